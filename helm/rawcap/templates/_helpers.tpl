@@ -1,0 +1,121 @@
+{{/* _helpers.tpl - names, labels and the few computed values shared by the rawcap templates. */}}
+
+{{/* Chart name, overridable. */}}
+{{- define "rawcap.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Full name: <release>-<chart>, or the release name alone if it already contains the chart name. */}}
+{{- define "rawcap.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* chart label value: name-version. */}}
+{{- define "rawcap.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels that select the pods; never change them after the first release. */}}
+{{- define "rawcap.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rawcap.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Labels on every object. */}}
+{{- define "rawcap.labels" -}}
+helm.sh/chart: {{ include "rawcap.chart" . }}
+{{ include "rawcap.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: rawcap
+{{- end -}}
+
+{{/* ServiceAccount name. */}}
+{{- define "rawcap.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "rawcap.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Image reference; the tag defaults to the chart's appVersion. */}}
+{{- define "rawcap.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/*
+Whether rawcap-forward starts paused: "true" or "false".
+tap.capture.stopped=true pauses it; tap.capture.dissection.enabled is the newer,
+inverse spelling. When both are set and disagree the render fails rather than guess.
+*/}}
+{{- define "rawcap.forwardPaused" -}}
+{{- $stopped := .Values.tap.capture.stopped -}}
+{{- $dissection := .Values.tap.capture.dissection.enabled -}}
+{{- if kindIs "bool" $dissection -}}
+{{- if and $stopped $dissection -}}
+{{- fail "tap.capture.stopped=true contradicts tap.capture.dissection.enabled=true; set only one of them" -}}
+{{- end -}}
+{{- not $dissection -}}
+{{- else -}}
+{{- $stopped -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A size with a Mi or Gi suffix, in MiB. The schema allows only these suffixes for
+ringSize and shmOverhead, so the /dev/shm sizeLimit below is exact, not rounded.
+*/}}
+{{- define "rawcap.mebibytes" -}}
+{{- $s := toString . -}}
+{{- if hasSuffix "Gi" $s -}}
+{{- mul (trimSuffix "Gi" $s | int64) 1024 -}}
+{{- else if hasSuffix "Mi" $s -}}
+{{- trimSuffix "Mi" $s | int64 -}}
+{{- else -}}
+{{- fail (printf "size %q must end in Mi or Gi" $s) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+sizeLimit of the memory-backed /dev/shm emptyDir: the ring's data area plus the
+allowance for its header, time index and interface table (ringSize + shmOverhead).
+*/}}
+{{- define "rawcap.shmSizeLimit" -}}
+{{- $raw := .Values.tap.capture.raw -}}
+{{- printf "%dMi" (add (include "rawcap.mebibytes" $raw.ringSize | int64) (include "rawcap.mebibytes" $raw.shmOverhead | int64)) -}}
+{{- end -}}
+
+{{/* Security context shared by every reader sidecar: non-root, nothing extra. */}}
+{{- define "rawcap.readerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.security.readerUid }}
+runAsGroup: {{ .Values.security.ringGid }}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Volume mounts every reader needs: the ring and, read-only, the disk FIFO history. */}}
+{{- define "rawcap.readerMounts" -}}
+- name: shm
+  mountPath: /dev/shm
+  readOnly: true
+- name: fifo
+  mountPath: /var/lib/rawcap/fifo
+  readOnly: true
+{{- end -}}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rawcap/rawcap.h - librawcap: read a node's capture, live and from history.
+ *
+ * A cursor follows one node's record stream: the shm ring that capd writes
+ * (live), and optionally the disk FIFO behind it (history) or a snapshot.
+ * Each cursor is private to its reader: readers never write shared state, so
+ * a reader can never slow, block or corrupt capd or another reader. A reader
+ * that falls behind is lapped: it resumes at the oldest record still held,
+ * and the records it missed are counted exactly, by sequence number.
+ *
+ * Records are delivered zero-copy. A record's payload lives in memory that
+ * capd may overwrite while the reader looks at it, so after using a payload
+ * call rawcap_rec_valid(): if it returns false, discard whatever was derived
+ * from the payload (it is already counted as lost). rawcap_next_copy() does
+ * this for you. Header fields copied into struct rawcap_rec are always valid.
+ *
+ * All functions that can fail return a negative errno; none prints anything.
+ * Thread safety: a cursor is used by one thread at a time; distinct cursors
+ * are independent.
+ *
+ *	struct rawcap_cursor *c;
+ *	struct rawcap_rec rec;
+ *	int err = rawcap_open("default", &c);
+ *	if (err) return err;
+ *	rawcap_seek(c, RAWCAP_SEEK_OLDEST, 0);
+ *	while ((err = rawcap_wait(c, 1000)) >= 0)
+ *		while (rawcap_next(c, &rec) > 0)
+ *			if (rec.type == RAWCAP_REC_PACKET && use(&rec) && !rawcap_rec_valid(c, &rec))
+ *				undo(&rec);
+ *	rawcap_close(c);
+ */
+#ifndef RAWCAP_RAWCAP_H
+#define RAWCAP_RAWCAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rawcap/format.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RAWCAP_API __attribute__((visibility("default")))
+
+struct rawcap_cursor;
+
+struct rawcap_open_opts {
+	size_t sz;		 /* sizeof(struct rawcap_open_opts): lets the struct grow */
+	const char *ring;	 /* ring name (NULL: "default"); ignored with snapshot */
+	const char *storage_dir; /* disk FIFO to read history from; NULL: ring only */
+	const char *snapshot;	 /* snapshot directory: read it instead of ring and disk */
+	bool no_ring;		 /* history only: do not attach to the live ring */
+};
+
+/* Open a cursor on the live ring `name` (NULL: "default"), positioned at its newest end. */
+RAWCAP_API int rawcap_open(const char *ring_name, struct rawcap_cursor **out);
+RAWCAP_API int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor **out);
+RAWCAP_API void rawcap_close(struct rawcap_cursor *c);
+
+enum rawcap_seek {
+	RAWCAP_SEEK_OLDEST = 1, /* the oldest record held (disk history first, if open) */
+	RAWCAP_SEEK_NEWEST = 2, /* after the newest record: only what is written from now on */
+	RAWCAP_SEEK_TIME = 3,	/* first record with timestamp >= value (ns since the epoch) */
+	RAWCAP_SEEK_SEQ = 4,	/* the record with sequence number value, or the next one held */
+};
+
+/*
+ * Reposition the cursor. Seeking does not count as loss: loss is what the
+ * cursor misses between two records it delivers. Returns 0, or -ENOENT for
+ * a TIME/SEQ target past the newest record (the cursor is then at the newest end).
+ */
+RAWCAP_API int rawcap_seek(struct rawcap_cursor *c, enum rawcap_seek whence, uint64_t value);
+
+struct rawcap_rec {
+	uint64_t seq;
+	uint64_t ts_ns;
+	uint16_t type;	    /* enum rawcap_rec_type; never RAWCAP_REC_PAD */
+	uint16_t flags;
+	uint32_t len;	    /* payload length (record length minus header) */
+	const void *payload; /* zero-copy; see rawcap_rec_valid() */
+	uint64_t pos;	    /* opaque position, for rawcap_rec_valid() */
+	uint32_t source;    /* enum rawcap_source the record came from */
+	uint32_t reserved;
+};
+
+enum rawcap_source {
+	RAWCAP_SOURCE_RING = 1,
+	RAWCAP_SOURCE_DISK = 2,
+	RAWCAP_SOURCE_SNAPSHOT = 3,
+};
+
+/*
+ * Deliver the next record. Returns 1 with *rec filled, 0 when there is
+ * nothing newer yet (see rawcap_wait), or a negative errno: -EBADMSG when the
+ * ring holds bytes that are not records (the cursor skips ahead, so calling
+ * again makes progress), -ENODATA at the end of a bounded source (snapshot,
+ * or history-only cursor).
+ */
+RAWCAP_API int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec);
+
+/*
+ * True if rec's payload was not overwritten up to now. A false return counts
+ * the record as lost. Cheap: one fence and one load.
+ */
+RAWCAP_API bool rawcap_rec_valid(struct rawcap_cursor *c, const struct rawcap_rec *rec);
+
+/*
+ * rawcap_next() plus a validated copy of the payload into buf (cap bytes).
+ * rec->payload then points into buf. Returns as rawcap_next(), or -EMSGSIZE
+ * if a payload is larger than cap (that record is skipped and counted).
+ */
+RAWCAP_API int rawcap_next_copy(struct rawcap_cursor *c, struct rawcap_rec *rec, void *buf,
+				size_t cap);
+
+/*
+ * Block until a record may be available or timeout_ms passes (-1: forever).
+ * Does not spin: sleeps on a futex that capd bumps per batch. Returns 1 if
+ * data is available, 0 on timeout, -EINTR if a signal arrived. Notices a capd
+ * restart (new ring generation) and reattaches.
+ */
+RAWCAP_API int rawcap_wait(struct rawcap_cursor *c, int timeout_ms);
+
+struct rawcap_stats {
+	uint64_t records;	 /* delivered */
+	uint64_t bytes;		 /* payload bytes delivered */
+	uint64_t records_lost;	 /* missed, by sequence numbers (lapped, torn, corrupt) */
+	uint64_t times_lapped;	 /* how often the writer overtook this cursor */
+	uint64_t torn_discarded; /* records rawcap_rec_valid() rejected (part of records_lost) */
+	uint64_t corrupt;	 /* damaged ring bytes or disk blocks skipped */
+	uint64_t generations;	 /* ring generations seen (restarts of capd + 1) */
+};
+
+RAWCAP_API void rawcap_get_stats(const struct rawcap_cursor *c, struct rawcap_stats *out);
+
+/* Figures from the ring's header, for rawcap-stat and monitoring. */
+struct rawcap_ring_info {
+	uint64_t generation;
+	uint64_t created_ns;
+	uint64_t data_size;
+	uint64_t head, tail;	/* positions: bytes written since creation, oldest held */
+	uint64_t base_seq;	/* first sequence number of this generation */
+	uint64_t next_seq;	/* sequence number the next record gets */
+	uint64_t oldest_ts_ns;	/* 0 if the ring is empty */
+	uint64_t newest_ts_ns;
+	uint64_t heartbeat_ns;	/* capd refreshes it every second while alive */
+	uint64_t records, bytes, packets, packet_bytes, wraps;
+	uint64_t loss[16];	/* units lost upstream, by enum rawcap_loss_cause */
+	uint32_t writer_pid;
+	uint32_t retired;	/* a newer capd replaced this ring */
+};
+
+RAWCAP_API int rawcap_ring_info(struct rawcap_cursor *c, struct rawcap_ring_info *out);
+
+/* Describe interface ifindex from the ring's interface table or IFACE records seen. */
+RAWCAP_API int rawcap_iface_get(struct rawcap_cursor *c, uint32_t ifindex,
+				struct rawcap_iface *out);
+
+/* Views into a validated record. NULL/0 if the record is not of that type or too short. */
+RAWCAP_API const struct rawcap_pkt *rawcap_rec_pkt(const struct rawcap_rec *rec,
+						   const uint8_t **data, uint32_t *caplen);
+
+/*
+ * Parsing shared by capd and every reader (never printing).
+ * Sizes, as Kubernetes quantities: "4096", "64k"/"64K" (x1000), "256M", "1G", "1T"
+ * (powers of 1000), "64Ki", "256Mi", "1Gi", "1Ti" (powers of 1024); "B" suffix allowed.
+ * Times: RFC 3339 ("2026-11-26T10:02:00Z", offsets and fractions allowed), unix
+ * seconds with fraction ("1790000000.5"), "now", or relative to now_ns ("-5m",
+ * "-90s", "-1h30m", "+10s").
+ * Durations: "5m", "90s", "1h30m", "250ms".
+ */
+RAWCAP_API int rawcap_parse_size(const char *s, uint64_t *out);
+RAWCAP_API int rawcap_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns);
+RAWCAP_API int rawcap_parse_duration(const char *s, uint64_t *out_ns);
+/* Format ns since the epoch as RFC 3339 UTC with nanoseconds; returns buf. */
+RAWCAP_API const char *rawcap_format_time(uint64_t ts_ns, char *buf, size_t len);
+RAWCAP_API uint64_t rawcap_now_ns(void);
+
+RAWCAP_API const char *rawcap_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RAWCAP_RAWCAP_H */

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cursor.c - librawcap's cursor over the live ring: deliver records in
+ * order, detect being lapped, count loss by sequence number, reattach when
+ * capd restarts.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cursor.h"
+
+/* How often an idle reader checks for a replaced ring (a restart whose wake it missed). */
+#define CURSOR_IDLE_CHECK_MS 500
+
+int rawcap_open(const char *ring_name, struct rawcap_cursor **out)
+{
+	struct rawcap_open_opts o = { .sz = sizeof(o), .ring = ring_name };
+
+	return rawcap_open_opts(&o, out);
+}
+
+int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor **out)
+{
+	struct rawcap_cursor *c;
+	const char *name;
+	int err;
+
+	*out = NULL;
+	if (!opts || opts->sz < sizeof(size_t))
+		return -EINVAL;
+	if (opts->snapshot || opts->storage_dir || opts->no_ring)
+		return -ENOTSUP; /* history sources arrive with the disk FIFO */
+	name = opts->ring ? opts->ring : "default";
+	if (strlen(name) > RING_NAME_MAX)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	strcpy(c->ring_name, name);
+	err = ring_reader_open(&c->ring, name);
+	if (err) {
+		free(c);
+		return err;
+	}
+	c->has_ring = true;
+	c->st.generations = 1;
+	c->pos = ring_head(&c->ring);
+	*out = c;
+	return 0;
+}
+
+void rawcap_close(struct rawcap_cursor *c)
+{
+	if (!c)
+		return;
+	if (c->has_ring)
+		ring_reader_close(&c->ring);
+	free(c);
+}
+
+int rawcap_seek(struct rawcap_cursor *c, enum rawcap_seek whence, uint64_t value)
+{
+	struct ring_reader *r = &c->ring;
+	uint64_t head;
+
+	if (!c->has_ring)
+		return -ENODATA;
+	c->has_expect = false; /* a seek is not loss */
+	head = ring_head(r);
+	switch (whence) {
+	case RAWCAP_SEEK_OLDEST:
+		c->pos = ring_tail(r);
+		return 0;
+	case RAWCAP_SEEK_NEWEST:
+		c->pos = head;
+		return 0;
+	case RAWCAP_SEEK_TIME:
+		c->pos = ring_seek_time(r, value);
+		return c->pos < head ? 0 : -ENOENT;
+	case RAWCAP_SEEK_SEQ:
+		c->pos = ring_seek_seq(r, value);
+		return c->pos < head ? 0 : -ENOENT;
+	}
+	return -EINVAL;
+}
+
+void cursor_account_seq(struct rawcap_cursor *c, uint64_t seq)
+{
+	if (c->has_expect && seq > c->expect_seq)
+		c->st.records_lost += seq - c->expect_seq;
+	/* seq < expect only after a restart that did not continue the sequence: rebase. */
+	c->expect_seq = seq + 1;
+	c->has_expect = true;
+}
+
+/* Skip damaged bytes: resume at the next record the index knows, else at head. */
+static void cursor_resync(struct rawcap_cursor *c)
+{
+	c->pos = ring_next_indexed(&c->ring, c->pos);
+}
+
+int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec)
+{
+	struct ring_reader *r = &c->ring;
+	struct rawcap_rec_hdr h;
+
+	if (!c->has_ring)
+		return -ENODATA;
+	for (;;) {
+		uint64_t head = ring_head(r);
+		int err;
+
+		if (c->pos >= head)
+			return 0;
+		err = ring_peek(r, c->pos, &h);
+		if (err == -ESTALE) {
+			/* Lapped: the records we missed show up as a sequence gap. */
+			c->st.times_lapped++;
+			c->pos = ring_tail(r);
+			continue;
+		}
+		if (err) {
+			c->st.corrupt++;
+			cursor_resync(c);
+			return err;
+		}
+		if (h.type == RAWCAP_REC_PAD) {
+			c->pos += rawcap_rec_span(h.len);
+			continue;
+		}
+		memset(rec, 0, sizeof(*rec));
+		rec->seq = h.seq;
+		rec->ts_ns = h.ts_ns;
+		rec->type = h.type;
+		rec->flags = h.flags;
+		rec->len = h.len - (uint32_t)sizeof(h);
+		rec->payload = r->data + (c->pos & r->mask) + sizeof(h);
+		rec->pos = c->pos;
+		rec->source = RAWCAP_SOURCE_RING;
+		c->pos += rawcap_rec_span(h.len);
+		cursor_account_seq(c, h.seq);
+		c->st.records++;
+		c->st.bytes += rec->len;
+		return 1;
+	}
+}
+
+bool rawcap_rec_valid(struct rawcap_cursor *c, const struct rawcap_rec *rec)
+{
+	if (rec->source != RAWCAP_SOURCE_RING || ring_pos_intact(&c->ring, rec->pos))
+		return true;
+	c->st.records--;
+	c->st.bytes -= rec->len;
+	c->st.records_lost++;
+	c->st.torn_discarded++;
+	return false;
+}
+
+int rawcap_next_copy(struct rawcap_cursor *c, struct rawcap_rec *rec, void *buf, size_t cap)
+{
+	for (;;) {
+		int ret = rawcap_next(c, rec);
+
+		if (ret <= 0)
+			return ret;
+		if (rec->len > cap) {
+			c->st.records--;
+			c->st.bytes -= rec->len;
+			c->st.records_lost++;
+			return -EMSGSIZE;
+		}
+		memcpy(buf, rec->payload, rec->len);
+		if (!rawcap_rec_valid(c, rec))
+			continue;
+		rec->payload = buf;
+		return 1;
+	}
+}
+
+/* capd restarted: attach to the new ring and continue at the sequence we expect. */
+static int cursor_reattach(struct rawcap_cursor *c)
+{
+	struct ring_reader fresh;
+	int err = ring_reader_open(&fresh, c->ring_name);
+
+	if (err)
+		return err; /* keep the old mapping until the new ring exists */
+	ring_reader_close(&c->ring);
+	c->ring = fresh;
+	c->st.generations++;
+	if (c->has_expect && fresh.hdr->base_seq <= c->expect_seq)
+		c->pos = ring_seek_seq(&c->ring, c->expect_seq);
+	else
+		c->pos = ring_tail(&c->ring);
+	return 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rawcap_wait(struct rawcap_cursor *c, int timeout_ms)
+{
+	int64_t deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : INT64_MAX;
+
+	if (!c->has_ring)
+		return -ENODATA;
+	for (;;) {
+		uint32_t seen = ring_wake_seq(&c->ring);
+		int64_t left;
+		int err;
+
+		/* Read the wake word before head: a publish after this read changes it. */
+		if (ring_head(&c->ring) > c->pos)
+			return 1;
+		if (ring_replaced(&c->ring) && cursor_reattach(c) == 0)
+			continue;
+		left = deadline - mono_ms();
+		if (left <= 0)
+			return 0;
+		err = ring_wait(&c->ring, seen, left < CURSOR_IDLE_CHECK_MS ? (int)left
+									    : CURSOR_IDLE_CHECK_MS);
+		if (err == -EINTR)
+			return err;
+	}
+}
+
+void rawcap_get_stats(const struct rawcap_cursor *c, struct rawcap_stats *out)
+{
+	*out = c->st;
+}
+
+static uint64_t ring_oldest_ts(const struct ring_reader *r)
+{
+	uint64_t pos = ring_tail(r), head = ring_head(r);
+	struct rawcap_rec_hdr h;
+
+	while (pos < head) {
+		int err = ring_peek(r, pos, &h);
+
+		if (err == -ESTALE) {
+			pos = ring_tail(r);
+			continue;
+		}
+		if (err)
+			return 0;
+		if (h.type != RAWCAP_REC_PAD)
+			return h.ts_ns;
+		pos += rawcap_rec_span(h.len);
+	}
+	return 0;
+}
+
+int rawcap_ring_info(struct rawcap_cursor *c, struct rawcap_ring_info *out)
+{
+	const struct ring_hdr *h;
+
+	if (!c->has_ring)
+		return -ENODATA;
+	h = c->ring.hdr;
+	memset(out, 0, sizeof(*out));
+	out->generation = h->generation;
+	out->created_ns = h->created_ns;
+	out->data_size = h->data_size;
+	out->head = ring_head(&c->ring);
+	out->tail = ring_tail(&c->ring);
+	out->base_seq = h->base_seq;
+	out->next_seq = load_relaxed(&h->next_seq);
+	out->oldest_ts_ns = ring_oldest_ts(&c->ring);
+	out->newest_ts_ns = load_relaxed(&h->newest_ts_ns);
+	out->heartbeat_ns = load_relaxed(&h->heartbeat_ns);
+	out->records = load_relaxed(&h->counters[RING_CNT_RECORDS]);
+	out->bytes = load_relaxed(&h->counters[RING_CNT_BYTES]);
+	out->packets = load_relaxed(&h->counters[RING_CNT_PACKETS]);
+	out->packet_bytes = load_relaxed(&h->counters[RING_CNT_PKT_BYTES]);
+	out->wraps = load_relaxed(&h->counters[RING_CNT_WRAPS]);
+	for (int i = 0; i < 16; i++)
+		out->loss[i] = load_relaxed(&h->counters[RING_CNT_LOSS_BASE + i]);
+	out->writer_pid = h->writer_pid;
+	out->retired = load_relaxed(&h->state) == RING_STATE_RETIRED;
+	return 0;
+}
+
+int rawcap_iface_get(struct rawcap_cursor *c, uint32_t ifindex, struct rawcap_iface *out)
+{
+	if (!c->has_ring)
+		return -ENOENT;
+	return ring_iface_get(&c->ring, ifindex, out);
+}
+
+const struct rawcap_pkt *rawcap_rec_pkt(const struct rawcap_rec *rec, const uint8_t **data,
+					uint32_t *caplen)
+{
+	if (rec->type != RAWCAP_REC_PACKET || rec->len < sizeof(struct rawcap_pkt))
+		return NULL;
+	if (data)
+		*data = (const uint8_t *)rec->payload + sizeof(struct rawcap_pkt);
+	if (caplen)
+		*caplen = rec->len - (uint32_t)sizeof(struct rawcap_pkt);
+	return rec->payload;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cursor.h - the state behind struct rawcap_cursor, shared by the files of
+ * librawcap that implement its sources (ring today; disk history and
+ * snapshots plug in beside it).
+ */
+#ifndef RAWCAP_LIB_CURSOR_H
+#define RAWCAP_LIB_CURSOR_H
+
+#include <rawcap/rawcap.h>
+
+#include "ring_name.h"
+#include "ring_reader.h"
+
+struct rawcap_cursor {
+	char ring_name[RING_NAME_MAX + 1];
+	bool has_ring;
+	struct ring_reader ring;
+	uint64_t pos;	     /* next ring position to read */
+	uint64_t expect_seq; /* sequence number the next record should carry */
+	bool has_expect;
+	struct rawcap_stats st;
+};
+
+/* Account a delivered record's sequence number: gaps are loss. */
+void cursor_account_seq(struct rawcap_cursor *c, uint64_t seq);
+
+#endif

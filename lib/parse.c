@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/*
+ * parse.c - sizes, times and durations as every rawcap tool reads them.
+ *
+ * These parse untrusted command-line and config text: they reject anything
+ * they do not fully consume and check every multiplication for overflow.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rawcap/rawcap.h>
+
+#define NS_PER_SEC 1000000000ull
+
+uint64_t rawcap_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static int mul_ok(uint64_t a, uint64_t b, uint64_t *out)
+{
+	uint64_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return 0;
+	*out = r;
+	return 1;
+}
+
+/* Parse leading decimal digits; at least one is required. */
+static int parse_u64(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	while (isdigit((unsigned char)*s)) {
+		if (!mul_ok(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
+			return -ERANGE;
+		s++;
+	}
+	*sp = s;
+	*out = v;
+	return 0;
+}
+
+int rawcap_parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+		{ "Ki", 1ull << 10 }, { "Mi", 1ull << 20 }, { "Gi", 1ull << 30 },
+		{ "Ti", 1ull << 40 }, { "k", 1000ull },	    { "K", 1000ull },
+		{ "M", 1000000ull },  { "G", 1000000000ull }, { "T", 1000000000000ull },
+		{ "", 1 },
+	};
+	uint64_t v;
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	err = parse_u64(&s, &v);
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t n = strlen(units[i].suffix);
+
+		if (strncmp(s, units[i].suffix, n))
+			continue;
+		if (strcmp(s + n, "") && strcmp(s + n, "B"))
+			continue;
+		return mul_ok(v, units[i].mult, out) ? 0 : -ERANGE;
+	}
+	return -EINVAL;
+}
+
+int rawcap_parse_duration(const char *s, uint64_t *out_ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = {
+		{ "ms", 1000000ull }, { "us", 1000ull }, { "ns", 1 },
+		{ "h", 3600 * NS_PER_SEC }, { "m", 60 * NS_PER_SEC }, { "s", NS_PER_SEC },
+	};
+	uint64_t total = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	while (*s) {
+		uint64_t v, part;
+		size_t i;
+		int err = parse_u64(&s, &v);
+
+		if (err)
+			return err;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strncmp(s, units[i].unit, strlen(units[i].unit)))
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -EINVAL;
+		s += strlen(units[i].unit);
+		if (!mul_ok(v, units[i].ns, &part) || __builtin_add_overflow(total, part, &total))
+			return -ERANGE;
+	}
+	*out_ns = total;
+	return 0;
+}
+
+/* Digits after a decimal point, as nanoseconds (extra digits are truncated). */
+static int parse_fraction_ns(const char **sp, uint64_t *ns)
+{
+	const char *s = *sp;
+	uint64_t scale = NS_PER_SEC / 10;
+
+	*ns = 0;
+	if (*s != '.')
+		return 0;
+	s++;
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++, scale /= 10)
+		*ns += (uint64_t)(*s - '0') * scale;
+	*sp = s;
+	return 0;
+}
+
+static int parse_fixed(const char **sp, int digits, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < digits; i++, (*sp)++) {
+		if (!isdigit((unsigned char)**sp))
+			return -EINVAL;
+		v = v * 10 + (**sp - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* RFC 3339: YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|±hh:mm). */
+static int parse_rfc3339(const char *s, uint64_t *out_ns)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	uint64_t frac;
+	time_t t;
+
+	if (parse_fixed(&s, 4, &y) || *s++ != '-' || parse_fixed(&s, 2, &mo) || *s++ != '-' ||
+	    parse_fixed(&s, 2, &d) || (*s != 'T' && *s != 't' && *s != ' '))
+		return -EINVAL;
+	s++;
+	if (parse_fixed(&s, 2, &h) || *s++ != ':' || parse_fixed(&s, 2, &mi) || *s++ != ':' ||
+	    parse_fixed(&s, 2, &sec) || parse_fraction_ns(&s, &frac))
+		return -EINVAL;
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s++ == '-' ? -1 : 1;
+		if (parse_fixed(&s, 2, &oh) || *s++ != ':' || parse_fixed(&s, 2, &om))
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	if (*s || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || oh > 23 || om > 59)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	t -= (time_t)sign * (oh * 3600 + om * 60);
+	if (t < 0)
+		return -ERANGE;
+	*out_ns = (uint64_t)t * NS_PER_SEC + frac;
+	return 0;
+}
+
+int rawcap_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
+{
+	uint64_t v, frac, d;
+	const char *p = s;
+	int err;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "now")) {
+		*out_ns = now_ns;
+		return 0;
+	}
+	if (*s == '-' || *s == '+') {
+		err = rawcap_parse_duration(s + 1, &d);
+		if (err)
+			return err;
+		if (*s == '-')
+			return d > now_ns ? -ERANGE : (*out_ns = now_ns - d, 0);
+		return __builtin_add_overflow(now_ns, d, out_ns) ? -ERANGE : 0;
+	}
+	if (strlen(s) >= 10 && s[4] == '-')
+		return parse_rfc3339(s, out_ns);
+	err = parse_u64(&p, &v);
+	if (err)
+		return err;
+	if (parse_fraction_ns(&p, &frac) || *p)
+		return -EINVAL;
+	if (!mul_ok(v, NS_PER_SEC, &v) || __builtin_add_overflow(v, frac, out_ns))
+		return -ERANGE;
+	return 0;
+}
+
+const char *rawcap_format_time(uint64_t ts_ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ts_ns / NS_PER_SEC);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !len) {
+		if (len)
+			buf[0] = '\0';
+		return buf;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned long long)(ts_ns % NS_PER_SEC));
+	return buf;
+}

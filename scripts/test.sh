@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test.sh - set up everything and run the whole test suite (the README's test command).
+#
+# Installs the Debian packages, builds, runs ctest, then builds again with
+# ASan+UBSan and runs the suite once more. Run as root on Debian 12.
+#   RAWCAP_SKIP_SANITIZE=1   skip the sanitizer pass (quicker local runs)
+#   RAWCAP_CTEST_ARGS="..."  extra ctest arguments (e.g. -R ring)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+bash scripts/install-deps.sh
+
+echo "== build (RelWithDebInfo)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+echo "== ctest"
+# shellcheck disable=SC2086
+ctest --test-dir build --output-on-failure ${RAWCAP_CTEST_ARGS:-}
+
+if [ "${RAWCAP_SKIP_SANITIZE:-0}" != 1 ]; then
+	echo "== build (ASan+UBSan)"
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRAWCAP_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j"$jobs"
+	echo "== ctest (ASan+UBSan)"
+	# shellcheck disable=SC2086
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir build-asan --output-on-failure -LE 'nosan' ${RAWCAP_CTEST_ARGS:-}
+fi

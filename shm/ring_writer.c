@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ring_writer.c - create a ring and append records to it.
+ *
+ * A new ring is built under a temporary name and renamed over the old one,
+ * so a reader opening by name never sees a half-initialised header. Readers
+ * still mapping the old object are told by ring_prev_retire() (ring_prev.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomics.h"
+#include "ring_name.h"
+#include "ring_writer.h"
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static size_t page_align(size_t n)
+{
+	return (n + 4095) & ~(size_t)4095;
+}
+
+static void ring_hdr_init(struct ring_hdr *h, const struct ring_writer_opts *o, size_t index_sz,
+			  size_t data_off, size_t total)
+{
+	unsigned shift = (unsigned)ring_layout_index_shift(o->data_size);
+	uint64_t now = realtime_ns();
+
+	h->magic = RING_MAGIC;
+	h->version = RING_LAYOUT_VERSION;
+	h->hdr_size = RING_HDR_SIZE;
+	h->total_size = total;
+	h->data_off = data_off;
+	h->data_size = o->data_size;
+	/* Unique across restarts even if the previous ring is gone. */
+	h->generation = now > o->prev_generation ? now : o->prev_generation + 1;
+	h->created_ns = now;
+	h->index_off = RING_HDR_SIZE;
+	h->index_entries = (uint32_t)(o->data_size >> shift);
+	h->index_shift = shift;
+	h->iface_off = RING_HDR_SIZE + index_sz;
+	h->base_seq = o->base_seq;
+	h->writer_pid = (uint32_t)getpid();
+	h->max_record = o->data_size / 4 < RAWCAP_REC_MAX ? (uint32_t)(o->data_size / 4)
+							  : RAWCAP_REC_MAX;
+	store_relaxed(&h->next_seq, o->base_seq);
+	store_relaxed(&h->heartbeat_ns, now);
+}
+
+static void ring_writer_init_state(struct ring_writer *w)
+{
+	struct ring_hdr *h = w->hdr;
+
+	w->data = (uint8_t *)h + h->data_off;
+	w->index = (struct ring_index_ent *)((uint8_t *)h + h->index_off);
+	w->ifaces = (struct ring_iface_slot *)((uint8_t *)h + h->iface_off);
+	w->size = h->data_size;
+	w->mask = h->data_size - 1;
+	w->index_shift = h->index_shift;
+	w->index_mask = h->index_entries - 1;
+	w->max_record = h->max_record;
+	w->next_seq = h->base_seq;
+	w->last_chunk = RING_POS_INVALID;
+	/* Reclaim in steps, so the tail store and its fence are rare. */
+	w->reclaim_ahead = w->size / 16 < (1u << 20) ? w->size / 16 : (1u << 20);
+	for (uint32_t i = 0; i <= w->index_mask; i++)
+		store_relaxed(&w->index[i].pos, RING_POS_INVALID);
+}
+
+int ring_writer_create(struct ring_writer *w, const struct ring_writer_opts *o)
+{
+	char path[RING_PATH_MAX], tmp[RING_PATH_MAX + 32];
+	size_t index_sz, data_off, total;
+	mode_t mode = o->mode ? o->mode : 0640;
+	void *map;
+	int fd, err;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	if (!ring_layout_valid_data_size(o->data_size))
+		return -EINVAL;
+	err = ring_name_path(o->name, path, sizeof(path));
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.new-%d", path, (int)getpid());
+
+	index_sz = (o->data_size >> ring_layout_index_shift(o->data_size)) *
+		   sizeof(struct ring_index_ent);
+	data_off = page_align(RING_HDR_SIZE + index_sz +
+			      RING_IFACE_SLOTS * sizeof(struct ring_iface_slot));
+	total = data_off + o->data_size;
+
+	unlink(tmp);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	/* fchmod: the umask must not widen or narrow what readers get. */
+	if (fchmod(fd, mode) || (o->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, o->gid)))
+		goto fail_errno;
+	/* posix_fallocate reserves tmpfs pages now: a full /dev/shm fails here, not as SIGBUS later. */
+	err = posix_fallocate(fd, 0, (off_t)total);
+	if (err) {
+		errno = err;
+		goto fail_errno;
+	}
+	map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (map == MAP_FAILED)
+		goto fail_errno;
+
+	w->hdr = map;
+	w->map_len = total;
+	w->fd = fd;
+	ring_hdr_init(w->hdr, o, index_sz, data_off, total);
+	ring_writer_init_state(w);
+	if (rename(tmp, path))
+		goto fail_unmap;
+	return 0;
+
+fail_unmap:
+	err = -errno;
+	munmap(map, total);
+	w->hdr = NULL;
+	w->fd = -1;
+	goto fail;
+fail_errno:
+	err = -errno;
+fail:
+	close(fd);
+	unlink(tmp);
+	return err;
+}
+
+void ring_writer_close(struct ring_writer *w)
+{
+	if (w->hdr) {
+		ring_publish(w);
+		ring_notify(w);
+		munmap(w->hdr, w->map_len);
+	}
+	if (w->fd >= 0)
+		close(w->fd);
+	w->hdr = NULL;
+	w->fd = -1;
+}
+
+/*
+ * Advance the tail past every record that the bytes up to `end` would
+ * overwrite, and publish it before a single one of those bytes is written.
+ */
+static void ring_make_room(struct ring_writer *w, uint64_t end)
+{
+	uint64_t need, target, t;
+
+	if (end <= w->size)
+		return;
+	need = end - w->size;
+	if (w->tail >= need)
+		return;
+	target = need + w->reclaim_ahead;
+	t = w->tail;
+	while (t < target && t < w->wpos) {
+		const struct rawcap_rec_hdr *r = (const void *)(w->data + (t & w->mask));
+
+		if (r->len < RAWCAP_REC_ALIGN)
+			break; /* cannot happen for our own records; never loop on it */
+		t += rawcap_rec_span(r->len);
+	}
+	w->tail = t;
+	store_relaxed(&w->hdr->tail, t);
+	/*
+	 * Pairs with the reader's fence_acquire() before it re-reads tail:
+	 * a reader that saw any byte written after this point also sees the
+	 * new tail, and so discards the record it read.
+	 */
+	fence_release();
+}
+
+/* Fill the end of the data area with a pad record so no record straddles it. */
+static void ring_pad_to_end(struct ring_writer *w, uint64_t off)
+{
+	uint32_t gap = (uint32_t)(w->size - off);
+	struct rawcap_rec_hdr *pad = (void *)(w->data + off);
+
+	ring_make_room(w, w->wpos + gap);
+	pad->len = gap;
+	pad->type = RAWCAP_REC_PAD;
+	pad->flags = 0;
+	w->wpos += gap;
+	w->counters[RING_CNT_WRAPS]++;
+}
+
+static void ring_index_update(struct ring_writer *w, const struct rawcap_rec_hdr *r)
+{
+	uint64_t chunk = w->wpos >> w->index_shift;
+	struct ring_index_ent *e;
+
+	if (chunk == w->last_chunk)
+		return;
+	w->last_chunk = chunk;
+	e = &w->index[chunk & w->index_mask];
+	/* Seqlock: readers that see pos unchanged across their read saw whole fields. */
+	store_relaxed(&e->pos, RING_POS_INVALID);
+	fence_release();
+	store_relaxed(&e->ts_hwm, w->ts_hwm);
+	store_relaxed(&e->seq, r->seq);
+	store_relaxed(&e->ts, r->ts_ns);
+	store_release(&e->pos, w->wpos);
+}
+
+void *ring_reserve(struct ring_writer *w, uint16_t type, uint16_t flags, uint64_t ts_ns,
+		   uint32_t payload_len)
+{
+	uint32_t len, span;
+	uint64_t off;
+	struct rawcap_rec_hdr *r;
+
+	if (payload_len > ring_max_payload(w))
+		return NULL;
+	len = (uint32_t)sizeof(*r) + payload_len;
+	span = rawcap_rec_span(len);
+	off = w->wpos & w->mask;
+	if (off + span > w->size) {
+		ring_pad_to_end(w, off);
+		off = 0;
+	}
+	ring_make_room(w, w->wpos + span);
+
+	r = (void *)(w->data + off);
+	r->len = len;
+	r->type = type;
+	r->flags = flags;
+	r->seq = w->next_seq++;
+	r->ts_ns = ts_ns;
+	if (ts_ns > w->ts_hwm)
+		w->ts_hwm = ts_ns;
+	ring_index_update(w, r);
+
+	w->last_pos = w->wpos;
+	w->wpos += span;
+	w->counters[RING_CNT_RECORDS]++;
+	w->counters[RING_CNT_BYTES] += len;
+	return r + 1;
+}
+
+void ring_shrink_last(struct ring_writer *w, void *payload, uint32_t payload_len)
+{
+	struct rawcap_rec_hdr *r = (struct rawcap_rec_hdr *)payload - 1;
+	uint32_t len = (uint32_t)sizeof(*r) + payload_len;
+
+	if (len >= r->len || (uint8_t *)r != w->data + (w->last_pos & w->mask))
+		return;
+	w->counters[RING_CNT_BYTES] -= r->len - len;
+	r->len = len;
+	w->wpos = w->last_pos + rawcap_rec_span(len);
+}
+
+void ring_publish(struct ring_writer *w)
+{
+	struct ring_hdr *h = w->hdr;
+
+	/* Pairs with the reader's load_acquire(&head): records below head are whole. */
+	store_release(&h->head, w->wpos);
+	store_relaxed(&h->next_seq, w->next_seq);
+	store_relaxed(&h->newest_ts_ns, w->ts_hwm);
+	for (int i = 0; i < RING_CNT_NR; i++)
+		store_relaxed(&h->counters[i], w->counters[i]);
+}
+
+void ring_notify(struct ring_writer *w)
+{
+	atomic_fetch_add_explicit(&w->hdr->wake_seq, 1, memory_order_release);
+	/* Shared (not PRIVATE) futex: waiters are other processes mapping the same object. */
+	syscall(SYS_futex, &w->hdr->wake_seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void ring_heartbeat(struct ring_writer *w, uint64_t now_ns)
+{
+	store_relaxed(&w->hdr->heartbeat_ns, now_ns);
+}
+
+int ring_iface_set(struct ring_writer *w, const struct rawcap_iface *iface)
+{
+	struct ring_iface_slot *free_slot = NULL, *s = NULL;
+
+	for (int i = 0; i < RING_IFACE_SLOTS; i++) {
+		struct ring_iface_slot *c = &w->ifaces[i];
+
+		if (c->used && c->iface.ifindex == iface->ifindex) {
+			s = c;
+			break;
+		}
+		if (!c->used && !free_slot)
+			free_slot = c;
+	}
+	if (!s)
+		s = free_slot;
+	if (!s)
+		return -ENOSPC;
+	store_relaxed(&s->seq, load_relaxed(&s->seq) + 1); /* odd: being written */
+	fence_release();
+	s->iface = *iface;
+	s->used = 1;
+	store_release(&s->seq, load_relaxed(&s->seq) + 1);
+	return 0;
+}
