@@ -5,6 +5,7 @@
  * capd restarts.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,17 +22,35 @@ int rawcap_open(const char *ring_name, struct rawcap_cursor **out)
 	return rawcap_open_opts(&o, out);
 }
 
+static int cursor_open_history(struct rawcap_cursor *c, const struct rawcap_open_opts *o)
+{
+	char path[4096];
+	const char *dir = o->storage_dir;
+
+	c->hist_source = RAWCAP_SOURCE_DISK;
+	if (o->snapshot) {
+		/* A snapshot keeps its records as segments under data/. */
+		if (snprintf(path, sizeof(path), "%s/data", o->snapshot) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		dir = path;
+		c->hist_source = RAWCAP_SOURCE_SNAPSHOT;
+	}
+	return dir ? history_open(dir, &c->hist) : 0;
+}
+
 int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor **out)
 {
 	struct rawcap_cursor *c;
 	const char *name;
+	bool want_ring;
 	int err;
 
 	*out = NULL;
-	if (!opts || opts->sz < sizeof(size_t))
+	if (!opts || opts->sz < offsetof(struct rawcap_open_opts, no_ring) + sizeof(bool))
 		return -EINVAL;
-	if (opts->snapshot || opts->storage_dir || opts->no_ring)
-		return -ENOTSUP; /* history sources arrive with the disk FIFO */
+	want_ring = !opts->snapshot && !opts->no_ring;
+	if (!want_ring && !opts->snapshot && !opts->storage_dir)
+		return -EINVAL;
 	name = opts->ring ? opts->ring : "default";
 	if (strlen(name) > RING_NAME_MAX)
 		return -EINVAL;
@@ -39,16 +58,29 @@ int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor *
 	if (!c)
 		return -ENOMEM;
 	strcpy(c->ring_name, name);
-	err = ring_reader_open(&c->ring, name);
-	if (err) {
-		free(c);
-		return err;
+	err = cursor_open_history(c, opts);
+	if (err)
+		goto fail;
+	if (want_ring) {
+		err = ring_reader_open(&c->ring, name);
+		if (err)
+			goto fail;
+		c->has_ring = true;
+		c->pos = ring_head(&c->ring);
+	} else {
+		err = history_seek(c->hist, RAWCAP_SEEK_OLDEST, 0);
+		c->in_history = err == 0;
+		if (err && err != -ENOENT)
+			goto fail;
 	}
-	c->has_ring = true;
 	c->st.generations = 1;
-	c->pos = ring_head(&c->ring);
 	*out = c;
 	return 0;
+fail:
+	if (c->hist)
+		history_close(c->hist);
+	free(c);
+	return err;
 }
 
 void rawcap_close(struct rawcap_cursor *c)
@@ -57,18 +89,79 @@ void rawcap_close(struct rawcap_cursor *c)
 		return;
 	if (c->has_ring)
 		ring_reader_close(&c->ring);
+	if (c->hist)
+		history_close(c->hist);
 	free(c);
 }
 
-int rawcap_seek(struct rawcap_cursor *c, enum rawcap_seek whence, uint64_t value)
+/* The oldest timestamp the ring still holds, 0 if it holds nothing. */
+static uint64_t ring_oldest_ts(const struct ring_reader *r)
+{
+	uint64_t pos = ring_tail(r), head = ring_head(r);
+	struct rawcap_rec_hdr h;
+
+	while (pos < head) {
+		int err = ring_peek(r, pos, &h);
+
+		if (err == -ESTALE) {
+			pos = ring_tail(r);
+			continue;
+		}
+		if (err)
+			return 0;
+		if (h.type != RAWCAP_REC_PAD)
+			return h.ts_ns;
+		pos += rawcap_rec_span(h.len);
+	}
+	return 0;
+}
+
+/* Sequence number of the oldest record in the ring, or UINT64_MAX if it is empty. */
+static uint64_t ring_oldest_seq(const struct ring_reader *r)
+{
+	uint64_t pos = ring_tail(r), head = ring_head(r);
+	struct rawcap_rec_hdr h;
+
+	while (pos < head) {
+		int err = ring_peek(r, pos, &h);
+
+		if (err == -ESTALE) {
+			pos = ring_tail(r);
+			continue;
+		}
+		if (err)
+			return UINT64_MAX;
+		if (h.type != RAWCAP_REC_PAD)
+			return h.seq;
+		pos += rawcap_rec_span(h.len);
+	}
+	return UINT64_MAX;
+}
+
+/* Does the target lie before what the ring holds, so history must serve it? */
+static bool cursor_target_in_history(struct rawcap_cursor *c, enum rawcap_seek whence,
+				     uint64_t value)
+{
+	uint64_t oldest;
+
+	if (!c->hist)
+		return false;
+	if (!c->has_ring || whence == RAWCAP_SEEK_OLDEST)
+		return true;
+	if (whence == RAWCAP_SEEK_TIME) {
+		oldest = ring_oldest_ts(&c->ring);
+		return oldest == 0 || value < oldest;
+	}
+	if (whence == RAWCAP_SEEK_SEQ)
+		return value < ring_oldest_seq(&c->ring);
+	return false;
+}
+
+static int cursor_seek_ring(struct rawcap_cursor *c, enum rawcap_seek whence, uint64_t value)
 {
 	struct ring_reader *r = &c->ring;
-	uint64_t head;
+	uint64_t head = ring_head(r);
 
-	if (!c->has_ring)
-		return -ENODATA;
-	c->has_expect = false; /* a seek is not loss */
-	head = ring_head(r);
 	switch (whence) {
 	case RAWCAP_SEEK_OLDEST:
 		c->pos = ring_tail(r);
@@ -86,6 +179,26 @@ int rawcap_seek(struct rawcap_cursor *c, enum rawcap_seek whence, uint64_t value
 	return -EINVAL;
 }
 
+int rawcap_seek(struct rawcap_cursor *c, enum rawcap_seek whence, uint64_t value)
+{
+	int err;
+
+	if (whence < RAWCAP_SEEK_OLDEST || whence > RAWCAP_SEEK_SEQ)
+		return -EINVAL;
+	c->has_expect = false; /* a seek is not loss */
+	c->in_history = false;
+	if (cursor_target_in_history(c, whence, value)) {
+		err = history_seek(c->hist, whence, value);
+		if (err == 0 || !c->has_ring) {
+			c->in_history = err == 0;
+			return err;
+		}
+	}
+	if (!c->has_ring)
+		return -ENODATA;
+	return cursor_seek_ring(c, whence, value);
+}
+
 void cursor_account_seq(struct rawcap_cursor *c, uint64_t seq)
 {
 	if (c->has_expect && seq > c->expect_seq)
@@ -101,13 +214,44 @@ static void cursor_resync(struct rawcap_cursor *c)
 	c->pos = ring_next_indexed(&c->ring, c->pos);
 }
 
-int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec)
+/* History ran out: continue in the ring at the sequence number we expect next. */
+static int cursor_history_to_ring(struct rawcap_cursor *c)
+{
+	c->in_history = false;
+	if (!c->has_ring)
+		return -ENODATA;
+	c->pos = c->has_expect ? ring_seek_seq(&c->ring, c->expect_seq) : ring_tail(&c->ring);
+	return 0;
+}
+
+static int cursor_next_history(struct rawcap_cursor *c, struct rawcap_rec *rec)
+{
+	int ret = history_next(c->hist, rec, &c->st.corrupt);
+
+	if (ret <= 0)
+		return ret;
+	rec->source = c->hist_source;
+	cursor_account_seq(c, rec->seq);
+	c->st.records++;
+	c->st.bytes += rec->len;
+	return 1;
+}
+
+/* Lapped in the ring: refill the gap from history when we have it. */
+static void cursor_lapped(struct rawcap_cursor *c)
+{
+	c->st.times_lapped++;
+	if (c->hist && c->has_expect && history_seek(c->hist, RAWCAP_SEEK_SEQ, c->expect_seq) == 0)
+		c->in_history = true;
+	else
+		c->pos = ring_tail(&c->ring);
+}
+
+static int cursor_next_ring(struct rawcap_cursor *c, struct rawcap_rec *rec)
 {
 	struct ring_reader *r = &c->ring;
 	struct rawcap_rec_hdr h;
 
-	if (!c->has_ring)
-		return -ENODATA;
 	for (;;) {
 		uint64_t head = ring_head(r);
 		int err;
@@ -116,9 +260,10 @@ int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec)
 			return 0;
 		err = ring_peek(r, c->pos, &h);
 		if (err == -ESTALE) {
-			/* Lapped: the records we missed show up as a sequence gap. */
-			c->st.times_lapped++;
-			c->pos = ring_tail(r);
+			/* The records we missed show up as a sequence gap. */
+			cursor_lapped(c);
+			if (c->in_history)
+				return -EAGAIN;
 			continue;
 		}
 		if (err) {
@@ -144,6 +289,27 @@ int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec)
 		c->st.records++;
 		c->st.bytes += rec->len;
 		return 1;
+	}
+}
+
+int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec)
+{
+	for (;;) {
+		int ret;
+
+		if (c->in_history) {
+			ret = cursor_next_history(c, rec);
+			if (ret != 0)
+				return ret;
+			ret = cursor_history_to_ring(c);
+			if (ret)
+				return ret;
+		}
+		if (!c->has_ring)
+			return c->hist ? -ENODATA : 0;
+		ret = cursor_next_ring(c, rec);
+		if (ret != -EAGAIN)
+			return ret;
 	}
 }
 
@@ -209,6 +375,8 @@ int rawcap_wait(struct rawcap_cursor *c, int timeout_ms)
 {
 	int64_t deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : INT64_MAX;
 
+	if (c->in_history)
+		return 1;
 	if (!c->has_ring)
 		return -ENODATA;
 	for (;;) {
@@ -234,27 +402,6 @@ int rawcap_wait(struct rawcap_cursor *c, int timeout_ms)
 void rawcap_get_stats(const struct rawcap_cursor *c, struct rawcap_stats *out)
 {
 	*out = c->st;
-}
-
-static uint64_t ring_oldest_ts(const struct ring_reader *r)
-{
-	uint64_t pos = ring_tail(r), head = ring_head(r);
-	struct rawcap_rec_hdr h;
-
-	while (pos < head) {
-		int err = ring_peek(r, pos, &h);
-
-		if (err == -ESTALE) {
-			pos = ring_tail(r);
-			continue;
-		}
-		if (err)
-			return 0;
-		if (h.type != RAWCAP_REC_PAD)
-			return h.ts_ns;
-		pos += rawcap_rec_span(h.len);
-	}
-	return 0;
 }
 
 int rawcap_ring_info(struct rawcap_cursor *c, struct rawcap_ring_info *out)

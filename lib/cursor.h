@@ -9,6 +9,7 @@
 
 #include <rawcap/rawcap.h>
 
+#include "history.h"
 #include "ring_name.h"
 #include "ring_reader.h"
 
@@ -16,6 +17,9 @@ struct rawcap_cursor {
 	char ring_name[RING_NAME_MAX + 1];
 	bool has_ring;
 	struct ring_reader ring;
+	struct history *hist; /* disk FIFO or snapshot, NULL if none */
+	bool in_history;      /* delivering from hist, not from the ring */
+	uint32_t hist_source; /* RAWCAP_SOURCE_DISK or RAWCAP_SOURCE_SNAPSHOT */
 	uint64_t pos;	     /* next ring position to read */
 	uint64_t expect_seq; /* sequence number the next record should carry */
 	bool has_expect;

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * history.h - a bounded, already-written record stream behind the live ring:
+ * the disk FIFO's segments, or a snapshot's. librawcap's cursor reads history
+ * first and hands over to the ring at the first sequence number the ring
+ * still holds, so one cursor runs from the oldest record on disk to the
+ * newest in the ring without a seam.
+ *
+ * Records returned here live in the history's own buffers (never in shared
+ * memory), so they stay valid until the next call.
+ */
+#ifndef RAWCAP_LIB_HISTORY_H
+#define RAWCAP_LIB_HISTORY_H
+
+#include <stdint.h>
+
+#include <rawcap/rawcap.h>
+
+struct history;
+
+/* Open the segments in dir (read-only). -ENOENT, -EACCES, -ENOTDIR, -EBADMSG. */
+int history_open(const char *dir, struct history **out);
+void history_close(struct history *h);
+
+/* Position at oldest / a time / a sequence number. -ENOENT if past the newest record held. */
+int history_seek(struct history *h, enum rawcap_seek whence, uint64_t value);
+
+/*
+ * Next record: 1 and *rec (source RAWCAP_SOURCE_DISK), 0 at the newest record
+ * persisted so far (more may come), negative errno on failure. Damaged blocks
+ * are skipped and counted in *corrupt; the records they held show up as a
+ * sequence gap to the caller.
+ */
+int history_next(struct history *h, struct rawcap_rec *rec, uint64_t *corrupt);
+
+/* Oldest and newest sequence numbers held, or -ENODATA if empty. */
+int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
+		   uint64_t *oldest_ts, uint64_t *newest_ts);
+
+#endif
