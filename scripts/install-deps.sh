@@ -16,6 +16,7 @@ TEST_PKGS=(
 	iproute2 tcpdump tshark wireshark-common netsniff-ng stenographer
 	python3 python3-jsonschema python3-yaml openssl procps psmisc util-linux
 	libclang-rt-14-dev
+	golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
 )
 
 want=()

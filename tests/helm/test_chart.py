@@ -1,0 +1,589 @@
+#!/usr/bin/env python3
+# test_chart.py - renders the rawcap Helm chart with the Go harness and asserts on the manifests.
+#
+# Usage: test_chart.py RENDER_BINARY CHART_DIR
+# Prints one line per assertion and ends with "helm: N passed, M failed".
+# Exit 0 when every assertion passed, 1 otherwise. Called by run.sh.
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import jsonschema
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOOD = os.path.join(HERE, "values", "good")
+BAD = os.path.join(HERE, "values", "bad")
+
+# The capability set capd needs for setup; values.yaml, README.md and the
+# template must all say exactly this.
+CAPD_CAPS = {"NET_RAW", "NET_ADMIN", "BPF", "PERFMON", "IPC_LOCK", "SYS_RESOURCE",
+             "SETUID", "SETGID", "CHOWN"}
+READERS = {"forward", "metadata", "snapshot"}
+
+
+class Results:
+    """Counts assertions and prints one line for each."""
+
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"ok   - {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL - {name}" + (f": {detail}" if detail else ""))
+        return ok
+
+    def skip(self, name, why):
+        self.skipped += 1
+        print(f"skip - {name}: {why}")
+
+
+R = Results()
+
+
+class Chart:
+    """Renders the chart the way `helm template` would, values merged then validated."""
+
+    def __init__(self, render, chart):
+        self.render_bin, self.dir = render, chart
+        with open(os.path.join(chart, "values.schema.json")) as f:
+            self.schema = json.load(f)
+        self.validator = jsonschema.Draft7Validator(self.schema)
+
+    def run(self, files=(), notes=False, name="rawcap"):
+        """Return (rc, stdout, stderr, merged values)."""
+        with tempfile.NamedTemporaryFile(suffix=".json") as vf:
+            cmd = [self.render_bin, "-chart", self.dir, "-name", name, "-namespace", "rawcap",
+                   "-values-out", vf.name]
+            for f in files:
+                cmd += ["-f", f]
+            if notes:
+                cmd.append("-notes")
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            merged = json.load(open(vf.name)) if os.path.getsize(vf.name) else None
+        return p.returncode, p.stdout, p.stderr, merged
+
+    def schema_errors(self, merged):
+        return sorted(e.message for e in self.validator.iter_errors(merged))
+
+    def manifests(self, files=(), name="rawcap"):
+        """Render and validate like Helm: schema first, then templates. Returns docs."""
+        rc, out, err, merged = self.run(files, name=name)
+        errs = self.schema_errors(merged) if merged is not None else ["no values"]
+        if errs:
+            raise AssertionError(f"schema rejected {files}: {errs[:3]}")
+        if rc != 0:
+            raise AssertionError(f"render failed: {err.strip()}")
+        return [d for d in yaml.safe_load_all(out) if d is not None]
+
+
+def g(obj, *path, default=None):
+    """Nested get that tolerates missing keys and list indexes."""
+    for p in path:
+        try:
+            obj = obj[p]
+        except (KeyError, IndexError, TypeError):
+            return default
+    return obj
+
+
+def by_kind(docs, kind):
+    return [d for d in docs if d.get("kind") == kind]
+
+
+def pod_spec(docs):
+    ds = by_kind(docs, "DaemonSet")
+    return ds[0]["spec"]["template"]["spec"] if ds else None
+
+
+def containers(spec):
+    return {c["name"]: c for c in spec.get("containers", [])}
+
+
+def all_containers(spec):
+    return spec.get("initContainers", []) + spec.get("containers", [])
+
+
+def arg(c, flag):
+    """Value following flag in a container's args, None if absent."""
+    a = c.get("args", [])
+    return a[a.index(flag) + 1] if flag in a and a.index(flag) + 1 < len(a) else None
+
+
+def mebibytes(size):
+    n, unit = re.fullmatch(r"(\d+)(Mi|Gi)", size).groups()
+    return int(n) * (1024 if unit == "Gi" else 1)
+
+
+def security_problems(spec):
+    """Every least-privilege violation in a pod spec, as text; empty when clean."""
+    bad = []
+    if spec.get("hostPID") or spec.get("hostIPC"):
+        bad.append("hostPID/hostIPC set")
+    if spec.get("automountServiceAccountToken") is not False:
+        bad.append("service account token auto-mounted into every container")
+    for c in all_containers(spec):
+        sc, n = c.get("securityContext", {}), c["name"]
+        caps = sc.get("capabilities", {})
+        add = set(caps.get("add", []))
+        if sc.get("privileged") is not False:
+            bad.append(f"{n}: privileged is not explicitly false")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            bad.append(f"{n}: allowPrivilegeEscalation is not false")
+        if caps.get("drop") != ["ALL"]:
+            bad.append(f"{n}: does not drop ALL capabilities")
+        if sc.get("readOnlyRootFilesystem") is not True:
+            bad.append(f"{n}: root filesystem is writable")
+        if "SYS_ADMIN" in add or "DAC_OVERRIDE" in add:
+            bad.append(f"{n}: adds SYS_ADMIN/DAC_OVERRIDE")
+        if n == "capd":
+            if add != CAPD_CAPS or len(caps.get("add", [])) != len(CAPD_CAPS):
+                bad.append(f"capd: capabilities {sorted(add)} != documented {sorted(CAPD_CAPS)}")
+        elif n == "snapshot-dir":
+            if add != {"CHOWN"}:
+                bad.append(f"snapshot-dir: capabilities {sorted(add)} != [CHOWN]")
+        else:
+            if add:
+                bad.append(f"{n}: reader adds capabilities {sorted(add)}")
+            if sc.get("runAsNonRoot") is not True or not sc.get("runAsUser"):
+                bad.append(f"{n}: reader may run as root")
+            if g(sc, "seccompProfile", "type") != "RuntimeDefault":
+                bad.append(f"{n}: reader seccomp is not RuntimeDefault")
+            for m in c.get("volumeMounts", []):
+                if m["name"] in ("shm", "fifo") and not m.get("readOnly"):
+                    bad.append(f"{n}: reader mounts {m['name']} writable")
+    return bad
+
+
+def string_fields_problems(spec):
+    """command/args/env values must be strings: a stray ': ' in YAML turns them into maps."""
+    bad = []
+    for c in all_containers(spec):
+        for k in ("command", "args"):
+            bad += [f"{c['name']}.{k}: {v!r}" for v in c.get(k, []) if not isinstance(v, str)]
+        bad += [f"{c['name']}.env {e}" for e in c.get("env", [])
+                if "value" in e and not isinstance(e["value"], str)]
+    return bad
+
+
+def leaf_paths(d, prefix=""):
+    out = []
+    for k, v in d.items():
+        p = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict) and v:
+            out += leaf_paths(v, p)
+        else:
+            out.append(p)
+    return out
+
+
+def documented_paths(values_text):
+    """Dotted paths of keys in values.yaml right under a "# -- description" comment."""
+    stack, out, block = [], set(), []
+    for line in values_text.splitlines():
+        if line.strip().startswith("#"):
+            block.append(line.strip())
+            continue
+        m = re.match(r"^(\s*)([A-Za-z][\w]*):", line)
+        if m:
+            indent = len(m.group(1))
+            stack = [(i, k) for i, k in stack if i < indent] + [(indent, m.group(2))]
+            if any(c.startswith("# --") for c in block):
+                out.add(".".join(k for _, k in stack))
+        block = []
+    return out
+
+
+# ---------------------------------------------------------------- the checks
+
+def check_files(chart):
+    with open(os.path.join(chart.dir, "Chart.yaml")) as f:
+        meta = yaml.safe_load(f)
+    R.check("Chart.yaml is apiVersion v2 named rawcap with version and appVersion",
+            meta.get("apiVersion") == "v2" and meta.get("name") == "rawcap"
+            and meta.get("version") and meta.get("appVersion"))
+
+    firsts = []
+    for root, _, names in os.walk(chart.dir):
+        for n in names:
+            p = os.path.join(root, n)
+            first = open(p).readline()
+            ok = (first.startswith(("#", "{{/*", "{{- /*", "<!--"))
+                  or '"$comment"' in open(p).read(200))
+            if not ok:
+                firsts.append(os.path.relpath(p, chart.dir))
+    R.check("every chart file opens with a comment saying what it is", not firsts, str(firsts))
+
+    text = open(os.path.join(chart.dir, "values.yaml")).read()
+    values = yaml.safe_load(text)
+    docs = documented_paths(text)
+    undocumented = [p for p in leaf_paths(values)
+                    if not any(p == d or p.startswith(d + ".") for d in docs)]
+    R.check("values.yaml has a comment on every value", not undocumented, str(undocumented))
+
+    readme = open(os.path.join(chart.dir, "README.md")).read()
+    missing = sorted(p for p in docs if f"`{p}`" not in readme)
+    R.check("README.md values table lists every documented value", not missing, str(missing))
+
+    for src, label in ((text, "values.yaml"), (readme, "README.md")):
+        named = set(re.findall(r"\b(NET_RAW|NET_ADMIN|BPF|PERFMON|IPC_LOCK|SYS_RESOURCE|SETUID|"
+                               r"SETGID|CHOWN)\b", src))
+        R.check(f"{label} documents each of capd's capabilities", named == CAPD_CAPS,
+                str(CAPD_CAPS - named))
+
+    exotic = []
+    tdir = os.path.join(chart.dir, "templates")
+    for n in sorted(os.listdir(tdir)):
+        t = open(os.path.join(tdir, n)).read()
+        for fn in ("lookup", "genCA", "genSelfSignedCert", "genSignedCert", "randAlphaNum",
+                   ".Files", "getHostByName", "now"):
+            if re.search(r"[\s(]" + re.escape(fn) + r"\b", t):
+                exotic.append(f"{n}:{fn}")
+    R.check("templates use no lookup/crypto/random/.Files functions", not exotic, str(exotic))
+
+
+def check_dockerfile(chart):
+    """The image builds with install-deps.sh's package list and ships its runtime libraries."""
+    root = os.path.dirname(os.path.dirname(chart.dir))
+    df = open(os.path.join(root, "helm", "Dockerfile")).read()
+    deps = open(os.path.join(root, "scripts", "install-deps.sh")).read()
+    R.check("Dockerfile is a Debian 12 multi-stage build",
+            len(re.findall(r"^FROM debian:12", df, re.M)) == 2 and "AS build" in df)
+    R.check("Dockerfile installs build packages only through scripts/install-deps.sh",
+            "COPY scripts/install-deps.sh" in df and re.search(r"RUN bash \S*install-deps.sh", df)
+            and df.count("apt-get install") == 1)
+    R.check("Dockerfile builds and installs with cmake",
+            "cmake -S . -B build -DCMAKE_BUILD_TYPE=Release" in df and "cmake --build build" in df
+            and "cmake --install build" in df and "COPY --from=build" in df)
+    runtime = {"libbpf-dev": "libbpf1", "liburing-dev": "liburing2", "libpcap-dev": "libpcap0.8",
+               "libmsgpack-dev": "libmsgpackc2", "libseccomp-dev": "libseccomp2",
+               "libssl-dev": "libssl3", "libcurl4-openssl-dev": "libcurl4",
+               "libcjson-dev": "libcjson1", "libelf-dev": "libelf1", "zlib1g-dev": "zlib1g"}
+    stage = df.split("FROM debian:12-slim", 1)[-1]
+    missing = [f"{dev}->{lib}" for dev, lib in runtime.items()
+               if re.search(r"\b" + re.escape(dev) + r"\b", deps)
+               and not re.search(r"\s" + re.escape(lib) + r"\s", stage)]
+    R.check("runtime stage installs the runtime library of each -dev package in install-deps.sh",
+            not missing, str(missing))
+
+
+def check_schema(chart):
+    values = yaml.safe_load(open(os.path.join(chart.dir, "values.yaml")))
+    jsonschema.Draft7Validator.check_schema(chart.schema)
+    R.check("values.schema.json is a valid draft-07 schema", True)
+    errs = chart.schema_errors(json.loads(json.dumps(values)))
+    R.check("values.yaml validates against values.schema.json", not errs, str(errs[:3]))
+    for f in sorted(os.listdir(GOOD)):
+        _, _, _, merged = chart.run([os.path.join(GOOD, f)])
+        errs = chart.schema_errors(merged)
+        R.check(f"schema accepts good values {f}", not errs, str(errs[:3]))
+    for f in sorted(os.listdir(BAD)):
+        _, _, _, merged = chart.run([os.path.join(BAD, f)])
+        errs = chart.schema_errors(merged)
+        R.check(f"schema rejects bad values {f}", bool(errs), "accepted")
+
+
+def check_default(chart):
+    docs = chart.manifests()
+    R.check("default render: every document has apiVersion, kind, metadata.name",
+            docs and all(d.get("apiVersion") and d.get("kind") and g(d, "metadata", "name")
+                         for d in docs))
+    kinds = sorted(d["kind"] for d in docs)
+    R.check("default render: DaemonSet, ServiceAccount, ClusterRole, ClusterRoleBinding",
+            kinds == ["ClusterRole", "ClusterRoleBinding", "DaemonSet", "ServiceAccount"], str(kinds))
+    spec = pod_spec(docs)
+    cs = containers(spec)
+    R.check("default render: containers are capd and the snapshotter",
+            sorted(cs) == ["capd", "snapshot"], str(sorted(cs)))
+    capd = cs["capd"]
+    want = {"--ring": "default", "--ring-size": "256Mi", "--storage": "/var/lib/rawcap/fifo",
+            "--storage-size": "1Gi", "--interfaces": "any", "--backend": "afpacket",
+            "--user": "65533", "--group": "65532", "--stats-listen": "0.0.0.0:9469"}
+    got = {k: arg(capd, k) for k in want}
+    R.check("default capd args carry the default values", got == want, str(got))
+    R.check("default capd args: --kubernetes on, no --filter, no --snaplen",
+            "--kubernetes" in capd["args"] and "--filter" not in capd["args"]
+            and "--snaplen" not in capd["args"], str(capd["args"]))
+    R.check("command, args and env values are all strings", not string_fields_problems(spec),
+            str(string_fields_problems(spec)))
+    R.check("default pod runs on every Linux node, tolerating every taint",
+            spec.get("nodeSelector") == {"kubernetes.io/os": "linux"}
+            and spec.get("tolerations") == [{"operator": "Exists"}] and "affinity" not in spec)
+    R.check("pod uses the node network, not its PID namespace",
+            spec.get("hostNetwork") is True and not spec.get("hostPID")
+            and spec.get("dnsPolicy") == "ClusterFirstWithHostNet")
+    probs = security_problems(spec)
+    R.check("least privilege: none privileged, capd has exactly the documented capabilities, "
+            "readers non-root with none", not probs, "; ".join(probs))
+    env = {e["name"]: e for e in capd.get("env", [])}
+    R.check("capd gets NODE_NAME from the downward API",
+            g(env, "NODE_NAME", "valueFrom", "fieldRef", "fieldPath") == "spec.nodeName")
+    vols = {v["name"]: v for v in spec["volumes"]}
+    R.check("/dev/shm is a memory emptyDir sized ringSize + 16Mi (272Mi)",
+            g(vols, "shm", "emptyDir", "medium") == "Memory"
+            and g(vols, "shm", "emptyDir", "sizeLimit") == "272Mi", str(vols.get("shm")))
+    lim = mebibytes(capd["resources"]["limits"]["memory"])
+    R.check("default capd memory limit covers the ring it is charged for (+128Mi)",
+            lim >= mebibytes(g(vols, "shm", "emptyDir", "sizeLimit")) + 128, str(lim))
+    shm_mounts = [c["name"] for c in all_containers(spec)
+                  if any(m["name"] == "shm" and m["mountPath"] == "/dev/shm"
+                         for m in c.get("volumeMounts", []))]
+    R.check("every capd/reader container mounts the ring at /dev/shm",
+            sorted(shm_mounts) == sorted(cs), str(shm_mounts))
+    R.check("disk FIFO is a hostPath that survives restarts",
+            g(vols, "fifo", "hostPath", "path") == "/var/lib/rawcap/fifo")
+    R.check("snapshots go to a hostPath without a storage class",
+            g(vols, "snapshots", "hostPath", "path") == "/var/lib/rawcap/snapshots"
+            and not by_kind(docs, "PersistentVolumeClaim"))
+    R.check("cgroup fs is mounted read-only into capd",
+            g(vols, "cgroup", "hostPath", "path") == "/sys/fs/cgroup"
+            and any(m["name"] == "cgroup" and m.get("readOnly") for m in capd["volumeMounts"]))
+    token = [c["name"] for c in all_containers(spec)
+             if any(m["name"] == "kube-api" for m in c.get("volumeMounts", []))]
+    R.check("API token is projected into capd only", token == ["capd"], str(token))
+    for p in ("livenessProbe", "readinessProbe"):
+        R.check(f"capd {p} is GET /healthz on the metrics port",
+                g(capd, p, "httpGet", "path") == "/healthz"
+                and g(capd, p, "httpGet", "port") == "metrics"
+                and g(capd, "ports", 0, "name") == "metrics"
+                and g(capd, "ports", 0, "containerPort") == 9469)
+    ann = by_kind(docs, "DaemonSet")[0]["spec"]["template"]["metadata"].get("annotations", {})
+    R.check("pods carry Prometheus scrape annotations",
+            ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == "9469"
+            and ann.get("prometheus.io/path") == "/metrics", str(ann))
+    role = by_kind(docs, "ClusterRole")[0]
+    rules = sorted((tuple(r["apiGroups"]), tuple(sorted(r["resources"])), tuple(sorted(r["verbs"])))
+                   for r in role["rules"])
+    R.check("RBAC: get/list/watch on pods, namespaces, services, endpointslices only",
+            rules == [(("",), ("namespaces", "pods", "services"), ("get", "list", "watch")),
+                      (("discovery.k8s.io",), ("endpointslices",), ("get", "list", "watch"))],
+            str(rules))
+    crb = by_kind(docs, "ClusterRoleBinding")[0]
+    sa = by_kind(docs, "ServiceAccount")[0]
+    R.check("ClusterRoleBinding binds the ClusterRole to the ServiceAccount",
+            crb["roleRef"]["name"] == role["metadata"]["name"]
+            and crb["subjects"] == [{"kind": "ServiceAccount", "name": sa["metadata"]["name"],
+                                     "namespace": "rawcap"}]
+            and spec["serviceAccountName"] == sa["metadata"]["name"])
+    return docs
+
+
+def check_custom(chart):
+    docs = chart.manifests([os.path.join(GOOD, "custom.yaml")], name="prod")
+    spec = pod_spec(docs)
+    cs = containers(spec)
+    capd = cs["capd"]
+    want = {"--ring-size": "1Gi", "--storage-size": "20Gi", "--interfaces": "eth0,veth*",
+            "--filter": "tcp port 443 or (udp and port 53)", "--backend": "ebpf",
+            "--snaplen": "128", "--stats-listen": "0.0.0.0:9555"}
+    got = {k: arg(capd, k) for k in want}
+    R.check("custom values reach capd: ring size, storage size, filter, interfaces, backend, snaplen",
+            got == want, str(got))
+    vols = {v["name"]: v for v in spec["volumes"]}
+    R.check("custom /dev/shm sizeLimit is 1Gi + 16Mi = 1040Mi",
+            g(vols, "shm", "emptyDir", "sizeLimit") == "1040Mi"
+            and mebibytes("1Gi") + 16 == mebibytes(g(vols, "shm", "emptyDir", "sizeLimit")))
+    lim = mebibytes(capd["resources"]["limits"]["memory"])
+    R.check("custom capd memory limit covers the ring it is charged for (+128Mi)",
+            lim >= mebibytes(g(vols, "shm", "emptyDir", "sizeLimit")) + 128, str(lim))
+    R.check("custom FIFO hostPath is used", g(vols, "fifo", "hostPath", "path") == "/mnt/fast/rawcap")
+    pvc = by_kind(docs, "PersistentVolumeClaim")
+    R.check("storage class gives a ReadWriteMany snapshot PVC of the requested size, kept on uninstall",
+            len(pvc) == 1 and pvc[0]["spec"]["storageClassName"] == "nfs-client"
+            and pvc[0]["spec"]["resources"]["requests"]["storage"] == "50Gi"
+            and pvc[0]["spec"]["accessModes"] == ["ReadWriteMany"]
+            and pvc[0]["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep",
+            str(pvc))
+    snapmount = [m for m in cs["snapshot"]["volumeMounts"] if m["name"] == "snapshots"]
+    R.check("snapshot volume is the PVC, one subdirectory per node",
+            g(vols, "snapshots", "persistentVolumeClaim", "claimName") == "prod-rawcap-snapshots"
+            and snapmount and snapmount[0].get("subPathExpr") == "$(NODE_NAME)")
+    R.check("custom render: forward, metadata and snapshot sidecars",
+            sorted(cs) == ["capd", "forward", "metadata", "snapshot"], str(sorted(cs)))
+    fwd = cs["forward"]
+    R.check("forwarder connects to the dissection target with TLS from the Secret, not paused",
+            arg(fwd, "--connect") == "dissector.tools.svc:9000" and arg(fwd, "--format") == "msgpack"
+            and arg(fwd, "--tls-cert") == "/etc/rawcap/tls/tls.crt"
+            and arg(fwd, "--tls-key") == "/etc/rawcap/tls/tls.key"
+            and arg(fwd, "--tls-ca") == "/etc/rawcap/tls/ca.crt"
+            and "--paused" not in fwd["args"] and "--plain" not in fwd["args"]
+            and g(vols, "forward-tls", "secret", "secretName") == "rawcap-forward-tls", str(fwd["args"]))
+    R.check("metadata tap follows the ring as JSON on stdout",
+            cs["metadata"]["args"] == ["--ring", "default", "--follow", "--format", "json", "-o", "-"])
+    probs = security_problems(spec)
+    R.check("custom render is still least privilege", not probs, "; ".join(probs))
+    R.check("custom render: command, args and env values are strings",
+            not string_fields_problems(spec), str(string_fields_problems(spec)))
+    sm = by_kind(docs, "ServiceMonitor")
+    svc = by_kind(docs, "Service")
+    R.check("serviceMonitor toggle renders a ServiceMonitor and its headless Service",
+            len(sm) == 1 and len(svc) == 1 and svc[0]["spec"]["clusterIP"] == "None"
+            and g(sm[0], "spec", "endpoints", 0, "port") == "metrics"
+            and g(sm[0], "metadata", "labels", "release") == "kube-prometheus"
+            and g(svc[0], "spec", "ports", 0, "port") == 9555)
+    R.check("priorityClassName reaches the pod", spec.get("priorityClassName") == "system-node-critical")
+    R.check("nodeSelector, tolerations and affinity reach the pod",
+            spec.get("nodeSelector") == {"kubernetes.io/os": "linux", "rawcap/capture": "true"}
+            and spec.get("tolerations") == [{"key": "dedicated", "operator": "Equal",
+                                             "value": "gpu", "effect": "NoSchedule"}]
+            and g(spec, "affinity", "nodeAffinity") is not None,
+            str({k: spec.get(k) for k in ("nodeSelector", "tolerations", "affinity")}))
+    R.check("capd resources come from values",
+            capd.get("resources") == {"requests": {"cpu": "200m", "memory": "1536Mi"},
+                                      "limits": {"memory": "2Gi"}}, str(capd.get("resources")))
+    R.check("release name prefixes object names",
+            by_kind(docs, "DaemonSet")[0]["metadata"]["name"] == "prod-rawcap")
+    R.check("custom render: every document has apiVersion, kind, metadata.name",
+            all(d.get("apiVersion") and d.get("kind") and g(d, "metadata", "name") for d in docs))
+    return docs
+
+
+def check_switches(chart):
+    def fwd_args(f):
+        return containers(pod_spec(chart.manifests([os.path.join(GOOD, f)])))["forward"]["args"]
+
+    R.check("tap.capture.stopped=true starts the forwarder with --paused", "--paused" in fwd_args("stopped.yaml"))
+    docs = chart.manifests([os.path.join(GOOD, "stopped.yaml")])
+    R.check("tap.capture.stopped=true keeps capd capturing",
+            "capd" in containers(pod_spec(docs))
+            and arg(containers(pod_spec(docs))["capd"], "--ring-size") == "256Mi")
+    R.check("tap.capture.dissection.enabled=false also pauses forwarding",
+            "--paused" in fwd_args("dissection-off.yaml"))
+    a = fwd_args("dissection-on.yaml")
+    R.check("tap.capture.dissection.enabled=true forwards; TLS off passes --plain",
+            "--paused" not in a and "--plain" in a and "--tls-key" not in a
+            and arg({"args": a}, "--connect") == "[fd00::10]:9000", str(a))
+    rc, _, err, _ = chart.run([os.path.join(GOOD, "conflict.yaml")])
+    R.check("contradicting stopped/dissection.enabled fails the render",
+            rc != 0 and "contradicts" in err, err.strip())
+    docs = chart.manifests([os.path.join(GOOD, "capture-off.yaml")])
+    kinds = sorted(d["kind"] for d in docs)
+    capd_anywhere = "capd" in yaml.safe_dump_all(docs)
+    R.check("tap.capture.raw.enabled=false renders no capture (only the kept snapshot PVC)",
+            kinds == ["PersistentVolumeClaim"] and not capd_anywhere, str(kinds))
+    rc, _, err, _ = chart.run([os.path.join(BAD, "target-no-secret.yaml")])
+    R.check("template also refuses a TLS forwarder without a Secret (required)",
+            rc != 0 and "secretName is required" in err, err.strip())
+
+
+def check_notes(chart):
+    rc, out, err, _ = chart.run(notes=True)
+    R.check("NOTES.txt tells how to take a snapshot and export a pcap",
+            rc == 0 and "rawcap-snapshot create --last 5m" in out and "rawcap-pcap" in out
+            and "-c snapshot" in out and "spec.nodeName=$NODE" in out, err.strip())
+    rc, out, err, _ = chart.run([os.path.join(GOOD, "stopped.yaml")], notes=True)
+    R.check("NOTES.txt says forwarding starts paused and how to resume",
+            rc == 0 and "PAUSED" in out and "kill -USR2 1" in out, err.strip())
+    broken = []
+    for f in sorted(os.listdir(GOOD)):
+        if f == "conflict.yaml":
+            continue  # fails in the manifests, checked above
+        rc, out, err, _ = chart.run([os.path.join(GOOD, f)], notes=True)
+        if rc != 0 or "rawcap" not in out:
+            broken.append(f"{f}: {err.strip()}")
+    R.check("NOTES.txt renders for every good values file", not broken, str(broken))
+    rc, out, err, _ = chart.run([os.path.join(GOOD, "capture-off.yaml")], notes=True)
+    R.check("NOTES.txt says capture is off when disabled", rc == 0 and "capture is OFF" in out)
+
+
+def check_negative(default_docs):
+    """Prove the security assertions can fail: break a good manifest and expect complaints."""
+    spec = json.loads(json.dumps(pod_spec(default_docs)))
+    cs = containers(spec)
+    cs["capd"]["securityContext"]["privileged"] = True
+    cs["capd"]["securityContext"]["capabilities"]["add"].append("SYS_ADMIN")
+    cs["snapshot"]["securityContext"]["runAsUser"] = 0
+    cs["snapshot"]["securityContext"]["runAsNonRoot"] = False
+    cs["snapshot"]["securityContext"]["capabilities"]["add"] = ["NET_RAW"]
+    probs = " ".join(security_problems(spec))
+    R.check("negative: a privileged capd with SYS_ADMIN and a root reader are caught",
+            "capd: privileged" in probs and "SYS_ADMIN" in probs
+            and "snapshot: reader may run as root" in probs and "reader adds capabilities" in probs,
+            probs)
+    spec["containers"][0]["args"].append({"rawcap": "oops"})
+    R.check("negative: a non-string arg is caught", bool(string_fields_problems(spec)))
+
+
+def kubectl_roundtrip(kubectl, doc, argv):
+    """Decode doc into kubectl's typed objects offline and back; return (error, lost leaves)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        yaml.safe_dump(doc, f)
+        f.flush()
+        env = dict(os.environ, KUBECONFIG=os.devnull)
+        p = subprocess.run([kubectl] + argv + ["--local", "-f", f.name, "-o", "json"],
+                           capture_output=True, text=True, timeout=30, env=env)
+    if p.returncode != 0:
+        return p.stderr.strip() or p.stdout.strip(), []
+    back = json.loads(p.stdout)
+
+    def leaves(o, path=()):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                yield from leaves(v, path + (k,))
+        elif isinstance(o, list) and o:
+            for i, v in enumerate(o):
+                yield from leaves(v, path + (i,))
+        else:
+            yield path, o
+
+    # Go drops false/zero/empty fields on output (omitempty); anything else missing is lost.
+    missing = object()
+    lost = [".".join(map(str, p)) for p, v in leaves(doc)
+            if g(back, *p, default=missing) != v
+            and not (g(back, *p, default=missing) is missing and v in (False, 0, "", None, [], {}))]
+    return None, lost
+
+
+def check_kubectl(docs_sets):
+    kubectl = os.environ.get("KUBECTL") or shutil.which("kubectl")
+    if not kubectl:
+        R.skip("kubectl offline validation", "kubectl not installed")
+        return
+    for label, docs in docs_sets:
+        ds = by_kind(docs, "DaemonSet")[0]
+        err, lost = kubectl_roundtrip(kubectl, ds, ["set", "env", "-c", "capd", "RAWCAP_ROUNDTRIP=1"])
+        R.check(f"kubectl (offline) decodes the {label} DaemonSet with no unknown or mistyped field",
+                err is None and not lost, err or str(lost[:5]))
+        crb = by_kind(docs, "ClusterRoleBinding")[0]
+        err, lost = kubectl_roundtrip(kubectl, crb, ["set", "subject", "--user", "roundtrip"])
+        R.check(f"kubectl (offline) decodes the {label} ClusterRoleBinding with no unknown field",
+                err is None and not lost, err or str(lost[:5]))
+    # The same round trip must notice a misspelt field, or it proves nothing.
+    bad = json.loads(json.dumps(by_kind(docs_sets[0][1], "DaemonSet")[0]))
+    bad["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privilegd"] = True
+    err, lost = kubectl_roundtrip(kubectl, bad, ["set", "env", "-c", "capd", "RAWCAP_ROUNDTRIP=1"])
+    R.check("negative: kubectl round trip catches a misspelt field", bool(err or lost))
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: test_chart.py RENDER_BINARY CHART_DIR", file=sys.stderr)
+        return 2
+    chart = Chart(sys.argv[1], sys.argv[2])
+    try:
+        check_files(chart)
+        check_dockerfile(chart)
+        check_schema(chart)
+        default_docs = check_default(chart)
+        custom_docs = check_custom(chart)
+        check_switches(chart)
+        check_notes(chart)
+        check_negative(default_docs)
+        check_kubectl([("default", default_docs), ("custom", custom_docs)])
+    except Exception as e:  # a crash is a failure with its reason, not a traceback storm
+        R.check("test ran to completion", False, f"{type(e).__name__}: {e}")
+    tail = f", {R.skipped} skipped" if R.skipped else ""
+    print(f"helm: {R.passed} passed, {R.failed} failed{tail}")
+    return 0 if R.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
