@@ -196,7 +196,14 @@ int rawcap_seek(struct rawcap_cursor *c, enum rawcap_seek whence, uint64_t value
 	}
 	if (!c->has_ring)
 		return -ENODATA;
-	return cursor_seek_ring(c, whence, value);
+	err = cursor_seek_ring(c, whence, value);
+	/* After a clock jump back, older records (history) can be later than all the ring holds. */
+	if (err == -ENOENT && whence == RAWCAP_SEEK_TIME && c->hist &&
+	    history_seek(c->hist, whence, value) == 0) {
+		c->in_history = true;
+		return 0;
+	}
+	return err;
 }
 
 void cursor_account_seq(struct rawcap_cursor *c, uint64_t seq)
@@ -258,7 +265,8 @@ static int cursor_next_ring(struct rawcap_cursor *c, struct rawcap_rec *rec)
 
 		if (c->pos >= head)
 			return 0;
-		err = ring_peek(r, c->pos, &h);
+		/* More than a lap behind is lapped, even if a damaged header's tail says not. */
+		err = head - c->pos > r->size ? -ESTALE : ring_peek(r, c->pos, &h);
 		if (err == -ESTALE) {
 			/* The records we missed show up as a sequence gap. */
 			cursor_lapped(c);

@@ -6,6 +6,7 @@
 # ASan+UBSan and runs the suite once more. Run as root on Debian 12.
 #   RAWCAP_SKIP_SANITIZE=1   skip the sanitizer pass (quicker local runs)
 #   RAWCAP_CTEST_ARGS="..."  extra ctest arguments (e.g. -R ring)
+#   RAWCAP_FUZZ_SECONDS=N    run each libFuzzer target N seconds (default 20; 0 skips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -27,4 +28,9 @@ if [ "${RAWCAP_SKIP_SANITIZE:-0}" != 1 ]; then
 	# shellcheck disable=SC2086
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir build-asan --output-on-failure -LE 'nosan' ${RAWCAP_CTEST_ARGS:-}
+fi
+
+if [ "${RAWCAP_FUZZ_SECONDS:-20}" != 0 ]; then
+	echo "== fuzz (libFuzzer, ${RAWCAP_FUZZ_SECONDS:-20}s per target)"
+	bash scripts/fuzz.sh "${RAWCAP_FUZZ_SECONDS:-20}"
 fi

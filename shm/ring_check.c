@@ -21,7 +21,7 @@ int ring_hdr_check(const struct ring_hdr *h, uint64_t file_size)
 		return -EBADMSG;
 	index_end = h->index_off + (uint64_t)h->index_entries * sizeof(struct ring_index_ent);
 	iface_end = h->iface_off + RING_IFACE_SLOTS * sizeof(struct ring_iface_slot);
-	if (h->iface_off < index_end || iface_end > h->data_off)
+	if (h->iface_off < index_end || h->iface_off > h->data_off || iface_end > h->data_off)
 		return -EBADMSG;
 	max_rec = h->data_size / 4 < RAWCAP_REC_MAX ? h->data_size / 4 : RAWCAP_REC_MAX;
 	if (h->max_record != max_rec)

@@ -82,11 +82,13 @@ void ring_reader_close(struct ring_reader *r)
 
 static bool ring_hdr_sane(const struct ring_reader *r, uint64_t off, const struct rawcap_rec_hdr *h)
 {
-	if (h->len < RAWCAP_REC_ALIGN || rawcap_rec_span(h->len) > r->size - off)
+	/* Bound len first: rawcap_rec_span() of a len near 4 GiB wraps to 0 (pads are shorter). */
+	if (h->len < RAWCAP_REC_ALIGN || h->len > r->max_record ||
+	    rawcap_rec_span(h->len) > r->size - off)
 		return false;
 	if (h->type == RAWCAP_REC_PAD)
 		return true;
-	return h->len >= sizeof(*h) && h->len <= r->max_record;
+	return h->len >= sizeof(*h);
 }
 
 int ring_peek(const struct ring_reader *r, uint64_t pos, struct rawcap_rec_hdr *out)
@@ -206,12 +208,14 @@ uint64_t ring_seek_seq(const struct ring_reader *r, uint64_t seq)
 
 uint64_t ring_next_indexed(const struct ring_reader *r, uint64_t pos)
 {
-	uint64_t head = ring_head(r), tail = ring_tail(r);
+	uint64_t head = ring_head(r), tail = ring_tail(r), c = (pos >> r->index_shift) + 1;
 	struct index_view v;
 
 	if (pos >= head)
 		return head;
-	for (uint64_t c = (pos >> r->index_shift) + 1; c <= (head - 1) >> r->index_shift; c++)
+	if (c < tail >> r->index_shift)
+		c = tail >> r->index_shift; /* bounds the scan to the chunks the ring holds */
+	for (; c <= (head - 1) >> r->index_shift; c++)
 		if (index_read(r, c, tail, head, &v) && v.pos > pos)
 			return v.pos;
 	return head;
@@ -249,16 +253,17 @@ int ring_iface_get(const struct ring_reader *r, uint32_t ifindex, struct rawcap_
 		const struct ring_iface_slot *s = &r->ifaces[i];
 
 		for (int tries = 0; tries < 16; tries++) {
-			uint32_t s1 = load_acquire(&s->seq), s2;
+			uint32_t s1 = load_acquire(&s->seq), s2, used;
 
 			if (s1 & 1)
 				continue;
+			used = s->used; /* a freed slot (ring_iface_del) keeps its old contents */
 			memcpy(out, &s->iface, sizeof(*out));
 			fence_acquire();
 			s2 = load_relaxed(&s->seq);
 			if (s1 != s2)
 				continue;
-			if (s1 && out->ifindex == ifindex) {
+			if (s1 && used && out->ifindex == ifindex) {
 				out->name[RAWCAP_IFNAMSIZ - 1] = '\0';
 				out->filter[RAWCAP_FILTER_MAX - 1] = '\0';
 				return 0;

@@ -41,9 +41,18 @@ static inline uint64_t ring_head(const struct ring_reader *r)
 	return load_acquire(&r->hdr->head);
 }
 
+/*
+ * Oldest readable position. Head is loaded first: the writer published a
+ * tail >= head - size before it wrote the bytes below that head, so for a
+ * correct writer the clamp never applies. It bounds every scan when the
+ * header lies (a damaged or hostile object), so no loop runs past one lap.
+ */
 static inline uint64_t ring_tail(const struct ring_reader *r)
 {
-	return load_acquire(&r->hdr->tail);
+	uint64_t head = load_acquire(&r->hdr->head);
+	uint64_t tail = load_acquire(&r->hdr->tail);
+
+	return head > r->size && tail < head - r->size ? head - r->size : tail;
 }
 
 /*

@@ -72,6 +72,8 @@ static inline void ring_count_loss(struct ring_writer *w, unsigned cause, uint64
 
 /* Publish an interface description in the table (not a record; see ring_layout.h). */
 int ring_iface_set(struct ring_writer *w, const struct rawcap_iface *iface);
+/* Free the table slot of a vanished interface (its IFACE records stay in the stream). */
+void ring_iface_del(struct ring_writer *w, uint32_t ifindex);
 
 static inline uint32_t ring_max_payload(const struct ring_writer *w)
 {
