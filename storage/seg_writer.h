@@ -24,6 +24,25 @@ struct seg_writer_opts {
 	bool direct_io;		/* try O_DIRECT, fall back (logged once) where refused */
 	int gid;		/* group for readers, -1 to keep */
 	uint64_t sync_interval_ns; /* fdatasync cadence; 0 = only on close */
+	/* Added for the persister (zero values keep the snapshot behaviour above). */
+	bool nonblock;		/* never wait for I/O: -EAGAIN when all buffers are in flight */
+	bool chown_uid;		/* also give dir and segments to uid (capd's unprivileged user) */
+	int uid;
+	bool reg_buffers;	/* register the block buffers with io_uring (WRITE_FIXED) */
+	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+};
+
+/* What seg_writer_open found on disk and what the writer has done since. */
+struct seg_writer_stats {
+	uint64_t next_seq;	  /* one past the newest record stored (0 if none) */
+	uint64_t ts_hwm;	  /* newest timestamp stored */
+	uint64_t records, bytes;  /* appended by this writer */
+	uint64_t blocks_written, bytes_written, syncs;
+	uint64_t write_errors;	  /* failed writes/creates (each retried) */
+	uint64_t segments_recycled;
+	uint32_t nsegs, max_segs, nblocks;
+	int error;		  /* current error condition (negative errno), 0 if healthy */
+	bool direct;		  /* O_DIRECT in use */
 };
 
 int seg_writer_open(const struct seg_writer_opts *o, struct seg_writer **out);
@@ -33,5 +52,31 @@ int seg_write_record(struct seg_writer *w, const struct rawcap_rec_hdr *hdr, con
 int seg_writer_sync(struct seg_writer *w);
 /* Flush, seal the active segment, close. Returns the first error seen, if any. */
 int seg_writer_close(struct seg_writer *w);
+
+/*
+ * Segment geometry for a storage size: blocks per segment and segment count.
+ * -EINVAL if a FIFO of total bytes cannot hold two segments (min in *min_total).
+ */
+int seg_geometry(uint64_t total, uint64_t segment_size, bool fifo, uint32_t *nblocks,
+		 uint32_t *nsegs, uint64_t *min_total);
+/* Non-blocking upkeep: submit queued I/O, reap completions, retry after errors. */
+int seg_writer_poll(struct seg_writer *w, uint64_t now_mono_ns);
+/* Write the partly filled block (and fdatasync if sync); does not wait. */
+int seg_writer_flush(struct seg_writer *w, bool sync);
+/* Readable (EPOLLIN) while I/O completions wait to be reaped: for epoll. */
+int seg_writer_fd(const struct seg_writer *w);
+void seg_writer_get_stats(const struct seg_writer *w, struct seg_writer_stats *out);
+/*
+ * Recovery after a crash: the newest segment may have a hole (a block whose
+ * write never landed) before blocks that did. If so, *seq is the first
+ * sequence number lost in it; seg_writer_rewind() then restarts writing at
+ * the hole, so records re-persisted from the previous ring fill it in order.
+ */
+bool seg_writer_hole(const struct seg_writer *w, uint64_t *seq);
+int seg_writer_rewind(struct seg_writer *w);
+/* Write and sync everything queued and wait for it (close does this too). */
+int seg_writer_finish(struct seg_writer *w);
+/* Switch blocking mode (recovery at start-up blocks, the live persister does not). */
+void seg_writer_set_nonblock(struct seg_writer *w, bool nonblock);
 
 #endif

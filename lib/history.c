@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: MIT
+/*
+ * history.c - read the disk FIFO (or a snapshot's segments) as one record
+ * stream, oldest first, for librawcap's cursor.
+ *
+ * The directory is listed, segments are ordered by number, and blocks are
+ * read whole with pread into a private buffer and checked (seg_read.c)
+ * before a single record is delivered. Seeking needs no scan: segment
+ * headers give each segment's first sequence number and the timestamp
+ * high-water mark before it; inside a segment the fixed-offset block headers
+ * are binary-searched. The writer may recycle the segment we are reading:
+ * its header then names another segment, and we move on (the cursor sees
+ * the sequence gap). Only read permission is needed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "history.h"
+#include "seg_read.h"
+
+/*
+ * Blocks the writer may have in flight at once: in the newest segment, an
+ * invalid block followed closely by valid ones may simply not be written
+ * yet (completions arrive out of order), so it is not called damage.
+ */
+#define HIST_WRITE_WINDOW 64
+
+struct hist_seg {
+	uint64_t seg_no, first_seq, prev_hwm;
+};
+
+struct history {
+	int dirfd;
+	struct hist_seg *segs; /* by seg_no, from the last directory scan */
+	size_t nseg, cap;
+	int fd;		   /* current segment, -1 if none */
+	struct seg_hdr sh; /* its header as read when opened */
+	uint32_t blk;	   /* next block to load */
+	uint8_t *buf;	   /* the loaded block */
+	uint32_t roff;	   /* next record in buf */
+	bool loaded;
+	uint64_t min_seq, min_ts; /* skip records before the seek target */
+	bool filter;
+	uint64_t corrupt; /* damaged blocks skipped, not yet reported */
+};
+
+static int hist_seg_cmp(const void *a, const void *b)
+{
+	const struct hist_seg *x = a, *y = b;
+
+	return x->seg_no < y->seg_no ? -1 : x->seg_no > y->seg_no;
+}
+
+static int hist_open_seg(struct history *h, uint64_t seg_no, struct seg_hdr *sh)
+{
+	char name[SEG_NAME_LEN + 1];
+	int fd, err;
+
+	snprintf(name, sizeof(name), SEG_NAME_FMT, (unsigned long long)seg_no);
+	fd = openat(h->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	err = seg_read_hdr(fd, sh);
+	if (!err && sh->seg_no != seg_no)
+		err = -ESTALE; /* being recycled: renamed, header not yet rewritten */
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int hist_push(struct history *h, const struct seg_hdr *sh)
+{
+	if (h->nseg == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 32;
+		void *p = realloc(h->segs, cap * sizeof(*h->segs));
+
+		if (!p)
+			return -ENOMEM;
+		h->segs = p;
+		h->cap = cap;
+	}
+	h->segs[h->nseg++] = (struct hist_seg){sh->seg_no, sh->first_seq, sh->prev_ts_hwm};
+	return 0;
+}
+
+/* List the directory: every file that is a segment whose header matches its name. */
+static int hist_scan(struct history *h)
+{
+	int fd = dup(h->dirfd), err = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	h->nseg = 0;
+	while ((de = readdir(d))) {
+		struct seg_hdr sh;
+		uint64_t no;
+		int sfd;
+
+		if (seg_name_parse(de->d_name, &no))
+			continue;
+		sfd = hist_open_seg(h, no, &sh);
+		if (sfd < 0)
+			continue; /* garbage, foreign or mid-recycle: not ours to read now */
+		close(sfd);
+		err = hist_push(h, &sh);
+		if (err)
+			break;
+	}
+	closedir(d);
+	if (h->nseg)
+		qsort(h->segs, h->nseg, sizeof(*h->segs), hist_seg_cmp);
+	return err;
+}
+
+int history_open(const char *dir, struct history **out)
+{
+	struct history *h;
+	int err;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->fd = -1;
+	h->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->dirfd < 0) {
+		err = -errno;
+		free(h);
+		return err;
+	}
+	h->buf = malloc(SEG_BLOCK_SIZE);
+	err = h->buf ? hist_scan(h) : -ENOMEM;
+	if (err) {
+		history_close(h);
+		return err;
+	}
+	*out = h;
+	return 0;
+}
+
+void history_close(struct history *h)
+{
+	if (!h)
+		return;
+	if (h->fd >= 0)
+		close(h->fd);
+	if (h->dirfd >= 0)
+		close(h->dirfd);
+	free(h->segs);
+	free(h->buf);
+	free(h);
+}
+
+static void hist_drop_seg(struct history *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	h->loaded = false;
+}
+
+/* Make the first listed segment numbered >= seg_no current, at block blk. */
+static int hist_enter(struct history *h, uint64_t seg_no, uint32_t blk)
+{
+	hist_drop_seg(h);
+	for (size_t i = 0; i < h->nseg; i++) {
+		int fd;
+
+		if (h->segs[i].seg_no < seg_no)
+			continue;
+		fd = hist_open_seg(h, h->segs[i].seg_no, &h->sh);
+		if (fd < 0)
+			continue;
+		h->fd = fd;
+		h->blk = h->segs[i].seg_no == seg_no ? blk : 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static bool hist_is_newest(const struct history *h)
+{
+	return !h->nseg || h->segs[h->nseg - 1].seg_no <= h->sh.seg_no;
+}
+
+/* Has the current segment been recycled under us? */
+static bool hist_recycled(struct history *h)
+{
+	struct seg_hdr now;
+
+	return seg_read_hdr(h->fd, &now) || now.seg_no != h->sh.seg_no;
+}
+
+/* The next block after blk whose header is valid, or nblocks. */
+static uint32_t hist_next_valid(struct history *h, uint32_t blk)
+{
+	struct seg_blk_hdr b;
+
+	for (uint32_t i = blk + 1; i < h->sh.nblocks; i++) {
+		int err = seg_read_blk_hdr(h->fd, &h->sh, i, &b);
+
+		if (err == 0)
+			return i;
+		if (err == -ENODATA)
+			break;
+	}
+	return h->sh.nblocks;
+}
+
+/* Leave the current segment for the next one listed; 0, or -ENOENT if none (yet). */
+static int hist_advance_seg(struct history *h)
+{
+	uint64_t next = h->sh.seg_no + 1;
+
+	if (hist_is_newest(h)) {
+		int err = hist_scan(h);
+
+		if (err)
+			return err;
+		if (hist_is_newest(h))
+			return -ENOENT;
+	}
+	return hist_enter(h, next, 0);
+}
+
+/*
+ * Load the next good block. 1 loaded, 0 at the end of what is written, or
+ * negative errno. Damaged blocks are skipped and counted.
+ */
+static int hist_load(struct history *h)
+{
+	for (;;) {
+		uint32_t next;
+		int err;
+
+		if (h->fd < 0)
+			return 0;
+		if (h->blk >= h->sh.nblocks) {
+			err = hist_advance_seg(h);
+			if (err)
+				return err == -ENOENT ? 0 : err;
+			continue;
+		}
+		err = seg_read_blk(h->fd, &h->sh, h->blk, h->buf);
+		if (err == 0) {
+			h->blk++;
+			h->roff = 0;
+			h->loaded = true;
+			return 1;
+		}
+		if (err != -EBADMSG && err != -ENODATA)
+			return err;
+		if (hist_recycled(h)) {
+			err = hist_advance_seg(h); /* lapped: the cursor sees the gap */
+			if (err)
+				return err == -ENOENT ? 0 : err;
+			continue;
+		}
+		next = err == -ENODATA ? h->sh.nblocks : hist_next_valid(h, h->blk);
+		if (next < h->sh.nblocks &&
+		    (!hist_is_newest(h) || next - h->blk > HIST_WRITE_WINDOW)) {
+			h->corrupt += next - h->blk; /* damage between good blocks */
+			h->blk = next;
+			continue;
+		}
+		/* Nothing good follows: the end of what was written in this segment. */
+		if (hist_is_newest(h) && hist_scan(h) == 0 && hist_is_newest(h))
+			return 0;
+		h->blk = h->sh.nblocks;
+	}
+}
+
+/* Position on the next record to deliver without consuming it: 1, 0 at the end, -errno. */
+static int hist_peek(struct history *h, const struct rawcap_rec_hdr **out)
+{
+	for (;;) {
+		const struct rawcap_rec_hdr *r;
+		uint32_t off;
+
+		if (h->loaded) {
+			off = h->roff;
+			if (seg_blk_rec(h->buf, &off, &r)) {
+				if (h->filter && (r->seq < h->min_seq || r->ts_ns < h->min_ts)) {
+					h->roff = off;
+					continue;
+				}
+				h->filter = false;
+				*out = r;
+				return 1;
+			}
+			h->loaded = false;
+		}
+		int ret = hist_load(h);
+
+		if (ret <= 0)
+			return ret;
+	}
+}
+
+int history_next(struct history *h, struct rawcap_rec *rec, uint64_t *corrupt)
+{
+	const struct rawcap_rec_hdr *r;
+	int ret = hist_peek(h, &r);
+
+	if (corrupt)
+		*corrupt += h->corrupt;
+	h->corrupt = 0;
+	if (ret <= 0)
+		return ret;
+	memset(rec, 0, sizeof(*rec));
+	rec->seq = r->seq;
+	rec->ts_ns = r->ts_ns;
+	rec->type = r->type;
+	rec->flags = r->flags;
+	rec->len = r->len - (uint32_t)sizeof(*r);
+	rec->payload = r + 1;
+	rec->pos = UINT64_MAX;
+	rec->source = RAWCAP_SOURCE_DISK;
+	h->roff += rawcap_rec_span(r->len);
+	return 1;
+}
+
+enum hist_key { HIST_KEY_SEQ, HIST_KEY_TS };
+
+/* The last segment whose records before it are all below the target (else the first). */
+static size_t hist_pick_seg(const struct history *h, enum hist_key key, uint64_t target)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < h->nseg; i++) {
+		const struct hist_seg *s = &h->segs[i];
+
+		if (key == HIST_KEY_SEQ ? s->first_seq <= target : s->prev_hwm < target)
+			best = i;
+	}
+	return best;
+}
+
+/*
+ * Binary search the current segment's block headers for the last valid block
+ * whose key is below target (SEQ: first_seq <= target; TS: ts_hwm < target).
+ * Invalid blocks (damaged, stale, unwritten) are stepped over.
+ */
+static uint32_t hist_search_blocks(struct history *h, enum hist_key key, uint64_t target)
+{
+	int64_t lo = 0, hi = (int64_t)h->sh.nblocks - 1;
+	uint32_t best = 0;
+	struct seg_blk_hdr b;
+
+	while (lo <= hi) {
+		int64_t mid = lo + (hi - lo) / 2, c = mid;
+		bool below;
+
+		while (c <= hi && seg_read_blk_hdr(h->fd, &h->sh, (uint32_t)c, &b))
+			c++;
+		if (c > hi) {
+			hi = mid - 1;
+			continue;
+		}
+		below = key == HIST_KEY_SEQ ? b.first_seq <= target : b.ts_hwm < target;
+		if (below) {
+			best = (uint32_t)c;
+			lo = c + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return best;
+}
+
+int history_seek(struct history *h, enum rawcap_seek whence, uint64_t value)
+{
+	const struct rawcap_rec_hdr *r;
+	enum hist_key key = whence == RAWCAP_SEEK_TIME ? HIST_KEY_TS : HIST_KEY_SEQ;
+	size_t i;
+	int err;
+
+	if (!h)
+		return -ENOENT;
+	err = hist_scan(h);
+	if (err)
+		return err;
+	hist_drop_seg(h);
+	h->filter = false;
+	h->min_seq = h->min_ts = 0;
+	if (!h->nseg)
+		return -ENOENT;
+	switch (whence) {
+	case RAWCAP_SEEK_OLDEST:
+		err = hist_enter(h, h->segs[0].seg_no, 0);
+		break;
+	case RAWCAP_SEEK_NEWEST:
+		return -ENOENT; /* nothing newer than the newest is history */
+	case RAWCAP_SEEK_TIME:
+	case RAWCAP_SEEK_SEQ:
+		i = hist_pick_seg(h, key, value);
+		err = hist_enter(h, h->segs[i].seg_no, 0);
+		if (err)
+			break;
+		if (h->segs[i].seg_no == h->sh.seg_no)
+			h->blk = hist_search_blocks(h, key, value);
+		h->filter = true;
+		if (key == HIST_KEY_SEQ)
+			h->min_seq = value;
+		else
+			h->min_ts = value;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (err)
+		return err;
+	err = hist_peek(h, &r);
+	if (err < 0)
+		return err;
+	return err ? 0 : -ENOENT;
+}
+
+/* Find the first and last valid block of the listed segments, for the bounds. */
+static int hist_edge(struct history *h, bool newest, struct seg_blk_hdr *out)
+{
+	for (size_t n = 0; n < h->nseg; n++) {
+		size_t i = newest ? h->nseg - 1 - n : n;
+		struct seg_hdr sh;
+		bool found = false;
+		int fd = hist_open_seg(h, h->segs[i].seg_no, &sh);
+
+		if (fd < 0)
+			continue;
+		for (uint32_t b = 0; b < sh.nblocks; b++) {
+			struct seg_blk_hdr bh;
+			int err = seg_read_blk_hdr(fd, &sh, b, &bh);
+
+			if (err == -ENODATA)
+				break;
+			if (err)
+				continue;
+			*out = bh;
+			found = true;
+			if (!newest)
+				break;
+		}
+		close(fd);
+		if (found)
+			return 0;
+	}
+	return -ENODATA;
+}
+
+int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
+		   uint64_t *oldest_ts, uint64_t *newest_ts)
+{
+	struct seg_blk_hdr first, last;
+	int err;
+
+	if (!h)
+		return -ENODATA;
+	err = hist_scan(h);
+	if (err)
+		return err;
+	if (hist_edge(h, false, &first) || hist_edge(h, true, &last))
+		return -ENODATA;
+	if (oldest_seq)
+		*oldest_seq = first.first_seq;
+	if (newest_seq)
+		*newest_seq = last.last_seq;
+	/* Block headers carry the high-water mark, not the first record's own time. */
+	if (oldest_ts)
+		*oldest_ts = first.ts_hwm;
+	if (newest_ts)
+		*newest_ts = last.ts_hwm;
+	return 0;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * seg_read.c - checks over segment and block bytes. Nothing read from disk
+ * is trusted before it passes here: sizes are bounded, both CRCs must match,
+ * and a block's records must walk exactly to its used length with the
+ * sequence numbers its header claims.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "seg_read.h"
+
+int seg_hdr_check(const struct seg_hdr *h, uint64_t file_size)
+{
+	if (h->magic != SEG_MAGIC)
+		return -EBADMSG;
+	if (h->hdr_crc != crc32c(0, h, offsetof(struct seg_hdr, hdr_crc)))
+		return -EBADMSG;
+	if (h->version != SEG_VERSION)
+		return -EPROTO;
+	if (h->hdr_size != SEG_HDR_SIZE || h->block_size != SEG_BLOCK_SIZE || h->nblocks < 1 ||
+	    h->nblocks > SEG_MAX_BLOCKS)
+		return -EBADMSG;
+	if (file_size < SEG_HDR_SIZE)
+		return -EBADMSG;
+	return 0;
+}
+
+void seg_hdr_seal(struct seg_hdr *h)
+{
+	h->hdr_crc = crc32c(0, h, offsetof(struct seg_hdr, hdr_crc));
+}
+
+bool seg_blk_hdr_ok(const struct seg_blk_hdr *b, uint64_t seg_no, uint32_t blk_no)
+{
+	return b->magic == SEG_BLK_MAGIC && b->seg_no == seg_no && b->blk_no == blk_no &&
+	       b->hdr_crc == crc32c(0, b, offsetof(struct seg_blk_hdr, hdr_crc)) &&
+	       b->used <= SEG_BLK_CAP && b->used >= sizeof(struct rawcap_rec_hdr) && b->nrec >= 1 &&
+	       b->last_seq >= b->first_seq;
+}
+
+void seg_blk_hdr_seal(struct seg_blk_hdr *b)
+{
+	b->hdr_crc = crc32c(0, b, offsetof(struct seg_blk_hdr, hdr_crc));
+}
+
+static bool seg_rec_type_ok(uint16_t type)
+{
+	return type >= RAWCAP_REC_PACKET && type <= RAWCAP_REC_IFACE;
+}
+
+int seg_blk_rec(const void *blk, uint32_t *off, const struct rawcap_rec_hdr **rec)
+{
+	const struct seg_blk_hdr *b = blk;
+
+	if (*off >= b->used)
+		return 0;
+	*rec = (const void *)((const uint8_t *)blk + sizeof(*b) + *off);
+	*off += rawcap_rec_span((*rec)->len);
+	return 1;
+}
+
+int seg_blk_check(const void *blk, uint64_t seg_no, uint32_t blk_no)
+{
+	const struct seg_blk_hdr *b = blk;
+	const uint8_t *data = (const uint8_t *)blk + sizeof(*b);
+	uint64_t expect = b->first_seq;
+	uint32_t off = 0, n = 0;
+
+	if (!seg_blk_hdr_ok(b, seg_no, blk_no))
+		return -EBADMSG;
+	if (b->data_crc != crc32c(0, data, b->used))
+		return -EBADMSG;
+	while (off < b->used) {
+		struct rawcap_rec_hdr h;
+
+		if (b->used - off < sizeof(h))
+			return -EBADMSG;
+		memcpy(&h, data + off, sizeof(h));
+		if (h.len < sizeof(h) || h.len > RAWCAP_REC_MAX || !seg_rec_type_ok(h.type) ||
+		    rawcap_rec_span(h.len) > b->used - off || h.seq < expect)
+			return -EBADMSG;
+		if (n == 0 && h.seq != b->first_seq)
+			return -EBADMSG;
+		expect = h.seq + 1;
+		off += rawcap_rec_span(h.len);
+		n++;
+	}
+	if (n != b->nrec || expect - 1 != b->last_seq)
+		return -EBADMSG;
+	return 0;
+}
+
+int seg_read_hdr(int fd, struct seg_hdr *out)
+{
+	ssize_t n = pread(fd, out, sizeof(*out), 0);
+	off_t size;
+
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(*out))
+		return -EBADMSG;
+	size = lseek(fd, 0, SEEK_END);
+	if (size < 0)
+		return -errno;
+	return seg_hdr_check(out, (uint64_t)size);
+}
+
+int seg_read_blk_hdr(int fd, const struct seg_hdr *sh, uint32_t blk, struct seg_blk_hdr *out)
+{
+	ssize_t n;
+
+	if (blk >= sh->nblocks)
+		return -ENODATA;
+	n = pread(fd, out, sizeof(*out), (off_t)seg_blk_off(blk));
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ENODATA;
+	if (n != (ssize_t)sizeof(*out))
+		return -EBADMSG;
+	return seg_blk_hdr_ok(out, sh->seg_no, blk) ? 0 : -EBADMSG;
+}
+
+int seg_read_blk(int fd, const struct seg_hdr *sh, uint32_t blk, void *buf)
+{
+	struct seg_blk_hdr *b = buf;
+	size_t want;
+	ssize_t n;
+	int err = seg_read_blk_hdr(fd, sh, blk, b);
+
+	if (err)
+		return err;
+	want = sizeof(*b) + b->used;
+	n = pread(fd, buf, want, (off_t)seg_blk_off(blk));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != want)
+		return -EBADMSG;
+	return seg_blk_check(buf, sh->seg_no, blk);
+}
+
+int seg_name_parse(const char *name, uint64_t *seg_no)
+{
+	uint64_t v = 0;
+
+	if (strlen(name) != SEG_NAME_LEN || strncmp(name, "seg-", 4) || strcmp(name + 20, ".rcs"))
+		return -EINVAL;
+	for (int i = 4; i < 20; i++) {
+		char c = name[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (d < 0)
+			return -EINVAL;
+		v = v << 4 | (uint64_t)d;
+	}
+	*seg_no = v;
+	return 0;
+}

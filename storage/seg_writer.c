@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: MIT
+/*
+ * seg_writer.c - pack records into checksummed blocks and blocks into
+ * segment files: the disk FIFO (fixed number of preallocated segments, the
+ * oldest renamed and rewritten when full) and snapshots (segments appended
+ * up to a quota). I/O lives in seg_io.c, start-up recovery in seg_recover.c.
+ *
+ * A block's position (segment, block number) is fixed when its first record
+ * arrives, so a partly filled block can be written early (durability policy)
+ * and rewritten in place when it fills. The rewrite is ordered after the
+ * partial write with IOSQE_IO_DRAIN, so the older copy can never land last.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "seg_read.h"
+#include "seg_writer_int.h"
+
+#define SEG_FIFO_SEGS	  16
+#define SEG_MAX_SEG_SIZE  (256ull << 20)
+#define SEG_SNAP_SEG_SIZE (16ull << 20)
+
+uint64_t segw_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t segw_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void segw_log(struct seg_writer *w, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w->o.log)
+		w->o.log("storage: %s", msg);
+	else
+		fprintf(stderr, "rawcap-storage: %s\n", msg);
+}
+
+void segw_fail(struct seg_writer *w, enum segw_op op, int err, const char *what)
+{
+	uint64_t now = segw_mono_ns();
+
+	if (w->logged[op] != err) {
+		segw_log(w, "%s in %s failed: %s (retrying with backoff, logged once)", what,
+			 w->dir, strerror(-err));
+		w->logged[op] = err;
+	}
+	if (!w->first_err)
+		w->first_err = err;
+	w->err = err;
+	w->err_op = op;
+	w->backoff = w->backoff ? w->backoff * 2 : SEGW_BACKOFF_MIN_NS;
+	if (w->backoff > SEGW_BACKOFF_MAX_NS)
+		w->backoff = SEGW_BACKOFF_MAX_NS;
+	w->retry_at = now + w->backoff;
+}
+
+void segw_ok(struct seg_writer *w, enum segw_op op)
+{
+	if (w->logged[op]) {
+		segw_log(w, "%s in %s works again", op == SEGW_OP_SYNC ? "fdatasync" : "writing",
+			 w->dir);
+		w->logged[op] = 0;
+	}
+	if (w->err && w->err_op == op) {
+		w->err = 0;
+		w->backoff = 0;
+	}
+}
+
+int seg_geometry(uint64_t total, uint64_t segment_size, bool fifo, uint32_t *nblocks,
+		 uint32_t *nsegs, uint64_t *min_total)
+{
+	uint64_t size = segment_size, nb, fsz;
+
+	*min_total = 2 * seg_file_size(SEG_MIN_BLOCKS);
+	if (!size) {
+		if (fifo)
+			size = total / SEG_FIFO_SEGS < seg_file_size(4) ? total / 2
+									: total / SEG_FIFO_SEGS;
+		else
+			size = total && total < SEG_SNAP_SEG_SIZE ? total : SEG_SNAP_SEG_SIZE;
+		if (size > SEG_MAX_SEG_SIZE)
+			size = SEG_MAX_SEG_SIZE;
+	}
+	nb = size > SEG_HDR_SIZE ? (size - SEG_HDR_SIZE) / SEG_BLOCK_SIZE : 0;
+	if (!fifo && nb < SEG_MIN_BLOCKS && !segment_size)
+		nb = SEG_MIN_BLOCKS;
+	if (nb < SEG_MIN_BLOCKS)
+		return -EINVAL;
+	if (nb > SEG_MAX_BLOCKS)
+		nb = SEG_MAX_BLOCKS;
+	fsz = seg_file_size((uint32_t)nb);
+	*nblocks = (uint32_t)nb;
+	if (fifo) {
+		if (total / fsz < 2)
+			return -EINVAL;
+		*nsegs = total / fsz > UINT32_MAX ? UINT32_MAX : (uint32_t)(total / fsz);
+	} else {
+		*nsegs = UINT32_MAX;
+	}
+	return 0;
+}
+
+static int seg_dir_prepare(struct seg_writer *w)
+{
+	const char *d = w->o.dir;
+
+	if (mkdir(d, 0750) && errno != EEXIST)
+		return -errno;
+	w->dirfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->dirfd < 0)
+		return -errno;
+	/* Readers need the group's r-x on the directory and r on segments, nothing more. */
+	if (fchmod(w->dirfd, 0750) ||
+	    fchown(w->dirfd, w->o.chown_uid ? (uid_t)w->o.uid : (uid_t)-1, (gid_t)w->o.gid))
+		return -errno;
+	return 0;
+}
+
+int seg_writer_open(const struct seg_writer_opts *o, struct seg_writer **out)
+{
+	struct seg_writer *w;
+	uint64_t min_total;
+	int err;
+
+	*out = NULL;
+	if (!o->dir)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->o = *o;
+	w->dirfd = w->efd = -1;
+	w->direct = o->direct_io;
+	w->gen = segw_real_ns();
+	snprintf(w->dir, sizeof(w->dir), "%s", o->dir);
+	err = seg_geometry(o->total_size, o->segment_size, o->fifo, &w->nblocks, &w->max_segs,
+			   &min_total);
+	if (!err)
+		err = seg_dir_prepare(w);
+	if (!err)
+		err = segw_io_init(w);
+	if (!err)
+		err = segw_recover(w);
+	if (err) {
+		segw_io_exit(w);
+		if (w->dirfd >= 0)
+			close(w->dirfd);
+		free(w->segs);
+		free(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+static struct segw_file *segw_file_slot(struct seg_writer *w)
+{
+	for (int i = 0; i < SEGW_NFILE; i++)
+		if (!w->files[i].used)
+			return &w->files[i];
+	return NULL;
+}
+
+/* Create the next segment file, or recycle the oldest: fd of a file named for seg_no. */
+static int segw_make_file(struct seg_writer *w, uint64_t seg_no)
+{
+	char name[SEG_NAME_LEN + 1], old[SEG_NAME_LEN + 1];
+	uint64_t fsz = seg_file_size(w->nblocks);
+	int fd, err;
+
+	segw_seg_name(name, seg_no);
+	if (w->nsegs < w->max_segs) {
+		fd = segw_open_seg_fd(w, name, O_CREAT | O_EXCL, 0640);
+		if (fd < 0)
+			return fd;
+		/* Preallocated only in a FIFO: its size is the promise it keeps. */
+		err = w->o.fifo ? posix_fallocate(fd, 0, (off_t)fsz) : 0;
+		if (!err)
+			return fd;
+		close(fd);
+		unlinkat(w->dirfd, name, 0);
+		if ((err != ENOSPC && err != EDQUOT) || w->nsegs < 2 || !w->o.fifo)
+			return -err;
+		segw_log(w, "%s holds only %u segments, not %u: recycling within %u", w->dir,
+			 w->nsegs, w->max_segs, w->nsegs);
+		w->max_segs = w->nsegs;
+	}
+	if (!w->o.fifo)
+		return -EDQUOT;
+	/* Recycle: the oldest file gets the new name, then a new header. */
+	for (int i = 0; i < SEGW_NFILE; i++)
+		if (w->files[i].used && w->files[i].seg_no == w->segs[0])
+			return -EAGAIN; /* still being written: only when max_segs is tiny */
+	segw_seg_name(old, w->segs[0]);
+	if (renameat(w->dirfd, old, w->dirfd, name))
+		return -errno;
+	memmove(w->segs, w->segs + 1, (w->nsegs - 1) * sizeof(*w->segs));
+	w->nsegs--;
+	w->st.segments_recycled++;
+	fd = segw_open_seg_fd(w, name, 0, 0);
+	if (fd >= 0 && posix_fallocate(fd, 0, (off_t)fsz) == 0)
+		return fd; /* fallocate: a truncated old file is whole again */
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? -ENOSPC : fd;
+}
+
+static void segw_fill_hdr(struct seg_writer *w, struct segw_file *f)
+{
+	struct seg_hdr *h = f->hdr_buf;
+
+	memset(h, 0, SEG_HDR_SIZE);
+	h->magic = SEG_MAGIC;
+	h->version = SEG_VERSION;
+	h->hdr_size = SEG_HDR_SIZE;
+	h->block_size = SEG_BLOCK_SIZE;
+	h->nblocks = w->nblocks;
+	h->seg_no = f->seg_no;
+	h->writer_gen = w->gen;
+	h->first_seq = w->next_seq;
+	h->prev_ts_hwm = w->ts_hwm;
+	h->created_ns = segw_real_ns();
+	h->flags = w->o.fifo ? SEG_F_FIFO : SEG_F_SNAPSHOT;
+	seg_hdr_seal(h);
+}
+
+/* Leave the active segment (syncing it if the policy asks) and start the next one. */
+static int segw_next_segment(struct seg_writer *w)
+{
+	struct segw_file *f = segw_file_slot(w);
+	uint64_t seg_no = w->last_seg_no + 1;
+	int fd;
+
+	if (!f)
+		return -EAGAIN;
+	fd = segw_make_file(w, seg_no);
+	if (fd < 0)
+		return fd;
+	if (segw_segs_push(w, seg_no)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (w->act) {
+		w->act->active = false;
+		w->act->sync_on_idle = w->o.sync_interval_ns && w->act->dirty;
+		segw_file_release(w, w->act);
+	}
+	memset(f, 0, offsetof(struct segw_file, hdr_buf));
+	f->fd = fd;
+	f->seg_no = seg_no;
+	f->used = f->active = true;
+	w->last_seg_no = seg_no;
+	w->act = f;
+	w->blk = 0;
+	segw_fill_hdr(w, f);
+	return segw_submit_hdr(w, f);
+}
+
+static int segw_quota_ok(const struct seg_writer *w)
+{
+	uint64_t used = (uint64_t)w->nsegs * SEG_HDR_SIZE +
+			((uint64_t)(w->nsegs ? w->nsegs - 1 : 0) * w->nblocks + w->blk + 1) *
+				SEG_BLOCK_SIZE;
+
+	return w->o.fifo || !w->o.total_size || used <= w->o.total_size;
+}
+
+/* Take a buffer and a position for the next block. */
+static int segw_start_block(struct seg_writer *w)
+{
+	struct segw_buf *b;
+	int err;
+
+	if (w->err && w->o.nonblock && segw_mono_ns() < w->retry_at)
+		return w->err;
+	while (!(b = segw_buf_get(w))) {
+		if (w->o.nonblock)
+			return -EAGAIN;
+		if (!segw_busy(w))
+			return w->err ? w->err
+				      : -EIO; /* every buffer failed: nothing to wait for */
+		err = segw_reap(w, true);
+		if (err < 0)
+			return err;
+		if (w->err && w->err_op == SEGW_OP_WRITE)
+			return w->err; /* blocking callers get the error, not a retry loop */
+	}
+	if (!w->act || w->blk >= w->nblocks) {
+		err = segw_next_segment(w);
+		while (err == -EAGAIN && !w->o.nonblock && segw_busy(w)) {
+			segw_reap(w, true); /* a file slot frees when its writes complete */
+			err = segw_next_segment(w);
+		}
+		if (err) {
+			if (err != -EAGAIN && err != -EDQUOT) {
+				w->st.write_errors++;
+				segw_fail(w, SEGW_OP_CREATE, err, "creating a segment");
+			}
+			return err;
+		}
+		segw_ok(w, SEGW_OP_CREATE);
+	}
+	if (!segw_quota_ok(w))
+		return -EDQUOT;
+	b->state = SEGW_FILL;
+	b->partial = false;
+	b->file = w->act;
+	b->blk_no = w->blk++;
+	w->cur = b;
+	w->cur_used = w->cur_nrec = w->cur_flushed = w->cur_crc = 0;
+	return 0;
+}
+
+/* Header and CRC for the first `used` bytes of block b (whose data starts at mem + 64). */
+static void segw_seal_block(struct seg_writer *w, struct segw_buf *b, uint32_t used, uint32_t nrec,
+			    uint64_t last_seq)
+{
+	struct seg_blk_hdr *h = (struct seg_blk_hdr *)b->mem;
+	uint32_t len = (uint32_t)sizeof(*h) + used;
+
+	b->wlen = (len + SEG_IO_ALIGN - 1) & ~(SEG_IO_ALIGN - 1);
+	memset(b->mem + len, 0, b->wlen - len);
+	h->magic = SEG_BLK_MAGIC;
+	h->seg_no = b->file->seg_no;
+	h->blk_no = b->blk_no;
+	h->nrec = nrec;
+	h->used = used;
+	h->first_seq = w->cur_first;
+	h->last_seq = last_seq;
+	h->ts_hwm = w->ts_hwm;
+	h->flags = 0;
+	h->data_crc = w->cur_crc; /* always covers exactly the first `used` bytes */
+	seg_blk_hdr_seal(h);
+}
+
+static int segw_submit_cur(struct seg_writer *w)
+{
+	struct segw_buf *b = w->cur;
+	int err;
+
+	segw_seal_block(w, b, w->cur_used, w->cur_nrec, w->cur_last);
+	/* A partial copy of this block may still be in flight: never let it land last. */
+	err = segw_submit_buf(w, b, w->cur_partial_inflight);
+	if (err)
+		return err;
+	w->cur = NULL;
+	if (!w->o.nonblock)
+		return segw_kick(w);
+	return 0;
+}
+
+int seg_write_record(struct seg_writer *w, const struct rawcap_rec_hdr *hdr, const void *payload)
+{
+	uint32_t span = rawcap_rec_span(hdr->len);
+	uint8_t *p;
+	int err;
+
+	if (hdr->len < sizeof(*hdr) || hdr->len > RAWCAP_REC_MAX || hdr->type == RAWCAP_REC_PAD)
+		return -EINVAL;
+	if (w->cur && w->cur_used + span > SEG_BLK_CAP) {
+		err = segw_submit_cur(w);
+		if (err)
+			return err;
+	}
+	if (!w->cur) {
+		err = segw_start_block(w);
+		if (err)
+			return err;
+	}
+	p = w->cur->mem + sizeof(struct seg_blk_hdr) + w->cur_used;
+	memcpy(p, hdr, sizeof(*hdr));
+	memcpy(p + sizeof(*hdr), payload, hdr->len - sizeof(*hdr));
+	memset(p + hdr->len, 0, span - hdr->len);
+	w->cur_crc = crc32c(w->cur_crc, p, span); /* while the bytes are still in L1 */
+	if (w->cur_nrec++ == 0)
+		w->cur_first = hdr->seq;
+	w->cur_last = hdr->seq;
+	w->cur_used += span;
+	w->next_seq = hdr->seq + 1;
+	if (hdr->ts_ns > w->ts_hwm)
+		w->ts_hwm = hdr->ts_ns;
+	w->st.records++;
+	w->st.bytes += hdr->len;
+	if (w->cur_used + sizeof(*hdr) > SEG_BLK_CAP)
+		return segw_submit_cur(w); /* no record fits any more */
+	return 0;
+}
+
+int seg_writer_flush(struct seg_writer *w, bool sync)
+{
+	struct segw_buf *b;
+	int err = 0;
+
+	if (w->cur && w->cur_used > w->cur_flushed && !w->cur_partial_inflight &&
+	    (b = segw_buf_get(w))) {
+		memcpy(b->mem, w->cur->mem, sizeof(struct seg_blk_hdr) + w->cur_used);
+		b->state = SEGW_FILL;
+		b->partial = true;
+		b->file = w->cur->file;
+		b->blk_no = w->cur->blk_no;
+		segw_seal_block(w, b, w->cur_used, w->cur_nrec, w->cur_last);
+		err = segw_submit_buf(w, b, false);
+		if (!err) {
+			w->cur_flushed = w->cur_used;
+			w->cur_partial_inflight = true;
+		}
+	}
+	for (int i = 0; sync && i < SEGW_NFILE; i++)
+		if (w->files[i].used && w->files[i].dirty)
+			segw_submit_sync(w, &w->files[i]);
+	return err ? err : segw_kick(w);
+}
+
+int seg_writer_poll(struct seg_writer *w, uint64_t now)
+{
+	int n = segw_reap(w, false);
+
+	if (w->err && now >= w->retry_at)
+		segw_retry(w);
+	return n < 0 ? n : 0;
+}
+
+bool segw_busy(const struct seg_writer *w)
+{
+	for (int i = 0; i < SEGW_NBUF; i++)
+		if (w->bufs[i].state == SEGW_INFLIGHT)
+			return true;
+	for (int i = 0; i < SEGW_NFILE; i++)
+		if (w->files[i].used && w->files[i].inflight)
+			return true;
+	return false;
+}
+
+/* Wait for everything in flight; failed writes are retried once, then given up. */
+static int segw_drain(struct seg_writer *w)
+{
+	bool retried = false;
+
+	for (;;) {
+		segw_kick(w);
+		while (segw_busy(w))
+			if (segw_reap(w, true) < 0)
+				return -EIO;
+		if (!w->err || w->err_op != SEGW_OP_WRITE || retried)
+			return w->err;
+		retried = true;
+		segw_retry(w);
+	}
+}
+
+int seg_writer_sync(struct seg_writer *w)
+{
+	int err = seg_writer_flush(w, false);
+
+	if (!err)
+		err = segw_drain(w);
+	if (!err) {
+		seg_writer_flush(w, true);
+		err = segw_drain(w);
+	}
+	return err;
+}
+
+int seg_writer_finish(struct seg_writer *w)
+{
+	int err;
+
+	if (w->cur)
+		segw_submit_cur(w);
+	segw_kick(w);
+	err = segw_drain(w);
+	if (!err) {
+		seg_writer_flush(w, true);
+		err = segw_drain(w);
+	}
+	return err;
+}
+
+int seg_writer_close(struct seg_writer *w)
+{
+	int err;
+
+	if (!w)
+		return 0;
+	err = seg_writer_finish(w);
+	if (!w->o.fifo && w->act && w->act->fd >= 0 && w->act->end)
+		if (ftruncate(w->act->fd, (off_t)w->act->end) && !err)
+			err = -errno;
+	if (!err)
+		err = w->first_err;
+	segw_io_exit(w);
+	if (w->dirfd >= 0) {
+		fsync(w->dirfd); /* the renames and creations themselves */
+		close(w->dirfd);
+	}
+	free(w->segs);
+	free(w);
+	return err;
+}
+
+int seg_writer_fd(const struct seg_writer *w)
+{
+	return w->efd;
+}
+
+void seg_writer_get_stats(const struct seg_writer *w, struct seg_writer_stats *out)
+{
+	*out = w->st;
+	out->next_seq = w->next_seq;
+	out->ts_hwm = w->ts_hwm;
+	out->nsegs = w->nsegs;
+	out->max_segs = w->max_segs;
+	out->nblocks = w->nblocks;
+	out->error = w->err;
+	out->direct = w->direct;
+}
+
+void seg_writer_set_nonblock(struct seg_writer *w, bool nonblock)
+{
+	w->o.nonblock = nonblock;
+}

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_disk.c - the disk FIFO's segment format, writer, history reader and
+ * persister, in one process: round trips, seeks over many segments, damaged
+ * and truncated segments, garbage files, the persister being lapped, and one
+ * cursor running from disk into the live ring without a seam.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rawcap/rawcap.h>
+
+#include "atomics.h"
+#include "crc32c.h"
+#include "disk_pattern.h"
+#include "history.h"
+#include "persister.h"
+#include "seg_read.h"
+#include "seg_writer.h"
+
+#define TS_BASE 1790000000000000000ull
+#define TS_STEP 1000ull
+
+static char tdir[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tdir, sizeof(tdir), "/tmp/rc-disk-test-%d", (int)getpid());
+	return system("true"); /* dirs are made per test */
+}
+
+static void rm_dir(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tdir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void quiet(const char *fmt, ...)
+{
+	(void)fmt;
+}
+
+/* Write records first..first+n-1 in the test pattern. */
+static void put(struct seg_writer *w, uint64_t first, uint64_t n, uint32_t maxpay)
+{
+	static uint8_t payload[RAWCAP_REC_MAX];
+
+	for (uint64_t s = first; s < first + n; s++) {
+		uint32_t caplen = disk_pat_caplen(s, maxpay);
+		struct rawcap_rec_hdr h = {
+			.len = (uint32_t)(sizeof(h) + sizeof(struct rawcap_pkt) + caplen),
+			.type = RAWCAP_REC_PACKET,
+			.seq = s,
+			.ts_ns = TS_BASE + s * TS_STEP,
+		};
+
+		disk_pat_fill(payload, s, caplen);
+		assert_int_equal(seg_write_record(w, &h, payload), 0);
+	}
+}
+
+static struct seg_writer *open_writer(bool fifo, uint64_t total, uint64_t segsz)
+{
+	struct seg_writer_opts o = {.dir = tdir,
+				    .total_size = total,
+				    .segment_size = segsz,
+				    .fifo = fifo,
+				    .direct_io = true,
+				    .gid = -1,
+				    .log = quiet};
+	struct seg_writer *w;
+
+	assert_int_equal(seg_writer_open(&o, &w), 0);
+	return w;
+}
+
+struct readout {
+	uint64_t n, first, last, gaps_lost, corrupt, bad;
+};
+
+static struct readout read_all(enum rawcap_seek whence, uint64_t value)
+{
+	struct readout r = {0};
+	struct history *h;
+	struct rawcap_rec rec;
+
+	assert_int_equal(history_open(tdir, &h), 0);
+	if (history_seek(h, whence, value) == 0) {
+		while (history_next(h, &rec, &r.corrupt) > 0) {
+			if (r.n && rec.seq != r.last + 1)
+				r.gaps_lost += rec.seq - r.last - 1;
+			if (!r.n)
+				r.first = rec.seq;
+			r.last = rec.seq;
+			r.n++;
+			if (!disk_pat_check(rec.payload, rec.len, rec.seq))
+				r.bad++;
+		}
+	}
+	history_close(h);
+	return r;
+}
+
+static void should_compute_crc32c_like_the_standard(void **state)
+{
+	static uint8_t big[100003];
+
+	(void)state;
+	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(crc32c_portable(0, "123456789", 9), 0xe3069283);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + (i >> 8));
+	assert_int_equal(crc32c(0, big + 1, sizeof(big) - 1),
+			 crc32c_portable(0, big + 1, sizeof(big) - 1));
+	assert_int_equal(crc32c(crc32c(0, big, 1000), big + 1000, 5000), crc32c(0, big, 6000));
+}
+
+static void should_round_trip_and_seek_across_segments(void **state)
+{
+	struct seg_writer *w;
+	struct readout r;
+	uint64_t n = 20000;
+
+	(void)state;
+	rm_dir();
+	w = open_writer(false, 0, seg_file_size(2));
+	put(w, 100, n, 1400);
+	assert_int_equal(seg_writer_close(w), 0);
+
+	r = read_all(RAWCAP_SEEK_OLDEST, 0);
+	assert_int_equal(r.n, n);
+	assert_int_equal(r.first, 100);
+	assert_int_equal(r.last, 100 + n - 1);
+	assert_int_equal(r.bad + r.corrupt + r.gaps_lost, 0);
+
+	for (uint64_t s = 100; s < 100 + n; s += 1777) {
+		r = read_all(RAWCAP_SEEK_SEQ, s);
+		assert_int_equal(r.first, s);
+		assert_int_equal(r.n, 100 + n - s);
+		r = read_all(RAWCAP_SEEK_TIME, TS_BASE + s * TS_STEP - TS_STEP / 2);
+		assert_int_equal(r.first, s);
+	}
+	r = read_all(RAWCAP_SEEK_SEQ, 100 + n); /* past the newest */
+	assert_int_equal(r.n, 0);
+	rm_dir();
+}
+
+static void flip_byte(uint64_t seg_no, uint64_t off)
+{
+	char path[256];
+	uint8_t b;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" SEG_NAME_FMT, tdir, (unsigned long long)seg_no);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)off), 1);
+	b ^= 0x5a;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
+	close(fd);
+}
+
+static uint32_t block_nrec(uint64_t seg_no, uint32_t blk)
+{
+	char path[256];
+	struct seg_blk_hdr b;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" SEG_NAME_FMT, tdir, (unsigned long long)seg_no);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, sizeof(b), (off_t)seg_blk_off(blk)), sizeof(b));
+	close(fd);
+	return b.nrec;
+}
+
+static void should_skip_exactly_the_damaged_block(void **state)
+{
+	struct seg_writer *w;
+	struct readout r;
+	uint64_t n = 20000;
+	uint32_t lost_data, lost_hdr;
+
+	(void)state;
+	rm_dir();
+	w = open_writer(false, 0, seg_file_size(4));
+	put(w, 0, n, 1400);
+	assert_int_equal(seg_writer_close(w), 0);
+	/* Segment 2, block 1: a byte in the data; segment 3, block 2: its header magic. */
+	lost_data = block_nrec(2, 1);
+	lost_hdr = block_nrec(3, 2);
+	flip_byte(2, seg_blk_off(1) + 64 + 5000);
+	flip_byte(3, seg_blk_off(2) + 1);
+
+	r = read_all(RAWCAP_SEEK_OLDEST, 0);
+	assert_int_equal(r.corrupt, 2);
+	assert_int_equal(r.gaps_lost, lost_data + lost_hdr);
+	assert_int_equal(r.n, n - lost_data - lost_hdr);
+	assert_int_equal(r.bad, 0);
+	rm_dir();
+}
+
+static void should_recover_from_truncation_and_garbage(void **state)
+{
+	char path[256];
+	struct seg_writer *w;
+	struct seg_writer_stats st;
+	struct readout r;
+	static uint8_t junk[300000];
+	int fd;
+
+	(void)state;
+	rm_dir();
+	w = open_writer(true, 16 * seg_file_size(2), seg_file_size(2));
+	put(w, 0, 10000, 1400);
+	assert_int_equal(seg_writer_close(w), 0);
+
+	/* Truncate the newest segment in the middle of its first block. */
+	r = read_all(RAWCAP_SEEK_OLDEST, 0);
+	assert_int_equal(r.n, 10000);
+	for (uint64_t s = 1;; s++) {
+		snprintf(path, sizeof(path), "%s/" SEG_NAME_FMT, tdir, (unsigned long long)s + 1);
+		if (access(path, F_OK)) {
+			snprintf(path, sizeof(path), "%s/" SEG_NAME_FMT, tdir,
+				 (unsigned long long)s);
+			break;
+		}
+	}
+	assert_int_equal(truncate(path, seg_blk_off(0) + 1000), 0);
+	/* Garbage: a file with our name pattern, one with another name, random bytes. */
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 2654435761u >> 13);
+	snprintf(path, sizeof(path), "%s/seg-00000000000000ff.rcs", tdir);
+	fd = open(path, O_WRONLY | O_CREAT, 0640);
+	assert_int_equal(write(fd, junk, sizeof(junk)), sizeof(junk));
+	close(fd);
+	snprintf(path, sizeof(path), "%s/notes.txt", tdir);
+	fd = open(path, O_WRONLY | O_CREAT, 0640);
+	assert_int_equal(write(fd, junk, 100), 100);
+	close(fd);
+
+	r = read_all(RAWCAP_SEEK_OLDEST, 0); /* the reader survives it all */
+	assert_true(r.n > 0 && r.n < 10000);
+	assert_int_equal(r.bad, 0);
+
+	w = open_writer(true, 16 * seg_file_size(2), seg_file_size(2));
+	seg_writer_get_stats(w, &st);
+	assert_int_equal(st.next_seq, r.last + 1); /* continues after what survived */
+	put(w, r.last + 1, 5000, 1400);
+	assert_int_equal(seg_writer_close(w), 0);
+	r = read_all(RAWCAP_SEEK_OLDEST, 0);
+	assert_int_equal(r.last, st.next_seq + 5000 - 1);
+	assert_int_equal(r.gaps_lost + r.bad, 0);
+	snprintf(path, sizeof(path), "%s/seg-00000000000000ff.rcs", tdir);
+	assert_int_not_equal(access(path, F_OK), 0); /* the FIFO removed the torn file */
+	rm_dir();
+}
+
+static void should_refuse_storage_smaller_than_two_segments(void **state)
+{
+	uint32_t nb, ns;
+	uint64_t min;
+
+	(void)state;
+	assert_int_equal(seg_geometry(1 << 20, 0, true, &nb, &ns, &min), -EINVAL);
+	assert_true(min > (1 << 20));
+	assert_int_equal(seg_geometry(min, 0, true, &nb, &ns, &min), 0);
+	assert_int_equal(ns, 2);
+	assert_int_equal(seg_geometry(1ull << 30, 0, true, &nb, &ns, &min), 0);
+	assert_int_equal(ns, 16);
+	assert_true(ns * seg_file_size(nb) <= (1ull << 30));
+}
+
+static const char *ring_name(void)
+{
+	static char name[64];
+
+	snprintf(name, sizeof(name), "rc-disk-test-%d", (int)getpid());
+	return name;
+}
+
+static void ring_put(struct ring_writer *w, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t seq = w->next_seq;
+		uint32_t caplen = disk_pat_caplen(seq, 1400);
+		void *p = ring_reserve(w, RAWCAP_REC_PACKET, 0, TS_BASE + seq * TS_STEP,
+				       (uint32_t)sizeof(struct rawcap_pkt) + caplen);
+
+		disk_pat_fill(p, seq, caplen);
+	}
+	ring_publish(w);
+}
+
+static void unlink_ring(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/dev/shm/rawcap-%s", ring_name());
+	unlink(path);
+}
+
+static void should_count_and_announce_when_lapped(void **state)
+{
+	struct persister_opts po = {.dir = tdir,
+				    .size = 16 * seg_file_size(2),
+				    .segment_size = seg_file_size(2),
+				    .direct_io = true,
+				    .uid = -1,
+				    .gid = -1,
+				    .log = quiet};
+	struct ring_writer_opts ro = {.name = ring_name(), .data_size = 1 << 20, .gid = (gid_t)-1};
+	struct ring_writer w;
+	struct persister *p;
+	struct persister_stats ps;
+	struct history *h;
+	struct rawcap_rec rec;
+	uint64_t corrupt = 0, loss = 0, loss_recs = 0;
+
+	(void)state;
+	rm_dir();
+	assert_int_equal(persister_open(&po, &p), 0);
+	assert_int_equal(ring_writer_create(&w, &ro), 0);
+	persister_attach(p, &w);
+	ring_put(&w, 100);
+	persister_pump(p, &w);
+	ring_put(&w, 5000); /* ~4 MB through a 1 MiB ring without a pump: lapped */
+	persister_pump(p, &w);
+	persister_get_stats(p, &ps);
+	assert_true(ps.lapped_records > 0);
+	assert_int_equal(
+		load_relaxed(&w.hdr->counters[RING_CNT_LOSS_BASE + RAWCAP_LOSS_PERSIST_LAPPED]),
+		ps.lapped_records);
+	assert_int_equal(persister_close(p, &w, NULL), 0);
+	ring_writer_close(&w);
+	unlink_ring();
+
+	assert_int_equal(history_open(tdir, &h), 0);
+	assert_int_equal(history_seek(h, RAWCAP_SEEK_OLDEST, 0), 0);
+	while (history_next(h, &rec, &corrupt) > 0) {
+		if (rec.type == RAWCAP_REC_LOSS) {
+			const struct rawcap_loss *l = rec.payload;
+
+			assert_int_equal(l->cause, RAWCAP_LOSS_PERSIST_LAPPED);
+			assert_int_equal(l->first_seq, 100);
+			loss += l->count;
+			loss_recs++;
+		}
+	}
+	history_close(h);
+	assert_int_equal(loss_recs, 1);
+	assert_int_equal(loss, ps.lapped_records);
+	rm_dir();
+}
+
+static void should_read_from_disk_into_the_ring_without_a_seam(void **state)
+{
+	struct persister_opts po = {.dir = tdir,
+				    .size = 32 * seg_file_size(2),
+				    .segment_size = seg_file_size(2),
+				    .direct_io = true,
+				    .uid = -1,
+				    .gid = -1,
+				    .log = quiet};
+	struct ring_writer_opts ro = {.name = ring_name(), .data_size = 1 << 20, .gid = (gid_t)-1};
+	struct rawcap_open_opts oo = {.sz = sizeof(oo), .ring = ring_name(), .storage_dir = tdir};
+	static uint8_t buf[RAWCAP_REC_MAX];
+	struct rawcap_cursor *c;
+	struct ring_writer w;
+	struct persister *p;
+	struct rawcap_stats st;
+	struct rawcap_rec rec;
+	uint64_t n = 0, disk = 0, ring = 0, t1, t2, expect;
+	int ret;
+
+	(void)state;
+	rm_dir();
+	assert_int_equal(persister_open(&po, &p), 0);
+	assert_int_equal(ring_writer_create(&w, &ro), 0);
+	persister_attach(p, &w);
+	for (int i = 0; i < 200; i++) { /* ~8 MB through a 1 MiB ring, pumped like capd */
+		ring_put(&w, 50);
+		persister_pump(p, &w);
+	}
+	assert_int_equal(persister_close(p, &w, NULL), 0);
+	ring_put(&w, 1000); /* newer than the disk: only in the ring */
+
+	assert_int_equal(rawcap_open_opts(&oo, &c), 0);
+	assert_int_equal(rawcap_seek(c, RAWCAP_SEEK_OLDEST, 0), 0);
+	while ((ret = rawcap_next_copy(c, &rec, buf, sizeof(buf))) > 0) {
+		assert_int_equal(rec.seq, n);
+		assert_true(disk_pat_check(rec.payload, rec.len, rec.seq));
+		rec.source == RAWCAP_SOURCE_DISK ? disk++ : ring++;
+		n++;
+	}
+	rawcap_get_stats(c, &st);
+	assert_int_equal(n, 11000);
+	assert_int_equal(st.records_lost, 0);
+	assert_int_equal(disk, 10000);
+	assert_int_equal(ring, 1000);
+
+	/* A time window spanning both: exactly the records inside it. */
+	t1 = TS_BASE + 3000 * TS_STEP + 1;
+	t2 = TS_BASE + 10500 * TS_STEP;
+	assert_int_equal(rawcap_seek(c, RAWCAP_SEEK_TIME, t1), 0);
+	n = disk = ring = 0;
+	expect = 3001;
+	while ((ret = rawcap_next_copy(c, &rec, buf, sizeof(buf))) > 0 && rec.ts_ns < t2) {
+		assert_int_equal(rec.seq, expect);
+		assert_true(disk_pat_check(rec.payload, rec.len, rec.seq));
+		rec.source == RAWCAP_SOURCE_DISK ? disk++ : ring++;
+		expect++;
+		n++;
+	}
+	assert_int_equal(n, 10500 - 3001);
+	assert_true(disk > 0 && ring > 0); /* the window really spans both */
+	rawcap_close(c);
+	ring_writer_close(&w);
+	unlink_ring();
+	rm_dir();
+}
+
+static void unlink_ring(void);
+
+/* Runs even when a test failed: leave nothing behind. */
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tdir);
+	unlink_ring();
+	return system(cmd) ? -1 : 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(should_compute_crc32c_like_the_standard),
+		cmocka_unit_test(should_round_trip_and_seek_across_segments),
+		cmocka_unit_test(should_skip_exactly_the_damaged_block),
+		cmocka_unit_test(should_recover_from_truncation_and_garbage),
+		cmocka_unit_test(should_refuse_storage_smaller_than_two_segments),
+		cmocka_unit_test(should_count_and_announce_when_lapped),
+		cmocka_unit_test(should_read_from_disk_into_the_ring_without_a_seam),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
