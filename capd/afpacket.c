@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: MIT
+/*
+ * afpacket.c - the AF_PACKET TPACKET_V3 capture source.
+ *
+ * Each socket has a kernel receive ring of --block-count blocks of
+ * --block-size bytes. The kernel fills a block with packets and hands it
+ * over when it is full or --retire timeout (100 ms) passes, so quiet links
+ * still flow. ready() walks the blocks the kernel handed over and copies each
+ * selected packet once, straight from the block into a record reserved in
+ * the shm ring, then gives the block back.
+ *
+ * Sockets are SOCK_RAW: the bytes are the real frame of the interface
+ * (Ethernet for Ethernet, veth and loopback; raw IP for tunnels), with its
+ * linktype per interface, rather than the cooked SLL header of SOCK_DGRAM.
+ * They are bound to no interface (ifindex 0) unless a single interface is
+ * named, because a socket cannot be bound to an interface that appears after
+ * the privilege drop; iface.c selects interfaces per packet instead.
+ *
+ * The capture filter is compiled with libpcap and attached as classic BPF to
+ * every socket before it is bound, then locked (SO_LOCK_FILTER). Its return
+ * value is the snap length, so the kernel truncates for us.
+ *
+ * Loss: PACKET_STATISTICS (read and reset every second) gives the packets the
+ * kernel saw for the socket and the ones it dropped because the ring was
+ * full. Drops become RAWCAP_REC_LOSS records. Once the socket is drained,
+ *	kernel seen = captured + unselected + dropped
+ * holds exactly, and capd checks it in its final stats line.
+ */
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "capd.h"
+
+#define AFP_RETIRE_MS	   100
+#define AFP_BLOCKS_PER_RUN 32 /* then let other sources run */
+#define AFP_MAX_SOCKS	   64
+#define AFP_PREFETCH_AHEAD 2048 /* bytes of ring ahead of the writer */
+
+struct afp_sock {
+	int fd;
+	unsigned id;
+	uint32_t bound_ifindex;
+	uint8_t *map;
+	size_t map_len;
+	uint32_t block_size, block_nr, cur;
+	/* What we did with what the kernel handed over. */
+	uint64_t captured, cap_bytes, unselected, truncated, blocks;
+	/* Cumulative PACKET_STATISTICS. */
+	uint64_t k_seen, k_drops, k_freeze;
+	/* Stall detection. */
+	uint64_t consumed_at_check;
+	uint32_t stuck_ticks;
+	bool stalled;
+	uint64_t stalls;
+};
+
+static struct afp_sock afp_socks[AFP_MAX_SOCKS];
+static unsigned afp_nsocks;
+
+/*
+ * Loopback hands every packet to packet sockets twice: once as it is sent
+ * (PACKET_OUTGOING) and once as it is received (PACKET_HOST), byte for byte
+ * the same. Drop the sent copy in the kernel, before it costs a copy, as
+ * libpcap does in user space. Loopback is ifindex 1 in every namespace.
+ */
+#define AFP_PREFIX_LEN 5
+static const struct sock_filter afp_prefix[AFP_PREFIX_LEN] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 3),
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_IFINDEX),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+int capd_filter_compile(const struct capd_config *cfg, struct sock_fprog *out, char *err,
+			size_t errlen)
+{
+	struct bpf_program prog;
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, (int)cfg->snaplen);
+	int ret = 0;
+
+	if (!p) {
+		snprintf(err, errlen, "cannot initialise libpcap");
+		return -ENOMEM;
+	}
+	if (pcap_compile(p, &prog, cfg->filter, 1, PCAP_NETMASK_UNKNOWN)) {
+		snprintf(err, errlen, "%s", pcap_geterr(p));
+		pcap_close(p);
+		return -EINVAL;
+	}
+	_Static_assert(sizeof(struct bpf_insn) == sizeof(struct sock_filter), "same insn layout");
+	/* libpcap's jumps are relative, so the program runs unchanged after our prefix. */
+	out->len = (unsigned short)(prog.bf_len + AFP_PREFIX_LEN);
+	out->filter = malloc(out->len * sizeof(struct sock_filter));
+	if (out->filter) {
+		memcpy(out->filter, afp_prefix, sizeof(afp_prefix));
+		memcpy(out->filter + AFP_PREFIX_LEN, prog.bf_insns,
+		       prog.bf_len * sizeof(struct sock_filter));
+	} else {
+		ret = -ENOMEM;
+	}
+	pcap_freecode(&prog);
+	pcap_close(p);
+	return ret;
+}
+
+static inline uint64_t afp_consumed(const struct afp_sock *s)
+{
+	return s->captured + s->unselected;
+}
+
+/* Copy one packet from the block into the ring. */
+static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tpacket3_hdr *ph)
+{
+	const struct sockaddr_ll *sll =
+		(const void *)((const uint8_t *)ph + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+	struct ring_writer *w = &ctx->ring;
+	uint32_t caplen = ph->tp_snaplen, room;
+	struct rawcap_pkt *pkt;
+	uint16_t linktype;
+
+	linktype = capd_iface_select(ctx, (uint32_t)sll->sll_ifindex);
+	if (!linktype) {
+		s->unselected++;
+		return;
+	}
+	/*
+	 * The ring is far larger than the caches, so every record lands on cold
+	 * lines: ask for them a few records ahead, for writing, so the misses
+	 * overlap instead of stalling each store in turn.
+	 */
+	for (uint32_t off = 0; off < 4 * 64 && off < caplen + 64; off += 64)
+		__builtin_prefetch(w->data + ((w->wpos + AFP_PREFETCH_AHEAD + off) & w->mask), 1,
+				   0);
+	room = ring_max_payload(w) - (uint32_t)sizeof(*pkt);
+	if (caplen > room) {
+		caplen = room;
+		s->truncated++;
+	}
+	pkt = ring_reserve(w, RAWCAP_REC_PACKET, 0,
+			   (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec,
+			   (uint32_t)sizeof(*pkt) + caplen);
+	pkt->ifindex = (uint32_t)sll->sll_ifindex;
+	pkt->orig_len = ph->tp_len;
+	pkt->linktype = linktype;
+	pkt->dir = sll->sll_pkttype;
+	pkt->pkt_flags = 0;
+	pkt->vlan_tci = 0;
+	pkt->vlan_tpid = 0;
+	if (ph->tp_status & TP_STATUS_VLAN_VALID) {
+		pkt->pkt_flags = RAWCAP_PKT_VLAN;
+		pkt->vlan_tci = (uint16_t)ph->hv1.tp_vlan_tci;
+		pkt->vlan_tpid = ph->tp_status & TP_STATUS_VLAN_TPID_VALID
+					 ? (uint16_t)ph->hv1.tp_vlan_tpid
+					 : ETH_P_8021Q;
+	}
+	pkt->protocol = sll->sll_protocol;
+	pkt->reserved = 0;
+	pkt->reserved2 = 0;
+	pkt->sock_cookie = 0;
+	pkt->cgroup_id = 0;
+	memcpy(pkt + 1, (const uint8_t *)ph + ph->tp_mac, caplen);
+
+	w->counters[RING_CNT_PACKETS]++;
+	w->counters[RING_CNT_PKT_BYTES] += ph->tp_len;
+	capd_iface_count(ctx, pkt->ifindex, ph->tp_len);
+	s->captured++;
+	s->cap_bytes += ph->tp_len;
+}
+
+static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_block_desc *bd)
+{
+	uint32_t n = bd->hdr.bh1.num_pkts;
+	const uint8_t *p = (const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct tpacket3_hdr *ph = (const void *)p;
+		const uint8_t *next = p + ph->tp_next_offset;
+
+		/* The kernel wrote the block on another CPU: fetch the next header early. */
+		__builtin_prefetch(next, 0, 0);
+		__builtin_prefetch(next + 64, 0, 0);
+		afp_packet(s, ctx, ph);
+		p = next;
+	}
+	if (n)
+		ctx->dirty = true;
+	s->blocks++;
+}
+
+static inline struct tpacket_block_desc *afp_bd(struct afp_sock *s, uint32_t i)
+{
+	return (struct tpacket_block_desc *)(s->map + (size_t)i * s->block_size);
+}
+
+static int afp_ready(void *state, struct capd_ctx *ctx, uint32_t events)
+{
+	struct afp_sock *s = state;
+	int n;
+
+	(void)events;
+	for (n = 0; n < AFP_BLOCKS_PER_RUN; n++) {
+		struct tpacket_block_desc *bd = afp_bd(s, s->cur);
+
+		/* Pairs with the kernel's smp_wmb() before it sets TP_STATUS_USER. */
+		if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+		      TP_STATUS_USER))
+			break;
+		afp_block(s, ctx, bd);
+		/* Give the block back only after every byte was copied out. */
+		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		s->cur = (s->cur + 1) % s->block_nr;
+	}
+	return n;
+}
+
+/* The oldest block the kernel handed over, wherever it is (after a stall). */
+static int afp_resync(struct afp_sock *s)
+{
+	uint64_t best_seq = UINT64_MAX;
+	int best = -1;
+
+	for (uint32_t i = 0; i < s->block_nr; i++) {
+		struct tpacket_block_desc *bd = afp_bd(s, i);
+
+		if ((__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+		     TP_STATUS_USER) &&
+		    bd->hdr.bh1.seq_num < best_seq) {
+			best_seq = bd->hdr.bh1.seq_num;
+			best = (int)i;
+		}
+	}
+	return best;
+}
+
+static void afp_loss_record(struct capd_ctx *ctx, struct afp_sock *s, uint32_t cause,
+			    uint64_t count, uint64_t now_ns)
+{
+	struct rawcap_loss *l = ring_reserve(&ctx->ring, RAWCAP_REC_LOSS, 0, now_ns, sizeof(*l));
+
+	l->count = count;
+	l->cause = cause;
+	l->ifindex = s->bound_ifindex;
+	l->first_seq = 0;
+	ring_count_loss(&ctx->ring, cause, count);
+	ctx->dirty = true;
+}
+
+/* Read and reset the kernel's counters; write loss records for new drops. */
+static void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
+{
+	struct tpacket_stats_v3 st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		return;
+	s->k_seen += st.tp_packets; /* includes tp_drops */
+	s->k_drops += st.tp_drops;
+	s->k_freeze += st.tp_freeze_q_cnt;
+	if (st.tp_drops)
+		afp_loss_record(ctx, s, RAWCAP_LOSS_KERNEL_DROP, st.tp_drops, now_ns);
+	if (st.tp_freeze_q_cnt)
+		afp_loss_record(ctx, s, RAWCAP_LOSS_KERNEL_FREEZE, st.tp_freeze_q_cnt, now_ns);
+}
+
+/*
+ * Stalled: the kernel accepted packets that we have not consumed, and we
+ * consumed nothing for stall_secs ticks. A block retires within 100 ms, so a
+ * live socket never stays behind for a whole second.
+ */
+static void afp_stall_check(struct afp_sock *s, struct capd_ctx *ctx)
+{
+	uint64_t consumed = afp_consumed(s);
+	bool behind = s->k_seen - s->k_drops > consumed;
+
+	if (behind && consumed == s->consumed_at_check) {
+		if (++s->stuck_ticks >= ctx->cfg->stall_secs && !s->stalled) {
+			int b = afp_resync(s);
+
+			s->stalled = true;
+			s->stalls++;
+			capd_log("socket %u stalled: the kernel counted %llu packets not delivered "
+				 "for %us%s",
+				 s->id, (unsigned long long)(s->k_seen - s->k_drops - consumed),
+				 s->stuck_ticks,
+				 b >= 0 ? "; resyncing to the oldest ready block" : "");
+			if (b >= 0)
+				s->cur = (uint32_t)b;
+		}
+	} else {
+		if (s->stalled)
+			capd_log("socket %u delivers again", s->id);
+		s->stuck_ticks = 0;
+		s->stalled = false;
+	}
+	s->consumed_at_check = consumed;
+}
+
+static void afp_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
+{
+	struct afp_sock *s = state;
+
+	afp_stats(s, ctx, now_ns);
+	afp_stall_check(s, ctx);
+}
+
+/* Drain until the kernel has nothing more: stats, wait for the block to retire, drain. */
+static void afp_flush(void *state, struct capd_ctx *ctx)
+{
+	struct afp_sock *s = state;
+
+	for (int round = 0; round < 20; round++) {
+		uint64_t before = afp_consumed(s);
+
+		afp_stats(s, ctx, capd_now_ns());
+		/* Whatever the kernel counted so far is in a block retired within 100 ms. */
+		while (afp_consumed(s) < s->k_seen - s->k_drops) {
+			struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+			uint64_t c = afp_consumed(s);
+
+			poll(&pfd, 1, 2 * AFP_RETIRE_MS);
+			while (afp_ready(s, ctx, 0) > 0)
+				;
+			if (afp_consumed(s) == c)
+				break;
+		}
+		while (afp_ready(s, ctx, 0) > 0)
+			;
+		if (afp_consumed(s) == before && s->k_seen - s->k_drops == afp_consumed(s))
+			break;
+	}
+}
+
+static void afp_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
+{
+	struct afp_sock *s = state;
+
+	(void)ctx;
+	if (s->id == 0)
+		capd_buf_printf(out, "# HELP capd_kernel_packets_total Packets the kernel saw for "
+				     "a capture socket (PACKET_STATISTICS).\n"
+				     "# TYPE capd_kernel_packets_total counter\n"
+				     "# HELP capd_kernel_drops_total Packets the kernel dropped: "
+				     "the socket ring was full.\n"
+				     "# TYPE capd_kernel_drops_total counter\n"
+				     "# HELP capd_kernel_freezes_total Times the kernel froze a "
+				     "socket's queue.\n"
+				     "# TYPE capd_kernel_freezes_total counter\n"
+				     "# HELP capd_socket_packets_total Packets written to the ring "
+				     "from a socket.\n"
+				     "# TYPE capd_socket_packets_total counter\n"
+				     "# HELP capd_unselected_packets_total Packets of interfaces "
+				     "not captured (--interfaces).\n"
+				     "# TYPE capd_unselected_packets_total counter\n"
+				     "# HELP capd_truncated_packets_total Packets cut to the "
+				     "ring's largest record.\n"
+				     "# TYPE capd_truncated_packets_total counter\n"
+				     "# HELP capd_socket_stalled 1 while a socket has packets the "
+				     "kernel counted but capd does not get.\n"
+				     "# TYPE capd_socket_stalled gauge\n"
+				     "# HELP capd_socket_stalls_total Stalls detected.\n"
+				     "# TYPE capd_socket_stalls_total counter\n");
+	capd_buf_printf(out,
+			"capd_kernel_packets_total{socket=\"%u\"} %llu\n"
+			"capd_kernel_drops_total{socket=\"%u\"} %llu\n"
+			"capd_kernel_freezes_total{socket=\"%u\"} %llu\n"
+			"capd_socket_packets_total{socket=\"%u\"} %llu\n"
+			"capd_unselected_packets_total{socket=\"%u\"} %llu\n"
+			"capd_truncated_packets_total{socket=\"%u\"} %llu\n"
+			"capd_socket_stalled{socket=\"%u\"} %d\n"
+			"capd_socket_stalls_total{socket=\"%u\"} %llu\n",
+			s->id, (unsigned long long)s->k_seen, s->id, (unsigned long long)s->k_drops,
+			s->id, (unsigned long long)s->k_freeze, s->id,
+			(unsigned long long)s->captured, s->id, (unsigned long long)s->unselected,
+			s->id, (unsigned long long)s->truncated, s->id, s->stalled, s->id,
+			(unsigned long long)s->stalls);
+}
+
+static int afp_health(void *state, struct capd_ctx *ctx, char *why, size_t len)
+{
+	struct afp_sock *s = state;
+
+	(void)ctx;
+	if (!s->stalled)
+		return 0;
+	snprintf(why, len, "capture socket %u stalled", s->id);
+	return -1;
+}
+
+static void afp_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out)
+{
+	struct afp_sock *s = state;
+	uint64_t sum = s->captured + s->unselected + s->k_drops;
+
+	(void)ctx;
+	capd_buf_printf(out,
+			" sock%u.kernel_seen=%llu sock%u.captured=%llu sock%u.bytes=%llu"
+			" sock%u.unselected=%llu sock%u.kernel_drops=%llu sock%u.freezes=%llu"
+			" sock%u.balanced=%s",
+			s->id, (unsigned long long)s->k_seen, s->id,
+			(unsigned long long)s->captured, s->id, (unsigned long long)s->cap_bytes,
+			s->id, (unsigned long long)s->unselected, s->id,
+			(unsigned long long)s->k_drops, s->id, (unsigned long long)s->k_freeze,
+			s->id, sum == s->k_seen ? "yes" : "NO");
+}
+
+static void afp_close(void *state)
+{
+	struct afp_sock *s = state;
+
+	if (s->map)
+		munmap(s->map, s->map_len);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->map = NULL;
+	s->fd = -1;
+}
+
+static const struct capd_source_ops afp_ops = {
+	.name = "afpacket",
+	.ready = afp_ready,
+	.tick = afp_tick,
+	.metrics = afp_metrics,
+	.health = afp_health,
+	.flush = afp_flush,
+	.summary = afp_summary,
+	.close = afp_close,
+};
+
+static int afp_fanout_arg(const struct capd_config *cfg)
+{
+	int type = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+
+	if (!strcmp(cfg->fanout, "cpu"))
+		type = PACKET_FANOUT_CPU;
+	else if (!strcmp(cfg->fanout, "lb"))
+		type = PACKET_FANOUT_LB;
+	return (getpid() & 0xffff) | (type << 16);
+}
+
+#define AFP_SETOPT(fd, lvl, opt, val, what)                                                        \
+	do {                                                                                       \
+		if (setsockopt(fd, lvl, opt, &(val), sizeof(val))) {                               \
+			err = -errno;                                                              \
+			capd_log("AF_PACKET socket: %s: %s", what, strerror(-err));                \
+			goto fail;                                                                 \
+		}                                                                                  \
+	} while (0)
+
+static int afp_open(struct capd_ctx *ctx, struct afp_sock *s, const struct sock_fprog *prog,
+		    uint32_t ifindex)
+{
+	const struct capd_config *cfg = ctx->cfg;
+	int version = TPACKET_V3, one = 1, fanout, err;
+	struct tpacket_req3 req = {
+		.tp_block_size = (unsigned)cfg->block_size,
+		.tp_block_nr = (unsigned)cfg->block_nr,
+		.tp_frame_size = TPACKET_ALIGNMENT << 7, /* only checked, V3 packs packets */
+		.tp_retire_blk_tov = AFP_RETIRE_MS,
+	};
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ALL),
+				  .sll_ifindex = (int)ifindex};
+
+	req.tp_frame_nr = (unsigned)(cfg->block_size / req.tp_frame_size * cfg->block_nr);
+	/* Protocol 0: receives nothing until bind(), so no packet passes unfiltered. */
+	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		err = -errno;
+		capd_log("cannot open an AF_PACKET socket: %s (capd needs CAP_NET_RAW)",
+			 strerror(-err));
+		return err;
+	}
+	AFP_SETOPT(s->fd, SOL_PACKET, PACKET_VERSION, version, "PACKET_VERSION TPACKET_V3");
+	AFP_SETOPT(s->fd, SOL_PACKET, PACKET_RX_RING, req, "PACKET_RX_RING");
+	s->block_size = req.tp_block_size;
+	s->block_nr = req.tp_block_nr;
+	s->map_len = (size_t)s->block_size * s->block_nr;
+	s->map =
+		mmap(NULL, s->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, s->fd, 0);
+	if (s->map == MAP_FAILED) {
+		s->map = NULL;
+		err = -errno;
+		capd_log("cannot map the AF_PACKET ring (%zu bytes): %s", s->map_len,
+			 strerror(-err));
+		goto fail;
+	}
+	AFP_SETOPT(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, *prog, "SO_ATTACH_FILTER");
+	AFP_SETOPT(s->fd, SOL_SOCKET, SO_LOCK_FILTER, one, "SO_LOCK_FILTER");
+	if (cfg->dup == CAPD_DUP_INGRESS)
+		AFP_SETOPT(s->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, one,
+			   "PACKET_IGNORE_OUTGOING");
+	if (bind(s->fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		err = -errno;
+		capd_log("cannot bind the AF_PACKET socket: %s", strerror(-err));
+		goto fail;
+	}
+	if (cfg->threads > 1) {
+		fanout = afp_fanout_arg(cfg);
+		AFP_SETOPT(s->fd, SOL_PACKET, PACKET_FANOUT, fanout, "PACKET_FANOUT");
+	}
+	s->bound_ifindex = ifindex;
+	return capd_add_source(ctx, s->fd, &afp_ops, s);
+fail:
+	afp_close(s);
+	return err;
+}
+
+int capd_afpacket_setup(struct capd_ctx *ctx)
+{
+	const struct capd_config *cfg = ctx->cfg;
+	struct sock_fprog prog;
+	char msg[PCAP_ERRBUF_SIZE + 64];
+	uint32_t ifindex = 0;
+	int err = 0;
+
+	err = capd_filter_compile(cfg, &prog, msg, sizeof(msg));
+	if (err) {
+		capd_log("bad filter: %s", msg);
+		return err;
+	}
+	/* One named interface: bind to it, so the kernel does the selection. */
+	if (cfg->n_ifaces == 1 && strcmp(cfg->ifaces[0], "any") &&
+	    !capd_iface_is_pattern(cfg->ifaces[0]))
+		ifindex = if_nametoindex(cfg->ifaces[0]);
+	for (unsigned i = 0; i < cfg->threads && !err; i++) {
+		struct afp_sock *s = &afp_socks[afp_nsocks];
+
+		memset(s, 0, sizeof(*s));
+		s->id = afp_nsocks++;
+		err = afp_open(ctx, s, &prog, ifindex);
+	}
+	free(prog.filter);
+	return err;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * capd.h - capd's configuration, its context (what every source can reach)
+ * and the small helpers the capd files share.
+ */
+#ifndef CAPD_CAPD_H
+#define CAPD_CAPD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ring_prev.h"
+#include "ring_writer.h"
+#include "source.h"
+
+#define CAPD_MAX_IFACES	 64
+#define CAPD_MAX_SOURCES 256
+
+/* What to do with a packet that crosses several captured interfaces. */
+enum capd_dup_policy {
+	CAPD_DUP_KEEP = 0, /* record every crossing (readers can tell them apart by ifindex/dir) */
+	CAPD_DUP_INGRESS = 1, /* only packets an interface received (PACKET_IGNORE_OUTGOING) */
+};
+
+struct capd_config {
+	const char *config_file;
+	const char *ring_name;
+	uint64_t ring_size;
+	const char *ifaces[CAPD_MAX_IFACES]; /* "any", names, fnmatch patterns */
+	unsigned n_ifaces;
+	const char *filter; /* pcap expression, "" for none */
+	uint32_t snaplen;
+	unsigned threads; /* AF_PACKET sockets in one fanout group */
+	uint64_t block_size, block_nr;
+	const char *fanout; /* hash, cpu, lb */
+	const char *storage_dir;
+	uint64_t storage_size;
+	const char *user, *group;
+	const char *stats_listen; /* host:port, NULL = off */
+	const char *backend;
+	bool kubernetes;
+	bool process_context; /* eBPF process/flow metadata (--process-context) */
+	enum capd_dup_policy dup;
+	bool selftest_after_drop; /* hidden: try a raw socket after the drop (must be killed) */
+	const char *selftest_mode; /* socket, open (/etc/shadow) or exec (/bin/true) */
+	uint32_t stall_secs;
+	uint64_t sync_interval_ns; /* disk FIFO durability: fdatasync cadence (--sync-interval) */
+};
+
+struct capd_source {
+	int fd;
+	const struct capd_source_ops *ops;
+	void *state;
+};
+
+struct capd_iface;
+
+struct capd_ctx {
+	struct capd_config *cfg;
+	struct ring_writer ring;
+	int epfd;
+	struct capd_source *src[CAPD_MAX_SOURCES];
+	unsigned n_src;
+	bool stop;
+	bool dirty; /* records written since the last publish */
+	uint64_t start_ns;
+	uid_t uid;
+	gid_t gid;
+	/* Interfaces (iface.c), fed by netlink.c, read per packet by afpacket.c. */
+	struct capd_iface *ifaces;
+	int (*iface_refresh)(struct capd_ctx *ctx); /* drain pending interface events */
+	int nl_fd;
+	struct persister *persister; /* disk FIFO, NULL without --storage */
+};
+
+/* Growable text buffer for metrics and messages. */
+struct capd_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void capd_buf_printf(struct capd_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void capd_buf_free(struct capd_buf *b);
+
+/* Messages go to stderr, one line each, prefixed "capd: ". */
+void capd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t capd_now_ns(void); /* CLOCK_REALTIME */
+uint64_t capd_mono_ns(void);
+
+/* config.c */
+int capd_config_load(struct capd_config *cfg, int argc, char **argv);
+int capd_config_parse_text(struct capd_config *cfg, const char *text, size_t len);
+
+/* loop.c */
+int capd_ctx_init(struct capd_ctx *ctx, struct capd_config *cfg);
+int capd_run(struct capd_ctx *ctx);
+void capd_finish(struct capd_ctx *ctx);
+void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out);
+int capd_health(struct capd_ctx *ctx, char *why, size_t len);
+
+/* ring setup (main.c) */
+int capd_ring_setup(struct capd_ctx *ctx);
+
+/* iface.c: the interface table and the per-packet selection bitmap. */
+struct capd_iface_info {
+	uint32_t ifindex;
+	uint16_t arphrd;
+	uint32_t mtu, flags;
+	uint8_t mac[8];
+	uint16_t mac_len;
+	char name[16];
+};
+int capd_iface_init(struct capd_ctx *ctx);
+void capd_iface_free(struct capd_ctx *ctx);
+/* An interface appeared or changed: update table, bitmap, IFACE record, ring table. */
+void capd_iface_update(struct capd_ctx *ctx, const struct capd_iface_info *info);
+void capd_iface_remove(struct capd_ctx *ctx, uint32_t ifindex);
+/* Per packet: LINKTYPE_* if ifindex is selected, 0 if not. Refreshes on an unknown index. */
+uint16_t capd_iface_select(struct capd_ctx *ctx, uint32_t ifindex);
+void capd_iface_count(struct capd_ctx *ctx, uint32_t ifindex, uint32_t bytes);
+bool capd_iface_pattern_match(const struct capd_config *cfg, const char *name);
+bool capd_iface_is_pattern(const char *s);
+void capd_iface_metrics(struct capd_ctx *ctx, struct capd_buf *out);
+uint16_t capd_linktype(uint16_t arphrd);
+
+/* netlink.c */
+int capd_netlink_setup(struct capd_ctx *ctx);
+
+/* afpacket.c */
+int capd_afpacket_setup(struct capd_ctx *ctx);
+/* Compile cfg->filter for Ethernet framing; 0 or -EINVAL with libpcap's message in err. */
+struct sock_fprog;
+int capd_filter_compile(const struct capd_config *cfg, struct sock_fprog *out, char *err,
+			size_t errlen);
+
+/* metrics.c */
+int capd_metrics_setup(struct capd_ctx *ctx);
+int capd_signals_setup(struct capd_ctx *ctx);
+
+/* persist.c: the disk FIFO (storage/persister.h) as a source. */
+struct persister;
+extern struct capd_ctx *capd_persist_ctx;
+int capd_persist_open(struct capd_ctx *ctx);
+int capd_persist_recover(struct capd_ctx *ctx, const struct ring_prev *prev, uint64_t *base_seq);
+int capd_persist_attach(struct capd_ctx *ctx);
+void capd_persist_pump(struct capd_ctx *ctx); /* after every ring_publish() */
+
+/* ebpf_source.c: the tc eBPF backend (falls back to AF_PACKET) and process context. */
+int capd_ebpf_setup(struct capd_ctx *ctx);
+int capd_ebpf_attach(struct capd_ctx *ctx);
+int capd_proc_setup(struct capd_ctx *ctx);
+
+/* sandbox.c: the privilege drop, after all setup. */
+int capd_sandbox_resolve(struct capd_ctx *ctx); /* user/group names to ids (before setup) */
+int capd_sandbox_enter(struct capd_ctx *ctx);
+
+#endif /* CAPD_CAPD_H */

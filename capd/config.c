@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: MIT
+/*
+ * config.c - capd's settings from the command line, the environment and a
+ * config file, so that a Helm ConfigMap can drive it as well as flags.
+ *
+ * Precedence, lowest first: built-in defaults, the config file (--config or
+ * CAPD_CONFIG), environment variables (CAPD_<OPTION>, dashes as
+ * underscores), the command line. Every value goes through one setter, so
+ * all three are validated the same way. Any bad value is a usage error:
+ * one line on stderr and exit 2, before anything is created.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rawcap/rawcap.h>
+
+#include "capd.h"
+#include "ring_name.h"
+
+static const char capd_usage[] =
+	"Usage: capd [OPTION]...\n"
+	"Capture packets into a rawcap shared-memory ring (the only privileged rawcap process).\n"
+	"\n"
+	"Run as root: capd opens its sockets, creates the ring and storage, then drops to an\n"
+	"unprivileged user with no capabilities, no_new_privs and a seccomp allow-list.\n"
+	"With no options it captures every interface into the ring 'default' of 256Mi.\n"
+	"\n"
+	"  -c, --config FILE        read settings from FILE: one 'option = value' (or\n"
+	"                           'option: value') per line, option names as below, # comments\n"
+	"  -r, --ring NAME          ring name; the object is /dev/shm/rawcap-NAME (default: "
+	"default)\n"
+	"      --ring-size SIZE     ring data size, a power of two, e.g. 256Mi, 1Gi (default: "
+	"256Mi)\n"
+	"  -i, --interfaces LIST    comma-separated names or patterns: any, eth0, 'veth*' "
+	"(default:\n"
+	"                           any). Patterns and any also pick up interfaces created later\n"
+	"  -f, --filter EXPR        pcap filter expression, locked onto every socket (default: "
+	"none)\n"
+	"  -s, --snaplen BYTES      bytes kept per packet, 64..262144 (default: 262144)\n"
+	"      --threads N          AF_PACKET sockets in one PACKET_FANOUT group (default: 1); "
+	"one\n"
+	"                           writer thread drains them all (see docs/ARCHITECTURE.md)\n"
+	"      --fanout MODE        fanout mode with --threads > 1: hash, cpu, lb (default: hash)\n"
+	"      --block-size SIZE    TPACKET_V3 block size, a power of two >= 64Ki (default: 1Mi)\n"
+	"      --block-count N      TPACKET_V3 blocks per socket (default: 64)\n"
+	"      --duplicates POLICY  keep: record a packet on every captured interface it crosses;\n"
+	"                           ingress: only where it is received (default: keep)\n"
+	"      --storage DIR        disk FIFO directory (used by the persister)\n"
+	"      --storage-size SIZE  disk FIFO size, e.g. 10Gi (default: 1Gi)\n"
+	"      --sync-interval DUR  fdatasync the disk FIFO this often, e.g. 1s, 200ms; a power\n"
+	"                           loss costs at most about twice this (default: 1s; 0s: only\n"
+	"                           at exit)\n"
+	"  -u, --user USER          user to drop to, name or uid (default: nobody)\n"
+	"  -g, --group GROUP        group to drop to; owns the ring (mode 0640) (default: the\n"
+	"                           user's primary group)\n"
+	"      --stats-listen ADDR:PORT  serve Prometheus /metrics and /healthz (default: off)\n"
+	"      --stall-seconds N    report a socket stalled after N seconds of packets counted by\n"
+	"                           the kernel but none delivered (default: 3)\n"
+	"      --backend NAME       capture backend: afpacket, ebpf (default: afpacket)\n"
+	"      --kubernetes         write Kubernetes metadata records (pods, services, ...)\n"
+	"      --process-context    write process/flow metadata from eBPF (pid, comm, cgroup,\n"
+	"                           container id per 5-tuple); works with either backend\n"
+	"  -h, --help               show this help and exit\n"
+	"  -V, --version            show the version and exit\n"
+	"\n"
+	"Every option can also be set as CAPD_<OPTION> in the environment, e.g. "
+	"CAPD_RING_SIZE=1Gi,\n"
+	"CAPD_INTERFACES=eth0,veth*, CAPD_KUBERNETES=true. The command line wins over the\n"
+	"environment, which wins over the config file.\n"
+	"\n"
+	"Sizes: 4096, 64K (x1000), 256M, 1G, or 64Ki, 256Mi, 1Gi (x1024).\n"
+	"SIGTERM or SIGINT: drain the sockets, write final loss records, print final stats, exit "
+	"0.\n"
+	"Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
+
+enum {
+	OPT_RING_SIZE = 256,
+	OPT_THREADS,
+	OPT_FANOUT,
+	OPT_BLOCK_SIZE,
+	OPT_BLOCK_COUNT,
+	OPT_DUP,
+	OPT_STORAGE,
+	OPT_STORAGE_SIZE,
+	OPT_SYNC,
+	OPT_STATS,
+	OPT_STALL,
+	OPT_BACKEND,
+	OPT_K8S,
+	OPT_PROC,
+	OPT_SELFTEST,
+};
+
+static const struct option capd_opts[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"ring", required_argument, NULL, 'r'},
+	{"ring-size", required_argument, NULL, OPT_RING_SIZE},
+	{"interfaces", required_argument, NULL, 'i'},
+	{"filter", required_argument, NULL, 'f'},
+	{"snaplen", required_argument, NULL, 's'},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"fanout", required_argument, NULL, OPT_FANOUT},
+	{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
+	{"block-count", required_argument, NULL, OPT_BLOCK_COUNT},
+	{"duplicates", required_argument, NULL, OPT_DUP},
+	{"storage", required_argument, NULL, OPT_STORAGE},
+	{"storage-size", required_argument, NULL, OPT_STORAGE_SIZE},
+	{"sync-interval", required_argument, NULL, OPT_SYNC},
+	{"user", required_argument, NULL, 'u'},
+	{"group", required_argument, NULL, 'g'},
+	{"stats-listen", required_argument, NULL, OPT_STATS},
+	{"stall-seconds", required_argument, NULL, OPT_STALL},
+	{"backend", required_argument, NULL, OPT_BACKEND},
+	{"kubernetes", optional_argument, NULL, OPT_K8S},
+	{"process-context", optional_argument, NULL, OPT_PROC},
+	{"selftest-after-drop", optional_argument, NULL, OPT_SELFTEST},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+static const char capd_shortopts[] = "c:r:i:f:s:u:g:hV";
+
+static void capd_usage_error(const char *origin, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void capd_usage_error(const char *origin, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "capd: %s%s", origin ? origin : "", origin ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * Option text lives in one static arena: values are small and set a few
+ * times at startup, overriding values need no bookkeeping, and nothing is
+ * left to free on any exit path.
+ */
+static char config_arena[64 * 1024];
+static size_t config_arena_used;
+
+static char *config_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p;
+
+	if (n > sizeof(config_arena) - config_arena_used)
+		return NULL;
+	p = config_arena + config_arena_used;
+	memcpy(p, s, n);
+	config_arena_used += n;
+	return p;
+}
+
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	if (!s || !strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no")) {
+		*out = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int config_add_ifaces(struct capd_config *cfg, const char *list, const char *origin)
+{
+	char *dup = config_strdup(list), *save = NULL, *tok;
+
+	if (!dup) {
+		capd_usage_error(origin, "configuration too large");
+		return -EINVAL;
+	}
+	cfg->n_ifaces = 0; /* a later source replaces the whole list */
+	for (tok = strtok_r(dup, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (cfg->n_ifaces == CAPD_MAX_IFACES) {
+			capd_usage_error(origin, "too many interfaces (at most %d)",
+					 CAPD_MAX_IFACES);
+			return -EINVAL;
+		}
+		if (strlen(tok) >= IFNAMSIZ) {
+			capd_usage_error(origin, "interface name too long: %s", tok);
+			return -EINVAL;
+		}
+		cfg->ifaces[cfg->n_ifaces++] = tok;
+	}
+	if (!cfg->n_ifaces) {
+		capd_usage_error(origin, "empty interface list");
+		return -EINVAL;
+	}
+	return 0; /* dup stays referenced by cfg->ifaces */
+}
+
+static int config_size(const char *val, uint64_t *out, const char *what, const char *origin)
+{
+	if (rawcap_parse_size(val, out)) {
+		capd_usage_error(origin, "bad %s '%s' (expected e.g. 4096, 64Ki, 256Mi, 1G)", what,
+				 val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Set one option (by getopt code) from any origin. */
+static int config_set(struct capd_config *cfg, int code, const char *val, const char *origin)
+{
+	const char *v = val;
+	char optname[64];
+	uint64_t n;
+
+	/* Options that keep their text get a copy (env and file buffers are reused). */
+	switch (code) {
+	case 'c':
+	case 'r':
+	case 'f':
+	case OPT_FANOUT:
+	case OPT_STORAGE:
+	case 'u':
+	case 'g':
+	case OPT_STATS:
+	case OPT_BACKEND:
+		v = config_strdup(val);
+		if (!v) {
+			capd_usage_error(origin, "configuration too large");
+			return -EINVAL;
+		}
+	}
+	if (!origin) {
+		for (const struct option *o = capd_opts; o->name; o++)
+			if (o->val == code)
+				snprintf(optname, sizeof(optname), "--%s", o->name);
+		origin = optname;
+	}
+	switch (code) {
+	case 'c':
+		cfg->config_file = v;
+		return 0;
+	case 'r':
+		cfg->ring_name = v;
+		return 0;
+	case OPT_RING_SIZE:
+		if (config_size(v, &cfg->ring_size, "ring size", origin))
+			return -EINVAL;
+		if (!ring_layout_valid_data_size(cfg->ring_size) || cfg->ring_size < (1u << 20)) {
+			capd_usage_error(
+				origin,
+				"bad ring size '%s': must be a power of two from 1Mi to 1Ti", v);
+			return -EINVAL;
+		}
+		return 0;
+	case 'i':
+		return config_add_ifaces(cfg, v, origin);
+	case 'f':
+		cfg->filter = v;
+		return 0;
+	case 's':
+		if (parse_uint(v, 64, 262144, &n))
+			goto bad_number;
+		cfg->snaplen = (uint32_t)n;
+		return 0;
+	case OPT_THREADS:
+		if (parse_uint(v, 1, 64, &n))
+			goto bad_number;
+		cfg->threads = (unsigned)n;
+		return 0;
+	case OPT_FANOUT:
+		cfg->fanout = v;
+		return 0;
+	case OPT_BLOCK_SIZE:
+		return config_size(v, &cfg->block_size, "block size", origin);
+	case OPT_BLOCK_COUNT:
+		if (parse_uint(v, 2, 65536, &n))
+			goto bad_number;
+		cfg->block_nr = n;
+		return 0;
+	case OPT_DUP:
+		if (!strcmp(v, "keep"))
+			cfg->dup = CAPD_DUP_KEEP;
+		else if (!strcmp(v, "ingress"))
+			cfg->dup = CAPD_DUP_INGRESS;
+		else
+			goto bad_word;
+		return 0;
+	case OPT_STORAGE:
+		cfg->storage_dir = v;
+		return 0;
+	case OPT_STORAGE_SIZE:
+		return config_size(v, &cfg->storage_size, "storage size", origin);
+	case OPT_SYNC:
+		if (rawcap_parse_duration(v, &cfg->sync_interval_ns))
+			goto bad_word;
+		return 0;
+	case 'u':
+		cfg->user = v;
+		return 0;
+	case 'g':
+		cfg->group = v;
+		return 0;
+	case OPT_STATS:
+		cfg->stats_listen = *v ? v : NULL;
+		return 0;
+	case OPT_STALL:
+		if (parse_uint(v, 1, 3600, &n))
+			goto bad_number;
+		cfg->stall_secs = (uint32_t)n;
+		return 0;
+	case OPT_BACKEND:
+		cfg->backend = v;
+		return 0;
+	case OPT_K8S:
+		if (parse_bool(v, &cfg->kubernetes))
+			goto bad_word;
+		return 0;
+	case OPT_PROC:
+		if (parse_bool(v, &cfg->process_context))
+			goto bad_word;
+		return 0;
+	case OPT_SELFTEST:
+		/* socket (default), open (/etc/shadow) or exec (/bin/true) */
+		if (v && strcmp(v, "socket") && strcmp(v, "open") && strcmp(v, "exec"))
+			goto bad_word;
+		cfg->selftest_after_drop = true;
+		cfg->selftest_mode = v && *v ? v : "socket";
+		return 0;
+	}
+	return -EINVAL;
+bad_number:
+	capd_usage_error(origin, "bad number '%s'", v);
+	return -EINVAL;
+bad_word:
+	capd_usage_error(origin, "bad value '%s'", v);
+	return -EINVAL;
+}
+
+static const struct option *config_find(const char *key)
+{
+	char name[64];
+	size_t i;
+
+	for (i = 0; key[i] && i < sizeof(name) - 1; i++)
+		name[i] = key[i] == '_' ? '-' : (char)tolower((unsigned char)key[i]);
+	name[i] = 0;
+	for (const struct option *o = capd_opts; o->name; o++)
+		if (!strcmp(o->name, name) && o->val != 'c' && o->val != 'h' && o->val != 'V')
+			return o;
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	if (e - s >= 2 && (*s == '"' || *s == '\'') && e[-1] == *s) {
+		e[-1] = 0;
+		s++;
+	}
+	return s;
+}
+
+/* `key = value` lines from f; name is the origin used in messages. */
+static int config_stream_load(struct capd_config *cfg, FILE *f, const char *name)
+{
+	char line[1024], origin[300];
+	unsigned lineno = 0;
+	int err = 0;
+
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *sep, *key, *val;
+		const struct option *o;
+
+		lineno++;
+		snprintf(origin, sizeof(origin), "%s:%u", name, lineno);
+		key = trim(line);
+		if (!*key || *key == '#')
+			continue;
+		sep = strpbrk(key, "=:");
+		if (!sep) {
+			capd_usage_error(origin, "expected 'option = value'");
+			err = -EINVAL;
+			break;
+		}
+		*sep = 0;
+		key = trim(key);
+		val = trim(sep + 1);
+		o = config_find(key);
+		if (!o) {
+			capd_usage_error(origin, "unknown option '%s'", key);
+			err = -EINVAL;
+			break;
+		}
+		err = config_set(cfg, o->val, o->has_arg == no_argument && !*val ? NULL : val,
+				 origin);
+	}
+	return err;
+}
+
+static int config_file_load(struct capd_config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int err;
+
+	if (!f) {
+		capd_usage_error(NULL, "cannot read config file %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	err = config_stream_load(cfg, f, path);
+	fclose(f);
+	return err;
+}
+
+static void config_defaults(struct capd_config *cfg);
+
+/*
+ * Config file text from memory onto the defaults (the fuzz target's entry):
+ * it resets the option arena, so only for a fresh cfg, never after a load.
+ */
+int capd_config_parse_text(struct capd_config *cfg, const char *text, size_t len)
+{
+	FILE *f;
+	int err;
+
+	config_arena_used = 0;
+	config_defaults(cfg);
+	if (!len)
+		return 0;
+	f = fmemopen((void *)text, len, "r");
+	if (!f)
+		return -errno;
+	err = config_stream_load(cfg, f, "<text>");
+	fclose(f);
+	return err;
+}
+
+static int config_env_load(struct capd_config *cfg)
+{
+	char env[64], origin[80];
+
+	for (const struct option *o = capd_opts; o->name; o++) {
+		const char *v;
+		size_t i;
+
+		if (o->val == 'c' || o->val == 'h' || o->val == 'V' || o->val == OPT_SELFTEST)
+			continue;
+		snprintf(env, sizeof(env), "CAPD_%s", o->name);
+		for (i = 5; env[i]; i++)
+			env[i] = env[i] == '-' ? '_' : (char)toupper((unsigned char)env[i]);
+		v = getenv(env);
+		if (!v)
+			continue;
+		snprintf(origin, sizeof(origin), "%s", env);
+		if (config_set(cfg, o->val, v, origin))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void config_defaults(struct capd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ring_name = "default";
+	cfg->ring_size = 256ull << 20;
+	cfg->ifaces[0] = "any";
+	cfg->n_ifaces = 1;
+	cfg->filter = "";
+	cfg->snaplen = 262144;
+	cfg->threads = 1;
+	cfg->fanout = "hash";
+	cfg->block_size = 1u << 20;
+	cfg->block_nr = 64;
+	cfg->user = "nobody";
+	cfg->backend = "afpacket";
+	cfg->stall_secs = 3;
+	cfg->sync_interval_ns = 1000000000ull;
+}
+
+static int config_validate(struct capd_config *cfg)
+{
+	char path[RING_PATH_MAX];
+	bool any = false;
+
+	if (ring_name_path(cfg->ring_name, path, sizeof(path))) {
+		capd_usage_error(NULL, "bad ring name '%s' (1-64 of A-Z a-z 0-9 . _ -)",
+				 cfg->ring_name);
+		return -EINVAL;
+	}
+	if (cfg->block_size < 65536 || cfg->block_size > (1u << 30) ||
+	    (cfg->block_size & (cfg->block_size - 1))) {
+		capd_usage_error(NULL,
+				 "bad block size %llu: must be a power of two from 64Ki to 1Gi",
+				 (unsigned long long)cfg->block_size);
+		return -EINVAL;
+	}
+	if (strcmp(cfg->fanout, "hash") && strcmp(cfg->fanout, "cpu") &&
+	    strcmp(cfg->fanout, "lb")) {
+		capd_usage_error(NULL, "bad fanout mode '%s' (hash, cpu or lb)", cfg->fanout);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < cfg->n_ifaces; i++) {
+		const char *n = cfg->ifaces[i];
+
+		if (!strcmp(n, "any"))
+			any = true;
+		else if (!capd_iface_is_pattern(n) && !if_nametoindex(n)) {
+			capd_usage_error(NULL, "unknown interface '%s'", n);
+			return -EINVAL;
+		}
+	}
+	if (any && cfg->n_ifaces > 1) {
+		capd_usage_error(NULL, "interface 'any' cannot be combined with other names");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int capd_config_load(struct capd_config *cfg, int argc, char **argv)
+{
+	const char *file = getenv("CAPD_CONFIG");
+	int c;
+
+	config_defaults(cfg);
+	/* Pass 1: only --config, --help and --version, and reject unknown options early. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, capd_shortopts, capd_opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(capd_usage, stdout);
+			return 1;
+		}
+		if (c == 'V') {
+			printf("capd %s\n", rawcap_version());
+			return 1;
+		}
+		if (c == 'c')
+			file = optarg;
+		if (c == '?' || c == ':') {
+			bool known = false;
+
+			for (const struct option *o = capd_opts; o->name; o++)
+				known |= optopt && o->val == optopt;
+			if (known)
+				capd_usage_error(NULL, "option '%s' needs a value",
+						 argv[optind - 1]);
+			else if (optopt)
+				capd_usage_error(NULL, "unknown option '-%c' (see capd --help)",
+						 optopt);
+			else
+				capd_usage_error(NULL, "unknown option '%s' (see capd --help)",
+						 argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		capd_usage_error(NULL, "unexpected argument '%s' (see capd --help)", argv[optind]);
+		return 2;
+	}
+	if (file && config_file_load(cfg, file))
+		return 2;
+	if (config_env_load(cfg))
+		return 2;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, capd_shortopts, capd_opts, NULL)) != -1)
+		if (c != 'c' && config_set(cfg, c, optarg, NULL))
+			return 2;
+	cfg->config_file = file;
+	return config_validate(cfg) ? 2 : 0;
+}

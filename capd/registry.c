@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/*
+ * registry.c - the capture backends and optional sources capd knows.
+ *
+ * Adding one is one line here plus its setup function (see source.h). An
+ * entry with `missing` set is recognised and validated but refused with that
+ * reason, so a deployment that asks for it fails loudly instead of capturing
+ * less than it thinks.
+ */
+#include <string.h>
+
+#include "capd.h"
+#include "k8s_source.h"
+
+static const struct capd_backend capd_backends[] = {
+	{"afpacket", capd_afpacket_setup, NULL},
+#ifdef CAPD_HAVE_EBPF
+	{"ebpf", capd_ebpf_setup, NULL, capd_ebpf_attach},
+#else
+	{"ebpf", NULL, "this capd was built without eBPF (-DRAWCAP_BPF=OFF)", NULL},
+#endif
+};
+
+static bool capd_want_kubernetes(const struct capd_config *cfg)
+{
+	return cfg->kubernetes;
+}
+
+static bool capd_want_process_context(const struct capd_config *cfg)
+{
+	return cfg->process_context;
+}
+
+const struct capd_feature capd_features[] = {
+	{"kubernetes", capd_want_kubernetes, capd_k8s_setup, NULL},
+#ifdef CAPD_HAVE_EBPF
+	{"process-context", capd_want_process_context, capd_proc_setup, NULL},
+#else
+	{"process-context", capd_want_process_context, NULL,
+	 "this capd was built without eBPF (-DRAWCAP_BPF=OFF)"},
+#endif
+	{NULL, NULL, NULL, NULL},
+};
+
+const struct capd_backend *capd_backend_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(capd_backends) / sizeof(capd_backends[0]); i++)
+		if (!strcmp(capd_backends[i].name, name))
+			return &capd_backends[i];
+	return NULL;
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rawcap-stat - print a ring's header figures: positions, rates, drops,
+ * generation, oldest and newest timestamps, as text or JSON.
+ *
+ * Unprivileged: it maps the ring read-only through librawcap like any
+ * reader, and reads only the header (rawcap_ring_info), never records.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rawcap/rawcap.h>
+
+static const char stat_usage[] =
+	"Usage: rawcap-stat [OPTION]...\n"
+	"Print the figures of a rawcap ring's header: positions, sequence numbers, record and\n"
+	"packet counts, rates, losses by cause, generation and the time span held.\n"
+	"\n"
+	"  -r, --ring NAME       ring to read (default: default)\n"
+	"  -j, --json            one JSON object instead of text\n"
+	"  -i, --interval SECS   sample twice, SECS apart, to show rates (default: 1; 0: no "
+	"rates)\n"
+	"  -h, --help            show this help and exit\n"
+	"\n"
+	"RAWCAP_SHM_DIR overrides /dev/shm. Exit status: 0 success, 1 the ring cannot be read,\n"
+	"2 usage error.\n";
+
+static const char *const stat_loss_names[16] = {
+	[RAWCAP_LOSS_KERNEL_DROP] = "kernel_drop",
+	[RAWCAP_LOSS_KERNEL_FREEZE] = "kernel_freeze",
+	[RAWCAP_LOSS_EBPF_RINGBUF] = "ebpf_ringbuf",
+	[RAWCAP_LOSS_PERSIST_LAPPED] = "persist_lapped",
+	[RAWCAP_LOSS_DISK_ERROR] = "disk_error",
+	[RAWCAP_LOSS_CORRUPT] = "corrupt",
+	[RAWCAP_LOSS_TRUNCATED] = "truncated",
+	[RAWCAP_LOSS_META_QUEUE] = "meta_queue",
+};
+
+struct stat_rates {
+	double secs, records, bytes, packets, packet_bytes;
+};
+
+static void stat_print_text(const char *ring, const struct rawcap_ring_info *in,
+			    const struct stat_rates *r, uint64_t now)
+{
+	char t1[64], t2[64], t3[64], t4[64];
+
+	printf("ring         %s\n", ring);
+	printf("state        %s (writer pid %u, heartbeat %.1f s ago)\n",
+	       in->retired ? "retired" : "live", in->writer_pid,
+	       now > in->heartbeat_ns ? (double)(now - in->heartbeat_ns) / 1e9 : 0.0);
+	printf("generation   %llu (created %s)\n", (unsigned long long)in->generation,
+	       rawcap_format_time(in->created_ns, t1, sizeof(t1)));
+	printf("data size    %llu bytes\n", (unsigned long long)in->data_size);
+	printf("positions    head %llu, tail %llu (%llu bytes held)\n",
+	       (unsigned long long)in->head, (unsigned long long)in->tail,
+	       (unsigned long long)(in->head - in->tail));
+	printf("sequence     base %llu, next %llu\n", (unsigned long long)in->base_seq,
+	       (unsigned long long)in->next_seq);
+	printf("records      %llu (%llu bytes), wraps %llu\n", (unsigned long long)in->records,
+	       (unsigned long long)in->bytes, (unsigned long long)in->wraps);
+	printf("packets      %llu (%llu bytes on the wire)\n", (unsigned long long)in->packets,
+	       (unsigned long long)in->packet_bytes);
+	printf("oldest       %s\n",
+	       in->oldest_ts_ns ? rawcap_format_time(in->oldest_ts_ns, t2, sizeof(t2)) : "-");
+	printf("newest       %s\n",
+	       in->newest_ts_ns ? rawcap_format_time(in->newest_ts_ns, t3, sizeof(t3)) : "-");
+	printf("heartbeat    %s\n", rawcap_format_time(in->heartbeat_ns, t4, sizeof(t4)));
+	if (r->secs > 0)
+		printf("rates        %.0f records/s, %.0f packets/s, %.2f MB/s of records, %.2f "
+		       "MB/s on the wire\n",
+		       r->records, r->packets, r->bytes / 1e6, r->packet_bytes / 1e6);
+	printf("loss        ");
+	for (int c = 1; c < 16; c++)
+		if (stat_loss_names[c])
+			printf(" %s=%llu", stat_loss_names[c], (unsigned long long)in->loss[c]);
+	printf("\n");
+}
+
+static void stat_print_json(const char *ring, const struct rawcap_ring_info *in,
+			    const struct stat_rates *r)
+{
+	printf("{\"ring\":\"%s\",\"generation\":%llu,\"created_ns\":%llu,\"retired\":%s,"
+	       "\"writer_pid\":%u,\"data_size\":%llu,\"head\":%llu,\"tail\":%llu,"
+	       "\"base_seq\":%llu,\"next_seq\":%llu,\"oldest_ts_ns\":%llu,\"newest_ts_ns\":%llu,"
+	       "\"heartbeat_ns\":%llu,\"records\":%llu,\"bytes\":%llu,\"packets\":%llu,"
+	       "\"packet_bytes\":%llu,\"wraps\":%llu,\"loss\":{",
+	       ring, (unsigned long long)in->generation, (unsigned long long)in->created_ns,
+	       in->retired ? "true" : "false", in->writer_pid, (unsigned long long)in->data_size,
+	       (unsigned long long)in->head, (unsigned long long)in->tail,
+	       (unsigned long long)in->base_seq, (unsigned long long)in->next_seq,
+	       (unsigned long long)in->oldest_ts_ns, (unsigned long long)in->newest_ts_ns,
+	       (unsigned long long)in->heartbeat_ns, (unsigned long long)in->records,
+	       (unsigned long long)in->bytes, (unsigned long long)in->packets,
+	       (unsigned long long)in->packet_bytes, (unsigned long long)in->wraps);
+	for (int c = 1, first = 1; c < 16; c++) {
+		if (!stat_loss_names[c])
+			continue;
+		printf("%s\"%s\":%llu", first ? "" : ",", stat_loss_names[c],
+		       (unsigned long long)in->loss[c]);
+		first = 0;
+	}
+	printf("}");
+	if (r->secs > 0)
+		printf(",\"rates\":{\"interval_s\":%.3f,\"records_per_s\":%.1f,\"packets_per_s\":%."
+		       "1f,"
+		       "\"bytes_per_s\":%.1f,\"packet_bytes_per_s\":%.1f}",
+		       r->secs, r->records, r->packets, r->bytes, r->packet_bytes);
+	printf("}\n");
+}
+
+/* SECS as a plain number of seconds ("2", "0.5") or a duration ("500ms"). */
+static int stat_parse_interval(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end != s && !*end && v >= 0 && v <= 3600) {
+		*ns = (uint64_t)(v * 1e9);
+		return 0;
+	}
+	return rawcap_parse_duration(s, ns);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"ring", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"interval", required_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *ring = "default";
+	struct rawcap_ring_info a, b;
+	struct stat_rates rates = {0};
+	struct rawcap_cursor *c;
+	uint64_t interval_ns = 1000000000ull, t0, t1;
+	bool json = false;
+	int o, err;
+
+	while ((o = getopt_long(argc, argv, "r:ji:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'r':
+			ring = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'i':
+			if (stat_parse_interval(optarg, &interval_ns)) {
+				fprintf(stderr, "rawcap-stat: bad interval '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			fputs(stat_usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "rawcap-stat: bad usage (see rawcap-stat --help)\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rawcap-stat: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	err = rawcap_open(ring, &c);
+	if (err) {
+		fprintf(stderr, "rawcap-stat: cannot open ring '%s': %s\n", ring, strerror(-err));
+		return 1;
+	}
+	t0 = rawcap_now_ns();
+	err = rawcap_ring_info(c, &a);
+	if (!err && interval_ns) {
+		usleep((useconds_t)(interval_ns / 1000));
+		t1 = rawcap_now_ns();
+		err = rawcap_ring_info(c, &b);
+		if (!err && b.generation == a.generation) {
+			rates.secs = (double)(t1 - t0) / 1e9;
+			rates.records = (double)(b.records - a.records) / rates.secs;
+			rates.bytes = (double)(b.bytes - a.bytes) / rates.secs;
+			rates.packets = (double)(b.packets - a.packets) / rates.secs;
+			rates.packet_bytes = (double)(b.packet_bytes - a.packet_bytes) / rates.secs;
+		}
+		a = b;
+	}
+	if (err) {
+		fprintf(stderr, "rawcap-stat: cannot read ring '%s': %s\n", ring, strerror(-err));
+		rawcap_close(c);
+		return 1;
+	}
+	if (json)
+		stat_print_json(ring, &a, &rates);
+	else
+		stat_print_text(ring, &a, &rates, rawcap_now_ns());
+	rawcap_close(c);
+	return 0;
+}

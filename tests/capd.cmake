@@ -1,0 +1,11 @@
+# capd: the capturer's integration tests (real sockets in test network namespaces).
+add_executable(capd-verify ${CMAKE_CURRENT_SOURCE_DIR}/capd/capd-verify.c)
+target_link_libraries(capd-verify PRIVATE rawcap)
+add_executable(capd-traffic ${CMAKE_CURRENT_SOURCE_DIR}/capd/capd-traffic.c)
+
+foreach(t traffic filter privdrop veth restart badflags config)
+  rawcap_script_test(capd_${t} capd/${t}.sh LABELS capd netns TIMEOUT 120)
+endforeach()
+
+# The disk FIFO driven by capd itself (the disk tests use the capd stand-in diskwriter).
+rawcap_script_test(capd_storage_sigkill capd/storage_sigkill.sh LABELS "capd;disk" TIMEOUT 120)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# badflags.sh - usage errors exit 2 with one clear line and create nothing.
+set -euo pipefail
+TNAME=badflags
+. "$(dirname "$0")/lib.sh"
+
+check() { # check PATTERN ARGS...
+	local want=$1 rc=0 err
+	[ "$want" = -- ] && { shift; want=$1; }
+	shift
+	err=$(nsx "$CAPD" --ring "$RING" "$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" = 2 ] || fail "capd $* exited $rc, want 2 ($err)"
+	[ "$(wc -l <<<"$err")" = 1 ] || fail "capd $* printed more than one line: $err"
+	grep -q -- "$want" <<<"$err" || fail "capd $*: unclear message: $err"
+	[ -z "$(ls -A "$RAWCAP_SHM_DIR")" ] || fail "capd $* created $(ls "$RAWCAP_SHM_DIR")"
+	echo "ok: capd $* -> $err"
+}
+check "unknown interface 'nosuch0'" --interfaces nosuch0
+check "unknown interface 'nosuch0'" --interfaces lo,nosuch0
+check "bad ring size 'lots'" --ring-size lots
+check "bad ring size '1G': must be a power of two" --ring-size 1G
+check "bad ring size '12Qi'" --ring-size 12Qi
+check "unknown option '--frobnicate'" --frobnicate
+check "unknown option '-Z'" -Z
+check "needs a value" --snaplen
+check -- "--snaplen: bad number '10'" --snaplen 10
+check "unknown user" --user no-such-user-rc
+check "bad ring name" --ring ../etc
+check "cannot apply filter .tcp or udp.: eBPF capture filter" --backend ebpf --filter "tcp or udp"
+check "unknown backend" --backend dpdk
+check "bad value" --duplicates some
+CAPD_RING_SIZE=3Mi check "CAPD_RING_SIZE: bad ring size '3Mi'" --interfaces lo
+"$CAPD" --help | grep -q -- "--interfaces" || fail "--help lacks the options"
+echo "PASS"
