@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: MIT
+# lib.sh - shared setup for the eBPF script tests: two private network
+# namespaces joined by a veth pair on 198.18.<n>.0/24, cleanup on exit.
+# Source it, then call ebpf_test_init NAME NET_OCTET.
+
+ebpf_test_init() {
+	T_NAME=$1
+	T_OCT=$2
+	BIN=${RAWCAP_BUILD:?RAWCAP_BUILD not set}/tests
+	SRC=${RAWCAP_SRC:?RAWCAP_SRC not set}/tests/ebpf
+	NSA=rc-$T_NAME-a-$$
+	NSB=rc-$T_NAME-b-$$
+	IFA=eb$$a
+	IFB=eb$$b
+	ADDR_A=198.18.$T_OCT.1
+	ADDR_B=198.18.$T_OCT.2
+	TMP=$(mktemp -d /tmp/rawcap-$T_NAME.XXXXXX)
+	RING=$T_NAME-$$
+	PIDS=()
+	trap ebpf_test_cleanup EXIT
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: needs root"
+		exit 77
+	fi
+}
+
+ebpf_test_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	ip netns del "$NSA" 2>/dev/null || true
+	ip netns del "$NSB" 2>/dev/null || true
+	rm -f "/dev/shm/rawcap-$RING" "/dev/shm/rawcap-$RING".* 2>/dev/null || true
+	[ -n "${EXTRA_CLEANUP:-}" ] && eval "$EXTRA_CLEANUP"
+	if [ -n "${RAWCAP_KEEP_TMP:-}" ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+ebpf_netns_pair() {
+	ip netns add "$NSA"
+	ip netns add "$NSB"
+	ip link add "$IFA" netns "$NSA" type veth peer name "$IFB" netns "$NSB"
+	for ns in "$NSA" "$NSB"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NSA" addr add "$ADDR_A/24" dev "$IFA"
+	ip -n "$NSB" addr add "$ADDR_B/24" dev "$IFB"
+	ip -n "$NSA" link set "$IFA" up
+	ip -n "$NSB" link set "$IFB" up
+}
+
+# wait_for FILE PATTERN [SECONDS]: until FILE contains PATTERN.
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-10} * 20; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for '$2' in $1: $(cat "$1" 2>/dev/null | tail -3)"
+}
+
+# wait_file FILE [SECONDS]
+wait_file() {
+	local i
+	for ((i = 0; i < ${2:-10} * 20; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for $1"
+}
