@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rawcap/forward.h - forward a node's capture to remote dissectors.
+ *
+ * rawcap_forward_* is the engine behind rawcap-forward: a TCP or TLS server
+ * (or client) that streams records to any number of receivers, each with
+ * its own cursor, as pcapng, classic pcap or the rawcap msgpack stream
+ * (docs/FORWARD.md). Every receiver has a bounded output buffer and
+ * non-blocking writes: a slow or stalled receiver stops reading its own
+ * cursor, gets lapped by the ring writer, and is told about the gap in its
+ * stream; it never slows capd or another receiver.
+ *
+ * rawcap_stream_* encodes and decodes the msgpack stream's frames, for
+ * receivers written in C (tests/forward/msgpack_sink.c is one).
+ *
+ *	struct rawcap_forward_opts o = { .sz = sizeof(o), .ring = "default",
+ *		.listen = "0.0.0.0:57012", .plain = true };
+ *	struct rawcap_forward *f;
+ *	int err = rawcap_forward_create(&o, &f);
+ *	if (!err) err = rawcap_forward_run(f);	// until rawcap_forward_stop()
+ *	rawcap_forward_destroy(f);
+ */
+#ifndef RAWCAP_FORWARD_H
+#define RAWCAP_FORWARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rawcap/rawcap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum rawcap_forward_format {
+	RAWCAP_FWD_PCAPNG = 0,
+	RAWCAP_FWD_PCAP = 1,	/* classic pcap, nanosecond timestamps */
+	RAWCAP_FWD_MSGPACK = 2, /* docs/FORWARD.md */
+};
+
+/* What a resume after a pause does (see rawcap_forward_pause()). */
+enum rawcap_forward_resume {
+	RAWCAP_FWD_RESUME_LIVE = 0,    /* skip what was captured while paused */
+	RAWCAP_FWD_RESUME_BACKLOG = 1, /* continue at the pause point while it is still held */
+};
+
+struct rawcap_forward_opts {
+	size_t sz;		 /* sizeof(struct rawcap_forward_opts) */
+	const char *ring;	 /* ring name; NULL: "default" */
+	const char *storage_dir; /* disk FIFO to replay from, NULL: ring only */
+	const char *snapshot;	 /* replay this snapshot instead of ring and disk */
+	uint64_t from_ns;	 /* 0: live (start at the newest record) */
+	uint64_t to_ns;		 /* 0: no end */
+	const char *filter;	 /* BPF expression applied to packets, NULL: all */
+	const char *listen;	 /* "ADDR:PORT" (IPv6 as "[::1]:PORT"); or */
+	const char *connect;	 /* "HOST:PORT": connect out, reconnect on loss */
+	enum rawcap_forward_format format;
+	double pace; /* 0: full speed; 1: real time; N: N times real time */
+	enum rawcap_forward_resume resume;
+	bool paused;	      /* start paused */
+	bool plain;	      /* plain TCP: must be asked for, else TLS is required */
+	const char *tls_cert; /* our certificate (PEM), required with TLS on a server */
+	const char *tls_key;  /* its private key (PEM) */
+	const char *tls_ca;   /* server: require client certificates signed by it (mTLS);
+				 client: verify the server against it */
+	size_t client_buf;    /* bytes buffered per receiver before it is lapped; 0: 4 MiB */
+	unsigned max_clients; /* 0: 16 */
+	uint32_t snaplen;     /* truncate packets; 0: whole records */
+};
+
+struct rawcap_forward;
+
+/* Per-receiver and total figures. */
+struct rawcap_forward_stats {
+	uint64_t clients_accepted;
+	uint64_t clients_rejected; /* failed TLS handshake / protocol / over max_clients */
+	uint64_t packets;	   /* packets sent (into receivers' buffers) */
+	uint64_t bytes;		   /* stream bytes written to sockets */
+	uint64_t records_lost;	   /* gaps reported to receivers, in records */
+	uint64_t gaps;		   /* gap notices sent */
+	uint64_t filtered;	   /* packets the filter rejected */
+	uint32_t clients;	   /* connected now */
+	uint32_t paused;
+};
+
+RAWCAP_API int rawcap_forward_create(const struct rawcap_forward_opts *o,
+				     struct rawcap_forward **out);
+/*
+ * Serve until rawcap_forward_stop() (or, when connecting out with a bounded
+ * window, until the window was delivered). Returns 0, or a negative errno.
+ */
+RAWCAP_API int rawcap_forward_run(struct rawcap_forward *f);
+/* Async-signal-safe: may be called from a signal handler. */
+RAWCAP_API void rawcap_forward_stop(struct rawcap_forward *f);
+RAWCAP_API void rawcap_forward_pause(struct rawcap_forward *f, bool paused);
+RAWCAP_API void rawcap_forward_get_stats(const struct rawcap_forward *f,
+					 struct rawcap_forward_stats *out);
+/* The port actually bound (for --listen ADDR:0). */
+RAWCAP_API int rawcap_forward_port(const struct rawcap_forward *f);
+/* Human-readable text of the last error (what was attempted, and why it failed). */
+RAWCAP_API const char *rawcap_forward_error(const struct rawcap_forward *f);
+RAWCAP_API void rawcap_forward_destroy(struct rawcap_forward *f);
+
+/*
+ * The msgpack stream (docs/FORWARD.md). A frame is a 4-byte big-endian
+ * length and one msgpack array whose first element is the frame type.
+ */
+#define RAWCAP_STREAM_VERSION	1
+#define RAWCAP_STREAM_FRAME_MAX (RAWCAP_REC_MAX + 4096)
+
+enum rawcap_stream_frame_type {
+	RAWCAP_STREAM_HELLO = 0, /* both ways: version, then a map */
+	RAWCAP_STREAM_PACKET =
+		1,		 /* seq ts ifindex orig_len linktype dir flags cgroup cookie data */
+	RAWCAP_STREAM_META = 2,	 /* seq ts kind map */
+	RAWCAP_STREAM_IFACE = 3, /* seq ts map */
+	RAWCAP_STREAM_LOSS = 4,	 /* seq ts cause count ifindex first_seq: loss upstream */
+	RAWCAP_STREAM_GAP = 5,	 /* first_seq count reason: records this receiver missed */
+	RAWCAP_STREAM_END = 6,	 /* last_seq: a bounded replay is complete */
+	RAWCAP_STREAM_ACK = 7,	 /* receiver to forwarder: seq */
+	RAWCAP_STREAM_PAUSE = 8, /* paused(bool) seq: forwarding paused / resumed */
+};
+
+enum rawcap_stream_gap_reason {
+	RAWCAP_STREAM_GAP_LAPPED = 1,	/* the receiver was too slow; the ring overtook it */
+	RAWCAP_STREAM_GAP_RECYCLED = 2, /* resumed position no longer held */
+	RAWCAP_STREAM_GAP_SKIPPED = 3,	/* resumed live after a pause: skipped on purpose */
+};
+
+/* A decoded frame. Pointers point into the buffer given to rawcap_stream_decode(). */
+struct rawcap_stream_frame {
+	uint32_t type; /* enum rawcap_stream_frame_type */
+	uint64_t seq;  /* PACKET/META/IFACE/LOSS/ACK; GAP: first_seq; END: last_seq */
+	uint64_t ts_ns;
+	uint64_t count;	 /* LOSS, GAP */
+	uint32_t reason; /* GAP: enum rawcap_stream_gap_reason; LOSS: cause; META: kind */
+	uint32_t ifindex;
+	uint32_t orig_len;
+	uint16_t linktype;
+	uint8_t dir, pkt_flags;
+	uint64_t cgroup_id, sock_cookie;
+	const uint8_t *data; /* PACKET: captured bytes; META/IFACE/HELLO: the msgpack map */
+	uint32_t data_len;
+	bool has_resume;     /* HELLO from a receiver */
+	bool paused;	     /* PAUSE */
+	uint64_t resume_seq; /* HELLO: continue after this sequence number */
+	char stream_id[64];  /* HELLO: the receiver's stream id, "" if none */
+};
+
+/*
+ * Find one frame in buf[0..len). Returns the bytes it spans (> 0) with *f
+ * filled, 0 if more bytes are needed, -EBADMSG if the bytes are not a frame.
+ */
+RAWCAP_API int rawcap_stream_decode(const void *buf, size_t len, struct rawcap_stream_frame *f);
+/* Encode a receiver's HELLO / ACK into buf (cap >= 128). Returns the length or -ENOSPC. */
+RAWCAP_API int rawcap_stream_hello(void *buf, size_t cap, const char *stream_id, bool resume,
+				   uint64_t resume_seq);
+RAWCAP_API int rawcap_stream_ack(void *buf, size_t cap, uint64_t seq);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RAWCAP_FORWARD_H */

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rawcap/pcap.h - write packets as pcapng or classic pcap to a file
+ * descriptor, buffered, with explicit flushes for streaming.
+ *
+ * pcapng: a section header (OS, application), one interface description
+ * block per interface, written the first time a packet of that interface is
+ * written (name, description, if_tsresol = nanoseconds, the capture filter),
+ * enhanced packet blocks with direction/reception flags, a drop count when
+ * loss was noted on the interface since its previous packet, an optional
+ * comment, and interface statistics blocks on close.
+ *
+ * Classic pcap: nanosecond magic. The link type is fixed in the file header
+ * before the first packet, from the interfaces declared so far: when they
+ * all share one link type it is used as is (bytes unchanged), otherwise
+ * LINKTYPE_LINUX_SLL2, so that ifindex and direction survive. A packet that
+ * cannot be represented in the chosen link type is skipped and counted.
+ *
+ *	struct rawcap_pcap_opts o = { .sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG };
+ *	rawcap_pcap_open(1, &o, &w);
+ *	rawcap_pcap_add_iface(w, &iface);
+ *	rawcap_pcap_write(w, &pkt);
+ *	rawcap_pcap_close(w);
+ */
+#ifndef RAWCAP_PCAP_H
+#define RAWCAP_PCAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rawcap/rawcap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RAWCAP_LINKTYPE_ETHERNET 1
+#define RAWCAP_LINKTYPE_RAW	 101
+#define RAWCAP_LINKTYPE_SLL	 113
+#define RAWCAP_LINKTYPE_IPV4	 228
+#define RAWCAP_LINKTYPE_IPV6	 229
+#define RAWCAP_LINKTYPE_SLL2	 276
+
+enum rawcap_pcap_format {
+	RAWCAP_PCAP_PCAPNG = 0,
+	RAWCAP_PCAP_CLASSIC = 1, /* nanosecond pcap */
+};
+
+struct rawcap_pcap_opts {
+	size_t sz; /* sizeof(struct rawcap_pcap_opts) */
+	enum rawcap_pcap_format format;
+	uint32_t snaplen;    /* truncate packets to this many bytes; 0: 262144 */
+	uint16_t linktype;   /* classic: force this link type (e.g. SLL2); 0: decide */
+	const char *appl;    /* pcapng shb_userappl; NULL: "rawcap <version>" */
+	const char *comment; /* pcapng section comment, may be NULL */
+	size_t buf_size;     /* output buffer; 0: 256 KiB */
+	/*
+	 * Instead of write(2) to fd (pass fd -1): hand each flushed span to
+	 * write_fn, which takes all of it or returns a negative errno (sticky).
+	 * rawcap-forward queues into per-receiver buffers this way.
+	 */
+	int (*write_fn)(void *arg, const void *buf, size_t len);
+	void *write_arg;
+};
+
+struct rawcap_pcap;
+
+/* Packet to write; pkt and data point at a validated record's payload. */
+struct rawcap_pcap_pkt {
+	uint64_t ts_ns;
+	const struct rawcap_pkt *pkt;
+	const uint8_t *data;
+	uint32_t caplen;
+	const char *comment; /* per-packet comment (pcapng), NULL or "" for none */
+};
+
+/* Per-interface figures, as written into the interface statistics block. */
+struct rawcap_pcap_ifstats {
+	uint64_t first_ns, last_ns; /* timestamps of the first and last packet written */
+	uint64_t packets;	    /* packets written */
+	uint64_t drops;		    /* loss noted with rawcap_pcap_note_loss() */
+};
+
+/* The descriptor stays the caller's: close() flushes but does not close it. */
+RAWCAP_API int rawcap_pcap_open(int fd, const struct rawcap_pcap_opts *o, struct rawcap_pcap **out);
+/* Declare (or update) an interface. Cheap; nothing is written until a packet uses it. */
+RAWCAP_API int rawcap_pcap_add_iface(struct rawcap_pcap *w, const struct rawcap_iface *ifc);
+/* Note count units lost on ifindex (0: not tied to one); attached to its next packet. */
+RAWCAP_API void rawcap_pcap_note_loss(struct rawcap_pcap *w, uint32_t ifindex, uint64_t count);
+/* Write one packet. 0, 1 if skipped (unrepresentable in classic pcap), or -errno (e.g. -EPIPE). */
+RAWCAP_API int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p);
+/* Write out the buffer (a short write is retried; EINTR handled). */
+RAWCAP_API int rawcap_pcap_flush(struct rawcap_pcap *w);
+/* Bytes buffered but not yet written. */
+RAWCAP_API size_t rawcap_pcap_pending(const struct rawcap_pcap *w);
+RAWCAP_API int rawcap_pcap_ifstats(const struct rawcap_pcap *w, uint32_t ifindex,
+				   struct rawcap_pcap_ifstats *out);
+/* Packets skipped because classic pcap could not represent them. */
+RAWCAP_API uint64_t rawcap_pcap_skipped(const struct rawcap_pcap *w);
+/* Write statistics blocks (pcapng), flush, free. Returns the first error seen. */
+RAWCAP_API int rawcap_pcap_close(struct rawcap_pcap *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RAWCAP_PCAP_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rawcap/snapshot.h - snapshots: a time window of a node's records copied
+ * out of the ring and disk FIFO into snapshot storage, with a manifest, and
+ * made read-only, so that it outlives the FIFO recycling it.
+ *
+ * Layout: DEST/<name>/manifest.json and DEST/<name>/data/ (segment files in
+ * the disk FIFO's format, native record framing, so metadata survives). The
+ * directory is built under a temporary name, fsynced, made read-only (files
+ * 0444, directories 0555) and renamed into place: a crash leaves at most a
+ * ".tmp-" directory, never a half snapshot under a real name.
+ *
+ * Read one back with rawcap_open_opts(.snapshot = DEST/<name>) or the window
+ * loop (rawcap/window.h, .snapshot).
+ */
+#ifndef RAWCAP_SNAPSHOT_H
+#define RAWCAP_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rawcap/rawcap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RAWCAP_SNAP_NAME_MAX 100
+
+struct rawcap_snapshot_info {
+	char name[RAWCAP_SNAP_NAME_MAX + 1];
+	char node[256];
+	char tool_version[32];
+	char filter[1024]; /* "" when unfiltered */
+	uint64_t created_ns;
+	uint64_t from_ns, to_ns;	  /* the window asked for */
+	uint64_t first_ts_ns, last_ts_ns; /* of the records it holds */
+	uint64_t records, packets, packet_bytes, data_bytes;
+	uint64_t lost_reader, lost_upstream;
+	bool partial; /* part of the window was recycled before the copy */
+	uint64_t missing_from_ns, missing_to_ns;
+	uint64_t files;
+};
+
+struct rawcap_snapshot_opts {
+	size_t sz;		 /* sizeof(struct rawcap_snapshot_opts) */
+	const char *ring;	 /* NULL: "default" */
+	const char *storage_dir; /* disk FIFO to copy history from, or NULL */
+	const char *dest;	 /* snapshot storage directory */
+	const char *name;	 /* validated: rawcap_snapshot_name_ok() */
+	const char *node;	 /* NULL: the host name */
+	uint64_t from_ns, to_ns;
+	const char *filter; /* keep only packets matching, or NULL */
+	uint64_t quota;	    /* bytes all snapshots in dest may use; 0: unlimited */
+};
+
+/* A name is 1..100 of [A-Za-z0-9._-], not starting with '.' or '-'. */
+RAWCAP_API bool rawcap_snapshot_name_ok(const char *name);
+
+/*
+ * Create a snapshot. Returns 0 (complete), 1 (created, but part of the window
+ * was already recycled: info->partial), or a negative errno: -EEXIST (name
+ * taken), -EDQUOT (quota would be exceeded), -EINVAL (bad name or filter),
+ * -ENOTSUP (no segment writer in this build), or what opening the source failed with.
+ * errbuf receives a one-line explanation on failure.
+ */
+RAWCAP_API int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o,
+				      struct rawcap_snapshot_info *info, char *errbuf,
+				      size_t errlen);
+/* Read the manifest of dest/name. */
+RAWCAP_API int rawcap_snapshot_show(const char *dest, const char *name,
+				    struct rawcap_snapshot_info *info);
+/* Manifest text of dest/name, malloc'd (for `show`). */
+RAWCAP_API int rawcap_snapshot_manifest_text(const char *dest, const char *name, char **out);
+/*
+ * Check every file's size and SHA-256 against the manifest, and that no file
+ * was added. 0 if intact, -EBADMSG if not (first problem in errbuf).
+ */
+RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf,
+				      size_t errlen);
+/* Delete dest/name (makes it writable first). */
+RAWCAP_API int rawcap_snapshot_delete(const char *dest, const char *name);
+/* Names of the snapshots in dest, sorted; free with rawcap_snapshot_list_free. */
+RAWCAP_API int rawcap_snapshot_list(const char *dest, char ***names, size_t *n);
+RAWCAP_API void rawcap_snapshot_list_free(char **names, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RAWCAP_SNAPSHOT_H */

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rawcap/window.h - the reader loop every exporting reader shares: open a
+ * cursor (ring, disk FIFO or snapshot), seek to a start time, deliver the
+ * records of a time window (or follow the live end), apply a filter, keep
+ * track of interfaces and loss, and hand the result to a sink.
+ *
+ * rawcap-pcap plugs in the pcap/pcapng sink (rawcap_pcap_sink), the
+ * snapshotter a segment-file sink, and rawcap-forward a network sink. A sink
+ * is a set of callbacks; any of them may be NULL.
+ *
+ * Loss is reported, never hidden: records the cursor missed (lapped,
+ * damaged) and loss records written upstream reach sink->loss before the
+ * next packet; the part of the window that was already recycled before the
+ * export started is returned in the result.
+ */
+#ifndef RAWCAP_WINDOW_H
+#define RAWCAP_WINDOW_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rawcap/rawcap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RAWCAP_LOSS_READER 0 /* cause for records the reading cursor missed */
+
+struct rawcap_window_pkt {
+	const struct rawcap_rec *rec;
+	const struct rawcap_pkt *pkt;
+	const uint8_t *data;
+	uint32_t caplen;
+	const char *comment; /* from the context hook; "" when it has nothing */
+};
+
+struct rawcap_sink {
+	void *ctx;
+	/* An interface is described (before its first packet, and on changes). */
+	int (*iface)(void *ctx, const struct rawcap_iface *ifc);
+	/* A packet inside the window that passed the filter. */
+	int (*packet)(void *ctx, const struct rawcap_window_pkt *p);
+	/* count units lost (cause: enum rawcap_loss_cause or RAWCAP_LOSS_READER) before what
+	 * follows. */
+	int (*loss)(void *ctx, uint32_t ifindex, uint64_t count, uint32_t cause);
+	/* Every record kept, in native framing (packets after the filter), for copying sinks. */
+	int (*record)(void *ctx, const struct rawcap_rec *rec);
+	/* Write out buffered output: at the end, and in follow mode when idle. */
+	int (*flush)(void *ctx);
+};
+
+/*
+ * Context hook: write a comment for a packet into buf (cap bytes, NUL
+ * terminated) and return its length, 0 for none. Later issues join packets
+ * to pods, namespaces and processes here.
+ */
+typedef size_t (*rawcap_context_fn)(void *arg, const struct rawcap_rec *rec,
+				    const struct rawcap_pkt *pkt, char *buf, size_t cap);
+
+struct rawcap_window_result;
+typedef void (*rawcap_progress_fn)(void *arg, const struct rawcap_window_result *sofar);
+
+struct rawcap_window_opts {
+	size_t sz;		 /* sizeof(struct rawcap_window_opts) */
+	const char *ring;	 /* NULL: "default" */
+	const char *storage_dir; /* disk FIFO, or NULL */
+	const char *snapshot;	 /* snapshot directory: read it instead */
+	uint64_t from_ns;	 /* 0: oldest held (follow: now) */
+	uint64_t to_ns;		 /* 0: now when the export starts (follow: never) */
+	bool follow;		 /* keep delivering new records until *stop or to_ns */
+	const char *filter;	 /* pcap filter expression, or NULL */
+	int flush_ms;		 /* follow/stream: flush at least this often when idle; 0: 200 */
+	volatile sig_atomic_t *stop; /* set from a signal handler to end the loop */
+	rawcap_context_fn context;
+	void *context_arg;
+	rawcap_progress_fn progress; /* called about once a second */
+	void *progress_arg;
+	/*
+	 * Pod awareness (rawcap/meta.h; rawcap_meta_join_attach() sets these):
+	 * meta sees every metadata record the loop meets, in stream order,
+	 * including those of the meta_lookback_ns before from_ns; select, after
+	 * the filter, drops a packet when it returns false (counted in filtered).
+	 */
+	int (*meta)(void *arg, const struct rawcap_rec *rec);
+	bool (*select)(void *arg, const struct rawcap_rec *rec, const struct rawcap_pkt *pkt);
+	void *meta_arg;
+	uint64_t meta_lookback_ns;
+};
+
+struct rawcap_window_result {
+	uint64_t records;		  /* records handed to the sink */
+	uint64_t packets;		  /* packets handed to the sink */
+	uint64_t packet_bytes;		  /* their captured bytes */
+	uint64_t filtered;		  /* packets the filter rejected */
+	uint64_t lost_reader;		  /* records missed by the cursor inside the window */
+	uint64_t lost_upstream;		  /* units lost upstream, from loss records in the window */
+	uint64_t first_ts_ns, last_ts_ns; /* of the records delivered */
+	uint64_t first_seq, last_seq;
+	uint64_t from_ns, to_ns; /* the window as resolved (to_ns UINT64_MAX: open) */
+	uint64_t held_oldest_ns; /* oldest record held when the export started */
+	uint64_t missing_from_ns, missing_to_ns; /* recycled part of the window; equal: none */
+	bool snapshot_filtered; /* source is a filtered snapshot (gaps are not loss) */
+	char filter_error[256]; /* set when the filter expression is invalid (-EINVAL) */
+};
+
+/*
+ * Run the window. Returns 0 when the window was delivered (check
+ * missing_*_ns and lost_* for a partial result), or a negative errno:
+ * opening the source, a bad filter (-EINVAL, message in filter_error), or the
+ * first error a sink callback returned (e.g. -EPIPE when a stream's reader left).
+ */
+RAWCAP_API int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
+				 struct rawcap_window_result *res);
+
+/* Oldest and newest timestamps held by ring + disk FIFO (or a snapshot). -ENODATA if empty. */
+RAWCAP_API int rawcap_window_bounds(const struct rawcap_window_opts *o, uint64_t *oldest_ns,
+				    uint64_t *newest_ns);
+
+/* List up to max interfaces the cursor's ring describes; returns how many. */
+RAWCAP_API int rawcap_iface_list(struct rawcap_cursor *c, struct rawcap_iface *out, size_t max);
+
+struct rawcap_pcap;
+/* The pcap/pcapng writer as a window sink (loss becomes drop counts and comments). */
+struct rawcap_pcap_sink_state {
+	struct rawcap_pcap *w;
+	char comment[512];
+	uint64_t pending_reader_loss;
+};
+RAWCAP_API void rawcap_pcap_sink(struct rawcap_pcap_sink_state *st, struct rawcap_pcap *w,
+				 struct rawcap_sink *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RAWCAP_WINDOW_H */

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * forward_conn.c - a receiver's transport: a bounded output queue and
+ * non-blocking reads and writes over plain TCP or TLS.
+ *
+ * Nothing here ever blocks: a write takes what the socket accepts now and
+ * leaves the rest queued; the queue never grows past its bound, so a stalled
+ * receiver costs a fixed amount of memory and then stops being fed (its
+ * cursor falls behind and is lapped) instead of holding anything up.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "forward_int.h"
+
+int fwd_buf_init(struct fwd_buf *b, size_t cap)
+{
+	b->p = malloc(cap);
+	if (!b->p)
+		return -ENOMEM;
+	b->off = b->len = 0;
+	b->cap = cap;
+	return 0;
+}
+
+void fwd_buf_free(struct fwd_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+}
+
+size_t fwd_buf_room(const struct fwd_buf *b)
+{
+	return b->cap - b->len;
+}
+
+uint8_t *fwd_buf_tail(struct fwd_buf *b, size_t n)
+{
+	if (n > b->cap - b->len)
+		return NULL;
+	if (b->off + b->len + n > b->cap) {
+		memmove(b->p, b->p + b->off, b->len);
+		b->off = 0;
+	}
+	return b->p + b->off + b->len;
+}
+
+int fwd_buf_put(struct fwd_buf *b, const void *p, size_t n)
+{
+	uint8_t *t = fwd_buf_tail(b, n);
+
+	if (!t)
+		return -ENOBUFS;
+	memcpy(t, p, n);
+	b->len += n;
+	return 0;
+}
+
+void fwd_buf_consume(struct fwd_buf *b, size_t n)
+{
+	b->off += n;
+	b->len -= n;
+	if (!b->len)
+		b->off = 0;
+}
+
+/* Map an OpenSSL result to 0 (retry later) or -errno; note which way it waits. */
+static int fwd_conn_ssl_err(struct fwd_conn *c, int ret)
+{
+	int e = SSL_get_error(c->ssl, ret);
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		c->want_write = false;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->want_write = true;
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		c->eof = true;
+		return -ECONNRESET;
+	case SSL_ERROR_SYSCALL:
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		c->eof = true;
+		return errno ? -errno : -ECONNRESET;
+	default:
+		return -EPROTO;
+	}
+}
+
+int fwd_conn_handshake(struct fwd_conn *c)
+{
+	int ret;
+
+	if (!c->ssl || c->handshaken)
+		return 1;
+	ERR_clear_error();
+	ret = SSL_do_handshake(c->ssl);
+	if (ret == 1) {
+		c->handshaken = true;
+		c->want_write = false;
+		return 1;
+	}
+	return fwd_conn_ssl_err(c, ret);
+}
+
+ssize_t fwd_conn_read(struct fwd_conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->ssl) {
+		int ret;
+
+		ERR_clear_error();
+		ret = SSL_read(c->ssl, buf, (int)len);
+		return ret > 0 ? ret : fwd_conn_ssl_err(c, ret);
+	}
+	n = recv(c->fd, buf, len, MSG_DONTWAIT);
+	if (n > 0)
+		return n;
+	if (n == 0) {
+		c->eof = true;
+		return -ECONNRESET;
+	}
+	return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+}
+
+static ssize_t fwd_conn_send(struct fwd_conn *c, const void *p, size_t n)
+{
+	ssize_t w;
+
+	if (c->ssl) {
+		int ret;
+
+		ERR_clear_error();
+		ret = SSL_write(c->ssl, p, n > (1u << 30) ? 1 << 30 : (int)n);
+		if (ret > 0) {
+			c->want_write = false;
+			return ret;
+		}
+		return fwd_conn_ssl_err(c, ret);
+	}
+	w = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w >= 0)
+		return w;
+	return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+}
+
+ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b)
+{
+	ssize_t total = 0;
+
+	while (b->len) {
+		ssize_t n = fwd_conn_send(c, b->p + b->off, b->len);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		fwd_buf_consume(b, (size_t)n);
+		total += n;
+	}
+	return total;
+}
+
+void fwd_conn_close(struct fwd_conn *c)
+{
+	if (c->ssl) {
+		if (c->handshaken && !c->eof)
+			SSL_shutdown(c->ssl); /* best effort: one non-blocking close_notify */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * forward_int.h - the state of rawcap_forward, shared by its files:
+ * forward_conn.c (bounded buffers, plain and TLS non-blocking I/O),
+ * forward_tls.c (OpenSSL contexts), forward_stream.c (msgpack frames),
+ * forward_client.c (one receiver: cursor, encoding, gaps, pacing) and
+ * forward_server.c (listen/connect, the poll loop, pause/resume).
+ */
+#ifndef RAWCAP_LIB_FORWARD_INT_H
+#define RAWCAP_LIB_FORWARD_INT_H
+
+#include <signal.h>
+#include <stdatomic.h>
+
+#include <openssl/ssl.h>
+
+#include <rawcap/filter.h>
+#include <rawcap/forward.h>
+#include <rawcap/pcap.h>
+#include <rawcap/window.h>
+
+#define FWD_ACK_TABLE	  64   /* msgpack streams whose acked position we remember */
+#define FWD_MAX_IFACES	  64   /* interfaces announced per receiver */
+#define FWD_HELLO_TIMEOUT 5000 /* ms a msgpack receiver has to say HELLO */
+#define FWD_RECORD_SLACK  4096 /* framing a record may add (pcapng blocks, IDB, msgpack) */
+#define FWD_BATCH	  256  /* records encoded per receiver per loop turn */
+
+/* A bounded byte queue: what has been encoded but not yet written. */
+struct fwd_buf {
+	uint8_t *p;
+	size_t off, len, cap;
+};
+
+int fwd_buf_init(struct fwd_buf *b, size_t cap);
+void fwd_buf_free(struct fwd_buf *b);
+size_t fwd_buf_room(const struct fwd_buf *b);
+/* Append n bytes; -ENOBUFS if they do not fit (never grows past cap). */
+int fwd_buf_put(struct fwd_buf *b, const void *p, size_t n);
+/* Make n contiguous bytes writable at the end; NULL if they do not fit. */
+uint8_t *fwd_buf_tail(struct fwd_buf *b, size_t n);
+void fwd_buf_consume(struct fwd_buf *b, size_t n);
+
+/* One transport: a non-blocking socket, with or without TLS. */
+struct fwd_conn {
+	int fd;
+	SSL *ssl;
+	bool handshaken;
+	bool want_write; /* TLS needs the socket writable to make progress */
+	bool eof;
+};
+
+/* 1 handshake done, 0 in progress, -errno failed (peer rejected, bad certificate). */
+int fwd_conn_handshake(struct fwd_conn *c);
+/* Bytes read (> 0), 0 would block, -ECONNRESET / -EPIPE on close, -errno on error. */
+ssize_t fwd_conn_read(struct fwd_conn *c, void *buf, size_t len);
+/* Write from b as much as the socket takes: bytes written, or -errno. */
+ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b);
+void fwd_conn_close(struct fwd_conn *c);
+
+SSL_CTX *fwd_tls_ctx(const struct rawcap_forward_opts *o, bool server, char *err, size_t errlen);
+const char *fwd_tls_error(char *buf, size_t len);
+
+enum fwd_client_state {
+	FWD_C_HANDSHAKE, /* TLS handshake in progress */
+	FWD_C_HELLO,	 /* msgpack: waiting for the receiver's HELLO */
+	FWD_C_STREAM,	 /* forwarding */
+	FWD_C_DRAIN,	 /* bounded replay done: flush, then close */
+	FWD_C_DEAD,
+};
+
+struct fwd_client {
+	struct rawcap_forward *f;
+	struct fwd_conn conn;
+	enum fwd_client_state state;
+	char peer[80];
+	uint64_t started_ms;
+	struct rawcap_cursor *cur;
+	struct fwd_buf out;
+	uint8_t in[512];
+	size_t in_len;
+	struct rawcap_pcap *pw;		  /* pcap/pcapng encoder, NULL for msgpack */
+	struct rawcap_pcap_sink_state ps; /* the shared pcap sink: loss as drop count + comment */
+	struct rawcap_sink sink;
+	uint32_t gap_reason; /* why the next gap happens, 0: lapped */
+	uint64_t expect_seq; /* the sequence number the cursor should deliver next */
+	bool has_expect;
+	uint64_t last_sent_seq;
+	uint64_t pending_loss; /* gap to report with the next packet (pcap formats) */
+	bool pause_seen;       /* paused state this receiver was last told about */
+	char stream_id[64];    /* msgpack */
+	uint32_t ifaces[FWD_MAX_IFACES];
+	unsigned nifaces;
+	/* pacing: a record read but not yet due */
+	uint8_t *held;
+	struct rawcap_rec held_rec;
+	bool has_held;
+	uint64_t held_due; /* CLOCK_MONOTONIC ns */
+	uint64_t pace_ts0, pace_mono0;
+	bool done;	   /* source exhausted or past --to */
+	uint64_t drain_ms; /* when the last byte after END was written */
+	/* figures */
+	uint64_t packets, bytes, lost, gaps, acked;
+	bool has_acked;
+};
+
+struct fwd_ack {
+	char id[64];
+	uint64_t seq;
+	bool used;
+};
+
+struct rawcap_forward {
+	struct rawcap_forward_opts o;
+	int lfd;
+	int port;
+	SSL_CTX *tls;
+	struct rawcap_filter *filter;
+	char *connect_host; /* for TLS name verification */
+	struct fwd_client **clients;
+	unsigned nclients;
+	atomic_int stop;
+	atomic_int want_paused;
+	bool paused;
+	struct fwd_ack acks[FWD_ACK_TABLE];
+	uint64_t next_connect_ms;
+	unsigned connect_fails;
+	bool finished; /* connect mode: bounded window delivered */
+	struct rawcap_forward_stats st;
+	char err[256];
+};
+
+uint64_t fwd_mono_ms(void);
+void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* forward_client.c */
+int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,
+		   struct fwd_client **out);
+void fwd_client_free(struct fwd_client *c);
+/* Read and act on what the receiver sent (HELLO, ACK); -errno when it must go. */
+int fwd_client_input(struct fwd_client *c);
+/* Encode records from the cursor while the buffer has room. Returns records encoded. */
+int fwd_client_fill(struct fwd_client *c);
+/* Tell the receiver about a pause or resume (msgpack), reposition on a live resume. */
+void fwd_client_pause(struct fwd_client *c, bool paused);
+/* ms until a held (paced) record is due, or -1. */
+int fwd_client_pace_wait(const struct fwd_client *c);
+/* Declare an interface to this receiver's stream. */
+int fwd_client_iface(struct fwd_client *c, const struct rawcap_iface *ifc);
+void fwd_client_report(const struct fwd_client *c, const char *why);
+
+/* forward_stream.c: the forwarder's side of the msgpack stream. */
+int fwd_stream_hello(struct fwd_buf *b, const struct rawcap_forward *f, uint64_t start_seq);
+/* snaplen: truncate packet data to it (0: keep all). */
+int fwd_stream_record(struct fwd_buf *b, const struct rawcap_rec *rec, uint32_t snaplen);
+int fwd_stream_iface(struct fwd_buf *b, uint64_t seq, uint64_t ts, const struct rawcap_iface *i);
+int fwd_stream_gap(struct fwd_buf *b, uint64_t first_seq, uint64_t count, uint32_t reason);
+int fwd_stream_end(struct fwd_buf *b, uint64_t last_seq);
+int fwd_stream_pause(struct fwd_buf *b, bool paused, uint64_t seq);
+
+/* forward_server.c: the remembered acked positions of msgpack streams. */
+bool fwd_ack_lookup(struct rawcap_forward *f, const char *id, uint64_t *seq);
+void fwd_ack_store(struct rawcap_forward *f, const char *id, uint64_t seq);
+
+#endif

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: MIT
+/*
+ * forward_server.c - rawcap_forward's event loop: accept (or connect out),
+ * feed every receiver from its own cursor, write what each socket takes,
+ * pause and resume on request.
+ *
+ * One thread, one poll(2) loop. rawcap_wait() sleeps on the ring's futex,
+ * which cannot be polled beside sockets, so when every receiver has caught
+ * up we poll the sockets with a short timeout (FWD_IDLE_MS) and then drain
+ * cursors again; while data flows the loop never sleeps. This keeps all
+ * receiver state in one thread (no locks) and bounds the added latency to
+ * the idle timeout; see docs/ARCHITECTURE.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "forward_int.h"
+
+#define FWD_IDLE_MS	     10
+#define FWD_DRAIN_TIMEOUT_MS 5000
+#define FWD_RECONNECT_MAX_MS 5000
+#define FWD_DEF_CLIENT_BUF   (4u << 20)
+#define FWD_DEF_MAX_CLIENTS  16
+#define FWD_MAX_POLL	     256 /* most receivers at once */
+
+uint64_t fwd_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f->err, sizeof(f->err), fmt, ap);
+	va_end(ap);
+}
+
+bool fwd_ack_lookup(struct rawcap_forward *f, const char *id, uint64_t *seq)
+{
+	for (int i = 0; i < FWD_ACK_TABLE; i++)
+		if (f->acks[i].used && !strcmp(f->acks[i].id, id)) {
+			*seq = f->acks[i].seq;
+			return true;
+		}
+	return false;
+}
+
+void fwd_ack_store(struct rawcap_forward *f, const char *id, uint64_t seq)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < FWD_ACK_TABLE; i++) {
+		if (f->acks[i].used && !strcmp(f->acks[i].id, id)) {
+			f->acks[i].seq = seq;
+			return;
+		}
+		if (!f->acks[i].used && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		free_slot = (int)(seq % FWD_ACK_TABLE); /* full: forget one */
+	snprintf(f->acks[free_slot].id, sizeof(f->acks[free_slot].id), "%s", id);
+	f->acks[free_slot].seq = seq;
+	f->acks[free_slot].used = true;
+}
+
+/* Split "host:port" / "[v6]:port" and resolve it. */
+static int fwd_resolve(const char *spec, bool passive, struct addrinfo **out, char *host,
+		       size_t hostlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = passive ? AI_PASSIVE : 0};
+	const char *colon = strrchr(spec, ':');
+	size_t hl;
+
+	if (!colon || !colon[1])
+		return -EINVAL;
+	hl = (size_t)(colon - spec);
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']')
+		spec++, hl -= 2;
+	if (hl >= hostlen)
+		return -EINVAL;
+	memcpy(host, spec, hl);
+	host[hl] = 0;
+	if (getaddrinfo(hl ? host : NULL, colon + 1, &hints, out))
+		return -EADDRNOTAVAIL;
+	return 0;
+}
+
+static int fwd_listen(struct rawcap_forward *f)
+{
+	struct addrinfo *ai;
+	char host[256];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int one = 1, err = fwd_resolve(f->o.listen, true, &ai, host, sizeof(host));
+
+	if (err) {
+		fwd_set_err(f, "resolving listen address %s: %s", f->o.listen, strerror(-err));
+		return err;
+	}
+	f->lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->lfd < 0 || setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(f->lfd, ai->ai_addr, ai->ai_addrlen) || listen(f->lfd, 16)) {
+		err = -errno;
+		fwd_set_err(f, "listening on %s: %s", f->o.listen, strerror(errno));
+	}
+	freeaddrinfo(ai);
+	if (err)
+		return err;
+	if (!getsockname(f->lfd, (struct sockaddr *)&ss, &sl))
+		f->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+							 : ((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+static void fwd_peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+		port = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+		port = ntohs(s->sin6_port);
+	}
+	snprintf(buf, len, "%s:%d", a, port);
+}
+
+static int fwd_add_client(struct rawcap_forward *f, int fd, const char *peer, bool server)
+{
+	struct fwd_client *c, **grown;
+	SSL *ssl = NULL;
+	int one = 1, err;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (f->tls) {
+		ssl = SSL_new(f->tls);
+		if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+			SSL_free(ssl);
+			close(fd);
+			return -ENOMEM;
+		}
+		if (server) {
+			SSL_set_accept_state(ssl);
+		} else {
+			SSL_set_connect_state(ssl);
+			SSL_set_tlsext_host_name(ssl, f->connect_host);
+			if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), f->connect_host))
+				SSL_set1_host(ssl, f->connect_host);
+		}
+	}
+	grown = realloc(f->clients, sizeof(*grown) * (f->nclients + 1));
+	if (grown)
+		f->clients = grown;
+	err = grown ? fwd_client_new(f, fd, ssl, peer, &c) : -ENOMEM;
+	if (err) {
+		fprintf(stderr, "rawcap-forward: %s: opening a cursor for it: %s\n", peer,
+			strerror(-err));
+		if (ssl)
+			SSL_free(ssl);
+		close(fd);
+		f->st.clients_rejected++;
+		return err;
+	}
+	f->clients[f->nclients++] = c;
+	f->st.clients_accepted++;
+	fprintf(stderr, "rawcap-forward: %s: connected%s\n", peer, f->paused ? " (paused)" : "");
+	return 0;
+}
+
+static void fwd_accept(struct rawcap_forward *f)
+{
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char peer[80];
+		int fd = accept4(f->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		fwd_peer_name(&ss, peer, sizeof(peer));
+		if (f->nclients >= f->o.max_clients) {
+			fprintf(stderr, "rawcap-forward: %s: refused, %u receivers already\n", peer,
+				f->nclients);
+			f->st.clients_rejected++;
+			close(fd);
+			continue;
+		}
+		fwd_add_client(f, fd, peer, true);
+	}
+}
+
+/* Connect out (blocking, bounded by a timeout), then go non-blocking. */
+static void fwd_connect(struct rawcap_forward *f)
+{
+	struct timeval tv = {.tv_sec = 3};
+	struct addrinfo *ai;
+	char host[256];
+	int fd = -1;
+
+	if (fwd_resolve(f->o.connect, false, &ai, host, sizeof(host)) == 0) {
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+				connect(fd, ai->ai_addr, ai->ai_addrlen))) {
+			close(fd);
+			fd = -1;
+		}
+		freeaddrinfo(ai);
+	}
+	if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) ||
+	    fwd_add_client(f, fd, f->o.connect, false)) {
+		uint64_t backoff = 100ull << (f->connect_fails < 6 ? f->connect_fails : 6);
+
+		if (fd >= 0)
+			close(fd);
+		if (!f->connect_fails)
+			fprintf(stderr, "rawcap-forward: connecting to %s failed, retrying\n",
+				f->o.connect);
+		f->connect_fails++;
+		f->next_connect_ms =
+			fwd_mono_ms() +
+			(backoff < FWD_RECONNECT_MAX_MS ? backoff : FWD_RECONNECT_MAX_MS);
+		return;
+	}
+	f->connect_fails = 0;
+}
+
+int rawcap_forward_create(const struct rawcap_forward_opts *o, struct rawcap_forward **out)
+{
+	struct rawcap_forward *f;
+	struct rawcap_cursor *probe;
+	struct rawcap_open_opts oo;
+	char why[256] = "";
+	int err;
+
+	*out = NULL;
+	if (!o || o->sz < sizeof(*o) || !o->listen == !o->connect || o->format > RAWCAP_FWD_MSGPACK)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	*out = f; /* so that the caller can read rawcap_forward_error() */
+	f->o = *o;
+	f->lfd = -1;
+	if (!f->o.client_buf)
+		f->o.client_buf = FWD_DEF_CLIENT_BUF;
+	if (f->o.client_buf < 2 * (RAWCAP_REC_MAX + FWD_RECORD_SLACK))
+		f->o.client_buf = 2 * (RAWCAP_REC_MAX + FWD_RECORD_SLACK);
+	if (!f->o.max_clients)
+		f->o.max_clients = FWD_DEF_MAX_CLIENTS;
+	if (f->o.max_clients > FWD_MAX_POLL)
+		f->o.max_clients = FWD_MAX_POLL;
+	f->paused = o->paused;
+	atomic_store(&f->want_paused, o->paused);
+	/* Fail now, not per receiver, when the source cannot be read. */
+	oo = (struct rawcap_open_opts){.sz = sizeof(oo),
+				       .ring = o->ring,
+				       .storage_dir = o->storage_dir,
+				       .snapshot = o->snapshot};
+	err = rawcap_open_opts(&oo, &probe);
+	if (err) {
+		fwd_set_err(f, "opening %s %s: %s", o->snapshot ? "snapshot" : "ring",
+			    o->snapshot ? o->snapshot
+			    : o->ring	? o->ring
+					: "default",
+			    strerror(-err));
+		return err;
+	}
+	rawcap_close(probe);
+	if (o->filter && (err = rawcap_filter_new(o->filter, &f->filter, why, sizeof(why)))) {
+		fwd_set_err(f, "filter \"%s\": %s", o->filter, why);
+		return err;
+	}
+	if (!o->plain) {
+		f->tls = fwd_tls_ctx(o, !!o->listen, why, sizeof(why));
+		if (!f->tls) {
+			fwd_set_err(f, "TLS: %s", why);
+			return -EIO;
+		}
+	}
+	if (o->connect) {
+		char host[256];
+		struct addrinfo *ai;
+
+		f->connect_host = strdup(o->connect);
+		err = f->connect_host ? fwd_resolve(o->connect, false, &ai, host, sizeof(host))
+				      : -ENOMEM;
+		if (err) {
+			fwd_set_err(f, "resolving %s: %s", o->connect, strerror(-err));
+			return err;
+		}
+		freeaddrinfo(ai);
+		strcpy(f->connect_host, host);
+		return 0;
+	}
+	return fwd_listen(f);
+}
+
+static void fwd_drop(struct rawcap_forward *f, unsigned i, const char *why)
+{
+	struct fwd_client *c = f->clients[i];
+
+	if (c->state == FWD_C_HANDSHAKE)
+		f->st.clients_rejected++;
+	fwd_client_report(c, why);
+	if (f->o.connect && c->done)
+		f->finished = true; /* a bounded window was delivered */
+	else if (f->o.connect)
+		f->next_connect_ms = fwd_mono_ms() + 100;
+	fwd_client_free(c);
+	f->clients[i] = f->clients[--f->nclients];
+}
+
+/* Work for one receiver this turn; true if it has more ready to go at once. */
+static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c, const char **why)
+{
+	ssize_t w;
+	int n = fwd_client_fill(c);
+
+	if (n < 0) {
+		*why = strerror(-n);
+		return false;
+	}
+	if (c->state == FWD_C_HANDSHAKE)
+		return false; /* nothing goes out before the peer is verified */
+	w = fwd_conn_flush(&c->conn, &c->out);
+	if (w < 0) {
+		*why = "connection closed";
+		c->state = FWD_C_DEAD;
+		return false;
+	}
+	c->bytes += (uint64_t)w;
+	f->st.bytes += (uint64_t)w;
+	/* pcap: closing ends the capture file; msgpack: the receiver closes after END. */
+	if (c->state == FWD_C_DRAIN && !c->out.len && c->pw)
+		*why = "window delivered";
+	return n == FWD_BATCH && fwd_buf_room(&c->out) >= RAWCAP_REC_MAX + FWD_RECORD_SLACK;
+}
+
+static void fwd_sync_pause(struct rawcap_forward *f)
+{
+	bool want = atomic_load(&f->want_paused);
+
+	if (want == f->paused)
+		return;
+	f->paused = want;
+	fprintf(stderr, "rawcap-forward: forwarding %s\n",
+		want					? "paused"
+		: f->o.resume == RAWCAP_FWD_RESUME_LIVE ? "resumed (live)"
+							: "resumed (backlog)");
+	for (unsigned i = 0; i < f->nclients; i++)
+		fwd_client_pause(f->clients[i], want);
+}
+
+static int fwd_timeout(struct rawcap_forward *f, bool busy)
+{
+	int t = busy ? 0 : FWD_IDLE_MS;
+
+	for (unsigned i = 0; i < f->nclients; i++) {
+		int p = fwd_client_pace_wait(f->clients[i]);
+
+		if (p >= 0 && p < t)
+			t = p;
+	}
+	return t;
+}
+
+/* Drop receivers that are gone, failed, or overstayed a handshake or drain. */
+static void fwd_reap(struct rawcap_forward *f, const char **why)
+{
+	uint64_t now = fwd_mono_ms();
+
+	for (unsigned i = f->nclients; i-- > 0;) {
+		struct fwd_client *c = f->clients[i];
+		bool early = c->state == FWD_C_HANDSHAKE || c->state == FWD_C_HELLO;
+
+		if (!why[i] && early && now - c->started_ms > FWD_HELLO_TIMEOUT)
+			why[i] = "no handshake in time";
+		if (!why[i] && c->state == FWD_C_DRAIN && c->drain_ms &&
+		    now - c->drain_ms > FWD_DRAIN_TIMEOUT_MS)
+			why[i] = "window delivered";
+		if (why[i] || c->state == FWD_C_DEAD)
+			fwd_drop(f, i, why[i] ? why[i] : "closed");
+	}
+}
+
+static int fwd_turn(struct rawcap_forward *f)
+{
+	struct pollfd pfd[1 + FWD_MAX_POLL];
+	const char *why[FWD_MAX_POLL] = {0};
+	unsigned n = 0, i;
+	bool busy = false;
+
+	fwd_sync_pause(f);
+	if (f->o.connect && !f->nclients && fwd_mono_ms() >= f->next_connect_ms)
+		fwd_connect(f);
+	for (i = 0; i < f->nclients; i++) {
+		struct fwd_client *c = f->clients[i];
+
+		busy |= fwd_service(f, c, &why[i]);
+		if (c->state == FWD_C_DRAIN && !c->out.len && !c->drain_ms)
+			c->drain_ms = fwd_mono_ms();
+		pfd[i] = (struct pollfd){.fd = c->conn.fd, .events = POLLIN};
+		if ((c->out.len && c->state != FWD_C_HANDSHAKE) || c->conn.want_write)
+			pfd[i].events |= POLLOUT;
+	}
+	n = f->nclients;
+	if (f->lfd >= 0)
+		pfd[n++] = (struct pollfd){.fd = f->lfd, .events = POLLIN};
+	if (poll(pfd, n, fwd_timeout(f, busy)) < 0 && errno != EINTR)
+		return -errno;
+	for (i = 0; i < f->nclients; i++) {
+		int err;
+
+		if (why[i] || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		err = fwd_client_input(f->clients[i]);
+		if (err)
+			why[i] = err == -ECONNRESET	? "receiver closed the connection"
+				 : err == -ECONNREFUSED ? "TLS handshake failed"
+				 : err == -EPROTO || err == -EBADMSG ? "protocol error"
+								     : strerror(-err);
+	}
+	fwd_reap(f, why);
+	if (f->lfd >= 0 && (pfd[n - 1].revents & POLLIN))
+		fwd_accept(f);
+	return 0;
+}
+
+int rawcap_forward_run(struct rawcap_forward *f)
+{
+	int err = 0;
+
+	while (!atomic_load(&f->stop) && !f->finished) {
+		err = fwd_turn(f);
+		if (err) {
+			fwd_set_err(f, "polling sockets: %s", strerror(-err));
+			break;
+		}
+	}
+	/* Stopping: one last non-blocking write of what is queued, then close. */
+	for (unsigned i = 0; i < f->nclients; i++) {
+		struct fwd_client *c = f->clients[i];
+
+		if (c->pw)
+			rawcap_pcap_flush(c->pw);
+		if (c->state != FWD_C_HANDSHAKE)
+			fwd_conn_flush(&c->conn, &c->out);
+	}
+	while (f->nclients)
+		fwd_drop(f, f->nclients - 1, "stopping");
+	return err;
+}
+
+void rawcap_forward_stop(struct rawcap_forward *f)
+{
+	atomic_store(&f->stop, 1);
+}
+
+void rawcap_forward_pause(struct rawcap_forward *f, bool paused)
+{
+	atomic_store(&f->want_paused, paused);
+}
+
+void rawcap_forward_get_stats(const struct rawcap_forward *f, struct rawcap_forward_stats *out)
+{
+	*out = f->st;
+	out->clients = f->nclients;
+	out->paused = f->paused;
+}
+
+int rawcap_forward_port(const struct rawcap_forward *f)
+{
+	return f->port;
+}
+
+const char *rawcap_forward_error(const struct rawcap_forward *f)
+{
+	return f ? f->err : "out of memory";
+}
+
+void rawcap_forward_destroy(struct rawcap_forward *f)
+{
+	if (!f)
+		return;
+	while (f->nclients)
+		fwd_drop(f, f->nclients - 1, "stopping");
+	free(f->clients);
+	if (f->lfd >= 0)
+		close(f->lfd);
+	if (f->tls)
+		SSL_CTX_free(f->tls);
+	rawcap_filter_free(f->filter);
+	free(f->connect_host);
+	free(f);
+}

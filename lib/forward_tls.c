@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+/*
+ * forward_tls.c - OpenSSL contexts for rawcap_forward.
+ *
+ * Forwarded traffic leaves the node, so TLS is the default: a server needs a
+ * certificate and key, and with a CA it requires and verifies client
+ * certificates (mutual TLS). A connecting forwarder verifies the server
+ * against the CA and presents its own certificate when it has one. TLS 1.2
+ * is the floor. Writes may be partial and retried from a moved buffer,
+ * because the output queue compacts itself.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "forward_int.h"
+
+const char *fwd_tls_error(char *buf, size_t len)
+{
+	unsigned long e = ERR_get_error();
+
+	if (!e) {
+		snprintf(buf, len, "unknown TLS error");
+		return buf;
+	}
+	ERR_error_string_n(e, buf, len);
+	ERR_clear_error();
+	return buf;
+}
+
+static int fwd_tls_load(SSL_CTX *ctx, const struct rawcap_forward_opts *o, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (o->tls_cert && SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert) != 1) {
+		snprintf(err, errlen, "loading certificate %s: %s", o->tls_cert,
+			 fwd_tls_error(why, sizeof(why)));
+		return -1;
+	}
+	if (o->tls_key && SSL_CTX_use_PrivateKey_file(ctx, o->tls_key, SSL_FILETYPE_PEM) != 1) {
+		snprintf(err, errlen, "loading key %s: %s", o->tls_key,
+			 fwd_tls_error(why, sizeof(why)));
+		return -1;
+	}
+	if (o->tls_cert && o->tls_key && SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "key %s does not match certificate %s", o->tls_key,
+			 o->tls_cert);
+		return -1;
+	}
+	if (o->tls_ca && SSL_CTX_load_verify_locations(ctx, o->tls_ca, NULL) != 1) {
+		snprintf(err, errlen, "loading CA %s: %s", o->tls_ca,
+			 fwd_tls_error(why, sizeof(why)));
+		return -1;
+	}
+	return 0;
+}
+
+SSL_CTX *fwd_tls_ctx(const struct rawcap_forward_opts *o, bool server, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+
+	if (!ctx) {
+		snprintf(err, errlen, "creating TLS context: out of memory");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (fwd_tls_load(ctx, o, err, errlen))
+		goto fail;
+	if (server && o->tls_ca)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	if (!server) {
+		/* Never send capture to an unverified peer: system CAs unless one is given. */
+		if (!o->tls_ca)
+			SSL_CTX_set_default_verify_paths(ctx);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}

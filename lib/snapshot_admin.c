@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * snapshot_admin.c - everything done to a snapshot after it exists: show,
+ * verify (sizes and SHA-256 against the manifest, no extra files), list,
+ * delete; plus the name and file helpers snapshot.c shares.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "snapshot_int.h"
+
+bool rawcap_snapshot_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > RAWCAP_SNAP_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int snap_path(const char *dest, const char *name, char *buf, size_t len)
+{
+	if (!dest || !rawcap_snapshot_name_ok(name))
+		return -EINVAL;
+	return snprintf(buf, len, "%s/%s", dest, name) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+int snap_sha256_file(int dirfd, const char *path, char hex[65], uint64_t *size)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE], *buf;
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+	uint64_t total = 0;
+	int fd, err = 0;
+	ssize_t n;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(1u << 20);
+	ctx = EVP_MD_CTX_new();
+	if (!buf || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while ((n = read(fd, buf, 1u << 20)) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	if (n < 0) {
+		err = -errno;
+		goto out;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	for (unsigned i = 0; i < 32 && i < mdlen; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+	*size = total;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	close(fd);
+	return err;
+}
+
+int rawcap_snapshot_show(const char *dest, const char *name, struct rawcap_snapshot_info *info)
+{
+	struct snap_manifest m;
+	char path[4096];
+	int err = snap_path(dest, name, path, sizeof(path));
+
+	if (err)
+		return err;
+	err = snap_manifest_load(path, &m);
+	if (err)
+		return err;
+	*info = m.info;
+	snap_manifest_free(&m);
+	return 0;
+}
+
+int rawcap_snapshot_manifest_text(const char *dest, const char *name, char **out)
+{
+	struct snap_manifest m;
+	char path[4096];
+	size_t len;
+	int err = snap_path(dest, name, path, sizeof(path));
+
+	if (err)
+		return err;
+	err = snap_manifest_load(path, &m); /* parse first: never echo something malformed */
+	if (err)
+		return err;
+	err = snap_manifest_render(&m, out, &len);
+	snap_manifest_free(&m);
+	return err;
+}
+
+/* Any file in data/ that the manifest does not list? */
+static int verify_no_extra(int snapfd, const struct snap_manifest *m, char *errbuf, size_t errlen)
+{
+	int fd = openat(snapfd, "data", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while (!err && (de = readdir(d))) {
+		char rel[300];
+		size_t i;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(rel, sizeof(rel), "data/%s", de->d_name);
+		for (i = 0; i < m->nfiles && strcmp(m->files[i].path, rel); i++)
+			;
+		if (i == m->nfiles) {
+			snprintf(errbuf, errlen, "%s: not listed in the manifest", rel);
+			err = -EBADMSG;
+		}
+	}
+	closedir(d);
+	return err;
+}
+
+/* A manifest path must be data/<plain name>: never let it point outside. */
+static bool verify_path_ok(const char *p)
+{
+	return !strncmp(p, "data/", 5) && p[5] && p[5] != '.' && !strchr(p + 5, '/');
+}
+
+int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf, size_t errlen)
+{
+	struct snap_manifest m;
+	char path[4096], hex[65];
+	uint64_t size, total = 0;
+	int fd, err = snap_path(dest, name, path, sizeof(path));
+
+	if (err)
+		return err;
+	err = snap_manifest_load(path, &m);
+	if (err) {
+		snprintf(errbuf, errlen, "manifest.json: %s",
+			 err == -EBADMSG ? "malformed" : strerror(-err));
+		return err == -ENOENT ? err : -EBADMSG;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < m.nfiles && !err; i++) {
+		const struct snap_file *f = &m.files[i];
+
+		if (!verify_path_ok(f->path)) {
+			snprintf(errbuf, errlen, "%s: bad path in the manifest", f->path);
+			err = -EBADMSG;
+		} else if ((err = snap_sha256_file(fd, f->path, hex, &size))) {
+			snprintf(errbuf, errlen, "%s: %s", f->path, strerror(-err));
+			err = -EBADMSG;
+		} else if (size != f->size) {
+			snprintf(errbuf, errlen, "%s: size %llu, manifest says %llu", f->path,
+				 (unsigned long long)size, (unsigned long long)f->size);
+			err = -EBADMSG;
+		} else if (strcmp(hex, f->sha256)) {
+			snprintf(errbuf, errlen, "%s: SHA-256 mismatch (content changed)", f->path);
+			err = -EBADMSG;
+		}
+		total += size;
+	}
+	if (!err)
+		err = verify_no_extra(fd, &m, errbuf, errlen);
+	if (!err && total != m.info.data_bytes) {
+		snprintf(errbuf, errlen, "data holds %llu bytes, manifest says %llu",
+			 (unsigned long long)total, (unsigned long long)m.info.data_bytes);
+		err = -EBADMSG;
+	}
+	close(fd);
+out:
+	snap_manifest_free(&m);
+	return err;
+}
+
+int snap_remove_tree(int parent_fd, const char *name)
+{
+	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (fd < 0)
+		return errno == ENOTDIR ? (unlinkat(parent_fd, name, 0) ? -errno : 0) : -errno;
+	fchmod(fd, 0700);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR)
+			err = snap_remove_tree(dirfd(d), de->d_name);
+		else if (unlinkat(dirfd(d), de->d_name, 0))
+			err = -errno;
+		if (err)
+			break;
+	}
+	closedir(d);
+	if (!err && unlinkat(parent_fd, name, AT_REMOVEDIR))
+		err = -errno;
+	return err;
+}
+
+int rawcap_snapshot_delete(const char *dest, const char *name)
+{
+	char tmp[RAWCAP_SNAP_NAME_MAX + 64];
+	int dfd, err;
+
+	if (!rawcap_snapshot_name_ok(name))
+		return -EINVAL;
+	dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	/* Rename away first: the name disappears atomically, the rest is cleanup. */
+	snprintf(tmp, sizeof(tmp), ".del-%s-%d", name, (int)getpid());
+	err = renameat(dfd, name, dfd, tmp) ? -errno : snap_remove_tree(dfd, tmp);
+	if (!err)
+		fsync(dfd);
+	close(dfd);
+	return err;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rawcap_snapshot_list(const char *dest, char ***names, size_t *n)
+{
+	DIR *d = opendir(dest);
+	struct dirent *de;
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!rawcap_snapshot_name_ok(de->d_name))
+			continue; /* skips ".", "..", ".tmp-*" and ".del-*" */
+		if (cnt == cap) {
+			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv)
+				goto nomem;
+			v = nv;
+		}
+		if (!(v[cnt] = strdup(de->d_name)))
+			goto nomem;
+		cnt++;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_names);
+	*names = v;
+	*n = cnt;
+	return 0;
+nomem:
+	closedir(d);
+	rawcap_snapshot_list_free(v, cnt);
+	return -ENOMEM;
+}
+
+void rawcap_snapshot_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot_int.h - a snapshot's manifest in memory, and the functions of
+ * librawcap that read and write it (snapshot_manifest.c). The window loop
+ * uses it to learn whether a snapshot was filtered or partial.
+ */
+#ifndef RAWCAP_LIB_SNAPSHOT_INT_H
+#define RAWCAP_LIB_SNAPSHOT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rawcap/snapshot.h>
+
+#define SNAP_MANIFEST	  "manifest.json"
+#define SNAP_FORMAT	  "rawcap-snapshot/1"
+#define SNAP_MAX_FILES	  4096
+#define SNAP_MANIFEST_MAX (4u << 20) /* refuse larger manifests */
+
+struct snap_file {
+	char path[128]; /* relative to the snapshot directory, e.g. "data/seg-000000" */
+	uint64_t size;
+	char sha256[65];
+};
+
+struct snap_manifest {
+	struct rawcap_snapshot_info info;
+	struct snap_file *files;
+	size_t nfiles;
+};
+
+/* Parse a manifest from text (len bytes, need not be NUL terminated). -EBADMSG on anything odd. */
+int snap_manifest_parse(const char *text, size_t len, struct snap_manifest *m);
+/* Read and parse DIR/manifest.json. */
+int snap_manifest_load(const char *dir, struct snap_manifest *m);
+/* Render as JSON into a malloc'd string. */
+int snap_manifest_render(const struct snap_manifest *m, char **out, size_t *len);
+void snap_manifest_free(struct snap_manifest *m);
+
+/* SHA-256 of the file at dirfd/path as 64 hex digits; *size gets its length. */
+int snap_sha256_file(int dirfd, const char *path, char hex[65], uint64_t *size);
+/* Join dest and name into buf, checking the name. */
+int snap_path(const char *dest, const char *name, char *buf, size_t len);
+/* Remove a directory tree we own (making it writable first); never follows symlinks. */
+int snap_remove_tree(int parent_fd, const char *name);
+
+#endif

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: MIT
+/*
+ * window.c - the export loop shared by rawcap-pcap, rawcap-snapshot and
+ * rawcap-forward (rawcap/window.h).
+ *
+ * It owns what every exporting reader would otherwise repeat: resolving the
+ * window, seeking, telling the recycled part of a window from a quiet one,
+ * validating zero-copy ring payloads before a sink sees them, the filter,
+ * interface descriptions, loss accounting, and the flush cadence of a
+ * stream. Sinks only format and write.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rawcap/filter.h>
+#include <rawcap/window.h>
+
+#include "cursor.h"
+#include "snapshot_int.h"
+
+#define WINDOW_FLUSH_MS	   200
+#define WINDOW_MAX_IFACES  RING_IFACE_SLOTS
+#define WINDOW_PROGRESS_NS 1000000000ull
+#define WINDOW_UNDESCRIBED 16
+
+struct window {
+	const struct rawcap_window_opts *o;
+	const struct rawcap_sink *s;
+	struct rawcap_window_result *res;
+	struct rawcap_cursor *c;
+	struct rawcap_filter *filter;
+	struct rawcap_iface *ifaces; /* described to the sink so far */
+	size_t nifaces;
+	uint32_t undescribed[WINDOW_UNDESCRIBED]; /* ifindexes nothing describes (yet) */
+	unsigned nundescribed;
+	uint64_t lost_seen; /* cursor's records_lost already reported */
+	uint8_t *copy;	    /* validated copy of a ring payload */
+	char comment[512];
+	uint64_t last_flush_ns, last_progress_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int rawcap_iface_list(struct rawcap_cursor *c, struct rawcap_iface *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!c->has_ring)
+		return 0;
+	for (int i = 0; i < RING_IFACE_SLOTS && n < max; i++) {
+		const struct ring_iface_slot *s = &c->ring.ifaces[i];
+		uint32_t s1 = load_acquire(&s->seq);
+
+		if (!s1 || (s1 & 1))
+			continue;
+		if (ring_iface_get(&c->ring, s->iface.ifindex, &out[n]) == 0)
+			n++;
+	}
+	return (int)n;
+}
+
+static int window_open(const struct rawcap_window_opts *o, struct rawcap_cursor **c)
+{
+	struct rawcap_open_opts oo = {
+		.sz = sizeof(oo),
+		.ring = o->ring,
+		.storage_dir = o->snapshot ? NULL : o->storage_dir,
+		.snapshot = o->snapshot,
+	};
+	int err = rawcap_open_opts(&oo, c);
+
+	/* capd is not running (no ring): the disk FIFO alone still holds history. */
+	if (err == -ENOENT && oo.storage_dir) {
+		oo.no_ring = true;
+		err = rawcap_open_opts(&oo, c);
+	}
+	return err;
+}
+
+/* Oldest/newest held, and whether anything older than the oldest was ever recycled. */
+static int window_held(struct rawcap_cursor *c, uint64_t *oldest, uint64_t *newest, bool *recycled)
+{
+	struct rawcap_ring_info ri;
+	uint64_t hs, he, hts, hte;
+	bool any = false;
+
+	*oldest = UINT64_MAX;
+	*newest = 0;
+	*recycled = false;
+	if (c->hist && history_bounds(c->hist, &hs, &he, &hts, &hte) == 0) {
+		*oldest = hts;
+		*newest = hte;
+		*recycled = hs > 0 && c->hist_source == RAWCAP_SOURCE_DISK;
+		any = true;
+	}
+	if (c->has_ring && rawcap_ring_info(c, &ri) == 0 && ri.oldest_ts_ns) {
+		if (!any) {
+			*oldest = ri.oldest_ts_ns;
+			*recycled = ri.tail > 0 || ri.base_seq > 0;
+		}
+		if (ri.newest_ts_ns > *newest)
+			*newest = ri.newest_ts_ns;
+		any = true;
+	}
+	return any ? 0 : -ENODATA;
+}
+
+int rawcap_window_bounds(const struct rawcap_window_opts *o, uint64_t *oldest_ns,
+			 uint64_t *newest_ns)
+{
+	struct rawcap_cursor *c;
+	bool recycled;
+	int err = window_open(o, &c);
+
+	if (err)
+		return err;
+	err = window_held(c, oldest_ns, newest_ns, &recycled);
+	rawcap_close(c);
+	return err;
+}
+
+static int window_sink_err(int err)
+{
+	return err > 0 ? 0 : err;
+}
+
+/* Tell the sink about an interface unless it already has this exact description. */
+static int window_iface(struct window *w, const struct rawcap_iface *ifc)
+{
+	size_t i;
+
+	for (i = 0; i < w->nifaces; i++)
+		if (w->ifaces[i].ifindex == ifc->ifindex)
+			break;
+	if (i < w->nifaces && !memcmp(&w->ifaces[i], ifc, sizeof(*ifc)))
+		return 0;
+	if (i == w->nifaces) {
+		if (w->nifaces == WINDOW_MAX_IFACES)
+			return 0; /* the sink falls back to a bare description */
+		w->nifaces++;
+	}
+	w->ifaces[i] = *ifc;
+	return w->s->iface ? window_sink_err(w->s->iface(w->s->ctx, ifc)) : 0;
+}
+
+static int window_iface_lookup(struct window *w, uint32_t ifindex)
+{
+	struct rawcap_iface ifc;
+
+	for (size_t i = 0; i < w->nifaces; i++)
+		if (w->ifaces[i].ifindex == ifindex)
+			return 0;
+	/* Remember misses: the ring's table is a linear scan, too slow per packet. */
+	for (unsigned i = 0; i < w->nundescribed; i++)
+		if (w->undescribed[i] == ifindex)
+			return 0;
+	if (rawcap_iface_get(w->c, ifindex, &ifc)) {
+		w->undescribed[w->nundescribed++ % WINDOW_UNDESCRIBED] = ifindex;
+		if (w->nundescribed > WINDOW_UNDESCRIBED)
+			w->nundescribed = WINDOW_UNDESCRIBED;
+		return 0;
+	}
+	return window_iface(w, &ifc);
+}
+
+/* Records the cursor missed since the last record: loss inside the window. */
+static int window_reader_loss(struct window *w)
+{
+	struct rawcap_stats st;
+	uint64_t d;
+
+	rawcap_get_stats(w->c, &st);
+	d = st.records_lost - w->lost_seen;
+	w->lost_seen = st.records_lost;
+	/* A filtered snapshot has gaps by design: only its loss records count. */
+	if (!d || w->res->snapshot_filtered || !w->res->records)
+		return 0;
+	w->res->lost_reader += d;
+	return w->s->loss ? window_sink_err(w->s->loss(w->s->ctx, 0, d, RAWCAP_LOSS_READER)) : 0;
+}
+
+static int window_packet(struct window *w, const struct rawcap_rec *rec, bool *keep)
+{
+	struct rawcap_window_pkt p = {.rec = rec, .comment = ""};
+	int err;
+
+	p.pkt = rawcap_rec_pkt(rec, &p.data, &p.caplen);
+	*keep = false;
+	if (!p.pkt)
+		return 0;
+	if (w->filter && !rawcap_filter_match(w->filter, p.pkt, p.data, p.caplen)) {
+		w->res->filtered++;
+		return 0;
+	}
+	if (w->o->select && !w->o->select(w->o->meta_arg, rec, p.pkt)) {
+		w->res->filtered++;
+		return 0;
+	}
+	*keep = true;
+	err = window_iface_lookup(w, p.pkt->ifindex);
+	if (err)
+		return err;
+	if (w->o->context &&
+	    w->o->context(w->o->context_arg, rec, p.pkt, w->comment, sizeof(w->comment)))
+		p.comment = w->comment;
+	w->res->packets++;
+	w->res->packet_bytes += p.caplen;
+	return w->s->packet ? window_sink_err(w->s->packet(w->s->ctx, &p)) : 0;
+}
+
+static int window_record(struct window *w, const struct rawcap_rec *rec)
+{
+	const struct rawcap_loss *l = rec->payload;
+	bool keep = true;
+	int err;
+
+	switch (rec->type) {
+	case RAWCAP_REC_PACKET:
+		err = window_packet(w, rec, &keep);
+		break;
+	case RAWCAP_REC_IFACE:
+		err = rec->len >= sizeof(struct rawcap_iface) ? window_iface(w, rec->payload) : 0;
+		break;
+	case RAWCAP_REC_LOSS:
+		err = 0;
+		if (rec->len < sizeof(*l))
+			break;
+		w->res->lost_upstream += l->count;
+		if (w->s->loss)
+			err = window_sink_err(
+				w->s->loss(w->s->ctx, l->ifindex, l->count, l->cause));
+		break;
+	default:
+		err = 0;
+	}
+	if (err || !keep)
+		return err;
+	if (!w->res->records++) {
+		w->res->first_ts_ns = rec->ts_ns;
+		w->res->first_seq = rec->seq;
+	}
+	w->res->last_ts_ns = rec->ts_ns;
+	w->res->last_seq = rec->seq;
+	return w->s->record ? window_sink_err(w->s->record(w->s->ctx, rec)) : 0;
+}
+
+/* Next record with a payload that stays valid until the following call. */
+static int window_next(struct window *w, struct rawcap_rec *rec)
+{
+	for (;;) {
+		int ret = rawcap_next(w->c, rec);
+
+		if (ret <= 0 || rec->source != RAWCAP_SOURCE_RING)
+			return ret;
+		if (rec->len > RAWCAP_REC_MAX)
+			continue;
+		/* Ring payloads may be overwritten under us: copy, then validate. */
+		memcpy(w->copy, rec->payload, rec->len);
+		if (!rawcap_rec_valid(w->c, rec))
+			continue;
+		rec->payload = w->copy;
+		return 1;
+	}
+}
+
+static int window_flush(struct window *w)
+{
+	w->last_flush_ns = mono_ns();
+	return w->s->flush ? window_sink_err(w->s->flush(w->s->ctx)) : 0;
+}
+
+static void window_progress(struct window *w)
+{
+	uint64_t now;
+
+	if (!w->o->progress || (w->res->records & 1023))
+		return;
+	now = mono_ns();
+	if (now - w->last_progress_ns < WINDOW_PROGRESS_NS)
+		return;
+	w->last_progress_ns = now;
+	w->o->progress(w->o->progress_arg, w->res);
+}
+
+static bool window_stopped(const struct window *w)
+{
+	return w->o->stop && *w->o->stop;
+}
+
+/* Caught up with the newest record: wait for more, or end the window. */
+static int window_idle(struct window *w, bool *done)
+{
+	int flush_ms = w->o->flush_ms > 0 ? w->o->flush_ms : WINDOW_FLUSH_MS;
+	int err;
+
+	*done = !w->o->follow && rawcap_now_ns() >= w->res->to_ns;
+	if (*done)
+		return 0;
+	if (mono_ns() - w->last_flush_ns >= (uint64_t)flush_ms * 1000000u) {
+		err = window_flush(w);
+		if (err)
+			return err;
+	}
+	err = rawcap_wait(w->c, flush_ms);
+	if (err == -ENODATA)
+		*done = true;
+	if (!w->o->follow || rawcap_now_ns() < w->res->to_ns)
+		return 0;
+	*done = true;
+	return 0;
+}
+
+static int window_loop(struct window *w)
+{
+	struct rawcap_rec rec;
+	bool done = false;
+	int ret, err = 0;
+
+	while (!done && !err && !window_stopped(w)) {
+		ret = window_next(w, &rec);
+		if (ret == -EBADMSG || ret == -EMSGSIZE)
+			continue; /* skipped and counted by the cursor */
+		if (ret == -ENODATA)
+			break;
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			err = window_idle(w, &done);
+			continue;
+		}
+		if (rec.type == RAWCAP_REC_META && w->o->meta)
+			w->o->meta(w->o->meta_arg, &rec);
+		if (rec.ts_ns < w->res->from_ns && w->o->meta_lookback_ns) {
+			struct rawcap_stats st; /* loss in the lookback is not the window's */
+
+			rawcap_get_stats(w->c, &st);
+			w->lost_seen = st.records_lost;
+		}
+		if (rec.ts_ns < w->res->from_ns || rec.ts_ns >= w->res->to_ns) {
+			/* Interface descriptions outside the window still describe packets in it.
+			 */
+			if (rec.type == RAWCAP_REC_IFACE && rec.len >= sizeof(struct rawcap_iface))
+				err = window_iface(w, rec.payload);
+			/* Only packets end the window: other records may carry older clocks. */
+			if (rec.ts_ns >= w->res->to_ns && rec.type == RAWCAP_REC_PACKET)
+				break;
+			continue;
+		}
+		err = window_reader_loss(w);
+		if (!err)
+			err = window_record(w, &rec);
+		window_progress(w);
+		if (!err && w->o->flush_ms > 0 &&
+		    mono_ns() - w->last_flush_ns >= (uint64_t)w->o->flush_ms * 1000000u)
+			err = window_flush(w);
+	}
+	return err;
+}
+
+/* Which part of [from, to) was recycled before we got to it. */
+static void window_missing(struct window *w, uint64_t oldest, bool recycled)
+{
+	struct rawcap_window_result *r = w->res;
+
+	r->held_oldest_ns = oldest;
+	if (!recycled || !r->from_ns || oldest <= r->from_ns)
+		return;
+	r->missing_from_ns = r->from_ns;
+	r->missing_to_ns = oldest < r->to_ns ? oldest : r->to_ns;
+}
+
+/* A snapshot knows what it lacked when it was made. */
+static void window_snapshot_info(struct window *w)
+{
+	struct snap_manifest m;
+	struct rawcap_window_result *r = w->res;
+
+	if (snap_manifest_load(w->o->snapshot, &m))
+		return;
+	r->snapshot_filtered = m.info.filter[0] != '\0';
+	if (m.info.partial && m.info.missing_to_ns > r->from_ns &&
+	    m.info.missing_from_ns < r->to_ns) {
+		r->missing_from_ns =
+			m.info.missing_from_ns > r->from_ns ? m.info.missing_from_ns : r->from_ns;
+		r->missing_to_ns =
+			m.info.missing_to_ns < r->to_ns ? m.info.missing_to_ns : r->to_ns;
+	}
+	snap_manifest_free(&m);
+}
+
+static int window_start(struct window *w)
+{
+	const struct rawcap_window_opts *o = w->o;
+	struct rawcap_window_result *r = w->res;
+	struct rawcap_iface *ifs = w->ifaces;
+	uint64_t oldest, newest, now = rawcap_now_ns();
+	bool recycled;
+	int n, err;
+
+	r->from_ns = o->from_ns ? o->from_ns : (o->follow && !o->snapshot ? now : 0);
+	r->to_ns = o->to_ns ? o->to_ns : (o->follow || o->snapshot ? UINT64_MAX : now);
+	if (window_held(w->c, &oldest, &newest, &recycled) == 0 && !o->snapshot)
+		window_missing(w, oldest, recycled);
+	if (o->snapshot)
+		window_snapshot_info(w);
+	/* Describe the ring's interfaces up front: classic pcap picks its link type from them. */
+	n = rawcap_iface_list(w->c, ifs + WINDOW_MAX_IFACES, WINDOW_MAX_IFACES);
+	for (int i = 0; i < n; i++)
+		if ((err = window_iface(w, &ifs[WINDOW_MAX_IFACES + i])))
+			return err;
+	if (!r->from_ns)
+		err = o->snapshot ? 0 : rawcap_seek(w->c, RAWCAP_SEEK_OLDEST, 0);
+	else
+		err = rawcap_seek(w->c, RAWCAP_SEEK_TIME,
+				  o->meta && o->meta_lookback_ns < r->from_ns
+					  ? r->from_ns - o->meta_lookback_ns
+					  : r->from_ns);
+	if (err == -ENOENT || err == -ENODATA)
+		err = 0; /* nothing that new yet: the cursor waits at the newest end */
+	return err;
+}
+
+int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
+		      struct rawcap_window_result *res)
+{
+	struct window w = {.o = o, .s = s, .res = res};
+	struct rawcap_stats st;
+	int err, ferr;
+
+	memset(res, 0, sizeof(*res));
+	if (!o || o->sz < sizeof(*o) || !s || (o->snapshot && o->follow))
+		return -EINVAL;
+	if (o->filter && *o->filter) {
+		err = rawcap_filter_new(o->filter, &w.filter, res->filter_error,
+					sizeof(res->filter_error));
+		if (err)
+			return err;
+	}
+	w.ifaces = calloc(2 * WINDOW_MAX_IFACES, sizeof(*w.ifaces));
+	w.copy = malloc(RAWCAP_REC_MAX);
+	err = w.ifaces && w.copy ? window_open(o, &w.c) : -ENOMEM;
+	if (err)
+		goto out;
+	w.last_flush_ns = w.last_progress_ns = mono_ns();
+	err = window_start(&w);
+	rawcap_get_stats(w.c, &st);
+	w.lost_seen = st.records_lost;
+	if (!err)
+		err = window_loop(&w);
+	ferr = window_flush(&w);
+	if (!err)
+		err = ferr;
+out:
+	rawcap_close(w.c);
+	rawcap_filter_free(w.filter);
+	free(w.ifaces);
+	free(w.copy);
+	return err;
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rawcap-snapshot - preserve a time window of the capture before the FIFO
+ * recycles it, and manage the snapshots (list, show, verify, delete).
+ *
+ * A thin main over rawcap/snapshot.h; `serve` is the Helm chart's sidecar
+ * mode: it idles (no CPU, no wakeups) so that users can `kubectl exec` the
+ * other commands in the container, and exits 0 on SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rawcap/snapshot.h>
+#include <rawcap/window.h>
+
+#define PROG	     "rawcap-snapshot"
+#define DEFAULT_DEST "/var/lib/rawcap/snapshots"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " create [--ring NAME] [--storage DIR] [--name NAME]\n"
+		"                       (--from T --to T | --last DURATION) [--filter EXPR]\n"
+		"                       [--dest DIR] [--quota SIZE] [--node NAME]\n"
+		"       " PROG " list [--dest DIR]\n"
+		"       " PROG " show NAME [--dest DIR]\n"
+		"       " PROG " verify NAME [--dest DIR]\n"
+		"       " PROG " delete NAME [--dest DIR]\n"
+		"       " PROG " bounds [--ring NAME] [--storage DIR]\n"
+		"       " PROG " serve [--ring NAME] [--storage DIR] [--dest DIR]\n"
+		"\n"
+		"Copy a time window of this node's capture (all records: packets, interface\n"
+		"descriptions, metadata, loss) out of the ring and disk FIFO into snapshot\n"
+		"storage, with a manifest (window, node, filter, counts, SHA-256 per file), and\n"
+		"make it read-only. A snapshot outlives the FIFO: export it with\n"
+		"rawcap-pcap --snapshot DIR/NAME, forward it with rawcap-forward --snapshot.\n"
+		"\n"
+		"  -r, --ring NAME      ring to read (default: \"default\")\n"
+		"  -s, --storage DIR    disk FIFO behind the ring (history older than the ring)\n"
+		"  -d, --dest DIR       snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n"
+		"                       " DEFAULT_DEST ")\n"
+		"  -n, --name NAME      1-100 of A-Z a-z 0-9 . _ - (default: snap-<UTC time>)\n"
+		"  -f, --from T         window start;  -t, --to T  window end (exclusive)\n"
+		"  -L, --last DURATION  the window that ends now (e.g. 5m, 90s)\n"
+		"  -e, --filter EXPR    keep only packets matching this pcap filter\n"
+		"  -Q, --quota SIZE     bytes all snapshots in --dest may use (e.g. 10Gi)\n"
+		"  -N, --node NAME      node name for the manifest (default: host name)\n"
+		"  -h, --help           this text\n"
+		"\n"
+		"Times: RFC 3339, unix seconds, \"now\", or relative (-5m). `bounds` prints the\n"
+		"oldest and newest time still held on this node.\n"
+		"\n"
+		"Exit status: 0 success; 1 failure, or a partial snapshot (part of the window\n"
+		"was recycled; recorded in the manifest), or `verify` found damage; 2 usage "
+		"error.\n");
+}
+
+struct args {
+	const char *cmd, *name, *ring, *storage, *dest, *filter, *node;
+	uint64_t from, to, last, quota;
+};
+
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, PROG ": %s%s%s (see --help)\n", what, arg ? ": " : "", arg ? arg : "");
+	return 2;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{"ring", required_argument, NULL, 'r'},	 {"storage", required_argument, NULL, 's'},
+		{"dest", required_argument, NULL, 'd'},	 {"name", required_argument, NULL, 'n'},
+		{"from", required_argument, NULL, 'f'},	 {"to", required_argument, NULL, 't'},
+		{"last", required_argument, NULL, 'L'},	 {"filter", required_argument, NULL, 'e'},
+		{"quota", required_argument, NULL, 'Q'}, {"node", required_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'},	 {0},
+	};
+	uint64_t now = rawcap_now_ns();
+	int c;
+
+	a->dest = getenv("RAWCAP_SNAPSHOT_DIR") ? getenv("RAWCAP_SNAPSHOT_DIR") : DEFAULT_DEST;
+	while ((c = getopt_long(argc, argv, "r:s:d:n:f:t:L:e:Q:N:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			a->ring = optarg;
+			break;
+		case 's':
+			a->storage = optarg;
+			break;
+		case 'd':
+			a->dest = optarg;
+			break;
+		case 'n':
+			a->name = optarg;
+			break;
+		case 'e':
+			a->filter = optarg;
+			break;
+		case 'N':
+			a->node = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'f':
+		case 't':
+			if (rawcap_parse_time(optarg, now, c == 'f' ? &a->from : &a->to))
+				return usage_error("bad time", optarg);
+			break;
+		case 'L':
+			if (rawcap_parse_duration(optarg, &a->last) || !a->last)
+				return usage_error("bad duration", optarg);
+			break;
+		case 'Q':
+			if (rawcap_parse_size(optarg, &a->quota) || !a->quota)
+				return usage_error("bad size", optarg);
+			break;
+		default:
+			return usage_error("bad option", NULL);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("missing command", NULL);
+	a->cmd = argv[optind++];
+	if (optind < argc && !a->name && strcmp(a->cmd, "create"))
+		a->name = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
+	if (a->name && !rawcap_snapshot_name_ok(a->name))
+		return usage_error(
+			"invalid snapshot name (1-100 of A-Z a-z 0-9 . _ -, not starting "
+			"with . or -)",
+			a->name);
+	return 0;
+}
+
+static int cmd_create(struct args *a)
+{
+	struct rawcap_snapshot_info info;
+	struct rawcap_snapshot_opts o = {
+		.sz = sizeof(o),
+		.ring = a->ring,
+		.storage_dir = a->storage,
+		.dest = a->dest,
+		.name = a->name,
+		.node = a->node,
+		.filter = a->filter,
+		.quota = a->quota,
+	};
+	char name[64], err[512], t1[64], t2[64];
+	int ret;
+
+	if (a->last && (a->from || a->to))
+		return usage_error("--last excludes --from and --to", NULL);
+	if (a->last) {
+		o.to_ns = rawcap_now_ns();
+		o.from_ns = o.to_ns - a->last;
+	} else if (!a->from || !a->to) {
+		return usage_error("create needs --from and --to, or --last", NULL);
+	} else if (a->to <= a->from) {
+		return usage_error("--to must be after --from", NULL);
+	} else {
+		o.from_ns = a->from;
+		o.to_ns = a->to;
+	}
+	if (!o.name) {
+		time_t t = time(NULL);
+
+		strftime(name, sizeof(name), "snap-%Y%m%dT%H%M%SZ", gmtime(&t));
+		o.name = name;
+	}
+	ret = rawcap_snapshot_create(&o, &info, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, PROG ": create %s in %s: %s\n", o.name, a->dest, err);
+		return ret == -EINVAL && strstr(err, "filter") ? 2 : 1;
+	}
+	printf("%s/%s: %llu packets, %llu records, %llu bytes of data\n", a->dest, o.name,
+	       (unsigned long long)info.packets, (unsigned long long)info.records,
+	       (unsigned long long)info.data_bytes);
+	if (info.partial)
+		fprintf(stderr, PROG ": %s is partial: window part %s .. %s was already recycled\n",
+			o.name, rawcap_format_time(info.missing_from_ns, t1, sizeof(t1)),
+			rawcap_format_time(info.missing_to_ns, t2, sizeof(t2)));
+	if (info.lost_reader || info.lost_upstream)
+		fprintf(stderr,
+			PROG ": %s: loss inside the window: %llu records missed while "
+			     "copying, %llu packets lost upstream\n",
+			o.name, (unsigned long long)info.lost_reader,
+			(unsigned long long)info.lost_upstream);
+	return info.partial || info.lost_reader ? 1 : 0;
+}
+
+static int cmd_list(struct args *a)
+{
+	struct rawcap_snapshot_info in;
+	char **names, t1[64], t2[64];
+	size_t n;
+	int err = rawcap_snapshot_list(a->dest, &names, &n);
+
+	if (err) {
+		fprintf(stderr, PROG ": list %s: %s\n", a->dest, strerror(-err));
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rawcap_snapshot_show(a->dest, names[i], &in)) {
+			printf("%s\t(unreadable manifest)\n", names[i]);
+			continue;
+		}
+		printf("%s\t%s\t%s\t%llu packets\t%llu bytes%s\n", names[i],
+		       rawcap_format_time(in.from_ns, t1, sizeof(t1)),
+		       rawcap_format_time(in.to_ns, t2, sizeof(t2)), (unsigned long long)in.packets,
+		       (unsigned long long)in.data_bytes, in.partial ? "\tpartial" : "");
+	}
+	rawcap_snapshot_list_free(names, n);
+	return 0;
+}
+
+static int cmd_named(struct args *a)
+{
+	char err[512] = "", *text;
+	int ret;
+
+	if (!a->name)
+		return usage_error("missing snapshot name", a->cmd);
+	if (!strcmp(a->cmd, "show")) {
+		ret = rawcap_snapshot_manifest_text(a->dest, a->name, &text);
+		if (!ret) {
+			fputs(text, stdout);
+			free(text);
+			return 0;
+		}
+		snprintf(err, sizeof(err), "%s",
+			 ret == -EBADMSG ? "malformed manifest" : strerror(-ret));
+	} else if (!strcmp(a->cmd, "verify")) {
+		ret = rawcap_snapshot_verify(a->dest, a->name, err, sizeof(err));
+		if (!ret) {
+			printf("%s: OK\n", a->name);
+			return 0;
+		}
+		if (ret == -EBADMSG) {
+			printf("%s: DAMAGED: %s\n", a->name, err);
+			return 1;
+		}
+		snprintf(err, sizeof(err), "%s", strerror(-ret));
+	} else {
+		ret = rawcap_snapshot_delete(a->dest, a->name);
+		if (!ret)
+			return 0;
+		snprintf(err, sizeof(err), "%s", strerror(-ret));
+	}
+	fprintf(stderr, PROG ": %s %s/%s: %s\n", a->cmd, a->dest, a->name, err);
+	return 1;
+}
+
+static int cmd_bounds(struct args *a)
+{
+	struct rawcap_window_opts o = {.sz = sizeof(o), .ring = a->ring, .storage_dir = a->storage};
+	uint64_t oldest, newest;
+	char t1[64], t2[64];
+	int err = rawcap_window_bounds(&o, &oldest, &newest);
+
+	if (err == -ENODATA) {
+		printf("empty\n");
+		return 0;
+	}
+	if (err) {
+		fprintf(stderr, PROG ": bounds of ring %s: %s\n", a->ring ? a->ring : "default",
+			strerror(-err));
+		return 1;
+	}
+	printf("oldest %s\nnewest %s\n", rawcap_format_time(oldest, t1, sizeof(t1)),
+	       rawcap_format_time(newest, t2, sizeof(t2)));
+	return 0;
+}
+
+/* Idle until SIGTERM/SIGINT: blocked signals and sigwait cost nothing while waiting. */
+static int cmd_serve(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fprintf(stderr, PROG ": serving; run `" PROG " create ...` in this container\n");
+	sigwait(&set, &sig);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {0};
+	int err = parse_args(argc, argv, &a);
+
+	if (err)
+		return err;
+	if (!strcmp(a.cmd, "create"))
+		return cmd_create(&a);
+	if (!strcmp(a.cmd, "list"))
+		return cmd_list(&a);
+	if (!strcmp(a.cmd, "show") || !strcmp(a.cmd, "verify") || !strcmp(a.cmd, "delete"))
+		return cmd_named(&a);
+	if (!strcmp(a.cmd, "bounds"))
+		return cmd_bounds(&a);
+	if (!strcmp(a.cmd, "serve"))
+		return cmd_serve();
+	return usage_error("unknown command", a.cmd);
+}

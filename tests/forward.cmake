@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: MIT
+# rawcap-forward (issue 6): the msgpack stream codec (unit), and netns script
+# tests against a ring filled by pktwriter (tests/pcap.cmake) or capd
+# (RAWCAP_FWD_SOURCE=capd, see tests/forward/lib.sh).
+add_executable(msgpack_sink ${CMAKE_CURRENT_SOURCE_DIR}/forward/msgpack_sink.c)
+target_link_libraries(msgpack_sink PRIVATE rawcap)
+
+rawcap_unit_test(test_forward_stream SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/forward/test_stream.c
+                 LIBS rawcap_static LABELS forward TIMEOUT 30)
+foreach(t live lapped msgpack tls pause)
+  rawcap_script_test(forward_${t} forward/${t}.sh LABELS forward TIMEOUT 90)
+endforeach()

@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: MIT
+# lib.sh - shared setup for the rawcap-forward script tests (sourced).
+#
+# Each test gets its own network namespace (loopback only), ring name and
+# temp dir, all removed on exit. The capture source is behind two functions
+# so that capd can replace the stand-in writer without touching the tests:
+#   src_start        start writing into ring $RING (pktwriter from a FIFO, or capd on lo)
+#   src_send N SIZE  send N UDP datagrams of SIZE bytes over lo in the netns; the packets
+#                    that entered the ring are left in $TMP/sent-K.pcap (K counts up)
+# With RAWCAP_FWD_SOURCE=capd, src_start runs capd on lo and src_send records
+# with tcpdump what capd sees; by default tcpdump's file is fed to pktwriter.
+
+B=${RAWCAP_BUILD:?RAWCAP_BUILD not set}
+FWD=$B/readers/rawcap-forward
+PKTWRITER=${RAWCAP_PKTWRITER:-$B/tests/pktwriter}
+SINK=${RAWCAP_MSGPACK_SINK:-$B/tests/msgpack_sink}
+NAME=${NAME:?}
+NS=rc-fwd-$NAME-$$
+RING=fwd$NAME$$
+TMP=$(mktemp -d /tmp/rc-fwd-$NAME.XXXXXX)
+PIDS=()
+SENT=0
+
+fail() { echo "FAIL: $*" >&2; for f in "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done; exit 1; }
+cleanup() {
+	local p
+	exec 3>&- 2>/dev/null || true
+	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+	sleep 0.1
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	ip netns del "$NS" 2>/dev/null || true
+	rm -f /dev/shm/rawcap-"$RING"*
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+for t in "$FWD" "$PKTWRITER" tshark dumpcap capinfos tcpdump python3; do
+	command -v "$t" >/dev/null || [ -x "$t" ] || { echo "SKIP: $t missing"; exit 77; }
+done
+ip netns add "$NS" || { echo "SKIP: cannot create a network namespace"; exit 77; }
+ip -n "$NS" link set lo up
+nsx() { ip netns exec "$NS" "$@"; }
+
+# wait_for TIMEOUT_S CMD...: retry CMD every 50 ms until it succeeds.
+wait_for() {
+	local t=$1 i; shift
+	for ((i = 0; i < t * 20; i++)); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
+# count_in FILE PATTERN: lines matching.
+count_in() { grep -c -- "$2" "$1" 2>/dev/null || true; }
+log_has() { [ "$(count_in "$1" "$2")" -ge "${3:-1}" ]; }
+
+src_start() { # [ring size]
+	if [ "${RAWCAP_FWD_SOURCE:-pktwriter}" = capd ]; then
+		"$B/capd/capd" --ring "$RING" --ring-size "${1:-64Mi}" --interfaces lo >"$TMP/capd.err" 2>&1 &
+		PIDS+=($!)
+		wait_for 10 test -e /dev/shm/rawcap-"$RING" || fail "capd did not create its ring"
+		return
+	fi
+	mkfifo "$TMP/feed"
+	ip netns exec "$NS" "$PKTWRITER" --now --size "${1:-67108864}" "$RING" - <"$TMP/feed" >"$TMP/pktwriter.err" 2>&1 &
+	PIDS+=($!)
+	exec 3>"$TMP/feed"
+	# The pcap header tcpdump writes for lo: usec magic, v2.4, snaplen 262144, Ethernet.
+	printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\x00\x00\x04\x00\x01\x00\x00\x00' >&3
+	wait_for 5 test -e /dev/shm/rawcap-"$RING" || fail "pktwriter did not create its ring"
+}
+
+# gen N SIZE OUT: tcpdump on lo records N datagrams that python sends.
+gen() {
+	local n=$1 size=$2 out=$3
+	ip netns exec "$NS" tcpdump -i lo -B 16384 -U -c "$n" -w "$out" udp port 9 2>"$TMP/tcpdump.err" &
+	local tp=$!
+	wait_for 5 log_has "$TMP/tcpdump.err" listening || fail "tcpdump did not start"
+	nsx python3 - "$n" "$size" <<'PY'
+import socket, sys, time
+n, size = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(n):
+    s.sendto(bytes([i % 251]) * (size - 42), ("127.0.0.1", 9))
+    if i % 200 == 199:
+        time.sleep(0.002)
+PY
+	wait_for 10 bash -c "! kill -0 $tp 2>/dev/null" || fail "tcpdump did not see all $n packets"
+}
+
+# feed FILE: write FILE's packets into the ring through the stand-in writer.
+feed() {
+	cmp -s -n 24 "$1" <(printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\x00\x00\x04\x00\x01\x00\x00\x00') ||
+		fail "unexpected pcap header in $1"
+	tail -c +25 "$1" >&3
+}
+
+src_send() { # N SIZE [REPEAT]: sends; sets LAST_SENT to the expected pcap
+	SENT=$((SENT + 1))
+	LAST_SENT=$TMP/sent-$SENT.pcap
+	gen "$1" "$2" "$LAST_SENT"
+	if [ "${RAWCAP_FWD_SOURCE:-pktwriter}" != capd ]; then
+		local r
+		for ((r = 0; r < ${3:-1}; r++)); do feed "$LAST_SENT"; done
+	fi
+}
+
+# fwd_start LOG ARGS...: start rawcap-forward in the netns, wait until it listens.
+fwd_start() {
+	local log=$TMP/$1.err; shift
+	ip netns exec "$NS" "$FWD" --ring "$RING" "$@" 2>"$log" &
+	FWD_PID=$!
+	PIDS+=($FWD_PID)
+	wait_for 5 log_has "$log" "listening on\|forwarding to" || fail "rawcap-forward did not start"
+}
+
+# pkts FILE: packet count; dump FILE: packet bytes without timestamps (to compare).
+pkts() { capinfos -c -M "$1" 2>/dev/null | awk '/Number of packets/ {print $NF}'; }
+dump() { tcpdump -r "$1" -n -t -xx 2>/dev/null; }
+same_packets() { # EXPECTED GOT [REPEAT]
+	local r exp
+	exp=$(for ((r = 0; r < ${3:-1}; r++)); do dump "$1"; done | md5sum)
+	[ "$exp" = "$(dump "$2" | md5sum)" ]
+}

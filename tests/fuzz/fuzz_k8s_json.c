@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_k8s_json.c - fuzz the Kubernetes JSON to metadata conversion (capd's
+ * k8s_json.c) and, on everything it produces, the reader side: msgpack to
+ * JSON and the pod/IP index (librawcap's meta_*.c).
+ *
+ * Input: one selector byte (bits 0-1: resource; bit 2: a list page rather
+ * than a watch line), then the JSON text. Every record the converter emits
+ * must be decodable by librawcap; anything else is a bug, so we abort.
+ * With FUZZ_K8S_JSON_MAIN this file also has a main that replays a corpus
+ * directory, which ctest runs in every build.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rawcap/format.h>
+#include <rawcap/meta.h>
+
+#include "k8s_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const struct k8s_json_limits lim = { .max_line = 1u << 20, .max_record = 64u << 10 };
+
+static void check_record(const struct k8s_obj *obj)
+{
+	static char json[1u << 20];
+	static const enum k8s_ev evs[] = { K8S_EV_ADDED, K8S_EV_DELETED, K8S_EV_SYNC };
+	struct rawcap_meta_index *ix;
+	uint8_t *rec;
+	size_t len;
+
+	if (rawcap_meta_index_new(&ix))
+		return;
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (k8s_record_build(obj, evs[i], lim.max_record, &rec, &len))
+			continue;
+		if (rawcap_meta_to_json(rec, len, json, sizeof(json)) < 0)
+			abort(); /* capd wrote a record readers cannot decode */
+		if (rawcap_meta_index_add(ix, k8s_res_meta_kind(obj->res), 1000 + i, rec, len) ==
+		    -EBADMSG)
+			abort();
+		free(rec);
+	}
+	rawcap_meta_index_free(ix);
+}
+
+static void on_item(void *ctx, struct k8s_obj *obj)
+{
+	(void)ctx;
+	check_record(obj);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char rv[K8S_RV_MAX], cont[256];
+	uint64_t rejected = 0;
+	struct k8s_obj obj;
+	enum k8s_res res;
+
+	if (size < 1)
+		return 0;
+	res = (enum k8s_res)(data[0] & 3);
+	if (data[0] & 4) {
+		k8s_json_list(res, (const char *)data + 1, size - 1, &lim, on_item, NULL, rv,
+			      sizeof(rv), cont, sizeof(cont), &rejected);
+		return 0;
+	}
+	if (!k8s_json_event(res, (const char *)data + 1, size - 1, &lim, &obj)) {
+		if (obj.body)
+			check_record(&obj);
+		k8s_obj_free(&obj);
+	}
+	return 0;
+}
+
+#ifdef FUZZ_K8S_JSON_MAIN
+static int replay_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = malloc((2u << 20) + 1);
+	size_t n;
+
+	if (!f || !buf) {
+		fprintf(stderr, "fuzz_k8s_json: open %s: %s\n", path, strerror(errno));
+		free(buf);
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	n = fread(buf, 1, 2u << 20, f);
+	fclose(f);
+	LLVMFuzzerTestOneInput(buf, n);
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct dirent **names;
+	char path[4096];
+	int n, err = 0, files = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: fuzz_k8s_json_corpus DIR\n");
+		return 2;
+	}
+	n = scandir(argv[1], &names, NULL, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "fuzz_k8s_json: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", argv[1], names[i]->d_name);
+			err |= replay_file(path);
+			files++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	printf("fuzz_k8s_json: replayed %d inputs from %s\n", files, argv[1]);
+	return err || files == 0;
+}
+#endif

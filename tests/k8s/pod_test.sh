@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# pod_test.sh - pod-aware export. Real UDP traffic on the loopback of a test
+# netns between the addresses of two "pods" (web-a 198.18.3.7, web-b
+# 198.18.3.8) and a node address; then web-b is deleted and its address is
+# given to web-d, and traffic goes on. The fake API server tells the watcher
+# (tests/k8s/k8s_driver, which also captures lo with AF_PACKET) about it.
+# rawcap-pcap --pod/--label/--namespace must export exactly the packets of
+# the selected pod at each packet's time, and its pcapng comments (read back
+# with tshark) must name the pod that held each address at that time.
+set -euo pipefail
+
+B=${RAWCAP_BUILD:?}
+S=${RAWCAP_SRC:?}
+HERE=$S/tests/k8s
+NS=rc-k8spod-$$
+RING=k8s-pod-$$
+TMP=$(mktemp -d /tmp/rc-k8spod.XXXXXX)
+TOKEN="tok-$$-$RANDOM-pod"
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	ip netns del "$NS" 2>/dev/null || true
+	rm -f "/dev/shm/rawcap-$RING"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap "exit 1" INT TERM
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v tshark >/dev/null || { echo "SKIP: tshark missing"; exit 77; }
+
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+for a in 198.18.3.7 198.18.3.8 198.18.3.20; do
+	ip netns exec "$NS" ip addr add "$a/32" dev lo
+done
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+ip netns exec "$NS" $PY "$HERE/fake_apiserver.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+	--scenario "$HERE/recordings/scenario-pods.json" --log "$TMP/requests.log" \
+	--token "$TOKEN" --port-file "$TMP/port" --trigger-dir "$TMP" &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+[ -s "$TMP/port" ] || fail "fake API server did not start"
+cat >"$TMP/kubeconfig" <<KC
+apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority: $TMP/cert.pem
+    server: https://127.0.0.1:$(cat "$TMP/port")
+  name: c
+contexts:
+- context: {cluster: c, user: u}
+  name: x
+- context:
+    cluster: c
+    user: u
+  name: ctx
+current-context: ctx
+users:
+- name: u
+  user:
+    token: $TOKEN
+KC
+
+ip netns exec "$NS" "$B/tests/k8s_driver" --ring "$RING" --kubeconfig "$TMP/kubeconfig" \
+	--node node-1 --resources 1 --resync 0 --capture lo --duration 60 \
+	>"$TMP/stats.json" 2>"$TMP/driver.err" &
+DRIVER=$!
+PIDS+=("$DRIVER")
+
+wait_meta() { # pattern: until a pod record matching it is in the ring
+	for _ in $(seq 100); do
+		"$B/readers/rawcap-tap" --ring "$RING" --kind pod 2>/dev/null | grep -q "$1" && return 0
+		sleep 0.1
+	done
+	fail "metadata '$1' never reached the ring: $(cat "$TMP/driver.err")"
+}
+
+send() { # phase: UDP datagrams between node (.20), the pods' addresses, tagged
+	ip netns exec "$NS" $PY - "$1" <<'PY'
+import socket, sys, time
+phase = sys.argv[1]
+ips = {"node": "198.18.3.20", "a": "198.18.3.7", "b": "198.18.3.8", "d": "198.18.3.8"}
+flows = {"p1": [("node", "a", 5), ("node", "b", 7), ("a", "b", 3)],
+         "p2": [("node", "a", 4), ("node", "d", 6), ("d", "a", 2)]}[phase]
+rx = {}
+for ip in set(ips.values()):
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.bind((ip, 9999))
+    rx[ip] = r
+for src, dst, n in flows:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((ips[src], 0))
+    for i in range(n):
+        s.sendto(f"{phase}:{src}>{dst}:{i}".encode(), (ips[dst], 9999))
+        rx[ips[dst]].recv(100)
+    s.close()
+PY
+}
+
+wait_meta '"name":"web-a"'
+wait_meta '"name":"web-b"'
+send p1
+sleep 0.3
+touch "$TMP/phase2"
+wait_meta '"name":"web-d","labels"'
+send p2
+sleep 0.3
+kill -TERM "$DRIVER"
+wait "$DRIVER" || fail "driver failed: $(cat "$TMP/driver.err")"
+
+export_pcap() { # out args...
+	local out=$1
+	shift
+	"$B/readers/rawcap-pcap" --ring "$RING" -q -o "$TMP/$out.pcapng" "$@" ||
+		fail "rawcap-pcap $* failed"
+	tshark -r "$TMP/$out.pcapng" -Y udp.port==9999 -T fields -e data.data -e frame.comment \
+		>"$TMP/$out.txt" 2>/dev/null || fail "tshark cannot read $out.pcapng"
+}
+export_pcap all
+export_pcap pod-a --pod web-a
+export_pcap pod-b --pod rc-test/web-b
+export_pcap pod-d --pod web-d
+export_pcap label-db --label app=db
+export_pcap ns --namespace rc-test
+export_pcap other --namespace kube-system
+
+$PY - "$TMP" <<'PY' || fail "pod-aware export is wrong"
+import collections, sys
+tmp = sys.argv[1]
+
+def load(name):
+    out = []
+    for line in open(f"{tmp}/{name}.txt"):
+        data, _, comment = line.rstrip("\n").partition("\t")
+        out.append((bytes.fromhex(data.replace(":", "")).decode(), comment))
+    return out
+
+allp = load("all")
+tags = collections.Counter(t for t, _ in allp)
+assert len(tags) == 27, f"expected 27 distinct datagrams in the capture, got {len(tags)}"
+# comments name the pod that held each address at the packet's time
+want_comment = {"p1:node>a": "dst pod rc-test/web-a", "p1:node>b": "dst pod rc-test/web-b",
+                "p1:a>b": "src pod rc-test/web-a; dst pod rc-test/web-b",
+                "p2:node>a": "dst pod rc-test/web-a", "p2:node>d": "dst pod rc-test/web-d",
+                "p2:d>a": "src pod rc-test/web-d; dst pod rc-test/web-a"}
+for tag, comment in allp:
+    flow = tag.rsplit(":", 1)[0]
+    assert comment == want_comment[flow], (tag, comment)
+
+def check(name, flows):
+    got = collections.Counter(t for t, _ in load(name))
+    want = collections.Counter({t: n for t, n in tags.items() if t.rsplit(":", 1)[0] in flows})
+    assert got == want, (name, sorted(got.items()), sorted(want.items()))
+    print(f"{name}: {sum(got.values())} packets, exactly the selected pod's")
+
+check("pod-a", {"p1:node>a", "p1:a>b", "p2:node>a", "p2:d>a"})
+check("pod-b", {"p1:node>b", "p1:a>b"})
+check("pod-d", {"p2:node>d", "p2:d>a"})
+check("label-db", {"p2:node>d", "p2:d>a"})
+check("ns", set(want_comment))
+check("other", set())
+PY
+grep -q -- "$TOKEN" "$TMP/driver.err" && fail "the token appears in stderr"
+echo "k8s pod-aware export test: PASS"

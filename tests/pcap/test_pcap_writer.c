@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_pcap_writer.c - the pcap/pcapng writer, block by block: what a
+ * reader of the file depends on (magics, block lengths, link types, drop
+ * counts, the SLL2 fallback for mixed link types).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include <rawcap/pcap.h>
+
+static uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 0x08, 0x00, 0x45};
+static uint8_t rawip[20] = {0x45, 0, 0, 20};
+
+static size_t read_all(int fd, uint8_t *buf, size_t cap)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	assert_true(end >= 0 && (size_t)end <= cap);
+	assert_int_equal(pread(fd, buf, (size_t)end, 0), end);
+	return (size_t)end;
+}
+
+static struct rawcap_iface iface(uint32_t ifindex, uint16_t lt, const char *name)
+{
+	struct rawcap_iface i = {.ifindex = ifindex, .linktype = lt, .arphrd = 1};
+
+	snprintf(i.name, sizeof(i.name), "%s", name);
+	return i;
+}
+
+static void write_pkt(struct rawcap_pcap *w, uint32_t ifindex, uint16_t lt, const uint8_t *d,
+		      uint32_t len, uint8_t dir)
+{
+	struct rawcap_pkt p = {.ifindex = ifindex, .orig_len = len, .linktype = lt, .dir = dir};
+	struct rawcap_pcap_pkt pp = {
+		.ts_ns = 1790000000123456789ull, .pkt = &p, .data = d, .caplen = len};
+
+	assert_int_equal(rawcap_pcap_write(w, &pp), 0);
+}
+
+/* Walk pcapng blocks: each block's two length fields agree and the file ends on a block. */
+static void should_write_well_formed_pcapng_with_drop_count(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG};
+	struct rawcap_iface i1 = iface(3, 1, "eth0");
+	struct rawcap_pcap *w;
+	static uint8_t buf[1 << 16];
+	size_t len, off = 0;
+	unsigned types[16], n = 0;
+	bool drop_seen = false;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	assert_int_equal(rawcap_pcap_add_iface(w, &i1), 0);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_OUTGOING);
+	rawcap_pcap_note_loss(w, 3, 7);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	len = read_all(fd, buf, sizeof(buf));
+	while (off + 12 <= len) {
+		uint32_t type, blen, tail;
+
+		memcpy(&type, buf + off, 4);
+		memcpy(&blen, buf + off + 4, 4);
+		assert_true(blen % 4 == 0 && off + blen <= len);
+		memcpy(&tail, buf + off + blen - 4, 4);
+		assert_int_equal(blen, tail);
+		if (type == 6 && memmem(buf + off, blen, "\x04\x00\x08\x00\x07\x00\x00\x00", 8))
+			drop_seen = true;
+		types[n++] = type;
+		off += blen;
+	}
+	assert_int_equal(off, len);
+	assert_int_equal(n, 5); /* SHB IDB EPB EPB ISB */
+	assert_int_equal(types[0], 0x0A0D0D0A);
+	assert_int_equal(types[1], 1);
+	assert_int_equal(types[2], 6);
+	assert_int_equal(types[4], 5);
+	assert_true(drop_seen);
+	close(fd);
+}
+
+static uint32_t classic_linktype(int fd)
+{
+	uint8_t buf[24];
+	uint32_t magic, lt;
+
+	assert_int_equal(pread(fd, buf, 24, 0), 24);
+	memcpy(&magic, buf, 4);
+	assert_int_equal(magic, 0xA1B23C4D);
+	memcpy(&lt, buf + 20, 4);
+	return lt;
+}
+
+static void should_keep_link_type_when_all_interfaces_share_it(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC};
+	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(4, 1, "eth1");
+	struct rawcap_pcap *w;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	rawcap_pcap_add_iface(w, &i2);
+	write_pkt(w, 4, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(classic_linktype(fd), 1);
+	assert_int_equal(lseek(fd, 0, SEEK_END), 24 + 16 + sizeof(frame));
+	close(fd);
+}
+
+static void should_use_sll2_for_mixed_link_types(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC};
+	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
+	struct rawcap_pcap *w;
+	uint8_t buf[256];
+	uint32_t ifindex;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	rawcap_pcap_add_iface(w, &i2);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_OUTGOING);
+	write_pkt(w, 9, 101, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(classic_linktype(fd), 276);
+	/* First record: SLL2 header (20) + frame without its Ethernet header (46). */
+	assert_int_equal(lseek(fd, 0, SEEK_END), 24 + 16 + 20 + 46 + 16 + 20 + 20);
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 24 + 16 + 20 + 46 + 16 + 20 + 20);
+	assert_memory_equal(buf + 40, "\x08\x00", 2); /* protocol: IPv4 */
+	memcpy(&ifindex, buf + 44, 4);
+	assert_int_equal(ifindex, __builtin_bswap32(3));
+	assert_int_equal(buf[40 + 10], RAWCAP_DIR_OUTGOING);
+	assert_memory_equal(buf + 40 + 20, frame + 14, 46);
+	memcpy(&ifindex, buf + 24 + 16 + 66 + 16 + 4, 4);
+	assert_int_equal(ifindex, __builtin_bswap32(9));
+	close(fd);
+}
+
+static void should_truncate_to_snaplen(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC, .snaplen = 32};
+	struct rawcap_pcap *w;
+	uint32_t rec[4];
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(pread(fd, rec, 16, 24), 16);
+	assert_int_equal(rec[1], 123456789);
+	assert_int_equal(rec[2], 32);
+	assert_int_equal(rec[3], sizeof(frame));
+	close(fd);
+}
+
+static void should_report_broken_pipe(void **state)
+{
+	int p[2];
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG};
+	struct rawcap_pcap *w;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	assert_int_equal(rawcap_pcap_open(p[1], &o, &w), 0);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_flush(w), -EPIPE);
+	assert_int_equal(rawcap_pcap_close(w), -EPIPE);
+	close(p[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(should_write_well_formed_pcapng_with_drop_count),
+		cmocka_unit_test(should_keep_link_type_when_all_interfaces_share_it),
+		cmocka_unit_test(should_use_sll2_for_mixed_link_types),
+		cmocka_unit_test(should_truncate_to_snaplen),
+		cmocka_unit_test(should_report_broken_pipe),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# rules.sh - the rules a snapshot keeps: names cannot escape the snapshot
+# storage; verify finds a flipped byte; two snapshots can be created at once
+# (and one name only once); the creator (not root) cannot write a snapshot
+# afterwards; a quota gives a clear error; half-built snapshots are never
+# listed; delete; serve exits 0 on SIGTERM.
+set -euo pipefail
+. "$(dirname "$0")/../pcap/lib.sh"
+
+DEST=$T/snaps
+netns_up
+capture_ref "$T/ref.pcap" send_traffic 100
+"$PKTW" "$RING" "$T/ref.pcap" >/dev/null
+snap() { "$SNAP" "$@"; }
+expect_exit() { # expect_exit CODE PATTERN cmd...
+	local want=$1 pat=$2 rc; shift 2
+	set +e; "$@" >"$T/out" 2>&1; rc=$?; set -e
+	[ "$rc" = "$want" ] || fail "$*: exit $rc, want $want: $(cat "$T/out")"
+	grep -q -- "$pat" "$T/out" || fail "$*: output lacks '$pat': $(cat "$T/out")"
+}
+
+# Names: traversal and separators are usage errors, nothing is created outside.
+for bad in ../evil a/b .. .hidden "-x" ""; do
+	expect_exit 2 "invalid snapshot name" snap create --ring "$RING" --dest "$DEST" --name "$bad" --last 1h
+done
+expect_exit 2 "invalid snapshot name" snap verify --dest "$DEST" ../../etc
+expect_exit 2 "invalid snapshot name" snap delete --dest "$DEST" ..
+[ ! -e "$T/evil" ] || fail "a traversal name created $T/evil"
+
+# Two at once, different names: both complete and verify.
+snap create --ring "$RING" --dest "$DEST" --name one --from -24h --to now >/dev/null 2>"$T/e1" &
+p1=$!
+snap create --ring "$RING" --dest "$DEST" --name two --from -24h --to now >/dev/null 2>"$T/e2" &
+p2=$!
+wait $p1 || fail "concurrent create one: $(cat "$T/e1")"
+wait $p2 || fail "concurrent create two: $(cat "$T/e2")"
+snap verify --dest "$DEST" one | grep -q "one: OK" || fail "verify one"
+snap verify --dest "$DEST" two | grep -q "two: OK" || fail "verify two"
+cmp -s <("$PCAP" --snapshot "$DEST/one" | tcpdump -r - -nn -xx 2>/dev/null) \
+	<(tcpdump -r "$T/ref.pcap" -nn -xx 2>/dev/null) || fail "snapshot one differs from tcpdump"
+# Two at once, same name: exactly one wins.
+set +e
+snap create --ring "$RING" --dest "$DEST" --name same --last 24h >/dev/null 2>"$T/s1" & q1=$!
+snap create --ring "$RING" --dest "$DEST" --name same --last 24h >/dev/null 2>"$T/s2" & q2=$!
+wait $q1; r1=$?; wait $q2; r2=$?
+set -e
+[ $((r1 + r2)) = 1 ] || fail "same name twice at once: exits $r1 and $r2"
+grep -hq "exists" "$T/s1" "$T/s2" || fail "no 'exists' message: $(cat "$T/s1" "$T/s2")"
+expect_exit 1 "exists" snap create --ring "$RING" --dest "$DEST" --name one --last 24h
+
+# verify detects one flipped byte.
+f=$(ls "$DEST/two/data" | head -n 1)
+chmod u+w "$DEST/two/data" "$DEST/two/data/$f"
+python3 - "$DEST/two/data/$f" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(5000); b = f.read(1); f.seek(5000); f.write(bytes([b[0] ^ 1]))
+PY
+expect_exit 1 "SHA-256 mismatch" snap verify --dest "$DEST" two
+# ... and an added file.
+touch "$DEST/two/data/extra"
+chmod u+w "$DEST/one/data"; touch "$DEST/one/data/extra"
+expect_exit 1 "not listed" snap verify --dest "$DEST" one
+
+# Quota: a clear error, nothing left behind.
+expect_exit 1 "snapshot storage full" snap create --ring "$RING" --dest "$DEST" --name q --last 24h --quota 64Ki
+[ ! -e "$DEST/q" ] || fail "quota failure left $DEST/q"
+
+# A half-built snapshot (crash) is never listed; delete removes one.
+mkdir "$DEST/.tmp-crash-1"
+snap list --dest "$DEST" >"$T/list"
+grep -q crash "$T/list" && fail "list shows a half-built snapshot"
+snap delete --dest "$DEST" one
+snap list --dest "$DEST" | grep -q "^one" && fail "deleted snapshot still listed"
+
+# The creator cannot write its snapshot afterwards (not root: root ignores modes).
+chmod 0755 "$T"
+mkdir "$T/nobody" && chown nobody "$T/nobody"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+as_nobody "$SNAP" create --ring "$RING" --dest "$T/nobody" --name mine --last 24h >/dev/null ||
+	fail "create as nobody failed"
+[ "$(stat -c %a "$T/nobody/mine")" = 555 ] || fail "snapshot dir mode $(stat -c %a "$T/nobody/mine")"
+for m in $(find "$T/nobody/mine" -type f -printf '%m\n' | sort -u); do
+	[ "$m" = 444 ] || fail "a snapshot file has mode $m"
+done
+seg=$(find "$T/nobody/mine/data" -type f | head -n 1)
+as_nobody sh -c "echo x >>'$T/nobody/mine/manifest.json'" 2>/dev/null && fail "creator could append to the manifest"
+as_nobody sh -c "echo x >>'$seg'" 2>/dev/null && fail "creator could write a segment"
+as_nobody touch "$T/nobody/mine/new" 2>/dev/null && fail "creator could add a file"
+as_nobody rm -f "$seg" 2>/dev/null || true; [ -e "$seg" ] || fail "creator could remove a segment"
+as_nobody "$SNAP" verify --dest "$T/nobody" mine | grep -q "mine: OK" || fail "verify as nobody"
+
+# serve idles and exits 0 on SIGTERM.
+"$SNAP" serve --ring "$RING" --dest "$DEST" 2>"$T/serve.err" &
+sp=$!
+PIDS+=($sp)
+for _ in $(seq 100); do grep -q serving "$T/serve.err" && break; sleep 0.05; done
+kill -TERM $sp
+wait $sp || fail "serve exited $? on SIGTERM"
+echo "PASS: names, verify, concurrency, quota, crash leftovers, delete, read-only, serve"
