@@ -180,6 +180,9 @@ static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tp
 	s->cap_bytes += ph->tp_len;
 }
 
+/* Look-ahead in the TPACKET block; measured in bench/run-capture.sh (docs/ARCHITECTURE.md). */
+#define AFP_BLOCK_AHEAD 1024
+
 static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_block_desc *bd)
 {
 	uint32_t n = bd->hdr.bh1.num_pkts;
@@ -189,9 +192,15 @@ static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_b
 		const struct tpacket3_hdr *ph = (const void *)p;
 		const uint8_t *next = p + ph->tp_next_offset;
 
-		/* The kernel wrote the block on another CPU: fetch the next header early. */
+		/*
+		 * The kernel wrote the block on another CPU, so every line of it
+		 * is a cross-core miss. Packets lie back to back: fetch well ahead
+		 * by address (AFP_BLOCK_AHEAD bytes), not just the next header, so
+		 * the misses overlap with the copying of earlier packets.
+		 */
 		__builtin_prefetch(next, 0, 0);
-		__builtin_prefetch(next + 64, 0, 0);
+		__builtin_prefetch(p + AFP_BLOCK_AHEAD, 0, 0);
+		__builtin_prefetch(p + AFP_BLOCK_AHEAD + 64, 0, 0);
 		afp_packet(s, ctx, ph);
 		p = next;
 	}

@@ -123,6 +123,15 @@ int ring_writer_create(struct ring_writer *w, const struct ring_writer_opts *o)
 	if (map == MAP_FAILED)
 		goto fail_errno;
 
+	/*
+	 * Touch every page now. Measured here: MAP_POPULATE (and
+	 * MADV_POPULATE_WRITE) leave the first write to each tmpfs page ~40x
+	 * slower than later laps (0.43 s vs 0.01 s per 256 MiB), which would
+	 * put a page-fault storm on the capture path during the whole first
+	 * lap. Zeroing the area here costs ~0.5 s per 256 MiB once, at start.
+	 */
+	memset((uint8_t *)map + data_off, 0, o->data_size);
+
 	w->hdr = map;
 	w->map_len = total;
 	w->fd = fd;
