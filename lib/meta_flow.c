@@ -171,7 +171,7 @@ static int flow_slot(struct meta_flow *ft, const struct flow_key *k, uint32_t *o
 /* Parse an address; IPv4-mapped IPv6 (dual-stack sockets) becomes IPv4. */
 static int parse_addr(const msgpack_object *m, const char *key, int family, uint8_t a[16])
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 	char s[INET6_ADDRSTRLEN];
 
 	memset(a, 0, 16);
@@ -277,7 +277,7 @@ static int flow_put(struct meta_flow *ft, const struct flow_key *k, const struct
 		*cur = *p;
 		cur->from_ns = ts;
 	} else {
-		/* the same process again (a refresh, or create then connect): keep its start */
+		/* the same process again (existing, then a later event): keep its start */
 		memcpy(cur->comm, p->comm, sizeof(cur->comm));
 		if (p->container[0])
 			memcpy(cur->container, p->container, sizeof(cur->container));
@@ -333,8 +333,7 @@ static bool flow_applies(const struct meta_flow_proc *p, uint64_t ts)
 
 const struct meta_flow_proc *meta_flow_find(const struct meta_flow *ft, int family, uint8_t proto,
 					    const uint8_t laddr[16], uint16_t lport,
-					    const uint8_t raddr[16], uint16_t rport,
-					    uint64_t ts_ns)
+					    const uint8_t raddr[16], uint16_t rport, uint64_t ts_ns)
 {
 	struct flow_key k;
 	uint32_t i;
