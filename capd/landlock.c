@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,26 +67,59 @@ static uint64_t ll_handled(int abi)
 	return fs;
 }
 
-static int ll_allow(int ruleset, const char *dir, uint64_t access)
+/* Allow access beneath path (a directory, or a single file with file rights only). */
+static int ll_allow(int ruleset, const char *path, uint64_t access, bool optional)
 {
 	struct ll_path_beneath pb = {.allowed_access = access};
 	int err = 0;
 
-	pb.parent_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	pb.parent_fd = open(path, O_PATH | O_CLOEXEC);
 	if (pb.parent_fd < 0) {
 		err = -errno;
-		capd_log("landlock: cannot open %s: %s", dir, strerror(-err));
+		if (optional && err == -ENOENT)
+			return 0;
+		capd_log("landlock: cannot open %s: %s", path, strerror(-err));
 		return err;
 	}
 	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0)) {
 		err = -errno;
-		capd_log("landlock: cannot allow %s: %s", dir, strerror(-err));
+		capd_log("landlock: cannot allow %s: %s", path, strerror(-err));
 	}
 	close(pb.parent_fd);
 	return err;
 }
 
-int capd_landlock_enter(const struct capd_ctx *ctx)
+#define LL_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+
+/*
+ * Read-only paths the optional sources still open after the drop: the
+ * Kubernetes watcher re-reads its rotating service-account token and lets
+ * libcurl resolve a host name; process context rescans the cgroup tree.
+ */
+static int ll_allow_sources(int ruleset, const struct capd_config *cfg)
+{
+	static const char *const k8s_files[] = {
+		"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/gai.conf",
+	};
+	int err = 0;
+
+	if (cfg->kubernetes) {
+		err = ll_allow(ruleset, "/var/run/secrets/kubernetes.io/serviceaccount", LL_READ,
+			       true);
+		for (size_t i = 0; !err && i < sizeof(k8s_files) / sizeof(k8s_files[0]); i++)
+			err = ll_allow(ruleset, k8s_files[i], LANDLOCK_ACCESS_FS_READ_FILE, true);
+	}
+	if (!err && cfg->process_context)
+		err = ll_allow(ruleset, "/sys/fs/cgroup", LL_READ, true);
+	return err;
+}
+
+/*
+ * Build the ruleset while capd is still root: the directories must be opened
+ * before the uid drop, or a parent that only root may traverse would hide
+ * them. Returns a ruleset fd, -1 if the kernel has no Landlock, or -errno.
+ */
+int capd_landlock_prepare(const struct capd_ctx *ctx)
 {
 	const char *shm = getenv("RAWCAP_SHM_DIR");
 	struct ll_ruleset_attr attr;
@@ -96,7 +130,7 @@ int capd_landlock_enter(const struct capd_ctx *ctx)
 	if (abi < 0) {
 		capd_log("landlock unavailable (%s): file access limited by seccomp only",
 			 strerror(errno));
-		return 1;
+		return -1;
 	}
 	attr.handled_access_fs = ll_handled(abi);
 	/* Beneath the allowed directories: files and subdirectories, never exec or devices. */
@@ -111,20 +145,37 @@ int capd_landlock_enter(const struct capd_ctx *ctx)
 		capd_log("landlock: cannot create a ruleset (ABI %d): %s", abi, strerror(-err));
 		return err;
 	}
-	err = ll_allow(ruleset, shm && *shm ? shm : "/dev/shm", files);
+	err = ll_allow(ruleset, shm && *shm ? shm : "/dev/shm", files, false);
 	if (!err && ctx->cfg->storage_dir)
-		err = ll_allow(ruleset, ctx->cfg->storage_dir, files);
+		err = ll_allow(ruleset, ctx->cfg->storage_dir, files, false);
+	if (!err)
+		err = ll_allow_sources(ruleset, ctx->cfg);
 	if (!err && LL_SANITIZED)
-		err = ll_allow(ruleset, "/proc",
-			       LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
-	if (!err && syscall(SYS_landlock_restrict_self, ruleset, 0)) {
+		err = ll_allow(ruleset, "/proc", LL_READ, false);
+	if (err) {
+		close(ruleset);
+		return err;
+	}
+	capd_log("landlock (ABI %d): file access limited to %s%s%s%s", abi,
+		 shm && *shm ? shm : "/dev/shm", ctx->cfg->storage_dir ? " and " : "",
+		 ctx->cfg->storage_dir ? ctx->cfg->storage_dir : "",
+		 ctx->cfg->kubernetes || ctx->cfg->process_context
+			 ? " (plus read-only paths for its sources)"
+			 : "");
+	return ruleset;
+}
+
+/* After no_new_privs: confine capd to the prepared ruleset. */
+int capd_landlock_restrict(int ruleset)
+{
+	int err = 0;
+
+	if (ruleset < 0)
+		return 0;
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0)) {
 		err = -errno;
 		capd_log("landlock: cannot restrict capd: %s", strerror(-err));
 	}
 	close(ruleset);
-	if (!err)
-		capd_log("landlock (ABI %d): file access limited to %s%s%s", abi,
-			 shm && *shm ? shm : "/dev/shm", ctx->cfg->storage_dir ? " and " : "",
-			 ctx->cfg->storage_dir ? ctx->cfg->storage_dir : "");
 	return err;
 }

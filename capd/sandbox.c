@@ -268,17 +268,22 @@ load:
 
 int capd_sandbox_enter(struct capd_ctx *ctx)
 {
-	int err = sandbox_drop_caps(ctx);
+	int ruleset = capd_landlock_prepare(ctx); /* as root: opens the allowed paths */
+	int err;
 
+	if (ruleset < -1)
+		return ruleset;
+	err = sandbox_drop_caps(ctx);
 	if (err)
-		return err;
+		goto fail;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		err = -errno;
 		capd_log("cannot set no_new_privs: %s", strerror(-err));
-		return err;
+		goto fail;
 	}
-	err = capd_landlock_enter(ctx);
-	if (err < 0)
+	err = capd_landlock_restrict(ruleset);
+	ruleset = -1;
+	if (err)
 		return err;
 	err = sandbox_seccomp(ctx);
 	if (err) {
@@ -288,4 +293,8 @@ int capd_sandbox_enter(struct capd_ctx *ctx)
 	capd_log("dropped to uid %u gid %u: no capabilities, no_new_privs, seccomp allow-list",
 		 ctx->uid, ctx->gid);
 	return 0;
+fail:
+	if (ruleset >= 0)
+		close(ruleset);
+	return err;
 }

@@ -147,7 +147,7 @@ static int snap_seal_data(int tmpfd, struct snap_manifest *m)
 			break;
 		}
 		f = &m->files[m->nfiles++];
-		snprintf(f->path, sizeof(f->path), "data/%s", de->d_name);
+		snprintf(f->path, sizeof(f->path), "data/%.100s", de->d_name); /* length checked above */
 		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0 || fsync(fd) || fchmod(fd, 0444))
 			err = -errno;

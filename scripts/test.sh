@@ -6,7 +6,8 @@
 # ASan+UBSan and runs the suite once more. Run as root on Debian 12.
 #   RAWCAP_SKIP_SANITIZE=1   skip the sanitizer pass (quicker local runs)
 #   RAWCAP_CTEST_ARGS="..."  extra ctest arguments (e.g. -R ring)
-#   RAWCAP_FUZZ_SECONDS=N    run each libFuzzer target N seconds (default 20; 0 skips)
+#   RAWCAP_FUZZ_SECONDS=N    run each libFuzzer target N seconds (default 15; 0 skips)
+#   RAWCAP_SKIP_TSAN=1, RAWCAP_SKIP_VALGRIND=1   skip those passes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -30,7 +31,17 @@ if [ "${RAWCAP_SKIP_SANITIZE:-0}" != 1 ]; then
 		ctest --test-dir build-asan --output-on-failure -LE 'nosan' ${RAWCAP_CTEST_ARGS:-}
 fi
 
-if [ "${RAWCAP_FUZZ_SECONDS:-20}" != 0 ]; then
-	echo "== fuzz (libFuzzer, ${RAWCAP_FUZZ_SECONDS:-20}s per target)"
-	bash scripts/fuzz.sh "${RAWCAP_FUZZ_SECONDS:-20}"
+if [ "${RAWCAP_SKIP_TSAN:-0}" != 1 ]; then
+	echo "== ring stress under ThreadSanitizer"
+	bash scripts/tsan.sh
+fi
+
+if [ "${RAWCAP_SKIP_VALGRIND:-0}" != 1 ]; then
+	echo "== valgrind memcheck over the readers"
+	bash scripts/valgrind.sh build
+fi
+
+if [ "${RAWCAP_FUZZ_SECONDS:-15}" != 0 ]; then
+	echo "== fuzz (libFuzzer, ${RAWCAP_FUZZ_SECONDS:-15}s per target)"
+	bash scripts/fuzz.sh "${RAWCAP_FUZZ_SECONDS:-15}"
 fi

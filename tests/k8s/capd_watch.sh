@@ -43,7 +43,9 @@ users:
 KC
 chmod 644 "$TMP/kubeconfig"
 
-KUBECONFIG=$TMP/kubeconfig NODE_NAME=node-1 start_capd "$TMP/capd.log" --interfaces lo --kubernetes
+# With --storage, as deployed: Landlock and the seccomp file calls apply too.
+KUBECONFIG=$TMP/kubeconfig NODE_NAME=node-1 start_capd "$TMP/capd.log" --interfaces lo --kubernetes \
+	--storage "$TMP/fifo" --storage-size 64Mi
 nsx "$TRAFFIC" udp 127.0.0.1 9999 2000 0 >/dev/null
 sleep 5
 kill -0 "$CAPD_PID" 2>/dev/null || fail "capd died with the watcher running (seccomp?): $(tail -5 "$TMP/capd.log")"

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# valgrind.sh - valgrind memcheck over the readers' scenarios: capd (not under
+# valgrind: its seccomp filter and valgrind do not mix) captures test traffic
+# with a disk FIFO in a private network namespace, then each reader runs
+# under memcheck against that ring and storage: rawcap-stat (one-shot, JSON,
+# and an interval loop), example-reader, rawcap-forward (plain TCP to a
+# client, and its error paths), the disk reader, and the capd tests' reader.
+# Any memcheck error or definitely/indirectly lost block fails the run.
+#   usage: scripts/valgrind.sh [BUILD_DIR]   (default build; < 3 min)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=$(cd "${1:-build}" && pwd)
+command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind not installed" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "valgrind.sh: needs root (network namespace)" >&2; exit 1; }
+cmake --build "$BUILD" -j"$(nproc)" --target capd capd-traffic capd-verify diskread \
+	rawcap-stat rawcap-forward example-reader >/dev/null
+
+NS=rc-vg-$$
+TMP=$(mktemp -d /tmp/rc-vg-XXXXXX)
+RING=vg$$
+export RAWCAP_SHM_DIR=$TMP/shm
+mkdir -p "$RAWCAP_SHM_DIR"
+chmod 755 "$TMP" "$RAWCAP_SHM_DIR"
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	ip netns del "$NS" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+VG=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
+	--errors-for-leak-kinds=definite,indirect --track-fds=no --quiet)
+failed=0
+n=0
+
+# vg NAME EXPECTED_RC... -- CMD...: run CMD under memcheck (in the namespace).
+vg() {
+	local name=$1 ok=() rc=0
+	shift
+	while [ "$1" != -- ]; do ok+=("$1"); shift; done
+	shift
+	n=$((n + 1))
+	ip netns exec "$NS" "${VG[@]}" --log-file="$TMP/$name.vg" "$@" >"$TMP/$name.out" \
+		2>"$TMP/$name.err" || rc=$?
+	if [ "$rc" = 99 ] || grep -qE "ERROR SUMMARY: [1-9]|definitely lost: [1-9]|indirectly lost: [1-9]" \
+		"$TMP/$name.vg" || [[ ! " ${ok[*]} " =~ " $rc " ]]; then
+		echo "valgrind: $name FAILED (exit $rc)"
+		tail -40 "$TMP/$name.vg" "$TMP/$name.err"
+		failed=1
+	else
+		echo "valgrind: $name clean (exit $rc)"
+	fi
+}
+
+ip netns exec "$NS" "$BUILD/capd/capd" --ring "$RING" --ring-size 64Mi --interfaces lo \
+	--filter "udp port 9999" --storage "$TMP/fifo" --storage-size 64Mi --sync-interval 0s \
+	2>"$TMP/capd.log" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q "capturing into ring" "$TMP/capd.log" && break; sleep 0.1; done
+grep -q "capturing into ring" "$TMP/capd.log" || { cat "$TMP/capd.log"; exit 1; }
+ip netns exec "$NS" "$BUILD/tests/capd-traffic" udp 127.0.0.1 9999 30000 0 >/dev/null
+sleep 1
+
+vg stat-once 0 -- "$BUILD/readers/rawcap-stat" --ring "$RING" --interval 0
+vg stat-json 0 -- "$BUILD/readers/rawcap-stat" --ring "$RING" --json --interval 0
+vg stat-loop 0 124 -- timeout -s INT 3 "$BUILD/readers/rawcap-stat" --ring "$RING" --interval 1
+vg stat-badring 1 2 -- "$BUILD/readers/rawcap-stat" --ring ../etc --interval 0
+vg example-reader 0 124 -- timeout -s INT 4 "$BUILD/readers/example-reader" "$RING"
+vg diskread-disk 0 1 -- "$BUILD/tests/diskread" --storage "$TMP/fifo" --no-ring
+vg diskread-both 0 1 -- "$BUILD/tests/diskread" --ring "$RING" --storage "$TMP/fifo"
+touch "$TMP/vdone"
+vg capd-verify 0 -- "$BUILD/tests/capd-verify" --ring "$RING" --port 9999 --count 30000 \
+	--until-file "$TMP/vdone"
+grep -q "udp_ok=30000" "$TMP/capd-verify.out" || { echo "capd-verify: $(cat "$TMP/capd-verify.out")"; failed=1; }
+
+# rawcap-forward: replay ring + disk to a TCP client, then its error paths.
+ip netns exec "$NS" python3 -c '
+import socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 7788)); l.listen(1); open(sys.argv[1], "w").close()
+c, _ = l.accept(); n = 0
+while True:
+    d = c.recv(1 << 20)
+    if not d: break
+    n += len(d)
+open(sys.argv[1], "w").write(str(n))
+' "$TMP/sink.bytes" &
+PIDS+=($!)
+for _ in $(seq 50); do [ -e "$TMP/sink.bytes" ] && break; sleep 0.1; done
+vg forward-replay 0 124 -- timeout -s INT 15 "$BUILD/readers/rawcap-forward" --ring "$RING" \
+	--storage "$TMP/fifo" --from -10m --to now --connect 127.0.0.1:7788 --plain
+sleep 0.5
+echo "rawcap-forward sent $(cat "$TMP/sink.bytes" 2>/dev/null || echo ?) bytes of pcapng"
+vg forward-usage 2 -- "$BUILD/readers/rawcap-forward" --ring "$RING" --bogus
+vg forward-notls 1 2 -- "$BUILD/readers/rawcap-forward" --ring "$RING" --listen 127.0.0.1:7789
+vg forward-badcert 1 2 -- "$BUILD/readers/rawcap-forward" --ring "$RING" --listen 127.0.0.1:7789 \
+	--tls-cert /nonexistent.pem --tls-key /nonexistent.key
+echo "valgrind: $n runs, $([ "$failed" = 0 ] && echo all clean || echo FAILURES)"
+exit "$failed"

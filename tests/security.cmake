@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+# Security: capd's sandbox after setup (seccomp kills socket/execve/openat,
+# Landlock confines files), reader permissions on the ring and the disk FIFO,
+# validated names, and no secret in any error output.
+rawcap_script_test(security_sandbox security/sandbox.sh LABELS "security" TIMEOUT 60)
+rawcap_script_test(security_reader_perms security/reader_perms.sh LABELS "security" TIMEOUT 60)
+rawcap_script_test(security_secrets security/secrets.sh LABELS "security" TIMEOUT 60)
