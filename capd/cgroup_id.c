@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cgroup_id.h"
 #include "ebpf_probe.h"
 
@@ -98,10 +99,7 @@ const char *cgroup_container_id(const char *path, char out[CGROUP_CID_LEN + 1])
 
 static uint64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static struct cgroup_info *cc_slot(struct cgroup_info *slots, size_t cap, uint64_t id)

@@ -19,6 +19,7 @@
 
 #include <rawcap/format.h>
 
+#include "clock.h"
 #include "k8s_watch_int.h"
 #include "ring_writer.h"
 
@@ -27,18 +28,12 @@
 
 uint64_t k8s_mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static uint64_t real_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_REALTIME);
 }
 
 void k8s_log(const char *fmt, ...)

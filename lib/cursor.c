@@ -94,48 +94,39 @@ void rawcap_close(struct rawcap_cursor *c)
 	free(c);
 }
 
-/* The oldest timestamp the ring still holds, 0 if it holds nothing. */
-static uint64_t ring_oldest_ts(const struct ring_reader *r)
+/* Header of the oldest record the ring still holds; false if it holds none (or is damaged). */
+static bool ring_oldest_hdr(const struct ring_reader *r, struct rawcap_rec_hdr *h)
 {
 	uint64_t pos = ring_tail(r), head = ring_head(r);
-	struct rawcap_rec_hdr h;
 
 	while (pos < head) {
-		int err = ring_peek(r, pos, &h);
+		int err = ring_peek(r, pos, h);
 
 		if (err == -ESTALE) {
 			pos = ring_tail(r);
 			continue;
 		}
 		if (err)
-			return 0;
-		if (h.type != RAWCAP_REC_PAD)
-			return h.ts_ns;
-		pos += rawcap_rec_span(h.len);
+			return false;
+		if (h->type != RAWCAP_REC_PAD)
+			return true;
+		pos += rawcap_rec_span(h->len);
 	}
-	return 0;
+	return false;
 }
 
-/* Sequence number of the oldest record in the ring, or UINT64_MAX if it is empty. */
-static uint64_t ring_oldest_seq(const struct ring_reader *r)
+static uint64_t ring_oldest_ts(const struct ring_reader *r)
 {
-	uint64_t pos = ring_tail(r), head = ring_head(r);
 	struct rawcap_rec_hdr h;
 
-	while (pos < head) {
-		int err = ring_peek(r, pos, &h);
+	return ring_oldest_hdr(r, &h) ? h.ts_ns : 0;
+}
 
-		if (err == -ESTALE) {
-			pos = ring_tail(r);
-			continue;
-		}
-		if (err)
-			return UINT64_MAX;
-		if (h.type != RAWCAP_REC_PAD)
-			return h.seq;
-		pos += rawcap_rec_span(h.len);
-	}
-	return UINT64_MAX;
+static uint64_t ring_oldest_seq(const struct ring_reader *r)
+{
+	struct rawcap_rec_hdr h;
+
+	return ring_oldest_hdr(r, &h) ? h.seq : UINT64_MAX;
 }
 
 /* Does the target lie before what the ring holds, so history must serve it? */

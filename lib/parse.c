@@ -13,14 +13,13 @@
 
 #include <rawcap/rawcap.h>
 
+#include "clock.h"
+
 #define NS_PER_SEC 1000000000ull
 
 uint64_t rawcap_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_REALTIME);
 }
 
 static int mul_ok(uint64_t a, uint64_t b, uint64_t *out)

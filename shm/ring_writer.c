@@ -19,16 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "atomics.h"
 #include "ring_name.h"
 #include "ring_writer.h"
 
 static uint64_t realtime_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_REALTIME);
 }
 
 static size_t page_align(size_t n)

@@ -18,8 +18,7 @@ foreach(t recycle sigkill tmpfs_full perms)
 endforeach()
 
 # Fuzzing the segment/block parser and history reader (see tests/fuzz.cmake for the pattern).
-add_executable(fuzz_segment_corpus fuzz/fuzz_segment.c)
-target_compile_definitions(fuzz_segment_corpus PRIVATE FUZZ_SEGMENT_MAIN)
+add_executable(fuzz_segment_corpus fuzz/fuzz_segment.c fuzz/replay.c)
 target_link_libraries(fuzz_segment_corpus PRIVATE rawcap_static)
 add_test(NAME fuzz_segment_corpus
          COMMAND fuzz_segment_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/segment)

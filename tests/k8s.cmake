@@ -15,8 +15,7 @@ rawcap_unit_test(test_meta_index SOURCES k8s/test_meta_index.c LIBS rawcap_stati
 rawcap_script_test(k8s_watch k8s/watch_test.sh LABELS "k8s;netns" TIMEOUT 120)
 
 # The fuzz target's seed corpus, replayed in every build; libFuzzer only on request.
-add_executable(fuzz_k8s_json_corpus fuzz/fuzz_k8s_json.c)
-target_compile_definitions(fuzz_k8s_json_corpus PRIVATE FUZZ_K8S_JSON_MAIN)
+add_executable(fuzz_k8s_json_corpus fuzz/fuzz_k8s_json.c fuzz/replay.c)
 target_link_libraries(fuzz_k8s_json_corpus PRIVATE rawcap_k8s rawcap_static)
 add_test(NAME fuzz_k8s_json_corpus
          COMMAND fuzz_k8s_json_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/k8s_json)

@@ -8,7 +8,7 @@
  * --config; an accepted configuration must leave every string set and every
  * interface name shorter than IFNAMSIZ.
  *
- * With FUZZ_CONFIG_MAIN the file also has a main that replays a corpus
+ * Its corpus replay build links tests/fuzz/replay.c instead of libFuzzer.
  * (ctest: fuzz_config_corpus); scripts/fuzz.sh runs the libFuzzer build.
  */
 #include <dirent.h>
@@ -47,49 +47,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	return 0;
 }
-
-#ifdef FUZZ_CONFIG_MAIN
-static int replay_file(const char *path)
-{
-	static uint8_t in[FUZZ_CONFIG_MAX];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f) {
-		fprintf(stderr, "fuzz_config: open %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	n = fread(in, 1, sizeof(in), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(in, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int err = 0, files = 0;
-
-	for (int a = 1; a < argc; a++) {
-		struct dirent **names;
-		char path[4096];
-		int n = scandir(argv[a], &names, NULL, alphasort);
-
-		if (n < 0) {
-			err |= replay_file(argv[a]);
-			files++;
-			continue;
-		}
-		for (int i = 0; i < n; i++) {
-			if (names[i]->d_name[0] != '.') {
-				snprintf(path, sizeof(path), "%s/%s", argv[a], names[i]->d_name);
-				err |= replay_file(path);
-				files++;
-			}
-			free(names[i]);
-		}
-		free(names);
-	}
-	printf("fuzz_config: replayed %d inputs\n", files);
-	return err || files == 0 ? 1 : 0;
-}
-#endif

@@ -7,7 +7,7 @@
  * Input: one selector byte (bits 0-1: resource; bit 2: a list page rather
  * than a watch line), then the JSON text. Every record the converter emits
  * must be decodable by librawcap; anything else is a bug, so we abort.
- * With FUZZ_K8S_JSON_MAIN this file also has a main that replays a corpus
+ * Its corpus replay build links tests/fuzz/replay.c instead of libFuzzer.
  * directory, which ctest runs in every build.
  */
 #include <dirent.h>
@@ -76,53 +76,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifdef FUZZ_K8S_JSON_MAIN
-static int replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = malloc((2u << 20) + 1);
-	size_t n;
-
-	if (!f || !buf) {
-		fprintf(stderr, "fuzz_k8s_json: open %s: %s\n", path, strerror(errno));
-		free(buf);
-		if (f)
-			fclose(f);
-		return 1;
-	}
-	n = fread(buf, 1, 2u << 20, f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	free(buf);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	struct dirent **names;
-	char path[4096];
-	int n, err = 0, files = 0;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: fuzz_k8s_json_corpus DIR\n");
-		return 2;
-	}
-	n = scandir(argv[1], &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(stderr, "fuzz_k8s_json: %s: %s\n", argv[1], strerror(errno));
-		return 1;
-	}
-	for (int i = 0; i < n; i++) {
-		if (names[i]->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", argv[1], names[i]->d_name);
-			err |= replay_file(path);
-			files++;
-		}
-		free(names[i]);
-	}
-	free(names);
-	printf("fuzz_k8s_json: replayed %d inputs from %s\n", files, argv[1]);
-	return err || files == 0;
-}
-#endif

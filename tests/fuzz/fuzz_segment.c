@@ -7,7 +7,7 @@
  * directory, which history_open/seek/next then read like any reader would.
  * Byte 0 picks a mode: odd = "repair" the checksums (and the segment number)
  * first, so mutations get past the CRCs into the record walk; even = raw.
- * With FUZZ_SEGMENT_MAIN the file also has a main that replays a corpus
+ * Its corpus replay build links tests/fuzz/replay.c instead of libFuzzer.
  * (ctest: fuzz_segment_corpus).
  *
  *   CC=clang cmake -S . -B build-fuzz -DRAWCAP_FUZZ=ON -DRAWCAP_BPF=OFF
@@ -135,49 +135,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 	unlink(fuzz_file);
 	return 0;
 }
-
-#ifdef FUZZ_SEGMENT_MAIN
-static int replay_file(const char *path)
-{
-	static uint8_t in[FUZZ_SEG_MAX + 1];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f) {
-		fprintf(stderr, "fuzz_segment: open %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	n = fread(in, 1, sizeof(in), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(in, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int err = 0, files = 0;
-
-	for (int a = 1; a < argc; a++) {
-		struct dirent **names;
-		char path[4096];
-		int n = scandir(argv[a], &names, NULL, alphasort);
-
-		if (n < 0) {
-			err |= replay_file(argv[a]);
-			files++;
-			continue;
-		}
-		for (int i = 0; i < n; i++) {
-			if (names[i]->d_name[0] != '.') {
-				snprintf(path, sizeof(path), "%s/%s", argv[a], names[i]->d_name);
-				err |= replay_file(path);
-				files++;
-			}
-			free(names[i]);
-		}
-		free(names);
-	}
-	printf("fuzz_segment: replayed %d inputs\n", files);
-	return err || files == 0 ? 1 : 0;
-}
-#endif
