@@ -51,7 +51,9 @@ rd=$("$DR" --storage "$FIFO" --no-ring)
 echo "kills=$kills sent=$(sent_total) final_next_seq=$final"
 echo "reader: $r"
 echo "disk:   $rd"
-[ "$kills" -ge $((SECS / 5)) ] || fail "only $kills kills in ${SECS}s"
+# Kills come every 2-5 s plus a restart and a disk check each; on a loaded
+# 2-core CI machine that is 19-30 in 120 s. At least one per 10 s proves the loop.
+[ "$kills" -ge $((SECS / 10)) ] || fail "only $kills kills in ${SECS}s"
 [ "$(kv udp_bad "$r")" -eq 0 ] || fail "the reader got damaged (torn) payloads"
 [ "$(kv seq_back "$r")" -eq 0 ] || fail "the sequence went backwards"
 [ "$(kv torn "$r")" -eq 0 ] || echo "note: $(kv torn "$r") torn records rejected (counted as lost)"
