@@ -10,3 +10,5 @@ rawcap_unit_test(test_forward_stream SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/forward
 foreach(t live lapped msgpack tls pause)
   rawcap_script_test(forward_${t} forward/${t}.sh LABELS forward TIMEOUT 90)
 endforeach()
+# The same path fed by the real capd capturing lo in a private namespace.
+rawcap_script_test(forward_capd_e2e forward/capd_e2e.sh LABELS forward capd TIMEOUT 90)

@@ -27,3 +27,7 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   target_link_options(fuzz_manifest PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_manifest PRIVATE rawcap_static)
 endif()
+
+# The same readers fed by the real capd (capturing lo in a private namespace),
+# checked against an independent tcpdump.
+rawcap_script_test(pcap_capd_e2e pcap/capd_e2e.sh LABELS pcap capd TIMEOUT 90)

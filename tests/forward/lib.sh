@@ -2,13 +2,12 @@
 # lib.sh - shared setup for the rawcap-forward script tests (sourced).
 #
 # Each test gets its own network namespace (loopback only), ring name and
-# temp dir, all removed on exit. The capture source is behind two functions
-# so that capd can replace the stand-in writer without touching the tests:
-#   src_start        start writing into ring $RING (pktwriter from a FIFO, or capd on lo)
+# temp dir, all removed on exit. The capture source is behind two functions:
+#   src_start        start writing into ring $RING (pktwriter fed from a FIFO)
 #   src_send N SIZE  send N UDP datagrams of SIZE bytes over lo in the netns; the packets
 #                    that entered the ring are left in $TMP/sent-K.pcap (K counts up)
-# With RAWCAP_FWD_SOURCE=capd, src_start runs capd on lo and src_send records
-# with tcpdump what capd sees; by default tcpdump's file is fed to pktwriter.
+# The stand-in writer makes these tests exact to the byte; capd itself is the
+# source in capd_e2e.sh.
 
 B=${RAWCAP_BUILD:?RAWCAP_BUILD not set}
 FWD=$B/readers/rawcap-forward
@@ -51,12 +50,6 @@ count_in() { grep -c -- "$2" "$1" 2>/dev/null || true; }
 log_has() { [ "$(count_in "$1" "$2")" -ge "${3:-1}" ]; }
 
 src_start() { # [ring size]
-	if [ "${RAWCAP_FWD_SOURCE:-pktwriter}" = capd ]; then
-		"$B/capd/capd" --ring "$RING" --ring-size "${1:-64Mi}" --interfaces lo >"$TMP/capd.err" 2>&1 &
-		PIDS+=($!)
-		wait_for 10 test -e /dev/shm/rawcap-"$RING" || fail "capd did not create its ring"
-		return
-	fi
 	mkfifo "$TMP/feed"
 	ip netns exec "$NS" "$PKTWRITER" --now --size "${1:-67108864}" "$RING" - <"$TMP/feed" >"$TMP/pktwriter.err" 2>&1 &
 	PIDS+=($!)
@@ -95,10 +88,8 @@ src_send() { # N SIZE [REPEAT]: sends; sets LAST_SENT to the expected pcap
 	SENT=$((SENT + 1))
 	LAST_SENT=$TMP/sent-$SENT.pcap
 	gen "$1" "$2" "$LAST_SENT"
-	if [ "${RAWCAP_FWD_SOURCE:-pktwriter}" != capd ]; then
-		local r
-		for ((r = 0; r < ${3:-1}; r++)); do feed "$LAST_SENT"; done
-	fi
+	local r
+	for ((r = 0; r < ${3:-1}; r++)); do feed "$LAST_SENT"; done
 }
 
 # fwd_start LOG ARGS...: start rawcap-forward in the netns, wait until it listens.
