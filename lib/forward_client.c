@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <rawcap/filter.h>
+#include <rawcap/meta.h>
 #include <rawcap/window.h>
 
 #include "forward_int.h"
@@ -51,6 +52,12 @@ static int fwd_client_open_cursor(struct fwd_client *c)
 
 	if (err)
 		return err;
+	/* Pods are resolved at each packet's time: read the metadata before the start first. */
+	if (c->ix && (o->from_ns || !o->snapshot))
+		err = rawcap_meta_index_prime(c->ix, c->cur, o->from_ns ? o->from_ns : rawcap_now_ns(),
+					      0);
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	if (o->from_ns)
 		err = rawcap_seek(c->cur, RAWCAP_SEEK_TIME, o->from_ns);
 	else if (!o->snapshot)
@@ -100,6 +107,8 @@ int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->held = malloc(RAWCAP_REC_MAX);
 	err = c->held ? fwd_buf_init(&c->out, f->o.client_buf) : -ENOMEM;
+	if (!err && !rawcap_meta_sel_empty(f->o.pods))
+		err = rawcap_meta_index_new(&c->ix);
 	if (!err)
 		err = fwd_client_open_cursor(c);
 	if (!err && f->o.format != RAWCAP_FWD_MSGPACK)
@@ -124,6 +133,7 @@ void fwd_client_free(struct fwd_client *c)
 		rawcap_pcap_close(c->pw); /* its last flush may fail once the queue is gone: fine */
 	fwd_conn_close(&c->conn);
 	rawcap_close(c->cur);
+	rawcap_meta_index_free(c->ix);
 	fwd_buf_free(&c->out);
 	free(c->held);
 	free(c);
@@ -192,7 +202,8 @@ static int fwd_client_packet(struct fwd_client *c, const struct rawcap_rec *rec)
 	wp.pkt = rawcap_rec_pkt(rec, &wp.data, &wp.caplen);
 	if (!wp.pkt)
 		return 0;
-	if (c->f->filter && !rawcap_filter_match(c->f->filter, wp.pkt, wp.data, wp.caplen)) {
+	if ((c->f->filter && !rawcap_filter_match(c->f->filter, wp.pkt, wp.data, wp.caplen)) ||
+	    (c->ix && rawcap_meta_sel_match(c->f->o.pods, c->ix, rec) <= 0)) {
 		c->f->st.filtered++;
 		return 0;
 	}
@@ -232,6 +243,8 @@ static int fwd_client_encode(struct fwd_client *c, const struct rawcap_rec *rec)
 			return c->sink.loss(c->sink.ctx, l->ifindex, l->count, l->cause);
 		return fwd_stream_record(&c->out, rec, c->f->o.snaplen);
 	case RAWCAP_REC_META:
+		if (c->ix)
+			rawcap_meta_index_add_rec(c->ix, rec); /* a copy: rawcap_next_copy() */
 		return c->pw ? 0 : fwd_stream_record(&c->out, rec, c->f->o.snaplen);
 	}
 	return 0;

@@ -75,6 +75,7 @@ struct fwd_client {
 	char peer[80];
 	uint64_t started_ms;
 	struct rawcap_cursor *cur;
+	struct rawcap_meta_index *ix; /* pods along this cursor; NULL without a selection */
 	struct fwd_buf out;
 	uint8_t in[512];
 	size_t in_len;

@@ -46,6 +46,22 @@ struct rawcap_meta_index *rawcap_meta_join_index(struct rawcap_meta_join *j)
 	return j->ix;
 }
 
+struct rawcap_meta_sel *rawcap_meta_join_sel(struct rawcap_meta_join *j)
+{
+	return j->sel;
+}
+
+int rawcap_meta_sel_option(struct rawcap_meta_sel *sel, int opt, const char *arg)
+{
+	int err;
+
+	if (opt != RAWCAP_OPT_POD && opt != RAWCAP_OPT_NAMESPACE && opt != RAWCAP_OPT_LABEL)
+		return 0;
+	err = rawcap_meta_sel_add(sel, (enum rawcap_sel_type)(opt - RAWCAP_OPT_POD + RAWCAP_SEL_POD),
+				  arg);
+	return err ? -EINVAL : 1;
+}
+
 static int join_meta(void *arg, const struct rawcap_rec *rec)
 {
 	struct rawcap_meta_join *j = arg;

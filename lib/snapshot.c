@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <rawcap/meta.h>
 #include <rawcap/window.h>
 
 #include "../storage/seg_writer.h"
@@ -36,6 +37,7 @@ struct snap_sink {
 	struct seg_writer *sw;
 	struct rawcap_iface *queued; /* descriptions still to write */
 	size_t nqueued, cap;
+	uint64_t next_seq; /* lowest sequence number still unused in the segments */
 	int err;
 };
 
@@ -62,14 +64,23 @@ static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 	struct rawcap_rec_hdr h = {.seq = rec->seq, .ts_ns = rec->ts_ns};
 	int err;
 
+	/*
+	 * Segment blocks need strictly increasing sequence numbers: descriptions
+	 * taken from the ring's table (capd writes its IFACE records before the
+	 * window) go into the unused numbers just below this record's.
+	 */
 	for (size_t i = 0; i < s->nqueued; i++) {
 		h.len = (uint32_t)(sizeof(h) + sizeof(struct rawcap_iface));
 		h.type = RAWCAP_REC_IFACE;
+		if (rec->seq >= s->next_seq + s->nqueued)
+			h.seq = rec->seq - s->nqueued + i;
 		err = seg_write_record(s->sw, &h, &s->queued[i]);
 		if (err)
 			return err;
 	}
 	s->nqueued = 0;
+	s->next_seq = rec->seq + 1;
+	h.seq = rec->seq;
 	if (rec->type == RAWCAP_REC_IFACE)
 		return 0; /* the window already described it: written above */
 	h.len = (uint32_t)sizeof(h) + rec->len;
@@ -198,6 +209,10 @@ static void snap_fill_info(struct rawcap_snapshot_info *in, const struct rawcap_
 		snprintf(in->node, sizeof(in->node), "unknown");
 	snprintf(in->tool_version, sizeof(in->tool_version), "%s", rawcap_version());
 	snprintf(in->filter, sizeof(in->filter), "%s", o->filter ? o->filter : "");
+	if (o->pods) /* no schema field of its own: a selection makes the snapshot filtered */
+		snprintf(in->filter + strlen(in->filter), sizeof(in->filter) - strlen(in->filter),
+			 "%spods: %s", in->filter[0] ? "; " : "",
+			 o->pods_text ? o->pods_text : "selected");
 	in->created_ns = rawcap_now_ns();
 	in->from_ns = r->from_ns;
 	in->to_ns = r->to_ns;
@@ -211,6 +226,44 @@ static void snap_fill_info(struct rawcap_snapshot_info *in, const struct rawcap_
 	in->partial = r->missing_to_ns > r->missing_from_ns;
 	in->missing_from_ns = r->missing_from_ns;
 	in->missing_to_ns = r->missing_to_ns;
+}
+
+/*
+ * With a pod selection the join (rawcap/meta.h) sees every metadata record
+ * and selects packets; the metadata of the lookback before the window is
+ * copied too, so that the snapshot resolves pods when it is read later.
+ */
+struct snap_pods {
+	struct rawcap_window_opts join; /* the join's hooks */
+	struct snap_sink *s;
+	const struct rawcap_window_result *res;
+	int err;
+};
+
+static int snap_pods_meta(void *arg, const struct rawcap_rec *rec)
+{
+	struct snap_pods *p = arg;
+
+	if (rec->ts_ns < p->res->from_ns && !p->err)
+		p->err = snap_sink_record(p->s, rec);
+	return p->join.meta(p->join.meta_arg, rec);
+}
+
+static bool snap_pods_select(void *arg, const struct rawcap_rec *rec, const struct rawcap_pkt *pkt)
+{
+	struct snap_pods *p = arg;
+
+	return !p->join.select || p->join.select(p->join.meta_arg, rec, pkt);
+}
+
+static void snap_pods_attach(struct snap_pods *p, struct rawcap_meta_join *j,
+			     struct rawcap_window_opts *wo)
+{
+	rawcap_meta_join_attach(j, &p->join, false);
+	wo->meta = snap_pods_meta;
+	wo->select = snap_pods_select;
+	wo->meta_arg = p;
+	wo->meta_lookback_ns = p->join.meta_lookback_ns;
 }
 
 /* Copy the window into tmp/data. */
@@ -236,14 +289,19 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.iface = snap_sink_iface,
 		.record = snap_sink_record,
 	};
+	struct snap_pods pods = {.s = &s, .res = res};
 	int err, cerr;
 
+	if (o->pods)
+		snap_pods_attach(&pods, o->pods, &wo);
 	err = seg_writer_open(&so, &s.sw);
 	if (err) {
 		snprintf(errbuf, errlen, "open segment writer in %s: %s", datadir, strerror(-err));
 		return err;
 	}
 	err = rawcap_window_run(&wo, &sink, res);
+	if (!err)
+		err = pods.err;
 	cerr = seg_writer_close(s.sw);
 	if (!err)
 		err = cerr;

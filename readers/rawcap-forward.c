@@ -15,12 +15,15 @@
 #include <string.h>
 
 #include <rawcap/forward.h>
+#include <rawcap/meta.h>
 
 static struct rawcap_forward *g_fwd;
+static struct rawcap_meta_sel *g_pods; /* --pod/--namespace/--label, or NULL */
 
 static const char usage_text[] =
 	"Usage: rawcap-forward [--ring NAME] [--storage DIR | --snapshot PATH]\n"
 	"                      [--from T] [--to T] [--filter EXPR]\n"
+	"                      [--pod NAME] [--namespace NS] [--label K=V]\n"
 	"                      (--listen ADDR:PORT | --connect HOST:PORT)\n"
 	"                      [--format pcapng|pcap|msgpack] [--pace realtime|Nx]\n"
 	"                      [--tls-cert F --tls-key F [--tls-ca F] | --plain]\n"
@@ -38,6 +41,14 @@ static const char usage_text[] =
 	"                         default: live, from now on\n"
 	"  -t, --to T             end at time T, then close each receiver's stream\n"
 	"  -F, --filter EXPR      forward only packets matching this pcap filter\n"
+	"      --pod NAME         forward only packets to or from pod NAME (or\n"
+	"                         NAMESPACE/NAME)\n"
+	"      --namespace NS     only packets to or from pods in namespace NS\n"
+	"      --label K=V        only packets to or from pods labelled K=V (or having K)\n"
+	"                         Pods are resolved from the Kubernetes metadata in the\n"
+	"                         capture at each packet's time, along each receiver's\n"
+	"                         own cursor; repeated --pod/--namespace are\n"
+	"                         alternatives, --label all apply.\n"
 	"  -p, --pace P           replay speed: \"realtime\" or \"Nx\" (e.g. 10x);\n"
 	"                         default: as fast as the receiver takes it\n"
 	"\n"
@@ -95,6 +106,7 @@ static const struct option long_opts[] = {
 	{"client-buffer", required_argument, NULL, OPT_BUF},
 	{"snaplen", required_argument, NULL, OPT_SNAP},
 	{"help", no_argument, NULL, 'h'},
+	RAWCAP_META_SEL_LONGOPTS,
 	{0},
 };
 
@@ -140,7 +152,7 @@ static int parse_num(const char *s, uint64_t max, uint64_t *out)
 static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 {
 	uint64_t now = rawcap_now_ns(), v;
-	int opt;
+	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "r:s:S:f:t:F:p:l:c:o:h", long_opts, NULL)) != -1) {
 		switch (opt) {
@@ -219,7 +231,14 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			fputs(usage_text, stdout);
 			exit(0);
 		default:
-			return usage_error("%s", "unknown option");
+			if (!g_pods && rawcap_meta_sel_new(&g_pods))
+				return usage_error("%s", "out of memory");
+			ret = rawcap_meta_sel_option(g_pods, opt, optarg);
+			if (ret < 0)
+				return usage_error("bad pod selection \"%s\"", optarg);
+			if (!ret)
+				return usage_error("%s", "unknown option");
+			o->pods = g_pods;
 		}
 	}
 	if (optind < argc)
@@ -267,12 +286,15 @@ int main(int argc, char **argv)
 	struct rawcap_forward_stats st;
 	int ret = parse_args(argc, argv, &o), err;
 
-	if (ret)
+	if (ret) {
+		rawcap_meta_sel_free(g_pods);
 		return ret;
+	}
 	err = rawcap_forward_create(&o, &g_fwd);
 	if (err) {
 		fprintf(stderr, "rawcap-forward: %s\n", rawcap_forward_error(g_fwd));
 		rawcap_forward_destroy(g_fwd);
+		rawcap_meta_sel_free(g_pods);
 		return err == -EINVAL ? 2 : 1;
 	}
 	install_signals();
@@ -295,5 +317,6 @@ int main(int argc, char **argv)
 		(unsigned long long)st.records_lost, (unsigned long long)st.gaps,
 		(unsigned long long)st.filtered);
 	rawcap_forward_destroy(g_fwd);
+	rawcap_meta_sel_free(g_pods);
 	return err ? 1 : 0;
 }

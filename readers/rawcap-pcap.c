@@ -100,12 +100,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "filter", required_argument, NULL, 'e' },  { "format", required_argument, NULL, 'm' },
 		{ "snaplen", required_argument, NULL, 'l' }, { "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },	     { "help", no_argument, NULL, 'h' },
-		{ "pod", required_argument, NULL, 'P' },     { "namespace", required_argument, NULL, 'N' },
-		{ "label", required_argument, NULL, 'L' },
+		RAWCAP_META_SEL_LONGOPTS,
 		{ 0 },
 	};
 	uint64_t now = rawcap_now_ns(), v;
-	int c;
+	int c, err;
 
 	a->w.sz = sizeof(a->w);
 	a->out = "-";
@@ -119,14 +118,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'o': a->out = optarg; break;
 		case 'q': a->quiet = true; break;
 		case 'h': usage(stdout); exit(0);
-		case 'P':
-		case 'N':
-		case 'L':
-			if (rawcap_meta_join_add(a->pods, c == 'P' ? RAWCAP_SEL_POD
-						  : c == 'N' ? RAWCAP_SEL_NAMESPACE : RAWCAP_SEL_LABEL,
-						  optarg))
-				return usage_error("bad pod selection", optarg);
-			break;
 		case 'f':
 		case 't':
 			if (rawcap_parse_time(optarg, now, &v) || !v)
@@ -147,7 +138,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->snaplen = (uint32_t)v;
 			break;
 		default:
-			return usage_error("bad option", NULL);
+			/* -P -N -L: short forms of --pod --namespace --label */
+			c = c == 'P' ? RAWCAP_OPT_POD
+			  : c == 'N' ? RAWCAP_OPT_NAMESPACE
+			  : c == 'L' ? RAWCAP_OPT_LABEL : c;
+			err = rawcap_meta_sel_option(rawcap_meta_join_sel(a->pods), c, optarg);
+			if (err < 0)
+				return usage_error("bad pod selection", optarg);
+			if (!err)
+				return usage_error("bad option", NULL);
 		}
 	}
 	if (optind < argc)

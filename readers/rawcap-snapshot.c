@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rawcap/meta.h>
 #include <rawcap/snapshot.h>
 #include <rawcap/window.h>
 
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 		"Usage: " PROG " create [--ring NAME] [--storage DIR] [--name NAME]\n"
 		"                       (--from T --to T | --last DURATION) [--filter EXPR]\n"
 		"                       [--dest DIR] [--quota SIZE] [--node NAME]\n"
+		"                       [--pod NAME] [--namespace NS] [--label K=V]\n"
 		"       " PROG " list [--dest DIR]\n"
 		"       " PROG " show NAME [--dest DIR]\n"
 		"       " PROG " verify NAME [--dest DIR]\n"
@@ -49,6 +51,15 @@ static void usage(FILE *f)
 		"  -f, --from T         window start;  -t, --to T  window end (exclusive)\n"
 		"  -L, --last DURATION  the window that ends now (e.g. 5m, 90s)\n"
 		"  -e, --filter EXPR    keep only packets matching this pcap filter\n"
+		"      --pod NAME       keep only packets to or from pod NAME (or NAMESPACE/NAME)\n"
+		"      --namespace NS   keep only packets to or from pods in namespace NS\n"
+		"      --label K=V      keep only packets to or from pods labelled K=V (or having K)\n"
+		"                       Pods are resolved from the Kubernetes metadata in the\n"
+		"                       capture at each packet's time; repeated --pod or\n"
+		"                       --namespace are alternatives, --label all apply. The\n"
+		"                       metadata (and that of 10 minutes before the window) is\n"
+		"                       kept whole, so the snapshot still names pods; the\n"
+		"                       selection is recorded in the manifest's \"filter\".\n"
 		"  -Q, --quota SIZE     bytes all snapshots in --dest may use (e.g. 10Gi)\n"
 		"  -N, --node NAME      node name for the manifest (default: host name)\n"
 		"  -h, --help           this text\n"
@@ -64,12 +75,35 @@ static void usage(FILE *f)
 struct args {
 	const char *cmd, *name, *ring, *storage, *dest, *filter, *node;
 	uint64_t from, to, last, quota;
+	struct rawcap_meta_join *pods; /* NULL unless --pod/--namespace/--label */
+	char pods_text[1024];
 };
 
 static int usage_error(const char *what, const char *arg)
 {
 	fprintf(stderr, PROG ": %s%s%s (see --help)\n", what, arg ? ": " : "", arg ? arg : "");
 	return 2;
+}
+
+/* --pod, --namespace, --label (rawcap/meta.h); returns 0 or an exit status. */
+static int parse_pod_option(struct args *a, int c, const char *arg)
+{
+	size_t n = strlen(a->pods_text);
+	int err;
+
+	if (!a->pods && rawcap_meta_join_new(&a->pods)) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return 1;
+	}
+	err = rawcap_meta_sel_option(rawcap_meta_join_sel(a->pods), c, arg);
+	if (err < 0)
+		return usage_error("bad pod selection", arg);
+	if (!err)
+		return usage_error("bad option", NULL);
+	snprintf(a->pods_text + n, sizeof(a->pods_text) - n, "%s--%s %s", n ? " " : "",
+		 c == RAWCAP_OPT_POD ? "pod" : c == RAWCAP_OPT_NAMESPACE ? "namespace" : "label",
+		 arg);
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -80,10 +114,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"from", required_argument, NULL, 'f'},	 {"to", required_argument, NULL, 't'},
 		{"last", required_argument, NULL, 'L'},	 {"filter", required_argument, NULL, 'e'},
 		{"quota", required_argument, NULL, 'Q'}, {"node", required_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},	 {0},
+		{"help", no_argument, NULL, 'h'},	 RAWCAP_META_SEL_LONGOPTS,
+		{0},
 	};
 	uint64_t now = rawcap_now_ns();
-	int c;
+	int c, err;
 
 	a->dest = getenv("RAWCAP_SNAPSHOT_DIR") ? getenv("RAWCAP_SNAPSHOT_DIR") : DEFAULT_DEST;
 	while ((c = getopt_long(argc, argv, "r:s:d:n:f:t:L:e:Q:N:h", opts, NULL)) != -1) {
@@ -123,7 +158,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("bad size", optarg);
 			break;
 		default:
-			return usage_error("bad option", NULL);
+			err = parse_pod_option(a, c, optarg);
+			if (err)
+				return err;
 		}
 	}
 	if (optind >= argc)
@@ -153,6 +190,8 @@ static int cmd_create(struct args *a)
 		.node = a->node,
 		.filter = a->filter,
 		.quota = a->quota,
+		.pods = a->pods,
+		.pods_text = a->pods_text,
 	};
 	char name[64], err[512], t1[64], t2[64];
 	int ret;
@@ -300,10 +339,19 @@ int main(int argc, char **argv)
 	struct args a = {0};
 	int err = parse_args(argc, argv, &a);
 
-	if (err)
+	if (err) {
+		rawcap_meta_join_free(a.pods);
 		return err;
-	if (!strcmp(a.cmd, "create"))
-		return cmd_create(&a);
+	}
+	if (a.pods && strcmp(a.cmd, "create")) {
+		rawcap_meta_join_free(a.pods);
+		return usage_error("--pod, --namespace and --label are for create", NULL);
+	}
+	if (!strcmp(a.cmd, "create")) {
+		err = cmd_create(&a);
+		rawcap_meta_join_free(a.pods);
+		return err;
+	}
 	if (!strcmp(a.cmd, "list"))
 		return cmd_list(&a);
 	if (!strcmp(a.cmd, "show") || !strcmp(a.cmd, "verify") || !strcmp(a.cmd, "delete"))

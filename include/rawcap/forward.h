@@ -67,9 +67,16 @@ struct rawcap_forward_opts {
 	size_t client_buf;    /* bytes buffered per receiver before it is lapped; 0: 4 MiB */
 	unsigned max_clients; /* 0: 16 */
 	uint32_t snaplen;     /* truncate packets; 0: whole records */
+	/*
+	 * Forward only packets to or from the pods it selects (rawcap/meta.h,
+	 * --pod/--namespace/--label), or NULL: each receiver resolves pods from
+	 * the metadata along its own cursor. Must outlive the forwarder.
+	 */
+	const struct rawcap_meta_sel *pods;
 };
 
 struct rawcap_forward;
+struct rawcap_meta_sel;
 
 /* Per-receiver and total figures. */
 struct rawcap_forward_stats {

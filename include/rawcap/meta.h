@@ -206,6 +206,24 @@ RAWCAP_API void rawcap_meta_join_attach(struct rawcap_meta_join *j, struct rawca
 					bool comments);
 /* The join's index and selector, e.g. for statistics. */
 RAWCAP_API struct rawcap_meta_index *rawcap_meta_join_index(struct rawcap_meta_join *j);
+RAWCAP_API struct rawcap_meta_sel *rawcap_meta_join_sel(struct rawcap_meta_join *j);
+
+/*
+ * --pod, --namespace and --label, parsed the same way by every reader: put
+ * RAWCAP_META_SEL_LONGOPTS in the getopt_long table (needs <getopt.h>) and
+ * hand every option value to rawcap_meta_sel_option() before rejecting it
+ * (a reader with short letters for them maps those to RAWCAP_OPT_* first).
+ * Returns 1 if opt was one of them (criterion added), 0 if it was not, or
+ * -EINVAL for an empty or malformed argument.
+ */
+#define RAWCAP_OPT_POD	     (0x5200 + RAWCAP_SEL_POD)
+#define RAWCAP_OPT_NAMESPACE (0x5200 + RAWCAP_SEL_NAMESPACE)
+#define RAWCAP_OPT_LABEL     (0x5200 + RAWCAP_SEL_LABEL)
+#define RAWCAP_META_SEL_LONGOPTS                                      \
+	{"pod", required_argument, NULL, RAWCAP_OPT_POD},             \
+	{"namespace", required_argument, NULL, RAWCAP_OPT_NAMESPACE}, \
+	{"label", required_argument, NULL, RAWCAP_OPT_LABEL}
+RAWCAP_API int rawcap_meta_sel_option(struct rawcap_meta_sel *sel, int opt, const char *arg);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,8 @@ extern "C" {
 
 #define RAWCAP_SNAP_NAME_MAX 100
 
+struct rawcap_meta_join;
+
 struct rawcap_snapshot_info {
 	char name[RAWCAP_SNAP_NAME_MAX + 1];
 	char node[256];
@@ -53,6 +55,13 @@ struct rawcap_snapshot_opts {
 	uint64_t from_ns, to_ns;
 	const char *filter; /* keep only packets matching, or NULL */
 	uint64_t quota;	    /* bytes all snapshots in dest may use; 0: unlimited */
+	/*
+	 * Keep only packets to or from the pods it selects (rawcap/meta.h), or
+	 * NULL. The metadata of the window and of the lookback before it is
+	 * kept whole, so the snapshot can resolve pods when read later.
+	 */
+	struct rawcap_meta_join *pods;
+	const char *pods_text; /* the selection as given (e.g. "--pod web-a"), for the manifest */
 };
 
 /* A name is 1..100 of [A-Za-z0-9._-], not starting with '.' or '-'. */

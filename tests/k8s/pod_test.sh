@@ -8,6 +8,9 @@
 # rawcap-pcap --pod/--label/--namespace must export exactly the packets of
 # the selected pod at each packet's time, and its pcapng comments (read back
 # with tshark) must name the pod that held each address at that time.
+# rawcap-snapshot create --pod and rawcap-forward --pod must keep exactly the
+# same packets; the window starts after web-a/web-b were announced, so the
+# snapshot resolves them only if it kept the metadata of the lookback.
 set -euo pipefail
 
 B=${RAWCAP_BUILD:?}
@@ -106,6 +109,8 @@ PY
 
 wait_meta '"name":"web-a"'
 wait_meta '"name":"web-b"'
+T0=$(($(date +%s) + 1)) # window start: after the pods' metadata (it is in the lookback)
+while [ "$(date +%s)" -lt "$T0" ]; do sleep 0.05; done
 send p1
 sleep 0.3
 touch "$TMP/phase2"
@@ -114,6 +119,8 @@ send p2
 sleep 0.3
 kill -TERM "$DRIVER"
 wait "$DRIVER" || fail "driver failed: $(cat "$TMP/driver.err")"
+T1=$(($(date +%s) + 1)) # window end (exclusive): after everything
+while [ "$(date +%s)" -lt "$T1" ]; do sleep 0.05; done
 
 export_pcap() { # out args...
 	local out=$1
@@ -130,6 +137,47 @@ export_pcap pod-d --pod web-d
 export_pcap label-db --label app=db
 export_pcap ns --namespace rc-test
 export_pcap other --namespace kube-system
+
+# rawcap-snapshot create --pod: only web-a's packets, read back from the snapshot alone
+"$B/readers/rawcap-snapshot" create --ring "$RING" --dest "$TMP/snaps" --name pod-a \
+	--from "$T0" --to "$T1" --pod web-a >"$TMP/snap.out" 2>&1 ||
+	fail "rawcap-snapshot create --pod failed: $(cat "$TMP/snap.out")"
+grep -q '"filter": *"pods: --pod web-a"' "$TMP/snaps/pod-a/manifest.json" ||
+	fail "manifest does not record the selection: $(cat "$TMP/snaps/pod-a/manifest.json")"
+"$B/readers/rawcap-pcap" --snapshot "$TMP/snaps/pod-a" -q -o "$TMP/snap-a.pcapng" ||
+	fail "rawcap-pcap --snapshot of the pod snapshot failed"
+tshark -r "$TMP/snap-a.pcapng" -Y udp.port==9999 -T fields -e data.data -e frame.comment \
+	>"$TMP/snap-a.txt" 2>/dev/null || fail "tshark cannot read snap-a.pcapng"
+
+# rawcap-forward --pod: into a plain TCP receiver, classic pcap
+ip netns exec "$NS" $PY - "$TMP" <<'PY' &
+import socket, sys
+tmp = sys.argv[1]
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+srv.settimeout(10)
+open(f"{tmp}/fwd.port.tmp", "w").write(str(srv.getsockname()[1]))
+__import__("os").rename(f"{tmp}/fwd.port.tmp", f"{tmp}/fwd.port")
+conn, _ = srv.accept()
+conn.settimeout(10)
+with open(f"{tmp}/fwd-a.pcap", "wb") as f:
+    while True:
+        b = conn.recv(65536)
+        if not b:
+            break
+        f.write(b)
+PY
+RECV=$!
+PIDS+=("$RECV")
+for _ in $(seq 100); do [ -s "$TMP/fwd.port" ] && break; sleep 0.05; done
+[ -s "$TMP/fwd.port" ] || fail "TCP receiver did not start"
+ip netns exec "$NS" timeout 10 "$B/readers/rawcap-forward" --ring "$RING" --from "$T0" \
+	--to "$T1" --pod web-a --connect "127.0.0.1:$(cat "$TMP/fwd.port")" --plain \
+	--format pcap 2>"$TMP/fwd.err" || fail "rawcap-forward --pod failed: $(cat "$TMP/fwd.err")"
+wait "$RECV" || fail "TCP receiver failed"
+tshark -r "$TMP/fwd-a.pcap" -Y udp.port==9999 -T fields -e data.data -e frame.comment \
+	>"$TMP/fwd-a.txt" 2>/dev/null || fail "tshark cannot read the forwarded pcap"
 
 $PY - "$TMP" <<'PY' || fail "pod-aware export is wrong"
 import collections, sys
@@ -166,6 +214,11 @@ check("pod-d", {"p2:node>d", "p2:d>a"})
 check("label-db", {"p2:node>d", "p2:d>a"})
 check("ns", set(want_comment))
 check("other", set())
+check("snap-a", {"p1:node>a", "p1:a>b", "p2:node>a", "p2:d>a"})
+check("fwd-a", {"p1:node>a", "p1:a>b", "p2:node>a", "p2:d>a"})
+# the snapshot kept the metadata (of the lookback too): its comments still name the pods
+for tag, comment in load("snap-a"):
+    assert comment == want_comment[tag.rsplit(":", 1)[0]], ("snap-a", tag, comment)
 PY
 grep -q -- "$TOKEN" "$TMP/driver.err" && fail "the token appears in stderr"
 echo "k8s pod-aware export test: PASS"
