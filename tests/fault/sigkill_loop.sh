@@ -64,9 +64,18 @@ span=$(($(kv last_seq "$r") - $(kv first_seq "$r") + 1))
 	fail "the reader did not follow from 0 to $((final - 1))"
 [ "$(kv generations "$r")" -ge "$kills" ] || fail "the reader saw $(kv generations "$r") generations"
 [ "$(kv udp_ok "$r")" -gt 0 ] || fail "no test datagrams delivered"
-[ "$(kv first "$rd")" -eq 0 ] && [ "$(kv last "$rd")" -eq $((final - 1)) ] ||
-	fail "disk does not hold 0..$((final - 1))"
-[ "$(kv records "$rd")" -eq "$final" ] && [ "$(kv lost "$rd")" -eq 0 ] &&
+# Everything up to the last record is on disk, contiguous and undamaged. The
+# sender's rate depends on the machine: on a fast one the 512 MiB FIFO fills and
+# recycles its oldest segments, which moves the first record, and only then.
+first=$(kv first "$rd")
+[ "$(kv last "$rd")" -eq $((final - 1)) ] || fail "disk does not end at $((final - 1))"
+[ "$(kv records "$rd")" -eq $((final - first)) ] && [ "$(kv lost "$rd")" -eq 0 ] &&
 	[ "$(kv corrupt "$rd")" -eq 0 ] || fail "records missing or damaged on disk"
+if [ "$first" -ne 0 ]; then
+	full=$((512 * 1024 * 1024 - 2 * 32 * 1024 * 1024)) # size minus two 32 MiB segments
+	[ "$(kv bytes "$rd")" -ge "$full" ] ||
+		fail "disk starts at $first but the FIFO is not full ($(kv bytes "$rd") bytes)"
+	echo "note: the FIFO filled and recycled records 0..$((first - 1)), as designed"
+fi
 echo "PASS: $kills SIGKILLs in ${SECS}s; reader: $(kv records "$r") delivered + $(kv lost "$r") lost" \
-	"of $span, no torn record; disk holds all $final"
+	"of $span, no torn record; disk holds $first..$((final - 1))"
