@@ -267,7 +267,8 @@ int proc_scan(const char *proc_root, const char *cgroup_root, proc_scan_cb cb, v
 	int err;
 
 	err = for_each_pid(&s, netns_fn, NULL);
-	if (!err) {
+	/* No sockets yet (a fresh namespace): nothing to match, and s.socks is NULL. */
+	if (!err && s.n) {
 		qsort(s.socks, s.n, sizeof(*s.socks), cmp_inode);
 		err = for_each_pid(&s, fds_fn, &a);
 	}
