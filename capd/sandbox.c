@@ -217,6 +217,13 @@ static int sandbox_allow_k8s(scmp_filter_ctx f)
 	return err;
 }
 
+/* Calls on the sanitizer builds' deny-list that the Kubernetes watcher needs. */
+static bool sandbox_k8s_needs(int call)
+{
+	return call == SCMP_SYS(socket) || call == SCMP_SYS(connect) ||
+	       call == SCMP_SYS(setsockopt) || call == SCMP_SYS(socketpair);
+}
+
 /* Used only in sanitizer builds, where LeakSanitizer needs these at exit. */
 static const int sandbox_denied[] = {
 	SCMP_SYS(socket),	   SCMP_SYS(socketpair),   SCMP_SYS(bpf),
@@ -237,8 +244,18 @@ static int sandbox_seccomp(const struct capd_ctx *ctx)
 		if (!f)
 			return -ENOMEM;
 		for (size_t i = 0; i < sizeof(sandbox_denied) / sizeof(sandbox_denied[0]) && !err;
-		     i++)
+		     i++) {
+			if (ctx->cfg->kubernetes && sandbox_k8s_needs(sandbox_denied[i]))
+				continue;
 			err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, sandbox_denied[i], 0);
+		}
+		/* The watcher's TCP sockets stay allowed; packet and netlink sockets never. */
+		if (!err && ctx->cfg->kubernetes)
+			err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 1,
+					       SCMP_A0(SCMP_CMP_EQ, AF_PACKET));
+		if (!err && ctx->cfg->kubernetes)
+			err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 1,
+					       SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
 		goto load;
 	}
 	f = seccomp_init(SCMP_ACT_KILL_PROCESS);
