@@ -142,7 +142,6 @@ int capd_signals_setup(struct capd_ctx *ctx);
 
 /* persist.c: the disk FIFO (storage/persister.h) as a source. */
 struct persister;
-extern struct capd_ctx *capd_persist_ctx;
 int capd_persist_open(struct capd_ctx *ctx);
 int capd_persist_recover(struct capd_ctx *ctx, const struct ring_prev *prev, uint64_t *base_seq);
 int capd_persist_attach(struct capd_ctx *ctx);

@@ -15,25 +15,26 @@
 #include "capd.h"
 #include "persister.h"
 
+/* The source's state is capd's ctx: close() must reach the ring, and gets no ctx. */
 static int persist_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 {
-	(void)events;
-	persister_pump(state, &ctx->ring);
+	(void)state, (void)events;
+	persister_pump(ctx->persister, &ctx->ring);
 	return 0;
 }
 
 static void persist_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
 {
-	(void)now_ns;
-	persister_pump(state, &ctx->ring);
+	(void)state, (void)now_ns;
+	persister_pump(ctx->persister, &ctx->ring);
 }
 
 static void persist_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 {
 	struct persister_stats st;
 
-	(void)ctx;
-	persister_get_stats(state, &st);
+	(void)state;
+	persister_get_stats(ctx->persister, &st);
 	capd_buf_printf(out,
 			"# TYPE rawcap_disk_records_total counter\n"
 			"rawcap_disk_records_total %llu\n"
@@ -59,8 +60,8 @@ static int persist_health(void *state, struct capd_ctx *ctx, char *why, size_t l
 {
 	struct persister_stats st;
 
-	(void)ctx;
-	persister_get_stats(state, &st);
+	(void)state;
+	persister_get_stats(ctx->persister, &st);
 	if (!st.error)
 		return 0;
 	snprintf(why, len, "disk FIFO: %s (capture continues into the ring)", strerror(-st.error));
@@ -71,8 +72,8 @@ static void persist_summary(void *state, struct capd_ctx *ctx, struct capd_buf *
 {
 	struct persister_stats st;
 
-	(void)ctx;
-	persister_get_stats(state, &st);
+	(void)state;
+	persister_get_stats(ctx->persister, &st);
 	capd_buf_printf(out, " disk_records=%llu disk_lapped=%llu disk_errors=%llu",
 			(unsigned long long)st.records, (unsigned long long)st.lapped_records,
 			(unsigned long long)st.disk_error_records);
@@ -81,10 +82,9 @@ static void persist_summary(void *state, struct capd_ctx *ctx, struct capd_buf *
 /* Runs after the loop's final publish: persist everything, fdatasync, close. */
 static void persist_close(void *state)
 {
-	struct persister *p = state;
-	struct capd_ctx *ctx = capd_persist_ctx;
+	struct capd_ctx *ctx = state;
 	struct persister_stats st;
-	int err = persister_close(p, &ctx->ring, &st);
+	int err = persister_close(ctx->persister, &ctx->ring, &st);
 
 	if (err)
 		capd_log("disk FIFO: final flush failed: %s", strerror(-err));
@@ -100,8 +100,6 @@ static const struct capd_source_ops persist_ops = {
 	.summary = persist_summary,
 	.close = persist_close,
 };
-
-struct capd_ctx *capd_persist_ctx;
 
 int capd_persist_open(struct capd_ctx *ctx)
 {
@@ -124,7 +122,6 @@ int capd_persist_open(struct capd_ctx *ctx)
 		capd_log("cannot open the disk FIFO in %s: %s", cfg->storage_dir, strerror(-err));
 		return err;
 	}
-	capd_persist_ctx = ctx;
 	return 0;
 }
 
@@ -154,8 +151,7 @@ int capd_persist_attach(struct capd_ctx *ctx)
 		return 0;
 	err = persister_attach(ctx->persister, &ctx->ring);
 	if (!err)
-		err = capd_add_source(ctx, persister_fd(ctx->persister), &persist_ops,
-				      ctx->persister);
+		err = capd_add_source(ctx, persister_fd(ctx->persister), &persist_ops, ctx);
 	if (err)
 		capd_log("cannot start the disk FIFO persister: %s", strerror(-err));
 	return err;
