@@ -261,12 +261,12 @@ static int sandbox_seccomp(const struct capd_ctx *ctx)
 	f = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!f)
 		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]) && !err; i++)
-		err = seccomp_rule_add(f, SCMP_ACT_ALLOW, sandbox_allowed[i], 0);
-	for (size_t i = 0; ctx->persister && !err &&
-			   i < sizeof(sandbox_storage_allowed) / sizeof(sandbox_storage_allowed[0]);
-	     i++)
-		err = seccomp_rule_add(f, SCMP_ACT_ALLOW, sandbox_storage_allowed[i], 0);
+	err = sandbox_allow_list(f, sandbox_allowed,
+				 sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]));
+	if (!err && ctx->persister)
+		err = sandbox_allow_list(f, sandbox_storage_allowed,
+					 sizeof(sandbox_storage_allowed) /
+						 sizeof(sandbox_storage_allowed[0]));
 	if (!err && ctx->cfg->kubernetes)
 		err = sandbox_allow_k8s(f);
 	/* Memory, but never executable memory. */
