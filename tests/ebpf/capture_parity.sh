@@ -38,16 +38,10 @@ kill -INT $TD; wait $TD || true
 cat "$TMP/drv.out"
 
 # tcpdump's view: outgoing = sent by A's MAC.
-read -r td_out td_out_b td_out_c td_in td_in_b td_in_c < <(
-	tshark -r "$TMP/td.pcap" -T fields -e eth.src -e frame.len -e frame.cap_len 2>/dev/null |
-	awk -v mac="$MAC_A" '{ if ($1 == mac) { o++; ob += $2; oc += $3 } else { i++; ib += $2; ic += $3 } }
-		END { print o+0, ob+0, oc+0, i+0, ib+0, ic+0 }')
+read -r td_out td_out_b td_out_c td_in td_in_b td_in_c < <(pcap_tally "$TMP/td.pcap" "$MAC_A")
 # The ring's view, read back through librawcap.
 "$BIN/ebpf_ring_dump" "$RING" >"$TMP/ring.txt"
-read -r rg_out rg_out_b rg_out_c rg_in rg_in_b rg_in_c < <(
-	awk '/^PKT/ { split($2, d, "="); split($4, l, "="); split($5, c, "=");
-		if (d[2] == 4) { o++; ob += l[2]; oc += c[2] } else { i++; ib += l[2]; ic += c[2] } }
-		END { print o+0, ob+0, oc+0, i+0, ib+0, ic+0 }' "$TMP/ring.txt")
+read -r rg_out rg_out_b rg_out_c rg_in rg_in_b rg_in_c < <(ring_tally "$TMP/ring.txt")
 
 echo "tcpdump: out $td_out pkts $td_out_b B (cap $td_out_c)  in $td_in pkts $td_in_b B (cap $td_in_c)"
 echo "eBPF:    out $rg_out pkts $rg_out_b B (cap $rg_out_c)  in $rg_in pkts $rg_in_b B (cap $rg_in_c)"

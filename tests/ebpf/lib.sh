@@ -76,3 +76,19 @@ wait_file() {
 	done
 	fail "timed out waiting for $1"
 }
+
+# pcap_tally PCAP MAC: "out out_bytes out_caplen in in_bytes in_caplen" as tcpdump saw
+# them, outgoing being the frames sent by MAC.
+pcap_tally() {
+	tshark -r "$1" -T fields -e eth.src -e frame.len -e frame.cap_len 2>/dev/null |
+		awk -v mac="$2" '{ if ($1 == mac) { o++; ob += $2; oc += $3 } else { i++; ib += $2; ic += $3 } }
+			END { print o+0, ob+0, oc+0, i+0, ib+0, ic+0 }'
+}
+
+# ring_tally DUMP: the same six figures for the PKT lines of an ebpf_ring_dump
+# output, outgoing being dir=4 (RAWCAP_DIR_OUTGOING).
+ring_tally() {
+	awk '/^PKT/ { split($2, d, "="); split($4, l, "="); split($5, c, "=");
+		if (d[2] == 4) { o++; ob += l[2]; oc += c[2] } else { i++; ib += l[2]; ic += c[2] } }
+		END { print o+0, ob+0, oc+0, i+0, ib+0, ic+0 }' "$1"
+}
