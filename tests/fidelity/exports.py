@@ -59,6 +59,7 @@ class Exports:
                         *(self.filter_args(c) if filt else []), *self.snap_args(c), "-o", out, check=False)
         if r.returncode:
             c.notes.append(f"rawcap-pcap exit {r.returncode}: {r.stderr.strip()[-200:]}")
+            c.exit_failed = True
         elif r.stderr.strip():
             c.said.append(r.stderr.strip()[-200:])
         return out
@@ -76,6 +77,7 @@ class Exports:
                         "--dest", dest, "--name", c.name, check=False)
         if r.returncode:
             c.notes.append(f"snapshot create exit {r.returncode}: {r.stderr.strip()[-200:]}")
+            c.exit_failed = True
         v = self.lab.sh(None, *snap, "verify", c.name, "--dest", dest, check=False)
         if v.returncode:
             c.notes.append(f"snapshot verify exit {v.returncode}: {v.stderr.strip()[-200:]}")
@@ -126,6 +128,7 @@ class Exports:
         rc = self.lab.stop(fw)
         if rc not in (0, -signal.SIGTERM):
             c.notes.append(f"rawcap-forward exit {rc}: {tail(fw.err, 200)}")
+            c.exit_failed = True
         return out
 
     def push_out_of_ring(self):

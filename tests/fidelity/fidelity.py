@@ -95,7 +95,8 @@ def line(c):
     """One line per cell: the verdict, and the first difference or the figures."""
     if c.verdict == "PASS":
         l3 = ", compared from L3" if c.stats["l3"] else ""
-        return f"PASS  {c.name} ({c.stats['packets']} packets, max |dt| {c.stats['max_dt']} ns{l3})"
+        lost = f", {c.stats['lost']} lost upstream and reported" if c.stats["lost"] else ""
+        return f"PASS  {c.name} ({c.stats['packets']} packets, max |dt| {c.stats['max_dt']} ns{l3}{lost})"
     return f"{c.verdict:5} {c.name}: {c.diff}"
 
 

@@ -23,12 +23,13 @@ VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 
 
 class Packet:
-    __slots__ = ("ts", "caplen", "origlen", "data", "linktype", "iface", "ifindex", "snap")
+    __slots__ = ("ts", "caplen", "origlen", "data", "linktype", "iface", "ifindex", "snap", "drops")
 
     def __init__(self, ts, caplen, origlen, data, linktype, iface, snap=0):
         self.ts, self.caplen, self.origlen, self.data = ts, caplen, origlen, data
         self.linktype, self.iface = linktype, iface
         self.snap = snap or 1 << 32  # the snap length the file announces; 0: none
+        self.drops = 0  # pcapng epb_dropcount: packets lost since the previous one
         self.ifindex = struct.unpack_from("!I", data, 4)[0] if linktype == LT_SLL2 and len(data) >= 8 else None
 
 
@@ -119,6 +120,9 @@ def _read_pcapng(buf):
             linktype, name, res, snaplen = ifaces[ifid]
             out.append(Packet(((hi << 32) | lo) * res, caplen, origlen, body[20:20 + caplen], linktype, name,
                               snaplen))
+            drops = _options(body[20 + (caplen + 3) // 4 * 4:], e).get(4)
+            if drops and len(drops) == 8:
+                out[-1].drops = struct.unpack(e + "Q", drops)[0]
         elif btype == 3:  # simple packet
             if not ifaces:
                 raise FormatError("simple packet before any interface")
@@ -245,7 +249,7 @@ def compare_group(name, oracle, export, tbound_ns, merged=False):
     interface with the same bytes, and timestamps need not rise in file order
     (a copy delivered later can carry the skb's earlier receive stamp). Equal
     packets are then paired in time order and order is not judged."""
-    stats = {"packets": len(export), "max_dt": 0}
+    stats = {"packets": len(export), "max_dt": 0, "missing": 0, "other": 0}
     flows_o, flows_e = collections.OrderedDict(), collections.OrderedDict()
     for p in oracle:
         flows_o.setdefault(flow_key(p), []).append(p)
@@ -271,7 +275,10 @@ def _compare_flow(key, o, x, tbound_ns, stats):
         sig = lambda p: (p.origlen, p.data[:96])  # headers and the generator's unique tag
         co, cx = collections.Counter(map(sig, o)), collections.Counter(map(sig, x))
         missing, extra = sum((co - cx).values()), sum((cx - co).values())
+        stats["missing"] += missing
+        stats["other"] += extra
         return f"{key}: rawcap {len(x)} packets, tcpdump {len(o)} ({missing} missing, {extra} extra)"
+    stats["other"] += 1  # counted back below if the flow matches
     bad = next((i for i, (po, px) in enumerate(zip(o, x)) if not same(po, px)), None)
     if bad is None:
         for po, px in zip(o, x):
@@ -280,6 +287,7 @@ def _compare_flow(key, o, x, tbound_ns, stats):
                 stats["max_dt"] = max(stats["max_dt"], dt)
                 if dt > tbound_ns:
                     return f"{key}: timestamp off by {dt} ns (bound {tbound_ns} ns)"
+        stats["other"] -= 1
         return None
     j = next((j for j, po in enumerate(o) if same(po, x[bad])), None)
     if j is not None and all(any(same(po, px) for po in o) for px in x):

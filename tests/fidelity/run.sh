@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# run.sh [BUILD_DIR] [fidelity.py options] - the whole fidelity matrix (about 12 minutes).
+# run.sh [BUILD_DIR] [fidelity.py options] - the whole fidelity matrix (about 17 minutes).
 # ctest runs the fast subset instead (ci.sh, test fidelity_ci). As root.
 #   tests/fidelity/run.sh build                        every cell
 #   tests/fidelity/run.sh build --cell 'vlan-*' -v     some cells, with phase timings
