@@ -91,13 +91,18 @@ def settle(cells, xfail):
                 c.diff = f"listed in xfail.txt ({xfail[c.name]}) but passes: remove it from the list"
 
 
+def detail(c):
+    """The first difference, or for a pass the figures."""
+    if c.verdict != "PASS":
+        return c.diff
+    l3 = ", compared from L3" if c.stats["l3"] else ""
+    lost = f", {c.stats['lost']} lost upstream and reported" if c.stats["lost"] else ""
+    return f"{c.stats['packets']} packets, max |dt| {c.stats['max_dt']} ns{l3}{lost}"
+
+
 def line(c):
-    """One line per cell: the verdict, and the first difference or the figures."""
-    if c.verdict == "PASS":
-        l3 = ", compared from L3" if c.stats["l3"] else ""
-        lost = f", {c.stats['lost']} lost upstream and reported" if c.stats["lost"] else ""
-        return f"PASS  {c.name} ({c.stats['packets']} packets, max |dt| {c.stats['max_dt']} ns{l3}{lost})"
-    return f"{c.verdict:5} {c.name}: {c.diff}"
+    """One line per cell: the verdict and the detail."""
+    return f"{c.verdict:5} {c.name}" + (f" ({detail(c)})" if c.verdict == "PASS" else f": {detail(c)}")
 
 
 def main():
@@ -149,7 +154,8 @@ def main():
         with open(a.table, "w") as f:
             f.write("| cell | result | difference |\n|---|---|---|\n")
             for c in cells:
-                f.write(f"| {c.name} | {c.verdict} | {c.diff.replace('|', '/')} |\n")
+                cell = detail(c).replace("|", "\\|")
+                f.write(f"| {c.name} | {c.verdict} | {cell} |\n")
     return 1 if counts["FAIL"] or counts["XPASS"] or counts["ERROR"] else 0
 
 
