@@ -15,6 +15,11 @@ import pcapdiff
 from lab import GEN, SetupError, tail
 
 
+def oneline(text, n=200):
+    """The end of a tool's stderr, on one line."""
+    return " / ".join(text.strip().splitlines())[-n:]
+
+
 def stamp(ns):
     """A time as rawcap's readers take it: unix seconds with nine decimals."""
     return f"{ns // 10**9}.{ns % 10**9:09d}"
@@ -58,10 +63,10 @@ class Exports:
         r = self.lab.sh(None, self.bin("readers", "rawcap-pcap"), *src, *window, "-q", "--format", c.format,
                         *(self.filter_args(c) if filt else []), *self.snap_args(c), "-o", out, check=False)
         if r.returncode:
-            c.notes.append(f"rawcap-pcap exit {r.returncode}: {r.stderr.strip()[-200:]}")
+            c.notes.append(f"rawcap-pcap exit {r.returncode}: {oneline(r.stderr)}")
             c.exit_failed = True
         elif r.stderr.strip():
-            c.said.append(r.stderr.strip()[-200:])
+            c.said.append(oneline(r.stderr))
         return out
 
     def start_follow(self, c):
@@ -76,11 +81,11 @@ class Exports:
         r = self.lab.sh(None, *snap, "create", "--ring", self.ring, *window, *self.filter_args(c),
                         "--dest", dest, "--name", c.name, check=False)
         if r.returncode:
-            c.notes.append(f"snapshot create exit {r.returncode}: {r.stderr.strip()[-200:]}")
+            c.notes.append(f"snapshot create exit {r.returncode}: {oneline(r.stderr)}")
             c.exit_failed = True
         v = self.lab.sh(None, *snap, "verify", c.name, "--dest", dest, check=False)
         if v.returncode:
-            c.notes.append(f"snapshot verify exit {v.returncode}: {v.stderr.strip()[-200:]}")
+            c.notes.append(f"snapshot verify exit {v.returncode}: {oneline(v.stderr)}")
         try:
             with open(os.path.join(dest, c.name, "manifest.json")) as f:
                 c.reported = json.load(f).get("packets")
@@ -124,7 +129,7 @@ class Exports:
         r = self.lab.sh(self.topo.cap, *GEN, "fetch", "127.0.0.1", "--port", port, "--out", out,
                         check=False, timeout=60)
         if r.returncode:
-            c.notes.append(f"forward client: {r.stderr.strip()[-200:]}")
+            c.notes.append(f"forward client: {oneline(r.stderr)}")
         rc = self.lab.stop(fw)
         if rc not in (0, -signal.SIGTERM):
             c.notes.append(f"rawcap-forward exit {rc}: {tail(fw.err, 200)}")
