@@ -17,7 +17,7 @@
 struct seg_writer;
 
 struct seg_writer_opts {
-	const char *dir;	/* created if missing (mode 0750) */
+	const char *dir;	/* created if missing (mode 0750); see seg_dir.c for the checks */
 	uint64_t total_size;	/* FIFO: storage size; snapshot: quota (0 = unlimited) */
 	uint64_t segment_size;	/* 0: derived from total_size */
 	bool fifo;		/* recycle the oldest segment when full */
