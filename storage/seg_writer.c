@@ -133,7 +133,7 @@ int seg_writer_open(const struct seg_writer_opts *o, struct seg_writer **out)
 	if (!w)
 		return -ENOMEM;
 	w->o = *o;
-	w->dirfd = w->efd = -1;
+	w->dirfd = w->lockfd = w->efd = -1;
 	w->direct = o->direct_io;
 	w->gen = segw_real_ns();
 	snprintf(w->dir, sizeof(w->dir), "%s", o->dir);

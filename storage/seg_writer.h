@@ -29,6 +29,7 @@ struct seg_writer_opts {
 	bool chown_uid;		/* also give dir and segments to uid (capd's unprivileged user) */
 	int uid;
 	bool reg_buffers;	/* register the block buffers with io_uring (WRITE_FIXED) */
+	const char *holder;	/* FIFO: who holds the directory's lock, e.g. "ring default" */
 	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 

@@ -50,6 +50,7 @@ struct seg_writer {
 	struct seg_writer_opts o;
 	char dir[PATH_MAX];
 	int dirfd;
+	int lockfd;    /* FIFO: holds the flock on DIR/capd.lock */
 	uid_t dir_uid; /* the directory's owner: entries must be its or root's */
 	struct io_uring ring;
 	bool ring_ok, fixed_bufs, direct;
