@@ -5,3 +5,5 @@
 rawcap_script_test(security_sandbox security/sandbox.sh LABELS "security" TIMEOUT 60)
 rawcap_script_test(security_reader_perms security/reader_perms.sh LABELS "security" TIMEOUT 60)
 rawcap_script_test(security_secrets security/secrets.sh LABELS "security" TIMEOUT 60)
+# Nothing already on disk is trusted: odd objects in and at the storage, snapshots and outputs.
+rawcap_script_test(security_storage_trust security/storage_trust.sh LABELS "security;netns" TIMEOUT 300)
