@@ -7,3 +7,5 @@ rawcap_script_test(security_reader_perms security/reader_perms.sh LABELS "securi
 rawcap_script_test(security_secrets security/secrets.sh LABELS "security" TIMEOUT 60)
 # Nothing already on disk is trusted: odd objects in and at the storage, snapshots and outputs.
 rawcap_script_test(security_storage_trust security/storage_trust.sh LABELS "security;netns" TIMEOUT 300)
+rawcap_unit_test(test_safe_open SOURCES security/test_safe_open.c LIBS rawcap_safe_open
+                 LABELS security TIMEOUT 30)
