@@ -10,3 +10,4 @@ rawcap_script_test(security_storage_trust security/storage_trust.sh LABELS "secu
 rawcap_unit_test(test_safe_open SOURCES security/test_safe_open.c LIBS rawcap_safe_open
                  LABELS security TIMEOUT 30)
 rawcap_script_test(security_storage_lock security/storage_lock.sh LABELS "security;netns" TIMEOUT 120)
+rawcap_script_test(security_snapshot_trust security/snapshot_trust.sh LABELS "security;netns" TIMEOUT 300)
