@@ -11,3 +11,5 @@ rawcap_unit_test(test_safe_open SOURCES security/test_safe_open.c LIBS rawcap_sa
                  LABELS security TIMEOUT 30)
 rawcap_script_test(security_storage_lock security/storage_lock.sh LABELS "security;netns" TIMEOUT 120)
 rawcap_script_test(security_snapshot_trust security/snapshot_trust.sh LABELS "security;netns" TIMEOUT 300)
+# Who can read captured packets: the default identity, and nothing open to "other".
+rawcap_script_test(security_no_other_access security/no_other_access.sh LABELS "security;netns" TIMEOUT 120)
