@@ -39,7 +39,7 @@ struct hist_seg {
 
 struct history {
 	int dirfd;
-	uid_t dir_uid;	   /* segments must be owned by it or by root */
+	uid_t dir_uid;	       /* segments must be owned by it or by root */
 	struct hist_seg *segs; /* by seg_no, from the last directory scan */
 	size_t nseg, cap;
 	int fd;		   /* current segment, -1 if none */

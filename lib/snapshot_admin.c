@@ -244,8 +244,9 @@ int snap_remove_tree(int parent_fd, const char *name)
 	int err = 0;
 
 	if (fd < 0)
-		return errno == ENOTDIR || errno == ELOOP ? (unlinkat(parent_fd, name, 0) ? -errno : 0)
-							  : -errno;
+		return errno == ENOTDIR || errno == ELOOP
+			       ? (unlinkat(parent_fd, name, 0) ? -errno : 0)
+			       : -errno;
 	fchmod(fd, 0700);
 	d = fdopendir(fd);
 	if (!d) {

@@ -35,7 +35,8 @@ const char *safe_type_name(mode_t mode)
 	return "an unknown kind of file";
 }
 
-static void safe_why(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void safe_why(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void safe_why(char *why, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -118,8 +119,8 @@ int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struc
 		st = &sb;
 	if (want->type == S_IFDIR)
 		flags |= O_DIRECTORY;
-	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | (nonblock ? O_NONBLOCK : 0),
-		    mode);
+	fd = openat(dirfd, name,
+		    flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | (nonblock ? O_NONBLOCK : 0), mode);
 	if (fd < 0)
 		return safe_open_failed(dirfd, name, want, -errno, why, whylen);
 	err = fstat(fd, st) ? -errno : safe_check(st, want, why, whylen);

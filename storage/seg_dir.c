@@ -21,7 +21,7 @@
 #include "safe_open.h"
 #include "seg_writer_int.h"
 
-#define SEG_LOCK_NAME "capd.lock"
+#define SEG_LOCK_NAME  "capd.lock"
 #define SEG_HOLDER_MAX 160
 
 /* The writer's user: capd's unprivileged user, or whoever runs a snapshot. */
@@ -114,7 +114,9 @@ int segw_dir_open(struct seg_writer *w)
 	w->dirfd = safe_mkdir_open(AT_FDCWD, w->o.dir, 0750, &want, &st, why, sizeof(why));
 	if (w->dirfd == -EPERM && st.st_uid != 0 && st.st_uid != uid) {
 		/* Not ours (an older rawcap's FIFO under another user?): refuse, say the fix. */
-		w->dirfd = open(w->o.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct safe_want any = safe_want_dir(SAFE_ANY_OWNER);
+
+		w->dirfd = safe_openat(AT_FDCWD, w->o.dir, O_RDONLY, 0, &any, NULL, NULL, 0);
 		if (w->dirfd < 0 || !w->o.fifo || !segw_held_by_other(w))
 			segw_log(w,
 				 "%s is owned by uid %u, not root or the writer's user %u: "

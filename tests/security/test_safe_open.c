@@ -90,9 +90,9 @@ static void should_refuse_a_fifo_without_blocking(void **state)
 	assert_int_equal(mkfifoat(dfd, "fifo", 0640), 0);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		why[0] = '\0';
-		assert_int_equal(safe_openat(dfd, "fifo", modes[i], 0, &want, NULL, why,
-					     sizeof(why)),
-				 -EBADFD);
+		assert_int_equal(
+			safe_openat(dfd, "fifo", modes[i], 0, &want, NULL, why, sizeof(why)),
+			-EBADFD);
 		assert_string_equal(why, "a FIFO, not a regular file");
 	}
 	want = safe_want_dir(SAFE_ANY_OWNER);
@@ -149,9 +149,9 @@ static void should_name_sockets_devices_and_directories(void **state)
 	assert_int_equal(mkdirat(dfd, "sub", 0750), 0);
 	assert_int_equal(open_ro("sub", &file, why, sizeof(why)), -EISDIR);
 	assert_string_equal(why, "a directory, not a regular file");
-	assert_int_equal(safe_openat(dfd, "sub", O_WRONLY | O_CREAT, 0640, &file, NULL, why,
-				     sizeof(why)),
-			 -EISDIR);
+	assert_int_equal(
+		safe_openat(dfd, "sub", O_WRONLY | O_CREAT, 0640, &file, NULL, why, sizeof(why)),
+		-EISDIR);
 	make_file("notdir", 1);
 	assert_int_equal(open_ro("notdir", &any_dir, why, sizeof(why)), -ENOTDIR);
 	assert_string_equal(why, "a regular file, not a directory");
