@@ -92,6 +92,7 @@ static int segw_lock(struct seg_writer *w)
 	}
 	n = snprintf(text, sizeof(text), "pid %d%s%s\n", (int)getpid(), w->o.holder ? ", " : "",
 		     w->o.holder ? w->o.holder : "");
+	errno = EIO; /* a short pwrite sets none */
 	if (ftruncate(fd, 0) || pwrite(fd, text, (size_t)n, 0) != n || fchmod(fd, 0600) ||
 	    fchown(fd, segw_uid(w), (gid_t)-1)) {
 		int err = -errno;
