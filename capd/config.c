@@ -22,6 +22,13 @@
 #include "capd.h"
 #include "ring_name.h"
 
+/*
+ * The dedicated identity capd drops to by default: uid and gid 64720, named
+ * rawcap where scripts/run-capd.sh or the image created them. Not nobody:
+ * other daemons share it, and whoever runs as capd's user owns the capture.
+ */
+#define CAPD_DEFAULT_ID "64720"
+
 static const char capd_usage[] =
 	"Usage: capd [OPTION]...\n"
 	"Capture packets into a rawcap shared-memory ring (the only privileged rawcap process).\n"
@@ -50,14 +57,17 @@ static const char capd_usage[] =
 	"      --block-count N      TPACKET_V3 blocks per socket (default: 64)\n"
 	"      --duplicates POLICY  keep: record a packet on every captured interface it crosses;\n"
 	"                           ingress: only where it is received (default: keep)\n"
-	"      --storage DIR        disk FIFO directory (used by the persister)\n"
+	"      --storage DIR        disk FIFO directory: created, or owned by root or --user and\n"
+	"                           not a link; made 0750 and locked (one capd per directory)\n"
 	"      --storage-size SIZE  disk FIFO size, e.g. 10Gi (default: 1Gi)\n"
 	"      --sync-interval DUR  fdatasync the disk FIFO this often, e.g. 1s, 200ms; a power\n"
 	"                           loss costs at most about twice this (default: 1s; 0s: only\n"
 	"                           at exit)\n"
-	"  -u, --user USER          user to drop to, name or uid (default: nobody)\n"
-	"  -g, --group GROUP        group to drop to; owns the ring (mode 0640) (default: the\n"
-	"                           user's primary group)\n"
+	"  -u, --user USER          user to drop to, name or uid (default: rawcap's own,\n"
+	"                           " CAPD_DEFAULT_ID "; see README, \"Identity\")\n"
+	"  -g, --group GROUP        group to drop to; owns the ring (mode 0640) and the FIFO\n"
+	"                           (default: the user's primary group; " CAPD_DEFAULT_ID "\n"
+	"                           for the default user)\n"
 	"      --stats-listen ADDR:PORT  serve Prometheus /metrics and /healthz (default: off)\n"
 	"      --stall-seconds N    report a socket stalled after N seconds of packets counted by\n"
 	"                           the kernel but none delivered (default: 3)\n"
@@ -496,7 +506,7 @@ static void config_defaults(struct capd_config *cfg)
 	cfg->fanout = "hash";
 	cfg->block_size = 1u << 20;
 	cfg->block_nr = 64;
-	cfg->user = "nobody";
+	cfg->user = CAPD_DEFAULT_ID;
 	cfg->backend = "afpacket";
 	cfg->stall_secs = 3;
 	cfg->sync_interval_ns = 1000000000ull;

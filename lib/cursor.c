@@ -5,11 +5,14 @@
  * capd restarts.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../storage/safe_open.h"
 #include "cursor.h"
 
 /* How often an idle reader checks for a replaced ring (a restart whose wake it missed). */
@@ -24,18 +27,20 @@ int rawcap_open(const char *ring_name, struct rawcap_cursor **out)
 
 static int cursor_open_history(struct rawcap_cursor *c, const struct rawcap_open_opts *o)
 {
-	char path[4096];
-	const char *dir = o->storage_dir;
+	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
+	int fd, err;
 
 	c->hist_source = RAWCAP_SOURCE_DISK;
-	if (o->snapshot) {
-		/* A snapshot keeps its records as segments under data/. */
-		if (snprintf(path, sizeof(path), "%s/data", o->snapshot) >= (int)sizeof(path))
-			return -ENAMETOOLONG;
-		dir = path;
-		c->hist_source = RAWCAP_SOURCE_SNAPSHOT;
-	}
-	return dir ? history_open(dir, &c->hist) : 0;
+	if (!o->snapshot)
+		return o->storage_dir ? history_open(o->storage_dir, &c->hist) : 0;
+	/* A snapshot keeps its records as segments under data/; neither is a link. */
+	c->hist_source = RAWCAP_SOURCE_SNAPSHOT;
+	fd = safe_openat(AT_FDCWD, o->snapshot, O_RDONLY, 0, &want, NULL, NULL, 0);
+	if (fd < 0)
+		return fd;
+	err = history_openat(fd, "data", &c->hist);
+	close(fd);
+	return err;
 }
 
 int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor **out)

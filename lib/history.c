@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../storage/safe_open.h"
 #include "history.h"
 #include "seg_read.h"
 
@@ -38,6 +39,7 @@ struct hist_seg {
 
 struct history {
 	int dirfd;
+	uid_t dir_uid;	       /* segments must be owned by it or by root */
 	struct hist_seg *segs; /* by seg_no, from the last directory scan */
 	size_t nseg, cap;
 	int fd;		   /* current segment, -1 if none */
@@ -60,13 +62,15 @@ static int hist_seg_cmp(const void *a, const void *b)
 
 static int hist_open_seg(struct history *h, uint64_t seg_no, struct seg_hdr *sh)
 {
+	struct safe_want want = safe_want_file(h->dir_uid, 0);
 	char name[SEG_NAME_LEN + 1];
 	int fd, err;
 
 	snprintf(name, sizeof(name), SEG_NAME_FMT, (unsigned long long)seg_no);
-	fd = openat(h->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* A FIFO, link, device or another user's file named like a segment is not read. */
+	fd = safe_openat(h->dirfd, name, O_RDONLY, 0, &want, NULL, NULL, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = seg_read_hdr(fd, sh);
 	if (!err && sh->seg_no != seg_no)
 		err = -ESTALE; /* being recycled: renamed, header not yet rewritten */
@@ -129,9 +133,11 @@ static int hist_scan(struct history *h)
 	return err;
 }
 
-int history_open(const char *dir, struct history **out)
+int history_openat(int atfd, const char *dir, struct history **out)
 {
+	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
 	struct history *h;
+	struct stat st;
 	int err;
 
 	*out = NULL;
@@ -139,12 +145,13 @@ int history_open(const char *dir, struct history **out)
 	if (!h)
 		return -ENOMEM;
 	h->fd = -1;
-	h->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	h->dirfd = safe_openat(atfd, dir, O_RDONLY, 0, &want, &st, NULL, 0);
 	if (h->dirfd < 0) {
-		err = -errno;
+		err = h->dirfd;
 		free(h);
 		return err;
 	}
+	h->dir_uid = st.st_uid;
 	h->buf = malloc(SEG_BLOCK_SIZE);
 	err = h->buf ? hist_scan(h) : -ENOMEM;
 	if (err) {
@@ -153,6 +160,11 @@ int history_open(const char *dir, struct history **out)
 	}
 	*out = h;
 	return 0;
+}
+
+int history_open(const char *dir, struct history **out)
+{
+	return history_openat(AT_FDCWD, dir, out);
 }
 
 void history_close(struct history *h)

@@ -18,8 +18,15 @@
 
 struct history;
 
-/* Open the segments in dir (read-only). -ENOENT, -EACCES, -ENOTDIR, -EBADMSG. */
+/*
+ * Open the segments in dir (read-only). -ENOENT, -EACCES, -ENOTDIR, -ELOOP
+ * (a symbolic link: not followed), -EBADMSG. Entries named like segments
+ * that are not regular files owned by the directory's owner or root are
+ * never read (storage/safe_open.h).
+ */
 int history_open(const char *dir, struct history **out);
+/* The same for dir relative to the directory atfd (AT_FDCWD: the current one). */
+int history_openat(int atfd, const char *dir, struct history **out);
 void history_close(struct history *h);
 
 /* Position at oldest / a time / a sequence number. -ENOENT if past the newest record held. */

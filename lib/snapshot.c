@@ -24,6 +24,7 @@
 #include <rawcap/window.h>
 
 #include "../storage/seg_writer.h"
+#include "../storage/safe_open.h"
 #include "snapshot_int.h"
 
 #ifndef RAWCAP_HAVE_SEG_WRITER
@@ -111,7 +112,8 @@ static uint64_t snap_du(int fd)
 		if (S_ISREG(st.st_mode)) {
 			sum += (uint64_t)st.st_blocks * 512;
 		} else if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			int sub = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (sub >= 0) {
 				sum += snap_du(sub);
@@ -131,6 +133,7 @@ static int cmp_files(const void *a, const void *b)
 /* Checksum, fsync and seal every file in tmp/data; fill m->files. */
 static int snap_seal_data(int tmpfd, struct snap_manifest *m)
 {
+	struct safe_want want = safe_want_file(geteuid(), 0);
 	int dfd = openat(tmpfd, "data", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	struct dirent *de;
 	DIR *d;
@@ -159,16 +162,15 @@ static int snap_seal_data(int tmpfd, struct snap_manifest *m)
 		}
 		f = &m->files[m->nfiles++];
 		snprintf(f->path, sizeof(f->path), "data/%.100s", de->d_name); /* length checked above */
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0 || fsync(fd) || fchmod(fd, 0444))
-			err = -errno;
+		fd = safe_openat(dirfd(d), de->d_name, O_RDONLY, 0, &want, NULL, NULL, 0);
+		err = fd < 0 ? fd : fsync(fd) || fchmod(fd, SNAP_FILE_MODE) ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
 		if (!err)
-			err = snap_sha256_file(tmpfd, f->path, f->sha256, &f->size);
+			err = snap_sha256_file(tmpfd, f->path, 0, f->sha256, &f->size, NULL, 0);
 		m->info.data_bytes += f->size;
 	}
-	if (!err && (fsync(dirfd(d)) || fchmod(dirfd(d), 0555)))
+	if (!err && (fsync(dirfd(d)) || fchmod(dirfd(d), SNAP_DIR_MODE)))
 		err = -errno;
 	closedir(d);
 	qsort(m->files, m->nfiles, sizeof(*m->files), cmp_files);
@@ -185,14 +187,15 @@ static int snap_write_manifest(int tmpfd, const struct snap_manifest *m)
 
 	if (err)
 		return err;
-	fd = openat(tmpfd, SNAP_MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	fd = openat(tmpfd, SNAP_MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    SNAP_FILE_MODE);
 	if (fd < 0) {
 		free(text);
 		return -errno;
 	}
 	n = write(fd, text, len);
 	err = n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
-	if (!err && (fsync(fd) || fchmod(fd, 0444)))
+	if (!err && (fsync(fd) || fchmod(fd, SNAP_FILE_MODE)))
 		err = -errno;
 	close(fd);
 	free(text);
@@ -363,7 +366,7 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 	err = snap_seal_data(tmpfd, m);
 	if (!err)
 		err = snap_write_manifest(tmpfd, m);
-	if (!err && (fsync(tmpfd) || fchmod(tmpfd, 0555)))
+	if (!err && (fsync(tmpfd) || fchmod(tmpfd, SNAP_DIR_MODE)))
 		err = -errno;
 	close(tmpfd);
 	if (err) {
@@ -383,8 +386,9 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o, struct rawcap_snapshot_info *info,
 			   char *errbuf, size_t errlen)
 {
+	struct safe_want dest_any = safe_want_dir(SAFE_ANY_OWNER);
 	struct snap_manifest m = {0};
-	char tmp[RAWCAP_SNAP_NAME_MAX + 64];
+	char tmp[RAWCAP_SNAP_NAME_MAX + 64], why[200];
 	struct stat st;
 	int destfd, err;
 
@@ -400,16 +404,11 @@ int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o, struct rawcap_s
 		snprintf(errbuf, errlen, "the window needs a start before its end");
 		return -EINVAL;
 	}
-	if (mkdir(o->dest, 0750) && errno != EEXIST) {
-		err = -errno;
-		snprintf(errbuf, errlen, "create %s: %s", o->dest, strerror(errno));
-		return err;
-	}
-	destfd = open(o->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Snapshots hold packets: the destination is never open to other users. */
+	destfd = safe_mkdir_open(AT_FDCWD, o->dest, 0750, &dest_any, NULL, why, sizeof(why));
 	if (destfd < 0) {
-		err = -errno;
-		snprintf(errbuf, errlen, "open %s: %s", o->dest, strerror(errno));
-		return err;
+		snprintf(errbuf, errlen, "%s: %s", o->dest, why);
+		return destfd;
 	}
 	if (!fstatat(destfd, o->name, &st, AT_SYMLINK_NOFOLLOW)) {
 		snprintf(errbuf, errlen, "a snapshot named %s exists", o->name);

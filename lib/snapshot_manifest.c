@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "../storage/safe_open.h"
 #include "snapshot_int.h"
 
 #define JSON_MAX_DEPTH 8
@@ -370,23 +371,29 @@ int snap_manifest_parse(const char *text, size_t len, struct snap_manifest *m)
 
 int snap_manifest_load(const char *dir, struct snap_manifest *m)
 {
-	char path[4096], *buf;
+	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
 	struct stat st;
-	ssize_t n;
-	int fd, err;
+	ssize_t n = 0;
+	char *buf;
+	int dfd, fd, err;
 
 	memset(m, 0, sizeof(*m));
-	if (snprintf(path, sizeof(path), "%s/" SNAP_MANIFEST, dir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	dfd = safe_openat(AT_FDCWD, dir, O_RDONLY, 0, &want, &st, NULL, 0);
+	if (dfd < 0)
+		return dfd;
+	want = safe_want_file(st.st_uid, SNAP_MANIFEST_MAX);
+	fd = safe_openat(dfd, SNAP_MANIFEST, O_RDONLY, 0, &want, &st, NULL, 0);
+	close(dfd);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > SNAP_MANIFEST_MAX) {
-		close(fd);
-		return -EBADMSG;
-	}
+		return fd;
 	buf = malloc((size_t)st.st_size + 1);
-	n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+	while (buf && n < st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)(st.st_size - n));
+
+		if (r <= 0)
+			break;
+		n += r;
+	}
 	err = !buf ? -ENOMEM : n != st.st_size ? -EIO : 0;
 	close(fd);
 	if (!err)

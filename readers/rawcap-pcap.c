@@ -213,13 +213,11 @@ static bool report(const struct rawcap_window_result *r, struct rawcap_pcap *w)
 
 static int open_output(const char *path)
 {
-	int fd;
+	char why[200];
+	int fd = rawcap_output_open(path, why, sizeof(why));
 
-	if (!strcmp(path, "-"))
-		return 1;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		fprintf(stderr, PROG ": open %s: %s\n", path, strerror(errno));
+		fprintf(stderr, PROG ": output %s: %s\n", path, why);
 	return fd;
 }
 
@@ -273,8 +271,11 @@ int main(int argc, char **argv)
 	if (err == -EPIPE && a.w.follow)
 		err = 0; /* the stream's reader left: a normal end of a follow */
 	if (err) {
-		fprintf(stderr, PROG ": export from %s: %s\n",
-			a.w.snapshot ? a.w.snapshot : a.w.ring ? a.w.ring : "default", strerror(-err));
+		bool disk = a.w.storage_dir && !a.w.snapshot;
+
+		fprintf(stderr, PROG ": export from %s%s%s: %s\n",
+			a.w.snapshot ? a.w.snapshot : a.w.ring ? a.w.ring : "default",
+			disk ? " and " : "", disk ? a.w.storage_dir : "", rawcap_strerror(err));
 	}
 	ret = report(&res, w) || err ? 1 : 0;
 out:

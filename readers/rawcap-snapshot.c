@@ -244,12 +244,14 @@ static int cmd_list(struct args *a)
 	int err = rawcap_snapshot_list(a->dest, &names, &n);
 
 	if (err) {
-		fprintf(stderr, PROG ": list %s: %s\n", a->dest, strerror(-err));
+		fprintf(stderr, PROG ": list %s: %s\n", a->dest, rawcap_strerror(err));
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (rawcap_snapshot_show(a->dest, names[i], &in)) {
-			printf("%s\t(unreadable manifest)\n", names[i]);
+		err = rawcap_snapshot_show(a->dest, names[i], &in);
+		if (err) {
+			printf("%s\t(unreadable: %s)\n", names[i],
+			       err == -EBADMSG ? "malformed manifest" : rawcap_strerror(err));
 			continue;
 		}
 		printf("%s\t%s\t%s\t%llu packets\t%llu bytes%s\n", names[i],
@@ -276,7 +278,7 @@ static int cmd_named(struct args *a)
 			return 0;
 		}
 		snprintf(err, sizeof(err), "%s",
-			 ret == -EBADMSG ? "malformed manifest" : strerror(-ret));
+			 ret == -EBADMSG ? "malformed manifest" : rawcap_strerror(ret));
 	} else if (!strcmp(a->cmd, "verify")) {
 		ret = rawcap_snapshot_verify(a->dest, a->name, err, sizeof(err));
 		if (!ret) {
@@ -287,12 +289,12 @@ static int cmd_named(struct args *a)
 			printf("%s: DAMAGED: %s\n", a->name, err);
 			return 1;
 		}
-		snprintf(err, sizeof(err), "%s", strerror(-ret));
+		snprintf(err, sizeof(err), "%s", rawcap_strerror(ret));
 	} else {
 		ret = rawcap_snapshot_delete(a->dest, a->name);
 		if (!ret)
 			return 0;
-		snprintf(err, sizeof(err), "%s", strerror(-ret));
+		snprintf(err, sizeof(err), "%s", rawcap_strerror(ret));
 	}
 	fprintf(stderr, PROG ": %s %s/%s: %s\n", a->cmd, a->dest, a->name, err);
 	return 1;

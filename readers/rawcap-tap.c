@@ -236,6 +236,26 @@ static int open_cursor(struct tap *t, struct rawcap_cursor **c)
 	return 0;
 }
 
+static int open_output(struct tap *t)
+{
+	char why[200];
+	int fd = 1;
+
+	if (t->out_path && strcmp(t->out_path, "-"))
+		fd = rawcap_output_open(t->out_path, why, sizeof(why));
+	if (fd < 0) {
+		fprintf(stderr, "rawcap-tap: output %s: %s\n", t->out_path, why);
+		return -1;
+	}
+	t->out = fd == 1 ? stdout : fdopen(fd, "wb");
+	if (!t->out) {
+		fprintf(stderr, "rawcap-tap: output %s: %s\n", t->out_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct tap t = { 0 };
@@ -249,12 +269,12 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	t.json = malloc(JSON_MAX);
-	t.out = !t.out_path || !strcmp(t.out_path, "-") ? stdout : fopen(t.out_path, "wb");
-	if (!t.json || !t.out) {
-		fprintf(stderr, "rawcap-tap: cannot open output %s: %s\n",
-			t.out_path ? t.out_path : "-", strerror(errno));
+	if (!t.json) {
+		fprintf(stderr, "rawcap-tap: out of memory\n");
 		return 1;
 	}
+	if (open_output(&t))
+		return 1;
 	if (open_cursor(&t, &c))
 		return 1;
 	err = run(&t, c);

@@ -76,6 +76,7 @@ int persister_open(const struct persister_opts *o, struct persister **out)
 		.chown_uid = o->uid >= 0,
 		.uid = o->uid,
 		.reg_buffers = o->reg_buffers,
+		.holder = o->holder,
 		.log = o->log,
 	};
 	struct seg_writer_stats ss;

@@ -39,6 +39,7 @@ struct persister_opts {
 	uint64_t sync_interval_ns; /* durability: fdatasync this often; 0: never (close only) */
 	int uid, gid;		   /* owner (capd's user) and readers' group; -1 keeps */
 	bool reg_buffers;	   /* io_uring registered buffers */
+	const char *holder;	   /* named to a second writer of dir, e.g. "ring default" */
 	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 

@@ -19,6 +19,7 @@
 
 #include "crc32c.h"
 #include "seg_read.h"
+#include "safe_open.h"
 #include "seg_writer_int.h"
 
 #define SEGW_UD(tag, ptr) ((uint64_t)(uintptr_t)(ptr) | (tag))
@@ -314,21 +315,22 @@ void segw_retry(struct seg_writer *w)
 
 int segw_open_seg_fd(struct seg_writer *w, const char *name, int flags, mode_t mode)
 {
+	struct safe_want want = safe_want_file(w->dir_uid, 0);
 	int fd = -1;
 
-	flags |= O_RDWR | O_CLOEXEC | O_NOFOLLOW;
+	flags |= O_RDWR;
 	if (w->direct) {
-		fd = openat(w->dirfd, name, flags | O_DIRECT, mode);
-		if (fd < 0 && errno == EINVAL) {
+		fd = safe_openat(w->dirfd, name, flags | O_DIRECT, mode, &want, NULL, NULL, 0);
+		if (fd == -EINVAL) {
 			w->direct = false;
 			segw_log(w, "O_DIRECT not supported in %s (EINVAL): using buffered writes",
 				 w->dir);
 		}
 	}
 	if (fd < 0 && !w->direct)
-		fd = openat(w->dirfd, name, flags, mode);
+		fd = safe_openat(w->dirfd, name, flags, mode, &want, NULL, NULL, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if ((flags & O_CREAT) &&
 	    (fchmod(fd, 0640) ||
 	     fchown(fd, w->o.chown_uid ? (uid_t)w->o.uid : (uid_t)-1, (gid_t)w->o.gid))) {

@@ -5,3 +5,11 @@
 rawcap_script_test(security_sandbox security/sandbox.sh LABELS "security" TIMEOUT 60)
 rawcap_script_test(security_reader_perms security/reader_perms.sh LABELS "security" TIMEOUT 60)
 rawcap_script_test(security_secrets security/secrets.sh LABELS "security" TIMEOUT 60)
+# Nothing already on disk is trusted: odd objects in and at the storage, snapshots and outputs.
+rawcap_script_test(security_storage_trust security/storage_trust.sh LABELS "security;netns" TIMEOUT 300)
+rawcap_unit_test(test_safe_open SOURCES security/test_safe_open.c LIBS rawcap_safe_open
+                 LABELS security TIMEOUT 30)
+rawcap_script_test(security_storage_lock security/storage_lock.sh LABELS "security;netns" TIMEOUT 120)
+rawcap_script_test(security_snapshot_trust security/snapshot_trust.sh LABELS "security;netns" TIMEOUT 300)
+# Who can read captured packets: the default identity, and nothing open to "other".
+rawcap_script_test(security_no_other_access security/no_other_access.sh LABELS "security;netns" TIMEOUT 120)

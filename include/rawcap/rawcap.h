@@ -180,6 +180,23 @@ RAWCAP_API uint64_t rawcap_now_ns(void);
 
 RAWCAP_API const char *rawcap_version(void);
 
+/*
+ * Open path for a reader's output ("-": standard output, returned as 1).
+ * It must be a regular file: a symbolic link is not followed (-ELOOP), a
+ * FIFO, socket or device is refused (-EBADFD; write to standard output to
+ * feed a pipe), a directory too (-EISDIR). A new file gets mode 0640; an
+ * existing one is truncated and loses any access by "other", or is refused
+ * (-EPERM) where this user may not change its mode. Returns the fd, or
+ * -errno with what was wrong in why (if not NULL).
+ */
+RAWCAP_API int rawcap_output_open(const char *path, char *why, size_t whylen);
+/*
+ * strerror(-err) in rawcap's words where rawcap gives an errno a meaning:
+ * -ELOOP is a symbolic link rawcap does not follow, -EBADFD a FIFO, socket
+ * or device where a regular file was expected.
+ */
+RAWCAP_API const char *rawcap_strerror(int err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -150,6 +150,11 @@ def security_problems(spec):
         elif n == "snapshot-dir":
             if add != {"CHOWN"}:
                 bad.append(f"snapshot-dir: capabilities {sorted(add)} != [CHOWN]")
+        elif n == "fifo-dir":
+            if add != {"CHOWN", "DAC_READ_SEARCH"}:
+                bad.append(f"fifo-dir: capabilities {sorted(add)} != [CHOWN, DAC_READ_SEARCH]")
+            if [m["name"] for m in c.get("volumeMounts", [])] != ["fifo"]:
+                bad.append("fifo-dir: mounts more than the FIFO")
         else:
             if add:
                 bad.append(f"{n}: reader adds capabilities {sorted(add)}")
@@ -291,6 +296,30 @@ def check_schema(chart):
         R.check(f"schema rejects bad values {f}", bool(errs), "accepted")
 
 
+# rawcap's dedicated ids (README.md, "Identity"): capd and the ring group, the readers.
+RAWCAP_ID, READER_UID = 64720, 64721
+
+
+def check_identity(chart, spec):
+    """The default pod uses rawcap's dedicated ids everywhere, as the image and capd do."""
+    cs = containers(spec)
+    readers = [c for n, c in cs.items() if n != "capd"]
+    R.check("identity: readers run as rawcap-reader (64721) in the ring group rawcap (64720)",
+            readers and all(g(c, "securityContext", "runAsUser") == READER_UID
+                            and g(c, "securityContext", "runAsGroup") == RAWCAP_ID
+                            for c in readers)
+            and g(spec, "securityContext", "fsGroup") == RAWCAP_ID,
+            str([c.get("securityContext") for c in readers]))
+    init = {c["name"]: c for c in spec.get("initContainers", [])}
+    R.check("identity: fifo-dir hands the FIFO to 64720:64720",
+            "fifo-dir" in init and init["fifo-dir"]["command"][-1] == f"{RAWCAP_ID}:{RAWCAP_ID}",
+            str(init.get("fifo-dir", {}).get("command")))
+    docker = open(os.path.join(chart.dir, "..", "Dockerfile")).read()
+    R.check("identity: the image creates rawcap (64720, user and group) and rawcap-reader (64721)",
+            f"--gid {RAWCAP_ID} rawcap" in docker and f"--uid {RAWCAP_ID} " in docker
+            and f"--uid {READER_UID} " in docker, "see helm/Dockerfile")
+
+
 def check_default(chart):
     docs = chart.manifests()
     R.check("default render: every document has apiVersion, kind, metadata.name",
@@ -306,7 +335,7 @@ def check_default(chart):
     capd = cs["capd"]
     want = {"--ring": "default", "--ring-size": "256Mi", "--storage": "/var/lib/rawcap/fifo",
             "--storage-size": "1Gi", "--interfaces": "any", "--backend": "afpacket",
-            "--user": "65533", "--group": "65532", "--stats-listen": "0.0.0.0:9469"}
+            "--user": "64720", "--group": "64720", "--stats-listen": "0.0.0.0:9469"}
     got = {k: arg(capd, k) for k in want}
     R.check("default capd args carry the default values", got == want, str(got))
     R.check("default capd args: --kubernetes on, no --filter, no --snaplen",
@@ -320,6 +349,7 @@ def check_default(chart):
     R.check("pod uses the node network, not its PID namespace",
             spec.get("hostNetwork") is True and not spec.get("hostPID")
             and spec.get("dnsPolicy") == "ClusterFirstWithHostNet")
+    check_identity(chart, spec)
     probs = security_problems(spec)
     R.check("least privilege: none privileged, capd has exactly the documented capabilities, "
             "readers non-root with none", not probs, "; ".join(probs))
