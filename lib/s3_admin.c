@@ -30,7 +30,8 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 
 		if (token[0]) {
 			s3_uri_encode(token, false, etoken, sizeof(etoken));
-			snprintf(q, sizeof(q), "continuation-token=%s&list-type=2&prefix=%s", etoken, epfx);
+			snprintf(q, sizeof(q), "continuation-token=%s&list-type=2&prefix=%s",
+				 etoken, epfx);
 		} else {
 			snprintf(q, sizeof(q), "list-type=2&prefix=%s", epfx);
 		}
@@ -41,7 +42,8 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 		err = s3_run_one(op, r);
 		if (err)
 			s3_fail_req(op, r, "list the bucket");
-		else if ((err = s3_xml_list(r->resp, r->resp_len, cb, arg, token, sizeof(token))) == -EPROTO)
+		else if ((err = s3_xml_list(r->resp, r->resp_len, cb, arg, token, sizeof(token))) ==
+			 -EPROTO)
 			s3_fail(op, err, "list the bucket: malformed ListObjectsV2 response");
 		s3_req_free(r);
 	} while (!err && token[0]);
@@ -51,7 +53,7 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 struct stale {
 	struct {
 		char *key, *id;
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
@@ -100,8 +102,8 @@ static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, ch
 	if (key_marker[0]) {
 		s3_uri_encode(key_marker, false, ek, sizeof(ek));
 		s3_uri_encode(id_marker, false, eid, sizeof(eid));
-		snprintf(q, sizeof(q), "key-marker=%s&prefix=%s&upload-id-marker=%s&uploads=", ek, epfx,
-			 eid);
+		snprintf(q, sizeof(q), "key-marker=%s&prefix=%s&upload-id-marker=%s&uploads=", ek,
+			 epfx, eid);
 	} else {
 		snprintf(q, sizeof(q), "prefix=%s&uploads=", epfx);
 	}
@@ -111,8 +113,8 @@ static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, ch
 	r->resp_max = S3_XML_MAX;
 	err = s3_run_one(op, r);
 	if (!err)
-		err = s3_xml_uploads(r->resp, r->resp_len, stale_add, s, truncated, key_marker, id_marker,
-				     markerlen);
+		err = s3_xml_uploads(r->resp, r->resp_len, stale_add, s, truncated, key_marker,
+				     id_marker, markerlen);
 	s3_req_free(r);
 	return err;
 }

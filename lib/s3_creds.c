@@ -22,10 +22,10 @@
 
 #include "s3_int.h"
 
-#define CREDS_FILE_MAX	(1u << 20)
-#define WEB_TOKEN_MAX	(64u << 10)
-#define STS_DURATION	3600
-#define REFRESH_BEFORE	300 /* seconds before expiry */
+#define CREDS_FILE_MAX (1u << 20)
+#define WEB_TOKEN_MAX  (64u << 10)
+#define STS_DURATION   3600
+#define REFRESH_BEFORE 300 /* seconds before expiry */
 
 static void wipe(char **s)
 {
@@ -288,15 +288,17 @@ static int sts_assume(struct s3_creds *c, char *errbuf, size_t errlen)
 	explicit_bzero(body, strlen(body));
 	free(body);
 	if (rc != CURLE_OK) {
-		snprintf(errbuf, errlen, "STS %s: %s", c->sts_endpoint, cerr[0] ? cerr : curl_easy_strerror(rc));
+		snprintf(errbuf, errlen, "STS %s: %s", c->sts_endpoint,
+			 cerr[0] ? cerr : curl_easy_strerror(rc));
 		err = -EIO;
 	} else if (status != 200) {
 		struct s3_xml_error e = {"", ""};
 
 		s3_xml_error(resp.p, resp.len, &e);
-		snprintf(errbuf, errlen, "STS AssumeRoleWithWebIdentity for %s refused (HTTP %ld)%s%s%s%s",
-			 c->role_arn, status, e.code[0] ? ": " : "", e.code, e.message[0] ? ": " : "",
-			 e.message);
+		snprintf(errbuf, errlen,
+			 "STS AssumeRoleWithWebIdentity for %s refused (HTTP %ld)%s%s%s%s",
+			 c->role_arn, status, e.code[0] ? ": " : "", e.code,
+			 e.message[0] ? ": " : "", e.message);
 		err = status == 403 || status == 400 ? -EACCES : -EIO;
 	} else if ((err = s3_xml_sts(resp.p, resp.len, &got))) {
 		snprintf(errbuf, errlen, "STS %s: malformed AssumeRoleWithWebIdentity response",
@@ -329,7 +331,8 @@ int s3_creds_refresh(struct s3_creds *c, char *errbuf, size_t errlen)
 static int from_web_identity(struct s3_creds *c, const struct rawcap_s3_opts *o, const char *region,
 			     char *errbuf, size_t errlen)
 {
-	const char *sts = env("AWS_ENDPOINT_URL_STS") ? env("AWS_ENDPOINT_URL_STS") : env("AWS_ENDPOINT_URL");
+	const char *sts =
+		env("AWS_ENDPOINT_URL_STS") ? env("AWS_ENDPOINT_URL_STS") : env("AWS_ENDPOINT_URL");
 	const char *sess = env("AWS_ROLE_SESSION_NAME");
 	int err = 0;
 
@@ -355,7 +358,8 @@ static int from_web_identity(struct s3_creds *c, const struct rawcap_s3_opts *o,
 	return sts_assume(c, errbuf, errlen);
 }
 
-static int from_file(struct s3_creds *c, const struct rawcap_s3_opts *o, char *errbuf, size_t errlen)
+static int from_file(struct s3_creds *c, const struct rawcap_s3_opts *o, char *errbuf,
+		     size_t errlen)
 {
 	const char *path = env("AWS_SHARED_CREDENTIALS_FILE");
 	const char *profile = o->profile ? o->profile : env("AWS_PROFILE");
@@ -386,13 +390,15 @@ static int from_file(struct s3_creds *c, const struct rawcap_s3_opts *o, char *e
 		return -ENOKEY;
 	}
 	if (err == -EBADMSG) {
-		snprintf(errbuf, errlen, "credentials file %s: malformed (want [profile] lines and key = value)",
+		snprintf(errbuf, errlen,
+			 "credentials file %s: malformed (want [profile] lines and key = value)",
 			 path);
 		return err;
 	}
 	if (!err && (!c->access_key || !c->secret_key)) {
 		snprintf(errbuf, errlen,
-			 "credentials file %s: profile [%s] lacks aws_access_key_id or aws_secret_access_key",
+			 "credentials file %s: profile [%s] lacks aws_access_key_id or "
+			 "aws_secret_access_key",
 			 path, profile);
 		return -ENOKEY;
 	}
@@ -417,7 +423,8 @@ int s3_creds_resolve(struct s3_creds *c, const struct rawcap_s3_opts *o, const c
 	errbuf[0] = '\0';
 	if (o->access_key || o->secret_key) {
 		if (!o->access_key || !o->secret_key) {
-			snprintf(errbuf, errlen, "an access key needs its secret key, and the reverse");
+			snprintf(errbuf, errlen,
+				 "an access key needs its secret key, and the reverse");
 			return -EINVAL;
 		}
 		return from_values(c, o->access_key, o->secret_key, o->session_token);

@@ -98,8 +98,8 @@ static int check_manifest(struct download *d)
 		return op->error;
 	}
 	if (strcmp(d->m.info.name, d->name)) {
-		s3_fail(op, -EBADMSG, SNAP_MANIFEST " names the snapshot %s, not %s", d->m.info.name,
-			d->name);
+		s3_fail(op, -EBADMSG, SNAP_MANIFEST " names the snapshot %s, not %s",
+			d->m.info.name, d->name);
 		return op->error;
 	}
 	for (size_t i = 0; i < d->m.nfiles; i++) {
@@ -128,9 +128,11 @@ static int stage(struct download *d)
 {
 	snprintf(d->stage, sizeof(d->stage), ".dl-%s-%d", d->name, (int)getpid());
 	if (mkdirat(d->destfd, d->stage, 0700) ||
-	    (d->stagefd = openat(d->destfd, d->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    (d->stagefd = openat(d->destfd, d->stage,
+				 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
 	    mkdirat(d->stagefd, d->name, 0700) ||
-	    (d->snapfd = openat(d->stagefd, d->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    (d->snapfd = openat(d->stagefd, d->name,
+				O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
 	    mkdirat(d->snapfd, "data", 0700)) {
 		s3_fail(d->op, -errno, "stage in %s: %s", d->dir, strerror(errno));
 		return d->op->error;
@@ -191,7 +193,8 @@ static struct s3_req *download_feed(struct s3_op *op)
 
 static int write_manifest(struct download *d)
 {
-	int fd = openat(d->snapfd, SNAP_MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(d->snapfd, SNAP_MANIFEST,
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	ssize_t n = fd >= 0 ? write(fd, d->text, d->text_len) : -1;
 	int err = n == (ssize_t)d->text_len ? 0 : n < 0 ? -errno : -EIO;
 
@@ -229,7 +232,8 @@ static int seal(struct download *d)
 		err = -errno;
 	if (err) {
 		s3_fail(d->op, err, "seal %s/%s: %s", d->dir, d->name,
-			err == -EEXIST ? "a snapshot of that name appeared meanwhile" : strerror(-err));
+			err == -EEXIST ? "a snapshot of that name appeared meanwhile"
+				       : strerror(-err));
 		return err;
 	}
 	fsync(d->destfd);
@@ -245,7 +249,8 @@ static int verify(struct download *d)
 	err = rawcap_snapshot_verify(path, d->name, why, sizeof(why));
 	if (err)
 		s3_fail(d->op, err == -EBADMSG ? err : -EIO,
-			"refused: it does not match its manifest: %s", why[0] ? why : strerror(-err));
+			"refused: it does not match its manifest: %s",
+			why[0] ? why : strerror(-err));
 	return err;
 }
 
@@ -271,7 +276,8 @@ static int open_dest(struct download *d)
 
 int s3_download_run(struct s3_op *op, const char *name, const char *dir)
 {
-	struct download d = {.op = op, .name = name, .dir = dir, .destfd = -1, .stagefd = -1, .snapfd = -1};
+	struct download d = {
+		.op = op, .name = name, .dir = dir, .destfd = -1, .stagefd = -1, .snapfd = -1};
 	int err = open_dest(&d);
 
 	if (!err)
@@ -294,7 +300,8 @@ int s3_download_run(struct s3_op *op, const char *name, const char *dir)
 		err = seal(&d);
 	if (!err)
 		snprintf(op->msg, sizeof(op->msg),
-			 "%zu files, %llu bytes of data, verified against the manifest's SHA-256 sums",
+			 "%zu files, %llu bytes of data, verified against the manifest's SHA-256 "
+			 "sums",
 			 d.m.nfiles, (unsigned long long)d.m.info.data_bytes);
 	if (d.snapfd >= 0)
 		close(d.snapfd);

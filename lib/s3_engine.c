@@ -23,10 +23,10 @@
 
 #include "s3_int.h"
 
-#define BACKOFF_BASE_NS	 (250ull * 1000000)
-#define BACKOFF_MAX_NS	 (10ull * 1000000000)
-#define POLL_MS		 100
-#define CLEANUP_NS	 (15ull * 1000000000)
+#define BACKOFF_BASE_NS (250ull * 1000000)
+#define BACKOFF_MAX_NS	(10ull * 1000000000)
+#define POLL_MS		100
+#define CLEANUP_NS	(15ull * 1000000000)
 
 uint64_t s3_now_ns(void)
 {
@@ -152,7 +152,8 @@ static bool classify(struct s3_op *op, struct s3_req *r, CURLcode rc)
 		if (r->result) /* our callback stopped it: a local fault, not the network's */
 			return false;
 		r->result = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
-		snprintf(r->err, sizeof(r->err), "%s", r->cerr[0] ? r->cerr : curl_easy_strerror(rc));
+		snprintf(r->err, sizeof(r->err), "%s",
+			 r->cerr[0] ? r->cerr : curl_easy_strerror(rc));
 		return transient_curl(rc);
 	}
 	if (r->result) /* e.g. a short file, caught after curl finished */
@@ -233,9 +234,10 @@ static void finish(struct s3_op *op, struct s3_req *r, CURLcode rc)
 	}
 	if (!r->result && r->check_sha && s3_req_check_body(r)) {
 		r->result = -EBADMSG;
-		snprintf(r->err, sizeof(r->err),
-			 "content does not match the manifest's SHA-256 (changed since the snapshot "
-			 "was sealed)");
+		snprintf(
+			r->err, sizeof(r->err),
+			"content does not match the manifest's SHA-256 (changed since the snapshot "
+			"was sealed)");
 	}
 	s3_creds_redact(&op->creds, r->err);
 	if (r->done)
@@ -288,7 +290,8 @@ static void drop_all(struct s3_op *op)
 
 	while ((m = curl_multi_info_read(op->multi, &left)))
 		;
-	for (struct s3_req **list = &op->queue; list; list = list == &op->queue ? &op->delayed : NULL)
+	for (struct s3_req **list = &op->queue; list;
+	     list = list == &op->queue ? &op->delayed : NULL)
 		while (*list) {
 			struct s3_req *r = *list;
 
@@ -347,7 +350,8 @@ static int run(struct s3_op *op, bool cleanup)
 				finish(op, r, rc);
 			}
 		if (op->running)
-			curl_multi_poll(op->multi, NULL, 0, wait_ms < POLL_MS ? wait_ms : POLL_MS, NULL);
+			curl_multi_poll(op->multi, NULL, 0, wait_ms < POLL_MS ? wait_ms : POLL_MS,
+					NULL);
 		else if (op->delayed)
 			usleep((useconds_t)(wait_ms < POLL_MS ? wait_ms : POLL_MS) * 1000);
 		s3_progress_tick(op->prog, false);

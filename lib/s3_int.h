@@ -22,23 +22,23 @@
 
 #include <rawcap/s3.h>
 
-#define S3_KEY_MAX	 1024 /* S3's limit on a key, bytes of UTF-8 */
-#define S3_BUCKET_MAX	 63
-#define S3_XML_MAX	 (1u << 20) /* bound on any XML response we parse */
-#define S3_ERRBODY_MAX	 (64u << 10)
-#define S3_MAX_PARTS	 10000u
-#define S3_EMPTY_SHA256	 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define S3_META_SHA256	 "x-amz-meta-rawcap-sha256"
+#define S3_KEY_MAX	  1024 /* S3's limit on a key, bytes of UTF-8 */
+#define S3_BUCKET_MAX	  63
+#define S3_XML_MAX	  (1u << 20) /* bound on any XML response we parse */
+#define S3_ERRBODY_MAX	  (64u << 10)
+#define S3_MAX_PARTS	  10000u
+#define S3_EMPTY_SHA256	  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define S3_META_SHA256	  "x-amz-meta-rawcap-sha256"
 #define S3_SNAP_DIR_MODE  0550 /* a downloaded snapshot, as sealed local ones: never o+r */
 #define S3_SNAP_FILE_MODE 0440
 
 /* Where the objects are: s3_target_parse() from the URL and options. */
 struct s3_target {
-	char base[512];	 /* "https://BUCKET.s3.REGION.amazonaws.com" or "ENDPOINT/BUCKET" */
+	char base[512]; /* "https://BUCKET.s3.REGION.amazonaws.com" or "ENDPOINT/BUCKET" */
 	char bucket[S3_BUCKET_MAX + 1];
 	char prefix[S3_KEY_MAX]; /* "" or "a/b": no leading, trailing or doubled '/' */
 	char region[64];
-	char sigv4[96];		/* CURLOPT_AWS_SIGV4: "aws:amz:REGION:s3" */
+	char sigv4[96];		       /* CURLOPT_AWS_SIGV4: "aws:amz:REGION:s3" */
 	char display[S3_KEY_MAX + 80]; /* "s3://BUCKET/PREFIX", for messages */
 };
 
@@ -49,7 +49,8 @@ int s3_target_parse(struct s3_target *t, const char *url, const char *endpoint, 
 int s3_key(const struct s3_target *t, const char *name, const char *rel, char *key, size_t len);
 /* The URL of key (NULL: the bucket) with an already canonical query (NULL: none); malloc'd. */
 char *s3_url(const struct s3_target *t, const char *key, const char *query);
-/* RFC 3986 percent-encoding of s into out; keeps '/' when slash. -ENAMETOOLONG if it does not fit. */
+/* RFC 3986 percent-encoding of s into out; keeps '/' when slash. -ENAMETOOLONG if it does not fit.
+ */
 int s3_uri_encode(const char *s, bool slash, char *out, size_t len);
 
 /* Credentials in use; secrets are wiped when freed. */
@@ -117,9 +118,9 @@ typedef void (*s3_done_fn)(struct s3_op *op, struct s3_req *r);
 /* One HTTP request to the store, retried by the engine as needed. */
 struct s3_req {
 	struct s3_req *next;
-	const char *method; /* GET HEAD PUT POST DELETE */
+	const char *method;   /* GET HEAD PUT POST DELETE */
 	char key[S3_KEY_MAX]; /* "" for the bucket itself */
-	char *query;	    /* canonical query string (sorted, encoded), or NULL */
+	char *query;	      /* canonical query string (sorted, encoded), or NULL */
 	char payload_sha[65]; /* hex SHA-256 of the body; "" for an empty body */
 	char meta_sha[65];    /* value of x-amz-meta-rawcap-sha256 to send, or "" */
 	const char *content_type;
@@ -146,8 +147,8 @@ struct s3_req {
 	char hdr_sha[65]; /* x-amz-meta-rawcap-sha256 of a HEAD */
 	uint64_t content_length;
 	bool have_length;
-	int result;	/* 0, or a negative errno (see rawcap_s3_status.error) */
-	char err[384];	/* why, when result != 0 */
+	int result;    /* 0, or a negative errno (see rawcap_s3_status.error) */
+	char err[384]; /* why, when result != 0 */
 	struct s3_xml_error xerr;
 	/* Engine state. */
 	char cerr[CURL_ERROR_SIZE];
@@ -184,8 +185,8 @@ struct s3_op {
 	 */
 	struct s3_req *(*feed)(struct s3_op *op);
 	void *feed_arg;
-	bool stop;   /* a fatal error: finish nothing more */
-	int error;   /* the first fatal error */
+	bool stop; /* a fatal error: finish nothing more */
+	int error; /* the first fatal error */
 	char msg[768];
 };
 

@@ -96,7 +96,8 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
 		if (got <= 0) {
 			r->result = got < 0 ? -errno : -EBADMSG;
 			snprintf(r->err, sizeof(r->err), "%s",
-				 got < 0 ? strerror(errno) : "the file is shorter than its manifest says");
+				 got < 0 ? strerror(errno)
+					 : "the file is shorter than its manifest says");
 			return CURL_READFUNC_ABORT;
 		}
 	}
@@ -201,7 +202,8 @@ static size_t to_file(struct s3_req *r, const char *data, size_t n)
 
 	if (r->sink_pos + n > r->sink_limit) {
 		r->result = -EBADMSG;
-		snprintf(r->err, sizeof(r->err), "the object is larger than the %llu bytes its manifest lists",
+		snprintf(r->err, sizeof(r->err),
+			 "the object is larger than the %llu bytes its manifest lists",
 			 (unsigned long long)r->sink_limit);
 		return 0;
 	}
@@ -212,7 +214,8 @@ static size_t to_file(struct s3_req *r, const char *data, size_t n)
 			continue;
 		if (w <= 0) {
 			r->result = w < 0 ? -errno : -EIO;
-			snprintf(r->err, sizeof(r->err), "write: %s", strerror(w < 0 ? errno : EIO));
+			snprintf(r->err, sizeof(r->err), "write: %s",
+				 strerror(w < 0 ? errno : EIO));
 			return 0;
 		}
 		done += (size_t)w;
@@ -344,7 +347,7 @@ int s3_req_check_body(struct s3_req *r)
 		EVP_DigestInit_ex(r->hash, EVP_sha256(), NULL);
 		while (off < r->body_len) {
 			size_t want = r->body_len - off < sizeof(buf) ? (size_t)(r->body_len - off)
-								       : sizeof(buf);
+								      : sizeof(buf);
 			ssize_t n = pread(r->body_fd, buf, want, (off_t)(r->body_off + off));
 
 			if (n <= 0)

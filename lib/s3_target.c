@@ -146,7 +146,8 @@ int s3_target_parse(struct s3_target *t, const char *url, const char *endpoint, 
 
 	memset(t, 0, sizeof(*t));
 	if (!url || strncmp(url, "s3://", 5)) {
-		snprintf(errbuf, errlen, "%s: not an s3://BUCKET[/PREFIX] URL", url ? url : "(none)");
+		snprintf(errbuf, errlen, "%s: not an s3://BUCKET[/PREFIX] URL",
+			 url ? url : "(none)");
 		return -EINVAL;
 	}
 	b = url + 5;
@@ -158,8 +159,8 @@ int s3_target_parse(struct s3_target *t, const char *url, const char *endpoint, 
 	}
 	memcpy(t->bucket, b, blen);
 	if (slash && prefix_copy(slash, t->prefix, sizeof(t->prefix))) {
-		snprintf(errbuf, errlen, "%s: bad prefix (empty, \".\" or \"..\" segment, or too long)",
-			 url);
+		snprintf(errbuf, errlen,
+			 "%s: bad prefix (empty, \".\" or \"..\" segment, or too long)", url);
 		return -EINVAL;
 	}
 	region = region ? region : first_env("AWS_REGION", "AWS_DEFAULT_REGION");

@@ -84,7 +84,8 @@ static int load_manifest(struct upload *u, const char *dir, const char *name)
 
 		if (fd >= 0)
 			close(fd);
-		s3_fail(u->op, err, SNAP_MANIFEST ": %s", err == -EBADMSG ? "not a manifest" : strerror(-err));
+		s3_fail(u->op, err, SNAP_MANIFEST ": %s",
+			err == -EBADMSG ? "not a manifest" : strerror(-err));
 		return err;
 	}
 	u->text = malloc((size_t)st.st_size + 1);
@@ -100,7 +101,8 @@ static int load_manifest(struct upload *u, const char *dir, const char *name)
 		return -EBADMSG;
 	}
 	if (strcmp(u->m.info.name, name)) {
-		s3_fail(u->op, -EBADMSG, SNAP_MANIFEST " names the snapshot %s, not %s", u->m.info.name, name);
+		s3_fail(u->op, -EBADMSG, SNAP_MANIFEST " names the snapshot %s, not %s",
+			u->m.info.name, name);
 		return -EBADMSG;
 	}
 	return 0;
@@ -142,11 +144,14 @@ static int probe(struct upload *u)
 	r->resp_max = SNAP_MANIFEST_MAX;
 	err = s3_run_one(u->op, r);
 	if (!err)
-		err = r->resp_len == u->text_len && !memcmp(r->resp, u->text, u->text_len) ? 1 : -EEXIST;
+		err = r->resp_len == u->text_len && !memcmp(r->resp, u->text, u->text_len)
+			      ? 1
+			      : -EEXIST;
 	else if (err == -ENOENT)
 		err = 0;
 	if (err == -EEXIST)
-		s3_fail(u->op, err, "a different snapshot named %s is there; delete it first (delete --remote)",
+		s3_fail(u->op, err,
+			"a different snapshot named %s is there; delete it first (delete --remote)",
 			u->name);
 	else if (err < 0)
 		s3_fail_req(u->op, r, "look for its manifest");
@@ -294,7 +299,8 @@ static void complete_done(struct s3_op *op, struct s3_req *r)
 	if (!r->result && s3_xml_complete(r->resp, r->resp_len, &e)) {
 		r->result = -EIO;
 		snprintf(r->err, sizeof(r->err), "CompleteMultipartUpload: %s%s%s",
-			 e.code[0] ? e.code : "malformed response", e.message[0] ? ": " : "", e.message);
+			 e.code[0] ? e.code : "malformed response", e.message[0] ? ": " : "",
+			 e.message);
 	}
 	if (r->result) {
 		s3_fail_req(op, r, f->f->path);
@@ -308,7 +314,11 @@ static void complete_done(struct s3_op *op, struct s3_req *r)
 static void xml_escape_put(char **p, const char *s)
 {
 	for (; *s; s++) {
-		const char *rep = *s == '"' ? "&quot;" : *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
+		const char *rep = *s == '"'   ? "&quot;"
+				  : *s == '&' ? "&amp;"
+				  : *s == '<' ? "&lt;"
+				  : *s == '>' ? "&gt;"
+					      : NULL;
 
 		if (rep) {
 			strcpy(*p, rep);
@@ -371,7 +381,8 @@ static void part_done(struct s3_op *op, struct s3_req *r)
 	}
 	snprintf(f->etags[part - 1], sizeof(f->etags[0]), "%s", r->etag);
 	if (++f->parts_done == f->nparts && (err = submit_complete(op, f, r->key)))
-		s3_fail(op, err, "%s: complete the multipart upload: %s", f->f->path, strerror(-err));
+		s3_fail(op, err, "%s: complete the multipart upload: %s", f->f->path,
+			strerror(-err));
 }
 
 static void init_done(struct s3_op *op, struct s3_req *r)
@@ -427,9 +438,10 @@ static int hash_part(struct upload *u, struct up_file *f, uint32_t n, uint64_t o
 static void file_failed(struct s3_op *op, struct up_file *f, int err)
 {
 	s3_fail(op, err, "%s: %s", f->f->path,
-		err == -EBADMSG ? "content does not match the manifest's SHA-256 (the local snapshot "
-				  "is damaged; check it with verify)"
-				: strerror(-err));
+		err == -EBADMSG
+			? "content does not match the manifest's SHA-256 (the local snapshot "
+			  "is damaged; check it with verify)"
+			: strerror(-err));
 }
 
 static struct s3_req *part_req(struct upload *u, struct up_file *f)
@@ -494,7 +506,8 @@ static struct s3_req *file_req(struct upload *u, struct up_file *f)
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->f->size) {
-		s3_fail(u->op, -EBADMSG, "%s: %llu bytes, the manifest says %llu (the local snapshot is damaged)",
+		s3_fail(u->op, -EBADMSG,
+			"%s: %llu bytes, the manifest says %llu (the local snapshot is damaged)",
 			f->f->path, (unsigned long long)st.st_size, (unsigned long long)f->f->size);
 		return NULL;
 	}
@@ -572,7 +585,8 @@ static struct s3_req *upload_feed(struct s3_op *op)
 {
 	struct upload *u = op->feed_arg;
 
-	while (u->lo < u->next && u->files[u->lo].state >= UP_SKIP && u->files[u->lo].state != UP_RUNNING)
+	while (u->lo < u->next && u->files[u->lo].state >= UP_SKIP &&
+	       u->files[u->lo].state != UP_RUNNING)
 		u->lo++;
 	for (size_t i = u->lo; i < u->next; i++) {
 		struct up_file *f = &u->files[i];
@@ -648,7 +662,8 @@ int s3_upload_run(struct s3_op *op, const char *dir, const char *name)
 	if (err == 1) {
 		s3_progress_bytes(op->prog, (int64_t)(op->prog->st.bytes_total));
 		s3_progress_files(op->prog, (uint32_t)u.m.nfiles, (uint32_t)u.m.nfiles);
-		snprintf(op->msg, sizeof(op->msg), "already there (the same manifest): nothing sent");
+		snprintf(op->msg, sizeof(op->msg),
+			 "already there (the same manifest): nothing sent");
 		upload_free(&u);
 		return 0;
 	}

@@ -75,8 +75,9 @@ static void finish(struct rawcap_s3_xfer *x, int err, const char *msg)
 {
 	pthread_mutex_lock(&x->prog.lock);
 	x->prog.st.error = err;
-	x->prog.st.state = !err ? RAWCAP_S3_DONE : err == -ECANCELED ? RAWCAP_S3_CANCELLED
-								      : RAWCAP_S3_FAILED;
+	x->prog.st.state = !err		       ? RAWCAP_S3_DONE
+			   : err == -ECANCELED ? RAWCAP_S3_CANCELLED
+					       : RAWCAP_S3_FAILED;
 	snprintf(x->prog.st.message, sizeof(x->prog.st.message), "%s", msg);
 	x->finished = true;
 	pthread_cond_broadcast(&x->cond);
@@ -92,12 +93,14 @@ static void *xfer_main(void *arg)
 	int rc = s3_op_init(&op, &x->o, &x->prog, err, sizeof(err));
 
 	if (!rc)
-		rc = x->upload ? s3_upload_run(&op, x->dir, x->name) : s3_download_run(&op, x->name, x->dir);
+		rc = x->upload ? s3_upload_run(&op, x->dir, x->name)
+			       : s3_download_run(&op, x->name, x->dir);
 	if (rc && !err[0])
 		snprintf(err, sizeof(err), "%s", op.msg[0] ? op.msg : strerror(-rc));
 	if (op.t.display[0])
-		snprintf(msg, sizeof(msg), "%s %s %s %.300s: %.600s", x->upload ? "upload" : "download",
-			 x->name, x->upload ? "to" : "from", op.t.display, rc ? err : op.msg);
+		snprintf(msg, sizeof(msg), "%s %s %s %.300s: %.600s",
+			 x->upload ? "upload" : "download", x->name, x->upload ? "to" : "from",
+			 op.t.display, rc ? err : op.msg);
 	else
 		snprintf(msg, sizeof(msg), "%s", err);
 	s3_creds_redact(&op.creds, msg);
@@ -172,9 +175,11 @@ static int check_start(const struct rawcap_s3_opts *o, const char *dir, const ch
 	err = s3_target_parse(&t, o->url, o->endpoint, o->region, msg, len);
 	if (err)
 		return err;
-	if ((o->part_size && (o->part_size < RAWCAP_S3_PART_MIN || o->part_size > RAWCAP_S3_PART_MAX)) ||
+	if ((o->part_size &&
+	     (o->part_size < RAWCAP_S3_PART_MIN || o->part_size > RAWCAP_S3_PART_MAX)) ||
 	    o->parallel > RAWCAP_S3_PARALLEL_MAX || o->retries > RAWCAP_S3_RETRIES_MAX) {
-		snprintf(msg, len, "part size must be 5 MiB to 1 GiB, parallel 1 to %u, retries up to %u",
+		snprintf(msg, len,
+			 "part size must be 5 MiB to 1 GiB, parallel 1 to %u, retries up to %u",
 			 RAWCAP_S3_PARALLEL_MAX, RAWCAP_S3_RETRIES_MAX);
 		return -EINVAL;
 	}
@@ -184,7 +189,8 @@ static int check_start(const struct rawcap_s3_opts *o, const char *dir, const ch
 		return -errno;
 	}
 	if (!upload && !lstat(path, &st)) {
-		snprintf(msg, len, "%.400s exists; delete it or download into another --dest", path);
+		snprintf(msg, len, "%.400s exists; delete it or download into another --dest",
+			 path);
 		return -EEXIST;
 	}
 	return 0;
@@ -271,7 +277,8 @@ int rawcap_s3_wait(struct rawcap_s3_xfer *x, int timeout_ms)
 	while (!x->finished && !err) {
 		if (timeout_ms < 0)
 			pthread_cond_wait(&x->cond, &x->prog.lock);
-		else if (!timeout_ms || pthread_cond_timedwait(&x->cond, &x->prog.lock, &ts) == ETIMEDOUT)
+		else if (!timeout_ms ||
+			 pthread_cond_timedwait(&x->cond, &x->prog.lock, &ts) == ETIMEDOUT)
 			err = -ETIMEDOUT;
 	}
 	if (x->finished)

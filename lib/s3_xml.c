@@ -143,7 +143,9 @@ int s3_xml_error(const char *buf, size_t len, struct s3_xml_error *e)
 	e->code[0] = e->message[0] = '\0';
 	if (!d)
 		return -EPROTO;
-	err = is_elem(root, "Error") ? root : is_elem(root, "ErrorResponse") ? child(root, "Error") : NULL;
+	err = is_elem(root, "Error")	       ? root
+	      : is_elem(root, "ErrorResponse") ? child(root, "Error")
+					       : NULL;
 	if (err) {
 		text(child(err, "Code"), e->code, sizeof(e->code), true);
 		text(child(err, "Message"), e->message, sizeof(e->message), true);
@@ -165,8 +167,9 @@ int s3_xml_list(const char *buf, size_t len, int (*cb)(void *arg, const char *ke
 	if (!d)
 		return -EPROTO;
 	err = boolean(child(root, "IsTruncated"), &truncated);
-	if (!err && truncated && (text(child(root, "NextContinuationToken"), next_token, tokenlen, false) ||
-				  !next_token[0]))
+	if (!err && truncated &&
+	    (text(child(root, "NextContinuationToken"), next_token, tokenlen, false) ||
+	     !next_token[0]))
 		err = -EPROTO;
 	for (xmlNodePtr c = root->children; c && !err; c = c->next) {
 		uint64_t size;
@@ -283,7 +286,8 @@ int s3_xml_sts(const char *buf, size_t len, struct s3_creds *c)
 		err = text_dup(child(cr, "SecretAccessKey"), SECRET_MAX, &c->secret_key);
 	if (!err)
 		err = text_dup(child(cr, "SessionToken"), SECRET_MAX, &c->session_token);
-	if (!err && (text(child(cr, "Expiration"), exp, sizeof(exp), false) || iso8601(exp, &c->expires)))
+	if (!err &&
+	    (text(child(cr, "Expiration"), exp, sizeof(exp), false) || iso8601(exp, &c->expires)))
 		err = -EPROTO;
 	xmlFreeDoc(d);
 	return err;

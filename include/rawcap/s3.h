@@ -77,13 +77,13 @@
 extern "C" {
 #endif
 
-#define RAWCAP_S3_PART_SIZE	(16u << 20) /* default part size, bytes */
-#define RAWCAP_S3_PART_MIN	(5u << 20)  /* S3's smallest part (but the last) */
-#define RAWCAP_S3_PART_MAX	(1ull << 30)
-#define RAWCAP_S3_PARALLEL	4u  /* default requests in flight */
-#define RAWCAP_S3_PARALLEL_MAX	64u
-#define RAWCAP_S3_RETRIES	5u  /* default retries of one request */
-#define RAWCAP_S3_RETRIES_MAX	20u
+#define RAWCAP_S3_PART_SIZE    (16u << 20) /* default part size, bytes */
+#define RAWCAP_S3_PART_MIN     (5u << 20)  /* S3's smallest part (but the last) */
+#define RAWCAP_S3_PART_MAX     (1ull << 30)
+#define RAWCAP_S3_PARALLEL     4u /* default requests in flight */
+#define RAWCAP_S3_PARALLEL_MAX 64u
+#define RAWCAP_S3_RETRIES      5u /* default retries of one request */
+#define RAWCAP_S3_RETRIES_MAX  20u
 
 enum rawcap_s3_state {
 	RAWCAP_S3_RUNNING,
@@ -114,19 +114,19 @@ struct rawcap_s3_status {
 typedef void (*rawcap_s3_progress_fn)(void *arg, const struct rawcap_s3_status *st);
 
 struct rawcap_s3_opts {
-	size_t sz;	     /* sizeof(struct rawcap_s3_opts): lets the struct grow */
-	const char *url;     /* "s3://BUCKET" or "s3://BUCKET/PREFIX" */
+	size_t sz;	      /* sizeof(struct rawcap_s3_opts): lets the struct grow */
+	const char *url;      /* "s3://BUCKET" or "s3://BUCKET/PREFIX" */
 	const char *endpoint; /* "http[s]://HOST[:PORT][/PATH]", path-style; NULL:
 			       * $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS */
-	const char *region;  /* NULL: $AWS_REGION, $AWS_DEFAULT_REGION, else "us-east-1" */
-	const char *profile; /* shared credentials file profile; NULL: $AWS_PROFILE, "default" */
+	const char *region;   /* NULL: $AWS_REGION, $AWS_DEFAULT_REGION, else "us-east-1" */
+	const char *profile;  /* shared credentials file profile; NULL: $AWS_PROFILE, "default" */
 	/* Explicit credentials (all NULL: look them up as above). */
 	const char *access_key, *secret_key, *session_token;
-	uint64_t part_size; /* bytes, RAWCAP_S3_PART_MIN..RAWCAP_S3_PART_MAX; 0: default */
-	unsigned parallel;  /* requests in flight, 1..RAWCAP_S3_PARALLEL_MAX; 0: default */
-	unsigned retries;   /* retries per request, up to RAWCAP_S3_RETRIES_MAX; 0: default */
-	bool no_retry;	    /* fail on the first error (retries ignored) */
-	uint64_t max_rate;  /* bytes per second over all requests; 0: unlimited */
+	uint64_t part_size;  /* bytes, RAWCAP_S3_PART_MIN..RAWCAP_S3_PART_MAX; 0: default */
+	unsigned parallel;   /* requests in flight, 1..RAWCAP_S3_PARALLEL_MAX; 0: default */
+	unsigned retries;    /* retries per request, up to RAWCAP_S3_RETRIES_MAX; 0: default */
+	bool no_retry;	     /* fail on the first error (retries ignored) */
+	uint64_t max_rate;   /* bytes per second over all requests; 0: unlimited */
 	const char *ca_file; /* CA bundle for https; NULL: the system's */
 	/* Called on the transfer's thread about four times a second and at the end. */
 	rawcap_s3_progress_fn progress;
@@ -138,8 +138,10 @@ struct rawcap_s3_xfer;
 /*
  * Upload snapshot dir/name to opts->url. If the remote manifest already
  * exists with the same bytes the upload is done at once (idempotent); with
- * other bytes it fails with -EEXIST. Returns 0 with *out running, or a
- * negative errno if it could not start (then nothing was sent).
+ * other bytes it fails with -EEXIST. Returns -EINVAL (NULL arguments) or
+ * -ENOMEM, else 0 with *out set: a transfer that cannot start (bad URL, no
+ * such local snapshot...) is already over, FAILED with the reason in its
+ * status, so rawcap_s3_wait(x, 0) tells at once (a node API can answer 400).
  */
 RAWCAP_API int rawcap_s3_upload_start(const struct rawcap_s3_opts *o, const char *dir,
 				      const char *name, struct rawcap_s3_xfer **out);
@@ -158,11 +160,12 @@ RAWCAP_API int rawcap_s3_wait(struct rawcap_s3_xfer *x, int timeout_ms);
 /* Cancel if still running, wait, free. */
 RAWCAP_API void rawcap_s3_free(struct rawcap_s3_xfer *x);
 
-/* Blocking forms of the above: run to the end on the calling thread; *st (may be NULL) gets the outcome. */
+/* Blocking forms of the above: run to the end on the calling thread; *st (may be NULL) gets the
+ * outcome. */
 RAWCAP_API int rawcap_s3_upload(const struct rawcap_s3_opts *o, const char *dir, const char *name,
 				struct rawcap_s3_status *st);
-RAWCAP_API int rawcap_s3_download(const struct rawcap_s3_opts *o, const char *name,
-				  const char *dir, struct rawcap_s3_status *st);
+RAWCAP_API int rawcap_s3_download(const struct rawcap_s3_opts *o, const char *name, const char *dir,
+				  struct rawcap_s3_status *st);
 
 /* A name under the remote prefix. */
 struct rawcap_s3_entry {
