@@ -188,12 +188,13 @@ static int remote_key(void *arg, const char *key, uint64_t size)
 
 static void head_done(struct s3_op *op, struct s3_req *r)
 {
+	struct upload *u = op->feed_arg;
 	struct up_file *f = r->arg;
 
-	(void)op;
 	if (!r->result && !strcmp(r->hdr_sha, f->f->sha256) && r->have_length &&
 	    r->content_length == f->f->size) {
 		f->state = UP_SKIP;
+		u->files_left--;
 		s3_progress_bytes(op->prog, (int64_t)f->f->size);
 		s3_progress_files(op->prog, 1, 1);
 	}
