@@ -72,8 +72,6 @@ static int fetch_manifest(struct download *d)
 	err = s3_run_one(d->op, r);
 	if (err == -ENOENT)
 		no_manifest(d);
-	else if (err == -ENXIO)
-		s3_fail(d->op, err, "bucket %s does not exist", d->op->t.bucket);
 	else if (err)
 		s3_fail_req(d->op, r, SNAP_MANIFEST);
 	else {

@@ -62,7 +62,10 @@ void s3_fail(struct s3_op *op, int err, const char *fmt, ...)
 
 void s3_fail_req(struct s3_op *op, const struct s3_req *r, const char *what)
 {
-	s3_fail(op, r->result, "%s: %s", what, r->err);
+	if (r->result == -ENXIO)
+		s3_fail(op, r->result, "bucket %s does not exist", op->t.bucket);
+	else
+		s3_fail(op, r->result, "%s: %s", what, r->err);
 }
 
 static int start(struct s3_op *op, struct s3_req *r)
@@ -232,7 +235,9 @@ static void finish(struct s3_op *op, struct s3_req *r, CURLcode rc)
 		s3_progress_retry(op->prog);
 		return;
 	}
-	if (!r->result && r->check_sha && s3_req_check_body(r)) {
+	/* Ours or the server's sum refused it: say which file was not as sealed. */
+	if ((!r->result || r->result == -EBADMSG) && r->check_sha && r->body_pos == r->body_len &&
+	    s3_req_check_body(r)) {
 		r->result = -EBADMSG;
 		snprintf(
 			r->err, sizeof(r->err),

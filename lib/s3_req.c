@@ -244,12 +244,14 @@ static size_t on_write(char *data, size_t size, size_t nitems, void *arg)
 
 static int add_header(struct s3_req *r, const char *name, const char *value)
 {
-	char line[S3_KEY_MAX + 128];
-	struct curl_slist *l;
+	struct curl_slist *l = NULL;
+	char *line;
 
-	snprintf(line, sizeof(line), "%s: %s", name, value);
+	if (asprintf(&line, "%s: %s", name, value) < 0)
+		return -ENOMEM;
 	l = curl_slist_append(r->headers, line);
-	explicit_bzero(line, sizeof(line));
+	explicit_bzero(line, strlen(line));
+	free(line);
 	if (!l)
 		return -ENOMEM;
 	r->headers = l;

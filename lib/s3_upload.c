@@ -649,6 +649,7 @@ static void upload_free(struct upload *u)
 int s3_upload_run(struct s3_op *op, const char *dir, const char *name)
 {
 	struct upload u = {.op = op, .name = name, .snapfd = -1};
+	bool sent; /* data may have gone up: say how to resume */
 	uint32_t skipped;
 	int err;
 
@@ -668,6 +669,7 @@ int s3_upload_run(struct s3_op *op, const char *dir, const char *name)
 		upload_free(&u);
 		return 0;
 	}
+	sent = !err;
 	if (!err)
 		err = resume(&u);
 	if (!err) {
@@ -677,7 +679,7 @@ int s3_upload_run(struct s3_op *op, const char *dir, const char *name)
 		if (!err && !u.manifest_done)
 			s3_fail(op, err = -EIO, "the upload ended before its manifest was sent");
 	}
-	if (err && err != -ENOMEM) {
+	if (err && sent) {
 		abort_started(&u);
 		snprintf(op->msg + strlen(op->msg), sizeof(op->msg) - strlen(op->msg),
 			 "; not listed there (no manifest): run the upload again to resume, or "

@@ -332,7 +332,7 @@ static int cmd_transfer(struct s3_args *a)
 	rawcap_s3_free(x);
 	if (err) {
 		fprintf(stderr, PROG ": %s\n", st.message);
-		return 1;
+		return err == -EINVAL ? 2 : 1;
 	}
 	if (!a->quiet)
 		printf("%s\n", st.message);
@@ -345,9 +345,11 @@ static int cmd_list(struct s3_args *a)
 	char err[1024], t1[64], t2[64];
 	size_t n;
 
-	if (rawcap_s3_list(&a->o, true, &v, &n, err, sizeof(err))) {
+	int rc = rawcap_s3_list(&a->o, true, &v, &n, err, sizeof(err));
+
+	if (rc) {
 		fprintf(stderr, PROG ": %s\n", err);
-		return 1;
+		return rc == -EINVAL ? 2 : 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct rawcap_snapshot_info *in = &v[i].info;
@@ -377,9 +379,11 @@ static int cmd_delete(struct s3_args *a)
 {
 	char err[1024];
 
-	if (rawcap_s3_delete(&a->o, a->name, err, sizeof(err))) {
+	int rc = rawcap_s3_delete(&a->o, a->name, err, sizeof(err));
+
+	if (rc) {
 		fprintf(stderr, PROG ": %s\n", err);
-		return 1;
+		return rc == -EINVAL ? 2 : 1;
 	}
 	if (!a->quiet)
 		printf("deleted %s from %s\n", a->name, a->o.url);

@@ -7,3 +7,5 @@
 rawcap_script_test(s3_roundtrip s3/roundtrip.sh LABELS s3 snapshot TIMEOUT 180)
 rawcap_script_test(s3_multipart s3/multipart.sh LABELS s3 snapshot TIMEOUT 180)
 rawcap_script_test(s3_interrupt s3/interrupt.sh LABELS s3 snapshot TIMEOUT 300)
+rawcap_script_test(s3_errors s3/errors.sh LABELS s3 snapshot TIMEOUT 180)
+rawcap_script_test(s3_credentials s3/sts.sh LABELS s3 snapshot TIMEOUT 180)

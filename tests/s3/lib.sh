@@ -91,13 +91,15 @@ server_kill() {
 	SRV_PID=
 }
 
-# run LABEL ARGS...: rawcap-snapshot in the namespace, against the test server;
-# output in $T/out/LABEL.out and .err, exit status in RC.
+# run LABEL ARGS...: rawcap-snapshot in the namespace, against the test server,
+# with CLIENT_ENV (env(1) arguments) applied; output in $T/out/LABEL.out and
+# .err, exit status in RC.
+CLIENT_ENV=()
 run() {
 	local label=$1
 	shift
 	set +e
-	timeout 300 ip netns exec "$NS" "$SNAP" "$@" --endpoint "$ENDPOINT" \
+	timeout 300 ip netns exec "$NS" env "${CLIENT_ENV[@]}" "$SNAP" "$@" --endpoint "$ENDPOINT" \
 		>"$T/out/$label.out" 2>"$T/out/$label.err"
 	RC=$?
 	set -e
@@ -189,8 +191,8 @@ no_secrets() {
 bg_run() {
 	local label=$1
 	shift
-	ip netns exec "$NS" "$SNAP" "$@" --endpoint "$ENDPOINT" >"$T/out/$label.out" \
-		2>"$T/out/$label.err" &
+	ip netns exec "$NS" env "${CLIENT_ENV[@]}" "$SNAP" "$@" --endpoint "$ENDPOINT" \
+		>"$T/out/$label.out" 2>"$T/out/$label.err" &
 	BG=$!
 	PIDS+=("$BG")
 }

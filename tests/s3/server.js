@@ -21,7 +21,8 @@
 // AbortMultipartUpload (over s3rver's own uploads directory), and, on a
 // second port, STS AssumeRoleWithWebIdentity: a token equal to the file
 // $STS_TOKEN_FILE and role $STS_ROLE_ARN get temporary keys with a session
-// token, valid $STS_DURATION seconds, that this front then accepts.
+// token, valid $STS_DURATION seconds, that this front then accepts (each
+// secret and token issued is appended to $STS_ISSUED, if set, for the tests).
 //
 // Usage: node server.js --dir DIR --port P [--sts-port P] [--bucket B]... [--log FILE]
 // Keys: $S3_TEST_ACCESS_KEY / $S3_TEST_SECRET_KEY (never on the command line).
@@ -259,6 +260,8 @@ function sts(req, res) {
     const duration = Number(process.env.STS_DURATION || 3600);
     const expires = Date.now() + duration * 1000;
     addKey(ak, { secret, token, expires });
+    // Tests check that none of these ever shows in rawcap's output.
+    if (process.env.STS_ISSUED) fs.appendFileSync(process.env.STS_ISSUED, `${secret}\n${token}\n`);
     res.writeHead(200, { 'Content-Type': 'text/xml' });
     res.end(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">` +
       `<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>${ak}</AccessKeyId>` +
