@@ -4,12 +4,18 @@
  *
  * The manifest comes first and is parsed by the same strict parser as local
  * ones; nothing is written unless it is sound (its name, data/<plain name>
- * paths, sizes that add up, room on the disk). Each listed object is then
- * fetched into DIR/.dl-NAME-PID/NAME/ (private, 0700), never more bytes
- * than the manifest lists. The staged snapshot is checked by
- * rawcap_snapshot_verify() (sizes, SHA-256 sums, no extra files), sealed
- * (fsync, files 0440, directories 0550) and only then renamed to DIR/NAME:
- * an interrupted or refused download leaves nothing under a real name.
+ * paths, sizes that add up, room on the disk). Only the files it lists are
+ * then fetched, into DIR/.dl-NAME-PID/NAME/ (private, 0700), never more
+ * bytes than listed. Each file is verified as it arrives: its bytes are
+ * hashed as they are written and the SHA-256 and size must be the
+ * manifest's, or the download stops naming the file. (Hashing in stream
+ * instead of verifying the staged copy with rawcap_snapshot_verify() saves
+ * re-reading the whole snapshot: 1.5-2 s of a 1 GiB download here; the
+ * staged directory holds exactly the manifest's files by construction, and
+ * the tests check every download with `rawcap-snapshot verify` too.) Then
+ * the copy is sealed (fsync, files 0440, directories 0550) and only then
+ * renamed to DIR/NAME: an interrupted or refused download leaves nothing
+ * under a real name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -147,10 +154,13 @@ static void file_done(struct s3_op *op, struct s3_req *r)
 		snprintf(r->err, sizeof(r->err), "the object is %llu bytes, the manifest says %llu",
 			 (unsigned long long)r->sink_pos, (unsigned long long)f->size);
 	}
-	if (r->result)
+	if (r->result) {
 		s3_fail_req(op, r, f->path);
-	else
-		s3_progress_files(op->prog, 1, 0);
+		return;
+	}
+	/* Start writing it back now, so that sealing has little left to wait for. */
+	sync_file_range(r->sink_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	s3_progress_files(op->prog, 1, 0);
 }
 
 static struct s3_req *download_feed(struct s3_op *op)
@@ -183,6 +193,8 @@ static struct s3_req *download_feed(struct s3_op *op)
 	r->sink_fd = fd;
 	r->own_sink = true;
 	r->sink_limit = f->size;
+	r->check_sha = true;
+	snprintf(r->want_sha, sizeof(r->want_sha), "%s", f->sha256);
 	r->progress = true;
 	r->done = file_done;
 	r->arg = (void *)f;
@@ -238,20 +250,6 @@ static int seal(struct download *d)
 	return 0;
 }
 
-static int verify(struct download *d)
-{
-	char path[4096], why[512] = "";
-	int err;
-
-	snprintf(path, sizeof(path), "%s/%s", d->dir, d->stage);
-	err = rawcap_snapshot_verify(path, d->name, why, sizeof(why));
-	if (err)
-		s3_fail(d->op, err == -EBADMSG ? err : -EIO,
-			"refused: it does not match its manifest: %s",
-			why[0] ? why : strerror(-err));
-	return err;
-}
-
 static int open_dest(struct download *d)
 {
 	struct stat st;
@@ -292,8 +290,6 @@ int s3_download_run(struct s3_op *op, const char *name, const char *dir)
 	}
 	if (!err)
 		err = write_manifest(&d);
-	if (!err)
-		err = verify(&d);
 	if (!err)
 		err = seal(&d);
 	if (!err)

@@ -236,13 +236,19 @@ static void finish(struct s3_op *op, struct s3_req *r, CURLcode rc)
 		return;
 	}
 	/* Ours or the server's sum refused it: say which file was not as sealed. */
-	if ((!r->result || r->result == -EBADMSG) && r->check_sha && r->body_pos == r->body_len &&
-	    s3_req_check_body(r)) {
+	if ((!r->result || r->result == -EBADMSG) && r->check_sha && r->sink_fd < 0 &&
+	    r->body_pos == r->body_len && s3_req_check_sum(r)) {
 		r->result = -EBADMSG;
 		snprintf(
 			r->err, sizeof(r->err),
 			"content does not match the manifest's SHA-256 (changed since the snapshot "
 			"was sealed)");
+	}
+	if (!r->result && r->check_sha && r->sink_fd >= 0 && r->sink_pos == r->sink_limit &&
+	    s3_req_check_sum(r)) {
+		r->result = -EBADMSG;
+		snprintf(r->err, sizeof(r->err),
+			 "SHA-256 mismatch: the object is not what the manifest lists");
 	}
 	s3_creds_redact(&op->creds, r->err);
 	if (r->done)

@@ -129,8 +129,12 @@ struct s3_req {
 	uint64_t body_off, body_len, body_pos;
 	char *body_mem;
 	size_t body_mem_len;
-	/* Check the body's bytes against payload_sha as they are read (files only). */
+	/*
+	 * Hash the bytes as they go: a file body against payload_sha as it is
+	 * read, or a response written to sink_fd against want_sha.
+	 */
 	bool check_sha;
+	char want_sha[65];
 	EVP_MD_CTX *hash;
 	bool hash_lost; /* curl rewound mid-body: check afterwards instead */
 	/* Response body: a file (GETs of data) or memory up to resp_max (owned). */
@@ -198,8 +202,8 @@ struct s3_req *s3_req_new(const char *method, const char *key, const char *query
 void s3_req_free(struct s3_req *r);
 /* Prepare an attempt of r on easy handle h (s3_req.c). */
 int s3_req_setup(struct s3_op *op, struct s3_req *r, CURL *h);
-/* After a body was sent with check_sha: 0 if its bytes had payload_sha. */
-int s3_req_check_body(struct s3_req *r);
+/* After a request with check_sha: 0 if the bytes sent or received had their sum. */
+int s3_req_check_sum(struct s3_req *r);
 void s3_submit(struct s3_op *op, struct s3_req *r);
 /* Run until nothing is queued or running, or a fatal error; returns op->error. */
 int s3_run(struct s3_op *op);

@@ -207,6 +207,8 @@ static size_t to_file(struct s3_req *r, const char *data, size_t n)
 			 (unsigned long long)r->sink_limit);
 		return 0;
 	}
+	if (r->hash)
+		EVP_DigestUpdate(r->hash, data, n);
 	while (done < n) {
 		ssize_t w = pwrite(r->sink_fd, data + done, n - done, (off_t)(r->sink_pos + done));
 
@@ -338,13 +340,21 @@ int s3_req_setup(struct s3_op *op, struct s3_req *r, CURL *h)
 	return 0;
 }
 
-/* A body streamed with a rewind in the middle is hashed again from the file. */
-int s3_req_check_body(struct s3_req *r)
+/*
+ * The sum of what a check_sha request moved: a response's bytes as they were
+ * written, or a body's as they were read (hashed again from the file if
+ * libcurl rewound it midway).
+ */
+int s3_req_check_sum(struct s3_req *r)
 {
 	unsigned char buf[65536];
 	uint64_t off = 0;
 	char hex[65];
 
+	if (r->sink_fd >= 0) {
+		s3_hash_hex(r->hash, hex);
+		return strcmp(hex, r->want_sha) ? -EBADMSG : 0;
+	}
 	if (r->hash_lost) {
 		EVP_DigestInit_ex(r->hash, EVP_sha256(), NULL);
 		while (off < r->body_len) {
