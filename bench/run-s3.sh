@@ -4,7 +4,9 @@
 # server (tests/s3/server.js, on the loopback of a private network
 # namespace) beside curl moving the same bytes to the same server in the
 # same run: `curl -T` of the snapshot's data as one object (one PUT, SigV4
-# by curl's --aws-sigv4) and `curl -o` of it back. rawcap's times include
+# by curl's --aws-sigv4 with the payload's SHA-256, which the server checks
+# as it does rawcap's) and `curl -o` of it back (and `curl -o && sync`,
+# since a download is only done when it is on disk). rawcap's times include
 # everything it does: the manifest, SHA-256 of every byte sent, the HEAD
 # checks of a resumable upload, and on download the full verification
 # before the snapshot is sealed. Max RSS (GNU time) shows memory does not
@@ -87,18 +89,26 @@ rows=()
 for size in "${SIZES[@]}"; do
 	snapshot_of "$size"
 	bytes=$(stat -c %s "$W/all.bin")
+	# curl signs the payload's SHA-256 too, so the server checks both alike.
+	sum=$(sha256sum "$W/all.bin" | cut -d' ' -f1)
+	empty=$(sha256sum </dev/null | cut -d' ' -f1)
 	files=$(ls "$W/snaps/s/data" | wc -l)
 	rm -f "$W"/*.best
 	for i in $(seq "$RUNS"); do
 		wipe_remote
 		timed curl-put "${IN_NS[@]}" curl -sS --fail --aws-sigv4 aws:amz:us-east-1:s3 \
-			-u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+			-u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: $sum" \
 			-T "$W/all.bin" "$EP/bkt/all.bin"
 		keep_best curl-put
 		timed curl-get "${IN_NS[@]}" curl -sS --fail --aws-sigv4 aws:amz:us-east-1:s3 \
-			-u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: $(printf '%s' '' | sha256sum | cut -d' ' -f1)" \
+			-u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: $empty" \
 			-o "$W/got.bin" "$EP/bkt/all.bin"
 		keep_best curl-get
+		rm -f "$W/got.bin"
+		timed curl-get-sync "${IN_NS[@]}" sh -c "curl -sS --fail --aws-sigv4 aws:amz:us-east-1:s3 \
+			-u '$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY' -H 'x-amz-content-sha256: $empty' \
+			-o '$W/got.bin' '$EP/bkt/all.bin' && sync -f '$W/got.bin'"
+		keep_best curl-get-sync
 		rm -f "$W/got.bin"
 		timed up "${IN_NS[@]}" "$B/readers/rawcap-snapshot" upload s --dest "$W/snaps" --to s3://bkt/r$i --endpoint $EP -q
 		keep_best up
@@ -125,7 +135,11 @@ for size in "${SIZES[@]}"; do
 	row up "rawcap-snapshot upload ($files files, 4 at once)" curl-put
 	[ ! -f "$W/upmp.best" ] || row upmp "rawcap-snapshot upload --part-size 8Mi (multipart)" curl-put
 	row curl-get "curl -o (one GET of the same bytes)" curl-get
-	row down "rawcap-snapshot download (verified, sealed)" curl-get
+	row curl-get-sync "curl -o && sync (the same, on disk)" curl-get
+	row down "rawcap-snapshot download (verified, fsynced, sealed)" curl-get
+	rows+=("$(printf '| %7s | %-52s | %7s | %7s | %5.2fx | %6s |' "$size" \
+		"  download vs curl -o && sync" "" "" \
+		"$(echo "$(cut -d' ' -f1 "$W/curl-get-sync.best") / $(cut -d' ' -f1 "$W/down.best")" | bc -l)" "")")
 done
 
 printf '\nS3 test server (s3rver behind tests/s3/server.js) on a namespace loopback; best of %d\n\n' "$RUNS"

@@ -16,6 +16,44 @@
 
 #define LIST_TOKEN_MAX 1024
 
+int s3_strv_add(char ***v, size_t *n, size_t *cap, const char *str)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		char **nv = realloc(*v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	if (!((*v)[*n] = strdup(str)))
+		return -ENOMEM;
+	++*n;
+	return 0;
+}
+
+int s3_get_manifest(struct s3_op *op, const char *name, char **text, size_t *len)
+{
+	char key[S3_KEY_MAX];
+	struct s3_req *r;
+	int err = s3_key(&op->t, name, SNAP_MANIFEST, key, sizeof(key));
+
+	if (err || !(r = s3_req_new("GET", key, NULL)))
+		return err ? err : -ENOMEM;
+	r->resp_max = SNAP_MANIFEST_MAX;
+	err = s3_run_one(op, r);
+	if (!err) {
+		*text = r->resp;
+		*len = r->resp_len;
+		r->resp = NULL;
+	} else if (err != -ENOENT) {
+		s3_fail_req(op, r, SNAP_MANIFEST);
+	}
+	s3_req_free(r);
+	return err;
+}
+
 int s3_list_keys(struct s3_op *op, const char *prefix,
 		 int (*cb)(void *arg, const char *key, uint64_t size), void *arg)
 {
@@ -325,19 +363,7 @@ static int doomed_add(void *arg, const char *key, uint64_t size)
 		d->manifest = true;
 		return 0;
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		char **nv = realloc(d->keys, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		d->keys = nv;
-		d->cap = cap;
-	}
-	if (!(d->keys[d->n] = strdup(key)))
-		return -ENOMEM;
-	d->n++;
-	return 0;
+	return s3_strv_add(&d->keys, &d->n, &d->cap, key);
 }
 
 static void delete_done(struct s3_op *op, struct s3_req *r)

@@ -69,26 +69,13 @@ static void no_manifest(struct download *d)
 
 static int fetch_manifest(struct download *d)
 {
-	char key[S3_KEY_MAX];
-	struct s3_req *r;
-	int err = s3_key(&d->op->t, d->name, SNAP_MANIFEST, key, sizeof(key));
+	int err = s3_get_manifest(d->op, d->name, &d->text, &d->text_len);
 
-	if (err || !(r = s3_req_new("GET", key, NULL)))
-		return err ? err : -ENOMEM;
-	r->resp_max = SNAP_MANIFEST_MAX;
-	err = s3_run_one(d->op, r);
 	if (err == -ENOENT)
 		no_manifest(d);
-	else if (err)
-		s3_fail_req(d->op, r, SNAP_MANIFEST);
-	else {
-		d->text = r->resp;
-		d->text_len = r->resp_len;
-		r->resp = NULL;
+	else if (!err)
 		s3_progress_bytes(d->op->prog, (int64_t)d->text_len);
-	}
-	s3_req_free(r);
-	return d->op->error;
+	return d->op->error ? d->op->error : err;
 }
 
 /* Everything about the manifest that must hold before a byte is written. */

@@ -229,6 +229,14 @@ static inline bool s3_rel_path_ok(const char *p)
 	return !strncmp(p, "data/", 5) && p[5] && p[5] != '.' && !strchr(p + 5, '/');
 }
 
+/* Append a copy of str to a growable string array. */
+int s3_strv_add(char ***v, size_t *n, size_t *cap, const char *str);
+/*
+ * GET NAME/manifest.json (bounded) into *text, malloc'd. 0, or -ENOENT when
+ * there is none; any other failure is the operation's (s3_fail).
+ */
+int s3_get_manifest(struct s3_op *op, const char *name, char **text, size_t *len);
+
 /* Operations. */
 int s3_upload_run(struct s3_op *op, const char *dir, const char *name);
 int s3_download_run(struct s3_op *op, const char *name, const char *dir);

@@ -135,27 +135,19 @@ static int plan(struct upload *u)
 /* Is the snapshot already there? 0: go on; 1: the same manifest is there. */
 static int probe(struct upload *u)
 {
-	char key[S3_KEY_MAX];
-	struct s3_req *r;
-	int err = s3_key(&u->op->t, u->name, SNAP_MANIFEST, key, sizeof(key));
+	char *text = NULL;
+	size_t len = 0;
+	int err = s3_get_manifest(u->op, u->name, &text, &len);
 
-	if (err || !(r = s3_req_new("GET", key, NULL)))
-		return err ? err : -ENOMEM;
-	r->resp_max = SNAP_MANIFEST_MAX;
-	err = s3_run_one(u->op, r);
 	if (!err)
-		err = r->resp_len == u->text_len && !memcmp(r->resp, u->text, u->text_len)
-			      ? 1
-			      : -EEXIST;
+		err = len == u->text_len && !memcmp(text, u->text, len) ? 1 : -EEXIST;
 	else if (err == -ENOENT)
 		err = 0;
+	free(text);
 	if (err == -EEXIST)
 		s3_fail(u->op, err,
 			"a different snapshot named %s is there; delete it first (delete --remote)",
 			u->name);
-	else if (err < 0)
-		s3_fail_req(u->op, r, "look for its manifest");
-	s3_req_free(r);
 	return err;
 }
 
@@ -169,21 +161,8 @@ static int remote_key(void *arg, const char *key, uint64_t size)
 			u->files[i].remote_size = (int64_t)size;
 			return 0;
 		}
-	if (strncmp(rel, "data/", 5))
-		return 0;
-	if (u->nextra == u->extra_cap) {
-		size_t cap = u->extra_cap ? u->extra_cap * 2 : 16;
-		char **nv = realloc(u->extra, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		u->extra = nv;
-		u->extra_cap = cap;
-	}
-	if (!(u->extra[u->nextra] = strdup(key)))
-		return -ENOMEM;
-	u->nextra++;
-	return 0;
+	return strncmp(rel, "data/", 5) ? 0
+					: s3_strv_add(&u->extra, &u->nextra, &u->extra_cap, key);
 }
 
 static void head_done(struct s3_op *op, struct s3_req *r)

@@ -64,6 +64,7 @@ need() { command -v "$1" >/dev/null || { echo "SKIP: $1 missing"; exit 77; }; }
 need node
 need tcpdump
 need python3
+need curl
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespace)"; exit 77; }
 bash "$HERE/setup.sh" >"$T/setup.log" 2>&1 || fail "npm packages of the test server: $(tail -3 "$T/setup.log")"
 
@@ -123,33 +124,22 @@ make_snapshot() {
 	rm -rf "$T/fifo-$name" /dev/shm/rawcap-"$ring"*
 }
 
-# capture_traffic OUT: tcpdump on the namespace's loopback while UDP datagrams
-# of varied sizes and a TCP exchange cross it.
+# capture_traffic OUT: tcpdump on the namespace's loopback while curl puts
+# objects of varied sizes to the test server (bucket "other") and gets them
+# back: real TCP connections, handshakes, HTTP and payloads.
 capture_traffic() {
-	ip netns exec "$NS" tcpdump -i lo -s 0 -U -w "$1" 'port 9999 or port 9998' \
-		2>"$T/tcpdump.err" &
-	local tp=$!
+	local sig=(--aws-sigv4 aws:amz:us-east-1:s3 -u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
+	local tp i
+	ip netns exec "$NS" tcpdump -i lo -s 0 -U -w "$1" "tcp port $PORT" 2>"$T/tcpdump.err" &
+	tp=$!
 	for _ in $(seq 100); do grep -q listening "$T/tcpdump.err" && break; sleep 0.05; done
-	ip netns exec "$NS" python3 - <<'PY'
-import socket, threading
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 9998)); srv.listen(1)
-def serve():
-    c, _ = srv.accept()
-    while True:
-        d = c.recv(65536)
-        if not d: break
-        c.sendall(d)
-    c.close()
-t = threading.Thread(target=serve); t.start()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(400):
-    u.sendto(b"s3-%06d-" % i + b"p" * (i * 37 % 1400), ("127.0.0.1", 9999))
-c = socket.create_connection(("127.0.0.1", 9998))
-for i in range(30):
-    c.sendall(b"s3-tcp-%d-" % i + b"t" * 500); c.recv(65536)
-c.close(); t.join(); srv.close()
-PY
+	for i in 1 2 3 4 5; do
+		head -c $((i * 41000 + 7)) /dev/urandom >"$T/payload"
+		ip netns exec "$NS" curl -sS -o /dev/null "${sig[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+			-T "$T/payload" "$ENDPOINT/other/traffic-$i" || fail "curl PUT"
+		ip netns exec "$NS" curl -sS -o /dev/null "${sig[@]}" -H "x-amz-content-sha256: $(sha256sum </dev/null | cut -d' ' -f1)" \
+			"$ENDPOINT/other/traffic-$i" || fail "curl GET"
+	done
 	sleep 0.3
 	kill -INT "$tp"
 	wait "$tp" || true

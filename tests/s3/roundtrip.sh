@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # roundtrip.sh - a snapshot goes to the S3 test server and comes back whole:
-# traffic captured by tcpdump becomes a snapshot, which is uploaded, listed,
+# traffic captured by tcpdump (curl talking to the same server) becomes a snapshot, which is uploaded, listed,
 # downloaded into a fresh snapshot directory, verified, and exported with
 # rawcap-pcap: the export is byte for byte that of the original snapshot and
 # holds exactly tcpdump's packets. The copy is sealed like a local snapshot
@@ -14,6 +14,7 @@ set -euo pipefail
 server_start
 capture_traffic "$T/ref.pcap"
 make_snapshot web "$T/ref.pcap"
+: >"$T/server.log"
 
 run up upload web --dest "$DEST" --to "$URL"
 expect up 0 "upload web to $URL: 1 files"
