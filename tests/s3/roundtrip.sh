@@ -5,7 +5,7 @@
 # downloaded into a fresh snapshot directory, verified, and exported with
 # rawcap-pcap: the export is byte for byte that of the original snapshot and
 # holds exactly tcpdump's packets. The copy is sealed like a local snapshot
-# (never o+r). A second upload is a no-op; a different snapshot of the same
+# (never o+r). So does an empty snapshot. A second upload is a no-op; a different snapshot of the same
 # name is refused; delete --remote removes it, manifest first. No secret
 # appears in any output.
 set -euo pipefail
@@ -56,13 +56,22 @@ expect clash 1 "a different snapshot named web is there"
 run down2 download web --dest "$T/fresh" --from "$URL"
 expect down2 1 "exists"
 
+# An empty snapshot (a window without packets: no data files) goes and comes back too.
+mkpcap "$T/none.pcap" 0
+make_snapshot quiet "$T/none.pcap"
+run up-empty upload quiet --dest "$DEST" --to "$URL"
+expect up-empty 0 "0 files"
+run down-empty download quiet --dest "$T/fresh" --from "$URL"
+expect down-empty 0 "verified"
+"$SNAP" verify --dest "$T/fresh" quiet | grep -q "quiet: OK" || fail "verify of the empty download"
+
 run del delete web --remote "$URL"
 expect del 0 "deleted web"
 grep -n '^DELETE ' "$T/server.log" | head -1 | grep -q 'manifest.json' || fail "manifest not deleted first"
 [ "$(stored_objects web)" = 0 ] || fail "objects left after delete"
 run list2 list --remote "$URL"
 expect list2 0
-[ ! -s "$T/out/list2.out" ] || fail "still listed: $(cat "$T/out/list2.out")"
+! grep -q "^web" "$T/out/list2.out" || fail "still listed: $(cat "$T/out/list2.out")"
 run del2 delete web --remote "$URL"
 expect del2 1 "no snapshot named web"
 no_secrets
