@@ -4,12 +4,18 @@
 # leaves nothing behind: wrong secret, unknown key, no credentials, a bucket
 # that does not exist, a stored object corrupted or cut short (download
 # refused, the file named, nothing installed), a damaged local snapshot
-# (upload refused naming the file, not listed), bad URLs and names. The
+# (upload refused naming the file, not listed), bad URLs and names, an
+# HTTPS endpoint trusted through --ca-file (and refused without it). The
 # test server itself refuses unsigned requests and payloads that differ from
 # their signed hash, so passing here means passing SigV4 for real.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# The server also speaks HTTPS (port 9443) with a certificate made here.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1 ||
+	fail "openssl req"
+SERVER_ARGS=(--tls-port 9443 --tls-cert "$T/tls.crt" --tls-key "$T/tls.key")
 server_start
 capture_traffic "$T/ref.pcap"
 make_snapshot web "$T/ref.pcap"
@@ -92,6 +98,13 @@ done
 run list list --remote "$URL"
 expect list 0
 [ ! -s "$T/out/list.out" ] || fail "a refused upload is listed: $(cat "$T/out/list.out")"
+
+# HTTPS: with the CA given it works; without, the certificate is refused, clearly.
+ENDPOINT=https://127.0.0.1:9443 run tls list --remote "$URL" --ca-file "$T/tls.crt"
+expect tls 0
+grep -q "^GET /bkt/?list-type=2" "$T/server.log" || fail "no request over HTTPS"
+ENDPOINT=https://127.0.0.1:9443 run tls-untrusted list --remote "$URL"
+expect tls-untrusted 1 "certificate"
 
 # The test server refuses unsigned requests and payloads unlike their signed hash.
 code=$(ip netns exec "$NS" curl -s -o /dev/null -w '%{http_code}' "$ENDPOINT/bkt/?list-type=2")

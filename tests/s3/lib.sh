@@ -71,11 +71,13 @@ bash "$HERE/setup.sh" >"$T/setup.log" 2>&1 || fail "npm packages of the test ser
 ip netns add "$NS" || fail "ip netns add"
 ip -n "$NS" link set lo up
 
-# Start the test server (again, on the same store after a kill); extra env as arguments.
+# Start the test server (again, on the same store after a kill); extra env as
+# arguments, extra server options in SERVER_ARGS.
+SERVER_ARGS=()
 server_start() {
 	: >"$T/server.out"
 	ip netns exec "$NS" env "$@" node "$HERE/server.js" --dir "$STORE" --port $PORT \
-		--sts-port $STS_PORT --bucket bkt --bucket other --log "$T/server.log" \
+		--sts-port $STS_PORT --bucket bkt --bucket other --log "$T/server.log" "${SERVER_ARGS[@]}" \
 		>"$T/server.out" 2>&1 &
 	SRV_PID=$!
 	for _ in $(seq 300); do

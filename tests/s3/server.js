@@ -25,6 +25,7 @@
 // secret and token issued is appended to $STS_ISSUED, if set, for the tests).
 //
 // Usage: node server.js --dir DIR --port P [--sts-port P] [--bucket B]... [--log FILE]
+//                       [--tls-port P --tls-cert PEM --tls-key PEM]  (the same over HTTPS)
 // Keys: $S3_TEST_ACCESS_KEY / $S3_TEST_SECRET_KEY (never on the command line).
 // Prints "ready PORT STSPORT" when listening. Loopback only.
 'use strict';
@@ -32,6 +33,7 @@
 const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const path = require('path');
 const querystring = require('querystring');
 const S3rver = require('s3rver');
@@ -41,7 +43,7 @@ const { Hash } = require('@smithy/hash-node');
 const Sha256 = Hash.bind(null, 'sha256');
 
 function args() {
-  const a = { buckets: [], port: 9000, stsPort: 0, dir: '', log: '' };
+  const a = { buckets: [], port: 9000, stsPort: 0, dir: '', log: '', tlsPort: 0, tlsCert: '', tlsKey: '' };
   const v = process.argv.slice(2);
   for (let i = 0; i < v.length; i++) {
     const k = v[i], val = v[++i];
@@ -50,6 +52,9 @@ function args() {
     else if (k === '--sts-port') a.stsPort = Number(val);
     else if (k === '--bucket') a.buckets.push(val);
     else if (k === '--log') a.log = val;
+    else if (k === '--tls-port') a.tlsPort = Number(val);
+    else if (k === '--tls-cert') a.tlsCert = val;
+    else if (k === '--tls-key') a.tlsKey = val;
     else throw new Error(`unknown argument ${k}`);
   }
   if (!a.dir) throw new Error('--dir is required');
@@ -276,10 +281,15 @@ function sts(req, res) {
 
 async function main() {
   await s3.configureBuckets();
-  const server = http.createServer((req, res) => handle(req, res).catch(e => {
+  const onRequest = (req, res) => handle(req, res).catch(e => {
     log(`ERROR ${e.stack}`);
     if (!res.headersSent) sendError(res, 500, 'InternalError', 'internal error');
-  }));
+  });
+  const server = http.createServer(onRequest);
+  if (opt.tlsPort) {
+    const tls = https.createServer({ cert: fs.readFileSync(opt.tlsCert), key: fs.readFileSync(opt.tlsKey) }, onRequest);
+    await new Promise(r => tls.listen(opt.tlsPort, '127.0.0.1', r));
+  }
   server.keepAliveTimeout = 30000;
   await new Promise(r => server.listen(opt.port, '127.0.0.1', r));
   let stsPort = 0;
