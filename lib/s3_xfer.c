@@ -97,6 +97,9 @@ static void *xfer_main(void *arg)
 			       : s3_download_run(&op, x->name, x->dir);
 	if (rc && !err[0])
 		snprintf(err, sizeof(err), "%s", op.msg[0] ? op.msg : strerror(-rc));
+	if (!rc && x->prog.st.retries) /* this thread is the only writer: no lock to read */
+		snprintf(op.msg + strlen(op.msg), sizeof(op.msg) - strlen(op.msg),
+			 "; %u requests retried", x->prog.st.retries);
 	if (op.t.display[0])
 		snprintf(msg, sizeof(msg), "%s %s %s %.300s: %.600s",
 			 x->upload ? "upload" : "download", x->name, x->upload ? "to" : "from",

@@ -4,11 +4,13 @@
 # up in parts (5 MiB, three at once), each part signed with its own SHA-256
 # and checked by the server, completed only after the whole file matched
 # the manifest; it comes back verified, and its pcap export is byte for
-# byte the original's, packets as generated.
+# byte the original's, packets as generated. The server refuses some part
+# uploads and downloads once (503 SlowDown): they are retried and succeed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-server_start
+# Every third part upload and every second data download first gets 503 SlowDown.
+server_start FAULT_PARTS=3 FAULT_GETS=2
 mkpcap "$T/big.pcap" $((40 << 20)) 7
 make_snapshot big "$T/big.pcap"
 nfiles=$(ls "$DEST/big/data" | wc -l)
@@ -23,12 +25,15 @@ completes=$(grep -c '^POST .*?uploadId=.* 200' "$T/server.log")
 [ "$inits" = "$nfiles" ] && [ "$completes" = "$nfiles" ] ||
 	fail "$inits multipart uploads and $completes completions for $nfiles files"
 [ "$parts" -ge $((2 * nfiles)) ] || fail "only $parts parts"
+grep -q '^PUT .*partNumber=.* 503' "$T/server.log" || fail "no part was refused (fault injection off?)"
+grep -q "requests retried" "$T/out/up.out" || fail "retries not reported: $(cat "$T/out/up.out")"
 ! grep -q MISMATCH "$T/server.log" || fail "payload hash mismatch: $(grep MISMATCH "$T/server.log")"
 [ "$(pending_uploads)" = 0 ] || fail "unfinished multipart uploads left"
 tail -1 "$T/server.log" | grep -q 'manifest.json 200' || fail "manifest not last"
 
 run down download big --dest "$T/fresh" --from "$URL" --parallel 3
 expect down 0 "verified"
+grep -q '^GET .*/data/.* 503' "$T/server.log" || fail "no download was refused (fault injection off?)"
 same_export "$DEST/big" "$T/fresh/big" "$T/big.pcap"
 no_secrets
 echo "PASS: $nfiles files in $parts parts up, verified down, export identical"

@@ -224,11 +224,23 @@ function checkPayload(req, res, declared) {
   };
 }
 
+// Transient faults on demand: every Nth part upload ($FAULT_PARTS) or data
+// download ($FAULT_GETS) is answered 503 SlowDown, as a busy S3 does.
+const faults = { parts: Number(process.env.FAULT_PARTS || 0), gets: Number(process.env.FAULT_GETS || 0), n: {} };
+function fault(kind) {
+  if (!faults[kind]) return false;
+  faults.n[kind] = (faults.n[kind] || 0) + 1;
+  return faults.n[kind] % faults[kind] === 0;
+}
+
 async function handle(req, res) {
   res.on('finish', () => log(`${req.method} ${req.url} ${res.statusCode}`));
   if (!(await verify(req, res))) return;
   const { bucket, key } = splitPath(req.url);
   const q = parseQuery(req.url.split('?')[1]);
+  if ((req.method === 'PUT' && 'partNumber' in q && fault('parts')) ||
+      (req.method === 'GET' && key.includes('/data/') && fault('gets')))
+    return sendError(res, 503, 'SlowDown', 'Please reduce your request rate.');
   if (req.method === 'GET' && !key && 'uploads' in q) return listUploads(req, res, bucket, q);
   if (req.method === 'DELETE' && key && 'uploadId' in q) return abortUpload(req, res, bucket, q.uploadId);
   const declared = req.headers['x-amz-content-sha256'];
