@@ -5,8 +5,11 @@
 # namespace) beside curl moving the same bytes to the same server in the
 # same run: `curl -T` of the snapshot's data as one object (one PUT, SigV4
 # by curl's --aws-sigv4 with the payload's SHA-256, which the server checks
-# as it does rawcap's) and `curl -o` of it back (and `curl -o && sync`,
-# since a download is only done when it is on disk). rawcap's times include
+# as it does rawcap's), and of the same data files as as many objects (one
+# curl, one connection; s3rver spends tens of milliseconds on each object's
+# metadata, so this is the like-for-like baseline); `curl -o` of the one
+# object, and of the files followed by sync (a download is only done when
+# it is on disk). rawcap's times include
 # everything it does: the manifest, SHA-256 of every byte sent, the HEAD
 # checks of a resumable upload, and on download the full verification
 # before the snapshot is sealed. Max RSS (GNU time) shows memory does not
@@ -85,31 +88,42 @@ snapshot_of() { # SIZE -> $W/snaps/s (a snapshot of that many bytes of filler pa
 	cat "$W/snaps/s/data"/* >"$W/all.bin"
 }
 
+sig() { printf '%s\n' --aws-sigv4 aws:amz:us-east-1:s3 -u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"; }
+mapfile -t SIG < <(sig)
 rows=()
 for size in "${SIZES[@]}"; do
 	snapshot_of "$size"
 	bytes=$(stat -c %s "$W/all.bin")
-	# curl signs the payload's SHA-256 too, so the server checks both alike.
+	# curl signs each payload's SHA-256 too, so the server checks all alike.
 	sum=$(sha256sum "$W/all.bin" | cut -d' ' -f1)
 	empty=$(sha256sum </dev/null | cut -d' ' -f1)
 	files=$(ls "$W/snaps/s/data" | wc -l)
+	# The same files as objects, in one curl (one connection): PUTs, then GETs.
+	put_files=() get_files=()
+	for f in "$W/snaps/s/data"/*; do
+		n=$(basename "$f")
+		[ ${#put_files[@]} = 0 ] || put_files+=(--next)
+		put_files+=(-sS --fail "${SIG[@]}" -H "x-amz-content-sha256: $(sha256sum "$f" | cut -d' ' -f1)"
+			-T "$f" "$EP/bkt/files/$n")
+		get_files+=(-o "$W/got/$n" "$EP/bkt/files/$n")
+	done
 	rm -f "$W"/*.best
 	for i in $(seq "$RUNS"); do
 		wipe_remote
-		timed curl-put "${IN_NS[@]}" curl -sS --fail --aws-sigv4 aws:amz:us-east-1:s3 \
-			-u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: $sum" \
+		mkdir -p "$W/got"
+		timed curl-put "${IN_NS[@]}" curl -sS --fail "${SIG[@]}" -H "x-amz-content-sha256: $sum" \
 			-T "$W/all.bin" "$EP/bkt/all.bin"
 		keep_best curl-put
-		timed curl-get "${IN_NS[@]}" curl -sS --fail --aws-sigv4 aws:amz:us-east-1:s3 \
-			-u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-content-sha256: $empty" \
-			-o "$W/got.bin" "$EP/bkt/all.bin"
+		timed curl-puts "${IN_NS[@]}" curl "${put_files[@]}"
+		keep_best curl-puts
+		timed curl-get "${IN_NS[@]}" curl -sS --fail "${SIG[@]}" -H "x-amz-content-sha256: $empty" \
+			-o "$W/got/all.bin" "$EP/bkt/all.bin"
 		keep_best curl-get
-		rm -f "$W/got.bin"
-		timed curl-get-sync "${IN_NS[@]}" sh -c "curl -sS --fail --aws-sigv4 aws:amz:us-east-1:s3 \
-			-u '$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY' -H 'x-amz-content-sha256: $empty' \
-			-o '$W/got.bin' '$EP/bkt/all.bin' && sync -f '$W/got.bin'"
-		keep_best curl-get-sync
-		rm -f "$W/got.bin"
+		rm -f "$W/got/all.bin"
+		timed curl-gets "${IN_NS[@]}" sh -c 'curl -sS --fail "$@" && sync -f "$0"' "$W/got" \
+			"${SIG[@]}" -H "x-amz-content-sha256: $empty" "${get_files[@]}"
+		keep_best curl-gets
+		rm -rf "$W/got"
 		timed up "${IN_NS[@]}" "$B/readers/rawcap-snapshot" upload s --dest "$W/snaps" --to s3://bkt/r$i --endpoint $EP -q
 		keep_best up
 		rm -rf "$W/dl"
@@ -124,25 +138,24 @@ for size in "${SIZES[@]}"; do
 		fi
 	done
 	mib=$(echo "$bytes / 1048576" | bc -l)
-	row() { # LABEL WHAT BASE
-		local t rss base
+	row() { # LABEL WHAT BASELINE-1 BASELINE-2
+		local t rss
 		read -r t rss <"$W/$1.best"
-		base=$(cut -d' ' -f1 "$W/$3.best")
-		rows+=("$(printf '| %7s | %-52s | %7.2f | %7.1f | %5.2fx | %6.1f |' "$size" "$2" "$t" \
-			"$(echo "$mib / $t" | bc -l)" "$(echo "$base / $t" | bc -l)" "$(echo "$rss / 1024" | bc -l)")")
+		rows+=("$(printf '| %7s | %-50s | %7.2f | %7.1f | %5.2fx | %5.2fx | %6.1f |' "$size" "$2" "$t" \
+			"$(echo "$mib / $t" | bc -l)" "$(echo "$(cut -d' ' -f1 "$W/$3.best") / $t" | bc -l)" \
+			"$(echo "$(cut -d' ' -f1 "$W/$4.best") / $t" | bc -l)" "$(echo "$rss / 1024" | bc -l)")")
 	}
-	row curl-put "curl -T (one PUT of the same bytes)" curl-put
-	row up "rawcap-snapshot upload ($files files, 4 at once)" curl-put
-	[ ! -f "$W/upmp.best" ] || row upmp "rawcap-snapshot upload --part-size 8Mi (multipart)" curl-put
-	row curl-get "curl -o (one GET of the same bytes)" curl-get
-	row curl-get-sync "curl -o && sync (the same, on disk)" curl-get
-	row down "rawcap-snapshot download (verified, fsynced, sealed)" curl-get
-	rows+=("$(printf '| %7s | %-52s | %7s | %7s | %5.2fx | %6s |' "$size" \
-		"  download vs curl -o && sync" "" "" \
-		"$(echo "$(cut -d' ' -f1 "$W/curl-get-sync.best") / $(cut -d' ' -f1 "$W/down.best")" | bc -l)" "")")
+	row curl-put "curl -T, one object of the same bytes" curl-put curl-puts
+	row curl-puts "curl -T, the same $files files as objects" curl-put curl-puts
+	row up "rawcap-snapshot upload (4 at once)" curl-put curl-puts
+	[ ! -f "$W/upmp.best" ] || row upmp "rawcap-snapshot upload --part-size 8Mi (multipart)" curl-put curl-puts
+	row curl-get "curl -o, one object (page cache only)" curl-get curl-gets
+	row curl-gets "curl -o, the same $files files, then sync" curl-get curl-gets
+	row down "rawcap-snapshot download (verified, fsynced)" curl-get curl-gets
 done
 
 printf '\nS3 test server (s3rver behind tests/s3/server.js) on a namespace loopback; best of %d\n\n' "$RUNS"
-printf '| %7s | %-52s | %7s | %7s | %6s | %6s |\n' size transfer seconds MiB/s "vs curl" "max RSS MiB"
-printf '|%s|%s|%s|%s|%s|%s|\n' --------- ------------------------------------------------------ --------- --------- -------- --------
+printf '| %7s | %-50s | %7s | %7s | %6s | %6s | %6s |\n' size transfer seconds MiB/s \
+	"rate vs curl, 1 object" "rate vs curl, same files" "max RSS MiB"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' --------- ---------------------------------------------------- --------- --------- -------: -------: -------:
 printf '%s\n' "${rows[@]}"

@@ -103,6 +103,8 @@ static int start(struct s3_op *op, struct s3_req *r)
 		curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)op->rate_per_req);
 	}
 	if (curl_multi_add_handle(op->multi, h) != CURLM_OK) {
+		curl_easy_cleanup(h);
+		r->easy = NULL;
 		s3_fail(op, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
