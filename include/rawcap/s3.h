@@ -40,10 +40,12 @@
  * by a killed run are aborted first (where the server supports listing them).
  *
  * Download: the manifest is fetched and parsed (the same strict parser as
- * local snapshots), every file is fetched into a private staging directory,
- * the whole snapshot is verified with rawcap_snapshot_verify() and only then
- * made read-only (files 0440, directories 0550) and renamed into place under
- * its name. A mismatch is an error naming the file; nothing is left behind.
+ * local snapshots) and checked before anything is written; only the files it
+ * lists are fetched, into a private staging directory, each verified as it
+ * arrives (its SHA-256 and size against the manifest's); the copy is then
+ * fsynced, made read-only (files 0440, directories 0550) and renamed into
+ * place under its name. A mismatch is an error naming the file; nothing is
+ * left behind.
  *
  * Memory is bounded by `parallel`, not by the snapshot: data streams between
  * files and sockets through libcurl's buffers.
