@@ -38,7 +38,7 @@ struct download {
 	char *text; /* the manifest's bytes, kept as fetched */
 	size_t text_len;
 	struct snap_manifest m;
-	size_t next;
+	size_t next, done; /* files started, files verified */
 };
 
 static int count_key(void *arg, const char *key, uint64_t size)
@@ -147,6 +147,7 @@ static void file_done(struct s3_op *op, struct s3_req *r)
 	}
 	/* Start writing it back now, so that sealing has little left to wait for. */
 	sync_file_range(r->sink_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	((struct download *)op->feed_arg)->done++;
 	s3_progress_files(op->prog, 1, 0);
 }
 
@@ -274,6 +275,9 @@ int s3_download_run(struct s3_op *op, const char *name, const char *dir)
 		op->feed_arg = &d;
 		err = s3_run(op);
 		op->feed = NULL;
+		if (!err && d.done != d.m.nfiles)
+			s3_fail(op, err = -EIO, "the download ended with %zu of %zu files", d.done,
+				d.m.nfiles);
 	}
 	if (!err)
 		err = write_manifest(&d);

@@ -315,12 +315,22 @@ static void drop_all(struct s3_op *op)
 	op->queue_tail = NULL;
 }
 
-/* Requests still in the multi handle after a stop. */
-static void drop_running(struct s3_op *op)
+/*
+ * Requests still in the multi handle after a stop; all of them, or only those
+ * whose answer does not matter (a CreateMultipartUpload must be heard out,
+ * or the upload it creates could never be aborted).
+ */
+static void drop_running(struct s3_op *op, bool all)
 {
-	while (op->active) {
-		struct s3_req *r = op->active;
+	struct s3_req **pp = &op->active;
 
+	while (*pp) {
+		struct s3_req *r = *pp;
+
+		if (!all && r->finish_on_stop) {
+			pp = &r->next;
+			continue;
+		}
 		release_easy(op, r);
 		if (r->progress && r->counted)
 			s3_progress_bytes(op->prog, -(int64_t)r->counted);
@@ -344,10 +354,16 @@ static int run(struct s3_op *op, bool cleanup)
 					s3_req_free(r);
 				break;
 			}
-		if (op->stop || (!op->running && !op->queue && !op->delayed))
-			break;
-		if (!cleanup && atomic_load(&op->prog->cancel)) {
+		if (!cleanup && !op->stop && atomic_load(&op->prog->cancel))
 			s3_fail(op, -ECANCELED, "cancelled");
+		if (op->stop) {
+			/* Stop at once, but for the answers that must be heard out. */
+			drop_running(op, false);
+			if (!op->running)
+				break;
+			if (deadline == UINT64_MAX)
+				deadline = s3_now_ns() + CLEANUP_NS;
+		} else if (!op->running && !op->queue && !op->delayed) {
 			break;
 		}
 		if (s3_now_ns() > deadline)
@@ -369,7 +385,7 @@ static int run(struct s3_op *op, bool cleanup)
 			usleep((useconds_t)(wait_ms < POLL_MS ? wait_ms : POLL_MS) * 1000);
 		s3_progress_tick(op->prog, false);
 	}
-	drop_running(op);
+	drop_running(op, true);
 	drop_all(op);
 	return op->error;
 }
@@ -457,7 +473,7 @@ int s3_op_init(struct s3_op *op, const struct rawcap_s3_opts *o, struct s3_progr
 void s3_op_fini(struct s3_op *op)
 {
 	if (op->multi) {
-		drop_running(op);
+		drop_running(op, true);
 		drop_all(op);
 		curl_multi_cleanup(op->multi);
 	}

@@ -159,7 +159,8 @@ struct s3_req {
 	struct s3_progress *prog;
 	unsigned attempt;
 	bool no_retry;
-	bool keep; /* the caller frees it (s3_run_one) */
+	bool keep;	     /* the caller frees it (s3_run_one) */
+	bool finish_on_stop; /* heard out even after a failure or cancel (bounded) */
 	uint64_t due_ns;
 	struct curl_slist *headers;
 	CURL *easy;

@@ -505,6 +505,7 @@ static struct s3_req *file_req(struct upload *u, struct up_file *f)
 			EVP_DigestInit_ex(f->whole, EVP_sha256(), NULL);
 			r->resp_max = S3_XML_MAX;
 			r->done = init_done;
+			r->finish_on_stop = true; /* so that its upload can be aborted */
 		}
 	} else {
 		r = s3_req_new("PUT", key, NULL);

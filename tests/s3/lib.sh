@@ -55,6 +55,10 @@ cleanup() {
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null || true
 	rm -f /dev/shm/rawcap-"$RING"*
+	if [ -n "${KEEP:-}" ]; then # debugging: keep the files
+		echo "kept $T" >&2
+		return
+	fi
 	chmod -R u+w "$T" 2>/dev/null || true
 	rm -rf "$T"
 }

@@ -34,6 +34,7 @@ tail -1 "$T/server.log" | grep -q 'manifest.json 200' || fail "manifest not last
 run down download big --dest "$T/fresh" --from "$URL" --parallel 3
 expect down 0 "verified"
 grep -q '^GET .*/data/.* 503' "$T/server.log" || fail "no download was refused (fault injection off?)"
+"$SNAP" verify --dest "$T/fresh" big | grep -q "big: OK" || fail "verify of the download"
 same_export "$DEST/big" "$T/fresh/big" "$T/big.pcap"
 no_secrets
 echo "PASS: $nfiles files in $parts parts up, verified down, export identical"
