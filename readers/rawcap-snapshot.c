@@ -20,6 +20,8 @@
 #include <rawcap/snapshot.h>
 #include <rawcap/window.h>
 
+#include "snapshot_s3.h"
+
 #define PROG	     "rawcap-snapshot"
 #define DEFAULT_DEST "/var/lib/rawcap/snapshots"
 
@@ -36,6 +38,8 @@ static void usage(FILE *f)
 		"       " PROG " delete NAME [--dest DIR]\n"
 		"       " PROG " bounds [--ring NAME] [--storage DIR]\n"
 		"       " PROG " serve [--ring NAME] [--storage DIR] [--dest DIR]\n"
+		"       " PROG " upload|download|list --remote|delete --remote ...: object storage\n"
+		"                       (S3), see `" PROG " upload --help`\n"
 		"\n"
 		"Copy a time window of this node's capture (all records: packets, interface\n"
 		"descriptions, metadata, loss) out of the ring and disk FIFO into snapshot\n"
@@ -339,7 +343,11 @@ static int cmd_serve(void)
 int main(int argc, char **argv)
 {
 	struct args a = {0};
-	int err = parse_args(argc, argv, &a);
+	int err;
+
+	if (snapshot_s3_wants(argc, argv))
+		return snapshot_s3_main(argc, argv);
+	err = parse_args(argc, argv, &a);
 
 	if (err) {
 		rawcap_meta_join_free(a.pods);
