@@ -521,6 +521,40 @@ static int hist_edge(struct history *h, bool newest, struct seg_blk_hdr *out)
 	return -ENODATA;
 }
 
+/* Timestamp of the oldest record held: the earliest of the first intact block's records. */
+static int hist_oldest_ts(struct history *h, uint64_t *ts)
+{
+	void *buf = malloc(SEG_BLOCK_SIZE);
+	int ret = -ENODATA;
+
+	if (!buf)
+		return -ENOMEM;
+	for (size_t n = 0; n < h->nseg && ret == -ENODATA; n++) {
+		struct seg_hdr sh;
+		int fd = hist_open_seg(h, h->segs[n].seg_no, &sh);
+
+		for (uint32_t b = 0; fd >= 0 && b < sh.nblocks && ret == -ENODATA; b++) {
+			const struct rawcap_rec_hdr *r;
+			uint32_t off = 0;
+			int err = seg_read_blk(fd, &sh, b, buf);
+
+			if (err == -ENODATA)
+				break;
+			if (err)
+				continue;
+			*ts = UINT64_MAX;
+			while (seg_blk_rec(buf, &off, &r))
+				if (r->ts_ns < *ts)
+					*ts = r->ts_ns;
+			ret = 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	free(buf);
+	return ret;
+}
+
 int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
 		   uint64_t *oldest_ts, uint64_t *newest_ts)
 {
@@ -538,8 +572,8 @@ int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq
 		*oldest_seq = first.first_seq;
 	if (newest_seq)
 		*newest_seq = last.last_seq;
-	/* Block headers carry the high-water mark, not the first record's own time. */
-	if (oldest_ts)
+	/* Block headers carry the high-water mark: the newest time, not the oldest. */
+	if (oldest_ts && hist_oldest_ts(h, oldest_ts))
 		*oldest_ts = first.ts_hwm;
 	if (newest_ts)
 		*newest_ts = last.ts_hwm;

@@ -34,7 +34,10 @@ int history_seek(struct history *h, enum rawcap_seek whence, uint64_t value);
  */
 int history_next(struct history *h, struct rawcap_rec *rec, uint64_t *corrupt);
 
-/* Oldest and newest sequence numbers held, or -ENODATA if empty. */
+/*
+ * Oldest and newest sequence numbers held, and the timestamps of the oldest
+ * record and the newest high-water mark, or -ENODATA if empty.
+ */
 int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
 		   uint64_t *oldest_ts, uint64_t *newest_ts);
 
