@@ -6,6 +6,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -187,6 +188,141 @@ static void should_report_broken_pipe(void **state)
 	close(p[1]);
 }
 
+
+/* The pcapng blocks of a file: types and (for IDBs) link types, in order. */
+struct ng_walk {
+	unsigned n, types[32];
+	uint16_t idb_lt[8];
+	unsigned nidb;
+	bool isb_comment, isb_drops_nonzero;
+};
+
+static struct ng_walk walk_pcapng(int fd)
+{
+	static uint8_t buf[1 << 16];
+	struct ng_walk r = {0};
+	size_t len = read_all(fd, buf, sizeof(buf)), off = 0;
+
+	while (off + 12 <= len) {
+		uint32_t type, blen, tail;
+
+		memcpy(&type, buf + off, 4);
+		memcpy(&blen, buf + off + 4, 4);
+		assert_true(blen % 4 == 0 && blen >= 12 && off + blen <= len);
+		memcpy(&tail, buf + off + blen - 4, 4);
+		assert_int_equal(blen, tail);
+		if (type == 1 && r.nidb < 8)
+			memcpy(&r.idb_lt[r.nidb++], buf + off + 8, 2);
+		if (type == 5) {
+			/* isb: id, ts(8); then options: comment (1), ..., isb_ifdrop (5) */
+			size_t o = off + 20;
+
+			while (o + 4 <= off + blen - 4) {
+				uint16_t code, olen;
+				uint64_t v;
+
+				memcpy(&code, buf + o, 2);
+				memcpy(&olen, buf + o + 2, 2);
+				if (code == 0)
+					break;
+				if (code == 1)
+					r.isb_comment = true;
+				if (code == 5 && olen == 8) {
+					memcpy(&v, buf + o + 4, 8);
+					r.isb_drops_nonzero = v != 0;
+				}
+				o += 4 + ((olen + 3u) & ~3u);
+			}
+		}
+		if (r.n < 32)
+			r.types[r.n++] = type;
+		off += blen;
+	}
+	assert_int_equal(off, len);
+	return r;
+}
+
+/* libpcap refuses a pcapng section without an interface block: an empty file gets one. */
+static void should_give_an_empty_pcapng_an_interface_block(void **state)
+{
+	int fd = memfd_create("t", 0), fd2 = memfd_create("t2", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG};
+	struct rawcap_iface i1 = iface(3, 101, "tun0");
+	struct rawcap_pcap *w;
+	struct ng_walk r;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	r = walk_pcapng(fd);
+	assert_int_equal(r.n, 3); /* SHB IDB ISB */
+	assert_int_equal(r.types[1], 1);
+	assert_int_equal(r.idb_lt[0], 1);
+	/* With a declared interface, the block describes it. */
+	assert_int_equal(rawcap_pcap_open(fd2, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	r = walk_pcapng(fd2);
+	assert_int_equal(r.nidb, 1);
+	assert_int_equal(r.idb_lt[0], 101);
+	close(fd);
+	close(fd2);
+}
+
+/* libpcap refuses a pcapng whose interfaces differ in link type: auto makes them SLL2. */
+static void should_give_pcapng_one_link_type_unless_native(void **state)
+{
+	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
+	uint16_t modes[2] = {RAWCAP_PCAP_LT_AUTO, RAWCAP_PCAP_LT_NATIVE};
+
+	(void)state;
+	for (int m = 0; m < 2; m++) {
+		int fd = memfd_create("t", 0);
+		struct rawcap_pcap_opts o = {
+			.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG, .linktype = modes[m]};
+		struct rawcap_pcap *w;
+		struct ng_walk r;
+
+		assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+		rawcap_pcap_add_iface(w, &i1);
+		rawcap_pcap_add_iface(w, &i2);
+		write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_OUTGOING);
+		write_pkt(w, 9, 101, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
+		assert_int_equal(rawcap_pcap_skipped(w), 0);
+		assert_int_equal(rawcap_pcap_close(w), 0);
+		r = walk_pcapng(fd);
+		assert_int_equal(r.nidb, 2);
+		assert_int_equal(r.idb_lt[0], m ? 1 : 276);
+		assert_int_equal(r.idb_lt[1], m ? 101 : 276);
+		close(fd);
+	}
+}
+
+/* Loss with no packet after it still reaches the file: drops and a comment in the ISB. */
+static void should_put_trailing_loss_into_the_statistics(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG};
+	struct rawcap_iface i1 = iface(3, 1, "eth0");
+	struct rawcap_pcap *w;
+	struct rawcap_pcap_ifstats st;
+	struct ng_walk r;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	rawcap_pcap_note_loss(w, 0, 723);
+	rawcap_pcap_note_comment(w, "723 records lost: damaged block skipped");
+	assert_int_equal(rawcap_pcap_ifstats(w, 3, &st), 0);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	r = walk_pcapng(fd);
+	assert_int_equal(r.n, 4); /* SHB IDB EPB ISB */
+	assert_true(r.isb_comment);
+	assert_true(r.isb_drops_nonzero);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +331,9 @@ int main(void)
 		cmocka_unit_test(should_use_sll2_for_mixed_link_types),
 		cmocka_unit_test(should_truncate_to_snaplen),
 		cmocka_unit_test(should_report_broken_pipe),
+		cmocka_unit_test(should_give_an_empty_pcapng_an_interface_block),
+		cmocka_unit_test(should_give_pcapng_one_link_type_unless_native),
+		cmocka_unit_test(should_put_trailing_loss_into_the_statistics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
