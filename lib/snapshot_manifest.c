@@ -347,6 +347,16 @@ static int manifest_member(struct json *j, const char *key, void *arg)
 		return json_string(j, in->filter, sizeof(in->filter));
 	if (!strcmp(key, "partial"))
 		return json_bool(j, &in->partial);
+	if (!strcmp(key, "missing_reason")) {
+		char why[32];
+
+		if (json_string(j, why, sizeof(why)))
+			return -EBADMSG;
+		if (strcmp(why, "recycled") && strcmp(why, "before capture"))
+			return -EBADMSG;
+		in->uncaptured = !strcmp(why, "before capture");
+		return 0;
+	}
 	if (!strcmp(key, "files"))
 		return json_files(j, m);
 	return json_skip(j);
@@ -504,6 +514,8 @@ int snap_manifest_render(const struct snap_manifest *m, char **res, size_t *len)
 	out_key_u64(&o, "lost_reader", in->lost_reader);
 	out_key_u64(&o, "lost_upstream", in->lost_upstream);
 	out_fmt(&o, "  \"partial\": %s,\n", in->partial ? "true" : "false");
+	if (in->partial || in->uncaptured)
+		out_key_str(&o, "missing_reason", in->uncaptured ? "before capture" : "recycled");
 	out_key_time(&o, "missing_from", in->missing_from_ns);
 	out_key_time(&o, "missing_to", in->missing_to_ns);
 	out_key_u64(&o, "missing_from_ns", in->missing_from_ns);

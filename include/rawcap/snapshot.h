@@ -40,9 +40,16 @@ struct rawcap_snapshot_info {
 	uint64_t first_ts_ns, last_ts_ns; /* of the records it holds */
 	uint64_t records, packets, packet_bytes, data_bytes;
 	uint64_t lost_reader, lost_upstream;
-	bool partial; /* part of the window was recycled before the copy */
+	/*
+	 * The snapshot does not cover its whole window: the part before the
+	 * oldest record held when it was made (missing_*) was recycled before
+	 * the copy (lost), or, when uncaptured, lies before capture began
+	 * (nothing existed to copy).
+	 */
+	bool partial;
 	uint64_t missing_from_ns, missing_to_ns;
 	uint64_t files;
+	bool uncaptured;
 };
 
 struct rawcap_snapshot_opts {
