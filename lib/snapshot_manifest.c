@@ -347,6 +347,10 @@ static int manifest_member(struct json *j, const char *key, void *arg)
 		return json_string(j, in->filter, sizeof(in->filter));
 	if (!strcmp(key, "partial"))
 		return json_bool(j, &in->partial);
+	if (!strcmp(key, "synthesised")) {
+		in->exact_records = true;
+		return json_u64(j, &in->synthesised);
+	}
 	if (!strcmp(key, "missing_reason")) {
 		char why[32];
 
@@ -508,6 +512,8 @@ int snap_manifest_render(const struct snap_manifest *m, char **res, size_t *len)
 	out_key_u64(&o, "first_ts_ns", in->first_ts_ns);
 	out_key_u64(&o, "last_ts_ns", in->last_ts_ns);
 	out_key_u64(&o, "records", in->records);
+	if (in->exact_records)
+		out_key_u64(&o, "synthesised", in->synthesised);
 	out_key_u64(&o, "packets", in->packets);
 	out_key_u64(&o, "packet_bytes", in->packet_bytes);
 	out_key_u64(&o, "data_bytes", in->data_bytes);
