@@ -172,16 +172,22 @@ static int fwd_client_gap(struct fwd_client *c, uint64_t first_seq, uint64_t cou
 {
 	struct rawcap_forward *f = c->f;
 	uint32_t reason = c->gap_reason ? c->gap_reason : RAWCAP_STREAM_GAP_LAPPED;
+	struct rawcap_stats cs;
+	bool damaged;
 
+	rawcap_get_stats(c->cur, &cs);
+	damaged = cs.corrupt > c->corrupt_seen; /* history skipped a damaged block */
+	c->corrupt_seen = cs.corrupt;
 	c->gap_reason = 0;
 	if (reason != RAWCAP_STREAM_GAP_SKIPPED) {
-		if (!c->gaps)
+		if (!c->gaps || damaged)
 			fprintf(stderr,
 				"rawcap-forward: %s: %llu records lost (%s), reported in its "
 				"stream\n",
 				c->peer, (unsigned long long)count,
-				reason == RAWCAP_STREAM_GAP_LAPPED ? "lapped: receiver too slow"
-								   : "recycled before resume");
+				damaged ? "damaged block skipped"
+				: reason == RAWCAP_STREAM_GAP_LAPPED ? "lapped: receiver too slow"
+								     : "recycled before resume");
 		c->lost += count;
 		c->gaps++;
 		f->st.records_lost += count;
@@ -190,7 +196,8 @@ static int fwd_client_gap(struct fwd_client *c, uint64_t first_seq, uint64_t cou
 	if (c->pw)
 		return reason == RAWCAP_STREAM_GAP_SKIPPED
 			       ? 0
-			       : c->sink.loss(c->sink.ctx, 0, count, RAWCAP_LOSS_READER);
+			       : c->sink.loss(c->sink.ctx, 0, count,
+					      damaged ? RAWCAP_LOSS_CORRUPT : RAWCAP_LOSS_READER);
 	return fwd_stream_gap(&c->out, first_seq, count, reason);
 }
 
