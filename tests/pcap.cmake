@@ -31,3 +31,9 @@ endif()
 # The same readers fed by the real capd (capturing lo in a private namespace),
 # checked against an independent tcpdump.
 rawcap_script_test(pcap_capd_e2e pcap/capd_e2e.sh LABELS pcap capd TIMEOUT 90)
+
+# Every export says what it lacks: damaged blocks, empty windows, snapshots
+# whose window reaches before capture began; every file opens in every tool.
+rawcap_script_test(snapshot_damaged_block snapshot/damaged.sh LABELS snapshot capd TIMEOUT 180)
+rawcap_unit_test(test_history_damage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapshot/test_history_damage.c
+                 LIBS rawcap_storage LABELS snapshot TIMEOUT 60)
