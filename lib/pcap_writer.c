@@ -6,8 +6,11 @@
  * Output goes through one buffer written with write(2), so a stream (-o -)
  * decides its own latency with rawcap_pcap_flush(). A file holds a single
  * link type (classic pcap can hold no other; libpcap reads no other pcapng):
- * when interfaces differ we rewrite each packet as LINKTYPE_LINUX_SLL2
- * (ifindex, direction and protocol kept), as libpcap's "any" device does.
+ * when interfaces differ we rewrite each packet as LINKTYPE_LINUX_SLL
+ * (direction, protocol and source address kept; pcapng keeps the interface
+ * in its interface block), as libpcap's "any" device does. LINUX_SLL rather
+ * than SLL2 by default because tcpreplay (4.4) reads no SLL2; SLL2 (with the
+ * ifindex) on request.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #define PCAP_MAGIC_NS	 0xA1B23C4D
 #define PCAP_DEF_SNAPLEN 262144
 #define PCAP_DEF_BUF	 (256u * 1024u)
+#define SLL_HDR_LEN	 16
 #define SLL2_HDR_LEN	 PCAP_SLL2_HDR_LEN
 #define ETH_HDR_LEN	 14
 #define VLAN_TAG_LEN	 4
@@ -187,7 +191,8 @@ void rawcap_pcap_note_comment(struct rawcap_pcap *w, const char *text)
 
 /*
  * The file's one link type, chosen at the first packet (or at close): the
- * forced one, else the declared interfaces' when they share it, else SLL2.
+ * forced one, else the declared interfaces' when they share it, else
+ * LINUX_SLL.
  */
 static void pcap_pick_linktype(struct rawcap_pcap *w, uint16_t first_lt)
 {
@@ -197,7 +202,7 @@ static void pcap_pick_linktype(struct rawcap_pcap *w, uint16_t first_lt)
 		return;
 	for (size_t i = 0; !w->force_linktype && i < w->nifs; i++)
 		if (w->ifs[i].known && w->ifs[i].ifc.linktype != first_lt)
-			lt = RAWCAP_LINKTYPE_SLL2;
+			lt = RAWCAP_LINKTYPE_SLL;
 	w->linktype = lt ? lt : RAWCAP_LINKTYPE_ETHERNET;
 }
 
@@ -232,59 +237,88 @@ static int pcap_classic_header(struct rawcap_pcap *w, uint16_t first_lt)
 	return 0;
 }
 
-static uint16_t sll2_pkttype(uint8_t dir)
+static uint16_t sll_pkttype(uint8_t dir)
 {
 	return dir <= RAWCAP_DIR_OUTGOING ? dir : 0;
 }
 
-/*
- * Build the SLL2 header for a packet of another link type; *skip is how many
- * leading bytes of the original the SLL2 payload leaves out. -EPROTONOSUPPORT
- * if the link type cannot be mapped.
- */
-static int sll2_header(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
-		       uint8_t hdr[SLL2_HDR_LEN], uint32_t *skip)
+/* The cooked header's fields for a packet of another link type. */
+struct sll_fields {
+	uint16_t proto, hatype; /* network order */
+	uint8_t alen, addr[8];
+	uint32_t skip; /* leading bytes of the original the cooked payload leaves out */
+};
+
+static int sll_fields(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
+		      struct sll_fields *f)
 {
 	const uint8_t *d = p->data;
-	uint16_t proto = p->pkt->protocol, hatype = pi->ifc.arphrd ? pi->ifc.arphrd : 0xFFFF;
-	uint32_t ifindex = htonl(p->pkt->ifindex);
-	uint8_t alen = 0, addr[8] = {0};
 
-	*skip = 0;
+	memset(f, 0, sizeof(*f));
+	f->proto = p->pkt->protocol;
+	f->hatype = htons(pi->ifc.arphrd ? pi->ifc.arphrd : 0xFFFF);
 	switch (p->pkt->linktype) {
 	case RAWCAP_LINKTYPE_ETHERNET:
 		if (p->caplen < ETH_HDR_LEN)
 			return -EPROTONOSUPPORT;
-		memcpy(&proto, d + 12, 2);
-		memcpy(addr, d + 6, 6);
-		alen = 6;
-		hatype = 1; /* ARPHRD_ETHER */
-		*skip = ETH_HDR_LEN;
-		break;
+		memcpy(&f->proto, d + 12, 2);
+		memcpy(f->addr, d + 6, 6);
+		f->alen = 6;
+		f->hatype = htons(1); /* ARPHRD_ETHER */
+		f->skip = ETH_HDR_LEN;
+		return 0;
 	case RAWCAP_LINKTYPE_RAW:
 	case RAWCAP_LINKTYPE_IPV4:
 	case RAWCAP_LINKTYPE_IPV6:
 		if (p->caplen < 1)
 			return -EPROTONOSUPPORT;
-		proto = htons((d[0] >> 4) == 6 ? 0x86DD : 0x0800);
-		break;
-	default:
-		return -EPROTONOSUPPORT;
+		f->proto = htons((d[0] >> 4) == 6 ? 0x86DD : 0x0800);
+		return 0;
 	}
-	memcpy(hdr, &proto, 2);
-	memset(hdr + 2, 0, 2);
-	memcpy(hdr + 4, &ifindex, 4);
-	hatype = htons(hatype);
-	memcpy(hdr + 8, &hatype, 2);
-	hdr[10] = (uint8_t)sll2_pkttype(p->pkt->dir);
-	hdr[11] = alen;
-	memcpy(hdr + 12, addr, 8);
+	return -EPROTONOSUPPORT;
+}
+
+/*
+ * Build the LINUX_SLL (16 bytes) or LINUX_SLL2 (20 bytes, with the ifindex)
+ * header for a packet of another link type into fr. -EPROTONOSUPPORT if its
+ * link type cannot be mapped.
+ */
+static int sll_header(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p, uint16_t lt,
+		      struct pcap_frame *fr)
+{
+	uint16_t pkttype = htons(sll_pkttype(p->pkt->dir)), alen;
+	uint32_t ifindex = htonl(p->pkt->ifindex);
+	uint8_t *h = fr->prefix;
+	struct sll_fields f;
+	int err = sll_fields(pi, p, &f);
+
+	if (err)
+		return err;
+	fr->skip = f.skip;
+	if (lt == RAWCAP_LINKTYPE_SLL) {
+		alen = htons(f.alen);
+		memcpy(h, &pkttype, 2);
+		memcpy(h + 2, &f.hatype, 2);
+		memcpy(h + 4, &alen, 2);
+		memcpy(h + 6, f.addr, 8);
+		memcpy(h + 14, &f.proto, 2);
+		fr->prefix_len = SLL_HDR_LEN;
+		return 0;
+	}
+	memcpy(h, &f.proto, 2);
+	memset(h + 2, 0, 2);
+	memcpy(h + 4, &ifindex, 4);
+	memcpy(h + 8, &f.hatype, 2);
+	h[10] = (uint8_t)sll_pkttype(p->pkt->dir);
+	h[11] = f.alen;
+	memcpy(h + 12, f.addr, 8);
+	fr->prefix_len = SLL2_HDR_LEN;
 	return 0;
 }
 
 /*
  * How packet p goes into a file of link type lt: unchanged, or rewritten as
- * SLL2. 0, or 1 if lt cannot represent it.
+ * LINUX_SLL or LINUX_SLL2. 0, or 1 if lt cannot represent it.
  */
 static int pcap_fit(const struct rawcap_pcap *w, const struct pcap_if *pi,
 		    const struct rawcap_pcap_pkt *p, uint16_t lt, struct pcap_frame *f)
@@ -297,13 +331,12 @@ static int pcap_fit(const struct rawcap_pcap *w, const struct pcap_if *pi,
 	f->orig_len = p->pkt->orig_len > caplen ? p->pkt->orig_len : caplen;
 	if (p->pkt->linktype == lt)
 		return 0;
-	if (lt != RAWCAP_LINKTYPE_SLL2 || sll2_header(pi, p, f->prefix, &f->skip))
+	if ((lt != RAWCAP_LINKTYPE_SLL && lt != RAWCAP_LINKTYPE_SLL2) || sll_header(pi, p, lt, f))
 		return 1;
-	f->prefix_len = SLL2_HDR_LEN;
 	f->caplen = caplen > f->skip ? caplen - f->skip : 0;
-	f->orig_len = f->orig_len - f->skip + SLL2_HDR_LEN;
-	if (f->caplen + SLL2_HDR_LEN > w->snaplen)
-		f->caplen = w->snaplen - SLL2_HDR_LEN;
+	f->orig_len = f->orig_len - f->skip + f->prefix_len;
+	if (f->caplen + f->prefix_len > w->snaplen)
+		f->caplen = w->snaplen - f->prefix_len;
 	return 0;
 }
 

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: " PROG " [--ring NAME] [--storage DIR | --snapshot PATH] [--from T]\n"
 "                   [--to T | --follow] [--filter EXPR] [--format pcapng|pcap]\n"
-"                   [--snaplen N] [--linktype auto|native|sll2] [--pod NAME]\n"
+"                   [--snaplen N] [--linktype auto|native|sll|sll2] [--pod NAME]\n"
 "                   [--namespace NS] [--label K=V]\n"
 "                   [-o FILE | -o -]\n"
 "\n"
@@ -50,15 +50,15 @@ static void usage(FILE *f)
 "  -t, --to T             window end, exclusive (default: now)\n"
 "  -F, --follow           keep writing new packets until interrupted\n"
 "  -e, --filter EXPR      pcap filter expression (tcpdump syntax)\n"
-"  -m, --format FMT       pcapng (default) or pcap (nanosecond; mixed link types\n"
-"                         become LINKTYPE_LINUX_SLL2)\n"
+"  -m, --format FMT       pcapng (default) or pcap (nanosecond)\n"
 "  -l, --snaplen N        truncate packets to N bytes\n"
 "  -k, --linktype LT      auto (default): one link type per file, the interfaces'\n"
-"                         own when they share it, else LINUX_SLL2, so that tcpdump,\n"
+"                         own when they share it, else LINUX_SLL, so that tcpdump,\n"
 "                         tcpreplay and every libpcap tool read it; native\n"
 "                         (pcapng): each interface keeps its own (Wireshark and\n"
 "                         tshark read it, libpcap does not when they differ);\n"
-"                         sll2: always LINUX_SLL2\n"
+"                         sll, sll2: always LINUX_SLL or LINUX_SLL2 (SLL2 keeps\n"
+"                         the ifindex; tcpreplay 4.4 cannot read it)\n"
 "  -P, --pod NAME         only packets to or from pod NAME (or NAMESPACE/NAME)\n"
 "  -N, --namespace NS     only packets to or from pods in namespace NS\n"
 "  -L, --label K=V        only packets to or from pods labelled K=V (or having K)\n"
@@ -155,10 +155,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 				a->linktype = RAWCAP_PCAP_LT_AUTO;
 			else if (!strcmp(optarg, "native"))
 				a->linktype = RAWCAP_PCAP_LT_NATIVE;
+			else if (!strcmp(optarg, "sll"))
+				a->linktype = RAWCAP_LINKTYPE_SLL;
 			else if (!strcmp(optarg, "sll2"))
 				a->linktype = RAWCAP_LINKTYPE_SLL2;
 			else
-				return usage_error("unknown link type (auto, native or sll2)", optarg);
+				return usage_error("unknown link type (auto, native, sll or sll2)",
+						   optarg);
 			break;
 		case 'l':
 			if (rawcap_parse_size(optarg, &v) || v < 16 || v > 262144)
@@ -219,7 +222,7 @@ static bool report(const struct rawcap_window_result *r, struct rawcap_pcap *w,
 
 	if (w && rawcap_pcap_skipped(w)) {
 		fprintf(stderr, PROG ": %llu packets skipped: their link type does not fit the "
-			"file's (use --linktype sll2, or native with pcapng)\n",
+			"file's (use --linktype sll, or native with pcapng)\n",
 			(unsigned long long)rawcap_pcap_skipped(w));
 		partial = true;
 	}

@@ -18,8 +18,11 @@
  * different from the type of the first interface"). The link type is fixed
  * before the first packet, from the interfaces declared so far: when they
  * all share one it is used as is (bytes unchanged), otherwise
- * LINKTYPE_LINUX_SLL2, so that ifindex and direction survive. A packet that
- * cannot be represented in the chosen link type is skipped and counted.
+ * LINKTYPE_LINUX_SLL, so that direction, protocol and source address survive
+ * (pcapng also keeps each interface's own block; SLL rather than SLL2
+ * because tcpreplay 4.4 refuses SLL2; force RAWCAP_LINKTYPE_SLL2 to keep the
+ * ifindex in classic pcap). A packet that cannot be represented in the
+ * chosen link type is skipped and counted.
  * RAWCAP_PCAP_LT_NATIVE keeps each pcapng interface's own link type (what
  * Wireshark reads, libpcap does not when they differ).
  *
@@ -60,7 +63,7 @@ enum rawcap_pcap_format {
 	RAWCAP_PCAP_CLASSIC = 1, /* nanosecond pcap */
 };
 
-#define RAWCAP_PCAP_LT_AUTO   0      /* opts.linktype: one per file, SLL2 when they differ */
+#define RAWCAP_PCAP_LT_AUTO   0      /* opts.linktype: one per file, SLL when they differ */
 #define RAWCAP_PCAP_LT_NATIVE 0xFFFF /* opts.linktype: pcapng, each interface its own */
 
 struct rawcap_pcap_opts {

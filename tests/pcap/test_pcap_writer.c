@@ -2,7 +2,8 @@
 /*
  * test_pcap_writer.c - the pcap/pcapng writer, block by block: what a
  * reader of the file depends on (magics, block lengths, link types, drop
- * counts, the SLL2 fallback for mixed link types).
+ * counts, the SLL fallback for mixed link types, empty files, loss after
+ * the last packet).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,10 +124,39 @@ static void should_keep_link_type_when_all_interfaces_share_it(void **state)
 	close(fd);
 }
 
-static void should_use_sll2_for_mixed_link_types(void **state)
+static void should_use_sll_for_mixed_link_types(void **state)
 {
 	int fd = memfd_create("t", 0);
 	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC};
+	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
+	struct rawcap_pcap *w;
+	uint8_t buf[256];
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	rawcap_pcap_add_iface(w, &i2);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_OUTGOING);
+	write_pkt(w, 9, 101, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(classic_linktype(fd), 113);
+	/* First record: SLL header (16) + frame without its Ethernet header (46). */
+	assert_int_equal(lseek(fd, 0, SEEK_END), 24 + 16 + 16 + 46 + 16 + 16 + 20);
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 24 + 16 + 16 + 46 + 16 + 16 + 20);
+	assert_memory_equal(buf + 40, "\x00\x04", 2);	   /* packet type: outgoing */
+	assert_memory_equal(buf + 40 + 4, "\x00\x06", 2);   /* address length */
+	assert_memory_equal(buf + 40 + 6, frame + 6, 6);	   /* source MAC */
+	assert_memory_equal(buf + 40 + 14, "\x08\x00", 2);  /* protocol: IPv4 */
+	assert_memory_equal(buf + 40 + 16, frame + 14, 46);
+	assert_memory_equal(buf + 24 + 16 + 62 + 16 + 14, "\x08\x00", 2); /* raw IPv4 */
+	close(fd);
+}
+
+static void should_keep_the_ifindex_with_sll2_on_request(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {
+		.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC, .linktype = RAWCAP_LINKTYPE_SLL2};
 	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
 	struct rawcap_pcap *w;
 	uint8_t buf[256];
@@ -269,7 +299,7 @@ static void should_give_an_empty_pcapng_an_interface_block(void **state)
 	close(fd2);
 }
 
-/* libpcap refuses a pcapng whose interfaces differ in link type: auto makes them SLL2. */
+/* libpcap refuses a pcapng whose interfaces differ in link type: auto makes them SLL. */
 static void should_give_pcapng_one_link_type_unless_native(void **state)
 {
 	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
@@ -292,8 +322,8 @@ static void should_give_pcapng_one_link_type_unless_native(void **state)
 		assert_int_equal(rawcap_pcap_close(w), 0);
 		r = walk_pcapng(fd);
 		assert_int_equal(r.nidb, 2);
-		assert_int_equal(r.idb_lt[0], m ? 1 : 276);
-		assert_int_equal(r.idb_lt[1], m ? 101 : 276);
+		assert_int_equal(r.idb_lt[0], m ? 1 : 113);
+		assert_int_equal(r.idb_lt[1], m ? 101 : 113);
 		close(fd);
 	}
 }
@@ -328,7 +358,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(should_write_well_formed_pcapng_with_drop_count),
 		cmocka_unit_test(should_keep_link_type_when_all_interfaces_share_it),
-		cmocka_unit_test(should_use_sll2_for_mixed_link_types),
+		cmocka_unit_test(should_use_sll_for_mixed_link_types),
+		cmocka_unit_test(should_keep_the_ifindex_with_sll2_on_request),
 		cmocka_unit_test(should_truncate_to_snaplen),
 		cmocka_unit_test(should_report_broken_pipe),
 		cmocka_unit_test(should_give_an_empty_pcapng_an_interface_block),
