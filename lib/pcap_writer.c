@@ -47,7 +47,8 @@ int rawcap_pcap_open(int fd, const struct rawcap_pcap_opts *o, struct rawcap_pca
 	w->format = o->format;
 	w->snaplen = o->snaplen ? o->snaplen : PCAP_DEF_SNAPLEN;
 	w->native = o->linktype == RAWCAP_PCAP_LT_NATIVE && o->format == RAWCAP_PCAP_PCAPNG;
-	w->force_linktype = o->linktype == RAWCAP_PCAP_LT_NATIVE ? 0 : o->linktype;
+	w->first_only = o->linktype == RAWCAP_PCAP_LT_FIRST;
+	w->force_linktype = w->first_only || o->linktype == RAWCAP_PCAP_LT_NATIVE ? 0 : o->linktype;
 	/* A whole record (plus block framing) always fits after one flush. */
 	w->cap = (o->buf_size ? o->buf_size : PCAP_DEF_BUF) + RAWCAP_REC_MAX + 4096;
 	w->buf = malloc(w->cap);
@@ -200,7 +201,7 @@ static void pcap_pick_linktype(struct rawcap_pcap *w, uint16_t first_lt)
 
 	if (w->linktype || w->native)
 		return;
-	for (size_t i = 0; !w->force_linktype && i < w->nifs; i++)
+	for (size_t i = 0; !w->force_linktype && !w->first_only && i < w->nifs; i++)
 		if (w->ifs[i].known && w->ifs[i].ifc.linktype != first_lt)
 			lt = RAWCAP_LINKTYPE_SLL;
 	w->linktype = lt ? lt : RAWCAP_LINKTYPE_ETHERNET;
@@ -407,6 +408,8 @@ int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p)
 	    (err = pcap_classic_header(w, p->pkt->linktype)))
 		return err;
 	if (pcap_fit(w, pi, p, w->native ? pi->ifc.linktype : w->linktype, &f)) {
+		if (w->first_only)
+			return -EXDEV; /* the caller starts over with LINUX_SLL */
 		w->skipped++;
 		return 1;
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <rawcap/meta.h>
 #include <rawcap/filter.h>
@@ -52,9 +53,11 @@ static void usage(FILE *f)
 "  -e, --filter EXPR      pcap filter expression (tcpdump syntax)\n"
 "  -m, --format FMT       pcapng (default) or pcap (nanosecond)\n"
 "  -l, --snaplen N        truncate packets to N bytes\n"
-"  -k, --linktype LT      auto (default): one link type per file, the interfaces'\n"
-"                         own when they share it, else LINUX_SLL, so that tcpdump,\n"
-"                         tcpreplay and every libpcap tool read it; native\n"
+"  -k, --linktype LT      auto (default): one link type per file, so that tcpdump,\n"
+"                         tcpreplay and every libpcap tool read it: the packets'\n"
+"                         own when they share one, else LINUX_SLL (a stream, which\n"
+"                         cannot start over, decides from the interfaces described\n"
+"                         before its first packet); native\n"
 "                         (pcapng): each interface keeps its own (Wireshark and\n"
 "                         tshark read it, libpcap does not when they differ);\n"
 "                         sll, sll2: always LINUX_SLL or LINUX_SLL2 (SLL2 keeps\n"
@@ -241,14 +244,63 @@ static int open_output(const char *path)
 	return fd;
 }
 
+/*
+ * Where the output can be rewound (a regular file, not appended to), take the
+ * first packet's link type and start over with LINUX_SLL only if the window
+ * really mixes link types; a stream decides from the interfaces described up
+ * front. Returns the offset to rewind to, or -1.
+ */
+static off_t rewind_point(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || fl < 0 || (fl & O_APPEND))
+		return -1;
+	return lseek(fd, 0, SEEK_CUR);
+}
+
+/* One pass of the export into fd with link type lt; *w is the writer, to close. */
+static int export_pass(struct args *a, int fd, uint16_t lt, struct rawcap_pcap **w,
+		       struct rawcap_window_result *res)
+{
+	struct rawcap_pcap_opts po = {
+		.sz = sizeof(po), .format = a->format, .snaplen = a->snaplen, .linktype = lt};
+	struct rawcap_pcap_sink_state st;
+	struct rawcap_sink sink;
+	int err = rawcap_pcap_open(fd, &po, w);
+
+	memset(res, 0, sizeof(*res));
+	if (err) {
+		fprintf(stderr, PROG ": start output: %s\n", strerror(-err));
+		return err;
+	}
+	rawcap_pcap_sink(&st, *w, &sink);
+	return rawcap_window_run(&a->w, &sink, res);
+}
+
+/* The window mixes link types: discard what was written and start over as LINUX_SLL. */
+static int export_again(struct args *a, int fd, off_t at, struct rawcap_pcap **w,
+			struct rawcap_window_result *res)
+{
+	rawcap_pcap_close(*w);
+	*w = NULL;
+	if (ftruncate(fd, at) || lseek(fd, at, SEEK_SET) != at) {
+		fprintf(stderr, PROG ": rewind %s: %s\n", a->out, strerror(errno));
+		return -errno;
+	}
+	if (!a->quiet)
+		fprintf(stderr, PROG ": the window mixes link types: writing LINUX_SLL\n");
+	return export_pass(a, fd, RAWCAP_LINKTYPE_SLL, w, res);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { 0 };
 	struct rawcap_window_result res;
-	struct rawcap_pcap_sink_state st;
 	struct rawcap_pcap *w = NULL;
-	struct rawcap_sink sink;
-	struct rawcap_pcap_opts po;
+	uint16_t lt;
+	off_t at;
 	int fd, err, ret = 1;
 
 	if (rawcap_meta_join_new(&a.pods)) {
@@ -273,21 +325,19 @@ int main(int argc, char **argv)
 		rawcap_meta_join_free(a.pods);
 		return 1;
 	}
-	po = (struct rawcap_pcap_opts){ .sz = sizeof(po), .format = a.format, .snaplen = a.snaplen,
-					.linktype = a.linktype };
-	err = rawcap_pcap_open(fd, &po, &w);
-	if (err) {
-		fprintf(stderr, PROG ": start output: %s\n", strerror(-err));
-		goto out;
-	}
-	rawcap_pcap_sink(&st, w, &sink);
 	if (!a.w.follow && a.w.to_ns > rawcap_now_ns()) {
 		char t[64];
 
 		fprintf(stderr, PROG ": the window ends in the future: exporting until %s\n",
 			rawcap_format_time(a.w.to_ns, t, sizeof(t)));
 	}
-	err = rawcap_window_run(&a.w, &sink, &res);
+	at = a.linktype == RAWCAP_PCAP_LT_AUTO && !a.w.follow ? rewind_point(fd) : -1;
+	lt = at >= 0 ? RAWCAP_PCAP_LT_FIRST : a.linktype;
+	err = export_pass(&a, fd, lt, &w, &res);
+	if (err == -EXDEV && at >= 0)
+		err = export_again(&a, fd, at, &w, &res);
+	if (!w)
+		goto out;
 	if (a.w.progress && res.packets)
 		fputc('\n', stderr);
 	if (err == -EINVAL && res.filter_error[0]) {

@@ -65,6 +65,14 @@ enum rawcap_pcap_format {
 
 #define RAWCAP_PCAP_LT_AUTO   0      /* opts.linktype: one per file, SLL when they differ */
 #define RAWCAP_PCAP_LT_NATIVE 0xFFFF /* opts.linktype: pcapng, each interface its own */
+/*
+ * opts.linktype: the first packet's link type, whatever the declared
+ * interfaces; a later packet of another link type is not written and
+ * rawcap_pcap_write() returns -EXDEV, so that a caller that can rewind its
+ * output (a regular file) starts over with LINUX_SLL. A window whose packets
+ * share a link type then keeps it, even when idle interfaces differ.
+ */
+#define RAWCAP_PCAP_LT_FIRST 0xFFFE
 
 struct rawcap_pcap_opts {
 	size_t sz; /* sizeof(struct rawcap_pcap_opts) */
@@ -117,7 +125,10 @@ RAWCAP_API void rawcap_pcap_note_loss(struct rawcap_pcap *w, uint32_t ifindex, u
  * still said in the file.
  */
 RAWCAP_API void rawcap_pcap_note_comment(struct rawcap_pcap *w, const char *text);
-/* Write one packet. 0, 1 if skipped (unrepresentable in classic pcap), or -errno (e.g. -EPIPE). */
+/*
+ * Write one packet. 0, 1 if skipped (unrepresentable in the file's link
+ * type), or -errno (e.g. -EPIPE; -EXDEV with RAWCAP_PCAP_LT_FIRST).
+ */
 RAWCAP_API int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p);
 /* Write out the buffer (a short write is retried; EINTR handled). */
 RAWCAP_API int rawcap_pcap_flush(struct rawcap_pcap *w);

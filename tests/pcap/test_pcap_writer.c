@@ -353,6 +353,32 @@ static void should_put_trailing_loss_into_the_statistics(void **state)
 	close(fd);
 }
 
+/* RAWCAP_PCAP_LT_FIRST: the first packet's link type; another one is -EXDEV, not written. */
+static void should_tell_the_caller_when_packets_mix_link_types(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {
+		.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG, .linktype = RAWCAP_PCAP_LT_FIRST};
+	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
+	struct rawcap_pkt p = {.ifindex = 9, .orig_len = sizeof(rawip), .linktype = 101};
+	struct rawcap_pcap_pkt pp = {.ts_ns = 1, .pkt = &p, .data = rawip, .caplen = sizeof(rawip)};
+	struct rawcap_pcap *w;
+	struct ng_walk r;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	rawcap_pcap_add_iface(w, &i2); /* declared, but idle so far: Ethernet is kept */
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_write(w, &pp), -EXDEV);
+	assert_int_equal(rawcap_pcap_skipped(w), 0);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	r = walk_pcapng(fd);
+	assert_int_equal(r.nidb, 1);
+	assert_int_equal(r.idb_lt[0], 1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +391,7 @@ int main(void)
 		cmocka_unit_test(should_give_an_empty_pcapng_an_interface_block),
 		cmocka_unit_test(should_give_pcapng_one_link_type_unless_native),
 		cmocka_unit_test(should_put_trailing_loss_into_the_statistics),
+		cmocka_unit_test(should_tell_the_caller_when_packets_mix_link_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
