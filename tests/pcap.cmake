@@ -37,3 +37,4 @@ rawcap_script_test(pcap_capd_e2e pcap/capd_e2e.sh LABELS pcap capd TIMEOUT 90)
 rawcap_script_test(snapshot_damaged_block snapshot/damaged.sh LABELS snapshot capd TIMEOUT 180)
 rawcap_unit_test(test_history_damage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapshot/test_history_damage.c
                  LIBS rawcap_storage LABELS snapshot TIMEOUT 60)
+rawcap_script_test(pcap_every_tool pcap/tools.sh LABELS pcap capd TIMEOUT 300)
