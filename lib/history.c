@@ -280,6 +280,7 @@ static bool hist_maybe_in_flight(const struct history *h, uint32_t next)
 static int hist_load(struct history *h)
 {
 	for (;;) {
+		struct seg_blk_hdr bh;
 		uint32_t next;
 		int err;
 
@@ -305,6 +306,12 @@ static int hist_load(struct history *h)
 			err = hist_advance_seg(h); /* lapped: the cursor sees the gap */
 			if (err)
 				return err == -ENOENT ? 0 : err;
+			continue;
+		}
+		/* Sealed: a block whose header is intact but whose records are not is damage,
+		 * also at the end, where no valid block follows to tell. */
+		if (h->sealed && err == -EBADMSG && seg_read_blk_hdr(h->fd, &h->sh, h->blk, &bh) == 0) {
+			hist_skip_damage(h, h->blk + 1);
 			continue;
 		}
 		next = err == -ENODATA ? h->sh.nblocks : hist_next_valid(h, h->blk);

@@ -199,6 +199,37 @@ static void should_skip_a_damaged_block_of_a_sealed_history(void **state)
 	rm_dir();
 }
 
+/* The last block written: where no valid block follows to tell damage from the end. */
+static uint32_t last_block(uint64_t seg)
+{
+	struct seg_blk_hdr b;
+	int fd = open(seg_path(seg), O_RDONLY);
+	uint32_t n = 0;
+
+	assert_true(fd >= 0);
+	while (pread(fd, &b, sizeof(b), (off_t)seg_blk_off(n)) == sizeof(b) &&
+	       b.magic == SEG_BLK_MAGIC && b.blk_no == n)
+		n++;
+	close(fd);
+	assert_true(n > 1);
+	return n - 1;
+}
+
+static void should_count_damage_in_the_last_block_of_a_sealed_history(void **state)
+{
+	uint64_t seg = write_blocks();
+	uint32_t last = last_block(seg), lost = block_nrec(seg, last);
+	struct readout r;
+
+	(void)state;
+	flip_data_byte(seg, last);
+	r = read_all(true, false);
+	assert_int_equal(r.corrupt, 1);
+	assert_int_equal(r.n, 3000 - lost);
+	assert_int_equal(r.last, 2999 - lost);
+	rm_dir();
+}
+
 static void should_wait_for_a_gap_of_a_live_history_until_told(void **state)
 {
 	uint64_t seg = write_blocks();
@@ -282,6 +313,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(should_skip_a_damaged_block_of_a_sealed_history),
+		cmocka_unit_test(should_count_damage_in_the_last_block_of_a_sealed_history),
 		cmocka_unit_test(should_wait_for_a_gap_of_a_live_history_until_told),
 		cmocka_unit_test(should_let_synthesised_records_share_only_the_next_number),
 		cmocka_unit_test(should_report_the_oldest_record_as_oldest),
