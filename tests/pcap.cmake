@@ -38,3 +38,4 @@ rawcap_script_test(snapshot_damaged_block snapshot/damaged.sh LABELS snapshot ca
 rawcap_unit_test(test_history_damage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapshot/test_history_damage.c
                  LIBS rawcap_storage LABELS snapshot TIMEOUT 60)
 rawcap_script_test(pcap_every_tool pcap/tools.sh LABELS pcap capd TIMEOUT 300)
+rawcap_script_test(snapshot_first_window snapshot/first_window.sh LABELS snapshot capd TIMEOUT 120)
