@@ -39,3 +39,4 @@ rawcap_unit_test(test_history_damage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapsho
                  LIBS rawcap_storage LABELS snapshot TIMEOUT 60)
 rawcap_script_test(pcap_every_tool pcap/tools.sh LABELS pcap capd TIMEOUT 300)
 rawcap_script_test(snapshot_first_window snapshot/first_window.sh LABELS snapshot capd TIMEOUT 120)
+rawcap_script_test(pcap_empty_results pcap/empty_results.sh LABELS pcap snapshot capd TIMEOUT 120)
