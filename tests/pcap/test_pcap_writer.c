@@ -124,55 +124,67 @@ static void should_keep_link_type_when_all_interfaces_share_it(void **state)
 	close(fd);
 }
 
-static void should_use_sll_for_mixed_link_types(void **state)
+/*
+ * An Ethernet packet out of eth0 (3) and a raw IP one into tun0 (9), into a
+ * file of format fmt and link type rule lt: returns the file (a memfd).
+ */
+static int write_mixed(enum rawcap_pcap_format fmt, uint16_t lt)
 {
 	int fd = memfd_create("t", 0);
-	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC};
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = fmt, .linktype = lt};
 	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
 	struct rawcap_pcap *w;
-	uint8_t buf[256];
 
-	(void)state;
 	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
 	rawcap_pcap_add_iface(w, &i1);
 	rawcap_pcap_add_iface(w, &i2);
 	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_OUTGOING);
 	write_pkt(w, 9, 101, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_skipped(w), 0);
 	assert_int_equal(rawcap_pcap_close(w), 0);
-	assert_int_equal(classic_linktype(fd), 113);
-	/* First record: SLL header (16) + frame without its Ethernet header (46). */
-	assert_int_equal(lseek(fd, 0, SEEK_END), 24 + 16 + 16 + 46 + 16 + 16 + 20);
-	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 24 + 16 + 16 + 46 + 16 + 16 + 20);
-	assert_memory_equal(buf + 40, "\x00\x04", 2);	   /* packet type: outgoing */
-	assert_memory_equal(buf + 40 + 4, "\x00\x06", 2);   /* address length */
-	assert_memory_equal(buf + 40 + 6, frame + 6, 6);	   /* source MAC */
-	assert_memory_equal(buf + 40 + 14, "\x08\x00", 2);  /* protocol: IPv4 */
+	return fd;
+}
+
+/* write_mixed() as classic pcap: the whole file into buf, its size. */
+static size_t write_mixed_classic(uint16_t lt, uint8_t *buf, size_t cap)
+{
+	int fd = write_mixed(RAWCAP_PCAP_CLASSIC, lt);
+	size_t len = read_all(fd, buf, cap);
+
+	close(fd);
+	return len;
+}
+
+static void should_use_sll_for_mixed_link_types(void **state)
+{
+	uint8_t buf[256];
+	uint32_t lt;
+
+	(void)state;
+	/* Each record: its SLL header (16) + the frame without its Ethernet header (46). */
+	assert_int_equal(write_mixed_classic(RAWCAP_PCAP_LT_AUTO, buf, sizeof(buf)),
+			 24 + 16 + 16 + 46 + 16 + 16 + 20);
+	memcpy(&lt, buf + 20, 4);
+	assert_int_equal(lt, 113);
+	assert_memory_equal(buf + 40, "\x00\x04", 2);	    /* packet type: outgoing */
+	assert_memory_equal(buf + 40 + 4, "\x00\x06", 2);	    /* address length */
+	assert_memory_equal(buf + 40 + 6, frame + 6, 6);	    /* source MAC */
+	assert_memory_equal(buf + 40 + 14, "\x08\x00", 2);	    /* protocol: IPv4 */
 	assert_memory_equal(buf + 40 + 16, frame + 14, 46);
 	assert_memory_equal(buf + 24 + 16 + 62 + 16 + 14, "\x08\x00", 2); /* raw IPv4 */
-	close(fd);
 }
 
 static void should_keep_the_ifindex_with_sll2_on_request(void **state)
 {
-	int fd = memfd_create("t", 0);
-	struct rawcap_pcap_opts o = {
-		.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC, .linktype = RAWCAP_LINKTYPE_SLL2};
-	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
-	struct rawcap_pcap *w;
 	uint8_t buf[256];
-	uint32_t ifindex;
+	uint32_t lt, ifindex;
 
 	(void)state;
-	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
-	rawcap_pcap_add_iface(w, &i1);
-	rawcap_pcap_add_iface(w, &i2);
-	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_OUTGOING);
-	write_pkt(w, 9, 101, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
-	assert_int_equal(rawcap_pcap_close(w), 0);
-	assert_int_equal(classic_linktype(fd), 276);
-	/* First record: SLL2 header (20) + frame without its Ethernet header (46). */
-	assert_int_equal(lseek(fd, 0, SEEK_END), 24 + 16 + 20 + 46 + 16 + 20 + 20);
-	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 24 + 16 + 20 + 46 + 16 + 20 + 20);
+	/* Each record: its SLL2 header (20) + the frame without its Ethernet header (46). */
+	assert_int_equal(write_mixed_classic(RAWCAP_LINKTYPE_SLL2, buf, sizeof(buf)),
+			 24 + 16 + 20 + 46 + 16 + 20 + 20);
+	memcpy(&lt, buf + 20, 4);
+	assert_int_equal(lt, 276);
 	assert_memory_equal(buf + 40, "\x08\x00", 2); /* protocol: IPv4 */
 	memcpy(&ifindex, buf + 44, 4);
 	assert_int_equal(ifindex, __builtin_bswap32(3));
@@ -180,7 +192,6 @@ static void should_keep_the_ifindex_with_sll2_on_request(void **state)
 	assert_memory_equal(buf + 40 + 20, frame + 14, 46);
 	memcpy(&ifindex, buf + 24 + 16 + 66 + 16 + 4, 4);
 	assert_int_equal(ifindex, __builtin_bswap32(9));
-	close(fd);
 }
 
 static void should_truncate_to_snaplen(void **state)
@@ -302,25 +313,13 @@ static void should_give_an_empty_pcapng_an_interface_block(void **state)
 /* libpcap refuses a pcapng whose interfaces differ in link type: auto makes them SLL. */
 static void should_give_pcapng_one_link_type_unless_native(void **state)
 {
-	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
 	uint16_t modes[2] = {RAWCAP_PCAP_LT_AUTO, RAWCAP_PCAP_LT_NATIVE};
 
 	(void)state;
 	for (int m = 0; m < 2; m++) {
-		int fd = memfd_create("t", 0);
-		struct rawcap_pcap_opts o = {
-			.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG, .linktype = modes[m]};
-		struct rawcap_pcap *w;
-		struct ng_walk r;
+		int fd = write_mixed(RAWCAP_PCAP_PCAPNG, modes[m]);
+		struct ng_walk r = walk_pcapng(fd);
 
-		assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
-		rawcap_pcap_add_iface(w, &i1);
-		rawcap_pcap_add_iface(w, &i2);
-		write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_OUTGOING);
-		write_pkt(w, 9, 101, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
-		assert_int_equal(rawcap_pcap_skipped(w), 0);
-		assert_int_equal(rawcap_pcap_close(w), 0);
-		r = walk_pcapng(fd);
 		assert_int_equal(r.nidb, 2);
 		assert_int_equal(r.idb_lt[0], m ? 1 : 113);
 		assert_int_equal(r.idb_lt[1], m ? 101 : 113);
