@@ -173,21 +173,22 @@ static int fwd_client_gap(struct fwd_client *c, uint64_t first_seq, uint64_t cou
 	struct rawcap_forward *f = c->f;
 	uint32_t reason = c->gap_reason ? c->gap_reason : RAWCAP_STREAM_GAP_LAPPED;
 	struct rawcap_stats cs;
+	const char *why;
 	bool damaged;
 
 	rawcap_get_stats(c->cur, &cs);
 	damaged = cs.corrupt > c->corrupt_seen; /* history skipped a damaged block */
 	c->corrupt_seen = cs.corrupt;
 	c->gap_reason = 0;
+	why = reason == RAWCAP_STREAM_GAP_LAPPED ? "lapped: receiver too slow"
+						 : "recycled before resume";
 	if (reason != RAWCAP_STREAM_GAP_SKIPPED) {
 		if (!c->gaps || damaged)
 			fprintf(stderr,
 				"rawcap-forward: %s: %llu records lost (%s), reported in its "
 				"stream\n",
 				c->peer, (unsigned long long)count,
-				damaged ? "damaged block skipped"
-				: reason == RAWCAP_STREAM_GAP_LAPPED ? "lapped: receiver too slow"
-								     : "recycled before resume");
+				damaged ? "damaged block skipped" : why);
 		c->lost += count;
 		c->gaps++;
 		f->st.records_lost += count;

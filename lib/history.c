@@ -310,7 +310,8 @@ static int hist_load(struct history *h)
 		}
 		/* Sealed: a block whose header is intact but whose records are not is damage,
 		 * also at the end, where no valid block follows to tell. */
-		if (h->sealed && err == -EBADMSG && seg_read_blk_hdr(h->fd, &h->sh, h->blk, &bh) == 0) {
+		if (h->sealed && err == -EBADMSG &&
+		    seg_read_blk_hdr(h->fd, &h->sh, h->blk, &bh) == 0) {
 			hist_skip_damage(h, h->blk + 1);
 			continue;
 		}

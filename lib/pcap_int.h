@@ -25,8 +25,8 @@ struct rawcap_pcap {
 	uint32_t snaplen;
 	uint16_t linktype; /* the file's link type, 0 until chosen (and when native) */
 	uint16_t force_linktype;
-	bool native;	   /* pcapng: each interface keeps its own link type */
-	bool first_only;   /* the first packet's link type; another one is -EXDEV */
+	bool native;	 /* pcapng: each interface keeps its own link type */
+	bool first_only; /* the first packet's link type; another one is -EXDEV */
 	bool header_done;
 	int err; /* first write error, sticky */
 	uint8_t *buf;

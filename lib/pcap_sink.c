@@ -40,9 +40,9 @@ static int sink_loss(void *ctx, uint32_t ifindex, uint64_t count, uint32_t cause
 	struct rawcap_pcap_sink_state *st = ctx;
 
 	rawcap_pcap_note_loss(st->w, ifindex, count);
-	snprintf(st->comment, sizeof(st->comment), "%llu %s lost: %s",
-		 (unsigned long long)count,
-		 cause == RAWCAP_LOSS_READER || cause == RAWCAP_LOSS_CORRUPT ? "records" : "packets",
+	snprintf(st->comment, sizeof(st->comment), "%llu %s lost: %s", (unsigned long long)count,
+		 cause == RAWCAP_LOSS_READER || cause == RAWCAP_LOSS_CORRUPT ? "records"
+									     : "packets",
 		 loss_cause_name(cause));
 	rawcap_pcap_note_comment(st->w, st->comment);
 	return 0;

@@ -134,7 +134,8 @@ static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 
 	/* An IFACE record the window just described is written as itself. */
 	if (rec->type == RAWCAP_REC_IFACE && last && last->type == RAWCAP_REC_IFACE &&
-	    rec->len >= sizeof(last->u.ifc) && !memcmp(&last->u.ifc, rec->payload, sizeof(last->u.ifc)))
+	    rec->len >= sizeof(last->u.ifc) &&
+	    !memcmp(&last->u.ifc, rec->payload, sizeof(last->u.ifc)))
 		s->nqueued--;
 	err = snap_flush_synth(s, rec->seq, rec->ts_ns);
 	if (!err)

@@ -199,8 +199,10 @@ static int verify_records(const char *path, const struct snap_manifest *m, char 
 		snprintf(errbuf, errlen, "data holds %llu packets, manifest says %llu",
 			 (unsigned long long)packets, (unsigned long long)in->packets);
 	else if (in->exact_records && (records != in->records || synth != in->synthesised))
-		snprintf(errbuf, errlen, "data holds %llu records (+%llu synthesised), manifest says "
-			 "%llu (+%llu)", (unsigned long long)records, (unsigned long long)synth,
+		snprintf(errbuf, errlen,
+			 "data holds %llu records (+%llu synthesised), manifest says "
+			 "%llu (+%llu)",
+			 (unsigned long long)records, (unsigned long long)synth,
 			 (unsigned long long)in->records, (unsigned long long)in->synthesised);
 	else
 		return 0;

@@ -38,7 +38,7 @@ struct window {
 	unsigned nundescribed;
 	uint64_t lost_seen; /* cursor's records_lost already reported */
 	uint64_t damage_seen, damage_recs_seen; /* history's damaged blocks already reported */
-	uint64_t snap_from_ns, snap_to_ns; /* snapshot source: the window its manifest lists */
+	uint64_t snap_from_ns, snap_to_ns;	/* snapshot source: the window its manifest lists */
 	uint8_t *copy;	    /* validated copy of a ring payload */
 	char comment[512];
 	uint64_t last_flush_ns, last_progress_ns;

@@ -63,7 +63,7 @@ enum rawcap_pcap_format {
 	RAWCAP_PCAP_CLASSIC = 1, /* nanosecond pcap */
 };
 
-#define RAWCAP_PCAP_LT_AUTO   0      /* opts.linktype: one per file, SLL when they differ */
+#define RAWCAP_PCAP_LT_AUTO   0	     /* opts.linktype: one per file, SLL when they differ */
 #define RAWCAP_PCAP_LT_NATIVE 0xFFFF /* opts.linktype: pcapng, each interface its own */
 /*
  * opts.linktype: the first packet's link type, whatever the declared

@@ -166,10 +166,10 @@ static void should_use_sll_for_mixed_link_types(void **state)
 			 24 + 16 + 16 + 46 + 16 + 16 + 20);
 	memcpy(&lt, buf + 20, 4);
 	assert_int_equal(lt, 113);
-	assert_memory_equal(buf + 40, "\x00\x04", 2);	    /* packet type: outgoing */
-	assert_memory_equal(buf + 40 + 4, "\x00\x06", 2);	    /* address length */
-	assert_memory_equal(buf + 40 + 6, frame + 6, 6);	    /* source MAC */
-	assert_memory_equal(buf + 40 + 14, "\x08\x00", 2);	    /* protocol: IPv4 */
+	assert_memory_equal(buf + 40, "\x00\x04", 2);	   /* packet type: outgoing */
+	assert_memory_equal(buf + 40 + 4, "\x00\x06", 2);  /* address length */
+	assert_memory_equal(buf + 40 + 6, frame + 6, 6);   /* source MAC */
+	assert_memory_equal(buf + 40 + 14, "\x08\x00", 2); /* protocol: IPv4 */
 	assert_memory_equal(buf + 40 + 16, frame + 14, 46);
 	assert_memory_equal(buf + 24 + 16 + 62 + 16 + 14, "\x08\x00", 2); /* raw IPv4 */
 }
@@ -228,7 +228,6 @@ static void should_report_broken_pipe(void **state)
 	assert_int_equal(rawcap_pcap_close(w), -EPIPE);
 	close(p[1]);
 }
-
 
 /* The pcapng blocks of a file: types and (for IDBs) link types, in order. */
 struct ng_walk {
