@@ -66,6 +66,8 @@ int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor *
 	err = cursor_open_history(c, opts);
 	if (err)
 		goto fail;
+	if (c->hist) /* without a ring, nothing will fill a gap in history later */
+		history_set_sealed(c->hist, !want_ring);
 	if (want_ring) {
 		err = ring_reader_open(&c->ring, name);
 		if (err)
@@ -217,6 +219,18 @@ static void cursor_resync(struct rawcap_cursor *c)
 	c->pos = ring_next_indexed(&c->ring, c->pos);
 }
 
+/*
+ * History stopped at a gap the writer may still fill. If the ring no longer
+ * holds the records it lacks, they will never come from there: skip the gap
+ * (counted as damage) and go on with the blocks after it.
+ */
+static bool cursor_skip_hole(struct rawcap_cursor *c)
+{
+	if (!c->has_ring || !c->has_expect || ring_oldest_seq(&c->ring) <= c->expect_seq)
+		return false;
+	return history_skip_hole(c->hist) == 0;
+}
+
 /* History ran out: continue in the ring at the sequence number we expect next. */
 static int cursor_history_to_ring(struct rawcap_cursor *c)
 {
@@ -305,6 +319,8 @@ int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec)
 			ret = cursor_next_history(c, rec);
 			if (ret != 0)
 				return ret;
+			if (cursor_skip_hole(c))
+				continue;
 			ret = cursor_history_to_ring(c);
 			if (ret)
 				return ret;

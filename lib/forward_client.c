@@ -22,6 +22,7 @@
 #include <rawcap/window.h>
 
 #include "forward_int.h"
+#include "snapshot_int.h"
 
 static uint64_t mono_ns(void)
 {
@@ -48,10 +49,15 @@ static int fwd_client_open_cursor(struct fwd_client *c)
 		.storage_dir = o->storage_dir,
 		.snapshot = o->snapshot,
 	};
+	struct snap_manifest m;
 	int err = rawcap_open_opts(&oo, &c->cur);
 
 	if (err)
 		return err;
+	if (o->snapshot && snap_manifest_load(o->snapshot, &m) == 0) {
+		c->gaps_by_design = m.info.filter[0] != '\0';
+		snap_manifest_free(&m);
+	}
 	/* Pods are resolved at each packet's time: read the metadata before the start first. */
 	if (c->ix && (o->from_ns || !o->snapshot))
 		err = rawcap_meta_index_prime(c->ix, c->cur, o->from_ns ? o->from_ns : rawcap_now_ns(),
@@ -172,16 +178,25 @@ static int fwd_client_gap(struct fwd_client *c, uint64_t first_seq, uint64_t cou
 {
 	struct rawcap_forward *f = c->f;
 	uint32_t reason = c->gap_reason ? c->gap_reason : RAWCAP_STREAM_GAP_LAPPED;
+	struct rawcap_stats cs;
+	const char *why;
+	bool damaged;
 
+	rawcap_get_stats(c->cur, &cs);
+	damaged = cs.corrupt > c->corrupt_seen; /* history skipped a damaged block */
+	c->corrupt_seen = cs.corrupt;
+	if (c->gaps_by_design && !damaged)
+		reason = RAWCAP_STREAM_GAP_SKIPPED; /* what the snapshot's filter left out */
 	c->gap_reason = 0;
+	why = reason == RAWCAP_STREAM_GAP_LAPPED ? "lapped: receiver too slow"
+						 : "recycled before resume";
 	if (reason != RAWCAP_STREAM_GAP_SKIPPED) {
-		if (!c->gaps)
+		if (!c->gaps || damaged)
 			fprintf(stderr,
 				"rawcap-forward: %s: %llu records lost (%s), reported in its "
 				"stream\n",
 				c->peer, (unsigned long long)count,
-				reason == RAWCAP_STREAM_GAP_LAPPED ? "lapped: receiver too slow"
-								   : "recycled before resume");
+				damaged ? "damaged block skipped" : why);
 		c->lost += count;
 		c->gaps++;
 		f->st.records_lost += count;
@@ -190,7 +205,8 @@ static int fwd_client_gap(struct fwd_client *c, uint64_t first_seq, uint64_t cou
 	if (c->pw)
 		return reason == RAWCAP_STREAM_GAP_SKIPPED
 			       ? 0
-			       : c->sink.loss(c->sink.ctx, 0, count, RAWCAP_LOSS_READER);
+			       : c->sink.loss(c->sink.ctx, 0, count,
+					      damaged ? RAWCAP_LOSS_CORRUPT : RAWCAP_LOSS_READER);
 	return fwd_stream_gap(&c->out, first_seq, count, reason);
 }
 

@@ -83,6 +83,8 @@ struct fwd_client {
 	struct rawcap_pcap_sink_state ps; /* the shared pcap sink: loss as drop count + comment */
 	struct rawcap_sink sink;
 	uint32_t gap_reason; /* why the next gap happens, 0: lapped */
+	uint64_t corrupt_seen; /* damaged blocks the cursor had skipped at the last gap */
+	bool gaps_by_design;   /* a filtered snapshot: sequence gaps are not loss */
 	uint64_t expect_seq; /* the sequence number the cursor should deliver next */
 	bool has_expect;
 	uint64_t last_sent_seq;

@@ -71,7 +71,9 @@ static const char usage_text[] =
 	"                         continues at the pause point while it is still held\n"
 	"  SIGUSR1 pauses, SIGUSR2 resumes, SIGTERM/SIGINT stop.\n"
 	"\n"
-	"Exit status: 0 done, 1 runtime failure, 2 usage error.\n";
+	"Exit status: 0 done; 1 runtime failure, or records a receiver did not get\n"
+	"(lapped, or damaged blocks of the disk FIFO or snapshot skipped: reported in\n"
+	"its stream and on stderr); 2 usage error.\n";
 
 enum {
 	OPT_CERT = 256,
@@ -318,5 +320,6 @@ int main(int argc, char **argv)
 		(unsigned long long)st.filtered);
 	rawcap_forward_destroy(g_fwd);
 	rawcap_meta_sel_free(g_pods);
-	return err ? 1 : 0;
+	/* Records a receiver did not get (lapped, damaged history) make the result partial. */
+	return err || st.records_lost ? 1 : 0;
 }

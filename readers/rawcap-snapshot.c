@@ -71,9 +71,19 @@ static void usage(FILE *f)
 		"Times: RFC 3339, unix seconds, \"now\", or relative (-5m). `bounds` prints the\n"
 		"oldest and newest time still held on this node.\n"
 		"\n"
-		"Exit status: 0 success; 1 failure, or a partial snapshot (part of the window\n"
-		"was recycled; recorded in the manifest), or `verify` found damage; 2 usage "
-		"error.\n");
+		"A snapshot whose window reaches before the oldest record held is marked\n"
+		"partial in its manifest (and in list and show), with the missing part and its\n"
+		"reason: \"recycled\" (captured, then overwritten before the copy: lost) or\n"
+		"\"before capture\" (capture had not begun: nothing existed). What a snapshot\n"
+		"lacks is said on stderr; for an empty one also what was held and what matched.\n"
+		"`verify` checks every file's SHA-256, that every block is intact and that the\n"
+		"records add up to the manifest's counts.\n"
+		"\n"
+		"Exit status: 0 success: the snapshot holds every record captured in its\n"
+		"window (it may be empty, or partial \"before capture\"); 1 failure, or records\n"
+		"of the window were lost (recycled, missed or damaged while copying, or lost\n"
+		"upstream), or a pod selection found no Kubernetes metadata, or `verify` found\n"
+		"damage; 2 usage error.\n");
 }
 
 struct args {
@@ -185,6 +195,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 static int cmd_create(struct args *a)
 {
 	struct rawcap_snapshot_info info;
+	struct rawcap_window_result res;
 	struct rawcap_snapshot_opts o = {
 		.sz = sizeof(o),
 		.ring = a->ring,
@@ -196,8 +207,10 @@ static int cmd_create(struct args *a)
 		.quota = a->quota,
 		.pods = a->pods,
 		.pods_text = a->pods_text,
+		.result = &res,
 	};
-	char name[64], err[512], t1[64], t2[64];
+	char name[64], err[512];
+	bool lossy;
 	int ret;
 
 	if (a->last && (a->from || a->to))
@@ -219,6 +232,9 @@ static int cmd_create(struct args *a)
 		strftime(name, sizeof(name), "snap-%Y%m%dT%H%M%SZ", gmtime(&t));
 		o.name = name;
 	}
+	if (o.to_ns > rawcap_now_ns())
+		fprintf(stderr, PROG ": the window ends in the future: copying until %s\n",
+			rawcap_format_time(o.to_ns, err, sizeof(err)));
 	ret = rawcap_snapshot_create(&o, &info, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, PROG ": create %s in %s: %s\n", o.name, a->dest, err);
@@ -227,17 +243,11 @@ static int cmd_create(struct args *a)
 	printf("%s/%s: %llu packets, %llu records, %llu bytes of data\n", a->dest, o.name,
 	       (unsigned long long)info.packets, (unsigned long long)info.records,
 	       (unsigned long long)info.data_bytes);
+	lossy = rawcap_window_report(stderr, PROG, &res);
 	if (info.partial)
-		fprintf(stderr, PROG ": %s is partial: window part %s .. %s was already recycled\n",
-			o.name, rawcap_format_time(info.missing_from_ns, t1, sizeof(t1)),
-			rawcap_format_time(info.missing_to_ns, t2, sizeof(t2)));
-	if (info.lost_reader || info.lost_upstream)
-		fprintf(stderr,
-			PROG ": %s: loss inside the window: %llu records missed while "
-			     "copying, %llu packets lost upstream\n",
-			o.name, (unsigned long long)info.lost_reader,
-			(unsigned long long)info.lost_upstream);
-	return info.partial || info.lost_reader ? 1 : 0;
+		fprintf(stderr, PROG ": %s is marked partial in its manifest (%s)\n", o.name,
+			info.uncaptured ? "before capture: nothing was lost" : "recycled: lost");
+	return rawcap_window_report_pods(stderr, PROG, a->pods) || lossy ? 1 : 0;
 }
 
 static int cmd_list(struct args *a)
@@ -261,7 +271,10 @@ static int cmd_list(struct args *a)
 		printf("%s\t%s\t%s\t%llu packets\t%llu bytes%s\n", names[i],
 		       rawcap_format_time(in.from_ns, t1, sizeof(t1)),
 		       rawcap_format_time(in.to_ns, t2, sizeof(t2)), (unsigned long long)in.packets,
-		       (unsigned long long)in.data_bytes, in.partial ? "\tpartial" : "");
+		       (unsigned long long)in.data_bytes,
+		       !in.partial     ? ""
+		       : in.uncaptured ? "\tpartial (before capture)"
+				       : "\tpartial (recycled)");
 	}
 	rawcap_snapshot_list_free(names, n);
 	return 0;

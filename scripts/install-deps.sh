@@ -13,7 +13,7 @@ BUILD_PKGS=(
 	libseccomp-dev libssl-dev libcurl4-openssl-dev libcjson-dev libxml2-dev
 )
 TEST_PKGS=(
-	iproute2 tcpdump tshark wireshark-common netsniff-ng stenographer
+	iproute2 tcpdump tshark wireshark-common netsniff-ng stenographer tcpreplay
 	python3 python3-jsonschema python3-yaml openssl procps psmisc util-linux curl valgrind
 	libclang-rt-14-dev
 	golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
