@@ -385,6 +385,13 @@ static int fwd_client_one(struct fwd_client *c, const struct rawcap_rec *rec)
 	return err;
 }
 
+size_t fwd_client_room(const struct fwd_client *c)
+{
+	size_t room = fwd_buf_room(&c->out), held = c->pw ? rawcap_pcap_pending(c->pw) : 0;
+
+	return room > held ? room - held : 0;
+}
+
 int fwd_client_fill(struct fwd_client *c)
 {
 	const struct rawcap_forward_opts *o = &c->f->o;
@@ -396,7 +403,7 @@ int fwd_client_fill(struct fwd_client *c)
 		return err;
 	if (c->state != FWD_C_STREAM || c->f->paused || c->done)
 		return 0;
-	while (n < FWD_BATCH && fwd_buf_room(&c->out) >= need) {
+	while (n < FWD_BATCH && fwd_client_room(c) >= need) {
 		ret = fwd_client_next(c, &rec);
 		if (ret <= 0)
 			break;

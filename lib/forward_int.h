@@ -179,6 +179,8 @@ void fwd_client_probe(struct fwd_client *c, uint64_t now_ms, bool force);
 uint64_t fwd_client_blocked_ms(const struct fwd_client *c, uint64_t now_ms);
 /* Read and act on what the receiver sent (HELLO, ACK); -errno when it must go. */
 int fwd_client_input(struct fwd_client *c);
+/* Bytes the queue can still take, less what the pcap encoder holds for it. */
+size_t fwd_client_room(const struct fwd_client *c);
 /* Encode records from the cursor while the buffer has room. Returns records encoded. */
 int fwd_client_fill(struct fwd_client *c);
 /* Tell the receiver about a pause or resume (msgpack), reposition on a live resume. */

@@ -525,7 +525,7 @@ static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c)
 	if (c->state == FWD_C_DRAIN && !c->out.len && !c->drain_ms)
 		c->drain_ms = now;
 	return c->state == FWD_C_PRIME ||
-	       (n == FWD_BATCH && fwd_buf_room(&c->out) >= RAWCAP_REC_MAX + FWD_RECORD_SLACK);
+	       (n == FWD_BATCH && fwd_client_room(c) >= RAWCAP_REC_MAX + FWD_RECORD_SLACK);
 }
 
 static void fwd_sync_pause(struct rawcap_forward *f)
