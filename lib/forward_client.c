@@ -135,12 +135,14 @@ int fwd_client_begin(struct fwd_client *c)
 	};
 	int err;
 
-	c->held = malloc(RAWCAP_REC_MAX);
-	err = c->held ? fwd_buf_init(&c->out, o->client_buf) : -ENOMEM;
-	if (!err && !rawcap_meta_sel_empty(o->pods))
-		err = rawcap_meta_index_new(&c->ix);
-	if (!err)
-		err = rawcap_open_opts(&oo, &c->cur);
+	/* Idempotent up to the cursor: admission is retried after running out of descriptors. */
+	if (!c->held && !(c->held = malloc(RAWCAP_REC_MAX)))
+		return -ENOMEM;
+	if (!c->out.p && (err = fwd_buf_init(&c->out, o->client_buf)))
+		return err;
+	if (!c->ix && !rawcap_meta_sel_empty(o->pods) && (err = rawcap_meta_index_new(&c->ix)))
+		return err;
+	err = rawcap_open_opts(&oo, &c->cur);
 	if (err)
 		return err;
 	c->f->st.streams++;

@@ -24,6 +24,7 @@ static int fwd_input_hello(struct fwd_client *c, const struct rawcap_stream_fram
 		c->resume_seq = fr->resume_seq;
 	else if (c->stream_id[0])
 		c->resume = fwd_ack_lookup(c->f, c->stream_id, &c->resume_seq);
+	c->state = FWD_C_ADMIT;
 	return fwd_admit(c->f, c);
 }
 

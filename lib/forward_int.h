@@ -95,6 +95,7 @@ struct fwd_client {
 	bool holding;	      /* bytes queued for it, by us or by the kernel */
 	uint64_t prime_to_ns; /* FWD_C_PRIME: read metadata up to this time */
 	bool polled;	      /* went through one poll since it was accepted */
+	uint64_t retry_ms;    /* FWD_C_ADMIT: out of descriptors, try again then */
 	const char *why;      /* set: drop it at the end of this turn, for this reason */
 	bool resume;	      /* msgpack HELLO: continue after resume_seq */
 	uint64_t resume_seq;

@@ -258,6 +258,21 @@ static struct fwd_client *fwd_most_blocked(struct rawcap_forward *f, uint64_t mi
 	return worst;
 }
 
+/* accept(2) ran out of a resource (fds, buffers): stop polling the listener for a while. */
+static void fwd_accept_pause(struct rawcap_forward *f, int err)
+{
+	unsigned ms = f->accept_backoff_ms ? 2 * f->accept_backoff_ms : FWD_ACCEPT_PAUSE_MIN;
+
+	f->accept_backoff_ms = ms < FWD_ACCEPT_PAUSE_MAX ? ms : FWD_ACCEPT_PAUSE_MAX;
+	f->accept_resume_ms = fwd_mono_ms() + f->accept_backoff_ms;
+	f->st.accept_errors++;
+	if (ms == FWD_ACCEPT_PAUSE_MIN) /* once per episode, not per retry */
+		fprintf(stderr,
+			"rawcap-forward: accepting a receiver: %s; retrying with backoff (up to "
+			"%d ms)\n",
+			strerror(err), FWD_ACCEPT_PAUSE_MAX);
+}
+
 int fwd_admit(struct rawcap_forward *f, struct fwd_client *c)
 {
 	unsigned streams;
@@ -275,6 +290,13 @@ int fwd_admit(struct rawcap_forward *f, struct fwd_client *c)
 		f->st.evicted++;
 	}
 	err = fwd_client_begin(c);
+	if (err == -EMFILE || err == -ENFILE) {
+		/* Out of descriptors: stop accepting, keep this peer, try again after the pause. */
+		fwd_accept_pause(f, -err);
+		c->state = FWD_C_ADMIT;
+		c->retry_ms = f->accept_resume_ms;
+		return 0;
+	}
 	if (err) {
 		fprintf(stderr, "rawcap-forward: %s: opening a cursor for it: %s\n", c->peer,
 			strerror(-err));
@@ -303,21 +325,6 @@ static void fwd_limit_pending(struct rawcap_forward *f)
 		oldest->why = "evicted: too many peers in their handshake";
 		f->st.timed_out++;
 	}
-}
-
-/* accept(2) ran out of a resource (fds, buffers): stop polling the listener for a while. */
-static void fwd_accept_pause(struct rawcap_forward *f, int err)
-{
-	unsigned ms = f->accept_backoff_ms ? 2 * f->accept_backoff_ms : FWD_ACCEPT_PAUSE_MIN;
-
-	f->accept_backoff_ms = ms < FWD_ACCEPT_PAUSE_MAX ? ms : FWD_ACCEPT_PAUSE_MAX;
-	f->accept_resume_ms = fwd_mono_ms() + f->accept_backoff_ms;
-	f->st.accept_errors++;
-	if (ms == FWD_ACCEPT_PAUSE_MIN) /* once per episode, not per retry */
-		fprintf(stderr,
-			"rawcap-forward: accepting a receiver: %s; retrying with backoff (up to "
-			"%d ms)\n",
-			strerror(err), FWD_ACCEPT_PAUSE_MAX);
 }
 
 static void fwd_accept(struct rawcap_forward *f)
@@ -564,7 +571,10 @@ static void fwd_reap(struct rawcap_forward *f)
 	for (unsigned i = f->nclients; i-- > 0;) {
 		struct fwd_client *c = f->clients[i];
 
-		if (!c->why && fwd_client_pending(c) && now - c->started_ms > FWD_HELLO_TIMEOUT) {
+		/* An authenticated peer waiting for a descriptor gets as long as a send. */
+		if (!c->why && fwd_client_pending(c) &&
+		    now - c->started_ms >
+			    (c->retry_ms ? f->o.send_timeout_ms : FWD_HELLO_TIMEOUT)) {
 			c->why = "no handshake in time";
 			f->st.timed_out++;
 		}
@@ -609,7 +619,7 @@ static void fwd_inputs(struct rawcap_forward *f, const struct pollfd *pfd)
 			continue;
 		if (pfd[i].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))
 			err = fwd_client_input(c);
-		if (!err && c->state == FWD_C_ADMIT && c->polled)
+		if (!err && c->state == FWD_C_ADMIT && c->polled && fwd_mono_ms() >= c->retry_ms)
 			err = fwd_admit(f, c);
 		if (err)
 			c->why = fwd_input_error(err);

@@ -15,6 +15,6 @@ rawcap_script_test(forward_capd_e2e forward/capd_e2e.sh LABELS forward capd TIME
 # The forwarder as a network server: no work before authentication, receivers
 # that do not read or do not finish their handshake lose their slot,
 # accept(2) out of fds backs off, TLS off loopback needs client certificates.
-foreach(t preauth slots)
+foreach(t preauth slots emfile tls_policy)
   rawcap_script_test(forward_${t} forward/${t}.sh LABELS forward TIMEOUT 120)
 endforeach()
