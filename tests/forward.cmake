@@ -18,3 +18,5 @@ rawcap_script_test(forward_capd_e2e forward/capd_e2e.sh LABELS forward capd TIME
 foreach(t preauth slots emfile tls_policy)
   rawcap_script_test(forward_${t} forward/${t}.sh LABELS forward TIMEOUT 120)
 endforeach()
+# capd leaves rawcap's own connections out of the capture (--capture-self keeps them).
+rawcap_script_test(forward_capture_self forward/capture_self.sh LABELS forward capd TIMEOUT 120)

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/*
+ * self_match.c - the per-packet test of the self-exclusion: parse just
+ * enough of a frame for its 5-tuple (Ethernet with up to two VLAN tags, or
+ * raw IP; IPv4 or IPv6; TCP or UDP) and look it up among rawcap's own
+ * connections. Fragments after the first carry no ports and are kept, as
+ * are IPv6 packets with extension headers before TCP/UDP.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "self_match.h"
+
+#define ETH_P_IPV4  0x0800
+#define ETH_P_IPV6  0x86dd
+#define ETH_P_VLAN  0x8100
+#define ETH_P_QINQ  0x88a8
+#define LT_ETHERNET 1
+#define LT_RAW	    101
+#define TCP_SYN	    0x02
+
+struct self_match *capd_self;
+
+static inline bool port_bit(const uint64_t *map, uint16_t port)
+{
+	return map[port >> 6] >> (port & 63) & 1;
+}
+
+static inline void port_set(uint64_t *map, uint16_t port)
+{
+	map[port >> 6] |= 1ull << (port & 63);
+}
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t self_hash(const struct self_key *k)
+{
+	uint64_t w[4], h = 0x9e3779b97f4a7c15ull ^
+			   ((uint64_t)k->pa << 32 | (uint64_t)k->pb << 8 | k->proto);
+
+	memcpy(w, k->a, sizeof(w)); /* a and b: 32 bytes */
+	for (int i = 0; i < 4; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 33;
+	}
+	return (uint32_t)h;
+}
+
+static bool self_same(const struct self_key *x, const struct self_key *y)
+{
+	return !memcmp(x, y, offsetof(struct self_key, used));
+}
+
+/* The lower (address, port) end first, so both directions give one key. */
+static void self_order(struct self_key *k)
+{
+	int c = memcmp(k->a, k->b, 16);
+
+	if (c > 0 || (!c && k->pa > k->pb)) {
+		uint8_t t[16];
+		uint16_t p = k->pa;
+
+		memcpy(t, k->a, 16);
+		memcpy(k->a, k->b, 16);
+		memcpy(k->b, t, 16);
+		k->pa = k->pb;
+		k->pb = p;
+	}
+}
+
+static void v4_mapped(uint8_t dst[16], const uint8_t *v4)
+{
+	memset(dst, 0, 10);
+	dst[10] = dst[11] = 0xff;
+	memcpy(dst + 12, v4, 4);
+}
+
+/* Where the IP header starts, or -1 for a frame that carries no IP. */
+static int self_l3(const uint8_t *p, uint32_t len, uint16_t linktype)
+{
+	uint32_t off = 14;
+	uint16_t et;
+
+	if (linktype == LT_RAW)
+		return 0;
+	if (linktype != LT_ETHERNET || len < 14)
+		return -1;
+	et = be16(p + 12);
+	for (int i = 0; i < 2 && (et == ETH_P_VLAN || et == ETH_P_QINQ); i++) {
+		if (len < off + 4)
+			return -1;
+		et = be16(p + off + 2);
+		off += 4;
+	}
+	return et == ETH_P_IPV4 || et == ETH_P_IPV6 ? (int)off : -1;
+}
+
+/* src in a/pa, dst in b/pb; *flags: TCP flags (0 for UDP). False if not TCP/UDP with ports. */
+static bool self_parse(const uint8_t *p, uint32_t len, uint16_t linktype, struct self_key *k,
+		       uint8_t *flags)
+{
+	int l3 = self_l3(p, len, linktype);
+	uint32_t off;
+
+	if (l3 < 0 || len < (uint32_t)l3 + 1)
+		return false;
+	off = (uint32_t)l3;
+	memset(k, 0, sizeof(*k));
+	if (p[off] >> 4 == 4) {
+		uint32_t ihl = (p[off] & 0xfu) * 4;
+
+		if (ihl < 20 || len < off + ihl || (be16(p + off + 6) & 0x1fff))
+			return false; /* short, or a fragment after the first */
+		k->proto = p[off + 9];
+		v4_mapped(k->a, p + off + 12);
+		v4_mapped(k->b, p + off + 16);
+		off += ihl;
+	} else if (p[off] >> 4 == 6 && len >= off + 40) {
+		k->proto = p[off + 6];
+		memcpy(k->a, p + off + 8, 16);
+		memcpy(k->b, p + off + 24, 16);
+		off += 40;
+	} else {
+		return false;
+	}
+	if ((k->proto != 6 && k->proto != 17) || len < off + (k->proto == 6 ? 14u : 4u))
+		return false;
+	k->pa = be16(p + off);
+	k->pb = be16(p + off + 2);
+	*flags = k->proto == 6 ? p[off + 13] : 0;
+	return true;
+}
+
+static struct self_key *self_find(struct self_table *t, const struct self_key *k, bool *found)
+{
+	uint32_t i = self_hash(k) & (SELF_SLOTS - 1);
+
+	while (t->slot[i].used) {
+		if (self_same(&t->slot[i], k)) {
+			*found = true;
+			return &t->slot[i];
+		}
+		i = (i + 1) & (SELF_SLOTS - 1);
+	}
+	*found = false;
+	return &t->slot[i];
+}
+
+bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t caplen,
+		       uint32_t wire_len, uint16_t linktype)
+{
+	struct self_table *t = &m->tab[m->cur];
+	struct self_key k;
+	uint8_t flags;
+	bool found;
+
+	if (!self_parse(frame, caplen, linktype, &k, &flags))
+		return false;
+	if (!port_bit(t->ports, k.pa) && !port_bit(t->ports, k.pb) && !port_bit(t->listen, k.pa) &&
+	    !port_bit(t->listen, k.pb))
+		return false; /* most packets end here */
+	self_order(&k);
+	self_find(t, &k, &found);
+	if (found) {
+		m->excluded++;
+		m->excluded_bytes += wire_len;
+		return true;
+	}
+	/* A connection to one of our listeners that the last socket dump did not know yet. */
+	if (k.proto == 6 && (port_bit(t->listen, k.pa) || port_bit(t->listen, k.pb)) &&
+	    !(flags & TCP_SYN) && m->unknown_conn)
+		m->unknown_conn(m);
+	return false;
+}
+
+void self_table_clear(struct self_table *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+int self_table_add(struct self_table *t, uint8_t proto, const uint8_t local[16], uint16_t lport,
+		   const uint8_t remote[16], uint16_t rport)
+{
+	struct self_key k = {.proto = proto, .pa = lport, .pb = rport}, *slot;
+	bool found;
+
+	if (t->n >= SELF_MAX_CONNS)
+		return -ENOSPC;
+	memcpy(k.a, local, 16);
+	memcpy(k.b, remote, 16);
+	self_order(&k);
+	slot = self_find(t, &k, &found);
+	if (!found) {
+		*slot = k;
+		slot->used = 1;
+		t->n++;
+	}
+	port_set(t->ports, lport);
+	return 0;
+}
+
+void self_table_listen(struct self_table *t, uint16_t lport)
+{
+	port_set(t->listen, lport);
+	t->any_listen = true;
+}
