@@ -13,12 +13,15 @@
  * them as excluded, never as loss. Other traffic on the same ports stays:
  * only exact 5-tuples of rawcap's connections are matched.
  *
- * Cost: the dump runs once a second, and at most ten times a second when a
- * packet shows a connection to one of rawcap's listeners that the table does
- * not know yet (so a new receiver's stream is excluded within a few
- * milliseconds, not a second). It is read asynchronously, a few buffers per
- * loop turn, and costs about 100 bytes of netlink per socket of the
- * namespace; the table holds at most SELF_MAX_CONNS connections. The
+ * Cost: a dump walks every TCP and UDP socket of the namespace (about 3 us
+ * each, measured by bench/run-self.sh), so it is paced by what the last one
+ * cost: periodically every max(1 s, 100 x cost), at most 1% of a core, and,
+ * when a packet shows a connection to one of rawcap's listeners (by address
+ * and port) that the table does not know yet, at most every max(100 ms,
+ * 20 x cost), 5%: a new receiver's stream is excluded within milliseconds
+ * on a quiet node. The dump is read asynchronously, two netlink buffers
+ * (about 700 sockets) per loop turn, so capture never waits long for it;
+ * the table holds at most SELF_MAX_CONNS connections. The
  * netlink socket is opened before the privilege drop; the dump itself needs
  * no privilege, and only sendto/recvfrom/fstat, which the loop's seccomp
  * allow-list has.
@@ -43,9 +46,12 @@
 #include "self_exclude.h"
 #include "self_match.h"
 
-#define SELFX_TRIGGER_NS  (100 * 1000000ull) /* a dump asked for by a packet: at most 10/s */
-#define SELFX_STUCK_NS	  (5 * 1000000000ull)
-#define SELFX_RECVS	  8   /* netlink buffers read per loop turn */
+#define SELFX_PERIOD_NS	  1000000000ull	     /* periodic dumps, at least this far apart */
+#define SELFX_PERIOD_X	  100		     /* and 100 times what the last one cost */
+#define SELFX_TRIGGER_NS  (100 * 1000000ull) /* dumps asked for by a packet, at least this far */
+#define SELFX_TRIGGER_X	  20		     /* and 20 times the last one's cost */
+#define SELFX_STUCK_NS	  (30 * 1000000000ull)
+#define SELFX_RECVS	  2   /* netlink buffers read per loop turn */
 #define SELFX_FD_GAP	  256 /* closed descriptors in a row that end the scan of our own */
 #define SELFX_MAX_INODES  1024
 #define TCP_LISTEN_	  10
@@ -58,6 +64,7 @@ struct selfx {
 	uint32_t seq;
 	int step; /* dump in progress: index into selfx_steps, -1 when idle */
 	uint64_t started_ns;
+	uint64_t work_ns, cost_ns; /* time spent on the dump in progress, on the last one */
 	uid_t uids[CAPD_MAX_SELF_UIDS + 1];
 	unsigned nuids;
 	uint64_t inodes[SELFX_MAX_INODES]; /* capd's own sockets */
@@ -115,9 +122,10 @@ static int selfx_request(struct selfx *x)
 	return 0;
 }
 
-static void selfx_start(struct selfx *x, uint64_t now)
+/* A new dump, if none is running and the last one started at least min_ns ago. */
+static void selfx_start(struct selfx *x, uint64_t now, uint64_t min_ns)
 {
-	if (x->step >= 0)
+	if (x->step >= 0 || (x->started_ns && now - x->started_ns < min_ns))
 		return;
 	selfx_own_inodes(x);
 	self_table_clear(self_next(&x->m));
@@ -127,18 +135,19 @@ static void selfx_start(struct selfx *x, uint64_t now)
 		x->errors++;
 		x->step = -1;
 	}
+	x->work_ns = capd_mono_ns() - now; /* the descriptor scan and the table clear count too */
 }
 
 /* A packet of a connection to one of our listeners that we do not know yet. */
 static void selfx_unknown_conn(struct self_match *m)
 {
 	struct selfx *x = (struct selfx *)m;
-	uint64_t now = capd_mono_ns();
+	uint64_t now = capd_mono_ns(), min = SELFX_TRIGGER_X * x->cost_ns;
 
-	if (x->step < 0 && now - x->started_ns >= SELFX_TRIGGER_NS) {
-		x->triggered++;
-		selfx_start(x, now);
-	}
+	if (x->step >= 0)
+		return;
+	selfx_start(x, now, min > SELFX_TRIGGER_NS ? min : SELFX_TRIGGER_NS);
+	x->triggered += x->step >= 0;
 }
 
 static bool selfx_owned(const struct selfx *x, uint32_t uid, uint64_t inode)
@@ -170,13 +179,13 @@ static void selfx_socket(struct selfx *x, const struct inet_diag_msg *r)
 
 	if (!selfx_owned(x, r->idiag_uid, r->idiag_inode))
 		return;
+	selfx_addr(local, r->idiag_family, r->id.idiag_src);
 	if (proto == IPPROTO_TCP && r->idiag_state == TCP_LISTEN_) {
-		self_table_listen(t, ntohs(r->id.idiag_sport));
+		self_table_listen(t, local, ntohs(r->id.idiag_sport));
 		return;
 	}
 	if (!r->id.idiag_dport)
 		return; /* not connected: no 5-tuple of its own */
-	selfx_addr(local, r->idiag_family, r->id.idiag_src);
 	selfx_addr(remote, r->idiag_family, r->id.idiag_dst);
 	if (self_table_add(t, proto, local, ntohs(r->id.idiag_sport), remote,
 			   ntohs(r->id.idiag_dport)) == -ENOSPC &&
@@ -217,37 +226,44 @@ static void selfx_step_done(struct selfx *x)
 	self_publish(&x->m);
 	x->refreshes++;
 	x->step = -1;
+	x->cost_ns = x->work_ns;
 }
 
 static int selfx_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 {
 	struct selfx *x = state;
+	uint64_t t0 = capd_mono_ns();
 
 	(void)ctx;
 	(void)events;
-	for (int i = 0; i < SELFX_RECVS; i++) {
+	for (int i = 0; i < SELFX_RECVS && x->step >= 0; i++) {
 		ssize_t n = recv(x->fd, x->buf, sizeof(x->buf), MSG_DONTWAIT);
 		int r;
 
 		if (n < 0)
-			return errno == EAGAIN || errno == EINTR || errno == ENOBUFS ? 0 : -errno;
-		if (x->step < 0)
-			continue;
+			break;
 		r = selfx_parse(x, (size_t)n);
 		if (r < 0) {
 			x->errors++;
 			x->step = -1;
 		} else if (r) {
+			x->work_ns += capd_mono_ns() - t0;
+			t0 = capd_mono_ns();
 			selfx_step_done(x);
 		}
 	}
+	if (x->step >= 0)
+		x->work_ns += capd_mono_ns() - t0;
+	else /* no dump: drain whatever an abandoned one left */
+		while (recv(x->fd, x->buf, sizeof(x->buf), MSG_DONTWAIT) > 0)
+			;
 	return 0;
 }
 
 static void selfx_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
 {
 	struct selfx *x = state;
-	uint64_t now = capd_mono_ns();
+	uint64_t now = capd_mono_ns(), min = SELFX_PERIOD_X * x->cost_ns;
 
 	(void)ctx;
 	(void)now_ns;
@@ -255,7 +271,7 @@ static void selfx_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
 		x->errors++; /* a dump that never ended: start over */
 		x->step = -1;
 	}
-	selfx_start(x, now);
+	selfx_start(x, now, min > SELFX_PERIOD_NS ? min : SELFX_PERIOD_NS);
 }
 
 static void selfx_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
@@ -350,7 +366,7 @@ int capd_self_exclude_setup(struct capd_ctx *ctx)
 		return err;
 	}
 	capd_self = &x->m;
-	selfx_start(x, capd_mono_ns());
+	selfx_start(x, capd_mono_ns(), 0);
 	capd_log("not capturing rawcap's own traffic (sockets of uid %u%s and of capd; "
 		 "--capture-self keeps it)",
 		 (unsigned)ctx->uid, cfg->n_self_uids ? " and --self-uids" : "");

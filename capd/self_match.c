@@ -136,6 +136,25 @@ static bool self_parse(const uint8_t *p, uint32_t len, uint16_t linktype, struct
 	return true;
 }
 
+static bool self_wildcard(const uint8_t a[16])
+{
+	static const uint8_t any6[16], any4[16] = {[10] = 0xff, [11] = 0xff};
+
+	return !memcmp(a, any6, 16) || !memcmp(a, any4, 16);
+}
+
+/* Is (addr, port) where one of rawcap's TCP sockets listens? */
+static bool self_listener(const struct self_table *t, const uint8_t addr[16], uint16_t port)
+{
+	if (!port_bit(t->listen, port))
+		return false;
+	for (unsigned i = 0; i < t->nlsn; i++)
+		if (t->lsn[i].port == port &&
+		    (self_wildcard(t->lsn[i].addr) || !memcmp(t->lsn[i].addr, addr, 16)))
+			return true;
+	return t->nlsn == SELF_MAX_LISTEN; /* more listeners than remembered: by port alone */
+}
+
 static struct self_key *self_find(struct self_table *t, const struct self_key *k, bool *found)
 {
 	uint32_t i = self_hash(k) & (SELF_SLOTS - 1);
@@ -172,8 +191,8 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 		return true;
 	}
 	/* A connection to one of our listeners that the last socket dump did not know yet. */
-	if (k.proto == 6 && (port_bit(t->listen, k.pa) || port_bit(t->listen, k.pb)) &&
-	    !(flags & TCP_SYN) && m->unknown_conn)
+	if (k.proto == 6 && !(flags & TCP_SYN) && m->unknown_conn &&
+	    (self_listener(t, k.a, k.pa) || self_listener(t, k.b, k.pb)))
 		m->unknown_conn(m);
 	return false;
 }
@@ -204,8 +223,12 @@ int self_table_add(struct self_table *t, uint8_t proto, const uint8_t local[16],
 	return 0;
 }
 
-void self_table_listen(struct self_table *t, uint16_t lport)
+void self_table_listen(struct self_table *t, const uint8_t local[16], uint16_t lport)
 {
 	port_set(t->listen, lport);
 	t->any_listen = true;
+	if (t->nlsn < SELF_MAX_LISTEN) {
+		memcpy(t->lsn[t->nlsn].addr, local, 16);
+		t->lsn[t->nlsn++].port = lport;
+	}
 }

@@ -17,8 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SELF_MAX_CONNS 4096 /* rawcap's own connections remembered */
-#define SELF_SLOTS     8192 /* hash slots, a power of two >= 2 * SELF_MAX_CONNS */
+#define SELF_MAX_CONNS	4096 /* rawcap's own connections remembered */
+#define SELF_SLOTS	8192 /* hash slots, a power of two >= 2 * SELF_MAX_CONNS */
+#define SELF_MAX_LISTEN 64   /* rawcap's listening sockets remembered by address */
 
 /* One connection, the lower (address, port) end first; IPv4 as ::ffff:a.b.c.d. */
 struct self_key {
@@ -34,6 +35,11 @@ struct self_table {
 	uint64_t ports[65536 / 64];  /* local ports of the connections */
 	uint64_t listen[65536 / 64]; /* local ports of rawcap's listening TCP sockets */
 	bool any_listen;
+	struct {
+		uint8_t addr[16]; /* :: or ::ffff:0.0.0.0: every address */
+		uint16_t port;
+	} lsn[SELF_MAX_LISTEN];
+	unsigned nlsn;
 };
 
 struct self_match {
@@ -66,7 +72,7 @@ void self_table_clear(struct self_table *t);
 /* local and remote: 16 bytes (IPv4 mapped). -ENOSPC when the table is full. */
 int self_table_add(struct self_table *t, uint8_t proto, const uint8_t local[16], uint16_t lport,
 		   const uint8_t remote[16], uint16_t rport);
-void self_table_listen(struct self_table *t, uint16_t lport);
+void self_table_listen(struct self_table *t, const uint8_t local[16], uint16_t lport);
 static inline struct self_table *self_next(struct self_match *m)
 {
 	return &m->tab[!m->cur];

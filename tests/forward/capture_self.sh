@@ -82,6 +82,13 @@ PY
 		fail "rawcap-pcap failed"
 	tcpdump -r "$TMP/$tag.all.pcap" -w "$TMP/$tag.ring.pcap" port 57012 2>/dev/null
 }
+# The switches are checked before anything is created: bad values are usage errors.
+for bad in "--self-uids root" "--self-uids 0" "--self-uids no-such-user-x" "--capture-self=maybe"; do
+	rc=0
+	# shellcheck disable=SC2086
+	ip netns exec "$NS" "$B/capd/capd" --ring "$RING" --interfaces lo $bad 2>"$TMP/bad.err" || rc=$?
+	[ "$rc" = 2 ] || fail "capd $bad: exit $rc, not a usage error: $(cat "$TMP/bad.err")"
+done
 count() { tcpdump -r "$1" -n "${@:2}" 2>/dev/null | wc -l; }
 bytes() { tcpdump -r "$1" -n -t -xx "${@:2}" 2>/dev/null | md5sum; }
 
