@@ -100,40 +100,59 @@ static int self_l3(const uint8_t *p, uint32_t len, uint16_t linktype)
 	return et == ETH_P_IPV4 || et == ETH_P_IPV6 ? (int)off : -1;
 }
 
-/* src in a/pa, dst in b/pb; *flags: TCP flags (0 for UDP). False if not TCP/UDP with ports. */
-static bool self_parse(const uint8_t *p, uint32_t len, uint16_t linktype, struct self_key *k,
-		       uint8_t *flags)
+/* Where a packet's 5-tuple lies in its frame. */
+struct self_pkt {
+	uint32_t l3; /* IP header */
+	uint8_t v6, proto, flags;
+	uint16_t sport, dport;
+};
+
+/* Find the ports (no copy): false if the frame is not TCP/UDP with ports. */
+static bool self_ports(const uint8_t *p, uint32_t len, uint16_t linktype, struct self_pkt *h)
 {
 	int l3 = self_l3(p, len, linktype);
-	uint32_t off;
+	uint32_t off, l4;
 
-	if (l3 < 0 || len < (uint32_t)l3 + 1)
-		return false;
+	if (l3 < 0 || len < (uint32_t)l3 + 20)
+		return false; /* not even an IPv4 header */
 	off = (uint32_t)l3;
-	memset(k, 0, sizeof(*k));
+	h->l3 = off;
+	h->v6 = p[off] >> 4 == 6;
 	if (p[off] >> 4 == 4) {
 		uint32_t ihl = (p[off] & 0xfu) * 4;
 
-		if (ihl < 20 || len < off + ihl || (be16(p + off + 6) & 0x1fff))
-			return false; /* short, or a fragment after the first */
-		k->proto = p[off + 9];
-		v4_mapped(k->a, p + off + 12);
-		v4_mapped(k->b, p + off + 16);
-		off += ihl;
-	} else if (p[off] >> 4 == 6 && len >= off + 40) {
-		k->proto = p[off + 6];
-		memcpy(k->a, p + off + 8, 16);
-		memcpy(k->b, p + off + 24, 16);
-		off += 40;
+		if (ihl < 20 || (be16(p + off + 6) & 0x1fff))
+			return false; /* bad, or a fragment after the first */
+		h->proto = p[off + 9];
+		l4 = off + ihl;
+	} else if (h->v6) {
+		h->proto = p[off + 6];
+		l4 = off + 40;
 	} else {
 		return false;
 	}
-	if ((k->proto != 6 && k->proto != 17) || len < off + (k->proto == 6 ? 14u : 4u))
+	if ((h->proto != 6 && h->proto != 17) || len < l4 + (h->proto == 6 ? 14u : 4u))
 		return false;
-	k->pa = be16(p + off);
-	k->pb = be16(p + off + 2);
-	*flags = k->proto == 6 ? p[off + 13] : 0;
+	h->sport = be16(p + l4);
+	h->dport = be16(p + l4 + 2);
+	h->flags = h->proto == 6 ? p[l4 + 13] : 0;
 	return true;
+}
+
+/* The key of a packet: src in a/pa, dst in b/pb. */
+static void self_key_of(const uint8_t *p, const struct self_pkt *h, struct self_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = h->proto;
+	k->pa = h->sport;
+	k->pb = h->dport;
+	if (h->v6) {
+		memcpy(k->a, p + h->l3 + 8, 16);
+		memcpy(k->b, p + h->l3 + 24, 16);
+	} else {
+		v4_mapped(k->a, p + h->l3 + 12);
+		v4_mapped(k->b, p + h->l3 + 16);
+	}
 }
 
 static bool self_wildcard(const uint8_t a[16])
@@ -174,15 +193,16 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 		       uint32_t wire_len, uint16_t linktype)
 {
 	struct self_table *t = &m->tab[m->cur];
+	struct self_pkt h;
 	struct self_key k;
-	uint8_t flags;
 	bool found;
 
-	if (!self_parse(frame, caplen, linktype, &k, &flags))
+	if (!self_ports(frame, caplen, linktype, &h))
 		return false;
-	if (!port_bit(t->ports, k.pa) && !port_bit(t->ports, k.pb) && !port_bit(t->listen, k.pa) &&
-	    !port_bit(t->listen, k.pb))
-		return false; /* most packets end here */
+	if (!port_bit(t->ports, h.sport) && !port_bit(t->ports, h.dport) &&
+	    !port_bit(t->listen, h.sport) && !port_bit(t->listen, h.dport))
+		return false; /* most packets end here, before any copy */
+	self_key_of(frame, &h, &k);
 	self_order(&k);
 	self_find(t, &k, &found);
 	if (found) {
@@ -191,7 +211,7 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 		return true;
 	}
 	/* A connection to one of our listeners that the last socket dump did not know yet. */
-	if (k.proto == 6 && !(flags & TCP_SYN) && m->unknown_conn &&
+	if (h.proto == 6 && !(h.flags & TCP_SYN) && m->unknown_conn &&
 	    (self_listener(t, k.a, k.pa) || self_listener(t, k.b, k.pb)))
 		m->unknown_conn(m);
 	return false;
