@@ -58,6 +58,25 @@ void k8s_list_free(struct k8s_list_scan *s)
 	s->cap = s->len = s->meta_len = 0;
 }
 
+int k8s_buf_reserve(char **buf, size_t *cap, size_t need, size_t max)
+{
+	size_t c = *cap ? *cap : 64 * 1024;
+	char *nb;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	if (c > max)
+		c = max;
+	nb = realloc(*buf, c);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	*cap = c;
+	return 0;
+}
+
 static int keep_meta(struct k8s_list_scan *s, const char *p, size_t n)
 {
 	if (n > K8S_LIST_META_MAX - s->meta_len)
@@ -78,20 +97,8 @@ static int keep_item(struct k8s_list_scan *s, const char *p, size_t n)
 		s->too_big = true; /* counted to its end, never kept */
 		return 0;
 	}
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : 64 * 1024;
-		char *nb;
-
-		while (cap < s->len + n)
-			cap *= 2;
-		if (cap > s->lim->max_line)
-			cap = s->lim->max_line;
-		nb = realloc(s->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		s->buf = nb;
-		s->cap = cap;
-	}
+	if (k8s_buf_reserve(&s->buf, &s->cap, s->len + n, s->lim->max_line))
+		return -ENOMEM;
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
 	return 0;

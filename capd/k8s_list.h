@@ -66,6 +66,12 @@ int k8s_list_feed(struct k8s_list_scan *s, const char *p, size_t n);
  * "items" array or "metadata" object, a token longer than cont_len - 1).
  */
 int k8s_list_end(struct k8s_list_scan *s, char *rv, size_t rv_len, char *cont, size_t cont_len);
+/*
+ * Make *buf hold at least need bytes (doubling from 64 KiB, at most max):
+ * the one growth rule of the watcher's buffers. 0 or -ENOMEM.
+ */
+int k8s_buf_reserve(char **buf, size_t *cap, size_t need, size_t max);
+
 /* Free the buffers (the scanner may be begun again). */
 void k8s_list_free(struct k8s_list_scan *s);
 

@@ -224,18 +224,8 @@ static int buf_append(struct k8s_stream *s, const char *p, size_t n, size_t max)
 {
 	if (s->len + n > max)
 		return -E2BIG;
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 64 * 1024;
-		char *nb;
-
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		nb = realloc(s->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		s->buf = nb;
-		s->cap = cap;
-	}
+	if (k8s_buf_reserve(&s->buf, &s->cap, s->len + n + 1, max + 1))
+		return -ENOMEM;
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
 	s->buf[s->len] = 0;

@@ -46,11 +46,7 @@ starts lo6 --listen "[::1]:5557" "${TLS[@]}"
 starts plain --listen 0.0.0.0:5558 --plain
 
 # --tls-any-client: explicitly open; a client without a certificate gets the stream.
-T1=$(date +%s.%N)
-src_send 50 300
-WANT=$LAST_SENT
-sleep 0.3
-T2=$(date +%s.%N)
+send_window 50 300
 fwd_start any --listen 198.18.0.1:5559 "${TLS[@]}" --tls-any-client --from "$T1" --to "$T2"
 timeout 15 ip netns exec "$NS" openssl s_client -quiet -connect 198.18.0.1:5559 -CAfile "$P/cert.pem" \
 	-verify_return_error </dev/null >"$TMP/any.pcapng" 2>"$TMP/s_client.err" || true

@@ -15,65 +15,17 @@
 #    the server ignoring limit): the 3 are recorded, and the watcher's peak
 #    memory stays far below the page's size.
 set -euo pipefail
-
-B=${RAWCAP_BUILD:?}
-S=${RAWCAP_SRC:?}
-HERE=$S/tests/k8s
-NS=rc-k8sbig-$$
-RING=k8s-big-$$
-TMP=$(mktemp -d /tmp/rc-k8sbig.XXXXXX)
-TOKEN="tok-$$-$RANDOM"
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-SERVER=
-
-cleanup() {
-	[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
-	wait 2>/dev/null || true
-	ip netns del "$NS" 2>/dev/null || true
-	rm -f "/dev/shm/rawcap-$RING"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap "exit 1" INT TERM
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-ip netns add "$NS" || { echo "SKIP: cannot create a network namespace"; exit 77; }
-ip netns exec "$NS" ip link set lo up
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
-
-ip netns exec "$NS" $PY "$HERE/fake_apiserver.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
-	--scenario "$HERE/recordings/scenario-biglist.json" --log "$TMP/requests.log" \
-	--token "$TOKEN" --port-file "$TMP/port" &
-SERVER=$!
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-[ -s "$TMP/port" ] || fail "fake API server did not start"
-cat >"$TMP/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    certificate-authority-data: $(base64 -w0 "$TMP/cert.pem")
-    server: https://127.0.0.1:$(cat "$TMP/port")
-  name: test
-contexts:
-- context:
-    cluster: test
-    user: tester
-  name: test
-current-context: test
-users:
-- name: tester
-  user:
-    token: "$TOKEN"
-KC
+. "$RAWCAP_SRC/tests/k8s/api.sh"
+k8s_test_init big
+api_cert
+start_server scenario-biglist.json
+kubeconfig "$PORT"
 
 # services (1 << 2) and namespaces (1 << 1)
 ip netns exec "$NS" "$B/tests/k8s_driver" --ring "$RING" --kubeconfig "$TMP/kubeconfig" \
 	--node node-1 --duration 15 --resources 6 --backoff-min 200 --backoff-max 1000 --resync 0 \
 	>"$TMP/stats.json" 2>"$TMP/driver.err" || fail "driver exited $?: $(tail -5 "$TMP/driver.err")"
-kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 "$B/readers/rawcap-tap" --ring "$RING" >"$TMP/records.jsonl" || fail "rawcap-tap failed"
 cat "$TMP/stats.json"
 grep -m3 "skipped\|410\|list" "$TMP/driver.err" || true
