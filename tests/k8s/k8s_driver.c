@@ -29,6 +29,12 @@
 #include "k8s_watch.h"
 #include "ring_writer.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1 /* shadow memory and quarantine: RSS says nothing about our bounds */
+#else
+#define SANITIZED 0
+#endif
+
 static volatile sig_atomic_t quit;
 
 static void on_sig(int sig)
@@ -73,7 +79,7 @@ static void print_stats(struct k8s_watch *w, uint64_t max_gap, uint64_t pkts)
 	       "\"gone\":%llu,\"http_errors\":%llu,\"conn_errors\":%llu,\"json_errors\":%llu,"
 	       "\"oversized\":%llu,\"deleted_on_relist\":%llu,\"syncs\":%llu,\"queued\":%llu,"
 	       "\"dropped\":%llu,\"written\":%llu,\"max_loop_gap_ms\":%llu,\"packets\":%llu,"
-	       "\"max_rss_kb\":%ld}\n",
+	       "\"max_rss_kb\":%ld,\"sanitized\":%d}\n",
 	       (unsigned long long)st.events[K8S_RES_POD],
 	       (unsigned long long)st.events[K8S_RES_NAMESPACE],
 	       (unsigned long long)st.events[K8S_RES_SERVICE],
@@ -85,7 +91,7 @@ static void print_stats(struct k8s_watch *w, uint64_t max_gap, uint64_t pkts)
 	       (unsigned long long)st.deleted_on_relist, (unsigned long long)st.syncs,
 	       (unsigned long long)st.queued, (unsigned long long)st.dropped,
 	       (unsigned long long)st.written, (unsigned long long)max_gap,
-	       (unsigned long long)pkts, ru.ru_maxrss);
+	       (unsigned long long)pkts, ru.ru_maxrss, SANITIZED);
 }
 
 /* A dummy packet record: stands for capture going on. */
