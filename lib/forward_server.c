@@ -233,21 +233,23 @@ static int fwd_add_client(struct rawcap_forward *f, int fd, const char *peer, bo
 	return 0;
 }
 
-/* The receiver that has held queued bytes longest without taking any, if over min_ms. */
-static struct fwd_client *fwd_most_blocked(struct rawcap_forward *f, uint64_t min_ms,
-					   unsigned *streams)
+static bool fwd_client_streams(const struct fwd_client *c)
+{
+	return !fwd_client_pending(c) && !c->why && c->state != FWD_C_DEAD;
+}
+
+/* The receiver that has acknowledged nothing for longest, if for at least min_ms. */
+static struct fwd_client *fwd_most_blocked(struct rawcap_forward *f, uint64_t min_ms)
 {
 	struct fwd_client *worst = NULL;
 	uint64_t now = fwd_mono_ms(), most = min_ms;
 
-	*streams = 0;
 	for (unsigned i = 0; i < f->nclients; i++) {
 		struct fwd_client *c = f->clients[i];
 		uint64_t b;
 
-		if (fwd_client_pending(c) || c->why || c->state == FWD_C_DEAD)
+		if (!fwd_client_streams(c))
 			continue;
-		++*streams;
 		fwd_client_probe(c, now, true);
 		b = fwd_client_blocked_ms(c, now);
 		if (b >= most) {
@@ -275,11 +277,14 @@ static void fwd_accept_pause(struct rawcap_forward *f, int err)
 
 int fwd_admit(struct rawcap_forward *f, struct fwd_client *c)
 {
-	unsigned streams;
-	struct fwd_client *victim = fwd_most_blocked(f, FWD_EVICT_MS, &streams);
+	struct fwd_client *victim;
+	unsigned streams = 0;
 	int err;
 
+	for (unsigned i = 0; i < f->nclients; i++)
+		streams += fwd_client_streams(f->clients[i]);
 	if (streams >= f->o.max_clients) {
+		victim = fwd_most_blocked(f, FWD_EVICT_MS); /* probes each: only when full */
 		if (!victim) {
 			fprintf(stderr, "rawcap-forward: %s: refused, %u receivers already\n",
 				c->peer, streams);
@@ -617,7 +622,8 @@ static void fwd_inputs(struct rawcap_forward *f, const struct pollfd *pfd)
 
 		if (c->why)
 			continue;
-		if (pfd[i].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))
+		if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ||
+		    (c->state == FWD_C_HANDSHAKE && (pfd[i].revents & POLLOUT)))
 			err = fwd_client_input(c);
 		if (!err && c->state == FWD_C_ADMIT && c->polled && fwd_mono_ms() >= c->retry_ms)
 			err = fwd_admit(f, c);
