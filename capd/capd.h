@@ -17,6 +17,7 @@
 
 #define CAPD_MAX_IFACES	 64
 #define CAPD_MAX_SOURCES 256
+#define CAPD_MAX_SELF_UIDS 8
 
 /* What to do with a packet that crosses several captured interfaces. */
 enum capd_dup_policy {
@@ -47,6 +48,10 @@ struct capd_config {
 	const char *selftest_mode; /* socket, open (/etc/shadow) or exec (/bin/true) */
 	uint32_t stall_secs;
 	uint64_t sync_interval_ns; /* disk FIFO durability: fdatasync cadence (--sync-interval) */
+	bool capture_self;	   /* also capture rawcap's own traffic (--capture-self) */
+	uid_t self_uids[CAPD_MAX_SELF_UIDS]; /* more uids whose sockets are rawcap's (--self-uids)
+					      */
+	unsigned n_self_uids;
 };
 
 struct capd_source {

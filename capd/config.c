@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,11 @@ static const char capd_usage[] =
 	"      --kubernetes         write Kubernetes metadata records (pods, services, ...)\n"
 	"      --process-context    write process/flow metadata from eBPF (pid, comm, cgroup,\n"
 	"                           container id per 5-tuple); works with either backend\n"
+	"      --capture-self       also capture rawcap's own connections; by default the\n"
+	"                           sockets of --user, of --self-uids and of capd are left out\n"
+	"                           (exact 5-tuples: other traffic on the same ports stays)\n"
+	"      --self-uids LIST     more users (names or uids, comma-separated) whose sockets\n"
+	"                           are rawcap's own, e.g. the readers' (default: none)\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -104,6 +110,8 @@ enum {
 	OPT_K8S,
 	OPT_PROC,
 	OPT_SELFTEST,
+	OPT_CAPTURE_SELF,
+	OPT_SELF_UIDS,
 };
 
 static const struct option capd_opts[] = {
@@ -129,6 +137,8 @@ static const struct option capd_opts[] = {
 	{"kubernetes", optional_argument, NULL, OPT_K8S},
 	{"process-context", optional_argument, NULL, OPT_PROC},
 	{"selftest-after-drop", optional_argument, NULL, OPT_SELFTEST},
+	{"capture-self", optional_argument, NULL, OPT_CAPTURE_SELF},
+	{"self-uids", required_argument, NULL, OPT_SELF_UIDS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -223,6 +233,41 @@ static int config_add_ifaces(struct capd_config *cfg, const char *list, const ch
 		return -EINVAL;
 	}
 	return 0; /* dup stays referenced by cfg->ifaces */
+}
+
+/* --self-uids: user names or uids, never root (whose sockets are everyone's). */
+static int config_self_uids(struct capd_config *cfg, const char *list, const char *origin)
+{
+	char buf[256], *save = NULL, *tok;
+	uint64_t id;
+
+	if (strlen(list) >= sizeof(buf)) {
+		capd_usage_error(origin, "user list too long");
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	cfg->n_self_uids = 0; /* a later source replaces the whole list */
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		struct passwd *pw = getpwnam(tok);
+
+		if (pw)
+			id = pw->pw_uid;
+		else if (parse_uint(tok, 0, UINT32_MAX - 1, &id)) {
+			capd_usage_error(origin, "unknown user '%s'", tok);
+			return -EINVAL;
+		}
+		if (!id) {
+			capd_usage_error(origin, "'%s' is root: its sockets are not rawcap's own",
+					 tok);
+			return -EINVAL;
+		}
+		if (cfg->n_self_uids == CAPD_MAX_SELF_UIDS) {
+			capd_usage_error(origin, "at most %d users", CAPD_MAX_SELF_UIDS);
+			return -EINVAL;
+		}
+		cfg->self_uids[cfg->n_self_uids++] = (uid_t)id;
+	}
+	return 0;
 }
 
 static int config_size(const char *val, uint64_t *out, const char *what, const char *origin)
@@ -349,6 +394,12 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		if (parse_bool(v, &cfg->process_context))
 			goto bad_word;
 		return 0;
+	case OPT_CAPTURE_SELF:
+		if (parse_bool(v, &cfg->capture_self))
+			goto bad_word;
+		return 0;
+	case OPT_SELF_UIDS:
+		return config_self_uids(cfg, v, origin);
 	case OPT_SELFTEST:
 		/* socket (default), open (/etc/shadow) or exec (/bin/true) */
 		if (v && strcmp(v, "socket") && strcmp(v, "open") && strcmp(v, "exec"))

@@ -31,8 +31,7 @@ struct k8s_watch_opts {
 	const char *sa_dir;	   /* NULL: /var/run/secrets/kubernetes.io/serviceaccount */
 	const char *node;	   /* NULL: $NODE_NAME */
 	unsigned resources;	   /* mask of 1 << K8S_RES_*; 0 means all */
-	size_t max_event;	   /* largest watch event line (default 1 MiB) */
-	size_t max_list_page;	   /* largest list page body (default 32 MiB) */
+	size_t max_event;	   /* largest watch event line or list item (default 2 MiB) */
 	size_t max_record;	   /* largest record (default 64 KiB; drain also checks the ring) */
 	size_t queue_items;	   /* default 4096 */
 	size_t queue_bytes;	   /* default 16 MiB */

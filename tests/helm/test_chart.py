@@ -340,6 +340,9 @@ def check_default(chart):
             "--user": "64720", "--group": "64720", "--stats-listen": "0.0.0.0:9469"}
     got = {k: arg(capd, k) for k in want}
     R.check("default capd args carry the default values", got == want, str(got))
+    R.check("default capd leaves out rawcap's own traffic, the readers' uid included",
+            "--capture-self" not in capd["args"] and arg(capd, "--self-uids") == "65532",
+            str(capd["args"]))
     R.check("default capd args: --kubernetes on, no --filter, no --snaplen",
             "--kubernetes" in capd["args"] and "--filter" not in capd["args"]
             and "--snaplen" not in capd["args"], str(capd["args"]))
@@ -493,6 +496,9 @@ def check_switches(chart):
     R.check("tap.capture.dissection.enabled=true forwards; TLS off passes --plain",
             "--paused" not in a and "--plain" in a and "--tls-key" not in a
             and arg({"args": a}, "--connect") == "[fd00::10]:9000", str(a))
+    capd = containers(pod_spec(chart.manifests([os.path.join(GOOD, "capture-self.yaml")])))["capd"]
+    R.check("tap.capture.captureSelf=true passes --capture-self (and no --self-uids)",
+            "--capture-self" in capd["args"] and "--self-uids" not in capd["args"], str(capd["args"]))
     rc, _, err, _ = chart.run([os.path.join(GOOD, "conflict.yaml")])
     R.check("contradicting stopped/dissection.enabled fails the render",
             rc != 0 and "contradicts" in err, err.strip())
