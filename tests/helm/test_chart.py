@@ -341,7 +341,7 @@ def check_default(chart):
     got = {k: arg(capd, k) for k in want}
     R.check("default capd args carry the default values", got == want, str(got))
     R.check("default capd leaves out rawcap's own traffic, the readers' uid included",
-            "--capture-self" not in capd["args"] and arg(capd, "--self-uids") == "65532",
+            "--capture-self" not in capd["args"] and arg(capd, "--self-uids") == "64721",
             str(capd["args"]))
     R.check("default capd args: --kubernetes on, no --filter, no --snaplen",
             "--kubernetes" in capd["args"] and "--filter" not in capd["args"]
