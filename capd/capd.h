@@ -63,6 +63,7 @@ struct capd_ctx {
 	int epfd;
 	struct capd_source *src[CAPD_MAX_SOURCES];
 	unsigned n_src;
+	unsigned n_dead; /* removed sources whose slots are freed after the batch */
 	bool stop;
 	bool dirty; /* records written since the last publish */
 	uint64_t start_ns;
