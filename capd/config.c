@@ -20,6 +20,7 @@
 #include <rawcap/rawcap.h>
 
 #include "capd.h"
+#include "httpd.h"
 #include "ring_name.h"
 
 static const char capd_usage[] =
@@ -229,6 +230,8 @@ static int config_size(const char *val, uint64_t *out, const char *what, const c
 static int config_set(struct capd_config *cfg, int code, const char *val, const char *origin)
 {
 	const char *v = val;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	char optname[64];
 	uint64_t n;
 
@@ -321,6 +324,14 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		cfg->group = v;
 		return 0;
 	case OPT_STATS:
+		if (*v && httpd_parse_listen(v, &sa, &salen)) {
+			capd_usage_error(
+				origin,
+				"bad listen address '%s' (expected IPV4:PORT or [IPV6]:PORT, "
+				"numeric, port 1-65535, e.g. 0.0.0.0:9469 or [::1]:9469)",
+				v);
+			return -EINVAL;
+		}
 		cfg->stats_listen = *v ? v : NULL;
 		return 0;
 	case OPT_STALL:
