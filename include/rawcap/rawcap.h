@@ -174,6 +174,21 @@ RAWCAP_API const struct rawcap_pkt *rawcap_rec_pkt(const struct rawcap_rec *rec,
 RAWCAP_API int rawcap_parse_size(const char *s, uint64_t *out);
 RAWCAP_API int rawcap_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns);
 RAWCAP_API int rawcap_parse_duration(const char *s, uint64_t *out_ns);
+/*
+ * Every parser returns 0, -EINVAL (not of an accepted form) or -ERANGE (a
+ * value that does not fit: a size or duration past 2^64 - 1, a time before
+ * 1970 or after 2554-07-21T23:34:33Z). rawcap_parse_hint() gives the one
+ * line a usage error prints after the bad value: why, and the forms accepted.
+ */
+enum rawcap_parse_kind {
+	RAWCAP_PARSE_SIZE,
+	RAWCAP_PARSE_TIME,
+	RAWCAP_PARSE_DURATION,
+};
+RAWCAP_API const char *rawcap_parse_hint(enum rawcap_parse_kind kind, int err);
+/* "bad WHAT 'VALUE': " and the hint, into buf (what NULL: "size", "time" or "duration"). */
+RAWCAP_API const char *rawcap_parse_error(enum rawcap_parse_kind kind, int err, const char *what,
+					  const char *value, char *buf, size_t len);
 /* Format ns since the epoch as RFC 3339 UTC with nanoseconds; returns buf. */
 RAWCAP_API const char *rawcap_format_time(uint64_t ts_ns, char *buf, size_t len);
 RAWCAP_API uint64_t rawcap_now_ns(void);
