@@ -104,6 +104,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ 0 },
 	};
 	uint64_t now = rawcap_now_ns(), v;
+	char why[640];
 	int c, err;
 
 	a->w.sz = sizeof(a->w);
@@ -120,8 +121,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'h': usage(stdout); exit(0);
 		case 'f':
 		case 't':
-			if (rawcap_parse_time(optarg, now, &v) || !v)
-				return usage_error("bad time", optarg);
+			err = rawcap_parse_time(optarg, now, &v);
+			if (err || !v)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_TIME,
+								      err ?: -ERANGE,
+								      c == 'f' ? "--from" : "--to",
+								      optarg, why, sizeof(why)),
+						   NULL);
 			*(c == 'f' ? &a->w.from_ns : &a->w.to_ns) = v;
 			break;
 		case 'm':

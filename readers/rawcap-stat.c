@@ -113,17 +113,22 @@ static void stat_print_json(const char *ring, const struct rawcap_ring_info *in,
 	printf("}\n");
 }
 
-/* SECS as a plain number of seconds ("2", "0.5") or a duration ("500ms"). */
+/* SECS as seconds ("2", "0.5") or a duration ("500ms"), at most an hour. */
 static int stat_parse_interval(const char *s, uint64_t *ns)
 {
-	char *end;
-	double v = strtod(s, &end);
+	size_t n = strspn(s, "0123456789.");
+	int err;
 
-	if (end != s && !*end && v >= 0 && v <= 3600) {
+	if (n && !s[n] && strchr(s, '.') == strrchr(s, '.') && strcmp(s, ".")) {
+		double v = strtod(s, NULL);
+
+		if (v > 3600)
+			return -ERANGE;
 		*ns = (uint64_t)(v * 1e9);
 		return 0;
 	}
-	return rawcap_parse_duration(s, ns);
+	err = rawcap_parse_duration(s, ns);
+	return !err && *ns > 3600 * 1000000000ull ? -ERANGE : err;
 }
 
 int main(int argc, char **argv)
@@ -153,7 +158,11 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			if (stat_parse_interval(optarg, &interval_ns)) {
-				fprintf(stderr, "rawcap-stat: bad interval '%s'\n", optarg);
+				fprintf(stderr,
+					"rawcap-stat: bad interval '%s': expected seconds (2, 0.5) "
+					"or a "
+					"duration (500ms, 1m), at most 1h\n",
+					optarg);
 				return 2;
 			}
 			break;

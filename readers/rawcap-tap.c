@@ -78,7 +78,7 @@ static int parse_args(struct tap *t, int argc, char **argv)
 		{ 0 }
 	};
 	uint64_t now = rawcap_now_ns();
-	int c;
+	int c, err;
 
 	t->oo.sz = sizeof(t->oo);
 	t->kinds = ~0u;
@@ -98,9 +98,14 @@ static int parse_args(struct tap *t, int argc, char **argv)
 			break;
 		case 'f':
 		case 't':
-			if (rawcap_parse_time(optarg, now, c == 'f' ? &t->from : &t->to)) {
-				fprintf(stderr, "rawcap-tap: bad time for --%s: %s\n",
-					c == 'f' ? "from" : "to", optarg);
+			err = rawcap_parse_time(optarg, now, c == 'f' ? &t->from : &t->to);
+			if (err) {
+				char msg[640];
+
+				fprintf(stderr, "rawcap-tap: %s\n",
+					rawcap_parse_error(RAWCAP_PARSE_TIME, err,
+							   c == 'f' ? "--from" : "--to", optarg,
+							   msg, sizeof(msg)));
 				return -EINVAL;
 			}
 			*(c == 'f' ? &t->has_from : &t->has_to) = true;

@@ -15,3 +15,6 @@ target_compile_definitions(test_capd_config PRIVATE RAWCAP_VERSION_STRING="${PRO
 target_link_libraries(test_capd_config PRIVATE PkgConfig::CMOCKA rawcap_ring_writer rawcap_httpd)
 add_test(NAME test_capd_config COMMAND test_capd_config)
 set_tests_properties(test_capd_config PROPERTIES TIMEOUT 60 LABELS "parse;capd")
+
+# Every reader's usage error for a value out of range (exit 2, the accepted forms).
+rawcap_script_test(parse_usage parse/usage.sh LABELS "parse" TIMEOUT 60)
