@@ -16,6 +16,7 @@
 struct rawcap_cursor {
 	char ring_name[RING_NAME_MAX + 1];
 	bool has_ring;
+	bool detached; /* let go of a replaced ring; waiting for the new one (rawcap_wait) */
 	struct ring_reader ring;
 	struct history *hist; /* disk FIFO or snapshot, NULL if none */
 	bool in_history;      /* delivering from hist, not from the ring */
