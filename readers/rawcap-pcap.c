@@ -178,6 +178,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* --follow: capd stopped or came back (rawcap_writer_news). */
+static void notice(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, PROG ": %s\n", line);
+}
+
 static void progress(void *arg, const struct rawcap_window_result *r)
 {
 	char t[64];
@@ -253,6 +260,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	a.w.stop = &stop;
+	a.w.notice = notice;
 	if (!a.quiet && !a.w.follow && isatty(2)) {
 		a.w.progress = progress;
 	}
@@ -279,8 +287,14 @@ int main(int argc, char **argv)
 	if (err == -EPIPE && a.w.follow)
 		err = 0; /* the stream's reader left: a normal end of a follow */
 	if (err) {
+		char why[320];
+
 		fprintf(stderr, PROG ": export from %s: %s\n",
-			a.w.snapshot ? a.w.snapshot : a.w.ring ? a.w.ring : "default", strerror(-err));
+			a.w.snapshot ? a.w.snapshot
+			: a.w.ring   ? a.w.ring
+				     : "default",
+			a.w.snapshot ? strerror(-err)
+				     : rawcap_ring_explain(a.w.ring, err, why, sizeof(why)));
 	}
 	ret = report(&res, w) || err ? 1 : 0;
 out:

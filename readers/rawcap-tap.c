@@ -192,6 +192,7 @@ static int emit(struct tap *t, const struct rawcap_rec *rec)
 static int run(struct tap *t, struct rawcap_cursor *c)
 {
 	static uint8_t buf[RAWCAP_REC_MAX];
+	char line[256];
 	struct rawcap_rec rec;
 	int r;
 
@@ -216,6 +217,8 @@ static int run(struct tap *t, struct rawcap_cursor *c)
 		r = rawcap_wait(c, 500);
 		if (r < 0 && r != -EINTR)
 			return r;
+		if (t->follow && rawcap_writer_news(c, line, sizeof(line)))
+			fprintf(stderr, "rawcap-tap: %s\n", line);
 	}
 	return 0;
 }
@@ -225,10 +228,13 @@ static int open_cursor(struct tap *t, struct rawcap_cursor **c)
 	int err = rawcap_open_opts(&t->oo, c);
 
 	if (err) {
+		char why[320];
+
 		fprintf(stderr, "rawcap-tap: cannot open %s %s: %s\n",
 			t->oo.snapshot ? "snapshot" : "ring",
 			t->oo.snapshot ? t->oo.snapshot : (t->oo.ring ? t->oo.ring : "default"),
-			strerror(-err));
+			t->oo.snapshot ? strerror(-err)
+				       : rawcap_ring_explain(t->oo.ring, err, why, sizeof(why)));
 		return err;
 	}
 	err = t->has_from ? rawcap_seek(*c, RAWCAP_SEEK_TIME, t->from)

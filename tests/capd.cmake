@@ -15,3 +15,6 @@ rawcap_script_test(capd_http capd/http.sh LABELS "capd;netns;security" TIMEOUT 6
 
 # Restarts inside a /dev/shm sized as the chart sizes it, with a reader attached.
 rawcap_script_test(capd_restart_shm capd/restart_shm.sh LABELS "capd;netns" TIMEOUT 240)
+
+# Readers tell a killed, stopped or hung capd from a live one.
+rawcap_script_test(capd_liveness capd/liveness.sh LABELS "capd;netns" TIMEOUT 180)

@@ -5,3 +5,6 @@
 rawcap_script_test(security_sandbox security/sandbox.sh LABELS "security" TIMEOUT 60)
 rawcap_script_test(security_reader_perms security/reader_perms.sh LABELS "security" TIMEOUT 60)
 rawcap_script_test(security_secrets security/secrets.sh LABELS "security" TIMEOUT 60)
+# Objects squatted under a ring's name (another user's forged ring, FIFO, symlink,
+# directory): readers refuse them at once, capd replaces them or names them.
+rawcap_script_test(security_ring_squat security/ring_squat.sh LABELS "security;netns" TIMEOUT 120)
