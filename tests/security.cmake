@@ -8,3 +8,6 @@ rawcap_script_test(security_secrets security/secrets.sh LABELS "security" TIMEOU
 # Objects squatted under a ring's name (another user's forged ring, FIFO, symlink,
 # directory): readers refuse them at once, capd replaces them or names them.
 rawcap_script_test(security_ring_squat security/ring_squat.sh LABELS "security;netns" TIMEOUT 120)
+# The disk FIFO's io_uring runs writes and fsyncs only (IORING_REGISTER_RESTRICTIONS).
+rawcap_unit_test(test_uring_restrict SOURCES security/test_uring_restrict.c LIBS rawcap_storage
+                 LABELS security TIMEOUT 60)
