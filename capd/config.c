@@ -383,8 +383,9 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		return 0;
 	case OPT_SELFTEST:
 		/* socket (default), open (/etc/shadow) or exec (/bin/true) */
-		if (v && strcmp(v, "socket") && strcmp(v, "open") && strcmp(v, "exec"))
-			return config_bad_word(origin, v, "socket, open or exec");
+		if (v && strcmp(v, "socket") && strcmp(v, "open") && strcmp(v, "exec") &&
+		    strcmp(v, "connect"))
+			return config_bad_word(origin, v, "socket, open, exec or connect");
 		cfg->selftest_after_drop = true;
 		cfg->selftest_mode = v && *v ? v : "socket";
 		return 0;

@@ -15,6 +15,7 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -122,13 +123,53 @@ int capd_ring_setup(struct capd_ctx *ctx)
 	return err;
 }
 
+/* A TCP connect to port on loopback: 0 or -errno. */
+static int capd_selftest_tcp(unsigned port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 /*
- * Hidden --selftest-after-drop[=socket|open|exec]: prove the sandbox by trying
- * what it forbids. socket and exec must be killed by seccomp (SIGSYS); open
- * (/etc/shadow) is refused by Landlock (EACCES) when --storage allows openat,
- * otherwise seccomp kills it. Exit 3 means the sandbox refused with an error.
+ * Landlock's network rules (with --kubernetes, where seccomp lets TCP sockets
+ * through): the API server's port is reachable, another port is refused with
+ * EACCES. (bind is not on the seccomp allow-list at all.)
  */
-static void capd_selftest_after_drop(const char *mode)
+static void capd_selftest_connect(const struct capd_ctx *ctx)
+{
+	unsigned api = ctx->n_connect_ports ? ctx->connect_ports[0] : 0;
+	unsigned other = api == 65535 ? 1 : api + 1;
+	int r;
+
+	r = capd_selftest_tcp(api);
+	capd_log("selftest: connect to the API server's port %u: %s", api,
+		 r ? strerror(-r) : "connected");
+	r = capd_selftest_tcp(other);
+	capd_log("selftest: connect to port %u: %s", other, r ? strerror(-r) : "connected");
+	if (r != -EACCES) {
+		capd_log("selftest FAILED: connect to port %u was not refused by Landlock", other);
+		exit(1);
+	}
+	exit(3);
+}
+
+/*
+ * Hidden --selftest-after-drop[=socket|open|exec|connect]: prove the sandbox
+ * by trying what it forbids. socket and exec must be killed by seccomp
+ * (SIGSYS); open (/etc/shadow) is refused by Landlock (EACCES) when --storage
+ * allows openat, otherwise seccomp kills it; connect (with --kubernetes) is
+ * refused by Landlock's network rules except to the API server. Exit 3 means
+ * the sandbox refused with an error.
+ */
+static void capd_selftest_after_drop(const struct capd_ctx *ctx, const char *mode)
 {
 	int fd;
 
@@ -148,6 +189,8 @@ static void capd_selftest_after_drop(const char *mode)
 		}
 		exit(3);
 	}
+	if (!strcmp(mode, "connect"))
+		capd_selftest_connect(ctx);
 	if (!strcmp(mode, "exec")) {
 		char *const argv[] = {"/bin/true", NULL};
 
@@ -243,7 +286,7 @@ int main(int argc, char **argv)
 	if (err)
 		return err == -EINVAL ? 2 : 1;
 	if (cfg->selftest_after_drop)
-		capd_selftest_after_drop(cfg->selftest_mode);
+		capd_selftest_after_drop(ctx, cfg->selftest_mode);
 	capd_log("capturing into ring '%s' (%llu bytes, generation %llu, first sequence %llu)",
 		 cfg->ring_name, (unsigned long long)cfg->ring_size,
 		 (unsigned long long)ctx->ring.hdr->generation,

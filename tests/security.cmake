@@ -11,3 +11,5 @@ rawcap_script_test(security_ring_squat security/ring_squat.sh LABELS "security;n
 # The disk FIFO's io_uring runs writes and fsyncs only (IORING_REGISTER_RESTRICTIONS).
 rawcap_unit_test(test_uring_restrict SOURCES security/test_uring_restrict.c LIBS rawcap_storage
                  LABELS security TIMEOUT 60)
+# Landlock network rules (ABI 4+): TCP connect to the API server only.
+rawcap_script_test(security_landlock_net security/landlock_net.sh LABELS "security;netns" TIMEOUT 60)
