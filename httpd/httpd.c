@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "httpd.h"
 
 #define HTTPD_MAX_CONNS	    4096
@@ -142,19 +143,11 @@ static unsigned httpd_fit_conns(unsigned want)
 						  : (unsigned)(rl.rlim_cur / 2);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* MHD's messages (a refused connection, a malformed request): a burst per minute at most. */
 static void httpd_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct httpd *h = cls;
-	uint64_t now = mono_ns();
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	char msg[256];
 	size_t n;
 
