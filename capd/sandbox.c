@@ -258,7 +258,14 @@ static int sandbox_seccomp(const struct capd_ctx *ctx)
 		     i++) {
 			if (ctx->cfg->kubernetes && sandbox_k8s_needs(sandbox_denied[i]))
 				continue;
-			err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, sandbox_denied[i], 0);
+			if (ctx->cfg->stats_listen && sandbox_denied[i] == SCMP_SYS(setsockopt))
+				/* the metrics endpoint's TCP options, as in the allow-list */
+				err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS,
+						       SCMP_SYS(setsockopt), 1,
+						       SCMP_A1(SCMP_CMP_NE, IPPROTO_TCP));
+			else
+				err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, sandbox_denied[i],
+						       0);
 		}
 		/* The watcher's TCP sockets stay allowed; packet and netlink sockets never. */
 		if (!err && ctx->cfg->kubernetes)
