@@ -290,6 +290,11 @@ int k8s_watch_start(const struct k8s_watch_opts *o, struct k8s_watch **out)
 	return r;
 }
 
+const char *k8s_watch_server(const struct k8s_watch *w)
+{
+	return w->conn.server;
+}
+
 int k8s_watch_fd(const struct k8s_watch *w)
 {
 	return w->q.efd;

@@ -74,6 +74,8 @@ int k8s_watch_run(struct k8s_watch *w);
 int k8s_watch_start(const struct k8s_watch_opts *o, struct k8s_watch **out);
 /* The fd to poll for EPOLLIN (an eventfd). */
 int k8s_watch_fd(const struct k8s_watch *w);
+/* The API server's URL (https://host:port), for the sandbox's network rules. */
+const char *k8s_watch_server(const struct k8s_watch *w);
 /*
  * Copy up to a batch of queued records into the ring (ring_reserve only: the
  * caller publishes and notifies, as capd's loop does per batch). Call on

@@ -334,6 +334,7 @@ static bool window_stopped(const struct window *w)
 static int window_idle(struct window *w, bool *done)
 {
 	int flush_ms = w->o->flush_ms > 0 ? w->o->flush_ms : WINDOW_FLUSH_MS;
+	char line[256];
 	int err;
 
 	*done = !w->o->follow && rawcap_now_ns() >= w->res->to_ns;
@@ -347,6 +348,8 @@ static int window_idle(struct window *w, bool *done)
 	err = rawcap_wait(w->c, flush_ms);
 	if (err == -ENODATA)
 		*done = true;
+	if (w->o->follow && w->o->notice && rawcap_writer_news(w->c, line, sizeof(line)))
+		w->o->notice(w->o->notice_arg, line);
 	if (!w->o->follow || rawcap_now_ns() < w->res->to_ns)
 		return 0;
 	*done = true;

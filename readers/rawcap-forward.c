@@ -132,6 +132,14 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+static int time_error(const char *opt, const char *arg, int err)
+{
+	char msg[640];
+
+	return usage_error("%s",
+			   rawcap_parse_error(RAWCAP_PARSE_TIME, err, opt, arg, msg, sizeof(msg)));
+}
+
 static int parse_pace(const char *s, double *out)
 {
 	char *end;
@@ -214,12 +222,12 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			o->send_timeout_ms = (uint32_t)(v / 1000000);
 			break;
 		case 'f':
-			if (rawcap_parse_time(optarg, now, &o->from_ns))
-				return usage_error("bad --from time \"%s\"", optarg);
+			if ((ret = rawcap_parse_time(optarg, now, &o->from_ns)))
+				return time_error("--from", optarg, ret);
 			break;
 		case 't':
-			if (rawcap_parse_time(optarg, now, &o->to_ns))
-				return usage_error("bad --to time \"%s\"", optarg);
+			if ((ret = rawcap_parse_time(optarg, now, &o->to_ns)))
+				return time_error("--to", optarg, ret);
 			break;
 		case 'p':
 			if (parse_pace(optarg, &o->pace))

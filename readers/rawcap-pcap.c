@@ -125,6 +125,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ 0 },
 	};
 	uint64_t now = rawcap_now_ns(), v;
+	char why[640];
 	int c, err;
 
 	a->w.sz = sizeof(a->w);
@@ -141,8 +142,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'h': usage(stdout); exit(0);
 		case 'f':
 		case 't':
-			if (rawcap_parse_time(optarg, now, &v) || !v)
-				return usage_error("bad time", optarg);
+			err = rawcap_parse_time(optarg, now, &v);
+			if (err || !v)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_TIME,
+								      err ?: -ERANGE,
+								      c == 'f' ? "--from" : "--to",
+								      optarg, why, sizeof(why)),
+						   NULL);
 			*(c == 'f' ? &a->w.from_ns : &a->w.to_ns) = v;
 			break;
 		case 'm':
@@ -206,6 +212,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (a->w.follow)
 		a->w.flush_ms = 200;
 	return 0;
+}
+
+/* --follow: capd stopped or came back (rawcap_writer_news). */
+static void notice(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, PROG ": %s\n", line);
 }
 
 static void progress(void *arg, const struct rawcap_window_result *r)
@@ -315,6 +328,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	a.w.stop = &stop;
+	a.w.notice = notice;
 	if (!a.quiet && !a.w.follow && isatty(2)) {
 		a.w.progress = progress;
 	}
@@ -347,10 +361,13 @@ int main(int argc, char **argv)
 		err = 0; /* the stream's reader left: a normal end of a follow */
 	if (err) {
 		bool disk = a.w.storage_dir && !a.w.snapshot;
+		char why[320];
 
 		fprintf(stderr, PROG ": export from %s%s%s: %s\n",
 			a.w.snapshot ? a.w.snapshot : a.w.ring ? a.w.ring : "default",
-			disk ? " and " : "", disk ? a.w.storage_dir : "", rawcap_strerror(err));
+			disk ? " and " : "", disk ? a.w.storage_dir : "",
+			a.w.snapshot ? rawcap_strerror(err)
+				     : rawcap_ring_explain(a.w.ring, err, why, sizeof(why)));
 	}
 	ret = err || report(&res, w, a.pods) ? 1 : 0;
 out:

@@ -132,6 +132,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{0},
 	};
 	uint64_t now = rawcap_now_ns();
+	char msg[640];
 	int c, err;
 
 	a->dest = getenv("RAWCAP_SNAPSHOT_DIR") ? getenv("RAWCAP_SNAPSHOT_DIR") : DEFAULT_DEST;
@@ -160,16 +161,28 @@ static int parse_args(int argc, char **argv, struct args *a)
 			exit(0);
 		case 'f':
 		case 't':
-			if (rawcap_parse_time(optarg, now, c == 'f' ? &a->from : &a->to))
-				return usage_error("bad time", optarg);
+			err = rawcap_parse_time(optarg, now, c == 'f' ? &a->from : &a->to);
+			if (err)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_TIME, err,
+								      c == 'f' ? "--from" : "--to",
+								      optarg, msg, sizeof(msg)),
+						   NULL);
 			break;
 		case 'L':
-			if (rawcap_parse_duration(optarg, &a->last) || !a->last)
-				return usage_error("bad duration", optarg);
+			err = rawcap_parse_duration(optarg, &a->last);
+			if (err || !a->last)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_DURATION, err,
+								      "--last", optarg, msg,
+								      sizeof(msg)),
+						   NULL);
 			break;
 		case 'Q':
-			if (rawcap_parse_size(optarg, &a->quota) || !a->quota)
-				return usage_error("bad size", optarg);
+			err = rawcap_parse_size(optarg, &a->quota);
+			if (err || !a->quota)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_SIZE, err,
+								      "--quota", optarg, msg,
+								      sizeof(msg)),
+						   NULL);
 			break;
 		default:
 			err = parse_pod_option(a, c, optarg);

@@ -90,6 +90,13 @@ struct rawcap_window_opts {
 	bool (*select)(void *arg, const struct rawcap_rec *rec, const struct rawcap_pkt *pkt);
 	void *meta_arg;
 	uint64_t meta_lookback_ns;
+	/*
+	 * Follow mode: called with one line of news about capd
+	 * (rawcap_writer_news(): it stopped, was killed, hangs, is back) while
+	 * the loop keeps waiting for records. Optional.
+	 */
+	void (*notice)(void *arg, const char *line);
+	void *notice_arg;
 };
 
 struct rawcap_window_result {
