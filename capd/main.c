@@ -241,6 +241,23 @@ static int capd_setup(struct capd_ctx *ctx, const struct capd_backend *be)
 	return capd_sandbox_enter(ctx);
 }
 
+/*
+ * capd writes only to stderr. It lets go of the stdin and stdout it was
+ * started with, so that a long-running capd never holds open the terminal or
+ * pipe of whatever started it (`script.sh | tail -1` ends when the script does).
+ */
+static void capd_release_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct capd_config *cfg = &capd_cfg;
@@ -253,6 +270,7 @@ int main(int argc, char **argv)
 	rc = capd_config_load(cfg, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : 2;
+	capd_release_stdio();
 	be = capd_backend_find(cfg->backend);
 	if (!be) {
 		fprintf(stderr, "capd: unknown backend '%s' (afpacket or ebpf)\n", cfg->backend);
