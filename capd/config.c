@@ -502,6 +502,32 @@ static void config_defaults(struct capd_config *cfg)
 	cfg->sync_interval_ns = 1000000000ull;
 }
 
+/* Bytes of a capture block the kernel keeps for its own headers (tpacket3, sockaddr_ll). */
+#define CONFIG_BLOCK_OVERHEAD 256u
+
+/*
+ * The snap length is what every packet keeps, and what the interface
+ * descriptions announce: cut it to what the ring's largest record and the
+ * capture blocks can hold, and say so, rather than cut packets silently.
+ */
+static void config_snaplen_fit(struct capd_config *cfg)
+{
+	uint64_t rec = cfg->ring_size / 4 < RAWCAP_REC_MAX ? cfg->ring_size / 4 : RAWCAP_REC_MAX;
+	uint64_t fit = rec - RAWCAP_PKT_HDRS;
+
+	if (cfg->block_size - CONFIG_BLOCK_OVERHEAD < fit)
+		fit = cfg->block_size - CONFIG_BLOCK_OVERHEAD;
+	if (cfg->snaplen <= fit)
+		return;
+	fprintf(stderr,
+		"capd: snap length %u does not fit %s: keeping %llu bytes of each packet\n",
+		cfg->snaplen,
+		fit == rec - RAWCAP_PKT_HDRS ? "the ring's largest record (ring size / 4)"
+					     : "a capture block (--block-size)",
+		(unsigned long long)fit);
+	cfg->snaplen = (uint32_t)fit;
+}
+
 static int config_validate(struct capd_config *cfg)
 {
 	char path[RING_PATH_MAX];
@@ -538,6 +564,7 @@ static int config_validate(struct capd_config *cfg)
 		capd_usage_error(NULL, "interface 'any' cannot be combined with other names");
 		return -EINVAL;
 	}
+	config_snaplen_fit(cfg);
 	return 0;
 }
 

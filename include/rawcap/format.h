@@ -17,7 +17,10 @@
 
 #define RAWCAP_FORMAT_VERSION 1
 #define RAWCAP_REC_ALIGN      8
-#define RAWCAP_REC_MAX	      (256u * 1024u) /* largest record, header included */
+#define RAWCAP_SNAPLEN_MAX    262144u /* most bytes kept of one packet (libpcap's MAXIMUM_SNAPLEN) */
+#define RAWCAP_PKT_HDRS	      64u     /* record + packet headers in front of a packet's bytes */
+/* Largest record, header included: a whole RAWCAP_SNAPLEN_MAX packet fits. */
+#define RAWCAP_REC_MAX (RAWCAP_SNAPLEN_MAX + RAWCAP_PKT_HDRS)
 
 enum rawcap_rec_type {
 	RAWCAP_REC_PAD = 1,    /* filler: skip len bytes, no sequence number */
@@ -74,7 +77,7 @@ struct rawcap_pkt {
 	/* captured bytes follow; caplen = hdr.len - sizeof(hdr) - sizeof(pkt) */
 };
 _Static_assert(sizeof(struct rawcap_pkt) == 40, "packet header is 40 bytes");
-_Static_assert(sizeof(struct rawcap_rec_hdr) + sizeof(struct rawcap_pkt) == 64,
+_Static_assert(sizeof(struct rawcap_rec_hdr) + sizeof(struct rawcap_pkt) == RAWCAP_PKT_HDRS,
 	       "record + packet headers fill one cache line");
 
 enum rawcap_loss_cause {
