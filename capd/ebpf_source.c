@@ -118,9 +118,10 @@ int capd_ebpf_attach(struct capd_ctx *ctx)
 	if (!ifs)
 		return -errno;
 	for (i = ifs; i->if_index; i++) {
+		uint16_t sel = capd_iface_select(ctx, i->if_index);
 		int err;
 
-		if (!capd_iface_select(ctx, i->if_index))
+		if (!sel || sel == CAPD_IFACE_UNKNOWN)
 			continue;
 		err = ebpf_capture_attach_ifindex(ebpf_cap, (int)i->if_index);
 		if (err) {

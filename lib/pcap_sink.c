@@ -22,6 +22,7 @@ static const char *loss_cause_name(uint32_t cause)
 		[RAWCAP_LOSS_CORRUPT] = "damaged block skipped",
 		[RAWCAP_LOSS_TRUNCATED] = "record too large",
 		[RAWCAP_LOSS_META_QUEUE] = "metadata queue overflow",
+		[RAWCAP_LOSS_IFACE_UNKNOWN] = "interface without a description",
 	};
 
 	return cause < sizeof(names) / sizeof(names[0]) && names[cause] ? names[cause] : "unknown";

@@ -22,6 +22,18 @@
 /* Largest record, header included: a whole RAWCAP_SNAPLEN_MAX packet fits. */
 #define RAWCAP_REC_MAX (RAWCAP_SNAPLEN_MAX + RAWCAP_PKT_HDRS)
 
+/*
+ * Write order is time order only within RAWCAP_REORDER_NS: a writer stores
+ * every record at most that long after its timestamp (capd's capture blocks
+ * retire within 100 ms, and several sockets interleave whole blocks). So no
+ * record stored after one stamped t is stamped before t - RAWCAP_REORDER_NS,
+ * and a reader cutting the window [from, to) is done at the first record
+ * stamped at or after to + RAWCAP_REORDER_NS, or once the writer's clock
+ * passed that time. capd counts packets it stored later than this
+ * (capd_late_packets_total).
+ */
+#define RAWCAP_REORDER_NS 500000000ull
+
 enum rawcap_rec_type {
 	RAWCAP_REC_PAD = 1,    /* filler: skip len bytes, no sequence number */
 	RAWCAP_REC_PACKET = 2, /* struct rawcap_pkt + captured bytes */
@@ -89,6 +101,7 @@ enum rawcap_loss_cause {
 	RAWCAP_LOSS_CORRUPT = 6,       /* a damaged block was skipped while reading */
 	RAWCAP_LOSS_TRUNCATED = 7,     /* a record too large for the ring */
 	RAWCAP_LOSS_META_QUEUE = 8,    /* metadata queue into the ring overflowed */
+	RAWCAP_LOSS_IFACE_UNKNOWN = 9, /* packets of an interface nothing described */
 };
 
 struct rawcap_loss {
