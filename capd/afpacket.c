@@ -171,8 +171,8 @@ static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tp
 /* Look-ahead in the TPACKET block; measured in bench/run-capture.sh (docs/ARCHITECTURE.md). */
 #define AFP_BLOCK_AHEAD 1024
 
-static void afp_loss_record(struct capd_ctx *ctx, uint32_t ifindex, uint32_t cause,
-			    uint64_t count, uint64_t ts_ns)
+static void afp_loss_record(struct capd_ctx *ctx, uint32_t ifindex, uint32_t cause, uint64_t count,
+			    uint64_t ts_ns)
 {
 	struct rawcap_loss *l = ring_reserve(&ctx->ring, RAWCAP_REC_LOSS, 0, ts_ns, sizeof(*l));
 
@@ -294,9 +294,11 @@ static void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
 	s->k_drops += st.tp_drops;
 	s->k_freeze += st.tp_freeze_q_cnt;
 	if (st.tp_drops)
-		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_DROP, st.tp_drops, now_ns);
+		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_DROP, st.tp_drops,
+				now_ns);
 	if (st.tp_freeze_q_cnt)
-		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_FREEZE, st.tp_freeze_q_cnt, now_ns);
+		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_FREEZE,
+				st.tp_freeze_q_cnt, now_ns);
 }
 
 /*
@@ -451,8 +453,7 @@ static void afp_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 			s->id, sum == s->k_seen ? "yes" : "NO");
 	if (s->unknown || s->late)
 		capd_buf_printf(out, " sock%u.unknown_iface=%llu sock%u.late=%llu", s->id,
-				(unsigned long long)s->unknown, s->id,
-				(unsigned long long)s->late);
+				(unsigned long long)s->unknown, s->id, (unsigned long long)s->late);
 }
 
 static void afp_close(void *state)

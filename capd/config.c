@@ -519,8 +519,7 @@ static void config_snaplen_fit(struct capd_config *cfg)
 		fit = cfg->block_size - CONFIG_BLOCK_OVERHEAD;
 	if (cfg->snaplen <= fit)
 		return;
-	fprintf(stderr,
-		"capd: snap length %u does not fit %s: keeping %llu bytes of each packet\n",
+	fprintf(stderr, "capd: snap length %u does not fit %s: keeping %llu bytes of each packet\n",
 		cfg->snaplen,
 		fit == rec - RAWCAP_PKT_HDRS ? "the ring's largest record (ring size / 4)"
 					     : "a capture block (--block-size)",

@@ -34,8 +34,8 @@
 
 /* Interface types whose packets are recorded from the network header, as LINKTYPE_RAW. */
 static const uint16_t capd_raw_hatypes[] = {
-	ARPHRD_NONE, ARPHRD_TUNNEL, ARPHRD_TUNNEL6, ARPHRD_SIT,
-	ARPHRD_IPGRE, ARPHRD_IP6GRE, ARPHRD_PPP, ARPHRD_RAWIP,
+	ARPHRD_NONE,  ARPHRD_TUNNEL, ARPHRD_TUNNEL6, ARPHRD_SIT,
+	ARPHRD_IPGRE, ARPHRD_IP6GRE, ARPHRD_PPP,     ARPHRD_RAWIP,
 };
 /* Interface types whose packets are recorded as Ethernet frames. */
 static const uint16_t capd_eth_hatypes[] = {ARPHRD_ETHER, ARPHRD_LOOPBACK};

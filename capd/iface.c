@@ -35,9 +35,9 @@
 
 enum iface_state {
 	IFACE_LIVE = 0,
-	IFACE_GONE,	/* RTM_DELLINK seen: its last packets are still recorded */
-	IFACE_EXPIRED,	/* past the grace: only its ring table slot is held */
-	IFACE_UNKNOWN,	/* an index nothing describes (remembered, so lookups stay cheap) */
+	IFACE_GONE,    /* RTM_DELLINK seen: its last packets are still recorded */
+	IFACE_EXPIRED, /* past the grace: only its ring table slot is held */
+	IFACE_UNKNOWN, /* an index nothing describes (remembered, so lookups stay cheap) */
 };
 
 struct capd_iface_ent {
