@@ -197,7 +197,13 @@ static int window_packet(struct window *w, const struct rawcap_rec *rec, bool *k
 	*keep = false;
 	if (!p.pkt)
 		return 0;
-	if (w->filter && !rawcap_filter_match(w->filter, p.pkt, p.data, p.caplen)) {
+	err = w->filter ? rawcap_filter_match(w->filter, p.pkt, p.data, p.caplen) : 1;
+	if (err < 0) {
+		snprintf(w->res->filter_error, sizeof(w->res->filter_error), "%s",
+			 rawcap_filter_error(w->filter));
+		return err;
+	}
+	if (!err) {
 		w->res->filtered++;
 		return 0;
 	}
