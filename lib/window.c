@@ -20,6 +20,7 @@
 
 #include "cursor.h"
 #include "snapshot_int.h"
+#include "window_cut.h"
 
 #define WINDOW_FLUSH_MS	   200
 #define WINDOW_MAX_IFACES  RING_IFACE_SLOTS
@@ -259,7 +260,11 @@ static int window_record(struct window *w, const struct rawcap_rec *rec)
 	return w->s->record ? window_sink_err(w->s->record(w->s->ctx, rec)) : 0;
 }
 
-/* Next record with a payload that stays valid until the following call. */
+/*
+ * Next record with a payload that stays valid until the following call,
+ * except for packets outside the window, which the loop skips on their
+ * header alone: their payload is not copied (payload NULL).
+ */
 static int window_next(struct window *w, struct rawcap_rec *rec)
 {
 	for (;;) {
@@ -269,6 +274,11 @@ static int window_next(struct window *w, struct rawcap_rec *rec)
 			return ret;
 		if (rec->len > RAWCAP_REC_MAX)
 			continue;
+		if (rec->type == RAWCAP_REC_PACKET &&
+		    window_place(rec->ts_ns, w->res->from_ns, w->res->to_ns) != WINDOW_INSIDE) {
+			rec->payload = NULL;
+			return 1;
+		}
 		/* Ring payloads may be overwritten under us: copy, then validate. */
 		memcpy(w->copy, rec->payload, rec->len);
 		if (!rawcap_rec_valid(w->c, rec))
@@ -308,7 +318,7 @@ static int window_idle(struct window *w, bool *done)
 	int flush_ms = w->o->flush_ms > 0 ? w->o->flush_ms : WINDOW_FLUSH_MS;
 	int err;
 
-	*done = !w->o->follow && rawcap_now_ns() >= w->res->to_ns;
+	*done = !w->o->follow && window_settled(rawcap_now_ns(), w->res->to_ns);
 	if (*done)
 		return 0;
 	if (mono_ns() - w->last_flush_ns >= (uint64_t)flush_ms * 1000000u) {
@@ -319,7 +329,7 @@ static int window_idle(struct window *w, bool *done)
 	err = rawcap_wait(w->c, flush_ms);
 	if (err == -ENODATA)
 		*done = true;
-	if (!w->o->follow || rawcap_now_ns() < w->res->to_ns)
+	if (!w->o->follow || !window_settled(rawcap_now_ns(), w->res->to_ns))
 		return 0;
 	*done = true;
 	return 0;
@@ -327,6 +337,7 @@ static int window_idle(struct window *w, bool *done)
 
 static int window_loop(struct window *w)
 {
+	enum window_place place;
 	struct rawcap_rec rec;
 	bool done = false;
 	int ret, err = 0;
@@ -351,13 +362,14 @@ static int window_loop(struct window *w)
 			rawcap_get_stats(w->c, &st);
 			w->lost_seen = st.records_lost;
 		}
-		if (rec.ts_ns < w->res->from_ns || rec.ts_ns >= w->res->to_ns) {
+		place = window_place(rec.ts_ns, w->res->from_ns, w->res->to_ns);
+		if (place != WINDOW_INSIDE) {
 			/* Interface descriptions outside the window still describe packets in it.
 			 */
 			if (rec.type == RAWCAP_REC_IFACE && rec.len >= sizeof(struct rawcap_iface))
 				err = window_iface(w, rec.payload);
-			/* Only packets end the window: other records may carry older clocks. */
-			if (rec.ts_ns >= w->res->to_ns && rec.type == RAWCAP_REC_PACKET)
+			/* Only packets end the window: other records may carry other clocks. */
+			if (place == WINDOW_END && rec.type == RAWCAP_REC_PACKET)
 				break;
 			continue;
 		}
