@@ -45,6 +45,12 @@ static int snap_sink_iface(void *ctx, const struct rawcap_iface *ifc)
 {
 	struct snap_sink *s = ctx;
 
+	/* Only the newest description of an interface matters before the next record. */
+	for (size_t i = 0; i < s->nqueued; i++)
+		if (s->queued[i].ifindex == ifc->ifindex) {
+			s->queued[i] = *ifc;
+			return 0;
+		}
 	if (s->nqueued == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 8;
 		struct rawcap_iface *n = realloc(s->queued, ncap * sizeof(*n));
@@ -62,6 +68,8 @@ static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 {
 	struct snap_sink *s = ctx;
 	struct rawcap_rec_hdr h = {.seq = rec->seq, .ts_ns = rec->ts_ns};
+	/* An IFACE record is written from the queue: its own number is free for it. */
+	uint64_t top = rec->seq + (rec->type == RAWCAP_REC_IFACE);
 	int err;
 
 	/*
@@ -72,8 +80,8 @@ static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 	for (size_t i = 0; i < s->nqueued; i++) {
 		h.len = (uint32_t)(sizeof(h) + sizeof(struct rawcap_iface));
 		h.type = RAWCAP_REC_IFACE;
-		if (rec->seq >= s->next_seq + s->nqueued)
-			h.seq = rec->seq - s->nqueued + i;
+		if (top >= s->next_seq + s->nqueued)
+			h.seq = top - s->nqueued + i;
 		err = seg_write_record(s->sw, &h, &s->queued[i]);
 		if (err)
 			return err;
