@@ -223,7 +223,7 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			o->client_buf = v;
 			break;
 		case OPT_SNAP:
-			if (parse_num(optarg, RAWCAP_REC_MAX, &v) || v < 64)
+			if (parse_num(optarg, RAWCAP_SNAPLEN_MAX, &v) || v < 64)
 				return usage_error("bad --snaplen \"%s\": 64..262144", optarg);
 			o->snaplen = (uint32_t)v;
 			break;
