@@ -12,7 +12,6 @@ TNAME=fan
 . "$(dirname "$0")/lib.sh"
 
 NS2=rc-fan2-$$
-mkns "$NS"
 mkns "$NS2"
 X=fx$$a Y=fx$$b
 nsx ip link set lo mtu 1500
@@ -28,7 +27,7 @@ sleep 0.3
 # Fragments: 3000-byte datagrams over 1500-byte MTUs, on the veth and on lo.
 for mode in hash lb cpu; do
 	rm -f "$RAWCAP_SHM_DIR"/*
-	start_capd "$TMP/capd.$mode.log" --interfaces any --threads 2 --fanout "$mode"
+	start_capd "$TMP/capd.$mode.log" --ring-size 16Mi --interfaces any --threads 2 --fanout "$mode"
 	td_start "$TMP/lo.pcap" lo
 	LO_TD=$TD_PID
 	td_start "$TMP/x.pcap" "$X"
@@ -47,7 +46,7 @@ for mode in hash lb cpu; do
 	frags=$(tcpdump -r "$TMP/x.pcap" -nn 'ip[6:2] & 0x3fff != 0' 2>/dev/null | wc -l)
 	[ "$frags" = 15 ] || fail "tcpdump saw $frags fragments on $X, want 15"
 	echo "--fanout $mode: $(count "$TMP/f.pcapng") packets, per interface as tcpdump's, fragments kept"
-	stop_capd
+	stop_capd "$TMP/capd.$mode.log"
 done
 
 # cut B: [T0, B) and [B, T1) of ALL, exported by "$@" (with --from/--to added).
@@ -89,7 +88,7 @@ fwd_cut() { # rawcap-pcap-like arguments: --from T --to T -o OUT
 
 for mode in lb hash; do
 	rm -rf "$RAWCAP_SHM_DIR"/* "$TMP/fifo"
-	start_capd "$TMP/capd.w$mode.log" --interfaces "$X" --threads 2 --fanout "$mode" \
+	start_capd "$TMP/capd.w$mode.log" --ring-size 16Mi --interfaces "$X" --threads 2 --fanout "$mode" \
 		--storage "$TMP/fifo" --storage-size 64Mi
 	T0=$(now)
 	ip netns exec "$NS2" python3 "$TRAFFIC" flows 198.18.140.1 7142 400 0.002 ord
@@ -102,7 +101,7 @@ for mode in lb hash; do
 		--dest "$TMP/snaps" --name "s$mode" >/dev/null 2>"$TMP/snap.log" || fail "snapshot failed: $(cat "$TMP/snap.log")"
 	cut_at "$TMP/all.pcapng" "--fanout $mode, snapshot" "$PCAP" --snapshot "$TMP/snaps/s$mode" -q
 	cut_at "$TMP/all.pcapng" "--fanout $mode, rawcap-forward" fwd_cut
-	stop_capd
+	stop_capd "$TMP/capd.w$mode.log"
 	rm -f "$RAWCAP_SHM_DIR"/*
 	cut_at "$TMP/all.pcapng" "--fanout $mode, disk FIFO" "$PCAP" --ring "$RING" --storage "$TMP/fifo" \
 		-q --filter 'udp port 7142'

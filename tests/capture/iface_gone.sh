@@ -10,7 +10,6 @@ TNAME=gone
 . "$(dirname "$0")/lib.sh"
 
 NS2=rc-gone2-$$
-mkns "$NS"
 mkns "$NS2"
 ip netns exec "$NS2" python3 -c '
 import socket, sys, time
@@ -29,7 +28,7 @@ PIDS+=($!)
 for threads in 1 2; do
 	rm -f "$RAWCAP_SHM_DIR"/*
 	X=gp$$x$threads Y=gp$$y$threads
-	start_capd "$TMP/capd.$threads.log" --interfaces 'gp*' --threads "$threads"
+	start_capd "$TMP/capd.$threads.log" --ring-size 16Mi --interfaces 'gp*' --threads "$threads"
 	nsx ip link add "$X" type veth peer name "$Y"
 	nsx ip link set "$Y" netns "$NS2"
 	nsx ip addr add 198.18.160.1/24 dev "$X"
@@ -58,7 +57,7 @@ PY
 		echo "--threads $threads, $when: 60 of 60 under $X"
 		[ "$when" != "after the deletion" ] || sleep 6
 	done
-	stop_capd
+	stop_capd "$TMP/capd.$threads.log"
 	grep -q "balanced=NO" "$TMP/capd.$threads.log" && fail "capd's counts do not balance: $(tail -1 "$TMP/capd.$threads.log")"
 	grep -q "unselected=[1-9]" "$TMP/capd.$threads.log" && fail "packets dropped as unselected: $(tail -1 "$TMP/capd.$threads.log")"
 done

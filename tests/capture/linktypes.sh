@@ -14,7 +14,6 @@ TNAME=lt
 . "$(dirname "$0")/lib.sh"
 
 NS2=rc-lt2-$$
-mkns "$NS"
 mkns "$NS2"
 V=lv$$a W=lv$$b TUN=lt$$t IPIP=li$$p GRE=lg$$p GRN=ln$$p VX=lx$$p
 nsx ip link add "$V" type veth peer name "$W"
@@ -82,26 +81,18 @@ run_pass() {
 	local tag=$1 i
 	shift
 	rm -f "$RAWCAP_SHM_DIR"/*
-	start_capd "$TMP/capd.$tag.log" --interfaces any "$@"
+	start_capd "$TMP/capd.$tag.log" --ring-size 16Mi --interfaces any "$@"
 	for i in "${!IFACES[@]}"; do
-		ip netns exec "$NS" tcpdump -i "${IFACES[$i]}" -s 0 -U --immediate-mode -Z root \
-			-B 16384 --time-stamp-precision nano -w "$TMP/$tag.$i.pcap" ${TD_FILTER:-} \
-			2>"$TMP/$tag.$i.pcap.log" &
-		PIDS+=($!)
-		TDS[$i]=$!
+		# shellcheck disable=SC2086
+		td_bg "$TMP/$tag.$i.pcap" "${IFACES[$i]}" ${TD_FILTER:-}
+		TDS[$i]=$TD_PID
 	done
-	for i in "${!IFACES[@]}"; do
-		for _ in $(seq 100); do grep -q listening "$TMP/$tag.$i.pcap.log" && break; sleep 0.05; done
-	done
+	for i in "${!IFACES[@]}"; do td_wait "$TMP/$tag.$i.pcap"; done
 	T0=$(now)
 	traffic
 	sleep 0.6
 	T1=$(now)
-	for i in "${!IFACES[@]}"; do kill -INT "${TDS[$i]}"; wait "${TDS[$i]}" || true; done
-	for i in "${!IFACES[@]}"; do
-		grep -q "^0 packets dropped by kernel" "$TMP/$tag.$i.pcap.log" ||
-			fail "tcpdump -i ${IFACES[$i]} dropped packets: $(cat "$TMP/$tag.$i.pcap.log")"
-	done
+	for i in "${!IFACES[@]}"; do TD_PID=${TDS[$i]} td_stop "$TMP/$tag.$i.pcap"; done
 }
 
 # per_iface EXPORT TAG REFTAG: each interface's packets in EXPORT equal tcpdump's on it.
@@ -139,12 +130,12 @@ rc=0
 [ "$rc" != 0 ] || fail "a filter that cannot apply to raw IP exported with exit 0"
 grep -q "cannot be applied to packets of link type 101" "$TMP/e.err" ||
 	fail "unclear error for an Ethernet-only filter on raw IP: $(cat "$TMP/e.err")"
-stop_capd
+stop_capd "$TMP/capd.all.log"
 
 TD_FILTER='udp port 7131' run_pass kf --filter 'udp port 7131'
 "$PCAP" --ring "$RING" -q --from "$T0" --to "$T1" -o "$TMP/x.pcapng" || fail "export failed"
 per_iface "$TMP/x.pcapng" "capd --filter 'udp port 7131'" kf
-stop_capd
+stop_capd "$TMP/capd.kf.log"
 
 # Filters that cannot apply to every link type capd records: refused at start.
 rc=0

@@ -10,7 +10,6 @@ TNAME=big
 . "$(dirname "$0")/lib.sh"
 command -v capinfos >/dev/null || { echo "SKIP: capinfos missing"; exit 77; }
 
-mkns "$NS"
 nsx ip link set lo gso_max_size 400000 gro_max_size 400000 2>/dev/null ||
 	{ echo "SKIP: this kernel cannot raise lo's gso_max_size (no BIG TCP)"; exit 77; }
 
@@ -45,12 +44,8 @@ pass() {
 	local backend=$1 snap=$2 mib=$3 fmt
 	shift 3
 	rm -f "$RAWCAP_SHM_DIR"/*
-	start_capd "$TMP/capd.$backend.log" --backend "$backend" --interfaces lo "$@"
-	ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -Z root -B 262144 \
-		--time-stamp-precision nano -w "$TMP/ref.pcap" ip6 2>"$TMP/ref.pcap.log" &
-	TD_PID=$!
-	PIDS+=($!)
-	for _ in $(seq 100); do grep -q listening "$TMP/ref.pcap.log" && break; sleep 0.05; done
+	start_capd "$TMP/capd.$backend.log" --ring-size 64Mi --backend "$backend" --interfaces lo "$@"
+	TD_BUFFER=262144 td_start "$TMP/ref.pcap" lo ip6
 	T0=$(now)
 	transfer "$mib"
 	sleep 0.6
@@ -70,7 +65,7 @@ pass() {
 	grep -q "packets ([1-9][0-9]* > 64 KiB" "$TMP/snap.out" ||
 		fail "no packet above 64 KiB: $(cat "$TMP/snap.out")"
 	echo "$backend $*: $(cat "$TMP/snap.out"), each kept up to $snap bytes"
-	stop_capd
+	stop_capd "$TMP/capd.$backend.log"
 }
 
 pass afpacket 262144 8

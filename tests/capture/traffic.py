@@ -73,22 +73,16 @@ def vlan(ifc, dmac):
             s.send(dmac + smac + tag + struct.pack("!H", 0x0800) + ip)
 
 
+COMMANDS = {"udp": (udp, 5), "flows": (flows, 5), "tun": (tun, 2), "vlan": (vlan, 2)}
+
+
 def main(a):
     while a:
-        if a[0] == "udp":
-            udp(*a[1:6])
-            a = a[6:]
-        elif a[0] == "flows":
-            flows(*a[1:6])
-            a = a[6:]
-        elif a[0] == "tun":
-            tun(*a[1:3])
-            a = a[3:]
-        elif a[0] == "vlan":
-            vlan(*a[1:3])
-            a = a[3:]
-        else:
+        if a[0] not in COMMANDS or len(a) <= COMMANDS[a[0]][1]:
             sys.exit(__doc__)
+        fn, n = COMMANDS[a[0]]
+        fn(*a[1:n + 1])
+        a = a[n + 1:]
 
 
 main(sys.argv[1:])

@@ -10,7 +10,6 @@ set -euo pipefail
 TNAME=vlan
 . "$(dirname "$0")/lib.sh"
 
-mkns "$NS"
 A=vt$$a B=vt$$b
 nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1
@@ -26,28 +25,24 @@ FILTERS=('vlan 100' 'vlan 200 and udp port 7102' 'udp port 7102' 'not vlan' 'vla
 
 for backend in afpacket ebpf; do
 	rm -f "$RAWCAP_SHM_DIR"/*
-	start_capd "$TMP/capd.$backend.log" --backend "$backend" --interfaces "$B"
+	start_capd "$TMP/capd.$backend.log" --ring-size 16Mi --backend "$backend" --interfaces "$B"
 	if grep -q "capturing with AF_PACKET instead" "$TMP/capd.$backend.log"; then
 		echo "note: eBPF unavailable here, the $backend pass ran on AF_PACKET"
 	fi
 	td_start "$TMP/ref.pcap" "$B"
+	ref_td=$TD_PID
 	pids=()
 	for i in "${!FILTERS[@]}"; do
-		ip netns exec "$NS" tcpdump -i "$B" -s 0 -U --immediate-mode -Z root \
-			--time-stamp-precision nano -w "$TMP/ref$i.pcap" "${FILTERS[$i]}" \
-			2>"$TMP/ref$i.pcap.log" &
-		pids+=($!)
-		PIDS+=($!)
+		td_bg "$TMP/ref$i.pcap" "$B" "${FILTERS[$i]}"
+		pids+=("$TD_PID")
 	done
-	for i in "${!FILTERS[@]}"; do
-		for _ in $(seq 100); do grep -q listening "$TMP/ref$i.pcap.log" && break; sleep 0.05; done
-	done
+	for i in "${!FILTERS[@]}"; do td_wait "$TMP/ref$i.pcap"; done
 	T0=$(now)
 	send
 	sleep 0.5
 	T1=$(now)
-	td_stop "$TMP/ref.pcap"
-	for p in "${pids[@]}"; do kill -INT "$p"; wait "$p" || true; done
+	TD_PID=$ref_td td_stop "$TMP/ref.pcap"
+	for i in "${!FILTERS[@]}"; do TD_PID=${pids[$i]} td_stop "$TMP/ref$i.pcap"; done
 	[ "$(count "$TMP/ref.pcap")" = 20 ] || fail "tcpdump saw $(count "$TMP/ref.pcap") of 20 frames"
 
 	for fmt in pcapng pcap; do
@@ -62,13 +57,13 @@ for backend in afpacket ebpf; do
 		same_packets "$TMP/f$i.pcapng" "$TMP/ref$i.pcap"
 		echo "$backend: rawcap-pcap --filter '${FILTERS[$i]}' keeps what tcpdump -i $B keeps ($(count "$TMP/ref$i.pcap"))"
 	done
-	stop_capd
+	stop_capd "$TMP/capd.$backend.log"
 done
 
 # capd's own (kernel) filter, on AF_PACKET: the ring holds what tcpdump keeps.
 for f in 'vlan 100' 'udp port 7102' 'not vlan'; do
 	rm -f "$RAWCAP_SHM_DIR"/*
-	start_capd "$TMP/capd.f.log" --interfaces "$B" --filter "$f"
+	start_capd "$TMP/capd.f.log" --ring-size 16Mi --interfaces "$B" --filter "$f"
 	td_start "$TMP/ref.pcap" "$B" "$f"
 	T0=$(now)
 	send
@@ -78,6 +73,6 @@ for f in 'vlan 100' 'udp port 7102' 'not vlan'; do
 	"$PCAP" --ring "$RING" -q --from "$T0" --to "$T1" -o "$TMP/k.pcapng" || fail "export failed"
 	same_packets "$TMP/k.pcapng" "$TMP/ref.pcap"
 	echo "capd --filter '$f' records what tcpdump -i $B '$f' captures ($(count "$TMP/ref.pcap"))"
-	stop_capd
+	stop_capd "$TMP/capd.f.log"
 done
 echo PASS
