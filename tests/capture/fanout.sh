@@ -15,12 +15,7 @@ NS2=rc-fan2-$$
 mkns "$NS2"
 X=fx$$a Y=fx$$b
 nsx ip link set lo mtu 1500
-nsx ip link add "$X" type veth peer name "$Y"
-nsx ip link set "$Y" netns "$NS2"
-nsx ip addr add 198.18.140.1/24 dev "$X"
-nsx ip link set "$X" up
-ip -n "$NS2" addr add 198.18.140.2/24 dev "$Y"
-ip -n "$NS2" link set "$Y" up
+veth_to "$NS2" "$X" "$Y" 140
 for ns in "$NS" "$NS2"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
 sleep 0.3
 

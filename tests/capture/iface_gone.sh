@@ -29,12 +29,7 @@ for threads in 1 2; do
 	rm -f "$RAWCAP_SHM_DIR"/*
 	X=gp$$x$threads Y=gp$$y$threads
 	start_capd "$TMP/capd.$threads.log" --ring-size 16Mi --interfaces 'gp*' --threads "$threads"
-	nsx ip link add "$X" type veth peer name "$Y"
-	nsx ip link set "$Y" netns "$NS2"
-	nsx ip addr add 198.18.160.1/24 dev "$X"
-	nsx ip link set "$X" up
-	ip -n "$NS2" addr add 198.18.160.2/24 dev "$Y"
-	ip -n "$NS2" link set "$Y" up
+	veth_to "$NS2" "$X" "$Y" 160
 	sleep 0.5
 	base=$(cat "$TMP/peer.count" 2>/dev/null || echo 0)
 	T0=$(now)

@@ -26,6 +26,16 @@ mkns() {
 
 now() { date +%s.%N; }
 
+# veth_to NS2 X Y NET: a veth from $NS (X, 198.18.NET.1/24) to NS2 (Y, 198.18.NET.2/24), up.
+veth_to() {
+	nsx ip link add "$2" type veth peer name "$3"
+	nsx ip link set "$3" netns "$1"
+	nsx ip addr add "198.18.$4.1/24" dev "$2"
+	nsx ip link set "$2" up
+	ip -n "$1" addr add "198.18.$4.2/24" dev "$3"
+	ip -n "$1" link set "$3" up
+}
+
 # td_bg OUT IFACE [FILTER...]: tcpdump in $NS into OUT (nanosecond stamps, a
 # TD_BUFFER KiB buffer), in the background ($TD_PID); td_wait OUT: until it
 # listens; td_start: both.

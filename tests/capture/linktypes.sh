@@ -16,12 +16,7 @@ TNAME=lt
 NS2=rc-lt2-$$
 mkns "$NS2"
 V=lv$$a W=lv$$b TUN=lt$$t IPIP=li$$p GRE=lg$$p GRN=ln$$p VX=lx$$p
-nsx ip link add "$V" type veth peer name "$W"
-nsx ip link set "$W" netns "$NS2"
-nsx ip addr add 198.18.130.1/24 dev "$V"
-nsx ip link set "$V" up
-ip -n "$NS2" addr add 198.18.130.2/24 dev "$W"
-ip -n "$NS2" link set "$W" up
+veth_to "$NS2" "$V" "$W" 130
 for ns in "$NS" "$NS2"; do
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
