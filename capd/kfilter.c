@@ -29,8 +29,8 @@
  * header (libpcap's cooked capture of such an interface holds the same bytes).
  *
  * A link type the expression cannot be compiled for is an error, never a
- * program that silently matches nothing: every type is required unless the
- * socket is bound to one named interface.
+ * program that silently matches nothing: every type is required, unless
+ * --interfaces names its interfaces (no "any", no pattern); then theirs are.
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -148,18 +148,25 @@ static int kf_arphrd(const char *name)
 	return ret;
 }
 
-/* Which classes the program must serve: all, or the one of a single bound interface. */
-static void kf_required(const struct capd_config *cfg, bool need[KF_NCLASSES])
+/* Which classes the program must serve: all, or those of the interfaces named. */
+static bool kf_required(const struct capd_config *cfg, bool need[KF_NCLASSES])
 {
-	int arphrd = -1;
+	bool all = false;
 
-	if (capd_bound_iface(cfg))
-		arphrd = kf_arphrd(cfg->ifaces[0]);
-	for (unsigned c = 0; c < KF_NCLASSES; c++) {
-		need[c] = arphrd < 0;
-		for (unsigned h = 0; arphrd >= 0 && h < kf_classes[c].nhatypes; h++)
-			need[c] |= kf_classes[c].hatypes[h] == arphrd;
+	memset(need, 0, KF_NCLASSES * sizeof(need[0]));
+	for (unsigned i = 0; i < cfg->n_ifaces && !all; i++) {
+		int arphrd = strcmp(cfg->ifaces[i], "any") && !capd_iface_is_pattern(cfg->ifaces[i])
+				     ? kf_arphrd(cfg->ifaces[i])
+				     : -1;
+
+		all = arphrd < 0; /* any, a pattern, or a name we cannot look up */
+		for (unsigned c = 0; c < KF_NCLASSES && !all; c++)
+			for (unsigned h = 0; h < kf_classes[c].nhatypes; h++)
+				need[c] |= kf_classes[c].hatypes[h] == arphrd;
 	}
+	for (unsigned c = 0; c < KF_NCLASSES && all; c++)
+		need[c] = true;
+	return all;
 }
 
 /* Lay out prefix, dispatch and the class programs into out. */
@@ -213,10 +220,9 @@ int capd_filter_compile(const struct capd_config *cfg, struct sock_fprog *out, c
 			size_t errlen)
 {
 	struct bpf_program progs[KF_NCLASSES];
-	bool need[KF_NCLASSES], have[KF_NCLASSES] = {0};
+	bool need[KF_NCLASSES], have[KF_NCLASSES] = {0}, all = kf_required(cfg, need);
 	int ret = 0;
 
-	kf_required(cfg, need);
 	for (unsigned c = 0; c < KF_NCLASSES && !ret; c++) {
 		char msg[PCAP_ERRBUF_SIZE];
 
@@ -225,9 +231,9 @@ int capd_filter_compile(const struct capd_config *cfg, struct sock_fprog *out, c
 			have[c] = true;
 		} else if (need[c]) {
 			snprintf(err, errlen, "%s on %s%s", msg, kf_classes[c].what,
-				 capd_bound_iface(cfg) ? ""
-						       : " (capd captures every link type unless "
-							 "--interfaces names one interface)");
+				 all ? " (with \"any\" or a pattern, capd captures every link "
+				       "type: name the interfaces)"
+				     : "");
 			ret = -EINVAL;
 		}
 	}

@@ -7,7 +7,7 @@
                                before B_NS and HI exactly the others
   pkts.py snap X REF SNAPLEN    exit 0 if X holds REF's packets with their true lengths,
                                each kept up to SNAPLEN bytes, bytes equal to REF's
-                               where REF kept the whole packet
+                               wherever REF kept as many
   pkts.py median FILE          the timestamp (ns) of the middle packet in time order
   pkts.py count FILE [--iface NAME]
                                number of packets (of the pcapng interface NAME)
@@ -102,7 +102,7 @@ def main():
         bad = [f"#{i}: len {a[1]}/{b[1]} kept {a[2]}, tcpdump {b[2]}"
                for i, (a, b) in enumerate(zip(x, ref))
                if a[1] != b[1] or a[2] != min(a[1], snap)
-               or (b[2] == b[1] and a[3] != b[3])]
+               or (b[2] >= a[2] and a[3] != b[3][:a[2]])]
         big = sum(1 for p in ref if p[1] > 65535)
         print(f"{len(x)} packets ({big} > 64 KiB, largest {max((p[1] for p in ref), default=0)}), "
               f"{len(bad)} differ{': ' + bad[0] if bad else ''}")

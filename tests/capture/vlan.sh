@@ -60,10 +60,13 @@ for backend in afpacket ebpf; do
 	stop_capd "$TMP/capd.$backend.log"
 done
 
-# capd's own (kernel) filter, on AF_PACKET: the ring holds what tcpdump keeps.
+# capd's own (kernel) filter, on AF_PACKET: the ring holds what tcpdump keeps,
+# with the socket bound to B, and unbound (two names) through the dispatch on
+# the interface type.
+for ifs in "$B" "$B,lo"; do
 for f in 'vlan 100' 'udp port 7102' 'not vlan'; do
 	rm -f "$RAWCAP_SHM_DIR"/*
-	start_capd "$TMP/capd.f.log" --ring-size 16Mi --interfaces "$B" --filter "$f"
+	start_capd "$TMP/capd.f.log" --ring-size 16Mi --interfaces "$ifs" --filter "$f"
 	td_start "$TMP/ref.pcap" "$B" "$f"
 	T0=$(now)
 	send
@@ -72,7 +75,8 @@ for f in 'vlan 100' 'udp port 7102' 'not vlan'; do
 	td_stop "$TMP/ref.pcap"
 	"$PCAP" --ring "$RING" -q --from "$T0" --to "$T1" -o "$TMP/k.pcapng" || fail "export failed"
 	same_packets "$TMP/k.pcapng" "$TMP/ref.pcap"
-	echo "capd --filter '$f' records what tcpdump -i $B '$f' captures ($(count "$TMP/ref.pcap"))"
+	echo "capd -i $ifs --filter '$f' records what tcpdump -i $B '$f' captures ($(count "$TMP/ref.pcap"))"
 	stop_capd "$TMP/capd.f.log"
+done
 done
 echo PASS
