@@ -29,13 +29,15 @@ for mode in hash lb cpu; do
 	T0=$(now)
 	ip netns exec "$NS2" python3 "$TRAFFIC" udp 198.18.140.1 7140 5 3000 veth
 	nsx python3 "$TRAFFIC" udp 127.0.0.1 7141 5 3000 loop
+	sleep 0.3
 	T1=$(now)
 	td_stop "$TMP/x.pcap"
 	TD_PID=$LO_TD td_stop "$TMP/lo.pcap"
 	"$PCAP" --ring "$RING" -q --from "$T0" --to "$T1" -o "$TMP/f.pcapng" || fail "export failed"
 	for pair in "lo lo" "$X x"; do
 		set -- $pair
-		$PKTS same "$TMP/f.pcapng" "$TMP/$2.pcap" --iface "$1" --sort >"$TMP/same.out" ||
+		$PKTS same "$TMP/f.pcapng" "$TMP/$2.pcap" --iface "$1" --sort --between "$T0" "$T1" \
+			>"$TMP/same.out" ||
 			fail "--fanout $mode, $1: $(cat "$TMP/same.out")"
 	done
 	frags=$(tcpdump -r "$TMP/x.pcap" -nn 'ip[6:2] & 0x3fff != 0' 2>/dev/null | wc -l)

@@ -95,7 +95,8 @@ per_iface() {
 	local i name got ref
 	for i in "${!IFACES[@]}"; do
 		name=${IFACES[$i]}
-		$PKTS same "$1" "$TMP/$3.$i.pcap" --payload --iface "$name" >"$TMP/same.out" ||
+		$PKTS same "$1" "$TMP/$3.$i.pcap" --payload --iface "$name" --between "$T0" "$T1" \
+			>"$TMP/same.out" ||
 			fail "$2 on $name differs from tcpdump -i $name: $(cat "$TMP/same.out")"
 		got=$($PKTS count "$1" --iface "$name")
 		ref=$($PKTS count "$TMP/$3.$i.pcap")

@@ -17,7 +17,9 @@
                                differences and exit 1; --payload compares what follows
                                the link-layer header (Ethernet, cooked SLL/SLL2, raw IP),
                                for one interface recorded with different link types;
-                               --iface NAME takes only A's packets of interface NAME
+                               --iface NAME takes only A's packets of interface NAME;
+                               --between T0 T1 only packets of both stamped in
+                               [T0, T1) (seconds.nanoseconds)
 Reads classic pcap (us and ns) and pcapng (EPB, any if_tsresol) with its own
 parser, so that it checks the files, not another tool's reading of them.
 """
@@ -85,8 +87,21 @@ def line(p, payload=False):
     return f"{p[1] - skip} {p[2] - skip} {hashlib.md5(p[3][skip:]).hexdigest()}"
 
 
-def opt(name):
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+def opt(name, n=1):
+    if name not in sys.argv:
+        return None
+    i = sys.argv.index(name)
+    return sys.argv[i + 1] if n == 1 else sys.argv[i + 1:i + 1 + n]
+
+
+def ns(t):
+    s, _, f = t.partition(".")
+    return int(s) * 10**9 + int((f + "000000000")[:9])
+
+
+def in_window(p):
+    w = opt("--between", 2)
+    return w is None or ns(w[0]) <= p[0] < ns(w[1])
 
 
 def main():
@@ -127,8 +142,9 @@ def main():
         return 0
     if len(sys.argv) >= 4 and sys.argv[1] == "same":
         pl = "--payload" in sys.argv
-        a = [line(p, pl) for p in read(sys.argv[2]) if ifc is None or p[4] == ifc]
-        b = [line(p, pl) for p in read(sys.argv[3])]
+        a = [line(p, pl) for p in read(sys.argv[2])
+             if (ifc is None or p[4] == ifc) and in_window(p)]
+        b = [line(p, pl) for p in read(sys.argv[3]) if in_window(p)]
         if "--sort" in sys.argv:
             a, b = sorted(a), sorted(b)
         if a == b:
