@@ -75,13 +75,35 @@ static inline uint8_t view_byte(const struct bpf_run_view *v, uint32_t off)
 	return v->data[off < v->gap_at ? off : off + v->gap_len];
 }
 
-/* Load size bytes big-endian at off; false if they are not all inside the packet. */
-static bool view_load(const struct bpf_run_view *v, uint32_t off, uint32_t size, uint32_t *out)
+static inline uint32_t be(const uint8_t *p, uint32_t size)
 {
-	uint32_t val = 0;
+	switch (size) {
+	case 4:
+		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	case 2:
+		return (uint32_t)p[0] << 8 | p[1];
+	default:
+		return p[0];
+	}
+}
 
-	if (off > view_len(v) || size > view_len(v) - off)
+/* Load size bytes big-endian at off; false if they are not all inside the packet. */
+static inline bool view_load(const struct bpf_run_view *v, uint32_t off, uint32_t size,
+			     uint32_t *out)
+{
+	uint32_t len = view_len(v), val = 0;
+
+	if (off > len || size > len - off)
 		return false;
+	/* Only a load across the gap needs the bytes one by one. */
+	if (off + size <= v->gap_at) {
+		*out = be(v->data + off, size);
+		return true;
+	}
+	if (off >= v->gap_at) {
+		*out = be(v->data + off + v->gap_len, size);
+		return true;
+	}
 	for (uint32_t i = 0; i < size; i++)
 		val = val << 8 | view_byte(v, off + i);
 	*out = val;
@@ -170,6 +192,17 @@ uint32_t bpf_run(const struct bpf_insn *pc, const struct bpf_run_view *v, uint32
 	for (;; pc++) {
 		unsigned code = pc->code;
 
+		/* The instructions libpcap emits most, tested first. */
+		if (code == (BPF_JMP | BPF_JEQ | BPF_K)) {
+			pc += a == pc->k ? pc->jt : pc->jf;
+			continue;
+		}
+		if (BPF_CLASS(code) == BPF_LD && BPF_MODE(code) == BPF_ABS &&
+		    pc->k < (uint32_t)SKF_AD_OFF) {
+			if (!view_load(v, pc->k, load_size(code), &a))
+				return 0;
+			continue;
+		}
 		switch (BPF_CLASS(code)) {
 		case BPF_RET:
 			return BPF_RVAL(code) == BPF_A ? a : pc->k;

@@ -47,7 +47,8 @@ struct rawcap_filter {
 	bool says_vlan; /* the expression has a "vlan" primitive */
 	struct filter_prog progs[FILTER_MAX_LINKTYPES];
 	unsigned nprogs;
-	const char *error; /* of the last failed match */
+	struct filter_prog *last; /* the one used last: records come in runs of a link type */
+	const char *error;	  /* of the last failed match */
 };
 
 /* libpcap's DLT_ for a LINKTYPE_ (the values differ for a few old types). */
@@ -139,12 +140,14 @@ static struct filter_prog *filter_prog_for(struct rawcap_filter *f, uint16_t lin
 	struct filter_prog *fp;
 	char msg[200];
 
+	if (f->last && f->last->linktype == linktype)
+		return f->last;
 	for (unsigned i = 0; i < f->nprogs; i++)
 		if (f->progs[i].linktype == linktype)
-			return &f->progs[i];
+			return f->last = &f->progs[i];
 	if (f->nprogs == FILTER_MAX_LINKTYPES)
 		return NULL;
-	fp = &f->progs[f->nprogs++];
+	fp = f->last = &f->progs[f->nprogs++];
 	fp->linktype = linktype;
 	fp->ok = filter_compile(f->expr, linktype, &fp->prog, msg, sizeof(msg)) == 0;
 	if (!fp->ok)
