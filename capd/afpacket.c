@@ -187,12 +187,15 @@ static void afp_loss_record(struct capd_ctx *ctx, uint32_t ifindex, uint32_t cau
 /*
  * Readers cut time windows trusting that nothing is stored more than
  * RAWCAP_REORDER_NS after its timestamp (format.h). A block retires within
- * AFP_RETIRE_MS, so only a capd starved of CPU breaks that: count it.
+ * AFP_RETIRE_MS, so only a capd starved of CPU breaks that: count it. The
+ * block's own ts_first_pkt is when the kernel opened it, which on a quiet
+ * link is long before its first packet: judge by that packet's stamp.
  */
 static void afp_lateness(struct afp_sock *s, const struct tpacket_block_desc *bd, uint32_t n)
 {
-	const struct tpacket_bd_ts *t = &bd->hdr.bh1.ts_first_pkt;
-	uint64_t first = (uint64_t)t->ts_sec * 1000000000ull + t->ts_nsec;
+	const struct tpacket3_hdr *ph =
+		(const void *)((const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
+	uint64_t first = (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec;
 
 	if (capd_now_ns() - first > RAWCAP_REORDER_NS) {
 		if (!s->late)
