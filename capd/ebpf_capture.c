@@ -32,6 +32,8 @@
 #include "ebpf_tc.h"
 #include "frame.h"
 #include "ring_writer.h"
+#include "self_match.h"
+
 /* Bounded work per drain call: the fd stays readable and the loop comes back. */
 #define EBPF_DRAIN_BUDGET 4096
 
@@ -102,6 +104,8 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 		return 0;
 	ifc = cap_find_if(c, (int)s->ifindex);
 	linktype = ifc ? ifc->linktype : CAPD_LINKTYPE_ETHERNET;
+	if (capd_self_skip((const uint8_t *)(s + 1), s->cap_len, s->orig_len, linktype))
+		return 0;
 	/* The tag the stack moved into metadata goes back into the frame, as AF_PACKET's. */
 	vlan = (s->flags & CAP_F_VLAN) && linktype == CAPD_LINKTYPE_ETHERNET;
 	caplen = vlan ? capd_vlan_caplen(s->cap_len, c->snaplen) : s->cap_len;

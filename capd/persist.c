@@ -104,6 +104,7 @@ static const struct capd_source_ops persist_ops = {
 int capd_persist_open(struct capd_ctx *ctx)
 {
 	const struct capd_config *cfg = ctx->cfg;
+	char holder[128];
 	struct persister_opts o = {
 		.dir = cfg->storage_dir,
 		.size = cfg->storage_size ? cfg->storage_size : 1ull << 30,
@@ -111,12 +112,14 @@ int capd_persist_open(struct capd_ctx *ctx)
 		.sync_interval_ns = cfg->sync_interval_ns,
 		.uid = (int)ctx->uid,
 		.gid = (int)ctx->gid,
+		.holder = holder,
 		.log = capd_log,
 	};
 	int err;
 
 	if (!cfg->storage_dir)
 		return 0;
+	snprintf(holder, sizeof(holder), "ring %s", cfg->ring_name);
 	err = persister_open(&o, &ctx->persister);
 	if (err) {
 		capd_log("cannot open the disk FIFO in %s: %s", cfg->storage_dir, strerror(-err));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * snapshot_admin.c - everything done to a snapshot after it exists: show,
- * verify (sizes and SHA-256 against the manifest, no extra files), list,
+ * verify (sizes and SHA-256 against the manifest, no extra files, every
+ * block intact and the records adding up to the manifest's counts), list,
  * delete; plus the name and file helpers snapshot.c shares.
  */
 #include <dirent.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "../storage/safe_open.h"
+#include "history.h"
 #include "snapshot_int.h"
 
 bool rawcap_snapshot_name_ok(const char *name)
@@ -39,7 +42,35 @@ int snap_path(const char *dest, const char *name, char *buf, size_t len)
 	return snprintf(buf, len, "%s/%s", dest, name) < (int)len ? 0 : -ENAMETOOLONG;
 }
 
-int snap_sha256_file(int dirfd, const char *path, char hex[65], uint64_t *size)
+/* Open path ("NAME" or "DIR/NAME", neither a link) as a file of the directory's owner or root. */
+static int snap_open_file(int dirfd, const char *path, uint64_t max_size, char *why, size_t len)
+{
+	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
+	const char *slash = strchr(path, '/');
+	int dfd = dirfd, fd;
+	char sub[128];
+	struct stat st;
+
+	if (slash) {
+		if ((size_t)(slash - path) >= sizeof(sub))
+			return -ENAMETOOLONG;
+		memcpy(sub, path, (size_t)(slash - path));
+		sub[slash - path] = '\0';
+		dfd = safe_openat(dirfd, sub, O_RDONLY, 0, &want, &st, why, len);
+		if (dfd < 0)
+			return dfd;
+	} else if (fstat(dirfd, &st)) {
+		return -errno;
+	}
+	want = safe_want_file(st.st_uid, max_size);
+	fd = safe_openat(dfd, slash ? slash + 1 : path, O_RDONLY, 0, &want, NULL, why, len);
+	if (slash)
+		close(dfd);
+	return fd;
+}
+
+int snap_sha256_file(int dirfd, const char *path, uint64_t max_size, char hex[65], uint64_t *size,
+		     char *why, size_t whylen)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE], *buf;
@@ -49,9 +80,9 @@ int snap_sha256_file(int dirfd, const char *path, char hex[65], uint64_t *size)
 	int fd, err = 0;
 	ssize_t n;
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = snap_open_file(dirfd, path, max_size, why, whylen);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	buf = malloc(1u << 20);
 	ctx = EVP_MD_CTX_new();
 	if (!buf || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
@@ -152,10 +183,66 @@ static bool verify_path_ok(const char *p)
 	return !strncmp(p, "data/", 5) && p[5] && p[5] != '.' && !strchr(p + 5, '/');
 }
 
+/*
+ * Read every record back as an export would: a damaged block, or counts that
+ * differ from the manifest's, means the snapshot does not hold what it says
+ * (hashes only prove the files are the ones written).
+ */
+static int verify_records(const char *path, const struct snap_manifest *m, char *errbuf,
+			  size_t errlen)
+{
+	const struct rawcap_snapshot_info *in = &m->info;
+	uint64_t records = 0, packets = 0, synth = 0, blocks, lost;
+	struct history *h;
+	struct rawcap_rec rec;
+	char data[4096 + 8];
+	int ret;
+
+	snprintf(data, sizeof(data), "%s/data", path);
+	ret = history_open(data, &h);
+	if (ret) {
+		snprintf(errbuf, errlen, "data: %s", strerror(-ret));
+		return -EBADMSG;
+	}
+	history_set_sealed(h, true);
+	ret = history_seek(h, RAWCAP_SEEK_OLDEST, 0);
+	while (ret == 0 && (ret = history_next(h, &rec, NULL)) > 0) {
+		ret = 0;
+		if ((rec.flags & RAWCAP_REC_F_SYNTH) &&
+		    (rec.type == RAWCAP_REC_IFACE || rec.type == RAWCAP_REC_LOSS))
+			synth++;
+		else
+			records++;
+		packets += rec.type == RAWCAP_REC_PACKET;
+	}
+	history_damage(h, &blocks, &lost);
+	history_close(h);
+	if (ret < 0 && ret != -ENOENT) {
+		snprintf(errbuf, errlen, "data: %s", strerror(-ret));
+		return -EBADMSG;
+	}
+	if (blocks)
+		snprintf(errbuf, errlen, "data: %llu damaged blocks (%llu records)",
+			 (unsigned long long)blocks, (unsigned long long)lost);
+	else if (packets != in->packets)
+		snprintf(errbuf, errlen, "data holds %llu packets, manifest says %llu",
+			 (unsigned long long)packets, (unsigned long long)in->packets);
+	else if (in->exact_records && (records != in->records || synth != in->synthesised))
+		snprintf(errbuf, errlen,
+			 "data holds %llu records (+%llu synthesised), manifest says "
+			 "%llu (+%llu)",
+			 (unsigned long long)records, (unsigned long long)synth,
+			 (unsigned long long)in->records, (unsigned long long)in->synthesised);
+	else
+		return 0;
+	return -EBADMSG;
+}
+
 int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf, size_t errlen)
 {
+	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
 	struct snap_manifest m;
-	char path[4096], hex[65];
+	char path[4096], hex[65], why[160];
 	uint64_t size, total = 0;
 	int fd, err = snap_path(dest, name, path, sizeof(path));
 
@@ -164,12 +251,12 @@ int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf, siz
 	err = snap_manifest_load(path, &m);
 	if (err) {
 		snprintf(errbuf, errlen, "manifest.json: %s",
-			 err == -EBADMSG ? "malformed" : strerror(-err));
+			 err == -EBADMSG ? "malformed" : rawcap_strerror(err));
 		return err == -ENOENT ? err : -EBADMSG;
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = safe_openat(AT_FDCWD, path, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
 		goto out;
 	}
 	for (size_t i = 0; i < m.nfiles && !err; i++) {
@@ -178,8 +265,10 @@ int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf, siz
 		if (!verify_path_ok(f->path)) {
 			snprintf(errbuf, errlen, "%s: bad path in the manifest", f->path);
 			err = -EBADMSG;
-		} else if ((err = snap_sha256_file(fd, f->path, hex, &size))) {
-			snprintf(errbuf, errlen, "%s: %s", f->path, strerror(-err));
+		} else if ((err = snap_sha256_file(fd, f->path, f->size, hex, &size, why,
+						   sizeof(why)))) {
+			/* Never read a file larger than the manifest says: stops at its fstat. */
+			snprintf(errbuf, errlen, "%s: %s", f->path, why);
 			err = -EBADMSG;
 		} else if (size != f->size) {
 			snprintf(errbuf, errlen, "%s: size %llu, manifest says %llu", f->path,
@@ -198,6 +287,8 @@ int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf, siz
 			 (unsigned long long)total, (unsigned long long)m.info.data_bytes);
 		err = -EBADMSG;
 	}
+	if (!err)
+		err = verify_records(path, &m, errbuf, errlen);
 	close(fd);
 out:
 	snap_manifest_free(&m);
@@ -212,7 +303,9 @@ int snap_remove_tree(int parent_fd, const char *name)
 	int err = 0;
 
 	if (fd < 0)
-		return errno == ENOTDIR ? (unlinkat(parent_fd, name, 0) ? -errno : 0) : -errno;
+		return errno == ENOTDIR || errno == ELOOP
+			       ? (unlinkat(parent_fd, name, 0) ? -errno : 0)
+			       : -errno;
 	fchmod(fd, 0700);
 	d = fdopendir(fd);
 	if (!d) {
@@ -237,14 +330,15 @@ int snap_remove_tree(int parent_fd, const char *name)
 
 int rawcap_snapshot_delete(const char *dest, const char *name)
 {
+	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
 	char tmp[RAWCAP_SNAP_NAME_MAX + 64];
 	int dfd, err;
 
 	if (!rawcap_snapshot_name_ok(name))
 		return -EINVAL;
-	dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = safe_openat(AT_FDCWD, dest, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
 	if (dfd < 0)
-		return -errno;
+		return dfd;
 	/* Rename away first: the name disappears atomically, the rest is cleanup. */
 	snprintf(tmp, sizeof(tmp), ".del-%s-%d", name, (int)getpid());
 	err = renameat(dfd, name, dfd, tmp) ? -errno : snap_remove_tree(dfd, tmp);
@@ -261,15 +355,22 @@ static int cmp_names(const void *a, const void *b)
 
 int rawcap_snapshot_list(const char *dest, char ***names, size_t *n)
 {
-	DIR *d = opendir(dest);
+	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
+	int fd = safe_openat(AT_FDCWD, dest, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
 
 	*names = NULL;
 	*n = 0;
-	if (!d)
-		return -errno;
+	if (!d) {
+		int err = fd < 0 ? fd : -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
 	while ((de = readdir(d))) {
 		if (!rawcap_snapshot_name_ok(de->d_name))
 			continue; /* skips ".", "..", ".tmp-*" and ".del-*" */

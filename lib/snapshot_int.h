@@ -17,6 +17,9 @@
 #define SNAP_FORMAT	  "rawcap-snapshot/1"
 #define SNAP_MAX_FILES	  4096
 #define SNAP_MANIFEST_MAX (4u << 20) /* refuse larger manifests */
+/* Sealed: read-only, and like every copy of packets never readable by "other". */
+#define SNAP_FILE_MODE 0440
+#define SNAP_DIR_MODE  0550
 
 struct snap_file {
 	char path[128]; /* relative to the snapshot directory, e.g. "data/seg-000000" */
@@ -28,18 +31,25 @@ struct snap_manifest {
 	struct rawcap_snapshot_info info;
 	struct snap_file *files;
 	size_t nfiles;
+	bool lossy; /* while creating: records of the window were lost (not in the file) */
 };
 
 /* Parse a manifest from text (len bytes, need not be NUL terminated). -EBADMSG on anything odd. */
 int snap_manifest_parse(const char *text, size_t len, struct snap_manifest *m);
-/* Read and parse DIR/manifest.json. */
+/* Read and parse DIR/manifest.json (neither a link; errors as storage/safe_open.h). */
 int snap_manifest_load(const char *dir, struct snap_manifest *m);
 /* Render as JSON into a malloc'd string. */
 int snap_manifest_render(const struct snap_manifest *m, char **out, size_t *len);
 void snap_manifest_free(struct snap_manifest *m);
 
-/* SHA-256 of the file at dirfd/path as 64 hex digits; *size gets its length. */
-int snap_sha256_file(int dirfd, const char *path, char hex[65], uint64_t *size);
+/*
+ * SHA-256 of the file at dirfd/path ("data/NAME": no link, no FIFO, the
+ * directory owner's) as 64 hex digits; *size gets its length. A file larger
+ * than max_size (0: no limit) is refused before reading (-EFBIG); why says
+ * what was wrong with the file.
+ */
+int snap_sha256_file(int dirfd, const char *path, uint64_t max_size, char hex[65], uint64_t *size,
+		     char *why, size_t whylen);
 /* Join dest and name into buf, checking the name. */
 int snap_path(const char *dest, const char *name, char *buf, size_t len);
 /* Remove a directory tree we own (making it writable first); never follows symlinks. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "../storage/safe_open.h"
 #include "snapshot_int.h"
 
 #define JSON_MAX_DEPTH 8
@@ -347,6 +348,20 @@ static int manifest_member(struct json *j, const char *key, void *arg)
 		return json_string(j, in->filter, sizeof(in->filter));
 	if (!strcmp(key, "partial"))
 		return json_bool(j, &in->partial);
+	if (!strcmp(key, "synthesised")) {
+		in->exact_records = true;
+		return json_u64(j, &in->synthesised);
+	}
+	if (!strcmp(key, "missing_reason")) {
+		char why[32];
+
+		if (json_string(j, why, sizeof(why)))
+			return -EBADMSG;
+		if (strcmp(why, "recycled") && strcmp(why, "before capture"))
+			return -EBADMSG;
+		in->uncaptured = !strcmp(why, "before capture");
+		return 0;
+	}
 	if (!strcmp(key, "files"))
 		return json_files(j, m);
 	return json_skip(j);
@@ -370,23 +385,29 @@ int snap_manifest_parse(const char *text, size_t len, struct snap_manifest *m)
 
 int snap_manifest_load(const char *dir, struct snap_manifest *m)
 {
-	char path[4096], *buf;
+	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
 	struct stat st;
-	ssize_t n;
-	int fd, err;
+	ssize_t n = 0;
+	char *buf;
+	int dfd, fd, err;
 
 	memset(m, 0, sizeof(*m));
-	if (snprintf(path, sizeof(path), "%s/" SNAP_MANIFEST, dir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	dfd = safe_openat(AT_FDCWD, dir, O_RDONLY, 0, &want, &st, NULL, 0);
+	if (dfd < 0)
+		return dfd;
+	want = safe_want_file(st.st_uid, SNAP_MANIFEST_MAX);
+	fd = safe_openat(dfd, SNAP_MANIFEST, O_RDONLY, 0, &want, &st, NULL, 0);
+	close(dfd);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > SNAP_MANIFEST_MAX) {
-		close(fd);
-		return -EBADMSG;
-	}
+		return fd;
 	buf = malloc((size_t)st.st_size + 1);
-	n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+	while (buf && n < st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)(st.st_size - n));
+
+		if (r <= 0)
+			break;
+		n += r;
+	}
 	err = !buf ? -ENOMEM : n != st.st_size ? -EIO : 0;
 	close(fd);
 	if (!err)
@@ -498,12 +519,16 @@ int snap_manifest_render(const struct snap_manifest *m, char **res, size_t *len)
 	out_key_u64(&o, "first_ts_ns", in->first_ts_ns);
 	out_key_u64(&o, "last_ts_ns", in->last_ts_ns);
 	out_key_u64(&o, "records", in->records);
+	if (in->exact_records)
+		out_key_u64(&o, "synthesised", in->synthesised);
 	out_key_u64(&o, "packets", in->packets);
 	out_key_u64(&o, "packet_bytes", in->packet_bytes);
 	out_key_u64(&o, "data_bytes", in->data_bytes);
 	out_key_u64(&o, "lost_reader", in->lost_reader);
 	out_key_u64(&o, "lost_upstream", in->lost_upstream);
 	out_fmt(&o, "  \"partial\": %s,\n", in->partial ? "true" : "false");
+	if (in->partial || in->uncaptured)
+		out_key_str(&o, "missing_reason", in->uncaptured ? "before capture" : "recycled");
 	out_key_time(&o, "missing_from", in->missing_from_ns);
 	out_key_time(&o, "missing_to", in->missing_to_ns);
 	out_key_u64(&o, "missing_from_ns", in->missing_from_ns);

@@ -76,6 +76,7 @@ int persister_open(const struct persister_opts *o, struct persister **out)
 		.chown_uid = o->uid >= 0,
 		.uid = o->uid,
 		.reg_buffers = o->reg_buffers,
+		.holder = o->holder,
 		.log = o->log,
 	};
 	struct seg_writer_stats ss;
@@ -218,7 +219,8 @@ int persister_recover_prev(struct persister *p, const struct ring_prev *prev)
 int persister_attach(struct persister *p, struct ring_writer *w)
 {
 	p->w = w;
-	p->pos = w->tail;
+	/* Records before wpos belong to the previous generation: persister_recover_prev's. */
+	p->pos = w->wpos;
 	p->expect_seq = w->hdr->base_seq;
 	p->attached = true;
 	return 0;

@@ -39,6 +39,7 @@ struct persister_opts {
 	uint64_t sync_interval_ns; /* durability: fdatasync this often; 0: never (close only) */
 	int uid, gid;		   /* owner (capd's user) and readers' group; -1 keeps */
 	bool reg_buffers;	   /* io_uring registered buffers */
+	const char *holder;	   /* named to a second writer of dir, e.g. "ring default" */
 	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 
@@ -64,7 +65,7 @@ uint64_t persister_next_seq(const struct persister *p);
  * crash: the shm object outlives the process). Blocks until written.
  */
 int persister_recover_prev(struct persister *p, const struct ring_prev *prev);
-/* Start following w from its oldest record. */
+/* Start following w from the first record this generation writes. */
 int persister_attach(struct persister *p, struct ring_writer *w);
 /* Readable when I/O completes: call persister_pump. */
 int persister_fd(const struct persister *p);

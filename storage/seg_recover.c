@@ -18,8 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "safe_open.h"
 #include "seg_read.h"
 #include "seg_writer_int.h"
+
+#define SEGW_IGNORED_NO_MAX (1ull << 62) /* higher numbers of odd objects do not move ours */
 
 int segw_segs_push(struct seg_writer *w, uint64_t seg_no)
 {
@@ -43,17 +46,37 @@ static int segw_u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Is this directory entry one of our segments? Removes torn ones in a FIFO. */
+/* Open a segment by name to read it: a regular file of ours (safe_open.h). */
+static int segw_open_ro(struct seg_writer *w, const char *name, char *why, size_t len)
+{
+	struct safe_want want = safe_want_file(w->dir_uid, 0);
+
+	return safe_openat(w->dirfd, name, O_RDONLY, 0, &want, NULL, why, len);
+}
+
+/*
+ * Is this directory entry one of our segments? In a FIFO, removes torn
+ * ones, and links, FIFOs and devices named like one; other odd objects (a
+ * directory, another user's file) are left alone and never read.
+ */
 static int segw_check_entry(struct seg_writer *w, const char *name, uint64_t *no)
 {
 	struct seg_hdr h;
+	char why[160];
 	int fd, err;
 
 	if (seg_name_parse(name, no))
 		return -ENOENT;
-	fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
+	fd = segw_open_ro(w, name, why, sizeof(why));
+	if (fd < 0) {
+		if (segw_remove_odd(w, name, fd, why))
+			return fd;
+		segw_log(w, "ignoring %s/%s: %s", w->dir, name, why);
+		/* It keeps its name: number new segments after it (unless absurdly high). */
+		if (*no > w->last_seg_no && *no < SEGW_IGNORED_NO_MAX)
+			w->last_seg_no = *no;
+		return fd;
+	}
 	err = seg_read_hdr(fd, &h);
 	close(fd);
 	if (!err && h.seg_no != *no)
@@ -89,7 +112,7 @@ static int segw_list(struct seg_writer *w)
 		return err;
 	if (w->nsegs)
 		qsort(w->segs, w->nsegs, sizeof(*w->segs), segw_u64_cmp);
-	if (w->nsegs)
+	if (w->nsegs && w->segs[w->nsegs - 1] > w->last_seg_no)
 		w->last_seg_no = w->segs[w->nsegs - 1];
 	/* A smaller storage size than last time: drop the oldest segments. */
 	while (w->o.fifo && w->nsegs > w->max_segs) {
@@ -186,9 +209,9 @@ int segw_recover(struct seg_writer *w)
 	if (err || !w->nsegs)
 		return err;
 	segw_seg_name(name, w->segs[w->nsegs - 1]);
-	fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = segw_open_ro(w, name, NULL, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = seg_read_hdr(fd, &sh);
 	if (err) {
 		close(fd);

@@ -28,6 +28,7 @@
 #define SEG_FIFO_SEGS	  16
 #define SEG_MAX_SEG_SIZE  (256ull << 20)
 #define SEG_SNAP_SEG_SIZE (16ull << 20)
+#define SEGW_NAME_TRIES	  16 /* segment numbers skipped at most when names are taken */
 
 uint64_t segw_mono_ns(void)
 {
@@ -119,22 +120,6 @@ int seg_geometry(uint64_t total, uint64_t segment_size, bool fifo, uint32_t *nbl
 	return 0;
 }
 
-static int seg_dir_prepare(struct seg_writer *w)
-{
-	const char *d = w->o.dir;
-
-	if (mkdir(d, 0750) && errno != EEXIST)
-		return -errno;
-	w->dirfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w->dirfd < 0)
-		return -errno;
-	/* Readers need the group's r-x on the directory and r on segments, nothing more. */
-	if (fchmod(w->dirfd, 0750) ||
-	    fchown(w->dirfd, w->o.chown_uid ? (uid_t)w->o.uid : (uid_t)-1, (gid_t)w->o.gid))
-		return -errno;
-	return 0;
-}
-
 int seg_writer_open(const struct seg_writer_opts *o, struct seg_writer **out)
 {
 	struct seg_writer *w;
@@ -148,22 +133,21 @@ int seg_writer_open(const struct seg_writer_opts *o, struct seg_writer **out)
 	if (!w)
 		return -ENOMEM;
 	w->o = *o;
-	w->dirfd = w->efd = -1;
+	w->dirfd = w->lockfd = w->efd = -1;
 	w->direct = o->direct_io;
 	w->gen = segw_real_ns();
 	snprintf(w->dir, sizeof(w->dir), "%s", o->dir);
 	err = seg_geometry(o->total_size, o->segment_size, o->fifo, &w->nblocks, &w->max_segs,
 			   &min_total);
 	if (!err)
-		err = seg_dir_prepare(w);
+		err = segw_dir_open(w);
 	if (!err)
 		err = segw_io_init(w);
 	if (!err)
 		err = segw_recover(w);
 	if (err) {
 		segw_io_exit(w);
-		if (w->dirfd >= 0)
-			close(w->dirfd);
+		segw_dir_close(w);
 		free(w->segs);
 		free(w);
 		return err;
@@ -211,7 +195,8 @@ static int segw_make_file(struct seg_writer *w, uint64_t seg_no)
 		if (w->files[i].used && w->files[i].seg_no == w->segs[0])
 			return -EAGAIN; /* still being written: only when max_segs is tiny */
 	segw_seg_name(old, w->segs[0]);
-	if (renameat(w->dirfd, old, w->dirfd, name))
+	/* Never over something else at the new name (the caller picks another number). */
+	if (renameat2(w->dirfd, old, w->dirfd, name, RENAME_NOREPLACE))
 		return -errno;
 	memmove(w->segs, w->segs + 1, (w->nsegs - 1) * sizeof(*w->segs));
 	w->nsegs--;
@@ -253,6 +238,13 @@ static int segw_next_segment(struct seg_writer *w)
 	if (!f)
 		return -EAGAIN;
 	fd = segw_make_file(w, seg_no);
+	/* Something left at that name (segw_recover ignored it): skip the number. */
+	for (int i = 0; fd == -EEXIST && i < SEGW_NAME_TRIES; i++) {
+		segw_log(w, "segment number %llu is taken by something else in %s: skipping it",
+			 (unsigned long long)seg_no, w->dir);
+		w->last_seg_no = seg_no; /* numbers are never reused: never try it again */
+		fd = segw_make_file(w, ++seg_no);
+	}
 	if (fd < 0)
 		return fd;
 	if (segw_segs_push(w, seg_no)) {
@@ -508,10 +500,9 @@ int seg_writer_close(struct seg_writer *w)
 	if (!err)
 		err = w->first_err;
 	segw_io_exit(w);
-	if (w->dirfd >= 0) {
+	if (w->dirfd >= 0)
 		fsync(w->dirfd); /* the renames and creations themselves */
-		close(w->dirfd);
-	}
+	segw_dir_close(w);
 	free(w->segs);
 	free(w);
 	return err;

@@ -17,7 +17,7 @@
 struct seg_writer;
 
 struct seg_writer_opts {
-	const char *dir;	/* created if missing (mode 0750) */
+	const char *dir;	/* created if missing (mode 0750); see seg_dir.c for the checks */
 	uint64_t total_size;	/* FIFO: storage size; snapshot: quota (0 = unlimited) */
 	uint64_t segment_size;	/* 0: derived from total_size */
 	bool fifo;		/* recycle the oldest segment when full */
@@ -29,6 +29,7 @@ struct seg_writer_opts {
 	bool chown_uid;		/* also give dir and segments to uid (capd's unprivileged user) */
 	int uid;
 	bool reg_buffers;	/* register the block buffers with io_uring (WRITE_FIXED) */
+	const char *holder;	/* FIFO: who holds the directory's lock, e.g. "ring default" */
 	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 

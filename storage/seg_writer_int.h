@@ -10,6 +10,7 @@
 #include <liburing.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "seg_format.h"
 #include "seg_writer.h"
@@ -49,8 +50,11 @@ struct seg_writer {
 	struct seg_writer_opts o;
 	char dir[PATH_MAX];
 	int dirfd;
+	int lockfd;    /* FIFO: holds the flock on DIR/capd.lock */
+	uid_t dir_uid; /* the directory's owner: entries must be its or root's */
 	struct io_uring ring;
 	bool ring_ok, fixed_bufs, direct;
+	bool restricted; /* the ring only runs writes and fsyncs (segw_io_init) */
 	int efd;
 	uint32_t nblocks, max_segs;
 	uint64_t *segs; /* seg numbers on disk, oldest first */
@@ -99,6 +103,12 @@ int segw_reap(struct seg_writer *w, bool wait);
 void segw_retry(struct seg_writer *w);
 void segw_file_release(struct seg_writer *w, struct segw_file *f);
 int segw_open_seg_fd(struct seg_writer *w, const char *name, int flags, mode_t mode);
+
+/* seg_dir.c */
+int segw_dir_open(struct seg_writer *w);
+void segw_dir_close(struct seg_writer *w);
+/* Remove an object at one of our names that open refused as a link or special file. */
+bool segw_remove_odd(struct seg_writer *w, const char *name, int err, const char *why);
 
 /* seg_recover.c */
 int segw_recover(struct seg_writer *w);

@@ -21,8 +21,9 @@ gen2=$(sed -n 's/.*generation \([0-9]*\),.*/\1/p' "$TMP/capd2.log")
 grep -q "continuing after generation $gen1" "$TMP/capd2.log" || fail "restart did not continue the old ring"
 nsx "$TRAFFIC" udp 127.0.0.1 9999 $N $N >/dev/null
 sleep 1
-# rawcap-stat, unprivileged (the ring's group), sees the new generation continue the sequence.
-st=$(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+# rawcap-stat, unprivileged (another uid in the ring's group, capd's default 64720),
+# sees the new generation continue the sequence.
+st=$(setpriv --reuid=64721 --regid=64720 --clear-groups \
 	"$RAWCAP_BUILD/readers/rawcap-stat" --ring "$RING" --json --interval 0) || fail "rawcap-stat failed"
 echo "rawcap-stat: $st"
 grep -q "\"generation\":$gen2," <<<"$st" || fail "rawcap-stat: wrong generation"

@@ -48,8 +48,9 @@ echo "disk: $rd (capd final next_seq=$final)"
 [ "$(kv corrupt "$rd")" -eq 0 ] || fail "damaged blocks on disk"
 [ "$final" -gt "$N" ] || fail "the sequence did not continue past $N"
 
-# Segments: the ring's group may read them, nobody else (capd drops to nobody:nogroup here).
-perm=$(stat -c '%a %U' "$FIFO"/seg-*.rcs | sort -u)
+# Segments: the ring's group may read them, nobody else (capd drops to its default
+# identity here, uid and gid 64720).
+perm=$(stat -c '%a %u' "$FIFO"/seg-*.rcs | sort -u)
 echo "segments: $perm"
-[ "$perm" = "640 nobody" ] || fail "segments should be 0640 and owned by capd's user"
+[ "$perm" = "640 64720" ] || fail "segments should be 0640 and owned by capd's user"
 echo "PASS: $N records reached the ring before SIGKILL; all $final on disk after the restart"

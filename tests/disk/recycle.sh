@@ -23,9 +23,10 @@ WRITE=$((3 * SIZE + SEG))
 "$DW" --ring "$RING" --storage "$T/fifo" --storage-size "$SIZE" --segment-size "$SEG" \
 	--ring-size 16Mi --rate 100000 --bytes "$WRITE" >"$T/out" 2>"$T/err" &
 WPID=$!
-# Bytes allocated to the segment files (the directory's own block is not storage).
+# Bytes allocated to the segment files (the directory's own block and its
+# lock file, capd.lock, are not storage).
 seg_usage() {
-	find "$1" -type f -printf '%b\n' 2>/dev/null | awk '{ s += $1 * 512 } END { print s + 0 }'
+	find "$1" -type f -name 'seg-*.rcs' -printf '%b\n' 2>/dev/null | awk '{ s += $1 * 512 } END { print s + 0 }'
 }
 max_used=0
 for _ in $(seq 1 400); do # sample disk usage while writing (bounded: 20 s)

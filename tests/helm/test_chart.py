@@ -4,6 +4,7 @@
 # Usage: test_chart.py RENDER_BINARY CHART_DIR
 # Prints one line per assertion and ends with "helm: N passed, M failed".
 # Exit 0 when every assertion passed, 1 otherwise. Called by run.sh.
+import base64
 import json
 import os
 import re
@@ -150,6 +151,11 @@ def security_problems(spec):
         elif n == "snapshot-dir":
             if add != {"CHOWN"}:
                 bad.append(f"snapshot-dir: capabilities {sorted(add)} != [CHOWN]")
+        elif n == "fifo-dir":
+            if add != {"CHOWN", "DAC_READ_SEARCH"}:
+                bad.append(f"fifo-dir: capabilities {sorted(add)} != [CHOWN, DAC_READ_SEARCH]")
+            if [m["name"] for m in c.get("volumeMounts", [])] != ["fifo"]:
+                bad.append("fifo-dir: mounts more than the FIFO")
         else:
             if add:
                 bad.append(f"{n}: reader adds capabilities {sorted(add)}")
@@ -266,7 +272,8 @@ def check_dockerfile(chart):
     runtime = {"libbpf-dev": "libbpf1", "liburing-dev": "liburing2", "libpcap-dev": "libpcap0.8",
                "libmsgpack-dev": "libmsgpackc2", "libseccomp-dev": "libseccomp2",
                "libssl-dev": "libssl3", "libcurl4-openssl-dev": "libcurl4",
-               "libcjson-dev": "libcjson1", "libelf-dev": "libelf1", "zlib1g-dev": "zlib1g"}
+               "libcjson-dev": "libcjson1", "libelf-dev": "libelf1", "zlib1g-dev": "zlib1g",
+               "libxml2-dev": "libxml2"}
     stage = df.split("FROM debian:12-slim", 1)[-1]
     missing = [f"{dev}->{lib}" for dev, lib in runtime.items()
                if re.search(r"\b" + re.escape(dev) + r"\b", deps)
@@ -291,6 +298,30 @@ def check_schema(chart):
         R.check(f"schema rejects bad values {f}", bool(errs), "accepted")
 
 
+# rawcap's dedicated ids (README.md, "Identity"): capd and the ring group, the readers.
+RAWCAP_ID, READER_UID = 64720, 64721
+
+
+def check_identity(chart, spec):
+    """The default pod uses rawcap's dedicated ids everywhere, as the image and capd do."""
+    cs = containers(spec)
+    readers = [c for n, c in cs.items() if n != "capd"]
+    R.check("identity: readers run as rawcap-reader (64721) in the ring group rawcap (64720)",
+            readers and all(g(c, "securityContext", "runAsUser") == READER_UID
+                            and g(c, "securityContext", "runAsGroup") == RAWCAP_ID
+                            for c in readers)
+            and g(spec, "securityContext", "fsGroup") == RAWCAP_ID,
+            str([c.get("securityContext") for c in readers]))
+    init = {c["name"]: c for c in spec.get("initContainers", [])}
+    R.check("identity: fifo-dir hands the FIFO to 64720:64720",
+            "fifo-dir" in init and init["fifo-dir"]["command"][-1] == f"{RAWCAP_ID}:{RAWCAP_ID}",
+            str(init.get("fifo-dir", {}).get("command")))
+    docker = open(os.path.join(chart.dir, "..", "Dockerfile")).read()
+    R.check("identity: the image creates rawcap (64720, user and group) and rawcap-reader (64721)",
+            f"--gid {RAWCAP_ID} rawcap" in docker and f"--uid {RAWCAP_ID} " in docker
+            and f"--uid {READER_UID} " in docker, "see helm/Dockerfile")
+
+
 def check_default(chart):
     docs = chart.manifests()
     R.check("default render: every document has apiVersion, kind, metadata.name",
@@ -306,9 +337,12 @@ def check_default(chart):
     capd = cs["capd"]
     want = {"--ring": "default", "--ring-size": "256Mi", "--storage": "/var/lib/rawcap/fifo",
             "--storage-size": "1Gi", "--interfaces": "any", "--backend": "afpacket",
-            "--user": "65533", "--group": "65532", "--stats-listen": "0.0.0.0:9469"}
+            "--user": "64720", "--group": "64720", "--stats-listen": "0.0.0.0:9469"}
     got = {k: arg(capd, k) for k in want}
     R.check("default capd args carry the default values", got == want, str(got))
+    R.check("default capd leaves out rawcap's own traffic, the readers' uid included",
+            "--capture-self" not in capd["args"] and arg(capd, "--self-uids") == "64721",
+            str(capd["args"]))
     R.check("default capd args: --kubernetes on, no --filter, no --snaplen",
             "--kubernetes" in capd["args"] and "--filter" not in capd["args"]
             and "--snaplen" not in capd["args"], str(capd["args"]))
@@ -320,6 +354,7 @@ def check_default(chart):
     R.check("pod uses the node network, not its PID namespace",
             spec.get("hostNetwork") is True and not spec.get("hostPID")
             and spec.get("dnsPolicy") == "ClusterFirstWithHostNet")
+    check_identity(chart, spec)
     probs = security_problems(spec)
     R.check("least privilege: none privileged, capd has exactly the documented capabilities, "
             "readers non-root with none", not probs, "; ".join(probs))
@@ -461,6 +496,9 @@ def check_switches(chart):
     R.check("tap.capture.dissection.enabled=true forwards; TLS off passes --plain",
             "--paused" not in a and "--plain" in a and "--tls-key" not in a
             and arg({"args": a}, "--connect") == "[fd00::10]:9000", str(a))
+    capd = containers(pod_spec(chart.manifests([os.path.join(GOOD, "capture-self.yaml")])))["capd"]
+    R.check("tap.capture.captureSelf=true passes --capture-self (and no --self-uids)",
+            "--capture-self" in capd["args"] and "--self-uids" not in capd["args"], str(capd["args"]))
     rc, _, err, _ = chart.run([os.path.join(GOOD, "conflict.yaml")])
     R.check("contradicting stopped/dissection.enabled fails the render",
             rc != 0 and "contradicts" in err, err.strip())
@@ -563,6 +601,69 @@ def check_kubectl(docs_sets):
     R.check("negative: kubectl round trip catches a misspelt field", bool(err or lost))
 
 
+def check_snapshot_cloud(chart):
+    """tap.snapshots.cloud (Kubeshark's names): env, Secrets, IRSA token, template checks."""
+    s3 = os.path.join(GOOD, "s3.yaml")
+    docs = chart.manifests([s3])
+    spec = pod_spec(docs)
+    snap = containers(spec)["snapshot"]
+    env = {e["name"]: e.get("value") for e in snap.get("env", [])}
+    R.check("s3: the snapshotter's default remote is s3://BUCKET/PREFIX (prefix slashes trimmed)",
+            env.get("RAWCAP_SNAPSHOT_REMOTE") == "s3://my-bucket/rawcap/prod", str(env))
+    R.check("s3: region and endpoint reach the snapshotter as AWS_REGION and AWS_ENDPOINT_URL_S3",
+            env.get("AWS_REGION") == "eu-west-1"
+            and env.get("AWS_ENDPOINT_URL_S3") == "http://minio.storage:9000", str(env))
+    refs = [next(iter(r.values()))["name"] for r in snap.get("envFrom", [])]
+    R.check("s3: keys come from the existing Secret, the ConfigMap and the chart's own Secret",
+            refs == ["rawcap-s3-settings", "rawcap-s3-keys", "rawcap-s3"], str(refs))
+    secret = [d for d in by_kind(docs, "Secret") if d["metadata"]["name"] == "rawcap-s3"]
+    data = g(secret, 0, "data", default={})
+    R.check("s3: inline keys become a Secret of AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+            base64.b64decode(data.get("AWS_ACCESS_KEY_ID", "")) == b"AKIAEXAMPLE"
+            and base64.b64decode(data.get("AWS_SECRET_ACCESS_KEY", "")) == b"wJalrXUtnFEMI-chart-test-secret")
+    R.check("s3: the secret key is never a plain env value or argument",
+            "wJalrXUtnFEMI-chart-test-secret" not in json.dumps(spec))
+    R.check("s3: only the snapshotter gets the S3 settings",
+            all("envFrom" not in c and not any(e["name"].startswith(("AWS_", "RAWCAP_SNAPSHOT_REMOTE"))
+                                               for e in c.get("env", []))
+                for c in all_containers(spec) if c["name"] != "snapshot"))
+    ident = [c["name"] for c in all_containers(spec)
+             if any(m["name"] == "aws-web-identity" for m in c.get("volumeMounts", []))]
+    vol = g([v for v in spec["volumes"] if v["name"] == "aws-web-identity"], 0, "projected", "sources", 0,
+            "serviceAccountToken", default={})
+    R.check("s3: roleArn projects an sts.amazonaws.com token into the snapshotter alone (IRSA)",
+            ident == ["snapshot"] and vol.get("audience") == "sts.amazonaws.com"
+            and env.get("AWS_ROLE_ARN") == "arn:aws:iam::123456789012:role/rawcap"
+            and env.get("AWS_WEB_IDENTITY_TOKEN_FILE", "").startswith(
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount/"), f"{ident} {vol}")
+    probs = security_problems(spec) + string_fields_problems(spec)
+    R.check("s3 render is still least privilege, strings only", not probs, "; ".join(probs))
+    rc, out, _, _ = chart.run([s3], notes=True)
+    R.check("s3: NOTES.txt shows upload and download to s3://my-bucket/rawcap/prod",
+            rc == 0 and "s3://my-bucket/rawcap/prod" in out and "rawcap-snapshot upload NAME" in out)
+    spec0 = pod_spec(chart.manifests())
+    R.check("default render: no object storage settings, Secret or token",
+            "RAWCAP_SNAPSHOT_REMOTE" not in json.dumps(spec0) and "aws-web-identity" not in json.dumps(spec0))
+    with tempfile.TemporaryDirectory() as d:
+        def render(name, text):
+            f = os.path.join(d, name)
+            with open(f, "w") as fh:
+                fh.write(text)
+            rc, _, err, merged = chart.run([f])
+            return rc, err, chart.schema_errors(merged) if merged is not None else ["no values"]
+        rc, err, errs = render("nobucket.yaml", "tap:\n  snapshots:\n    cloud:\n      provider: s3\n")
+        R.check("s3 without a bucket fails the render, naming the value",
+                not errs and rc != 0 and "tap.snapshots.cloud.s3.bucket" in err, err.strip())
+        rc, err, errs = render("halfkeys.yaml", "tap:\n  snapshots:\n    cloud:\n      provider: s3\n"
+                               "      s3:\n        bucket: b12\n        accessKey: AKIA\n")
+        R.check("s3 accessKey without secretKey fails the render",
+                not errs and rc != 0 and "secretKey" in err, err.strip())
+        rc, err, errs = render("off.yaml", "tap:\n  snapshots:\n    cloud:\n      s3:\n"
+                               "        bucket: b12\n        accessKey: AKIA\n        secretKey: s\n")
+        R.check("provider \"\" turns object storage off whatever else is set",
+                not errs and rc == 0 and "rawcap-s3" not in chart.run([os.path.join(d, "off.yaml")])[1])
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: test_chart.py RENDER_BINARY CHART_DIR", file=sys.stderr)
@@ -577,6 +678,7 @@ def main():
         check_switches(chart)
         check_notes(chart)
         check_negative(default_docs)
+        check_snapshot_cloud(chart)
         check_kubectl([("default", default_docs), ("custom", custom_docs)])
     except Exception as e:  # a crash is a failure with its reason, not a traceback storm
         R.check("test ran to completion", False, f"{type(e).__name__}: {e}")

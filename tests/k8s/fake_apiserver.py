@@ -10,6 +10,12 @@ by closing cleanly, by dropping the connection mid-chunk, or by holding the
 connection open silently. Every request is logged as one JSON line (path,
 query, whether the bearer token matched) so the test can assert the
 list -> watch -> 410 -> relist sequence. Only the standard library is used.
+
+A list step may also be generated ({"generate": {...}}, see serve_generated):
+numbered objects, some with annotations of a given size, served in pages as
+the request's limit and continue ask (unless "one_page"), streamed so that
+the server never holds a page; a continue offset can be answered once with
+410 Expired, and a page can be cut once in the middle of its body.
 """
 import argparse
 import json
@@ -46,6 +52,18 @@ def event_lines(step):
             for line in text.splitlines():
                 if line.strip():
                     yield json.dumps(json.loads(line), separators=(",", ":")).encode() + b"\n"
+
+
+def gen_object(g, i):
+    """Object i of a generated list: a service, or a namespace ("kind": "Namespace")."""
+    md = {"name": "obj-%04d" % i, "namespace": "default", "uid": "uid-%04d" % i,
+          "resourceVersion": str(1000 + i)}
+    if i in g.get("big", []):
+        md["annotations"] = {"blob": "x" * g["big_bytes"]}
+    if g.get("kind") == "Namespace":
+        return {"metadata": md, "status": {"phase": "Active"}}
+    return {"metadata": md, "spec": {"type": "ClusterIP", "clusterIP": "198.19.%d.%d" % (i // 250, i % 250 + 1),
+                                     "ports": [{"port": 80, "protocol": "TCP"}]}}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -109,6 +127,45 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
+    def serve_generated(self, g, query):
+        """A page of a generated list: items [offset, offset + limit), continue "o-<next>"."""
+        cont = query.get("continue", [""])[0]
+        offset = int(cont[2:]) if cont.startswith("o-") else 0
+        limit = int(query.get("limit", ["0"])[0]) or g["count"]
+        if g.get("one_page"):
+            limit = g["count"]
+        with LOCK:
+            once = STATE.setdefault("once", set())
+            expire = cont and offset == g.get("expire_at") and ("expire", offset) not in once
+            cut = offset == g.get("drop_at") and ("drop", offset) not in once
+            once.add(("expire" if expire else "drop" if cut else "ok", offset))
+        if expire:
+            return self.send_body(410, load("status-410.json"))
+        end = min(offset + limit, g["count"])
+        md = {"resourceVersion": str(g.get("rv", 5000))}
+        if end < g["count"]:
+            md["continue"] = "o-%d" % end
+        head = ('{"kind":"%sList","apiVersion":"v1","metadata":%s,"items":['
+                % (g.get("kind", "Service"), json.dumps(md))).encode()
+        parts = [json.dumps(gen_object(g, i), separators=(",", ":")).encode() for i in range(offset, end)]
+        length = len(head) + sum(len(x) for x in parts) + max(len(parts) - 1, 0) + 2
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        try:
+            self.wfile.write(head)
+            for n, part in enumerate(parts):
+                if cut and n == len(parts) // 2:
+                    self.wfile.flush()  # half the page, then the connection dies
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                self.wfile.write((b"," if n else b"") + part)
+            self.wfile.write(b"]}")
+        except OSError:
+            pass
+
     def do_GET(self):
         url = urlsplit(self.path)
         query = parse_qs(url.query)
@@ -140,6 +197,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.hold(query)
         if kind == "watch":
             return self.serve_watch(step, query)
+        if "generate" in step:
+            return self.serve_generated(step["generate"], query)
         return self.send_body(step.get("status", 200), load(step["body"]))
 
 

@@ -74,15 +74,16 @@ grep -q crash "$T/list" && fail "list shows a half-built snapshot"
 snap delete --dest "$DEST" one
 snap list --dest "$DEST" | grep -q "^one" && fail "deleted snapshot still listed"
 
-# The creator cannot write its snapshot afterwards (not root: root ignores modes).
+# The creator cannot write its snapshot afterwards (not root: root ignores modes),
+# and other users cannot read it: files 0440, directories 0550.
 chmod 0755 "$T"
 mkdir "$T/nobody" && chown nobody "$T/nobody"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 as_nobody "$SNAP" create --ring "$RING" --dest "$T/nobody" --name mine --last 24h >/dev/null ||
 	fail "create as nobody failed"
-[ "$(stat -c %a "$T/nobody/mine")" = 555 ] || fail "snapshot dir mode $(stat -c %a "$T/nobody/mine")"
+[ "$(stat -c %a "$T/nobody/mine")" = 550 ] || fail "snapshot dir mode $(stat -c %a "$T/nobody/mine")"
 for m in $(find "$T/nobody/mine" -type f -printf '%m\n' | sort -u); do
-	[ "$m" = 444 ] || fail "a snapshot file has mode $m"
+	[ "$m" = 440 ] || fail "a snapshot file has mode $m"
 done
 seg=$(find "$T/nobody/mine/data" -type f | head -n 1)
 as_nobody sh -c "echo x >>'$T/nobody/mine/manifest.json'" 2>/dev/null && fail "creator could append to the manifest"

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * safe_open.c - open objects found on disk by name, and check what was
+ * opened (safe_open.h). The decision is always taken on the open file's own
+ * fstat; a failed open is only described (fstatat) for the message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "safe_open.h"
+
+const char *safe_type_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFLNK:
+		return "a symbolic link";
+	}
+	return "an unknown kind of file";
+}
+
+static void safe_why(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void safe_why(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+/* -errno for an object of type `mode` where want->type is expected, 0 if it fits. */
+static int safe_type_err(mode_t mode, const struct safe_want *want, char *why, size_t len)
+{
+	const char *wanted = want->type == S_IFDIR ? "a directory" : "a regular file";
+
+	if ((mode & S_IFMT) == want->type)
+		return 0;
+	if (S_ISLNK(mode))
+		safe_why(why, len, "a symbolic link (rawcap does not follow links)");
+	else
+		safe_why(why, len, "%s, not %s", safe_type_name(mode), wanted);
+	if (S_ISLNK(mode))
+		return -ELOOP;
+	if (want->type == S_IFDIR)
+		return -ENOTDIR;
+	return S_ISDIR(mode) ? -EISDIR : -EBADFD;
+}
+
+static int safe_check(const struct stat *st, const struct safe_want *want, char *why, size_t len)
+{
+	int err = safe_type_err(st->st_mode, want, why, len);
+
+	if (err)
+		return err;
+	if (want->owner[0] != SAFE_ANY_OWNER && st->st_uid != want->owner[0] &&
+	    st->st_uid != want->owner[1]) {
+		if (want->owner[0] == want->owner[1])
+			safe_why(why, len, "owned by uid %u, not %u", (unsigned)st->st_uid,
+				 (unsigned)want->owner[0]);
+		else
+			safe_why(why, len, "owned by uid %u, not %u or %u", (unsigned)st->st_uid,
+				 (unsigned)want->owner[0], (unsigned)want->owner[1]);
+		return -EPERM;
+	}
+	if (S_ISREG(st->st_mode) && want->max_size && (uint64_t)st->st_size > want->max_size) {
+		safe_why(why, len, "%llu bytes, more than the %llu allowed",
+			 (unsigned long long)st->st_size, (unsigned long long)want->max_size);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* The open itself failed: say what is there, without opening it. */
+static int safe_open_failed(int dirfd, const char *name, const struct safe_want *want, int err,
+			    char *why, size_t len)
+{
+	struct stat st;
+
+	if ((err == -ELOOP || err == -ENOTDIR || err == -ENXIO || err == -EISDIR) &&
+	    !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+		int terr = safe_type_err(st.st_mode, want, why, len);
+
+		if (terr)
+			return terr;
+	}
+	safe_why(why, len, "%s", strerror(-err));
+	return err;
+}
+
+int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struct safe_want *want,
+		struct stat *st, char *why, size_t whylen)
+{
+	/* A directory open refuses a FIFO before opening it; read-write never blocks on one. */
+	bool nonblock = want->type == S_IFREG && (flags & O_ACCMODE) != O_RDWR;
+	struct stat sb;
+	int fd, err;
+
+	if (!st)
+		st = &sb;
+	if (want->type == S_IFDIR)
+		flags |= O_DIRECTORY;
+	fd = openat(dirfd, name,
+		    flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | (nonblock ? O_NONBLOCK : 0), mode);
+	if (fd < 0)
+		return safe_open_failed(dirfd, name, want, -errno, why, whylen);
+	err = fstat(fd, st) ? -errno : safe_check(st, want, why, whylen);
+	/* F_SETFL takes only the status flags (O_APPEND, O_DIRECT, ...) of flags. */
+	if (!err && nonblock && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_want *want,
+		    struct stat *st, char *why, size_t whylen)
+{
+	struct safe_want w = *want;
+	struct stat sb;
+	int fd;
+
+	if (!st)
+		st = &sb;
+	w.type = S_IFDIR;
+	if (mkdirat(dirfd, name, mode) && errno != EEXIST) {
+		int err = -errno;
+
+		safe_why(why, whylen, "cannot create it: %s", strerror(errno));
+		return err;
+	}
+	fd = safe_openat(dirfd, name, O_RDONLY, 0, &w, st, why, whylen);
+	if (fd < 0 || !(st->st_mode & S_IRWXO))
+		return fd;
+	/* Captured packets are never for "other": take its access away, or refuse. */
+	if (fchmod(fd, st->st_mode & 07770)) {
+		safe_why(why, whylen,
+			 "open to other users (mode %04o) and uid %u may not change that: "
+			 "chmod o-rwx it",
+			 (unsigned)(st->st_mode & 07777), (unsigned)geteuid());
+		close(fd);
+		return -EPERM;
+	}
+	st->st_mode &= ~(mode_t)S_IRWXO;
+	return fd;
+}

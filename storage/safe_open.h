@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * safe_open.h - open what rawcap finds on disk by name without trusting it:
+ * segment files, the storage and snapshot directories, manifests, lock and
+ * output files. Used by capd (storage/), librawcap (history, snapshots,
+ * output files) alike, so every open by name applies the same checks:
+ *
+ *  - O_NOFOLLOW: a symbolic link is refused (-ELOOP), never followed;
+ *  - O_NONBLOCK for read-only and write-only opens, cleared once the object
+ *    is known to be a regular file: a FIFO named like a file cannot block
+ *    the open (read-write opens of a FIFO never block);
+ *  - O_CLOEXEC and O_NOCTTY;
+ *  - fstat after the open, never stat then open: the object checked is the
+ *    object used. Wrong type: -EISDIR (a directory where a file is wanted),
+ *    -ENOTDIR (anything else where a directory is wanted), -EBADFD (a FIFO,
+ *    socket or device where a file is wanted); wrong owner: -EPERM; a
+ *    regular file larger than allowed: -EFBIG.
+ *
+ * Every failure also fills `why` (if not NULL) with what the object is, e.g.
+ * "a FIFO, not a regular file" or "owned by uid 65534, not 0 or 64720", so
+ * the caller can print one line naming the path.
+ */
+#ifndef RAWCAP_SAFE_OPEN_H
+#define RAWCAP_SAFE_OPEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define SAFE_ANY_OWNER ((uid_t)-1)
+
+/* What the object opened must be. */
+struct safe_want {
+	mode_t type;	   /* S_IFREG or S_IFDIR */
+	uid_t owner[2];	   /* accepted owners; owner[0] == SAFE_ANY_OWNER accepts any */
+	uint64_t max_size; /* regular files: a larger one is refused; 0 = no limit */
+};
+
+/* A regular file owned by root or by uid (the directory's owner, capd's user). */
+static inline struct safe_want safe_want_file(uid_t uid, uint64_t max_size)
+{
+	return (struct safe_want){.type = S_IFREG, .owner = {0, uid}, .max_size = max_size};
+}
+
+/* A directory owned by root or by uid; uid SAFE_ANY_OWNER accepts any owner. */
+static inline struct safe_want safe_want_dir(uid_t uid)
+{
+	return (struct safe_want){.type = S_IFDIR, .owner = {uid == SAFE_ANY_OWNER ? uid : 0, uid}};
+}
+
+/*
+ * openat(dirfd, name, flags, mode) with the checks above. flags: the access
+ * mode plus O_CREAT, O_EXCL, O_TRUNC, O_DIRECT as needed (O_DIRECTORY is
+ * added for a directory). Returns the fd (its stat in *st if not NULL) or
+ * -errno.
+ */
+int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struct safe_want *want,
+		struct stat *st, char *why, size_t whylen);
+
+/*
+ * Create the directory (mode) if missing, else open it, for writing into:
+ * refused if it is not a directory or its owner is not one of want's; if
+ * "other" has any access, it is tightened (o-rwx) when this process may
+ * change its mode, and refused (-EPERM) otherwise. Returns the fd or -errno.
+ */
+int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_want *want,
+		    struct stat *st, char *why, size_t whylen);
+
+/* "a FIFO", "a directory", ... for a st_mode. */
+const char *safe_type_name(mode_t mode);
+
+#endif

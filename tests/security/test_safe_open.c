@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_safe_open.c - storage/safe_open.h against every kind of object that
+ * can sit at a name: regular files, FIFOs (never a blocking open), links
+ * (never followed), sockets, devices, directories, other users' files,
+ * oversize files; and directories made, tightened or refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../storage/safe_open.h"
+
+#define NOBODY 65534
+
+static char dir[64];
+static int dfd = -1;
+
+static int setup(void **state)
+{
+	(void)state;
+	umask(022);
+	snprintf(dir, sizeof(dir), "/tmp/rc-safe-open-%d", (int)getpid());
+	if (mkdir(dir, 0700))
+		return -1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dfd < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	close(dfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void make_file(const char *name, size_t len)
+{
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)len), 0);
+	close(fd);
+}
+
+static int open_ro(const char *name, const struct safe_want *want, char *why, size_t len)
+{
+	return safe_openat(dfd, name, O_RDONLY, 0, want, NULL, why, len);
+}
+
+static void should_open_a_regular_file_blocking_again(void **state)
+{
+	struct safe_want want = safe_want_file(geteuid(), 0);
+	struct stat st;
+	int fd;
+
+	(void)state;
+	make_file("plain", 100);
+	fd = safe_openat(dfd, "plain", O_RDONLY, 0, &want, &st, NULL, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(st.st_size, 100);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+}
+
+static void should_refuse_a_fifo_without_blocking(void **state)
+{
+	struct safe_want want = safe_want_file(geteuid(), 0);
+	static const int modes[] = {O_RDONLY, O_WRONLY, O_RDWR};
+	char why[160];
+
+	(void)state;
+	assert_int_equal(mkfifoat(dfd, "fifo", 0640), 0);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(
+			safe_openat(dfd, "fifo", modes[i], 0, &want, NULL, why, sizeof(why)),
+			-EBADFD);
+		assert_string_equal(why, "a FIFO, not a regular file");
+	}
+	want = safe_want_dir(SAFE_ANY_OWNER);
+	assert_int_equal(open_ro("fifo", &want, why, sizeof(why)), -ENOTDIR);
+	assert_string_equal(why, "a FIFO, not a directory");
+}
+
+static void should_never_follow_a_link(void **state)
+{
+	struct safe_want file = safe_want_file(geteuid(), 0);
+	struct safe_want any_dir = safe_want_dir(SAFE_ANY_OWNER);
+	struct stat st;
+	char why[160];
+
+	(void)state;
+	make_file("target", 10);
+	assert_int_equal(symlinkat("target", dfd, "link"), 0);
+	assert_int_equal(open_ro("link", &file, why, sizeof(why)), -ELOOP);
+	assert_non_null(strstr(why, "symbolic link"));
+	assert_int_equal(symlinkat(".", dfd, "dirlink"), 0);
+	assert_int_equal(open_ro("dirlink", &any_dir, why, sizeof(why)), -ELOOP);
+	/* Creating through a dangling link must not create its target. */
+	assert_int_equal(symlinkat("created", dfd, "dangling"), 0);
+	assert_int_equal(safe_openat(dfd, "dangling", O_WRONLY | O_CREAT, 0640, &file, NULL, why,
+				     sizeof(why)),
+			 -ELOOP);
+	assert_int_equal(faccessat(dfd, "created", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	/* A directory given through a link is not made or tightened. */
+	assert_int_equal(mkdirat(dfd, "open", 0777), 0);
+	assert_int_equal(fchmodat(dfd, "open", 0777, 0), 0);
+	assert_int_equal(symlinkat("open", dfd, "openlink"), 0);
+	assert_int_equal(safe_mkdir_open(dfd, "openlink", 0750, &any_dir, NULL, why, sizeof(why)),
+			 -ELOOP);
+	assert_int_equal(fstatat(dfd, "open", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0777);
+}
+
+static void should_name_sockets_devices_and_directories(void **state)
+{
+	struct safe_want file = safe_want_file(geteuid(), 0);
+	struct safe_want any_dir = safe_want_dir(SAFE_ANY_OWNER);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char why[160];
+	int s;
+
+	(void)state;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(open_ro("sock", &file, why, sizeof(why)), -EBADFD);
+	assert_string_equal(why, "a socket, not a regular file");
+	close(s);
+	assert_int_equal(mkdirat(dfd, "sub", 0750), 0);
+	assert_int_equal(open_ro("sub", &file, why, sizeof(why)), -EISDIR);
+	assert_string_equal(why, "a directory, not a regular file");
+	assert_int_equal(
+		safe_openat(dfd, "sub", O_WRONLY | O_CREAT, 0640, &file, NULL, why, sizeof(why)),
+		-EISDIR);
+	make_file("notdir", 1);
+	assert_int_equal(open_ro("notdir", &any_dir, why, sizeof(why)), -ENOTDIR);
+	assert_string_equal(why, "a regular file, not a directory");
+	if (geteuid() != 0)
+		return; /* devices need root */
+	assert_int_equal(mknodat(dfd, "null", S_IFCHR | 0640, makedev(1, 3)), 0);
+	assert_int_equal(open_ro("null", &file, why, sizeof(why)), -EBADFD);
+	assert_string_equal(why, "a character device, not a regular file");
+}
+
+static void should_refuse_other_owners_and_oversize_files(void **state)
+{
+	struct safe_want want = safe_want_file(1234, 0);
+	char why[160];
+	int fd;
+
+	(void)state;
+	make_file("mine", 4096);
+	fd = open_ro("mine", &(struct safe_want){.type = S_IFREG, .owner = {geteuid(), 1234}}, why,
+		     sizeof(why));
+	assert_true(fd >= 0);
+	close(fd);
+	want.max_size = 4095;
+	want.owner[0] = geteuid();
+	assert_int_equal(open_ro("mine", &want, why, sizeof(why)), -EFBIG);
+	assert_string_equal(why, "4096 bytes, more than the 4095 allowed");
+	if (geteuid() != 0)
+		skip(); /* chown needs root */
+	assert_int_equal(fchownat(dfd, "mine", NOBODY, NOBODY, 0), 0);
+	want = safe_want_file(1234, 0);
+	assert_int_equal(open_ro("mine", &want, why, sizeof(why)), -EPERM);
+	assert_string_equal(why, "owned by uid 65534, not 0 or 1234");
+	want.owner[0] = SAFE_ANY_OWNER;
+	fd = open_ro("mine", &want, why, sizeof(why));
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void should_make_and_tighten_directories(void **state)
+{
+	struct safe_want any_dir = safe_want_dir(SAFE_ANY_OWNER);
+	struct stat st;
+	char why[160];
+	int fd;
+
+	(void)state;
+	fd = safe_mkdir_open(dfd, "new", 0750, &any_dir, &st, why, sizeof(why));
+	assert_true(fd >= 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	close(fd);
+	assert_int_equal(mkdirat(dfd, "loose", 0777), 0);
+	assert_int_equal(fchmodat(dfd, "loose", 02777, 0), 0);
+	fd = safe_mkdir_open(dfd, "loose", 0750, &any_dir, &st, why, sizeof(why));
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(fstatat(dfd, "loose", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 02770); /* only "other" lost, setgid kept */
+	make_file("afile", 0);
+	assert_int_equal(safe_mkdir_open(dfd, "afile", 0750, &any_dir, NULL, why, sizeof(why)),
+			 -ENOTDIR);
+}
+
+/* In a child as nobody: a directory open to others that it may not chmod is refused. */
+static void should_refuse_a_directory_it_cannot_tighten(void **state)
+{
+	struct safe_want any_dir = safe_want_dir(SAFE_ANY_OWNER);
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* needs root to become nobody */
+	assert_int_equal(mkdirat(dfd, "roots", 0755), 0);
+	assert_int_equal(fchmodat(dfd, "roots", 0755, 0), 0);
+	assert_int_equal(fchmod(dfd, 0755), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char why[200] = "";
+		int fd;
+
+		if (setgid(NOBODY) || setuid(NOBODY))
+			_exit(2);
+		fd = safe_mkdir_open(dfd, "roots", 0750, &any_dir, NULL, why, sizeof(why));
+		_exit(fd == -EPERM && strstr(why, "chmod o-rwx") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(fstatat(dfd, "roots", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(fchmod(dfd, 0700), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(should_open_a_regular_file_blocking_again, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(should_refuse_a_fifo_without_blocking, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(should_never_follow_a_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(should_name_sockets_devices_and_directories, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(should_refuse_other_owners_and_oversize_files,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(should_make_and_tighten_directories, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(should_refuse_a_directory_it_cannot_tighten, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
