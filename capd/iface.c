@@ -163,9 +163,7 @@ static void iface_describe(struct capd_ctx *ctx, struct capd_iface_ent *e)
 	d.if_flags = e->info.flags;
 	memcpy(d.mac, e->info.mac, sizeof(d.mac));
 	d.mac_len = e->info.mac_len;
-	d.snaplen_kb = ctx->cfg->snaplen >= RAWCAP_SNAPLEN_MAX
-			       ? 0
-			       : (uint16_t)((ctx->cfg->snaplen + 1023) / 1024);
+	d.snaplen_kb = rawcap_iface_snap_encode(ctx->cfg->snaplen);
 	memcpy(d.name, e->info.name, sizeof(d.name));
 	d.name[sizeof(d.name) - 1] = 0;
 	strncpy(d.filter, ctx->cfg->filter, sizeof(d.filter) - 1);

@@ -135,12 +135,40 @@ struct rawcap_iface {
 	uint32_t if_flags; /* IFF_* */
 	uint8_t mac[8];
 	uint16_t mac_len;
-	uint16_t snaplen_kb; /* snaplen / 1024, rounded up; 0 = full */
+	uint16_t snaplen_kb; /* the snap length, encoded: rawcap_iface_snaplen() */
 	uint32_t netns_cookie_lo;
 	char name[RAWCAP_IFNAMSIZ];
 	char filter[RAWCAP_FILTER_MAX]; /* capture filter, NUL terminated, may be empty */
 };
 _Static_assert(sizeof(struct rawcap_iface) == 304, "interface payload is 304 bytes");
+
+/*
+ * snaplen_kb: 0 for RAWCAP_SNAPLEN_MAX; RAWCAP_IFACE_SNAP_EXACT | n for
+ * exactly n bytes (n < 32768, where tcpdump users set their -s); else whole
+ * KiB, rounded up (records before the exact form, and odd sizes above 32 KiB).
+ */
+#define RAWCAP_IFACE_SNAP_EXACT 0x8000u
+
+static inline uint16_t rawcap_iface_snap_encode(uint32_t snaplen)
+{
+	if (!snaplen || snaplen >= RAWCAP_SNAPLEN_MAX)
+		return 0;
+	if (snaplen < RAWCAP_IFACE_SNAP_EXACT)
+		return (uint16_t)(RAWCAP_IFACE_SNAP_EXACT | snaplen);
+	return (uint16_t)((snaplen + 1023) / 1024);
+}
+
+/* The snap length in bytes an interface record announces (1..RAWCAP_SNAPLEN_MAX). */
+static inline uint32_t rawcap_iface_snaplen(const struct rawcap_iface *i)
+{
+	uint32_t v = i->snaplen_kb;
+
+	if (v & RAWCAP_IFACE_SNAP_EXACT)
+		v &= ~RAWCAP_IFACE_SNAP_EXACT;
+	else
+		v *= 1024;
+	return v && v < RAWCAP_SNAPLEN_MAX ? v : RAWCAP_SNAPLEN_MAX;
+}
 
 enum rawcap_meta_kind {
 	RAWCAP_META_IFACE = 1,
