@@ -143,6 +143,8 @@ uint16_t capd_iface_select(struct capd_ctx *ctx, uint32_t ifindex);
 void capd_iface_count(struct capd_ctx *ctx, uint32_t ifindex, uint32_t bytes);
 bool capd_iface_pattern_match(const struct capd_config *cfg, const char *name);
 bool capd_iface_is_pattern(const char *s);
+/* The ARPHRD_* type of the interface named, or -errno. */
+int capd_iface_arphrd(const char *name);
 /* --interfaces names exactly one interface (no "any", no pattern): sockets bind to it. */
 bool capd_bound_iface(const struct capd_config *cfg);
 void capd_iface_metrics(struct capd_ctx *ctx, struct capd_buf *out);

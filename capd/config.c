@@ -17,10 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rawcap/rawcap.h>
 
 #include "capd.h"
+#include "frame.h"
 #include "httpd.h"
 #include "ring_name.h"
 
@@ -627,10 +631,26 @@ static void config_snaplen_fit(struct capd_config *cfg)
 	cfg->snaplen = (uint32_t)fit;
 }
 
+/* The interface type of a named interface, or -errno. */
+int capd_iface_arphrd(const char *name)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ret = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : ifr.ifr_hwaddr.sa_family;
+	close(fd);
+	return ret;
+}
+
 static int config_validate(struct capd_config *cfg)
 {
 	char path[RING_PATH_MAX];
 	bool any = false;
+	int hw;
 
 	if (ring_name_path(cfg->ring_name, path, sizeof(path))) {
 		capd_usage_error(NULL, "bad ring name '%s' (1-64 of A-Z a-z 0-9 . _ -)",
@@ -656,6 +676,13 @@ static int config_validate(struct capd_config *cfg)
 			any = true;
 		else if (!capd_iface_is_pattern(n) && !if_nametoindex(n)) {
 			capd_usage_error(NULL, "unknown interface '%s'", n);
+			return -EINVAL;
+		} else if (!capd_iface_is_pattern(n) && (hw = capd_iface_arphrd(n)) >= 0 &&
+			   !capd_linktype((uint16_t)hw)) {
+			capd_usage_error(NULL,
+					 "interface '%s' is of type %d (ARPHRD_*), which capd does "
+					 "not record: only Ethernet, loopback and IP (tunnels)",
+					 n, hw);
 			return -EINVAL;
 		}
 	}

@@ -133,21 +133,6 @@ static int kf_compile_class(const struct kf_class *k, const char *expr, uint32_t
 	return ret;
 }
 
-/* The interface type of a named interface, or -errno. */
-static int kf_arphrd(const char *name)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
-
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ret = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : ifr.ifr_hwaddr.sa_family;
-	close(fd);
-	return ret;
-}
-
 /* Which classes the program must serve: all, or those of the interfaces named. */
 static bool kf_required(const struct capd_config *cfg, bool need[KF_NCLASSES])
 {
@@ -156,7 +141,7 @@ static bool kf_required(const struct capd_config *cfg, bool need[KF_NCLASSES])
 	memset(need, 0, KF_NCLASSES * sizeof(need[0]));
 	for (unsigned i = 0; i < cfg->n_ifaces && !all; i++) {
 		int arphrd = strcmp(cfg->ifaces[i], "any") && !capd_iface_is_pattern(cfg->ifaces[i])
-				     ? kf_arphrd(cfg->ifaces[i])
+				     ? capd_iface_arphrd(cfg->ifaces[i])
 				     : -1;
 
 		all = arphrd < 0; /* any, a pattern, or a name we cannot look up */

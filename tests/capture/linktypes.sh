@@ -143,5 +143,20 @@ rc=0
 nsx "$CAPD" --ring "$RING-x" --interfaces "$TUN" --filter 'ether host 02:00:00:00:00:01' \
 	2>"$TMP/bad.err" || rc=$?
 [ "$rc" = 2 ] || fail "capd -i $TUN with an Ethernet-only filter exited $rc, want 2"
+
+# An interface of a type capd does not record (a tun set to ARPHRD_CAN), named: refused at
+# start, never a capture that records nothing and says nothing.
+BAD=lc$$t
+nsx python3 -c '
+import fcntl, os, struct, sys
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH", sys.argv[1].encode(), 0x1001))  # TUNSETIFF tun, no PI
+fcntl.ioctl(fd, 0x400454CD, 280)  # TUNSETLINK ARPHRD_CAN
+fcntl.ioctl(fd, 0x400454CB, 1)  # TUNSETPERSIST' "$BAD"
+rc=0
+nsx "$CAPD" --ring "$RING-x" --interfaces "$BAD" 2>"$TMP/bad.err" || rc=$?
+[ "$rc" = 2 ] || fail "capd -i $BAD (ARPHRD_CAN) exited $rc, want 2"
+grep -q "$BAD' is of type 280" "$TMP/bad.err" || fail "unclear message: $(cat "$TMP/bad.err")"
+echo "capd -i on an interface of type 280: exit 2, $(head -1 "$TMP/bad.err")"
 cat "$TMP/summary"
 echo PASS
