@@ -20,9 +20,10 @@
  * every socket before it is bound, then locked (SO_LOCK_FILTER). Its return
  * value is the snap length, so the kernel truncates for us.
  *
- * Loss: PACKET_STATISTICS (read and reset every second) gives the packets the
- * kernel saw for the socket and the ones it dropped because the ring was
- * full. Drops become RAWCAP_REC_LOSS records. Once the socket is drained,
+ * Loss: PACKET_STATISTICS (read and reset every second, and at once when a
+ * block comes marked TP_STATUS_LOSING) gives the packets the kernel saw for
+ * the socket and the ones it dropped because the ring was full. Drops become
+ * RAWCAP_REC_LOSS records. Once the socket is drained,
  *	kernel seen = captured + unselected + dropped
  * holds exactly, and capd checks it in its final stats line.
  */
@@ -185,6 +186,25 @@ static void afp_loss_record(struct capd_ctx *ctx, uint32_t ifindex, uint32_t cau
 	ctx->dirty = true;
 }
 
+/* Read and reset the kernel's counters; write loss records for new drops. */
+static void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
+{
+	struct tpacket_stats_v3 st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		return;
+	s->k_seen += st.tp_packets; /* includes tp_drops */
+	s->k_drops += st.tp_drops;
+	s->k_freeze += st.tp_freeze_q_cnt;
+	if (st.tp_drops)
+		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_DROP, st.tp_drops,
+				now_ns);
+	if (st.tp_freeze_q_cnt)
+		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_FREEZE,
+				st.tp_freeze_q_cnt, now_ns);
+}
+
 /*
  * Readers cut time windows trusting that nothing is stored more than
  * RAWCAP_REORDER_NS after its timestamp (format.h). A block retires within
@@ -213,6 +233,18 @@ static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_b
 	uint32_t n = bd->hdr.bh1.num_pkts;
 	const uint8_t *p = (const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
 
+	/*
+	 * The kernel closed this block with drops counted (the ring was full
+	 * before it opened): say so now, stamped with its first packet, so the
+	 * loss lands in the window of the packets around the gap, not in the
+	 * one of the next tick.
+	 */
+	if (bd->hdr.bh1.block_status & TP_STATUS_LOSING) {
+		const struct tpacket3_hdr *ph = (const void *)p;
+
+		afp_stats(s, ctx,
+			  n ? (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec : capd_now_ns());
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tpacket3_hdr *ph = (const void *)p;
 		const uint8_t *next = p + ph->tp_next_offset;
@@ -284,25 +316,6 @@ static int afp_resync(struct afp_sock *s)
 		}
 	}
 	return best;
-}
-
-/* Read and reset the kernel's counters; write loss records for new drops. */
-static void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
-{
-	struct tpacket_stats_v3 st;
-	socklen_t len = sizeof(st);
-
-	if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
-		return;
-	s->k_seen += st.tp_packets; /* includes tp_drops */
-	s->k_drops += st.tp_drops;
-	s->k_freeze += st.tp_freeze_q_cnt;
-	if (st.tp_drops)
-		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_DROP, st.tp_drops,
-				now_ns);
-	if (st.tp_freeze_q_cnt)
-		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_FREEZE,
-				st.tp_freeze_q_cnt, now_ns);
 }
 
 /*
