@@ -340,6 +340,7 @@ static int fwd_client_encode(struct fwd_client *c, const struct rawcap_rec *rec)
 	case RAWCAP_REC_LOSS:
 		if (rec->len < sizeof(*l))
 			return 0;
+		c->f->st.lost_upstream += rawcap_loss_units(l->cause, l->count);
 		if (c->pw)
 			return c->sink.loss(c->sink.ctx, l->ifindex, l->count, l->cause);
 		return fwd_stream_record(&c->out, rec, c->f->o.snaplen);

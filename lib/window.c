@@ -275,7 +275,7 @@ static int window_record(struct window *w, const struct rawcap_rec *rec)
 		if (l->cause == RAWCAP_LOSS_READER || l->cause == RAWCAP_LOSS_CORRUPT)
 			w->res->lost_reader += l->count;
 		else
-			w->res->lost_upstream += l->count;
+			w->res->lost_upstream += rawcap_loss_units(l->cause, l->count);
 		if (w->s->loss)
 			err = window_sink_err(
 				w->s->loss(w->s->ctx, l->ifindex, l->count, l->cause));

@@ -11,7 +11,7 @@ rawcap_unit_test(test_capture_iface
                  LIBS rawcap_ring_writer LABELS capture TIMEOUT 60)
 target_include_directories(test_capture_iface PRIVATE ${CMAKE_SOURCE_DIR}/capd ${RAWCAP_INCLUDE})
 
-foreach(t vlan linktypes fanout super iface_gone)
+foreach(t vlan linktypes fanout super iface_gone kernel_loss)
   rawcap_script_test(capture_${t} capture/${t}.sh LABELS "capture;netns" TIMEOUT 600)
 endforeach()
 

@@ -106,7 +106,7 @@ _Static_assert(sizeof(struct rawcap_rec_hdr) + sizeof(struct rawcap_pkt) == RAWC
 
 enum rawcap_loss_cause {
 	RAWCAP_LOSS_KERNEL_DROP = 1,   /* tp_drops: the socket ring was full */
-	RAWCAP_LOSS_KERNEL_FREEZE = 2, /* tp_freeze_q_cnt */
+	RAWCAP_LOSS_KERNEL_FREEZE = 2, /* tp_freeze_q_cnt: queue freezes, not packets */
 	RAWCAP_LOSS_EBPF_RINGBUF = 3,  /* bpf_ringbuf_reserve failed */
 	RAWCAP_LOSS_PERSIST_LAPPED = 4, /* the ring overwrote data before it reached disk */
 	RAWCAP_LOSS_DISK_ERROR = 5,    /* a write to the disk FIFO failed */
@@ -115,6 +115,13 @@ enum rawcap_loss_cause {
 	RAWCAP_LOSS_META_QUEUE = 8,    /* metadata queue into the ring overflowed */
 	RAWCAP_LOSS_IFACE_UNKNOWN = 9, /* packets of an interface nothing described */
 };
+
+/* Units a loss record says were lost: its count, but none for a freeze (an event whose
+ * dropped packets a KERNEL_DROP record counts). */
+static inline uint64_t rawcap_loss_units(uint32_t cause, uint64_t count)
+{
+	return cause == RAWCAP_LOSS_KERNEL_FREEZE ? 0 : count;
+}
 
 struct rawcap_loss {
 	uint64_t count;	  /* units lost (packets, or records for the reader-side causes) */
