@@ -296,7 +296,8 @@ static int sll_fields(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
 		memcpy(&f->proto, d + 12, 2);
 		memcpy(f->addr, d + 6, 6);
 		f->alen = 6;
-		f->hatype = htons(1); /* ARPHRD_ETHER */
+		/* The interface's type, as the kernel tells libpcap: ARPHRD_LOOPBACK on lo. */
+		f->hatype = htons(pi->ifc.arphrd ? pi->ifc.arphrd : 1); /* else ARPHRD_ETHER */
 		f->skip = ETH_HDR_LEN;
 		return 0;
 	case RAWCAP_LINKTYPE_RAW:

@@ -279,6 +279,31 @@ static void should_keep_a_cooked_header_below_its_length(void **state)
 	close(fd);
 }
 
+/* SLL2 keeps the interface's ARPHRD type, as tcpdump -i any: 772 on loopback. */
+static void should_give_loopback_its_hatype_in_sll2(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {
+		.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC, .linktype = RAWCAP_LINKTYPE_SLL2};
+	struct rawcap_iface lo = iface(1, 1, "lo"), eth = iface(2, 1, "eth0");
+	struct rawcap_pcap *w;
+	uint8_t hatype[2];
+
+	(void)state;
+	lo.arphrd = 772;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	assert_int_equal(rawcap_pcap_add_iface(w, &lo), 0);
+	assert_int_equal(rawcap_pcap_add_iface(w, &eth), 0);
+	write_pkt(w, 1, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	write_pkt(w, 2, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(pread(fd, hatype, 2, 24 + 16 + 8), 2);
+	assert_int_equal(hatype[0] << 8 | hatype[1], 772);
+	assert_int_equal(pread(fd, hatype, 2, 24 + 2 * 16 + 20 + sizeof(frame) - 14 + 8), 2);
+	assert_int_equal(hatype[0] << 8 | hatype[1], 1);
+	close(fd);
+}
+
 static void should_report_broken_pipe(void **state)
 {
 	int p[2];
@@ -454,6 +479,7 @@ int main(void)
 		cmocka_unit_test(should_truncate_to_snaplen),
 		cmocka_unit_test(should_announce_the_snaplen_capd_kept),
 		cmocka_unit_test(should_keep_a_cooked_header_below_its_length),
+		cmocka_unit_test(should_give_loopback_its_hatype_in_sll2),
 		cmocka_unit_test(should_report_broken_pipe),
 		cmocka_unit_test(should_give_an_empty_pcapng_an_interface_block),
 		cmocka_unit_test(should_give_pcapng_one_link_type_unless_native),
