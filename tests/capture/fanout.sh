@@ -67,15 +67,7 @@ forward() {
 	fwd=$!
 	PIDS+=($fwd)
 	sleep 0.5
-	nsx python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
-with open(sys.argv[2], "wb") as out:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out.write(b)' "$port" "$3"
+	fwd_fetch "$port" "$3"
 	kill -TERM "$fwd"
 	wait "$fwd" || true
 }

@@ -29,6 +29,7 @@ T0=$(now)
 ip netns exec "$NS2" python3 "$TRAFFIC" udp 198.18.141.1 7143 3000 1200 burst
 sleep 0.3
 T1=$(now)
+sleep 1.2 # tcpdump's last block (TPACKET_V3, 1 s timeout) is handed over before it stops
 td_stop "$TMP/x.pcap"
 rc=0
 "$PCAP" --ring "$RING" --from "$T0" --to "$T1" --filter 'udp port 7143' -o "$TMP/w.pcapng" \
@@ -56,15 +57,7 @@ ip netns exec "$NS" "$FWD" --ring "$RING" --from "$T0" --to "$T1" --filter 'udp 
 fwd=$!
 PIDS+=($fwd)
 sleep 0.5
-nsx timeout 30 python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
-with open(sys.argv[2], "wb") as out:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out.write(b)' "$port" "$TMP/f.pcap"
+fwd_fetch "$port" "$TMP/f.pcap"
 kill -TERM "$fwd"
 rc=0
 wait "$fwd" || rc=$?

@@ -77,3 +77,16 @@ same_packets() {
 	$PKTS same "$@" >"$TMP/same.out" || fail "$1 and $2 differ: $(cat "$TMP/same.out")"
 }
 
+
+# fwd_fetch PORT OUT: what rawcap-forward streams from 127.0.0.1:PORT in $NS, into OUT.
+fwd_fetch() {
+	nsx timeout 60 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+with open(sys.argv[2], "wb") as out:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out.write(b)' "$1" "$2"
+}
