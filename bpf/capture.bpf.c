@@ -18,8 +18,6 @@
 #define TC_ACT_UNSPEC (-1)
 #define ETH_P_IP      0x0800
 #define ETH_P_IPV6    0x86DD
-#define ETH_P_8021Q   0x8100
-#define ETH_P_8021AD  0x88A8
 
 const volatile __u32 snaplen = 262144;
 /*
@@ -63,22 +61,21 @@ struct l4_view {
 	__u8 v4;
 };
 
-/* Parse just enough of the packet to apply the filter. Returns 0 or -1 (not IP). */
+/*
+ * Parse just enough of the packet to apply the filter. Returns 0 or -1 (not
+ * IP). Loads are relative to the network header and the protocol is the
+ * skb's, so the same code serves Ethernet devices (whose first VLAN tag the
+ * stack has moved into metadata before tc, as tcpdump's filter sees it) and
+ * devices without a link header (tun, wireguard, ipip).
+ */
 static __always_inline int parse_l4(struct __sk_buff *skb, struct l4_view *v)
 {
-	__u32 off = 14;
-	__u16 proto;
+	__u16 proto = (__u16)skb->protocol;
+	__u32 off = 0;
 	__u8 b[40];
 
-	if (bpf_skb_load_bytes(skb, 12, &proto, 2))
-		return -1;
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		if (bpf_skb_load_bytes(skb, 16, &proto, 2))
-			return -1;
-		off += 4;
-	}
 	if (proto == bpf_htons(ETH_P_IP)) {
-		if (bpf_skb_load_bytes(skb, off, b, 20))
+		if (bpf_skb_load_bytes_relative(skb, off, b, 20, BPF_HDR_START_NET))
 			return -1;
 		v->v4 = 1;
 		v->proto = b[9];
@@ -89,7 +86,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, struct l4_view *v)
 			return 0;
 		off += (b[0] & 0x0f) * 4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, off, b, 40))
+		if (bpf_skb_load_bytes_relative(skb, off, b, 40, BPF_HDR_START_NET))
 			return -1;
 		v->proto = b[6]; /* extension headers are not followed */
 		off += 40;
@@ -97,7 +94,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, struct l4_view *v)
 		return -1;
 	}
 	if (v->proto == IPPROTO_TCP || v->proto == IPPROTO_UDP) {
-		if (bpf_skb_load_bytes(skb, off, b, 4))
+		if (bpf_skb_load_bytes_relative(skb, off, b, 4, BPF_HDR_START_NET))
 			return 0;
 		v->sport = ((__u16)b[0] << 8) | b[1];
 		v->dport = ((__u16)b[2] << 8) | b[3];
@@ -201,6 +198,8 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
 		return emit(skb, cap, 1536, dir);
 	if (cap <= 9216)
 		return emit(skb, cap, 9216, dir);
+	if (cap <= 65536)
+		return emit(skb, cap, 65536, dir);
 	return emit(skb, cap, CAP_SNAP_MAX, dir);
 }
 
@@ -210,9 +209,18 @@ int rawcap_tc_in(struct __sk_buff *skb)
 	return capture(skb, CAP_INGRESS);
 }
 
+#define LOOPBACK_IFINDEX 1 /* in every network namespace */
+
 SEC("tc")
 int rawcap_tc_eg(struct __sk_buff *skb)
 {
+	/*
+	 * Loopback's egress and ingress see every packet, byte for byte the
+	 * same: keep the received copy only, as libpcap and the AF_PACKET
+	 * backend do.
+	 */
+	if (skb->ifindex == LOOPBACK_IFINDEX)
+		return TC_ACT_UNSPEC;
 	return capture(skb, CAP_EGRESS);
 }
 

@@ -11,7 +11,8 @@
 #include <linux/types.h>
 #endif
 
-#define CAP_SNAP_MAX 65535u /* largest snaplen; GSO skbs are cut here */
+/* Largest snaplen (RAWCAP_SNAPLEN_MAX): GSO skbs are kept whole up to it. */
+#define CAP_SNAP_MAX 262144u
 
 enum cap_dir_code {
 	CAP_INGRESS = 0,

@@ -20,9 +20,10 @@
  * every socket before it is bound, then locked (SO_LOCK_FILTER). Its return
  * value is the snap length, so the kernel truncates for us.
  *
- * Loss: PACKET_STATISTICS (read and reset every second) gives the packets the
- * kernel saw for the socket and the ones it dropped because the ring was
- * full. Drops become RAWCAP_REC_LOSS records. Once the socket is drained,
+ * Loss: PACKET_STATISTICS (read and reset every second, and at once when a
+ * block comes marked TP_STATUS_LOSING) gives the packets the kernel saw for
+ * the socket and the ones it dropped because the ring was full. Drops become
+ * RAWCAP_REC_LOSS records. Once the socket is drained,
  *	kernel seen = captured + unselected + dropped
  * holds exactly, and capd checks it in its final stats line.
  */
@@ -31,7 +32,6 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
-#include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "capd.h"
+#include "frame.h"
 #include "self_match.h"
 
 #define AFP_RETIRE_MS	   100
@@ -58,6 +59,11 @@ struct afp_sock {
 	uint32_t block_size, block_nr, cur;
 	/* What we did with what the kernel handed over. */
 	uint64_t captured, cap_bytes, unselected, truncated, blocks;
+	/* Packets of an interface capd has no description of: lost, said so in band. */
+	uint64_t unknown, unknown_pending, unknown_ts;
+	uint32_t unknown_ifindex;
+	/* Packets stored more than RAWCAP_REORDER_NS after their timestamp. */
+	uint64_t late;
 	/* Cumulative PACKET_STATISTICS. */
 	uint64_t k_seen, k_drops, k_freeze;
 	/* Stall detection. */
@@ -70,126 +76,175 @@ struct afp_sock {
 static struct afp_sock afp_socks[AFP_MAX_SOCKS];
 static unsigned afp_nsocks;
 
-/*
- * Loopback hands every packet to packet sockets twice: once as it is sent
- * (PACKET_OUTGOING) and once as it is received (PACKET_HOST), byte for byte
- * the same. Drop the sent copy in the kernel, before it costs a copy, as
- * libpcap does in user space. Loopback is ifindex 1 in every namespace.
- */
-#define AFP_PREFIX_LEN 5
-static const struct sock_filter afp_prefix[AFP_PREFIX_LEN] = {
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 3),
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_IFINDEX),
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
-	BPF_STMT(BPF_RET | BPF_K, 0),
-};
-
-int capd_filter_compile(const struct capd_config *cfg, struct sock_fprog *out, char *err,
-			size_t errlen)
-{
-	struct bpf_program prog;
-	pcap_t *p = pcap_open_dead(DLT_EN10MB, (int)cfg->snaplen);
-	int ret = 0;
-
-	if (!p) {
-		snprintf(err, errlen, "cannot initialise libpcap");
-		return -ENOMEM;
-	}
-	if (pcap_compile(p, &prog, cfg->filter, 1, PCAP_NETMASK_UNKNOWN)) {
-		snprintf(err, errlen, "%s", pcap_geterr(p));
-		pcap_close(p);
-		return -EINVAL;
-	}
-	_Static_assert(sizeof(struct bpf_insn) == sizeof(struct sock_filter), "same insn layout");
-	/* libpcap's jumps are relative, so the program runs unchanged after our prefix. */
-	out->len = (unsigned short)(prog.bf_len + AFP_PREFIX_LEN);
-	out->filter = malloc(out->len * sizeof(struct sock_filter));
-	if (out->filter) {
-		memcpy(out->filter, afp_prefix, sizeof(afp_prefix));
-		memcpy(out->filter + AFP_PREFIX_LEN, prog.bf_insns,
-		       prog.bf_len * sizeof(struct sock_filter));
-	} else {
-		ret = -ENOMEM;
-	}
-	pcap_freecode(&prog);
-	pcap_close(p);
-	return ret;
-}
-
 static inline uint64_t afp_consumed(const struct afp_sock *s)
 {
-	return s->captured + s->unselected;
+	return s->captured + s->unselected + s->unknown;
 }
 
-/* Copy one packet from the block into the ring. */
+/* The VLAN tag the kernel took out of the frame, as libpcap's VLAN_VALID()/VLAN_TPID() read it. */
+static bool afp_vlan(const struct tpacket3_hdr *ph, uint16_t *tpid, uint16_t *tci)
+{
+	if (!(ph->tp_status & TP_STATUS_VLAN_VALID) && !ph->hv1.tp_vlan_tci)
+		return false;
+	*tci = (uint16_t)ph->hv1.tp_vlan_tci;
+	*tpid = ph->hv1.tp_vlan_tpid || (ph->tp_status & TP_STATUS_VLAN_TPID_VALID)
+			? (uint16_t)ph->hv1.tp_vlan_tpid
+			: ETH_P_8021Q;
+	return true;
+}
+
+/* Copy one packet from the block into the ring, framed as libpcap frames it (frame.h). */
 static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tpacket3_hdr *ph)
 {
 	const struct sockaddr_ll *sll =
 		(const void *)((const uint8_t *)ph + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+	const uint8_t *frame = (const uint8_t *)ph + ph->tp_mac;
+	uint32_t caplen = ph->tp_snaplen, orig = ph->tp_len, out, room;
 	struct ring_writer *w = &ctx->ring;
-	uint32_t caplen = ph->tp_snaplen, room;
+	uint16_t linktype, tpid = 0, tci = 0;
 	struct rawcap_pkt *pkt;
-	uint16_t linktype;
+	bool vlan;
 
 	linktype = capd_iface_select(ctx, (uint32_t)sll->sll_ifindex);
-	if (!linktype ||
-	    capd_self_skip((const uint8_t *)ph + ph->tp_mac, caplen, ph->tp_len, linktype)) {
+	if (linktype == CAPD_IFACE_UNKNOWN) {
+		if (!s->unknown_pending++)
+			s->unknown_ts = (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec;
+		s->unknown_ifindex = (uint32_t)sll->sll_ifindex;
+		s->unknown++;
+		return;
+	}
+	if (!linktype || capd_self_skip(frame, caplen, orig, linktype)) {
 		s->unselected++;
 		return;
 	}
+	/* A tunnel's outer header (gre without a remote) precedes the network header. */
+	if (linktype == CAPD_LINKTYPE_RAW && ph->tp_net > ph->tp_mac &&
+	    (uint32_t)(ph->tp_net - ph->tp_mac) <= caplen) {
+		uint32_t skip = (uint32_t)(ph->tp_net - ph->tp_mac);
+
+		frame += skip;
+		caplen -= skip;
+		orig -= skip;
+	}
+	vlan = afp_vlan(ph, &tpid, &tci) && linktype == CAPD_LINKTYPE_ETHERNET;
+	out = vlan ? capd_vlan_caplen(caplen, ctx->cfg->snaplen) : caplen;
+	if (vlan && caplen >= CAPD_ETH_TYPE_OFF)
+		orig += CAPD_VLAN_TAG_LEN;
 	/*
 	 * The ring is far larger than the caches, so every record lands on cold
 	 * lines: ask for them a few records ahead, for writing, so the misses
 	 * overlap instead of stalling each store in turn.
 	 */
-	for (uint32_t off = 0; off < 4 * 64 && off < caplen + 64; off += 64)
+	for (uint32_t off = 0; off < 4 * 64 && off < out + 64; off += 64)
 		__builtin_prefetch(w->data + ((w->wpos + AFP_PREFETCH_AHEAD + off) & w->mask), 1,
 				   0);
 	room = ring_max_payload(w) - (uint32_t)sizeof(*pkt);
-	if (caplen > room) {
-		caplen = room;
+	if (out > room) {
+		out = room;
 		s->truncated++;
 	}
 	pkt = ring_reserve(w, RAWCAP_REC_PACKET, 0,
 			   (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec,
-			   (uint32_t)sizeof(*pkt) + caplen);
+			   (uint32_t)sizeof(*pkt) + out);
 	pkt->ifindex = (uint32_t)sll->sll_ifindex;
-	pkt->orig_len = ph->tp_len;
+	pkt->orig_len = orig;
 	pkt->linktype = linktype;
 	pkt->dir = sll->sll_pkttype;
-	pkt->pkt_flags = 0;
-	pkt->vlan_tci = 0;
-	pkt->vlan_tpid = 0;
-	if (ph->tp_status & TP_STATUS_VLAN_VALID) {
-		pkt->pkt_flags = RAWCAP_PKT_VLAN;
-		pkt->vlan_tci = (uint16_t)ph->hv1.tp_vlan_tci;
-		pkt->vlan_tpid = ph->tp_status & TP_STATUS_VLAN_TPID_VALID
-					 ? (uint16_t)ph->hv1.tp_vlan_tpid
-					 : ETH_P_8021Q;
-	}
+	pkt->pkt_flags = vlan ? RAWCAP_PKT_VLAN : 0;
+	pkt->vlan_tci = tci;
+	pkt->vlan_tpid = tpid;
 	pkt->protocol = sll->sll_protocol;
 	pkt->reserved = 0;
 	pkt->reserved2 = 0;
 	pkt->sock_cookie = 0;
 	pkt->cgroup_id = 0;
-	memcpy(pkt + 1, (const uint8_t *)ph + ph->tp_mac, caplen);
+	if (vlan)
+		capd_vlan_copy((uint8_t *)(pkt + 1), frame, caplen, out, tpid, tci);
+	else
+		memcpy(pkt + 1, frame, out);
 
 	w->counters[RING_CNT_PACKETS]++;
-	w->counters[RING_CNT_PKT_BYTES] += ph->tp_len;
-	capd_iface_count(ctx, pkt->ifindex, ph->tp_len);
+	w->counters[RING_CNT_PKT_BYTES] += orig;
+	capd_iface_count(ctx, pkt->ifindex, orig);
 	s->captured++;
-	s->cap_bytes += ph->tp_len;
+	s->cap_bytes += orig;
 }
 
 /* Look-ahead in the TPACKET block; measured in bench/run-capture.sh (docs/ARCHITECTURE.md). */
 #define AFP_BLOCK_AHEAD 1024
+
+static void afp_loss_record(struct capd_ctx *ctx, uint32_t ifindex, uint32_t cause, uint64_t count,
+			    uint64_t ts_ns)
+{
+	struct rawcap_loss *l = ring_reserve(&ctx->ring, RAWCAP_REC_LOSS, 0, ts_ns, sizeof(*l));
+
+	l->count = count;
+	l->cause = cause;
+	l->ifindex = ifindex;
+	l->first_seq = 0;
+	ring_count_loss(&ctx->ring, cause, count);
+	ctx->dirty = true;
+}
+
+/* Read and reset the kernel's counters; write loss records for new drops. */
+static void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
+{
+	struct tpacket_stats_v3 st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		return;
+	s->k_seen += st.tp_packets; /* includes tp_drops */
+	s->k_drops += st.tp_drops;
+	s->k_freeze += st.tp_freeze_q_cnt;
+	if (st.tp_drops)
+		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_DROP, st.tp_drops,
+				now_ns);
+	if (st.tp_freeze_q_cnt)
+		afp_loss_record(ctx, s->bound_ifindex, RAWCAP_LOSS_KERNEL_FREEZE,
+				st.tp_freeze_q_cnt, now_ns);
+}
+
+/*
+ * Readers cut time windows trusting that nothing is stored more than
+ * RAWCAP_REORDER_NS after its timestamp (format.h). A block retires within
+ * AFP_RETIRE_MS, so only a capd starved of CPU breaks that: count it. The
+ * block's own ts_first_pkt is when the kernel opened it, which on a quiet
+ * link is long before its first packet: judge by that packet's stamp.
+ */
+static void afp_lateness(struct afp_sock *s, const struct tpacket_block_desc *bd, uint32_t n)
+{
+	const struct tpacket3_hdr *ph =
+		(const void *)((const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
+	uint64_t first = (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec;
+
+	if (capd_now_ns() - first > RAWCAP_REORDER_NS) {
+		if (!s->late)
+			capd_log("socket %u stored packets more than %llu ms after their "
+				 "timestamps: windows cut near them may miss them "
+				 "(capd_late_packets_total)",
+				 s->id, RAWCAP_REORDER_NS / 1000000);
+		s->late += n;
+	}
+}
 
 static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_block_desc *bd)
 {
 	uint32_t n = bd->hdr.bh1.num_pkts;
 	const uint8_t *p = (const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
 
+	/*
+	 * The kernel closed this block with drops counted (the ring was full
+	 * before it opened): say so now, stamped with its first packet, so the
+	 * loss lands in the window of the packets around the gap, not in the
+	 * one of the next tick.
+	 */
+	if (bd->hdr.bh1.block_status & TP_STATUS_LOSING) {
+		const struct tpacket3_hdr *ph = (const void *)p;
+
+		afp_stats(s, ctx,
+			  n ? (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec : capd_now_ns());
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tpacket3_hdr *ph = (const void *)p;
 		const uint8_t *next = p + ph->tp_next_offset;
@@ -206,8 +261,15 @@ static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_b
 		afp_packet(s, ctx, ph);
 		p = next;
 	}
-	if (n)
+	if (n) {
+		afp_lateness(s, bd, n);
 		ctx->dirty = true;
+	}
+	if (s->unknown_pending) {
+		afp_loss_record(ctx, s->unknown_ifindex, RAWCAP_LOSS_IFACE_UNKNOWN,
+				s->unknown_pending, s->unknown_ts);
+		s->unknown_pending = 0;
+	}
 	s->blocks++;
 }
 
@@ -254,36 +316,6 @@ static int afp_resync(struct afp_sock *s)
 		}
 	}
 	return best;
-}
-
-static void afp_loss_record(struct capd_ctx *ctx, struct afp_sock *s, uint32_t cause,
-			    uint64_t count, uint64_t now_ns)
-{
-	struct rawcap_loss *l = ring_reserve(&ctx->ring, RAWCAP_REC_LOSS, 0, now_ns, sizeof(*l));
-
-	l->count = count;
-	l->cause = cause;
-	l->ifindex = s->bound_ifindex;
-	l->first_seq = 0;
-	ring_count_loss(&ctx->ring, cause, count);
-	ctx->dirty = true;
-}
-
-/* Read and reset the kernel's counters; write loss records for new drops. */
-static void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
-{
-	struct tpacket_stats_v3 st;
-	socklen_t len = sizeof(st);
-
-	if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
-		return;
-	s->k_seen += st.tp_packets; /* includes tp_drops */
-	s->k_drops += st.tp_drops;
-	s->k_freeze += st.tp_freeze_q_cnt;
-	if (st.tp_drops)
-		afp_loss_record(ctx, s, RAWCAP_LOSS_KERNEL_DROP, st.tp_drops, now_ns);
-	if (st.tp_freeze_q_cnt)
-		afp_loss_record(ctx, s, RAWCAP_LOSS_KERNEL_FREEZE, st.tp_freeze_q_cnt, now_ns);
 }
 
 /*
@@ -382,7 +414,14 @@ static void afp_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 				     "kernel counted but capd does not get.\n"
 				     "# TYPE capd_socket_stalled gauge\n"
 				     "# HELP capd_socket_stalls_total Stalls detected.\n"
-				     "# TYPE capd_socket_stalls_total counter\n");
+				     "# TYPE capd_socket_stalls_total counter\n"
+				     "# HELP capd_unknown_iface_packets_total Packets of an "
+				     "interface capd had no description of (lost, in loss "
+				     "records).\n"
+				     "# TYPE capd_unknown_iface_packets_total counter\n"
+				     "# HELP capd_late_packets_total Packets stored more than "
+				     "the reorder bound after their timestamp.\n"
+				     "# TYPE capd_late_packets_total counter\n");
 	capd_buf_printf(out,
 			"capd_kernel_packets_total{socket=\"%u\"} %llu\n"
 			"capd_kernel_drops_total{socket=\"%u\"} %llu\n"
@@ -397,6 +436,10 @@ static void afp_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 			(unsigned long long)s->captured, s->id, (unsigned long long)s->unselected,
 			s->id, (unsigned long long)s->truncated, s->id, s->stalled, s->id,
 			(unsigned long long)s->stalls);
+	capd_buf_printf(out,
+			"capd_unknown_iface_packets_total{socket=\"%u\"} %llu\n"
+			"capd_late_packets_total{socket=\"%u\"} %llu\n",
+			s->id, (unsigned long long)s->unknown, s->id, (unsigned long long)s->late);
 }
 
 static int afp_health(void *state, struct capd_ctx *ctx, char *why, size_t len)
@@ -413,7 +456,7 @@ static int afp_health(void *state, struct capd_ctx *ctx, char *why, size_t len)
 static void afp_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 {
 	struct afp_sock *s = state;
-	uint64_t sum = s->captured + s->unselected + s->k_drops;
+	uint64_t sum = afp_consumed(s) + s->k_drops;
 
 	(void)ctx;
 	capd_buf_printf(out,
@@ -425,6 +468,9 @@ static void afp_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 			s->id, (unsigned long long)s->unselected, s->id,
 			(unsigned long long)s->k_drops, s->id, (unsigned long long)s->k_freeze,
 			s->id, sum == s->k_seen ? "yes" : "NO");
+	if (s->unknown || s->late)
+		capd_buf_printf(out, " sock%u.unknown_iface=%llu sock%u.late=%llu", s->id,
+				(unsigned long long)s->unknown, s->id, (unsigned long long)s->late);
 }
 
 static void afp_close(void *state)
@@ -450,9 +496,16 @@ static const struct capd_source_ops afp_ops = {
 	.close = afp_close,
 };
 
+/*
+ * Never PACKET_FANOUT_FLAG_DEFRAG: it reassembles IP fragments before the
+ * sockets see them, so the ring would hold datagrams that never crossed the
+ * wire and lose the fragments themselves (loopback's above all). Without it,
+ * the hash of a fragment is over its addresses only, so the fragments of one
+ * datagram still meet in one socket.
+ */
 static int afp_fanout_arg(const struct capd_config *cfg)
 {
-	int type = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+	int type = PACKET_FANOUT_HASH;
 
 	if (!strcmp(cfg->fanout, "cpu"))
 		type = PACKET_FANOUT_CPU;
@@ -533,7 +586,7 @@ int capd_afpacket_setup(struct capd_ctx *ctx)
 {
 	const struct capd_config *cfg = ctx->cfg;
 	struct sock_fprog prog;
-	char msg[PCAP_ERRBUF_SIZE + 64];
+	char msg[512];
 	uint32_t ifindex = 0;
 	int err = 0;
 
@@ -543,8 +596,7 @@ int capd_afpacket_setup(struct capd_ctx *ctx)
 		return err;
 	}
 	/* One named interface: bind to it, so the kernel does the selection. */
-	if (cfg->n_ifaces == 1 && strcmp(cfg->ifaces[0], "any") &&
-	    !capd_iface_is_pattern(cfg->ifaces[0]))
+	if (capd_bound_iface(cfg))
 		ifindex = if_nametoindex(cfg->ifaces[0]);
 	for (unsigned i = 0; i < cfg->threads && !err; i++) {
 		struct afp_sock *s = &afp_socks[afp_nsocks];

@@ -127,21 +127,35 @@ int capd_iface_init(struct capd_ctx *ctx);
 void capd_iface_free(struct capd_ctx *ctx);
 /* An interface appeared or changed: update table, bitmap, IFACE record, ring table. */
 void capd_iface_update(struct capd_ctx *ctx, const struct capd_iface_info *info);
+/* An interface went away: its packets still in flight are recorded for a grace period. */
 void capd_iface_remove(struct capd_ctx *ctx, uint32_t ifindex);
-/* Per packet: LINKTYPE_* if ifindex is selected, 0 if not. Refreshes on an unknown index. */
+/* Once a second: forget interfaces gone past the grace whose records the ring overwrote. */
+void capd_iface_tick(struct capd_ctx *ctx);
+/* A full interface dump starts / ended: interfaces it did not list are gone. */
+void capd_iface_dump_begin(struct capd_ctx *ctx);
+void capd_iface_dump_end(struct capd_ctx *ctx);
+/*
+ * Per packet: LINKTYPE_* if ifindex is selected, 0 if not, CAPD_IFACE_UNKNOWN
+ * if no description of it exists (after reading pending interface events).
+ */
+#define CAPD_IFACE_UNKNOWN 0xffffu
 uint16_t capd_iface_select(struct capd_ctx *ctx, uint32_t ifindex);
 void capd_iface_count(struct capd_ctx *ctx, uint32_t ifindex, uint32_t bytes);
 bool capd_iface_pattern_match(const struct capd_config *cfg, const char *name);
 bool capd_iface_is_pattern(const char *s);
+/* The ARPHRD_* type of the interface named, or -errno. */
+int capd_iface_arphrd(const char *name);
+/* --interfaces names exactly one interface (no "any", no pattern): sockets bind to it. */
+bool capd_bound_iface(const struct capd_config *cfg);
 void capd_iface_metrics(struct capd_ctx *ctx, struct capd_buf *out);
-uint16_t capd_linktype(uint16_t arphrd);
 
 /* netlink.c */
 int capd_netlink_setup(struct capd_ctx *ctx);
 
 /* afpacket.c */
 int capd_afpacket_setup(struct capd_ctx *ctx);
-/* Compile cfg->filter for Ethernet framing; 0 or -EINVAL with libpcap's message in err. */
+/* kfilter.c: compile cfg->filter for every link type capd records; 0 or -EINVAL with the
+ * reason in err. */
 struct sock_fprog;
 int capd_filter_compile(const struct capd_config *cfg, struct sock_fprog *out, char *err,
 			size_t errlen);

@@ -17,10 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rawcap/rawcap.h>
 
 #include "capd.h"
+#include "frame.h"
 #include "httpd.h"
 #include "ring_name.h"
 
@@ -602,10 +606,51 @@ static void config_defaults(struct capd_config *cfg)
 	cfg->sync_interval_ns = 1000000000ull;
 }
 
+/* Bytes of a capture block the kernel keeps for its own headers (tpacket3, sockaddr_ll). */
+#define CONFIG_BLOCK_OVERHEAD 256u
+
+/*
+ * The snap length is what every packet keeps, and what the interface
+ * descriptions announce: cut it to what the ring's largest record and the
+ * capture blocks can hold, and say so, rather than cut packets silently.
+ */
+static void config_snaplen_fit(struct capd_config *cfg)
+{
+	uint64_t rec = cfg->ring_size / 4 < RAWCAP_REC_MAX ? cfg->ring_size / 4 : RAWCAP_REC_MAX;
+	uint64_t fit = rec - RAWCAP_PKT_HDRS;
+
+	if (cfg->block_size - CONFIG_BLOCK_OVERHEAD < fit)
+		fit = cfg->block_size - CONFIG_BLOCK_OVERHEAD;
+	if (cfg->snaplen <= fit)
+		return;
+	fprintf(stderr, "capd: snap length %u does not fit %s: keeping %llu bytes of each packet\n",
+		cfg->snaplen,
+		fit == rec - RAWCAP_PKT_HDRS ? "the ring's largest record (ring size / 4)"
+					     : "a capture block (--block-size)",
+		(unsigned long long)fit);
+	cfg->snaplen = (uint32_t)fit;
+}
+
+/* The interface type of a named interface, or -errno. */
+int capd_iface_arphrd(const char *name)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ret = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : ifr.ifr_hwaddr.sa_family;
+	close(fd);
+	return ret;
+}
+
 static int config_validate(struct capd_config *cfg)
 {
 	char path[RING_PATH_MAX];
 	bool any = false;
+	int hw;
 
 	if (ring_name_path(cfg->ring_name, path, sizeof(path))) {
 		capd_usage_error(NULL, "bad ring name '%s' (1-64 of A-Z a-z 0-9 . _ -)",
@@ -632,12 +677,20 @@ static int config_validate(struct capd_config *cfg)
 		else if (!capd_iface_is_pattern(n) && !if_nametoindex(n)) {
 			capd_usage_error(NULL, "unknown interface '%s'", n);
 			return -EINVAL;
+		} else if (!capd_iface_is_pattern(n) && (hw = capd_iface_arphrd(n)) >= 0 &&
+			   !capd_linktype((uint16_t)hw)) {
+			capd_usage_error(NULL,
+					 "interface '%s' is of type %d (ARPHRD_*), which capd does "
+					 "not record: only Ethernet, loopback and IP (tunnels)",
+					 n, hw);
+			return -EINVAL;
 		}
 	}
 	if (any && cfg->n_ifaces > 1) {
 		capd_usage_error(NULL, "interface 'any' cannot be combined with other names");
 		return -EINVAL;
 	}
+	config_snaplen_fit(cfg);
 	return 0;
 }
 

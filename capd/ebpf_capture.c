@@ -11,6 +11,7 @@
  * within a second; NTP slewing moves both clocks alike. bpf_ktime_get_tai_ns()
  * (5.19+) would need the TAI-UTC offset anyway and gains nothing here.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -29,12 +30,10 @@
 #include "ebpf_probe.h"
 #include "ebpf_rb.h"
 #include "ebpf_tc.h"
+#include "frame.h"
 #include "ring_writer.h"
 #include "self_match.h"
 
-#define LINKTYPE_ETHERNET 1
-#define LINKTYPE_RAW	  101
-#define ARPHRD_NONE_	  0xfffe
 /* Bounded work per drain call: the fd stays readable and the loop comes back. */
 #define EBPF_DRAIN_BUDGET 4096
 
@@ -52,27 +51,30 @@ struct ebpf_capture {
 	struct cap_iface *ifs;
 	unsigned nifs, cap_ifs, last_if;
 	int64_t mono_to_real;
+	uint32_t snaplen;
 	uint64_t drops_reported;
 	uint64_t packets, bytes, truncated;
 };
 
+/* The link type AF_PACKET would record the interface with (frame.h); tc sees the same bytes. */
 static uint16_t iface_linktype(int ifindex)
 {
 	char name[IF_NAMESIZE], path[64 + IF_NAMESIZE];
-	unsigned type = 1;
+	unsigned type = ARPHRD_ETHER;
+	uint16_t lt;
 	FILE *f;
 
 	if (!if_indextoname((unsigned)ifindex, name))
-		return LINKTYPE_ETHERNET;
+		return CAPD_LINKTYPE_ETHERNET;
 	snprintf(path, sizeof(path), "/sys/class/net/%s/type", name);
 	f = fopen(path, "re");
 	if (f) {
 		if (fscanf(f, "%u", &type) != 1)
-			type = 1;
+			type = ARPHRD_ETHER;
 		fclose(f);
 	}
-	/* tc hands L3 devices (tun, wireguard) packets without a link header. */
-	return type == ARPHRD_NONE_ ? LINKTYPE_RAW : LINKTYPE_ETHERNET;
+	lt = capd_linktype((uint16_t)type);
+	return lt ? lt : CAPD_LINKTYPE_ETHERNET;
 }
 
 static struct cap_iface *cap_find_if(struct ebpf_capture *c, int ifindex)
@@ -94,15 +96,19 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 	const struct cap_sample *s = data;
 	struct rawcap_pkt *p;
 	struct cap_iface *ifc;
+	uint16_t linktype;
 	uint32_t caplen;
+	bool vlan;
 
 	if (len < sizeof(*s) || s->cap_len > len - sizeof(*s))
 		return 0;
-	caplen = s->cap_len;
 	ifc = cap_find_if(c, (int)s->ifindex);
-	if (capd_self_skip((const uint8_t *)(s + 1), caplen, s->orig_len,
-			   ifc ? ifc->linktype : LINKTYPE_ETHERNET))
+	linktype = ifc ? ifc->linktype : CAPD_LINKTYPE_ETHERNET;
+	if (capd_self_skip((const uint8_t *)(s + 1), s->cap_len, s->orig_len, linktype))
 		return 0;
+	/* The tag the stack moved into metadata goes back into the frame, as AF_PACKET's. */
+	vlan = (s->flags & CAP_F_VLAN) && linktype == CAPD_LINKTYPE_ETHERNET;
+	caplen = vlan ? capd_vlan_caplen(s->cap_len, c->snaplen) : s->cap_len;
 	if (caplen > ring_max_payload(c->w) - sizeof(*p)) {
 		caplen = ring_max_payload(c->w) - sizeof(*p);
 		c->truncated++;
@@ -113,8 +119,9 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 		return 0;
 	memset(p, 0, sizeof(*p));
 	p->ifindex = s->ifindex;
-	p->orig_len = s->orig_len;
-	p->linktype = ifc ? ifc->linktype : LINKTYPE_ETHERNET;
+	p->orig_len =
+		s->orig_len + (vlan && s->cap_len >= CAPD_ETH_TYPE_OFF ? CAPD_VLAN_TAG_LEN : 0);
+	p->linktype = linktype;
 	/* Ingress keeps the kernel's pkt_type (host, broadcast, ...), as AF_PACKET reports it. */
 	p->dir = s->dir == CAP_EGRESS		       ? RAWCAP_DIR_OUTGOING
 		 : s->pkt_type <= RAWCAP_DIR_OTHERHOST ? s->pkt_type
@@ -124,7 +131,7 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 	if (s->flags & CAP_F_VLAN) {
 		p->pkt_flags |= RAWCAP_PKT_VLAN;
 		p->vlan_tci = s->vlan_tci;
-		p->vlan_tpid = s->vlan_proto;
+		p->vlan_tpid = ntohs(s->vlan_proto); /* host order, as AF_PACKET's tp_vlan_tpid */
 	}
 	if (s->flags & CAP_F_COOKIE) {
 		p->pkt_flags |= RAWCAP_PKT_COOKIE;
@@ -134,11 +141,15 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 		p->pkt_flags |= RAWCAP_PKT_CGROUP;
 		p->cgroup_id = s->cgroup_id;
 	}
-	memcpy(p + 1, s + 1, caplen);
+	if (vlan)
+		capd_vlan_copy((uint8_t *)(p + 1), (const uint8_t *)(s + 1), s->cap_len, caplen,
+			       ntohs(s->vlan_proto), s->vlan_tci);
+	else
+		memcpy(p + 1, s + 1, caplen);
 	c->w->counters[RING_CNT_PACKETS]++;
-	c->w->counters[RING_CNT_PKT_BYTES] += s->orig_len;
+	c->w->counters[RING_CNT_PKT_BYTES] += p->orig_len;
 	c->packets++;
-	c->bytes += s->orig_len;
+	c->bytes += p->orig_len;
 	return 0;
 }
 
@@ -177,6 +188,7 @@ static int cap_load(struct ebpf_capture *c, const struct ebpf_capture_opts *o, c
 		return err;
 	}
 	c->skel->rodata->snaplen = snap;
+	c->snaplen = snap;
 	c->skel->rodata->wakeup_bytes = rbsz / 8;
 	err = bpf_map__set_max_entries(c->skel->maps.samples, rbsz);
 	if (!err)

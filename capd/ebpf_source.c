@@ -15,6 +15,8 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "capd.h"
 #include "ebpf_capture.h"
@@ -22,11 +24,72 @@
 
 static struct ebpf_capture *ebpf_cap;
 static bool ebpf_fell_back;
+static int ebpf_timer_fd = -1;
 
 static int ebpf_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 {
+	int n;
+
 	(void)events;
-	return ebpf_capture_drain(state, &ctx->ring);
+	n = ebpf_capture_drain(state, &ctx->ring);
+	if (n > 0)
+		ctx->dirty = true; /* published at the end of this loop turn */
+	return n;
+}
+
+/*
+ * The tc program wakes us at most every few milliseconds, so the last
+ * samples of a burst wait in the ring buffer without a wakeup. This timer
+ * drains them well within RAWCAP_REORDER_NS (format.h) of their timestamp:
+ * a window cut at "now" finds them in the ring.
+ */
+#define EBPF_DRAIN_MS 100
+
+static int ebpf_timer_ready(void *state, struct capd_ctx *ctx, uint32_t events)
+{
+	uint64_t expirations;
+	int n = 0, r;
+
+	(void)events;
+	if (read(ebpf_timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return -errno;
+	while ((r = ebpf_ready(state, ctx, 0)) > 0 && n < 64)
+		n++;
+	return r < 0 ? r : 0;
+}
+
+static void ebpf_timer_close(void *state)
+{
+	(void)state;
+	if (ebpf_timer_fd >= 0)
+		close(ebpf_timer_fd);
+	ebpf_timer_fd = -1;
+}
+
+static const struct capd_source_ops ebpf_timer_ops = {
+	.name = "ebpf-drain",
+	.ready = ebpf_timer_ready,
+	.close = ebpf_timer_close,
+};
+
+static int ebpf_timer_setup(struct capd_ctx *ctx)
+{
+	struct itimerspec its = {.it_interval = {.tv_nsec = EBPF_DRAIN_MS * 1000000L},
+				 .it_value = {.tv_nsec = EBPF_DRAIN_MS * 1000000L}};
+	int err;
+
+	ebpf_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ebpf_timer_fd < 0)
+		return -errno;
+	if (timerfd_settime(ebpf_timer_fd, 0, &its, NULL)) {
+		err = -errno;
+		ebpf_timer_close(NULL);
+		return err;
+	}
+	err = capd_add_source(ctx, ebpf_timer_fd, &ebpf_timer_ops, ebpf_cap);
+	if (err)
+		ebpf_timer_close(NULL);
+	return err;
 }
 
 static void ebpf_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
@@ -101,6 +164,8 @@ int capd_ebpf_setup(struct capd_ctx *ctx)
 		return capd_afpacket_setup(ctx);
 	}
 	err = capd_add_source(ctx, ebpf_capture_fd(ebpf_cap), &ebpf_ops, ebpf_cap);
+	if (!err)
+		err = ebpf_timer_setup(ctx);
 	if (err)
 		ebpf_capture_close(ebpf_cap);
 	return err;
@@ -118,9 +183,10 @@ int capd_ebpf_attach(struct capd_ctx *ctx)
 	if (!ifs)
 		return -errno;
 	for (i = ifs; i->if_index; i++) {
+		uint16_t sel = capd_iface_select(ctx, i->if_index);
 		int err;
 
-		if (!capd_iface_select(ctx, i->if_index))
+		if (!sel || sel == CAPD_IFACE_UNKNOWN)
 			continue;
 		err = ebpf_capture_attach_ifindex(ebpf_cap, (int)i->if_index);
 		if (err) {

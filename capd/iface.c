@@ -11,23 +11,44 @@
  * packet names an ifindex the table has not heard of yet (its RTM_NEWLINK is
  * still queued), the netlink socket is drained first, so the interface's
  * IFACE record always precedes its first packet in the ring.
+ *
+ * An interface that goes away (a pod's veth) still has packets in capture
+ * blocks that retire after its RTM_DELLINK. So a deleted interface stays in
+ * the table, gone but selected as before, for CAPD_IFACE_GRACE_NS: its last
+ * packets are recorded under its last description. Its ring table slot stays
+ * until the ring has overwritten its last record, so that readers can still
+ * describe those packets. A packet of an index nothing describes (never
+ * announced, or gone longer than the grace) is lost, and counted in band
+ * (RAWCAP_LOSS_IFACE_UNKNOWN), never dropped unseen.
  */
 #include <errno.h>
 #include <fnmatch.h>
-#include <linux/if_arp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "capd.h"
+#include "frame.h"
 
-#define IFACE_MAX_INDEX	  (1u << 22)
-#define LINKTYPE_ETHERNET 1
-#define LINKTYPE_RAW	  101
+#define IFACE_MAX_INDEX	    (1u << 22)
+#define CAPD_IFACE_GRACE_NS (5 * 1000000000ull) /* >> the 100 ms a capture block waits */
+#define IFACE_RECHECK_NS    (100 * 1000000ull)	/* how often an unknown index is looked up again */
+
+enum iface_state {
+	IFACE_LIVE = 0,
+	IFACE_GONE,    /* RTM_DELLINK seen: its last packets are still recorded */
+	IFACE_EXPIRED, /* past the grace: only its ring table slot is held */
+	IFACE_UNKNOWN, /* an index nothing describes (remembered, so lookups stay cheap) */
+};
 
 struct capd_iface_ent {
 	struct capd_iface_info info;
-	uint16_t linktype; /* LINKTYPE_*, 0 = unsupported framing */
+	uint16_t linktype; /* LINKTYPE_*, 0 = not recorded (frame.h) */
 	uint16_t sel;	   /* linktype if captured, else 0 */
+	uint8_t state;	   /* enum iface_state */
+	bool in_ring;	   /* has a ring table slot */
+	uint64_t since_ns; /* monotonic: when it went gone or unknown */
+	uint64_t last_pos; /* ring position after its newest record */
+	uint64_t dump_gen; /* last interface dump that listed it */
 	uint64_t packets, bytes;
 };
 
@@ -35,30 +56,18 @@ struct capd_iface {
 	struct capd_iface_ent **tab; /* by ifindex */
 	uint32_t cap;
 	uint32_t refreshes;
+	uint64_t dump_gen;
 };
-
-uint16_t capd_linktype(uint16_t arphrd)
-{
-	switch (arphrd) {
-	case ARPHRD_ETHER:
-	case ARPHRD_LOOPBACK:
-		return LINKTYPE_ETHERNET;
-	case ARPHRD_NONE:
-	case ARPHRD_TUNNEL:
-	case ARPHRD_TUNNEL6:
-	case ARPHRD_IPGRE:
-	case ARPHRD_SIT:
-	case ARPHRD_IP6GRE:
-	case ARPHRD_RAWIP:
-		return LINKTYPE_RAW; /* no link header: the bytes start at IP */
-	default:
-		return 0;
-	}
-}
 
 bool capd_iface_is_pattern(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
+}
+
+bool capd_bound_iface(const struct capd_config *cfg)
+{
+	return cfg->n_ifaces == 1 && strcmp(cfg->ifaces[0], "any") &&
+	       !capd_iface_is_pattern(cfg->ifaces[0]);
 }
 
 bool capd_iface_pattern_match(const struct capd_config *cfg, const char *name)
@@ -113,7 +122,35 @@ static struct capd_iface_ent *iface_slot(struct capd_iface *t, uint32_t ifindex,
 	return t->tab[ifindex];
 }
 
-static void iface_describe(struct capd_ctx *ctx, const struct capd_iface_ent *e)
+/* Put d in the ring's table; when it is full, give up the slot of the longest-gone interface. */
+static void iface_table_set(struct capd_ctx *ctx, struct capd_iface_ent *e,
+			    const struct rawcap_iface *d)
+{
+	struct capd_iface *t = ctx->ifaces;
+	struct capd_iface_ent *old = NULL;
+
+	e->in_ring = ring_iface_set(&ctx->ring, d) == 0;
+	if (e->in_ring)
+		return;
+	for (uint32_t i = 0; i < t->cap; i++) {
+		struct capd_iface_ent *c = t->tab[i];
+
+		if (c && c->in_ring && c->state != IFACE_LIVE &&
+		    (!old || c->last_pos < old->last_pos))
+			old = c;
+	}
+	if (old) {
+		ring_iface_del(&ctx->ring, old->info.ifindex);
+		old->in_ring = false;
+		e->in_ring = ring_iface_set(&ctx->ring, d) == 0;
+	}
+	if (!e->in_ring)
+		capd_log("interface table of the ring is full; %s (%u) is described only by its "
+			 "record",
+			 d->name, d->ifindex);
+}
+
+static void iface_describe(struct capd_ctx *ctx, struct capd_iface_ent *e)
 {
 	struct rawcap_iface d;
 	struct rawcap_iface *rec;
@@ -126,8 +163,7 @@ static void iface_describe(struct capd_ctx *ctx, const struct capd_iface_ent *e)
 	d.if_flags = e->info.flags;
 	memcpy(d.mac, e->info.mac, sizeof(d.mac));
 	d.mac_len = e->info.mac_len;
-	d.snaplen_kb =
-		ctx->cfg->snaplen >= 262144 ? 0 : (uint16_t)((ctx->cfg->snaplen + 1023) / 1024);
+	d.snaplen_kb = rawcap_iface_snap_encode(ctx->cfg->snaplen);
 	memcpy(d.name, e->info.name, sizeof(d.name));
 	d.name[sizeof(d.name) - 1] = 0;
 	strncpy(d.filter, ctx->cfg->filter, sizeof(d.filter) - 1);
@@ -135,10 +171,8 @@ static void iface_describe(struct capd_ctx *ctx, const struct capd_iface_ent *e)
 	rec = ring_reserve(&ctx->ring, RAWCAP_REC_IFACE, 0, capd_now_ns(), sizeof(*rec));
 	if (rec)
 		*rec = d;
-	if (ring_iface_set(&ctx->ring, &d) == -ENOSPC)
-		capd_log("interface table of the ring is full; %s (%u) is described only by its "
-			 "record",
-			 d.name, d.ifindex);
+	e->last_pos = ctx->ring.wpos;
+	iface_table_set(ctx, e, &d);
 	ctx->dirty = true;
 }
 
@@ -151,46 +185,120 @@ void capd_iface_update(struct capd_ctx *ctx, const struct capd_iface_info *info)
 		capd_log("cannot track interface %s (index %u)", info->name, info->ifindex);
 		return;
 	}
-	if (e->info.ifindex && !memcmp(&e->info, info, sizeof(*info)))
+	e->dump_gen = ctx->ifaces->dump_gen;
+	if (e->state == IFACE_LIVE && e->info.ifindex && !memcmp(&e->info, info, sizeof(*info)))
 		return; /* nothing changed */
-	was_sel = e->sel;
+	was_sel = e->sel && e->state == IFACE_LIVE;
 	e->info = *info;
+	e->state = IFACE_LIVE;
 	e->linktype = capd_linktype(info->arphrd);
 	e->sel = capd_iface_pattern_match(ctx->cfg, info->name) ? e->linktype : 0;
-	/* The filter is compiled for Ethernet framing: it cannot judge raw-IP interfaces. */
-	if (ctx->cfg->filter[0] && e->linktype != LINKTYPE_ETHERNET)
-		e->sel = 0;
 	if (e->sel && !was_sel)
 		capd_log("capturing %s (index %u)", info->name, info->ifindex);
+	else if (!e->linktype && !was_sel && capd_iface_pattern_match(ctx->cfg, info->name) &&
+		 strcmp(ctx->cfg->ifaces[0], "any"))
+		capd_log("not capturing %s (index %u): interface type %u is not one capd records",
+			 info->name, info->ifindex, info->arphrd);
 	iface_describe(ctx, e);
 }
 
 void capd_iface_remove(struct capd_ctx *ctx, uint32_t ifindex)
 {
 	struct capd_iface *t = ctx->ifaces;
+	struct capd_iface_ent *e = ifindex < t->cap ? t->tab[ifindex] : NULL;
 
-	if (ifindex >= t->cap || !t->tab[ifindex])
+	if (!e || e->state != IFACE_LIVE)
 		return;
-	if (t->tab[ifindex]->sel)
-		capd_log("interface %s (index %u) is gone", t->tab[ifindex]->info.name, ifindex);
-	ring_iface_del(&ctx->ring, ifindex);
+	if (e->sel)
+		capd_log("interface %s (index %u) is gone; packets still queued for it are "
+			 "recorded for %llu s",
+			 e->info.name, ifindex, CAPD_IFACE_GRACE_NS / 1000000000ull);
+	e->state = IFACE_GONE;
+	e->since_ns = capd_mono_ns();
+}
+
+static void iface_free(struct capd_ctx *ctx, uint32_t ifindex)
+{
+	struct capd_iface *t = ctx->ifaces;
+
+	if (t->tab[ifindex]->in_ring)
+		ring_iface_del(&ctx->ring, ifindex);
 	free(t->tab[ifindex]);
 	t->tab[ifindex] = NULL;
+}
+
+void capd_iface_tick(struct capd_ctx *ctx)
+{
+	struct capd_iface *t = ctx->ifaces;
+	uint64_t now = capd_mono_ns();
+
+	for (uint32_t i = 0; i < t->cap; i++) {
+		struct capd_iface_ent *e = t->tab[i];
+
+		if (!e || e->state == IFACE_LIVE || now - e->since_ns < CAPD_IFACE_GRACE_NS)
+			continue;
+		if (e->state == IFACE_GONE)
+			e->state = IFACE_EXPIRED;
+		/* Readers describe its packets from the table while the ring holds any. */
+		if (!e->in_ring || ctx->ring.tail >= e->last_pos)
+			iface_free(ctx, i);
+	}
+}
+
+void capd_iface_dump_begin(struct capd_ctx *ctx)
+{
+	ctx->ifaces->dump_gen++;
+}
+
+/* A full dump lists every interface: those it did not list went away unannounced. */
+void capd_iface_dump_end(struct capd_ctx *ctx)
+{
+	struct capd_iface *t = ctx->ifaces;
+
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->tab[i] && t->tab[i]->state == IFACE_LIVE &&
+		    t->tab[i]->dump_gen != t->dump_gen)
+			capd_iface_remove(ctx, i);
+}
+
+static uint16_t iface_sel(struct capd_iface_ent *e)
+{
+	if (e->state == IFACE_LIVE || e->state == IFACE_GONE)
+		return e->sel;
+	return CAPD_IFACE_UNKNOWN;
+}
+
+/* Remember an index nothing describes, so that its packets cost no syscall each. */
+static uint16_t iface_unknown(struct capd_iface *t, uint32_t ifindex)
+{
+	struct capd_iface_ent *e = iface_slot(t, ifindex, true);
+
+	if (e && (e->state == IFACE_UNKNOWN || !e->info.ifindex)) {
+		e->state = IFACE_UNKNOWN;
+		e->since_ns = capd_mono_ns();
+	}
+	return CAPD_IFACE_UNKNOWN;
 }
 
 uint16_t capd_iface_select(struct capd_ctx *ctx, uint32_t ifindex)
 {
 	struct capd_iface *t = ctx->ifaces;
-	struct capd_iface_ent *e;
+	struct capd_iface_ent *e = ifindex < t->cap ? t->tab[ifindex] : NULL;
 
-	if (__builtin_expect(ifindex < t->cap && t->tab[ifindex] != NULL, 1))
-		return t->tab[ifindex]->sel;
+	if (__builtin_expect(e && e->state == IFACE_LIVE, 1))
+		return e->sel;
+	if (e && e->state != IFACE_UNKNOWN)
+		return iface_sel(e);
+	if (e && capd_mono_ns() - e->since_ns < IFACE_RECHECK_NS)
+		return CAPD_IFACE_UNKNOWN;
 	/* Not announced yet: read the pending netlink events, then look again. */
 	t->refreshes++;
 	if (ctx->iface_refresh)
 		ctx->iface_refresh(ctx);
 	e = ifindex < t->cap ? t->tab[ifindex] : NULL;
-	return e ? e->sel : 0;
+	if (e && e->state != IFACE_UNKNOWN)
+		return iface_sel(e);
+	return iface_unknown(t, ifindex);
 }
 
 void capd_iface_count(struct capd_ctx *ctx, uint32_t ifindex, uint32_t bytes)
@@ -199,6 +307,7 @@ void capd_iface_count(struct capd_ctx *ctx, uint32_t ifindex, uint32_t bytes)
 
 	e->packets++;
 	e->bytes += bytes;
+	e->last_pos = ctx->ring.wpos;
 }
 
 void capd_iface_metrics(struct capd_ctx *ctx, struct capd_buf *out)

@@ -219,6 +219,7 @@ void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
 		[RAWCAP_LOSS_DISK_ERROR] = "disk_error",
 		[RAWCAP_LOSS_TRUNCATED] = "truncated",
 		[RAWCAP_LOSS_META_QUEUE] = "meta_queue",
+		[RAWCAP_LOSS_IFACE_UNKNOWN] = "iface_unknown",
 	};
 
 	capd_buf_printf(

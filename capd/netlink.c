@@ -24,12 +24,13 @@ struct capd_netlink {
 	int fd;
 	uint32_t seq;
 	uint64_t events, overruns;
+	uint32_t dump_seq;
 	bool dumping;
 };
 
 static struct capd_netlink capd_nl = {.fd = -1};
 
-static int nl_request_dump(struct capd_netlink *nl)
+static int nl_request_dump(struct capd_netlink *nl, struct capd_ctx *ctx)
 {
 	struct {
 		struct nlmsghdr h;
@@ -43,9 +44,12 @@ static int nl_request_dump(struct capd_netlink *nl)
 	};
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 
+	capd_iface_dump_begin(ctx);
+
 	if (sendto(nl->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
 	nl->dumping = true;
+	nl->dump_seq = req.h.nlmsg_seq;
 	return 0;
 }
 
@@ -109,7 +113,7 @@ static int nl_drain(struct capd_netlink *nl, struct capd_ctx *ctx)
 				nl->overruns++;
 				capd_log("interface events overflowed; re-reading the interface "
 					 "list");
-				if (!nl->dumping && nl_request_dump(nl))
+				if (!nl->dumping && nl_request_dump(nl, ctx))
 					return -errno;
 				continue;
 			}
@@ -117,6 +121,10 @@ static int nl_drain(struct capd_netlink *nl, struct capd_ctx *ctx)
 		}
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				/* A whole dump read: what it did not list is gone. */
+				if (h->nlmsg_type == NLMSG_DONE && nl->dumping &&
+				    h->nlmsg_seq == nl->dump_seq)
+					capd_iface_dump_end(ctx);
 				nl->dumping = false;
 				continue;
 			}
@@ -138,6 +146,13 @@ static int nl_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 static int nl_refresh(struct capd_ctx *ctx)
 {
 	return nl_drain(&capd_nl, ctx);
+}
+
+static void nl_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
+{
+	(void)state;
+	(void)now_ns;
+	capd_iface_tick(ctx);
 }
 
 static void nl_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
@@ -168,6 +183,7 @@ static void nl_close(void *state)
 static const struct capd_source_ops nl_ops = {
 	.name = "netlink",
 	.ready = nl_ready,
+	.tick = nl_tick,
 	.metrics = nl_metrics,
 	.close = nl_close,
 };
@@ -187,7 +203,7 @@ int capd_netlink_setup(struct capd_ctx *ctx)
 		setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa)))
 		goto fail_errno;
-	err = nl_request_dump(nl);
+	err = nl_request_dump(nl, ctx);
 	if (err)
 		goto fail;
 	/* Read the whole first dump now (bounded: the kernel answers at once). */

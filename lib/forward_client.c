@@ -23,6 +23,7 @@
 
 #include "forward_int.h"
 #include "snapshot_int.h"
+#include "window_cut.h"
 
 static uint64_t mono_ns(void)
 {
@@ -282,16 +283,28 @@ static int fwd_client_gap(struct fwd_client *c, uint64_t first_seq, uint64_t cou
 	return fwd_stream_gap(&c->out, first_seq, count, reason);
 }
 
+/* The end of the window: --to, or never. */
+static uint64_t fwd_client_to(const struct rawcap_forward_opts *o)
+{
+	return o->to_ns ? o->to_ns : UINT64_MAX;
+}
+
 static int fwd_client_packet(struct fwd_client *c, const struct rawcap_rec *rec)
 {
 	struct rawcap_window_pkt wp = {.rec = rec, .comment = ""};
 	struct rawcap_iface ifc;
+	int match;
 
 	wp.pkt = rawcap_rec_pkt(rec, &wp.data, &wp.caplen);
-	if (!wp.pkt)
+	if (!wp.pkt ||
+	    window_place(rec->ts_ns, c->f->o.from_ns, fwd_client_to(&c->f->o)) != WINDOW_INSIDE)
 		return 0;
-	if ((c->f->filter && !rawcap_filter_match(c->f->filter, wp.pkt, wp.data, wp.caplen)) ||
-	    (c->ix && rawcap_meta_sel_match(c->f->o.pods, c->ix, rec) <= 0)) {
+	match = c->f->filter ? rawcap_filter_match(c->f->filter, wp.pkt, wp.data, wp.caplen) : 1;
+	if (match < 0) {
+		fwd_set_err(c->f, "%s", rawcap_filter_error(c->f->filter));
+		return match;
+	}
+	if (!match || (c->ix && rawcap_meta_sel_match(c->f->o.pods, c->ix, rec) <= 0)) {
 		c->f->st.filtered++;
 		return 0;
 	}
@@ -327,6 +340,7 @@ static int fwd_client_encode(struct fwd_client *c, const struct rawcap_rec *rec)
 	case RAWCAP_REC_LOSS:
 		if (rec->len < sizeof(*l))
 			return 0;
+		c->f->st.lost_upstream += rawcap_loss_units(l->cause, l->count);
 		if (c->pw)
 			return c->sink.loss(c->sink.ctx, l->ifindex, l->count, l->cause);
 		return fwd_stream_record(&c->out, rec, c->f->o.snaplen);
@@ -426,7 +440,9 @@ int fwd_client_fill(struct fwd_client *c)
 		ret = fwd_client_next(c, &rec);
 		if (ret <= 0)
 			break;
-		if (o->to_ns && rec.ts_ns > o->to_ns) {
+		/* Only packets end the window: other records may carry other clocks. */
+		if (rec.type == RAWCAP_REC_PACKET &&
+		    window_place(rec.ts_ns, o->from_ns, fwd_client_to(o)) == WINDOW_END) {
 			c->done = true;
 			break;
 		}
@@ -437,7 +453,8 @@ int fwd_client_fill(struct fwd_client *c)
 			return err;
 		n++;
 	}
-	if (ret == -ENODATA || (o->to_ns && ret == 0 && !c->has_held && rawcap_now_ns() > o->to_ns))
+	if (ret == -ENODATA ||
+	    (ret == 0 && !c->has_held && window_settled(rawcap_now_ns(), fwd_client_to(o))))
 		c->done = true;
 	else if (ret < 0)
 		return ret;

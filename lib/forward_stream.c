@@ -152,7 +152,7 @@ static int fwd_stream_iface_body(msgpack_packer *pk, const struct rawcap_iface *
 	err |= pack_key_u64(pk, "flags", i->if_flags);
 	err |= msgpack_pack_str_with_body(pk, "mac", 3);
 	err |= msgpack_pack_bin_with_body(pk, i->mac, i->mac_len <= 8 ? i->mac_len : 8);
-	err |= pack_key_u64(pk, "snaplen", (uint64_t)i->snaplen_kb * 1024);
+	err |= pack_key_u64(pk, "snaplen", rawcap_iface_snaplen(i));
 	err |= pack_key_str(pk, "filter", filter);
 	return err;
 }

@@ -13,6 +13,7 @@ struct pcap_if {
 	struct rawcap_iface ifc;
 	bool known;		/* description from the caller (else a placeholder) */
 	int32_t id;		/* pcapng interface id, -1 until its IDB is written */
+	uint32_t snaplen;	/* announced in its IDB, once written */
 	uint64_t pending_drops; /* noted since its previous packet */
 	struct rawcap_pcap_ifstats st;
 };
@@ -22,7 +23,8 @@ struct rawcap_pcap {
 	int (*write_fn)(void *arg, const void *buf, size_t len); /* instead of fd, if set */
 	void *write_arg;
 	enum rawcap_pcap_format format;
-	uint32_t snaplen;
+	uint32_t snaplen;      /* the caller's; 262144 by default */
+	uint32_t file_snaplen; /* classic: announced in the header, once written */
 	uint16_t linktype; /* the file's link type, 0 until chosen (and when native) */
 	uint16_t force_linktype;
 	bool native;	 /* pcapng: each interface keeps its own link type */
@@ -52,6 +54,7 @@ struct pcap_frame {
 /* Make room for n more bytes (flushing when full). Returns a pointer or NULL (w->err set). */
 uint8_t *pcap_reserve(struct rawcap_pcap *w, size_t n);
 struct pcap_if *pcap_if_find(struct rawcap_pcap *w, uint32_t ifindex);
+uint32_t pcap_snaplen(const struct rawcap_pcap *w, const struct pcap_if *pi, uint16_t lt);
 
 int pcapng_write_shb(struct rawcap_pcap *w);
 int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi);

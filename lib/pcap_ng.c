@@ -152,7 +152,8 @@ int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi)
 		return w->err;
 	p = put_u32(p, BT_IDB) + 4;
 	memcpy(p, lt, 4);
-	p = put_u32(p + 4, w->snaplen);
+	pi->snaplen = pcap_snaplen(w, pi, lt[0]);
+	p = put_u32(p + 4, pi->snaplen);
 	p = put_str_opt(p, IF_NAME, ifc->name);
 	p = put_str_opt(p, IF_DESC, desc);
 	p = put_opt(p, IF_TSRESOL, &tsresol, 1);

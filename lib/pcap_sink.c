@@ -23,6 +23,7 @@ static const char *loss_cause_name(uint32_t cause)
 		[RAWCAP_LOSS_CORRUPT] = "damaged block skipped",
 		[RAWCAP_LOSS_TRUNCATED] = "record too large",
 		[RAWCAP_LOSS_META_QUEUE] = "metadata queue overflow",
+		[RAWCAP_LOSS_IFACE_UNKNOWN] = "interface without a description",
 	};
 
 	return cause < sizeof(names) / sizeof(names[0]) && names[cause] ? names[cause] : "unknown";
@@ -39,6 +40,12 @@ static int sink_loss(void *ctx, uint32_t ifindex, uint64_t count, uint32_t cause
 {
 	struct rawcap_pcap_sink_state *st = ctx;
 
+	if (!rawcap_loss_units(cause, count)) {
+		snprintf(st->comment, sizeof(st->comment), "%s %llu times", loss_cause_name(cause),
+			 (unsigned long long)count);
+		rawcap_pcap_note_comment(st->w, st->comment);
+		return 0;
+	}
 	rawcap_pcap_note_loss(st->w, ifindex, count);
 	snprintf(st->comment, sizeof(st->comment), "%llu %s lost: %s", (unsigned long long)count,
 		 cause == RAWCAP_LOSS_READER || cause == RAWCAP_LOSS_CORRUPT ? "records"

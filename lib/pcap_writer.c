@@ -216,6 +216,36 @@ static uint16_t pcap_declared_linktype(const struct rawcap_pcap *w)
 	return RAWCAP_LINKTYPE_ETHERNET;
 }
 
+/* What is held of an interface's packets: what its description says capd kept, or all. */
+static uint32_t pcap_if_kept(const struct pcap_if *pi)
+{
+	return pi->known ? rawcap_iface_snaplen(&pi->ifc) : RAWCAP_SNAPLEN_MAX;
+}
+
+/*
+ * The snap length a file of link type lt announces for one interface
+ * (pcapng) or for all (classic: pi NULL), and cuts its packets to: the
+ * caller's, or what capd kept when that is less, as tcpdump -s announces
+ * its own. A cooked header and one byte are always kept, as libpcap keeps
+ * them for any -s.
+ */
+uint32_t pcap_snaplen(const struct rawcap_pcap *w, const struct pcap_if *pi, uint16_t lt)
+{
+	uint32_t kept = pi ? pcap_if_kept(pi) : 0, floor = 1, snap;
+
+	for (size_t i = 0; !pi && i < w->nifs; i++)
+		if (w->ifs[i].known && pcap_if_kept(&w->ifs[i]) > kept)
+			kept = pcap_if_kept(&w->ifs[i]);
+	if (!kept)
+		kept = RAWCAP_SNAPLEN_MAX;
+	if (lt == RAWCAP_LINKTYPE_SLL)
+		floor = SLL_HDR_LEN + 1;
+	else if (lt == RAWCAP_LINKTYPE_SLL2)
+		floor = SLL2_HDR_LEN + 1;
+	snap = w->snaplen < kept ? w->snaplen : kept;
+	return snap > floor ? snap : floor;
+}
+
 /* Classic pcap: one link type for the whole file, in its header. */
 static int pcap_classic_header(struct rawcap_pcap *w, uint16_t first_lt)
 {
@@ -229,6 +259,7 @@ static int pcap_classic_header(struct rawcap_pcap *w, uint16_t first_lt)
 
 	pcap_pick_linktype(w, first_lt);
 	h.linktype = w->linktype;
+	h.snaplen = w->file_snaplen = pcap_snaplen(w, NULL, w->linktype);
 	p = pcap_reserve(w, sizeof(h));
 	if (!p)
 		return w->err;
@@ -265,7 +296,8 @@ static int sll_fields(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
 		memcpy(&f->proto, d + 12, 2);
 		memcpy(f->addr, d + 6, 6);
 		f->alen = 6;
-		f->hatype = htons(1); /* ARPHRD_ETHER */
+		/* The interface's type, as the kernel tells libpcap: ARPHRD_LOOPBACK on lo. */
+		f->hatype = htons(pi->ifc.arphrd ? pi->ifc.arphrd : 1); /* else ARPHRD_ETHER */
 		f->skip = ETH_HDR_LEN;
 		return 0;
 	case RAWCAP_LINKTYPE_RAW:
@@ -318,26 +350,26 @@ static int sll_header(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
 }
 
 /*
- * How packet p goes into a file of link type lt: unchanged, or rewritten as
- * LINUX_SLL or LINUX_SLL2. 0, or 1 if lt cannot represent it.
+ * How packet p goes into a file of link type lt that announces snap length
+ * snap: unchanged, or rewritten as LINUX_SLL or LINUX_SLL2, header included
+ * in snap. 0, or 1 if lt cannot represent it.
  */
-static int pcap_fit(const struct rawcap_pcap *w, const struct pcap_if *pi,
-		    const struct rawcap_pcap_pkt *p, uint16_t lt, struct pcap_frame *f)
+static int pcap_fit(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p, uint16_t lt,
+		    uint32_t snap, struct pcap_frame *f)
 {
-	uint32_t caplen = p->caplen < w->snaplen ? p->caplen : w->snaplen;
-
 	f->prefix_len = 0;
 	f->skip = 0;
-	f->caplen = caplen;
-	f->orig_len = p->pkt->orig_len > caplen ? p->pkt->orig_len : caplen;
-	if (p->pkt->linktype == lt)
-		return 0;
-	if ((lt != RAWCAP_LINKTYPE_SLL && lt != RAWCAP_LINKTYPE_SLL2) || sll_header(pi, p, lt, f))
-		return 1;
-	f->caplen = caplen > f->skip ? caplen - f->skip : 0;
-	f->orig_len = f->orig_len - f->skip + f->prefix_len;
-	if (f->caplen + f->prefix_len > w->snaplen)
-		f->caplen = w->snaplen - f->prefix_len;
+	f->caplen = p->caplen;
+	f->orig_len = p->pkt->orig_len > p->caplen ? p->pkt->orig_len : p->caplen;
+	if (p->pkt->linktype != lt) {
+		if ((lt != RAWCAP_LINKTYPE_SLL && lt != RAWCAP_LINKTYPE_SLL2) ||
+		    sll_header(pi, p, lt, f))
+			return 1;
+		f->caplen = p->caplen > f->skip ? p->caplen - f->skip : 0;
+		f->orig_len = f->orig_len - f->skip + f->prefix_len;
+	}
+	if (f->prefix_len + f->caplen > snap)
+		f->caplen = snap > f->prefix_len ? snap - f->prefix_len : 0;
 	return 0;
 }
 
@@ -392,6 +424,8 @@ int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p)
 {
 	struct pcap_if *pi = pcap_if_find(w, p->pkt->ifindex);
 	struct pcap_frame f;
+	uint32_t snap;
+	uint16_t lt;
 	int err;
 
 	if (w->err)
@@ -407,7 +441,11 @@ int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p)
 	if (w->format == RAWCAP_PCAP_CLASSIC && !w->header_done &&
 	    (err = pcap_classic_header(w, p->pkt->linktype)))
 		return err;
-	if (pcap_fit(w, pi, p, w->native ? pi->ifc.linktype : w->linktype, &f)) {
+	lt = w->native ? pi->ifc.linktype : w->linktype;
+	snap = w->format == RAWCAP_PCAP_CLASSIC ? w->file_snaplen
+	       : pi->id >= 0			? pi->snaplen
+						: pcap_snaplen(w, pi, lt);
+	if (pcap_fit(pi, p, lt, snap, &f)) {
 		if (w->first_only)
 			return -EXDEV; /* the caller starts over with LINUX_SLL */
 		w->skipped++;

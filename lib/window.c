@@ -20,6 +20,7 @@
 
 #include "cursor.h"
 #include "snapshot_int.h"
+#include "window_cut.h"
 
 #define WINDOW_FLUSH_MS	   200
 #define WINDOW_MAX_IFACES  RING_IFACE_SLOTS
@@ -227,7 +228,13 @@ static int window_packet(struct window *w, const struct rawcap_rec *rec, bool *k
 	*keep = false;
 	if (!p.pkt)
 		return 0;
-	if (w->filter && !rawcap_filter_match(w->filter, p.pkt, p.data, p.caplen)) {
+	err = w->filter ? rawcap_filter_match(w->filter, p.pkt, p.data, p.caplen) : 1;
+	if (err < 0) {
+		snprintf(w->res->filter_error, sizeof(w->res->filter_error), "%s",
+			 rawcap_filter_error(w->filter));
+		return err;
+	}
+	if (!err) {
 		w->res->filtered++;
 		return 0;
 	}
@@ -268,7 +275,7 @@ static int window_record(struct window *w, const struct rawcap_rec *rec)
 		if (l->cause == RAWCAP_LOSS_READER || l->cause == RAWCAP_LOSS_CORRUPT)
 			w->res->lost_reader += l->count;
 		else
-			w->res->lost_upstream += l->count;
+			w->res->lost_upstream += rawcap_loss_units(l->cause, l->count);
 		if (w->s->loss)
 			err = window_sink_err(
 				w->s->loss(w->s->ctx, l->ifindex, l->count, l->cause));
@@ -287,7 +294,11 @@ static int window_record(struct window *w, const struct rawcap_rec *rec)
 	return w->s->record ? window_sink_err(w->s->record(w->s->ctx, rec)) : 0;
 }
 
-/* Next record with a payload that stays valid until the following call. */
+/*
+ * Next record with a payload that stays valid until the following call,
+ * except for packets outside the window, which the loop skips on their
+ * header alone: their payload is not copied (payload NULL).
+ */
 static int window_next(struct window *w, struct rawcap_rec *rec)
 {
 	for (;;) {
@@ -297,6 +308,11 @@ static int window_next(struct window *w, struct rawcap_rec *rec)
 			return ret;
 		if (rec->len > RAWCAP_REC_MAX)
 			continue;
+		if (rec->type == RAWCAP_REC_PACKET &&
+		    window_place(rec->ts_ns, w->res->from_ns, w->res->to_ns) != WINDOW_INSIDE) {
+			rec->payload = NULL;
+			return 1;
+		}
 		/* Ring payloads may be overwritten under us: copy, then validate. */
 		memcpy(w->copy, rec->payload, rec->len);
 		if (!rawcap_rec_valid(w->c, rec))
@@ -337,7 +353,7 @@ static int window_idle(struct window *w, bool *done)
 	char line[256];
 	int err;
 
-	*done = !w->o->follow && rawcap_now_ns() >= w->res->to_ns;
+	*done = !w->o->follow && window_settled(rawcap_now_ns(), w->res->to_ns);
 	if (*done)
 		return 0;
 	if (mono_ns() - w->last_flush_ns >= (uint64_t)flush_ms * 1000000u) {
@@ -350,7 +366,7 @@ static int window_idle(struct window *w, bool *done)
 		*done = true;
 	if (w->o->follow && w->o->notice && rawcap_writer_news(w->c, line, sizeof(line)))
 		w->o->notice(w->o->notice_arg, line);
-	if (!w->o->follow || rawcap_now_ns() < w->res->to_ns)
+	if (!w->o->follow || !window_settled(rawcap_now_ns(), w->res->to_ns))
 		return 0;
 	*done = true;
 	return 0;
@@ -358,6 +374,7 @@ static int window_idle(struct window *w, bool *done)
 
 static int window_loop(struct window *w)
 {
+	enum window_place place;
 	struct rawcap_rec rec;
 	bool done = false;
 	int ret, err = 0;
@@ -377,14 +394,15 @@ static int window_loop(struct window *w)
 		if (rec.type == RAWCAP_REC_META && w->o->meta)
 			w->o->meta(w->o->meta_arg, &rec);
 		if (rec.ts_ns < w->res->from_ns && w->o->meta_lookback_ns)
-			window_loss_baseline(w);
-		if (rec.ts_ns < w->res->from_ns || rec.ts_ns >= w->res->to_ns) {
+			window_loss_baseline(w); /* loss in the lookback is not the window's */
+		place = window_place(rec.ts_ns, w->res->from_ns, w->res->to_ns);
+		if (place != WINDOW_INSIDE) {
 			/* Interface descriptions outside the window still describe packets in it.
 			 */
 			if (rec.type == RAWCAP_REC_IFACE && rec.len >= sizeof(struct rawcap_iface))
 				err = window_iface(w, rec.payload);
-			/* Only packets end the window: other records may carry older clocks. */
-			if (rec.ts_ns >= w->res->to_ns && rec.type == RAWCAP_REC_PACKET)
+			/* Only packets end the window: other records may carry other clocks. */
+			if (place == WINDOW_END && rec.type == RAWCAP_REC_PACKET)
 				break;
 			continue;
 		}

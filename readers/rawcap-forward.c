@@ -81,7 +81,8 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 done; 1 runtime failure, or records a receiver did not get\n"
 	"(lapped, or damaged blocks of the disk FIFO or snapshot skipped: reported in\n"
-	"its stream and on stderr); 2 usage error.\n";
+	"its stream and on stderr), or packets lost upstream (capd's loss records,\n"
+	"sent in the streams and said on stderr); 2 usage error.\n";
 
 enum {
 	OPT_CERT = 256,
@@ -255,7 +256,7 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			o->client_buf = v;
 			break;
 		case OPT_SNAP:
-			if (parse_num(optarg, RAWCAP_REC_MAX, &v) || v < 64)
+			if (parse_num(optarg, RAWCAP_SNAPLEN_MAX, &v) || v < 64)
 				return usage_error("bad --snaplen \"%s\": 64..262144", optarg);
 			o->snaplen = (uint32_t)v;
 			break;
@@ -354,8 +355,13 @@ int main(int argc, char **argv)
 		(unsigned long long)st.filtered, (unsigned long long)st.streams,
 		(unsigned long long)st.timed_out, (unsigned long long)st.evicted,
 		(unsigned long long)st.accept_errors);
+	if (st.lost_upstream)
+		fprintf(stderr,
+			"rawcap-forward: %llu packets lost upstream (loss records, sent in the "
+			"streams: a classic pcap stream cannot say so)\n",
+			(unsigned long long)st.lost_upstream);
 	rawcap_forward_destroy(g_fwd);
 	rawcap_meta_sel_free(g_pods);
-	/* Records a receiver did not get (lapped, damaged history) make the result partial. */
-	return err || st.records_lost ? 1 : 0;
+	/* Records a receiver did not get (lapped, damaged history) or loss make the result partial. */
+	return err || st.records_lost || st.lost_upstream ? 1 : 0;
 }

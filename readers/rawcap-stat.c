@@ -40,6 +40,7 @@ static const char *const stat_loss_names[16] = {
 	[RAWCAP_LOSS_CORRUPT] = "corrupt",
 	[RAWCAP_LOSS_TRUNCATED] = "truncated",
 	[RAWCAP_LOSS_META_QUEUE] = "meta_queue",
+	[RAWCAP_LOSS_IFACE_UNKNOWN] = "iface_unknown",
 };
 
 struct stat_rates {

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rawcap/filter.h - pcap filter expressions (the tcpdump language) applied
- * to packet records offline. One expression is compiled once per link type
- * it meets, lazily, since a capture can mix interfaces of different types.
+ * to packet records, meaning what tcpdump means on the interface the packet
+ * was captured on. One expression is compiled once per link type it meets,
+ * lazily, since a capture can mix interfaces of different types; a link
+ * type it cannot be compiled for is an error, not a silent non-match.
+ * "inbound", "outbound" and "ifindex N" read the record's direction and
+ * interface; a frame whose VLAN tag the kernel had stripped is filtered
+ * without the tag unless the expression says "vlan" (docs/ARCHITECTURE.md,
+ * "Fidelity").
  */
 #ifndef RAWCAP_FILTER_H
 #define RAWCAP_FILTER_H
@@ -26,9 +32,14 @@ struct rawcap_filter;
  */
 RAWCAP_API int rawcap_filter_new(const char *expr, struct rawcap_filter **out, char *errbuf,
 				 size_t errlen);
-/* 1 if the packet matches, 0 if not; a link type the expression cannot apply to never matches. */
+/*
+ * 1 if the packet matches, 0 if not, -EINVAL if the expression cannot be
+ * applied to the packet's link type (rawcap_filter_error() says why).
+ */
 RAWCAP_API int rawcap_filter_match(struct rawcap_filter *f, const struct rawcap_pkt *pkt,
 				   const uint8_t *data, uint32_t caplen);
+/* Why the last rawcap_filter_match() failed ("" if none did). */
+RAWCAP_API const char *rawcap_filter_error(const struct rawcap_filter *f);
 RAWCAP_API const char *rawcap_filter_expr(const struct rawcap_filter *f);
 RAWCAP_API void rawcap_filter_free(struct rawcap_filter *f);
 

@@ -17,7 +17,22 @@
 
 #define RAWCAP_FORMAT_VERSION 1
 #define RAWCAP_REC_ALIGN      8
-#define RAWCAP_REC_MAX	      (256u * 1024u) /* largest record, header included */
+#define RAWCAP_SNAPLEN_MAX    262144u /* most bytes kept of one packet (libpcap's MAXIMUM_SNAPLEN) */
+#define RAWCAP_PKT_HDRS	      64u     /* record + packet headers in front of a packet's bytes */
+/* Largest record, header included: a whole RAWCAP_SNAPLEN_MAX packet fits. */
+#define RAWCAP_REC_MAX (RAWCAP_SNAPLEN_MAX + RAWCAP_PKT_HDRS)
+
+/*
+ * Write order is time order only within RAWCAP_REORDER_NS: a writer stores
+ * every record at most that long after its timestamp (capd's capture blocks
+ * retire within 100 ms, and several sockets interleave whole blocks). So no
+ * record stored after one stamped t is stamped before t - RAWCAP_REORDER_NS,
+ * and a reader cutting the window [from, to) is done at the first record
+ * stamped at or after to + RAWCAP_REORDER_NS, or once the writer's clock
+ * passed that time. capd counts packets it stored later than this
+ * (capd_late_packets_total).
+ */
+#define RAWCAP_REORDER_NS 500000000ull
 
 enum rawcap_rec_type {
 	RAWCAP_REC_PAD = 1,    /* filler: skip len bytes, no sequence number */
@@ -86,19 +101,27 @@ struct rawcap_pkt {
 	/* captured bytes follow; caplen = hdr.len - sizeof(hdr) - sizeof(pkt) */
 };
 _Static_assert(sizeof(struct rawcap_pkt) == 40, "packet header is 40 bytes");
-_Static_assert(sizeof(struct rawcap_rec_hdr) + sizeof(struct rawcap_pkt) == 64,
+_Static_assert(sizeof(struct rawcap_rec_hdr) + sizeof(struct rawcap_pkt) == RAWCAP_PKT_HDRS,
 	       "record + packet headers fill one cache line");
 
 enum rawcap_loss_cause {
 	RAWCAP_LOSS_KERNEL_DROP = 1,   /* tp_drops: the socket ring was full */
-	RAWCAP_LOSS_KERNEL_FREEZE = 2, /* tp_freeze_q_cnt */
+	RAWCAP_LOSS_KERNEL_FREEZE = 2, /* tp_freeze_q_cnt: queue freezes, not packets */
 	RAWCAP_LOSS_EBPF_RINGBUF = 3,  /* bpf_ringbuf_reserve failed */
 	RAWCAP_LOSS_PERSIST_LAPPED = 4, /* the ring overwrote data before it reached disk */
 	RAWCAP_LOSS_DISK_ERROR = 5,    /* a write to the disk FIFO failed */
 	RAWCAP_LOSS_CORRUPT = 6,       /* a damaged block was skipped while reading */
 	RAWCAP_LOSS_TRUNCATED = 7,     /* a record too large for the ring */
 	RAWCAP_LOSS_META_QUEUE = 8,    /* metadata queue into the ring overflowed */
+	RAWCAP_LOSS_IFACE_UNKNOWN = 9, /* packets of an interface nothing described */
 };
+
+/* Units a loss record says were lost: its count, but none for a freeze (an event whose
+ * dropped packets a KERNEL_DROP record counts). */
+static inline uint64_t rawcap_loss_units(uint32_t cause, uint64_t count)
+{
+	return cause == RAWCAP_LOSS_KERNEL_FREEZE ? 0 : count;
+}
 
 struct rawcap_loss {
 	uint64_t count;	  /* units lost (packets, or records for the reader-side causes) */
@@ -119,12 +142,40 @@ struct rawcap_iface {
 	uint32_t if_flags; /* IFF_* */
 	uint8_t mac[8];
 	uint16_t mac_len;
-	uint16_t snaplen_kb; /* snaplen / 1024, rounded up; 0 = full */
+	uint16_t snaplen_kb; /* the snap length, encoded: rawcap_iface_snaplen() */
 	uint32_t netns_cookie_lo;
 	char name[RAWCAP_IFNAMSIZ];
 	char filter[RAWCAP_FILTER_MAX]; /* capture filter, NUL terminated, may be empty */
 };
 _Static_assert(sizeof(struct rawcap_iface) == 304, "interface payload is 304 bytes");
+
+/*
+ * snaplen_kb: 0 for RAWCAP_SNAPLEN_MAX; RAWCAP_IFACE_SNAP_EXACT | n for
+ * exactly n bytes (n < 32768, where tcpdump users set their -s); else whole
+ * KiB, rounded up (records before the exact form, and odd sizes above 32 KiB).
+ */
+#define RAWCAP_IFACE_SNAP_EXACT 0x8000u
+
+static inline uint16_t rawcap_iface_snap_encode(uint32_t snaplen)
+{
+	if (!snaplen || snaplen >= RAWCAP_SNAPLEN_MAX)
+		return 0;
+	if (snaplen < RAWCAP_IFACE_SNAP_EXACT)
+		return (uint16_t)(RAWCAP_IFACE_SNAP_EXACT | snaplen);
+	return (uint16_t)((snaplen + 1023) / 1024);
+}
+
+/* The snap length in bytes an interface record announces (1..RAWCAP_SNAPLEN_MAX). */
+static inline uint32_t rawcap_iface_snaplen(const struct rawcap_iface *i)
+{
+	uint32_t v = i->snaplen_kb;
+
+	if (v & RAWCAP_IFACE_SNAP_EXACT)
+		v &= ~RAWCAP_IFACE_SNAP_EXACT;
+	else
+		v *= 1024;
+	return v && v < RAWCAP_SNAPLEN_MAX ? v : RAWCAP_SNAPLEN_MAX;
+}
 
 enum rawcap_meta_kind {
 	RAWCAP_META_IFACE = 1,

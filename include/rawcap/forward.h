@@ -106,6 +106,7 @@ struct rawcap_forward_stats {
 	uint64_t timed_out;	/* dropped: no handshake in time, or took no byte in time */
 	uint64_t evicted;	/* dropped to make room: took no byte while all slots were used */
 	uint64_t accept_errors; /* accept(2) failures (EMFILE...), each followed by a pause */
+	uint64_t lost_upstream; /* units the loss records sent said were lost (kernel drops...) */
 };
 
 RAWCAP_API int rawcap_forward_create(const struct rawcap_forward_opts *o,

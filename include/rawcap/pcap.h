@@ -77,7 +77,12 @@ enum rawcap_pcap_format {
 struct rawcap_pcap_opts {
 	size_t sz; /* sizeof(struct rawcap_pcap_opts) */
 	enum rawcap_pcap_format format;
-	uint32_t snaplen;    /* truncate packets to this many bytes; 0: 262144 */
+	/*
+	 * Truncate packets to this many bytes; 0: 262144. Files announce it, or
+	 * the interface's own (rawcap_iface_snaplen()) when capd kept less; a
+	 * cooked (SLL, SLL2) file keeps its header and a byte whatever this is.
+	 */
+	uint32_t snaplen;
 	uint16_t linktype;   /* force this link type (e.g. SLL2), or RAWCAP_PCAP_LT_* */
 	const char *appl;    /* pcapng shb_userappl; NULL: "rawcap <version>" */
 	const char *comment; /* pcapng section comment, may be NULL */

@@ -212,6 +212,98 @@ static void should_truncate_to_snaplen(void **state)
 	close(fd);
 }
 
+/* capd's -s 40: the header and the IDB announce 40, as tcpdump -s 40 would. */
+static void should_announce_the_snaplen_capd_kept(void **state)
+{
+	struct rawcap_iface i1 = iface(3, 1, "eth0");
+	uint32_t hdr[6], idb[4];
+
+	(void)state;
+	i1.snaplen_kb = rawcap_iface_snap_encode(40);
+	assert_int_equal(rawcap_iface_snaplen(&i1), 40);
+	for (int f = 0; f < 2; f++) {
+		int fd = memfd_create("t", 0);
+		struct rawcap_pcap_opts o = {
+			.sz = sizeof(o), .format = f ? RAWCAP_PCAP_PCAPNG : RAWCAP_PCAP_CLASSIC};
+		struct rawcap_pcap *w;
+
+		assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+		assert_int_equal(rawcap_pcap_add_iface(w, &i1), 0);
+		write_pkt(w, 3, 1, frame, 40, RAWCAP_DIR_HOST);
+		assert_int_equal(rawcap_pcap_close(w), 0);
+		if (!f) {
+			assert_int_equal(pread(fd, hdr, sizeof(hdr), 0), sizeof(hdr));
+			assert_int_equal(hdr[4], 40);
+		} else {
+			assert_int_equal(pread(fd, hdr, 8, 0), 8); /* the SHB, then the IDB */
+			assert_int_equal(pread(fd, idb, sizeof(idb), hdr[1]), sizeof(idb));
+			assert_int_equal(idb[0], 1);
+			assert_int_equal(idb[3], 40);
+		}
+		close(fd);
+	}
+	/* Old records in whole KiB, the full length, and sizes above the exact form. */
+	i1.snaplen_kb = 2;
+	assert_int_equal(rawcap_iface_snaplen(&i1), 2048);
+	i1.snaplen_kb = rawcap_iface_snap_encode(262144);
+	assert_int_equal(rawcap_iface_snaplen(&i1), 262144);
+	i1.snaplen_kb = rawcap_iface_snap_encode(65536);
+	assert_int_equal(rawcap_iface_snaplen(&i1), 65536);
+}
+
+/* --snaplen 16 into SLL2 keeps the 20-byte header and a byte, as tcpdump -i any -s 16. */
+static void should_keep_a_cooked_header_below_its_length(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o),
+				     .format = RAWCAP_PCAP_CLASSIC,
+				     .snaplen = 16,
+				     .linktype = RAWCAP_LINKTYPE_SLL2};
+	struct rawcap_pcap *w;
+	uint32_t hdr[6], rec[4];
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	write_pkt(w, 4, RAWCAP_LINKTYPE_RAW, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(pread(fd, hdr, sizeof(hdr), 0), sizeof(hdr));
+	assert_int_equal(hdr[4], 21);
+	assert_int_equal(hdr[5], RAWCAP_LINKTYPE_SLL2);
+	assert_int_equal(pread(fd, rec, sizeof(rec), 24), sizeof(rec));
+	assert_int_equal(rec[2], 21);
+	assert_int_equal(rec[3], sizeof(frame) - 14 + 20);
+	assert_int_equal(pread(fd, rec, sizeof(rec), 24 + 16 + 21), sizeof(rec));
+	assert_int_equal(rec[2], 21);
+	assert_int_equal(rec[3], sizeof(rawip) + 20);
+	close(fd);
+}
+
+/* SLL2 keeps the interface's ARPHRD type, as tcpdump -i any: 772 on loopback. */
+static void should_give_loopback_its_hatype_in_sll2(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {
+		.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC, .linktype = RAWCAP_LINKTYPE_SLL2};
+	struct rawcap_iface lo = iface(1, 1, "lo"), eth = iface(2, 1, "eth0");
+	struct rawcap_pcap *w;
+	uint8_t hatype[2];
+
+	(void)state;
+	lo.arphrd = 772;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	assert_int_equal(rawcap_pcap_add_iface(w, &lo), 0);
+	assert_int_equal(rawcap_pcap_add_iface(w, &eth), 0);
+	write_pkt(w, 1, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	write_pkt(w, 2, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(pread(fd, hatype, 2, 24 + 16 + 8), 2);
+	assert_int_equal(hatype[0] << 8 | hatype[1], 772);
+	assert_int_equal(pread(fd, hatype, 2, 24 + 2 * 16 + 20 + sizeof(frame) - 14 + 8), 2);
+	assert_int_equal(hatype[0] << 8 | hatype[1], 1);
+	close(fd);
+}
+
 static void should_report_broken_pipe(void **state)
 {
 	int p[2];
@@ -385,6 +477,9 @@ int main(void)
 		cmocka_unit_test(should_use_sll_for_mixed_link_types),
 		cmocka_unit_test(should_keep_the_ifindex_with_sll2_on_request),
 		cmocka_unit_test(should_truncate_to_snaplen),
+		cmocka_unit_test(should_announce_the_snaplen_capd_kept),
+		cmocka_unit_test(should_keep_a_cooked_header_below_its_length),
+		cmocka_unit_test(should_give_loopback_its_hatype_in_sll2),
 		cmocka_unit_test(should_report_broken_pipe),
 		cmocka_unit_test(should_give_an_empty_pcapng_an_interface_block),
 		cmocka_unit_test(should_give_pcapng_one_link_type_unless_native),
