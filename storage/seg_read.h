@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../storage/seg_format.h"
+#include "seg_format.h"
 
 /* 0 if h is a segment header we can read in a file of file_size bytes, else -EBADMSG/-EPROTO. */
 int seg_hdr_check(const struct seg_hdr *h, uint64_t file_size);
