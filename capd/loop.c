@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "capd.h"
 
 #define NS_PER_SEC 1000000000ull
@@ -27,7 +28,7 @@ int capd_ctx_init(struct capd_ctx *ctx, struct capd_config *cfg)
 	ctx->cfg = cfg;
 	ctx->ring.fd = -1;
 	ctx->nl_fd = -1;
-	ctx->start_ns = capd_now_ns();
+	ctx->start_ns = clock_real_ns();
 	ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ctx->epfd < 0)
 		return -errno;
@@ -120,7 +121,7 @@ static void capd_batch_end(struct capd_ctx *ctx)
 
 static void capd_tick(struct capd_ctx *ctx)
 {
-	uint64_t now = capd_now_ns();
+	uint64_t now = clock_real_ns();
 
 	for (unsigned i = 0; i < ctx->n_src; i++) {
 		struct capd_source *s = ctx->src[i];
@@ -177,10 +178,10 @@ static void capd_run_due(struct capd_ctx *ctx)
 int capd_run(struct capd_ctx *ctx)
 {
 	struct epoll_event evs[64];
-	uint64_t next_tick = capd_mono_ns() + NS_PER_SEC;
+	uint64_t next_tick = clock_mono_ns() + NS_PER_SEC;
 
 	while (!ctx->stop) {
-		uint64_t now = capd_mono_ns();
+		uint64_t now = clock_mono_ns();
 		int n = epoll_wait(ctx->epfd, evs, 64, capd_wait_ms(ctx, now, next_tick));
 
 		if (n < 0 && errno != EINTR) {
@@ -197,7 +198,7 @@ int capd_run(struct capd_ctx *ctx)
 		capd_batch_end(ctx);
 		if (ctx->n_dead)
 			capd_sources_compact(ctx);
-		now = capd_mono_ns();
+		now = clock_mono_ns();
 		if (now >= next_tick) {
 			capd_tick(ctx);
 			next_tick += NS_PER_SEC;
@@ -288,7 +289,7 @@ void capd_finish(struct capd_ctx *ctx)
 		if (s->ops && s->ops->flush)
 			s->ops->flush(s->state, ctx);
 	}
-	ring_heartbeat(&ctx->ring, capd_now_ns());
+	ring_heartbeat(&ctx->ring, clock_real_ns());
 	ring_publish(&ctx->ring);
 	ring_notify(&ctx->ring);
 	ctx->dirty = false;

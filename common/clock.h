@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* clock.h - nanosecond clock reads shared by capd, the disk FIFO and librawcap. */
+/*
+ * clock.h - nanosecond clock reads shared by every layer: capd, the disk
+ * FIFO, librawcap and the HTTP listeners. Use these rather than a private
+ * clock_gettime() wrapper.
+ */
 #ifndef RAWCAP_CLOCK_H
 #define RAWCAP_CLOCK_H
 
@@ -13,6 +17,24 @@ static inline uint64_t clock_ns(clockid_t id)
 
 	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds: deadlines, intervals, rate limits. */
+static inline uint64_t clock_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* CLOCK_MONOTONIC in milliseconds, for poll() timeouts and the like. */
+static inline uint64_t clock_mono_ms(void)
+{
+	return clock_mono_ns() / 1000000;
+}
+
+/* CLOCK_REALTIME in nanoseconds since the epoch: record timestamps. */
+static inline uint64_t clock_real_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
 }
 
 #endif
