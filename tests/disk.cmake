@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# The disk FIFO (issue 4): segment format and history unit tests, the capd
+# The disk FIFO: segment format and history unit tests, the capd
 # stand-in (diskwriter) and reader (diskread) the script tests drive, and the
 # segment parser's fuzz target with its corpus replay.
 add_executable(diskwriter disk/diskwriter.c)

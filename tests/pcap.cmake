@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Readers of issue 5: rawcap-pcap and rawcap-snapshot, and the pieces of
+# The readers rawcap-pcap and rawcap-snapshot, and the pieces of
 # librawcap they share (pcap/pcapng writer, filters, window loop, snapshots).
 add_executable(pktwriter ${CMAKE_CURRENT_SOURCE_DIR}/pcap/pktwriter.c)
 target_link_libraries(pktwriter PRIVATE rawcap_storage rawcap_ring_writer PkgConfig::LIBPCAP)

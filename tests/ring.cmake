@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# The shm ring and librawcap's cursor over it (issue 2): deterministic unit
+# The shm ring and librawcap's cursor over it: deterministic unit
 # tests, cross-process tests (permissions, wake-ups), and the multi-process
 # stress test (tests/ring/). The fuzz target's corpus replay is in fuzz.cmake.
 set(RING_TEST_LIBS rawcap_static rawcap_ring_writer)
