@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * rawcap-tap - print a node's metadata records (pods, services, endpoints,
- * namespaces, processes, interfaces) as JSON lines or as a msgpack stream,
+ * namespaces, processes) as JSON lines or as a msgpack stream,
  * for sidecars and scripts. A thin main over librawcap: parse options, open
  * a cursor, loop, write.
  */
@@ -51,7 +51,7 @@ static void usage(FILE *f)
 		"\n"
 		"Selection:\n"
 		"  -k, --kind LIST        comma-separated kinds: pod, service, endpoints, namespace,\n"
-		"                         process, interface, stats, node, or all (default: all)\n"
+		"                         process, or all (default: all)\n"
 		"  -f, --from T           start at time T (default: the oldest record held)\n"
 		"  -t, --to T             stop after time T (waits for it if T is in the future)\n"
 		"  -F, --follow           keep printing new records until interrupted\n"
@@ -65,6 +65,24 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 runtime failure or records lost to the writer,\n"
 		"2 usage error.\n");
+}
+
+/* --kind LIST; the error says which kinds exist. */
+static int kind_mask(struct tap *t, const char *list)
+{
+	int err = rawcap_meta_kind_mask(list, &t->kinds);
+
+	if (err == -ENOTSUP)
+		fprintf(stderr,
+			"rawcap-tap: --kind %s: capd writes no interface, stats or node metadata "
+			"(interfaces are in rawcap-pcap's output, statistics in rawcap-stat)\n",
+			list);
+	else if (err)
+		fprintf(stderr,
+			"rawcap-tap: --kind %s: unknown kind (kinds: pod, service, endpoints, "
+			"namespace, process, all)\n",
+			list);
+	return err ? -EINVAL : 0;
 }
 
 static int parse_args(struct tap *t, int argc, char **argv)
@@ -91,10 +109,8 @@ static int parse_args(struct tap *t, int argc, char **argv)
 		case 'o': t->out_path = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'k':
-			if (rawcap_meta_kind_mask(optarg, &t->kinds)) {
-				fprintf(stderr, "rawcap-tap: unknown kind in --kind %s\n", optarg);
+			if (kind_mask(t, optarg))
 				return -EINVAL;
-			}
 			break;
 		case 'f':
 		case 't':
