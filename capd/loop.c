@@ -17,8 +17,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include <rawcap/rawcap.h>
+
 #include "capd.h"
+#include "clock.h"
 
 #define NS_PER_SEC 1000000000ull
 
@@ -212,15 +214,6 @@ int capd_run(struct capd_ctx *ctx)
 void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
 {
 	const struct ring_writer *w = &ctx->ring;
-	static const char *const loss_names[16] = {
-		[RAWCAP_LOSS_KERNEL_DROP] = "kernel_drop",
-		[RAWCAP_LOSS_KERNEL_FREEZE] = "kernel_freeze",
-		[RAWCAP_LOSS_EBPF_RINGBUF] = "ebpf_ringbuf",
-		[RAWCAP_LOSS_PERSIST_LAPPED] = "persist_lapped",
-		[RAWCAP_LOSS_DISK_ERROR] = "disk_error",
-		[RAWCAP_LOSS_TRUNCATED] = "truncated",
-		[RAWCAP_LOSS_META_QUEUE] = "meta_queue",
-	};
 
 	capd_buf_printf(
 		out,
@@ -252,9 +245,10 @@ void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
 		(unsigned long long)w->counters[RING_CNT_PKT_BYTES],
 		(unsigned long long)w->counters[RING_CNT_WRAPS], (unsigned long long)w->size,
 		(unsigned long long)w->hdr->generation, (unsigned long long)w->next_seq);
-	for (int c = 1; c < 16; c++)
-		if (loss_names[c])
-			capd_buf_printf(out, "capd_lost_total{cause=\"%s\"} %llu\n", loss_names[c],
+	for (uint32_t c = 1; c < 16; c++)
+		if (rawcap_loss_cause_name(c))
+			capd_buf_printf(out, "capd_lost_total{cause=\"%s\"} %llu\n",
+					rawcap_loss_cause_name(c),
 					(unsigned long long)w->counters[RING_CNT_LOSS_BASE + c]);
 	capd_iface_metrics(ctx, out);
 	for (unsigned i = 0; i < ctx->n_src; i++) {
