@@ -45,4 +45,12 @@ int seg_read_blk(int fd, const struct seg_hdr *sh, uint32_t blk, void *buf);
 /* Parse "seg-<16 hex>.rcs": 0 and the number, or -EINVAL. */
 int seg_name_parse(const char *name, uint64_t *seg_no);
 
+/*
+ * Call fn(arg, name, seg_no) for each entry of directory dirfd named as a
+ * segment, in directory order, until fn returns nonzero. Returns fn's
+ * nonzero value, 0, or -errno if the directory cannot be read (then before
+ * any call). dirfd itself is not moved.
+ */
+int seg_dir_each(int dirfd, int (*fn)(void *arg, const char *name, uint64_t seg_no), void *arg);
+
 #endif
