@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "../storage/safe_open.h"
+#include "safe_open.h"
 #include "cursor.h"
 
 /* How often an idle reader checks for a replaced ring (a restart whose wake it missed). */
