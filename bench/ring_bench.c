@@ -6,7 +6,7 @@
  *
  * The writer does what capd does per record: ring_reserve(), copy the
  * payload in, and every batch ring_publish() + ring_notify(). Payloads are
- * self-checking (tests/ring/payload.h) and every reader verifies every
+ * self-checking (tests/payload.h) and every reader verifies every
  * record it delivers; a torn record fails the run. Record sizes include the
  * 24-byte record header, so "64 B" is one cache line per record. "writer
  * CPU" is the writer's CPU time over wall time: below ~100% the writer was
@@ -30,7 +30,7 @@
 
 #include <rawcap/rawcap.h>
 
-#include "../tests/ring/payload.h"
+#include "payload.h"
 #include "cursor.h"
 #include "ring_writer.h"
 
@@ -83,7 +83,7 @@ static void make_templates(uint32_t payload)
 	free(templates);
 	templates = aligned_alloc(64, (size_t)N_TEMPLATES * ((payload + 63) & ~63u));
 	for (uint32_t i = 0; i < N_TEMPLATES; i++)
-		payload_fill(templates + (size_t)i * ((payload + 63) & ~63u), i, payload);
+		rec_payload_fill(templates + (size_t)i * ((payload + 63) & ~63u), i, payload);
 }
 
 static inline const uint8_t *template_for(uint64_t seq, uint32_t payload)
@@ -118,7 +118,7 @@ static void reader_main(const char *name, int ready_fd, int result_fd)
 			_exit(2);
 		if (rec.type == RAWCAP_REC_META && rec.flags == END_FLAGS)
 			break;
-		if (!payload_check(rec.payload, rec.seq, rec.len) && rawcap_rec_valid(c, &rec))
+		if (!rec_payload_check(rec.payload, rec.seq, rec.len) && rawcap_rec_valid(c, &rec))
 			res.torn++;
 	}
 	rawcap_get_stats(c, &st);
@@ -187,7 +187,7 @@ static void writer_end(struct ring_writer *w, const char *name)
 {
 	char path[256];
 
-	payload_fill(ring_reserve(w, RAWCAP_REC_META, END_FLAGS, 0, 64), w->next_seq, 64);
+	rec_payload_fill(ring_reserve(w, RAWCAP_REC_META, END_FLAGS, 0, 64), w->next_seq, 64);
 	ring_publish(w);
 	ring_notify(w);
 	ring_writer_close(w);
@@ -204,7 +204,7 @@ static uint64_t write_batch(struct ring_writer *w, uint64_t seq, uint64_t end, u
 		uint8_t *p = ring_reserve(w, RAWCAP_REC_PACKET, 0, seq, payload);
 
 		memcpy(p, template_for(seq, payload), payload);
-		((struct payload_hdr *)p)->seq = seq;
+		((struct rec_payload_hdr *)p)->seq = seq;
 	}
 	ring_publish(w);
 	ring_notify(w);

@@ -92,9 +92,9 @@ static int mode_udp(const char *dst, int port, uint32_t count, uint32_t first)
 		for (; n < BATCH && i < count; n++, i++) {
 			uint32_t idx = first + i;
 
-			payload_fill(bufs[n], idx);
+			udp_payload_fill(bufs[n], idx);
 			iov[n].iov_base = bufs[n];
-			iov[n].iov_len = payload_len(idx);
+			iov[n].iov_len = udp_payload_len(idx);
 			memset(&m[n], 0, sizeof(m[n]));
 			m[n].msg_hdr.msg_name = &sa;
 			m[n].msg_hdr.msg_namelen = sizeof(sa);

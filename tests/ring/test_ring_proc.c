@@ -29,7 +29,7 @@
 #include <rawcap/rawcap.h>
 
 #include "cursor.h"
-#include "ring/ring_test.h"
+#include "ring_test.h"
 #include "ring_writer.h"
 
 #define SZ_1M	(1u << 20)
@@ -263,20 +263,6 @@ static void should_wake_waiting_reader_within_a_millisecond(void **state)
 	ring_writer_close(&w);
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	rt_shm_dir();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	rt_shm_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,5 +273,5 @@ int main(void)
 	};
 
 	alarm(60);
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, rt_group_setup, rt_group_teardown);
 }
