@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <msgpack.h>
+#include <msgpack/fbuffer.h>
 
 #include <rawcap/meta.h>
 #include <rawcap/rawcap.h>
@@ -149,23 +151,29 @@ static int parse_args(struct tap *t, int argc, char **argv)
 	return 0;
 }
 
-/* msgpack: big-endian headers written by hand, the payload embedded as is. */
-static void mp_u64(FILE *f, uint64_t v)
-{
-	uint8_t b[9] = { 0xcf };
-
-	for (int i = 0; i < 8; i++)
-		b[1 + i] = (uint8_t)(v >> (56 - 8 * i));
-	fwrite(b, 1, 9, f);
-}
-
-static void mp_str(FILE *f, const char *s)
+/* msgpack-c packs the envelope into the output; the payload, already msgpack, goes in as is. */
+static void mp_str(msgpack_packer *pk, const char *s)
 {
 	size_t n = strlen(s);
-	uint8_t h = (uint8_t)(0xa0 | n); /* our keys and kind names are < 32 bytes */
 
-	fputc(h, f);
-	fwrite(s, 1, n, f);
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+static void emit_msgpack(FILE *f, const struct rawcap_rec *rec, const char *kind)
+{
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, f, msgpack_fbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	mp_str(&pk, "seq");
+	msgpack_pack_uint64(&pk, rec->seq);
+	mp_str(&pk, "ts_ns");
+	msgpack_pack_uint64(&pk, rec->ts_ns);
+	mp_str(&pk, "kind");
+	mp_str(&pk, kind);
+	mp_str(&pk, "data");
+	fwrite(rec->payload, 1, rec->len, f);
 }
 
 static int emit(struct tap *t, const struct rawcap_rec *rec)
@@ -185,15 +193,7 @@ static int emit(struct tap *t, const struct rawcap_rec *rec)
 		return 0;
 	}
 	if (t->msgpack) {
-		fputc(0x84, t->out);
-		mp_str(t->out, "seq");
-		mp_u64(t->out, rec->seq);
-		mp_str(t->out, "ts_ns");
-		mp_u64(t->out, rec->ts_ns);
-		mp_str(t->out, "kind");
-		mp_str(t->out, kind);
-		mp_str(t->out, "data");
-		fwrite(rec->payload, 1, rec->len, t->out);
+		emit_msgpack(t->out, rec, kind);
 	} else {
 		fprintf(t->out, "{\"seq\":%llu,\"ts\":\"%s\",\"ts_ns\":%llu,\"kind\":\"%s\",\"data\":%s}\n",
 			(unsigned long long)rec->seq, rawcap_format_time(rec->ts_ns, ts, sizeof(ts)),
