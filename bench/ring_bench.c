@@ -30,6 +30,7 @@
 
 #include <rawcap/rawcap.h>
 
+#include "clock.h"
 #include "payload.h"
 #include "cursor.h"
 #include "ring_writer.h"
@@ -62,13 +63,6 @@ static uint64_t ring_size = 256u << 20;
 static char shm_dir[128];
 static uint8_t *templates;
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double cpu_s(void)
 {
@@ -244,10 +238,10 @@ static int run_writer(uint32_t rec_size, uint64_t n, int nreaders, struct run *o
 	seq = warm_up(&w, rec_size);
 	end = seq + n;
 	c0 = cpu_s();
-	t0 = now_s();
+	t0 = clock_mono_s();
 	while (seq < end)
 		seq = write_batch(&w, seq, end, payload);
-	out->secs = now_s() - t0;
+	out->secs = clock_mono_s() - t0;
 	out->cpu = cpu_s() - c0;
 	out->total = end;
 	out->records = n;
@@ -268,14 +262,14 @@ static double run_memcpy(uint32_t rec_size, uint64_t n, double *cpu)
 
 	memset(dst, 0, ring_size); /* touch every page, as the ring's warm-up lap does */
 	c0 = cpu_s();
-	t0 = now_s();
+	t0 = clock_mono_s();
 	for (uint64_t seq = 0; seq < n; seq++) {
 		if (off + span > ring_size)
 			off = 0;
 		memcpy(dst + off, template_for(seq, payload), rec_size);
 		off = (off + span) & mask;
 	}
-	t0 = now_s() - t0;
+	t0 = clock_mono_s() - t0;
 	*cpu = cpu_s() - c0;
 	__asm__ volatile("" : : "r"(dst) : "memory");
 	free(dst);
@@ -301,8 +295,8 @@ static int run_paced(uint32_t rec_size, double rate, double secs, struct run *ou
 	err = readers_start(&rd, name, 1);
 	if (err)
 		return err;
-	t0 = now_s();
-	while ((t = now_s() - t0) < secs) {
+	t0 = clock_mono_s();
+	while ((t = clock_mono_s() - t0) < secs) {
 		double ahead = (double)(seq - seq0) * rec_size / rate - t;
 
 		if (ahead > 0) {
@@ -312,7 +306,7 @@ static int run_paced(uint32_t rec_size, double rate, double secs, struct run *ou
 		}
 		seq = write_batch(&w, seq, UINT64_MAX, payload);
 	}
-	out->secs = now_s() - t0;
+	out->secs = clock_mono_s() - t0;
 	out->records = seq - seq0;
 	out->total = out->records; /* what the reader could see */
 	out->bytes = out->records * rec_size;

@@ -22,6 +22,7 @@
 
 #include <rawcap/format.h>
 
+#include "clock.h"
 #include "cgroup_id.h"
 #include "ebpf_probe.h"
 #include "proc_ctx.h"
@@ -245,10 +246,8 @@ int proc_ctx_drain(struct proc_ctx *pc, struct ring_writer *w)
 static void pc_existing(void *ctx, struct pc_event *e)
 {
 	struct proc_ctx *pc = ctx;
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	pc_write(pc, e, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	pc_write(pc, e, clock_real_ns());
 	pc->st.existing++;
 }
 

@@ -31,6 +31,12 @@ static inline uint64_t clock_mono_ms(void)
 	return clock_mono_ns() / 1000000;
 }
 
+/* CLOCK_MONOTONIC in seconds, for rates and progress reports. */
+static inline double clock_mono_s(void)
+{
+	return (double)clock_mono_ns() / 1e9;
+}
+
 /* CLOCK_REALTIME in nanoseconds since the epoch: record timestamps. */
 static inline uint64_t clock_real_ns(void)
 {

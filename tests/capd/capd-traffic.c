@@ -22,17 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "payload.h"
 
 #define BATCH 64
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int udp_socket(const char *dst, int port, struct sockaddr_in *sa, int *sink)
 {
@@ -119,7 +113,7 @@ static int mode_flood(const char *dst, int port, int frame, double secs)
 	struct sockaddr_in sa;
 	int sink, fd = udp_socket(dst, port, &sa, &sink), len = frame - 14 - 20 - 8;
 	uint64_t sent = 0;
-	double end = now_s() + secs;
+	double end = clock_mono_s() + secs;
 
 	if (len < 1 || len > 1458) {
 		fprintf(stderr, "capd-traffic: frame size %d out of 43..1500\n", frame);
@@ -139,7 +133,7 @@ static int mode_flood(const char *dst, int port, int frame, double secs)
 		m[n].msg_hdr.msg_iov = &iov;
 		m[n].msg_hdr.msg_iovlen = 1;
 	}
-	while (now_s() < end) {
+	while (clock_mono_s() < end) {
 		for (int k = 0; k < 16; k++) {
 			memcpy(payload, &sent, sizeof(sent));
 			sent += (uint64_t)send_batch(fd, m, BATCH);
