@@ -127,7 +127,7 @@ static int hist_scan_one(void *arg, const char *name, uint64_t no)
  */
 static int hist_scan(struct history *h)
 {
-	struct hist_scan_ctx sc = { h, false };
+	struct hist_scan_ctx sc = {h, false};
 	int err = seg_dir_each(h->dirfd, hist_scan_one, &sc);
 
 	if (!sc.listing && !err)

@@ -7,15 +7,15 @@ static const struct {
 	const char *name; /* metrics label value, JSON key */
 	const char *text; /* for people: pcapng comments, messages */
 } loss_causes[] = {
-	[RAWCAP_LOSS_READER] = { "reader", "missed by this reader (lapped or damaged)" },
-	[RAWCAP_LOSS_KERNEL_DROP] = { "kernel_drop", "kernel socket ring full" },
-	[RAWCAP_LOSS_KERNEL_FREEZE] = { "kernel_freeze", "kernel queue frozen" },
-	[RAWCAP_LOSS_EBPF_RINGBUF] = { "ebpf_ringbuf", "eBPF ring buffer full" },
-	[RAWCAP_LOSS_PERSIST_LAPPED] = { "persist_lapped", "overwritten before reaching disk" },
-	[RAWCAP_LOSS_DISK_ERROR] = { "disk_error", "disk write error" },
-	[RAWCAP_LOSS_CORRUPT] = { "corrupt", "damaged block skipped" },
-	[RAWCAP_LOSS_TRUNCATED] = { "truncated", "record too large" },
-	[RAWCAP_LOSS_META_QUEUE] = { "meta_queue", "metadata queue overflow" },
+	[RAWCAP_LOSS_READER] = {"reader", "missed by this reader (lapped or damaged)"},
+	[RAWCAP_LOSS_KERNEL_DROP] = {"kernel_drop", "kernel socket ring full"},
+	[RAWCAP_LOSS_KERNEL_FREEZE] = {"kernel_freeze", "kernel queue frozen"},
+	[RAWCAP_LOSS_EBPF_RINGBUF] = {"ebpf_ringbuf", "eBPF ring buffer full"},
+	[RAWCAP_LOSS_PERSIST_LAPPED] = {"persist_lapped", "overwritten before reaching disk"},
+	[RAWCAP_LOSS_DISK_ERROR] = {"disk_error", "disk write error"},
+	[RAWCAP_LOSS_CORRUPT] = {"corrupt", "damaged block skipped"},
+	[RAWCAP_LOSS_TRUNCATED] = {"truncated", "record too large"},
+	[RAWCAP_LOSS_META_QUEUE] = {"meta_queue", "metadata queue overflow"},
 };
 #define LOSS_CAUSES_NR (sizeof(loss_causes) / sizeof(loss_causes[0]))
 

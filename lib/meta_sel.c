@@ -50,7 +50,7 @@ static const char *const kind_names[] = {
  * (rawcap-stat). Asked for by name, they are refused rather than matching
  * nothing forever.
  */
-static const char *const kind_unwritten[] = { "interface", "stats", "node" };
+static const char *const kind_unwritten[] = {"interface", "stats", "node"};
 
 static bool kind_is_unwritten(const char *name)
 {

@@ -80,11 +80,12 @@ static inline bool rec_payload_check(const void *buf, uint64_t seq, uint32_t len
 		return false;
 	memcpy(&ph, buf, sizeof(ph));
 	return ph.seq == seq && ph.len == len &&
-	       ph.hash == rec_payload_hash((const uint8_t *)buf + sizeof(ph), len - REC_PAYLOAD_MIN);
+	       ph.hash ==
+		       rec_payload_hash((const uint8_t *)buf + sizeof(ph), len - REC_PAYLOAD_MIN);
 }
 
 #define UDP_PAYLOAD_MAGIC 0x31504352u /* "RCP1" */
-#define UDP_PAYLOAD_MIN   16
+#define UDP_PAYLOAD_MIN	  16
 
 static inline uint32_t udp_payload_len(uint32_t idx)
 {
