@@ -226,18 +226,9 @@ int persister_fd(const struct persister *p)
 /* Announce a pending loss with a LOSS record in the ring (persisted with the rest). */
 static void persister_announce(struct persister *p, struct ring_writer *w)
 {
-	struct rawcap_loss *l;
-
 	if (!p->loss_count)
 		return;
-	l = ring_reserve(w, RAWCAP_REC_LOSS, 0, clock_real_ns(), sizeof(*l));
-	if (!l)
-		return;
-	l->count = p->loss_count;
-	l->cause = p->loss_cause;
-	l->ifindex = 0;
-	l->first_seq = p->loss_first;
-	ring_count_loss(w, p->loss_cause, p->loss_count);
+	ring_write_loss(w, clock_real_ns(), p->loss_cause, p->loss_count, 0, p->loss_first);
 	ring_publish(w);
 	p->loss_count = 0;
 }

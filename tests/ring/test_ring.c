@@ -362,6 +362,40 @@ static void should_count_upstream_sequence_gaps_as_loss(void **state)
 	rt_close(&t);
 }
 
+/* ring_write_loss: one LOSS record with every field, and the header's counter by cause. */
+static void should_write_loss_record_and_count_it_by_cause(void **state)
+{
+	struct rawcap_ring_info info;
+	struct rawcap_loss l;
+	struct rawcap_rec rec;
+	struct rt t;
+
+	(void)state;
+	rt_open(&t, SZ_64K);
+	ring_write_loss(&t.w, TS0, RAWCAP_LOSS_KERNEL_DROP, 7, 3, 0);
+	ring_write_loss(&t.w, TS0 + 1, RAWCAP_LOSS_PERSIST_LAPPED, 2, 0, 41);
+	ring_write_loss(&t.w, TS0 + 2, RAWCAP_LOSS_KERNEL_DROP, 5, 3, 0);
+	ring_publish(&t.w);
+	assert_int_equal(rawcap_next(t.c, &rec), 1);
+	assert_int_equal(rec.type, RAWCAP_REC_LOSS);
+	assert_int_equal(rec.len, sizeof(l));
+	assert_int_equal(rec.ts_ns, TS0);
+	memcpy(&l, rec.payload, sizeof(l));
+	assert_int_equal(l.count, 7);
+	assert_int_equal(l.cause, RAWCAP_LOSS_KERNEL_DROP);
+	assert_int_equal(l.ifindex, 3);
+	assert_int_equal(l.first_seq, 0);
+	assert_int_equal(rawcap_next(t.c, &rec), 1);
+	memcpy(&l, rec.payload, sizeof(l));
+	assert_int_equal(l.cause, RAWCAP_LOSS_PERSIST_LAPPED);
+	assert_int_equal(l.first_seq, 41);
+	assert_int_equal(rawcap_ring_info(t.c, &info), 0);
+	assert_int_equal(info.loss[RAWCAP_LOSS_KERNEL_DROP], 12);
+	assert_int_equal(info.loss[RAWCAP_LOSS_PERSIST_LAPPED], 2);
+	assert_int_equal(info.loss[RAWCAP_LOSS_CORRUPT], 0);
+	rt_close(&t);
+}
+
 static void should_count_record_too_large_for_copy_buffer(void **state)
 {
 	struct rawcap_rec rec;
@@ -793,6 +827,7 @@ int main(void)
 		cmocka_unit_test(should_keep_tail_on_a_record_boundary_when_reclaiming),
 		cmocka_unit_test(should_discard_record_overwritten_while_read),
 		cmocka_unit_test(should_count_upstream_sequence_gaps_as_loss),
+		cmocka_unit_test(should_write_loss_record_and_count_it_by_cause),
 		cmocka_unit_test(should_count_record_too_large_for_copy_buffer),
 		cmocka_unit_test(should_seek_by_time_through_index),
 		cmocka_unit_test(should_seek_by_time_when_clock_jumps_backwards),
