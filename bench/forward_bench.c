@@ -29,7 +29,6 @@
 #include "clock.h"
 #include "ring_writer.h"
 
-
 static void fill_ring(const char *name, uint32_t size, uint64_t count)
 {
 	struct ring_writer_opts o = {

@@ -63,7 +63,6 @@ static uint64_t ring_size = 256u << 20;
 static char shm_dir[128];
 static uint8_t *templates;
 
-
 static double cpu_s(void)
 {
 	struct timespec ts;

@@ -97,7 +97,6 @@ const char *cgroup_container_id(const char *path, char out[CGROUP_CID_LEN + 1])
 	return runtime;
 }
 
-
 static struct cgroup_info *cc_slot(struct cgroup_info *slots, size_t cap, uint64_t id)
 {
 	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (cap - 1);

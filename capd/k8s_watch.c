@@ -26,8 +26,6 @@
 #define DRAIN_BATCH 256
 #define SYNC_STEP   64
 
-
-
 void k8s_log(const char *fmt, ...)
 {
 	char msg[512];

@@ -416,7 +416,6 @@ static void cursor_check_generation(struct rawcap_cursor *c)
 	}
 }
 
-
 /* Detached: look for the new ring every CURSOR_IDLE_CHECK_MS until the deadline. */
 static int cursor_wait_detached(struct rawcap_cursor *c, int64_t deadline)
 {

@@ -29,7 +29,6 @@
 #define POLL_MS		100
 #define CLEANUP_NS	(15ull * 1000000000)
 
-
 void s3_submit(struct s3_op *op, struct s3_req *r)
 {
 	r->next = NULL;

@@ -38,8 +38,6 @@ struct persister {
 	struct persister_stats st;
 };
 
-
-
 static void persist_log(const struct persister *p, const char *fmt, ...)
 {
 	char msg[512];

@@ -30,8 +30,6 @@
 #define SEG_SNAP_SEG_SIZE (16ull << 20)
 #define SEGW_NAME_TRIES	  16 /* segment numbers skipped at most when names are taken */
 
-
-
 void segw_log(struct seg_writer *w, const char *fmt, ...)
 {
 	char msg[512];

@@ -27,7 +27,6 @@
 
 #define BATCH 64
 
-
 static int udp_socket(const char *dst, int port, struct sockaddr_in *sa, int *sink)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1, sbuf = 4 << 20;

@@ -51,7 +51,6 @@ static void dw_on_signal(int sig)
 	dw_stop = 1;
 }
 
-
 static void dw_log(const char *fmt, ...)
 {
 	va_list ap;

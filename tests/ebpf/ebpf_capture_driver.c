@@ -31,7 +31,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-
 static int run(struct ebpf_capture *cap, struct ring_writer *w, double seconds)
 {
 	uint64_t end = clock_mono_ns() + (uint64_t)(seconds * 1e9), next_tick = 0;

@@ -29,7 +29,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-
 int main(int argc, char **argv)
 {
 	struct ring_writer_opts ro = {.data_size = 4u << 20, .gid = (gid_t)-1, .mode = 0644};

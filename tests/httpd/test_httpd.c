@@ -237,7 +237,6 @@ static void test_keepalive(void **state)
 	httpd_stop(h);
 }
 
-
 /*
  * Two slots, both held by idle clients: a third client is not refused and
  * not answered while they hold them, and is answered once the idle timeout

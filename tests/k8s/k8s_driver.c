@@ -44,8 +44,6 @@ static void on_sig(int sig)
 	quit = 1;
 }
 
-
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: k8s_driver --ring NAME [--kubeconfig F | --sa-dir D] [--node N]\n"

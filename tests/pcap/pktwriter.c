@@ -30,7 +30,6 @@
 
 static struct seg_writer *fifo;
 
-
 /* Persist the record just reserved and filled, header as the ring holds it. */
 static void persist(void *payload)
 {

@@ -89,7 +89,6 @@ static int wait_exit(struct proc *p, int want_signal)
 	return -1;
 }
 
-
 static struct proc procs[1 + N_READERS];
 
 static void kill_all(void)

@@ -141,7 +141,6 @@ static uint64_t cpu_us(void)
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
-
 /* Child: wait 1 s on an idle ring; report CPU microseconds spent, or 255 on error. */
 static int child_idle_wait(const char *name)
 {
