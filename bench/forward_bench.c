@@ -26,15 +26,8 @@
 
 #include <rawcap/forward.h>
 
+#include "clock.h"
 #include "ring_writer.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void fill_ring(const char *name, uint32_t size, uint64_t count)
 {
@@ -202,9 +195,9 @@ int main(int argc, char **argv)
 	}
 	r.port = rawcap_forward_port(f);
 	pthread_create(&t, NULL, run_forward, f);
-	t0 = now_s();
+	t0 = clock_mono_s();
 	drain(&r);
-	tf = now_s() - t0;
+	tf = clock_mono_s() - t0;
 	rawcap_forward_stop(f);
 	pthread_join(t, NULL);
 	rawcap_forward_destroy(f);
@@ -213,9 +206,9 @@ int main(int argc, char **argv)
 	cp.bytes = r.bytes;
 	cp.lfd = listen_any(&r.port);
 	pthread_create(&t, NULL, run_copy, &cp);
-	t0 = now_s();
+	t0 = clock_mono_s();
 	drain(&r);
-	tc = now_s() - t0;
+	tc = clock_mono_s() - t0;
 	pthread_join(t, NULL);
 	close(cp.lfd);
 	{

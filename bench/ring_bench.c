@@ -6,7 +6,7 @@
  *
  * The writer does what capd does per record: ring_reserve(), copy the
  * payload in, and every batch ring_publish() + ring_notify(). Payloads are
- * self-checking (tests/ring/payload.h) and every reader verifies every
+ * self-checking (tests/payload.h) and every reader verifies every
  * record it delivers; a torn record fails the run. Record sizes include the
  * 24-byte record header, so "64 B" is one cache line per record. "writer
  * CPU" is the writer's CPU time over wall time: below ~100% the writer was
@@ -30,7 +30,8 @@
 
 #include <rawcap/rawcap.h>
 
-#include "../tests/ring/payload.h"
+#include "clock.h"
+#include "payload.h"
 #include "cursor.h"
 #include "ring_writer.h"
 
@@ -62,14 +63,6 @@ static uint64_t ring_size = 256u << 20;
 static char shm_dir[128];
 static uint8_t *templates;
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double cpu_s(void)
 {
 	struct timespec ts;
@@ -83,7 +76,7 @@ static void make_templates(uint32_t payload)
 	free(templates);
 	templates = aligned_alloc(64, (size_t)N_TEMPLATES * ((payload + 63) & ~63u));
 	for (uint32_t i = 0; i < N_TEMPLATES; i++)
-		payload_fill(templates + (size_t)i * ((payload + 63) & ~63u), i, payload);
+		rec_payload_fill(templates + (size_t)i * ((payload + 63) & ~63u), i, payload);
 }
 
 static inline const uint8_t *template_for(uint64_t seq, uint32_t payload)
@@ -118,7 +111,7 @@ static void reader_main(const char *name, int ready_fd, int result_fd)
 			_exit(2);
 		if (rec.type == RAWCAP_REC_META && rec.flags == END_FLAGS)
 			break;
-		if (!payload_check(rec.payload, rec.seq, rec.len) && rawcap_rec_valid(c, &rec))
+		if (!rec_payload_check(rec.payload, rec.seq, rec.len) && rawcap_rec_valid(c, &rec))
 			res.torn++;
 	}
 	rawcap_get_stats(c, &st);
@@ -187,7 +180,7 @@ static void writer_end(struct ring_writer *w, const char *name)
 {
 	char path[256];
 
-	payload_fill(ring_reserve(w, RAWCAP_REC_META, END_FLAGS, 0, 64), w->next_seq, 64);
+	rec_payload_fill(ring_reserve(w, RAWCAP_REC_META, END_FLAGS, 0, 64), w->next_seq, 64);
 	ring_publish(w);
 	ring_notify(w);
 	ring_writer_close(w);
@@ -204,7 +197,7 @@ static uint64_t write_batch(struct ring_writer *w, uint64_t seq, uint64_t end, u
 		uint8_t *p = ring_reserve(w, RAWCAP_REC_PACKET, 0, seq, payload);
 
 		memcpy(p, template_for(seq, payload), payload);
-		((struct payload_hdr *)p)->seq = seq;
+		((struct rec_payload_hdr *)p)->seq = seq;
 	}
 	ring_publish(w);
 	ring_notify(w);
@@ -244,10 +237,10 @@ static int run_writer(uint32_t rec_size, uint64_t n, int nreaders, struct run *o
 	seq = warm_up(&w, rec_size);
 	end = seq + n;
 	c0 = cpu_s();
-	t0 = now_s();
+	t0 = clock_mono_s();
 	while (seq < end)
 		seq = write_batch(&w, seq, end, payload);
-	out->secs = now_s() - t0;
+	out->secs = clock_mono_s() - t0;
 	out->cpu = cpu_s() - c0;
 	out->total = end;
 	out->records = n;
@@ -268,14 +261,14 @@ static double run_memcpy(uint32_t rec_size, uint64_t n, double *cpu)
 
 	memset(dst, 0, ring_size); /* touch every page, as the ring's warm-up lap does */
 	c0 = cpu_s();
-	t0 = now_s();
+	t0 = clock_mono_s();
 	for (uint64_t seq = 0; seq < n; seq++) {
 		if (off + span > ring_size)
 			off = 0;
 		memcpy(dst + off, template_for(seq, payload), rec_size);
 		off = (off + span) & mask;
 	}
-	t0 = now_s() - t0;
+	t0 = clock_mono_s() - t0;
 	*cpu = cpu_s() - c0;
 	__asm__ volatile("" : : "r"(dst) : "memory");
 	free(dst);
@@ -301,8 +294,8 @@ static int run_paced(uint32_t rec_size, double rate, double secs, struct run *ou
 	err = readers_start(&rd, name, 1);
 	if (err)
 		return err;
-	t0 = now_s();
-	while ((t = now_s() - t0) < secs) {
+	t0 = clock_mono_s();
+	while ((t = clock_mono_s() - t0) < secs) {
 		double ahead = (double)(seq - seq0) * rec_size / rate - t;
 
 		if (ahead > 0) {
@@ -312,7 +305,7 @@ static int run_paced(uint32_t rec_size, double rate, double secs, struct run *ou
 		}
 		seq = write_batch(&w, seq, UINT64_MAX, payload);
 	}
-	out->secs = now_s() - t0;
+	out->secs = clock_mono_s() - t0;
 	out->records = seq - seq0;
 	out->total = out->records; /* what the reader could see */
 	out->bytes = out->records * rec_size;

@@ -97,11 +97,6 @@ const char *cgroup_container_id(const char *path, char out[CGROUP_CID_LEN + 1])
 	return runtime;
 }
 
-static uint64_t mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
 static struct cgroup_info *cc_slot(struct cgroup_info *slots, size_t cap, uint64_t id)
 {
 	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (cap - 1);
@@ -191,7 +186,7 @@ static void cc_scan(struct cgroup_cache *cc)
 	uint64_t id = 0;
 	int fd = open(cc->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	cc->last_scan_ns = mono_ns();
+	cc->last_scan_ns = clock_mono_ns();
 	if (fd < 0)
 		return;
 	cc_clear(cc);
@@ -231,7 +226,7 @@ const struct cgroup_info *cgroup_cache_lookup(struct cgroup_cache *cc, uint64_t 
 	s = cc_slot(cc->slots, cc->cap, id);
 	if (s->id)
 		return s;
-	if (mono_ns() - cc->last_scan_ns < CG_RESCAN_NS)
+	if (clock_mono_ns() - cc->last_scan_ns < CG_RESCAN_NS)
 		return NULL;
 	cc_scan(cc);
 	s = cc_slot(cc->slots, cc->cap, id);

@@ -20,6 +20,7 @@
 #include <rawcap/format.h>
 
 #include "k8s_json.h"
+#include "mp_pack.h"
 
 #define STR_MAX	       4096 /* any single string we copy */
 #define IPS_MAX	       16
@@ -91,8 +92,7 @@ static void pk_str(struct pk *k, const char *s)
 		k->err = -E2BIG;
 		n = 0;
 	}
-	msgpack_pack_str(&k->p, n);
-	msgpack_pack_str_body(&k->p, s, n);
+	mp_pack_strn(&k->p, s, n);
 }
 
 /* key: string value; an empty value is left out (docs/METADATA.md: test for presence) */

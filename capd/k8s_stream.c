@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "k8s_watch_int.h"
 
 static const char *const res_paths[K8S_RES_NR] = {
@@ -246,12 +247,12 @@ static void watch_line(struct k8s_stream *s, const char *line, size_t len)
 	err = k8s_json_event(s->res, line, len, &w->lim, &obj);
 	if (err == -E2BIG) {
 		K8S_STAT_ADD(w, oversized, 1);
-		stream_log(s, k8s_mono_ns(), "watch", "object over the size bounds, skipped");
+		stream_log(s, clock_mono_ns(), "watch", "object over the size bounds, skipped");
 		return;
 	}
 	if (err) {
 		K8S_STAT_ADD(w, json_errors, 1);
-		stream_log(s, k8s_mono_ns(), "watch", "malformed event line, skipped");
+		stream_log(s, clock_mono_ns(), "watch", "malformed event line, skipped");
 		return;
 	}
 	switch (obj.ev) {
@@ -289,7 +290,7 @@ static int watch_data(struct k8s_stream *s, const char *p, size_t n)
 			s->skipping = true;
 			s->len = 0;
 			K8S_STAT_ADD(s->w, oversized, 1);
-			stream_log(s, k8s_mono_ns(), "watch", "event line over max_event, skipped");
+			stream_log(s, clock_mono_ns(), "watch", "event line over max_event, skipped");
 		}
 		if (nl) {
 			if (!s->skipping)
@@ -359,7 +360,7 @@ static void list_skipped(void *ctx, int why, size_t bytes)
 		K8S_STAT_ADD(s->w, json_errors, 1);
 		snprintf(detail, sizeof(detail), "a malformed object, skipped");
 	}
-	stream_log(s, k8s_mono_ns(), "list", detail);
+	stream_log(s, clock_mono_ns(), "list", detail);
 }
 
 static void list_gone(void *ctx, struct k8s_centry *e)

@@ -26,16 +26,6 @@
 #define DRAIN_BATCH 256
 #define SYNC_STEP   64
 
-uint64_t k8s_mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static uint64_t real_ns(void)
-{
-	return clock_ns(CLOCK_REALTIME);
-}
-
 void k8s_log(const char *fmt, ...)
 {
 	char msg[512];
@@ -77,7 +67,7 @@ void k8s_emit(struct k8s_watch *w, const struct k8s_obj *obj, enum k8s_ev ev)
 	if (w->o.verbose)
 		k8s_log("%s %s %s rv=%s", k8s_res_name(obj->res), k8s_ev_name(ev), obj->uid,
 			obj->rv);
-	if (k8s_queue_push(&w->q, k8s_res_meta_kind(obj->res), real_ns(), rec, len))
+	if (k8s_queue_push(&w->q, k8s_res_meta_kind(obj->res), clock_real_ns(), rec, len))
 		K8S_STAT_ADD(w, dropped, 1);
 	else
 		K8S_STAT_ADD(w, queued, 1);
@@ -160,7 +150,7 @@ static void *watch_thread(void *arg)
 	int running;
 
 	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
-		uint64_t now = k8s_mono_ns();
+		uint64_t now = clock_mono_ns();
 
 		for (int i = 0; i < K8S_RES_NR; i++) {
 			struct k8s_stream *s = &w->s[i];
@@ -170,8 +160,8 @@ static void *watch_thread(void *arg)
 		}
 		sync_step(w, now);
 		curl_multi_perform(w->multi, &running);
-		finish_transfers(w, k8s_mono_ns());
-		curl_multi_poll(w->multi, NULL, 0, poll_timeout_ms(w, k8s_mono_ns()), NULL);
+		finish_transfers(w, clock_mono_ns());
+		curl_multi_poll(w->multi, NULL, 0, poll_timeout_ms(w, clock_mono_ns()), NULL);
 	}
 	return NULL;
 }
@@ -215,7 +205,7 @@ static int watch_init(struct k8s_watch *w)
 	w->lim.max_line = w->o.max_event;
 	w->lim.max_record = w->o.max_record;
 	w->sync_res = -1;
-	w->rng = real_ns() ^ (uint64_t)getpid() << 32;
+	w->rng = clock_real_ns() ^ (uint64_t)getpid() << 32;
 	w->q.efd = -1;
 	r = k8s_conn_resolve(w->o.kubeconfig, w->o.sa_dir, w->o.node, &w->conn, err, sizeof(err));
 	if (r) {
@@ -236,7 +226,7 @@ static int watch_init(struct k8s_watch *w)
 			if (r)
 				return r;
 		}
-	w->next_sync_ns = k8s_mono_ns() + w->o.resync_s * 1000000000ull;
+	w->next_sync_ns = clock_mono_ns() + w->o.resync_s * 1000000000ull;
 	return 0;
 }
 

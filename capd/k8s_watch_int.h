@@ -66,7 +66,6 @@ struct k8s_watch {
 
 #define K8S_STAT_ADD(w, field, n) __atomic_fetch_add(&(w)->st.field, (n), __ATOMIC_RELAXED)
 
-uint64_t k8s_mono_ns(void);
 void k8s_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* k8s_stream.c */

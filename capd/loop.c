@@ -17,7 +17,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <rawcap/rawcap.h>
+
 #include "capd.h"
+#include "clock.h"
 
 #define NS_PER_SEC 1000000000ull
 
@@ -27,7 +30,7 @@ int capd_ctx_init(struct capd_ctx *ctx, struct capd_config *cfg)
 	ctx->cfg = cfg;
 	ctx->ring.fd = -1;
 	ctx->nl_fd = -1;
-	ctx->start_ns = capd_now_ns();
+	ctx->start_ns = clock_real_ns();
 	ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ctx->epfd < 0)
 		return -errno;
@@ -120,7 +123,7 @@ static void capd_batch_end(struct capd_ctx *ctx)
 
 static void capd_tick(struct capd_ctx *ctx)
 {
-	uint64_t now = capd_now_ns();
+	uint64_t now = clock_real_ns();
 
 	for (unsigned i = 0; i < ctx->n_src; i++) {
 		struct capd_source *s = ctx->src[i];
@@ -177,10 +180,10 @@ static void capd_run_due(struct capd_ctx *ctx)
 int capd_run(struct capd_ctx *ctx)
 {
 	struct epoll_event evs[64];
-	uint64_t next_tick = capd_mono_ns() + NS_PER_SEC;
+	uint64_t next_tick = clock_mono_ns() + NS_PER_SEC;
 
 	while (!ctx->stop) {
-		uint64_t now = capd_mono_ns();
+		uint64_t now = clock_mono_ns();
 		int n = epoll_wait(ctx->epfd, evs, 64, capd_wait_ms(ctx, now, next_tick));
 
 		if (n < 0 && errno != EINTR) {
@@ -197,7 +200,7 @@ int capd_run(struct capd_ctx *ctx)
 		capd_batch_end(ctx);
 		if (ctx->n_dead)
 			capd_sources_compact(ctx);
-		now = capd_mono_ns();
+		now = clock_mono_ns();
 		if (now >= next_tick) {
 			capd_tick(ctx);
 			next_tick += NS_PER_SEC;
@@ -211,16 +214,6 @@ int capd_run(struct capd_ctx *ctx)
 void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
 {
 	const struct ring_writer *w = &ctx->ring;
-	static const char *const loss_names[16] = {
-		[RAWCAP_LOSS_KERNEL_DROP] = "kernel_drop",
-		[RAWCAP_LOSS_KERNEL_FREEZE] = "kernel_freeze",
-		[RAWCAP_LOSS_EBPF_RINGBUF] = "ebpf_ringbuf",
-		[RAWCAP_LOSS_PERSIST_LAPPED] = "persist_lapped",
-		[RAWCAP_LOSS_DISK_ERROR] = "disk_error",
-		[RAWCAP_LOSS_TRUNCATED] = "truncated",
-		[RAWCAP_LOSS_META_QUEUE] = "meta_queue",
-		[RAWCAP_LOSS_IFACE_UNKNOWN] = "iface_unknown",
-	};
 
 	capd_buf_printf(
 		out,
@@ -252,9 +245,10 @@ void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
 		(unsigned long long)w->counters[RING_CNT_PKT_BYTES],
 		(unsigned long long)w->counters[RING_CNT_WRAPS], (unsigned long long)w->size,
 		(unsigned long long)w->hdr->generation, (unsigned long long)w->next_seq);
-	for (int c = 1; c < 16; c++)
-		if (loss_names[c])
-			capd_buf_printf(out, "capd_lost_total{cause=\"%s\"} %llu\n", loss_names[c],
+	for (uint32_t c = 1; c < 16; c++)
+		if (rawcap_loss_cause_name(c))
+			capd_buf_printf(out, "capd_lost_total{cause=\"%s\"} %llu\n",
+					rawcap_loss_cause_name(c),
 					(unsigned long long)w->counters[RING_CNT_LOSS_BASE + c]);
 	capd_iface_metrics(ctx, out);
 	for (unsigned i = 0; i < ctx->n_src; i++) {
@@ -289,7 +283,7 @@ void capd_finish(struct capd_ctx *ctx)
 		if (s->ops && s->ops->flush)
 			s->ops->flush(s->state, ctx);
 	}
-	ring_heartbeat(&ctx->ring, capd_now_ns());
+	ring_heartbeat(&ctx->ring, clock_real_ns());
 	ring_publish(&ctx->ring);
 	ring_notify(&ctx->ring);
 	ctx->dirty = false;

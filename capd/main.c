@@ -5,7 +5,7 @@
  *
  * Everything that needs a privilege happens before capd_sandbox_enter():
  * the capture sockets with their locked filters, the metrics socket, the
- * rtnetlink socket, the ring (and later the disk FIFO). Every usage error is
+ * rtnetlink socket, the ring and the disk FIFO. Every usage error is
  * found before anything is created.
  */
 #include <errno.h>

@@ -22,6 +22,7 @@
 
 #include <rawcap/format.h>
 
+#include "clock.h"
 #include "cgroup_id.h"
 #include "ebpf_probe.h"
 #include "proc_ctx.h"
@@ -245,10 +246,8 @@ int proc_ctx_drain(struct proc_ctx *pc, struct ring_writer *w)
 static void pc_existing(void *ctx, struct pc_event *e)
 {
 	struct proc_ctx *pc = ctx;
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	pc_write(pc, e, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	pc_write(pc, e, clock_real_ns());
 	pc->st.existing++;
 }
 
@@ -275,20 +274,13 @@ static uint64_t pc_drops(const struct proc_ctx *pc)
 void proc_ctx_tick(struct proc_ctx *pc, struct ring_writer *w, uint64_t now_ns)
 {
 	uint64_t drops = pc_drops(pc), n = drops - pc->drops_reported;
-	struct rawcap_loss *l;
 
 	pc->mono_to_real = ebpf_mono_to_real();
 	if (!n)
 		return;
 	pc->drops_reported = drops;
 	pc->st.drops = drops;
-	ring_count_loss(w, RAWCAP_LOSS_META_QUEUE, n);
-	l = ring_reserve(w, RAWCAP_REC_LOSS, 0, now_ns, sizeof(*l));
-	if (l) {
-		memset(l, 0, sizeof(*l));
-		l->count = n;
-		l->cause = RAWCAP_LOSS_META_QUEUE;
-	}
+	ring_write_loss(w, now_ns, RAWCAP_LOSS_META_QUEUE, n, 0, 0);
 }
 
 void proc_ctx_get_stats(const struct proc_ctx *pc, struct proc_ctx_stats *s)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * proc_ctx.h - process context for flows (issue 7): which process, cgroup and
+ * proc_ctx.h - process context for flows: which process, cgroup and
  * container owns each TCP/UDP socket, written into the shm ring as msgpack
  * RAWCAP_REC_META records with flags RAWCAP_META_PROCESS (schema:
  * docs/METADATA.md, "process"). Works beside either capture backend.

@@ -12,6 +12,7 @@
 
 #include "cgroup_id.h"
 #include "proc_ctx.h"
+#include "mp_pack.h"
 #include "proc_meta.h"
 #include "ring_writer.h"
 
@@ -22,33 +23,13 @@ static const char *const event_names[] = {
 	[PC_EV_UDP_SEND] = "udp_send", [PC_EV_UDP_RECV] = "udp_recv", [PC_EV_EXISTING] = "existing",
 };
 
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
-
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
-
-static void pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
-{
-	pack_str(pk, k);
-	pack_str(pk, v);
-}
-
-static void pack_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
-{
-	pack_str(pk, k);
-	msgpack_pack_uint64(pk, v);
-}
-
 static void pack_addr(msgpack_packer *pk, const char *k, int family, const uint8_t *a)
 {
 	char buf[INET6_ADDRSTRLEN];
 
 	if (!inet_ntop(family, a, buf, sizeof(buf)))
 		buf[0] = '\0';
-	pack_kv_str(pk, k, buf);
+	mp_pack_kv_str(pk, k, buf);
 }
 
 int proc_meta_write(struct ring_writer *w, msgpack_sbuffer *sb, const struct pc_event *e,
@@ -67,33 +48,33 @@ int proc_meta_write(struct ring_writer *w, msgpack_sbuffer *sb, const struct pc_
 	msgpack_sbuffer_clear(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, n);
-	pack_kv_u64(&pk, "v", PROC_META_VERSION);
-	pack_kv_str(&pk, "kind", "process");
-	pack_kv_str(&pk, "event",
+	mp_pack_kv_u64(&pk, "v", PROC_META_VERSION);
+	mp_pack_kv_str(&pk, "kind", "process");
+	mp_pack_kv_str(&pk, "event",
 		    e->kind < sizeof(event_names) / sizeof(event_names[0]) && event_names[e->kind]
 			    ? event_names[e->kind]
 			    : "unknown");
-	pack_kv_str(&pk, "proto", e->proto == IPPROTO_TCP ? "tcp" : "udp");
-	pack_kv_u64(&pk, "family", family == AF_INET6 ? 6 : 4);
+	mp_pack_kv_str(&pk, "proto", e->proto == IPPROTO_TCP ? "tcp" : "udp");
+	mp_pack_kv_u64(&pk, "family", family == AF_INET6 ? 6 : 4);
 	if (tuple) {
 		pack_addr(&pk, "saddr", family, e->saddr);
-		pack_kv_u64(&pk, "sport", e->sport);
+		mp_pack_kv_u64(&pk, "sport", e->sport);
 		pack_addr(&pk, "daddr", family, e->daddr);
-		pack_kv_u64(&pk, "dport", e->dport);
+		mp_pack_kv_u64(&pk, "dport", e->dport);
 	}
-	pack_kv_u64(&pk, "pid", e->pid);
+	mp_pack_kv_u64(&pk, "pid", e->pid);
 	if (e->tid)
-		pack_kv_u64(&pk, "tid", e->tid);
-	pack_kv_str(&pk, "comm", comm);
+		mp_pack_kv_u64(&pk, "tid", e->tid);
+	mp_pack_kv_str(&pk, "comm", comm);
 	if (e->cookie)
-		pack_kv_u64(&pk, "cookie", e->cookie);
+		mp_pack_kv_u64(&pk, "cookie", e->cookie);
 	if (e->cgroup_id)
-		pack_kv_u64(&pk, "cgroup_id", e->cgroup_id);
+		mp_pack_kv_u64(&pk, "cgroup_id", e->cgroup_id);
 	if (cg)
-		pack_kv_str(&pk, "cgroup", cg->path);
+		mp_pack_kv_str(&pk, "cgroup", cg->path);
 	if (cid) {
-		pack_kv_str(&pk, "container_id", cg->container_id);
-		pack_kv_str(&pk, "runtime", cg->runtime);
+		mp_pack_kv_str(&pk, "container_id", cg->container_id);
+		mp_pack_kv_str(&pk, "runtime", cg->runtime);
 	}
 	if (!sb->data)
 		return -ENOMEM;

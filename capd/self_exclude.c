@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "capd.h"
 #include "self_exclude.h"
 #include "self_match.h"
@@ -155,7 +156,7 @@ static void selfx_start(struct selfx *x, uint64_t now, uint64_t min_ns)
 static void selfx_unknown_conn(struct self_match *m)
 {
 	struct selfx *x = (struct selfx *)m;
-	uint64_t now = capd_mono_ns(), min = SELFX_TRIGGER_X * x->cost_ns;
+	uint64_t now = clock_mono_ns(), min = SELFX_TRIGGER_X * x->cost_ns;
 
 	if (x->step >= 0)
 		return;
@@ -276,7 +277,7 @@ static int selfx_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 static void selfx_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
 {
 	struct selfx *x = state;
-	uint64_t now = capd_mono_ns(), min = SELFX_PERIOD_X * x->cost_ns;
+	uint64_t now = clock_mono_ns(), min = SELFX_PERIOD_X * x->cost_ns;
 
 	(void)ctx;
 	(void)now_ns;
@@ -383,7 +384,7 @@ int capd_self_exclude_setup(struct capd_ctx *ctx)
 		return err;
 	}
 	capd_self = &x->m;
-	selfx_start(x, capd_mono_ns(), 0);
+	selfx_start(x, clock_mono_ns(), 0);
 	capd_log("not capturing rawcap's own traffic (sockets of uid %u%s and of capd; "
 		 "--capture-self keeps it)",
 		 (unsigned)ctx->uid, cfg->n_self_uids ? " and --self-uids" : "");

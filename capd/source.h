@@ -11,11 +11,12 @@
  * second the loop calls every source's tick() for statistics, loss records
  * and stall detection.
  *
- * Sources today: AF_PACKET TPACKET_V3 sockets (afpacket.c), rtnetlink
- * interface events (netlink.c), the signal fd and the metrics endpoint
- * (metrics.c). Planned: eBPF capture (a ring buffer fd), process context
- * (another ring buffer fd), Kubernetes metadata (a watch thread feeding a
- * bounded queue and an eventfd, so the writer never blocks on the network).
+ * The sources: AF_PACKET TPACKET_V3 sockets (afpacket.c) or eBPF capture
+ * (ebpf_source.c, a ring buffer fd), rtnetlink interface events (netlink.c),
+ * the signal fd, the metrics endpoint (metrics.c), process context (another
+ * ring buffer fd), Kubernetes metadata (k8s_source.c: a watch thread feeding
+ * a bounded queue and an eventfd, so the writer never blocks on the network)
+ * and the disk FIFO's persister (persist.c, an fd that signals I/O completions).
  * A thread that feeds a source must never touch the ring itself.
  *
  * Rules for a source:

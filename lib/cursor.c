@@ -12,7 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../storage/safe_open.h"
+#include "clock.h"
+#include "safe_open.h"
 #include "cursor.h"
 
 /* How often an idle reader checks for a replaced ring (a restart whose wake it missed). */
@@ -415,19 +416,11 @@ static void cursor_check_generation(struct rawcap_cursor *c)
 	}
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Detached: look for the new ring every CURSOR_IDLE_CHECK_MS until the deadline. */
 static int cursor_wait_detached(struct rawcap_cursor *c, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - (int64_t)clock_mono_ms();
 		struct timespec ts;
 
 		if (cursor_reattach(c) == 0)
@@ -445,7 +438,7 @@ static int cursor_wait_detached(struct rawcap_cursor *c, int64_t deadline)
 
 int rawcap_wait(struct rawcap_cursor *c, int timeout_ms)
 {
-	int64_t deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : INT64_MAX;
+	int64_t deadline = timeout_ms >= 0 ? (int64_t)clock_mono_ms() + timeout_ms : INT64_MAX;
 
 	if (c->in_history)
 		return 1;
@@ -472,7 +465,7 @@ int rawcap_wait(struct rawcap_cursor *c, int timeout_ms)
 			cursor_detach(c);
 			continue;
 		}
-		left = deadline - mono_ms();
+		left = deadline - (int64_t)clock_mono_ms();
 		if (left <= 0)
 			return 0;
 		err = ring_wait(&c->ring, seen, left < CURSOR_IDLE_CHECK_MS ? (int)left

@@ -13,7 +13,7 @@
 
 #include <rawcap/rawcap.h>
 
-#include "../storage/safe_open.h"
+#include "safe_open.h"
 
 int rawcap_output_open(const char *path, char *why, size_t whylen)
 {

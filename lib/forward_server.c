@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "clock.h"
 #include "forward_int.h"
 
 #define FWD_IDLE_MS	     10
@@ -43,10 +44,7 @@
 
 uint64_t fwd_mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
@@ -242,7 +240,7 @@ static bool fwd_client_streams(const struct fwd_client *c)
 static struct fwd_client *fwd_most_blocked(struct rawcap_forward *f, uint64_t min_ms)
 {
 	struct fwd_client *worst = NULL;
-	uint64_t now = fwd_mono_ms(), most = min_ms;
+	uint64_t now = clock_mono_ms(), most = min_ms;
 
 	for (unsigned i = 0; i < f->nclients; i++) {
 		struct fwd_client *c = f->clients[i];
@@ -266,7 +264,7 @@ static void fwd_accept_pause(struct rawcap_forward *f, int err)
 	unsigned ms = f->accept_backoff_ms ? 2 * f->accept_backoff_ms : FWD_ACCEPT_PAUSE_MIN;
 
 	f->accept_backoff_ms = ms < FWD_ACCEPT_PAUSE_MAX ? ms : FWD_ACCEPT_PAUSE_MAX;
-	f->accept_resume_ms = fwd_mono_ms() + f->accept_backoff_ms;
+	f->accept_resume_ms = clock_mono_ms() + f->accept_backoff_ms;
 	f->st.accept_errors++;
 	if (ms == FWD_ACCEPT_PAUSE_MIN) /* once per episode, not per retry */
 		fprintf(stderr,
@@ -387,7 +385,7 @@ static void fwd_connect(struct rawcap_forward *f)
 				f->o.connect);
 		f->connect_fails++;
 		f->next_connect_ms =
-			fwd_mono_ms() +
+			clock_mono_ms() +
 			(backoff < FWD_RECONNECT_MAX_MS ? backoff : FWD_RECONNECT_MAX_MS);
 		return;
 	}
@@ -474,7 +472,7 @@ int rawcap_forward_create(const struct rawcap_forward_opts *o, struct rawcap_for
 static void fwd_report_pending(struct rawcap_forward *f, const struct fwd_client *c,
 			       const char *why)
 {
-	uint64_t sec = fwd_mono_ms() / 1000;
+	uint64_t sec = clock_mono_ms() / 1000;
 
 	if (sec != f->log_sec) {
 		if (f->log_suppressed)
@@ -504,7 +502,7 @@ static void fwd_drop(struct rawcap_forward *f, unsigned i, const char *why)
 	if (f->o.connect && c->done)
 		f->finished = true; /* a bounded window was delivered */
 	else if (f->o.connect)
-		f->next_connect_ms = fwd_mono_ms() + 100;
+		f->next_connect_ms = clock_mono_ms() + 100;
 	fwd_client_free(c);
 	f->clients[i] = f->clients[--f->nclients];
 }
@@ -528,7 +526,7 @@ static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c)
 		c->why = "connection closed";
 		return false;
 	}
-	now = fwd_mono_ms();
+	now = clock_mono_ms();
 	c->bytes += (uint64_t)w;
 	f->st.bytes += (uint64_t)w;
 	/* pcap: closing ends the capture file; msgpack: the receiver closes after END. */
@@ -571,7 +569,7 @@ static int fwd_timeout(struct rawcap_forward *f, bool busy)
 /* Drop receivers that are gone, failed, or overstayed a handshake, a send or a drain. */
 static void fwd_reap(struct rawcap_forward *f)
 {
-	uint64_t now = fwd_mono_ms();
+	uint64_t now = clock_mono_ms();
 
 	for (unsigned i = f->nclients; i-- > 0;) {
 		struct fwd_client *c = f->clients[i];
@@ -625,7 +623,7 @@ static void fwd_inputs(struct rawcap_forward *f, const struct pollfd *pfd)
 		if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ||
 		    (c->state == FWD_C_HANDSHAKE && (pfd[i].revents & POLLOUT)))
 			err = fwd_client_input(c);
-		if (!err && c->state == FWD_C_ADMIT && c->polled && fwd_mono_ms() >= c->retry_ms)
+		if (!err && c->state == FWD_C_ADMIT && c->polled && clock_mono_ms() >= c->retry_ms)
 			err = fwd_admit(f, c);
 		if (err)
 			c->why = fwd_input_error(err);
@@ -642,7 +640,7 @@ static int fwd_turn(struct rawcap_forward *f)
 	int t;
 
 	fwd_sync_pause(f);
-	if (f->o.connect && !f->nclients && fwd_mono_ms() >= f->next_connect_ms)
+	if (f->o.connect && !f->nclients && clock_mono_ms() >= f->next_connect_ms)
 		fwd_connect(f);
 	for (unsigned i = 0; i < f->nclients; i++) {
 		struct fwd_client *c = f->clients[i];
@@ -654,7 +652,7 @@ static int fwd_turn(struct rawcap_forward *f)
 	}
 	n = f->nclients;
 	t = fwd_timeout(f, busy);
-	now = fwd_mono_ms();
+	now = clock_mono_ms();
 	listening = f->lfd >= 0 && now >= f->accept_resume_ms;
 	if (listening)
 		pfd[n++] = (struct pollfd){.fd = f->lfd, .events = POLLIN};

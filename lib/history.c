@@ -12,7 +12,6 @@
  * its header then names another segment, and we move on (the cursor sees
  * the sequence gap). Only read permission is needed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -22,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../storage/safe_open.h"
 #include "history.h"
+#include "safe_open.h"
 #include "seg_read.h"
 
 /*
@@ -99,38 +98,40 @@ static int hist_push(struct history *h, const struct seg_hdr *sh)
 	return 0;
 }
 
-/* List the directory: every file that is a segment whose header matches its name. */
+struct hist_scan_ctx {
+	struct history *h;
+	bool listing; /* the directory opened: h->segs is being rebuilt */
+};
+
+static int hist_scan_one(void *arg, const char *name, uint64_t no)
+{
+	struct hist_scan_ctx *sc = arg;
+	struct seg_hdr sh;
+	int sfd;
+
+	(void)name;
+	if (!sc->listing) {
+		sc->h->nseg = 0;
+		sc->listing = true;
+	}
+	sfd = hist_open_seg(sc->h, no, &sh);
+	if (sfd < 0)
+		return 0; /* garbage, foreign or mid-recycle: not ours to read now */
+	close(sfd);
+	return hist_push(sc->h, &sh);
+}
+
+/*
+ * List the directory: every file that is a segment whose header matches its
+ * name. A directory that cannot be read keeps the previous list.
+ */
 static int hist_scan(struct history *h)
 {
-	int fd = dup(h->dirfd), err = 0;
-	struct dirent *de;
-	DIR *d;
+	struct hist_scan_ctx sc = {h, false};
+	int err = seg_dir_each(h->dirfd, hist_scan_one, &sc);
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	rewinddir(d);
-	h->nseg = 0;
-	while ((de = readdir(d))) {
-		struct seg_hdr sh;
-		uint64_t no;
-		int sfd;
-
-		if (seg_name_parse(de->d_name, &no))
-			continue;
-		sfd = hist_open_seg(h, no, &sh);
-		if (sfd < 0)
-			continue; /* garbage, foreign or mid-recycle: not ours to read now */
-		close(sfd);
-		err = hist_push(h, &sh);
-		if (err)
-			break;
-	}
-	closedir(d);
+	if (!sc.listing && !err)
+		h->nseg = 0; /* no segment at all */
 	if (h->nseg)
 		qsort(h->segs, h->nseg, sizeof(*h->segs), hist_seg_cmp);
 	return err;

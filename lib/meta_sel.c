@@ -34,13 +34,31 @@ struct rawcap_meta_sel {
 	int npods, nnss, nlabels;
 };
 
+/* The kinds capd writes. */
 static const char *const kind_names[] = {
-	[RAWCAP_META_IFACE] = "interface", [RAWCAP_META_POD] = "pod",
-	[RAWCAP_META_SERVICE] = "service", [RAWCAP_META_ENDPOINTS] = "endpoints",
-	[RAWCAP_META_NAMESPACE] = "namespace", [RAWCAP_META_PROCESS] = "process",
-	[RAWCAP_META_STATS] = "stats",	   [RAWCAP_META_NODE] = "node",
+	[RAWCAP_META_POD] = "pod",
+	[RAWCAP_META_SERVICE] = "service",
+	[RAWCAP_META_ENDPOINTS] = "endpoints",
+	[RAWCAP_META_NAMESPACE] = "namespace",
+	[RAWCAP_META_PROCESS] = "process",
 };
 #define KIND_NR (sizeof(kind_names) / sizeof(kind_names[0]))
+
+/*
+ * Kinds the record format reserves but capd does not write: interfaces are
+ * IFACE records (pcapng interface blocks), statistics are in the ring header
+ * (rawcap-stat). Asked for by name, they are refused rather than matching
+ * nothing forever.
+ */
+static const char *const kind_unwritten[] = {"interface", "stats", "node"};
+
+static bool kind_is_unwritten(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kind_unwritten) / sizeof(kind_unwritten[0]); i++)
+		if (!strcmp(name, kind_unwritten[i]))
+			return true;
+	return false;
+}
 
 const char *rawcap_meta_kind_name(unsigned kind)
 {
@@ -68,7 +86,7 @@ int rawcap_meta_kind_mask(const char *list, uint32_t *mask)
 		if (k == KIND_NR && !strcmp(t, "endpointslice"))
 			k = RAWCAP_META_ENDPOINTS;
 		if (k == KIND_NR)
-			err = -EINVAL;
+			err = kind_is_unwritten(t) ? -ENOTSUP : -EINVAL;
 		else
 			*mask |= 1u << k;
 	}

@@ -2,14 +2,15 @@
 /*
  * pcap_int.h - the state of a pcap/pcapng writer, shared by the files that
  * implement it: pcap_writer.c (buffering, interfaces, classic pcap) and
- * pcap_ng.c (pcapng blocks).
+ * pcap_ng.c (pcapng blocks). Private names start with pw_ (pcap writer):
+ * pcap_ and PCAP_ belong to libpcap, which librawcap also links.
  */
 #ifndef RAWCAP_LIB_PCAP_INT_H
 #define RAWCAP_LIB_PCAP_INT_H
 
 #include <rawcap/pcap.h>
 
-struct pcap_if {
+struct pw_iface {
 	struct rawcap_iface ifc;
 	bool known;		/* description from the caller (else a placeholder) */
 	int32_t id;		/* pcapng interface id, -1 until its IDB is written */
@@ -25,7 +26,7 @@ struct rawcap_pcap {
 	enum rawcap_pcap_format format;
 	uint32_t snaplen;      /* the caller's; 262144 by default */
 	uint32_t file_snaplen; /* classic: announced in the header, once written */
-	uint16_t linktype; /* the file's link type, 0 until chosen (and when native) */
+	uint16_t linktype;     /* the file's link type, 0 until chosen (and when native) */
 	uint16_t force_linktype;
 	bool native;	 /* pcapng: each interface keeps its own link type */
 	bool first_only; /* the first packet's link type; another one is -EXDEV */
@@ -33,7 +34,7 @@ struct rawcap_pcap {
 	int err; /* first write error, sticky */
 	uint8_t *buf;
 	size_t len, cap;
-	struct pcap_if *ifs;
+	struct pw_iface *ifs;
 	size_t nifs, ifs_cap;
 	int32_t next_id;
 	uint64_t pending_any; /* loss not tied to an interface */
@@ -43,23 +44,23 @@ struct rawcap_pcap {
 	char note[1024]; /* pending comment for the next packet (rawcap_pcap_note_comment) */
 };
 
-#define PCAP_SLL2_HDR_LEN 20
+#define PW_SLL2_HDR_LEN 20
 
 /* A packet as it goes into the file: an optional header, then data[skip..skip+caplen). */
-struct pcap_frame {
-	uint8_t prefix[PCAP_SLL2_HDR_LEN];
+struct pw_frame {
+	uint8_t prefix[PW_SLL2_HDR_LEN];
 	uint32_t prefix_len, skip, caplen, orig_len;
 };
 
 /* Make room for n more bytes (flushing when full). Returns a pointer or NULL (w->err set). */
-uint8_t *pcap_reserve(struct rawcap_pcap *w, size_t n);
-struct pcap_if *pcap_if_find(struct rawcap_pcap *w, uint32_t ifindex);
-uint32_t pcap_snaplen(const struct rawcap_pcap *w, const struct pcap_if *pi, uint16_t lt);
+uint8_t *pw_reserve(struct rawcap_pcap *w, size_t n);
+struct pw_iface *pw_iface_find(struct rawcap_pcap *w, uint32_t ifindex);
+uint32_t pw_snaplen(const struct rawcap_pcap *w, const struct pw_iface *pi, uint16_t lt);
 
-int pcapng_write_shb(struct rawcap_pcap *w);
-int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi);
-int pcapng_write_epb(struct rawcap_pcap *w, struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
-		     const struct pcap_frame *f, uint64_t drops, const char *comment);
-int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi, const char *comment);
+int pw_ng_write_shb(struct rawcap_pcap *w);
+int pw_ng_write_idb(struct rawcap_pcap *w, struct pw_iface *pi);
+int pw_ng_write_epb(struct rawcap_pcap *w, struct pw_iface *pi, const struct rawcap_pcap_pkt *p,
+		    const struct pw_frame *f, uint64_t drops, const char *comment);
+int pw_ng_write_isb(struct rawcap_pcap *w, struct pw_iface *pi, const char *comment);
 
 #endif

@@ -103,7 +103,7 @@ static uint8_t *put_str_opt(uint8_t *p, uint16_t code, const char *s)
 	return s && *s ? put_opt(p, code, s, strlen(s)) : p;
 }
 
-int pcapng_write_shb(struct rawcap_pcap *w)
+int pw_ng_write_shb(struct rawcap_pcap *w)
 {
 	struct utsname u;
 	char os[200] = "";
@@ -116,7 +116,7 @@ int pcapng_write_shb(struct rawcap_pcap *w)
 	if (uname(&u) == 0)
 		snprintf(os, sizeof(os), "%s %s %s", u.sysname, u.release, u.machine);
 	n = 28 + str_opt_len(os) + str_opt_len(w->appl) + str_opt_len(w->comment) + 4;
-	p = start = pcap_reserve(w, n);
+	p = start = pw_reserve(w, n);
 	if (!p)
 		return w->err;
 	p = put_u32(p, BT_SHB) + 4;
@@ -133,7 +133,7 @@ int pcapng_write_shb(struct rawcap_pcap *w)
 	return 0;
 }
 
-int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi)
+int pw_ng_write_idb(struct rawcap_pcap *w, struct pw_iface *pi)
 {
 	const struct rawcap_iface *ifc = &pi->ifc;
 	char desc[96], filt[RAWCAP_FILTER_MAX + 1];
@@ -147,12 +147,12 @@ int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi)
 	memcpy(filt + 1, ifc->filter, flen);
 	n = 16 + str_opt_len(ifc->name) + str_opt_len(desc) + opt_size(1) +
 	    (flen ? opt_size(flen + 1) : 0) + 4 + 4;
-	p = start = pcap_reserve(w, n);
+	p = start = pw_reserve(w, n);
 	if (!p)
 		return w->err;
 	p = put_u32(p, BT_IDB) + 4;
 	memcpy(p, lt, 4);
-	pi->snaplen = pcap_snaplen(w, pi, lt[0]);
+	pi->snaplen = pw_snaplen(w, pi, lt[0]);
 	p = put_u32(p + 4, pi->snaplen);
 	p = put_str_opt(p, IF_NAME, ifc->name);
 	p = put_str_opt(p, IF_DESC, desc);
@@ -184,15 +184,15 @@ static uint32_t epb_flags(uint8_t dir)
 	return 0;
 }
 
-int pcapng_write_epb(struct rawcap_pcap *w, struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
-		     const struct pcap_frame *f, uint64_t drops, const char *comment)
+int pw_ng_write_epb(struct rawcap_pcap *w, struct pw_iface *pi, const struct rawcap_pcap_pkt *p,
+		    const struct pw_frame *f, uint64_t drops, const char *comment)
 {
 	uint32_t flags = epb_flags(p->pkt->dir), caplen = f->prefix_len + f->caplen;
 	size_t n = 28 + pad4(caplen) + opt_size(4) + (drops ? opt_size(8) : 0) +
 		   str_opt_len(comment) + 4 + 4;
 	uint8_t *b, *start;
 
-	b = start = pcap_reserve(w, n);
+	b = start = pw_reserve(w, n);
 	if (!b)
 		return w->err;
 	b = put_u32(b, BT_EPB) + 4;
@@ -214,7 +214,7 @@ int pcapng_write_epb(struct rawcap_pcap *w, struct pcap_if *pi, const struct raw
 	return 0;
 }
 
-int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi, const char *comment)
+int pw_ng_write_isb(struct rawcap_pcap *w, struct pw_iface *pi, const char *comment)
 {
 	const struct rawcap_pcap_ifstats *st = &pi->st;
 	size_t n = 20 + (st->packets ? 2 : 0) * opt_size(8) + 2 * opt_size(8) +
@@ -222,7 +222,7 @@ int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi, const char *comm
 	uint64_t now = rawcap_now_ns();
 	uint8_t *p, *start;
 
-	p = start = pcap_reserve(w, n);
+	p = start = pw_reserve(w, n);
 	if (!p)
 		return w->err;
 	p = put_u32(p, BT_ISB) + 4;

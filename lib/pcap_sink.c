@@ -11,22 +11,12 @@
 #include <rawcap/pcap.h>
 #include <rawcap/window.h>
 
+/* A cause's text for pcapng comments and messages; "unknown" for a cause this build lacks. */
 static const char *loss_cause_name(uint32_t cause)
 {
-	static const char *const names[] = {
-		[RAWCAP_LOSS_READER] = "missed by this reader (lapped or damaged)",
-		[RAWCAP_LOSS_KERNEL_DROP] = "kernel socket ring full",
-		[RAWCAP_LOSS_KERNEL_FREEZE] = "kernel queue frozen",
-		[RAWCAP_LOSS_EBPF_RINGBUF] = "eBPF ring buffer full",
-		[RAWCAP_LOSS_PERSIST_LAPPED] = "overwritten before reaching disk",
-		[RAWCAP_LOSS_DISK_ERROR] = "disk write error",
-		[RAWCAP_LOSS_CORRUPT] = "damaged block skipped",
-		[RAWCAP_LOSS_TRUNCATED] = "record too large",
-		[RAWCAP_LOSS_META_QUEUE] = "metadata queue overflow",
-		[RAWCAP_LOSS_IFACE_UNKNOWN] = "interface without a description",
-	};
+	const char *text = rawcap_loss_cause_text(cause);
 
-	return cause < sizeof(names) / sizeof(names[0]) && names[cause] ? names[cause] : "unknown";
+	return text ? text : "unknown";
 }
 
 static int sink_iface(void *ctx, const struct rawcap_iface *ifc)

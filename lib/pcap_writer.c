@@ -21,13 +21,13 @@
 
 #include "pcap_int.h"
 
-#define PCAP_MAGIC_NS	 0xA1B23C4D
-#define PCAP_DEF_SNAPLEN 262144
-#define PCAP_DEF_BUF	 (256u * 1024u)
-#define SLL_HDR_LEN	 16
-#define SLL2_HDR_LEN	 PCAP_SLL2_HDR_LEN
-#define ETH_HDR_LEN	 14
-#define VLAN_TAG_LEN	 4
+#define PW_MAGIC_NS    0xA1B23C4D
+#define PW_DEF_SNAPLEN 262144
+#define PW_DEF_BUF     (256u * 1024u)
+#define SLL_HDR_LEN    16
+#define SLL2_HDR_LEN   PW_SLL2_HDR_LEN
+#define ETH_HDR_LEN    14
+#define VLAN_TAG_LEN   4
 
 int rawcap_pcap_open(int fd, const struct rawcap_pcap_opts *o, struct rawcap_pcap **out)
 {
@@ -45,12 +45,12 @@ int rawcap_pcap_open(int fd, const struct rawcap_pcap_opts *o, struct rawcap_pca
 	w->write_fn = o->write_fn;
 	w->write_arg = o->write_arg;
 	w->format = o->format;
-	w->snaplen = o->snaplen ? o->snaplen : PCAP_DEF_SNAPLEN;
+	w->snaplen = o->snaplen ? o->snaplen : PW_DEF_SNAPLEN;
 	w->native = o->linktype == RAWCAP_PCAP_LT_NATIVE && o->format == RAWCAP_PCAP_PCAPNG;
 	w->first_only = o->linktype == RAWCAP_PCAP_LT_FIRST;
 	w->force_linktype = w->first_only || o->linktype == RAWCAP_PCAP_LT_NATIVE ? 0 : o->linktype;
 	/* A whole record (plus block framing) always fits after one flush. */
-	w->cap = (o->buf_size ? o->buf_size : PCAP_DEF_BUF) + RAWCAP_REC_MAX + 4096;
+	w->cap = (o->buf_size ? o->buf_size : PW_DEF_BUF) + RAWCAP_REC_MAX + 4096;
 	w->buf = malloc(w->cap);
 	if (o->comment)
 		w->comment = strdup(o->comment);
@@ -64,7 +64,7 @@ int rawcap_pcap_open(int fd, const struct rawcap_pcap_opts *o, struct rawcap_pca
 	if (!o->appl)
 		snprintf(w->appl, sizeof(w->appl), "rawcap %s", rawcap_version());
 	if (w->format == RAWCAP_PCAP_PCAPNG) {
-		int err = pcapng_write_shb(w);
+		int err = pw_ng_write_shb(w);
 
 		if (err) {
 			rawcap_pcap_close(w);
@@ -109,7 +109,7 @@ size_t rawcap_pcap_pending(const struct rawcap_pcap *w)
 	return w->len;
 }
 
-uint8_t *pcap_reserve(struct rawcap_pcap *w, size_t n)
+uint8_t *pw_reserve(struct rawcap_pcap *w, size_t n)
 {
 	if (w->err)
 		return NULL;
@@ -122,7 +122,7 @@ uint8_t *pcap_reserve(struct rawcap_pcap *w, size_t n)
 	return w->buf + w->len;
 }
 
-struct pcap_if *pcap_if_find(struct rawcap_pcap *w, uint32_t ifindex)
+struct pw_iface *pw_iface_find(struct rawcap_pcap *w, uint32_t ifindex)
 {
 	for (size_t i = 0; i < w->nifs; i++)
 		if (w->ifs[i].ifc.ifindex == ifindex)
@@ -130,13 +130,13 @@ struct pcap_if *pcap_if_find(struct rawcap_pcap *w, uint32_t ifindex)
 	return NULL;
 }
 
-static struct pcap_if *pcap_if_add(struct rawcap_pcap *w, uint32_t ifindex)
+static struct pw_iface *pw_iface_add(struct rawcap_pcap *w, uint32_t ifindex)
 {
-	struct pcap_if *pi;
+	struct pw_iface *pi;
 
 	if (w->nifs == w->ifs_cap) {
 		size_t ncap = w->ifs_cap ? w->ifs_cap * 2 : 8;
-		struct pcap_if *n = realloc(w->ifs, ncap * sizeof(*n));
+		struct pw_iface *n = realloc(w->ifs, ncap * sizeof(*n));
 
 		if (!n)
 			return NULL;
@@ -152,10 +152,10 @@ static struct pcap_if *pcap_if_add(struct rawcap_pcap *w, uint32_t ifindex)
 
 int rawcap_pcap_add_iface(struct rawcap_pcap *w, const struct rawcap_iface *ifc)
 {
-	struct pcap_if *pi = pcap_if_find(w, ifc->ifindex);
+	struct pw_iface *pi = pw_iface_find(w, ifc->ifindex);
 
 	if (!pi)
-		pi = pcap_if_add(w, ifc->ifindex);
+		pi = pw_iface_add(w, ifc->ifindex);
 	if (!pi)
 		return -ENOMEM;
 	/* Once its IDB is written an interface's link type is fixed in the file. */
@@ -170,10 +170,10 @@ int rawcap_pcap_add_iface(struct rawcap_pcap *w, const struct rawcap_iface *ifc)
 
 void rawcap_pcap_note_loss(struct rawcap_pcap *w, uint32_t ifindex, uint64_t count)
 {
-	struct pcap_if *pi = ifindex ? pcap_if_find(w, ifindex) : NULL;
+	struct pw_iface *pi = ifindex ? pw_iface_find(w, ifindex) : NULL;
 
 	if (ifindex && !pi)
-		pi = pcap_if_add(w, ifindex);
+		pi = pw_iface_add(w, ifindex);
 	if (pi) {
 		pi->pending_drops += count;
 		pi->st.drops += count;
@@ -195,7 +195,7 @@ void rawcap_pcap_note_comment(struct rawcap_pcap *w, const char *text)
  * forced one, else the declared interfaces' when they share it, else
  * LINUX_SLL.
  */
-static void pcap_pick_linktype(struct rawcap_pcap *w, uint16_t first_lt)
+static void pw_pick_linktype(struct rawcap_pcap *w, uint16_t first_lt)
 {
 	uint16_t lt = w->force_linktype ? w->force_linktype : first_lt;
 
@@ -208,7 +208,7 @@ static void pcap_pick_linktype(struct rawcap_pcap *w, uint16_t first_lt)
 }
 
 /* The link type of the first declared interface, for a file that gets no packet. */
-static uint16_t pcap_declared_linktype(const struct rawcap_pcap *w)
+static uint16_t pw_declared_linktype(const struct rawcap_pcap *w)
 {
 	for (size_t i = 0; i < w->nifs; i++)
 		if (w->ifs[i].known && w->ifs[i].ifc.linktype)
@@ -217,7 +217,7 @@ static uint16_t pcap_declared_linktype(const struct rawcap_pcap *w)
 }
 
 /* What is held of an interface's packets: what its description says capd kept, or all. */
-static uint32_t pcap_if_kept(const struct pcap_if *pi)
+static uint32_t pw_iface_kept(const struct pw_iface *pi)
 {
 	return pi->known ? rawcap_iface_snaplen(&pi->ifc) : RAWCAP_SNAPLEN_MAX;
 }
@@ -229,13 +229,13 @@ static uint32_t pcap_if_kept(const struct pcap_if *pi)
  * its own. A cooked header and one byte are always kept, as libpcap keeps
  * them for any -s.
  */
-uint32_t pcap_snaplen(const struct rawcap_pcap *w, const struct pcap_if *pi, uint16_t lt)
+uint32_t pw_snaplen(const struct rawcap_pcap *w, const struct pw_iface *pi, uint16_t lt)
 {
-	uint32_t kept = pi ? pcap_if_kept(pi) : 0, floor = 1, snap;
+	uint32_t kept = pi ? pw_iface_kept(pi) : 0, floor = 1, snap;
 
 	for (size_t i = 0; !pi && i < w->nifs; i++)
-		if (w->ifs[i].known && pcap_if_kept(&w->ifs[i]) > kept)
-			kept = pcap_if_kept(&w->ifs[i]);
+		if (w->ifs[i].known && pw_iface_kept(&w->ifs[i]) > kept)
+			kept = pw_iface_kept(&w->ifs[i]);
 	if (!kept)
 		kept = RAWCAP_SNAPLEN_MAX;
 	if (lt == RAWCAP_LINKTYPE_SLL)
@@ -247,20 +247,20 @@ uint32_t pcap_snaplen(const struct rawcap_pcap *w, const struct pcap_if *pi, uin
 }
 
 /* Classic pcap: one link type for the whole file, in its header. */
-static int pcap_classic_header(struct rawcap_pcap *w, uint16_t first_lt)
+static int pw_classic_header(struct rawcap_pcap *w, uint16_t first_lt)
 {
 	struct {
 		uint32_t magic;
 		uint16_t major, minor;
 		int32_t thiszone;
 		uint32_t sigfigs, snaplen, linktype;
-	} h = {PCAP_MAGIC_NS, 2, 4, 0, 0, w->snaplen, 0};
+	} h = {PW_MAGIC_NS, 2, 4, 0, 0, w->snaplen, 0};
 	uint8_t *p;
 
-	pcap_pick_linktype(w, first_lt);
+	pw_pick_linktype(w, first_lt);
 	h.linktype = w->linktype;
-	h.snaplen = w->file_snaplen = pcap_snaplen(w, NULL, w->linktype);
-	p = pcap_reserve(w, sizeof(h));
+	h.snaplen = w->file_snaplen = pw_snaplen(w, NULL, w->linktype);
+	p = pw_reserve(w, sizeof(h));
 	if (!p)
 		return w->err;
 	memcpy(p, &h, sizeof(h));
@@ -281,7 +281,7 @@ struct sll_fields {
 	uint32_t skip; /* leading bytes of the original the cooked payload leaves out */
 };
 
-static int sll_fields(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
+static int sll_fields(const struct pw_iface *pi, const struct rawcap_pcap_pkt *p,
 		      struct sll_fields *f)
 {
 	const uint8_t *d = p->data;
@@ -316,8 +316,8 @@ static int sll_fields(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
  * header for a packet of another link type into fr. -EPROTONOSUPPORT if its
  * link type cannot be mapped.
  */
-static int sll_header(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p, uint16_t lt,
-		      struct pcap_frame *fr)
+static int sll_header(const struct pw_iface *pi, const struct rawcap_pcap_pkt *p, uint16_t lt,
+		      struct pw_frame *fr)
 {
 	uint16_t pkttype = htons(sll_pkttype(p->pkt->dir)), alen;
 	uint32_t ifindex = htonl(p->pkt->ifindex);
@@ -354,8 +354,8 @@ static int sll_header(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
  * snap: unchanged, or rewritten as LINUX_SLL or LINUX_SLL2, header included
  * in snap. 0, or 1 if lt cannot represent it.
  */
-static int pcap_fit(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p, uint16_t lt,
-		    uint32_t snap, struct pcap_frame *f)
+static int pw_fit(const struct pw_iface *pi, const struct rawcap_pcap_pkt *p, uint16_t lt,
+		  uint32_t snap, struct pw_frame *f)
 {
 	f->prefix_len = 0;
 	f->skip = 0;
@@ -373,8 +373,8 @@ static int pcap_fit(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p, u
 	return 0;
 }
 
-static int pcap_classic_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p,
-			      const struct pcap_frame *f)
+static int pw_classic_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p,
+			    const struct pw_frame *f)
 {
 	uint32_t rec[4];
 	uint8_t *b;
@@ -383,7 +383,7 @@ static int pcap_classic_write(struct rawcap_pcap *w, const struct rawcap_pcap_pk
 	rec[1] = (uint32_t)(p->ts_ns % 1000000000u);
 	rec[2] = f->prefix_len + f->caplen;
 	rec[3] = f->orig_len;
-	b = pcap_reserve(w, sizeof(rec) + rec[2]);
+	b = pw_reserve(w, sizeof(rec) + rec[2]);
 	if (!b)
 		return w->err;
 	memcpy(b, rec, sizeof(rec));
@@ -394,15 +394,15 @@ static int pcap_classic_write(struct rawcap_pcap *w, const struct rawcap_pcap_pk
 }
 
 /* pcapng: the interface's block when it is first used, then the packet with pending loss. */
-static int pcap_ng_write(struct rawcap_pcap *w, struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
-			 const struct pcap_frame *f)
+static int pw_ng_write(struct rawcap_pcap *w, struct pw_iface *pi, const struct rawcap_pcap_pkt *p,
+		       const struct pw_frame *f)
 {
 	char both[1536];
 	const char *comment = p->comment;
 	uint64_t drops;
 	int err;
 
-	if (pi->id < 0 && (err = pcapng_write_idb(w, pi)))
+	if (pi->id < 0 && (err = pw_ng_write_idb(w, pi)))
 		return err;
 	if (w->note[0]) {
 		snprintf(both, sizeof(both), "%s%s%s", comment ? comment : "",
@@ -410,7 +410,7 @@ static int pcap_ng_write(struct rawcap_pcap *w, struct pcap_if *pi, const struct
 		comment = both;
 	}
 	drops = pi->pending_drops + w->pending_any;
-	err = pcapng_write_epb(w, pi, p, f, drops, comment);
+	err = pw_ng_write_epb(w, pi, p, f, drops, comment);
 	if (err)
 		return err;
 	pi->st.drops += w->pending_any; /* loss not tied to an interface: counted where said */
@@ -422,8 +422,8 @@ static int pcap_ng_write(struct rawcap_pcap *w, struct pcap_if *pi, const struct
 
 int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p)
 {
-	struct pcap_if *pi = pcap_if_find(w, p->pkt->ifindex);
-	struct pcap_frame f;
+	struct pw_iface *pi = pw_iface_find(w, p->pkt->ifindex);
+	struct pw_frame f;
 	uint32_t snap;
 	uint16_t lt;
 	int err;
@@ -431,28 +431,28 @@ int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p)
 	if (w->err)
 		return w->err;
 	if (!pi) {
-		pi = pcap_if_add(w, p->pkt->ifindex);
+		pi = pw_iface_add(w, p->pkt->ifindex);
 		if (!pi)
 			return -ENOMEM;
 	}
 	if (!pi->known)
 		pi->ifc.linktype = p->pkt->linktype;
-	pcap_pick_linktype(w, p->pkt->linktype);
+	pw_pick_linktype(w, p->pkt->linktype);
 	if (w->format == RAWCAP_PCAP_CLASSIC && !w->header_done &&
-	    (err = pcap_classic_header(w, p->pkt->linktype)))
+	    (err = pw_classic_header(w, p->pkt->linktype)))
 		return err;
 	lt = w->native ? pi->ifc.linktype : w->linktype;
 	snap = w->format == RAWCAP_PCAP_CLASSIC ? w->file_snaplen
 	       : pi->id >= 0			? pi->snaplen
-						: pcap_snaplen(w, pi, lt);
-	if (pcap_fit(pi, p, lt, snap, &f)) {
+						: pw_snaplen(w, pi, lt);
+	if (pw_fit(pi, p, lt, snap, &f)) {
 		if (w->first_only)
 			return -EXDEV; /* the caller starts over with LINUX_SLL */
 		w->skipped++;
 		return 1;
 	}
-	err = w->format == RAWCAP_PCAP_CLASSIC ? pcap_classic_write(w, p, &f)
-					       : pcap_ng_write(w, pi, p, &f);
+	err = w->format == RAWCAP_PCAP_CLASSIC ? pw_classic_write(w, p, &f)
+					       : pw_ng_write(w, pi, p, &f);
 	if (err)
 		return err;
 	if (!pi->st.packets)
@@ -485,25 +485,25 @@ uint64_t rawcap_pcap_skipped(const struct rawcap_pcap *w)
  * section without); loss and notes left over go into the first interface's
  * statistics; then a statistics block per interface.
  */
-static void pcap_ng_finish(struct rawcap_pcap *w)
+static void pw_ng_finish(struct rawcap_pcap *w)
 {
 	char after[sizeof(w->note) + 32] = "";
-	struct pcap_if *first = NULL;
+	struct pw_iface *first = NULL;
 
-	pcap_pick_linktype(w, pcap_declared_linktype(w));
+	pw_pick_linktype(w, pw_declared_linktype(w));
 	for (size_t i = 0; i < w->nifs; i++)
 		if (w->ifs[i].id < 0 && w->ifs[i].st.drops)
-			pcapng_write_idb(w, &w->ifs[i]);
+			pw_ng_write_idb(w, &w->ifs[i]);
 	if (w->next_id == 0) {
-		struct pcap_if *pi = NULL;
+		struct pw_iface *pi = NULL;
 
 		for (size_t i = 0; i < w->nifs && !pi; i++)
 			if (w->ifs[i].known)
 				pi = &w->ifs[i];
-		if (!pi && (pi = pcap_if_add(w, 0)))
+		if (!pi && (pi = pw_iface_add(w, 0)))
 			pi->ifc.linktype = w->linktype ? w->linktype : RAWCAP_LINKTYPE_ETHERNET;
 		if (pi)
-			pcapng_write_idb(w, pi);
+			pw_ng_write_idb(w, pi);
 	}
 	for (size_t i = 0; i < w->nifs && !first; i++)
 		if (w->ifs[i].id == 0)
@@ -514,7 +514,7 @@ static void pcap_ng_finish(struct rawcap_pcap *w)
 		snprintf(after, sizeof(after), "after the last packet: %s", w->note);
 	for (size_t i = 0; i < w->nifs; i++)
 		if (w->ifs[i].id >= 0)
-			pcapng_write_isb(w, &w->ifs[i], &w->ifs[i] == first ? after : NULL);
+			pw_ng_write_isb(w, &w->ifs[i], &w->ifs[i] == first ? after : NULL);
 }
 
 int rawcap_pcap_close(struct rawcap_pcap *w)
@@ -524,9 +524,9 @@ int rawcap_pcap_close(struct rawcap_pcap *w)
 	if (!w)
 		return 0;
 	if (w->format == RAWCAP_PCAP_PCAPNG)
-		pcap_ng_finish(w);
+		pw_ng_finish(w);
 	else if (!w->header_done) /* an empty export is still a valid file */
-		pcap_classic_header(w, pcap_declared_linktype(w));
+		pw_classic_header(w, pw_declared_linktype(w));
 	err = rawcap_pcap_flush(w);
 	free(w->ifs);
 	free(w->buf);

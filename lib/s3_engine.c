@@ -21,20 +21,13 @@
 #include <unistd.h>
 #include <sys/random.h>
 
+#include "clock.h"
 #include "s3_int.h"
 
 #define BACKOFF_BASE_NS (250ull * 1000000)
 #define BACKOFF_MAX_NS	(10ull * 1000000000)
 #define POLL_MS		100
 #define CLEANUP_NS	(15ull * 1000000000)
-
-uint64_t s3_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void s3_submit(struct s3_op *op, struct s3_req *r)
 {
@@ -193,7 +186,7 @@ static uint64_t backoff_ns(unsigned attempt)
 	if (d > BACKOFF_MAX_NS)
 		d = BACKOFF_MAX_NS;
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint32_t)s3_now_ns();
+		rnd = (uint32_t)clock_mono_ns();
 	return d / 2 + (d / 2) * (rnd % 1024) / 1024; /* jitter: half to all of it */
 }
 
@@ -231,7 +224,7 @@ static void finish(struct s3_op *op, struct s3_req *r, CURLcode rc)
 	}
 	if (again && !r->no_retry && r->attempt < op->retries && !op->stop) {
 		r->counted = 0;
-		r->due_ns = s3_now_ns() + backoff_ns(r->attempt++);
+		r->due_ns = clock_mono_ns() + backoff_ns(r->attempt++);
 		r->next = op->delayed;
 		op->delayed = r;
 		s3_progress_retry(op->prog);
@@ -262,7 +255,7 @@ static void finish(struct s3_op *op, struct s3_req *r, CURLcode rc)
 /* Move retries that are due to the front of the queue; the time to the next one. */
 static int promote_due(struct s3_op *op)
 {
-	uint64_t now = s3_now_ns(), next = UINT64_MAX;
+	uint64_t now = clock_mono_ns(), next = UINT64_MAX;
 	struct s3_req **pp = &op->delayed;
 
 	while (*pp) {
@@ -341,7 +334,7 @@ static void drop_running(struct s3_op *op, bool all)
 
 static int run(struct s3_op *op, bool cleanup)
 {
-	uint64_t deadline = cleanup ? s3_now_ns() + CLEANUP_NS : UINT64_MAX;
+	uint64_t deadline = cleanup ? clock_mono_ns() + CLEANUP_NS : UINT64_MAX;
 
 	for (;;) {
 		int wait_ms = promote_due(op), still = 0;
@@ -362,11 +355,11 @@ static int run(struct s3_op *op, bool cleanup)
 			if (!op->running)
 				break;
 			if (deadline == UINT64_MAX)
-				deadline = s3_now_ns() + CLEANUP_NS;
+				deadline = clock_mono_ns() + CLEANUP_NS;
 		} else if (!op->running && !op->queue && !op->delayed) {
 			break;
 		}
-		if (s3_now_ns() > deadline)
+		if (clock_mono_ns() > deadline)
 			break;
 		curl_multi_perform(op->multi, &still);
 		while ((m = curl_multi_info_read(op->multi, &still)))

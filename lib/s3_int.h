@@ -247,6 +247,5 @@ int s3_abort_stale(struct s3_op *op, const char *name);
 /* Hex SHA-256 of a buffer; hex of a finished digest context. */
 void s3_sha256_hex(const void *buf, size_t len, char hex[65]);
 void s3_hash_hex(EVP_MD_CTX *ctx, char hex[65]);
-uint64_t s3_now_ns(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "s3_int.h"
 
 #define TICK_NS (250ull * 1000000)
@@ -60,7 +61,7 @@ void s3_progress_retry(struct s3_progress *p)
 void s3_progress_tick(struct s3_progress *p, bool force)
 {
 	struct rawcap_s3_status st;
-	uint64_t now = s3_now_ns();
+	uint64_t now = clock_mono_ns();
 
 	if (!p->cb || (!force && now - p->last_cb_ns < TICK_NS))
 		return;

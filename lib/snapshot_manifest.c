@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "../storage/safe_open.h"
+#include "safe_open.h"
 #include "snapshot_int.h"
 
 #define JSON_MAX_DEPTH 8

@@ -198,10 +198,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
 	if (a->name && !rawcap_snapshot_name_ok(a->name))
-		return usage_error(
-			"invalid snapshot name (1-100 of A-Z a-z 0-9 . _ -, not starting "
-			"with . or -)",
-			a->name);
+		return usage_error("invalid snapshot name (" RAWCAP_SNAPSHOT_NAME_RULE ")", a->name);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * rawcap-tap - print a node's metadata records (pods, services, endpoints,
- * namespaces, processes, interfaces) as JSON lines or as a msgpack stream,
+ * namespaces, processes) as JSON lines or as a msgpack stream,
  * for sidecars and scripts. A thin main over librawcap: parse options, open
  * a cursor, loop, write.
  */
@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <msgpack.h>
+#include <msgpack/fbuffer.h>
 
 #include <rawcap/meta.h>
 #include <rawcap/rawcap.h>
@@ -51,7 +53,7 @@ static void usage(FILE *f)
 		"\n"
 		"Selection:\n"
 		"  -k, --kind LIST        comma-separated kinds: pod, service, endpoints, namespace,\n"
-		"                         process, interface, stats, node, or all (default: all)\n"
+		"                         process, or all (default: all)\n"
 		"  -f, --from T           start at time T (default: the oldest record held)\n"
 		"  -t, --to T             stop after time T (waits for it if T is in the future)\n"
 		"  -F, --follow           keep printing new records until interrupted\n"
@@ -65,6 +67,24 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 runtime failure or records lost to the writer,\n"
 		"2 usage error.\n");
+}
+
+/* --kind LIST; the error says which kinds exist. */
+static int kind_mask(struct tap *t, const char *list)
+{
+	int err = rawcap_meta_kind_mask(list, &t->kinds);
+
+	if (err == -ENOTSUP)
+		fprintf(stderr,
+			"rawcap-tap: --kind %s: capd writes no interface, stats or node metadata "
+			"(interfaces are in rawcap-pcap's output, statistics in rawcap-stat)\n",
+			list);
+	else if (err)
+		fprintf(stderr,
+			"rawcap-tap: --kind %s: unknown kind (kinds: pod, service, endpoints, "
+			"namespace, process, all)\n",
+			list);
+	return err ? -EINVAL : 0;
 }
 
 static int parse_args(struct tap *t, int argc, char **argv)
@@ -91,10 +111,8 @@ static int parse_args(struct tap *t, int argc, char **argv)
 		case 'o': t->out_path = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'k':
-			if (rawcap_meta_kind_mask(optarg, &t->kinds)) {
-				fprintf(stderr, "rawcap-tap: unknown kind in --kind %s\n", optarg);
+			if (kind_mask(t, optarg))
 				return -EINVAL;
-			}
 			break;
 		case 'f':
 		case 't':
@@ -133,23 +151,29 @@ static int parse_args(struct tap *t, int argc, char **argv)
 	return 0;
 }
 
-/* msgpack: big-endian headers written by hand, the payload embedded as is. */
-static void mp_u64(FILE *f, uint64_t v)
-{
-	uint8_t b[9] = { 0xcf };
-
-	for (int i = 0; i < 8; i++)
-		b[1 + i] = (uint8_t)(v >> (56 - 8 * i));
-	fwrite(b, 1, 9, f);
-}
-
-static void mp_str(FILE *f, const char *s)
+/* msgpack-c packs the envelope into the output; the payload, already msgpack, goes in as is. */
+static void mp_str(msgpack_packer *pk, const char *s)
 {
 	size_t n = strlen(s);
-	uint8_t h = (uint8_t)(0xa0 | n); /* our keys and kind names are < 32 bytes */
 
-	fputc(h, f);
-	fwrite(s, 1, n, f);
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+static void emit_msgpack(FILE *f, const struct rawcap_rec *rec, const char *kind)
+{
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, f, msgpack_fbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	mp_str(&pk, "seq");
+	msgpack_pack_uint64(&pk, rec->seq);
+	mp_str(&pk, "ts_ns");
+	msgpack_pack_uint64(&pk, rec->ts_ns);
+	mp_str(&pk, "kind");
+	mp_str(&pk, kind);
+	mp_str(&pk, "data");
+	fwrite(rec->payload, 1, rec->len, f);
 }
 
 static int emit(struct tap *t, const struct rawcap_rec *rec)
@@ -169,15 +193,7 @@ static int emit(struct tap *t, const struct rawcap_rec *rec)
 		return 0;
 	}
 	if (t->msgpack) {
-		fputc(0x84, t->out);
-		mp_str(t->out, "seq");
-		mp_u64(t->out, rec->seq);
-		mp_str(t->out, "ts_ns");
-		mp_u64(t->out, rec->ts_ns);
-		mp_str(t->out, "kind");
-		mp_str(t->out, kind);
-		mp_str(t->out, "data");
-		fwrite(rec->payload, 1, rec->len, t->out);
+		emit_msgpack(t->out, rec, kind);
 	} else {
 		fprintf(t->out, "{\"seq\":%llu,\"ts\":\"%s\",\"ts_ns\":%llu,\"kind\":\"%s\",\"data\":%s}\n",
 			(unsigned long long)rec->seq, rawcap_format_time(rec->ts_ns, ts, sizeof(ts)),

@@ -258,10 +258,7 @@ static int pick_url(struct s3_args *a)
 	if (!strcmp(a->cmd, "list") && a->name)
 		return usage_error("unexpected argument", a->name);
 	if (a->name && !rawcap_snapshot_name_ok(a->name))
-		return usage_error(
-			"invalid snapshot name (1-100 of A-Z a-z 0-9 . _ -, not starting "
-			"with . or -)",
-			a->name);
+		return usage_error("invalid snapshot name (" RAWCAP_SNAPSHOT_NAME_RULE ")", a->name);
 	return 0;
 }
 

@@ -17,7 +17,7 @@ out=${1:-build-tsan}
 tests=(stress_run stress_writer stress_reader test_ring test_ring_proc)
 
 # clang: gcc refuses atomic_thread_fence under -fsanitize=thread (-Werror=tsan).
-# TSan does not model stand-alone fences either (shm/atomics.h uses them for
+# TSan does not model stand-alone fences either (common/atomics.h uses them for
 # the seqlock-style index), which is what tests/tsan.supp would be for.
 CC=${CC:-clang} cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAWCAP_TSAN=ON \
 	-DRAWCAP_BPF=OFF >/dev/null

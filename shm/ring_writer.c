@@ -317,6 +317,18 @@ void *ring_reserve(struct ring_writer *w, uint16_t type, uint16_t flags, uint64_
 	return r + 1;
 }
 
+void ring_write_loss(struct ring_writer *w, uint64_t ts_ns, uint32_t cause, uint64_t count,
+		     uint32_t ifindex, uint64_t first_seq)
+{
+	struct rawcap_loss *l = ring_reserve(w, RAWCAP_REC_LOSS, 0, ts_ns, sizeof(*l));
+
+	/* 24 bytes always fit: ring_reserve() refuses only records over max_record */
+	if (l)
+		*l = (struct rawcap_loss){
+			.count = count, .cause = cause, .ifindex = ifindex, .first_seq = first_seq};
+	ring_count_loss(w, cause, count);
+}
+
 void ring_shrink_last(struct ring_writer *w, void *payload, uint32_t payload_len)
 {
 	struct rawcap_rec_hdr *r = (struct rawcap_rec_hdr *)payload - 1;

@@ -84,6 +84,15 @@ static inline void ring_count_loss(struct ring_writer *w, unsigned cause, uint64
 		w->counters[RING_CNT_LOSS_BASE + cause] += n;
 }
 
+/*
+ * Write a LOSS record (struct rawcap_loss): count units lost to cause (enum
+ * rawcap_loss_cause) on interface ifindex (0: none), first_seq for the
+ * reader-side causes (else 0); and count them in the header by cause. Both
+ * are published with the next batch.
+ */
+void ring_write_loss(struct ring_writer *w, uint64_t ts_ns, uint32_t cause, uint64_t count,
+		     uint32_t ifindex, uint64_t first_seq);
+
 /* Publish an interface description in the table (not a record; see ring_layout.h). */
 int ring_iface_set(struct ring_writer *w, const struct rawcap_iface *iface);
 /* Free the table slot of a vanished interface (its IFACE records stay in the stream). */

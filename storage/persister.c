@@ -38,16 +38,6 @@ struct persister {
 	struct persister_stats st;
 };
 
-static uint64_t mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static uint64_t real_ns(void)
-{
-	return clock_ns(CLOCK_REALTIME);
-}
-
 static void persist_log(const struct persister *p, const char *fmt, ...)
 {
 	char msg[512];
@@ -107,7 +97,7 @@ int persister_open(const struct persister_opts *o, struct persister **out)
 	seg_writer_get_stats(p->sw, &ss);
 	p->expect_seq = p->next_seq = ss.next_seq;
 	p->sync_ns = o->sync_interval_ns;
-	p->last_sync = p->last_flush = mono_ns();
+	p->last_sync = p->last_flush = clock_mono_ns();
 	persist_log(p, "storage %s: %u of %u segments of %u blocks, continuing at seq %llu%s",
 		    o->dir, ss.nsegs, ss.max_segs, ss.nblocks, (unsigned long long)ss.next_seq,
 		    ss.direct ? ", O_DIRECT" : "");
@@ -234,18 +224,9 @@ int persister_fd(const struct persister *p)
 /* Announce a pending loss with a LOSS record in the ring (persisted with the rest). */
 static void persister_announce(struct persister *p, struct ring_writer *w)
 {
-	struct rawcap_loss *l;
-
 	if (!p->loss_count)
 		return;
-	l = ring_reserve(w, RAWCAP_REC_LOSS, 0, real_ns(), sizeof(*l));
-	if (!l)
-		return;
-	l->count = p->loss_count;
-	l->cause = p->loss_cause;
-	l->ifindex = 0;
-	l->first_seq = p->loss_first;
-	ring_count_loss(w, p->loss_cause, p->loss_count);
+	ring_write_loss(w, clock_real_ns(), p->loss_cause, p->loss_count, 0, p->loss_first);
 	ring_publish(w);
 	p->loss_count = 0;
 }
@@ -297,7 +278,7 @@ static int persister_copy(struct persister *p, struct ring_writer *w, uint64_t h
 
 void persister_pump(struct persister *p, struct ring_writer *w)
 {
-	uint64_t now = mono_ns(), head;
+	uint64_t now = clock_mono_ns(), head;
 
 	seg_writer_poll(p->sw, now);
 	if (!p->attached)

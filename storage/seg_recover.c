@@ -11,7 +11,6 @@
  * Files with our name pattern but a bad header (torn creation or recycle)
  * are removed in a FIFO: they would only waste the space we promise.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -88,26 +87,17 @@ static int segw_check_entry(struct seg_writer *w, const char *name, uint64_t *no
 	return err;
 }
 
+static int segw_list_one(void *arg, const char *name, uint64_t no)
+{
+	struct seg_writer *w = arg;
+
+	return segw_check_entry(w, name, &no) ? 0 : segw_segs_push(w, no);
+}
+
 static int segw_list(struct seg_writer *w)
 {
-	int fd = dup(w->dirfd), err = 0;
-	struct dirent *de;
-	DIR *d;
+	int err = seg_dir_each(w->dirfd, segw_list_one, w);
 
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d)) && !err) {
-		uint64_t no;
-
-		if (segw_check_entry(w, de->d_name, &no) == 0)
-			err = segw_segs_push(w, no);
-	}
-	closedir(d);
 	if (err)
 		return err;
 	if (w->nsegs)

@@ -30,16 +30,6 @@
 #define SEG_SNAP_SEG_SIZE (16ull << 20)
 #define SEGW_NAME_TRIES	  16 /* segment numbers skipped at most when names are taken */
 
-uint64_t segw_mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-uint64_t segw_real_ns(void)
-{
-	return clock_ns(CLOCK_REALTIME);
-}
-
 void segw_log(struct seg_writer *w, const char *fmt, ...)
 {
 	char msg[512];
@@ -56,7 +46,7 @@ void segw_log(struct seg_writer *w, const char *fmt, ...)
 
 void segw_fail(struct seg_writer *w, enum segw_op op, int err, const char *what)
 {
-	uint64_t now = segw_mono_ns();
+	uint64_t now = clock_mono_ns();
 
 	if (w->logged[op] != err) {
 		segw_log(w, "%s in %s failed: %s (retrying with backoff, logged once)", what,
@@ -135,7 +125,7 @@ int seg_writer_open(const struct seg_writer_opts *o, struct seg_writer **out)
 	w->o = *o;
 	w->dirfd = w->lockfd = w->efd = -1;
 	w->direct = o->direct_io;
-	w->gen = segw_real_ns();
+	w->gen = clock_real_ns();
 	snprintf(w->dir, sizeof(w->dir), "%s", o->dir);
 	err = seg_geometry(o->total_size, o->segment_size, o->fifo, &w->nblocks, &w->max_segs,
 			   &min_total);
@@ -223,7 +213,7 @@ static void segw_fill_hdr(struct seg_writer *w, struct segw_file *f)
 	h->writer_gen = w->gen;
 	h->first_seq = w->next_seq;
 	h->prev_ts_hwm = w->ts_hwm;
-	h->created_ns = segw_real_ns();
+	h->created_ns = clock_real_ns();
 	h->flags = w->o.fifo ? SEG_F_FIFO : SEG_F_SNAPSHOT;
 	seg_hdr_seal(h);
 }
@@ -282,7 +272,7 @@ static int segw_start_block(struct seg_writer *w)
 	struct segw_buf *b;
 	int err;
 
-	if (w->err && w->o.nonblock && segw_mono_ns() < w->retry_at)
+	if (w->err && w->o.nonblock && clock_mono_ns() < w->retry_at)
 		return w->err;
 	while (!(b = segw_buf_get(w))) {
 		if (w->o.nonblock)

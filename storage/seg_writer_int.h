@@ -88,8 +88,6 @@ void segw_log(struct seg_writer *w, const char *fmt, ...) __attribute__((format(
 /* Log an error once per (operation, errno) and enter the error state with backoff. */
 void segw_fail(struct seg_writer *w, enum segw_op op, int err, const char *what);
 void segw_ok(struct seg_writer *w, enum segw_op op);
-uint64_t segw_mono_ns(void);
-uint64_t segw_real_ns(void);
 
 /* seg_io.c */
 int segw_io_init(struct seg_writer *w);

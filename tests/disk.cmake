@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: MIT
-# The disk FIFO (issue 4): segment format and history unit tests, the capd
+# The disk FIFO: segment format and history unit tests, the capd
 # stand-in (diskwriter) and reader (diskread) the script tests drive, and the
 # segment parser's fuzz target with its corpus replay.
 add_executable(diskwriter disk/diskwriter.c)
 target_include_directories(diskwriter PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/disk)
-target_link_libraries(diskwriter PRIVATE rawcap_storage)
+target_link_libraries(diskwriter PRIVATE rawcap_storage rawcap_static)
 
 add_executable(diskread disk/diskread.c)
 target_include_directories(diskread PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/disk)
 target_link_libraries(diskread PRIVATE rawcap)
 
-rawcap_unit_test(test_disk SOURCES disk/test_disk.c LIBS rawcap_storage LABELS disk TIMEOUT 60)
+rawcap_unit_test(test_disk SOURCES disk/test_disk.c LIBS rawcap_storage rawcap_static LABELS disk TIMEOUT 60)
 target_include_directories(test_disk PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/disk)
 
 foreach(t recycle sigkill tmpfs_full perms)

@@ -4,7 +4,7 @@
 # The two long tests (sigkill_loop 2 min, sigstop_reader 1 min) are labelled
 # slow and nosan, so the sanitizer ctest pass does not run them a second time.
 add_executable(fault-reader fault/fault-reader.c)
-target_include_directories(fault-reader PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/capd)
+target_include_directories(fault-reader PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}) # payload.h
 target_link_libraries(fault-reader PRIVATE rawcap)
 
 rawcap_script_test(fault_sigkill_loop fault/sigkill_loop.sh LABELS "fault;slow;nosan" TIMEOUT 400)

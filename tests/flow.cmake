@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Process context in exported packets (issue 7): the flow table behind
+# Process context in exported packets: the flow table behind
 # "pid=... comm=... container=..." packet comments, and capd --process-context
 # through rawcap-pcap to tshark in private network namespaces (ctest -L flow).
 rawcap_unit_test(test_meta_flow SOURCES flow/test_meta_flow.c LIBS rawcap_static

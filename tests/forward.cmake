@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# rawcap-forward (issue 6): the msgpack stream codec (unit), and netns script
+# rawcap-forward: the msgpack stream codec (unit), and netns script
 # tests against a ring filled by pktwriter (tests/pcap.cmake) or capd
 # (RAWCAP_FWD_SOURCE=capd, see tests/forward/lib.sh).
 add_executable(msgpack_sink ${CMAKE_CURRENT_SOURCE_DIR}/forward/msgpack_sink.c)

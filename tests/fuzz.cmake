@@ -18,7 +18,7 @@ if(RAWCAP_FUZZ)
     message(FATAL_ERROR "RAWCAP_FUZZ needs clang: CC=clang cmake -DRAWCAP_FUZZ=ON ...")
   endif()
   # Coverage feedback from the code under test, not only from the harness.
-  foreach(lib rawcap_static rawcap_ring_reader rawcap_ring_writer)
+  foreach(lib rawcap_static rawcap_ring_reader rawcap_ring_writer rawcap_seg_read rawcap_common)
     target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link)
   endforeach()
   add_executable(fuzz_ring fuzz/fuzz_ring.c)

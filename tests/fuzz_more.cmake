@@ -7,7 +7,7 @@ set(FUZZ_CONFIG_SRCS fuzz/fuzz_config.c ${CMAKE_SOURCE_DIR}/capd/config.c
     ${CMAKE_SOURCE_DIR}/lib/parse.c ${CMAKE_SOURCE_DIR}/lib/version.c)
 
 add_executable(fuzz_parse_corpus fuzz/fuzz_parse.c fuzz/replay.c ${CMAKE_SOURCE_DIR}/lib/parse.c)
-target_include_directories(fuzz_parse_corpus PRIVATE ${RAWCAP_INCLUDE} ${CMAKE_SOURCE_DIR}/shm)
+target_include_directories(fuzz_parse_corpus PRIVATE ${RAWCAP_INCLUDE})
 add_test(NAME fuzz_parse_corpus
          COMMAND fuzz_parse_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/parse)
 set_tests_properties(fuzz_parse_corpus PROPERTIES TIMEOUT 60 LABELS "fuzz")
@@ -23,7 +23,7 @@ set_tests_properties(fuzz_config_corpus PROPERTIES TIMEOUT 60 LABELS "fuzz")
 
 if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   add_executable(fuzz_parse fuzz/fuzz_parse.c ${CMAKE_SOURCE_DIR}/lib/parse.c)
-  target_include_directories(fuzz_parse PRIVATE ${RAWCAP_INCLUDE} ${CMAKE_SOURCE_DIR}/shm)
+  target_include_directories(fuzz_parse PRIVATE ${RAWCAP_INCLUDE})
   add_executable(fuzz_config ${FUZZ_CONFIG_SRCS})
   target_include_directories(fuzz_config PRIVATE ${CMAKE_SOURCE_DIR}/capd ${RAWCAP_INCLUDE})
   target_compile_definitions(fuzz_config PRIVATE RAWCAP_VERSION_STRING="${PROJECT_VERSION}")

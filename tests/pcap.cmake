@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Readers of issue 5: rawcap-pcap and rawcap-snapshot, and the pieces of
+# The readers rawcap-pcap and rawcap-snapshot, and the pieces of
 # librawcap they share (pcap/pcapng writer, filters, window loop, snapshots).
 add_executable(pktwriter ${CMAKE_CURRENT_SOURCE_DIR}/pcap/pktwriter.c)
 target_link_libraries(pktwriter PRIVATE rawcap_storage rawcap_ring_writer PkgConfig::LIBPCAP)
@@ -36,7 +36,7 @@ rawcap_script_test(pcap_capd_e2e pcap/capd_e2e.sh LABELS pcap capd TIMEOUT 90)
 # whose window reaches before capture began; every file opens in every tool.
 rawcap_script_test(snapshot_damaged_block snapshot/damaged.sh LABELS snapshot capd TIMEOUT 180)
 rawcap_unit_test(test_history_damage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapshot/test_history_damage.c
-                 LIBS rawcap_storage LABELS snapshot TIMEOUT 60)
+                 LIBS rawcap_storage rawcap_static LABELS snapshot TIMEOUT 60)
 rawcap_script_test(pcap_every_tool pcap/tools.sh LABELS pcap capd TIMEOUT 300)
 rawcap_script_test(snapshot_first_window snapshot/first_window.sh LABELS snapshot capd TIMEOUT 120)
 rawcap_script_test(pcap_empty_results pcap/empty_results.sh LABELS pcap snapshot capd TIMEOUT 120)

@@ -49,7 +49,12 @@ extern "C" {
 
 /* "pod", "service", ... for enum rawcap_meta_kind; NULL if unknown. */
 RAWCAP_API const char *rawcap_meta_kind_name(unsigned kind);
-/* Parse "pod,service,endpoints" (or "all") to a mask of 1u << kind. -EINVAL on an unknown name. */
+/*
+ * Parse "pod,service,endpoints" (or "all") to a mask of 1u << kind. The kinds:
+ * pod, service, endpoints (or endpointslice), namespace, process. -EINVAL on an
+ * unknown name or an empty list; -ENOTSUP on interface, stats or node, kinds
+ * the format reserves but capd never writes.
+ */
 RAWCAP_API int rawcap_meta_kind_mask(const char *list, uint32_t *mask);
 
 /*

@@ -155,6 +155,16 @@ struct rawcap_ring_info {
 RAWCAP_API int rawcap_ring_info(struct rawcap_cursor *c, struct rawcap_ring_info *out);
 
 /*
+ * A loss cause (enum rawcap_loss_cause, or RAWCAP_LOSS_READER from
+ * rawcap/window.h) as a short identifier for metrics labels and scripts
+ * ("kernel_drop", "corrupt", "reader"), or as a phrase for people ("kernel
+ * socket ring full"). NULL for a cause this library does not know. The one
+ * table behind capd's capd_lost_total, rawcap-stat and the pcapng comments.
+ */
+RAWCAP_API const char *rawcap_loss_cause_name(uint32_t cause);
+RAWCAP_API const char *rawcap_loss_cause_text(uint32_t cause);
+
+/*
  * Is capd writing the ring? Judged once, here, for every reader: the state
  * capd left (stopped cleanly, or replaced the ring), whether any process
  * still holds the ring's writer lock (the kernel drops it when capd dies,

@@ -82,6 +82,8 @@ struct rawcap_snapshot_opts {
 
 /* A name is 1..100 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 RAWCAP_API bool rawcap_snapshot_name_ok(const char *name);
+/* The same rule, for error messages. */
+#define RAWCAP_SNAPSHOT_NAME_RULE "1-100 of A-Z a-z 0-9 . _ -, not starting with . or -"
 
 struct rawcap_window_result;
 

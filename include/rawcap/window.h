@@ -56,8 +56,8 @@ struct rawcap_sink {
 
 /*
  * Context hook: write a comment for a packet into buf (cap bytes, NUL
- * terminated) and return its length, 0 for none. Later issues join packets
- * to pods, namespaces and processes here.
+ * terminated) and return its length, 0 for none. rawcap_meta_join_attach()
+ * sets it to name each packet's pods, namespaces and processes.
  */
 typedef size_t (*rawcap_context_fn)(void *arg, const struct rawcap_rec *rec,
 				    const struct rawcap_pkt *pkt, char *buf, size_t cap);

@@ -22,17 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "payload.h"
 
 #define BATCH 64
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int udp_socket(const char *dst, int port, struct sockaddr_in *sa, int *sink)
 {
@@ -92,9 +85,9 @@ static int mode_udp(const char *dst, int port, uint32_t count, uint32_t first)
 		for (; n < BATCH && i < count; n++, i++) {
 			uint32_t idx = first + i;
 
-			payload_fill(bufs[n], idx);
+			udp_payload_fill(bufs[n], idx);
 			iov[n].iov_base = bufs[n];
-			iov[n].iov_len = payload_len(idx);
+			iov[n].iov_len = udp_payload_len(idx);
 			memset(&m[n], 0, sizeof(m[n]));
 			m[n].msg_hdr.msg_name = &sa;
 			m[n].msg_hdr.msg_namelen = sizeof(sa);
@@ -119,7 +112,7 @@ static int mode_flood(const char *dst, int port, int frame, double secs)
 	struct sockaddr_in sa;
 	int sink, fd = udp_socket(dst, port, &sa, &sink), len = frame - 14 - 20 - 8;
 	uint64_t sent = 0;
-	double end = now_s() + secs;
+	double end = clock_mono_s() + secs;
 
 	if (len < 1 || len > 1458) {
 		fprintf(stderr, "capd-traffic: frame size %d out of 43..1500\n", frame);
@@ -139,7 +132,7 @@ static int mode_flood(const char *dst, int port, int frame, double secs)
 		m[n].msg_hdr.msg_iov = &iov;
 		m[n].msg_hdr.msg_iovlen = 1;
 	}
-	while (now_s() < end) {
+	while (clock_mono_s() < end) {
 		for (int k = 0; k < 16; k++) {
 			memcpy(payload, &sent, sizeof(sent));
 			sent += (uint64_t)send_batch(fd, m, BATCH);

@@ -82,7 +82,7 @@ static void verify_packet(struct verify *v, const struct rawcap_rec *rec)
 		v->other_port++;
 		return;
 	}
-	if (r == 0 || payload_check(pl, pl_len, &idx) != 1) {
+	if (r == 0 || udp_payload_check(pl, pl_len, &idx) != 1) {
 		v->udp_bad++;
 		return;
 	}

@@ -22,6 +22,7 @@
 
 #include <rawcap/rawcap.h>
 
+#include "clock.h"
 #include "atomics.h"
 #include "disk_pattern.h"
 #include "persister.h"
@@ -48,14 +49,6 @@ static void dw_on_signal(int sig)
 {
 	(void)sig;
 	dw_stop = 1;
-}
-
-static uint64_t dw_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void dw_log(const char *fmt, ...)
@@ -309,9 +302,9 @@ static int dw_loop(const struct dw_opts *o, struct persister *p, struct ring_wri
 		close(ep);
 		return -errno;
 	}
-	s->start = last_tick = dw_mono();
+	s->start = last_tick = clock_mono_ns();
 	s->first_seq = w->next_seq;
-	while (!dw_done(o, s, now = dw_mono())) {
+	while (!dw_done(o, s, now = clock_mono_ns())) {
 		uint64_t due = o->rate ? s->start + s->written * 1000000000ull / o->rate : now;
 		uint32_t n = o->batch;
 		int timeout = 0, nev;
@@ -366,7 +359,7 @@ int main(int argc, char **argv)
 	err = dw_loop(&o, p, &w, &s);
 	if (p) /* reported, not fatal: capd logs it and exits */
 		close_err = persister_close(p, &w, &ps);
-	secs = (double)(dw_mono() - s.start) / 1e9; /* includes writing out the backlog */
+	secs = (double)(clock_mono_ns() - s.start) / 1e9; /* includes writing out the backlog */
 	getrusage(RUSAGE_SELF, &ru);
 	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
 	      ru.ru_stime.tv_usec / 1e6;

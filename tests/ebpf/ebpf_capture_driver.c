@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ebpf_capture.h"
 #include "ring_writer.h"
 
@@ -30,31 +31,23 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static uint64_t now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int run(struct ebpf_capture *cap, struct ring_writer *w, double seconds)
 {
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)(seconds * 1e9), next_tick = 0;
+	uint64_t end = clock_mono_ns() + (uint64_t)(seconds * 1e9), next_tick = 0;
 	struct epoll_event ev = {.events = EPOLLIN};
 	int ep = epoll_create1(EPOLL_CLOEXEC), n;
 
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ebpf_capture_fd(cap), &ev))
 		return -errno;
-	while (!stop && (seconds <= 0 || now_ns(CLOCK_MONOTONIC) < end)) {
+	while (!stop && (seconds <= 0 || clock_mono_ns() < end)) {
 		n = epoll_wait(ep, &ev, 1, 100);
 		/* Like capd's loop: drain while readable, publish and wake readers per batch. */
 		if (n > 0 && ebpf_capture_drain(cap, w) < 0)
 			break;
-		if (now_ns(CLOCK_MONOTONIC) >= next_tick) {
-			ebpf_capture_tick(cap, w, now_ns(CLOCK_REALTIME));
-			ring_heartbeat(w, now_ns(CLOCK_REALTIME));
-			next_tick = now_ns(CLOCK_MONOTONIC) + 1000000000ull;
+		if (clock_mono_ns() >= next_tick) {
+			ebpf_capture_tick(cap, w, clock_real_ns());
+			ring_heartbeat(w, clock_real_ns());
+			next_tick = clock_mono_ns() + 1000000000ull;
 		}
 		ring_publish(w);
 		if (n <= 0)
@@ -62,7 +55,7 @@ static int run(struct ebpf_capture *cap, struct ring_writer *w, double seconds)
 	}
 	while (ebpf_capture_drain(cap, w) > 0)
 		;
-	ebpf_capture_tick(cap, w, now_ns(CLOCK_REALTIME));
+	ebpf_capture_tick(cap, w, clock_real_ns());
 	ring_publish(w);
 	ring_notify(w);
 	return 0;

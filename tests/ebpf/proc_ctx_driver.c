@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proc_ctx.h"
 #include "ring_writer.h"
 
@@ -26,14 +27,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int main(int argc, char **argv)
@@ -97,14 +90,14 @@ int main(int argc, char **argv)
 	ring_publish(&w);
 	printf("ready\n");
 	fflush(stdout);
-	end = now_ns(CLOCK_MONOTONIC) + (uint64_t)(seconds * 1e9);
-	while (!stop && now_ns(CLOCK_MONOTONIC) < end) {
+	end = clock_mono_ns() + (uint64_t)(seconds * 1e9);
+	while (!stop && clock_mono_ns() < end) {
 		if (epoll_wait(ep, &ev, 1, 100) > 0)
 			proc_ctx_drain(pc, &w);
-		if (now_ns(CLOCK_MONOTONIC) >= next_tick) {
-			proc_ctx_tick(pc, &w, now_ns(CLOCK_REALTIME));
-			ring_heartbeat(&w, now_ns(CLOCK_REALTIME));
-			next_tick = now_ns(CLOCK_MONOTONIC) + 1000000000ull;
+		if (clock_mono_ns() >= next_tick) {
+			proc_ctx_tick(pc, &w, clock_real_ns());
+			ring_heartbeat(&w, clock_real_ns());
+			next_tick = clock_mono_ns() + 1000000000ull;
 		}
 		ring_publish(&w);
 		ring_notify(&w);

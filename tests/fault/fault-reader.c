@@ -53,7 +53,7 @@ static int fr_udp(const struct fr *f, const struct rawcap_rec *rec, uint32_t *id
 	    (uint32_t)((d[off + ihl + 2] << 8) | d[off + ihl + 3]) != f->port)
 		return -1;
 	off += ihl + 8;
-	return payload_check(d + off, caplen - off, idx) == 1 ? 1 : 0;
+	return udp_payload_check(d + off, caplen - off, idx) == 1 ? 1 : 0;
 }
 
 static void fr_rec(struct fr *f, const struct rawcap_rec *rec)

@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "httpd.h"
 
 static int echo_put(void *arg, struct httpd_req *req)
@@ -236,14 +237,6 @@ static void test_keepalive(void **state)
 	httpd_stop(h);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Two slots, both held by idle clients: a third client is not refused and
  * not answered while they hold them, and is answered once the idle timeout
@@ -264,11 +257,11 @@ static void test_limits(void **state)
 	httpd_get_stats(h, &st);
 	assert_int_equal(st.max_conns, 2);
 	assert_int_equal(st.open, 2);
-	t0 = now_s();
+	t0 = clock_mono_s();
 	fd = connect_to(h);
 	exchange_fd(fd, "GET /hello HTTP/1.0\r\n\r\n", buf, sizeof(buf), 10000);
 	assert_non_null(strstr(buf, "HTTP/1.0 200"));
-	assert_true(now_s() - t0 > 0.5); /* it waited for the idle timeout */
+	assert_true(clock_mono_s() - t0 > 0.5); /* it waited for the idle timeout */
 	close(fd);
 	for (int i = 0; i < 2; i++) {
 		exchange_fd(idle[i], NULL, buf, sizeof(buf), 5000);

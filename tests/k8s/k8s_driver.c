@@ -26,6 +26,7 @@
 
 #include <rawcap/format.h>
 
+#include "clock.h"
 #include "k8s_watch.h"
 #include "ring_writer.h"
 
@@ -41,22 +42,6 @@ static void on_sig(int sig)
 {
 	(void)sig;
 	quit = 1;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void usage(FILE *f)
@@ -97,7 +82,7 @@ static void print_stats(struct k8s_watch *w, uint64_t max_gap, uint64_t pkts)
 /* A dummy packet record: stands for capture going on. */
 static void write_packet(struct ring_writer *rw)
 {
-	struct rawcap_pkt *p = ring_reserve(rw, RAWCAP_REC_PACKET, 0, real_ns(), sizeof(*p));
+	struct rawcap_pkt *p = ring_reserve(rw, RAWCAP_REC_PACKET, 0, clock_real_ns(), sizeof(*p));
 
 	if (p) {
 		memset(p, 0, sizeof(*p));
@@ -139,7 +124,7 @@ static uint64_t capture_drain(struct ring_writer *rw, int fd)
 
 		if (len < 0)
 			break;
-		p = ring_reserve(rw, RAWCAP_REC_PACKET, 0, real_ns(), sizeof(*p) + cap);
+		p = ring_reserve(rw, RAWCAP_REC_PACKET, 0, clock_real_ns(), sizeof(*p) + cap);
 		if (!p)
 			continue;
 		memset(p, 0, sizeof(*p));
@@ -161,7 +146,7 @@ static uint64_t capture_drain(struct ring_writer *rw, int fd)
 static int run(struct k8s_watch *w, struct ring_writer *rw, unsigned duration, int cap_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	uint64_t start = mono_ms(), last = start, last_tick = start, max_gap = 0, pkts = 0;
+	uint64_t start = clock_mono_ms(), last = start, last_tick = start, max_gap = 0, pkts = 0;
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, k8s_watch_fd(w), &ev))
@@ -169,9 +154,9 @@ static int run(struct k8s_watch *w, struct ring_writer *rw, unsigned duration, i
 	ev.data.fd = cap_fd;
 	if (cap_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, cap_fd, &ev))
 		return -errno;
-	while (!quit && (!duration || mono_ms() - start < duration * 1000ull)) {
+	while (!quit && (!duration || clock_mono_ms() - start < duration * 1000ull)) {
 		int n = epoll_wait(ep, &ev, 1, 10);
-		uint64_t now = mono_ms();
+		uint64_t now = clock_mono_ms();
 
 		if (now - last > max_gap)
 			max_gap = now - last;
@@ -188,8 +173,8 @@ static int run(struct k8s_watch *w, struct ring_writer *rw, unsigned duration, i
 		}
 		if (now - last_tick >= 1000) {
 			last_tick = now;
-			k8s_watch_tick(w, rw, real_ns());
-			ring_heartbeat(rw, real_ns());
+			k8s_watch_tick(w, rw, clock_real_ns());
+			ring_heartbeat(rw, clock_real_ns());
 		}
 	}
 	while (k8s_watch_drain(w, rw) > 0)

@@ -236,6 +236,22 @@ static void should_parse_kind_lists(void **state)
 	assert_null(rawcap_meta_kind_name(99));
 }
 
+/* Kinds the format reserves but capd never writes are refused, not matched never. */
+static void should_refuse_kinds_capd_never_writes(void **state)
+{
+	uint32_t m;
+
+	(void)state;
+	assert_int_equal(rawcap_meta_kind_mask("interface", &m), -ENOTSUP);
+	assert_int_equal(rawcap_meta_kind_mask("pod,stats", &m), -ENOTSUP);
+	assert_int_equal(rawcap_meta_kind_mask("node", &m), -ENOTSUP);
+	assert_null(rawcap_meta_kind_name(RAWCAP_META_IFACE));
+	assert_null(rawcap_meta_kind_name(RAWCAP_META_NODE));
+	assert_int_equal(rawcap_meta_kind_mask("process,namespace,endpointslice", &m), 0);
+	assert_int_equal(m, (1u << RAWCAP_META_PROCESS) | (1u << RAWCAP_META_NAMESPACE) |
+				    (1u << RAWCAP_META_ENDPOINTS));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +261,7 @@ int main(void)
 		cmocka_unit_test(should_select_packets_by_pod_namespace_and_label_at_their_time),
 		cmocka_unit_test(should_print_hostile_msgpack_as_valid_json_or_refuse_it),
 		cmocka_unit_test(should_parse_kind_lists),
+		cmocka_unit_test(should_refuse_kinds_capd_never_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,12 +150,120 @@ static void test_hints(void **state)
 		"bad size '99Ei': out of range"));
 }
 
+/* The same parsers at everyday values (moved from the ring tests). */
+static void should_parse_sizes(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(rawcap_parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(rawcap_parse_size("64k", &v), 0);
+	assert_int_equal(v, 64000);
+	assert_int_equal(rawcap_parse_size("64K", &v), 0);
+	assert_int_equal(v, 64000);
+	assert_int_equal(rawcap_parse_size("64Ki", &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(rawcap_parse_size("256Mi", &v), 0);
+	assert_int_equal(v, 256ull << 20);
+	assert_int_equal(rawcap_parse_size("1G", &v), 0);
+	assert_int_equal(v, 1000000000ull);
+	assert_int_equal(rawcap_parse_size("2GiB", &v), 0);
+	assert_int_equal(v, 2ull << 30);
+	assert_int_equal(rawcap_parse_size("1Ti", &v), 0);
+	assert_int_equal(v, 1ull << 40);
+	assert_int_equal(rawcap_parse_size("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(rawcap_parse_size("18446744073709551615", &v), 0);
+	assert_int_equal(v, UINT64_MAX);
+	assert_int_equal(rawcap_parse_size("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(rawcap_parse_size("16777216Ti", &v), -ERANGE);
+	assert_int_equal(rawcap_parse_size("", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_size("k", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_size("-1", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_size("12x", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_size("1 G", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_size("1GiBB", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_size("1Gi ", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_size(NULL, &v), -EINVAL);
+}
+
+static void should_parse_durations(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(rawcap_parse_duration("5m", &v), 0);
+	assert_int_equal(v, 300ull * 1000000000ull);
+	assert_int_equal(rawcap_parse_duration("90s", &v), 0);
+	assert_int_equal(v, 90ull * 1000000000ull);
+	assert_int_equal(rawcap_parse_duration("1h30m", &v), 0);
+	assert_int_equal(v, 5400ull * 1000000000ull);
+	assert_int_equal(rawcap_parse_duration("250ms", &v), 0);
+	assert_int_equal(v, 250000000ull);
+	assert_int_equal(rawcap_parse_duration("3us", &v), 0);
+	assert_int_equal(v, 3000);
+	assert_int_equal(rawcap_parse_duration("7ns", &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(rawcap_parse_duration("6000000000h", &v), -ERANGE);
+	assert_int_equal(rawcap_parse_duration("5124095h5124095h", &v), -ERANGE);
+	assert_int_equal(rawcap_parse_duration("99999999999999999999s", &v), -ERANGE);
+	assert_int_equal(rawcap_parse_duration("", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_duration("5", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_duration("m", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_duration("5x", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_duration("5m ", &v), -EINVAL);
+	assert_int_equal(rawcap_parse_duration("-5m", &v), -EINVAL);
+}
+
+static void should_parse_times(void **state)
+{
+	const uint64_t now = 1790000000ull * 1000000000ull;
+	char buf[64];
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(rawcap_parse_time("now", now, &v), 0);
+	assert_int_equal(v, now);
+	assert_int_equal(rawcap_parse_time("-5m", now, &v), 0);
+	assert_int_equal(v, now - 300ull * 1000000000ull);
+	assert_int_equal(rawcap_parse_time("+10s", now, &v), 0);
+	assert_int_equal(v, now + 10ull * 1000000000ull);
+	assert_int_equal(rawcap_parse_time("1790000000.5", now, &v), 0);
+	assert_int_equal(v, now + 500000000ull);
+	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00Z", now, &v), 0);
+	assert_int_equal(v, 1795687320ull * 1000000000ull);
+	assert_int_equal(rawcap_parse_time("2026-11-26T12:02:00.25+02:00", now, &v), 0);
+	assert_int_equal(v, 1795687320ull * 1000000000ull + 250000000ull);
+	assert_int_equal(rawcap_parse_time("2026-11-26 10:02:00.000000001z", now, &v), 0);
+	assert_int_equal(v, 1795687320ull * 1000000000ull + 1);
+	assert_string_equal(rawcap_format_time(1795687320ull * 1000000000ull + 1, buf, sizeof(buf)),
+			    "2026-11-26T10:02:00.000000001Z");
+
+	assert_int_equal(rawcap_parse_time("-100y", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("-1000000000h", now, &v), -ERANGE);
+	assert_int_equal(rawcap_parse_time("+5124095h", UINT64_MAX - 5, &v), -ERANGE);
+	assert_int_equal(rawcap_parse_time("99999999999999999999", now, &v), -ERANGE);
+	assert_int_equal(rawcap_parse_time("18446744074", now, &v), -ERANGE);
+	assert_int_equal(rawcap_parse_time("2026-13-01T00:00:00Z", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00Zjunk", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("2026-11-26T25:02:00Z", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("1969-12-31T23:59:59Z", now, &v), -ERANGE);
+	assert_int_equal(rawcap_parse_time("12.", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("12.5s", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("yesterday", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("", now, &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_edges),     cmocka_unit_test(test_relative_edges),
 		cmocka_unit_test(test_calendar),       cmocka_unit_test(test_size_edges),
 		cmocka_unit_test(test_duration_edges), cmocka_unit_test(test_hints),
+		cmocka_unit_test(should_parse_sizes),  cmocka_unit_test(should_parse_durations),
+		cmocka_unit_test(should_parse_times),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

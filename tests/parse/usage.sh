@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# usage.sh - every reader refuses a size, time or duration it cannot hold:
+# usage.sh - every reader refuses a size, time, duration or kind it cannot hold:
 # exit 2, one line naming the option, the value and the accepted forms;
 # never a wrapped value (2600-01-01 once parsed as 2015-06-13, so a window
 # "--from 2020 --to 2600" was called backwards). No ring is needed: values
@@ -35,4 +35,8 @@ check "bad --last '1.5h': durations are" rawcap-snapshot create --last 1.5h
 check "bad --quota '16777216Ti': out of range" rawcap-snapshot create --quota 16777216Ti --last 1m
 check "bad interval '0x10'" rawcap-stat --interval 0x10
 check "at most 1h" rawcap-stat --interval 3601
+# kinds capd never writes are refused by name, not accepted to match nothing
+check "--kind interface: capd writes no interface, stats or node metadata" rawcap-tap --kind interface
+check "--kind pod,node: capd writes no" rawcap-tap --kind pod,node
+check "--kind bogus: unknown kind (kinds: pod, service" rawcap-tap --kind bogus
 echo "PASS"

@@ -24,18 +24,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ring_writer.h"
 #include "seg_writer.h"
 
 static struct seg_writer *fifo;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Persist the record just reserved and filled, header as the ring holds it. */
 static void persist(void *payload)
@@ -92,7 +85,7 @@ static void fill(struct ring_writer *w, uint32_t ifindex, uint64_t bytes)
 	uint64_t done = 0;
 
 	while (done < bytes) {
-		struct rawcap_pkt *p = ring_reserve(w, RAWCAP_REC_PACKET, 0, now_ns(),
+		struct rawcap_pkt *p = ring_reserve(w, RAWCAP_REC_PACKET, 0, clock_real_ns(),
 						    (uint32_t)sizeof(*p) + 1400);
 
 		memset(p, 0, sizeof(*p) + 1400);
@@ -191,7 +184,7 @@ int main(int argc, char **argv)
 	}
 	while (pcap_next_ex(pc, &h, &data) == 1) {
 		uint64_t ts =
-			restamp ? now_ns()
+			restamp ? clock_real_ns()
 				: (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 		struct rawcap_pkt *p;
 
@@ -230,7 +223,7 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin))
 			return 1;
 		if (n == 0)
-			write_iface(&w, ifindex, ifname, 1, now_ns());
+			write_iface(&w, ifindex, ifname, 1, clock_real_ns());
 		fill(&w, ifindex, fill_bytes);
 		if (fifo)
 			seg_writer_sync(fifo);

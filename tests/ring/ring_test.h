@@ -2,7 +2,8 @@
 /*
  * ring_test.h - helpers shared by the ring's tests: a private shm directory
  * (RAWCAP_SHM_DIR) so tests never touch /dev/shm/rawcap-* of a running capd,
- * unique ring names, and one-call record appends.
+ * unique ring names, one-call record appends, and the cmocka group fixture
+ * that sets the directory up and removes it.
  */
 #ifndef RAWCAP_TEST_RING_TEST_H
 #define RAWCAP_TEST_RING_TEST_H
@@ -41,6 +42,21 @@ static inline void rt_shm_cleanup(void)
 		if (system(cmd))
 			fprintf(stderr, "rt_shm_cleanup: could not remove %s\n", dir);
 	}
+}
+
+/* cmocka group fixture: every test of the group uses the same private directory. */
+static inline int rt_group_setup(void **state)
+{
+	(void)state;
+	rt_shm_dir();
+	return 0;
+}
+
+static inline int rt_group_teardown(void **state)
+{
+	(void)state;
+	rt_shm_cleanup();
+	return 0;
 }
 
 static inline const char *rt_name(const char *what)

@@ -40,7 +40,7 @@ static int fail(const char *what, const struct rawcap_rec *rec)
 /* One validated record; returns 0, or 1 on a broken invariant. */
 static int account(struct rawcap_cursor *c, const struct rawcap_rec *rec, struct tally *t)
 {
-	bool ok = payload_check(rec->payload, rec->seq, rec->len);
+	bool ok = rec_payload_check(rec->payload, rec->seq, rec->len);
 	struct rawcap_stats st;
 
 	if (!rawcap_rec_valid(c, rec))
@@ -74,7 +74,7 @@ static int finish(struct rawcap_cursor *c, const struct rawcap_rec *end, const s
 	struct rawcap_stats st;
 	int bad = 0;
 
-	if (!payload_check(end->payload, end->seq, end->len) || !rawcap_rec_valid(c, end))
+	if (!rec_payload_check(end->payload, end->seq, end->len) || !rawcap_rec_valid(c, end))
 		return fail("end marker damaged", end);
 	rawcap_get_stats(c, &st);
 	printf("end=%llu delivered=%llu lost=%llu first=%llu lapped=%llu torn_discarded=%llu "

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ring_test.h"
 
 #define N_READERS 5
@@ -88,14 +89,6 @@ static int wait_exit(struct proc *p, int want_signal)
 	return -1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static struct proc procs[1 + N_READERS];
 
 static void kill_all(void)
@@ -152,7 +145,7 @@ int main(int argc, char **argv)
 		close(procs[i].in);
 	}
 	printf("# ring %s: %s records, seed %s, 1 writer, %d readers\n", ring, n, seed, N_READERS);
-	t0 = now_s();
+	t0 = clock_mono_s();
 	if (write(w->in, "go\n", 3) != 3)
 		goto fail;
 
@@ -168,7 +161,7 @@ int main(int argc, char **argv)
 	if (expect_line(w, "done", line, sizeof(line)) || wait_exit(w, 0))
 		goto fail;
 	end = strtoull(line + 5, NULL, 10);
-	printf("# writer: %llu records in %.2f s\n", end, now_s() - t0);
+	printf("# writer: %llu records in %.2f s\n", end, clock_mono_s() - t0);
 	for (int i = 1; i <= N_READERS; i++) {
 		if (i == VICTIM + 1)
 			continue;
@@ -183,7 +176,7 @@ int main(int argc, char **argv)
 		if (wait_exit(&procs[i], 0))
 			failed = 1;
 	}
-	printf("# total %.2f s\n", now_s() - t0);
+	printf("# total %.2f s\n", clock_mono_s() - t0);
 	rt_shm_cleanup();
 	printf(failed ? "FAIL\n" : "PASS\n");
 	return failed;

@@ -31,8 +31,8 @@ static uint32_t pick_len(uint64_t *s)
 	uint64_t r = rng_next(s);
 
 	if ((r & 63) == 0)
-		return PAYLOAD_MIN + (uint32_t)(r >> 8) % 4096;
-	return PAYLOAD_MIN + (uint32_t)(r >> 8) % 240;
+		return REC_PAYLOAD_MIN + (uint32_t)(r >> 8) % 4096;
+	return REC_PAYLOAD_MIN + (uint32_t)(r >> 8) % 240;
 }
 
 int main(int argc, char **argv)
@@ -72,14 +72,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "stress_writer: reserve %u failed\n", len + extra);
 				return 1;
 			}
-			payload_fill(p, seq, len);
+			rec_payload_fill(p, seq, len);
 			if (extra)
 				ring_shrink_last(&w, p, len);
 		}
 		ring_publish(&w);
 		ring_notify(&w);
 	}
-	payload_fill(ring_reserve(&w, RAWCAP_REC_META, STRESS_END_FLAGS, seq, 64), seq, 64);
+	rec_payload_fill(ring_reserve(&w, RAWCAP_REC_META, STRESS_END_FLAGS, seq, 64), seq, 64);
 	ring_publish(&w);
 	ring_notify(&w);
 	printf("done %llu\n", (unsigned long long)seq);

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../storage/seg_format.h"
+#include "seg_format.h"
 
 /* 0 if h is a segment header we can read in a file of file_size bytes, else -EBADMSG/-EPROTO. */
 int seg_hdr_check(const struct seg_hdr *h, uint64_t file_size);
@@ -44,5 +44,13 @@ int seg_read_blk(int fd, const struct seg_hdr *sh, uint32_t blk, void *buf);
 
 /* Parse "seg-<16 hex>.rcs": 0 and the number, or -EINVAL. */
 int seg_name_parse(const char *name, uint64_t *seg_no);
+
+/*
+ * Call fn(arg, name, seg_no) for each entry of directory dirfd named as a
+ * segment, in directory order, until fn returns nonzero. Returns fn's
+ * nonzero value, 0, or -errno if the directory cannot be read (then before
+ * any call). dirfd itself is not moved.
+ */
+int seg_dir_each(int dirfd, int (*fn)(void *arg, const char *name, uint64_t seg_no), void *arg);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * crc32c.h - CRC-32C (Castagnoli), the checksum of the disk FIFO's blocks.
- * Shared by the segment writer (storage/) and the reader (librawcap).
+ * Shared by the segment writer, the segment checks (storage/) and librawcap.
  */
 #ifndef RAWCAP_CRC32C_H
 #define RAWCAP_CRC32C_H

@@ -26,8 +26,8 @@
 #include <rawcap/rawcap.h>
 
 #include "cursor.h"
-#include "ring/payload.h"
-#include "ring/ring_test.h"
+#include "payload.h"
+#include "ring_test.h"
 #include "ring_prev.h"
 #include "ring_writer.h"
 
@@ -295,7 +295,7 @@ static void should_keep_tail_on_a_record_boundary_when_reclaiming(void **state)
 	(void)state;
 	rt_open(&t, SZ_64K); /* 4 KiB index chunks, max record 16 KiB */
 	for (int i = 0; i < 3000; i++) {
-		uint32_t len = (x = payload_mix(x)) % 7 == 0 ? 4096 + (uint32_t)(x % 9000)
+		uint32_t len = (x = rec_payload_mix(x)) % 7 == 0 ? 4096 + (uint32_t)(x % 9000)
 							     : (uint32_t)(x % 700);
 		uint64_t tail, head, seq;
 
@@ -359,6 +359,40 @@ static void should_count_upstream_sequence_gaps_as_loss(void **state)
 	assert_int_equal(rec.seq, 8);
 	assert_int_equal(rt_stats(&t).records, 4);
 	assert_int_equal(rt_stats(&t).records_lost, 5);
+	rt_close(&t);
+}
+
+/* ring_write_loss: one LOSS record with every field, and the header's counter by cause. */
+static void should_write_loss_record_and_count_it_by_cause(void **state)
+{
+	struct rawcap_ring_info info;
+	struct rawcap_loss l;
+	struct rawcap_rec rec;
+	struct rt t;
+
+	(void)state;
+	rt_open(&t, SZ_64K);
+	ring_write_loss(&t.w, TS0, RAWCAP_LOSS_KERNEL_DROP, 7, 3, 0);
+	ring_write_loss(&t.w, TS0 + 1, RAWCAP_LOSS_PERSIST_LAPPED, 2, 0, 41);
+	ring_write_loss(&t.w, TS0 + 2, RAWCAP_LOSS_KERNEL_DROP, 5, 3, 0);
+	ring_publish(&t.w);
+	assert_int_equal(rawcap_next(t.c, &rec), 1);
+	assert_int_equal(rec.type, RAWCAP_REC_LOSS);
+	assert_int_equal(rec.len, sizeof(l));
+	assert_int_equal(rec.ts_ns, TS0);
+	memcpy(&l, rec.payload, sizeof(l));
+	assert_int_equal(l.count, 7);
+	assert_int_equal(l.cause, RAWCAP_LOSS_KERNEL_DROP);
+	assert_int_equal(l.ifindex, 3);
+	assert_int_equal(l.first_seq, 0);
+	assert_int_equal(rawcap_next(t.c, &rec), 1);
+	memcpy(&l, rec.payload, sizeof(l));
+	assert_int_equal(l.cause, RAWCAP_LOSS_PERSIST_LAPPED);
+	assert_int_equal(l.first_seq, 41);
+	assert_int_equal(rawcap_ring_info(t.c, &info), 0);
+	assert_int_equal(info.loss[RAWCAP_LOSS_KERNEL_DROP], 12);
+	assert_int_equal(info.loss[RAWCAP_LOSS_PERSIST_LAPPED], 2);
+	assert_int_equal(info.loss[RAWCAP_LOSS_CORRUPT], 0);
 	rt_close(&t);
 }
 
@@ -732,7 +766,7 @@ static void should_skip_garbage_without_looping(void **state)
 	rt_open(&t, SZ_64K);
 	rt_fill(&t, 200, 200, TS0, 1); /* span 224, 44800 bytes */
 	for (uint64_t off = 8000; off < 30000; off += 8) {
-		x = payload_mix(x);
+		x = rec_payload_mix(x);
 		memcpy(t.w.data + off, &x, 8);
 	}
 	assert_int_equal(rawcap_seek(t.c, RAWCAP_SEEK_OLDEST, 0), 0);
@@ -780,125 +814,6 @@ static void should_survive_hostile_lengths_and_positions(void **state)
 	rt_close(&t);
 }
 
-static void should_parse_sizes(void **state)
-{
-	uint64_t v;
-
-	(void)state;
-	assert_int_equal(rawcap_parse_size("4096", &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(rawcap_parse_size("64k", &v), 0);
-	assert_int_equal(v, 64000);
-	assert_int_equal(rawcap_parse_size("64K", &v), 0);
-	assert_int_equal(v, 64000);
-	assert_int_equal(rawcap_parse_size("64Ki", &v), 0);
-	assert_int_equal(v, 65536);
-	assert_int_equal(rawcap_parse_size("256Mi", &v), 0);
-	assert_int_equal(v, 256ull << 20);
-	assert_int_equal(rawcap_parse_size("1G", &v), 0);
-	assert_int_equal(v, 1000000000ull);
-	assert_int_equal(rawcap_parse_size("2GiB", &v), 0);
-	assert_int_equal(v, 2ull << 30);
-	assert_int_equal(rawcap_parse_size("1Ti", &v), 0);
-	assert_int_equal(v, 1ull << 40);
-	assert_int_equal(rawcap_parse_size("0", &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(rawcap_parse_size("18446744073709551615", &v), 0);
-	assert_int_equal(v, UINT64_MAX);
-	assert_int_equal(rawcap_parse_size("18446744073709551616", &v), -ERANGE);
-	assert_int_equal(rawcap_parse_size("16777216Ti", &v), -ERANGE);
-	assert_int_equal(rawcap_parse_size("", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_size("k", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_size("-1", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_size("12x", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_size("1 G", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_size("1GiBB", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_size("1Gi ", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_size(NULL, &v), -EINVAL);
-}
-
-static void should_parse_durations(void **state)
-{
-	uint64_t v;
-
-	(void)state;
-	assert_int_equal(rawcap_parse_duration("5m", &v), 0);
-	assert_int_equal(v, 300ull * 1000000000ull);
-	assert_int_equal(rawcap_parse_duration("90s", &v), 0);
-	assert_int_equal(v, 90ull * 1000000000ull);
-	assert_int_equal(rawcap_parse_duration("1h30m", &v), 0);
-	assert_int_equal(v, 5400ull * 1000000000ull);
-	assert_int_equal(rawcap_parse_duration("250ms", &v), 0);
-	assert_int_equal(v, 250000000ull);
-	assert_int_equal(rawcap_parse_duration("3us", &v), 0);
-	assert_int_equal(v, 3000);
-	assert_int_equal(rawcap_parse_duration("7ns", &v), 0);
-	assert_int_equal(v, 7);
-	assert_int_equal(rawcap_parse_duration("6000000000h", &v), -ERANGE);
-	assert_int_equal(rawcap_parse_duration("5124095h5124095h", &v), -ERANGE);
-	assert_int_equal(rawcap_parse_duration("99999999999999999999s", &v), -ERANGE);
-	assert_int_equal(rawcap_parse_duration("", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_duration("5", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_duration("m", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_duration("5x", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_duration("5m ", &v), -EINVAL);
-	assert_int_equal(rawcap_parse_duration("-5m", &v), -EINVAL);
-}
-
-static void should_parse_times(void **state)
-{
-	const uint64_t now = 1790000000ull * 1000000000ull;
-	char buf[64];
-	uint64_t v;
-
-	(void)state;
-	assert_int_equal(rawcap_parse_time("now", now, &v), 0);
-	assert_int_equal(v, now);
-	assert_int_equal(rawcap_parse_time("-5m", now, &v), 0);
-	assert_int_equal(v, now - 300ull * 1000000000ull);
-	assert_int_equal(rawcap_parse_time("+10s", now, &v), 0);
-	assert_int_equal(v, now + 10ull * 1000000000ull);
-	assert_int_equal(rawcap_parse_time("1790000000.5", now, &v), 0);
-	assert_int_equal(v, now + 500000000ull);
-	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00Z", now, &v), 0);
-	assert_int_equal(v, 1795687320ull * 1000000000ull);
-	assert_int_equal(rawcap_parse_time("2026-11-26T12:02:00.25+02:00", now, &v), 0);
-	assert_int_equal(v, 1795687320ull * 1000000000ull + 250000000ull);
-	assert_int_equal(rawcap_parse_time("2026-11-26 10:02:00.000000001z", now, &v), 0);
-	assert_int_equal(v, 1795687320ull * 1000000000ull + 1);
-	assert_string_equal(rawcap_format_time(1795687320ull * 1000000000ull + 1, buf, sizeof(buf)),
-			    "2026-11-26T10:02:00.000000001Z");
-
-	assert_int_equal(rawcap_parse_time("-100y", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("-1000000000h", now, &v), -ERANGE);
-	assert_int_equal(rawcap_parse_time("+5124095h", UINT64_MAX - 5, &v), -ERANGE);
-	assert_int_equal(rawcap_parse_time("99999999999999999999", now, &v), -ERANGE);
-	assert_int_equal(rawcap_parse_time("18446744074", now, &v), -ERANGE);
-	assert_int_equal(rawcap_parse_time("2026-13-01T00:00:00Z", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00Zjunk", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("2026-11-26T25:02:00Z", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("1969-12-31T23:59:59Z", now, &v), -ERANGE);
-	assert_int_equal(rawcap_parse_time("12.", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("12.5s", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("yesterday", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("", now, &v), -EINVAL);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	rt_shm_dir();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	rt_shm_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -912,6 +827,7 @@ int main(void)
 		cmocka_unit_test(should_keep_tail_on_a_record_boundary_when_reclaiming),
 		cmocka_unit_test(should_discard_record_overwritten_while_read),
 		cmocka_unit_test(should_count_upstream_sequence_gaps_as_loss),
+		cmocka_unit_test(should_write_loss_record_and_count_it_by_cause),
 		cmocka_unit_test(should_count_record_too_large_for_copy_buffer),
 		cmocka_unit_test(should_seek_by_time_through_index),
 		cmocka_unit_test(should_seek_by_time_when_clock_jumps_backwards),
@@ -925,11 +841,8 @@ int main(void)
 		cmocka_unit_test(should_reject_broken_ring_objects),
 		cmocka_unit_test(should_skip_garbage_without_looping),
 		cmocka_unit_test(should_survive_hostile_lengths_and_positions),
-		cmocka_unit_test(should_parse_sizes),
-		cmocka_unit_test(should_parse_durations),
-		cmocka_unit_test(should_parse_times),
 	};
 
 	alarm(60); /* a test that loops forever fails instead of hanging ctest */
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, rt_group_setup, rt_group_teardown);
 }

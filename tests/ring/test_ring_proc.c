@@ -28,8 +28,9 @@
 
 #include <rawcap/rawcap.h>
 
+#include "clock.h"
 #include "cursor.h"
-#include "ring/ring_test.h"
+#include "ring_test.h"
 #include "ring_writer.h"
 
 #define SZ_1M	(1u << 20)
@@ -140,14 +141,6 @@ static uint64_t cpu_us(void)
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Child: wait 1 s on an idle ring; report CPU microseconds spent, or 255 on error. */
 static int child_idle_wait(const char *name)
 {
@@ -157,12 +150,12 @@ static int child_idle_wait(const char *name)
 
 	if (rawcap_open(name, &c))
 		return 255;
-	t0 = mono_ns();
+	t0 = clock_mono_ns();
 	cpu0 = cpu_us();
 	ret = rawcap_wait(c, 1000);
 	cpu = cpu_us() - cpu0;
 	rawcap_close(c);
-	if (ret != 0 || mono_ns() - t0 < 950000000ull)
+	if (ret != 0 || clock_mono_ns() - t0 < 950000000ull)
 		return 254;
 	printf("# idle rawcap_wait(1000 ms): %llu us CPU\n", (unsigned long long)cpu);
 	fflush(stdout);
@@ -200,7 +193,7 @@ static int child_wake_reader(const char *arg)
 		if (ret <= 0)
 			return 2;
 		while (rawcap_next(c, &rec) == 1) {
-			lat = mono_ns();
+			lat = clock_mono_ns();
 			memcpy(&sent, rec.payload, sizeof(sent));
 			lat -= sent;
 			if (write(fd, &lat, sizeof(lat)) != sizeof(lat))
@@ -242,7 +235,7 @@ static void should_wake_waiting_reader_within_a_millisecond(void **state)
 	close(pfd[1]);
 	usleep(100000); /* let the child open the ring and go to sleep */
 	for (int i = 0; i < N_WAKES; i++) {
-		uint64_t now = mono_ns();
+		uint64_t now = clock_mono_ns();
 		void *p = ring_reserve(&w, RAWCAP_REC_PACKET, 0, now, 64);
 
 		memcpy(p, &now, sizeof(now));
@@ -263,20 +256,6 @@ static void should_wake_waiting_reader_within_a_millisecond(void **state)
 	ring_writer_close(&w);
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	rt_shm_dir();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	rt_shm_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,5 +266,5 @@ int main(void)
 	};
 
 	alarm(60);
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, rt_group_setup, rt_group_teardown);
 }

@@ -7,6 +7,7 @@
  * synthesised record (RAWCAP_REC_F_SYNTH) shares its number with the record
  * that follows it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -171,4 +172,29 @@ int seg_name_parse(const char *name, uint64_t *seg_no)
 	}
 	*seg_no = v;
 	return 0;
+}
+
+int seg_dir_each(int dirfd, int (*fn)(void *arg, const char *name, uint64_t seg_no), void *arg)
+{
+	int fd = dup(dirfd), err = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	rewinddir(d); /* the dup shares dirfd's offset: start at the top every time */
+	while (!err && (de = readdir(d))) {
+		uint64_t no;
+
+		if (!seg_name_parse(de->d_name, &no))
+			err = fn(arg, de->d_name, no);
+	}
+	closedir(d);
+	return err;
 }

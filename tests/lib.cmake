@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: MIT
+# librawcap as a library: its shared tables and its exported symbols.
+rawcap_unit_test(test_loss_names SOURCES lib/test_loss_names.c LIBS rawcap LABELS lib TIMEOUT 30)
+# The shared library exports exactly the symbols its map lists, by name and version.
+rawcap_script_test(lib_exports lib/exports.sh LABELS lib TIMEOUT 60)
