@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "capd.h"
+#include "clock.h"
 #include "frame.h"
 #include "self_match.h"
 
@@ -176,13 +177,7 @@ static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tp
 static void afp_loss_record(struct capd_ctx *ctx, uint32_t ifindex, uint32_t cause, uint64_t count,
 			    uint64_t ts_ns)
 {
-	struct rawcap_loss *l = ring_reserve(&ctx->ring, RAWCAP_REC_LOSS, 0, ts_ns, sizeof(*l));
-
-	l->count = count;
-	l->cause = cause;
-	l->ifindex = ifindex;
-	l->first_seq = 0;
-	ring_count_loss(&ctx->ring, cause, count);
+	ring_write_loss(&ctx->ring, ts_ns, cause, count, ifindex, 0);
 	ctx->dirty = true;
 }
 
@@ -218,7 +213,7 @@ static void afp_lateness(struct afp_sock *s, const struct tpacket_block_desc *bd
 		(const void *)((const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
 	uint64_t first = (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec;
 
-	if (capd_now_ns() - first > RAWCAP_REORDER_NS) {
+	if (clock_real_ns() - first > RAWCAP_REORDER_NS) {
 		if (!s->late)
 			capd_log("socket %u stored packets more than %llu ms after their "
 				 "timestamps: windows cut near them may miss them "
@@ -243,7 +238,7 @@ static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_b
 		const struct tpacket3_hdr *ph = (const void *)p;
 
 		afp_stats(s, ctx,
-			  n ? (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec : capd_now_ns());
+			  n ? (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec : clock_real_ns());
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tpacket3_hdr *ph = (const void *)p;
@@ -367,7 +362,7 @@ static void afp_flush(void *state, struct capd_ctx *ctx)
 	for (int round = 0; round < 20; round++) {
 		uint64_t before = afp_consumed(s);
 
-		afp_stats(s, ctx, capd_now_ns());
+		afp_stats(s, ctx, clock_real_ns());
 		/* Whatever the kernel counted so far is in a block retired within 100 ms. */
 		while (afp_consumed(s) < s->k_seen - s->k_drops) {
 			struct pollfd pfd = {.fd = s->fd, .events = POLLIN};

@@ -97,8 +97,6 @@ void capd_buf_free(struct capd_buf *b);
 
 /* Messages go to stderr, one line each, prefixed "capd: ". */
 void capd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-uint64_t capd_now_ns(void); /* CLOCK_REALTIME */
-uint64_t capd_mono_ns(void);
 
 /* config.c */
 int capd_config_load(struct capd_config *cfg, int argc, char **argv);

@@ -310,7 +310,6 @@ static uint64_t cap_counter(struct ebpf_capture *c, unsigned slot)
 void ebpf_capture_tick(struct ebpf_capture *c, struct ring_writer *w, uint64_t now_ns)
 {
 	uint64_t drops = cap_counter(c, CAP_CNT_DROPS), n = drops - c->drops_reported;
-	struct rawcap_loss *l;
 
 	c->mono_to_real = ebpf_mono_to_real();
 	/* Samples submitted without a wakeup (the end of a burst) wait at most until here. */
@@ -319,13 +318,7 @@ void ebpf_capture_tick(struct ebpf_capture *c, struct ring_writer *w, uint64_t n
 	if (!n)
 		return;
 	c->drops_reported = drops;
-	ring_count_loss(w, RAWCAP_LOSS_EBPF_RINGBUF, n);
-	l = ring_reserve(w, RAWCAP_REC_LOSS, 0, now_ns, sizeof(*l));
-	if (l) {
-		memset(l, 0, sizeof(*l));
-		l->count = n;
-		l->cause = RAWCAP_LOSS_EBPF_RINGBUF;
-	}
+	ring_write_loss(w, now_ns, RAWCAP_LOSS_EBPF_RINGBUF, n, 0, 0);
 }
 
 void ebpf_capture_get_stats(struct ebpf_capture *c, struct ebpf_capture_stats *s)

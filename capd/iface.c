@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "capd.h"
+#include "clock.h"
 #include "frame.h"
 
 #define IFACE_MAX_INDEX	    (1u << 22)
@@ -168,7 +169,7 @@ static void iface_describe(struct capd_ctx *ctx, struct capd_iface_ent *e)
 	d.name[sizeof(d.name) - 1] = 0;
 	strncpy(d.filter, ctx->cfg->filter, sizeof(d.filter) - 1);
 
-	rec = ring_reserve(&ctx->ring, RAWCAP_REC_IFACE, 0, capd_now_ns(), sizeof(*rec));
+	rec = ring_reserve(&ctx->ring, RAWCAP_REC_IFACE, 0, clock_real_ns(), sizeof(*rec));
 	if (rec)
 		*rec = d;
 	e->last_pos = ctx->ring.wpos;
@@ -214,7 +215,7 @@ void capd_iface_remove(struct capd_ctx *ctx, uint32_t ifindex)
 			 "recorded for %llu s",
 			 e->info.name, ifindex, CAPD_IFACE_GRACE_NS / 1000000000ull);
 	e->state = IFACE_GONE;
-	e->since_ns = capd_mono_ns();
+	e->since_ns = clock_mono_ns();
 }
 
 static void iface_free(struct capd_ctx *ctx, uint32_t ifindex)
@@ -230,7 +231,7 @@ static void iface_free(struct capd_ctx *ctx, uint32_t ifindex)
 void capd_iface_tick(struct capd_ctx *ctx)
 {
 	struct capd_iface *t = ctx->ifaces;
-	uint64_t now = capd_mono_ns();
+	uint64_t now = clock_mono_ns();
 
 	for (uint32_t i = 0; i < t->cap; i++) {
 		struct capd_iface_ent *e = t->tab[i];
@@ -275,7 +276,7 @@ static uint16_t iface_unknown(struct capd_iface *t, uint32_t ifindex)
 
 	if (e && (e->state == IFACE_UNKNOWN || !e->info.ifindex)) {
 		e->state = IFACE_UNKNOWN;
-		e->since_ns = capd_mono_ns();
+		e->since_ns = clock_mono_ns();
 	}
 	return CAPD_IFACE_UNKNOWN;
 }
@@ -289,7 +290,7 @@ uint16_t capd_iface_select(struct capd_ctx *ctx, uint32_t ifindex)
 		return e->sel;
 	if (e && e->state != IFACE_UNKNOWN)
 		return iface_sel(e);
-	if (e && capd_mono_ns() - e->since_ns < IFACE_RECHECK_NS)
+	if (e && clock_mono_ns() - e->since_ns < IFACE_RECHECK_NS)
 		return CAPD_IFACE_UNKNOWN;
 	/* Not announced yet: read the pending netlink events, then look again. */
 	t->refreshes++;

@@ -23,16 +23,6 @@ void capd_log(const char *fmt, ...)
 	fwrite(line, 1, (size_t)n, stderr);
 }
 
-uint64_t capd_now_ns(void)
-{
-	return clock_ns(CLOCK_REALTIME);
-}
-
-uint64_t capd_mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
 void capd_buf_printf(struct capd_buf *b, const char *fmt, ...)
 {
 	va_list ap;

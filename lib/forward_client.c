@@ -21,17 +21,12 @@
 #include <rawcap/meta.h>
 #include <rawcap/window.h>
 
+#include "clock.h"
+
 #include "forward_int.h"
 #include "snapshot_int.h"
 #include "window_cut.h"
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The pcap writer's output goes into the receiver's bounded queue. */
 static int fwd_client_pcap_out(void *arg, const void *buf, size_t len)
@@ -99,7 +94,7 @@ int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,
 	c->f = f;
 	c->conn.fd = fd;
 	c->conn.ssl = ssl;
-	c->started_ms = fwd_mono_ms();
+	c->started_ms = clock_mono_ms();
 	c->pause_seen = f->paused;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	if (ssl)
@@ -122,7 +117,7 @@ static int fwd_client_ready(struct fwd_client *c)
 	if (err)
 		return err;
 	c->state = FWD_C_STREAM;
-	c->progress_ms = fwd_mono_ms();
+	c->progress_ms = clock_mono_ms();
 	return 0;
 }
 
@@ -356,7 +351,7 @@ static int fwd_client_encode(struct fwd_client *c, const struct rawcap_rec *rec)
 static bool fwd_client_due(struct fwd_client *c, const struct rawcap_rec *rec)
 {
 	double pace = c->f->o.pace;
-	uint64_t now = mono_ns(), due;
+	uint64_t now = clock_mono_ns(), due;
 
 	if (pace <= 0)
 		return true;
@@ -381,7 +376,7 @@ int fwd_client_pace_wait(const struct fwd_client *c)
 
 	if (!c->has_held)
 		return -1;
-	now = mono_ns();
+	now = clock_mono_ns();
 	return c->held_due <= now ? 0 : (int)((c->held_due - now) / 1000000 + 1);
 }
 

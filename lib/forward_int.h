@@ -161,7 +161,6 @@ struct rawcap_forward {
 	char err[256];
 };
 
-uint64_t fwd_mono_ms(void);
 void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -42,11 +42,6 @@
 #define FWD_ACCEPTS_PER_TURN 64
 #define FWD_LOG_BURST	     20 /* lines a second about peers dropped before authentication */
 
-uint64_t fwd_mono_ms(void)
-{
-	return clock_mono_ms();
-}
-
 void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
 {
 	va_list ap;

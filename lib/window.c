@@ -18,6 +18,8 @@
 #include <rawcap/filter.h>
 #include <rawcap/window.h>
 
+#include "clock.h"
+
 #include "cursor.h"
 #include "snapshot_int.h"
 #include "window_cut.h"
@@ -45,13 +47,6 @@ struct window {
 	uint64_t last_flush_ns, last_progress_ns;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int rawcap_iface_list(struct rawcap_cursor *c, struct rawcap_iface *out, size_t max)
 {
@@ -324,7 +319,7 @@ static int window_next(struct window *w, struct rawcap_rec *rec)
 
 static int window_flush(struct window *w)
 {
-	w->last_flush_ns = mono_ns();
+	w->last_flush_ns = clock_mono_ns();
 	return w->s->flush ? window_sink_err(w->s->flush(w->s->ctx)) : 0;
 }
 
@@ -334,7 +329,7 @@ static void window_progress(struct window *w)
 
 	if (!w->o->progress || (w->res->records & 1023))
 		return;
-	now = mono_ns();
+	now = clock_mono_ns();
 	if (now - w->last_progress_ns < WINDOW_PROGRESS_NS)
 		return;
 	w->last_progress_ns = now;
@@ -356,7 +351,7 @@ static int window_idle(struct window *w, bool *done)
 	*done = !w->o->follow && window_settled(rawcap_now_ns(), w->res->to_ns);
 	if (*done)
 		return 0;
-	if (mono_ns() - w->last_flush_ns >= (uint64_t)flush_ms * 1000000u) {
+	if (clock_mono_ns() - w->last_flush_ns >= (uint64_t)flush_ms * 1000000u) {
 		err = window_flush(w);
 		if (err)
 			return err;
@@ -411,7 +406,7 @@ static int window_loop(struct window *w)
 			err = window_record(w, &rec);
 		window_progress(w);
 		if (!err && w->o->flush_ms > 0 &&
-		    mono_ns() - w->last_flush_ns >= (uint64_t)w->o->flush_ms * 1000000u)
+		    clock_mono_ns() - w->last_flush_ns >= (uint64_t)w->o->flush_ms * 1000000u)
 			err = window_flush(w);
 	}
 	return err;
@@ -537,7 +532,7 @@ int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_si
 	err = w.ifaces && w.copy ? window_open(o, &w.c) : -ENOMEM;
 	if (err)
 		goto out;
-	w.last_flush_ns = w.last_progress_ns = mono_ns();
+	w.last_flush_ns = w.last_progress_ns = clock_mono_ns();
 	/* Damage met while seeking may hold the window's first records: count it. */
 	history_damage(w.c->hist, &w.damage_seen, &w.damage_recs_seen);
 	err = window_start(&w);
