@@ -477,6 +477,7 @@ static struct MHD_Daemon *httpd_mhd_start(struct httpd *h)
 	int n = 0;
 
 #define HTTPD_OPT(o, v, p) (opt[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)})
+	HTTPD_OPT(MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_log, h); /* first: MHD's wish */
 	HTTPD_OPT(MHD_OPTION_LISTEN_SOCKET, h->lfd, NULL);
 	HTTPD_OPT(MHD_OPTION_CONNECTION_LIMIT, h->o.max_conns, NULL);
 	HTTPD_OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.max_conns_per_ip, NULL);
@@ -484,7 +485,6 @@ static struct MHD_Daemon *httpd_mhd_start(struct httpd *h)
 	HTTPD_OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.conn_mem, NULL);
 	HTTPD_OPT(MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h);
 	HTTPD_OPT(MHD_OPTION_NOTIFY_CONNECTION, httpd_conn_notify, h);
-	HTTPD_OPT(MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_log, h);
 	HTTPD_OPT(MHD_OPTION_END, 0, NULL);
 #undef HTTPD_OPT
 	if (h->o.thread_per_conn) /* MHD's epoll mode has no thread per connection */
