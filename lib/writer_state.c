@@ -117,3 +117,19 @@ const char *rawcap_ring_explain(const char *ring, int err, char *buf, size_t len
 	}
 	return buf;
 }
+
+const char *rawcap_loss_name(uint32_t cause)
+{
+	static const char *const names[] = {
+		[RAWCAP_LOSS_KERNEL_DROP] = "kernel_drop",
+		[RAWCAP_LOSS_KERNEL_FREEZE] = "kernel_freeze",
+		[RAWCAP_LOSS_EBPF_RINGBUF] = "ebpf_ringbuf",
+		[RAWCAP_LOSS_PERSIST_LAPPED] = "persist_lapped",
+		[RAWCAP_LOSS_DISK_ERROR] = "disk_error",
+		[RAWCAP_LOSS_CORRUPT] = "corrupt",
+		[RAWCAP_LOSS_TRUNCATED] = "truncated",
+		[RAWCAP_LOSS_META_QUEUE] = "meta_queue",
+	};
+
+	return cause < sizeof(names) / sizeof(names[0]) ? names[cause] : NULL;
+}

@@ -153,6 +153,12 @@ struct rawcap_ring_info {
 };
 
 RAWCAP_API int rawcap_ring_info(struct rawcap_cursor *c, struct rawcap_ring_info *out);
+/*
+ * The short name of a loss cause (enum rawcap_loss_cause: "kernel_drop",
+ * "disk_error", ...), as JSON keys and metric labels use it; NULL for a cause
+ * without one.
+ */
+RAWCAP_API const char *rawcap_loss_name(uint32_t cause);
 
 /*
  * Is capd writing the ring? Judged once, here, for every reader: the state
