@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: " SERVER_PROG " --snapshots DIR [--listen ADDR:PORT] [--ring NAME]\n"
 		"                     [--storage DIR] [--node NAME] [--max-exports N]\n"
+		"                     [--snapshot-quota SIZE]\n"
 		"\n"
 		"Serve this node's capture over HTTP: data boundaries, loss and capd's state\n"
 		"(GET /v1/node), pcapng or pcap of any window held (GET /v1/pcap), /healthz and\n"
@@ -45,7 +46,10 @@ static void usage(FILE *f)
 		"  -S, --snapshots DIR     snapshot directory (must exist)\n"
 		"  -n, --node NAME         node name in answers and file names\n"
 		"                          (default: $NODE_NAME, else the host name)\n"
-		"  -x, --max-exports N     pcap downloads at once; more get 429 (default: 4)\n"
+		"  -x, --max-exports N     pcap downloads and snapshot jobs at once; more get 429\n"
+		"                          (default: 4)\n"
+		"  -q, --snapshot-quota SIZE  bytes all snapshots in --snapshots may use\n"
+		"                          (e.g. 10Gi; default: unlimited)\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"  curl -s http://127.0.0.1:9470/v1/node\n"
@@ -98,6 +102,7 @@ static int parse_args(int argc, char **argv, struct server *s)
 		{"snapshots", required_argument, NULL, 'S'},
 		{"node", required_argument, NULL, 'n'},
 		{"max-exports", required_argument, NULL, 'x'},
+		{"snapshot-quota", required_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -108,7 +113,7 @@ static int parse_args(int argc, char **argv, struct server *s)
 	s->listen = SERVER_LISTEN;
 	s->ring = "default";
 	s->max_exports = SERVER_MAX_EXPORTS;
-	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:q:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			s->listen = optarg;
@@ -170,6 +175,15 @@ static int check_listen(const char *listen)
 static const struct httpd_route routes[] = {
 	{.method = "GET", .path = "/v1/node", .fn = server_node_get},
 	{.method = "GET", .path = "/v1/pcap", .fn = server_pcap_get},
+	{.method = "POST",
+	 .path = "/v1/snapshots",
+	 .fn = server_snapshot_post,
+	 .max_body = SERVER_MAX_BODY},
+	{.method = "GET", .path = "/v1/snapshots", .fn = server_snapshot_list},
+	{.method = "GET", .path = "/v1/snapshots/*", .fn = server_snapshot_get},
+	{.method = "DELETE", .path = "/v1/snapshots/*", .fn = server_snapshot_delete},
+	{.method = "POST", .path = "/v1/snapshots/*/verify", .fn = server_snapshot_verify},
+	{.method = "GET", .path = "/v1/snapshots/*/pcap", .fn = server_snapshot_pcap},
 	{.method = "GET", .path = "/healthz", .fn = server_healthz_get},
 	{.method = "GET", .path = "/metrics", .fn = server_metrics_get},
 	{0},

@@ -28,6 +28,9 @@
 
 struct download {
 	struct server *s;
+	/* A snapshot to read instead of ring + FIFO: its directory and window. */
+	const struct server_snapshot_src *snap;
+	char *snapshot;
 	struct httpd_stream *st;
 	struct server_query q; /* owns the filter and the pod join */
 	struct rawcap_window_opts w;
@@ -37,6 +40,7 @@ static void download_free(struct download *e)
 {
 	__atomic_fetch_sub(&e->s->exports, 1, __ATOMIC_RELAXED);
 	server_query_free(&e->q);
+	free(e->snapshot);
 	free(e);
 }
 
@@ -60,8 +64,8 @@ static void *download_main(void *arg)
 	int err = rawcap_pcap_export(&e->w, -1, &po, &w, &res), cerr = w ? rawcap_pcap_close(w) : 0;
 
 	if (err && err != -EPIPE)
-		fprintf(stderr, SERVER_PROG ": export of ring %s: %s\n", e->s->ring,
-			rawcap_strerror(err));
+		fprintf(stderr, SERVER_PROG ": export of %s: %s\n",
+			e->snapshot ? e->snapshot : e->s->ring, rawcap_strerror(err));
 	httpd_stream_end(e->st, !err && !cerr);
 	download_free(e);
 	return NULL;
@@ -117,7 +121,8 @@ static int pcap_start(struct httpd_req *req, struct download *e)
 	e->w = (struct rawcap_window_opts){
 		.sz = sizeof(e->w),
 		.ring = e->s->ring,
-		.storage_dir = e->s->storage,
+		.storage_dir = e->snapshot ? NULL : e->s->storage,
+		.snapshot = e->snapshot,
 		.from_ns = e->q.from_ns,
 		.to_ns = e->q.to_ns,
 		.filter = e->q.filter && *e->q.filter ? e->q.filter : NULL,
@@ -140,8 +145,10 @@ static int pcap_start(struct httpd_req *req, struct download *e)
 static int pcap_prepare(struct httpd_req *req, struct download *e, uint64_t *oldest,
 			uint64_t *newest, bool *answered)
 {
-	struct rawcap_window_opts wo = {
-		.sz = sizeof(wo), .ring = e->s->ring, .storage_dir = e->s->storage};
+	struct rawcap_window_opts wo = {.sz = sizeof(wo),
+					.ring = e->s->ring,
+					.storage_dir = e->snapshot ? NULL : e->s->storage,
+					.snapshot = e->snapshot};
 	char why[320];
 	int err = httpd_req_args(req, server_query_arg, &e->q);
 
@@ -153,9 +160,14 @@ static int pcap_prepare(struct httpd_req *req, struct download *e, uint64_t *old
 	err = rawcap_window_bounds(&wo, oldest, newest);
 	if (err == -ENODATA)
 		*oldest = *newest = 0;
+	else if (err && e->snapshot)
+		return server_reply_error(req, 500, "snapshot_unreadable", "snapshot %s: %s",
+					  e->snapshot, rawcap_strerror(err));
 	else if (err)
 		return server_reply_error(req, 503, "no_ring", "%s",
 					  rawcap_ring_explain(e->s->ring, err, why, sizeof(why)));
+	if (e->snap)
+		server_query_default_window(&e->q, e->snap->from_ns, e->snap->to_ns);
 	err = server_query_finish(&e->q, *oldest);
 	if (err == -EINVAL)
 		return server_reply_error(req, 400, "bad_query", "%s", e->q.detail);
@@ -165,7 +177,13 @@ static int pcap_prepare(struct httpd_req *req, struct download *e, uint64_t *old
 
 int server_pcap_get(void *arg, struct httpd_req *req)
 {
-	struct server *s = arg;
+	return server_pcap_download(arg, req, NULL);
+}
+
+int server_pcap_download(struct server *s, struct httpd_req *req,
+			 const struct server_snapshot_src *snap)
+{
+	const char *snapshot = snap ? snap->dir : NULL;
 	struct download *e = calloc(1, sizeof(*e));
 	uint64_t oldest = 0, newest = 0;
 	bool answered = false;
@@ -174,6 +192,11 @@ int server_pcap_get(void *arg, struct httpd_req *req)
 	if (!e)
 		return -ENOMEM;
 	e->s = s;
+	e->snap = snap; /* for pcap_prepare only: the caller's */
+	if (snapshot && !(e->snapshot = strdup(snapshot))) {
+		free(e);
+		return -ENOMEM;
+	}
 	__atomic_fetch_add(&s->exports, 1, __ATOMIC_RELAXED);
 	err = server_query_init(&e->q, rawcap_now_ns());
 	if (!err)

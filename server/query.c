@@ -146,6 +146,14 @@ int server_query_arg(void *arg, const char *key, const char *value)
 	return q_fail(q, "unknown query argument '%s'%s", key, NULL);
 }
 
+void server_query_default_window(struct server_query *q, uint64_t from_ns, uint64_t to_ns)
+{
+	if (!(q->seen & (Q_TO | Q_LAST)))
+		q->to_ns = to_ns;
+	if (!(q->seen & (Q_FROM | Q_LAST)))
+		q->from_ns = from_ns;
+}
+
 /*
  * After the last argument: check the combination and the filter, and
  * resolve the window (from: oldest held, to: now; last: the duration

@@ -36,6 +36,8 @@ struct server_query {
 int server_query_init(struct server_query *q, uint64_t now_ns);
 void server_query_free(struct server_query *q);
 int server_query_arg(void *q, const char *key, const char *value);
+/* Before finish: the window when the query names none (a snapshot's own). */
+void server_query_default_window(struct server_query *q, uint64_t from_ns, uint64_t to_ns);
 int server_query_finish(struct server_query *q, uint64_t oldest_ns);
 
 #endif /* RAWCAP_SERVER_QUERY_H */

@@ -5,7 +5,7 @@
  *
  * What the files share: the server's configuration and counters, the JSON
  * answers (json.c), the query parser (query.c), and the handlers of each
- * group of endpoints (node.c, pcap.c).
+ * group of endpoints (node.c, pcap.c, snapshots.c).
  */
 #ifndef RAWCAP_SERVER_H
 #define RAWCAP_SERVER_H
@@ -21,6 +21,7 @@
 #define SERVER_PROG	     "rawcap-server"
 #define SERVER_MAX_EXPORTS   4
 #define SERVER_MAX_QUERY     4096 /* bytes of query string names and values */
+#define SERVER_MAX_BODY	     8192 /* bytes of a JSON request body */
 #define SERVER_MAX_ARGS	     64
 #define SERVER_MAX_COUNTS    128 /* (endpoint, code) pairs counted for /metrics */
 #define SERVER_STREAM_BUF    (1u << 20)
@@ -32,11 +33,14 @@ struct server_count {
 	uint64_t n;
 };
 
+struct snap_job;
+
 struct server {
 	/* configuration, fixed after start */
 	const char *listen, *ring, *storage, *snapshots;
 	char node[256];
 	unsigned max_exports;
+	uint64_t snapshot_quota; /* bytes all snapshots may use; 0: unlimited */
 	struct httpd *h;
 	/* pcap exports running now (atomic) */
 	int exports;
@@ -44,6 +48,8 @@ struct server {
 	pthread_mutex_t lock;
 	struct server_count counts[SERVER_MAX_COUNTS];
 	unsigned ncounts;
+	/* snapshots being made or failed (snapshots.c), under lock */
+	struct snap_job *jobs;
 };
 
 /* json.c: answers. */
@@ -64,7 +70,23 @@ int server_healthz_get(void *arg, struct httpd_req *req);
 int server_metrics_get(void *arg, struct httpd_req *req);
 void server_count_answer(void *arg, const struct httpd_route *route, unsigned status);
 
+/* snapshots.c */
+int server_snapshot_post(void *arg, struct httpd_req *req);
+int server_snapshot_list(void *arg, struct httpd_req *req);
+int server_snapshot_get(void *arg, struct httpd_req *req);
+int server_snapshot_delete(void *arg, struct httpd_req *req);
+int server_snapshot_verify(void *arg, struct httpd_req *req);
+int server_snapshot_pcap(void *arg, struct httpd_req *req);
+
 /* pcap.c */
 int server_pcap_get(void *arg, struct httpd_req *req);
+/* A snapshot to download from: its directory and the window it was made of. */
+struct server_snapshot_src {
+	const char *dir;
+	uint64_t from_ns, to_ns;
+};
+/* GET /v1/pcap's answer from snap (NULL: ring + disk FIFO); snap's window is the default. */
+int server_pcap_download(struct server *s, struct httpd_req *req,
+			 const struct server_snapshot_src *snap);
 
 #endif /* RAWCAP_SERVER_H */

@@ -2,6 +2,7 @@
 # rawcap-server (server/): the node API against the real capd in a private
 # namespace, curl as the client.
 rawcap_script_test(server_pcap server/pcap.sh LABELS server capd netns TIMEOUT 240)
+rawcap_script_test(server_snapshots server/snapshots.sh LABELS server capd netns TIMEOUT 240)
 
 # The query parser reads untrusted network input: a libFuzzer target (clang,
 # -DRAWCAP_FUZZ=ON, scripts/fuzz.sh) and its seed corpus replayed in every build.

@@ -9,58 +9,8 @@
 # refused; /metrics counts requests by endpoint and code.
 set -euo pipefail
 
-B=${RAWCAP_BUILD:?RAWCAP_BUILD must point at the build tree}
-CAPD=$B/capd/capd
-PCAP=$B/readers/rawcap-pcap
-SERVER=$B/server/rawcap-server
-TRAFFIC=$B/tests/capd-traffic
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for namespaces and AF_PACKET"; exit 77; }
-for t in tcpdump capinfos curl jq ip; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
-
-NS=rc-srv-$$
-RING=srv$$
-T=$(mktemp -d /tmp/rc-server.XXXXXX)
-export RAWCAP_SHM_DIR=$T/shm
-FIFO=$T/fifo
-PORT=9470
-URL=http://127.0.0.1:$PORT
-PIDS=()
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$T"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -15 "$f" >&2; }; done
-	[ -z "${KEEP:-}" ] || cp -a "$T" "$KEEP"
-	exit 1
-}
-nsx() { ip netns exec "$NS" "$@"; }
-now() { date +%s.%N; }
-count() { capinfos -c -M "$1" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}'; }
-
-mkdir -p "$RAWCAP_SHM_DIR" "$T/snaps"
-ip netns add "$NS"
-nsx ip link set lo up
-
-ip netns exec "$NS" "$CAPD" --ring "$RING" --ring-size 4Mi --interfaces lo --storage "$FIFO" \
-	--storage-size 64Mi --sync-interval 200ms 2>"$T/capd.err" &
-CAPD_PID=$!
-PIDS+=("$CAPD_PID")
-for _ in $(seq 100); do
-	grep -q "capturing into ring" "$T/capd.err" && break
-	kill -0 "$CAPD_PID" 2>/dev/null || fail "capd exited during startup"
-	sleep 0.1
-done
-grep -q "capturing into ring" "$T/capd.err" || fail "capd did not start within 10 s"
+. "$(dirname "$0")/lib.sh"
+start_capd
 
 # Plain HTTP off loopback is refused before anything is bound.
 rc=0
@@ -70,44 +20,8 @@ grep -q "refusing to serve plain HTTP on 0.0.0.0:$PORT" "$T/refuse.out" ||
 	fail "no clear refusal: $(cat "$T/refuse.out")"
 echo "non-loopback without TLS: refused ($(cat "$T/refuse.out"))"
 
-ip netns exec "$NS" "$SERVER" --listen 127.0.0.1:$PORT --ring "$RING" --storage "$FIFO" --snapshots "$T/snaps" \
-	--node n1 --max-exports 2 2>"$T/server.err" &
-SERVER_PID=$!
-PIDS+=("$SERVER_PID")
-for _ in $(seq 100); do
-	[ "$(nsx curl -s "$URL/healthz" 2>/dev/null)" = ok ] && break
-	sleep 0.1
-done
-[ "$(nsx curl -s "$URL/healthz")" = ok ] || fail "rawcap-server did not answer /healthz"
-
-# --- the window: known UDP and TCP traffic, also recorded by tcpdump.
-ip netns exec "$NS" tcpdump -i lo -s 0 -B 65536 -U -w "$T/ref.pcap" "port 9999 or port 9998" 2>"$T/tcpdump.err" &
-TD_PID=$!
-PIDS+=("$TD_PID")
-for _ in $(seq 100); do grep -q listening "$T/tcpdump.err" && break; sleep 0.05; done
-sleep 0.3
-T0=$(now)
-sleep 0.2
-nsx "$TRAFFIC" udp 127.0.0.1 9999 2000 0 >/dev/null 2>"$T/udp.err" || fail "udp traffic failed"
-nsx "$TRAFFIC" tcp 127.0.0.1 9998 200000 >/dev/null 2>"$T/tcp.err" || fail "tcp traffic failed"
-sleep 0.5
-T1=$(now)
-sleep 0.3
-kill -INT "$TD_PID"
-wait "$TD_PID" || true
-nref=$(count "$T/ref.pcap")
-nudp=$(tcpdump -r "$T/ref.pcap" -nn 'udp port 9999' 2>/dev/null | wc -l)
-[ "$nudp" = 2000 ] || fail "tcpdump saw $nudp of the 2000 datagrams (reference unusable)"
-
-# rawcap-pcap's export of the same window, as a stream (as the server writes it).
-F='port 9999 or port 9998'
-for _ in $(seq 50); do
-	"$PCAP" --ring "$RING" --storage "$FIFO" --from "$T0" --to "$T1" --filter "$F" -q -o - \
-		2>/dev/null | cat >"$T/ref-pcap.pcapng"
-	[ "$(count "$T/ref-pcap.pcapng")" = "$nref" ] && break
-	sleep 0.1
-done
-[ "$(count "$T/ref-pcap.pcapng")" = "$nref" ] || fail "rawcap-pcap does not hold the window"
+start_server --max-exports 2
+make_window
 
 # --- GET /v1/pcap, both formats: byte for byte rawcap-pcap's output.
 Q="from=$T0&to=$T1"
@@ -115,10 +29,7 @@ code=$(nsx curl -s -o "$T/got.pcapng" -D "$T/got.hdr" -w '%{http_code}' -G "$URL
 	--data-urlencode "from=$T0" --data-urlencode "to=$T1" --data-urlencode "filter=$F")
 [ "$code" = 200 ] || fail "GET /v1/pcap: $code $(cat "$T/got.pcapng")"
 cmp "$T/got.pcapng" "$T/ref-pcap.pcapng" || fail "downloaded pcapng differs from rawcap-pcap's"
-tcpdump -r "$T/got.pcapng" -nn >/dev/null 2>"$T/tdr.err" || fail "tcpdump -r: $(cat "$T/tdr.err")"
-tcpdump -r "$T/got.pcapng" -nn -t -xx 2>/dev/null >"$T/got.txt"
-tcpdump -r "$T/ref.pcap" -nn -t -xx 2>/dev/null >"$T/exp.txt"
-cmp -s "$T/got.txt" "$T/exp.txt" || fail "downloaded packets differ from tcpdump's"
+same_packets "$T/got.pcapng"
 echo "GET /v1/pcap: $(stat -c %s "$T/got.pcapng") bytes, identical to rawcap-pcap's; $nref packets, as tcpdump's"
 grep -qi '^Content-Type: application/x-pcapng' "$T/got.hdr" || fail "Content-Type: $(cat "$T/got.hdr")"
 grep -qi '^Transfer-Encoding: chunked' "$T/got.hdr" || fail "not chunked"
@@ -151,14 +62,6 @@ jq -e --argjson t0 "$t0ns" '.node == "n1" and .ring == "'"$RING"'" and .generati
 echo "GET /v1/node: $(jq -c '{oldest, newest, packets, capd}' "$T/node.json")"
 
 # --- errors: code and JSON body.
-expect() { # CODE ERROR CURL-ARGS...: the status and the "error" field
-	local want=$1 err=$2 code
-	shift 2
-	code=$(nsx curl -s -o "$T/err.json" -w '%{http_code}' "$@")
-	[ "$code" = "$want" ] || fail "$*: $code, expected $want: $(cat "$T/err.json")"
-	jq -e --arg e "$err" '.error == $e and (.detail | length) > 0' "$T/err.json" >/dev/null ||
-		fail "$*: body $(cat "$T/err.json")"
-}
 expect 400 bad_query "$URL/v1/pcap?from=yesterday-ish"
 expect 400 bad_query "$URL/v1/pcap?from=$T1&to=$T0"
 expect 400 bad_query "$URL/v1/pcap?$Q&filter=tcp%20port%20nope"
