@@ -31,17 +31,6 @@ static const char stat_usage[] =
 	"RAWCAP_SHM_DIR overrides /dev/shm. Exit status: 0 success, 1 the ring cannot be read,\n"
 	"2 usage error.\n";
 
-static const char *const stat_loss_names[16] = {
-	[RAWCAP_LOSS_KERNEL_DROP] = "kernel_drop",
-	[RAWCAP_LOSS_KERNEL_FREEZE] = "kernel_freeze",
-	[RAWCAP_LOSS_EBPF_RINGBUF] = "ebpf_ringbuf",
-	[RAWCAP_LOSS_PERSIST_LAPPED] = "persist_lapped",
-	[RAWCAP_LOSS_DISK_ERROR] = "disk_error",
-	[RAWCAP_LOSS_CORRUPT] = "corrupt",
-	[RAWCAP_LOSS_TRUNCATED] = "truncated",
-	[RAWCAP_LOSS_META_QUEUE] = "meta_queue",
-};
-
 struct stat_rates {
 	double secs, records, bytes, packets, packet_bytes;
 };
@@ -97,8 +86,8 @@ static void stat_print_text(const char *ring, const struct rawcap_ring_info *in,
 		       r->records, r->packets, r->bytes / 1e6, r->packet_bytes / 1e6);
 	printf("loss        ");
 	for (int c = 1; c < 16; c++)
-		if (stat_loss_names[c])
-			printf(" %s=%llu", stat_loss_names[c], (unsigned long long)in->loss[c]);
+		if (rawcap_loss_name(c))
+			printf(" %s=%llu", rawcap_loss_name(c), (unsigned long long)in->loss[c]);
 	printf("\n");
 }
 
@@ -121,9 +110,9 @@ static void stat_print_json(const char *ring, const struct rawcap_ring_info *in,
 	       (unsigned long long)in->bytes, (unsigned long long)in->packets,
 	       (unsigned long long)in->packet_bytes, (unsigned long long)in->wraps);
 	for (int c = 1, first = 1; c < 16; c++) {
-		if (!stat_loss_names[c])
+		if (!rawcap_loss_name(c))
 			continue;
-		printf("%s\"%s\":%llu", first ? "" : ",", stat_loss_names[c],
+		printf("%s\"%s\":%llu", first ? "" : ",", rawcap_loss_name(c),
 		       (unsigned long long)in->loss[c]);
 		first = 0;
 	}
