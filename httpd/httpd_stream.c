@@ -20,7 +20,7 @@
 
 #include "httpd_int.h"
 
-#define HTTPD_STREAM_BLOCK   (64 * 1024)
+#define HTTPD_STREAM_BLOCK   (256 * 1024)
 #define HTTPD_STREAM_WAIT_MS 500 /* how often a waiting reader looks at httpd_stop() */
 
 struct httpd_stream {

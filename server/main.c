@@ -24,8 +24,14 @@
 
 #define SERVER_LISTEN	 "127.0.0.1:9470"
 #define SERVER_MAX_CONNS 64
-#define SERVER_IDLE_S	 30
-#define SERVER_DRAIN_S	 5 /* at exit, how long exports get to notice and end */
+/*
+ * MHD reads a streamed body into the connection's memory pool: with the
+ * usual 8 KiB a download moves a few KiB per send and poll; 256 KiB lets it
+ * send in large pieces (64 connections: 16 MiB at most).
+ */
+#define SERVER_CONN_MEM (256 * 1024)
+#define SERVER_IDLE_S	30
+#define SERVER_DRAIN_S	5 /* at exit, how long exports get to notice and end */
 
 static void usage(FILE *f)
 {
@@ -208,6 +214,7 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 		.arg = s,
 		.max_conns = SERVER_MAX_CONNS,
 		.idle_timeout_s = SERVER_IDLE_S,
+		.conn_mem = SERVER_CONN_MEM,
 		.thread_per_conn = true,
 		.log = log_line,
 		.max_query = SERVER_MAX_QUERY,

@@ -49,7 +49,7 @@ start_capd() {
 	mkdir -p "$RAWCAP_SHM_DIR" "$T/snaps"
 	ip netns add "$NS"
 	nsx ip link set lo up
-	ip netns exec "$NS" "$CAPD" --ring "$RING" --ring-size 4Mi --interfaces lo --storage "$FIFO" \
+	ip netns exec "$NS" "$CAPD" --ring "$RING" --ring-size 16Mi --interfaces lo --storage "$FIFO" \
 		--storage-size 64Mi --sync-interval 200ms 2>"$T/capd.err" &
 	CAPD_PID=$!
 	PIDS+=("$CAPD_PID")
@@ -102,7 +102,8 @@ make_window() {
 		[ "$(count "$T/ref-pcap.pcapng")" = "$nref" ] && return 0
 		sleep 0.1
 	done
-	fail "rawcap-pcap does not hold the window"
+	fail "rawcap-pcap holds $(count "$T/ref-pcap.pcapng") of tcpdump's $nref packets" \
+		"(capd's loss: $("$B/readers/rawcap-stat" --ring "$RING" 2>&1 | grep -i loss))"
 }
 
 # same_packets FILE: FILE holds tcpdump's packets, byte for byte, in order.
