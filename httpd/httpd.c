@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * httpd.c - libmicrohttpd set up once for every rawcap HTTP listener
- * (httpd.h): limits, routing, accounting.
+ * (httpd.h): limits, credentials first, routing, accounting.
  *
  * MHD does the HTTP. What is ours: the listening socket (bound here so that
  * errors name the address), the limits passed to MHD, the checks made when
@@ -325,13 +325,20 @@ static bool httpd_query_too_long(const struct httpd_req *req)
 
 /*
  * Checks made as soon as the headers are in, before a body is read or a
- * route runs: query size, declared body size. Returns true when one failed
- * and was answered.
+ * route runs: credentials, query size, declared body size. Returns true
+ * when one failed and was answered.
  */
 static bool httpd_refuse_early(struct httpd_req *req, int *err)
 {
+	const char *code, *detail;
+	unsigned st = httpd_auth_check(req, &code, &detail);
 	char why[128];
 
+	if (st) {
+		httpd_stat_add(&req->h->st.refused, 1);
+		*err = httpd_reply_error(req, st, code, detail);
+		return true;
+	}
 	if (httpd_query_too_long(req)) {
 		snprintf(why, sizeof(why), "query string longer than %zu bytes or %u arguments",
 			 req->h->o.max_query, req->h->o.max_args);
@@ -485,6 +492,13 @@ static struct MHD_Daemon *httpd_mhd_start(struct httpd *h)
 	HTTPD_OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.conn_mem, NULL);
 	HTTPD_OPT(MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h);
 	HTTPD_OPT(MHD_OPTION_NOTIFY_CONNECTION, httpd_conn_notify, h);
+	if (h->o.tls_cert) {
+		flags |= MHD_USE_TLS;
+		HTTPD_OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)h->o.tls_cert);
+		HTTPD_OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)h->o.tls_key);
+	}
+	if (h->o.tls_ca)
+		HTTPD_OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)h->o.tls_ca);
 	HTTPD_OPT(MHD_OPTION_END, 0, NULL);
 #undef HTTPD_OPT
 	if (h->o.thread_per_conn) /* MHD's epoll mode has no thread per connection */
@@ -506,8 +520,11 @@ int httpd_start(const struct httpd_opts *o, struct httpd **out)
 	int err;
 
 	*out = NULL;
-	if (!o || !o->listen || !o->routes)
+	if (!o || !o->listen || !o->routes || !o->tls_cert != !o->tls_key ||
+	    (o->tls_ca && !o->tls_cert) || (o->token && !*o->token))
 		return -EINVAL;
+	if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return -ENOTSUP;
 	/*
 	 * MHD's Date header goes through gmtime_r(), whose first call makes glibc
 	 * read /etc/localtime: do it now, before the caller's sandbox forbids open.
@@ -585,6 +602,7 @@ void httpd_get_stats(const struct httpd *h, struct httpd_stats *out)
 	out->aborted = __atomic_load_n(&s->aborted, __ATOMIC_RELAXED);
 	out->streamed_bytes = __atomic_load_n(&s->streamed_bytes, __ATOMIC_RELAXED);
 	out->streams = __atomic_load_n(&s->streams, __ATOMIC_RELAXED);
+	out->refused = __atomic_load_n(&s->refused, __ATOMIC_RELAXED);
 	for (int i = 0; i < 6; i++)
 		out->by_class[i] = __atomic_load_n(&s->by_class[i], __ATOMIC_RELAXED);
 }

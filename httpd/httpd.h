@@ -14,7 +14,9 @@
  *    segment) and response helpers, so a handler only builds a body;
  *  - request accounting (httpd_get_stats, and a per-route hook), for the
  *    caller's metrics;
- *  - for a node API (all optional): query strings bounded in bytes and
+ *  - for a node API (all optional): HTTPS, client certificates and bearer
+ *    tokens (compared in constant time) checked before any work; query
+ *    strings bounded in bytes and
  *    arguments (414) and bodies per route (413), errors in the caller's
  *    format (error_body), and bodies streamed from another thread
  *    (httpd_reply_stream), a client that leaves ending the stream at once.
@@ -76,6 +78,14 @@ struct httpd_opts {
 	size_t max_query;  /* 0: no limit beyond conn_mem */
 	unsigned max_args; /* 0: no limit */
 	/*
+	 * HTTPS: certificate chain and private key, PEM text (not file names).
+	 * tls_ca (PEM): clients may present a certificate it signed; token: a
+	 * secret sent as "Authorization: Bearer TOKEN". With either set, every
+	 * request needs one of them, checked before its body is read or a route
+	 * runs (401 otherwise; counted in refused).
+	 */
+	const char *tls_cert, *tls_key, *tls_ca, *token;
+	/*
 	 * The body of the errors httpd gives itself (404, 405, 413, 414, 500)
 	 * and of httpd_reply_error(): code is a short identifier
 	 * ("not_found"), detail a sentence. Returns a malloc'd body of *len
@@ -97,6 +107,7 @@ struct httpd_stats {
 	unsigned max_conns, max_conns_per_ip, idle_timeout_s;
 	uint64_t streamed_bytes; /* body bytes of streamed answers handed to the connections */
 	uint64_t streams;	 /* streamed answers running now */
+	uint64_t refused;	 /* requests refused for want of credentials (401) */
 };
 
 /*
@@ -113,7 +124,8 @@ bool httpd_listen_is_loopback(const char *s);
  * raised towards its hard limit so that 4096 connections (plus 256 fds for
  * the rest of the process) fit; where it cannot be, max_conns is what fits.
  * Returns 0, -EINVAL (bad options or address), -EADDRINUSE etc. from bind,
- * or -ENOMEM / -EIO if MHD cannot start.
+ * -ENOTSUP (TLS asked of an MHD without it), or -ENOMEM / -EIO if MHD
+ * cannot start (with TLS: also a certificate or key it cannot use).
  */
 int httpd_start(const struct httpd_opts *o, struct httpd **out);
 /* Close every connection and the listening socket; NULL is a no-op. */

@@ -2,7 +2,8 @@
 /*
  * httpd_int.h - what the files of httpd/ share: the server, the request,
  * answers and their headers. httpd.c routes and accounts, httpd_reply.c
- * reads requests and answers them, httpd_stream.c streams bodies.
+ * reads requests and answers them, httpd_stream.c streams bodies,
+ * httpd_auth.c checks credentials.
  */
 #ifndef RAWCAP_HTTPD_INT_H
 #define RAWCAP_HTTPD_INT_H
@@ -52,6 +53,9 @@ void httpd_hdrs_free(struct httpd_hdrs *hh);
 /* Queue resp with status on req's connection (MHD's thread); consumes resp. */
 int httpd_queue(struct httpd_req *req, unsigned status, const char *type,
 		struct MHD_Response *resp);
+
+/* httpd_auth.c: 0 if req may proceed, else 401 with an error code and a sentence. */
+unsigned httpd_auth_check(const struct httpd_req *req, const char **code, const char **detail);
 
 /* httpd_stream.c: the MHD side of a stream; NULL when out of memory. */
 struct MHD_Response *httpd_stream_response(struct httpd *h, size_t buf_size,

@@ -38,15 +38,27 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: " SERVER_PROG " --snapshots DIR [--listen ADDR:PORT] [--ring NAME]\n"
 		"                     [--storage DIR] [--node NAME] [--max-exports N]\n"
-		"                     [--snapshot-quota SIZE]\n"
+		"                     [--snapshot-quota SIZE] [--tls-cert F --tls-key F\n"
+		"                     [--tls-ca F]] [--token-file F]\n"
 		"\n"
 		"Serve this node's capture over HTTP: data boundaries, loss and capd's state\n"
-		"(GET /v1/node), pcapng or pcap of any window held (GET /v1/pcap), /healthz and\n"
+		"(GET /v1/node), pcapng or pcap of any window held (GET /v1/pcap), snapshots\n"
+		"(/v1/snapshots: create, list, show, verify, download, delete), /healthz and\n"
 		"/metrics. The API is in docs/API.md.\n"
 		"\n"
 		"  -l, --listen ADDR:PORT  address to serve on (default: " SERVER_LISTEN ").\n"
 		"                          Plain HTTP is served on loopback only (127.0.0.0/8,\n"
-		"                          [::1]): reach it with kubectl port-forward.\n"
+		"                          [::1]): reach it with kubectl port-forward. Any\n"
+		"                          other address needs TLS and --tls-ca or --token-file.\n"
+		"      --tls-cert F, --tls-key F  serve HTTPS with this certificate chain and key\n"
+		"                          (PEM)\n"
+		"      --tls-ca F          accept clients whose certificate this CA (PEM) signed\n"
+		"      --token-file F      accept clients sending \"Authorization: Bearer "
+		"TOKEN\",\n"
+		"                          TOKEN the file's first line (16 characters or more;\n"
+		"                          compared in constant time). With --tls-ca and\n"
+		"                          --token-file either one admits a client; every\n"
+		"                          request, /healthz included, is checked first (401).\n"
 		"  -r, --ring NAME         ring to read (default: \"default\")\n"
 		"  -s, --storage DIR       disk FIFO directory: history older than the ring\n"
 		"  -S, --snapshots DIR     snapshot directory (must exist)\n"
@@ -109,6 +121,10 @@ static int parse_args(int argc, char **argv, struct server *s)
 		{"node", required_argument, NULL, 'n'},
 		{"max-exports", required_argument, NULL, 'x'},
 		{"snapshot-quota", required_argument, NULL, 'q'},
+		{"tls-cert", required_argument, NULL, 'C'},
+		{"tls-key", required_argument, NULL, 'K'},
+		{"tls-ca", required_argument, NULL, 'A'},
+		{"token-file", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -119,7 +135,7 @@ static int parse_args(int argc, char **argv, struct server *s)
 	s->listen = SERVER_LISTEN;
 	s->ring = "default";
 	s->max_exports = SERVER_MAX_EXPORTS;
-	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:q:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:q:C:K:A:T:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			s->listen = optarg;
@@ -144,6 +160,22 @@ static int parse_args(int argc, char **argv, struct server *s)
 				return usage_error("bad --max-exports (1..256)", optarg);
 			s->max_exports = (unsigned)v;
 			break;
+		case 'q':
+			if (rawcap_parse_size(optarg, &s->snapshot_quota))
+				return usage_error("bad --snapshot-quota (a size: 10Gi)", optarg);
+			break;
+		case 'C':
+			s->tls_cert_file = optarg;
+			break;
+		case 'K':
+			s->tls_key_file = optarg;
+			break;
+		case 'A':
+			s->tls_ca_file = optarg;
+			break;
+		case 'T':
+			s->token_file = optarg;
+			break;
 		default:
 			return usage_error("bad option", NULL);
 		}
@@ -156,26 +188,6 @@ static int parse_args(int argc, char **argv, struct server *s)
 	    (s->storage && (err = check_dir("--storage", s->storage))))
 		return err;
 	return parse_node(s, node);
-}
-
-/* Refuse what cannot be served safely, before binding anything. */
-static int check_listen(const char *listen)
-{
-	struct sockaddr_storage sa;
-	socklen_t len;
-
-	if (httpd_parse_listen(listen, &sa, &len))
-		return usage_error("bad --listen (ADDR:PORT or [ADDR6]:PORT, numeric)", listen);
-	if (!httpd_listen_is_loopback(listen)) {
-		fprintf(stderr,
-			SERVER_PROG
-			": refusing to serve plain HTTP on %s: without TLS only a "
-			"loopback address (127.0.0.1:PORT, [::1]:PORT) is served; reach "
-			"it with kubectl port-forward\n",
-			listen);
-		return 2;
-	}
-	return 0;
 }
 
 static const struct httpd_route routes[] = {
@@ -221,6 +233,10 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 		.max_args = SERVER_MAX_ARGS,
 		.error_body = server_error_body,
 		.answered = server_count_answer,
+		.tls_cert = s->tls_cert,
+		.tls_key = s->tls_key,
+		.tls_ca = s->tls_ca,
+		.token = s->token,
 	};
 	int sig, err = httpd_start(&o, &s->h);
 
@@ -247,9 +263,13 @@ int main(int argc, char **argv)
 
 	if (err)
 		return err;
-	err = check_listen(s.listen);
-	if (err)
+	err = server_creds_load(&s);
+	if (!err)
+		err = server_check_listen(&s);
+	if (err) {
+		server_creds_free(&s);
 		return err;
+	}
 	pthread_mutex_init(&s.lock, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Blocked in every thread (they inherit the mask); only sigwait() takes them. */
@@ -257,5 +277,7 @@ int main(int argc, char **argv)
 	sigaddset(&stop_sigs, SIGTERM);
 	sigaddset(&stop_sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
-	return serve(&s, &stop_sigs);
+	err = serve(&s, &stop_sigs);
+	server_creds_free(&s);
+	return err;
 }

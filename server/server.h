@@ -38,6 +38,8 @@ struct snap_job;
 struct server {
 	/* configuration, fixed after start */
 	const char *listen, *ring, *storage, *snapshots;
+	const char *tls_cert_file, *tls_key_file, *tls_ca_file, *token_file;
+	char *tls_cert, *tls_key, *tls_ca, *token; /* their contents (creds.c) */
 	char node[256];
 	unsigned max_exports;
 	uint64_t snapshot_quota; /* bytes all snapshots may use; 0: unlimited */
@@ -51,6 +53,12 @@ struct server {
 	/* snapshots being made or failed (snapshots.c), under lock */
 	struct snap_job *jobs;
 };
+
+/* creds.c: read the TLS files and the token (0, or 2 after saying why); where HTTP may be served.
+ */
+int server_creds_load(struct server *s);
+int server_check_listen(const struct server *s);
+void server_creds_free(struct server *s);
 
 /* json.c: answers. */
 int server_reply_json(struct httpd_req *req, unsigned status, cJSON *body);

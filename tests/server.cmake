@@ -3,6 +3,7 @@
 # namespace, curl as the client.
 rawcap_script_test(server_pcap server/pcap.sh LABELS server capd netns TIMEOUT 240)
 rawcap_script_test(server_snapshots server/snapshots.sh LABELS server capd netns TIMEOUT 240)
+rawcap_script_test(server_auth server/auth.sh LABELS server netns TIMEOUT 120)
 
 # The query parser reads untrusted network input: a libFuzzer target (clang,
 # -DRAWCAP_FUZZ=ON, scripts/fuzz.sh) and its seed corpus replayed in every build.
