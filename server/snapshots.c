@@ -196,6 +196,35 @@ static int job_start(struct httpd_req *req, struct server *s, struct snap_job *j
 	return server_reply_json(req, 202, o);
 }
 
+/* The snapshots already use --snapshot-quota: answered 507. */
+static bool quota_full(struct server *s, struct httpd_req *req, int *err)
+{
+	uint64_t used = 0;
+
+	if (!s->snapshot_quota || rawcap_snapshot_usage(s->snapshots, &used) ||
+	    used < s->snapshot_quota)
+		return false;
+	*err = server_reply_error(req, 507, "quota_exceeded",
+				  "snapshots use %llu of the %llu bytes --snapshot-quota allows; "
+				  "delete some first",
+				  (unsigned long long)used, (unsigned long long)s->snapshot_quota);
+	return true;
+}
+
+/* What stops a parsed job before it starts: answered 507 or 429, else a slot is taken. */
+static bool post_refused(struct server *s, struct httpd_req *req, int *err)
+{
+	if (quota_full(s, req, err))
+		return true;
+	if ((unsigned)__atomic_add_fetch(&s->exports, 1, __ATOMIC_RELAXED) <= s->max_exports)
+		return false;
+	__atomic_fetch_sub(&s->exports, 1, __ATOMIC_RELAXED);
+	httpd_req_set_header(req, "Retry-After", SERVER_RETRY_AFTER_S);
+	*err = server_reply_error(req, 429, "too_many_exports",
+				  "%u exports and snapshots are running", s->max_exports);
+	return true;
+}
+
 int server_snapshot_post(void *arg, struct httpd_req *req)
 {
 	struct server *s = arg;
@@ -216,15 +245,9 @@ int server_snapshot_post(void *arg, struct httpd_req *req)
 	j->created_ns = j->q.now_ns;
 	rawcap_window_bounds(&wo, &oldest, &newest);
 	err = job_parse(j, body ? body : "", len, oldest);
-	if (err == -EINVAL)
+	if (err == -EINVAL) {
 		err = server_reply_error(req, 400, "bad_body", "%s", j->q.detail);
-	else if (!err &&
-		 (unsigned)__atomic_add_fetch(&s->exports, 1, __ATOMIC_RELAXED) > s->max_exports) {
-		__atomic_fetch_sub(&s->exports, 1, __ATOMIC_RELAXED);
-		httpd_req_set_header(req, "Retry-After", SERVER_RETRY_AFTER_S);
-		err = server_reply_error(req, 429, "too_many_exports",
-					 "%u exports and snapshots are running", s->max_exports);
-	} else if (!err) {
+	} else if (!err && !post_refused(s, req, &err)) {
 		err = job_start(req, s, j, &started);
 		if (started)
 			return err; /* the worker owns j */

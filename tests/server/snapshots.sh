@@ -99,5 +99,13 @@ for _ in $(seq 300); do [ "$(status s3)" != in_progress ] && break; sleep 0.1; d
 [ "$(status s3)" = completed ] || fail "s3: $(nsx curl -s "$URL/v1/snapshots/s3")"
 echo "last=1m: completed; DELETE while in progress: 409"
 
+# A quota the snapshots already fill: 507 at once.
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || fail "rawcap-server exited $? on SIGTERM"
+start_server --snapshot-quota 4096
+[ "$(post '{"name": "s5", "last": "1m"}')" = 507 ] || fail "over quota: $(cat "$T/post.json")"
+jq -e '.error == "quota_exceeded"' "$T/post.json" >/dev/null || fail "507 body $(cat "$T/post.json")"
+echo "--snapshot-quota already used: 507"
+
 kill -0 "$CAPD_PID" || fail "capd died"
 echo "PASS"
