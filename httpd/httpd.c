@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * httpd.c - libmicrohttpd set up once for every rawcap HTTP listener
- * (httpd.h): limits, routing, replies, accounting.
+ * (httpd.h): limits, credentials first, routing, accounting.
  *
  * MHD does the HTTP. What is ours: the listening socket (bound here so that
- * errors name the address), the limits passed to MHD, the route lookup in
- * the access handler, and counters kept with relaxed atomics so that
+ * errors name the address), the limits passed to MHD, the checks made when
+ * a request's headers are in (query size, declared body size),
+ * the route lookup, and counters kept with relaxed atomics so that
  * httpd_get_stats() is safe from another thread in own_thread mode.
+ * Answers are built in httpd_reply.c, streams in httpd_stream.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "httpd.h"
+#include "httpd_int.h"
 
 #define HTTPD_MAX_CONNS	    4096
 #define HTTPD_FD_RESERVE    256 /* fds the rest of the process keeps beside connections */
@@ -30,97 +31,11 @@
 #define HTTPD_CONN_MEM	    8192
 #define HTTPD_BACKLOG	    128
 #define HTTPD_LOG_WINDOW_NS (60ull * 1000000000ull)
-#define HTTPD_TEXT	    "text/plain; charset=utf-8"
+#define HTTPD_MHD_OPTS	    16
 
-struct httpd {
-	struct MHD_Daemon *d;
-	struct httpd_opts o;
-	int lfd, port;
-	struct httpd_stats st; /* counters: relaxed atomics */
-	uint64_t log_window_ns;
-	unsigned log_count;
-	uint64_t log_dropped;
-};
-
-struct httpd_req {
-	struct httpd *h;
-	struct MHD_Connection *conn;
-	const struct httpd_route *route;
-	const char *method, *path;
-	char *body;
-	size_t body_len;
-	bool path_known; /* some route has this path (405 rather than 404) */
-	bool http10;	 /* an HTTP/1.0 request: answer as HTTP/1.0 */
-	bool replied;
-};
-
-static void stat_add(uint64_t *c, int64_t n)
+void httpd_stat_add(uint64_t *c, int64_t n)
 {
 	__atomic_fetch_add(c, (uint64_t)n, __ATOMIC_RELAXED);
-}
-
-static int parse_port(const char *s, uint16_t *out)
-{
-	unsigned v = 0;
-	int n = 0;
-
-	for (; *s; s++, n++) {
-		if (*s < '0' || *s > '9' || n == 5)
-			return -EINVAL;
-		v = v * 10 + (unsigned)(*s - '0');
-	}
-	if (n == 0 || v == 0 || v > 65535)
-		return -EINVAL;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-int httpd_parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN];
-	const char *hs, *he, *port;
-	bool v6 = false;
-	uint16_t p;
-
-	if (!s)
-		return -EINVAL;
-	if (*s == '[') {
-		hs = s + 1;
-		he = strchr(hs, ']');
-		if (!he || he[1] != ':')
-			return -EINVAL;
-		port = he + 2;
-		v6 = true;
-	} else {
-		hs = s;
-		he = strchr(s, ':');
-		if (!he || strchr(he + 1, ':'))
-			return -EINVAL;
-		port = he + 1;
-	}
-	if (he == hs || (size_t)(he - hs) >= sizeof(host) || parse_port(port, &p))
-		return -EINVAL;
-	memcpy(host, hs, (size_t)(he - hs));
-	host[he - hs] = '\0';
-	memset(sa, 0, sizeof(*sa));
-	if (v6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)sa;
-
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return -EINVAL;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(p);
-		*len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)sa;
-
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return -EINVAL;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(p);
-		*len = sizeof(*a);
-	}
-	return 0;
 }
 
 /* Raise the soft fd limit towards the hard one so that want connections fit; what fits. */
@@ -179,11 +94,20 @@ static void httpd_conn_notify(void *cls, struct MHD_Connection *conn, void **soc
 
 	(void)conn, (void)socket_context;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		stat_add(&h->st.connections, 1);
-		stat_add(&h->st.open, 1);
+		httpd_stat_add(&h->st.connections, 1);
+		httpd_stat_add(&h->st.open, 1);
 	} else {
-		stat_add(&h->st.open, -1);
+		httpd_stat_add(&h->st.open, -1);
 	}
+}
+
+static void httpd_req_free(struct httpd_req *req)
+{
+	free(req->body);
+	for (int i = 0; i < HTTPD_MAX_PARAMS; i++)
+		free(req->params[i]);
+	httpd_hdrs_free(&req->hdrs);
+	free(req);
 }
 
 static void httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -194,100 +118,14 @@ static void httpd_completed(void *cls, struct MHD_Connection *conn, void **con_c
 
 	(void)conn;
 	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
-		stat_add(&h->st.timed_out, 1);
+		httpd_stat_add(&h->st.timed_out, 1);
 	else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
 		 toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
-		stat_add(&h->st.aborted, 1);
+		httpd_stat_add(&h->st.aborted, 1);
 	if (req) {
-		free(req->body);
-		free(req);
+		httpd_req_free(req);
 		*con_cls = NULL;
 	}
-}
-
-static int httpd_queue(struct httpd_req *req, unsigned status, const char *type,
-		       struct MHD_Response *resp)
-{
-	enum MHD_Result ok;
-
-	if (!resp)
-		return -ENOMEM;
-	if (req->http10)
-		MHD_set_response_options(resp, MHD_RF_HTTP_1_0_SERVER, MHD_RO_END);
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type ? type : HTTPD_TEXT) !=
-	    MHD_YES) {
-		MHD_destroy_response(resp);
-		return -ENOMEM;
-	}
-	ok = MHD_queue_response(req->conn, status, resp);
-	MHD_destroy_response(resp);
-	if (ok != MHD_YES)
-		return -EIO;
-	req->replied = true;
-	stat_add(&req->h->st.requests, 1);
-	if (status / 100 < 6)
-		stat_add(&req->h->st.by_class[status / 100], 1);
-	return 0;
-}
-
-int httpd_reply(struct httpd_req *req, unsigned status, const char *type, const void *body,
-		size_t len)
-{
-	return httpd_queue(
-		req, status, type,
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY));
-}
-
-int httpd_reply_take(struct httpd_req *req, unsigned status, const char *type, void *body,
-		     size_t len)
-{
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-
-	if (!resp)
-		free(body);
-	return httpd_queue(req, status, type, resp);
-}
-
-int httpd_reply_text(struct httpd_req *req, unsigned status, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	return httpd_reply(req, status, HTTPD_TEXT, buf,
-			   (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
-const char *httpd_req_method(const struct httpd_req *req)
-{
-	return req->method;
-}
-
-const char *httpd_req_path(const struct httpd_req *req)
-{
-	return req->path;
-}
-
-const char *httpd_req_arg(const struct httpd_req *req, const char *key)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-
-const char *httpd_req_header(const struct httpd_req *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const void *httpd_req_body(const struct httpd_req *req, size_t *len)
-{
-	*len = req->body_len;
-	return req->body_len ? req->body : NULL;
 }
 
 /* A method answers a route if it is the route's, or HEAD for a GET route. */
@@ -297,38 +135,73 @@ static bool httpd_method_ok(const struct httpd_route *r, const char *method)
 	       (!strcmp(method, MHD_HTTP_METHOD_HEAD) && !strcmp(r->method, MHD_HTTP_METHOD_GET));
 }
 
-/* The route for path and method; *path_known tells a 405 from a 404. */
-static const struct httpd_route *httpd_route_find(const struct httpd *h, const char *path,
-						  const char *method, bool *path_known)
+/*
+ * Does path match pattern, segment by segment, a "*" segment standing for
+ * any one non-empty segment? With params, record what each "*" matched.
+ */
+static bool httpd_path_match(const char *pattern, const char *path, char **params)
 {
-	*path_known = false;
-	for (const struct httpd_route *r = h->o.routes; r->method; r++) {
-		if (strcmp(r->path, path))
-			continue;
-		*path_known = true;
-		if (httpd_method_ok(r, method))
-			return r;
+	unsigned n = 0;
+
+	while (*pattern && *path) {
+		const char *pe = strchrnul(pattern, '/'), *se = strchrnul(path, '/');
+
+		if (pe - pattern == 1 && *pattern == '*') {
+			if (se == path || n == HTTPD_MAX_PARAMS)
+				return false;
+			if (params && !(params[n] = strndup(path, (size_t)(se - path))))
+				return false;
+			n++;
+		} else if (pe - pattern != se - path || memcmp(pattern, path, (size_t)(se - path))) {
+			return false;
+		}
+		pattern = pe;
+		path = se;
+		if (*pattern != *path)
+			return false;
+		if (*pattern)
+			pattern++, path++;
 	}
-	return NULL;
+	return !*pattern && !*path;
+}
+
+/* The route for the request's path and method; req->path_known tells a 405 from a 404. */
+static void httpd_route_find(struct httpd_req *req)
+{
+	req->path_known = false;
+	for (const struct httpd_route *r = req->h->o.routes; r->method; r++) {
+		if (!httpd_path_match(r->path, req->path, NULL))
+			continue;
+		req->path_known = true;
+		if (httpd_method_ok(r, req->method)) {
+			req->route = r;
+			httpd_path_match(r->path, req->path, req->params);
+			return;
+		}
+	}
 }
 
 /* Answer a request whose headers and body (if any) have arrived. */
 static int httpd_answer(struct httpd_req *req)
 {
+	char detail[256];
 	int err;
 
 	if (!req->route) {
-		if (req->path_known)
-			return httpd_reply_text(req, MHD_HTTP_METHOD_NOT_ALLOWED,
-						"method %s not allowed on %s\n", req->method,
-						req->path);
-		return httpd_reply_text(req, MHD_HTTP_NOT_FOUND, "no such path: %s\n", req->path);
+		snprintf(detail, sizeof(detail), req->path_known ? "method %s not allowed on %s"
+								 : "no such path: %s%s",
+			 req->path_known ? req->method : req->path,
+			 req->path_known ? req->path : "");
+		return httpd_reply_error(req,
+					 req->path_known ? MHD_HTTP_METHOD_NOT_ALLOWED
+							 : MHD_HTTP_NOT_FOUND,
+					 req->path_known ? "method_not_allowed" : "not_found", detail);
 	}
 	err = req->route->fn(req->h->o.arg, req);
 	if (!err && req->replied)
 		return 0;
-	return httpd_reply_text(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error: %s\n",
-				strerror(err ? -err : EIO));
+	snprintf(detail, sizeof(detail), "internal error: %s", strerror(err ? -err : EIO));
+	return httpd_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", detail);
 }
 
 /* The declared body is larger than the route takes. */
@@ -346,10 +219,69 @@ static bool httpd_body_too_large(const struct httpd_req *req)
 	return errno || *end || n > req->route->max_body;
 }
 
+struct httpd_query_size {
+	size_t bytes;
+	unsigned args;
+};
+
+static enum MHD_Result httpd_count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	struct httpd_query_size *q = cls;
+
+	(void)kind;
+	q->args++;
+	q->bytes += strlen(key) + (value ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+/* The query string is longer than the limits allow. */
+static bool httpd_query_too_long(const struct httpd_req *req)
+{
+	const struct httpd_opts *o = &req->h->o;
+	struct httpd_query_size q = {0};
+
+	if (!o->max_query && !o->max_args)
+		return false;
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, httpd_count_arg, &q);
+	return (o->max_query && q.bytes > o->max_query) || (o->max_args && q.args > o->max_args);
+}
+
+/*
+ * Checks made as soon as the headers are in, before a body is read or a
+ * route runs: credentials, query size, declared body size. Returns true
+ * when one failed and was answered.
+ */
+static bool httpd_refuse_early(struct httpd_req *req, int *err)
+{
+	const char *code, *detail;
+	unsigned st = httpd_auth_check(req, &code, &detail);
+	char why[128];
+
+	if (st) {
+		httpd_stat_add(&req->h->st.refused, 1);
+		*err = httpd_reply_error(req, st, code, detail);
+		return true;
+	}
+	if (httpd_query_too_long(req)) {
+		snprintf(why, sizeof(why), "query string longer than %zu bytes or %u arguments",
+			 req->h->o.max_query, req->h->o.max_args);
+		*err = httpd_reply_error(req, MHD_HTTP_URI_TOO_LONG, "query_too_long", why);
+		return true;
+	}
+	if (httpd_body_too_large(req)) {
+		snprintf(why, sizeof(why), "request body larger than %zu bytes",
+			 req->route->max_body);
+		*err = httpd_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", why);
+		return true;
+	}
+	return false;
+}
+
 /*
  * A piece of the request body. A body declared too large was refused with
  * 413 before it was read; one that only grows too large (chunked) closes
- * the connection. Bodies of unknown paths are discarded.
+ * the connection. Bodies of unknown paths or refused requests are discarded.
  */
 static int httpd_body(struct httpd_req *req, const char *data, size_t n)
 {
@@ -368,35 +300,42 @@ static int httpd_body(struct httpd_req *req, const char *data, size_t n)
 	return 0;
 }
 
+static struct httpd_req *httpd_req_new(struct httpd *h, struct MHD_Connection *conn,
+				       const char *url, const char *method, const char *version)
+{
+	struct httpd_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->h = h;
+	req->conn = conn;
+	req->method = method;
+	req->path = url;
+	req->http10 = !strcmp(version, MHD_HTTP_VERSION_1_0);
+	httpd_route_find(req);
+	return req;
+}
+
 /*
- * MHD calls this first when the headers are in (we only route), then with
- * each piece of body, then once more with none: the request is complete and
- * is answered. Answering only then keeps keep-alive connections reusable.
+ * MHD calls this first when the headers are in (we check and route), then
+ * with each piece of body, then once more with none: the request is
+ * complete and is answered. Answering only then keeps keep-alive
+ * connections reusable.
  */
 static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 				    const char *method, const char *version,
 				    const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	struct httpd_req *req = *con_cls;
-	int err;
+	int err = 0;
 
 	if (!req) {
-		req = calloc(1, sizeof(*req));
+		req = httpd_req_new(cls, conn, url, method, version);
 		if (!req)
 			return MHD_NO;
-		req->h = cls;
-		req->conn = conn;
-		req->method = method;
-		req->path = url;
-		req->http10 = !strcmp(version, MHD_HTTP_VERSION_1_0);
-		req->route = httpd_route_find(cls, url, method, &req->path_known);
 		*con_cls = req;
-		if (httpd_body_too_large(req))
-			return httpd_reply_text(req, MHD_HTTP_CONTENT_TOO_LARGE,
-						"request body larger than %zu bytes\n",
-						req->route->max_body)
-				       ? MHD_NO
-				       : MHD_YES;
+		if (httpd_refuse_early(req, &err))
+			return err ? MHD_NO : MHD_YES;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -454,15 +393,62 @@ static void httpd_defaults(struct httpd *h)
 	h->st.idle_timeout_s = o->idle_timeout_s;
 }
 
+static void httpd_free(struct httpd *h)
+{
+	if (h->lfd >= 0)
+		close(h->lfd);
+	free(h);
+}
+
+/* MHD's options: the limits and our callbacks. */
+static struct MHD_Daemon *httpd_mhd_start(struct httpd *h)
+{
+	struct MHD_OptionItem opt[HTTPD_MHD_OPTS];
+	unsigned flags = 0;
+	int n = 0;
+
+#define HTTPD_OPT(o, v, p) (opt[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)})
+	HTTPD_OPT(MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_log, h); /* first: MHD's wish */
+	HTTPD_OPT(MHD_OPTION_LISTEN_SOCKET, h->lfd, NULL);
+	HTTPD_OPT(MHD_OPTION_CONNECTION_LIMIT, h->o.max_conns, NULL);
+	HTTPD_OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.max_conns_per_ip, NULL);
+	HTTPD_OPT(MHD_OPTION_CONNECTION_TIMEOUT, h->o.idle_timeout_s, NULL);
+	HTTPD_OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.conn_mem, NULL);
+	HTTPD_OPT(MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h);
+	HTTPD_OPT(MHD_OPTION_NOTIFY_CONNECTION, httpd_conn_notify, h);
+	if (h->o.tls_cert) {
+		flags |= MHD_USE_TLS;
+		HTTPD_OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)h->o.tls_cert);
+		HTTPD_OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)h->o.tls_key);
+	}
+	if (h->o.tls_ca)
+		HTTPD_OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)h->o.tls_ca);
+	HTTPD_OPT(MHD_OPTION_END, 0, NULL);
+#undef HTTPD_OPT
+	if (h->o.thread_per_conn) /* MHD's epoll mode has no thread per connection */
+		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_POLL;
+	else if (h->o.own_thread)
+		flags |= MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD;
+	else
+		flags |= MHD_USE_EPOLL;
+	if (h->o.log)
+		flags |= MHD_USE_ERROR_LOG;
+	return MHD_start_daemon(flags, 0, NULL, NULL, httpd_access, h, MHD_OPTION_ARRAY, opt,
+				MHD_OPTION_END);
+}
+
 int httpd_start(const struct httpd_opts *o, struct httpd **out)
 {
-	unsigned flags = MHD_USE_EPOLL;
 	struct httpd *h;
 	int err;
 
 	*out = NULL;
-	if (!o || !o->listen || !o->routes)
+	if (!o || !o->listen || !o->routes || !o->tls_cert != !o->tls_key ||
+	    (o->tls_ca && !o->tls_cert) || (o->token && !*o->token))
 		return -EINVAL;
+	if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return -ENOTSUP;
 	/*
 	 * MHD's Date header goes through gmtime_r(), whose first call makes glibc
 	 * read /etc/localtime: do it now, before the caller's sandbox forbids open.
@@ -472,26 +458,17 @@ int httpd_start(const struct httpd_opts *o, struct httpd **out)
 	if (!h)
 		return -ENOMEM;
 	h->o = *o;
+	h->o.own_thread |= h->o.thread_per_conn;
+	h->lfd = -1;
 	httpd_defaults(h);
 	err = httpd_bind(h);
 	if (err) {
-		free(h);
+		httpd_free(h);
 		return err;
 	}
-	if (o->own_thread)
-		flags |= MHD_USE_INTERNAL_POLLING_THREAD;
-	if (o->log)
-		flags |= MHD_USE_ERROR_LOG;
-	h->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, httpd_access, h, MHD_OPTION_LISTEN_SOCKET, h->lfd,
-		MHD_OPTION_CONNECTION_LIMIT, h->o.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		h->o.max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, h->o.idle_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.conn_mem, MHD_OPTION_NOTIFY_COMPLETED,
-		httpd_completed, h, MHD_OPTION_NOTIFY_CONNECTION, httpd_conn_notify, h,
-		MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_log, h, MHD_OPTION_END);
+	h->d = httpd_mhd_start(h);
 	if (!h->d) {
-		close(h->lfd);
-		free(h);
+		httpd_free(h);
 		return -EIO;
 	}
 	*out = h;
@@ -502,9 +479,10 @@ void httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
+	/* Streams waiting for their writer notice this and end. */
+	__atomic_store_n(&h->stopping, 1, __ATOMIC_SEQ_CST);
 	MHD_stop_daemon(h->d); /* closes the connections, not the socket we gave it */
-	close(h->lfd);
-	free(h);
+	httpd_free(h);
 }
 
 int httpd_epoll_fd(const struct httpd *h)
@@ -546,6 +524,9 @@ void httpd_get_stats(const struct httpd *h, struct httpd_stats *out)
 	out->requests = __atomic_load_n(&s->requests, __ATOMIC_RELAXED);
 	out->timed_out = __atomic_load_n(&s->timed_out, __ATOMIC_RELAXED);
 	out->aborted = __atomic_load_n(&s->aborted, __ATOMIC_RELAXED);
+	out->streamed_bytes = __atomic_load_n(&s->streamed_bytes, __ATOMIC_RELAXED);
+	out->streams = __atomic_load_n(&s->streams, __ATOMIC_RELAXED);
+	out->refused = __atomic_load_n(&s->refused, __ATOMIC_RELAXED);
 	for (int i = 0; i < 6; i++)
 		out->by_class[i] = __atomic_load_n(&s->by_class[i], __ATOMIC_RELAXED);
 }

@@ -42,6 +42,7 @@ struct rawcap_pcap {
 	char appl[64];
 	char *comment;
 	char note[1024]; /* pending comment for the next packet (rawcap_pcap_note_comment) */
+	uint64_t stats_ts_ns; /* timestamp of the statistics blocks; 0: when closed */
 };
 
 #define PW_SLL2_HDR_LEN 20

@@ -219,7 +219,7 @@ int pw_ng_write_isb(struct rawcap_pcap *w, struct pw_iface *pi, const char *comm
 	const struct rawcap_pcap_ifstats *st = &pi->st;
 	size_t n = 20 + (st->packets ? 2 : 0) * opt_size(8) + 2 * opt_size(8) +
 		   str_opt_len(comment) + 4 + 4;
-	uint64_t now = rawcap_now_ns();
+	uint64_t now = w->stats_ts_ns ? w->stats_ts_ns : rawcap_now_ns();
 	uint8_t *p, *start;
 
 	p = start = pw_reserve(w, n);

@@ -3,13 +3,16 @@
  * pcap_sink.c - the pcap/pcapng writer as a window sink: interfaces become
  * interface blocks, loss becomes the next packet's drop count plus a
  * comment that says what was lost and why (or, after the last packet, the
- * interface statistics' drop count and comment).
+ * interface statistics' drop count and comment); and the export that runs a
+ * window into it, shared by rawcap-pcap and rawcap-server.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <rawcap/pcap.h>
 #include <rawcap/window.h>
+
+#include "pcap_int.h"
 
 /* A cause's text for pcapng comments and messages; "unknown" for a cause this build lacks. */
 static const char *loss_cause_name(uint32_t cause)
@@ -79,4 +82,29 @@ void rawcap_pcap_sink(struct rawcap_pcap_sink_state *st, struct rawcap_pcap *w,
 		.loss = sink_loss,
 		.flush = sink_flush,
 	};
+}
+
+int rawcap_pcap_export(const struct rawcap_window_opts *o, int fd,
+		       const struct rawcap_pcap_opts *po, struct rawcap_pcap **w,
+		       struct rawcap_window_result *res)
+{
+	struct rawcap_pcap_sink_state st;
+	struct rawcap_sink sink;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = rawcap_pcap_open(fd, po, w);
+	if (err) {
+		*w = NULL;
+		return err;
+	}
+	rawcap_pcap_sink(&st, *w, &sink);
+	err = rawcap_window_run(o, &sink, res);
+	/*
+	 * The statistics cover the window: stamping them with its end rather
+	 * than the time of closing makes the same window give the same bytes.
+	 */
+	if (res->to_ns && res->to_ns != UINT64_MAX)
+		(*w)->stats_ts_ns = res->to_ns;
+	return err;
 }

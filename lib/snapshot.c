@@ -402,6 +402,18 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	return err == -ENOSPC || err == -EFBIG ? -EDQUOT : err;
 }
 
+int rawcap_snapshot_usage(const char *dest, uint64_t *bytes)
+{
+	int fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	*bytes = 0;
+	if (fd < 0)
+		return -errno;
+	*bytes = snap_du(fd);
+	close(fd);
+	return 0;
+}
+
 static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uint64_t *room,
 			   char *errbuf, size_t errlen)
 {

@@ -117,3 +117,4 @@ const char *rawcap_ring_explain(const char *ring, int err, char *buf, size_t len
 	}
 	return buf;
 }
+

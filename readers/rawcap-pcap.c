@@ -277,17 +277,11 @@ static int export_pass(struct args *a, int fd, uint16_t lt, struct rawcap_pcap *
 {
 	struct rawcap_pcap_opts po = {
 		.sz = sizeof(po), .format = a->format, .snaplen = a->snaplen, .linktype = lt};
-	struct rawcap_pcap_sink_state st;
-	struct rawcap_sink sink;
-	int err = rawcap_pcap_open(fd, &po, w);
+	int err = rawcap_pcap_export(&a->w, fd, &po, w, res);
 
-	memset(res, 0, sizeof(*res));
-	if (err) {
+	if (!*w)
 		fprintf(stderr, PROG ": start output: %s\n", strerror(-err));
-		return err;
-	}
-	rawcap_pcap_sink(&st, *w, &sink);
-	return rawcap_window_run(&a->w, &sink, res);
+	return err;
 }
 
 /* The window mixes link types: discard what was written and start over as LINUX_SLL. */

@@ -11,7 +11,7 @@ BUILD_PKGS=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	liburing-dev libpcap-dev libmsgpack-dev libcmocka-dev
 	libseccomp-dev libssl-dev libcurl4-openssl-dev libcjson-dev libxml2-dev
-	libmicrohttpd-dev
+	libmicrohttpd-dev libgnutls28-dev
 )
 TEST_PKGS=(
 	iproute2 tcpdump tshark wireshark-common netsniff-ng stenographer tcpreplay

@@ -112,6 +112,11 @@ RAWCAP_API int rawcap_snapshot_manifest_text(const char *dest, const char *name,
  */
 RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf,
 				      size_t errlen);
+/*
+ * Bytes the snapshot storage dest uses (allocated blocks of its files, as
+ * rawcap_snapshot_opts.quota counts them). 0 or -errno from opening dest.
+ */
+RAWCAP_API int rawcap_snapshot_usage(const char *dest, uint64_t *bytes);
 /* Delete dest/name (makes it writable first). */
 RAWCAP_API int rawcap_snapshot_delete(const char *dest, const char *name);
 /* Names of the snapshots in dest, sorted; free with rawcap_snapshot_list_free. */

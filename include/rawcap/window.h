@@ -176,6 +176,21 @@ struct rawcap_pcap_sink_state {
 RAWCAP_API void rawcap_pcap_sink(struct rawcap_pcap_sink_state *st, struct rawcap_pcap *w,
 				 struct rawcap_sink *out);
 
+struct rawcap_pcap_opts;
+/*
+ * The export every pcap-writing reader shares (rawcap-pcap, rawcap-server):
+ * open a writer on fd (or po->write_fn) with po, run the window o into it
+ * through the pcap sink, and leave the writer in *w for the caller to
+ * inspect (rawcap_pcap_skipped) and close; *w is NULL only when the writer
+ * could not be opened. The interface statistics blocks are stamped with
+ * the window's end (not the time of closing), so that the same window and
+ * options give the same bytes. Returns as rawcap_window_run(), or the
+ * writer's error from opening.
+ */
+RAWCAP_API int rawcap_pcap_export(const struct rawcap_window_opts *o, int fd,
+				  const struct rawcap_pcap_opts *po, struct rawcap_pcap **w,
+				  struct rawcap_window_result *res);
+
 #ifdef __cplusplus
 }
 #endif

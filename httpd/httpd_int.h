@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * httpd_int.h - what the files of httpd/ share: the server, the request,
+ * answers and their headers. httpd.c routes and accounts, httpd_reply.c
+ * reads requests and answers them, httpd_stream.c streams bodies,
+ * httpd_auth.c checks credentials.
+ */
+#ifndef RAWCAP_HTTPD_INT_H
+#define RAWCAP_HTTPD_INT_H
+
+#include <microhttpd.h>
+
+#include "httpd.h"
+
+#define HTTPD_TEXT	 "text/plain; charset=utf-8"
+#define HTTPD_MAX_PARAMS 4
+
+/* Headers of one answer, copied. */
+struct httpd_hdrs {
+	unsigned n;
+	char *name[HTTPD_MAX_HEADERS], *value[HTTPD_MAX_HEADERS];
+};
+
+struct httpd {
+	struct MHD_Daemon *d;
+	struct httpd_opts o;
+	int lfd, port;
+	struct httpd_stats st; /* counters: relaxed atomics */
+	uint64_t log_window_ns;
+	unsigned log_count;
+	uint64_t log_dropped;
+	int stopping; /* atomic: httpd_stop() has begun */
+};
+
+struct httpd_req {
+	struct httpd *h;
+	struct MHD_Connection *conn;
+	const struct httpd_route *route;
+	const char *method, *path;
+	char *body;
+	size_t body_len;
+	char *params[HTTPD_MAX_PARAMS]; /* what the route's "*" segments matched */
+	struct httpd_hdrs hdrs;		/* for the answer */
+	bool path_known; /* some route has this path (405 rather than 404) */
+	bool http10;	 /* an HTTP/1.0 request: answer as HTTP/1.0 */
+	bool replied;
+};
+
+void httpd_stat_add(uint64_t *c, int64_t n);
+
+void httpd_hdrs_free(struct httpd_hdrs *hh);
+
+/* Queue resp with status on req's connection (MHD's thread); consumes resp. */
+int httpd_queue(struct httpd_req *req, unsigned status, const char *type,
+		struct MHD_Response *resp);
+
+/* httpd_auth.c: 0 if req may proceed, else 401 with an error code and a sentence. */
+unsigned httpd_auth_check(const struct httpd_req *req, const char **code, const char **detail);
+
+/* httpd_stream.c: the MHD side of a stream; NULL when out of memory. */
+struct MHD_Response *httpd_stream_response(struct httpd *h, size_t buf_size,
+					   struct httpd_stream **out);
+
+#endif /* RAWCAP_HTTPD_INT_H */

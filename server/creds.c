@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/*
+ * creds.c - rawcap-server's TLS material and token, read from the files
+ * --tls-cert, --tls-key, --tls-ca and --token-file name, and the rule for
+ * where plain HTTP may be served: loopback only. Off loopback the server
+ * needs TLS and a way to authenticate clients (client certificates, a
+ * token, or both), or it does not start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define CREDS_MAX (1u << 20) /* a PEM chain or a token file larger than this is refused */
+
+/* The whole of a small regular file, NUL-terminated; NULL with errno set. */
+static char *creds_read(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n = -1;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CREDS_MAX) {
+		errno = fstat(fd, &st) ? errno : !S_ISREG(st.st_mode) ? EBADFD : EFBIG;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf && (n = read(fd, buf, (size_t)st.st_size)) == st.st_size)
+		buf[n] = '\0';
+	else if (buf)
+		errno = n < 0 ? errno : EIO;
+out:
+	if (n != st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	close(fd);
+	return buf;
+}
+
+static int creds_load(const char *opt, const char *path, char **out)
+{
+	if (!path)
+		return 0;
+	*out = creds_read(path);
+	if (*out)
+		return 0;
+	fprintf(stderr, SERVER_PROG ": %s %s: %s\n", opt, path, strerror(errno));
+	return 2;
+}
+
+/* The token is the file's first line, without trailing white space. */
+static int creds_token(struct server *s)
+{
+	size_t n;
+
+	if (creds_load("--token-file", s->token_file, &s->token) || !s->token)
+		return s->token_file ? 2 : 0;
+	n = strcspn(s->token, "\r\n");
+	while (n && (s->token[n - 1] == ' ' || s->token[n - 1] == '\t'))
+		n--;
+	s->token[n] = '\0';
+	if (n < 16) {
+		fprintf(stderr,
+			SERVER_PROG ": --token-file %s: the token must have 16 characters "
+				    "or more\n",
+			s->token_file);
+		return 2;
+	}
+	return 0;
+}
+
+int server_creds_load(struct server *s)
+{
+	if (!s->tls_cert_file != !s->tls_key_file) {
+		fprintf(stderr,
+			SERVER_PROG ": --tls-cert and --tls-key go together (see --help)\n");
+		return 2;
+	}
+	if (s->tls_ca_file && !s->tls_cert_file) {
+		fprintf(stderr, SERVER_PROG ": --tls-ca needs --tls-cert and --tls-key\n");
+		return 2;
+	}
+	if (creds_load("--tls-cert", s->tls_cert_file, &s->tls_cert) ||
+	    creds_load("--tls-key", s->tls_key_file, &s->tls_key) ||
+	    creds_load("--tls-ca", s->tls_ca_file, &s->tls_ca))
+		return 2;
+	return creds_token(s);
+}
+
+int server_check_listen(const struct server *s)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	if (httpd_parse_listen(s->listen, &sa, &len)) {
+		fprintf(stderr,
+			SERVER_PROG ": bad --listen '%s' (ADDR:PORT or [ADDR6]:PORT, "
+				    "numeric)\n",
+			s->listen);
+		return 2;
+	}
+	if (httpd_listen_is_loopback(s->listen))
+		return 0;
+	if (!s->tls_cert_file) {
+		fprintf(stderr,
+			SERVER_PROG
+			": refusing to serve plain HTTP on %s: without TLS only a "
+			"loopback address (127.0.0.1:PORT, [::1]:PORT) is served; reach it "
+			"with kubectl port-forward, or give --tls-cert and --tls-key\n",
+			s->listen);
+		return 2;
+	}
+	if (!s->tls_ca_file && !s->token_file) {
+		fprintf(stderr,
+			SERVER_PROG ": refusing to serve %s without authentication: give --tls-ca "
+				    "(client certificates) or --token-file (a bearer token)\n",
+			s->listen);
+		return 2;
+	}
+	return 0;
+}
+
+void server_creds_free(struct server *s)
+{
+	free(s->tls_cert);
+	if (s->tls_key)
+		explicit_bzero(s->tls_key, strlen(s->tls_key));
+	free(s->tls_key);
+	free(s->tls_ca);
+	if (s->token)
+		explicit_bzero(s->token, strlen(s->token));
+	free(s->token);
+}

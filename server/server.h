@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.h - rawcap-server: the node API (docs/API.md) over librawcap,
+ * served by httpd/ (libmicrohttpd, a thread per connection).
+ *
+ * What the files share: the server's configuration and counters, the JSON
+ * answers (json.c), the query parser (query.c), and the handlers of each
+ * group of endpoints (node.c, pcap.c, snapshots.c).
+ */
+#ifndef RAWCAP_SERVER_H
+#define RAWCAP_SERVER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "httpd.h"
+
+#define SERVER_PROG	     "rawcap-server"
+#define SERVER_MAX_EXPORTS   4
+#define SERVER_MAX_QUERY     4096 /* bytes of query string names and values */
+#define SERVER_MAX_BODY	     8192 /* bytes of a JSON request body */
+#define SERVER_MAX_ARGS	     64
+#define SERVER_MAX_COUNTS    128 /* (endpoint, code) pairs counted for /metrics */
+#define SERVER_STREAM_BUF    (1u << 20)
+#define SERVER_RETRY_AFTER_S "5"
+
+struct server_count {
+	const char *endpoint; /* the route's path pattern, or "other" */
+	unsigned code;
+	uint64_t n;
+};
+
+struct snap_job;
+
+struct server {
+	/* configuration, fixed after start */
+	const char *listen, *ring, *storage, *snapshots;
+	const char *tls_cert_file, *tls_key_file, *tls_ca_file, *token_file;
+	char *tls_cert, *tls_key, *tls_ca, *token; /* their contents (creds.c) */
+	char node[256];
+	unsigned max_exports;
+	uint64_t snapshot_quota; /* bytes all snapshots may use; 0: unlimited */
+	struct httpd *h;
+	/* pcap exports running now (atomic) */
+	int exports;
+	/* requests by endpoint and code, for /metrics */
+	pthread_mutex_t lock;
+	struct server_count counts[SERVER_MAX_COUNTS];
+	unsigned ncounts;
+	/* snapshots being made or failed (snapshots.c), under lock */
+	struct snap_job *jobs;
+};
+
+/* creds.c: read the TLS files and the token (0, or 2 after saying why); where HTTP may be served.
+ */
+int server_creds_load(struct server *s);
+int server_check_listen(const struct server *s);
+void server_creds_free(struct server *s);
+
+/* json.c: answers. */
+int server_reply_json(struct httpd_req *req, unsigned status, cJSON *body);
+int server_reply_error(struct httpd_req *req, unsigned status, const char *code, const char *detail,
+		       ...) __attribute__((format(printf, 4, 5)));
+char *server_error_body(void *arg, unsigned status, const char *code, const char *detail,
+			const char **type, size_t *len);
+void server_json_u64(cJSON *o, const char *key, uint64_t v);
+/* KEY (RFC 3339 with nanoseconds) and KEY_ns; ts 0 gives nulls. */
+void server_json_time(cJSON *o, const char *key, uint64_t ts_ns);
+/* "20261130T074500Z": a time as it goes into a file name. */
+const char *server_compact_time(uint64_t ts_ns, char *buf, size_t len);
+
+/* node.c */
+int server_node_get(void *arg, struct httpd_req *req);
+int server_healthz_get(void *arg, struct httpd_req *req);
+int server_metrics_get(void *arg, struct httpd_req *req);
+void server_count_answer(void *arg, const struct httpd_route *route, unsigned status);
+
+/* snapshots.c */
+int server_snapshot_post(void *arg, struct httpd_req *req);
+int server_snapshot_list(void *arg, struct httpd_req *req);
+int server_snapshot_get(void *arg, struct httpd_req *req);
+int server_snapshot_delete(void *arg, struct httpd_req *req);
+int server_snapshot_verify(void *arg, struct httpd_req *req);
+int server_snapshot_pcap(void *arg, struct httpd_req *req);
+
+/* pcap.c */
+int server_pcap_get(void *arg, struct httpd_req *req);
+/* A snapshot to download from: its directory and the window it was made of. */
+struct server_snapshot_src {
+	const char *dir;
+	uint64_t from_ns, to_ns;
+};
+/* GET /v1/pcap's answer from snap (NULL: ring + disk FIFO); snap's window is the default. */
+int server_pcap_download(struct server *s, struct httpd_req *req,
+			 const struct server_snapshot_src *snap);
+
+#endif /* RAWCAP_SERVER_H */

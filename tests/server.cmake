@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: MIT
+# rawcap-server (server/): the node API against the real capd in a private
+# namespace, curl as the client.
+rawcap_script_test(server_pcap server/pcap.sh LABELS server capd netns TIMEOUT 240)
+rawcap_script_test(server_snapshots server/snapshots.sh LABELS server capd netns TIMEOUT 240)
+rawcap_script_test(server_auth server/auth.sh LABELS server netns TIMEOUT 120)
+
+# The query parser reads untrusted network input: a libFuzzer target (clang,
+# -DRAWCAP_FUZZ=ON, scripts/fuzz.sh) and its seed corpus replayed in every build.
+add_executable(fuzz_server_query_corpus fuzz/fuzz_server_query.c fuzz/replay.c)
+target_include_directories(fuzz_server_query_corpus PRIVATE ${CMAKE_SOURCE_DIR}/server)
+target_link_libraries(fuzz_server_query_corpus PRIVATE rawcap_server_query)
+add_test(NAME fuzz_server_query_corpus
+         COMMAND fuzz_server_query_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/server_query)
+set_tests_properties(fuzz_server_query_corpus PROPERTIES TIMEOUT 60 LABELS "server;fuzz")
+if(RAWCAP_FUZZ)
+  target_compile_options(rawcap_server_query PRIVATE -fsanitize=fuzzer-no-link)
+  add_executable(fuzz_server_query fuzz/fuzz_server_query.c)
+  target_compile_options(fuzz_server_query PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_server_query PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_include_directories(fuzz_server_query PRIVATE ${CMAKE_SOURCE_DIR}/server)
+  target_link_libraries(fuzz_server_query PRIVATE rawcap_server_query)
+endif()

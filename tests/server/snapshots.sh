@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# snapshots.sh - /v1/snapshots against the real capd in a private namespace:
+# create (202, Location) -> poll until completed -> list -> download (byte
+# for byte rawcap-pcap's export of the snapshot, tcpdump's packets) ->
+# verify (ok; then not ok once a data file is damaged) -> delete (204, then
+# 404). A snapshot outlives a server restart; a taken name is 409; bad
+# bodies are 400, an oversized one 413; deleting a snapshot being made 409.
+set -euo pipefail
+
+. "$(dirname "$0")/lib.sh"
+start_capd
+start_server
+make_window
+
+post() { # BODY: POST /v1/snapshots, status code out, body in $T/post.json
+	nsx curl -s -o "$T/post.json" -D "$T/post.hdr" -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' --data-binary "$1" "$URL/v1/snapshots"
+}
+status() { nsx curl -s "$URL/v1/snapshots/$1" | jq -r .status; }
+
+body=$(jq -cn --arg f "$T0" --arg t "$T1" --arg e "$F" '{name: "s1", from: $f, to: $t, filter: $e}')
+code=$(post "$body")
+[ "$code" = 202 ] || fail "POST /v1/snapshots: $code $(cat "$T/post.json")"
+grep -qi '^Location: /v1/snapshots/s1' "$T/post.hdr" || fail "no Location: $(cat "$T/post.hdr")"
+jq -e '.name == "s1" and .status == "in_progress"' "$T/post.json" >/dev/null ||
+	fail "POST body $(cat "$T/post.json")"
+for _ in $(seq 300); do
+	st=$(status s1)
+	[ "$st" != in_progress ] && break
+	sleep 0.1
+done
+[ "$st" = completed ] || fail "snapshot s1 is $st: $(nsx curl -s "$URL/v1/snapshots/s1")"
+nsx curl -s "$URL/v1/snapshots/s1" >"$T/s1.json"
+jq -e --argjson n "$nref" '.packets == $n and .node == "n1" and .lost.reader == 0 and
+	(.from_ns | type) == "number" and .manifest.name == "s1" and .filter == "'"$F"'"' \
+	"$T/s1.json" >/dev/null || fail "GET /v1/snapshots/s1: $(cat "$T/s1.json")"
+echo "create -> poll: completed, $nref packets"
+
+# A taken name, bad bodies, an oversized body.
+[ "$(post "$body")" = 409 ] || fail "a second s1 was not refused with 409"
+jq -e '.error == "exists"' "$T/post.json" >/dev/null || fail "409 body $(cat "$T/post.json")"
+for bad in '{"name": "../x", "last": "5m"}' '{"name": "s2", "from": 5}' 'not json' \
+	'{"name": "s2", "last": "soon"}' '{"name": "s2", "last": "1m", "filter": "tcp port nope"}' \
+	'{"last": "1m"}' '[1]'; do
+	[ "$(post "$bad")" = 400 ] || fail "$bad: not 400: $(cat "$T/post.json")"
+	jq -e '.error == "bad_body" and (.detail | length) > 0' "$T/post.json" >/dev/null ||
+		fail "$bad: body $(cat "$T/post.json")"
+done
+[ "$(post "{\"name\": \"s2\", \"filter\": \"$(head -c 9000 /dev/zero | tr '\0' a)\"}")" = 413 ] ||
+	fail "an oversized body was not refused with 413"
+echo "409 for a taken name, 400 for bad bodies, 413 for an oversized one"
+
+# It outlives the server.
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || fail "rawcap-server exited $? on SIGTERM"
+start_server
+nsx curl -s "$URL/v1/snapshots" >"$T/list.json"
+jq -e '[.snapshots[] | select(.name == "s1" and .status == "completed")] | length == 1' \
+	"$T/list.json" >/dev/null || fail "list after restart: $(cat "$T/list.json")"
+echo "list after a server restart: s1 completed"
+
+# Download: what rawcap-pcap makes of the same snapshot, tcpdump's packets.
+# (its window, the default, given to rawcap-pcap: the same window gives the same bytes)
+"$PCAP" --snapshot "$T/snaps/s1" --from "$(jq -r .from "$T/s1.json")" --to "$(jq -r .to "$T/s1.json")" \
+	-q -o - 2>/dev/null | cat >"$T/ref-snap.pcapng"
+code=$(nsx curl -s -o "$T/snap.pcapng" -w '%{http_code}' "$URL/v1/snapshots/s1/pcap")
+[ "$code" = 200 ] || fail "GET /v1/snapshots/s1/pcap: $code"
+cmp "$T/snap.pcapng" "$T/ref-snap.pcapng" || fail "snapshot download differs from rawcap-pcap's"
+same_packets "$T/snap.pcapng"
+echo "download: identical to rawcap-pcap --snapshot, $nref packets as tcpdump's"
+expect 404 not_found "$URL/v1/snapshots/nope/pcap"
+
+# Verify: intact, then damaged.
+nsx curl -s -X POST "$URL/v1/snapshots/s1/verify" >"$T/verify.json"
+jq -e '.name == "s1" and .ok == true' "$T/verify.json" >/dev/null || fail "verify: $(cat "$T/verify.json")"
+seg=$(find "$T/snaps/s1/data" -type f | head -1)
+chmod u+w "$seg"
+printf 'XXXX' | dd of="$seg" bs=1 seek=100 conv=notrunc status=none
+nsx curl -s -X POST "$URL/v1/snapshots/s1/verify" >"$T/verify.json"
+jq -e '.ok == false and (.detail | length) > 0' "$T/verify.json" >/dev/null ||
+	fail "verify of a damaged snapshot: $(cat "$T/verify.json")"
+echo "verify: ok, then not ok once damaged ($(jq -r .detail "$T/verify.json"))"
+expect 404 not_found -X POST "$URL/v1/snapshots/nope/verify"
+
+# Delete: 204, then gone.
+code=$(nsx curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/snapshots/s1")
+[ "$code" = 204 ] || fail "DELETE: $code"
+[ ! -e "$T/snaps/s1" ] || fail "s1 still on disk after DELETE"
+expect 404 not_found "$URL/v1/snapshots/s1"
+expect 404 not_found -X DELETE "$URL/v1/snapshots/s1"
+echo "delete: 204, then 404"
+
+# "last" works, and a snapshot being made cannot be deleted (its window ends in 30 s).
+[ "$(post '{"name": "s3", "last": "1m"}')" = 202 ] || fail "POST last: $(cat "$T/post.json")"
+[ "$(post '{"name": "s4", "from": "-10s", "to": "+30s"}')" = 202 ] || fail "POST future"
+expect 409 in_progress -X DELETE "$URL/v1/snapshots/s4"
+for _ in $(seq 300); do [ "$(status s3)" != in_progress ] && break; sleep 0.1; done
+[ "$(status s3)" = completed ] || fail "s3: $(nsx curl -s "$URL/v1/snapshots/s3")"
+echo "last=1m: completed; DELETE while in progress: 409"
+
+# A quota the snapshots already fill: 507 at once.
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || fail "rawcap-server exited $? on SIGTERM"
+start_server --snapshot-quota 4096
+[ "$(post '{"name": "s5", "last": "1m"}')" = 507 ] || fail "over quota: $(cat "$T/post.json")"
+jq -e '.error == "quota_exceeded"' "$T/post.json" >/dev/null || fail "507 body $(cat "$T/post.json")"
+echo "--snapshot-quota already used: 507"
+
+kill -0 "$CAPD_PID" || fail "capd died"
+echo "PASS"
