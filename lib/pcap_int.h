@@ -15,6 +15,8 @@ struct pcap_if {
 	int32_t id;		/* pcapng interface id, -1 until its IDB is written */
 	uint64_t pending_drops; /* noted since its previous packet */
 	struct rawcap_pcap_ifstats st;
+	char *label_name, *label_desc; /* rawcap_pcap_iface_label(), or NULL */
+	char *isb_comment;	       /* rawcap_pcap_iface_comment(), or NULL */
 };
 
 struct rawcap_pcap {

@@ -136,16 +136,22 @@ int pcapng_write_shb(struct rawcap_pcap *w)
 int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi)
 {
 	const struct rawcap_iface *ifc = &pi->ifc;
-	char desc[96], filt[RAWCAP_FILTER_MAX + 1];
+	const char *name = pi->label_name ? pi->label_name : ifc->name;
+	const char *desc = pi->label_desc;
+	char gen[96], filt[RAWCAP_FILTER_MAX + 1];
 	uint8_t tsresol = 9, *p, *start;
 	size_t n, flen = strnlen(ifc->filter, RAWCAP_FILTER_MAX);
 	uint16_t lt[2] = {ifc->linktype, 0};
 
-	snprintf(desc, sizeof(desc), "%s ifindex %u mtu %u",
-		 pi->known ? "rawcap" : "rawcap (no description held)", ifc->ifindex, ifc->mtu);
+	if (!desc) {
+		snprintf(gen, sizeof(gen), "%s ifindex %u mtu %u",
+			 pi->known ? "rawcap" : "rawcap (no description held)", ifc->ifindex,
+			 ifc->mtu);
+		desc = gen;
+	}
 	filt[0] = 0; /* libpcap filter string */
 	memcpy(filt + 1, ifc->filter, flen);
-	n = 16 + str_opt_len(ifc->name) + str_opt_len(desc) + opt_size(1) +
+	n = 16 + str_opt_len(name) + str_opt_len(desc) + opt_size(1) +
 	    (flen ? opt_size(flen + 1) : 0) + 4 + 4;
 	p = start = pcap_reserve(w, n);
 	if (!p)
@@ -153,7 +159,7 @@ int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi)
 	p = put_u32(p, BT_IDB) + 4;
 	memcpy(p, lt, 4);
 	p = put_u32(p + 4, w->snaplen);
-	p = put_str_opt(p, IF_NAME, ifc->name);
+	p = put_str_opt(p, IF_NAME, name);
 	p = put_str_opt(p, IF_DESC, desc);
 	p = put_opt(p, IF_TSRESOL, &tsresol, 1);
 	if (flen)
@@ -215,7 +221,7 @@ int pcapng_write_epb(struct rawcap_pcap *w, struct pcap_if *pi, const struct raw
 int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi)
 {
 	const struct rawcap_pcap_ifstats *st = &pi->st;
-	size_t n = 20 + 4 * opt_size(8) + 4 + 4;
+	size_t n = 20 + 4 * opt_size(8) + str_opt_len(pi->isb_comment) + 4 + 4;
 	uint64_t now = rawcap_now_ns();
 	uint8_t *p, *start;
 
@@ -229,6 +235,7 @@ int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi)
 	p = put_ts_opt(p, ISB_ENDTIME, st->last_ns);
 	p = put_u64_opt(p, ISB_IFDROP, st->drops);
 	p = put_u64_opt(p, ISB_USRDELIV, st->packets);
+	p = put_str_opt(p, OPT_COMMENT, pi->isb_comment);
 	p = put_end(p);
 	end_block(start, p);
 	w->len += n;

@@ -117,6 +117,9 @@ uint8_t *pcap_reserve(struct rawcap_pcap *w, size_t n)
 
 struct pcap_if *pcap_if_find(struct rawcap_pcap *w, uint32_t ifindex)
 {
+	/* Callers that number interfaces 1..n (a merge of nodes) find theirs at once. */
+	if (ifindex && ifindex <= w->nifs && w->ifs[ifindex - 1].ifc.ifindex == ifindex)
+		return &w->ifs[ifindex - 1];
 	for (size_t i = 0; i < w->nifs; i++)
 		if (w->ifs[i].ifc.ifindex == ifindex)
 			return &w->ifs[i];
@@ -159,6 +162,45 @@ int rawcap_pcap_add_iface(struct rawcap_pcap *w, const struct rawcap_iface *ifc)
 	pi->ifc.filter[RAWCAP_FILTER_MAX - 1] = '\0';
 	pi->known = true;
 	return 0;
+}
+
+static struct pcap_if *pcap_if_get(struct rawcap_pcap *w, uint32_t ifindex)
+{
+	struct pcap_if *pi = pcap_if_find(w, ifindex);
+
+	return pi ? pi : pcap_if_add(w, ifindex);
+}
+
+/* Replace *slot with a copy of text cut at RAWCAP_PCAP_LABEL_MAX bytes (NULL: keep). */
+static int set_label(char **slot, const char *text)
+{
+	char *copy;
+
+	if (!text)
+		return 0;
+	copy = strndup(text, RAWCAP_PCAP_LABEL_MAX);
+	if (!copy)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int rawcap_pcap_iface_label(struct rawcap_pcap *w, uint32_t ifindex, const char *name,
+			    const char *desc)
+{
+	struct pcap_if *pi = pcap_if_get(w, ifindex);
+
+	if (!pi)
+		return -ENOMEM;
+	return set_label(&pi->label_name, name) ?: set_label(&pi->label_desc, desc);
+}
+
+int rawcap_pcap_iface_comment(struct rawcap_pcap *w, uint32_t ifindex, const char *comment)
+{
+	struct pcap_if *pi = pcap_if_get(w, ifindex);
+
+	return pi ? set_label(&pi->isb_comment, comment) : -ENOMEM;
 }
 
 void rawcap_pcap_note_loss(struct rawcap_pcap *w, uint32_t ifindex, uint64_t count)
@@ -359,6 +401,11 @@ int rawcap_pcap_close(struct rawcap_pcap *w)
 		pcap_classic_header(w, w->nifs ? w->ifs[0].ifc.linktype : RAWCAP_LINKTYPE_ETHERNET);
 	}
 	err = rawcap_pcap_flush(w);
+	for (size_t i = 0; i < w->nifs; i++) {
+		free(w->ifs[i].label_name);
+		free(w->ifs[i].label_desc);
+		free(w->ifs[i].isb_comment);
+	}
 	free(w->ifs);
 	free(w->buf);
 	free(w->comment);

@@ -86,6 +86,23 @@ struct rawcap_pcap_ifstats {
 RAWCAP_API int rawcap_pcap_open(int fd, const struct rawcap_pcap_opts *o, struct rawcap_pcap **out);
 /* Declare (or update) an interface. Cheap; nothing is written until a packet uses it. */
 RAWCAP_API int rawcap_pcap_add_iface(struct rawcap_pcap *w, const struct rawcap_iface *ifc);
+/*
+ * Name and describe interface ifindex in its interface description block
+ * (pcapng if_name, if_description) with text longer than struct
+ * rawcap_iface holds, e.g. "node-1/eth0" when merging nodes; each is cut at
+ * RAWCAP_PCAP_LABEL_MAX bytes, NULL keeps the default. Takes effect if
+ * called before the interface's first packet. 0 or -ENOMEM.
+ */
+#define RAWCAP_PCAP_LABEL_MAX 1024
+RAWCAP_API int rawcap_pcap_iface_label(struct rawcap_pcap *w, uint32_t ifindex, const char *name,
+				       const char *desc);
+/*
+ * A comment for interface ifindex's interface statistics block (pcapng,
+ * written by close), e.g. why its packets end early; replaces an earlier
+ * one, cut at RAWCAP_PCAP_LABEL_MAX bytes. 0 or -ENOMEM.
+ */
+RAWCAP_API int rawcap_pcap_iface_comment(struct rawcap_pcap *w, uint32_t ifindex,
+					 const char *comment);
 /* Note count units lost on ifindex (0: not tied to one); attached to its next packet. */
 RAWCAP_API void rawcap_pcap_note_loss(struct rawcap_pcap *w, uint32_t ifindex, uint64_t count);
 /* Write one packet. 0, 1 if skipped (unrepresentable in classic pcap), or -errno (e.g. -EPIPE). */
