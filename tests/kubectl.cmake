@@ -5,3 +5,20 @@
 # the reader's fuzz target.
 rawcap_unit_test(test_pcapng_read SOURCES kubectl/test_pcapng_read.c
                  LIBS rawcap_cli rawcap_static LABELS kubectl TIMEOUT 60)
+rawcap_unit_test(test_merge SOURCES kubectl/test_merge.c
+                 LIBS rawcap_cli rawcap_static LABELS kubectl TIMEOUT 120)
+
+# The reader and the merge read what nodes send: a libFuzzer target (clang,
+# -DRAWCAP_FUZZ=ON; scripts/fuzz.sh) and its seed corpus replayed in every build.
+add_executable(fuzz_pcapng_corpus fuzz/fuzz_pcapng.c fuzz/replay.c)
+target_link_libraries(fuzz_pcapng_corpus PRIVATE rawcap_cli rawcap_static)
+add_test(NAME fuzz_pcapng_corpus
+         COMMAND fuzz_pcapng_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/pcapng)
+set_tests_properties(fuzz_pcapng_corpus PROPERTIES LABELS "kubectl;fuzz" TIMEOUT 60)
+if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  target_compile_options(rawcap_cli PRIVATE -fsanitize=fuzzer-no-link)
+  add_executable(fuzz_pcapng fuzz/fuzz_pcapng.c)
+  target_compile_options(fuzz_pcapng PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_pcapng PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_pcapng PRIVATE rawcap_cli rawcap_static)
+endif()
