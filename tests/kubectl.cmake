@@ -22,3 +22,6 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   target_link_options(fuzz_pcapng PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_pcapng PRIVATE rawcap_cli rawcap_static)
 endif()
+
+# The merge against mergecap on real captures in three namespaces.
+rawcap_script_test(kubectl_merge_oracle kubectl/merge_oracle.sh LABELS "kubectl;netns" TIMEOUT 300)

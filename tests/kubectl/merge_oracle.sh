@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# merge_oracle.sh - kubectl-rawcap's k-way merge against mergecap, on real
+# captures: three "nodes" (network namespaces joined by veths on a bridge,
+# 198.18.0.0/24) send each other UDP and TCP while an independent tcpdump
+# records each node (n1, n2 on their veth: Ethernet; n3 on "any": Linux
+# cooked v2). Each node's capture goes through the project's own pipeline
+# (pktwriter into a ring, rawcap-pcap out as pcapng), then
+# `kubectl-rawcap merge` must equal `mergecap` of the same files packet for
+# packet (bytes, order, nanosecond timestamps), with each packet on an
+# interface named after its node. Also: classic pcap (SLL2), loss kept, an
+# empty node, a node cut mid-block (partial, named), ties in node order, a
+# file that is not pcapng, and peak RSS that does not grow with the input.
+set -euo pipefail
+
+B=${RAWCAP_BUILD:?RAWCAP_BUILD must point at the build tree}
+KR=$B/cli/kubectl-rawcap
+PCAP=$B/readers/rawcap-pcap
+PKTW=$B/tests/pktwriter
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for namespaces"; exit 77; }
+for t in tcpdump tshark mergecap editcap capinfos python3 ip; do
+	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+
+NS=rc-km$$
+RING=kmrg$$
+T=$(mktemp -d /tmp/rc-kmerge.XXXXXX)
+export RAWCAP_SHM_DIR=$T/shm
+PIDS=()
+cleanup() {
+	[ -z "${KEEP:-}" ] || { echo "kept $T" >&2; T=/nonexistent; }
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	for n in hub n1 n2 n3; do ip netns del "$NS-$n" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
+	exit 1
+}
+mkdir -p "$RAWCAP_SHM_DIR"
+
+# ---- three nodes on a bridge ----
+ip netns add "$NS-hub"
+ip -n "$NS-hub" link add br0 type bridge
+ip -n "$NS-hub" link set br0 up
+for i in 1 2 3; do
+	ip netns add "$NS-n$i"
+	ip link add "km$$a$i" type veth peer name "km$$b$i"
+	ip link set "km$$a$i" netns "$NS-n$i"
+	ip link set "km$$b$i" netns "$NS-hub"
+	ip -n "$NS-n$i" link set "km$$a$i" name eth0
+	ip -n "$NS-n$i" addr add "198.18.0.$i/24" dev eth0
+	ip -n "$NS-n$i" link set eth0 up
+	ip -n "$NS-n$i" link set lo up
+	ip -n "$NS-hub" link set "km$$b$i" master br0 up
+done
+
+capture() { # node iface -> $T/nI.pcap
+	ip netns exec "$NS-$1" tcpdump -i "$2" -s 0 -U -n -w "$T/$1.pcap" 2>"$T/$1.tcpdump.err" &
+	PIDS+=($!)
+	for _ in $(seq 100); do grep -q listening "$T/$1.tcpdump.err" && return; sleep 0.05; done
+	fail "tcpdump on $1 did not start"
+}
+capture n1 eth0
+capture n2 eth0
+capture n3 any
+
+# Each node runs a TCP echo server and sends UDP and TCP to the others at once.
+traffic() { # i
+	ip netns exec "$NS-n$1" python3 - "$1" <<'PY'
+import socket, sys, threading, time
+me = int(sys.argv[1]); peers = [p for p in (1, 2, 3) if p != me]
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("198.18.0.%d" % me, 9998)); srv.listen(4); srv.settimeout(8)
+def serve():
+    for _ in peers:
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        def echo(c=c):
+            c.settimeout(8)
+            try:
+                while True:
+                    d = c.recv(65536)
+                    if not d: break
+                    c.sendall(d)
+            except OSError:
+                pass
+            c.close()
+        threading.Thread(target=echo).start()
+threading.Thread(target=serve).start()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("198.18.0.%d" % me, 9999))
+time.sleep(0.5)
+conns = []
+for p in peers:
+    for _ in range(50):
+        try:
+            conns.append(socket.create_connection(("198.18.0.%d" % p, 9998), timeout=5)); break
+        except OSError:
+            time.sleep(0.1)
+for i in range(150):
+    for p in peers:
+        u.sendto(b"n%d-%05d-" % (me, i) + b"u" * (i * 37 % 900), ("198.18.0.%d" % p, 9999))
+    if i % 10 == 0:
+        for c in conns:
+            c.sendall(b"t" * (100 + i)); c.recv(65536)
+    time.sleep(0.002)
+for c in conns: c.close()
+PY
+}
+traffic 1 & t1=$!
+traffic 2 & t2=$!
+traffic 3 & t3=$!
+wait $t1 $t2 $t3 || fail "traffic failed"
+sleep 0.5
+for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+wait "${PIDS[@]}" 2>/dev/null || true
+PIDS=()
+
+# ---- each node's capture through the project's own pipeline ----
+count() { { tshark -r "$1" -T fields -e frame.number 2>/dev/null || true; } | wc -l; }
+for n in n1 n2 n3; do
+	ifn=eth0
+	[ $n = n3 ] && ifn=any
+	"$PKTW" --ifname "$ifn" "$RING-$n" "$T/$n.pcap" >/dev/null
+	"$PCAP" --ring "$RING-$n" -q -o "$T/$n.pcapng" 2>"$T/$n.pcap.err" || fail "rawcap-pcap $n"
+	want=$(count "$T/$n.pcap")
+	[ "$want" -ge 300 ] || fail "$n captured only $want packets"
+	[ "$(count "$T/$n.pcapng")" = "$want" ] || fail "$n: rawcap-pcap exported a different count"
+done
+# n2 again with 7 packets lost upstream after its 50th
+"$PKTW" --ifname eth0 --loss-after 50:7 "$RING-n2l" "$T/n2.pcap" >/dev/null
+"$PCAP" --ring "$RING-n2l" -q -o "$T/n2loss.pcapng" 2>/dev/null && fail "loss export exit 0"
+# an empty node: a window before anything was captured
+"$PCAP" --ring "$RING-n1" --from -2h --to -1h -q -o "$T/n4.pcapng" || fail "empty export"
+[ "$(count "$T/n4.pcapng")" = 0 ] || fail "n4 is not empty"
+
+# mergecap hands a tie to the last file that has it (wiretap's is_earlier() is
+# true for equal times), kubectl-rawcap to the first node name: the oracle
+# gets the files in reverse node order.
+fields() { # file -> one line per packet: time, wire length, captured length
+	tshark -r "$1" -T fields -e frame.time_epoch -e frame.len -e frame.cap_len 2>/dev/null
+}
+hexdump_of() { tshark -r "$1" -x 2>/dev/null | grep -E '^[0-9a-f]{4}  '; }
+# $1 (ours) equals $2 (mergecap's) packet for packet: order, times, lengths, bytes
+same() {
+	fields "$1" >"$T/a.f"
+	fields "$2" >"$T/b.f"
+	[ -s "$T/b.f" ] || fail "oracle $2 is empty"
+	cmp -s "$T/a.f" "$T/b.f" || { diff "$T/a.f" "$T/b.f" | head >&2 || true; fail "$1: times/lengths differ from mergecap"; }
+	hexdump_of "$1" >"$T/a.x"
+	hexdump_of "$2" >"$T/b.x"
+	cmp -s "$T/a.x" "$T/b.x" || { diff "$T/a.x" "$T/b.x" | head >&2 || true; fail "$1: bytes differ from mergecap"; }
+}
+run_merge() { # expected-exit out args...
+	local want=$1 out=$2 rc=0
+	shift 2
+	"$KR" merge -q -o "$out" "$@" 2>"$T/merge.err" || rc=$?
+	[ "$rc" = "$want" ] || { cat "$T/merge.err" >&2; fail "merge $*: exit $rc, want $want"; }
+}
+
+# ---- A: three nodes, pcapng: equal to mergecap; attributed to the right node ----
+run_merge 0 "$T/m.pcapng" n3="$T/n3.pcapng" n1="$T/n1.pcapng" n2="$T/n2.pcapng"
+mergecap -w "$T/oracle.pcapng" "$T/n3.pcapng" "$T/n2.pcapng" "$T/n1.pcapng"
+same "$T/m.pcapng" "$T/oracle.pcapng"
+total=$(( $(count "$T/n1.pcapng") + $(count "$T/n2.pcapng") + $(count "$T/n3.pcapng") ))
+[ "$(count "$T/m.pcapng")" = "$total" ] || fail "merged count is not the union"
+grep -q "n1: complete" "$T/merge.err" || fail "no per-node report: $(cat "$T/merge.err")"
+tshark -r "$T/m.pcapng" -T fields -e frame.time_epoch -e frame.len -e frame.interface_name \
+	2>/dev/null >"$T/m.names"
+awk -F'\t' 'NR > 1 && $1 < prev { bad = 1 } { prev = $1 } END { exit bad }' "$T/m.names" ||
+	fail "merged times go backwards"
+for n in n1 n2 n3; do
+	fields "$T/$n.pcapng" | cut -f1,2 | sort >"$T/$n.own"
+	awk -F'\t' -v n="$n" '$3 ~ "^" n "/" { print $1 "\t" $2 }' "$T/m.names" | sort >"$T/$n.got"
+	cmp -s "$T/$n.own" "$T/$n.got" || fail "packets on interfaces $n/* are not $n's"
+done
+cut -f3 "$T/m.names" | sort -u | tr '\n' ' ' | grep -qx "n1/eth0 n2/eth0 n3/any " ||
+	fail "interface names: $(cut -f3 "$T/m.names" | sort -u | tr '\n' ' ')"
+tshark -r "$T/m.pcapng" -T fields -e frame.interface_description -c 1 2>/dev/null |
+	grep -q "^node n[123]: rawcap" || fail "interface description does not name the node"
+capinfos "$T/m.pcapng" 2>/dev/null | grep -q "kubectl rawcap merge: 3 nodes" ||
+	fail "no section comment"
+
+# ---- B: classic pcap: Ethernet and Linux cooked v2 together become SLL2 ----
+run_merge 0 "$T/m.pcap" --format pcap n1="$T/n1.pcapng" n2="$T/n2.pcapng" n3="$T/n3.pcapng"
+capinfos -E "$T/m.pcap" | grep -q "Linux cooked-mode capture v2" || fail "classic pcap is not SLL2"
+capinfos -t "$T/m.pcap" | grep -q "nanosecond" || fail "classic pcap is not nanosecond"
+ipf() { tshark -r "$1" -T fields -e frame.time_epoch -e ip.src -e ip.dst -e ip.id -e ip.len \
+	-e udp.payload -e tcp.payload 2>/dev/null; }
+ipf "$T/m.pcap" >"$T/a.ip"
+ipf "$T/oracle.pcapng" >"$T/b.ip"
+cmp -s "$T/a.ip" "$T/b.ip" || { diff "$T/a.ip" "$T/b.ip" | head >&2 || true; fail "classic pcap's IP layer differs"; }
+
+# ---- C: loss on a node stays in the file and makes the result partial ----
+run_merge 1 "$T/ml.pcapng" n1="$T/n1.pcapng" n2="$T/n2loss.pcapng" n3="$T/n3.pcapng"
+grep -q "n2: partial.*7 packets dropped" "$T/merge.err" || fail "loss not reported: $(cat "$T/merge.err")"
+mergecap -w "$T/oracle-l.pcapng" "$T/n3.pcapng" "$T/n2loss.pcapng" "$T/n1.pcapng"
+same "$T/ml.pcapng" "$T/oracle-l.pcapng"
+tshark -r "$T/ml.pcapng" -T fields -e frame.interface_name -e frame.drop_count -e frame.comment \
+	2>/dev/null | grep -P "^n2/eth0\t7\t.*7 packets lost" >/dev/null || fail "drop count or comment lost"
+
+# ---- D: an empty node is complete and changes nothing ----
+run_merge 0 "$T/me.pcapng" n1="$T/n1.pcapng" n2="$T/n2.pcapng" n3="$T/n3.pcapng" n4="$T/n4.pcapng"
+grep -q "n4: complete, 0 packets" "$T/merge.err" || fail "empty node: $(cat "$T/merge.err")"
+same "$T/me.pcapng" "$T/oracle.pcapng"
+
+# ---- E: a node cut mid-block: partial and named; everything before the cut merged ----
+size=$(stat -c %s "$T/n2.pcapng")
+head -c $((size * 2 / 3 + 3)) "$T/n2.pcapng" >"$T/n2cut.pcapng"
+run_merge 1 "$T/mc.pcapng" n1="$T/n1.pcapng" n2="$T/n2cut.pcapng" n3="$T/n3.pcapng"
+grep -q "n2: partial.*stream ended inside a block" "$T/merge.err" || fail "cut: $(cat "$T/merge.err")"
+grep -q "n1: complete" "$T/merge.err" || fail "cut node hid the others"
+k=$(count "$T/n2cut.pcapng")
+[ "$k" -gt 0 ] || fail "the cut file holds no whole packet"
+editcap -r "$T/n2.pcapng" "$T/n2ok.pcapng" "1-$k" 2>/dev/null
+mergecap -w "$T/oracle-c.pcapng" "$T/n3.pcapng" "$T/n2ok.pcapng" "$T/n1.pcapng"
+same "$T/mc.pcapng" "$T/oracle-c.pcapng"
+tshark -r "$T/mc.pcapng" -T fields -e frame.interface_name 2>/dev/null | grep -c "^n2/" |
+	grep -qx "$k" || fail "cut node: not its $k whole packets"
+
+# ---- F: ties go in node-name order, as mergecap's file order ----
+run_merge 0 "$T/mt.pcapng" b="$T/n1.pcapng" a="$T/n1.pcapng"
+mergecap -w "$T/oracle-t.pcapng" "$T/n1.pcapng" "$T/n1.pcapng"
+same "$T/mt.pcapng" "$T/oracle-t.pcapng"
+tshark -r "$T/mt.pcapng" -T fields -e frame.interface_name 2>/dev/null | paste - - |
+	grep -vx "a/eth0	b/eth0" >/dev/null && fail "a tie did not go a first, then b"
+
+# ---- G: a file that is not pcapng fails alone ----
+run_merge 1 "$T/mg.pcapng" n1="$T/n1.pcap" n2="$T/n2.pcapng"
+grep -q "n1: failed.*not a valid pcapng stream" "$T/merge.err" || fail "classic input: $(cat "$T/merge.err")"
+[ "$(count "$T/mg.pcapng")" = "$(count "$T/n2.pcapng")" ] || fail "the good node was not merged"
+
+# ---- H: usage errors exit 2 ----
+for bad in "merge" "merge n1" "merge N1=$T/n1.pcapng" "merge a=$T/n1.pcapng a=$T/n2.pcapng" \
+	"merge --last 5m a=$T/n1.pcapng"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$KR" $bad -o "$T/x" 2>/dev/null || rc=$?
+	[ $rc = 2 ] || fail "'$bad': exit $rc, want 2"
+done
+
+# ---- I: peak memory does not follow the input's size ----
+big() { # node bytes -> $T/big-NODE.pcapng via a disk FIFO and rawcap-pcap
+	local r="$RING-big$1" out
+	python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b23c4d,2,4,0,0,65535,1))' >"$T/empty.pcap"
+	rm -rf "$T/fifo$1" "$RAWCAP_SHM_DIR/rawcap-$r"
+	out=$(echo go | "$PKTW" --size $((8 << 20)) --storage "$T/fifo$1" \
+		--storage-size $(($2 + $2 / 2 + (16 << 20))) --fill "$2" "$r" "$T/empty.pcap")
+	echo "$out" | grep -q filled || fail "pktwriter fill"
+	"$PCAP" --ring "$r" --storage "$T/fifo$1" -q -o "$T/big-$1.pcapng" || fail "big export"
+	rm -rf "$T/fifo$1"
+}
+maxrss() { python3 -c 'import resource,subprocess,sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if r.returncode == 0 else -1)' "$@"; }
+rss=()
+for scale in 1 4; do
+	for n in a b c; do big "$n" $((scale * (12 << 20))); done
+	rss[$scale]=$(maxrss "$KR" merge -q -o - a="$T/big-a.pcapng" b="$T/big-b.pcapng" \
+		c="$T/big-c.pcapng")
+	[ "${rss[$scale]}" -gt 0 ] || fail "big merge failed"
+done
+echo "peak RSS merging 3 x 12 MiB: ${rss[1]} KiB; 3 x 48 MiB: ${rss[4]} KiB"
+[ "${rss[4]}" -lt $((rss[1] + 4096)) ] || fail "peak RSS grew with the input: ${rss[1]} -> ${rss[4]} KiB"
+echo PASS
