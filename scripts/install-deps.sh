@@ -19,12 +19,32 @@ TEST_PKGS=(
 	golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
 )
 
+# Debian's kubectl (package kubernetes-client) for kubectl-rawcap's tests, unpacked
+# into the source tree (.deps/kubectl/usr/bin/kubectl) rather than installed: a
+# machine may already have another /usr/bin/kubectl (google-cloud-sdk's), which
+# this leaves alone. Only when run from a checkout (the image build has none).
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+KUBECTL_DIR=$REPO/.deps/kubectl
+fetch_kubectl() {
+	local tmp
+	[ -f "$REPO/CMakeLists.txt" ] && [ ! -x "$KUBECTL_DIR/usr/bin/kubectl" ] || return 0
+	tmp=$(mktemp -d)
+	chown _apt "$tmp" 2>/dev/null || true # apt-get download fetches as _apt
+	(cd "$tmp" && { apt-get download -qq kubernetes-client 2>/dev/null ||
+		{ apt-get update -qq && apt-get download -qq kubernetes-client; }; })
+	mkdir -p "$KUBECTL_DIR"
+	dpkg-deb -x "$tmp"/kubernetes-client_*.deb "$KUBECTL_DIR"
+	rm -rf "$tmp"
+	echo "install-deps: Debian's kubectl in $KUBECTL_DIR/usr/bin/kubectl"
+}
+
 want=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || want+=("$p")
 done
 if [ "${#want[@]}" -eq 0 ]; then
 	echo "install-deps: all packages present"
+	fetch_kubectl
 	exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -33,3 +53,4 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${want[@]}"
 echo "install-deps: installed ${#want[@]} packages"
+fetch_kubectl
