@@ -25,3 +25,7 @@ endif()
 
 # The merge against mergecap on real captures in three namespaces.
 rawcap_script_test(kubectl_merge_oracle kubectl/merge_oracle.sh LABELS "kubectl;netns" TIMEOUT 300)
+
+# Discovery with Debian's kubectl against the fake API server; port-forward
+# stood in for (it needs a real cluster); teardown on exit, Ctrl-C, SIGKILL.
+rawcap_script_test(kubectl_discovery kubectl/discovery.sh LABELS "kubectl;k8s;netns" TIMEOUT 240)
