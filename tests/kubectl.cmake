@@ -29,3 +29,7 @@ rawcap_script_test(kubectl_merge_oracle kubectl/merge_oracle.sh LABELS "kubectl;
 # Discovery with Debian's kubectl against the fake API server; port-forward
 # stood in for (it needs a real cluster); teardown on exit, Ctrl-C, SIGKILL.
 rawcap_script_test(kubectl_discovery kubectl/discovery.sh LABELS "kubectl;k8s;netns" TIMEOUT 240)
+
+# The client over --endpoints against real HTTP servers (file servers in a
+# namespace): parallel streams, per-node failures, bounds, dissect over TCP/TLS.
+rawcap_script_test(kubectl_endpoints kubectl/endpoints.sh LABELS "kubectl;netns" TIMEOUT 300)
