@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "capd.h"
+#include "self_match.h"
 
 #define AFP_RETIRE_MS	   100
 #define AFP_BLOCKS_PER_RUN 32 /* then let other sources run */
@@ -132,7 +133,8 @@ static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tp
 	uint16_t linktype;
 
 	linktype = capd_iface_select(ctx, (uint32_t)sll->sll_ifindex);
-	if (!linktype) {
+	if (!linktype ||
+	    capd_self_skip((const uint8_t *)ph + ph->tp_mac, caplen, ph->tp_len, linktype)) {
 		s->unselected++;
 		return;
 	}
@@ -370,8 +372,8 @@ static void afp_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 				     "# HELP capd_socket_packets_total Packets written to the ring "
 				     "from a socket.\n"
 				     "# TYPE capd_socket_packets_total counter\n"
-				     "# HELP capd_unselected_packets_total Packets of interfaces "
-				     "not captured (--interfaces).\n"
+				     "# HELP capd_unselected_packets_total Packets not captured by "
+				     "choice: --interfaces, rawcap's own connections.\n"
 				     "# TYPE capd_unselected_packets_total counter\n"
 				     "# HELP capd_truncated_packets_total Packets cut to the "
 				     "ring's largest record.\n"

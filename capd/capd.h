@@ -17,6 +17,8 @@
 
 #define CAPD_MAX_IFACES	 64
 #define CAPD_MAX_SOURCES 256
+#define CAPD_MAX_SELF_UIDS 8
+#define CAPD_MAX_CONNECT_PORTS 8
 
 /* What to do with a packet that crosses several captured interfaces. */
 enum capd_dup_policy {
@@ -47,6 +49,10 @@ struct capd_config {
 	const char *selftest_mode; /* socket, open (/etc/shadow) or exec (/bin/true) */
 	uint32_t stall_secs;
 	uint64_t sync_interval_ns; /* disk FIFO durability: fdatasync cadence (--sync-interval) */
+	bool capture_self;	   /* also capture rawcap's own traffic (--capture-self) */
+	uid_t self_uids[CAPD_MAX_SELF_UIDS]; /* more uids whose sockets are rawcap's (--self-uids)
+					      */
+	unsigned n_self_uids;
 };
 
 struct capd_source {
@@ -63,6 +69,7 @@ struct capd_ctx {
 	int epfd;
 	struct capd_source *src[CAPD_MAX_SOURCES];
 	unsigned n_src;
+	unsigned n_dead; /* removed sources whose slots are freed after the batch */
 	bool stop;
 	bool dirty; /* records written since the last publish */
 	uint64_t start_ns;
@@ -73,6 +80,9 @@ struct capd_ctx {
 	int (*iface_refresh)(struct capd_ctx *ctx); /* drain pending interface events */
 	int nl_fd;
 	struct persister *persister; /* disk FIFO, NULL without --storage */
+	/* TCP ports capd may connect to after the drop (landlock.c); none: no connect at all. */
+	uint16_t connect_ports[CAPD_MAX_CONNECT_PORTS];
+	unsigned n_connect_ports;
 };
 
 /* Growable text buffer for metrics and messages. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <rawcap/rawcap.h>
 
 #include "capd.h"
+#include "httpd.h"
 #include "ring_name.h"
 
 /*
@@ -62,7 +64,7 @@ static const char capd_usage[] =
 	"      --storage-size SIZE  disk FIFO size, e.g. 10Gi (default: 1Gi)\n"
 	"      --sync-interval DUR  fdatasync the disk FIFO this often, e.g. 1s, 200ms; a power\n"
 	"                           loss costs at most about twice this (default: 1s; 0s: only\n"
-	"                           at exit)\n"
+	"                           at exit; at most 1h)\n"
 	"  -u, --user USER          user to drop to, name or uid (default: rawcap's own,\n"
 	"                           " CAPD_DEFAULT_ID "; see README, \"Identity\")\n"
 	"  -g, --group GROUP        group to drop to; owns the ring (mode 0640) and the FIFO\n"
@@ -75,6 +77,11 @@ static const char capd_usage[] =
 	"      --kubernetes         write Kubernetes metadata records (pods, services, ...)\n"
 	"      --process-context    write process/flow metadata from eBPF (pid, comm, cgroup,\n"
 	"                           container id per 5-tuple); works with either backend\n"
+	"      --capture-self       also capture rawcap's own connections; by default the\n"
+	"                           sockets of --user, of --self-uids and of capd are left out\n"
+	"                           (exact 5-tuples: other traffic on the same ports stays)\n"
+	"      --self-uids LIST     more users (names or uids, comma-separated) whose sockets\n"
+	"                           are rawcap's own, e.g. the readers' (default: none)\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -84,6 +91,7 @@ static const char capd_usage[] =
 	"environment, which wins over the config file.\n"
 	"\n"
 	"Sizes: 4096, 64K (x1000), 256M, 1G, or 64Ki, 256Mi, 1Gi (x1024).\n"
+	"Durations: a number and a unit (h, m, s, ms, us, ns), combined as 1h30m.\n"
 	"SIGTERM or SIGINT: drain the sockets, write final loss records, print final stats, exit "
 	"0.\n"
 	"Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
@@ -104,6 +112,8 @@ enum {
 	OPT_K8S,
 	OPT_PROC,
 	OPT_SELFTEST,
+	OPT_CAPTURE_SELF,
+	OPT_SELF_UIDS,
 };
 
 static const struct option capd_opts[] = {
@@ -129,6 +139,8 @@ static const struct option capd_opts[] = {
 	{"kubernetes", optional_argument, NULL, OPT_K8S},
 	{"process-context", optional_argument, NULL, OPT_PROC},
 	{"selftest-after-drop", optional_argument, NULL, OPT_SELFTEST},
+	{"capture-self", optional_argument, NULL, OPT_CAPTURE_SELF},
+	{"self-uids", required_argument, NULL, OPT_SELF_UIDS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -169,20 +181,31 @@ static char *config_strdup(const char *s)
 	return p;
 }
 
-static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+/* A whole number in [min, max]; a usage error naming the range otherwise. */
+static int config_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char *origin)
 {
 	char *end;
 	unsigned long long v;
 
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
+	v = isdigit((unsigned char)*s) ? strtoull(s, &end, 10) : 0;
+	if (!isdigit((unsigned char)*s) || errno || *end || v < min || v > max) {
+		capd_usage_error(origin,
+				 "bad number '%s': expected a whole number from %llu to %llu", s,
+				 (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
+	}
 	*out = v;
 	return 0;
 }
+
+static int config_bad_word(const char *origin, const char *v, const char *accepted)
+{
+	capd_usage_error(origin, "bad value '%s': expected %s", v ? v : "", accepted);
+	return -EINVAL;
+}
+
+#define CONFIG_BOOL_FORMS "true, false, yes, no, 1 or 0"
 
 static int parse_bool(const char *s, bool *out)
 {
@@ -225,11 +248,68 @@ static int config_add_ifaces(struct capd_config *cfg, const char *list, const ch
 	return 0; /* dup stays referenced by cfg->ifaces */
 }
 
+/* --self-uids: user names or uids, never root (whose sockets are everyone's). */
+static int config_self_uids(struct capd_config *cfg, const char *list, const char *origin)
+{
+	char buf[256], *save = NULL, *tok;
+	uint64_t id;
+
+	if (strlen(list) >= sizeof(buf)) {
+		capd_usage_error(origin, "user list too long");
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	cfg->n_self_uids = 0; /* a later source replaces the whole list */
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		struct passwd *pw = getpwnam(tok);
+
+		if (pw)
+			id = pw->pw_uid;
+		else if (!isdigit((unsigned char)*tok)) {
+			capd_usage_error(origin, "unknown user '%s'", tok);
+			return -EINVAL;
+		} else if (config_uint(tok, 0, UINT32_MAX - 1, &id, origin)) {
+			return -EINVAL;
+		}
+		if (!id) {
+			capd_usage_error(origin, "'%s' is root: its sockets are not rawcap's own",
+					 tok);
+			return -EINVAL;
+		}
+		if (cfg->n_self_uids == CAPD_MAX_SELF_UIDS) {
+			capd_usage_error(origin, "at most %d users", CAPD_MAX_SELF_UIDS);
+			return -EINVAL;
+		}
+		cfg->self_uids[cfg->n_self_uids++] = (uid_t)id;
+	}
+	return 0;
+}
+
 static int config_size(const char *val, uint64_t *out, const char *what, const char *origin)
 {
-	if (rawcap_parse_size(val, out)) {
-		capd_usage_error(origin, "bad %s '%s' (expected e.g. 4096, 64Ki, 256Mi, 1G)", what,
-				 val);
+	int err = rawcap_parse_size(val, out);
+	char msg[512];
+
+	if (err) {
+		capd_usage_error(
+			origin, "%s",
+			rawcap_parse_error(RAWCAP_PARSE_SIZE, err, what, val, msg, sizeof(msg)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int config_duration(const char *val, uint64_t max_ns, uint64_t *out, const char *what,
+			   const char *origin)
+{
+	int err = rawcap_parse_duration(val, out);
+
+	if (!err && *out > max_ns)
+		err = -ERANGE;
+	if (err) {
+		capd_usage_error(origin, "bad %s '%s': %s%s", what, val,
+				 err == -ERANGE ? "at most 1h; " : "",
+				 rawcap_parse_hint(RAWCAP_PARSE_DURATION, -EINVAL));
 		return -EINVAL;
 	}
 	return 0;
@@ -239,6 +319,8 @@ static int config_size(const char *val, uint64_t *out, const char *what, const c
 static int config_set(struct capd_config *cfg, int code, const char *val, const char *origin)
 {
 	const char *v = val;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	char optname[64];
 	uint64_t n;
 
@@ -288,13 +370,13 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		cfg->filter = v;
 		return 0;
 	case 's':
-		if (parse_uint(v, 64, 262144, &n))
-			goto bad_number;
+		if (config_uint(v, 64, 262144, &n, origin))
+			return -EINVAL;
 		cfg->snaplen = (uint32_t)n;
 		return 0;
 	case OPT_THREADS:
-		if (parse_uint(v, 1, 64, &n))
-			goto bad_number;
+		if (config_uint(v, 1, 64, &n, origin))
+			return -EINVAL;
 		cfg->threads = (unsigned)n;
 		return 0;
 	case OPT_FANOUT:
@@ -303,8 +385,8 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 	case OPT_BLOCK_SIZE:
 		return config_size(v, &cfg->block_size, "block size", origin);
 	case OPT_BLOCK_COUNT:
-		if (parse_uint(v, 2, 65536, &n))
-			goto bad_number;
+		if (config_uint(v, 2, 65536, &n, origin))
+			return -EINVAL;
 		cfg->block_nr = n;
 		return 0;
 	case OPT_DUP:
@@ -313,7 +395,7 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		else if (!strcmp(v, "ingress"))
 			cfg->dup = CAPD_DUP_INGRESS;
 		else
-			goto bad_word;
+			return config_bad_word(origin, v, "keep or ingress");
 		return 0;
 	case OPT_STORAGE:
 		cfg->storage_dir = v;
@@ -321,9 +403,8 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 	case OPT_STORAGE_SIZE:
 		return config_size(v, &cfg->storage_size, "storage size", origin);
 	case OPT_SYNC:
-		if (rawcap_parse_duration(v, &cfg->sync_interval_ns))
-			goto bad_word;
-		return 0;
+		return config_duration(v, 3600 * 1000000000ull, &cfg->sync_interval_ns,
+				       "sync interval", origin);
 	case 'u':
 		cfg->user = v;
 		return 0;
@@ -331,11 +412,19 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		cfg->group = v;
 		return 0;
 	case OPT_STATS:
+		if (*v && httpd_parse_listen(v, &sa, &salen)) {
+			capd_usage_error(
+				origin,
+				"bad listen address '%s' (expected IPV4:PORT or [IPV6]:PORT, "
+				"numeric, port 1-65535, e.g. 0.0.0.0:9469 or [::1]:9469)",
+				v);
+			return -EINVAL;
+		}
 		cfg->stats_listen = *v ? v : NULL;
 		return 0;
 	case OPT_STALL:
-		if (parse_uint(v, 1, 3600, &n))
-			goto bad_number;
+		if (config_uint(v, 1, 3600, &n, origin))
+			return -EINVAL;
 		cfg->stall_secs = (uint32_t)n;
 		return 0;
 	case OPT_BACKEND:
@@ -343,26 +432,27 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		return 0;
 	case OPT_K8S:
 		if (parse_bool(v, &cfg->kubernetes))
-			goto bad_word;
+			return config_bad_word(origin, v, CONFIG_BOOL_FORMS);
 		return 0;
 	case OPT_PROC:
 		if (parse_bool(v, &cfg->process_context))
-			goto bad_word;
+			return config_bad_word(origin, v, CONFIG_BOOL_FORMS);
 		return 0;
+	case OPT_CAPTURE_SELF:
+		if (parse_bool(v, &cfg->capture_self))
+			return config_bad_word(origin, v, CONFIG_BOOL_FORMS);
+		return 0;
+	case OPT_SELF_UIDS:
+		return config_self_uids(cfg, v, origin);
 	case OPT_SELFTEST:
 		/* socket (default), open (/etc/shadow) or exec (/bin/true) */
-		if (v && strcmp(v, "socket") && strcmp(v, "open") && strcmp(v, "exec"))
-			goto bad_word;
+		if (v && strcmp(v, "socket") && strcmp(v, "open") && strcmp(v, "exec") &&
+		    strcmp(v, "connect"))
+			return config_bad_word(origin, v, "socket, open, exec or connect");
 		cfg->selftest_after_drop = true;
 		cfg->selftest_mode = v && *v ? v : "socket";
 		return 0;
 	}
-	return -EINVAL;
-bad_number:
-	capd_usage_error(origin, "bad number '%s'", v);
-	return -EINVAL;
-bad_word:
-	capd_usage_error(origin, "bad value '%s'", v);
 	return -EINVAL;
 }
 

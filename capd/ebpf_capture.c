@@ -30,6 +30,7 @@
 #include "ebpf_rb.h"
 #include "ebpf_tc.h"
 #include "ring_writer.h"
+#include "self_match.h"
 
 #define LINKTYPE_ETHERNET 1
 #define LINKTYPE_RAW	  101
@@ -98,6 +99,10 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 	if (len < sizeof(*s) || s->cap_len > len - sizeof(*s))
 		return 0;
 	caplen = s->cap_len;
+	ifc = cap_find_if(c, (int)s->ifindex);
+	if (capd_self_skip((const uint8_t *)(s + 1), caplen, s->orig_len,
+			   ifc ? ifc->linktype : LINKTYPE_ETHERNET))
+		return 0;
 	if (caplen > ring_max_payload(c->w) - sizeof(*p)) {
 		caplen = ring_max_payload(c->w) - sizeof(*p);
 		c->truncated++;
@@ -106,7 +111,6 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 			 (uint32_t)sizeof(*p) + caplen);
 	if (!p)
 		return 0;
-	ifc = cap_find_if(c, (int)s->ifindex);
 	memset(p, 0, sizeof(*p));
 	p->ifindex = s->ifindex;
 	p->orig_len = s->orig_len;

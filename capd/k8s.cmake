@@ -7,6 +7,7 @@ pkg_check_modules(K8S_CJSON REQUIRED IMPORTED_TARGET GLOBAL libcjson)
 
 add_library(rawcap_k8s STATIC
   ${CMAKE_CURRENT_LIST_DIR}/k8s_json.c
+  ${CMAKE_CURRENT_LIST_DIR}/k8s_list.c
   ${CMAKE_CURRENT_LIST_DIR}/k8s_queue.c
   ${CMAKE_CURRENT_LIST_DIR}/k8s_cache.c
   ${CMAKE_CURRENT_LIST_DIR}/k8s_config.c

@@ -481,36 +481,39 @@ int k8s_json_event(enum k8s_res res, const char *line, size_t len,
 	return err;
 }
 
-int k8s_json_list(enum k8s_res res, const char *body, size_t len,
-		  const struct k8s_json_limits *lim, void (*item)(void *ctx, struct k8s_obj *obj),
-		  void *ctx, char *rv, size_t rv_len, char *cont, size_t cont_len,
-		  uint64_t *rejected)
+int k8s_json_item(enum k8s_res res, const char *json, size_t len, const struct k8s_json_limits *lim,
+		  struct k8s_obj *obj)
 {
-	cJSON *root = cJSON_ParseWithLength(body, len), *items, *md, *e;
+	cJSON *root;
+	int err;
 
+	memset(obj, 0, sizeof(*obj));
+	if (len > lim->max_line)
+		return -E2BIG;
+	root = cJSON_ParseWithLength(json, len);
 	if (!root)
 		return -EBADMSG;
-	md = jget(root, "metadata");
-	items = jget(root, "items");
-	if (!cJSON_IsObject(md) || !(cJSON_IsArray(items) || cJSON_IsNull(items))) {
-		cJSON_Delete(root);
-		return -EBADMSG;
-	}
-	copy_str(rv, rv_len, jstr(md, "resourceVersion"));
-	copy_str(cont, cont_len, jstr(md, "continue"));
-	cJSON_ArrayForEach(e, items) {
-		struct k8s_obj obj = { .ev = K8S_EV_ADDED };
-
-		if (conv_object(res, e, lim, &obj)) {
-			(*rejected)++;
-			continue;
-		}
-		obj.ev = K8S_EV_ADDED;
-		item(ctx, &obj);
-		k8s_obj_free(&obj);
-	}
+	err = conv_object(res, root, lim, obj);
 	cJSON_Delete(root);
-	return 0;
+	obj->ev = K8S_EV_ADDED;
+	return err;
+}
+
+int k8s_json_list_meta(const char *json, size_t len, char *rv, size_t rv_len, char *cont,
+		       size_t cont_len)
+{
+	cJSON *md = cJSON_ParseWithLength(json, len);
+	const char *c = jstr(md, "continue");
+	int err = 0;
+
+	if (!cJSON_IsObject(md) || strlen(c) >= cont_len)
+		err = -EBADMSG; /* a cut token would continue another list */
+	else {
+		copy_str(rv, rv_len, jstr(md, "resourceVersion"));
+		copy_str(cont, cont_len, c);
+	}
+	cJSON_Delete(md);
+	return err;
 }
 
 int k8s_record_build(const struct k8s_obj *obj, enum k8s_ev ev, size_t max_record,

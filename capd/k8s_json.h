@@ -70,11 +70,23 @@ int k8s_json_event(enum k8s_res res, const char *line, size_t len,
 		   const struct k8s_json_limits *lim, struct k8s_obj *obj);
 
 /*
- * Parse one list page ({"metadata":{"resourceVersion","continue"},"items":[...]}).
- * Calls item(ctx, obj) for each item (obj->ev = K8S_EV_ADDED; the callee owns
- * nothing, obj is freed after the call). Items over the limits are counted in
- * *rejected and skipped. rv and cont receive the list's resourceVersion and
- * continue token. Returns 0 or -EBADMSG.
+ * Parse one object of a list ({"metadata":{...},...}) into obj (obj->ev =
+ * K8S_EV_ADDED; free with k8s_obj_free). 0, -E2BIG if len is over
+ * lim->max_line or the object over the limits, -EBADMSG if it is not one.
+ */
+int k8s_json_item(enum k8s_res res, const char *json, size_t len, const struct k8s_json_limits *lim,
+		  struct k8s_obj *obj);
+
+/* The list's own metadata object: its resourceVersion and continue token. 0 or -EBADMSG. */
+int k8s_json_list_meta(const char *json, size_t len, char *rv, size_t rv_len, char *cont,
+		       size_t cont_len);
+
+/*
+ * Parse one whole list page ({"metadata":{"resourceVersion","continue"},
+ * "items":[...]}), with the streaming scanner of k8s_list.h. Calls item(ctx,
+ * obj) for each item (the callee owns nothing, obj is freed after the call).
+ * Items over the limits are counted in *rejected and skipped. rv and cont
+ * receive the list's resourceVersion and continue token. 0 or -EBADMSG.
  */
 int k8s_json_list(enum k8s_res res, const char *body, size_t len,
 		  const struct k8s_json_limits *lim, void (*item)(void *ctx, struct k8s_obj *obj),

@@ -11,6 +11,7 @@
 
 #include "capd.h"
 #include "k8s_source.h"
+#include "landlock.h"
 #include "k8s_watch.h"
 #include "source.h"
 
@@ -73,6 +74,30 @@ static const struct capd_source_ops k8s_ops = {
 	.close = k8s_close,
 };
 
+/*
+ * After the drop capd may connect to the API server, a proxy libcurl would
+ * use, and DNS over TCP (the resolver's fallback for long answers) only.
+ */
+static int capd_k8s_allow_connect(struct capd_ctx *ctx, const char *server)
+{
+	static const char *const proxies[] = {"https_proxy", "HTTPS_PROXY", "all_proxy",
+					      "ALL_PROXY"};
+	int err = capd_landlock_allow_url(ctx, server);
+
+	if (!err)
+		err = capd_landlock_allow_url(ctx, "dns://resolver:53");
+
+	for (size_t i = 0; !err && i < sizeof(proxies) / sizeof(proxies[0]); i++) {
+		const char *p = getenv(proxies[i]);
+
+		if (p && *p)
+			err = capd_landlock_allow_url(ctx, p);
+	}
+	if (err)
+		capd_log("kubernetes: cannot allow connecting to %s: %s", server, strerror(-err));
+	return err;
+}
+
 int capd_k8s_setup(struct capd_ctx *ctx)
 {
 	struct k8s_watch_opts o;
@@ -86,6 +111,11 @@ int capd_k8s_setup(struct capd_ctx *ctx)
 	err = k8s_watch_create(&o, &w);
 	if (err)
 		return err; /* logged with the reason */
+	err = capd_k8s_allow_connect(ctx, k8s_watch_server(w));
+	if (err) {
+		k8s_watch_stop(w);
+		return err;
+	}
 	err = capd_add_source(ctx, k8s_watch_fd(w), &k8s_ops, w);
 	if (err) {
 		capd_log("kubernetes: cannot register the metadata queue: %s", strerror(-err));

@@ -4,7 +4,12 @@
  *
  * LIST pages (limit/continue) until the list is whole, reporting objects
  * that are new or changed against the cache and, at the end, those that
- * vanished. Then WATCH from the list's resourceVersion with bookmarks; each
+ * vanished. A page is read item by item as it arrives (k8s_list.c), so
+ * memory is bounded by the largest item, not the page, and an item over
+ * max_event is skipped and counted while the rest of its page is kept. A
+ * page that fails is asked for again with the same continue token, the
+ * whole list again only after 3 failures or a 410 (the token expired).
+ * Then WATCH from the list's resourceVersion with bookmarks; each
  * line is an event. A watch that ends cleanly (server timeout) is resumed
  * from the last resourceVersion seen; a 410 Gone, as a status or as an
  * ERROR event, starts a fresh LIST; anything else backs off with jitter.
@@ -25,6 +30,8 @@ static const char *const res_paths[K8S_RES_NR] = {
 };
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud);
+static void list_item(void *ctx, struct k8s_obj *obj);
+static void list_skipped(void *ctx, int why, size_t bytes);
 
 /* Log at most once a second per stream, so a failing server cannot flood stderr. */
 static void stream_log(struct k8s_stream *s, uint64_t now, const char *what, const char *detail)
@@ -63,6 +70,7 @@ void k8s_stream_fini(struct k8s_stream *s)
 	drop_headers(s);
 	free(s->buf);
 	s->buf = NULL;
+	k8s_list_free(&s->scan);
 	k8s_cache_clear(&s->cache);
 }
 
@@ -195,7 +203,9 @@ int k8s_stream_start(struct k8s_stream *s, uint64_t now)
 	s->len = 0;
 	s->skipping = false;
 	s->relist = false;
-	s->aborted_big = false;
+	s->bad_page = false;
+	if (s->phase == K8S_PH_LIST)
+		k8s_list_begin(&s->scan, s->res, &s->w->lim, list_item, list_skipped, s);
 	s->http = 0;
 	s->started_ns = now;
 	if (s->phase == K8S_PH_LIST && !s->cont[0]) {
@@ -214,18 +224,8 @@ static int buf_append(struct k8s_stream *s, const char *p, size_t n, size_t max)
 {
 	if (s->len + n > max)
 		return -E2BIG;
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 64 * 1024;
-		char *nb;
-
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		nb = realloc(s->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		s->buf = nb;
-		s->cap = cap;
-	}
+	if (k8s_buf_reserve(&s->buf, &s->cap, s->len + n + 1, max + 1))
+		return -ENOMEM;
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
 	s->buf[s->len] = 0;
@@ -321,8 +321,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 			s->fails = 0;
 		return watch_data(s, ptr, n) ? 0 : n;
 	}
-	if (buf_append(s, ptr, n, s->w->o.max_list_page)) {
-		s->aborted_big = true;
+	if (k8s_list_feed(&s->scan, ptr, n)) {
+		s->bad_page = true; /* not a list page: stop reading it */
 		return 0;
 	}
 	return n;
@@ -345,6 +345,23 @@ static void list_item(void *ctx, struct k8s_obj *obj)
 	k8s_emit(s->w, obj, ev);
 }
 
+/* An item of the page was left out: over max_event, or not a valid object. */
+static void list_skipped(void *ctx, int why, size_t bytes)
+{
+	struct k8s_stream *s = ctx;
+	char detail[128];
+
+	if (why == -E2BIG) {
+		K8S_STAT_ADD(s->w, oversized, 1);
+		snprintf(detail, sizeof(detail),
+			 "an object of %zu bytes over the size bounds, skipped", bytes);
+	} else {
+		K8S_STAT_ADD(s->w, json_errors, 1);
+		snprintf(detail, sizeof(detail), "a malformed object, skipped");
+	}
+	stream_log(s, k8s_mono_ns(), "list", detail);
+}
+
 static void list_gone(void *ctx, struct k8s_centry *e)
 {
 	struct k8s_stream *s = ctx;
@@ -353,20 +370,19 @@ static void list_gone(void *ctx, struct k8s_centry *e)
 	k8s_emit(s->w, &e->obj, K8S_EV_DELETED);
 }
 
-/* A whole list page arrived with 200. Returns 0 or -EBADMSG. */
+/* A whole list page arrived with 200: its items are in. Returns 0 or -EBADMSG. */
 static int list_page(struct k8s_stream *s)
 {
-	char rv[K8S_RV_MAX];
-	uint64_t rejected = 0;
-	int err;
+	char rv[K8S_RV_MAX], cont[K8S_CONT_MAX];
+	int err = k8s_list_end(&s->scan, rv, sizeof(rv), cont, sizeof(cont));
 
-	err = k8s_json_list(s->res, s->buf, s->len, &s->w->lim, list_item, s, rv, sizeof(rv),
-			    s->cont, sizeof(s->cont), &rejected);
-	K8S_STAT_ADD(s->w, oversized, rejected);
 	if (err)
 		return err;
+	s->page_fails = 0;
+	memcpy(s->cont, cont, sizeof(s->cont));
 	if (s->cont[0])
 		return 0;
+	k8s_list_free(&s->scan); /* the list is whole: give its buffers back */
 	k8s_cache_sweep(&s->cache, s->list_gen, list_gone, s);
 	memcpy(s->rv, rv, sizeof(s->rv));
 	s->phase = K8S_PH_WATCH;
@@ -393,7 +409,11 @@ static void fail(struct k8s_stream *s, uint64_t now, const char *what, const cha
 {
 	s->fails++;
 	s->next_ns = now + backoff_ns(s);
-	s->cont[0] = 0; /* a list restarts from its first page */
+	/* a failed page is asked for again; after 3 failures, the whole list */
+	if (s->phase == K8S_PH_LIST && s->cont[0] && ++s->page_fails >= 3) {
+		s->cont[0] = 0;
+		s->page_fails = 0;
+	}
 	stream_log(s, now, what, detail);
 }
 
@@ -404,6 +424,7 @@ static void gone(struct k8s_stream *s, uint64_t now)
 	s->phase = K8S_PH_LIST;
 	s->rv[0] = 0;
 	s->cont[0] = 0;
+	s->page_fails = 0;
 	s->next_ns = now;
 }
 
@@ -417,9 +438,9 @@ void k8s_stream_done(struct k8s_stream *s, CURLcode res, uint64_t now)
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http);
 	if (s->http == 410 || s->relist)
 		return gone(s, now);
-	if (s->aborted_big) {
-		K8S_STAT_ADD(s->w, oversized, 1);
-		return fail(s, now, "list", "page over max_list_page; retrying later");
+	if (s->bad_page) {
+		K8S_STAT_ADD(s->w, json_errors, 1);
+		return fail(s, now, "list", "malformed list page");
 	}
 	if (res != CURLE_OK) {
 		K8S_STAT_ADD(s->w, conn_errors, 1);

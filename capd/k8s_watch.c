@@ -50,8 +50,7 @@ void k8s_log(const char *fmt, ...)
 void k8s_watch_opts_default(struct k8s_watch_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->max_event = 1u << 20;
-	o->max_list_page = 32u << 20;
+	o->max_event = 2u << 20; /* etcd stores objects up to 1.5 MiB: every real one fits */
 	o->max_record = 64u << 10;
 	o->queue_items = 4096;
 	o->queue_bytes = 16u << 20;
@@ -289,6 +288,11 @@ int k8s_watch_start(const struct k8s_watch_opts *o, struct k8s_watch **out)
 	if (r)
 		k8s_watch_stop(*out);
 	return r;
+}
+
+const char *k8s_watch_server(const struct k8s_watch *w)
+{
+	return w->conn.server;
 }
 
 int k8s_watch_fd(const struct k8s_watch *w)

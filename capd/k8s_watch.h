@@ -31,8 +31,7 @@ struct k8s_watch_opts {
 	const char *sa_dir;	   /* NULL: /var/run/secrets/kubernetes.io/serviceaccount */
 	const char *node;	   /* NULL: $NODE_NAME */
 	unsigned resources;	   /* mask of 1 << K8S_RES_*; 0 means all */
-	size_t max_event;	   /* largest watch event line (default 1 MiB) */
-	size_t max_list_page;	   /* largest list page body (default 32 MiB) */
+	size_t max_event;	   /* largest watch event line or list item (default 2 MiB) */
 	size_t max_record;	   /* largest record (default 64 KiB; drain also checks the ring) */
 	size_t queue_items;	   /* default 4096 */
 	size_t queue_bytes;	   /* default 16 MiB */
@@ -75,6 +74,8 @@ int k8s_watch_run(struct k8s_watch *w);
 int k8s_watch_start(const struct k8s_watch_opts *o, struct k8s_watch **out);
 /* The fd to poll for EPOLLIN (an eventfd). */
 int k8s_watch_fd(const struct k8s_watch *w);
+/* The API server's URL (https://host:port), for the sandbox's network rules. */
+const char *k8s_watch_server(const struct k8s_watch *w);
 /*
  * Copy up to a batch of queued records into the ring (ring_reserve only: the
  * caller publishes and notifies, as capd's loop does per batch). Call on

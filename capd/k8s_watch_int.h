@@ -12,6 +12,7 @@
 
 #include "k8s_cache.h"
 #include "k8s_config.h"
+#include "k8s_list.h"
 #include "k8s_queue.h"
 #include "k8s_watch.h"
 
@@ -28,14 +29,16 @@ struct k8s_stream {
 	enum k8s_phase phase;
 	bool active;	     /* a request is in flight */
 	bool relist;	     /* the stream said 410: list again when it ends */
-	bool aborted_big;    /* we aborted a list page over the bound */
+	bool bad_page;	     /* the list page in flight is not one: aborted */
+	unsigned page_fails; /* consecutive failures of the page at cont */
 	uint64_t started_ns; /* monotonic start of the request in flight */
 	uint64_t next_ns;    /* monotonic time the next request may start */
 	unsigned fails;	     /* consecutive failures, for backoff */
 	uint32_t list_gen;
 	char rv[K8S_RV_MAX]; /* resourceVersion to watch from */
 	char cont[K8S_CONT_MAX];
-	char *buf;	     /* list body, or the partial watch line */
+	struct k8s_list_scan scan; /* the list page in flight, item by item */
+	char *buf;		   /* the partial watch line, or an error body */
 	size_t len, cap;
 	bool skipping;	     /* discarding an oversized watch line */
 	long http;	     /* response code of the request in flight */

@@ -7,9 +7,16 @@
  * under the seccomp allow-list, which still permits openat when --storage is
  * set: Landlock is what keeps that openat inside the storage directory.
  *
- * The ruleset handles every file-system right the running kernel knows (its
- * ABI version), so newer rights are denied too; a kernel without Landlock is
- * logged and tolerated, since seccomp and the uid drop still apply.
+ * Where the kernel's ABI has them (4+), network rules too: no TCP bind at all
+ * after setup (the metrics socket is bound before), and TCP connect only to
+ * the ports registered with capd_landlock_allow_url() (the Kubernetes API
+ * server, a proxy in front of it); with ABI 6+, no abstract UNIX socket or
+ * signal reaches outside capd.
+ *
+ * The ruleset handles every right the running kernel knows (its ABI
+ * version), so newer rights are denied too; a kernel without Landlock, or
+ * without network rules, is logged and tolerated, since seccomp and the uid
+ * drop still apply.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +44,12 @@
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #endif
+/* Network rules (ABI 4) and scopes (ABI 6), newer than Debian 12's headers. */
+#define LL_NET_BIND_TCP	       (1ULL << 0)
+#define LL_NET_CONNECT_TCP     (1ULL << 1)
+#define LL_RULE_NET_PORT       2
+#define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)
+#define LL_SCOPE_SIGNAL	       (1ULL << 1)
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define LL_SANITIZED 1 /* LeakSanitizer reads /proc at exit */
@@ -44,9 +57,16 @@
 #define LL_SANITIZED 0
 #endif
 
-/* Only handled_access_fs: the first field, accepted by every ABI version. */
+/* Passed with the size the ABI knows: 8 bytes (ABI 1-3), 16 (4-5), 24 (6+). */
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+
+struct ll_net_port {
+	uint64_t allowed_access;
+	uint64_t port;
 };
 
 struct ll_path_beneath {
@@ -114,6 +134,66 @@ static int ll_allow_sources(int ruleset, const struct capd_config *cfg)
 	return err;
 }
 
+static size_t ll_attr_size(int abi)
+{
+	return abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
+}
+
+/* TCP connect to the registered ports only; bind to none. ABI 4+. */
+static int ll_allow_net(int ruleset, const struct capd_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->n_connect_ports; i++) {
+		struct ll_net_port np = {.allowed_access = LL_NET_CONNECT_TCP,
+					 .port = ctx->connect_ports[i]};
+
+		if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT, &np, 0)) {
+			int err = -errno;
+
+			capd_log("landlock: cannot allow TCP port %u: %s", ctx->connect_ports[i],
+				 strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The port of a URL (https://host:6443/..., http://[::1]:3128, host:1080), or 0. */
+static unsigned ll_url_port(const char *url)
+{
+	const char *p = strstr(url, "://"), *host = p ? p + 3 : url, *end, *colon;
+	unsigned port = 0;
+
+	end = host + strcspn(host, "/?#");
+	for (const char *at = host; at < end; at++)
+		if (*at == '@')
+			host = at + 1;
+	colon = *host == '[' ? memchr(host, ']', (size_t)(end - host)) : host;
+	colon = colon ? memchr(colon, ':', (size_t)(end - colon)) : NULL;
+	if (!colon)
+		return !p ? 1080 : !strncmp(url, "https:", 6) ? 443 : 80;
+	for (p = colon + 1; p < end; p++) {
+		if (*p < '0' || *p > '9' || port > 65535)
+			return 0;
+		port = port * 10 + (unsigned)(*p - '0');
+	}
+	return port <= 65535 ? port : 0;
+}
+
+int capd_landlock_allow_url(struct capd_ctx *ctx, const char *url)
+{
+	unsigned port = url && *url ? ll_url_port(url) : 0;
+
+	if (!port)
+		return -EINVAL;
+	for (unsigned i = 0; i < ctx->n_connect_ports; i++)
+		if (ctx->connect_ports[i] == port)
+			return 0;
+	if (ctx->n_connect_ports == CAPD_MAX_CONNECT_PORTS)
+		return -ENOSPC;
+	ctx->connect_ports[ctx->n_connect_ports++] = (uint16_t)port;
+	return 0;
+}
+
 /*
  * Build the ruleset while capd is still root: the directories must be opened
  * before the uid drop, or a parent that only root may traverse would hide
@@ -122,7 +202,7 @@ static int ll_allow_sources(int ruleset, const struct capd_config *cfg)
 int capd_landlock_prepare(const struct capd_ctx *ctx)
 {
 	const char *shm = getenv("RAWCAP_SHM_DIR");
-	struct ll_ruleset_attr attr;
+	struct ll_ruleset_attr attr = {0};
 	int abi, ruleset, err;
 	uint64_t files;
 
@@ -133,13 +213,17 @@ int capd_landlock_prepare(const struct capd_ctx *ctx)
 		return -1;
 	}
 	attr.handled_access_fs = ll_handled(abi);
+	if (abi >= 4)
+		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+	if (abi >= 6)
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
 	/* Beneath the allowed directories: files and subdirectories, never exec or devices. */
 	files = attr.handled_access_fs &
 		~(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
 		  LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SOCK |
 		  LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_SYM |
 		  LANDLOCK_ACCESS_FS_IOCTL_DEV);
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, ll_attr_size(abi), 0);
 	if (ruleset < 0) {
 		err = -errno;
 		capd_log("landlock: cannot create a ruleset (ABI %d): %s", abi, strerror(-err));
@@ -150,18 +234,23 @@ int capd_landlock_prepare(const struct capd_ctx *ctx)
 		err = ll_allow(ruleset, ctx->cfg->storage_dir, files, false);
 	if (!err)
 		err = ll_allow_sources(ruleset, ctx->cfg);
+	if (!err && abi >= 4)
+		err = ll_allow_net(ruleset, ctx);
 	if (!err && LL_SANITIZED)
 		err = ll_allow(ruleset, "/proc", LL_READ, false);
 	if (err) {
 		close(ruleset);
 		return err;
 	}
-	capd_log("landlock (ABI %d): file access limited to %s%s%s%s", abi,
+	capd_log("landlock (ABI %d): file access limited to %s%s%s%s; %s", abi,
 		 shm && *shm ? shm : "/dev/shm", ctx->cfg->storage_dir ? " and " : "",
 		 ctx->cfg->storage_dir ? ctx->cfg->storage_dir : "",
 		 ctx->cfg->kubernetes || ctx->cfg->process_context
 			 ? " (plus read-only paths for its sources)"
-			 : "");
+			 : "",
+		 abi < 4		? "no network rules in this kernel"
+		 : ctx->n_connect_ports ? "TCP: no bind, connect to its API server only"
+					: "TCP: no bind, no connect");
 	return ruleset;
 }
 

@@ -88,10 +88,12 @@ void capd_del_source(struct capd_ctx *ctx, int fd)
 	epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fd, NULL);
 	ops = s->ops;
 	s->ops = NULL;
+	ctx->n_dead++;
 	if (ops->close)
 		ops->close(s->state);
 }
 
+/* Free the slots of removed sources: only between batches, when no event points at them. */
 static void capd_sources_compact(struct capd_ctx *ctx)
 {
 	unsigned j = 0;
@@ -103,6 +105,7 @@ static void capd_sources_compact(struct capd_ctx *ctx)
 			free(ctx->src[i]);
 	}
 	ctx->n_src = j;
+	ctx->n_dead = 0;
 }
 
 static void capd_batch_end(struct capd_ctx *ctx)
@@ -131,6 +134,46 @@ static void capd_tick(struct capd_ctx *ctx)
 	capd_batch_end(ctx);
 }
 
+/* Run a source's ready(); a source that fails is reported and removed. */
+static void capd_source_call(struct capd_ctx *ctx, struct capd_source *s, uint32_t events)
+{
+	int r = s->ops->ready(s->state, ctx, events);
+
+	if (r < 0 && r != -EAGAIN && r != -EINTR) {
+		capd_log("%s source failed: %s; removing it", s->ops->name, strerror(-r));
+		capd_del_source(ctx, s->fd);
+	}
+}
+
+/* How long epoll_wait may sleep: until the next tick or the nearest source deadline. */
+static int capd_wait_ms(struct capd_ctx *ctx, uint64_t now, uint64_t next_tick)
+{
+	int timeout = now >= next_tick ? 0 : (int)((next_tick - now) / 1000000) + 1;
+
+	for (unsigned i = 0; i < ctx->n_src && timeout > 0; i++) {
+		struct capd_source *s = ctx->src[i];
+		int t;
+
+		if (!s->ops || !s->ops->timeout_ms)
+			continue;
+		t = s->ops->timeout_ms(s->state, ctx);
+		if (t >= 0 && t < timeout)
+			timeout = t;
+	}
+	return timeout;
+}
+
+/* Sources whose deadline has come run without an event. */
+static void capd_run_due(struct capd_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->n_src; i++) {
+		struct capd_source *s = ctx->src[i];
+
+		if (s->ops && s->ops->timeout_ms && s->ops->timeout_ms(s->state, ctx) == 0)
+			capd_source_call(ctx, s, 0);
+	}
+}
+
 int capd_run(struct capd_ctx *ctx)
 {
 	struct epoll_event evs[64];
@@ -138,9 +181,7 @@ int capd_run(struct capd_ctx *ctx)
 
 	while (!ctx->stop) {
 		uint64_t now = capd_mono_ns();
-		int timeout = now >= next_tick ? 0 : (int)((next_tick - now) / 1000000) + 1;
-		int n = epoll_wait(ctx->epfd, evs, 64, timeout);
-		bool dead = false;
+		int n = epoll_wait(ctx->epfd, evs, 64, capd_wait_ms(ctx, now, next_tick));
 
 		if (n < 0 && errno != EINTR) {
 			capd_log("epoll_wait: %s", strerror(errno));
@@ -148,20 +189,13 @@ int capd_run(struct capd_ctx *ctx)
 		}
 		for (int i = 0; i < n; i++) {
 			struct capd_source *s = evs[i].data.ptr;
-			int r;
 
-			if (!s->ops)
-				continue;
-			r = s->ops->ready(s->state, ctx, evs[i].events);
-			if (r < 0 && r != -EAGAIN && r != -EINTR) {
-				capd_log("%s source failed: %s; removing it", s->ops->name,
-					 strerror(-r));
-				capd_del_source(ctx, s->fd);
-				dead = true;
-			}
+			if (s->ops)
+				capd_source_call(ctx, s, evs[i].events);
 		}
+		capd_run_due(ctx);
 		capd_batch_end(ctx);
-		if (dead)
+		if (ctx->n_dead)
 			capd_sources_compact(ctx);
 		now = capd_mono_ns();
 		if (now >= next_tick) {

@@ -10,12 +10,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,61 +23,153 @@
 #include "atomics.h"
 #include "capd.h"
 
-#define CAPD_LIVE_HEARTBEAT_NS (3ull * 1000000000ull)
+#define CAPD_RING_RETRY_MS 10000 /* readers of a replaced ring get this long to let it go */
 
 static struct capd_config capd_cfg;
 static struct capd_ctx capd_ctx;
 
-/* Continue the sequence of the ring a previous capd left, then replace it. */
+/* Anything under the ring's name that capd cannot use is removed, never read. */
+static int capd_ring_clear(const struct ring_prev *prev)
+{
+	int err = ring_prev_remove(prev);
+
+	if (err)
+		capd_log("cannot remove %s: %s; remove it by hand or choose another --ring",
+			 prev->path, strerror(-err));
+	return err;
+}
+
+/*
+ * A new ring, after the previous one (if any) was retired and removed. Its
+ * memory stays allocated while readers still map it; they let go once they
+ * notice, so a full /dev/shm is retried for a while before giving up.
+ */
+static int capd_ring_create(struct capd_ctx *ctx, const struct ring_writer_opts *o, bool replaced)
+{
+	int err;
+
+	for (int waited = 0;; waited += 100) {
+		err = ring_writer_create(&ctx->ring, o);
+		if (err != -ENOSPC || !replaced || waited >= CAPD_RING_RETRY_MS)
+			break;
+		usleep(100 * 1000);
+	}
+	if (err)
+		capd_log("cannot create ring '%s' (%llu bytes): %s%s", o->name,
+			 (unsigned long long)o->data_size, strerror(-err),
+			 err == -ENOSPC && replaced
+				 ? " (readers still mapping the replaced ring hold its memory)"
+				 : "");
+	return err;
+}
+
+/*
+ * Take the ring. A previous capd's ring of the size asked for is continued
+ * in place (ring_writer_adopt): a restart inside a /dev/shm sized for one
+ * ring needs no room for a second, and its readers read on. Another size is
+ * retired, removed and replaced. Either way, what it holds and the disk FIFO
+ * does not is persisted first, and the sequence continues.
+ */
 int capd_ring_setup(struct capd_ctx *ctx)
 {
 	const struct capd_config *cfg = ctx->cfg;
 	struct ring_writer_opts o = {
 		.name = cfg->ring_name, .data_size = cfg->ring_size, .mode = 0640, .gid = ctx->gid};
 	struct ring_prev prev;
+	uint64_t dropped;
 	int err = ring_prev_open(cfg->ring_name, &prev);
 
-	if (!err) {
-		uint64_t hb = load_relaxed(&prev.hdr->heartbeat_ns);
-		pid_t pid = (pid_t)prev.hdr->writer_pid;
-
-		if (load_relaxed(&prev.hdr->state) == RING_STATE_LIVE && pid != getpid() &&
-		    capd_now_ns() - hb < CAPD_LIVE_HEARTBEAT_NS && kill(pid, 0) == 0) {
-			capd_log("ring '%s' is in use by a running capd (pid %d)", cfg->ring_name,
-				 (int)pid);
-			ring_prev_close(&prev);
-			return -EBUSY;
-		}
-		o.base_seq = load_relaxed(&prev.hdr->next_seq);
-		o.prev_generation = prev.hdr->generation;
-	} else if (err != -ENOENT) {
-		capd_log("previous ring '%s' is unusable (%s); sequence numbers restart at 0",
-			 cfg->ring_name, strerror(-err));
-	}
-	/* A crash loses nothing that reached the ring: persist its tail before replacing it. */
-	capd_persist_recover(ctx, prev.hdr ? &prev : NULL, &o.base_seq);
-	err = ring_writer_create(&ctx->ring, &o);
-	if (err) {
-		capd_log("cannot create ring '%s' (%llu bytes): %s", cfg->ring_name,
-			 (unsigned long long)cfg->ring_size, strerror(-err));
-		ring_prev_close(&prev);
+	if (err == -EBUSY) {
+		capd_log("ring '%s' (%s): %s", cfg->ring_name, prev.path, prev.why);
 		return err;
 	}
+	if (err && err != -ENOENT) {
+		capd_log("%s: %s; replacing it", prev.path, prev.why);
+		if (capd_ring_clear(&prev))
+			return -EPERM;
+	}
 	if (prev.hdr) {
+		o.base_seq = load_relaxed(&prev.hdr->next_seq);
+		o.prev_generation = prev.hdr->generation;
+	}
+	/* A crash loses nothing that reached the ring: persist its tail first. */
+	capd_persist_recover(ctx, prev.hdr ? &prev : NULL, &o.base_seq);
+	if (prev.hdr && ring_writer_adopt(&ctx->ring, &o, &prev, &dropped) == 0) {
+		ring_prev_close(&prev);
+		capd_log("continuing after generation %llu at sequence %llu, in place",
+			 (unsigned long long)o.prev_generation,
+			 (unsigned long long)ctx->ring.hdr->base_seq);
+		if (dropped)
+			capd_log("the previous ring's records were damaged: %llu bytes dropped",
+				 (unsigned long long)dropped);
+		return 0;
+	}
+	if (prev.hdr) {
+		if (prev.hdr->data_size != cfg->ring_size)
+			capd_log("previous ring has %llu bytes of data, %llu asked for: replacing "
+				 "it",
+				 (unsigned long long)prev.hdr->data_size,
+				 (unsigned long long)cfg->ring_size);
+		else
+			capd_log("previous ring cannot be continued in place: replacing it");
+		ring_prev_retire(&prev);
+		if (capd_ring_clear(&prev))
+			return -EPERM;
+	}
+	err = capd_ring_create(ctx, &o, o.prev_generation != 0);
+	if (!err && o.prev_generation)
 		capd_log("continuing after generation %llu at sequence %llu",
 			 (unsigned long long)o.prev_generation, (unsigned long long)o.base_seq);
-		ring_prev_retire(&prev);
-	}
-	return 0;
+	return err;
+}
+
+/* A TCP connect to port on loopback: 0 or -errno. */
+static int capd_selftest_tcp(unsigned port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
+	close(fd);
+	return r;
 }
 
 /*
- * Hidden --selftest-after-drop[=socket|open|exec]: prove the sandbox by trying
- * what it forbids. socket and exec must be killed by seccomp (SIGSYS); open
- * (/etc/shadow) is refused by Landlock (EACCES) when --storage allows openat,
- * otherwise seccomp kills it. Exit 3 means the sandbox refused with an error.
+ * Landlock's network rules (with --kubernetes, where seccomp lets TCP sockets
+ * through): the API server's port is reachable, another port is refused with
+ * EACCES. (bind is not on the seccomp allow-list at all.)
  */
-static void capd_selftest_after_drop(const char *mode)
+static void capd_selftest_connect(const struct capd_ctx *ctx)
+{
+	unsigned api = ctx->n_connect_ports ? ctx->connect_ports[0] : 0;
+	unsigned other = api == 65535 ? 1 : api + 1;
+	int r;
+
+	r = capd_selftest_tcp(api);
+	capd_log("selftest: connect to the API server's port %u: %s", api,
+		 r ? strerror(-r) : "connected");
+	r = capd_selftest_tcp(other);
+	capd_log("selftest: connect to port %u: %s", other, r ? strerror(-r) : "connected");
+	if (r != -EACCES) {
+		capd_log("selftest FAILED: connect to port %u was not refused by Landlock", other);
+		exit(1);
+	}
+	exit(3);
+}
+
+/*
+ * Hidden --selftest-after-drop[=socket|open|exec|connect]: prove the sandbox
+ * by trying what it forbids. socket and exec must be killed by seccomp
+ * (SIGSYS); open (/etc/shadow) is refused by Landlock (EACCES) when --storage
+ * allows openat, otherwise seccomp kills it; connect (with --kubernetes) is
+ * refused by Landlock's network rules except to the API server. Exit 3 means
+ * the sandbox refused with an error.
+ */
+static void capd_selftest_after_drop(const struct capd_ctx *ctx, const char *mode)
 {
 	int fd;
 
@@ -97,6 +189,8 @@ static void capd_selftest_after_drop(const char *mode)
 		}
 		exit(3);
 	}
+	if (!strcmp(mode, "connect"))
+		capd_selftest_connect(ctx);
 	if (!strcmp(mode, "exec")) {
 		char *const argv[] = {"/bin/true", NULL};
 
@@ -147,6 +241,23 @@ static int capd_setup(struct capd_ctx *ctx, const struct capd_backend *be)
 	return capd_sandbox_enter(ctx);
 }
 
+/*
+ * capd writes only to stderr. It lets go of the stdin and stdout it was
+ * started with, so that a long-running capd never holds open the terminal or
+ * pipe of whatever started it (`script.sh | tail -1` ends when the script does).
+ */
+static void capd_release_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct capd_config *cfg = &capd_cfg;
@@ -159,6 +270,7 @@ int main(int argc, char **argv)
 	rc = capd_config_load(cfg, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : 2;
+	capd_release_stdio();
 	be = capd_backend_find(cfg->backend);
 	if (!be) {
 		fprintf(stderr, "capd: unknown backend '%s' (afpacket or ebpf)\n", cfg->backend);
@@ -192,7 +304,7 @@ int main(int argc, char **argv)
 	if (err)
 		return err == -EINVAL ? 2 : 1;
 	if (cfg->selftest_after_drop)
-		capd_selftest_after_drop(cfg->selftest_mode);
+		capd_selftest_after_drop(ctx, cfg->selftest_mode);
 	capd_log("capturing into ring '%s' (%llu bytes, generation %llu, first sequence %llu)",
 		 cfg->ring_name, (unsigned long long)cfg->ring_size,
 		 (unsigned long long)ctx->ring.hdr->generation,

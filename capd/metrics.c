@@ -1,236 +1,143 @@
 // SPDX-License-Identifier: MIT
 /*
- * metrics.c - Prometheus /metrics and /healthz over HTTP/1.0 (opt-in,
- * --stats-listen).
+ * metrics.c - Prometheus /metrics and /healthz over HTTP (opt-in,
+ * --stats-listen), served by libmicrohttpd through httpd/httpd.h.
  *
- * The listening socket is bound before the privilege drop and is just
- * another source in the writer's loop: connections are non-blocking, a
- * request is read, the whole answer built and sent as the socket accepts it,
- * and the connection closed. A slow or silent client costs a slot (at most
- * METRICS_MAX_CONNS, closed after METRICS_TIMEOUT_S), never a wait.
- * /healthz answers 503 with the reason when a source reports a stall. If the
- * writer thread itself hangs, nothing answers, and the probe fails as it
- * should.
+ * The server runs in capd's own loop, not in a thread: its epoll fd is one
+ * more source, httpd_run() is its ready(), and its timeout_ms() keeps the
+ * loop from sleeping past MHD's deadline (buffered work, idle timeouts).
+ * Handlers therefore run on the writer thread between batches and read
+ * capd's state without locks. Each call does a bounded amount of work, and
+ * the limits (httpd.h: connections in all and per address, idle timeout,
+ * per-connection memory) make a slow or idle client cost its own connection
+ * only. /healthz answers 503 with the reason when a source reports a
+ * problem; if the writer thread itself hangs, nothing answers, and the
+ * probe fails as it should.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "capd.h"
+#include "httpd.h"
 
-#define METRICS_MAX_CONNS 16
-#define METRICS_TIMEOUT_S 5
+#define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-struct metrics_conn {
-	int fd;
-	bool used, replying;
-	char in[2048];
-	size_t in_len;
-	struct capd_buf out;
-	size_t out_off;
-	uint64_t start_ns;
-};
-
-struct metrics_srv {
-	int fd;
-	uint64_t requests;
-	struct metrics_conn conns[METRICS_MAX_CONNS];
-};
-
-static struct metrics_srv metrics_srv = {.fd = -1};
-
-static void conn_close(void *state)
-{
-	struct metrics_conn *c = state;
-
-	close(c->fd);
-	capd_buf_free(&c->out);
-	c->used = false;
-	c->fd = -1;
-}
-
-static void conn_reply(struct metrics_conn *c, struct capd_ctx *ctx)
+static int metrics_get(void *arg, struct httpd_req *req)
 {
 	struct capd_buf body = {0};
-	const char *status = "200 OK", *type = "text/plain; version=0.0.4; charset=utf-8";
-	char why[256];
 
-	if (!strncmp(c->in, "GET /metrics ", 13) || !strncmp(c->in, "GET /metrics?", 13)) {
-		capd_metrics_collect(ctx, &body);
-	} else if (!strncmp(c->in, "GET /healthz ", 13)) {
-		type = "text/plain; charset=utf-8";
-		if (capd_health(ctx, why, sizeof(why)))
-			status = "503 Service Unavailable";
-		capd_buf_printf(&body, "%s\n", why);
-	} else {
-		status = "404 Not Found";
-		type = "text/plain; charset=utf-8";
-		capd_buf_printf(&body, "try /metrics or /healthz\n");
-	}
+	capd_metrics_collect(arg, &body);
 	if (body.oom) {
-		status = "500 Internal Server Error";
-		body.len = 0;
+		capd_buf_free(&body);
+		return -ENOMEM;
 	}
-	capd_buf_printf(&c->out,
-			"HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			"Connection: close\r\n\r\n",
-			status, type, body.len);
-	if (body.len)
-		capd_buf_printf(&c->out, "%.*s", (int)body.len, body.p);
-	capd_buf_free(&body);
-	c->replying = true;
-	c->out_off = 0;
+	return httpd_reply_take(req, 200, METRICS_TYPE, body.p, body.len);
 }
 
-static int conn_ready(void *state, struct capd_ctx *ctx, uint32_t events)
+static int healthz_get(void *arg, struct httpd_req *req)
 {
-	struct metrics_conn *c = state;
-	ssize_t n;
+	char why[256];
+	int bad = capd_health(arg, why, sizeof(why));
 
-	(void)events;
-	if (!c->replying) {
-		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		if (n <= 0) {
-			capd_del_source(ctx, c->fd);
-			return 0;
-		}
-		c->in_len += (size_t)n;
-		c->in[c->in_len] = 0;
-		if (!strstr(c->in, "\r\n\r\n") && !strstr(c->in, "\n\n") &&
-		    c->in_len < sizeof(c->in) - 1)
-			return 0;
-		metrics_srv.requests++;
-		conn_reply(c, ctx);
-		if (c->out.oom) {
-			capd_del_source(ctx, c->fd);
-			return 0;
-		}
-		capd_source_events(ctx, c->fd, EPOLLOUT);
-	}
-	while (c->out_off < c->out.len) {
-		n = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
-			 MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n <= 0)
-			break;
-		c->out_off += (size_t)n;
-	}
-	capd_del_source(ctx, c->fd);
-	return 0;
+	return httpd_reply_text(req, bad ? 503 : 200, "%s\n", why);
 }
 
-static const struct capd_source_ops conn_ops = {
-	.name = "metrics-conn",
-	.ready = conn_ready,
-	.close = conn_close,
+static const struct httpd_route metrics_routes[] = {
+	{.method = "GET", .path = "/metrics", .fn = metrics_get},
+	{.method = "GET", .path = "/healthz", .fn = healthz_get},
+	{0},
 };
 
-static int srv_ready(void *state, struct capd_ctx *ctx, uint32_t events)
+static int http_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 {
-	struct metrics_srv *m = state;
-
-	(void)events;
-	for (;;) {
-		struct metrics_conn *c = NULL;
-		int fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0)
-			return 0;
-		for (int i = 0; i < METRICS_MAX_CONNS && !c; i++)
-			if (!m->conns[i].used)
-				c = &m->conns[i];
-		if (!c) {
-			close(fd); /* busy: the scraper retries */
-			continue;
-		}
-		memset(c, 0, sizeof(*c));
-		c->fd = fd;
-		c->used = true;
-		c->start_ns = capd_mono_ns();
-		if (capd_add_source(ctx, fd, &conn_ops, c)) {
-			close(fd);
-			c->used = false;
-		}
-	}
+	(void)ctx, (void)events;
+	return httpd_run(state);
 }
 
-static void srv_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
+static int http_timeout_ms(void *state, struct capd_ctx *ctx)
 {
-	struct metrics_srv *m = state;
-	uint64_t now = capd_mono_ns();
-
-	(void)now_ns;
-	for (int i = 0; i < METRICS_MAX_CONNS; i++)
-		if (m->conns[i].used &&
-		    now - m->conns[i].start_ns > METRICS_TIMEOUT_S * 1000000000ull)
-			capd_del_source(ctx, m->conns[i].fd);
+	(void)ctx;
+	return httpd_timeout_ms(state);
 }
 
-static void srv_close(void *state)
+/* Idle timeouts are enforced by httpd_run(): at least once a second. */
+static void http_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
 {
-	struct metrics_srv *m = state;
-
-	close(m->fd);
-	m->fd = -1;
+	(void)ctx, (void)now_ns;
+	httpd_run(state);
 }
 
-static const struct capd_source_ops srv_ops = {
+static void http_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
+{
+	static const char *const classes[6] = {[2] = "2xx", [3] = "3xx", [4] = "4xx", [5] = "5xx"};
+	struct httpd_stats st;
+
+	(void)ctx;
+	httpd_get_stats(state, &st);
+	capd_buf_printf(out,
+			"# HELP capd_http_connections_total Connections accepted by the metrics "
+			"endpoint.\n# TYPE capd_http_connections_total counter\n"
+			"capd_http_connections_total %llu\n"
+			"# HELP capd_http_connections_open Connections open now (at most %u).\n"
+			"# TYPE capd_http_connections_open gauge\ncapd_http_connections_open %llu\n"
+			"# HELP capd_http_requests_total Requests answered, by status class.\n"
+			"# TYPE capd_http_requests_total counter\n",
+			(unsigned long long)st.connections, st.max_conns,
+			(unsigned long long)st.open);
+	for (int c = 2; c < 6; c++)
+		capd_buf_printf(out, "capd_http_requests_total{code=\"%s\"} %llu\n", classes[c],
+				(unsigned long long)st.by_class[c]);
+	capd_buf_printf(out,
+			"# HELP capd_http_requests_failed_total Requests not completed, by cause.\n"
+			"# TYPE capd_http_requests_failed_total counter\n"
+			"capd_http_requests_failed_total{cause=\"timeout\"} %llu\n"
+			"capd_http_requests_failed_total{cause=\"aborted\"} %llu\n",
+			(unsigned long long)st.timed_out, (unsigned long long)st.aborted);
+}
+
+static void http_close(void *state)
+{
+	httpd_stop(state);
+}
+
+static const struct capd_source_ops http_ops = {
 	.name = "metrics",
-	.ready = srv_ready,
-	.tick = srv_tick,
-	.close = srv_close,
+	.ready = http_ready,
+	.timeout_ms = http_timeout_ms,
+	.tick = http_tick,
+	.metrics = http_metrics,
+	.close = http_close,
 };
 
 int capd_metrics_setup(struct capd_ctx *ctx)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
-	struct addrinfo *ai = NULL;
-	char host[256], *colon;
-	const char *h;
-	int one = 1, err;
+	struct httpd_opts o = {
+		.listen = ctx->cfg->stats_listen,
+		.routes = metrics_routes,
+		.arg = ctx,
+		.log = capd_log,
+	};
+	struct httpd_stats st;
+	struct httpd *h;
+	int err;
 
 	if (!ctx->cfg->stats_listen)
 		return 0;
-	snprintf(host, sizeof(host), "%s", ctx->cfg->stats_listen);
-	colon = strrchr(host, ':');
-	if (!colon) {
-		capd_log("bad --stats-listen '%s': expected ADDR:PORT", ctx->cfg->stats_listen);
-		return -EINVAL;
-	}
-	*colon = 0;
-	h = host;
-	if (*h == '[' && colon[-1] == ']') {
-		colon[-1] = 0;
-		h++;
-	}
-	err = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &ai);
+	err = httpd_start(&o, &h);
 	if (err) {
-		capd_log("bad --stats-listen '%s': %s", ctx->cfg->stats_listen, gai_strerror(err));
-		return -EINVAL;
+		capd_log("cannot serve metrics on %s: %s", o.listen, strerror(-err));
+		return err == -EINVAL ? err : -EIO;
 	}
-	metrics_srv.fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (metrics_srv.fd < 0)
-		goto fail_errno;
-	setsockopt(metrics_srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(metrics_srv.fd, ai->ai_addr, ai->ai_addrlen) || listen(metrics_srv.fd, 16))
-		goto fail_errno;
-	freeaddrinfo(ai);
-	return capd_add_source(ctx, metrics_srv.fd, &srv_ops, &metrics_srv);
-fail_errno:
-	err = -errno;
-	capd_log("cannot listen on %s: %s", ctx->cfg->stats_listen, strerror(-err));
-	if (metrics_srv.fd >= 0)
-		close(metrics_srv.fd);
-	freeaddrinfo(ai);
-	return err;
+	err = capd_add_source(ctx, httpd_epoll_fd(h), &http_ops, h);
+	if (err) {
+		httpd_stop(h);
+		return err;
+	}
+	httpd_get_stats(h, &st);
+	capd_log("metrics on http://%s/metrics and /healthz (at most %u connections, %u per "
+		 "address, idle timeout %u s)",
+		 o.listen, st.max_conns, st.max_conns_per_ip, st.idle_timeout_s);
+	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "capd.h"
 #include "k8s_source.h"
+#include "self_exclude.h"
 
 static const struct capd_backend capd_backends[] = {
 	{"afpacket", capd_afpacket_setup, NULL},
@@ -39,6 +40,8 @@ const struct capd_feature capd_features[] = {
 	{"process-context", capd_want_process_context, NULL,
 	 "this capd was built without eBPF (-DRAWCAP_BPF=OFF)"},
 #endif
+	/* on unless --capture-self: rawcap's own connections are not captured */
+	{"capture-self", capd_self_exclude_enabled, capd_self_exclude_setup, NULL},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -194,6 +195,16 @@ static const int sandbox_k8s_allowed[] = {
 	SCMP_SYS(readlink),    SCMP_SYS(fstatfs),	    SCMP_SYS(getsockopt),
 };
 
+/*
+ * The metrics endpoint (libmicrohttpd in capd's loop) beyond accept4, recv,
+ * sendmsg and close: it sets TCP_NODELAY/TCP_CORK on its own connections.
+ */
+static int sandbox_allow_http(scmp_filter_ctx f)
+{
+	return seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
+				SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP));
+}
+
 static int sandbox_allow_list(scmp_filter_ctx f, const int *calls, size_t n)
 {
 	int err = 0;
@@ -247,7 +258,14 @@ static int sandbox_seccomp(const struct capd_ctx *ctx)
 		     i++) {
 			if (ctx->cfg->kubernetes && sandbox_k8s_needs(sandbox_denied[i]))
 				continue;
-			err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, sandbox_denied[i], 0);
+			if (ctx->cfg->stats_listen && sandbox_denied[i] == SCMP_SYS(setsockopt))
+				/* the metrics endpoint's TCP options, as in the allow-list */
+				err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS,
+						       SCMP_SYS(setsockopt), 1,
+						       SCMP_A1(SCMP_CMP_NE, IPPROTO_TCP));
+			else
+				err = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, sandbox_denied[i],
+						       0);
 		}
 		/* The watcher's TCP sockets stay allowed; packet and netlink sockets never. */
 		if (!err && ctx->cfg->kubernetes)
@@ -269,6 +287,8 @@ static int sandbox_seccomp(const struct capd_ctx *ctx)
 						 sizeof(sandbox_storage_allowed[0]));
 	if (!err && ctx->cfg->kubernetes)
 		err = sandbox_allow_k8s(f);
+	else if (!err && ctx->cfg->stats_listen)
+		err = sandbox_allow_http(f); /* the watcher's list allows every setsockopt */
 	/* Memory, but never executable memory. */
 	if (!err)
 		err = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,

@@ -41,6 +41,11 @@ struct capd_source_ops {
 	/* fd is readable (or writable, see capd_source_events): returns >= 0 records written, or
 	 * -errno (reported by the loop, which then removes the source). */
 	int (*ready)(void *state, struct capd_ctx *ctx, uint32_t events);
+	/*
+	 * Milliseconds until ready() must run even without an event (it is then called
+	 * with events 0), or -1 for no deadline. The loop never sleeps past it. Optional.
+	 */
+	int (*timeout_ms)(void *state, struct capd_ctx *ctx);
 	/* Once a second: statistics, loss records, stall detection. Optional. */
 	void (*tick)(void *state, struct capd_ctx *ctx, uint64_t now_ns);
 	/* Append Prometheus text lines to out. Optional. */

@@ -66,6 +66,8 @@ int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor *
 	err = cursor_open_history(c, opts);
 	if (err)
 		goto fail;
+	if (c->hist) /* without a ring, nothing will fill a gap in history later */
+		history_set_sealed(c->hist, !want_ring);
 	if (want_ring) {
 		err = ring_reader_open(&c->ring, name);
 		if (err)
@@ -217,12 +219,24 @@ static void cursor_resync(struct rawcap_cursor *c)
 	c->pos = ring_next_indexed(&c->ring, c->pos);
 }
 
+/*
+ * History stopped at a gap the writer may still fill. If the ring no longer
+ * holds the records it lacks, they will never come from there: skip the gap
+ * (counted as damage) and go on with the blocks after it.
+ */
+static bool cursor_skip_hole(struct rawcap_cursor *c)
+{
+	if (!c->has_ring || !c->has_expect || ring_oldest_seq(&c->ring) <= c->expect_seq)
+		return false;
+	return history_skip_hole(c->hist) == 0;
+}
+
 /* History ran out: continue in the ring at the sequence number we expect next. */
 static int cursor_history_to_ring(struct rawcap_cursor *c)
 {
 	c->in_history = false;
 	if (!c->has_ring)
-		return -ENODATA;
+		return c->detached ? 0 : -ENODATA;
 	c->pos = c->has_expect ? ring_seek_seq(&c->ring, c->expect_seq) : ring_tail(&c->ring);
 	return 0;
 }
@@ -305,12 +319,14 @@ int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec)
 			ret = cursor_next_history(c, rec);
 			if (ret != 0)
 				return ret;
+			if (cursor_skip_hole(c))
+				continue;
 			ret = cursor_history_to_ring(c);
 			if (ret)
 				return ret;
 		}
 		if (!c->has_ring)
-			return c->hist ? -ENODATA : 0;
+			return c->hist && !c->detached ? -ENODATA : 0;
 		ret = cursor_next_ring(c, rec);
 		if (ret != -EAGAIN)
 			return ret;
@@ -319,7 +335,8 @@ int rawcap_next(struct rawcap_cursor *c, struct rawcap_rec *rec)
 
 bool rawcap_rec_valid(struct rawcap_cursor *c, const struct rawcap_rec *rec)
 {
-	if (rec->source != RAWCAP_SOURCE_RING || ring_pos_intact(&c->ring, rec->pos))
+	if (rec->source != RAWCAP_SOURCE_RING ||
+	    (c->has_ring && ring_pos_intact(&c->ring, rec->pos)))
 		return true;
 	c->st.records--;
 	c->st.bytes -= rec->len;
@@ -357,14 +374,45 @@ static int cursor_reattach(struct rawcap_cursor *c)
 
 	if (err)
 		return err; /* keep the old mapping until the new ring exists */
-	ring_reader_close(&c->ring);
+	if (load_acquire(&fresh.hdr->state) == RING_STATE_RETIRED ||
+	    (c->has_ring && fresh.generation == c->ring.generation)) {
+		ring_reader_close(&fresh); /* the old object, not yet removed: not a new ring */
+		return -EAGAIN;
+	}
+	if (c->has_ring)
+		ring_reader_close(&c->ring);
 	c->ring = fresh;
+	c->has_ring = true;
+	c->detached = false;
 	c->st.generations++;
 	if (c->has_expect && fresh.hdr->base_seq <= c->expect_seq)
 		c->pos = ring_seek_seq(&c->ring, c->expect_seq);
 	else
 		c->pos = ring_tail(&c->ring);
 	return 0;
+}
+
+/*
+ * A replaced ring that is read to its end and has no successor yet: let it
+ * go, since its memory stays allocated (in a /dev/shm sized for one ring,
+ * the new capd needs it) for as long as anyone maps it.
+ */
+static void cursor_detach(struct rawcap_cursor *c)
+{
+	ring_reader_close(&c->ring);
+	c->has_ring = false;
+	c->detached = true;
+}
+
+/* capd restarted in place (same object, new generation): the stream just continues. */
+static void cursor_check_generation(struct rawcap_cursor *c)
+{
+	uint64_t g = *(volatile const uint64_t *)&c->ring.hdr->generation;
+
+	if (g != c->ring.generation) {
+		c->ring.generation = g;
+		c->st.generations++;
+	}
 }
 
 static int64_t mono_ms(void)
@@ -375,24 +423,55 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Detached: look for the new ring every CURSOR_IDLE_CHECK_MS until the deadline. */
+static int cursor_wait_detached(struct rawcap_cursor *c, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - mono_ms();
+		struct timespec ts;
+
+		if (cursor_reattach(c) == 0)
+			return 1;
+		if (left <= 0)
+			return 0;
+		if (left > CURSOR_IDLE_CHECK_MS)
+			left = CURSOR_IDLE_CHECK_MS;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		if (nanosleep(&ts, NULL))
+			return -errno;
+	}
+}
+
 int rawcap_wait(struct rawcap_cursor *c, int timeout_ms)
 {
 	int64_t deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : INT64_MAX;
 
 	if (c->in_history)
 		return 1;
-	if (!c->has_ring)
+	if (!c->has_ring && !c->detached)
 		return -ENODATA;
 	for (;;) {
-		uint32_t seen = ring_wake_seq(&c->ring);
+		uint32_t seen;
 		int64_t left;
 		int err;
 
+		if (c->detached) {
+			err = cursor_wait_detached(c, deadline);
+			if (err <= 0)
+				return err;
+		}
 		/* Read the wake word before head: a publish after this read changes it. */
+		seen = ring_wake_seq(&c->ring);
+		cursor_check_generation(c);
 		if (ring_head(&c->ring) > c->pos)
 			return 1;
-		if (ring_replaced(&c->ring) && cursor_reattach(c) == 0)
+		if (ring_replaced(&c->ring)) {
+			if (cursor_reattach(c) == 0)
+				continue;
+			cursor_detach(c);
 			continue;
+		}
 		left = deadline - mono_ms();
 		if (left <= 0)
 			return 0;

@@ -10,12 +10,14 @@
 #include <rawcap/rawcap.h>
 
 #include "history.h"
+#include "ring_check.h"
 #include "ring_name.h"
 #include "ring_reader.h"
 
 struct rawcap_cursor {
 	char ring_name[RING_NAME_MAX + 1];
 	bool has_ring;
+	bool detached; /* let go of a replaced ring; waiting for the new one (rawcap_wait) */
 	struct ring_reader ring;
 	struct history *hist; /* disk FIFO or snapshot, NULL if none */
 	bool in_history;      /* delivering from hist, not from the ring */
@@ -24,6 +26,8 @@ struct rawcap_cursor {
 	uint64_t expect_seq; /* sequence number the next record should carry */
 	bool has_expect;
 	struct rawcap_stats st;
+	int news_state;		 /* capd's state as rawcap_writer_news() last told it */
+	int64_t news_checked_ms; /* CLOCK_MONOTONIC of its last look */
 };
 
 /* Account a delivered record's sequence number: gaps are loss. */

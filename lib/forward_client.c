@@ -22,6 +22,7 @@
 #include <rawcap/window.h>
 
 #include "forward_int.h"
+#include "snapshot_int.h"
 
 static uint64_t mono_ns(void)
 {
@@ -39,29 +40,25 @@ static int fwd_client_pcap_out(void *arg, const void *buf, size_t len)
 	return fwd_buf_put(&c->out, buf, len);
 }
 
-static int fwd_client_open_cursor(struct fwd_client *c)
+/* Where the stream starts: --from, the newest record, or a msgpack resume point. */
+static int fwd_client_position(struct fwd_client *c)
 {
 	const struct rawcap_forward_opts *o = &c->f->o;
-	struct rawcap_open_opts oo = {
-		.sz = sizeof(oo),
-		.ring = o->ring,
-		.storage_dir = o->storage_dir,
-		.snapshot = o->snapshot,
-	};
-	int err = rawcap_open_opts(&oo, &c->cur);
+	int err = 0;
 
-	if (err)
-		return err;
-	/* Pods are resolved at each packet's time: read the metadata before the start first. */
-	if (c->ix && (o->from_ns || !o->snapshot))
-		err = rawcap_meta_index_prime(c->ix, c->cur, o->from_ns ? o->from_ns : rawcap_now_ns(),
-					      0);
-	if (err)
-		return err == -ENOENT ? 0 : err;
-	if (o->from_ns)
+	if (c->resume) {
+		err = rawcap_seek(c->cur, RAWCAP_SEEK_SEQ, c->resume_seq + 1);
+		c->expect_seq = c->resume_seq + 1;
+		c->has_expect = true;
+		c->gap_reason = RAWCAP_STREAM_GAP_RECYCLED;
+		c->acked = c->resume_seq;
+		c->has_acked = true;
+		c->last_sent_seq = c->resume_seq;
+	} else if (o->from_ns) {
 		err = rawcap_seek(c->cur, RAWCAP_SEEK_TIME, o->from_ns);
-	else if (!o->snapshot)
+	} else if (!o->snapshot) {
 		err = rawcap_seek(c->cur, RAWCAP_SEEK_NEWEST, 0);
+	}
 	return err == -ENOENT ? 0 : err;
 }
 
@@ -94,7 +91,6 @@ int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,
 		   struct fwd_client **out)
 {
 	struct fwd_client *c = calloc(1, sizeof(*c));
-	int err;
 
 	*out = NULL;
 	if (!c)
@@ -105,24 +101,106 @@ int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,
 	c->started_ms = fwd_mono_ms();
 	c->pause_seen = f->paused;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
-	c->held = malloc(RAWCAP_REC_MAX);
-	err = c->held ? fwd_buf_init(&c->out, f->o.client_buf) : -ENOMEM;
-	if (!err && !rawcap_meta_sel_empty(f->o.pods))
-		err = rawcap_meta_index_new(&c->ix);
-	if (!err)
-		err = fwd_client_open_cursor(c);
-	if (!err && f->o.format != RAWCAP_FWD_MSGPACK)
-		err = fwd_client_open_pcap(c);
-	if (err) {
-		fwd_client_free(c);
-		return err;
-	}
 	if (ssl)
 		c->state = FWD_C_HANDSHAKE;
 	else
-		c->state = f->o.format == RAWCAP_FWD_MSGPACK ? FWD_C_HELLO : FWD_C_STREAM;
+		c->state = f->o.format == RAWCAP_FWD_MSGPACK ? FWD_C_HELLO : FWD_C_ADMIT;
 	*out = c;
 	return 0;
+}
+
+/* Positioned and primed: announce the stream (pcap header or HELLO) and start forwarding. */
+static int fwd_client_ready(struct fwd_client *c)
+{
+	int err = fwd_client_position(c);
+
+	if (!err && c->f->o.format != RAWCAP_FWD_MSGPACK)
+		err = fwd_client_open_pcap(c);
+	else if (!err)
+		err = fwd_stream_hello(&c->out, c->f, c->resume ? c->resume_seq + 1 : 0);
+	if (err)
+		return err;
+	c->state = FWD_C_STREAM;
+	c->progress_ms = fwd_mono_ms();
+	return 0;
+}
+
+int fwd_client_begin(struct fwd_client *c)
+{
+	const struct rawcap_forward_opts *o = &c->f->o;
+	struct rawcap_open_opts oo = {
+		.sz = sizeof(oo),
+		.ring = o->ring,
+		.storage_dir = o->storage_dir,
+		.snapshot = o->snapshot,
+	};
+	struct snap_manifest m;
+	int err;
+
+	/* Idempotent up to the cursor: admission is retried after running out of descriptors. */
+	if (!c->held && !(c->held = malloc(RAWCAP_REC_MAX)))
+		return -ENOMEM;
+	if (!c->out.p && (err = fwd_buf_init(&c->out, o->client_buf)))
+		return err;
+	if (!c->ix && !rawcap_meta_sel_empty(o->pods) && (err = rawcap_meta_index_new(&c->ix)))
+		return err;
+	err = rawcap_open_opts(&oo, &c->cur);
+	if (err)
+		return err;
+	c->f->st.streams++;
+	if (o->snapshot && snap_manifest_load(o->snapshot, &m) == 0) {
+		/* A filtered snapshot's sequence gaps are what the filter left out, not loss. */
+		c->gaps_by_design = m.info.filter[0] != '\0';
+		snap_manifest_free(&m);
+	}
+	/* Pods are resolved at each packet's time: read the metadata before the start first. */
+	if (c->ix && (o->from_ns || !o->snapshot)) {
+		c->prime_to_ns = o->from_ns ? o->from_ns : rawcap_now_ns();
+		err = rawcap_meta_index_prime_begin(c->ix, c->cur, c->prime_to_ns, 0);
+		if (err > 0) {
+			c->state = FWD_C_PRIME;
+			return 0;
+		}
+		if (err && err != -ENOENT)
+			return err;
+	}
+	return fwd_client_ready(c);
+}
+
+void fwd_client_probe(struct fwd_client *c, uint64_t now_ms, bool force)
+{
+	uint64_t acked;
+	bool holding;
+
+	if (fwd_client_pending(c) || (!force && now_ms - c->probe_ms < 1000))
+		return;
+	c->probe_ms = now_ms;
+	if (fwd_conn_acked(&c->conn, c->bytes, &acked, &holding))
+		return; /* the next read or write reports what went wrong */
+	c->holding = holding || c->out.len;
+	if (!c->holding || acked != c->acked_bytes)
+		c->progress_ms = now_ms;
+	c->acked_bytes = acked;
+}
+
+uint64_t fwd_client_blocked_ms(const struct fwd_client *c, uint64_t now_ms)
+{
+	if (fwd_client_pending(c) || !c->holding || now_ms < c->progress_ms)
+		return 0;
+	return now_ms - c->progress_ms;
+}
+
+/* One bounded step of priming; the stream starts when it is done. */
+static int fwd_client_prime(struct fwd_client *c)
+{
+	int err = rawcap_meta_index_prime_step(c->ix, c->cur, c->prime_to_ns, c->held,
+					       RAWCAP_REC_MAX, FWD_PRIME_BUDGET);
+
+	if (err > 0)
+		return 0;
+	if (err && err != -ENOENT)
+		return err;
+	return fwd_client_ready(c);
 }
 
 void fwd_client_free(struct fwd_client *c)
@@ -172,16 +250,25 @@ static int fwd_client_gap(struct fwd_client *c, uint64_t first_seq, uint64_t cou
 {
 	struct rawcap_forward *f = c->f;
 	uint32_t reason = c->gap_reason ? c->gap_reason : RAWCAP_STREAM_GAP_LAPPED;
+	struct rawcap_stats cs;
+	const char *why;
+	bool damaged;
 
+	rawcap_get_stats(c->cur, &cs);
+	damaged = cs.corrupt > c->corrupt_seen; /* history skipped a damaged block */
+	c->corrupt_seen = cs.corrupt;
+	if (c->gaps_by_design && !damaged)
+		reason = RAWCAP_STREAM_GAP_SKIPPED; /* what the snapshot's filter left out */
 	c->gap_reason = 0;
+	why = reason == RAWCAP_STREAM_GAP_LAPPED ? "lapped: receiver too slow"
+						 : "recycled before resume";
 	if (reason != RAWCAP_STREAM_GAP_SKIPPED) {
-		if (!c->gaps)
+		if (!c->gaps || damaged)
 			fprintf(stderr,
 				"rawcap-forward: %s: %llu records lost (%s), reported in its "
 				"stream\n",
 				c->peer, (unsigned long long)count,
-				reason == RAWCAP_STREAM_GAP_LAPPED ? "lapped: receiver too slow"
-								   : "recycled before resume");
+				damaged ? "damaged block skipped" : why);
 		c->lost += count;
 		c->gaps++;
 		f->st.records_lost += count;
@@ -190,7 +277,8 @@ static int fwd_client_gap(struct fwd_client *c, uint64_t first_seq, uint64_t cou
 	if (c->pw)
 		return reason == RAWCAP_STREAM_GAP_SKIPPED
 			       ? 0
-			       : c->sink.loss(c->sink.ctx, 0, count, RAWCAP_LOSS_READER);
+			       : c->sink.loss(c->sink.ctx, 0, count,
+					      damaged ? RAWCAP_LOSS_CORRUPT : RAWCAP_LOSS_READER);
 	return fwd_stream_gap(&c->out, first_seq, count, reason);
 }
 
@@ -316,6 +404,13 @@ static int fwd_client_one(struct fwd_client *c, const struct rawcap_rec *rec)
 	return err;
 }
 
+size_t fwd_client_room(const struct fwd_client *c)
+{
+	size_t room = fwd_buf_room(&c->out), held = c->pw ? rawcap_pcap_pending(c->pw) : 0;
+
+	return room > held ? room - held : 0;
+}
+
 int fwd_client_fill(struct fwd_client *c)
 {
 	const struct rawcap_forward_opts *o = &c->f->o;
@@ -323,9 +418,11 @@ int fwd_client_fill(struct fwd_client *c)
 	struct rawcap_rec rec;
 	int n = 0, ret = 0, err;
 
+	if (c->state == FWD_C_PRIME && (err = fwd_client_prime(c)) < 0)
+		return err;
 	if (c->state != FWD_C_STREAM || c->f->paused || c->done)
 		return 0;
-	while (n < FWD_BATCH && fwd_buf_room(&c->out) >= need) {
+	while (n < FWD_BATCH && fwd_client_room(c) >= need) {
 		ret = fwd_client_next(c, &rec);
 		if (ret <= 0)
 			break;
@@ -359,7 +456,9 @@ void fwd_client_pause(struct fwd_client *c, bool paused)
 	if (c->pause_seen == paused)
 		return;
 	c->pause_seen = paused;
-	if (!c->pw && c->state == FWD_C_STREAM)
+	if (c->state != FWD_C_STREAM)
+		return; /* not streaming yet: it starts in the state of the moment */
+	if (!c->pw)
 		fwd_stream_pause(&c->out, paused, c->last_sent_seq);
 	if (paused)
 		return;

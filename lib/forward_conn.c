@@ -9,8 +9,13 @@
  * cursor falls behind and is lapped) instead of holding anything up.
  */
 #include <errno.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -167,6 +172,25 @@ ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b)
 		total += n;
 	}
 	return total;
+}
+
+int fwd_conn_acked(const struct fwd_conn *c, uint64_t written, uint64_t *acked, bool *holding)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int outq = 0;
+
+	if (ioctl(c->fd, SIOCOUTQ, &outq))
+		return -errno;
+	*holding = outq > 0;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -errno;
+	if (len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+		*acked = ti.tcpi_bytes_acked;
+	else /* before Linux 4.2: what we wrote less what the kernel still holds */
+		*acked = written - (uint64_t)outq;
+	return 0;
 }
 
 void fwd_conn_close(struct fwd_conn *c)

@@ -16,32 +16,16 @@
 /* HELLO: start where the receiver (or our memory of its stream id) says. */
 static int fwd_input_hello(struct fwd_client *c, const struct rawcap_stream_frame *fr)
 {
-	struct rawcap_forward *f = c->f;
-	uint64_t acked = 0;
-	bool resume;
-
 	if (c->state != FWD_C_HELLO || fr->count < 1)
 		return -EPROTO;
 	memcpy(c->stream_id, fr->stream_id, sizeof(c->stream_id));
-	resume = fr->has_resume;
-	if (resume)
-		acked = fr->resume_seq;
+	c->resume = fr->has_resume;
+	if (c->resume)
+		c->resume_seq = fr->resume_seq;
 	else if (c->stream_id[0])
-		resume = fwd_ack_lookup(f, c->stream_id, &acked);
-	if (resume) {
-		int err = rawcap_seek(c->cur, RAWCAP_SEEK_SEQ, acked + 1);
-
-		if (err && err != -ENOENT)
-			return err;
-		c->expect_seq = acked + 1;
-		c->has_expect = true;
-		c->gap_reason = RAWCAP_STREAM_GAP_RECYCLED;
-		c->acked = acked;
-		c->has_acked = true;
-		c->last_sent_seq = acked;
-	}
-	c->state = FWD_C_STREAM;
-	return fwd_stream_hello(&c->out, f, resume ? acked + 1 : 0);
+		c->resume = fwd_ack_lookup(c->f, c->stream_id, &c->resume_seq);
+	c->state = FWD_C_ADMIT;
+	return fwd_admit(c->f, c);
 }
 
 static int fwd_input_frame(struct fwd_client *c, const struct rawcap_stream_frame *fr)
@@ -90,8 +74,11 @@ static int fwd_input_handshake(struct fwd_client *c)
 
 	if (ret <= 0)
 		return ret < 0 ? -ECONNREFUSED : 0;
-	c->state = c->f->o.format == RAWCAP_FWD_MSGPACK ? FWD_C_HELLO : FWD_C_STREAM;
-	return 1;
+	c->state = c->f->o.format == RAWCAP_FWD_MSGPACK ? FWD_C_HELLO : FWD_C_ADMIT;
+	if (c->state == FWD_C_HELLO)
+		return 1;
+	ret = fwd_admit(c->f, c);
+	return ret ? ret : 1;
 }
 
 int fwd_client_input(struct fwd_client *c)

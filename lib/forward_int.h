@@ -21,9 +21,11 @@
 
 #define FWD_ACK_TABLE	  64   /* msgpack streams whose acked position we remember */
 #define FWD_MAX_IFACES	  64   /* interfaces announced per receiver */
-#define FWD_HELLO_TIMEOUT 5000 /* ms a msgpack receiver has to say HELLO */
+#define FWD_HELLO_TIMEOUT 5000 /* ms a peer has to finish its TLS handshake and HELLO */
 #define FWD_RECORD_SLACK  4096 /* framing a record may add (pcapng blocks, IDB, msgpack) */
 #define FWD_BATCH	  256  /* records encoded per receiver per loop turn */
+#define FWD_PRIME_BUDGET  4096 /* history records read per receiver per turn while priming */
+#define FWD_MAX_PENDING	  64   /* peers still in their handshake, beside max_clients */
 
 /* A bounded byte queue: what has been encoded but not yet written. */
 struct fwd_buf {
@@ -55,14 +57,27 @@ int fwd_conn_handshake(struct fwd_conn *c);
 ssize_t fwd_conn_read(struct fwd_conn *c, void *buf, size_t len);
 /* Write from b as much as the socket takes: bytes written, or -errno. */
 ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b);
+/*
+ * What the peer has taken: TCP bytes it acknowledged (TCP_INFO), and whether
+ * the kernel still holds bytes for it (SIOCOUTQ). written: bytes given to
+ * the socket so far, for kernels without tcpi_bytes_acked. 0 or -errno.
+ */
+int fwd_conn_acked(const struct fwd_conn *c, uint64_t written, uint64_t *acked, bool *holding);
 void fwd_conn_close(struct fwd_conn *c);
 
 SSL_CTX *fwd_tls_ctx(const struct rawcap_forward_opts *o, bool server, char *err, size_t errlen);
 const char *fwd_tls_error(char *buf, size_t len);
 
+/*
+ * A peer costs a socket and this struct until it is authenticated (TLS
+ * handshake done; msgpack HELLO received; a plain pcap peer still connected
+ * after one poll). Only then does it get its queue, cursor and pod index.
+ */
 enum fwd_client_state {
 	FWD_C_HANDSHAKE, /* TLS handshake in progress */
 	FWD_C_HELLO,	 /* msgpack: waiting for the receiver's HELLO */
+	FWD_C_ADMIT,	 /* authenticated, waiting for a slot (plain pcap: until its first poll) */
+	FWD_C_PRIME,	 /* reading pod metadata before the start, a step per turn */
 	FWD_C_STREAM,	 /* forwarding */
 	FWD_C_DRAIN,	 /* bounded replay done: flush, then close */
 	FWD_C_DEAD,
@@ -74,6 +89,16 @@ struct fwd_client {
 	enum fwd_client_state state;
 	char peer[80];
 	uint64_t started_ms;
+	/* Does it read? Probed at most once a second (fwd_client_probe()). */
+	uint64_t progress_ms; /* last probe that found it acknowledging bytes, or holding none */
+	uint64_t probe_ms, acked_bytes;
+	bool holding;	      /* bytes queued for it, by us or by the kernel */
+	uint64_t prime_to_ns; /* FWD_C_PRIME: read metadata up to this time */
+	bool polled;	      /* went through one poll since it was accepted */
+	uint64_t retry_ms;    /* FWD_C_ADMIT: out of descriptors, try again then */
+	const char *why;      /* set: drop it at the end of this turn, for this reason */
+	bool resume;	      /* msgpack HELLO: continue after resume_seq */
+	uint64_t resume_seq;
 	struct rawcap_cursor *cur;
 	struct rawcap_meta_index *ix; /* pods along this cursor; NULL without a selection */
 	struct fwd_buf out;
@@ -83,6 +108,8 @@ struct fwd_client {
 	struct rawcap_pcap_sink_state ps; /* the shared pcap sink: loss as drop count + comment */
 	struct rawcap_sink sink;
 	uint32_t gap_reason; /* why the next gap happens, 0: lapped */
+	uint64_t corrupt_seen; /* damaged blocks the cursor had skipped at the last gap */
+	bool gaps_by_design;   /* a filtered snapshot: sequence gaps are not loss */
 	uint64_t expect_seq; /* the sequence number the cursor should deliver next */
 	bool has_expect;
 	uint64_t last_sent_seq;
@@ -125,6 +152,10 @@ struct rawcap_forward {
 	struct fwd_ack acks[FWD_ACK_TABLE];
 	uint64_t next_connect_ms;
 	unsigned connect_fails;
+	uint64_t accept_resume_ms; /* accept(2) failed for lack of resources: pause until then */
+	unsigned accept_backoff_ms;
+	uint64_t log_sec; /* rate limit of the lines about peers dropped before authentication */
+	unsigned log_lines, log_suppressed;
 	bool finished; /* connect mode: bounded window delivered */
 	struct rawcap_forward_stats st;
 	char err[256];
@@ -138,8 +169,21 @@ void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
 int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,
 		   struct fwd_client **out);
 void fwd_client_free(struct fwd_client *c);
+/* The peer is authenticated: give it its queue, cursor and pod index, start priming. */
+int fwd_client_begin(struct fwd_client *c);
+/* Still before authentication, or waiting for a slot: no queue, no cursor yet. */
+static inline bool fwd_client_pending(const struct fwd_client *c)
+{
+	return c->state <= FWD_C_ADMIT;
+}
+/* Check whether the receiver reads; force: even if it was checked less than a second ago. */
+void fwd_client_probe(struct fwd_client *c, uint64_t now_ms, bool force);
+/* ms the receiver has held bytes without acknowledging any (as of the last probe); 0: it reads. */
+uint64_t fwd_client_blocked_ms(const struct fwd_client *c, uint64_t now_ms);
 /* Read and act on what the receiver sent (HELLO, ACK); -errno when it must go. */
 int fwd_client_input(struct fwd_client *c);
+/* Bytes the queue can still take, less what the pcap encoder holds for it. */
+size_t fwd_client_room(const struct fwd_client *c);
 /* Encode records from the cursor while the buffer has room. Returns records encoded. */
 int fwd_client_fill(struct fwd_client *c);
 /* Tell the receiver about a pause or resume (msgpack), reposition on a live resume. */
@@ -162,5 +206,11 @@ int fwd_stream_pause(struct fwd_buf *b, bool paused, uint64_t seq);
 /* forward_server.c: the remembered acked positions of msgpack streams. */
 bool fwd_ack_lookup(struct rawcap_forward *f, const char *id, uint64_t *seq);
 void fwd_ack_store(struct rawcap_forward *f, const char *id, uint64_t seq);
+/*
+ * c is authenticated: take a receiver slot (making room by evicting a
+ * receiver that takes no bytes, if all are used) and fwd_client_begin() it.
+ * -EUSERS when every slot is held by a receiver that reads.
+ */
+int fwd_admit(struct rawcap_forward *f, struct fwd_client *c);
 
 #endif

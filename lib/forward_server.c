@@ -34,6 +34,12 @@
 #define FWD_DEF_CLIENT_BUF   (4u << 20)
 #define FWD_DEF_MAX_CLIENTS  16
 #define FWD_MAX_POLL	     256 /* most receivers at once */
+#define FWD_DEF_SEND_TIMEOUT 30000
+#define FWD_EVICT_MS	     2000 /* took nothing this long: may make room for a new receiver */
+#define FWD_ACCEPT_PAUSE_MIN 50	  /* ms: first pause after accept(2) ran out of resources */
+#define FWD_ACCEPT_PAUSE_MAX 1000
+#define FWD_ACCEPTS_PER_TURN 64
+#define FWD_LOG_BURST	     20 /* lines a second about peers dropped before authentication */
 
 uint64_t fwd_mono_ms(void)
 {
@@ -101,6 +107,46 @@ static int fwd_resolve(const char *spec, bool passive, struct addrinfo **out, ch
 	if (getaddrinfo(hl ? host : NULL, colon + 1, &hints, out))
 		return -EADDRNOTAVAIL;
 	return 0;
+}
+
+static bool fwd_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/* TLS where others can reach us authenticates the client, unless told otherwise. */
+static int fwd_check_client_auth(struct rawcap_forward *f)
+{
+	struct addrinfo *ai;
+	char host[256];
+	bool loopback;
+	int err;
+
+	if (!f->o.listen || f->o.plain || f->o.tls_ca || f->o.tls_any_client)
+		return 0;
+	err = fwd_resolve(f->o.listen, true, &ai, host, sizeof(host));
+	if (err) {
+		fwd_set_err(f, "resolving listen address %s: %s", f->o.listen, strerror(-err));
+		return err;
+	}
+	loopback = fwd_loopback(ai->ai_addr);
+	freeaddrinfo(ai);
+	if (loopback)
+		return 0;
+	fwd_set_err(f,
+		    "--listen %s is not a loopback address: TLS there requires client "
+		    "certificates (--tls-ca FILE); to let any TLS client connect, say so with "
+		    "--tls-any-client",
+		    f->o.listen);
+	return -EINVAL;
 }
 
 static int fwd_listen(struct rawcap_forward *f)
@@ -177,38 +223,138 @@ static int fwd_add_client(struct rawcap_forward *f, int fd, const char *peer, bo
 		f->clients = grown;
 	err = grown ? fwd_client_new(f, fd, ssl, peer, &c) : -ENOMEM;
 	if (err) {
-		fprintf(stderr, "rawcap-forward: %s: opening a cursor for it: %s\n", peer,
-			strerror(-err));
 		if (ssl)
 			SSL_free(ssl);
 		close(fd);
-		f->st.clients_rejected++;
 		return err;
 	}
 	f->clients[f->nclients++] = c;
 	f->st.clients_accepted++;
-	fprintf(stderr, "rawcap-forward: %s: connected%s\n", peer, f->paused ? " (paused)" : "");
 	return 0;
+}
+
+static bool fwd_client_streams(const struct fwd_client *c)
+{
+	return !fwd_client_pending(c) && !c->why && c->state != FWD_C_DEAD;
+}
+
+/* The receiver that has acknowledged nothing for longest, if for at least min_ms. */
+static struct fwd_client *fwd_most_blocked(struct rawcap_forward *f, uint64_t min_ms)
+{
+	struct fwd_client *worst = NULL;
+	uint64_t now = fwd_mono_ms(), most = min_ms;
+
+	for (unsigned i = 0; i < f->nclients; i++) {
+		struct fwd_client *c = f->clients[i];
+		uint64_t b;
+
+		if (!fwd_client_streams(c))
+			continue;
+		fwd_client_probe(c, now, true);
+		b = fwd_client_blocked_ms(c, now);
+		if (b >= most) {
+			most = b;
+			worst = c;
+		}
+	}
+	return worst;
+}
+
+/* accept(2) ran out of a resource (fds, buffers): stop polling the listener for a while. */
+static void fwd_accept_pause(struct rawcap_forward *f, int err)
+{
+	unsigned ms = f->accept_backoff_ms ? 2 * f->accept_backoff_ms : FWD_ACCEPT_PAUSE_MIN;
+
+	f->accept_backoff_ms = ms < FWD_ACCEPT_PAUSE_MAX ? ms : FWD_ACCEPT_PAUSE_MAX;
+	f->accept_resume_ms = fwd_mono_ms() + f->accept_backoff_ms;
+	f->st.accept_errors++;
+	if (ms == FWD_ACCEPT_PAUSE_MIN) /* once per episode, not per retry */
+		fprintf(stderr,
+			"rawcap-forward: accepting a receiver: %s; retrying with backoff (up to "
+			"%d ms)\n",
+			strerror(err), FWD_ACCEPT_PAUSE_MAX);
+}
+
+int fwd_admit(struct rawcap_forward *f, struct fwd_client *c)
+{
+	struct fwd_client *victim;
+	unsigned streams = 0;
+	int err;
+
+	for (unsigned i = 0; i < f->nclients; i++)
+		streams += fwd_client_streams(f->clients[i]);
+	if (streams >= f->o.max_clients) {
+		victim = fwd_most_blocked(f, FWD_EVICT_MS); /* probes each: only when full */
+		if (!victim) {
+			fprintf(stderr, "rawcap-forward: %s: refused, %u receivers already\n",
+				c->peer, streams);
+			f->st.clients_rejected++;
+			return -EUSERS;
+		}
+		victim->why = "evicted: it took no data while every receiver slot was in use";
+		f->st.evicted++;
+	}
+	err = fwd_client_begin(c);
+	if (err == -EMFILE || err == -ENFILE) {
+		/* Out of descriptors: stop accepting, keep this peer, try again after the pause. */
+		fwd_accept_pause(f, -err);
+		c->state = FWD_C_ADMIT;
+		c->retry_ms = f->accept_resume_ms;
+		return 0;
+	}
+	if (err) {
+		fprintf(stderr, "rawcap-forward: %s: opening a cursor for it: %s\n", c->peer,
+			strerror(-err));
+		return err;
+	}
+	fprintf(stderr, "rawcap-forward: %s: connected%s\n", c->peer, f->paused ? " (paused)" : "");
+	return 0;
+}
+
+/* Peers still in their handshake have a pool of their own: the oldest makes room. */
+static void fwd_limit_pending(struct rawcap_forward *f)
+{
+	struct fwd_client *oldest = NULL;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < f->nclients; i++) {
+		struct fwd_client *c = f->clients[i];
+
+		if (!fwd_client_pending(c) || c->why)
+			continue;
+		n++;
+		if (!oldest || c->started_ms < oldest->started_ms)
+			oldest = c;
+	}
+	if (n >= FWD_MAX_PENDING && oldest) {
+		oldest->why = "evicted: too many peers in their handshake";
+		f->st.timed_out++;
+	}
 }
 
 static void fwd_accept(struct rawcap_forward *f)
 {
-	for (;;) {
+	for (int n = 0; n < FWD_ACCEPTS_PER_TURN; n++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char peer[80];
 		int fd = accept4(f->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO ||
+			    errno == EPERM)
+				continue; /* that connection only */
+			fwd_accept_pause(f, errno);
 			return;
-		fwd_peer_name(&ss, peer, sizeof(peer));
-		if (f->nclients >= f->o.max_clients) {
-			fprintf(stderr, "rawcap-forward: %s: refused, %u receivers already\n", peer,
-				f->nclients);
-			f->st.clients_rejected++;
-			close(fd);
-			continue;
 		}
+		if (f->accept_backoff_ms) {
+			fprintf(stderr, "rawcap-forward: accepting receivers again\n");
+			f->accept_backoff_ms = 0;
+		}
+		fwd_peer_name(&ss, peer, sizeof(peer));
+		fwd_limit_pending(f);
 		fwd_add_client(f, fd, peer, true);
 	}
 }
@@ -271,10 +417,15 @@ int rawcap_forward_create(const struct rawcap_forward_opts *o, struct rawcap_for
 		f->o.client_buf = 2 * (RAWCAP_REC_MAX + FWD_RECORD_SLACK);
 	if (!f->o.max_clients)
 		f->o.max_clients = FWD_DEF_MAX_CLIENTS;
+	if (!f->o.send_timeout_ms)
+		f->o.send_timeout_ms = FWD_DEF_SEND_TIMEOUT;
 	if (f->o.max_clients > FWD_MAX_POLL)
 		f->o.max_clients = FWD_MAX_POLL;
 	f->paused = o->paused;
 	atomic_store(&f->want_paused, o->paused);
+	err = fwd_check_client_auth(f);
+	if (err)
+		return err;
 	/* Fail now, not per receiver, when the source cannot be read. */
 	oo = (struct rawcap_open_opts){.sz = sizeof(oo),
 				       .ring = o->ring,
@@ -319,13 +470,37 @@ int rawcap_forward_create(const struct rawcap_forward_opts *o, struct rawcap_for
 	return fwd_listen(f);
 }
 
+/* Peers dropped before authentication: at most FWD_LOG_BURST lines a second, the rest counted. */
+static void fwd_report_pending(struct rawcap_forward *f, const struct fwd_client *c,
+			       const char *why)
+{
+	uint64_t sec = fwd_mono_ms() / 1000;
+
+	if (sec != f->log_sec) {
+		if (f->log_suppressed)
+			fprintf(stderr,
+				"rawcap-forward: %u more peers dropped before authentication (not "
+				"logged)\n",
+				f->log_suppressed);
+		f->log_sec = sec;
+		f->log_lines = f->log_suppressed = 0;
+	}
+	if (f->log_lines++ < FWD_LOG_BURST)
+		fprintf(stderr, "rawcap-forward: %s: %s\n", c->peer, why);
+	else
+		f->log_suppressed++;
+}
+
 static void fwd_drop(struct rawcap_forward *f, unsigned i, const char *why)
 {
 	struct fwd_client *c = f->clients[i];
 
 	if (c->state == FWD_C_HANDSHAKE)
 		f->st.clients_rejected++;
-	fwd_client_report(c, why);
+	if (fwd_client_pending(c))
+		fwd_report_pending(f, c, why);
+	else
+		fwd_client_report(c, why);
 	if (f->o.connect && c->done)
 		f->finished = true; /* a bounded window was delivered */
 	else if (f->o.connect)
@@ -335,29 +510,34 @@ static void fwd_drop(struct rawcap_forward *f, unsigned i, const char *why)
 }
 
 /* Work for one receiver this turn; true if it has more ready to go at once. */
-static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c, const char **why)
+static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c)
 {
+	uint64_t now;
 	ssize_t w;
-	int n = fwd_client_fill(c);
+	int n;
 
+	if (fwd_client_pending(c) || c->why)
+		return false; /* nothing is read or sent before the peer is authenticated */
+	n = fwd_client_fill(c);
 	if (n < 0) {
-		*why = strerror(-n);
+		c->why = strerror(-n);
 		return false;
 	}
-	if (c->state == FWD_C_HANDSHAKE)
-		return false; /* nothing goes out before the peer is verified */
 	w = fwd_conn_flush(&c->conn, &c->out);
 	if (w < 0) {
-		*why = "connection closed";
-		c->state = FWD_C_DEAD;
+		c->why = "connection closed";
 		return false;
 	}
+	now = fwd_mono_ms();
 	c->bytes += (uint64_t)w;
 	f->st.bytes += (uint64_t)w;
 	/* pcap: closing ends the capture file; msgpack: the receiver closes after END. */
 	if (c->state == FWD_C_DRAIN && !c->out.len && c->pw)
-		*why = "window delivered";
-	return n == FWD_BATCH && fwd_buf_room(&c->out) >= RAWCAP_REC_MAX + FWD_RECORD_SLACK;
+		c->why = "window delivered";
+	if (c->state == FWD_C_DRAIN && !c->out.len && !c->drain_ms)
+		c->drain_ms = now;
+	return c->state == FWD_C_PRIME ||
+	       (n == FWD_BATCH && fwd_client_room(c) >= RAWCAP_REC_MAX + FWD_RECORD_SLACK);
 }
 
 static void fwd_sync_pause(struct rawcap_forward *f)
@@ -388,64 +568,103 @@ static int fwd_timeout(struct rawcap_forward *f, bool busy)
 	return t;
 }
 
-/* Drop receivers that are gone, failed, or overstayed a handshake or drain. */
-static void fwd_reap(struct rawcap_forward *f, const char **why)
+/* Drop receivers that are gone, failed, or overstayed a handshake, a send or a drain. */
+static void fwd_reap(struct rawcap_forward *f)
 {
 	uint64_t now = fwd_mono_ms();
 
 	for (unsigned i = f->nclients; i-- > 0;) {
 		struct fwd_client *c = f->clients[i];
-		bool early = c->state == FWD_C_HANDSHAKE || c->state == FWD_C_HELLO;
 
-		if (!why[i] && early && now - c->started_ms > FWD_HELLO_TIMEOUT)
-			why[i] = "no handshake in time";
-		if (!why[i] && c->state == FWD_C_DRAIN && c->drain_ms &&
+		/* An authenticated peer waiting for a descriptor gets as long as a send. */
+		if (!c->why && fwd_client_pending(c) &&
+		    now - c->started_ms >
+			    (c->retry_ms ? f->o.send_timeout_ms : FWD_HELLO_TIMEOUT)) {
+			c->why = "no handshake in time";
+			f->st.timed_out++;
+		}
+		fwd_client_probe(c, now, false);
+		if (!c->why && fwd_client_blocked_ms(c, now) > f->o.send_timeout_ms) {
+			c->why = "it took no data in time (not reading)";
+			f->st.timed_out++;
+		}
+		if (!c->why && c->state == FWD_C_DRAIN && c->drain_ms &&
 		    now - c->drain_ms > FWD_DRAIN_TIMEOUT_MS)
-			why[i] = "window delivered";
-		if (why[i] || c->state == FWD_C_DEAD)
-			fwd_drop(f, i, why[i] ? why[i] : "closed");
+			c->why = "window delivered";
+		if (c->why || c->state == FWD_C_DEAD)
+			fwd_drop(f, i, c->why ? c->why : "closed");
+	}
+}
+
+static const char *fwd_input_error(int err)
+{
+	switch (err) {
+	case -ECONNRESET:
+		return "receiver closed the connection";
+	case -ECONNREFUSED:
+		return "TLS handshake failed";
+	case -EPROTO:
+	case -EBADMSG:
+		return "protocol error";
+	case -EUSERS:
+		return "refused: every receiver slot is in use";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* After a poll: read what peers sent, and give a slot to plain peers still connected. */
+static void fwd_inputs(struct rawcap_forward *f, const struct pollfd *pfd)
+{
+	for (unsigned i = 0; i < f->nclients; i++) {
+		struct fwd_client *c = f->clients[i];
+		int err = 0;
+
+		if (c->why)
+			continue;
+		if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ||
+		    (c->state == FWD_C_HANDSHAKE && (pfd[i].revents & POLLOUT)))
+			err = fwd_client_input(c);
+		if (!err && c->state == FWD_C_ADMIT && c->polled && fwd_mono_ms() >= c->retry_ms)
+			err = fwd_admit(f, c);
+		if (err)
+			c->why = fwd_input_error(err);
+		c->polled = true;
 	}
 }
 
 static int fwd_turn(struct rawcap_forward *f)
 {
-	struct pollfd pfd[1 + FWD_MAX_POLL];
-	const char *why[FWD_MAX_POLL] = {0};
-	unsigned n = 0, i;
-	bool busy = false;
+	struct pollfd pfd[1 + FWD_MAX_POLL + FWD_MAX_PENDING];
+	uint64_t now;
+	unsigned n;
+	bool busy = false, listening = false;
+	int t;
 
 	fwd_sync_pause(f);
 	if (f->o.connect && !f->nclients && fwd_mono_ms() >= f->next_connect_ms)
 		fwd_connect(f);
-	for (i = 0; i < f->nclients; i++) {
+	for (unsigned i = 0; i < f->nclients; i++) {
 		struct fwd_client *c = f->clients[i];
 
-		busy |= fwd_service(f, c, &why[i]);
-		if (c->state == FWD_C_DRAIN && !c->out.len && !c->drain_ms)
-			c->drain_ms = fwd_mono_ms();
+		busy |= fwd_service(f, c);
 		pfd[i] = (struct pollfd){.fd = c->conn.fd, .events = POLLIN};
-		if ((c->out.len && c->state != FWD_C_HANDSHAKE) || c->conn.want_write)
+		if ((c->out.len && !fwd_client_pending(c)) || c->conn.want_write)
 			pfd[i].events |= POLLOUT;
 	}
 	n = f->nclients;
-	if (f->lfd >= 0)
+	t = fwd_timeout(f, busy);
+	now = fwd_mono_ms();
+	listening = f->lfd >= 0 && now >= f->accept_resume_ms;
+	if (listening)
 		pfd[n++] = (struct pollfd){.fd = f->lfd, .events = POLLIN};
-	if (poll(pfd, n, fwd_timeout(f, busy)) < 0 && errno != EINTR)
+	else if (f->lfd >= 0 && f->accept_resume_ms - now < (uint64_t)t)
+		t = (int)(f->accept_resume_ms - now);
+	if (poll(pfd, n, t) < 0 && errno != EINTR)
 		return -errno;
-	for (i = 0; i < f->nclients; i++) {
-		int err;
-
-		if (why[i] || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		err = fwd_client_input(f->clients[i]);
-		if (err)
-			why[i] = err == -ECONNRESET	? "receiver closed the connection"
-				 : err == -ECONNREFUSED ? "TLS handshake failed"
-				 : err == -EPROTO || err == -EBADMSG ? "protocol error"
-								     : strerror(-err);
-	}
-	fwd_reap(f, why);
-	if (f->lfd >= 0 && (pfd[n - 1].revents & POLLIN))
+	fwd_inputs(f, pfd);
+	fwd_reap(f);
+	if (listening && (pfd[n - 1].revents & POLLIN))
 		fwd_accept(f);
 	return 0;
 }
@@ -467,7 +686,7 @@ int rawcap_forward_run(struct rawcap_forward *f)
 
 		if (c->pw)
 			rawcap_pcap_flush(c->pw);
-		if (c->state != FWD_C_HANDSHAKE)
+		if (!fwd_client_pending(c))
 			fwd_conn_flush(&c->conn, &c->out);
 	}
 	while (f->nclients)

@@ -50,7 +50,10 @@ struct history {
 	bool loaded;
 	uint64_t min_seq, min_ts; /* skip records before the seek target */
 	bool filter;
+	bool sealed;	  /* no writer appends (snapshot, stopped capd): a hole is damage */
+	uint32_t hole;	  /* live: blocks from blk to here may still be in flight; 0: none */
 	uint64_t corrupt; /* damaged blocks skipped, not yet reported */
+	uint64_t damaged_blocks, damaged_records; /* since open; records known from headers */
 };
 
 static int hist_seg_cmp(const void *a, const void *b)
@@ -186,6 +189,7 @@ static void hist_drop_seg(struct history *h)
 		close(h->fd);
 	h->fd = -1;
 	h->loaded = false;
+	h->hole = 0;
 }
 
 /* Make the first listed segment numbered >= seg_no current, at block blk. */
@@ -253,12 +257,42 @@ static int hist_advance_seg(struct history *h)
 }
 
 /*
+ * Skip the invalid blocks from blk up to next as damage: count them, and the
+ * records their headers (when intact) say they held.
+ */
+static void hist_skip_damage(struct history *h, uint32_t next)
+{
+	struct seg_blk_hdr b;
+
+	for (uint32_t i = h->blk; i < next; i++)
+		if (seg_read_blk_hdr(h->fd, &h->sh, i, &b) == 0)
+			h->damaged_records += b.nrec;
+	h->corrupt += next - h->blk;
+	h->damaged_blocks += next - h->blk;
+	h->blk = next;
+	h->hole = 0;
+}
+
+/*
+ * An invalid block followed closely by valid ones in the newest segment of a
+ * live FIFO may simply not be written yet: io_uring completes writes out of
+ * order. Anywhere else (a snapshot, a FIFO nobody writes, an older segment,
+ * further than the writer can have in flight) it is damage.
+ */
+static bool hist_maybe_in_flight(const struct history *h, uint32_t next)
+{
+	return !h->sealed && hist_is_newest(h) && next - h->blk <= HIST_WRITE_WINDOW;
+}
+
+/*
  * Load the next good block. 1 loaded, 0 at the end of what is written, or
- * negative errno. Damaged blocks are skipped and counted.
+ * negative errno. Damaged blocks are skipped and counted; the reader
+ * continues at the next valid block.
  */
 static int hist_load(struct history *h)
 {
 	for (;;) {
+		struct seg_blk_hdr bh;
 		uint32_t next;
 		int err;
 
@@ -275,6 +309,7 @@ static int hist_load(struct history *h)
 			h->blk++;
 			h->roff = 0;
 			h->loaded = true;
+			h->hole = 0;
 			return 1;
 		}
 		if (err != -EBADMSG && err != -ENODATA)
@@ -285,18 +320,48 @@ static int hist_load(struct history *h)
 				return err == -ENOENT ? 0 : err;
 			continue;
 		}
-		next = err == -ENODATA ? h->sh.nblocks : hist_next_valid(h, h->blk);
-		if (next < h->sh.nblocks &&
-		    (!hist_is_newest(h) || next - h->blk > HIST_WRITE_WINDOW)) {
-			h->corrupt += next - h->blk; /* damage between good blocks */
-			h->blk = next;
+		/* Sealed: a block whose header is intact but whose records are not is damage,
+		 * also at the end, where no valid block follows to tell. */
+		if (h->sealed && err == -EBADMSG &&
+		    seg_read_blk_hdr(h->fd, &h->sh, h->blk, &bh) == 0) {
+			hist_skip_damage(h, h->blk + 1);
 			continue;
 		}
-		/* Nothing good follows: the end of what was written in this segment. */
-		if (hist_is_newest(h) && hist_scan(h) == 0 && hist_is_newest(h))
+		next = err == -ENODATA ? h->sh.nblocks : hist_next_valid(h, h->blk);
+		if (next < h->sh.nblocks && !hist_maybe_in_flight(h, next)) {
+			hist_skip_damage(h, next);
+			continue;
+		}
+		/* Nothing good follows, or not yet: the end of what was written. */
+		if (hist_is_newest(h) && hist_scan(h) == 0 && hist_is_newest(h)) {
+			h->hole = next < h->sh.nblocks ? next : 0;
 			return 0;
+		}
+		if (next < h->sh.nblocks) {
+			hist_skip_damage(h, next); /* a newer segment exists: not in flight */
+			continue;
+		}
 		h->blk = h->sh.nblocks;
 	}
+}
+
+int history_skip_hole(struct history *h)
+{
+	if (!h || !h->hole || h->fd < 0)
+		return -ENOENT;
+	hist_skip_damage(h, h->hole);
+	return 0;
+}
+
+void history_set_sealed(struct history *h, bool sealed)
+{
+	h->sealed = sealed;
+}
+
+void history_damage(const struct history *h, uint64_t *blocks, uint64_t *records)
+{
+	*blocks = h ? h->damaged_blocks : 0;
+	*records = h ? h->damaged_records : 0;
 }
 
 /* Position on the next record to deliver without consuming it: 1, 0 at the end, -errno. */
@@ -476,6 +541,40 @@ static int hist_edge(struct history *h, bool newest, struct seg_blk_hdr *out)
 	return -ENODATA;
 }
 
+/* Timestamp of the oldest record held: the earliest of the first intact block's records. */
+static int hist_oldest_ts(struct history *h, uint64_t *ts)
+{
+	void *buf = malloc(SEG_BLOCK_SIZE);
+	int ret = -ENODATA;
+
+	if (!buf)
+		return -ENOMEM;
+	for (size_t n = 0; n < h->nseg && ret == -ENODATA; n++) {
+		struct seg_hdr sh;
+		int fd = hist_open_seg(h, h->segs[n].seg_no, &sh);
+
+		for (uint32_t b = 0; fd >= 0 && b < sh.nblocks && ret == -ENODATA; b++) {
+			const struct rawcap_rec_hdr *r;
+			uint32_t off = 0;
+			int err = seg_read_blk(fd, &sh, b, buf);
+
+			if (err == -ENODATA)
+				break;
+			if (err)
+				continue;
+			*ts = UINT64_MAX;
+			while (seg_blk_rec(buf, &off, &r))
+				if (r->ts_ns < *ts)
+					*ts = r->ts_ns;
+			ret = 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	free(buf);
+	return ret;
+}
+
 int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
 		   uint64_t *oldest_ts, uint64_t *newest_ts)
 {
@@ -493,8 +592,8 @@ int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq
 		*oldest_seq = first.first_seq;
 	if (newest_seq)
 		*newest_seq = last.last_seq;
-	/* Block headers carry the high-water mark, not the first record's own time. */
-	if (oldest_ts)
+	/* Block headers carry the high-water mark: the newest time, not the oldest. */
+	if (oldest_ts && hist_oldest_ts(h, oldest_ts))
 		*oldest_ts = first.ts_hwm;
 	if (newest_ts)
 		*newest_ts = last.ts_hwm;

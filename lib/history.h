@@ -12,6 +12,7 @@
 #ifndef RAWCAP_LIB_HISTORY_H
 #define RAWCAP_LIB_HISTORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rawcap/rawcap.h>
@@ -40,8 +41,28 @@ int history_seek(struct history *h, enum rawcap_seek whence, uint64_t value);
  */
 int history_next(struct history *h, struct rawcap_rec *rec, uint64_t *corrupt);
 
-/* Oldest and newest sequence numbers held, or -ENODATA if empty. */
+/*
+ * Oldest and newest sequence numbers held, and the timestamps of the oldest
+ * record and the newest high-water mark, or -ENODATA if empty.
+ */
 int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
 		   uint64_t *oldest_ts, uint64_t *newest_ts);
+
+/*
+ * A sealed history has no writer appending to it (a snapshot, or a disk FIFO
+ * read while capd is not running): an invalid block followed by valid ones
+ * is always damage, skipped and counted. Unsealed (the default), such a gap
+ * close to the end of the newest segment may be writes still in flight, and
+ * history_next stops before it (returns 0) instead.
+ */
+void history_set_sealed(struct history *h, bool sealed);
+/*
+ * After history_next returned 0 at such a gap: give up waiting for it, count
+ * it as damage and continue after it. 0, or -ENOENT if no gap is pending.
+ * For a cursor whose ring no longer holds the records the gap lacks.
+ */
+int history_skip_hole(struct history *h);
+/* Damaged blocks skipped since open, and the records their intact headers listed. */
+void history_damage(const struct history *h, uint64_t *blocks, uint64_t *records);
 
 #endif

@@ -13,6 +13,7 @@
  * kept for the index's lifetime, so answers stay valid while it lives.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,35 +355,58 @@ void rawcap_meta_index_stats(const struct rawcap_meta_index *ix,
 	*out = ix->st;
 }
 
-int rawcap_meta_index_prime(struct rawcap_meta_index *ix, struct rawcap_cursor *c,
-			    uint64_t from_ns, uint64_t lookback_ns)
+int rawcap_meta_index_prime_begin(struct rawcap_meta_index *ix, struct rawcap_cursor *c,
+				  uint64_t from_ns, uint64_t lookback_ns)
 {
-	struct rawcap_rec rec;
 	uint64_t start;
-	void *buf;
 	int err;
 
+	(void)ix;
 	if (!lookback_ns)
 		lookback_ns = RAWCAP_META_LOOKBACK_NS;
 	start = from_ns > lookback_ns ? from_ns - lookback_ns : 0;
-	buf = malloc(RAWCAP_REC_MAX);
-	if (!buf)
-		return -ENOMEM;
 	err = rawcap_seek(c, start ? RAWCAP_SEEK_TIME : RAWCAP_SEEK_OLDEST, start);
-	while (!err) {
-		err = rawcap_next_copy(c, &rec, buf, RAWCAP_REC_MAX);
-		if (err == -EMSGSIZE || err == -EBADMSG) {
-			err = 0;
+	if (!err)
+		return 1;
+	if (err != -ENODATA && err != -ENOENT)
+		return err;
+	err = rawcap_seek(c, RAWCAP_SEEK_TIME, from_ns); /* nothing before from_ns */
+	return err == -ENOENT ? 0 : err;
+}
+
+int rawcap_meta_index_prime_step(struct rawcap_meta_index *ix, struct rawcap_cursor *c,
+				 uint64_t from_ns, void *buf, size_t cap, unsigned budget)
+{
+	struct rawcap_rec rec;
+	int err;
+
+	for (unsigned n = 0; n < budget; n++) {
+		err = rawcap_next_copy(c, &rec, buf, cap);
+		if (err == -EMSGSIZE || err == -EBADMSG)
 			continue;
-		}
 		if (err <= 0 || rec.ts_ns >= from_ns)
-			break;
-		err = 0;
+			goto done;
 		rawcap_meta_index_add_rec(ix, &rec);
 	}
-	free(buf);
+	return 1; /* budget spent, more history to read */
+done:
 	if (err < 0 && err != -ENODATA && err != -ENOENT)
 		return err;
 	err = rawcap_seek(c, RAWCAP_SEEK_TIME, from_ns);
 	return err == -ENOENT ? 0 : err;
+}
+
+int rawcap_meta_index_prime(struct rawcap_meta_index *ix, struct rawcap_cursor *c,
+			    uint64_t from_ns, uint64_t lookback_ns)
+{
+	void *buf = malloc(RAWCAP_REC_MAX);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = rawcap_meta_index_prime_begin(ix, c, from_ns, lookback_ns);
+	while (err > 0)
+		err = rawcap_meta_index_prime_step(ix, c, from_ns, buf, RAWCAP_REC_MAX, UINT_MAX);
+	free(buf);
+	return err;
 }

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -145,12 +146,29 @@ static int parse_fixed(const char **sp, int digits, int *out)
 	return 0;
 }
 
-/* RFC 3339: YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|±hh:mm). */
+static bool leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int mo)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return mo == 2 && leap_year(y) ? 29 : days[mo - 1];
+}
+
+/*
+ * RFC 3339: YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|+hh:mm|-hh:mm). Fields out of
+ * their range (2026-02-30, 25:00) are -EINVAL; a second of 60 is a leap
+ * second and only follows minute 59. Times before the epoch or after
+ * 2554-07-21T23:34:33.709551615Z (UINT64_MAX ns) are -ERANGE.
+ */
 static int parse_rfc3339(const char *s, uint64_t *out_ns)
 {
 	struct tm tm = { 0 };
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	uint64_t frac;
+	uint64_t frac, secs;
 	time_t t;
 
 	if (parse_fixed(&s, 4, &y) || *s++ != '-' || parse_fixed(&s, 2, &mo) || *s++ != '-' ||
@@ -169,8 +187,8 @@ static int parse_rfc3339(const char *s, uint64_t *out_ns)
 	} else {
 		return -EINVAL;
 	}
-	if (*s || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60 || oh > 23 || om > 59)
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	    sec > 60 || (sec == 60 && mi != 59) || oh > 23 || om > 59)
 		return -EINVAL;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -178,11 +196,12 @@ static int parse_rfc3339(const char *s, uint64_t *out_ns)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	t = timegm(&tm);
-	t -= (time_t)sign * (oh * 3600 + om * 60);
+	t = timegm(&tm) - (time_t)sign * (oh * 3600 + om * 60);
 	if (t < 0)
 		return -ERANGE;
-	*out_ns = (uint64_t)t * NS_PER_SEC + frac;
+	secs = (uint64_t)t;
+	if (!mul_ok(secs, NS_PER_SEC, &secs) || __builtin_add_overflow(secs, frac, out_ns))
+		return -ERANGE;
 	return 0;
 }
 
@@ -216,6 +235,47 @@ int rawcap_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
 	if (!mul_ok(v, NS_PER_SEC, &v) || __builtin_add_overflow(v, frac, out_ns))
 		return -ERANGE;
 	return 0;
+}
+
+#define SIZE_FORMS                                                                                 \
+	"sizes are bytes (4096) or a number with K, M, G, T (x1000) or Ki, Mi, Gi, Ti (x1024), "   \
+	"optionally followed by B: 64Ki, 256Mi, 1G"
+#define TIME_FORMS                                                                                 \
+	"times are RFC 3339 (2026-11-26T10:02:00Z, with a fraction and an offset such as "         \
+	"+02:00 allowed), unix seconds (1790000000.5), now, or relative to now (-5m, +1h30m)"
+#define DURATION_FORMS                                                                             \
+	"durations are numbers with a unit (h, m, s, ms, us, ns), combined as 1h30m: 90s, "        \
+	"250ms"
+
+const char *rawcap_parse_hint(enum rawcap_parse_kind kind, int err)
+{
+	bool range = err == -ERANGE;
+
+	switch (kind) {
+	case RAWCAP_PARSE_SIZE:
+		return range ? "out of range: at most 18446744073709551615 bytes (2^64 - "
+			       "1); " SIZE_FORMS
+			     : SIZE_FORMS;
+	case RAWCAP_PARSE_TIME:
+		return range ? "out of range: between 1970-01-01T00:00:00Z and "
+			       "2554-07-21T23:34:33Z; " TIME_FORMS
+			     : TIME_FORMS;
+	case RAWCAP_PARSE_DURATION:
+		return range ? "out of range: below 584 years (2^64 ns); " DURATION_FORMS
+			     : DURATION_FORMS;
+	}
+	return "";
+}
+
+const char *rawcap_parse_error(enum rawcap_parse_kind kind, int err, const char *what,
+			       const char *value, char *buf, size_t len)
+{
+	static const char *const kinds[] = {"size", "time", "duration"};
+
+	snprintf(buf, len, "bad %s '%s': %s",
+		 what ? what : (unsigned)kind <= RAWCAP_PARSE_DURATION ? kinds[kind] : "value",
+		 value ? value : "", rawcap_parse_hint(kind, err));
+	return buf;
 }
 
 const char *rawcap_format_time(uint64_t ts_ns, char *buf, size_t len)

@@ -25,8 +25,10 @@ struct rawcap_pcap {
 	void *write_arg;
 	enum rawcap_pcap_format format;
 	uint32_t snaplen;
-	uint16_t linktype; /* classic: chosen link type, 0 until the header is written */
+	uint16_t linktype; /* the file's link type, 0 until chosen (and when native) */
 	uint16_t force_linktype;
+	bool native;	 /* pcapng: each interface keeps its own link type */
+	bool first_only; /* the first packet's link type; another one is -EXDEV */
 	bool header_done;
 	int err; /* first write error, sticky */
 	uint8_t *buf;
@@ -38,6 +40,15 @@ struct rawcap_pcap {
 	uint64_t skipped;
 	char appl[64];
 	char *comment;
+	char note[1024]; /* pending comment for the next packet (rawcap_pcap_note_comment) */
+};
+
+#define PCAP_SLL2_HDR_LEN 20
+
+/* A packet as it goes into the file: an optional header, then data[skip..skip+caplen). */
+struct pcap_frame {
+	uint8_t prefix[PCAP_SLL2_HDR_LEN];
+	uint32_t prefix_len, skip, caplen, orig_len;
 };
 
 /* Make room for n more bytes (flushing when full). Returns a pointer or NULL (w->err set). */
@@ -47,7 +58,7 @@ struct pcap_if *pcap_if_find(struct rawcap_pcap *w, uint32_t ifindex);
 int pcapng_write_shb(struct rawcap_pcap *w);
 int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi);
 int pcapng_write_epb(struct rawcap_pcap *w, struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
-		     uint32_t caplen, uint64_t drops);
-int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi);
+		     const struct pcap_frame *f, uint64_t drops, const char *comment);
+int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi, const char *comment);
 
 #endif

@@ -141,7 +141,7 @@ int pcapng_write_idb(struct rawcap_pcap *w, struct pcap_if *pi)
 	char gen[96], filt[RAWCAP_FILTER_MAX + 1];
 	uint8_t tsresol = 9, *p, *start;
 	size_t n, flen = strnlen(ifc->filter, RAWCAP_FILTER_MAX);
-	uint16_t lt[2] = {ifc->linktype, 0};
+	uint16_t lt[2] = {w->linktype ? w->linktype : ifc->linktype, 0};
 
 	if (!desc) {
 		snprintf(gen, sizeof(gen), "%s ifindex %u mtu %u",
@@ -190,11 +190,11 @@ static uint32_t epb_flags(uint8_t dir)
 }
 
 int pcapng_write_epb(struct rawcap_pcap *w, struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
-		     uint32_t caplen, uint64_t drops)
+		     const struct pcap_frame *f, uint64_t drops, const char *comment)
 {
-	uint32_t flags = epb_flags(p->pkt->dir);
+	uint32_t flags = epb_flags(p->pkt->dir), caplen = f->prefix_len + f->caplen;
 	size_t n = 28 + pad4(caplen) + opt_size(4) + (drops ? opt_size(8) : 0) +
-		   str_opt_len(p->comment) + 4 + 4;
+		   str_opt_len(comment) + 4 + 4;
 	uint8_t *b, *start;
 
 	b = start = pcap_reserve(w, n);
@@ -204,24 +204,26 @@ int pcapng_write_epb(struct rawcap_pcap *w, struct pcap_if *pi, const struct raw
 	b = put_u32(b, (uint32_t)pi->id);
 	b = put_ts(b, p->ts_ns);
 	b = put_u32(b, caplen);
-	b = put_u32(b, p->pkt->orig_len > caplen ? p->pkt->orig_len : caplen);
-	memcpy(b, p->data, caplen);
+	b = put_u32(b, f->orig_len);
+	memcpy(b, f->prefix, f->prefix_len);
+	memcpy(b + f->prefix_len, p->data + f->skip, f->caplen);
 	memset(b + caplen, 0, pad4(caplen) - caplen);
 	b += pad4(caplen);
 	b = put_opt(b, EPB_FLAGS, &flags, 4);
 	if (drops)
 		b = put_u64_opt(b, EPB_DROPCOUNT, drops);
-	b = put_str_opt(b, OPT_COMMENT, p->comment);
+	b = put_str_opt(b, OPT_COMMENT, comment);
 	b = put_end(b);
 	end_block(start, b);
 	w->len += n;
 	return 0;
 }
 
-int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi)
+int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi, const char *comment)
 {
 	const struct rawcap_pcap_ifstats *st = &pi->st;
-	size_t n = 20 + 4 * opt_size(8) + str_opt_len(pi->isb_comment) + 4 + 4;
+	size_t n = 20 + (st->packets ? 2 : 0) * opt_size(8) + 2 * opt_size(8) +
+		   str_opt_len(comment) + str_opt_len(pi->isb_comment) + 4 + 4;
 	uint64_t now = rawcap_now_ns();
 	uint8_t *p, *start;
 
@@ -231,8 +233,11 @@ int pcapng_write_isb(struct rawcap_pcap *w, struct pcap_if *pi)
 	p = put_u32(p, BT_ISB) + 4;
 	p = put_u32(p, (uint32_t)pi->id);
 	p = put_ts(p, now);
-	p = put_ts_opt(p, ISB_STARTTIME, st->first_ns);
-	p = put_ts_opt(p, ISB_ENDTIME, st->last_ns);
+	p = put_str_opt(p, OPT_COMMENT, comment);
+	if (st->packets) { /* no packets: no first or last one to name */
+		p = put_ts_opt(p, ISB_STARTTIME, st->first_ns);
+		p = put_ts_opt(p, ISB_ENDTIME, st->last_ns);
+	}
 	p = put_u64_opt(p, ISB_IFDROP, st->drops);
 	p = put_u64_opt(p, ISB_USRDELIV, st->packets);
 	p = put_str_opt(p, OPT_COMMENT, pi->isb_comment);

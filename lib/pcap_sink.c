@@ -2,7 +2,8 @@
 /*
  * pcap_sink.c - the pcap/pcapng writer as a window sink: interfaces become
  * interface blocks, loss becomes the next packet's drop count plus a
- * comment that says what was lost and why.
+ * comment that says what was lost and why (or, after the last packet, the
+ * interface statistics' drop count and comment).
  */
 #include <stdio.h>
 #include <string.h>
@@ -37,22 +38,19 @@ static int sink_iface(void *ctx, const struct rawcap_iface *ifc)
 static int sink_loss(void *ctx, uint32_t ifindex, uint64_t count, uint32_t cause)
 {
 	struct rawcap_pcap_sink_state *st = ctx;
-	size_t len = strlen(st->comment);
 
 	rawcap_pcap_note_loss(st->w, ifindex, count);
-	if (len < sizeof(st->comment) - 1)
-		snprintf(st->comment + len, sizeof(st->comment) - len,
-			 "%s%llu %s lost before this packet: %s", len ? "; " : "",
-			 (unsigned long long)count,
-			 cause == RAWCAP_LOSS_READER ? "records" : "packets",
-			 loss_cause_name(cause));
+	snprintf(st->comment, sizeof(st->comment), "%llu %s lost: %s", (unsigned long long)count,
+		 cause == RAWCAP_LOSS_READER || cause == RAWCAP_LOSS_CORRUPT ? "records"
+									     : "packets",
+		 loss_cause_name(cause));
+	rawcap_pcap_note_comment(st->w, st->comment);
 	return 0;
 }
 
 static int sink_packet(void *ctx, const struct rawcap_window_pkt *p)
 {
 	struct rawcap_pcap_sink_state *st = ctx;
-	char both[1024];
 	struct rawcap_pcap_pkt pp = {
 		.ts_ns = p->rec->ts_ns,
 		.pkt = p->pkt,
@@ -60,15 +58,8 @@ static int sink_packet(void *ctx, const struct rawcap_window_pkt *p)
 		.caplen = p->caplen,
 		.comment = p->comment,
 	};
-	int err;
+	int err = rawcap_pcap_write(st->w, &pp);
 
-	if (st->comment[0]) {
-		snprintf(both, sizeof(both), "%s%s%s", p->comment, p->comment[0] ? "; " : "",
-			 st->comment);
-		pp.comment = both;
-	}
-	err = rawcap_pcap_write(st->w, &pp);
-	st->comment[0] = '\0';
 	return err < 0 ? err : 0;
 }
 

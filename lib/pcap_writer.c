@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * pcap_writer.c - the pcap/pcapng sink's buffering, interface table and
- * classic pcap output (see rawcap/pcap.h).
+ * pcap_writer.c - the pcap/pcapng sink's buffering, interface table, the
+ * file's link type and classic pcap output (see rawcap/pcap.h).
  *
  * Output goes through one buffer written with write(2), so a stream (-o -)
- * decides its own latency with rawcap_pcap_flush(). Classic pcap can hold a
- * single link type: when interfaces differ we rewrite each packet as
- * LINKTYPE_LINUX_SLL2 (ifindex, direction and protocol kept).
+ * decides its own latency with rawcap_pcap_flush(). A file holds a single
+ * link type (classic pcap can hold no other; libpcap reads no other pcapng):
+ * when interfaces differ we rewrite each packet as LINKTYPE_LINUX_SLL
+ * (direction, protocol and source address kept; pcapng keeps the interface
+ * in its interface block), as libpcap's "any" device does. LINUX_SLL rather
+ * than SLL2 by default because tcpreplay (4.4) reads no SLL2; SLL2 (with the
+ * ifindex) on request.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +24,8 @@
 #define PCAP_MAGIC_NS	 0xA1B23C4D
 #define PCAP_DEF_SNAPLEN 262144
 #define PCAP_DEF_BUF	 (256u * 1024u)
-#define SLL2_HDR_LEN	 20
+#define SLL_HDR_LEN	 16
+#define SLL2_HDR_LEN	 PCAP_SLL2_HDR_LEN
 #define ETH_HDR_LEN	 14
 #define VLAN_TAG_LEN	 4
 
@@ -41,7 +46,9 @@ int rawcap_pcap_open(int fd, const struct rawcap_pcap_opts *o, struct rawcap_pca
 	w->write_arg = o->write_arg;
 	w->format = o->format;
 	w->snaplen = o->snaplen ? o->snaplen : PCAP_DEF_SNAPLEN;
-	w->force_linktype = o->linktype;
+	w->native = o->linktype == RAWCAP_PCAP_LT_NATIVE && o->format == RAWCAP_PCAP_PCAPNG;
+	w->first_only = o->linktype == RAWCAP_PCAP_LT_FIRST;
+	w->force_linktype = w->first_only || o->linktype == RAWCAP_PCAP_LT_NATIVE ? 0 : o->linktype;
 	/* A whole record (plus block framing) always fits after one flush. */
 	w->cap = (o->buf_size ? o->buf_size : PCAP_DEF_BUF) + RAWCAP_REC_MAX + 4096;
 	w->buf = malloc(w->cap);
@@ -217,7 +224,41 @@ void rawcap_pcap_note_loss(struct rawcap_pcap *w, uint32_t ifindex, uint64_t cou
 	}
 }
 
-/* Classic pcap: one link type for the whole file, chosen at the first packet. */
+void rawcap_pcap_note_comment(struct rawcap_pcap *w, const char *text)
+{
+	size_t len = strlen(w->note);
+
+	if (text && *text && len < sizeof(w->note) - 1)
+		snprintf(w->note + len, sizeof(w->note) - len, "%s%s", len ? "; " : "", text);
+}
+
+/*
+ * The file's one link type, chosen at the first packet (or at close): the
+ * forced one, else the declared interfaces' when they share it, else
+ * LINUX_SLL.
+ */
+static void pcap_pick_linktype(struct rawcap_pcap *w, uint16_t first_lt)
+{
+	uint16_t lt = w->force_linktype ? w->force_linktype : first_lt;
+
+	if (w->linktype || w->native)
+		return;
+	for (size_t i = 0; !w->force_linktype && !w->first_only && i < w->nifs; i++)
+		if (w->ifs[i].known && w->ifs[i].ifc.linktype != first_lt)
+			lt = RAWCAP_LINKTYPE_SLL;
+	w->linktype = lt ? lt : RAWCAP_LINKTYPE_ETHERNET;
+}
+
+/* The link type of the first declared interface, for a file that gets no packet. */
+static uint16_t pcap_declared_linktype(const struct rawcap_pcap *w)
+{
+	for (size_t i = 0; i < w->nifs; i++)
+		if (w->ifs[i].known && w->ifs[i].ifc.linktype)
+			return w->ifs[i].ifc.linktype;
+	return RAWCAP_LINKTYPE_ETHERNET;
+}
+
+/* Classic pcap: one link type for the whole file, in its header. */
 static int pcap_classic_header(struct rawcap_pcap *w, uint16_t first_lt)
 {
 	struct {
@@ -226,111 +267,173 @@ static int pcap_classic_header(struct rawcap_pcap *w, uint16_t first_lt)
 		int32_t thiszone;
 		uint32_t sigfigs, snaplen, linktype;
 	} h = {PCAP_MAGIC_NS, 2, 4, 0, 0, w->snaplen, 0};
-	uint16_t lt = w->force_linktype ? w->force_linktype : first_lt;
 	uint8_t *p;
 
-	for (size_t i = 0; !w->force_linktype && i < w->nifs; i++)
-		if (w->ifs[i].known && w->ifs[i].ifc.linktype != first_lt)
-			lt = RAWCAP_LINKTYPE_SLL2;
-	h.linktype = lt;
+	pcap_pick_linktype(w, first_lt);
+	h.linktype = w->linktype;
 	p = pcap_reserve(w, sizeof(h));
 	if (!p)
 		return w->err;
 	memcpy(p, &h, sizeof(h));
 	w->len += sizeof(h);
-	w->linktype = lt;
 	w->header_done = true;
 	return 0;
 }
 
-static uint16_t sll2_pkttype(uint8_t dir)
+static uint16_t sll_pkttype(uint8_t dir)
 {
 	return dir <= RAWCAP_DIR_OUTGOING ? dir : 0;
 }
 
-/*
- * Build the SLL2 header for a packet of another link type; *skip is how many
- * leading bytes of the original the SLL2 payload leaves out. -EPROTONOSUPPORT
- * if the link type cannot be mapped.
- */
-static int sll2_header(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
-		       uint8_t hdr[SLL2_HDR_LEN], uint32_t *skip)
+/* The cooked header's fields for a packet of another link type. */
+struct sll_fields {
+	uint16_t proto, hatype; /* network order */
+	uint8_t alen, addr[8];
+	uint32_t skip; /* leading bytes of the original the cooked payload leaves out */
+};
+
+static int sll_fields(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
+		      struct sll_fields *f)
 {
 	const uint8_t *d = p->data;
-	uint16_t proto = p->pkt->protocol, hatype = pi->ifc.arphrd ? pi->ifc.arphrd : 0xFFFF;
-	uint32_t ifindex = htonl(p->pkt->ifindex);
-	uint8_t alen = 0, addr[8] = {0};
 
-	*skip = 0;
+	memset(f, 0, sizeof(*f));
+	f->proto = p->pkt->protocol;
+	f->hatype = htons(pi->ifc.arphrd ? pi->ifc.arphrd : 0xFFFF);
 	switch (p->pkt->linktype) {
 	case RAWCAP_LINKTYPE_ETHERNET:
 		if (p->caplen < ETH_HDR_LEN)
 			return -EPROTONOSUPPORT;
-		memcpy(&proto, d + 12, 2);
-		memcpy(addr, d + 6, 6);
-		alen = 6;
-		hatype = 1; /* ARPHRD_ETHER */
-		*skip = ETH_HDR_LEN;
-		break;
+		memcpy(&f->proto, d + 12, 2);
+		memcpy(f->addr, d + 6, 6);
+		f->alen = 6;
+		f->hatype = htons(1); /* ARPHRD_ETHER */
+		f->skip = ETH_HDR_LEN;
+		return 0;
 	case RAWCAP_LINKTYPE_RAW:
 	case RAWCAP_LINKTYPE_IPV4:
 	case RAWCAP_LINKTYPE_IPV6:
 		if (p->caplen < 1)
 			return -EPROTONOSUPPORT;
-		proto = htons((d[0] >> 4) == 6 ? 0x86DD : 0x0800);
-		break;
-	default:
-		return -EPROTONOSUPPORT;
+		f->proto = htons((d[0] >> 4) == 6 ? 0x86DD : 0x0800);
+		return 0;
 	}
-	memcpy(hdr, &proto, 2);
-	memset(hdr + 2, 0, 2);
-	memcpy(hdr + 4, &ifindex, 4);
-	hatype = htons(hatype);
-	memcpy(hdr + 8, &hatype, 2);
-	hdr[10] = (uint8_t)sll2_pkttype(p->pkt->dir);
-	hdr[11] = alen;
-	memcpy(hdr + 12, addr, 8);
+	return -EPROTONOSUPPORT;
+}
+
+/*
+ * Build the LINUX_SLL (16 bytes) or LINUX_SLL2 (20 bytes, with the ifindex)
+ * header for a packet of another link type into fr. -EPROTONOSUPPORT if its
+ * link type cannot be mapped.
+ */
+static int sll_header(const struct pcap_if *pi, const struct rawcap_pcap_pkt *p, uint16_t lt,
+		      struct pcap_frame *fr)
+{
+	uint16_t pkttype = htons(sll_pkttype(p->pkt->dir)), alen;
+	uint32_t ifindex = htonl(p->pkt->ifindex);
+	uint8_t *h = fr->prefix;
+	struct sll_fields f;
+	int err = sll_fields(pi, p, &f);
+
+	if (err)
+		return err;
+	fr->skip = f.skip;
+	if (lt == RAWCAP_LINKTYPE_SLL) {
+		alen = htons(f.alen);
+		memcpy(h, &pkttype, 2);
+		memcpy(h + 2, &f.hatype, 2);
+		memcpy(h + 4, &alen, 2);
+		memcpy(h + 6, f.addr, 8);
+		memcpy(h + 14, &f.proto, 2);
+		fr->prefix_len = SLL_HDR_LEN;
+		return 0;
+	}
+	memcpy(h, &f.proto, 2);
+	memset(h + 2, 0, 2);
+	memcpy(h + 4, &ifindex, 4);
+	memcpy(h + 8, &f.hatype, 2);
+	h[10] = (uint8_t)sll_pkttype(p->pkt->dir);
+	h[11] = f.alen;
+	memcpy(h + 12, f.addr, 8);
+	fr->prefix_len = SLL2_HDR_LEN;
 	return 0;
 }
 
-static int pcap_classic_write(struct rawcap_pcap *w, struct pcap_if *pi,
-			      const struct rawcap_pcap_pkt *p, uint32_t caplen)
+/*
+ * How packet p goes into a file of link type lt: unchanged, or rewritten as
+ * LINUX_SLL or LINUX_SLL2. 0, or 1 if lt cannot represent it.
+ */
+static int pcap_fit(const struct rawcap_pcap *w, const struct pcap_if *pi,
+		    const struct rawcap_pcap_pkt *p, uint16_t lt, struct pcap_frame *f)
 {
-	uint8_t sll[SLL2_HDR_LEN], *b;
-	uint32_t skip = 0, prefix = 0,
-		 orig = p->pkt->orig_len > p->caplen ? p->pkt->orig_len : p->caplen;
-	uint32_t rec[4];
+	uint32_t caplen = p->caplen < w->snaplen ? p->caplen : w->snaplen;
 
-	if (p->pkt->linktype != w->linktype) {
-		if (w->linktype != RAWCAP_LINKTYPE_SLL2 || sll2_header(pi, p, sll, &skip)) {
-			w->skipped++;
-			return 1;
-		}
-		prefix = SLL2_HDR_LEN;
-		caplen = caplen > skip ? caplen - skip : 0;
-		orig = orig - skip + prefix;
-		if (caplen + prefix > w->snaplen)
-			caplen = w->snaplen - prefix;
-	}
+	f->prefix_len = 0;
+	f->skip = 0;
+	f->caplen = caplen;
+	f->orig_len = p->pkt->orig_len > caplen ? p->pkt->orig_len : caplen;
+	if (p->pkt->linktype == lt)
+		return 0;
+	if ((lt != RAWCAP_LINKTYPE_SLL && lt != RAWCAP_LINKTYPE_SLL2) || sll_header(pi, p, lt, f))
+		return 1;
+	f->caplen = caplen > f->skip ? caplen - f->skip : 0;
+	f->orig_len = f->orig_len - f->skip + f->prefix_len;
+	if (f->caplen + f->prefix_len > w->snaplen)
+		f->caplen = w->snaplen - f->prefix_len;
+	return 0;
+}
+
+static int pcap_classic_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p,
+			      const struct pcap_frame *f)
+{
+	uint32_t rec[4];
+	uint8_t *b;
+
 	rec[0] = (uint32_t)(p->ts_ns / 1000000000u);
 	rec[1] = (uint32_t)(p->ts_ns % 1000000000u);
-	rec[2] = caplen + prefix;
-	rec[3] = orig;
-	b = pcap_reserve(w, sizeof(rec) + prefix + caplen);
+	rec[2] = f->prefix_len + f->caplen;
+	rec[3] = f->orig_len;
+	b = pcap_reserve(w, sizeof(rec) + rec[2]);
 	if (!b)
 		return w->err;
 	memcpy(b, rec, sizeof(rec));
-	memcpy(b + sizeof(rec), sll, prefix);
-	memcpy(b + sizeof(rec) + prefix, p->data + skip, caplen);
-	w->len += sizeof(rec) + prefix + caplen;
+	memcpy(b + sizeof(rec), f->prefix, f->prefix_len);
+	memcpy(b + sizeof(rec) + f->prefix_len, p->data + f->skip, f->caplen);
+	w->len += sizeof(rec) + rec[2];
+	return 0;
+}
+
+/* pcapng: the interface's block when it is first used, then the packet with pending loss. */
+static int pcap_ng_write(struct rawcap_pcap *w, struct pcap_if *pi, const struct rawcap_pcap_pkt *p,
+			 const struct pcap_frame *f)
+{
+	char both[1536];
+	const char *comment = p->comment;
+	uint64_t drops;
+	int err;
+
+	if (pi->id < 0 && (err = pcapng_write_idb(w, pi)))
+		return err;
+	if (w->note[0]) {
+		snprintf(both, sizeof(both), "%s%s%s", comment ? comment : "",
+			 comment && *comment ? "; " : "", w->note);
+		comment = both;
+	}
+	drops = pi->pending_drops + w->pending_any;
+	err = pcapng_write_epb(w, pi, p, f, drops, comment);
+	if (err)
+		return err;
+	pi->st.drops += w->pending_any; /* loss not tied to an interface: counted where said */
+	pi->pending_drops = 0;
+	w->pending_any = 0;
+	w->note[0] = '\0';
 	return 0;
 }
 
 int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p)
 {
 	struct pcap_if *pi = pcap_if_find(w, p->pkt->ifindex);
-	uint32_t caplen = p->caplen < w->snaplen ? p->caplen : w->snaplen;
-	uint64_t drops;
+	struct pcap_frame f;
 	int err;
 
 	if (w->err)
@@ -342,26 +445,20 @@ int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p)
 	}
 	if (!pi->known)
 		pi->ifc.linktype = p->pkt->linktype;
-	if (w->format == RAWCAP_PCAP_CLASSIC) {
-		if (!w->header_done && (err = pcap_classic_header(w, p->pkt->linktype)))
-			return err;
-		err = pcap_classic_write(w, pi, p, caplen);
-		if (err)
-			return err;
-	} else {
-		if (pi->id < 0 && (err = pcapng_write_idb(w, pi)))
-			return err;
-		if (p->pkt->linktype != pi->ifc.linktype) {
-			w->skipped++;
-			return 1;
-		}
-		drops = pi->pending_drops + w->pending_any;
-		err = pcapng_write_epb(w, pi, p, caplen, drops);
-		if (err)
-			return err;
-		pi->pending_drops = 0;
-		w->pending_any = 0;
+	pcap_pick_linktype(w, p->pkt->linktype);
+	if (w->format == RAWCAP_PCAP_CLASSIC && !w->header_done &&
+	    (err = pcap_classic_header(w, p->pkt->linktype)))
+		return err;
+	if (pcap_fit(w, pi, p, w->native ? pi->ifc.linktype : w->linktype, &f)) {
+		if (w->first_only)
+			return -EXDEV; /* the caller starts over with LINUX_SLL */
+		w->skipped++;
+		return 1;
 	}
+	err = w->format == RAWCAP_PCAP_CLASSIC ? pcap_classic_write(w, p, &f)
+					       : pcap_ng_write(w, pi, p, &f);
+	if (err)
+		return err;
 	if (!pi->st.packets)
 		pi->st.first_ns = p->ts_ns;
 	pi->st.last_ns = p->ts_ns;
@@ -386,20 +483,54 @@ uint64_t rawcap_pcap_skipped(const struct rawcap_pcap *w)
 	return w->skipped;
 }
 
+/*
+ * pcapng's end: every interface with loss gets its block, so its statistics
+ * can say so; a file without any interface block gets one (libpcap refuses a
+ * section without); loss and notes left over go into the first interface's
+ * statistics; then a statistics block per interface.
+ */
+static void pcap_ng_finish(struct rawcap_pcap *w)
+{
+	char after[sizeof(w->note) + 32] = "";
+	struct pcap_if *first = NULL;
+
+	pcap_pick_linktype(w, pcap_declared_linktype(w));
+	for (size_t i = 0; i < w->nifs; i++)
+		if (w->ifs[i].id < 0 && w->ifs[i].st.drops)
+			pcapng_write_idb(w, &w->ifs[i]);
+	if (w->next_id == 0) {
+		struct pcap_if *pi = NULL;
+
+		for (size_t i = 0; i < w->nifs && !pi; i++)
+			if (w->ifs[i].known)
+				pi = &w->ifs[i];
+		if (!pi && (pi = pcap_if_add(w, 0)))
+			pi->ifc.linktype = w->linktype ? w->linktype : RAWCAP_LINKTYPE_ETHERNET;
+		if (pi)
+			pcapng_write_idb(w, pi);
+	}
+	for (size_t i = 0; i < w->nifs && !first; i++)
+		if (w->ifs[i].id == 0)
+			first = &w->ifs[i];
+	if (first)
+		first->st.drops += w->pending_any;
+	if (w->note[0])
+		snprintf(after, sizeof(after), "after the last packet: %s", w->note);
+	for (size_t i = 0; i < w->nifs; i++)
+		if (w->ifs[i].id >= 0)
+			pcapng_write_isb(w, &w->ifs[i], &w->ifs[i] == first ? after : NULL);
+}
+
 int rawcap_pcap_close(struct rawcap_pcap *w)
 {
 	int err = 0;
 
 	if (!w)
 		return 0;
-	if (w->format == RAWCAP_PCAP_PCAPNG) {
-		for (size_t i = 0; i < w->nifs; i++)
-			if (w->ifs[i].id >= 0)
-				pcapng_write_isb(w, &w->ifs[i]);
-	} else if (!w->header_done) {
-		/* An empty export is still a valid file. */
-		pcap_classic_header(w, w->nifs ? w->ifs[0].ifc.linktype : RAWCAP_LINKTYPE_ETHERNET);
-	}
+	if (w->format == RAWCAP_PCAP_PCAPNG)
+		pcap_ng_finish(w);
+	else if (!w->header_done) /* an empty export is still a valid file */
+		pcap_classic_header(w, pcap_declared_linktype(w));
 	err = rawcap_pcap_flush(w);
 	for (size_t i = 0; i < w->nifs; i++) {
 		free(w->ifs[i].label_name);

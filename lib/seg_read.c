@@ -3,7 +3,9 @@
  * seg_read.c - checks over segment and block bytes. Nothing read from disk
  * is trusted before it passes here: sizes are bounded, both CRCs must match,
  * and a block's records must walk exactly to its used length with the
- * sequence numbers its header claims.
+ * sequence numbers its header claims, strictly increasing, except that a
+ * synthesised record (RAWCAP_REC_F_SYNTH) shares its number with the record
+ * that follows it.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -63,12 +65,19 @@ int seg_blk_rec(const void *blk, uint32_t *off, const struct rawcap_rec_hdr **re
 	return 1;
 }
 
+static bool seg_rec_synth(const struct rawcap_rec_hdr *h)
+{
+	return (h->flags & RAWCAP_REC_F_SYNTH) &&
+	       (h->type == RAWCAP_REC_IFACE || h->type == RAWCAP_REC_LOSS);
+}
+
 int seg_blk_check(const void *blk, uint64_t seg_no, uint32_t blk_no)
 {
 	const struct seg_blk_hdr *b = blk;
 	const uint8_t *data = (const uint8_t *)blk + sizeof(*b);
-	uint64_t expect = b->first_seq;
+	uint64_t expect = b->first_seq, last = 0;
 	uint32_t off = 0, n = 0;
+	bool synth = false; /* the previous record was synthesised: the next shares its number */
 
 	if (!seg_blk_hdr_ok(b, seg_no, blk_no))
 		return -EBADMSG;
@@ -81,15 +90,18 @@ int seg_blk_check(const void *blk, uint64_t seg_no, uint32_t blk_no)
 			return -EBADMSG;
 		memcpy(&h, data + off, sizeof(h));
 		if (h.len < sizeof(h) || h.len > RAWCAP_REC_MAX || !seg_rec_type_ok(h.type) ||
-		    rawcap_rec_span(h.len) > b->used - off || h.seq < expect)
+		    rawcap_rec_span(h.len) > b->used - off || h.seq < expect ||
+		    (synth && h.seq != last))
 			return -EBADMSG;
 		if (n == 0 && h.seq != b->first_seq)
 			return -EBADMSG;
-		expect = h.seq + 1;
+		synth = seg_rec_synth(&h);
+		expect = synth ? h.seq : h.seq + 1;
+		last = h.seq;
 		off += rawcap_rec_span(h.len);
 		n++;
 	}
-	if (n != b->nrec || expect - 1 != b->last_seq)
+	if (n != b->nrec || last != b->last_seq)
 		return -EBADMSG;
 	return 0;
 }

@@ -23,7 +23,8 @@ void seg_blk_hdr_seal(struct seg_blk_hdr *b); /* set hdr_crc (data_crc set by th
 
 /*
  * Check a whole block (header + b->used bytes at blk): header, data CRC and
- * the record walk (lengths, types, sequence numbers matching the header).
+ * the record walk (lengths, types, sequence numbers matching the header and
+ * increasing; a synthesised record shares its number with the next one).
  * 0 or -EBADMSG.
  */
 int seg_blk_check(const void *blk, uint64_t seg_no, uint32_t blk_no);

@@ -6,10 +6,13 @@
  * then checksum, write the manifest, make it all read-only, fsync and
  * rename into place.
  *
- * Interfaces described from the ring's table (not by a record inside the
- * window) are written as IFACE records ahead of the record that follows,
- * carrying its sequence number, so the snapshot describes its own
- * interfaces without a sequence gap.
+ * What the window says outside any record it copies - interfaces described
+ * from the ring's table (capd's own record lies before the window), and
+ * records lost or damaged while copying a filtered window (whose sequence
+ * gaps are not loss) - is written as synthesised IFACE and LOSS records
+ * (RAWCAP_REC_F_SYNTH) just ahead of the next record, carrying its sequence
+ * number: the snapshot describes its own interfaces and loss after the ring
+ * is gone, and real sequence numbers stay unique and increasing.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,60 +37,128 @@
 #define seg_writer_close(w)	  ((void)(w), 0)
 #endif
 
-struct snap_sink {
-	struct seg_writer *sw;
-	struct rawcap_iface *queued; /* descriptions still to write */
-	size_t nqueued, cap;
-	uint64_t next_seq; /* lowest sequence number still unused in the segments */
-	int err;
+/* A synthesised record waiting for the next real one. */
+struct snap_synth {
+	uint16_t type; /* RAWCAP_REC_IFACE or RAWCAP_REC_LOSS */
+	union {
+		struct rawcap_iface ifc;
+		struct rawcap_loss loss;
+	} u;
 };
 
-static int snap_sink_iface(void *ctx, const struct rawcap_iface *ifc)
-{
-	struct snap_sink *s = ctx;
+struct snap_sink {
+	struct seg_writer *sw;
+	struct snap_synth *queued;
+	size_t nqueued, cap;
+	bool filtered;	   /* sequence gaps are not loss: say loss with records */
+	uint64_t next_seq; /* one past the last real record written */
+	uint64_t last_ts;
+	uint64_t records, synthesised; /* real and synthesised records written */
+};
 
+static struct snap_synth *snap_queue(struct snap_sink *s, uint16_t type)
+{
 	if (s->nqueued == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 8;
-		struct rawcap_iface *n = realloc(s->queued, ncap * sizeof(*n));
+		struct snap_synth *n = realloc(s->queued, ncap * sizeof(*n));
 
 		if (!n)
-			return -ENOMEM;
+			return NULL;
 		s->queued = n;
 		s->cap = ncap;
 	}
-	s->queued[s->nqueued++] = *ifc;
+	memset(&s->queued[s->nqueued], 0, sizeof(s->queued[0]));
+	s->queued[s->nqueued].type = type;
+	return &s->queued[s->nqueued++];
+}
+
+static int snap_sink_iface(void *ctx, const struct rawcap_iface *ifc)
+{
+	struct snap_synth *q = snap_queue(ctx, RAWCAP_REC_IFACE);
+
+	if (!q)
+		return -ENOMEM;
+	q->u.ifc = *ifc;
+	return 0;
+}
+
+/* Reader-side loss (cause READER or CORRUPT); loss records from capd are copied as they are. */
+static int snap_sink_loss(void *ctx, uint32_t ifindex, uint64_t count, uint32_t cause)
+{
+	struct snap_sink *s = ctx;
+	struct snap_synth *q;
+
+	if (!s->filtered || (cause != RAWCAP_LOSS_READER && cause != RAWCAP_LOSS_CORRUPT))
+		return 0; /* an unfiltered snapshot's sequence gap says it exactly */
+	q = snap_queue(s, RAWCAP_REC_LOSS);
+	if (!q)
+		return -ENOMEM;
+	q->u.loss = (struct rawcap_loss){.count = count, .cause = cause, .ifindex = ifindex};
+	return 0;
+}
+
+/* Write what is queued, marked synthesised, with sequence number seq (the next record's). */
+static int snap_flush_synth(struct snap_sink *s, uint64_t seq, uint64_t ts)
+{
+	for (size_t i = 0; i < s->nqueued; i++) {
+		const struct snap_synth *q = &s->queued[i];
+		size_t len = q->type == RAWCAP_REC_IFACE ? sizeof(q->u.ifc) : sizeof(q->u.loss);
+		struct rawcap_rec_hdr h = {
+			.len = (uint32_t)(sizeof(h) + len),
+			.type = q->type,
+			.flags = RAWCAP_REC_F_SYNTH,
+			.seq = seq,
+			.ts_ns = ts,
+		};
+		int err = seg_write_record(s->sw, &h, &q->u);
+
+		if (err)
+			return err;
+		s->synthesised++;
+	}
+	s->nqueued = 0;
 	return 0;
 }
 
 static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 {
 	struct snap_sink *s = ctx;
-	struct rawcap_rec_hdr h = {.seq = rec->seq, .ts_ns = rec->ts_ns};
+	struct rawcap_rec_hdr h = {
+		.len = (uint32_t)sizeof(h) + rec->len,
+		.type = rec->type,
+		.flags = rec->flags,
+		.seq = rec->seq,
+		.ts_ns = rec->ts_ns,
+	};
+	const struct snap_synth *last = s->nqueued ? &s->queued[s->nqueued - 1] : NULL;
 	int err;
 
-	/*
-	 * Segment blocks need strictly increasing sequence numbers: descriptions
-	 * taken from the ring's table (capd writes its IFACE records before the
-	 * window) go into the unused numbers just below this record's.
-	 */
-	for (size_t i = 0; i < s->nqueued; i++) {
-		h.len = (uint32_t)(sizeof(h) + sizeof(struct rawcap_iface));
-		h.type = RAWCAP_REC_IFACE;
-		if (rec->seq >= s->next_seq + s->nqueued)
-			h.seq = rec->seq - s->nqueued + i;
-		err = seg_write_record(s->sw, &h, &s->queued[i]);
-		if (err)
-			return err;
-	}
-	s->nqueued = 0;
+	/* An IFACE record the window just described is written as itself. */
+	if (rec->type == RAWCAP_REC_IFACE && last && last->type == RAWCAP_REC_IFACE &&
+	    rec->len >= sizeof(last->u.ifc) &&
+	    !memcmp(&last->u.ifc, rec->payload, sizeof(last->u.ifc)))
+		s->nqueued--;
+	err = snap_flush_synth(s, rec->seq, rec->ts_ns);
+	if (!err)
+		err = seg_write_record(s->sw, &h, rec->payload);
+	if (err)
+		return err;
+	s->records++;
 	s->next_seq = rec->seq + 1;
-	h.seq = rec->seq;
-	if (rec->type == RAWCAP_REC_IFACE)
-		return 0; /* the window already described it: written above */
-	h.len = (uint32_t)sizeof(h) + rec->len;
-	h.type = rec->type;
-	h.flags = rec->flags;
-	return seg_write_record(s->sw, &h, rec->payload);
+	s->last_ts = rec->ts_ns;
+	return 0;
+}
+
+/* Loss noted after the last record: written with the number that record's successor gets. */
+static int snap_sink_finish(struct snap_sink *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nqueued; i++)
+		if (s->queued[i].type == RAWCAP_REC_LOSS)
+			s->queued[n++] = s->queued[i];
+	s->nqueued = n; /* descriptions of nothing that follows are not needed */
+	return snap_flush_synth(s, s->next_seq, s->last_ts);
 }
 
 /* Bytes used by regular files under fd (the snapshot storage), for the quota. */
@@ -203,8 +274,10 @@ static int snap_write_manifest(int tmpfd, const struct snap_manifest *m)
 }
 
 static void snap_fill_info(struct rawcap_snapshot_info *in, const struct rawcap_snapshot_opts *o,
-			   const struct rawcap_window_result *r)
+			   const struct rawcap_window_result *r, const struct snap_sink *s)
 {
+	bool recycled = r->missing_to_ns > r->missing_from_ns;
+
 	snprintf(in->name, sizeof(in->name), "%s", o->name);
 	if (o->node)
 		snprintf(in->node, sizeof(in->node), "%s", o->node);
@@ -221,14 +294,18 @@ static void snap_fill_info(struct rawcap_snapshot_info *in, const struct rawcap_
 	in->to_ns = r->to_ns;
 	in->first_ts_ns = r->first_ts_ns;
 	in->last_ts_ns = r->last_ts_ns;
-	in->records = r->records;
+	in->records = s->records; /* the window's, and the metadata of a pod lookback */
+	in->synthesised = s->synthesised;
+	in->exact_records = true;
 	in->packets = r->packets;
 	in->packet_bytes = r->packet_bytes;
 	in->lost_reader = r->lost_reader;
 	in->lost_upstream = r->lost_upstream;
-	in->partial = r->missing_to_ns > r->missing_from_ns;
-	in->missing_from_ns = r->missing_from_ns;
-	in->missing_to_ns = r->missing_to_ns;
+	/* A window that reaches before the oldest record held is partial, lost or not. */
+	in->uncaptured = !recycled && r->uncaptured_to_ns > r->uncaptured_from_ns;
+	in->partial = recycled || in->uncaptured;
+	in->missing_from_ns = recycled ? r->missing_from_ns : r->uncaptured_from_ns;
+	in->missing_to_ns = recycled ? r->missing_to_ns : r->uncaptured_to_ns;
 }
 
 /*
@@ -271,7 +348,8 @@ static void snap_pods_attach(struct snap_pods *p, struct rawcap_meta_join *j,
 
 /* Copy the window into tmp/data. */
 static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, uint64_t room,
-		     struct rawcap_window_result *res, char *errbuf, size_t errlen)
+		     struct rawcap_window_result *res, struct snap_sink *s, char *errbuf,
+		     size_t errlen)
 {
 	struct seg_writer_opts so = {
 		.dir = datadir,
@@ -286,18 +364,19 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.to_ns = o->to_ns,
 		.filter = o->filter,
 	};
-	struct snap_sink s = {0};
 	struct rawcap_sink sink = {
-		.ctx = &s,
+		.ctx = s,
 		.iface = snap_sink_iface,
+		.loss = snap_sink_loss,
 		.record = snap_sink_record,
 	};
-	struct snap_pods pods = {.s = &s, .res = res};
+	struct snap_pods pods = {.s = s, .res = res};
 	int err, cerr;
 
+	s->filtered = (o->filter && *o->filter) || o->pods;
 	if (o->pods)
 		snap_pods_attach(&pods, o->pods, &wo);
-	err = seg_writer_open(&so, &s.sw);
+	err = seg_writer_open(&so, &s->sw);
 	if (err) {
 		snprintf(errbuf, errlen, "open segment writer in %s: %s", datadir, strerror(-err));
 		return err;
@@ -305,10 +384,12 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	err = rawcap_window_run(&wo, &sink, res);
 	if (!err)
 		err = pods.err;
-	cerr = seg_writer_close(s.sw);
+	if (!err)
+		err = snap_sink_finish(s);
+	cerr = seg_writer_close(s->sw);
 	if (!err)
 		err = cerr;
-	free(s.queued);
+	free(s->queued);
 	if (err == -EINVAL && res->filter_error[0])
 		snprintf(errbuf, errlen, "bad filter: %s", res->filter_error);
 	else if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG)
@@ -345,7 +426,8 @@ static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uin
 static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_opts *o,
 		      struct snap_manifest *m, char *errbuf, size_t errlen)
 {
-	struct rawcap_window_result res;
+	struct rawcap_window_result own, *res = o->result ? o->result : &own;
+	struct snap_sink s = {0};
 	char datadir[4096];
 	uint64_t room;
 	int tmpfd, err;
@@ -356,10 +438,11 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 	if (mkdirat(destfd, tmp, 0700))
 		return -errno;
 	snprintf(datadir, sizeof(datadir), "%s/%s/data", o->dest, tmp);
-	err = snap_copy(o, datadir, room, &res, errbuf, errlen);
+	err = snap_copy(o, datadir, room, res, &s, errbuf, errlen);
 	if (err)
 		return err;
-	snap_fill_info(&m->info, o, &res);
+	snap_fill_info(&m->info, o, res, &s);
+	m->lossy = rawcap_window_report(NULL, NULL, res);
 	tmpfd = openat(destfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (tmpfd < 0)
 		return -errno;
@@ -426,5 +509,5 @@ int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o, struct rawcap_s
 	}
 	close(destfd);
 	snap_manifest_free(&m);
-	return err ? err : m.info.partial ? 1 : 0;
+	return err ? err : m.lossy ? 1 : 0;
 }

@@ -31,6 +31,7 @@ struct snap_manifest {
 	struct rawcap_snapshot_info info;
 	struct snap_file *files;
 	size_t nfiles;
+	bool lossy; /* while creating: records of the window were lost (not in the file) */
 };
 
 /* Parse a manifest from text (len bytes, need not be NUL terminated). -EBADMSG on anything odd. */

@@ -348,6 +348,20 @@ static int manifest_member(struct json *j, const char *key, void *arg)
 		return json_string(j, in->filter, sizeof(in->filter));
 	if (!strcmp(key, "partial"))
 		return json_bool(j, &in->partial);
+	if (!strcmp(key, "synthesised")) {
+		in->exact_records = true;
+		return json_u64(j, &in->synthesised);
+	}
+	if (!strcmp(key, "missing_reason")) {
+		char why[32];
+
+		if (json_string(j, why, sizeof(why)))
+			return -EBADMSG;
+		if (strcmp(why, "recycled") && strcmp(why, "before capture"))
+			return -EBADMSG;
+		in->uncaptured = !strcmp(why, "before capture");
+		return 0;
+	}
 	if (!strcmp(key, "files"))
 		return json_files(j, m);
 	return json_skip(j);
@@ -505,12 +519,16 @@ int snap_manifest_render(const struct snap_manifest *m, char **res, size_t *len)
 	out_key_u64(&o, "first_ts_ns", in->first_ts_ns);
 	out_key_u64(&o, "last_ts_ns", in->last_ts_ns);
 	out_key_u64(&o, "records", in->records);
+	if (in->exact_records)
+		out_key_u64(&o, "synthesised", in->synthesised);
 	out_key_u64(&o, "packets", in->packets);
 	out_key_u64(&o, "packet_bytes", in->packet_bytes);
 	out_key_u64(&o, "data_bytes", in->data_bytes);
 	out_key_u64(&o, "lost_reader", in->lost_reader);
 	out_key_u64(&o, "lost_upstream", in->lost_upstream);
 	out_fmt(&o, "  \"partial\": %s,\n", in->partial ? "true" : "false");
+	if (in->partial || in->uncaptured)
+		out_key_str(&o, "missing_reason", in->uncaptured ? "before capture" : "recycled");
 	out_key_time(&o, "missing_from", in->missing_from_ns);
 	out_key_time(&o, "missing_to", in->missing_to_ns);
 	out_key_u64(&o, "missing_from_ns", in->missing_from_ns);

@@ -37,6 +37,8 @@ struct window {
 	uint32_t undescribed[WINDOW_UNDESCRIBED]; /* ifindexes nothing describes (yet) */
 	unsigned nundescribed;
 	uint64_t lost_seen; /* cursor's records_lost already reported */
+	uint64_t damage_seen, damage_recs_seen; /* history's damaged blocks already reported */
+	uint64_t snap_from_ns, snap_to_ns;	/* snapshot source: the window its manifest lists */
 	uint8_t *copy;	    /* validated copy of a ring payload */
 	char comment[512];
 	uint64_t last_flush_ns, last_progress_ns;
@@ -172,20 +174,48 @@ static int window_iface_lookup(struct window *w, uint32_t ifindex)
 	return window_iface(w, &ifc);
 }
 
-/* Records the cursor missed since the last record: loss inside the window. */
-static int window_reader_loss(struct window *w)
+/* Loss before the window (its lookback) is not the window's: start counting here. */
+static void window_loss_baseline(struct window *w)
 {
 	struct rawcap_stats st;
-	uint64_t d;
 
 	rawcap_get_stats(w->c, &st);
-	d = st.records_lost - w->lost_seen;
 	w->lost_seen = st.records_lost;
-	/* A filtered snapshot has gaps by design: only its loss records count. */
-	if (!d || w->res->snapshot_filtered || !w->res->records)
+	history_damage(w->c->hist, &w->damage_seen, &w->damage_recs_seen);
+}
+
+/*
+ * Records the cursor missed since the last record, and damaged blocks it
+ * skipped: loss inside the window. A sequence gap is exact; a filtered
+ * snapshot has gaps by design, so there only damage counts, as the records
+ * the damaged blocks' headers listed (at least one per block). At the end of
+ * the window only damage is looked at: a gap shows only at a next record.
+ */
+static int window_reader_loss(struct window *w, bool at_end)
+{
+	struct rawcap_stats st;
+	uint64_t d, blocks, recs;
+	uint32_t cause = RAWCAP_LOSS_READER;
+
+	rawcap_get_stats(w->c, &st);
+	history_damage(w->c->hist, &blocks, &recs);
+	d = st.records_lost - w->lost_seen;
+	blocks -= w->damage_seen;
+	recs -= w->damage_recs_seen;
+	w->lost_seen = st.records_lost;
+	w->damage_seen += blocks;
+	w->damage_recs_seen += recs;
+	if (w->res->snapshot_filtered || !w->res->records || at_end)
+		d = 0; /* a gap before the first record is where the window started */
+	if (blocks) {
+		cause = RAWCAP_LOSS_CORRUPT;
+		d = d > recs ? d : recs > blocks ? recs : blocks;
+		w->res->damaged_blocks += blocks;
+	}
+	if (!d)
 		return 0;
 	w->res->lost_reader += d;
-	return w->s->loss ? window_sink_err(w->s->loss(w->s->ctx, 0, d, RAWCAP_LOSS_READER)) : 0;
+	return w->s->loss ? window_sink_err(w->s->loss(w->s->ctx, 0, d, cause)) : 0;
 }
 
 static int window_packet(struct window *w, const struct rawcap_rec *rec, bool *keep)
@@ -202,7 +232,7 @@ static int window_packet(struct window *w, const struct rawcap_rec *rec, bool *k
 		return 0;
 	}
 	if (w->o->select && !w->o->select(w->o->meta_arg, rec, p.pkt)) {
-		w->res->filtered++;
+		w->res->unselected++;
 		return 0;
 	}
 	*keep = true;
@@ -234,7 +264,11 @@ static int window_record(struct window *w, const struct rawcap_rec *rec)
 		err = 0;
 		if (rec->len < sizeof(*l))
 			break;
-		w->res->lost_upstream += l->count;
+		/* A snapshot's own note of records it missed while copying, or capd's loss. */
+		if (l->cause == RAWCAP_LOSS_READER || l->cause == RAWCAP_LOSS_CORRUPT)
+			w->res->lost_reader += l->count;
+		else
+			w->res->lost_upstream += l->count;
 		if (w->s->loss)
 			err = window_sink_err(
 				w->s->loss(w->s->ctx, l->ifindex, l->count, l->cause));
@@ -300,6 +334,7 @@ static bool window_stopped(const struct window *w)
 static int window_idle(struct window *w, bool *done)
 {
 	int flush_ms = w->o->flush_ms > 0 ? w->o->flush_ms : WINDOW_FLUSH_MS;
+	char line[256];
 	int err;
 
 	*done = !w->o->follow && rawcap_now_ns() >= w->res->to_ns;
@@ -313,6 +348,8 @@ static int window_idle(struct window *w, bool *done)
 	err = rawcap_wait(w->c, flush_ms);
 	if (err == -ENODATA)
 		*done = true;
+	if (w->o->follow && w->o->notice && rawcap_writer_news(w->c, line, sizeof(line)))
+		w->o->notice(w->o->notice_arg, line);
 	if (!w->o->follow || rawcap_now_ns() < w->res->to_ns)
 		return 0;
 	*done = true;
@@ -339,12 +376,8 @@ static int window_loop(struct window *w)
 		}
 		if (rec.type == RAWCAP_REC_META && w->o->meta)
 			w->o->meta(w->o->meta_arg, &rec);
-		if (rec.ts_ns < w->res->from_ns && w->o->meta_lookback_ns) {
-			struct rawcap_stats st; /* loss in the lookback is not the window's */
-
-			rawcap_get_stats(w->c, &st);
-			w->lost_seen = st.records_lost;
-		}
+		if (rec.ts_ns < w->res->from_ns && w->o->meta_lookback_ns)
+			window_loss_baseline(w);
 		if (rec.ts_ns < w->res->from_ns || rec.ts_ns >= w->res->to_ns) {
 			/* Interface descriptions outside the window still describe packets in it.
 			 */
@@ -355,7 +388,7 @@ static int window_loop(struct window *w)
 				break;
 			continue;
 		}
-		err = window_reader_loss(w);
+		err = window_reader_loss(w, false);
 		if (!err)
 			err = window_record(w, &rec);
 		window_progress(w);
@@ -366,35 +399,68 @@ static int window_loop(struct window *w)
 	return err;
 }
 
-/* Which part of [from, to) was recycled before we got to it. */
-static void window_missing(struct window *w, uint64_t oldest, bool recycled)
+/*
+ * Which part of [from, to) lies before the oldest record held: recycled
+ * before we got to it (missing), or before capture began (uncaptured).
+ */
+static void window_missing(struct window *w, uint64_t oldest, uint64_t newest, bool recycled)
 {
 	struct rawcap_window_result *r = w->res;
+	uint64_t end;
 
 	r->held_oldest_ns = oldest;
-	if (!recycled || !r->from_ns || oldest <= r->from_ns)
+	r->held_newest_ns = newest;
+	if (!r->from_ns || oldest <= r->from_ns)
 		return;
-	r->missing_from_ns = r->from_ns;
-	r->missing_to_ns = oldest < r->to_ns ? oldest : r->to_ns;
+	end = oldest < r->to_ns ? oldest : r->to_ns;
+	if (recycled) {
+		r->missing_from_ns = r->from_ns;
+		r->missing_to_ns = end;
+	} else {
+		r->uncaptured_from_ns = r->from_ns;
+		r->uncaptured_to_ns = end;
+	}
 }
 
-/* A snapshot knows what it lacked when it was made. */
+/* A snapshot knows what it lacked when it was made, and how many packets it holds. */
 static void window_snapshot_info(struct window *w)
 {
 	struct snap_manifest m;
 	struct rawcap_window_result *r = w->res;
+	const struct rawcap_snapshot_info *in = &m.info;
 
 	if (snap_manifest_load(w->o->snapshot, &m))
 		return;
-	r->snapshot_filtered = m.info.filter[0] != '\0';
-	if (m.info.partial && m.info.missing_to_ns > r->from_ns &&
-	    m.info.missing_from_ns < r->to_ns) {
-		r->missing_from_ns =
-			m.info.missing_from_ns > r->from_ns ? m.info.missing_from_ns : r->from_ns;
-		r->missing_to_ns =
-			m.info.missing_to_ns < r->to_ns ? m.info.missing_to_ns : r->to_ns;
+	r->snapshot_filtered = in->filter[0] != '\0';
+	r->snapshot_packets = in->packets;
+	w->snap_from_ns = in->from_ns;
+	w->snap_to_ns = in->to_ns;
+	if (in->partial && in->missing_to_ns > r->from_ns && in->missing_from_ns < r->to_ns) {
+		uint64_t from = in->missing_from_ns > r->from_ns ? in->missing_from_ns : r->from_ns;
+		uint64_t to = in->missing_to_ns < r->to_ns ? in->missing_to_ns : r->to_ns;
+
+		if (in->uncaptured) {
+			r->uncaptured_from_ns = from;
+			r->uncaptured_to_ns = to;
+		} else {
+			r->missing_from_ns = from;
+			r->missing_to_ns = to;
+		}
 	}
 	snap_manifest_free(&m);
+}
+
+/* Read over a snapshot's whole window, every packet it lists must have come out. */
+static void window_snapshot_check(struct window *w)
+{
+	struct rawcap_window_result *r = w->res;
+	uint64_t read = r->packets + r->filtered + r->unselected;
+
+	if (!w->o->snapshot || !r->snapshot_packets || window_stopped(w) ||
+	    r->from_ns > w->snap_from_ns || r->to_ns < w->snap_to_ns)
+		return;
+	if (read < r->snapshot_packets)
+		r->snapshot_short = r->snapshot_packets - read;
 }
 
 static int window_start(struct window *w)
@@ -404,12 +470,15 @@ static int window_start(struct window *w)
 	struct rawcap_iface *ifs = w->ifaces;
 	uint64_t oldest, newest, now = rawcap_now_ns();
 	bool recycled;
-	int n, err;
+	int n, err = 0;
 
 	r->from_ns = o->from_ns ? o->from_ns : (o->follow && !o->snapshot ? now : 0);
 	r->to_ns = o->to_ns ? o->to_ns : (o->follow || o->snapshot ? UINT64_MAX : now);
-	if (window_held(w->c, &oldest, &newest, &recycled) == 0 && !o->snapshot)
-		window_missing(w, oldest, recycled);
+	if (window_held(w->c, &oldest, &newest, &recycled) == 0) {
+		window_missing(w, oldest, newest, recycled && !o->snapshot);
+		if (o->snapshot) /* what the snapshot lacked comes from its manifest */
+			r->uncaptured_from_ns = r->uncaptured_to_ns = 0;
+	}
 	if (o->snapshot)
 		window_snapshot_info(w);
 	/* Describe the ring's interfaces up front: classic pcap picks its link type from them. */
@@ -451,11 +520,17 @@ int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_si
 	if (err)
 		goto out;
 	w.last_flush_ns = w.last_progress_ns = mono_ns();
+	/* Damage met while seeking may hold the window's first records: count it. */
+	history_damage(w.c->hist, &w.damage_seen, &w.damage_recs_seen);
 	err = window_start(&w);
 	rawcap_get_stats(w.c, &st);
 	w.lost_seen = st.records_lost;
 	if (!err)
 		err = window_loop(&w);
+	if (!err)
+		err = window_reader_loss(&w, true);
+	if (!err)
+		window_snapshot_check(&w);
 	ferr = window_flush(&w);
 	if (!err)
 		err = ferr;

@@ -26,7 +26,8 @@ static const char usage_text[] =
 	"                      [--pod NAME] [--namespace NS] [--label K=V]\n"
 	"                      (--listen ADDR:PORT | --connect HOST:PORT)\n"
 	"                      [--format pcapng|pcap|msgpack] [--pace realtime|Nx]\n"
-	"                      [--tls-cert F --tls-key F [--tls-ca F] | --plain]\n"
+	"                      [--tls-cert F --tls-key F [--tls-ca F | --tls-any-client]\n"
+	"                       | --plain]\n"
 	"                      [--paused] [--resume live|backlog]\n"
 	"\n"
 	"Forward captured traffic to dissectors on other compute. Every receiver\n"
@@ -59,10 +60,17 @@ static const char usage_text[] =
 	"      --tls-cert FILE    certificate (PEM); a server needs one unless --plain\n"
 	"      --tls-key FILE     its private key (PEM)\n"
 	"      --tls-ca FILE      server: require client certificates signed by this CA\n"
-	"                         (mutual TLS); client: verify the server with it\n"
+	"                         (mutual TLS); client: verify the server with it. A TLS\n"
+	"                         server on a non-loopback address needs it, unless\n"
+	"      --tls-any-client   lets any TLS client connect without a certificate\n"
 	"      --plain            plain TCP, no TLS (must be asked for)\n"
 	"      --max-clients N    receivers at once (default 16)\n"
 	"      --client-buffer SZ bytes queued per receiver before it is lapped (4Mi)\n"
+	"      --send-timeout DUR drop a receiver that acknowledges none of the bytes\n"
+	"                         queued for it for this long (default 30s); while every\n"
+	"                         slot is in use, one that took nothing for 2s makes room\n"
+	"                         for a new receiver.\n"
+	"                         Peers have 5s to finish their TLS handshake / HELLO.\n"
 	"      --snaplen N        truncate forwarded packets to N bytes\n"
 	"\n"
 	"Control (dissection on/off, capture unaffected):\n"
@@ -71,7 +79,9 @@ static const char usage_text[] =
 	"                         continues at the pause point while it is still held\n"
 	"  SIGUSR1 pauses, SIGUSR2 resumes, SIGTERM/SIGINT stop.\n"
 	"\n"
-	"Exit status: 0 done, 1 runtime failure, 2 usage error.\n";
+	"Exit status: 0 done; 1 runtime failure, or records a receiver did not get\n"
+	"(lapped, or damaged blocks of the disk FIFO or snapshot skipped: reported in\n"
+	"its stream and on stderr); 2 usage error.\n";
 
 enum {
 	OPT_CERT = 256,
@@ -82,7 +92,9 @@ enum {
 	OPT_RESUME,
 	OPT_MAXC,
 	OPT_BUF,
-	OPT_SNAP
+	OPT_SNAP,
+	OPT_SEND_TIMEOUT,
+	OPT_ANY_CLIENT,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +117,8 @@ static const struct option long_opts[] = {
 	{"max-clients", required_argument, NULL, OPT_MAXC},
 	{"client-buffer", required_argument, NULL, OPT_BUF},
 	{"snaplen", required_argument, NULL, OPT_SNAP},
+	{"send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT},
+	{"tls-any-client", no_argument, NULL, OPT_ANY_CLIENT},
 	{"help", no_argument, NULL, 'h'},
 	RAWCAP_META_SEL_LONGOPTS,
 	{0},
@@ -116,6 +130,14 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (see --help)\n");
 	return 2;
+}
+
+static int time_error(const char *opt, const char *arg, int err)
+{
+	char msg[640];
+
+	return usage_error("%s",
+			   rawcap_parse_error(RAWCAP_PARSE_TIME, err, opt, arg, msg, sizeof(msg)));
 }
 
 static int parse_pace(const char *s, double *out)
@@ -189,13 +211,23 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 		case OPT_PAUSED:
 			o->paused = true;
 			break;
+		case OPT_ANY_CLIENT:
+			o->tls_any_client = true;
+			break;
+		case OPT_SEND_TIMEOUT:
+			if (rawcap_parse_duration(optarg, &v) || v < 1000000 ||
+			    v / 1000000 > UINT32_MAX)
+				return usage_error("bad --send-timeout \"%s\": e.g. 500ms, 30s, 2m",
+						   optarg);
+			o->send_timeout_ms = (uint32_t)(v / 1000000);
+			break;
 		case 'f':
-			if (rawcap_parse_time(optarg, now, &o->from_ns))
-				return usage_error("bad --from time \"%s\"", optarg);
+			if ((ret = rawcap_parse_time(optarg, now, &o->from_ns)))
+				return time_error("--from", optarg, ret);
 			break;
 		case 't':
-			if (rawcap_parse_time(optarg, now, &o->to_ns))
-				return usage_error("bad --to time \"%s\"", optarg);
+			if ((ret = rawcap_parse_time(optarg, now, &o->to_ns)))
+				return time_error("--to", optarg, ret);
 			break;
 		case 'p':
 			if (parse_pace(optarg, &o->pace))
@@ -249,8 +281,11 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 		return usage_error("%s", "--snapshot and --storage exclude each other");
 	if (o->to_ns && o->from_ns && o->to_ns < o->from_ns)
 		return usage_error("%s", "--to is before --from");
-	if (o->plain && (o->tls_cert || o->tls_key || o->tls_ca))
+	if (o->plain && (o->tls_cert || o->tls_key || o->tls_ca || o->tls_any_client))
 		return usage_error("%s", "--plain excludes --tls-*");
+	if (o->tls_any_client && (o->tls_ca || o->connect))
+		return usage_error("%s",
+				   "--tls-any-client is for a --listen server without --tls-ca");
 	if (!o->plain && o->listen && (!o->tls_cert || !o->tls_key))
 		return usage_error("%s", "--listen needs --tls-cert and --tls-key, or --plain");
 	if (!o->tls_cert != !o->tls_key)
@@ -311,12 +346,16 @@ int main(int argc, char **argv)
 	rawcap_forward_get_stats(g_fwd, &st);
 	fprintf(stderr,
 		"rawcap-forward: %llu receivers (%llu refused), %llu packets, %llu bytes, "
-		"%llu records lost in %llu gaps, %llu filtered out\n",
+		"%llu records lost in %llu gaps, %llu filtered out; %llu streams started, "
+		"%llu timed out, %llu evicted, %llu accept failures\n",
 		(unsigned long long)st.clients_accepted, (unsigned long long)st.clients_rejected,
 		(unsigned long long)st.packets, (unsigned long long)st.bytes,
 		(unsigned long long)st.records_lost, (unsigned long long)st.gaps,
-		(unsigned long long)st.filtered);
+		(unsigned long long)st.filtered, (unsigned long long)st.streams,
+		(unsigned long long)st.timed_out, (unsigned long long)st.evicted,
+		(unsigned long long)st.accept_errors);
 	rawcap_forward_destroy(g_fwd);
 	rawcap_meta_sel_free(g_pods);
-	return err ? 1 : 0;
+	/* Records a receiver did not get (lapped, damaged history) make the result partial. */
+	return err || st.records_lost ? 1 : 0;
 }

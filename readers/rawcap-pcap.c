@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <rawcap/meta.h>
 #include <rawcap/filter.h>
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: " PROG " [--ring NAME] [--storage DIR | --snapshot PATH] [--from T]\n"
 "                   [--to T | --follow] [--filter EXPR] [--format pcapng|pcap]\n"
-"                   [--snaplen N] [--pod NAME] [--namespace NS] [--label K=V]\n"
+"                   [--snaplen N] [--linktype auto|native|sll|sll2] [--pod NAME]\n"
+"                   [--namespace NS] [--label K=V]\n"
 "                   [-o FILE | -o -]\n"
 "\n"
 "Write the packets of a time window of this node's capture as pcapng (default)\n"
@@ -49,9 +51,17 @@ static void usage(FILE *f)
 "  -t, --to T             window end, exclusive (default: now)\n"
 "  -F, --follow           keep writing new packets until interrupted\n"
 "  -e, --filter EXPR      pcap filter expression (tcpdump syntax)\n"
-"  -m, --format FMT       pcapng (default) or pcap (nanosecond; mixed link types\n"
-"                         become LINKTYPE_LINUX_SLL2)\n"
+"  -m, --format FMT       pcapng (default) or pcap (nanosecond)\n"
 "  -l, --snaplen N        truncate packets to N bytes\n"
+"  -k, --linktype LT      auto (default): one link type per file, so that tcpdump,\n"
+"                         tcpreplay and every libpcap tool read it: the packets'\n"
+"                         own when they share one, else LINUX_SLL (a stream, which\n"
+"                         cannot start over, decides from the interfaces described\n"
+"                         before its first packet); native\n"
+"                         (pcapng): each interface keeps its own (Wireshark and\n"
+"                         tshark read it, libpcap does not when they differ);\n"
+"                         sll, sll2: always LINUX_SLL or LINUX_SLL2 (SLL2 keeps\n"
+"                         the ifindex; tcpreplay 4.4 cannot read it)\n"
 "  -P, --pod NAME         only packets to or from pod NAME (or NAMESPACE/NAME)\n"
 "  -N, --namespace NS     only packets to or from pods in namespace NS\n"
 "  -L, --label K=V        only packets to or from pods labelled K=V (or having K)\n"
@@ -71,15 +81,25 @@ static void usage(FILE *f)
 "Streaming: " PROG " --follow -o - | tshark -r -   (output is flushed at least\n"
 "every 200 ms while idle).\n"
 "\n"
-"Exit status: 0 complete; 1 failure, or a partial result (part of the window\n"
-"was already recycled, or records were lost inside it; both are reported on\n"
-"stderr, and loss also in the file); 2 usage error.\n");
+"A window that holds no packets gives a valid empty file. Whatever the output\n"
+"lacks is said on stderr; for an empty output also what was held and what the\n"
+"window, filter and pod selection matched. A window that ends in the future\n"
+"is waited for.\n"
+"\n"
+"Exit status: 0 complete: the output holds every packet captured in the\n"
+"window (it may be empty; the window may reach before capture began); 1\n"
+"failure, or a partial result: part of the window was recycled, records were\n"
+"lost or damaged blocks skipped inside it (also counted in the file: drop\n"
+"counts and comments), a snapshot yielded fewer packets than it lists, packets\n"
+"did not fit the link type, or a pod selection found no Kubernetes metadata;\n"
+"2 usage error.\n");
 }
 
 struct args {
 	struct rawcap_window_opts w;
 	enum rawcap_pcap_format format;
 	uint32_t snaplen;
+	uint16_t linktype;
 	const char *out;
 	bool quiet;
 	struct rawcap_meta_join *pods;
@@ -100,15 +120,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "filter", required_argument, NULL, 'e' },  { "format", required_argument, NULL, 'm' },
 		{ "snaplen", required_argument, NULL, 'l' }, { "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },	     { "help", no_argument, NULL, 'h' },
+		{ "linktype", required_argument, NULL, 'k' },
 		RAWCAP_META_SEL_LONGOPTS,
 		{ 0 },
 	};
 	uint64_t now = rawcap_now_ns(), v;
+	char why[640];
 	int c, err;
 
 	a->w.sz = sizeof(a->w);
 	a->out = "-";
-	while ((c = getopt_long(argc, argv, "r:s:S:f:t:Fe:m:l:o:qhP:N:L:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:s:S:f:t:Fe:m:l:k:o:qhP:N:L:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': a->w.ring = optarg; break;
 		case 's': a->w.storage_dir = optarg; break;
@@ -120,8 +142,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'h': usage(stdout); exit(0);
 		case 'f':
 		case 't':
-			if (rawcap_parse_time(optarg, now, &v) || !v)
-				return usage_error("bad time", optarg);
+			err = rawcap_parse_time(optarg, now, &v);
+			if (err || !v)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_TIME,
+								      err ?: -ERANGE,
+								      c == 'f' ? "--from" : "--to",
+								      optarg, why, sizeof(why)),
+						   NULL);
 			*(c == 'f' ? &a->w.from_ns : &a->w.to_ns) = v;
 			break;
 		case 'm':
@@ -131,6 +158,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 				a->format = RAWCAP_PCAP_CLASSIC;
 			else
 				return usage_error("unknown format (pcapng or pcap)", optarg);
+			break;
+		case 'k':
+			if (!strcmp(optarg, "auto"))
+				a->linktype = RAWCAP_PCAP_LT_AUTO;
+			else if (!strcmp(optarg, "native"))
+				a->linktype = RAWCAP_PCAP_LT_NATIVE;
+			else if (!strcmp(optarg, "sll"))
+				a->linktype = RAWCAP_LINKTYPE_SLL;
+			else if (!strcmp(optarg, "sll2"))
+				a->linktype = RAWCAP_LINKTYPE_SLL2;
+			else
+				return usage_error("unknown link type (auto, native, sll or sll2)",
+						   optarg);
 			break;
 		case 'l':
 			if (rawcap_parse_size(optarg, &v) || v < 16 || v > 262144)
@@ -157,6 +197,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return usage_error("--follow excludes --to and --snapshot", NULL);
 	if (a->w.from_ns && a->w.to_ns && a->w.to_ns <= a->w.from_ns)
 		return usage_error("--to must be after --from", NULL);
+	if (a->linktype == RAWCAP_PCAP_LT_NATIVE && a->format != RAWCAP_PCAP_PCAPNG)
+		return usage_error("--linktype native needs --format pcapng", NULL);
 	if (a->w.filter) {
 		struct rawcap_filter *f;
 		char msg[256] = "";
@@ -172,6 +214,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* --follow: capd stopped or came back (rawcap_writer_news). */
+static void notice(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, PROG ": %s\n", line);
+}
+
 static void progress(void *arg, const struct rawcap_window_result *r)
 {
 	char t[64];
@@ -182,33 +231,18 @@ static void progress(void *arg, const struct rawcap_window_result *r)
 }
 
 /* Say what the file lacks. Returns true if the result is partial. */
-static bool report(const struct rawcap_window_result *r, struct rawcap_pcap *w)
+static bool report(const struct rawcap_window_result *r, struct rawcap_pcap *w,
+		   struct rawcap_meta_join *pods)
 {
-	char a[64], b[64], c[64];
-	bool partial = false;
+	bool partial = rawcap_window_report(stderr, PROG, r);
 
-	if (r->missing_to_ns > r->missing_from_ns) {
-		fprintf(stderr, PROG ": window part %s .. %s is missing: recycled before the export "
-			"(oldest held: %s)\n", rawcap_format_time(r->missing_from_ns, a, sizeof(a)),
-			rawcap_format_time(r->missing_to_ns, b, sizeof(b)),
-			r->held_oldest_ns && r->held_oldest_ns != UINT64_MAX
-				? rawcap_format_time(r->held_oldest_ns, c, sizeof(c)) : "nothing");
+	if (w && rawcap_pcap_skipped(w)) {
+		fprintf(stderr, PROG ": %llu packets skipped: their link type does not fit the "
+			"file's (use --linktype sll, or native with pcapng)\n",
+			(unsigned long long)rawcap_pcap_skipped(w));
 		partial = true;
 	}
-	if (r->lost_reader) {
-		fprintf(stderr, PROG ": %llu records lost inside the window (missed by this reader: "
-			"lapped or damaged)\n", (unsigned long long)r->lost_reader);
-		partial = true;
-	}
-	if (r->lost_upstream) {
-		fprintf(stderr, PROG ": %llu packets lost upstream inside the window (loss records; "
-			"see drop counts in the file)\n", (unsigned long long)r->lost_upstream);
-		partial = true;
-	}
-	if (w && rawcap_pcap_skipped(w))
-		fprintf(stderr, PROG ": %llu packets skipped: their link type does not fit classic "
-			"pcap's (use pcapng)\n", (unsigned long long)rawcap_pcap_skipped(w));
-	return partial;
+	return rawcap_window_report_pods(stderr, PROG, pods) || partial;
 }
 
 static int open_output(const char *path)
@@ -221,14 +255,63 @@ static int open_output(const char *path)
 	return fd;
 }
 
+/*
+ * Where the output can be rewound (a regular file, not appended to), take the
+ * first packet's link type and start over with LINUX_SLL only if the window
+ * really mixes link types; a stream decides from the interfaces described up
+ * front. Returns the offset to rewind to, or -1.
+ */
+static off_t rewind_point(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || fl < 0 || (fl & O_APPEND))
+		return -1;
+	return lseek(fd, 0, SEEK_CUR);
+}
+
+/* One pass of the export into fd with link type lt; *w is the writer, to close. */
+static int export_pass(struct args *a, int fd, uint16_t lt, struct rawcap_pcap **w,
+		       struct rawcap_window_result *res)
+{
+	struct rawcap_pcap_opts po = {
+		.sz = sizeof(po), .format = a->format, .snaplen = a->snaplen, .linktype = lt};
+	struct rawcap_pcap_sink_state st;
+	struct rawcap_sink sink;
+	int err = rawcap_pcap_open(fd, &po, w);
+
+	memset(res, 0, sizeof(*res));
+	if (err) {
+		fprintf(stderr, PROG ": start output: %s\n", strerror(-err));
+		return err;
+	}
+	rawcap_pcap_sink(&st, *w, &sink);
+	return rawcap_window_run(&a->w, &sink, res);
+}
+
+/* The window mixes link types: discard what was written and start over as LINUX_SLL. */
+static int export_again(struct args *a, int fd, off_t at, struct rawcap_pcap **w,
+			struct rawcap_window_result *res)
+{
+	rawcap_pcap_close(*w);
+	*w = NULL;
+	if (ftruncate(fd, at) || lseek(fd, at, SEEK_SET) != at) {
+		fprintf(stderr, PROG ": rewind %s: %s\n", a->out, strerror(errno));
+		return -errno;
+	}
+	if (!a->quiet)
+		fprintf(stderr, PROG ": the window mixes link types: writing LINUX_SLL\n");
+	return export_pass(a, fd, RAWCAP_LINKTYPE_SLL, w, res);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { 0 };
 	struct rawcap_window_result res;
-	struct rawcap_pcap_sink_state st;
 	struct rawcap_pcap *w = NULL;
-	struct rawcap_sink sink;
-	struct rawcap_pcap_opts po;
+	uint16_t lt;
+	off_t at;
 	int fd, err, ret = 1;
 
 	if (rawcap_meta_join_new(&a.pods)) {
@@ -245,6 +328,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	a.w.stop = &stop;
+	a.w.notice = notice;
 	if (!a.quiet && !a.w.follow && isatty(2)) {
 		a.w.progress = progress;
 	}
@@ -253,14 +337,19 @@ int main(int argc, char **argv)
 		rawcap_meta_join_free(a.pods);
 		return 1;
 	}
-	po = (struct rawcap_pcap_opts){ .sz = sizeof(po), .format = a.format, .snaplen = a.snaplen };
-	err = rawcap_pcap_open(fd, &po, &w);
-	if (err) {
-		fprintf(stderr, PROG ": start output: %s\n", strerror(-err));
-		goto out;
+	if (!a.w.follow && a.w.to_ns > rawcap_now_ns()) {
+		char t[64];
+
+		fprintf(stderr, PROG ": the window ends in the future: exporting until %s\n",
+			rawcap_format_time(a.w.to_ns, t, sizeof(t)));
 	}
-	rawcap_pcap_sink(&st, w, &sink);
-	err = rawcap_window_run(&a.w, &sink, &res);
+	at = a.linktype == RAWCAP_PCAP_LT_AUTO && !a.w.follow ? rewind_point(fd) : -1;
+	lt = at >= 0 ? RAWCAP_PCAP_LT_FIRST : a.linktype;
+	err = export_pass(&a, fd, lt, &w, &res);
+	if (err == -EXDEV && at >= 0)
+		err = export_again(&a, fd, at, &w, &res);
+	if (!w)
+		goto out;
 	if (a.w.progress && res.packets)
 		fputc('\n', stderr);
 	if (err == -EINVAL && res.filter_error[0]) {
@@ -272,12 +361,15 @@ int main(int argc, char **argv)
 		err = 0; /* the stream's reader left: a normal end of a follow */
 	if (err) {
 		bool disk = a.w.storage_dir && !a.w.snapshot;
+		char why[320];
 
 		fprintf(stderr, PROG ": export from %s%s%s: %s\n",
 			a.w.snapshot ? a.w.snapshot : a.w.ring ? a.w.ring : "default",
-			disk ? " and " : "", disk ? a.w.storage_dir : "", rawcap_strerror(err));
+			disk ? " and " : "", disk ? a.w.storage_dir : "",
+			a.w.snapshot ? rawcap_strerror(err)
+				     : rawcap_ring_explain(a.w.ring, err, why, sizeof(why)));
 	}
-	ret = report(&res, w) || err ? 1 : 0;
+	ret = err || report(&res, w, a.pods) ? 1 : 0;
 out:
 	err = rawcap_pcap_close(w);
 	if (err && err != -EPIPE) {

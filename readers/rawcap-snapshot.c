@@ -20,6 +20,8 @@
 #include <rawcap/snapshot.h>
 #include <rawcap/window.h>
 
+#include "snapshot_s3.h"
+
 #define PROG	     "rawcap-snapshot"
 #define DEFAULT_DEST "/var/lib/rawcap/snapshots"
 
@@ -36,6 +38,8 @@ static void usage(FILE *f)
 		"       " PROG " delete NAME [--dest DIR]\n"
 		"       " PROG " bounds [--ring NAME] [--storage DIR]\n"
 		"       " PROG " serve [--ring NAME] [--storage DIR] [--dest DIR]\n"
+		"       " PROG " upload|download|list --remote|delete --remote ...: object storage\n"
+		"                       (S3), see `" PROG " upload --help`\n"
 		"\n"
 		"Copy a time window of this node's capture (all records: packets, interface\n"
 		"descriptions, metadata, loss) out of the ring and disk FIFO into snapshot\n"
@@ -67,9 +71,19 @@ static void usage(FILE *f)
 		"Times: RFC 3339, unix seconds, \"now\", or relative (-5m). `bounds` prints the\n"
 		"oldest and newest time still held on this node.\n"
 		"\n"
-		"Exit status: 0 success; 1 failure, or a partial snapshot (part of the window\n"
-		"was recycled; recorded in the manifest), or `verify` found damage; 2 usage "
-		"error.\n");
+		"A snapshot whose window reaches before the oldest record held is marked\n"
+		"partial in its manifest (and in list and show), with the missing part and its\n"
+		"reason: \"recycled\" (captured, then overwritten before the copy: lost) or\n"
+		"\"before capture\" (capture had not begun: nothing existed). What a snapshot\n"
+		"lacks is said on stderr; for an empty one also what was held and what matched.\n"
+		"`verify` checks every file's SHA-256, that every block is intact and that the\n"
+		"records add up to the manifest's counts.\n"
+		"\n"
+		"Exit status: 0 success: the snapshot holds every record captured in its\n"
+		"window (it may be empty, or partial \"before capture\"); 1 failure, or records\n"
+		"of the window were lost (recycled, missed or damaged while copying, or lost\n"
+		"upstream), or a pod selection found no Kubernetes metadata, or `verify` found\n"
+		"damage; 2 usage error.\n");
 }
 
 struct args {
@@ -118,6 +132,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{0},
 	};
 	uint64_t now = rawcap_now_ns();
+	char msg[640];
 	int c, err;
 
 	a->dest = getenv("RAWCAP_SNAPSHOT_DIR") ? getenv("RAWCAP_SNAPSHOT_DIR") : DEFAULT_DEST;
@@ -146,16 +161,28 @@ static int parse_args(int argc, char **argv, struct args *a)
 			exit(0);
 		case 'f':
 		case 't':
-			if (rawcap_parse_time(optarg, now, c == 'f' ? &a->from : &a->to))
-				return usage_error("bad time", optarg);
+			err = rawcap_parse_time(optarg, now, c == 'f' ? &a->from : &a->to);
+			if (err)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_TIME, err,
+								      c == 'f' ? "--from" : "--to",
+								      optarg, msg, sizeof(msg)),
+						   NULL);
 			break;
 		case 'L':
-			if (rawcap_parse_duration(optarg, &a->last) || !a->last)
-				return usage_error("bad duration", optarg);
+			err = rawcap_parse_duration(optarg, &a->last);
+			if (err || !a->last)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_DURATION, err,
+								      "--last", optarg, msg,
+								      sizeof(msg)),
+						   NULL);
 			break;
 		case 'Q':
-			if (rawcap_parse_size(optarg, &a->quota) || !a->quota)
-				return usage_error("bad size", optarg);
+			err = rawcap_parse_size(optarg, &a->quota);
+			if (err || !a->quota)
+				return usage_error(rawcap_parse_error(RAWCAP_PARSE_SIZE, err,
+								      "--quota", optarg, msg,
+								      sizeof(msg)),
+						   NULL);
 			break;
 		default:
 			err = parse_pod_option(a, c, optarg);
@@ -181,6 +208,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 static int cmd_create(struct args *a)
 {
 	struct rawcap_snapshot_info info;
+	struct rawcap_window_result res;
 	struct rawcap_snapshot_opts o = {
 		.sz = sizeof(o),
 		.ring = a->ring,
@@ -192,8 +220,10 @@ static int cmd_create(struct args *a)
 		.quota = a->quota,
 		.pods = a->pods,
 		.pods_text = a->pods_text,
+		.result = &res,
 	};
-	char name[64], err[512], t1[64], t2[64];
+	char name[64], err[512];
+	bool lossy;
 	int ret;
 
 	if (a->last && (a->from || a->to))
@@ -215,6 +245,9 @@ static int cmd_create(struct args *a)
 		strftime(name, sizeof(name), "snap-%Y%m%dT%H%M%SZ", gmtime(&t));
 		o.name = name;
 	}
+	if (o.to_ns > rawcap_now_ns())
+		fprintf(stderr, PROG ": the window ends in the future: copying until %s\n",
+			rawcap_format_time(o.to_ns, err, sizeof(err)));
 	ret = rawcap_snapshot_create(&o, &info, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, PROG ": create %s in %s: %s\n", o.name, a->dest, err);
@@ -223,17 +256,11 @@ static int cmd_create(struct args *a)
 	printf("%s/%s: %llu packets, %llu records, %llu bytes of data\n", a->dest, o.name,
 	       (unsigned long long)info.packets, (unsigned long long)info.records,
 	       (unsigned long long)info.data_bytes);
+	lossy = rawcap_window_report(stderr, PROG, &res);
 	if (info.partial)
-		fprintf(stderr, PROG ": %s is partial: window part %s .. %s was already recycled\n",
-			o.name, rawcap_format_time(info.missing_from_ns, t1, sizeof(t1)),
-			rawcap_format_time(info.missing_to_ns, t2, sizeof(t2)));
-	if (info.lost_reader || info.lost_upstream)
-		fprintf(stderr,
-			PROG ": %s: loss inside the window: %llu records missed while "
-			     "copying, %llu packets lost upstream\n",
-			o.name, (unsigned long long)info.lost_reader,
-			(unsigned long long)info.lost_upstream);
-	return info.partial || info.lost_reader ? 1 : 0;
+		fprintf(stderr, PROG ": %s is marked partial in its manifest (%s)\n", o.name,
+			info.uncaptured ? "before capture: nothing was lost" : "recycled: lost");
+	return rawcap_window_report_pods(stderr, PROG, a->pods) || lossy ? 1 : 0;
 }
 
 static int cmd_list(struct args *a)
@@ -257,7 +284,10 @@ static int cmd_list(struct args *a)
 		printf("%s\t%s\t%s\t%llu packets\t%llu bytes%s\n", names[i],
 		       rawcap_format_time(in.from_ns, t1, sizeof(t1)),
 		       rawcap_format_time(in.to_ns, t2, sizeof(t2)), (unsigned long long)in.packets,
-		       (unsigned long long)in.data_bytes, in.partial ? "\tpartial" : "");
+		       (unsigned long long)in.data_bytes,
+		       !in.partial     ? ""
+		       : in.uncaptured ? "\tpartial (before capture)"
+				       : "\tpartial (recycled)");
 	}
 	rawcap_snapshot_list_free(names, n);
 	return 0;
@@ -339,7 +369,11 @@ static int cmd_serve(void)
 int main(int argc, char **argv)
 {
 	struct args a = {0};
-	int err = parse_args(argc, argv, &a);
+	int err;
+
+	if (snapshot_s3_wants(argc, argv))
+		return snapshot_s3_main(argc, argv);
+	err = parse_args(argc, argv, &a);
 
 	if (err) {
 		rawcap_meta_join_free(a.pods);

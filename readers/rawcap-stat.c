@@ -26,6 +26,8 @@ static const char stat_usage[] =
 	"rates)\n"
 	"  -h, --help            show this help and exit\n"
 	"\n"
+	"The state says whether capd is live, stopped (exited), not running (killed or crashed:\n"
+	"no process holds the ring), not responding (no heartbeat for 5 s) or retired.\n"
 	"RAWCAP_SHM_DIR overrides /dev/shm. Exit status: 0 success, 1 the ring cannot be read,\n"
 	"2 usage error.\n";
 
@@ -44,15 +46,34 @@ struct stat_rates {
 	double secs, records, bytes, packets, packet_bytes;
 };
 
+/* capd's state, judged by librawcap (rawcap_writer_state). */
+struct stat_writer {
+	int state;
+	uint64_t silent_ns;
+};
+
+static const char *const stat_state_names[] = {
+	[RAWCAP_WRITER_RUNNING] = "live",     [RAWCAP_WRITER_STOPPED] = "stopped",
+	[RAWCAP_WRITER_GONE] = "not running", [RAWCAP_WRITER_HUNG] = "not responding",
+	[RAWCAP_WRITER_RETIRED] = "retired",
+};
+static const char *const stat_state_why[] = {
+	[RAWCAP_WRITER_RUNNING] = "",
+	[RAWCAP_WRITER_STOPPED] = "capd exited; last ",
+	[RAWCAP_WRITER_GONE] = "capd was killed or crashed; last ",
+	[RAWCAP_WRITER_HUNG] = "capd holds the ring but does not beat; ",
+	[RAWCAP_WRITER_RETIRED] = "a newer ring replaced it; last ",
+};
+
 static void stat_print_text(const char *ring, const struct rawcap_ring_info *in,
-			    const struct stat_rates *r, uint64_t now)
+			    const struct stat_rates *r, const struct stat_writer *wr)
 {
 	char t1[64], t2[64], t3[64], t4[64];
 
 	printf("ring         %s\n", ring);
-	printf("state        %s (writer pid %u, heartbeat %.1f s ago)\n",
-	       in->retired ? "retired" : "live", in->writer_pid,
-	       now > in->heartbeat_ns ? (double)(now - in->heartbeat_ns) / 1e9 : 0.0);
+	printf("state        %s (%swriter pid %u, heartbeat %.1f s ago)\n",
+	       stat_state_names[wr->state], stat_state_why[wr->state], in->writer_pid,
+	       (double)wr->silent_ns / 1e9);
 	printf("generation   %llu (created %s)\n", (unsigned long long)in->generation,
 	       rawcap_format_time(in->created_ns, t1, sizeof(t1)));
 	printf("data size    %llu bytes\n", (unsigned long long)in->data_size);
@@ -82,14 +103,16 @@ static void stat_print_text(const char *ring, const struct rawcap_ring_info *in,
 }
 
 static void stat_print_json(const char *ring, const struct rawcap_ring_info *in,
-			    const struct stat_rates *r)
+			    const struct stat_rates *r, const struct stat_writer *wr)
 {
-	printf("{\"ring\":\"%s\",\"generation\":%llu,\"created_ns\":%llu,\"retired\":%s,"
+	printf("{\"ring\":\"%s\",\"state\":\"%s\",\"heartbeat_age_ns\":%llu,", ring,
+	       stat_state_names[wr->state], (unsigned long long)wr->silent_ns);
+	printf("\"generation\":%llu,\"created_ns\":%llu,\"retired\":%s,"
 	       "\"writer_pid\":%u,\"data_size\":%llu,\"head\":%llu,\"tail\":%llu,"
 	       "\"base_seq\":%llu,\"next_seq\":%llu,\"oldest_ts_ns\":%llu,\"newest_ts_ns\":%llu,"
 	       "\"heartbeat_ns\":%llu,\"records\":%llu,\"bytes\":%llu,\"packets\":%llu,"
 	       "\"packet_bytes\":%llu,\"wraps\":%llu,\"loss\":{",
-	       ring, (unsigned long long)in->generation, (unsigned long long)in->created_ns,
+	       (unsigned long long)in->generation, (unsigned long long)in->created_ns,
 	       in->retired ? "true" : "false", in->writer_pid, (unsigned long long)in->data_size,
 	       (unsigned long long)in->head, (unsigned long long)in->tail,
 	       (unsigned long long)in->base_seq, (unsigned long long)in->next_seq,
@@ -113,17 +136,22 @@ static void stat_print_json(const char *ring, const struct rawcap_ring_info *in,
 	printf("}\n");
 }
 
-/* SECS as a plain number of seconds ("2", "0.5") or a duration ("500ms"). */
+/* SECS as seconds ("2", "0.5") or a duration ("500ms"), at most an hour. */
 static int stat_parse_interval(const char *s, uint64_t *ns)
 {
-	char *end;
-	double v = strtod(s, &end);
+	size_t n = strspn(s, "0123456789.");
+	int err;
 
-	if (end != s && !*end && v >= 0 && v <= 3600) {
+	if (n && !s[n] && strchr(s, '.') == strrchr(s, '.') && strcmp(s, ".")) {
+		double v = strtod(s, NULL);
+
+		if (v > 3600)
+			return -ERANGE;
 		*ns = (uint64_t)(v * 1e9);
 		return 0;
 	}
-	return rawcap_parse_duration(s, ns);
+	err = rawcap_parse_duration(s, ns);
+	return !err && *ns > 3600 * 1000000000ull ? -ERANGE : err;
 }
 
 int main(int argc, char **argv)
@@ -138,7 +166,9 @@ int main(int argc, char **argv)
 	const char *ring = "default";
 	struct rawcap_ring_info a, b;
 	struct stat_rates rates = {0};
+	struct stat_writer wr = {0};
 	struct rawcap_cursor *c;
+	char why[320];
 	uint64_t interval_ns = 1000000000ull, t0, t1;
 	bool json = false;
 	int o, err;
@@ -153,7 +183,11 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			if (stat_parse_interval(optarg, &interval_ns)) {
-				fprintf(stderr, "rawcap-stat: bad interval '%s'\n", optarg);
+				fprintf(stderr,
+					"rawcap-stat: bad interval '%s': expected seconds (2, 0.5) "
+					"or a "
+					"duration (500ms, 1m), at most 1h\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -171,7 +205,8 @@ int main(int argc, char **argv)
 	}
 	err = rawcap_open(ring, &c);
 	if (err) {
-		fprintf(stderr, "rawcap-stat: cannot open ring '%s': %s\n", ring, strerror(-err));
+		fprintf(stderr, "rawcap-stat: cannot open ring '%s': %s\n", ring,
+			rawcap_ring_explain(ring, err, why, sizeof(why)));
 		return 1;
 	}
 	t0 = rawcap_now_ns();
@@ -194,10 +229,13 @@ int main(int argc, char **argv)
 		rawcap_close(c);
 		return 1;
 	}
+	wr.state = rawcap_writer_state(c, &wr.silent_ns);
+	if (wr.state < 0 || wr.state > RAWCAP_WRITER_RETIRED)
+		wr.state = RAWCAP_WRITER_GONE;
 	if (json)
-		stat_print_json(ring, &a, &rates);
+		stat_print_json(ring, &a, &rates, &wr);
 	else
-		stat_print_text(ring, &a, &rates, rawcap_now_ns());
+		stat_print_text(ring, &a, &rates, &wr);
 	rawcap_close(c);
 	return 0;
 }

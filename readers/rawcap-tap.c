@@ -78,7 +78,7 @@ static int parse_args(struct tap *t, int argc, char **argv)
 		{ 0 }
 	};
 	uint64_t now = rawcap_now_ns();
-	int c;
+	int c, err;
 
 	t->oo.sz = sizeof(t->oo);
 	t->kinds = ~0u;
@@ -98,9 +98,14 @@ static int parse_args(struct tap *t, int argc, char **argv)
 			break;
 		case 'f':
 		case 't':
-			if (rawcap_parse_time(optarg, now, c == 'f' ? &t->from : &t->to)) {
-				fprintf(stderr, "rawcap-tap: bad time for --%s: %s\n",
-					c == 'f' ? "from" : "to", optarg);
+			err = rawcap_parse_time(optarg, now, c == 'f' ? &t->from : &t->to);
+			if (err) {
+				char msg[640];
+
+				fprintf(stderr, "rawcap-tap: %s\n",
+					rawcap_parse_error(RAWCAP_PARSE_TIME, err,
+							   c == 'f' ? "--from" : "--to", optarg,
+							   msg, sizeof(msg)));
 				return -EINVAL;
 			}
 			*(c == 'f' ? &t->has_from : &t->has_to) = true;
@@ -187,6 +192,7 @@ static int emit(struct tap *t, const struct rawcap_rec *rec)
 static int run(struct tap *t, struct rawcap_cursor *c)
 {
 	static uint8_t buf[RAWCAP_REC_MAX];
+	char line[256];
 	struct rawcap_rec rec;
 	int r;
 
@@ -211,6 +217,8 @@ static int run(struct tap *t, struct rawcap_cursor *c)
 		r = rawcap_wait(c, 500);
 		if (r < 0 && r != -EINTR)
 			return r;
+		if (t->follow && rawcap_writer_news(c, line, sizeof(line)))
+			fprintf(stderr, "rawcap-tap: %s\n", line);
 	}
 	return 0;
 }
@@ -220,10 +228,13 @@ static int open_cursor(struct tap *t, struct rawcap_cursor **c)
 	int err = rawcap_open_opts(&t->oo, c);
 
 	if (err) {
+		char why[320];
+
 		fprintf(stderr, "rawcap-tap: cannot open %s %s: %s\n",
 			t->oo.snapshot ? "snapshot" : "ring",
 			t->oo.snapshot ? t->oo.snapshot : (t->oo.ring ? t->oo.ring : "default"),
-			strerror(-err));
+			t->oo.snapshot ? strerror(-err)
+				       : rawcap_ring_explain(t->oo.ring, err, why, sizeof(why)));
 		return err;
 	}
 	err = t->has_from ? rawcap_seek(*c, RAWCAP_SEEK_TIME, t->from)

@@ -100,5 +100,12 @@ vg forward-usage 2 -- "$BUILD/readers/rawcap-forward" --ring "$RING" --bogus
 vg forward-notls 1 2 -- "$BUILD/readers/rawcap-forward" --ring "$RING" --listen 127.0.0.1:7789
 vg forward-badcert 1 2 -- "$BUILD/readers/rawcap-forward" --ring "$RING" --listen 127.0.0.1:7789 \
 	--tls-cert /nonexistent.pem --tls-key /nonexistent.key
+# rawcap-pcap and rawcap-snapshot: an export, an empty window, a snapshot and its verify.
+vg pcap-export 0 -- "$BUILD/readers/rawcap-pcap" --ring "$RING" --storage "$TMP/fifo" --from -10m \
+	-q -o "$TMP/x.pcapng"
+vg pcap-empty 0 -- "$BUILD/readers/rawcap-pcap" --ring "$RING" --from -2h --to -1h -q -o "$TMP/e.pcapng"
+vg snap-create 0 -- "$BUILD/readers/rawcap-snapshot" create --ring "$RING" --storage "$TMP/fifo" \
+	--dest "$TMP/snaps" --name vg --last 10m
+vg snap-verify 0 -- "$BUILD/readers/rawcap-snapshot" verify vg --dest "$TMP/snaps"
 echo "valgrind: $n runs, $([ "$failed" = 0 ] && echo all clean || echo FAILURES)"
 exit "$failed"

@@ -40,6 +40,7 @@
 enum ring_state {
 	RING_STATE_LIVE = 0,
 	RING_STATE_RETIRED = 1, /* a newer capd replaced this object: reopen by name */
+	RING_STATE_STOPPED = 2, /* the writer exited cleanly; a restart continues this object */
 };
 
 /* Writer statistics, updated once per published batch (relaxed stores). */
@@ -90,7 +91,8 @@ struct ring_hdr {
 	_Atomic uint64_t newest_ts_ns; /* timestamp of the newest record */
 	_Atomic uint64_t heartbeat_ns; /* CLOCK_REALTIME, refreshed at least every second */
 	_Atomic uint64_t counters[RING_CNT_NR];
-	uint8_t pad4[RING_CACHELINE * 3 - 24 - 8 * RING_CNT_NR];
+	_Atomic uint64_t heartbeat_mono_ns; /* CLOCK_MONOTONIC at the same moment; 0: unknown */
+	uint8_t pad4[RING_CACHELINE * 3 - 32 - 8 * RING_CNT_NR];
 };
 
 _Static_assert(offsetof(struct ring_hdr, head) == 1 * RING_CACHELINE, "head on line 1");
@@ -134,6 +136,22 @@ static inline uint64_t ring_layout_index_shift(uint64_t data_size)
 static inline int ring_layout_valid_data_size(uint64_t size)
 {
 	return size >= RING_DATA_MIN && size <= RING_DATA_MAX && (size & (size - 1)) == 0;
+}
+
+/* Offset of the data area: header, time index and interface table, page aligned. */
+static inline uint64_t ring_layout_data_off(uint64_t data_size)
+{
+	uint64_t index =
+		(data_size >> ring_layout_index_shift(data_size)) * sizeof(struct ring_index_ent);
+
+	return (RING_HDR_SIZE + index + RING_IFACE_SLOTS * sizeof(struct ring_iface_slot) + 4095) &
+	       ~4095ull;
+}
+
+/* Size of the whole object for a data area of data_size bytes. */
+static inline uint64_t ring_layout_total(uint64_t data_size)
+{
+	return ring_layout_data_off(data_size) + data_size;
 }
 
 #endif /* RAWCAP_RING_LAYOUT_H */

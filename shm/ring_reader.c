@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,9 +18,49 @@
 #include "ring_name.h"
 #include "ring_reader.h"
 
-int ring_reader_open(struct ring_reader *r, const char *name)
+/* Owners a reader trusts: root (capd creates rings before its drop) and the reader itself. */
+static size_t ring_trusted_owners(uid_t owners[2])
+{
+	owners[0] = 0;
+	owners[1] = geteuid();
+	return owners[1] ? 2 : 1;
+}
+
+int ring_reader_check(const char *name, char *why, size_t len)
 {
 	char path[RING_PATH_MAX];
+	uid_t owners[2];
+	struct stat st;
+	int fd, err = ring_name_path(name, path, sizeof(path));
+
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno != ELOOP) {
+		err = -errno;
+		snprintf(why, len, "%s: %s", path, strerror(-err));
+		return err;
+	}
+	if (fd < 0) {
+		snprintf(why, len, "it is a symlink");
+		err = -EPERM;
+	} else {
+		err = ring_obj_check(fd, owners, ring_trusted_owners(owners), &st, why, len);
+		close(fd);
+	}
+	if (err) {
+		char reason[160];
+
+		snprintf(reason, sizeof(reason), "%s", why);
+		snprintf(why, len, "%s: not a ring capd made (%s); ignoring it", path, reason);
+	}
+	return err;
+}
+
+int ring_reader_open(struct ring_reader *r, const char *name)
+{
+	char path[RING_PATH_MAX], why[160];
+	uid_t owners[2];
 	const struct ring_hdr *h;
 	struct stat st;
 	void *map;
@@ -30,17 +71,13 @@ int ring_reader_open(struct ring_reader *r, const char *name)
 	err = ring_name_path(name, path, sizeof(path));
 	if (err)
 		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO under the ring's name must not block the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
+		return errno == ELOOP ? -EPERM : -errno;
+	err = ring_obj_check(fd, owners, ring_trusted_owners(owners), &st, why, sizeof(why));
+	if (err)
 		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < RING_HDR_SIZE) {
-		err = -EBADMSG;
-		goto fail;
-	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		err = -errno;

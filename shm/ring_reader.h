@@ -31,8 +31,14 @@ struct ring_reader {
 	int fd;
 };
 
-/* 0, or -ENOENT (no such ring), -EACCES, -EBADMSG (not a ring), -EPROTO (other version). */
+/*
+ * 0, or -ENOENT (no such ring), -EACCES, -EPERM (not an object capd made: a
+ * symlink, FIFO, directory, another user's file or one writable by others;
+ * never mapped), -EBADMSG (not a ring), -EPROTO (other version).
+ */
 int ring_reader_open(struct ring_reader *r, const char *name);
+/* Why ring_reader_open() refuses the object under name: one line naming it into why. */
+int ring_reader_check(const char *name, char *why, size_t len);
 void ring_reader_close(struct ring_reader *r);
 
 static inline uint64_t ring_head(const struct ring_reader *r)

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * ring_writer.c - create a ring and append records to it.
+ * ring_writer.c - create a ring (or continue a previous one in place) and
+ * append records to it.
  *
  * A new ring is built under a temporary name and renamed over the old one,
  * so a reader opening by name never sees a half-initialised header. Readers
  * still mapping the old object are told by ring_prev_retire() (ring_prev.c).
+ * A restart with the same size continues the old object instead
+ * (ring_writer_adopt), so it needs no second ring's worth of /dev/shm.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -21,6 +25,7 @@
 
 #include "clock.h"
 #include "atomics.h"
+#include "ring_check.h"
 #include "ring_name.h"
 #include "ring_writer.h"
 
@@ -29,38 +34,41 @@ static uint64_t realtime_ns(void)
 	return clock_ns(CLOCK_REALTIME);
 }
 
-static size_t page_align(size_t n)
+/* The fields a writer sets when it takes a ring, new or continued. */
+static void ring_hdr_own(struct ring_hdr *h, const struct ring_writer_opts *o, uint64_t base_seq)
 {
-	return (n + 4095) & ~(size_t)4095;
+	uint64_t now = realtime_ns();
+
+	/* Unique across restarts even if the previous ring is gone. */
+	h->generation = now > o->prev_generation ? now : o->prev_generation + 1;
+	h->created_ns = now;
+	h->base_seq = base_seq;
+	h->writer_pid = (uint32_t)getpid();
+	store_relaxed(&h->next_seq, base_seq);
+	ring_heartbeat_hdr(h, now);
+	store_release(&h->state, RING_STATE_LIVE);
 }
 
-static void ring_hdr_init(struct ring_hdr *h, const struct ring_writer_opts *o, size_t index_sz,
-			  size_t data_off, size_t total)
+static void ring_hdr_init(struct ring_hdr *h, const struct ring_writer_opts *o)
 {
 	unsigned shift = (unsigned)ring_layout_index_shift(o->data_size);
-	uint64_t now = realtime_ns();
 
 	h->magic = RING_MAGIC;
 	h->version = RING_LAYOUT_VERSION;
 	h->hdr_size = RING_HDR_SIZE;
-	h->total_size = total;
-	h->data_off = data_off;
+	h->total_size = ring_layout_total(o->data_size);
+	h->data_off = ring_layout_data_off(o->data_size);
 	h->data_size = o->data_size;
-	/* Unique across restarts even if the previous ring is gone. */
-	h->generation = now > o->prev_generation ? now : o->prev_generation + 1;
-	h->created_ns = now;
 	h->index_off = RING_HDR_SIZE;
 	h->index_entries = (uint32_t)(o->data_size >> shift);
 	h->index_shift = shift;
-	h->iface_off = RING_HDR_SIZE + index_sz;
-	h->base_seq = o->base_seq;
-	h->writer_pid = (uint32_t)getpid();
+	h->iface_off = RING_HDR_SIZE + (uint64_t)h->index_entries * sizeof(struct ring_index_ent);
 	h->max_record = o->data_size / 4 < RAWCAP_REC_MAX ? (uint32_t)(o->data_size / 4)
 							  : RAWCAP_REC_MAX;
-	store_relaxed(&h->next_seq, o->base_seq);
-	store_relaxed(&h->heartbeat_ns, now);
+	ring_hdr_own(h, o, o->base_seq);
 }
 
+/* Geometry from a checked header; positions start empty at 0. */
 static void ring_writer_init_state(struct ring_writer *w)
 {
 	struct ring_hdr *h = w->hdr;
@@ -77,16 +85,51 @@ static void ring_writer_init_state(struct ring_writer *w)
 	w->last_chunk = RING_POS_INVALID;
 	/* Reclaim in steps, so the tail store and its fence are rare. */
 	w->reclaim_ahead = w->size / 16 < (1u << 20) ? w->size / 16 : (1u << 20);
-	for (uint32_t i = 0; i <= w->index_mask; i++)
-		store_relaxed(&w->index[i].pos, RING_POS_INVALID);
+}
+
+/* Create path.new-XXXXXXXX exclusively; a squatted temporary name is skipped, not trusted. */
+static int ring_tmp_create(const char *path, mode_t mode, char *tmp, size_t len)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		uint32_t r = (uint32_t)realtime_ns() ^ (uint32_t)getpid();
+		int fd;
+
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) < 0)
+			r += (uint32_t)tries;
+		snprintf(tmp, len, "%s.new-%08x", path, r);
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd < 0 ? -errno : fd;
+	}
+	return -EEXIST;
+}
+
+/* Mode and group of the object as asked (fchmod: the umask must not widen or narrow them). */
+static int ring_set_access(int fd, const struct ring_writer_opts *o)
+{
+	if (fchmod(fd, o->mode ? o->mode : 0640) ||
+	    (o->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, o->gid)))
+		return -errno;
+	return 0;
+}
+
+static int ring_writer_map(struct ring_writer *w, int fd, size_t total)
+{
+	void *map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+
+	if (map == MAP_FAILED)
+		return -errno;
+	w->hdr = map;
+	w->map_len = total;
+	w->fd = fd;
+	return 0;
 }
 
 int ring_writer_create(struct ring_writer *w, const struct ring_writer_opts *o)
 {
 	char path[RING_PATH_MAX], tmp[RING_PATH_MAX + 32];
-	size_t index_sz, data_off, total;
-	mode_t mode = o->mode ? o->mode : 0640;
-	void *map;
+	uint64_t data_off = ring_layout_data_off(o->data_size);
+	size_t total = (size_t)ring_layout_total(o->data_size);
 	int fd, err;
 
 	memset(w, 0, sizeof(*w));
@@ -96,30 +139,19 @@ int ring_writer_create(struct ring_writer *w, const struct ring_writer_opts *o)
 	err = ring_name_path(o->name, path, sizeof(path));
 	if (err)
 		return err;
-	snprintf(tmp, sizeof(tmp), "%s.new-%d", path, (int)getpid());
-
-	index_sz = (o->data_size >> ring_layout_index_shift(o->data_size)) *
-		   sizeof(struct ring_index_ent);
-	data_off = page_align(RING_HDR_SIZE + index_sz +
-			      RING_IFACE_SLOTS * sizeof(struct ring_iface_slot));
-	total = data_off + o->data_size;
-
-	unlink(tmp);
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	fd = ring_tmp_create(path, o->mode ? o->mode : 0640, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
-	/* fchmod: the umask must not widen or narrow what readers get. */
-	if (fchmod(fd, mode) || (o->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, o->gid)))
-		goto fail_errno;
+		return fd;
+	err = ring_set_access(fd, o);
+	if (!err)
+		err = ring_writer_lock(fd);
 	/* posix_fallocate reserves tmpfs pages now: a full /dev/shm fails here, not as SIGBUS later. */
-	err = posix_fallocate(fd, 0, (off_t)total);
-	if (err) {
-		errno = err;
-		goto fail_errno;
-	}
-	map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-	if (map == MAP_FAILED)
-		goto fail_errno;
+	if (!err)
+		err = -posix_fallocate(fd, 0, (off_t)total);
+	if (!err)
+		err = ring_writer_map(w, fd, total);
+	if (err)
+		goto fail;
 
 	/*
 	 * Touch every page now. Measured here: MAP_POPULATE (and
@@ -128,25 +160,20 @@ int ring_writer_create(struct ring_writer *w, const struct ring_writer_opts *o)
 	 * put a page-fault storm on the capture path during the whole first
 	 * lap. Zeroing the area here costs ~0.5 s per 256 MiB once, at start.
 	 */
-	memset((uint8_t *)map + data_off, 0, o->data_size);
+	memset((uint8_t *)w->hdr + data_off, 0, o->data_size);
 
-	w->hdr = map;
-	w->map_len = total;
-	w->fd = fd;
-	ring_hdr_init(w->hdr, o, index_sz, data_off, total);
+	ring_hdr_init(w->hdr, o);
 	ring_writer_init_state(w);
-	if (rename(tmp, path))
-		goto fail_unmap;
+	for (uint32_t i = 0; i <= w->index_mask; i++)
+		store_relaxed(&w->index[i].pos, RING_POS_INVALID);
+	if (rename(tmp, path)) {
+		err = -errno;
+		munmap(w->hdr, total);
+		w->hdr = NULL;
+		w->fd = -1;
+		goto fail;
+	}
 	return 0;
-
-fail_unmap:
-	err = -errno;
-	munmap(map, total);
-	w->hdr = NULL;
-	w->fd = -1;
-	goto fail;
-fail_errno:
-	err = -errno;
 fail:
 	close(fd);
 	unlink(tmp);
@@ -157,6 +184,7 @@ void ring_writer_close(struct ring_writer *w)
 {
 	if (w->hdr) {
 		ring_publish(w);
+		store_release(&w->hdr->state, RING_STATE_STOPPED);
 		ring_notify(w);
 		munmap(w->hdr, w->map_len);
 	}
@@ -320,9 +348,15 @@ void ring_notify(struct ring_writer *w)
 	syscall(SYS_futex, &w->hdr->wake_seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+void ring_heartbeat_hdr(struct ring_hdr *h, uint64_t now_ns)
+{
+	store_relaxed(&h->heartbeat_ns, now_ns);
+	store_relaxed(&h->heartbeat_mono_ns, clock_ns(CLOCK_MONOTONIC));
+}
+
 void ring_heartbeat(struct ring_writer *w, uint64_t now_ns)
 {
-	store_relaxed(&w->hdr->heartbeat_ns, now_ns);
+	ring_heartbeat_hdr(w->hdr, now_ns);
 }
 
 int ring_iface_set(struct ring_writer *w, const struct rawcap_iface *iface)
@@ -365,4 +399,92 @@ void ring_iface_del(struct ring_writer *w, uint32_t ifindex)
 		store_release(&s->seq, load_relaxed(&s->seq) + 1);
 		return;
 	}
+}
+
+/*
+ * Walk the records the previous writer left in [tail, head): rebuild the
+ * time index from them and find where the sequence and the timestamps
+ * stand. Returns the position of the first byte that is not a well-formed
+ * record continuing the sequence (head if all are).
+ */
+static uint64_t ring_adopt_walk(struct ring_writer *w, uint64_t tail, uint64_t head,
+				uint64_t seq_limit)
+{
+	uint64_t pos = tail;
+	bool any = false;
+
+	while (pos < head) {
+		uint64_t off = pos & w->mask;
+		const struct rawcap_rec_hdr *r = (const void *)(w->data + off);
+
+		if (r->len < RAWCAP_REC_ALIGN || rawcap_rec_span(r->len) > w->size - off)
+			break;
+		if (r->type == RAWCAP_REC_PAD) {
+			if (off + rawcap_rec_span(r->len) != w->size)
+				break; /* pads only fill the end of the area */
+			pos += rawcap_rec_span(r->len);
+			continue;
+		}
+		if (r->len < sizeof(*r) || r->len > w->max_record ||
+		    (any && r->seq < w->next_seq) || r->seq >= seq_limit)
+			break;
+		if (r->ts_ns > w->ts_hwm)
+			w->ts_hwm = r->ts_ns;
+		w->wpos = pos;
+		ring_index_update(w, r);
+		w->next_seq = r->seq + 1;
+		any = true;
+		pos += rawcap_rec_span(r->len);
+	}
+	return pos;
+}
+
+int ring_writer_adopt(struct ring_writer *w, const struct ring_writer_opts *o,
+		      const struct ring_prev *prev, uint64_t *dropped)
+{
+	const struct ring_hdr *old = prev->hdr;
+	uint64_t head = load_acquire(&old->head), tail = load_acquire(&old->tail);
+	uint64_t old_next = load_relaxed(&old->next_seq), end;
+	int fd, err;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	*dropped = 0;
+	if (old->data_size != o->data_size || (head & (RAWCAP_REC_ALIGN - 1)) || head >> 62)
+		return -EINVAL;
+	fd = fcntl(prev->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = ring_set_access(fd, o);
+	if (!err)
+		err = ring_writer_map(w, fd, prev->map_len);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	ring_writer_init_state(w);
+	w->ts_hwm = load_relaxed(&old->newest_ts_ns);
+	if (tail > head || head - tail > w->size || (tail & (RAWCAP_REC_ALIGN - 1)))
+		tail = head; /* positions that cannot be: keep none of the records */
+	end = ring_adopt_walk(w, tail, head, old_next);
+	if (end != head) {
+		/* Damaged past end: drop every record, so no reader trusts what follows it. */
+		*dropped = head - tail;
+		tail = head;
+	}
+	w->tail = tail;
+	w->wpos = w->last_pos = head;
+	store_relaxed(&w->hdr->tail, tail);
+	fence_release();
+	if (w->next_seq < old_next)
+		w->next_seq = old_next;
+	if (w->next_seq < o->base_seq)
+		w->next_seq = o->base_seq;
+	/* The interface table describes this generation's interfaces: capd fills it anew. */
+	for (int i = 0; i < RING_IFACE_SLOTS; i++)
+		if (w->ifaces[i].used)
+			ring_iface_del(w, w->ifaces[i].iface.ifindex);
+	ring_hdr_own(w->hdr, o, w->next_seq);
+	ring_publish(w);
+	return 0;
 }

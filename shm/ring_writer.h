@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "ring_layout.h"
+#include "ring_prev.h"
 
 struct ring_writer_opts {
 	const char *name;   /* ring name; the object is /dev/shm/rawcap-<name> */
@@ -47,7 +48,18 @@ struct ring_writer {
 };
 
 int ring_writer_create(struct ring_writer *w, const struct ring_writer_opts *o);
-/* Unmaps; the object stays so that readers drain it and a restart can recover it. */
+/*
+ * Continue the previous writer's ring in place (its data size must be
+ * o->data_size): positions go on from its head, sequence numbers from its
+ * next_seq (or o->base_seq if larger), the generation changes, the records
+ * it holds stay readable and its time index is rebuilt from them. Readers
+ * that map it read on without reopening. If the records are damaged they
+ * are all dropped (tail = head; *dropped says how many bytes), never
+ * trusted. 0, or -EINVAL if it cannot be continued (create a new ring).
+ */
+int ring_writer_adopt(struct ring_writer *w, const struct ring_writer_opts *o,
+		      const struct ring_prev *prev, uint64_t *dropped);
+/* Publishes, marks the ring stopped and unmaps; the object stays for readers and a restart. */
 void ring_writer_close(struct ring_writer *w);
 
 /*
@@ -62,6 +74,8 @@ void ring_shrink_last(struct ring_writer *w, void *payload, uint32_t payload_len
 void ring_publish(struct ring_writer *w);
 void ring_notify(struct ring_writer *w);
 void ring_heartbeat(struct ring_writer *w, uint64_t now_ns);
+/* The same for a header not yet (or no longer) behind a ring_writer. */
+void ring_heartbeat_hdr(struct ring_hdr *h, uint64_t now_ns);
 
 /* Count units lost by cause (published with the next batch). */
 static inline void ring_count_loss(struct ring_writer *w, unsigned cause, uint64_t n)

@@ -219,7 +219,8 @@ int persister_recover_prev(struct persister *p, const struct ring_prev *prev)
 int persister_attach(struct persister *p, struct ring_writer *w)
 {
 	p->w = w;
-	p->pos = w->tail;
+	/* Records before wpos belong to the previous generation: persister_recover_prev's. */
+	p->pos = w->wpos;
 	p->expect_seq = w->hdr->base_seq;
 	p->attached = true;
 	return 0;

@@ -65,7 +65,7 @@ uint64_t persister_next_seq(const struct persister *p);
  * crash: the shm object outlives the process). Blocks until written.
  */
 int persister_recover_prev(struct persister *p, const struct ring_prev *prev);
-/* Start following w from its oldest record. */
+/* Start following w from the first record this generation writes. */
 int persister_attach(struct persister *p, struct ring_writer *w);
 /* Readable when I/O completes: call persister_pump. */
 int persister_fd(const struct persister *p);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "crc32c.h"
@@ -25,6 +26,59 @@
 #define SEGW_UD(tag, ptr) ((uint64_t)(uintptr_t)(ptr) | (tag))
 #define SEGW_UD_TAG(ud)	  ((unsigned)((ud)&3))
 #define SEGW_UD_PTR(ud)	  ((void *)(uintptr_t)((ud) & ~(uint64_t)3))
+
+/*
+ * The ring is created disabled, so that it can be limited to what the writer
+ * submits before it runs anything (segw_ring_restrict). Kernels before 5.10
+ * know neither: the ring is then created plain, and that is logged.
+ */
+static int segw_ring_init(struct seg_writer *w)
+{
+	struct io_uring_params p = {.flags = IORING_SETUP_R_DISABLED};
+	int err = io_uring_queue_init_params(SEGW_QD, &w->ring, &p);
+
+	if (err == -EINVAL) {
+		segw_log(w, "io_uring restrictions unavailable (kernel before 5.10): "
+			    "an unrestricted ring");
+		return io_uring_queue_init(SEGW_QD, &w->ring, 0);
+	}
+	w->restricted = err == 0;
+	return err;
+}
+
+/*
+ * io_uring_register(2) itself: Debian 12's liburing 2.3 declares
+ * io_uring_register_restrictions() and io_uring_enable_rings() but does not
+ * export them.
+ */
+static int segw_uring_register(struct seg_writer *w, unsigned op, void *arg, unsigned nr)
+{
+	return syscall(SYS_io_uring_register, w->ring.ring_fd, op, arg, nr) ? -errno : 0;
+}
+
+/*
+ * Only writes (plain and fixed-buffer), fsync and the drain flag, and no
+ * registration at all from now on: whatever runs in capd later, even code
+ * that took over the process, cannot use this ring to open, connect or read
+ * around the seccomp allow-list. Then the ring is enabled.
+ */
+static int segw_ring_restrict(struct seg_writer *w)
+{
+	struct io_uring_restriction res[] = {
+		{.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITE},
+		{.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITE_FIXED},
+		{.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC},
+		{.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED, .sqe_flags = IOSQE_IO_DRAIN},
+	};
+	int err = segw_uring_register(w, IORING_REGISTER_RESTRICTIONS, res,
+				      sizeof(res) / sizeof(res[0]));
+
+	if (!err)
+		err = segw_uring_register(w, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	if (err)
+		segw_log(w, "restricting io_uring failed: %s", strerror(-err));
+	return err;
+}
 
 int segw_io_init(struct seg_writer *w)
 {
@@ -45,7 +99,7 @@ int segw_io_init(struct seg_writer *w)
 			return -ENOMEM;
 		memset(w->files[i].hdr_buf, 0, SEG_HDR_SIZE);
 	}
-	err = io_uring_queue_init(SEGW_QD, &w->ring, 0);
+	err = segw_ring_init(w);
 	if (err)
 		return err;
 	w->ring_ok = true;
@@ -63,7 +117,7 @@ int segw_io_init(struct seg_writer *w)
 			segw_log(w, "registering buffers failed (%s): plain writes",
 				 strerror(-err));
 	}
-	return 0;
+	return w->restricted ? segw_ring_restrict(w) : 0;
 }
 
 void segw_io_exit(struct seg_writer *w)

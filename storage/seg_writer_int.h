@@ -54,6 +54,7 @@ struct seg_writer {
 	uid_t dir_uid; /* the directory's owner: entries must be its or root's */
 	struct io_uring ring;
 	bool ring_ok, fixed_bufs, direct;
+	bool restricted; /* the ring only runs writes and fsyncs (segw_io_init) */
 	int efd;
 	uint32_t nblocks, max_segs;
 	uint64_t *segs; /* seg numbers on disk, oldest first */

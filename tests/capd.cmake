@@ -9,3 +9,12 @@ endforeach()
 
 # The disk FIFO driven by capd itself (the disk tests use the capd stand-in diskwriter).
 rawcap_script_test(capd_storage_sigkill capd/storage_sigkill.sh LABELS "capd;disk" TIMEOUT 120)
+
+# The metrics endpoint under load and attack: 100,000 requests, 1,000 idle clients.
+rawcap_script_test(capd_http capd/http.sh LABELS "capd;netns;security" TIMEOUT 600)
+
+# Restarts inside a /dev/shm sized as the chart sizes it, with a reader attached.
+rawcap_script_test(capd_restart_shm capd/restart_shm.sh LABELS "capd;netns" TIMEOUT 240)
+
+# Readers tell a killed, stopped or hung capd from a live one.
+rawcap_script_test(capd_liveness capd/liveness.sh LABELS "capd;netns" TIMEOUT 180)

@@ -12,3 +12,11 @@ foreach(t live lapped msgpack tls pause)
 endforeach()
 # The same path fed by the real capd capturing lo in a private namespace.
 rawcap_script_test(forward_capd_e2e forward/capd_e2e.sh LABELS forward capd TIMEOUT 90)
+# The forwarder as a network server: no work before authentication, receivers
+# that do not read or do not finish their handshake lose their slot,
+# accept(2) out of fds backs off, TLS off loopback needs client certificates.
+foreach(t preauth slots emfile tls_policy)
+  rawcap_script_test(forward_${t} forward/${t}.sh LABELS forward TIMEOUT 120)
+endforeach()
+# capd leaves rawcap's own connections out of the capture (--capture-self keeps them).
+rawcap_script_test(forward_capture_self forward/capture_self.sh LABELS forward capd TIMEOUT 120)

@@ -10,6 +10,8 @@ target_link_libraries(k8s_driver PRIVATE rawcap_k8s)
 
 rawcap_unit_test(test_k8s_json SOURCES k8s/test_k8s_json.c LIBS rawcap_k8s rawcap_static
                  LABELS k8s TIMEOUT 30)
+rawcap_unit_test(test_k8s_list SOURCES k8s/test_k8s_list.c LIBS rawcap_k8s rawcap_static
+                 LABELS k8s TIMEOUT 30)
 rawcap_unit_test(test_meta_index SOURCES k8s/test_meta_index.c LIBS rawcap_static
                  LABELS k8s TIMEOUT 30)
 rawcap_script_test(k8s_watch k8s/watch_test.sh LABELS "k8s;netns" TIMEOUT 120)
@@ -30,3 +32,7 @@ rawcap_script_test(k8s_pod_export k8s/pod_test.sh LABELS "k8s;netns" TIMEOUT 90)
 
 # The watcher inside the real capd, under its seccomp allow-list after the privilege drop.
 rawcap_script_test(k8s_capd_watch k8s/capd_watch.sh LABELS "k8s;capd" TIMEOUT 120)
+
+# Lists at scale: paged lists with oversized objects, an expired continue
+# token, a page cut mid-body, and a 45 MB page read in bounded memory.
+rawcap_script_test(k8s_big_list k8s/biglist_test.sh LABELS "k8s;netns" TIMEOUT 120)

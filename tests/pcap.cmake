@@ -31,3 +31,12 @@ endif()
 # The same readers fed by the real capd (capturing lo in a private namespace),
 # checked against an independent tcpdump.
 rawcap_script_test(pcap_capd_e2e pcap/capd_e2e.sh LABELS pcap capd TIMEOUT 90)
+
+# Every export says what it lacks: damaged blocks, empty windows, snapshots
+# whose window reaches before capture began; every file opens in every tool.
+rawcap_script_test(snapshot_damaged_block snapshot/damaged.sh LABELS snapshot capd TIMEOUT 180)
+rawcap_unit_test(test_history_damage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapshot/test_history_damage.c
+                 LIBS rawcap_storage LABELS snapshot TIMEOUT 60)
+rawcap_script_test(pcap_every_tool pcap/tools.sh LABELS pcap capd TIMEOUT 300)
+rawcap_script_test(snapshot_first_window snapshot/first_window.sh LABELS snapshot capd TIMEOUT 120)
+rawcap_script_test(pcap_empty_results pcap/empty_results.sh LABELS pcap snapshot capd TIMEOUT 120)

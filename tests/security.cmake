@@ -13,3 +13,11 @@ rawcap_script_test(security_storage_lock security/storage_lock.sh LABELS "securi
 rawcap_script_test(security_snapshot_trust security/snapshot_trust.sh LABELS "security;netns" TIMEOUT 300)
 # Who can read captured packets: the default identity, and nothing open to "other".
 rawcap_script_test(security_no_other_access security/no_other_access.sh LABELS "security;netns" TIMEOUT 120)
+# Objects squatted under a ring's name (another user's forged ring, FIFO, symlink,
+# directory): readers refuse them at once, capd replaces them or names them.
+rawcap_script_test(security_ring_squat security/ring_squat.sh LABELS "security;netns" TIMEOUT 120)
+# The disk FIFO's io_uring runs writes and fsyncs only (IORING_REGISTER_RESTRICTIONS).
+rawcap_unit_test(test_uring_restrict SOURCES security/test_uring_restrict.c LIBS rawcap_storage
+                 LABELS security TIMEOUT 60)
+# Landlock network rules (ABI 4+): TCP connect to the API server only.
+rawcap_script_test(security_landlock_net security/landlock_net.sh LABELS "security;netns" TIMEOUT 60)

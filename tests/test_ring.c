@@ -10,6 +10,7 @@
  * gigabytes of traffic), and reads through the public rawcap_* API.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -539,6 +540,14 @@ static void should_describe_interfaces_from_table(void **state)
 	rt_close(&t);
 }
 
+/* What the kernel does for a writer that dies: its lock on the object goes. */
+static void rt_writer_dies(struct ring_writer *w)
+{
+	struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+
+	assert_int_equal(fcntl(w->fd, F_OFD_SETLK, &fl), 0);
+}
+
 static void should_reattach_and_count_gap_after_restart(void **state)
 {
 	struct ring_writer_opts o = {.data_size = SZ_64K, .gid = (gid_t)-1};
@@ -557,7 +566,9 @@ static void should_reattach_and_count_gap_after_restart(void **state)
 		;
 	assert_int_equal(rawcap_wait(t.c, 0), 0);
 
-	/* capd restarts: the sequence continues, minus 3 records it could not persist. */
+	/* capd is killed (the kernel drops its writer lock) and restarts: the sequence
+	 * continues, minus 3 records it could not persist. */
+	rt_writer_dies(&t.w);
 	assert_int_equal(ring_prev_open(t.name, &p), 0);
 	o.name = t.name;
 	o.base_seq = load_relaxed(&p.hdr->next_seq) + 3;
@@ -867,7 +878,7 @@ static void should_parse_times(void **state)
 	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00", now, &v), -EINVAL);
 	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00Zjunk", now, &v), -EINVAL);
 	assert_int_equal(rawcap_parse_time("2026-11-26T25:02:00Z", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("1969-12-31T23:59:59Z", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("1969-12-31T23:59:59Z", now, &v), -ERANGE);
 	assert_int_equal(rawcap_parse_time("12.", now, &v), -EINVAL);
 	assert_int_equal(rawcap_parse_time("12.5s", now, &v), -EINVAL);
 	assert_int_equal(rawcap_parse_time("yesterday", now, &v), -EINVAL);

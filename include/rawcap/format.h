@@ -27,10 +27,22 @@ enum rawcap_rec_type {
 	RAWCAP_REC_IFACE = 5,  /* struct rawcap_iface */
 };
 
+/*
+ * rawcap_rec_hdr.flags of an IFACE or LOSS record that a reader wrote
+ * rather than capd: a snapshot's interface description taken from the
+ * ring's table (capd's own record lies before the window), or its note of
+ * records lost while copying. Such a record is not part of the node's
+ * sequence: it carries the sequence number of the next record of that
+ * sequence, which follows it; only other synthesised records and that one
+ * record may share the number, so real sequence numbers stay strictly
+ * increasing and unique.
+ */
+#define RAWCAP_REC_F_SYNTH 0x8000
+
 struct rawcap_rec_hdr {
 	uint32_t len;	/* header + payload, before padding to 8 */
 	uint16_t type;	/* enum rawcap_rec_type */
-	uint16_t flags; /* per type; META: enum rawcap_meta_kind */
+	uint16_t flags; /* per type; META: enum rawcap_meta_kind; RAWCAP_REC_F_SYNTH */
 	uint64_t seq;	/* dense per node, continues across capd restarts */
 	uint64_t ts_ns; /* CLOCK_REALTIME nanoseconds */
 };

@@ -73,6 +73,19 @@ struct rawcap_forward_opts {
 	 * the metadata along its own cursor. Must outlive the forwarder.
 	 */
 	const struct rawcap_meta_sel *pods;
+	/*
+	 * A receiver that acknowledges none of the bytes queued for it (by us
+	 * or by the kernel) for this long is dropped: it does not read. While
+	 * every slot is taken, one that took nothing for 2 s makes room for a
+	 * new receiver. 0: 30 s.
+	 */
+	uint32_t send_timeout_ms;
+	/*
+	 * A TLS server on a non-loopback address requires client certificates
+	 * (tls_ca): rawcap_forward_create() fails with -EINVAL without one,
+	 * unless this says that any TLS client may connect.
+	 */
+	bool tls_any_client;
 };
 
 struct rawcap_forward;
@@ -89,6 +102,10 @@ struct rawcap_forward_stats {
 	uint64_t filtered;	   /* packets the filter rejected */
 	uint32_t clients;	   /* connected now */
 	uint32_t paused;
+	uint64_t streams;	/* receivers authenticated and given a cursor */
+	uint64_t timed_out;	/* dropped: no handshake in time, or took no byte in time */
+	uint64_t evicted;	/* dropped to make room: took no byte while all slots were used */
+	uint64_t accept_errors; /* accept(2) failures (EMFILE...), each followed by a pause */
 };
 
 RAWCAP_API int rawcap_forward_create(const struct rawcap_forward_opts *o,

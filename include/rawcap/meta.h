@@ -89,6 +89,20 @@ RAWCAP_API int rawcap_meta_index_add_rec(struct rawcap_meta_index *ix, const str
 #define RAWCAP_META_LOOKBACK_NS (600ull * 1000000000ull) /* twice capd's default resync */
 RAWCAP_API int rawcap_meta_index_prime(struct rawcap_meta_index *ix, struct rawcap_cursor *c,
 				       uint64_t from_ns, uint64_t lookback_ns);
+/*
+ * rawcap_meta_index_prime() in bounded steps, for a reader that must keep
+ * serving other work (rawcap-forward primes one receiver beside others).
+ * _begin() seeks; then each _step() feeds at most budget records, using
+ * buf (cap bytes, RAWCAP_REC_MAX is always enough) as scratch. Both return
+ * 1 while history remains to be read, 0 once the cursor is at from_ns,
+ * or a negative errno from the cursor.
+ */
+RAWCAP_API int rawcap_meta_index_prime_begin(struct rawcap_meta_index *ix,
+					     struct rawcap_cursor *c, uint64_t from_ns,
+					     uint64_t lookback_ns);
+RAWCAP_API int rawcap_meta_index_prime_step(struct rawcap_meta_index *ix, struct rawcap_cursor *c,
+					    uint64_t from_ns, void *buf, size_t cap,
+					    unsigned budget);
 
 struct rawcap_meta_pod {
 	const char *namespace_; /* strings live as long as the index */

@@ -10,11 +10,27 @@
  * loss was noted on the interface since its previous packet, an optional
  * comment, and interface statistics blocks on close.
  *
- * Classic pcap: nanosecond magic. The link type is fixed in the file header
+ * Classic pcap: nanosecond magic.
+ *
+ * One link type per file, in both formats (RAWCAP_PCAP_LT_AUTO): libpcap,
+ * and so tcpdump, tcpreplay and every tool built on it, refuses a pcapng
+ * whose interfaces differ in link type ("an interface has a type ...
+ * different from the type of the first interface"). The link type is fixed
  * before the first packet, from the interfaces declared so far: when they
- * all share one link type it is used as is (bytes unchanged), otherwise
- * LINKTYPE_LINUX_SLL2, so that ifindex and direction survive. A packet that
- * cannot be represented in the chosen link type is skipped and counted.
+ * all share one it is used as is (bytes unchanged), otherwise
+ * LINKTYPE_LINUX_SLL, so that direction, protocol and source address survive
+ * (pcapng also keeps each interface's own block; SLL rather than SLL2
+ * because tcpreplay 4.4 refuses SLL2; force RAWCAP_LINKTYPE_SLL2 to keep the
+ * ifindex in classic pcap). A packet that cannot be represented in the
+ * chosen link type is skipped and counted.
+ * RAWCAP_PCAP_LT_NATIVE keeps each pcapng interface's own link type (what
+ * Wireshark reads, libpcap does not when they differ).
+ *
+ * Every file opens in libpcap, also when nothing was written: an empty
+ * pcapng still gets an interface description block (libpcap refuses a
+ * section without one), an empty pcap its file header. Loss noted after the
+ * last packet goes into the interface statistics block (isb_ifdrop and a
+ * comment).
  *
  *	struct rawcap_pcap_opts o = { .sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG };
  *	rawcap_pcap_open(1, &o, &w);
@@ -47,11 +63,22 @@ enum rawcap_pcap_format {
 	RAWCAP_PCAP_CLASSIC = 1, /* nanosecond pcap */
 };
 
+#define RAWCAP_PCAP_LT_AUTO   0	     /* opts.linktype: one per file, SLL when they differ */
+#define RAWCAP_PCAP_LT_NATIVE 0xFFFF /* opts.linktype: pcapng, each interface its own */
+/*
+ * opts.linktype: the first packet's link type, whatever the declared
+ * interfaces; a later packet of another link type is not written and
+ * rawcap_pcap_write() returns -EXDEV, so that a caller that can rewind its
+ * output (a regular file) starts over with LINUX_SLL. A window whose packets
+ * share a link type then keeps it, even when idle interfaces differ.
+ */
+#define RAWCAP_PCAP_LT_FIRST 0xFFFE
+
 struct rawcap_pcap_opts {
 	size_t sz; /* sizeof(struct rawcap_pcap_opts) */
 	enum rawcap_pcap_format format;
 	uint32_t snaplen;    /* truncate packets to this many bytes; 0: 262144 */
-	uint16_t linktype;   /* classic: force this link type (e.g. SLL2); 0: decide */
+	uint16_t linktype;   /* force this link type (e.g. SLL2), or RAWCAP_PCAP_LT_* */
 	const char *appl;    /* pcapng shb_userappl; NULL: "rawcap <version>" */
 	const char *comment; /* pcapng section comment, may be NULL */
 	size_t buf_size;     /* output buffer; 0: 256 KiB */
@@ -103,9 +130,22 @@ RAWCAP_API int rawcap_pcap_iface_label(struct rawcap_pcap *w, uint32_t ifindex, 
  */
 RAWCAP_API int rawcap_pcap_iface_comment(struct rawcap_pcap *w, uint32_t ifindex,
 					 const char *comment);
-/* Note count units lost on ifindex (0: not tied to one); attached to its next packet. */
+/*
+ * Note count units lost on ifindex (0: not tied to one); attached to its
+ * next packet (epb_dropcount), or to the interface statistics at close.
+ */
 RAWCAP_API void rawcap_pcap_note_loss(struct rawcap_pcap *w, uint32_t ifindex, uint64_t count);
-/* Write one packet. 0, 1 if skipped (unrepresentable in classic pcap), or -errno (e.g. -EPIPE). */
+/*
+ * Note a comment (pcapng) for the next packet written, e.g. what a loss was;
+ * notes accumulate ("; " between them, up to 1 KiB). Notes left at close go
+ * into the statistics block's comment, so loss after the last packet is
+ * still said in the file.
+ */
+RAWCAP_API void rawcap_pcap_note_comment(struct rawcap_pcap *w, const char *text);
+/*
+ * Write one packet. 0, 1 if skipped (unrepresentable in the file's link
+ * type), or -errno (e.g. -EPIPE; -EXDEV with RAWCAP_PCAP_LT_FIRST).
+ */
 RAWCAP_API int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p);
 /* Write out the buffer (a short write is retried; EINTR handled). */
 RAWCAP_API int rawcap_pcap_flush(struct rawcap_pcap *w);
@@ -113,9 +153,13 @@ RAWCAP_API int rawcap_pcap_flush(struct rawcap_pcap *w);
 RAWCAP_API size_t rawcap_pcap_pending(const struct rawcap_pcap *w);
 RAWCAP_API int rawcap_pcap_ifstats(const struct rawcap_pcap *w, uint32_t ifindex,
 				   struct rawcap_pcap_ifstats *out);
-/* Packets skipped because classic pcap could not represent them. */
+/* Packets skipped because the file's link type could not represent them. */
 RAWCAP_API uint64_t rawcap_pcap_skipped(const struct rawcap_pcap *w);
-/* Write statistics blocks (pcapng), flush, free. Returns the first error seen. */
+/*
+ * Finish the file (pcapng: an interface block if none was written, statistics
+ * blocks; classic: the header if no packet was written), flush, free.
+ * Returns the first error seen.
+ */
 RAWCAP_API int rawcap_pcap_close(struct rawcap_pcap *w);
 
 #ifdef __cplusplus

@@ -154,6 +154,41 @@ struct rawcap_ring_info {
 
 RAWCAP_API int rawcap_ring_info(struct rawcap_cursor *c, struct rawcap_ring_info *out);
 
+/*
+ * Is capd writing the ring? Judged once, here, for every reader: the state
+ * capd left (stopped cleanly, or replaced the ring), whether any process
+ * still holds the ring's writer lock (the kernel drops it when capd dies,
+ * however it dies), and the age of its heartbeat (beaten every second; the
+ * smaller of the wall-clock and monotonic ages, so a clock step fakes
+ * neither). Returns an enum rawcap_writer_state and the heartbeat's age in
+ * *silent_ns, or -ENODATA for a cursor without a ring. A cursor that follows
+ * keeps waiting through any of them: rawcap_wait() picks up a restarted capd.
+ */
+enum rawcap_writer_state {
+	RAWCAP_WRITER_RUNNING = 0, /* capd holds the ring and beats */
+	RAWCAP_WRITER_STOPPED = 1, /* capd exited cleanly (SIGTERM) */
+	RAWCAP_WRITER_GONE = 2,	   /* capd was killed or crashed: no process holds the ring */
+	RAWCAP_WRITER_HUNG = 3,	   /* capd holds the ring, but beat last more than 5 s ago */
+	RAWCAP_WRITER_RETIRED = 4, /* capd replaced the ring; the cursor moves to the new one */
+};
+RAWCAP_API int rawcap_writer_state(struct rawcap_cursor *c, uint64_t *silent_ns);
+/* One line for the user: "capd is not running: it was killed or crashed (...)". Returns buf. */
+RAWCAP_API const char *rawcap_writer_describe(int state, uint64_t silent_ns, char *buf, size_t len);
+/*
+ * For readers that follow: 1 and a line in buf when capd's state changed
+ * since the last call ("capd is not running: it was killed or crashed (...);
+ * waiting for it to restart", later "capd is running again (...)"), else 0.
+ * Looks at most once a second; call it whenever rawcap_wait() returns.
+ */
+RAWCAP_API int rawcap_writer_news(struct rawcap_cursor *c, char *buf, size_t len);
+/*
+ * Why rawcap_open()/rawcap_open_opts() failed with err for ring, as one line
+ * naming the object: a missing ring, permissions, or an object under the
+ * ring's name that capd did not make (another user's file, a FIFO, a
+ * symlink: refused, never read). Returns buf.
+ */
+RAWCAP_API const char *rawcap_ring_explain(const char *ring, int err, char *buf, size_t len);
+
 /* Describe interface ifindex from the ring's interface table or IFACE records seen. */
 RAWCAP_API int rawcap_iface_get(struct rawcap_cursor *c, uint32_t ifindex,
 				struct rawcap_iface *out);
@@ -174,6 +209,21 @@ RAWCAP_API const struct rawcap_pkt *rawcap_rec_pkt(const struct rawcap_rec *rec,
 RAWCAP_API int rawcap_parse_size(const char *s, uint64_t *out);
 RAWCAP_API int rawcap_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns);
 RAWCAP_API int rawcap_parse_duration(const char *s, uint64_t *out_ns);
+/*
+ * Every parser returns 0, -EINVAL (not of an accepted form) or -ERANGE (a
+ * value that does not fit: a size or duration past 2^64 - 1, a time before
+ * 1970 or after 2554-07-21T23:34:33Z). rawcap_parse_hint() gives the one
+ * line a usage error prints after the bad value: why, and the forms accepted.
+ */
+enum rawcap_parse_kind {
+	RAWCAP_PARSE_SIZE,
+	RAWCAP_PARSE_TIME,
+	RAWCAP_PARSE_DURATION,
+};
+RAWCAP_API const char *rawcap_parse_hint(enum rawcap_parse_kind kind, int err);
+/* "bad WHAT 'VALUE': " and the hint, into buf (what NULL: "size", "time" or "duration"). */
+RAWCAP_API const char *rawcap_parse_error(enum rawcap_parse_kind kind, int err, const char *what,
+					  const char *value, char *buf, size_t len);
 /* Format ns since the epoch as RFC 3339 UTC with nanoseconds; returns buf. */
 RAWCAP_API const char *rawcap_format_time(uint64_t ts_ns, char *buf, size_t len);
 RAWCAP_API uint64_t rawcap_now_ns(void);

@@ -40,9 +40,23 @@ struct rawcap_snapshot_info {
 	uint64_t first_ts_ns, last_ts_ns; /* of the records it holds */
 	uint64_t records, packets, packet_bytes, data_bytes;
 	uint64_t lost_reader, lost_upstream;
-	bool partial; /* part of the window was recycled before the copy */
+	/*
+	 * The snapshot does not cover its whole window: the part before the
+	 * oldest record held when it was made (missing_*) was recycled before
+	 * the copy (lost), or, when uncaptured, lies before capture began
+	 * (nothing existed to copy).
+	 */
+	bool partial;
 	uint64_t missing_from_ns, missing_to_ns;
 	uint64_t files;
+	bool uncaptured;
+	/*
+	 * Synthesised records (RAWCAP_REC_F_SYNTH) in data/; when exact_records,
+	 * records counts exactly the other records there (older snapshots
+	 * counted the window's records only).
+	 */
+	uint64_t synthesised;
+	bool exact_records;
 };
 
 struct rawcap_snapshot_opts {
@@ -62,14 +76,20 @@ struct rawcap_snapshot_opts {
 	 */
 	struct rawcap_meta_join *pods;
 	const char *pods_text; /* the selection as given (e.g. "--pod web-a"), for the manifest */
+	/* If set, receives the copy's window result (for rawcap_window_report()). */
+	struct rawcap_window_result *result;
 };
 
 /* A name is 1..100 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 RAWCAP_API bool rawcap_snapshot_name_ok(const char *name);
 
+struct rawcap_window_result;
+
 /*
- * Create a snapshot. Returns 0 (complete), 1 (created, but part of the window
- * was already recycled: info->partial), or a negative errno: -EEXIST (name
+ * Create a snapshot. Returns 0 (complete: it holds everything captured in
+ * its window, though info->partial may say the window reaches before capture
+ * began), 1 (created, but records of the window were lost: recycled before
+ * the copy, or missed or damaged while copying), or a negative errno: -EEXIST (name
  * taken), -EDQUOT (quota would be exceeded), -EINVAL (bad name or filter),
  * -ENOTSUP (no segment writer in this build), or what opening the source failed with.
  * errbuf receives a one-line explanation on failure.
@@ -83,8 +103,10 @@ RAWCAP_API int rawcap_snapshot_show(const char *dest, const char *name,
 /* Manifest text of dest/name, malloc'd (for `show`). */
 RAWCAP_API int rawcap_snapshot_manifest_text(const char *dest, const char *name, char **out);
 /*
- * Check every file's size and SHA-256 against the manifest, and that no file
- * was added. 0 if intact, -EBADMSG if not (first problem in errbuf).
+ * Check every file's size and SHA-256 against the manifest, that no file was
+ * added, and that the records parse (every block intact) and add up to the
+ * manifest's record and packet counts. 0 if intact, -EBADMSG if not (first
+ * problem in errbuf).
  */
 RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf,
 				      size_t errlen);

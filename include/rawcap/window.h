@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rawcap/rawcap.h>
 
@@ -83,12 +84,19 @@ struct rawcap_window_opts {
 	 * Pod awareness (rawcap/meta.h; rawcap_meta_join_attach() sets these):
 	 * meta sees every metadata record the loop meets, in stream order,
 	 * including those of the meta_lookback_ns before from_ns; select, after
-	 * the filter, drops a packet when it returns false (counted in filtered).
+	 * the filter, drops a packet when it returns false (counted in unselected).
 	 */
 	int (*meta)(void *arg, const struct rawcap_rec *rec);
 	bool (*select)(void *arg, const struct rawcap_rec *rec, const struct rawcap_pkt *pkt);
 	void *meta_arg;
 	uint64_t meta_lookback_ns;
+	/*
+	 * Follow mode: called with one line of news about capd
+	 * (rawcap_writer_news(): it stopped, was killed, hangs, is back) while
+	 * the loop keeps waiting for records. Optional.
+	 */
+	void (*notice)(void *arg, const char *line);
+	void *notice_arg;
 };
 
 struct rawcap_window_result {
@@ -105,16 +113,51 @@ struct rawcap_window_result {
 	uint64_t missing_from_ns, missing_to_ns; /* recycled part of the window; equal: none */
 	bool snapshot_filtered; /* source is a filtered snapshot (gaps are not loss) */
 	char filter_error[256]; /* set when the filter expression is invalid (-EINVAL) */
+	uint64_t held_newest_ns; /* newest record held when the export started; 0: none */
+	/*
+	 * Part of the window before the oldest record held when nothing was ever
+	 * recycled: capture had not begun, so nothing is missing; equal: none.
+	 */
+	uint64_t uncaptured_from_ns, uncaptured_to_ns;
+	uint64_t unselected;	 /* packets the select hook (pod selection) dropped */
+	uint64_t damaged_blocks; /* damaged disk FIFO or snapshot blocks skipped (in lost_reader) */
+	uint64_t snapshot_packets; /* snapshot source: packets its manifest lists */
+	/* A snapshot read over its whole window: listed packets that were not read. */
+	uint64_t snapshot_short;
 };
 
 /*
  * Run the window. Returns 0 when the window was delivered (check
- * missing_*_ns and lost_* for a partial result), or a negative errno:
+ * missing_*_ns, lost_* and snapshot_short for a partial result, or let
+ * rawcap_window_report() say it), or a negative errno:
  * opening the source, a bad filter (-EINVAL, message in filter_error), or the
  * first error a sink callback returned (e.g. -EPIPE when a stream's reader left).
  */
 RAWCAP_API int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
 				 struct rawcap_window_result *res);
+
+/*
+ * Say on f, one line each and prefixed "prog: ", what the export of r lacks
+ * or why it is empty: the recycled part of the window, the part before
+ * capture began, loss and damaged blocks inside it, packets a snapshot lists
+ * but did not yield, and for an empty result what was held and what the
+ * window, filter and selection matched. Returns true when the result is
+ * partial: something captured inside the window is not in the output (the
+ * exit status 1 of every rawcap reader). A window that merely reaches
+ * before capture began, or holds nothing, is complete. f NULL: print nothing,
+ * return the verdict.
+ */
+RAWCAP_API bool rawcap_window_report(FILE *f, const char *prog,
+				     const struct rawcap_window_result *r);
+
+struct rawcap_meta_join;
+/*
+ * After a run with a pod selection (rawcap_meta_join_attach): if the capture
+ * held no Kubernetes pod metadata for the window (and its lookback), the
+ * selection could not be evaluated; say so on f and return true (a failure,
+ * exit status 1). False when there is no selection or metadata was seen.
+ */
+RAWCAP_API bool rawcap_window_report_pods(FILE *f, const char *prog, struct rawcap_meta_join *j);
 
 /* Oldest and newest timestamps held by ring + disk FIFO (or a snapshot). -ENODATA if empty. */
 RAWCAP_API int rawcap_window_bounds(const struct rawcap_window_opts *o, uint64_t *oldest_ns,

@@ -30,6 +30,16 @@ check "bad ring name" --ring ../etc
 check "cannot apply filter .tcp or udp.: eBPF capture filter" --backend ebpf --filter "tcp or udp"
 check "unknown backend" --backend dpdk
 check "bad value" --duplicates some
+# Out of range: refused with the accepted forms, never wrapped or truncated.
+check "bad listen address '127.0.0.1:99999' (expected IPV4:PORT" --stats-listen 127.0.0.1:99999
+check "bad listen address 'localhost:9469'" --stats-listen localhost:9469
+check "bad ring size '99999999999999999999': out of range" --ring-size 99999999999999999999
+check "bad ring size '16777216Ti': out of range" --ring-size 16777216Ti
+check "bad sync interval '2h': at most 1h; durations are" --sync-interval 2h
+check "bad sync interval '5124095h34m33s709ms551us616ns'" --sync-interval 5124095h34m33s709ms551us616ns
+check "bad number '3601': expected a whole number from 1 to 3600" --stall-seconds 3601
+check "bad number '18446744073709551616'" --threads 18446744073709551616
+check "expected keep or ingress" --duplicates some
 CAPD_RING_SIZE=3Mi check "CAPD_RING_SIZE: bad ring size '3Mi'" --interfaces lo
 "$CAPD" --help | grep -q -- "--interfaces" || fail "--help lacks the options"
 echo "PASS"

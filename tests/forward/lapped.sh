@@ -41,7 +41,7 @@ echo "A received $na packets, B (stopped) received $nb of 8020"
 [ "$(cat "$TMP/exp")" = "$(dump "$TMP/a.pcapng" | md5sum)" ] || fail "A: packet bytes differ"
 [ "$nb" -lt 8020 ] || fail "B was not lapped (ring too large for the test?)"
 drops=$(tshark -r "$TMP/b.pcapng" -T fields -e frame.drop_count -Y frame.drop_count 2>/dev/null | awk '{s += $1} END {print s + 0}')
-comments=$(tshark -r "$TMP/b.pcapng" -T fields -e frame.comment -Y frame.comment 2>/dev/null | grep -c "lost before this packet" || true)
+comments=$(tshark -r "$TMP/b.pcapng" -T fields -e frame.comment -Y frame.comment 2>/dev/null | grep -c "records lost: " || true)
 echo "B's stream reports $drops dropped records in $comments comments"
 [ "$drops" -gt 0 ] && [ "$comments" -gt 0 ] || fail "B's stream does not report its gap"
 lost=$(grep -o "127.0.0.1:[0-9]*: stopping: [0-9]* packets, [0-9]* bytes sent, [0-9]* records lost" "$TMP/fwd.err" |

@@ -92,6 +92,15 @@ src_send() { # N SIZE [REPEAT]: sends; sets LAST_SENT to the expected pcap
 	for ((r = 0; r < ${3:-1}; r++)); do feed "$LAST_SENT"; done
 }
 
+# send_window N SIZE: src_send N SIZE between two instants: sets T1, T2 and WANT (the packets).
+send_window() {
+	T1=$(date +%s.%N)
+	src_send "$1" "$2"
+	WANT=$LAST_SENT
+	sleep 0.3
+	T2=$(date +%s.%N)
+}
+
 # fwd_start LOG ARGS...: start rawcap-forward in the netns, wait until it listens.
 fwd_start() {
 	local log=$TMP/$1.err; shift
@@ -109,3 +118,20 @@ same_packets() { # EXPECTED GOT [REPEAT]
 	exp=$(for ((r = 0; r < ${3:-1}; r++)); do dump "$1"; done | md5sum)
 	[ "$exp" = "$(dump "$2" | md5sum)" ]
 }
+
+# make_pki DIR: a test CA (ca.pem, ca.key) and a server and a client certificate
+# it signed, for 127.0.0.1 (server.pem/.key, client.pem/.key), made with the openssl CLI.
+make_pki() {
+	local p=$1 n
+	command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
+	mkdir -p "$p"
+	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=rawcap-test-ca -keyout "$p/ca.key" -out "$p/ca.pem"
+	for n in server client; do
+		ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$n" \
+			-keyout "$p/$n.key" -out "$p/$n.csr"
+		ossl x509 -req -in "$p/$n.csr" -CA "$p/ca.pem" -CAkey "$p/ca.key" -CAcreateserial \
+			-days 2 -extfile <(echo "subjectAltName=IP:127.0.0.1") -out "$p/$n.pem"
+	done
+}
+ossl() { openssl "$@" >/dev/null 2>&1 || fail "openssl $1 failed"; }

@@ -7,27 +7,14 @@
 set -euo pipefail
 NAME=tls
 . "$(dirname "$0")/lib.sh"
-command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
-
-P=$TMP/pki; mkdir "$P"
-ossl() { openssl "$@" >/dev/null 2>&1 || fail "openssl $1 failed"; }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=rawcap-test-ca \
-	-keyout "$P/ca.key" -out "$P/ca.pem"
-for n in server client; do
-	ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$n" \
-		-keyout "$P/$n.key" -out "$P/$n.csr"
-	ossl x509 -req -in "$P/$n.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial -days 2 \
-		-extfile <(echo "subjectAltName=IP:127.0.0.1") -out "$P/$n.pem"
-done
+P=$TMP/pki
+make_pki "$P"
 ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=rogue \
 	-keyout "$P/rogue.key" -out "$P/rogue.pem"
 
 src_start
-T1=$(date +%s.%N)
-src_send 200 600
-A=$LAST_SENT
-sleep 0.3
-T2=$(date +%s.%N)
+send_window 200 600
+A=$WANT
 fwd_start fwd --listen 127.0.0.1:5555 --from "$T1" --to "$T2" \
 	--tls-cert "$P/server.pem" --tls-key "$P/server.key" --tls-ca "$P/ca.pem"
 

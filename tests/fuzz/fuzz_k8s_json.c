@@ -5,8 +5,10 @@
  * JSON and the pod/IP index (librawcap's meta_*.c).
  *
  * Input: one selector byte (bits 0-1: resource; bit 2: a list page rather
- * than a watch line), then the JSON text. Every record the converter emits
- * must be decodable by librawcap; anything else is a bug, so we abort.
+ * than a watch line; bits 3-7: chunk size - 1 for the list scanner), then
+ * the JSON text. Every record the converter emits must be decodable by
+ * librawcap, and a list page scanned in chunks must give what it gives
+ * whole; anything else is a bug, so we abort.
  * Its corpus replay build links tests/fuzz/replay.c instead of libFuzzer.
  * directory, which ctest runs in every build.
  */
@@ -20,6 +22,7 @@
 #include <rawcap/meta.h>
 
 #include "k8s_json.h"
+#include "k8s_list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,8 +53,27 @@ static void check_record(const struct k8s_obj *obj)
 
 static void on_item(void *ctx, struct k8s_obj *obj)
 {
-	(void)ctx;
+	(*(uint64_t *)ctx)++;
 	check_record(obj);
+}
+
+/* The streaming scanner fed in chunks must find what k8s_json_list() finds in one go. */
+static void check_chunked(enum k8s_res res, const char *body, size_t len, size_t chunk, int whole,
+			  uint64_t items, uint64_t rejected)
+{
+	struct k8s_list_scan sc = {0};
+	char rv[K8S_RV_MAX], cont[256];
+	uint64_t n = 0;
+	int err = 0;
+
+	k8s_list_begin(&sc, res, &lim, on_item, NULL, &n);
+	for (size_t off = 0; off < len && !err; off += chunk)
+		err = k8s_list_feed(&sc, body + off, len - off < chunk ? len - off : chunk);
+	if (!err)
+		err = k8s_list_end(&sc, rv, sizeof(rv), cont, sizeof(cont));
+	if (err != whole || (!err && (n != items || sc.skipped_items != rejected)))
+		abort();
+	k8s_list_free(&sc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,8 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	res = (enum k8s_res)(data[0] & 3);
 	if (data[0] & 4) {
-		k8s_json_list(res, (const char *)data + 1, size - 1, &lim, on_item, NULL, rv,
-			      sizeof(rv), cont, sizeof(cont), &rejected);
+		uint64_t items = 0;
+		int err = k8s_json_list(res, (const char *)data + 1, size - 1, &lim, on_item,
+					&items, rv, sizeof(rv), cont, sizeof(cont), &rejected);
+
+		check_chunked(res, (const char *)data + 1, size - 1, (data[0] >> 3) + 1u, err,
+			      items, rejected);
 		return 0;
 	}
 	if (!k8s_json_event(res, (const char *)data + 1, size - 1, &lim, &obj)) {

@@ -4,6 +4,7 @@
 # Usage: test_chart.py RENDER_BINARY CHART_DIR
 # Prints one line per assertion and ends with "helm: N passed, M failed".
 # Exit 0 when every assertion passed, 1 otherwise. Called by run.sh.
+import base64
 import json
 import os
 import re
@@ -271,7 +272,8 @@ def check_dockerfile(chart):
     runtime = {"libbpf-dev": "libbpf1", "liburing-dev": "liburing2", "libpcap-dev": "libpcap0.8",
                "libmsgpack-dev": "libmsgpackc2", "libseccomp-dev": "libseccomp2",
                "libssl-dev": "libssl3", "libcurl4-openssl-dev": "libcurl4",
-               "libcjson-dev": "libcjson1", "libelf-dev": "libelf1", "zlib1g-dev": "zlib1g"}
+               "libcjson-dev": "libcjson1", "libelf-dev": "libelf1", "zlib1g-dev": "zlib1g",
+               "libxml2-dev": "libxml2"}
     stage = df.split("FROM debian:12-slim", 1)[-1]
     missing = [f"{dev}->{lib}" for dev, lib in runtime.items()
                if re.search(r"\b" + re.escape(dev) + r"\b", deps)
@@ -338,6 +340,9 @@ def check_default(chart):
             "--user": "64720", "--group": "64720", "--stats-listen": "0.0.0.0:9469"}
     got = {k: arg(capd, k) for k in want}
     R.check("default capd args carry the default values", got == want, str(got))
+    R.check("default capd leaves out rawcap's own traffic, the readers' uid included",
+            "--capture-self" not in capd["args"] and arg(capd, "--self-uids") == "64721",
+            str(capd["args"]))
     R.check("default capd args: --kubernetes on, no --filter, no --snaplen",
             "--kubernetes" in capd["args"] and "--filter" not in capd["args"]
             and "--snaplen" not in capd["args"], str(capd["args"]))
@@ -491,6 +496,9 @@ def check_switches(chart):
     R.check("tap.capture.dissection.enabled=true forwards; TLS off passes --plain",
             "--paused" not in a and "--plain" in a and "--tls-key" not in a
             and arg({"args": a}, "--connect") == "[fd00::10]:9000", str(a))
+    capd = containers(pod_spec(chart.manifests([os.path.join(GOOD, "capture-self.yaml")])))["capd"]
+    R.check("tap.capture.captureSelf=true passes --capture-self (and no --self-uids)",
+            "--capture-self" in capd["args"] and "--self-uids" not in capd["args"], str(capd["args"]))
     rc, _, err, _ = chart.run([os.path.join(GOOD, "conflict.yaml")])
     R.check("contradicting stopped/dissection.enabled fails the render",
             rc != 0 and "contradicts" in err, err.strip())
@@ -618,6 +626,69 @@ def check_user_role(chart, default_docs):
             not by_kind(docs, "Role"))
 
 
+def check_snapshot_cloud(chart):
+    """tap.snapshots.cloud (Kubeshark's names): env, Secrets, IRSA token, template checks."""
+    s3 = os.path.join(GOOD, "s3.yaml")
+    docs = chart.manifests([s3])
+    spec = pod_spec(docs)
+    snap = containers(spec)["snapshot"]
+    env = {e["name"]: e.get("value") for e in snap.get("env", [])}
+    R.check("s3: the snapshotter's default remote is s3://BUCKET/PREFIX (prefix slashes trimmed)",
+            env.get("RAWCAP_SNAPSHOT_REMOTE") == "s3://my-bucket/rawcap/prod", str(env))
+    R.check("s3: region and endpoint reach the snapshotter as AWS_REGION and AWS_ENDPOINT_URL_S3",
+            env.get("AWS_REGION") == "eu-west-1"
+            and env.get("AWS_ENDPOINT_URL_S3") == "http://minio.storage:9000", str(env))
+    refs = [next(iter(r.values()))["name"] for r in snap.get("envFrom", [])]
+    R.check("s3: keys come from the existing Secret, the ConfigMap and the chart's own Secret",
+            refs == ["rawcap-s3-settings", "rawcap-s3-keys", "rawcap-s3"], str(refs))
+    secret = [d for d in by_kind(docs, "Secret") if d["metadata"]["name"] == "rawcap-s3"]
+    data = g(secret, 0, "data", default={})
+    R.check("s3: inline keys become a Secret of AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+            base64.b64decode(data.get("AWS_ACCESS_KEY_ID", "")) == b"AKIAEXAMPLE"
+            and base64.b64decode(data.get("AWS_SECRET_ACCESS_KEY", "")) == b"wJalrXUtnFEMI-chart-test-secret")
+    R.check("s3: the secret key is never a plain env value or argument",
+            "wJalrXUtnFEMI-chart-test-secret" not in json.dumps(spec))
+    R.check("s3: only the snapshotter gets the S3 settings",
+            all("envFrom" not in c and not any(e["name"].startswith(("AWS_", "RAWCAP_SNAPSHOT_REMOTE"))
+                                               for e in c.get("env", []))
+                for c in all_containers(spec) if c["name"] != "snapshot"))
+    ident = [c["name"] for c in all_containers(spec)
+             if any(m["name"] == "aws-web-identity" for m in c.get("volumeMounts", []))]
+    vol = g([v for v in spec["volumes"] if v["name"] == "aws-web-identity"], 0, "projected", "sources", 0,
+            "serviceAccountToken", default={})
+    R.check("s3: roleArn projects an sts.amazonaws.com token into the snapshotter alone (IRSA)",
+            ident == ["snapshot"] and vol.get("audience") == "sts.amazonaws.com"
+            and env.get("AWS_ROLE_ARN") == "arn:aws:iam::123456789012:role/rawcap"
+            and env.get("AWS_WEB_IDENTITY_TOKEN_FILE", "").startswith(
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount/"), f"{ident} {vol}")
+    probs = security_problems(spec) + string_fields_problems(spec)
+    R.check("s3 render is still least privilege, strings only", not probs, "; ".join(probs))
+    rc, out, _, _ = chart.run([s3], notes=True)
+    R.check("s3: NOTES.txt shows upload and download to s3://my-bucket/rawcap/prod",
+            rc == 0 and "s3://my-bucket/rawcap/prod" in out and "rawcap-snapshot upload NAME" in out)
+    spec0 = pod_spec(chart.manifests())
+    R.check("default render: no object storage settings, Secret or token",
+            "RAWCAP_SNAPSHOT_REMOTE" not in json.dumps(spec0) and "aws-web-identity" not in json.dumps(spec0))
+    with tempfile.TemporaryDirectory() as d:
+        def render(name, text):
+            f = os.path.join(d, name)
+            with open(f, "w") as fh:
+                fh.write(text)
+            rc, _, err, merged = chart.run([f])
+            return rc, err, chart.schema_errors(merged) if merged is not None else ["no values"]
+        rc, err, errs = render("nobucket.yaml", "tap:\n  snapshots:\n    cloud:\n      provider: s3\n")
+        R.check("s3 without a bucket fails the render, naming the value",
+                not errs and rc != 0 and "tap.snapshots.cloud.s3.bucket" in err, err.strip())
+        rc, err, errs = render("halfkeys.yaml", "tap:\n  snapshots:\n    cloud:\n      provider: s3\n"
+                               "      s3:\n        bucket: b12\n        accessKey: AKIA\n")
+        R.check("s3 accessKey without secretKey fails the render",
+                not errs and rc != 0 and "secretKey" in err, err.strip())
+        rc, err, errs = render("off.yaml", "tap:\n  snapshots:\n    cloud:\n      s3:\n"
+                               "        bucket: b12\n        accessKey: AKIA\n        secretKey: s\n")
+        R.check("provider \"\" turns object storage off whatever else is set",
+                not errs and rc == 0 and "rawcap-s3" not in chart.run([os.path.join(d, "off.yaml")])[1])
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: test_chart.py RENDER_BINARY CHART_DIR", file=sys.stderr)
@@ -633,6 +704,7 @@ def main():
         check_notes(chart)
         check_negative(default_docs)
         check_user_role(chart, default_docs)
+        check_snapshot_cloud(chart)
         check_kubectl([("default", default_docs), ("custom", custom_docs)])
     except Exception as e:  # a crash is a failure with its reason, not a traceback storm
         R.check("test ran to completion", False, f"{type(e).__name__}: {e}")

@@ -14,33 +14,10 @@ TOKEN="tok-$$-$RANDOM-s3cr3t-do-not-log"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
-ip netns exec "$NS" $PY "$HERE/fake_apiserver.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
-	--scenario "$HERE/recordings/scenario-main.json" --log "$TMP/requests.log" \
-	--token "$TOKEN" --port-file "$TMP/port" &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-[ -s "$TMP/port" ] || fail "fake API server did not start"
-cat >"$TMP/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    certificate-authority-data: $(base64 -w0 "$TMP/cert.pem")
-    server: https://127.0.0.1:$(cat "$TMP/port")
-  name: test
-contexts:
-- context:
-    cluster: test
-    user: tester
-  name: test
-current-context: test
-users:
-- name: tester
-  user:
-    token: "$TOKEN"
-KC
+. "$HERE/api.sh"
+api_cert
+start_server scenario-main.json
+kubeconfig "$PORT"
 chmod 644 "$TMP/kubeconfig"
 
 # With --storage, as deployed: Landlock and the seccomp file calls apply too.

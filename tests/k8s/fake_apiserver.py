@@ -13,6 +13,12 @@ list -> watch -> 410 -> relist sequence. A list step with "label_select"
 filters its items by the request's labelSelector (equality-based terms),
 as `kubectl get pods -l` expects of the server. Only the standard library
 is used.
+
+A list step may also be generated ({"generate": {...}}, see serve_generated):
+numbered objects, some with annotations of a given size, served in pages as
+the request's limit and continue ask (unless "one_page"), streamed so that
+the server never holds a page; a continue offset can be answered once with
+410 Expired, and a page can be cut once in the middle of its body.
 """
 import argparse
 import json
@@ -88,6 +94,18 @@ def select_items(body, query):
     return 200, json.dumps(doc)
 
 
+def gen_object(g, i):
+    """Object i of a generated list: a service, or a namespace ("kind": "Namespace")."""
+    md = {"name": "obj-%04d" % i, "namespace": "default", "uid": "uid-%04d" % i,
+          "resourceVersion": str(1000 + i)}
+    if i in g.get("big", []):
+        md["annotations"] = {"blob": "x" * g["big_bytes"]}
+    if g.get("kind") == "Namespace":
+        return {"metadata": md, "status": {"phase": "Active"}}
+    return {"metadata": md, "spec": {"type": "ClusterIP", "clusterIP": "198.19.%d.%d" % (i // 250, i % 250 + 1),
+                                     "ports": [{"port": 80, "protocol": "TCP"}]}}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -149,6 +167,45 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
+    def serve_generated(self, g, query):
+        """A page of a generated list: items [offset, offset + limit), continue "o-<next>"."""
+        cont = query.get("continue", [""])[0]
+        offset = int(cont[2:]) if cont.startswith("o-") else 0
+        limit = int(query.get("limit", ["0"])[0]) or g["count"]
+        if g.get("one_page"):
+            limit = g["count"]
+        with LOCK:
+            once = STATE.setdefault("once", set())
+            expire = cont and offset == g.get("expire_at") and ("expire", offset) not in once
+            cut = offset == g.get("drop_at") and ("drop", offset) not in once
+            once.add(("expire" if expire else "drop" if cut else "ok", offset))
+        if expire:
+            return self.send_body(410, load("status-410.json"))
+        end = min(offset + limit, g["count"])
+        md = {"resourceVersion": str(g.get("rv", 5000))}
+        if end < g["count"]:
+            md["continue"] = "o-%d" % end
+        head = ('{"kind":"%sList","apiVersion":"v1","metadata":%s,"items":['
+                % (g.get("kind", "Service"), json.dumps(md))).encode()
+        parts = [json.dumps(gen_object(g, i), separators=(",", ":")).encode() for i in range(offset, end)]
+        length = len(head) + sum(len(x) for x in parts) + max(len(parts) - 1, 0) + 2
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        try:
+            self.wfile.write(head)
+            for n, part in enumerate(parts):
+                if cut and n == len(parts) // 2:
+                    self.wfile.flush()  # half the page, then the connection dies
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                self.wfile.write((b"," if n else b"") + part)
+            self.wfile.write(b"]}")
+        except OSError:
+            pass
+
     def do_GET(self):
         url = urlsplit(self.path)
         query = parse_qs(url.query)
@@ -183,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
         if step.get("label_select"):
             # a list the server filters by the request's labelSelector, as the real one does
             return self.send_body(*select_items(load(step["body"]), query))
+        if "generate" in step:
+            return self.serve_generated(step["generate"], query)
         return self.send_body(step.get("status", 200), load(step["body"]))
 
 

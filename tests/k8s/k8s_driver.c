@@ -19,6 +19,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,12 @@
 
 #include "k8s_watch.h"
 #include "ring_writer.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1 /* shadow memory and quarantine: RSS says nothing about our bounds */
+#else
+#define SANITIZED 0
+#endif
 
 static volatile sig_atomic_t quit;
 
@@ -63,13 +70,16 @@ static void usage(FILE *f)
 static void print_stats(struct k8s_watch *w, uint64_t max_gap, uint64_t pkts)
 {
 	struct k8s_watch_stats st;
+	struct rusage ru = {0};
 
 	k8s_watch_get_stats(w, &st);
+	getrusage(RUSAGE_SELF, &ru);
 	printf("{\"pod\":%llu,\"namespace\":%llu,\"service\":%llu,\"endpoints\":%llu,"
 	       "\"lists\":%llu,\"list_pages\":%llu,\"watches\":%llu,\"bookmarks\":%llu,"
 	       "\"gone\":%llu,\"http_errors\":%llu,\"conn_errors\":%llu,\"json_errors\":%llu,"
 	       "\"oversized\":%llu,\"deleted_on_relist\":%llu,\"syncs\":%llu,\"queued\":%llu,"
-	       "\"dropped\":%llu,\"written\":%llu,\"max_loop_gap_ms\":%llu,\"packets\":%llu}\n",
+	       "\"dropped\":%llu,\"written\":%llu,\"max_loop_gap_ms\":%llu,\"packets\":%llu,"
+	       "\"max_rss_kb\":%ld,\"sanitized\":%d}\n",
 	       (unsigned long long)st.events[K8S_RES_POD],
 	       (unsigned long long)st.events[K8S_RES_NAMESPACE],
 	       (unsigned long long)st.events[K8S_RES_SERVICE],
@@ -81,7 +91,7 @@ static void print_stats(struct k8s_watch *w, uint64_t max_gap, uint64_t pkts)
 	       (unsigned long long)st.deleted_on_relist, (unsigned long long)st.syncs,
 	       (unsigned long long)st.queued, (unsigned long long)st.dropped,
 	       (unsigned long long)st.written, (unsigned long long)max_gap,
-	       (unsigned long long)pkts);
+	       (unsigned long long)pkts, ru.ru_maxrss, SANITIZED);
 }
 
 /* A dummy packet record: stands for capture going on. */

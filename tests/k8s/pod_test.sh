@@ -12,50 +12,21 @@
 # same packets; the window starts after web-a/web-b were announced, so the
 # snapshot resolves them only if it kept the metadata of the lookback.
 set -euo pipefail
-
-B=${RAWCAP_BUILD:?}
-S=${RAWCAP_SRC:?}
-HERE=$S/tests/k8s
-NS=rc-k8spod-$$
-RING=k8s-pod-$$
-TMP=$(mktemp -d /tmp/rc-k8spod.XXXXXX)
-TOKEN="tok-$$-$RANDOM-pod"
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ip netns del "$NS" 2>/dev/null || true
-	rm -f "/dev/shm/rawcap-$RING"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap "exit 1" INT TERM
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$RAWCAP_SRC/tests/k8s/api.sh"
+k8s_test_init pod
 command -v tshark >/dev/null || { echo "SKIP: tshark missing"; exit 77; }
-
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
 for a in 198.18.3.7 198.18.3.8 198.18.3.20; do
 	ip netns exec "$NS" ip addr add "$a/32" dev lo
 done
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
-ip netns exec "$NS" $PY "$HERE/fake_apiserver.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
-	--scenario "$HERE/recordings/scenario-pods.json" --log "$TMP/requests.log" \
-	--token "$TOKEN" --port-file "$TMP/port" --trigger-dir "$TMP" &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-[ -s "$TMP/port" ] || fail "fake API server did not start"
+api_cert
+start_server scenario-pods.json --trigger-dir "$TMP"
 cat >"$TMP/kubeconfig" <<KC
 apiVersion: v1
 clusters:
 - cluster:
     certificate-authority: $TMP/cert.pem
-    server: https://127.0.0.1:$(cat "$TMP/port")
+    server: https://127.0.0.1:$PORT
   name: c
 contexts:
 - context: {cluster: c, user: u}

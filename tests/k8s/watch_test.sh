@@ -8,75 +8,15 @@
 # packets from the driver) never stalls, and that the token never leaks to
 # stderr. Then: a stuck server and an unreachable one cost no CPU.
 set -euo pipefail
-
-B=${RAWCAP_BUILD:?}
-S=${RAWCAP_SRC:?}
-HERE=$S/tests/k8s
-NS=rc-k8s-$$
-RING=k8s-test-$$
-TMP=$(mktemp -d /tmp/rc-k8s.XXXXXX)
-TOKEN="tok-$$-$RANDOM-s3cr3t-do-not-log"
-PIDS=()
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # not through a version manager's shim: faster
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ip netns del "$NS" 2>/dev/null || true
-	rm -f "/dev/shm/rawcap-$RING" "/dev/shm/rawcap-$RING-2" "/dev/shm/rawcap-$RING-3"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap "exit 1" INT TERM
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
+. "$RAWCAP_SRC/tests/k8s/api.sh"
+k8s_test_init watch
 inns() { ip netns exec "$NS" "$@"; }
 
-# a CA-less self-signed server certificate for 127.0.0.1, made here
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
-
-start_server() { # scenario -> sets PORT
-	rm -f "$TMP/port" "$TMP/requests.log"
-	ip netns exec "$NS" $PY "$HERE/fake_apiserver.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
-		--scenario "$HERE/recordings/$1" --log "$TMP/requests.log" --token "$TOKEN" \
-		--port-file "$TMP/port" &
-	SERVER=$!
-	PIDS+=("$SERVER")
-	for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-	[ -s "$TMP/port" ] || fail "fake API server did not start"
-	PORT=$(cat "$TMP/port")
-}
-
-kubeconfig() { # port -> file
-	cat > "$TMP/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    certificate-authority-data: $(base64 -w0 "$TMP/cert.pem")
-    server: https://127.0.0.1:$1
-  name: test
-contexts:
-- context:
-    cluster: test
-    user: tester
-    namespace: rc-test
-  name: test
-current-context: test
-users:
-- name: tester
-  user:
-    token: "$TOKEN"
-KC
-}
+api_cert # a CA-less self-signed server certificate for 127.0.0.1, made here
 
 # --- 1. the recorded scenario -------------------------------------------------
 start_server scenario-main.json
-kubeconfig "$PORT"
+kubeconfig "$PORT" rc-test
 inns "$B/tests/k8s_driver" --ring "$RING" --kubeconfig "$TMP/kubeconfig" --node node-1 \
 	--duration 7 --max-event 65536 --backoff-min 200 --backoff-max 1000 --resync 3 \
 	--verbose >"$TMP/stats.json" 2>"$TMP/driver.err" || fail "driver exited $?: $(cat "$TMP/driver.err")"
@@ -116,7 +56,7 @@ grep -q -- "$TOKEN" "$TMP/driver2.err" && fail "the token appears in stderr (in-
 
 # --- 3. a stuck server and an unreachable one: no stall, no spinning ------------
 start_server scenario-stuck.json
-kubeconfig "$PORT"
+kubeconfig "$PORT" rc-test
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ip netns exec "$NS" "$B/tests/k8s_driver" --ring "$RING-3" --kubeconfig "$TMP/kubeconfig" \
 	--node node-1 --duration 4 >"$TMP/stats3.json" 2>"$TMP/driver3.err" &

@@ -2,10 +2,12 @@
 /*
  * test_pcap_writer.c - the pcap/pcapng writer, block by block: what a
  * reader of the file depends on (magics, block lengths, link types, drop
- * counts, the SLL2 fallback for mixed link types).
+ * counts, the SLL fallback for mixed link types, empty files, loss after
+ * the last packet).
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -122,26 +124,67 @@ static void should_keep_link_type_when_all_interfaces_share_it(void **state)
 	close(fd);
 }
 
-static void should_use_sll2_for_mixed_link_types(void **state)
+/*
+ * An Ethernet packet out of eth0 (3) and a raw IP one into tun0 (9), into a
+ * file of format fmt and link type rule lt: returns the file (a memfd).
+ */
+static int write_mixed(enum rawcap_pcap_format fmt, uint16_t lt)
 {
 	int fd = memfd_create("t", 0);
-	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_CLASSIC};
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = fmt, .linktype = lt};
 	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
 	struct rawcap_pcap *w;
-	uint8_t buf[256];
-	uint32_t ifindex;
 
-	(void)state;
 	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
 	rawcap_pcap_add_iface(w, &i1);
 	rawcap_pcap_add_iface(w, &i2);
 	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_OUTGOING);
 	write_pkt(w, 9, 101, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_skipped(w), 0);
 	assert_int_equal(rawcap_pcap_close(w), 0);
-	assert_int_equal(classic_linktype(fd), 276);
-	/* First record: SLL2 header (20) + frame without its Ethernet header (46). */
-	assert_int_equal(lseek(fd, 0, SEEK_END), 24 + 16 + 20 + 46 + 16 + 20 + 20);
-	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 24 + 16 + 20 + 46 + 16 + 20 + 20);
+	return fd;
+}
+
+/* write_mixed() as classic pcap: the whole file into buf, its size. */
+static size_t write_mixed_classic(uint16_t lt, uint8_t *buf, size_t cap)
+{
+	int fd = write_mixed(RAWCAP_PCAP_CLASSIC, lt);
+	size_t len = read_all(fd, buf, cap);
+
+	close(fd);
+	return len;
+}
+
+static void should_use_sll_for_mixed_link_types(void **state)
+{
+	uint8_t buf[256];
+	uint32_t lt;
+
+	(void)state;
+	/* Each record: its SLL header (16) + the frame without its Ethernet header (46). */
+	assert_int_equal(write_mixed_classic(RAWCAP_PCAP_LT_AUTO, buf, sizeof(buf)),
+			 24 + 16 + 16 + 46 + 16 + 16 + 20);
+	memcpy(&lt, buf + 20, 4);
+	assert_int_equal(lt, 113);
+	assert_memory_equal(buf + 40, "\x00\x04", 2);	   /* packet type: outgoing */
+	assert_memory_equal(buf + 40 + 4, "\x00\x06", 2);  /* address length */
+	assert_memory_equal(buf + 40 + 6, frame + 6, 6);   /* source MAC */
+	assert_memory_equal(buf + 40 + 14, "\x08\x00", 2); /* protocol: IPv4 */
+	assert_memory_equal(buf + 40 + 16, frame + 14, 46);
+	assert_memory_equal(buf + 24 + 16 + 62 + 16 + 14, "\x08\x00", 2); /* raw IPv4 */
+}
+
+static void should_keep_the_ifindex_with_sll2_on_request(void **state)
+{
+	uint8_t buf[256];
+	uint32_t lt, ifindex;
+
+	(void)state;
+	/* Each record: its SLL2 header (20) + the frame without its Ethernet header (46). */
+	assert_int_equal(write_mixed_classic(RAWCAP_LINKTYPE_SLL2, buf, sizeof(buf)),
+			 24 + 16 + 20 + 46 + 16 + 20 + 20);
+	memcpy(&lt, buf + 20, 4);
+	assert_int_equal(lt, 276);
 	assert_memory_equal(buf + 40, "\x08\x00", 2); /* protocol: IPv4 */
 	memcpy(&ifindex, buf + 44, 4);
 	assert_int_equal(ifindex, __builtin_bswap32(3));
@@ -149,7 +192,6 @@ static void should_use_sll2_for_mixed_link_types(void **state)
 	assert_memory_equal(buf + 40 + 20, frame + 14, 46);
 	memcpy(&ifindex, buf + 24 + 16 + 66 + 16 + 4, 4);
 	assert_int_equal(ifindex, __builtin_bswap32(9));
-	close(fd);
 }
 
 static void should_truncate_to_snaplen(void **state)
@@ -185,6 +227,154 @@ static void should_report_broken_pipe(void **state)
 	assert_int_equal(rawcap_pcap_flush(w), -EPIPE);
 	assert_int_equal(rawcap_pcap_close(w), -EPIPE);
 	close(p[1]);
+}
+
+/* The pcapng blocks of a file: types and (for IDBs) link types, in order. */
+struct ng_walk {
+	unsigned n, types[32];
+	uint16_t idb_lt[8];
+	unsigned nidb;
+	bool isb_comment, isb_drops_nonzero;
+};
+
+static struct ng_walk walk_pcapng(int fd)
+{
+	static uint8_t buf[1 << 16];
+	struct ng_walk r = {0};
+	size_t len = read_all(fd, buf, sizeof(buf)), off = 0;
+
+	while (off + 12 <= len) {
+		uint32_t type, blen, tail;
+
+		memcpy(&type, buf + off, 4);
+		memcpy(&blen, buf + off + 4, 4);
+		assert_true(blen % 4 == 0 && blen >= 12 && off + blen <= len);
+		memcpy(&tail, buf + off + blen - 4, 4);
+		assert_int_equal(blen, tail);
+		if (type == 1 && r.nidb < 8)
+			memcpy(&r.idb_lt[r.nidb++], buf + off + 8, 2);
+		if (type == 5) {
+			/* isb: id, ts(8); then options: comment (1), ..., isb_ifdrop (5) */
+			size_t o = off + 20;
+
+			while (o + 4 <= off + blen - 4) {
+				uint16_t code, olen;
+				uint64_t v;
+
+				memcpy(&code, buf + o, 2);
+				memcpy(&olen, buf + o + 2, 2);
+				if (code == 0)
+					break;
+				if (code == 1)
+					r.isb_comment = true;
+				if (code == 5 && olen == 8) {
+					memcpy(&v, buf + o + 4, 8);
+					r.isb_drops_nonzero = v != 0;
+				}
+				o += 4 + ((olen + 3u) & ~3u);
+			}
+		}
+		if (r.n < 32)
+			r.types[r.n++] = type;
+		off += blen;
+	}
+	assert_int_equal(off, len);
+	return r;
+}
+
+/* libpcap refuses a pcapng section without an interface block: an empty file gets one. */
+static void should_give_an_empty_pcapng_an_interface_block(void **state)
+{
+	int fd = memfd_create("t", 0), fd2 = memfd_create("t2", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG};
+	struct rawcap_iface i1 = iface(3, 101, "tun0");
+	struct rawcap_pcap *w;
+	struct ng_walk r;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	r = walk_pcapng(fd);
+	assert_int_equal(r.n, 3); /* SHB IDB ISB */
+	assert_int_equal(r.types[1], 1);
+	assert_int_equal(r.idb_lt[0], 1);
+	/* With a declared interface, the block describes it. */
+	assert_int_equal(rawcap_pcap_open(fd2, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	r = walk_pcapng(fd2);
+	assert_int_equal(r.nidb, 1);
+	assert_int_equal(r.idb_lt[0], 101);
+	close(fd);
+	close(fd2);
+}
+
+/* libpcap refuses a pcapng whose interfaces differ in link type: auto makes them SLL. */
+static void should_give_pcapng_one_link_type_unless_native(void **state)
+{
+	uint16_t modes[2] = {RAWCAP_PCAP_LT_AUTO, RAWCAP_PCAP_LT_NATIVE};
+
+	(void)state;
+	for (int m = 0; m < 2; m++) {
+		int fd = write_mixed(RAWCAP_PCAP_PCAPNG, modes[m]);
+		struct ng_walk r = walk_pcapng(fd);
+
+		assert_int_equal(r.nidb, 2);
+		assert_int_equal(r.idb_lt[0], m ? 1 : 113);
+		assert_int_equal(r.idb_lt[1], m ? 101 : 113);
+		close(fd);
+	}
+}
+
+/* Loss with no packet after it still reaches the file: drops and a comment in the ISB. */
+static void should_put_trailing_loss_into_the_statistics(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG};
+	struct rawcap_iface i1 = iface(3, 1, "eth0");
+	struct rawcap_pcap *w;
+	struct rawcap_pcap_ifstats st;
+	struct ng_walk r;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	rawcap_pcap_note_loss(w, 0, 723);
+	rawcap_pcap_note_comment(w, "723 records lost: damaged block skipped");
+	assert_int_equal(rawcap_pcap_ifstats(w, 3, &st), 0);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	r = walk_pcapng(fd);
+	assert_int_equal(r.n, 4); /* SHB IDB EPB ISB */
+	assert_true(r.isb_comment);
+	assert_true(r.isb_drops_nonzero);
+	close(fd);
+}
+
+/* RAWCAP_PCAP_LT_FIRST: the first packet's link type; another one is -EXDEV, not written. */
+static void should_tell_the_caller_when_packets_mix_link_types(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {
+		.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG, .linktype = RAWCAP_PCAP_LT_FIRST};
+	struct rawcap_iface i1 = iface(3, 1, "eth0"), i2 = iface(9, 101, "tun0");
+	struct rawcap_pkt p = {.ifindex = 9, .orig_len = sizeof(rawip), .linktype = 101};
+	struct rawcap_pcap_pkt pp = {.ts_ns = 1, .pkt = &p, .data = rawip, .caplen = sizeof(rawip)};
+	struct rawcap_pcap *w;
+	struct ng_walk r;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	rawcap_pcap_add_iface(w, &i2); /* declared, but idle so far: Ethernet is kept */
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_write(w, &pp), -EXDEV);
+	assert_int_equal(rawcap_pcap_skipped(w), 0);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	r = walk_pcapng(fd);
+	assert_int_equal(r.nidb, 1);
+	assert_int_equal(r.idb_lt[0], 1);
+	close(fd);
 }
 
 /*
@@ -256,9 +446,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(should_write_well_formed_pcapng_with_drop_count),
 		cmocka_unit_test(should_keep_link_type_when_all_interfaces_share_it),
-		cmocka_unit_test(should_use_sll2_for_mixed_link_types),
+		cmocka_unit_test(should_use_sll_for_mixed_link_types),
+		cmocka_unit_test(should_keep_the_ifindex_with_sll2_on_request),
 		cmocka_unit_test(should_truncate_to_snaplen),
 		cmocka_unit_test(should_report_broken_pipe),
+		cmocka_unit_test(should_give_an_empty_pcapng_an_interface_block),
+		cmocka_unit_test(should_give_pcapng_one_link_type_unless_native),
+		cmocka_unit_test(should_put_trailing_loss_into_the_statistics),
+		cmocka_unit_test(should_tell_the_caller_when_packets_mix_link_types),
 		cmocka_unit_test(should_write_labels_and_statistics_comments),
 	};
 

@@ -35,6 +35,9 @@ static void should_parse_back_what_it_renders(void **state)
 	m.info.to_ns = 1790000060000000000ull;
 	m.info.packets = 42;
 	m.info.partial = true;
+	m.info.uncaptured = true;
+	m.info.exact_records = true;
+	m.info.synthesised = 3;
 	m.info.missing_from_ns = m.info.from_ns;
 	m.info.missing_to_ns = m.info.from_ns + 5;
 	m.info.data_bytes = 1333;
@@ -44,6 +47,10 @@ static void should_parse_back_what_it_renders(void **state)
 	assert_string_equal(back.info.node, m.info.node);
 	assert_string_equal(back.info.filter, m.info.filter);
 	assert_true(back.info.partial);
+	assert_true(back.info.uncaptured);
+	assert_true(strstr(text, "\"missing_reason\": \"before capture\""));
+	assert_true(back.info.exact_records);
+	assert_int_equal(back.info.synthesised, 3);
 	assert_int_equal(back.info.to_ns, m.info.to_ns);
 	assert_int_equal(back.info.missing_to_ns, m.info.missing_to_ns);
 	assert_int_equal(back.nfiles, 2);
@@ -71,6 +78,8 @@ static void should_refuse_malformed_manifests(void **state)
 		"{\"name\": \"a\", \"partial\": tru}",
 		"{\"name\": \"a\",}",
 		"{\"name\": \"a\", \"name\": \"b\"}",
+		"{\"name\": \"a\", \"missing_reason\": \"lost in space\"}",
+		"{\"name\": \"a\", \"synthesised\": -1}",
 	};
 	struct snap_manifest m;
 

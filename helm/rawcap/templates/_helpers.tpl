@@ -119,3 +119,53 @@ seccompProfile:
   mountPath: /var/lib/rawcap/fifo
   readOnly: true
 {{- end -}}
+
+{{/*
+The snapshotter's object storage environment (tap.snapshots.cloud): its
+default remote, region and endpoint, and the web identity for IRSA; with
+the checks the schema cannot express. Credentials never appear here: they
+come from Secrets (rawcap.snapshotCloudEnvFrom).
+*/}}
+{{- define "rawcap.snapshotCloudEnv" -}}
+{{- $c := .Values.tap.snapshots.cloud -}}
+{{- if eq $c.provider "s3" -}}
+{{- if not $c.s3.bucket }}{{ fail "tap.snapshots.cloud.provider s3 needs tap.snapshots.cloud.s3.bucket" }}{{ end -}}
+{{- if ne (empty $c.s3.accessKey) (empty $c.s3.secretKey) }}{{ fail "tap.snapshots.cloud.s3.accessKey and secretKey are given together or not at all" }}{{ end -}}
+{{- $prefix := trimAll "/" $c.prefix }}
+- name: RAWCAP_SNAPSHOT_REMOTE
+  value: {{ printf "s3://%s%s%s" $c.s3.bucket (ternary "/" "" (ne $prefix "")) $prefix | quote }}
+{{- with $c.s3.region }}
+- name: AWS_REGION
+  value: {{ . | quote }}
+{{- end }}
+{{- with $c.s3.endpoint }}
+- name: AWS_ENDPOINT_URL_S3
+  value: {{ . | quote }}
+{{- end }}
+{{- with $c.s3.roleArn }}
+- name: AWS_ROLE_ARN
+  value: {{ . | quote }}
+- name: AWS_WEB_IDENTITY_TOKEN_FILE
+  value: /var/run/secrets/eks.amazonaws.com/serviceaccount/token
+{{- end }}
+{{- end -}}
+{{- end -}}
+
+{{/* The snapshotter's environment from existing ConfigMaps and Secrets, and the chart's own S3 key Secret. */}}
+{{- define "rawcap.snapshotCloudEnvFrom" -}}
+{{- $c := .Values.tap.snapshots.cloud -}}
+{{- if eq $c.provider "s3" -}}
+{{- range $c.configMaps }}
+- configMapRef:
+    name: {{ . }}
+{{- end }}
+{{- range $c.secrets }}
+- secretRef:
+    name: {{ . }}
+{{- end }}
+{{- if $c.s3.accessKey }}
+- secretRef:
+    name: {{ include "rawcap.fullname" . }}-s3
+{{- end }}
+{{- end -}}
+{{- end -}}

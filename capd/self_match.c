@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * self_match.c - the per-packet test of the self-exclusion: parse just
+ * enough of a frame for its 5-tuple (Ethernet with up to two VLAN tags, or
+ * raw IP; IPv4 or IPv6; TCP or UDP) and look it up among rawcap's own
+ * connections. Fragments after the first carry no ports and are kept, as
+ * are IPv6 packets with extension headers before TCP/UDP.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "self_match.h"
+
+#define ETH_P_IPV4  0x0800
+#define ETH_P_IPV6  0x86dd
+#define ETH_P_VLAN  0x8100
+#define ETH_P_QINQ  0x88a8
+#define LT_ETHERNET 1
+#define LT_RAW	    101
+#define TCP_SYN	    0x02
+
+struct self_match *capd_self;
+
+static inline bool port_bit(const uint64_t *map, uint16_t port)
+{
+	return map[port >> 6] >> (port & 63) & 1;
+}
+
+static inline void port_set(uint64_t *map, uint16_t port)
+{
+	map[port >> 6] |= 1ull << (port & 63);
+}
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t self_hash(const struct self_key *k)
+{
+	uint64_t w[4], h = 0x9e3779b97f4a7c15ull ^
+			   ((uint64_t)k->pa << 32 | (uint64_t)k->pb << 8 | k->proto);
+
+	memcpy(w, k->a, sizeof(w)); /* a and b: 32 bytes */
+	for (int i = 0; i < 4; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 33;
+	}
+	return (uint32_t)h;
+}
+
+static bool self_same(const struct self_key *x, const struct self_key *y)
+{
+	return !memcmp(x, y, offsetof(struct self_key, used));
+}
+
+/* The lower (address, port) end first, so both directions give one key. */
+static void self_order(struct self_key *k)
+{
+	int c = memcmp(k->a, k->b, 16);
+
+	if (c > 0 || (!c && k->pa > k->pb)) {
+		uint8_t t[16];
+		uint16_t p = k->pa;
+
+		memcpy(t, k->a, 16);
+		memcpy(k->a, k->b, 16);
+		memcpy(k->b, t, 16);
+		k->pa = k->pb;
+		k->pb = p;
+	}
+}
+
+static void v4_mapped(uint8_t dst[16], const uint8_t *v4)
+{
+	memset(dst, 0, 10);
+	dst[10] = dst[11] = 0xff;
+	memcpy(dst + 12, v4, 4);
+}
+
+/* Where the IP header starts, or -1 for a frame that carries no IP. */
+static int self_l3(const uint8_t *p, uint32_t len, uint16_t linktype)
+{
+	uint32_t off = 14;
+	uint16_t et;
+
+	if (linktype == LT_RAW)
+		return 0;
+	if (linktype != LT_ETHERNET || len < 14)
+		return -1;
+	et = be16(p + 12);
+	for (int i = 0; i < 2 && (et == ETH_P_VLAN || et == ETH_P_QINQ); i++) {
+		if (len < off + 4)
+			return -1;
+		et = be16(p + off + 2);
+		off += 4;
+	}
+	return et == ETH_P_IPV4 || et == ETH_P_IPV6 ? (int)off : -1;
+}
+
+/* Where a packet's 5-tuple lies in its frame. */
+struct self_pkt {
+	uint32_t l3; /* IP header */
+	uint8_t v6, proto, flags;
+	uint16_t sport, dport;
+};
+
+/* Find the ports (no copy): false if the frame is not TCP/UDP with ports. */
+static bool self_ports(const uint8_t *p, uint32_t len, uint16_t linktype, struct self_pkt *h)
+{
+	int l3 = self_l3(p, len, linktype);
+	uint32_t off, l4;
+
+	if (l3 < 0 || len < (uint32_t)l3 + 20)
+		return false; /* not even an IPv4 header */
+	off = (uint32_t)l3;
+	h->l3 = off;
+	h->v6 = p[off] >> 4 == 6;
+	if (p[off] >> 4 == 4) {
+		uint32_t ihl = (p[off] & 0xfu) * 4;
+
+		if (ihl < 20 || (be16(p + off + 6) & 0x1fff))
+			return false; /* bad, or a fragment after the first */
+		h->proto = p[off + 9];
+		l4 = off + ihl;
+	} else if (h->v6) {
+		h->proto = p[off + 6];
+		l4 = off + 40;
+	} else {
+		return false;
+	}
+	if ((h->proto != 6 && h->proto != 17) || len < l4 + (h->proto == 6 ? 14u : 4u))
+		return false;
+	h->sport = be16(p + l4);
+	h->dport = be16(p + l4 + 2);
+	h->flags = h->proto == 6 ? p[l4 + 13] : 0;
+	return true;
+}
+
+/* The key of a packet: src in a/pa, dst in b/pb. */
+static void self_key_of(const uint8_t *p, const struct self_pkt *h, struct self_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = h->proto;
+	k->pa = h->sport;
+	k->pb = h->dport;
+	if (h->v6) {
+		memcpy(k->a, p + h->l3 + 8, 16);
+		memcpy(k->b, p + h->l3 + 24, 16);
+	} else {
+		v4_mapped(k->a, p + h->l3 + 12);
+		v4_mapped(k->b, p + h->l3 + 16);
+	}
+}
+
+static bool self_wildcard(const uint8_t a[16])
+{
+	static const uint8_t any6[16], any4[16] = {[10] = 0xff, [11] = 0xff};
+
+	return !memcmp(a, any6, 16) || !memcmp(a, any4, 16);
+}
+
+/* Is (addr, port) where one of rawcap's TCP sockets listens? */
+static bool self_listener(const struct self_table *t, const uint8_t addr[16], uint16_t port)
+{
+	if (!port_bit(t->listen, port))
+		return false;
+	for (unsigned i = 0; i < t->nlsn; i++)
+		if (t->lsn[i].port == port &&
+		    (self_wildcard(t->lsn[i].addr) || !memcmp(t->lsn[i].addr, addr, 16)))
+			return true;
+	return t->nlsn == SELF_MAX_LISTEN; /* more listeners than remembered: by port alone */
+}
+
+static struct self_key *self_find(struct self_table *t, const struct self_key *k, bool *found)
+{
+	uint32_t i = self_hash(k) & (SELF_SLOTS - 1);
+
+	while (t->slot[i].used) {
+		if (self_same(&t->slot[i], k)) {
+			*found = true;
+			return &t->slot[i];
+		}
+		i = (i + 1) & (SELF_SLOTS - 1);
+	}
+	*found = false;
+	return &t->slot[i];
+}
+
+bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t caplen,
+		       uint32_t wire_len, uint16_t linktype)
+{
+	struct self_table *t = &m->tab[m->cur];
+	struct self_pkt h;
+	struct self_key k;
+	bool found;
+
+	if (!self_ports(frame, caplen, linktype, &h))
+		return false;
+	if (!port_bit(t->ports, h.sport) && !port_bit(t->ports, h.dport) &&
+	    !port_bit(t->listen, h.sport) && !port_bit(t->listen, h.dport))
+		return false; /* most packets end here, before any copy */
+	self_key_of(frame, &h, &k);
+	self_order(&k);
+	self_find(t, &k, &found);
+	if (found) {
+		m->excluded++;
+		m->excluded_bytes += wire_len;
+		return true;
+	}
+	/* A connection to one of our listeners that the last socket dump did not know yet. */
+	if (h.proto == 6 && !(h.flags & TCP_SYN) && m->unknown_conn &&
+	    (self_listener(t, k.a, k.pa) || self_listener(t, k.b, k.pb)))
+		m->unknown_conn(m);
+	return false;
+}
+
+void self_table_clear(struct self_table *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+int self_table_add(struct self_table *t, uint8_t proto, const uint8_t local[16], uint16_t lport,
+		   const uint8_t remote[16], uint16_t rport)
+{
+	struct self_key k = {.proto = proto, .pa = lport, .pb = rport}, *slot;
+	bool found;
+
+	if (t->n >= SELF_MAX_CONNS)
+		return -ENOSPC;
+	memcpy(k.a, local, 16);
+	memcpy(k.b, remote, 16);
+	self_order(&k);
+	slot = self_find(t, &k, &found);
+	if (!found) {
+		*slot = k;
+		slot->used = 1;
+		t->n++;
+	}
+	port_set(t->ports, lport);
+	return 0;
+}
+
+void self_table_listen(struct self_table *t, const uint8_t local[16], uint16_t lport)
+{
+	port_set(t->listen, lport);
+	t->any_listen = true;
+	if (t->nlsn < SELF_MAX_LISTEN) {
+		memcpy(t->lsn[t->nlsn].addr, local, 16);
+		t->lsn[t->nlsn++].port = lport;
+	}
+}

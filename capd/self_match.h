@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * self_match.h - is this packet rawcap's own traffic? The per-packet half of
+ * the self-exclusion (self_exclude.c finds rawcap's sockets).
+ *
+ * A table of the connections of rawcap's own sockets, by exact 5-tuple, so
+ * that other traffic on the same ports (another process, another peer) is
+ * never excluded. Capture paths call capd_self_skip() once per packet before
+ * copying it; with nothing to exclude it costs one load and a branch, and
+ * otherwise two bit tests for most packets (a bitmap of the local ports of
+ * rawcap's connections) before any hash lookup. The capd writer thread is
+ * the only user: the table is rebuilt beside the live one and swapped.
+ */
+#ifndef CAPD_SELF_MATCH_H
+#define CAPD_SELF_MATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SELF_MAX_CONNS	4096 /* rawcap's own connections remembered */
+#define SELF_SLOTS	8192 /* hash slots, a power of two >= 2 * SELF_MAX_CONNS */
+#define SELF_MAX_LISTEN 64   /* rawcap's listening sockets remembered by address */
+
+/* One connection, the lower (address, port) end first; IPv4 as ::ffff:a.b.c.d. */
+struct self_key {
+	uint8_t a[16], b[16];
+	uint16_t pa, pb;
+	uint8_t proto;
+	uint8_t used, pad[2];
+};
+
+struct self_table {
+	struct self_key slot[SELF_SLOTS];
+	unsigned n;
+	uint64_t ports[65536 / 64];  /* local ports of the connections */
+	uint64_t listen[65536 / 64]; /* local ports of rawcap's listening TCP sockets */
+	bool any_listen;
+	struct {
+		uint8_t addr[16]; /* :: or ::ffff:0.0.0.0: every address */
+		uint16_t port;
+	} lsn[SELF_MAX_LISTEN];
+	unsigned nlsn;
+};
+
+struct self_match {
+	struct self_table tab[2];
+	unsigned cur; /* tab[cur] is live, the other one is being built */
+	uint64_t excluded, excluded_bytes;
+	/* A packet of a connection to one of our listeners that the table does not know yet. */
+	void (*unknown_conn)(struct self_match *m);
+};
+
+/* The live matcher, or NULL: nothing is excluded (--capture-self, or no capd). */
+extern struct self_match *capd_self;
+
+/* frame: caplen bytes of a packet of link type linktype (1 Ethernet, 101 raw IP). */
+bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t caplen,
+		       uint32_t wire_len, uint16_t linktype);
+
+/* True if the packet belongs to one of rawcap's own connections (counted as excluded). */
+static inline bool capd_self_skip(const uint8_t *frame, uint32_t caplen, uint32_t wire_len,
+				  uint16_t linktype)
+{
+	struct self_match *m = capd_self;
+
+	return m && (m->tab[m->cur].n || m->tab[m->cur].any_listen) &&
+	       self_match_packet(m, frame, caplen, wire_len, linktype);
+}
+
+/* Building the next table: clear, add what the socket dump finds, then publish. */
+void self_table_clear(struct self_table *t);
+/* local and remote: 16 bytes (IPv4 mapped). -ENOSPC when the table is full. */
+int self_table_add(struct self_table *t, uint8_t proto, const uint8_t local[16], uint16_t lport,
+		   const uint8_t remote[16], uint16_t rport);
+void self_table_listen(struct self_table *t, const uint8_t local[16], uint16_t lport);
+static inline struct self_table *self_next(struct self_match *m)
+{
+	return &m->tab[!m->cur];
+}
+static inline void self_publish(struct self_match *m)
+{
+	m->cur = !m->cur;
+}
+
+#endif

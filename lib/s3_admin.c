@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: MIT
+/*
+ * s3_admin.c - what is done to remote snapshots besides moving them: list
+ * the names under a prefix (complete ones have a manifest), delete one
+ * (manifest first), and the listings the transfers share: every key under a
+ * prefix (ListObjectsV2, paginated) and the multipart uploads a killed run
+ * left behind (ListMultipartUploads, then AbortMultipartUpload for each).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3_int.h"
+#include "snapshot_int.h"
+
+#define LIST_TOKEN_MAX 1024
+
+int s3_strv_add(char ***v, size_t *n, size_t *cap, const char *str)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		char **nv = realloc(*v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	if (!((*v)[*n] = strdup(str)))
+		return -ENOMEM;
+	++*n;
+	return 0;
+}
+
+int s3_get_manifest(struct s3_op *op, const char *name, char **text, size_t *len)
+{
+	char key[S3_KEY_MAX];
+	struct s3_req *r;
+	int err = s3_key(&op->t, name, SNAP_MANIFEST, key, sizeof(key));
+
+	if (err || !(r = s3_req_new("GET", key, NULL)))
+		return err ? err : -ENOMEM;
+	r->resp_max = SNAP_MANIFEST_MAX;
+	err = s3_run_one(op, r);
+	if (!err) {
+		*text = r->resp;
+		*len = r->resp_len;
+		r->resp = NULL;
+	} else if (err != -ENOENT) {
+		s3_fail_req(op, r, SNAP_MANIFEST);
+	}
+	s3_req_free(r);
+	return err;
+}
+
+int s3_list_keys(struct s3_op *op, const char *prefix,
+		 int (*cb)(void *arg, const char *key, uint64_t size), void *arg)
+{
+	char token[LIST_TOKEN_MAX] = "", etoken[3 * LIST_TOKEN_MAX], epfx[3 * S3_KEY_MAX];
+	char q[sizeof(etoken) + sizeof(epfx) + 64];
+	int err = s3_uri_encode(prefix, false, epfx, sizeof(epfx));
+
+	if (err)
+		return err;
+	do {
+		struct s3_req *r;
+
+		if (token[0]) {
+			s3_uri_encode(token, false, etoken, sizeof(etoken));
+			snprintf(q, sizeof(q), "continuation-token=%s&list-type=2&prefix=%s",
+				 etoken, epfx);
+		} else {
+			snprintf(q, sizeof(q), "list-type=2&prefix=%s", epfx);
+		}
+		r = s3_req_new("GET", "", q);
+		if (!r)
+			return -ENOMEM;
+		r->resp_max = S3_XML_MAX;
+		err = s3_run_one(op, r);
+		if (err)
+			s3_fail_req(op, r, "list the bucket");
+		else if ((err = s3_xml_list(r->resp, r->resp_len, cb, arg, token, sizeof(token))) ==
+			 -EPROTO)
+			s3_fail(op, err, "list the bucket: malformed ListObjectsV2 response");
+		s3_req_free(r);
+	} while (!err && token[0]);
+	return err;
+}
+
+struct stale {
+	struct {
+		char *key, *id;
+	} * v;
+	size_t n, cap;
+};
+
+static int stale_add(void *arg, const char *key, const char *id)
+{
+	struct stale *s = arg;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		void *nv = realloc(s->v, cap * sizeof(*s->v));
+
+		if (!nv)
+			return -ENOMEM;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n].key = strdup(key);
+	s->v[s->n].id = strdup(id);
+	if (!s->v[s->n].key || !s->v[s->n].id) {
+		free(s->v[s->n].key);
+		free(s->v[s->n].id);
+		return -ENOMEM;
+	}
+	s->n++;
+	return 0;
+}
+
+static void stale_free(struct stale *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].key);
+		free(s->v[i].id);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* One page of ListMultipartUploads under prefix; -ENOTSUP where the server has none. */
+static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, char *id_marker,
+			size_t markerlen, struct stale *s, bool *truncated)
+{
+	char ek[3 * S3_KEY_MAX], eid[3 * 1024], q[sizeof(ek) + sizeof(eid) + 3 * S3_KEY_MAX + 64];
+	struct s3_req *r;
+	int err;
+
+	if (key_marker[0]) {
+		s3_uri_encode(key_marker, false, ek, sizeof(ek));
+		s3_uri_encode(id_marker, false, eid, sizeof(eid));
+		snprintf(q, sizeof(q), "key-marker=%s&prefix=%s&upload-id-marker=%s&uploads=", ek,
+			 epfx, eid);
+	} else {
+		snprintf(q, sizeof(q), "prefix=%s&uploads=", epfx);
+	}
+	r = s3_req_new("GET", "", q);
+	if (!r)
+		return -ENOMEM;
+	r->resp_max = S3_XML_MAX;
+	err = s3_run_one(op, r);
+	if (!err)
+		err = s3_xml_uploads(r->resp, r->resp_len, stale_add, s, truncated, key_marker,
+				     id_marker, markerlen);
+	s3_req_free(r);
+	return err;
+}
+
+/* Abort requests: the outcome does not matter (the upload may be gone already). */
+int s3_abort_stale(struct s3_op *op, const char *name)
+{
+	char pfx[S3_KEY_MAX], epfx[3 * S3_KEY_MAX], km[S3_KEY_MAX] = "", im[1024] = "";
+	struct stale s = {0};
+	bool truncated = false;
+	int err = s3_key(&op->t, name, "", pfx, sizeof(pfx));
+
+	if (!err)
+		err = s3_uri_encode(pfx, false, epfx, sizeof(epfx));
+	if (err)
+		return err;
+	do {
+		err = list_uploads(op, epfx, km, im, sizeof(im), &s, &truncated);
+		if (err) /* -ENOTSUP (s3rver, some gateways) or refused: nothing we can abort */
+			break;
+		for (size_t i = 0; i < s.n; i++) {
+			char q[3 * 1024 + 16], eid[3 * 1024];
+			struct s3_req *r;
+
+			if (s3_uri_encode(s.v[i].id, false, eid, sizeof(eid)))
+				continue;
+			snprintf(q, sizeof(q), "uploadId=%s", eid);
+			r = s3_req_new("DELETE", s.v[i].key, q);
+			if (r)
+				s3_submit(op, r);
+		}
+		stale_free(&s);
+		err = s3_run(op);
+	} while (!err && truncated);
+	stale_free(&s);
+	return op->error;
+}
+
+/* Listing: one entry per name, keys of a name arrive together (S3 lists in key order). */
+struct lister {
+	struct s3_op *op;
+	size_t pfxlen;
+	struct rawcap_s3_entry *v;
+	size_t n, cap, next_info;
+};
+
+static int list_key(void *arg, const char *key, uint64_t size)
+{
+	struct lister *l = arg;
+	const char *name = key + l->pfxlen, *slash = strchr(name, '/');
+	struct rawcap_s3_entry *e = NULL;
+	char nm[RAWCAP_SNAP_NAME_MAX + 1];
+	size_t len = slash ? (size_t)(slash - name) : 0;
+
+	if (!slash || len > RAWCAP_SNAP_NAME_MAX)
+		return 0;
+	memcpy(nm, name, len);
+	nm[len] = '\0';
+	if (!rawcap_snapshot_name_ok(nm))
+		return 0;
+	for (size_t i = l->n; i-- > 0 && !e;)
+		if (!strcmp(l->v[i].name, nm))
+			e = &l->v[i];
+	if (!e) {
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 16;
+			struct rawcap_s3_entry *nv = realloc(l->v, cap * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			l->v = nv;
+			l->cap = cap;
+		}
+		e = &l->v[l->n++];
+		memset(e, 0, sizeof(*e));
+		strcpy(e->name, nm);
+	}
+	e->objects++;
+	e->bytes += size;
+	if (!strcmp(slash + 1, SNAP_MANIFEST))
+		e->complete = true;
+	return 0;
+}
+
+static void info_done(struct s3_op *op, struct s3_req *r)
+{
+	struct rawcap_s3_entry *e = r->arg;
+	struct snap_manifest m;
+
+	(void)op;
+	if (r->result || snap_manifest_parse(r->resp, r->resp_len, &m))
+		return; /* listed, but without its details */
+	if (!strcmp(m.info.name, e->name)) {
+		e->info = m.info;
+		e->have_info = true;
+	}
+	snap_manifest_free(&m);
+}
+
+static struct s3_req *info_feed(struct s3_op *op)
+{
+	struct lister *l = op->feed_arg;
+
+	while (l->next_info < l->n) {
+		struct rawcap_s3_entry *e = &l->v[l->next_info++];
+		char key[S3_KEY_MAX];
+		struct s3_req *r;
+
+		if (!e->complete || s3_key(&op->t, e->name, SNAP_MANIFEST, key, sizeof(key)))
+			continue;
+		r = s3_req_new("GET", key, NULL);
+		if (!r) {
+			s3_fail(op, -ENOMEM, "out of memory");
+			return NULL;
+		}
+		r->resp_max = SNAP_MANIFEST_MAX;
+		r->done = info_done;
+		r->arg = e;
+		return r;
+	}
+	return NULL;
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+	return strcmp(((const struct rawcap_s3_entry *)a)->name,
+		      ((const struct rawcap_s3_entry *)b)->name);
+}
+
+static int op_open(struct s3_op *op, struct s3_progress *prog, const struct rawcap_s3_opts *o,
+		   char *errbuf, size_t errlen)
+{
+	memset(prog, 0, sizeof(*prog));
+	pthread_mutex_init(&prog->lock, NULL);
+	if (!o || o->sz < sizeof(*o)) {
+		snprintf(errbuf, errlen, "invalid options");
+		return -EINVAL;
+	}
+	return s3_op_init(op, o, prog, errbuf, errlen);
+}
+
+static void op_close(struct s3_op *op, struct s3_progress *prog, int err, const char *what,
+		     char *errbuf, size_t errlen)
+{
+	if (err && !errbuf[0])
+		snprintf(errbuf, errlen, "%s %s: %s", what, op->t.display,
+			 op->msg[0] ? op->msg : strerror(-err));
+	s3_creds_redact(&op->creds, errbuf);
+	s3_op_fini(op);
+	pthread_mutex_destroy(&prog->lock);
+}
+
+int rawcap_s3_list(const struct rawcap_s3_opts *o, bool with_info, struct rawcap_s3_entry **out,
+		   size_t *n, char *errbuf, size_t errlen)
+{
+	char pfx[S3_KEY_MAX + 1];
+	struct s3_progress prog;
+	struct lister l = {0};
+	struct s3_op op;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	errbuf[0] = '\0';
+	err = op_open(&op, &prog, o, errbuf, errlen);
+	if (!err) {
+		snprintf(pfx, sizeof(pfx), "%s%s", op.t.prefix, op.t.prefix[0] ? "/" : "");
+		l.op = &op;
+		l.pfxlen = strlen(pfx);
+		err = s3_list_keys(&op, pfx, list_key, &l);
+	}
+	if (!err && with_info) {
+		op.feed = info_feed;
+		op.feed_arg = &l;
+		err = s3_run(&op);
+	}
+	op_close(&op, &prog, err, "list", errbuf, errlen);
+	if (err) {
+		free(l.v);
+		return err;
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_entries);
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+void rawcap_s3_list_free(struct rawcap_s3_entry *entries)
+{
+	free(entries);
+}
+
+/* Deleting: the keys of one name, the manifest apart. */
+struct doomed {
+	char **keys;
+	size_t n, cap, next;
+	bool manifest;
+	size_t pfxlen;
+};
+
+static int doomed_add(void *arg, const char *key, uint64_t size)
+{
+	struct doomed *d = arg;
+
+	(void)size;
+	if (!strcmp(key + d->pfxlen, SNAP_MANIFEST)) {
+		d->manifest = true;
+		return 0;
+	}
+	return s3_strv_add(&d->keys, &d->n, &d->cap, key);
+}
+
+static void delete_done(struct s3_op *op, struct s3_req *r)
+{
+	if (r->result && r->result != -ENOENT)
+		s3_fail_req(op, r, r->key);
+}
+
+static struct s3_req *delete_feed(struct s3_op *op)
+{
+	struct doomed *d = op->feed_arg;
+	struct s3_req *r;
+
+	if (d->next == d->n)
+		return NULL;
+	r = s3_req_new("DELETE", d->keys[d->next++], NULL);
+	if (!r)
+		s3_fail(op, -ENOMEM, "out of memory");
+	else
+		r->done = delete_done;
+	return r;
+}
+
+static int delete_manifest(struct s3_op *op, const char *name)
+{
+	char key[S3_KEY_MAX];
+	struct s3_req *r;
+	int err = s3_key(&op->t, name, SNAP_MANIFEST, key, sizeof(key));
+
+	if (err)
+		return err;
+	r = s3_req_new("DELETE", key, NULL);
+	if (!r)
+		return -ENOMEM;
+	err = s3_run_one(op, r);
+	if (err && err != -ENOENT)
+		s3_fail_req(op, r, SNAP_MANIFEST);
+	s3_req_free(r);
+	return err == -ENOENT ? 0 : err;
+}
+
+int rawcap_s3_delete(const struct rawcap_s3_opts *o, const char *name, char *errbuf, size_t errlen)
+{
+	char pfx[S3_KEY_MAX], what[RAWCAP_SNAP_NAME_MAX + 16];
+	struct s3_progress prog;
+	struct doomed d = {0};
+	struct s3_op op;
+	int err;
+
+	errbuf[0] = '\0';
+	if (!rawcap_snapshot_name_ok(name)) {
+		snprintf(errbuf, errlen, "%s: invalid snapshot name", name ? name : "(null)");
+		return -EINVAL;
+	}
+	snprintf(what, sizeof(what), "delete %s from", name);
+	err = op_open(&op, &prog, o, errbuf, errlen);
+	if (!err)
+		err = s3_key(&op.t, name, "", pfx, sizeof(pfx));
+	if (!err) {
+		d.pfxlen = strlen(pfx);
+		err = s3_list_keys(&op, pfx, doomed_add, &d);
+	}
+	if (!err && !d.n && !d.manifest) {
+		err = -ENOENT;
+		snprintf(op.msg, sizeof(op.msg), "no snapshot named %s there", name);
+	}
+	if (!err && d.manifest)
+		err = delete_manifest(&op, name); /* first: it stops being a snapshot at once */
+	if (!err) {
+		op.feed = delete_feed;
+		op.feed_arg = &d;
+		err = s3_run(&op);
+		op.feed = NULL;
+	}
+	if (!err)
+		err = s3_abort_stale(&op, name);
+	op_close(&op, &prog, err, what, errbuf, errlen);
+	for (size_t i = 0; i < d.n; i++)
+		free(d.keys[i]);
+	free(d.keys);
+	return err;
+}

@@ -1,0 +1,675 @@
+// SPDX-License-Identifier: MIT
+/*
+ * s3_upload.c - upload a local snapshot (rawcap/s3.h): its data files, then
+ * its manifest, the exact bytes of the local one, last.
+ *
+ * Resuming: objects of an earlier run that have the file's size and carry
+ * its SHA-256 (x-amz-meta-rawcap-sha256, set by us on a PUT that S3 checked
+ * against the same sum) are kept; objects under NAME/data/ that the manifest
+ * does not list are deleted before the manifest goes up.
+ *
+ * A file below two part sizes is one PutObject whose payload hash is the
+ * manifest's sum, and whose bytes are hashed as they are sent. A larger one
+ * is a multipart upload: parts are cut in order, each read once ahead of its
+ * request to hash it (its signed payload) and to feed the whole file's hash,
+ * which must match the manifest before the upload is completed. So every
+ * byte that leaves is checked against the manifest, and a damaged local
+ * snapshot is refused naming the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "s3_int.h"
+#include "snapshot_int.h"
+
+#define HASH_BUF (1u << 20)
+
+enum up_state { UP_TODO, UP_SKIP, UP_RUNNING, UP_DONE };
+
+struct up_file {
+	const struct snap_file *f;
+	enum up_state state;
+	int64_t remote_size; /* -1: no object */
+	int fd;
+	uint64_t part_size;
+	uint32_t nparts, next_part, parts_done;
+	char *upload_id;
+	char (*etags)[130];
+	EVP_MD_CTX *whole;
+};
+
+struct upload {
+	struct s3_op *op;
+	const char *name;
+	int snapfd;
+	struct snap_manifest m;
+	char *text; /* the manifest's bytes */
+	size_t text_len;
+	struct up_file *files;
+	size_t lo, next; /* files before lo are finished; next is the next to start */
+	uint64_t part_size;
+	size_t files_left;
+	bool manifest_sent, manifest_done;
+	char **extra; /* remote keys under NAME/data/ the manifest does not list */
+	size_t nextra, extra_cap, next_extra;
+	unsigned char *buf;
+	size_t pfxlen; /* of "PREFIX/NAME/" */
+};
+
+static int load_manifest(struct upload *u, const char *dir, const char *name)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	u->snapfd = -1;
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		u->snapfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (u->snapfd < 0) {
+			s3_fail(u->op, -errno, "%s: %s", path, strerror(errno));
+			return -errno;
+		}
+	}
+	fd = openat(u->snapfd, SNAP_MANIFEST, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > SNAP_MANIFEST_MAX) {
+		int err = fd < 0 ? -errno : -EBADMSG;
+
+		if (fd >= 0)
+			close(fd);
+		s3_fail(u->op, err, SNAP_MANIFEST ": %s",
+			err == -EBADMSG ? "not a manifest" : strerror(-err));
+		return err;
+	}
+	u->text = malloc((size_t)st.st_size + 1);
+	n = u->text ? read(fd, u->text, (size_t)st.st_size) : -1;
+	close(fd);
+	if (n != st.st_size) {
+		s3_fail(u->op, -EIO, SNAP_MANIFEST ": short read");
+		return -EIO;
+	}
+	u->text_len = (size_t)n;
+	if (snap_manifest_parse(u->text, u->text_len, &u->m)) {
+		s3_fail(u->op, -EBADMSG, SNAP_MANIFEST ": malformed");
+		return -EBADMSG;
+	}
+	if (strcmp(u->m.info.name, name)) {
+		s3_fail(u->op, -EBADMSG, SNAP_MANIFEST " names the snapshot %s, not %s",
+			u->m.info.name, name);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int plan(struct upload *u)
+{
+	uint64_t total = u->text_len;
+
+	u->files = calloc(u->m.nfiles ? u->m.nfiles : 1, sizeof(*u->files));
+	if (!u->files)
+		return -ENOMEM;
+	for (size_t i = 0; i < u->m.nfiles; i++) {
+		struct up_file *f = &u->files[i];
+
+		f->f = &u->m.files[i];
+		f->fd = -1;
+		f->remote_size = -1;
+		if (!s3_rel_path_ok(f->f->path)) {
+			s3_fail(u->op, -EBADMSG, "%s: bad path in the manifest", f->f->path);
+			return -EBADMSG;
+		}
+		total += f->f->size;
+	}
+	u->files_left = u->m.nfiles;
+	s3_progress_total(u->op->prog, total, (uint32_t)u->m.nfiles);
+	return 0;
+}
+
+/* Is the snapshot already there? 0: go on; 1: the same manifest is there. */
+static int probe(struct upload *u)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int err = s3_get_manifest(u->op, u->name, &text, &len);
+
+	if (!err)
+		err = len == u->text_len && !memcmp(text, u->text, len) ? 1 : -EEXIST;
+	else if (err == -ENOENT)
+		err = 0;
+	free(text);
+	if (err == -EEXIST)
+		s3_fail(u->op, err,
+			"a different snapshot named %s is there; delete it first (delete --remote)",
+			u->name);
+	return err;
+}
+
+static int remote_key(void *arg, const char *key, uint64_t size)
+{
+	struct upload *u = arg;
+	const char *rel = key + u->pfxlen;
+
+	for (size_t i = 0; i < u->m.nfiles; i++)
+		if (!strcmp(u->m.files[i].path, rel)) {
+			u->files[i].remote_size = (int64_t)size;
+			return 0;
+		}
+	return strncmp(rel, "data/", 5) ? 0
+					: s3_strv_add(&u->extra, &u->nextra, &u->extra_cap, key);
+}
+
+static void head_done(struct s3_op *op, struct s3_req *r)
+{
+	struct upload *u = op->feed_arg;
+	struct up_file *f = r->arg;
+
+	if (!r->result && !strcmp(r->hdr_sha, f->f->sha256) && r->have_length &&
+	    r->content_length == f->f->size) {
+		f->state = UP_SKIP;
+		u->files_left--;
+		s3_progress_bytes(op->prog, (int64_t)f->f->size);
+		s3_progress_files(op->prog, 1, 1);
+	}
+}
+
+static struct s3_req *head_feed(struct s3_op *op)
+{
+	struct upload *u = op->feed_arg;
+
+	while (u->next < u->m.nfiles) {
+		struct up_file *f = &u->files[u->next++];
+		char key[S3_KEY_MAX];
+		struct s3_req *r;
+
+		if (f->remote_size != (int64_t)f->f->size ||
+		    s3_key(&op->t, u->name, f->f->path, key, sizeof(key)))
+			continue;
+		if (!(r = s3_req_new("HEAD", key, NULL))) {
+			s3_fail(op, -ENOMEM, "out of memory");
+			return NULL;
+		}
+		r->done = head_done;
+		r->arg = f;
+		return r;
+	}
+	return NULL;
+}
+
+static void extra_done(struct s3_op *op, struct s3_req *r)
+{
+	if (r->result && r->result != -ENOENT)
+		s3_fail_req(op, r, "delete a stale object");
+}
+
+static struct s3_req *extra_feed(struct s3_op *op)
+{
+	struct upload *u = op->feed_arg;
+	struct s3_req *r;
+
+	if (u->next_extra == u->nextra)
+		return NULL;
+	r = s3_req_new("DELETE", u->extra[u->next_extra++], NULL);
+	if (r)
+		r->done = extra_done;
+	return r;
+}
+
+/* What an earlier run left: stale multipart uploads, objects to keep or remove. */
+static int resume(struct upload *u)
+{
+	char pfx[S3_KEY_MAX];
+	int err = s3_abort_stale(u->op, u->name);
+
+	if (!err)
+		err = s3_key(&u->op->t, u->name, "", pfx, sizeof(pfx));
+	if (err)
+		return err;
+	u->pfxlen = strlen(pfx);
+	err = s3_list_keys(u->op, pfx, remote_key, u);
+	if (err)
+		return err;
+	u->op->feed = head_feed;
+	u->op->feed_arg = u;
+	u->next = 0;
+	err = s3_run(u->op);
+	u->next = 0;
+	return err;
+}
+
+static void file_finished(struct upload *u, struct up_file *f)
+{
+	f->state = UP_DONE;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	free(f->upload_id);
+	f->upload_id = NULL;
+	free(f->etags);
+	f->etags = NULL;
+	EVP_MD_CTX_free(f->whole);
+	f->whole = NULL;
+	u->files_left--;
+	s3_progress_files(u->op->prog, 1, 0);
+}
+
+static void put_done(struct s3_op *op, struct s3_req *r)
+{
+	struct upload *u = op->feed_arg;
+	struct up_file *f = r->arg;
+
+	if (r->result)
+		s3_fail_req(op, r, f->f->path);
+	else
+		file_finished(u, f);
+}
+
+static void complete_done(struct s3_op *op, struct s3_req *r)
+{
+	struct upload *u = op->feed_arg;
+	struct up_file *f = r->arg;
+	struct s3_xml_error e;
+
+	if (!r->result && s3_xml_complete(r->resp, r->resp_len, &e)) {
+		r->result = -EIO;
+		snprintf(r->err, sizeof(r->err), "CompleteMultipartUpload: %s%s%s",
+			 e.code[0] ? e.code : "malformed response", e.message[0] ? ": " : "",
+			 e.message);
+	}
+	if (r->result) {
+		s3_fail_req(op, r, f->f->path);
+		return;
+	}
+	free(f->upload_id); /* completed: nothing to abort */
+	f->upload_id = NULL;
+	file_finished(u, f);
+}
+
+static void xml_escape_put(char **p, const char *s)
+{
+	for (; *s; s++) {
+		const char *rep = *s == '"'   ? "&quot;"
+				  : *s == '&' ? "&amp;"
+				  : *s == '<' ? "&lt;"
+				  : *s == '>' ? "&gt;"
+					      : NULL;
+
+		if (rep) {
+			strcpy(*p, rep);
+			*p += strlen(rep);
+		} else {
+			*(*p)++ = *s;
+		}
+	}
+}
+
+static int submit_complete(struct s3_op *op, struct up_file *f, const char *key)
+{
+	char q[3 * 1024 + 16], eid[3 * 1024], *body, *p;
+	struct s3_req *r;
+
+	if (s3_uri_encode(f->upload_id, false, eid, sizeof(eid)))
+		return -EPROTO;
+	snprintf(q, sizeof(q), "uploadId=%s", eid);
+	r = s3_req_new("POST", key, q);
+	body = malloc(64 + (size_t)f->nparts * (64 + 6 * sizeof(f->etags[0])));
+	if (!r || !body) {
+		s3_req_free(r);
+		free(body);
+		return -ENOMEM;
+	}
+	p = body + sprintf(body, "<CompleteMultipartUpload>");
+	for (uint32_t i = 0; i < f->nparts; i++) {
+		p += sprintf(p, "<Part><PartNumber>%u</PartNumber><ETag>", i + 1);
+		xml_escape_put(&p, f->etags[i]);
+		p += sprintf(p, "</ETag></Part>");
+	}
+	p += sprintf(p, "</CompleteMultipartUpload>");
+	r->body_mem = body;
+	r->body_mem_len = (size_t)(p - body);
+	s3_sha256_hex(body, r->body_mem_len, r->payload_sha);
+	r->content_type = "application/xml";
+	r->resp_max = S3_XML_MAX;
+	r->done = complete_done;
+	r->arg = f;
+	s3_submit(op, r);
+	return 0;
+}
+
+static void part_done(struct s3_op *op, struct s3_req *r)
+{
+	struct up_file *f = r->arg;
+	uint32_t part = (uint32_t)r->u64;
+	int err;
+
+	if (!r->result && !r->etag[0]) {
+		r->result = -EPROTO;
+		snprintf(r->err, sizeof(r->err), "part %u: no ETag in the answer", part);
+	}
+	if (r->result) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "%s part %u", f->f->path, part);
+		s3_fail_req(op, r, what);
+		return;
+	}
+	snprintf(f->etags[part - 1], sizeof(f->etags[0]), "%s", r->etag);
+	if (++f->parts_done == f->nparts && (err = submit_complete(op, f, r->key)))
+		s3_fail(op, err, "%s: complete the multipart upload: %s", f->f->path,
+			strerror(-err));
+}
+
+static void init_done(struct s3_op *op, struct s3_req *r)
+{
+	struct up_file *f = r->arg;
+	char id[1024];
+
+	if (!r->result && s3_xml_upload_id(r->resp, r->resp_len, id, sizeof(id))) {
+		r->result = -EPROTO;
+		snprintf(r->err, sizeof(r->err), "malformed CreateMultipartUpload response");
+	}
+	if (r->result)
+		s3_fail_req(op, r, f->f->path);
+	else if (!(f->upload_id = strdup(id)))
+		s3_fail(op, -ENOMEM, "out of memory");
+}
+
+/* Hash part n (1-based) ahead of its request; the last part settles the whole file. */
+static int hash_part(struct upload *u, struct up_file *f, uint32_t n, uint64_t off, uint64_t len,
+		     char hex[65])
+{
+	EVP_MD_CTX *part = EVP_MD_CTX_new();
+	uint64_t done = 0;
+	int err = part ? 0 : -ENOMEM;
+
+	if (!err)
+		EVP_DigestInit_ex(part, EVP_sha256(), NULL);
+	while (!err && done < len) {
+		size_t want = len - done < HASH_BUF ? (size_t)(len - done) : HASH_BUF;
+		ssize_t got = pread(f->fd, u->buf, want, (off_t)(off + done));
+
+		if (got <= 0) {
+			err = got < 0 ? -errno : -EBADMSG;
+			break;
+		}
+		EVP_DigestUpdate(part, u->buf, (size_t)got);
+		EVP_DigestUpdate(f->whole, u->buf, (size_t)got);
+		done += (uint64_t)got;
+	}
+	if (!err)
+		s3_hash_hex(part, hex);
+	if (!err && n == f->nparts) {
+		char whole[65];
+
+		s3_hash_hex(f->whole, whole);
+		if (strcmp(whole, f->f->sha256))
+			err = -EBADMSG;
+	}
+	EVP_MD_CTX_free(part);
+	return err;
+}
+
+static void file_failed(struct s3_op *op, struct up_file *f, int err)
+{
+	s3_fail(op, err, "%s: %s", f->f->path,
+		err == -EBADMSG
+			? "content does not match the manifest's SHA-256 (the local snapshot "
+			  "is damaged; check it with verify)"
+			: strerror(-err));
+}
+
+static struct s3_req *part_req(struct upload *u, struct up_file *f)
+{
+	uint32_t n = ++f->next_part;
+	uint64_t off = (uint64_t)(n - 1) * f->part_size;
+	uint64_t len = n == f->nparts ? f->f->size - off : f->part_size;
+	char key[S3_KEY_MAX], q[3 * 1024 + 48], eid[3 * 1024];
+	struct s3_req *r;
+	int err;
+
+	if (s3_key(&u->op->t, u->name, f->f->path, key, sizeof(key)) ||
+	    s3_uri_encode(f->upload_id, false, eid, sizeof(eid))) {
+		s3_fail(u->op, -ENAMETOOLONG, "%s: key too long", f->f->path);
+		return NULL;
+	}
+	snprintf(q, sizeof(q), "partNumber=%u&uploadId=%s", n, eid);
+	r = s3_req_new("PUT", key, q);
+	if (!r) {
+		s3_fail(u->op, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	err = hash_part(u, f, n, off, len, r->payload_sha);
+	if (err) {
+		s3_req_free(r);
+		file_failed(u->op, f, err);
+		return NULL;
+	}
+	r->body_fd = f->fd;
+	r->body_off = off;
+	r->body_len = len;
+	r->progress = true;
+	r->done = part_done;
+	r->arg = f;
+	r->u64 = n;
+	return r;
+}
+
+/* Cut a file into parts: n of part_size, the last one taking the rest (< 2 part sizes). */
+static void part_plan(struct up_file *f, uint64_t part_size)
+{
+	uint64_t n = f->f->size / part_size;
+
+	if (n > S3_MAX_PARTS) {
+		part_size = (f->f->size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+		part_size = (part_size + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+		n = f->f->size / part_size;
+	}
+	f->part_size = part_size;
+	f->nparts = (uint32_t)n;
+}
+
+static struct s3_req *file_req(struct upload *u, struct up_file *f)
+{
+	char key[S3_KEY_MAX];
+	struct stat st;
+	struct s3_req *r;
+
+	f->fd = openat(u->snapfd, f->f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f->fd < 0 || fstat(f->fd, &st)) {
+		file_failed(u->op, f, -errno);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->f->size) {
+		s3_fail(u->op, -EBADMSG,
+			"%s: %llu bytes, the manifest says %llu (the local snapshot is damaged)",
+			f->f->path, (unsigned long long)st.st_size, (unsigned long long)f->f->size);
+		return NULL;
+	}
+	if (s3_key(&u->op->t, u->name, f->f->path, key, sizeof(key))) {
+		s3_fail(u->op, -ENAMETOOLONG, "%s: key too long", f->f->path);
+		return NULL;
+	}
+	f->state = UP_RUNNING;
+	if (f->f->size >= 2 * u->part_size) {
+		part_plan(f, u->part_size);
+		f->etags = calloc(f->nparts, sizeof(f->etags[0]));
+		f->whole = EVP_MD_CTX_new();
+		r = f->etags && f->whole ? s3_req_new("POST", key, "uploads=") : NULL;
+		if (r) {
+			EVP_DigestInit_ex(f->whole, EVP_sha256(), NULL);
+			r->resp_max = S3_XML_MAX;
+			r->done = init_done;
+			r->finish_on_stop = true; /* so that its upload can be aborted */
+		}
+	} else {
+		r = s3_req_new("PUT", key, NULL);
+		if (r) {
+			r->body_fd = f->fd;
+			r->body_len = f->f->size;
+			r->check_sha = true;
+			r->progress = true;
+			snprintf(r->payload_sha, sizeof(r->payload_sha), "%s", f->f->sha256);
+			r->done = put_done;
+		}
+	}
+	if (!r) {
+		s3_fail(u->op, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	snprintf(r->meta_sha, sizeof(r->meta_sha), "%s", f->f->sha256);
+	r->arg = f;
+	return r;
+}
+
+static void manifest_done(struct s3_op *op, struct s3_req *r)
+{
+	struct upload *u = op->feed_arg;
+
+	if (r->result)
+		s3_fail_req(op, r, SNAP_MANIFEST);
+	else
+		u->manifest_done = true;
+}
+
+static struct s3_req *manifest_req(struct upload *u)
+{
+	char key[S3_KEY_MAX];
+	struct s3_req *r;
+
+	u->manifest_sent = true;
+	if (s3_key(&u->op->t, u->name, SNAP_MANIFEST, key, sizeof(key)) ||
+	    !(r = s3_req_new("PUT", key, NULL)) || !(r->body_mem = malloc(u->text_len + 1))) {
+		s3_fail(u->op, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(r->body_mem, u->text, u->text_len);
+	r->body_len = r->body_mem_len = u->text_len;
+	s3_sha256_hex(u->text, u->text_len, r->payload_sha);
+	r->content_type = "application/json";
+	r->progress = true;
+	r->done = manifest_done;
+	return r;
+}
+
+/*
+ * The next request: parts of multipart files already started, in order;
+ * then the next file; then, once every data object is complete and stale
+ * ones are gone, the manifest.
+ */
+static struct s3_req *upload_feed(struct s3_op *op)
+{
+	struct upload *u = op->feed_arg;
+
+	while (u->lo < u->next && u->files[u->lo].state >= UP_SKIP &&
+	       u->files[u->lo].state != UP_RUNNING)
+		u->lo++;
+	for (size_t i = u->lo; i < u->next; i++) {
+		struct up_file *f = &u->files[i];
+
+		if (f->state == UP_RUNNING && f->upload_id && f->next_part < f->nparts)
+			return part_req(u, f);
+	}
+	while (u->next < u->m.nfiles) {
+		struct up_file *f = &u->files[u->next++];
+
+		if (f->state == UP_TODO)
+			return file_req(u, f);
+	}
+	if (u->files_left || op->running)
+		return NULL;
+	if (u->next_extra < u->nextra)
+		return extra_feed(op);
+	return u->manifest_sent ? NULL : manifest_req(u);
+}
+
+/* After a failure: abort the multipart uploads this run began. */
+static void abort_started(struct upload *u)
+{
+	for (size_t i = 0; i < u->m.nfiles; i++) {
+		struct up_file *f = &u->files[i];
+		char key[S3_KEY_MAX], q[3 * 1024 + 16], eid[3 * 1024];
+		struct s3_req *r;
+
+		if (!f->upload_id || s3_key(&u->op->t, u->name, f->f->path, key, sizeof(key)) ||
+		    s3_uri_encode(f->upload_id, false, eid, sizeof(eid)))
+			continue;
+		snprintf(q, sizeof(q), "uploadId=%s", eid);
+		if ((r = s3_req_new("DELETE", key, q)))
+			s3_submit(u->op, r);
+	}
+	s3_run_cleanup(u->op);
+}
+
+static void upload_free(struct upload *u)
+{
+	for (size_t i = 0; u->files && i < u->m.nfiles; i++) {
+		if (u->files[i].fd >= 0)
+			close(u->files[i].fd);
+		free(u->files[i].upload_id);
+		free(u->files[i].etags);
+		EVP_MD_CTX_free(u->files[i].whole);
+	}
+	for (size_t i = 0; i < u->nextra; i++)
+		free(u->extra[i]);
+	free(u->extra);
+	free(u->files);
+	free(u->text);
+	free(u->buf);
+	snap_manifest_free(&u->m);
+	if (u->snapfd >= 0)
+		close(u->snapfd);
+}
+
+int s3_upload_run(struct s3_op *op, const char *dir, const char *name)
+{
+	struct upload u = {.op = op, .name = name, .snapfd = -1};
+	bool sent; /* data may have gone up: say how to resume */
+	uint32_t skipped;
+	int err;
+
+	u.part_size = op->part_size;
+	err = load_manifest(&u, dir, name);
+	if (!err)
+		err = plan(&u);
+	if (!err && !(u.buf = malloc(HASH_BUF)))
+		err = -ENOMEM;
+	if (!err)
+		err = probe(&u);
+	if (err == 1) {
+		s3_progress_bytes(op->prog, (int64_t)(op->prog->st.bytes_total));
+		s3_progress_files(op->prog, (uint32_t)u.m.nfiles, (uint32_t)u.m.nfiles);
+		snprintf(op->msg, sizeof(op->msg),
+			 "already there (the same manifest): nothing sent");
+		upload_free(&u);
+		return 0;
+	}
+	sent = !err;
+	if (!err)
+		err = resume(&u);
+	if (!err) {
+		op->feed = upload_feed;
+		op->feed_arg = &u;
+		err = s3_run(op);
+		if (!err && !u.manifest_done)
+			s3_fail(op, err = -EIO, "the upload ended before its manifest was sent");
+	}
+	if (err && sent) {
+		abort_started(&u);
+		snprintf(op->msg + strlen(op->msg), sizeof(op->msg) - strlen(op->msg),
+			 "; not listed there (no manifest): run the upload again to resume, or "
+			 "delete --remote");
+	}
+	skipped = op->prog->st.files_skipped;
+	if (!err)
+		snprintf(op->msg, sizeof(op->msg), "%zu files, %llu bytes of data%s", u.m.nfiles,
+			 (unsigned long long)u.m.info.data_bytes,
+			 skipped ? " (resumed: some were already there)" : "");
+	upload_free(&u);
+	return err;
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# empty_results.sh - bounds and empty results say the truth. capd on a
+# quiet namespace (loopback, disk FIFO) records 20 datagrams, then nothing.
+#   - `rawcap-snapshot bounds` reports the oldest record's time as oldest
+#     (not the first block's newest), from the ring and from the FIFO alone;
+#   - a quiet window, a window before capture began, one after now, and a
+#     filter that matches nothing exit 0 with a readable empty file and say
+#     on stderr what was held and what matched;
+#   - a window reaching before capture began exports everything, exit 0,
+#     and says which part preceded capture;
+#   - a pod selection without Kubernetes metadata exits 1 and says why;
+#   - a snapshot of a window longer than what is held is marked partial
+#     ("before capture") in its manifest and in list, exit 0;
+#   - both tools document their exit statuses in --help.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+CAPD=$B/capd/capd
+FIFO=$T/fifo
+DEST=$T/snaps
+export RAWCAP_SHM_DIR=$T/shm
+mkdir -p "$RAWCAP_SHM_DIR"
+netns_up
+S0=$(date +%s.%N)
+ip netns exec "$NS" "$CAPD" --ring "$RING" --interfaces lo --storage "$FIFO" --storage-size 64Mi \
+	--sync-interval 100ms 2>"$T/capd.err" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q "capturing into ring" "$T/capd.err" && break; sleep 0.1; done
+grep -q "capturing into ring" "$T/capd.err" || fail "capd did not start: $(tail -3 "$T/capd.err")"
+sleep 1
+T0=$(date +%s.%N)
+ip netns exec "$NS" "$B/tests/capd-traffic" udp 127.0.0.1 9999 20 >/dev/null
+sleep 0.5
+T1=$(date +%s.%N)
+sleep 1
+Q0=$(date +%s.%N)
+sleep 1
+Q1=$(date +%s.%N)
+sleep 0.5
+epoch() { python3 -c "import datetime,sys; print(datetime.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')).timestamp())" "$1"; }
+lt() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)" "$1" "$2"; }
+
+# Bounds: the oldest record is capd's first interface description, before the datagrams.
+"$PCAP" --ring "$RING" -q -o "$T/all.pcapng" --from "$T0" --to "$T1" || fail "export all"
+first=$(tshark -r "$T/all.pcapng" -T fields -e frame.time_epoch 2>/dev/null | head -1)
+for src in "--ring $RING" "--ring nosuch$$ --storage $FIFO"; do
+	# shellcheck disable=SC2086
+	"$SNAP" bounds $src >"$T/bounds.txt" || fail "bounds $src: exit $?"
+	oldest=$(epoch "$(awk '/^oldest/ {print $2}' "$T/bounds.txt")")
+	newest=$(epoch "$(awk '/^newest/ {print $2}' "$T/bounds.txt")")
+	lt "$S0" "$oldest" && lt "$oldest" "$first" && lt "$oldest" "$newest" ||
+		fail "bounds $src: oldest $oldest newest $newest; capd started at $S0, first datagram $first"
+	echo "bounds $src: oldest $oldest < first datagram $first, newest $newest"
+done
+
+# expect RC PATTERN OUT ARGS...: rawcap-pcap exits RC, says PATTERN, OUT readable (tcpdump -r).
+expect() {
+	local want=$1 pat=$2 out=$3 rc=0 n
+	shift 3
+	"$PCAP" -q -o "$out" "$@" 2>"$T/err" || rc=$?
+	[ "$rc" = "$want" ] || fail "rawcap-pcap $*: exit $rc, want $want: $(cat "$T/err")"
+	grep -q -- "$pat" "$T/err" || fail "rawcap-pcap $*: stderr lacks '$pat': $(cat "$T/err")"
+	n=$(tcpdump -r "$out" -nn 2>/dev/null | wc -l)
+	tcpdump -r "$out" -nn >/dev/null 2>&1 || fail "$out does not open in tcpdump"
+	echo "$n"
+}
+for fmt in pcapng pcap; do
+	n=$(expect 0 "no packets in the output: the window .* holds none; held: " "$T/quiet.$fmt" \
+		--ring "$RING" --format "$fmt" --from "$Q0" --to "$Q1")
+	[ "$n" = 0 ] || fail "quiet window holds $n packets"
+	n=$(expect 0 "(the window ends before the oldest record)" "$T/before.$fmt" --ring "$RING" \
+		--format "$fmt" --from "$(python3 -c "print($S0 - 3600)")" --to "$(python3 -c "print($S0 - 3500)")")
+	[ "$n" = 0 ] || fail "window before capture holds $n packets"
+	n=$(expect 0 "20 packets in the window, 20 rejected by the filter" "$T/nomatch.$fmt" \
+		--ring "$RING" --format "$fmt" --from "$T0" --to "$T1" --filter "udp port 7")
+	[ "$n" = 0 ] || fail "a filter matching nothing gave $n packets"
+done
+n=$(expect 0 "the window ends in the future" "$T/future.pcapng" --ring "$RING" --from +1s --to +2s)
+grep -q "no packets in the output" "$T/err" || fail "future window: $(cat "$T/err")"
+[ "$n" = 0 ] || fail "future window holds $n packets"
+# A window reaching before capture began: everything held, exit 0, the early part named.
+n=$(expect 0 "precedes the oldest record held: nothing was captured then" "$T/long.pcapng" \
+	--ring "$RING" --storage "$FIFO" --from -1h --filter "udp port 9999")
+[ "$n" = 20 ] || fail "a window reaching before capture gave $n of 20 packets"
+# A pod selection with no Kubernetes metadata to resolve it: a failure, said.
+n=$(expect 1 "no Kubernetes pod metadata" "$T/pod.pcapng" --ring "$RING" --from -1h --pod web)
+[ "$n" = 0 ] || fail "--pod without metadata gave $n packets"
+
+# Snapshots of a window longer than what is held: partial before capture, exit 0.
+"$SNAP" create --ring "$RING" --storage "$FIFO" --dest "$DEST" --name long --last 1h \
+	>"$T/c.out" 2>"$T/c.err" || fail "create --last 1h: exit $?: $(cat "$T/c.err")"
+grep -q "long is marked partial in its manifest (before capture" "$T/c.err" || fail "create: $(cat "$T/c.err")"
+"$SNAP" show long --dest "$DEST" | grep -q '"missing_reason": "before capture"' || fail "manifest lacks the reason"
+"$SNAP" list --dest "$DEST" | grep -q "^long.*partial (before capture)" || fail "list: $("$SNAP" list --dest "$DEST")"
+set +e
+"$SNAP" create --ring "$RING" --dest "$DEST" --name pods --last 1h --pod web >"$T/c.out" 2>"$T/c.err"
+rc=$?
+"$SNAP" create --ring "$RING" --dest "$DEST" --name quiet --from "$Q0" --to "$Q1" >"$T/q.out" 2>"$T/q.err"
+rcq=$?
+set -e
+[ "$rc" = 1 ] && grep -q "no Kubernetes pod metadata" "$T/c.err" || fail "create --pod: exit $rc: $(cat "$T/c.err")"
+[ "$rcq" = 0 ] && grep -q "no packets in the output" "$T/q.err" || fail "quiet snapshot: exit $rcq: $(cat "$T/q.err")"
+
+"$PCAP" --help | grep -q "^Exit status: 0 complete" || fail "rawcap-pcap --help: no exit statuses"
+"$SNAP" --help | grep -q "^Exit status: 0 success" || fail "rawcap-snapshot --help: no exit statuses"
+echo "PASS: bounds, empty and partial results say what was held and what matched"
