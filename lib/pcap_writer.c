@@ -478,6 +478,26 @@ int rawcap_pcap_ifstats(const struct rawcap_pcap *w, uint32_t ifindex,
 	return -ENOENT;
 }
 
+int rawcap_pcap_parse_linktype(const char *word, uint16_t *out)
+{
+	static const struct {
+		const char *word;
+		uint16_t lt;
+	} words[] = {
+		{"auto", RAWCAP_PCAP_LT_AUTO},
+		{"native", RAWCAP_PCAP_LT_NATIVE},
+		{"sll", RAWCAP_LINKTYPE_SLL},
+		{"sll2", RAWCAP_LINKTYPE_SLL2},
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(word, words[i].word)) {
+			*out = words[i].lt;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 uint64_t rawcap_pcap_skipped(const struct rawcap_pcap *w)
 {
 	return w->skipped;

@@ -73,6 +73,11 @@ enum rawcap_pcap_format {
  * share a link type then keeps it, even when idle interfaces differ.
  */
 #define RAWCAP_PCAP_LT_FIRST 0xFFFE
+/*
+ * The --linktype words every tool takes: "auto" (RAWCAP_PCAP_LT_AUTO),
+ * "native" (RAWCAP_PCAP_LT_NATIVE), "sll", "sll2". 0, or -EINVAL.
+ */
+RAWCAP_API int rawcap_pcap_parse_linktype(const char *word, uint16_t *out);
 
 struct rawcap_pcap_opts {
 	size_t sz; /* sizeof(struct rawcap_pcap_opts) */
