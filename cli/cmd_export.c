@@ -34,6 +34,7 @@ enum {
 	OPT_TARGET_KEY,
 	OPT_PLAIN,
 	OPT_PACE,
+	OPT_LINKTYPE,
 };
 
 struct xargs {
@@ -41,6 +42,7 @@ struct xargs {
 	struct winargs w;
 	enum rawcap_pcap_format format;
 	uint32_t snaplen;
+	uint16_t linktype;
 	const char *out;
 	const char *snapshot; /* snapshot export / dissect NAME */
 	struct target_opts target;
@@ -49,12 +51,24 @@ struct xargs {
 	size_t nfiles;
 };
 
+/* The file options export, snapshot export, dissect and merge share. */
+static const char file_help[] =
+	"      --format FMT        pcapng (default) or pcap (nanosecond)\n"
+	"      --linktype LT       auto (default): one link type per file, so that tcpdump,\n"
+	"                          tcpreplay and every libpcap tool read it: the nodes'\n"
+	"                          own when they share one, else LINUX_SLL (decided from\n"
+	"                          the interfaces described before the first packet);\n"
+	"                          native (pcapng): each interface keeps its own, as\n"
+	"                          mergecap does (Wireshark reads it, libpcap does not\n"
+	"                          when they differ); sll, sll2: always LINUX_SLL or\n"
+	"                          LINUX_SLL2. The same words as rawcap-pcap's.\n";
+
 static void help_export(FILE *f)
 {
 	fprintf(f,
 		"Usage: kubectl rawcap export (--from T [--to T] | --last D) [--filter EXPR]\n"
 		"         [--pod P] [--pod-namespace NS] [--label K=V] [--format pcapng|pcap]\n"
-		"         [--snaplen N] [-o FILE|-]\n"
+		"         [--linktype LT] [--snaplen N] [-o FILE|-]\n"
 		"\n"
 		"Stream the same time window from every node at once and merge it by\n"
 		"timestamp into one capture file. pcapng (default) has one interface block per\n"
@@ -63,15 +77,13 @@ static void help_export(FILE *f)
 		"longer held is said on stderr and in the file's comment. Memory stays bounded\n"
 		"by the number of nodes, whatever the window's size.\n"
 		"\n"
-		"%s"
-		"      --format FMT        pcapng (default) or pcap (nanosecond; mixed link types\n"
-		"                          become LINKTYPE_LINUX_SLL2)\n"
+		"%s%s"
 		"      --snaplen N         truncate packets to N bytes (on the nodes)\n"
 		"  -o, --output FILE       output file, \"-\" for stdout (default: -)\n"
 		"\n"
 		"Example: kubectl rawcap export --last 5m -o all.pcapng && wireshark all.pcapng\n"
 		"\n%s",
-		win_help, cli_global_help);
+		win_help, file_help, cli_global_help);
 }
 
 static void help_snapshot_export(FILE *f)
@@ -79,12 +91,12 @@ static void help_snapshot_export(FILE *f)
 	fprintf(f,
 		"Usage: kubectl rawcap snapshot export NAME [--from T] [--to T] [--filter EXPR]\n"
 		"         [--pod P] [--pod-namespace NS] [--label K=V] [--format pcapng|pcap]\n"
-		"         [--snaplen N] [-o FILE|-]\n"
+		"         [--linktype LT] [--snaplen N] [-o FILE|-]\n"
 		"\n"
 		"Merge snapshot NAME of every node into one capture file, as export does.\n"
 		"--from/--to narrow it; the other options are export's.\n"
-		"\n%s",
-		cli_global_help);
+		"\n%s\n%s",
+		file_help, cli_global_help);
 }
 
 static void help_dissect(FILE *f)
@@ -93,6 +105,7 @@ static void help_dissect(FILE *f)
 		"Usage: kubectl rawcap dissect (NAME | --from T [--to T] | --last D)\n"
 		"         --target HOST:PORT [--plain | [--target-ca F] [--target-cert F\n"
 		"         --target-key F]] [--pace realtime|Nx] [--format pcapng|pcap]\n"
+		"         [--linktype LT]\n"
 		"         [--filter EXPR] [--pod P] [--pod-namespace NS] [--label K=V]\n"
 		"\n"
 		"Delayed dissection on other compute: stream a window (or snapshot NAME),\n"
@@ -108,26 +121,28 @@ static void help_dissect(FILE *f)
 		"      --pace P            realtime: at the speed it was captured; Nx: N times\n"
 		"                          that (default: as fast as the dissector takes it)\n"
 		"\n"
-		"Window, selection and --format options are export's (see export --help).\n"
-		"\n%s",
-		cli_global_help);
+		"Window and selection options are export's (see export --help).\n"
+		"\n%s\n%s",
+		file_help, cli_global_help);
 }
 
 static void help_merge(FILE *f)
 {
-	fprintf(f, "Usage: kubectl rawcap merge [--format pcapng|pcap] [--snaplen N] [-o FILE|-]\n"
-		   "         NODE=FILE...\n"
+	fprintf(f, "Usage: kubectl rawcap merge [--format pcapng|pcap] [--linktype LT]\n"
+		   "         [--snaplen N] [-o FILE|-] NODE=FILE...\n"
 		   "\n"
 		   "Merge pcapng files already at hand (e.g. each node's rawcap-pcap export) by\n"
 		   "timestamp, exactly as export merges the nodes' streams: interfaces named\n"
 		   "NODE/IFACE, each node's loss kept, ties in the order of the node names.\n"
 		   "Reaches no node. FILE \"-\" is standard input.\n"
 		   "\n"
+		   "%s"
 		   "  -o, --output FILE       output file, \"-\" for stdout (default: -)\n"
 		   "  -q, --quiet             no progress on stderr\n"
 		   "\n"
 		   "Exit status: 0 every file merged whole; 1 a file was missing, not pcapng, or\n"
-		   "cut short (named on stderr; the rest is merged); 2 usage error.\n");
+		   "cut short (named on stderr; the rest is merged); 2 usage error.\n",
+		file_help);
 }
 
 static void (*help_for(enum xkind k))(FILE *)
@@ -171,6 +186,10 @@ static int x_option(struct xargs *a, int opt, const char *arg)
 			a->format = RAWCAP_PCAP_CLASSIC;
 		else
 			return cli_usage_error("unknown format (pcapng or pcap)", arg);
+		return 0;
+	case OPT_LINKTYPE:
+		if (rawcap_pcap_parse_linktype(arg, &a->linktype))
+			return cli_usage_error("unknown link type (auto, native, sll or sll2)", arg);
 		return 0;
 	case OPT_SNAPLEN:
 		if (rawcap_parse_size(arg, &v) || v < 16 || v > 262144)
@@ -218,6 +237,8 @@ static int check_kind(const struct xargs *a)
 				       NULL);
 	if (dissect && !a->target.cert != !a->target.key)
 		return cli_usage_error("--target-cert and --target-key go together", NULL);
+	if (a->linktype == RAWCAP_PCAP_LT_NATIVE && a->format != RAWCAP_PCAP_PCAPNG)
+		return cli_usage_error("--linktype native needs --format pcapng", NULL);
 	if (dissect && a->out)
 		return cli_usage_error("dissect sends to --target, not -o", NULL);
 	return 0;
@@ -249,6 +270,7 @@ static int parse(struct cli *c, struct xargs *a, int argc, char **argv)
 		WIN_LONGOPTS,
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"snaplen", required_argument, NULL, OPT_SNAPLEN},
+		{"linktype", required_argument, NULL, OPT_LINKTYPE},
 		{"output", required_argument, NULL, 'o'},
 		{"target", required_argument, NULL, OPT_TARGET},
 		{"target-ca", required_argument, NULL, OPT_TARGET_CA},
@@ -426,7 +448,12 @@ static int run_nodes(struct cli *c, struct xargs *a, struct merge_opts *mo, stru
 static int run(struct cli *c, struct xargs *a)
 {
 	struct merge_opts mo = {
-		.format = a->format, .snaplen = a->snaplen, .fd = -1, .pace = a->pace};
+		.format = a->format,
+		.snaplen = a->snaplen,
+		.linktype = a->linktype,
+		.fd = -1,
+		.pace = a->pace,
+	};
 	struct transport t = {0};
 	struct target tg = {0};
 	char comment[400];

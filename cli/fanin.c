@@ -354,8 +354,8 @@ static bool report_node(const struct fanin_node *fn)
 			(unsigned long long)st.drops);
 	if (st.skipped)
 		fprintf(stderr,
-			"; %llu packets skipped: their link type does not fit classic "
-			"pcap's (use pcapng)",
+			"; %llu packets skipped: their link type does not fit the file's "
+			"(use --linktype sll, or native with pcapng)",
 			(unsigned long long)st.skipped);
 	if (st.why)
 		fprintf(stderr, "; %s", st.why);

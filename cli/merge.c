@@ -286,6 +286,7 @@ static int open_writer(struct merge *m)
 		.sz = sizeof(po),
 		.format = m->o.format,
 		.snaplen = m->o.snaplen,
+		.linktype = m->o.linktype,
 		.comment = m->notes[0] ? m->notes : NULL,
 		.write_fn = m->o.write_fn,
 		.write_arg = m->o.write_arg,

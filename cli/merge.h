@@ -16,9 +16,16 @@
  * each node's drop counts, packet comments and interface statistics drops
  * are kept. Notes about a node (a recycled part of the window, a failure)
  * go into the section header comment while the file has not started, later
- * into the comments of that node's interface statistics blocks. Classic
- * pcap takes the link type all interfaces share, else LINKTYPE_LINUX_SLL2
- * (the writer's rule).
+ * into the comments of that node's interface statistics blocks.
+ *
+ * Link types follow the writer's rule for a stream (linktype, as
+ * rawcap-pcap's --linktype): by default one per file, so that libpcap reads
+ * it (tcpdump -r, tcpreplay), decided when the first packet is written from
+ * every interface described so far (each node's first ones): the one they
+ * share, bytes unchanged, else LINKTYPE_LINUX_SLL. A packet the chosen link
+ * type cannot hold (an interface that appears later with another link type)
+ * is skipped and counted against its node. RAWCAP_PCAP_LT_NATIVE keeps every
+ * interface's own (pcapng; what mergecap writes).
  */
 #ifndef RAWCAP_CLI_MERGE_H
 #define RAWCAP_CLI_MERGE_H
@@ -32,6 +39,7 @@
 struct merge_opts {
 	enum rawcap_pcap_format format;
 	uint32_t snaplen; /* 0: the writer's default */
+	uint16_t linktype; /* RAWCAP_PCAP_LT_AUTO (0), _NATIVE, or a link type to force */
 	int fd;		  /* output descriptor, or -1 with write_fn */
 	int (*write_fn)(void *arg, const void *buf, size_t len);
 	void *write_arg;
@@ -52,7 +60,7 @@ struct merge_in_stats {
 	const char *why;	 /* for TRUNCATED and FAILED */
 	uint64_t packets, bytes; /* written to the output (bytes: captured bytes) */
 	uint64_t drops;		 /* drops the node reported (drop counts, statistics) */
-	uint64_t skipped;	 /* packets classic pcap could not hold */
+	uint64_t skipped;	 /* packets the file's link type could not hold */
 	uint64_t first_ns, last_ns;
 };
 

@@ -4,13 +4,17 @@
 # captures: three "nodes" (network namespaces joined by veths on a bridge,
 # 198.18.0.0/24) send each other UDP and TCP while an independent tcpdump
 # records each node (n1, n2 on their veth: Ethernet; n3 on "any": Linux
-# cooked v2). Each node's capture goes through the project's own pipeline
-# (pktwriter into a ring, rawcap-pcap out as pcapng), then
-# `kubectl-rawcap merge` must equal `mergecap` of the same files packet for
-# packet (bytes, order, nanosecond timestamps), with each packet on an
-# interface named after its node. Also: classic pcap (SLL2), loss kept, an
-# empty node, a node cut mid-block (partial, named), ties in node order, a
-# file that is not pcapng, and peak RSS that does not grow with the input.
+# cooked, as a node whose interfaces differ exports). Each node's capture goes
+# through the project's own pipeline (pktwriter into a ring, rawcap-pcap out
+# as pcapng), then `kubectl-rawcap merge` must equal `mergecap` of the same
+# files packet for packet (bytes, order, nanosecond timestamps), with each
+# packet on an interface named after its node: byte for byte where the nodes
+# share a link type and with --linktype native (mergecap keeps every
+# interface's own); by default mixed link types become LINUX_SLL, which
+# tcpdump -r reads, equal to mergecap's at the IP layer. Also: classic pcap,
+# loss kept, an empty node, a node cut mid-block (partial, named), ties in
+# node order, a file that is not pcapng, and peak RSS that does not grow with
+# the input.
 set -euo pipefail
 
 B=${RAWCAP_BUILD:?RAWCAP_BUILD must point at the build tree}
@@ -59,15 +63,17 @@ for i in 1 2 3; do
 	ip -n "$NS-hub" link set "km$$b$i" master br0 up
 done
 
-capture() { # node iface -> $T/nI.pcap
-	ip netns exec "$NS-$1" tcpdump -i "$2" -s 0 -U -n -w "$T/$1.pcap" 2>"$T/$1.tcpdump.err" &
+capture() { # node iface [tcpdump options] -> $T/nI.pcap
+	local n=$1 i=$2
+	shift 2
+	ip netns exec "$NS-$n" tcpdump -i "$i" "$@" -s 0 -U -n -w "$T/$n.pcap" 2>"$T/$n.tcpdump.err" &
 	PIDS+=($!)
-	for _ in $(seq 100); do grep -q listening "$T/$1.tcpdump.err" && return; sleep 0.05; done
-	fail "tcpdump on $1 did not start"
+	for _ in $(seq 100); do grep -q listening "$T/$n.tcpdump.err" && return; sleep 0.05; done
+	fail "tcpdump on $n did not start"
 }
 capture n1 eth0
 capture n2 eth0
-capture n3 any
+capture n3 any -y LINUX_SLL
 
 # Each node runs a TCP echo server and sends UDP and TCP to the others at once.
 traffic() { # i
@@ -165,8 +171,8 @@ run_merge() { # expected-exit out args...
 	[ "$rc" = "$want" ] || { cat "$T/merge.err" >&2; fail "merge $*: exit $rc, want $want"; }
 }
 
-# ---- A: three nodes, pcapng: equal to mergecap; attributed to the right node ----
-run_merge 0 "$T/m.pcapng" n3="$T/n3.pcapng" n1="$T/n1.pcapng" n2="$T/n2.pcapng"
+# ---- A: three nodes, pcapng, --linktype native: equal to mergecap; attributed to the right node ----
+run_merge 0 "$T/m.pcapng" --linktype native n3="$T/n3.pcapng" n1="$T/n1.pcapng" n2="$T/n2.pcapng"
 mergecap -w "$T/oracle.pcapng" "$T/n3.pcapng" "$T/n2.pcapng" "$T/n1.pcapng"
 same "$T/m.pcapng" "$T/oracle.pcapng"
 total=$(( $(count "$T/n1.pcapng") + $(count "$T/n2.pcapng") + $(count "$T/n3.pcapng") ))
@@ -188,18 +194,40 @@ tshark -r "$T/m.pcapng" -T fields -e frame.interface_description -c 1 2>/dev/nul
 capinfos "$T/m.pcapng" 2>/dev/null | grep -q "kubectl rawcap merge: 3 nodes" ||
 	fail "no section comment"
 
-# ---- B: classic pcap: Ethernet and Linux cooked v2 together become SLL2 ----
-run_merge 0 "$T/m.pcap" --format pcap n1="$T/n1.pcapng" n2="$T/n2.pcapng" n3="$T/n3.pcapng"
-capinfos -E "$T/m.pcap" | grep -q "Linux cooked-mode capture v2" || fail "classic pcap is not SLL2"
-capinfos -t "$T/m.pcap" | grep -q "nanosecond" || fail "classic pcap is not nanosecond"
+# ---- A2: nodes sharing a link type: the default keeps it, byte for byte as mergecap ----
+run_merge 0 "$T/m12.pcapng" n1="$T/n1.pcapng" n2="$T/n2.pcapng"
+mergecap -w "$T/oracle12.pcapng" "$T/n2.pcapng" "$T/n1.pcapng"
+same "$T/m12.pcapng" "$T/oracle12.pcapng"
+
+# ---- A3: the default with mixed link types: one file libpcap reads (LINUX_SLL) ----
+# tcpdump -r reads every packet, in mergecap's order, and the IP layer is mergecap's.
 ipf() { tshark -r "$1" -T fields -e frame.time_epoch -e ip.src -e ip.dst -e ip.id -e ip.len \
 	-e udp.payload -e tcp.payload 2>/dev/null; }
-ipf "$T/m.pcap" >"$T/a.ip"
+tcpdump_reads() { # file packets
+	local got
+	got=$(tcpdump -r "$1" -nn 2>"$T/tcpdump-r.err" | wc -l) || fail "tcpdump -r $1: $(cat "$T/tcpdump-r.err")"
+	[ "$got" = "$2" ] || fail "tcpdump -r $1 read $got packets, want $2: $(cat "$T/tcpdump-r.err")"
+}
+run_merge 0 "$T/ma.pcapng" n3="$T/n3.pcapng" n1="$T/n1.pcapng" n2="$T/n2.pcapng"
+# (frame.encap_type 25 is Wireshark's WTAP_ENCAP_SLL)
+[ "$(tshark -r "$T/ma.pcapng" -T fields -e frame.encap_type 2>/dev/null | sort -u)" = 25 ] ||
+	fail "default pcapng is not LINUX_SLL throughout"
+tcpdump_reads "$T/ma.pcapng" "$total"
+ipf "$T/ma.pcapng" >"$T/a.ip"
 ipf "$T/oracle.pcapng" >"$T/b.ip"
+cmp -s "$T/a.ip" "$T/b.ip" || { diff "$T/a.ip" "$T/b.ip" | head >&2 || true; fail "default merge's IP layer differs from mergecap's"; }
+
+# ---- B: classic pcap: Ethernet and Linux cooked together become LINUX_SLL ----
+run_merge 0 "$T/m.pcap" --format pcap n1="$T/n1.pcapng" n2="$T/n2.pcapng" n3="$T/n3.pcapng"
+capinfos -E "$T/m.pcap" | grep -q "Linux cooked-mode capture v1" || fail "classic pcap is not SLL"
+capinfos -t "$T/m.pcap" | grep -q "nanosecond" || fail "classic pcap is not nanosecond"
+tcpdump_reads "$T/m.pcap" "$total"
+ipf "$T/m.pcap" >"$T/a.ip"
 cmp -s "$T/a.ip" "$T/b.ip" || { diff "$T/a.ip" "$T/b.ip" | head >&2 || true; fail "classic pcap's IP layer differs"; }
+run_merge 2 "$T/x.pcap" --format pcap --linktype native n1="$T/n1.pcapng"
 
 # ---- C: loss on a node stays in the file and makes the result partial ----
-run_merge 1 "$T/ml.pcapng" n1="$T/n1.pcapng" n2="$T/n2loss.pcapng" n3="$T/n3.pcapng"
+run_merge 1 "$T/ml.pcapng" --linktype native n1="$T/n1.pcapng" n2="$T/n2loss.pcapng" n3="$T/n3.pcapng"
 grep -q "n2: partial.*7 packets dropped" "$T/merge.err" || fail "loss not reported: $(cat "$T/merge.err")"
 mergecap -w "$T/oracle-l.pcapng" "$T/n3.pcapng" "$T/n2loss.pcapng" "$T/n1.pcapng"
 same "$T/ml.pcapng" "$T/oracle-l.pcapng"
@@ -207,14 +235,14 @@ tshark -r "$T/ml.pcapng" -T fields -e frame.interface_name -e frame.drop_count -
 	2>/dev/null | grep -P "^n2/eth0\t7\t.*7 packets lost" >/dev/null || fail "drop count or comment lost"
 
 # ---- D: an empty node is complete and changes nothing ----
-run_merge 0 "$T/me.pcapng" n1="$T/n1.pcapng" n2="$T/n2.pcapng" n3="$T/n3.pcapng" n4="$T/n4.pcapng"
+run_merge 0 "$T/me.pcapng" --linktype native n1="$T/n1.pcapng" n2="$T/n2.pcapng" n3="$T/n3.pcapng" n4="$T/n4.pcapng"
 grep -q "n4: complete, 0 packets" "$T/merge.err" || fail "empty node: $(cat "$T/merge.err")"
 same "$T/me.pcapng" "$T/oracle.pcapng"
 
 # ---- E: a node cut mid-block: partial and named; everything before the cut merged ----
 size=$(stat -c %s "$T/n2.pcapng")
 head -c $((size * 2 / 3 + 3)) "$T/n2.pcapng" >"$T/n2cut.pcapng"
-run_merge 1 "$T/mc.pcapng" n1="$T/n1.pcapng" n2="$T/n2cut.pcapng" n3="$T/n3.pcapng"
+run_merge 1 "$T/mc.pcapng" --linktype native n1="$T/n1.pcapng" n2="$T/n2cut.pcapng" n3="$T/n3.pcapng"
 grep -q "n2: partial.*stream ended inside a block" "$T/merge.err" || fail "cut: $(cat "$T/merge.err")"
 grep -q "n1: complete" "$T/merge.err" || fail "cut node hid the others"
 k=$(count "$T/n2cut.pcapng")
@@ -229,8 +257,12 @@ tshark -r "$T/mc.pcapng" -T fields -e frame.interface_name 2>/dev/null | grep -c
 run_merge 0 "$T/mt.pcapng" b="$T/n1.pcapng" a="$T/n1.pcapng"
 mergecap -w "$T/oracle-t.pcapng" "$T/n1.pcapng" "$T/n1.pcapng"
 same "$T/mt.pcapng" "$T/oracle-t.pcapng"
-tshark -r "$T/mt.pcapng" -T fields -e frame.interface_name 2>/dev/null | paste - - |
-	grep -vx "a/eth0	b/eth0" >/dev/null && fail "a tie did not go a first, then b"
+# Within each run of equal timestamps every a packet precedes every b packet
+# (a node may hold equal timestamps itself: tcpdump's are microseconds).
+tshark -r "$T/mt.pcapng" -T fields -e frame.time_epoch -e frame.interface_name 2>/dev/null |
+	awk -F'\t' '$1 != t { t = $1; seen_b = 0 } $2 == "b/eth0" { seen_b = 1 }
+		$2 == "a/eth0" && seen_b { bad = 1 } END { exit bad }' ||
+	fail "a tie did not go a first, then b"
 
 # ---- G: a file that is not pcapng fails alone ----
 run_merge 1 "$T/mg.pcapng" n1="$T/n1.pcap" n2="$T/n2.pcapng"

@@ -3,7 +3,8 @@
  * test_merge.c - the k-way merge as a unit: timestamp order with ties in
  * node order, interfaces named per node, each node's loss kept, a cut or
  * failed node named while the rest is merged, memory that does not grow
- * with the window, classic pcap with mixed link types.
+ * with the window, one link type per file by default (LINUX_SLL when nodes
+ * differ, in pcapng and classic pcap) and each interface's own on request.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@ struct out {
 	struct out_pkt pkt[64];
 	unsigned npkt;
 	char names[8][96], descs[8][160];
+	uint16_t linktype[8];
 	unsigned nif;
 	char shb_comment[512];
 	uint64_t isb_drop[8];
@@ -85,6 +87,7 @@ static void read_out(int fd, struct out *o)
 		if (ev.type == PCAPNG_EV_IFACE && o->nif < 8) {
 			snprintf(o->names[o->nif], 96, "%s", ev.iface->name);
 			snprintf(o->descs[o->nif], 160, "%s", ev.iface->desc);
+			o->linktype[o->nif] = ev.iface->linktype;
 			o->nif++;
 		}
 		if (ev.type == PCAPNG_EV_PACKET && o->npkt < 64) {
@@ -103,13 +106,19 @@ static void read_out(int fd, struct out *o)
 	pcapng_rd_free(r);
 }
 
-static struct merge *new_merge(int fd, enum rawcap_pcap_format fmt, const char *comment)
+static struct merge *new_merge_lt(int fd, enum rawcap_pcap_format fmt, const char *comment,
+				  uint16_t linktype)
 {
-	struct merge_opts mo = {.format = fmt, .fd = fd, .comment = comment};
+	struct merge_opts mo = {.format = fmt, .fd = fd, .comment = comment, .linktype = linktype};
 	struct merge *m;
 
 	assert_int_equal(merge_new(&mo, &m), 0);
 	return m;
+}
+
+static struct merge *new_merge(int fd, enum rawcap_pcap_format fmt, const char *comment)
+{
+	return new_merge_lt(fd, fmt, comment, RAWCAP_PCAP_LT_AUTO);
 }
 
 static void stream(struct blk *b, uint16_t lt, const char *ifname, const uint64_t *ts, size_t n,
@@ -309,30 +318,97 @@ static void should_hold_memory_flat_as_the_window_grows(void **state)
 	assert_true(peak < 2u * (512u << 10));
 }
 
-static void should_write_classic_pcap_as_sll2_for_mixed_link_types(void **state)
+/* Node a Ethernet, node b raw IP: three packets a1 b1 a2, through merge_run(). */
+static struct merge *merge_mixed(int fd, enum rawcap_pcap_format fmt, uint16_t linktype)
 {
 	static struct blk a, b;
 	static const uint64_t ta[] = {1, 3}, tb[] = {2};
 	struct blk *s[2] = {&a, &b};
 	struct merge_in *in[2];
-	struct merge *m;
-	uint32_t hdr[6];
-	int fd = memfd_create("m", 0);
+	struct merge *m = new_merge_lt(fd, fmt, NULL, linktype);
 
-	(void)state;
 	stream(&a, 1, "eth0", ta, 2, 0);
 	stream(&b, 101, "wg0", tb, 1, 0);
-	m = new_merge(fd, RAWCAP_PCAP_CLASSIC, NULL);
 	assert_int_equal(merge_add(m, "a", &in[0]), 0);
 	assert_int_equal(merge_add(m, "b", &in[1]), 0);
 	assert_int_equal(feed_all(m, in, s, NULL, 2, 100), 1);
 	assert_int_equal(merge_finish(m), 0);
-	merge_free(m);
+	return m;
+}
+
+static void should_write_classic_pcap_as_sll_for_mixed_link_types(void **state)
+{
+	uint32_t hdr[6];
+	int fd = memfd_create("m", 0);
+
+	(void)state;
+	merge_free(merge_mixed(fd, RAWCAP_PCAP_CLASSIC, RAWCAP_PCAP_LT_AUTO));
 	assert_int_equal(pread(fd, hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
 	assert_int_equal(hdr[0], 0xA1B23C4D); /* nanosecond pcap */
-	assert_int_equal(hdr[5], 276);	      /* LINKTYPE_LINUX_SLL2 */
-	/* three records: 24-byte header + 3 x (16 + 20 + (eth: 20 - 14 | raw: 20)) */
-	assert_int_equal(lseek(fd, 0, SEEK_END), 24 + (16 + 20 + 6) * 2 + (16 + 20 + 20));
+	assert_int_equal(hdr[5], 113);	      /* LINKTYPE_LINUX_SLL */
+	/* three records: 24-byte header + 3 x (16 + 16 + (eth: 20 - 14 | raw: 20)) */
+	assert_int_equal(lseek(fd, 0, SEEK_END), 24 + (16 + 16 + 6) * 2 + (16 + 16 + 20));
+	close(fd);
+}
+
+/*
+ * pcapng: by default one link type (libpcap refuses interfaces that differ),
+ * LINUX_SLL when the nodes' differ; native keeps each interface's own, as
+ * mergecap does.
+ */
+static void should_give_pcapng_one_link_type_unless_native(void **state)
+{
+	static const uint16_t want[2][2] = {{113, 113}, {1, 101}};
+	static const uint16_t mode[2] = {RAWCAP_PCAP_LT_AUTO, RAWCAP_PCAP_LT_NATIVE};
+	struct out o;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		int fd = memfd_create("m", 0);
+
+		merge_free(merge_mixed(fd, RAWCAP_PCAP_PCAPNG, mode[k]));
+		read_out(fd, &o);
+		assert_int_equal(o.npkt, 3);
+		assert_int_equal(o.nif, 2);
+		assert_string_equal(o.names[0], "a/eth0");
+		assert_int_equal(o.linktype[0], want[k][0]);
+		assert_int_equal(o.linktype[1], want[k][1]);
+		assert_int_equal(o.pkt[0].caplen, k ? 20 : 16 + 6);
+		close(fd);
+	}
+}
+
+/*
+ * An interface that appears after the first packet with another link type
+ * than the file's cannot be held: its packets are skipped and counted
+ * against their node, never written under the wrong link type.
+ */
+static void should_count_packets_the_file_link_type_cannot_hold(void **state)
+{
+	static struct blk a;
+	static uint8_t data[20] = {0x45};
+	struct blk *s[1] = {&a};
+	struct merge_in *in[1];
+	struct merge_in_stats st;
+	struct merge *m;
+	struct out o;
+	int fd = memfd_create("m", 0);
+
+	(void)state;
+	stream(&a, 1, "eth0", (const uint64_t[]){1}, 1, 0);
+	blk_idb(&a, 200, "odd0", 9); /* a link type SLL cannot take */
+	blk_epb(&a, 1, 2, data, sizeof(data), 0, 0, NULL);
+	m = new_merge(fd, RAWCAP_PCAP_PCAPNG, NULL);
+	assert_int_equal(merge_add(m, "a", &in[0]), 0);
+	assert_int_equal(feed_all(m, in, s, NULL, 1, 4096), 1);
+	merge_in_stats(in[0], &st);
+	assert_int_equal(st.packets, 1);
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(merge_finish(m), 0);
+	merge_free(m);
+	read_out(fd, &o);
+	assert_int_equal(o.npkt, 1);
+	assert_int_equal(o.linktype[0], 1);
 	close(fd);
 }
 
@@ -343,7 +419,9 @@ int main(void)
 		cmocka_unit_test(should_name_interfaces_per_node_and_keep_loss),
 		cmocka_unit_test(should_name_cut_and_failed_nodes_and_merge_the_rest),
 		cmocka_unit_test(should_hold_memory_flat_as_the_window_grows),
-		cmocka_unit_test(should_write_classic_pcap_as_sll2_for_mixed_link_types),
+		cmocka_unit_test(should_write_classic_pcap_as_sll_for_mixed_link_types),
+		cmocka_unit_test(should_give_pcapng_one_link_type_unless_native),
+		cmocka_unit_test(should_count_packets_the_file_link_type_cannot_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
