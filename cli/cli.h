@@ -24,7 +24,7 @@ enum cli_exit {
 
 #define CLI_DEFAULT_NAMESPACE "rawcap"
 #define CLI_DEFAULT_SELECTOR  "app.kubernetes.io/name=rawcap"
-#define CLI_DEFAULT_PORT      8474	   /* rawcap-server's port inside the pod */
+#define CLI_DEFAULT_PORT      9470	   /* rawcap-server's default --listen port */
 #define CLI_PORT_NAME	      "rawcap-api" /* a container port by this name overrides it */
 
 /* Options that say how to reach the nodes; every command takes them. */
