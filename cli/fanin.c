@@ -144,11 +144,8 @@ static void stream_done(struct stream *s, struct transport *t)
 	}
 }
 
-static int stream_open(struct fanin *f, struct http *h, struct stream *s, size_t i,
-		       const char *path)
+static int stream_open(struct http *h, struct stream *s, size_t i, const char *path)
 {
-	s->f = f;
-	s->fn = &f->nodes[i];
 	s->req.node = i;
 	s->req.stream = true;
 	s->req.on_start = stream_start;
@@ -237,12 +234,14 @@ int fanin_http(struct fanin *f, struct transport *t, const char *path)
 	}
 	/* f->nodes[i] is t->nodes[i]: both sorted by name */
 	for (size_t i = 0; i < f->n; i++) {
+		ss[i].f = f; /* every node, reachable or not: the loop reads them all */
+		ss[i].fn = &f->nodes[i];
 		if (!t->nodes[i].url) {
 			fail_node(&f->nodes[i], t->nodes[i].why);
 			ss[i].ended = true;
 			continue;
 		}
-		stream_open(f, &h, &ss[i], i, path);
+		stream_open(&h, &ss[i], i, path);
 	}
 	rc = http_loop(f, &h, t, ss);
 	for (size_t i = 0; i < f->n; i++)

@@ -31,7 +31,6 @@ done
 
 NS=rc-kdisc-$$
 T=$(mktemp -d /tmp/rc-kdisc.XXXXXX)
-TOKEN="tok-$$-$RANDOM"
 PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -52,36 +51,8 @@ nsx() { ip netns exec "$NS" "$@"; }
 ip netns add "$NS"
 nsx ip link set lo up
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-addext subjectAltName=IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
-ip netns exec "$NS" python3 "$S/tests/k8s/fake_apiserver.py" --cert "$T/cert.pem" --key "$T/key.pem" \
-	--scenario "$S/tests/k8s/recordings/scenario-rawcap.json" --log "$T/requests.log" \
-	--token "$TOKEN" --port-file "$T/port" &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-[ -s "$T/port" ] || fail "fake API server did not start"
-kubeconfig() { # file token
-	cat >"$1" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster:
-    certificate-authority-data: $(base64 -w0 "$T/cert.pem")
-    server: https://127.0.0.1:$(cat "$T/port")
-  name: fake
-contexts:
-- context: {cluster: fake, user: tester}
-  name: fake
-current-context: fake
-users:
-- name: tester
-  user: {token: $2}
-KC
-}
-kubeconfig "$T/kubeconfig" "$TOKEN"
-kubeconfig "$T/kubeconfig-bad" "wrong-$TOKEN"
-export HOME=$T/home # kubectl's discovery cache
-mkdir -p "$HOME"
+. "$HERE/fake_cluster.sh"
+start_fake_cluster "$NS"
 
 # kr EXPECTED-EXIT NAME args...: run kubectl-rawcap in the namespace, output in $T/NAME.out/.err
 kr() {
@@ -167,6 +138,13 @@ grep -q "node-a: partial, 5 packets (0.0 MB); 5 packets dropped on the node" "$T
 tshark -r "$T/se.pcapng" -T fields -e frame.interface_name 2>/dev/null | sort -u | tr '\n' ' ' |
 	grep -qx "node-a/eth0 node-a/tun0 node-b/eth0 node-b/tun0 " || fail "interfaces not per node"
 no_leftovers "export"
+# every node, node-c's pod Pending: named, the others merged
+kr 1 seall export --kubectl "$SK" --kubeconfig "$T/kubeconfig" --last 1h --linktype native \
+	-o "$T/seall.pcapng"
+grep -q "node-c: failed, 0 packets .*pod rawcap-c2d4f is not running (phase Pending)" "$T/seall.err" ||
+	fail "export with a Pending pod: $(cat "$T/seall.err")"
+[ "$(tshark -r "$T/seall.pcapng" 2>/dev/null | wc -l)" = 10 ] || fail "export beside a Pending pod: not 2 x 5 packets"
+no_leftovers "export beside a Pending pod"
 RC_PF_MODE=fail:rawcap-b4mn8 kr 1 sf bounds --kubectl "$SK" --kubeconfig "$T/kubeconfig" --nodes node-a,node-b
 grep -q 'node-b.*port-forward to pod rawcap-b4mn8 failed: error: error upgrading connection: pods "rawcap-b4mn8" not found' \
 	"$T/sf.out" || fail "failing port-forward: $(cat "$T/sf.out")"
