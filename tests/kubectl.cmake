@@ -33,3 +33,7 @@ rawcap_script_test(kubectl_discovery kubectl/discovery.sh LABELS "kubectl;k8s;ne
 # The client over --endpoints against real HTTP servers (file servers in a
 # namespace): parallel streams, per-node failures, bounds, dissect over TCP/TLS.
 rawcap_script_test(kubectl_endpoints kubectl/endpoints.sh LABELS "kubectl;netns" TIMEOUT 300)
+
+# End to end against real nodes: capd + rawcap-server in three namespaces,
+# --endpoints and the kubectl path; skipped while the build has no rawcap-server.
+rawcap_script_test(kubectl_e2e kubectl/e2e.sh LABELS "kubectl;k8s;netns" TIMEOUT 600)

@@ -18,6 +18,7 @@
 set -euo pipefail
 
 B=${RAWCAP_BUILD:?RAWCAP_BUILD must point at the build tree}
+: "${RAWCAP_SRC:?RAWCAP_SRC must point at the source tree}"
 KR=$B/cli/kubectl-rawcap
 PCAP=$B/readers/rawcap-pcap
 PKTW=$B/tests/pktwriter
@@ -77,48 +78,7 @@ capture n3 any -y LINUX_SLL
 
 # Each node runs a TCP echo server and sends UDP and TCP to the others at once.
 traffic() { # i
-	ip netns exec "$NS-n$1" python3 - "$1" <<'PY'
-import socket, sys, threading, time
-me = int(sys.argv[1]); peers = [p for p in (1, 2, 3) if p != me]
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("198.18.0.%d" % me, 9998)); srv.listen(4); srv.settimeout(8)
-def serve():
-    for _ in peers:
-        try:
-            c, _ = srv.accept()
-        except OSError:
-            return
-        def echo(c=c):
-            c.settimeout(8)
-            try:
-                while True:
-                    d = c.recv(65536)
-                    if not d: break
-                    c.sendall(d)
-            except OSError:
-                pass
-            c.close()
-        threading.Thread(target=echo).start()
-threading.Thread(target=serve).start()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("198.18.0.%d" % me, 9999))
-time.sleep(0.5)
-conns = []
-for p in peers:
-    for _ in range(50):
-        try:
-            conns.append(socket.create_connection(("198.18.0.%d" % p, 9998), timeout=5)); break
-        except OSError:
-            time.sleep(0.1)
-for i in range(150):
-    for p in peers:
-        u.sendto(b"n%d-%05d-" % (me, i) + b"u" * (i * 37 % 900), ("198.18.0.%d" % p, 9999))
-    if i % 10 == 0:
-        for c in conns:
-            c.sendall(b"t" * (100 + i)); c.recv(65536)
-    time.sleep(0.002)
-for c in conns: c.close()
-PY
+	ip netns exec "$NS-n$1" python3 "$RAWCAP_SRC/tests/kubectl/traffic.py" 198.18.0 "$1" 1,2,3
 }
 traffic 1 & t1=$!
 traffic 2 & t2=$!

@@ -14,7 +14,11 @@ library's HTTP server. It records its pid and arguments in $RC_PF_DIR/pids/.
 
 $RC_PF_MODE: "serve" (default); "slow": /v1/pcap sends its headers and a
 section header, then nothing, until killed; "fail:NAME": for pod NAME, say
-what kubectl says when the pod is gone and exit 1.
+what kubectl says when the pod is gone and exit 1; "relay": join each
+connection to the pod's address in $RC_PF_DIR/relay/NAME (HOST, a relay.py
+in the pod's network namespace forwarding to its loopback) and the remote
+port, as the kubelet joins a port-forward to the pod's loopback: the
+end-to-end test reaches real rawcap-servers this way.
 """
 import http.server
 import os
@@ -32,6 +36,18 @@ with open(os.path.join(base, "pids", pod), "w") as f:
 if mode == "fail:" + pod:
     sys.stderr.write('error: error upgrading connection: pods "%s" not found\n' % pod)
     sys.exit(1)
+
+if mode == "relay":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import relay
+
+    with open(os.path.join(base, "relay", pod)) as f:
+        host = f.read().strip()
+    srv = relay.listen(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    print("Forwarding from 127.0.0.1:%d -> %s" % (port, remote), flush=True)
+    relay.relay(srv, (host, int(remote)),
+                lambda: print("Handling connection for %d" % port, flush=True))
 
 SHB = bytes.fromhex("0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c000000")
 
