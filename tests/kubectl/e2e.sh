@@ -66,22 +66,10 @@ shm() { echo "$T/shm-$1"; } # one shm directory per node, as on separate hosts
 count() { { tshark -r "$1" -T fields -e frame.number 2>/dev/null || true; } | wc -l; }
 
 # ---- the nodes and the client on one bridge ----
-ip netns add "$NS-hub"
-ip -n "$NS-hub" link add br0 type bridge
-ip -n "$NS-hub" link set br0 up
-join_bridge() { # ns-suffix address
-	ip netns add "$NS-$1"
-	ip link add "ke$$$1" type veth peer name "ke$$$1h"
-	ip link set "ke$$$1" netns "$NS-$1"
-	ip link set "ke$$$1h" netns "$NS-hub"
-	ip -n "$NS-$1" link set "ke$$$1" name eth0
-	ip -n "$NS-$1" addr add "$2/24" dev eth0
-	ip -n "$NS-$1" link set eth0 up
-	ip -n "$NS-$1" link set lo up
-	ip -n "$NS-hub" link set "ke$$$1h" master br0 up
-}
-for n in $NODES; do join_bridge "$n" "198.18.1.$(octet "$n")"; done
-join_bridge cl 198.18.1.100
+. "$HERE/bridge.sh"
+bridge_new "$NS-hub"
+for n in $NODES; do bridge_join "$NS-hub" "$NS-$n" "ke$$$n" "198.18.1.$(octet "$n")"; done
+bridge_join "$NS-hub" "$NS-cl" "ke$$cl" 198.18.1.100
 
 start_capd() { # node
 	mkdir -p "$(shm "$1")"

@@ -49,20 +49,9 @@ fail() {
 mkdir -p "$RAWCAP_SHM_DIR"
 
 # ---- three nodes on a bridge ----
-ip netns add "$NS-hub"
-ip -n "$NS-hub" link add br0 type bridge
-ip -n "$NS-hub" link set br0 up
-for i in 1 2 3; do
-	ip netns add "$NS-n$i"
-	ip link add "km$$a$i" type veth peer name "km$$b$i"
-	ip link set "km$$a$i" netns "$NS-n$i"
-	ip link set "km$$b$i" netns "$NS-hub"
-	ip -n "$NS-n$i" link set "km$$a$i" name eth0
-	ip -n "$NS-n$i" addr add "198.18.0.$i/24" dev eth0
-	ip -n "$NS-n$i" link set eth0 up
-	ip -n "$NS-n$i" link set lo up
-	ip -n "$NS-hub" link set "km$$b$i" master br0 up
-done
+. "$RAWCAP_SRC/tests/kubectl/bridge.sh"
+bridge_new "$NS-hub"
+for i in 1 2 3; do bridge_join "$NS-hub" "$NS-n$i" "km$$a$i" "198.18.0.$i"; done
 
 capture() { # node iface [tcpdump options] -> $T/nI.pcap
 	local n=$1 i=$2
