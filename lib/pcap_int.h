@@ -17,6 +17,8 @@ struct pw_iface {
 	uint32_t snaplen;	/* announced in its IDB, once written */
 	uint64_t pending_drops; /* noted since its previous packet */
 	struct rawcap_pcap_ifstats st;
+	char *label_name, *label_desc; /* rawcap_pcap_iface_label(), or NULL */
+	char *isb_comment;	       /* rawcap_pcap_iface_comment(), or NULL */
 };
 
 struct rawcap_pcap {

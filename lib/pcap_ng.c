@@ -136,16 +136,22 @@ int pw_ng_write_shb(struct rawcap_pcap *w)
 int pw_ng_write_idb(struct rawcap_pcap *w, struct pw_iface *pi)
 {
 	const struct rawcap_iface *ifc = &pi->ifc;
-	char desc[96], filt[RAWCAP_FILTER_MAX + 1];
+	const char *name = pi->label_name ? pi->label_name : ifc->name;
+	const char *desc = pi->label_desc;
+	char gen[96], filt[RAWCAP_FILTER_MAX + 1];
 	uint8_t tsresol = 9, *p, *start;
 	size_t n, flen = strnlen(ifc->filter, RAWCAP_FILTER_MAX);
 	uint16_t lt[2] = {w->linktype ? w->linktype : ifc->linktype, 0};
 
-	snprintf(desc, sizeof(desc), "%s ifindex %u mtu %u",
-		 pi->known ? "rawcap" : "rawcap (no description held)", ifc->ifindex, ifc->mtu);
+	if (!desc) {
+		snprintf(gen, sizeof(gen), "%s ifindex %u mtu %u",
+			 pi->known ? "rawcap" : "rawcap (no description held)", ifc->ifindex,
+			 ifc->mtu);
+		desc = gen;
+	}
 	filt[0] = 0; /* libpcap filter string */
 	memcpy(filt + 1, ifc->filter, flen);
-	n = 16 + str_opt_len(ifc->name) + str_opt_len(desc) + opt_size(1) +
+	n = 16 + str_opt_len(name) + str_opt_len(desc) + opt_size(1) +
 	    (flen ? opt_size(flen + 1) : 0) + 4 + 4;
 	p = start = pw_reserve(w, n);
 	if (!p)
@@ -154,7 +160,7 @@ int pw_ng_write_idb(struct rawcap_pcap *w, struct pw_iface *pi)
 	memcpy(p, lt, 4);
 	pi->snaplen = pw_snaplen(w, pi, lt[0]);
 	p = put_u32(p + 4, pi->snaplen);
-	p = put_str_opt(p, IF_NAME, ifc->name);
+	p = put_str_opt(p, IF_NAME, name);
 	p = put_str_opt(p, IF_DESC, desc);
 	p = put_opt(p, IF_TSRESOL, &tsresol, 1);
 	if (flen)
@@ -218,7 +224,7 @@ int pw_ng_write_isb(struct rawcap_pcap *w, struct pw_iface *pi, const char *comm
 {
 	const struct rawcap_pcap_ifstats *st = &pi->st;
 	size_t n = 20 + (st->packets ? 2 : 0) * opt_size(8) + 2 * opt_size(8) +
-		   str_opt_len(comment) + 4 + 4;
+		   str_opt_len(comment) + str_opt_len(pi->isb_comment) + 4 + 4;
 	uint64_t now = w->stats_ts_ns ? w->stats_ts_ns : rawcap_now_ns();
 	uint8_t *p, *start;
 
@@ -235,6 +241,7 @@ int pw_ng_write_isb(struct rawcap_pcap *w, struct pw_iface *pi, const char *comm
 	}
 	p = put_u64_opt(p, ISB_IFDROP, st->drops);
 	p = put_u64_opt(p, ISB_USRDELIV, st->packets);
+	p = put_str_opt(p, OPT_COMMENT, pi->isb_comment);
 	p = put_end(p);
 	end_block(start, p);
 	w->len += n;

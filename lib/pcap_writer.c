@@ -124,6 +124,9 @@ uint8_t *pw_reserve(struct rawcap_pcap *w, size_t n)
 
 struct pw_iface *pw_iface_find(struct rawcap_pcap *w, uint32_t ifindex)
 {
+	/* Callers that number interfaces 1..n (a merge of nodes) find theirs at once. */
+	if (ifindex && ifindex <= w->nifs && w->ifs[ifindex - 1].ifc.ifindex == ifindex)
+		return &w->ifs[ifindex - 1];
 	for (size_t i = 0; i < w->nifs; i++)
 		if (w->ifs[i].ifc.ifindex == ifindex)
 			return &w->ifs[i];
@@ -166,6 +169,45 @@ int rawcap_pcap_add_iface(struct rawcap_pcap *w, const struct rawcap_iface *ifc)
 	pi->ifc.filter[RAWCAP_FILTER_MAX - 1] = '\0';
 	pi->known = true;
 	return 0;
+}
+
+static struct pw_iface *pw_iface_get(struct rawcap_pcap *w, uint32_t ifindex)
+{
+	struct pw_iface *pi = pw_iface_find(w, ifindex);
+
+	return pi ? pi : pw_iface_add(w, ifindex);
+}
+
+/* Replace *slot with a copy of text cut at RAWCAP_PCAP_LABEL_MAX bytes (NULL: keep). */
+static int set_label(char **slot, const char *text)
+{
+	char *copy;
+
+	if (!text)
+		return 0;
+	copy = strndup(text, RAWCAP_PCAP_LABEL_MAX);
+	if (!copy)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int rawcap_pcap_iface_label(struct rawcap_pcap *w, uint32_t ifindex, const char *name,
+			    const char *desc)
+{
+	struct pw_iface *pi = pw_iface_get(w, ifindex);
+
+	if (!pi)
+		return -ENOMEM;
+	return set_label(&pi->label_name, name) ?: set_label(&pi->label_desc, desc);
+}
+
+int rawcap_pcap_iface_comment(struct rawcap_pcap *w, uint32_t ifindex, const char *comment)
+{
+	struct pw_iface *pi = pw_iface_get(w, ifindex);
+
+	return pi ? set_label(&pi->isb_comment, comment) : -ENOMEM;
 }
 
 void rawcap_pcap_note_loss(struct rawcap_pcap *w, uint32_t ifindex, uint64_t count)
@@ -474,6 +516,26 @@ int rawcap_pcap_ifstats(const struct rawcap_pcap *w, uint32_t ifindex,
 	return -ENOENT;
 }
 
+int rawcap_pcap_parse_linktype(const char *word, uint16_t *out)
+{
+	static const struct {
+		const char *word;
+		uint16_t lt;
+	} words[] = {
+		{"auto", RAWCAP_PCAP_LT_AUTO},
+		{"native", RAWCAP_PCAP_LT_NATIVE},
+		{"sll", RAWCAP_LINKTYPE_SLL},
+		{"sll2", RAWCAP_LINKTYPE_SLL2},
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(word, words[i].word)) {
+			*out = words[i].lt;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 uint64_t rawcap_pcap_skipped(const struct rawcap_pcap *w)
 {
 	return w->skipped;
@@ -528,6 +590,11 @@ int rawcap_pcap_close(struct rawcap_pcap *w)
 	else if (!w->header_done) /* an empty export is still a valid file */
 		pw_classic_header(w, pw_declared_linktype(w));
 	err = rawcap_pcap_flush(w);
+	for (size_t i = 0; i < w->nifs; i++) {
+		free(w->ifs[i].label_name);
+		free(w->ifs[i].label_desc);
+		free(w->ifs[i].isb_comment);
+	}
 	free(w->ifs);
 	free(w->buf);
 	free(w->comment);

@@ -160,15 +160,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("unknown format (pcapng or pcap)", optarg);
 			break;
 		case 'k':
-			if (!strcmp(optarg, "auto"))
-				a->linktype = RAWCAP_PCAP_LT_AUTO;
-			else if (!strcmp(optarg, "native"))
-				a->linktype = RAWCAP_PCAP_LT_NATIVE;
-			else if (!strcmp(optarg, "sll"))
-				a->linktype = RAWCAP_LINKTYPE_SLL;
-			else if (!strcmp(optarg, "sll2"))
-				a->linktype = RAWCAP_LINKTYPE_SLL2;
-			else
+			if (rawcap_pcap_parse_linktype(optarg, &a->linktype))
 				return usage_error("unknown link type (auto, native, sll or sll2)",
 						   optarg);
 			break;

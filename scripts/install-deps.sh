@@ -21,6 +21,25 @@ TEST_PKGS=(
 	nodejs
 )
 
+# Debian's kubectl (package kubernetes-client) for kubectl-rawcap's tests, unpacked
+# into the source tree (.deps/kubectl/usr/bin/kubectl) rather than installed: a
+# machine may already have another /usr/bin/kubectl (google-cloud-sdk's), which
+# this leaves alone. Only when run from a checkout (the image build has none).
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+KUBECTL_DIR=$REPO/.deps/kubectl
+fetch_kubectl() {
+	local tmp
+	[ -f "$REPO/CMakeLists.txt" ] && [ ! -x "$KUBECTL_DIR/usr/bin/kubectl" ] || return 0
+	tmp=$(mktemp -d)
+	chown _apt "$tmp" 2>/dev/null || true # apt-get download fetches as _apt
+	(cd "$tmp" && { apt-get download -qq kubernetes-client 2>/dev/null ||
+		{ apt-get update -qq && apt-get download -qq kubernetes-client; }; })
+	mkdir -p "$KUBECTL_DIR"
+	dpkg-deb -x "$tmp"/kubernetes-client_*.deb "$KUBECTL_DIR"
+	rm -rf "$tmp"
+	echo "install-deps: Debian's kubectl in $KUBECTL_DIR/usr/bin/kubectl"
+}
+
 want=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || want+=("$p")
@@ -40,3 +59,6 @@ fi
 # the source tree only (the image build copies this script alone).
 s3setup=$(dirname "$0")/../tests/s3/setup.sh
 [ ! -f "$s3setup" ] || bash "$s3setup"
+
+# Debian's kubectl for kubectl-rawcap's tests (see fetch_kubectl).
+fetch_kubectl

@@ -166,8 +166,16 @@ static int pcap_prepare(struct httpd_req *req, struct download *e, uint64_t *old
 	else if (err)
 		return server_reply_error(req, 503, "no_ring", "%s",
 					  rawcap_ring_explain(e->s->ring, err, why, sizeof(why)));
-	if (e->snap)
+	if (e->snap) {
+		/*
+		 * A snapshot holds its whole window, packets or not, but for the
+		 * part its manifest says was missing: judge by that, not by
+		 * where its first and last records happen to fall.
+		 */
 		server_query_default_window(&e->q, e->snap->from_ns, e->snap->to_ns);
+		*oldest = e->snap->held_from_ns;
+		*newest = e->snap->to_ns;
+	}
 	err = server_query_finish(&e->q, *oldest);
 	if (err == -EINVAL)
 		return server_reply_error(req, 400, "bad_query", "%s", e->q.detail);

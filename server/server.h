@@ -91,7 +91,8 @@ int server_pcap_get(void *arg, struct httpd_req *req);
 /* A snapshot to download from: its directory and the window it was made of. */
 struct server_snapshot_src {
 	const char *dir;
-	uint64_t from_ns, to_ns;
+	uint64_t from_ns, to_ns; /* the window it was made of */
+	uint64_t held_from_ns;	 /* from_ns, or where a partial one's missing part ends */
 };
 /* GET /v1/pcap's answer from snap (NULL: ring + disk FIFO); snap's window is the default. */
 int server_pcap_download(struct server *s, struct httpd_req *req,

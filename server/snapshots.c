@@ -452,7 +452,10 @@ int server_snapshot_pcap(void *arg, struct httpd_req *req)
 	if (err)
 		return err == -ENOENT ? snap_not_found(req, name) : err;
 	snprintf(dir, sizeof(dir), "%s/%s", s->snapshots, name);
-	src = (struct server_snapshot_src){
-		.dir = dir, .from_ns = info.from_ns, .to_ns = info.to_ns};
+	src = (struct server_snapshot_src){.dir = dir,
+					   .from_ns = info.from_ns,
+					   .to_ns = info.to_ns,
+					   .held_from_ns = info.partial ? info.missing_to_ns
+									: info.from_ns};
 	return server_pcap_download(s, req, &src);
 }

@@ -73,6 +73,11 @@ enum rawcap_pcap_format {
  * share a link type then keeps it, even when idle interfaces differ.
  */
 #define RAWCAP_PCAP_LT_FIRST 0xFFFE
+/*
+ * The --linktype words every tool takes: "auto" (RAWCAP_PCAP_LT_AUTO),
+ * "native" (RAWCAP_PCAP_LT_NATIVE), "sll", "sll2". 0, or -EINVAL.
+ */
+RAWCAP_API int rawcap_pcap_parse_linktype(const char *word, uint16_t *out);
 
 struct rawcap_pcap_opts {
 	size_t sz; /* sizeof(struct rawcap_pcap_opts) */
@@ -118,6 +123,23 @@ struct rawcap_pcap_ifstats {
 RAWCAP_API int rawcap_pcap_open(int fd, const struct rawcap_pcap_opts *o, struct rawcap_pcap **out);
 /* Declare (or update) an interface. Cheap; nothing is written until a packet uses it. */
 RAWCAP_API int rawcap_pcap_add_iface(struct rawcap_pcap *w, const struct rawcap_iface *ifc);
+/*
+ * Name and describe interface ifindex in its interface description block
+ * (pcapng if_name, if_description) with text longer than struct
+ * rawcap_iface holds, e.g. "node-1/eth0" when merging nodes; each is cut at
+ * RAWCAP_PCAP_LABEL_MAX bytes, NULL keeps the default. Takes effect if
+ * called before the interface's first packet. 0 or -ENOMEM.
+ */
+#define RAWCAP_PCAP_LABEL_MAX 1024
+RAWCAP_API int rawcap_pcap_iface_label(struct rawcap_pcap *w, uint32_t ifindex, const char *name,
+				       const char *desc);
+/*
+ * A comment for interface ifindex's interface statistics block (pcapng,
+ * written by close), e.g. why its packets end early; replaces an earlier
+ * one, cut at RAWCAP_PCAP_LABEL_MAX bytes. 0 or -ENOMEM.
+ */
+RAWCAP_API int rawcap_pcap_iface_comment(struct rawcap_pcap *w, uint32_t ifindex,
+					 const char *comment);
 /*
  * Note count units lost on ifindex (0: not tied to one); attached to its
  * next packet (epb_dropcount), or to the interface statistics at close.

@@ -601,6 +601,31 @@ def check_kubectl(docs_sets):
     R.check("negative: kubectl round trip catches a misspelt field", bool(err or lost))
 
 
+def check_user_role(chart, default_docs):
+    """The optional Role of a kubectl rawcap user: exactly pods get/list and pods/portforward."""
+    R.check("userRole: no Role or RoleBinding by default",
+            not by_kind(default_docs, "Role") and not by_kind(default_docs, "RoleBinding"))
+    docs = chart.manifests([os.path.join(GOOD, "user-role.yaml")])
+    roles, binds = by_kind(docs, "Role"), by_kind(docs, "RoleBinding")
+    rules = sorted((tuple(r["apiGroups"]), tuple(r["resources"]), tuple(sorted(r["verbs"])))
+                   for r in (roles[0]["rules"] if roles else []))
+    R.check("userRole: get/list pods and create/get pods/portforward, nothing else",
+            rules == [(("",), ("pods",), ("get", "list")),
+                      (("",), ("pods/portforward",), ("create", "get"))], str(rules))
+    R.check("userRole: the Role lives in the release namespace",
+            roles and g(roles[0], "metadata", "namespace") == "rawcap")
+    R.check("userRole: subjects are bound to that Role in the release namespace",
+            binds and binds[0]["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io",
+                                              "kind": "Role", "name": roles[0]["metadata"]["name"]}
+            and g(binds[0], "metadata", "namespace") == "rawcap"
+            and [x["name"] for x in binds[0]["subjects"]] == ["netops", "rawcap-cli"],
+            str(binds[0] if binds else None))
+    docs = chart.manifests([os.path.join(GOOD, "user-role.yaml"),
+                            os.path.join(GOOD, "capture-off.yaml")])
+    R.check("userRole: nothing to reach when capture is off, so no Role",
+            not by_kind(docs, "Role"))
+
+
 def check_snapshot_cloud(chart):
     """tap.snapshots.cloud (Kubeshark's names): env, Secrets, IRSA token, template checks."""
     s3 = os.path.join(GOOD, "s3.yaml")
@@ -678,6 +703,7 @@ def main():
         check_switches(chart)
         check_notes(chart)
         check_negative(default_docs)
+        check_user_role(chart, default_docs)
         check_snapshot_cloud(chart)
         check_kubectl([("default", default_docs), ("custom", custom_docs)])
     except Exception as e:  # a crash is a failure with its reason, not a traceback storm

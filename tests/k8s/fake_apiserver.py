@@ -9,7 +9,10 @@ are sent as the real server does (chunked, one JSON event per line) and end
 by closing cleanly, by dropping the connection mid-chunk, or by holding the
 connection open silently. Every request is logged as one JSON line (path,
 query, whether the bearer token matched) so the test can assert the
-list -> watch -> 410 -> relist sequence. Only the standard library is used.
+list -> watch -> 410 -> relist sequence. A list step with "label_select"
+filters its items by the request's labelSelector (equality-based terms),
+as `kubectl get pods -l` expects of the server. Only the standard library
+is used.
 
 A list step may also be generated ({"generate": {...}}, see serve_generated):
 numbered objects, some with annotations of a given size, served in pages as
@@ -52,6 +55,43 @@ def event_lines(step):
             for line in text.splitlines():
                 if line.strip():
                     yield json.dumps(json.loads(line), separators=(",", ":")).encode() + b"\n"
+
+
+def label_match(labels, selector):
+    """Equality-based label selector (k=v, k==v, k!=v, k, !k; comma = and), as the API
+    server applies it to a list; None if the selector uses anything else."""
+    for term in filter(None, (t.strip() for t in selector.split(","))):
+        if " in " in term or " notin " in term or "(" in term:
+            return None
+        if "!=" in term:
+            k, v = term.split("!=", 1)
+            if labels.get(k.strip()) == v.strip():
+                return False
+        elif "=" in term:
+            k, v = term.replace("==", "=").split("=", 1)
+            if labels.get(k.strip()) != v.strip():
+                return False
+        elif term.startswith("!"):
+            if term[1:].strip() in labels:
+                return False
+        elif term not in labels:
+            return False
+    return True
+
+
+def select_items(body, query):
+    """A list body with only the items the query's labelSelector selects."""
+    selector = query.get("labelSelector", [""])[0]
+    doc = json.loads(body)
+    keep = []
+    for item in doc.get("items", []):
+        m = label_match(item.get("metadata", {}).get("labels", {}) or {}, selector)
+        if m is None:
+            return 400, '{"kind":"Status","code":400,"reason":"BadRequest"}'
+        if m:
+            keep.append(item)
+    doc["items"] = keep
+    return 200, json.dumps(doc)
 
 
 def gen_object(g, i):
@@ -197,6 +237,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.hold(query)
         if kind == "watch":
             return self.serve_watch(step, query)
+        if step.get("label_select"):
+            # a list the server filters by the request's labelSelector, as the real one does
+            return self.send_body(*select_items(load(step["body"]), query))
         if "generate" in step:
             return self.serve_generated(step["generate"], query)
         return self.send_body(step.get("status", 200), load(step["body"]))

@@ -469,6 +469,70 @@ static void should_tell_the_caller_when_packets_mix_link_types(void **state)
 	close(fd);
 }
 
+/*
+ * Labels longer than struct rawcap_iface holds name and describe the
+ * interface block; an interface comment lands in its statistics block; a
+ * packet goes to the interface of its own ifindex whether ifindexes are
+ * dense (1..n, a merge of nodes) or not.
+ */
+static void should_write_labels_and_statistics_comments(void **state)
+{
+	static const char name[] = "ip-198-18-0-17.eu-west-1.compute.internal/veth1234abcd";
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG};
+	struct rawcap_iface i1 = iface(1, 1, "eth0"), i2 = iface(2, 101, "tun0"),
+			    i9 = iface(9, 1, "lo");
+	struct rawcap_pcap_ifstats st;
+	struct rawcap_pcap *w;
+	static uint8_t buf[1 << 16];
+	size_t len, off = 0;
+	unsigned idbs = 0, isb_comments = 0;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	assert_int_equal(rawcap_pcap_add_iface(w, &i1), 0);
+	assert_int_equal(rawcap_pcap_add_iface(w, &i2), 0);
+	assert_int_equal(rawcap_pcap_add_iface(w, &i9), 0);
+	assert_int_equal(rawcap_pcap_iface_label(w, 2, name, "node n1: a tunnel"), 0);
+	assert_int_equal(rawcap_pcap_iface_label(w, 1, NULL, NULL), 0); /* keeps the defaults */
+	write_pkt(w, 2, 101, rawip, sizeof(rawip), RAWCAP_DIR_HOST);
+	write_pkt(w, 9, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	write_pkt(w, 2, 101, rawip, sizeof(rawip), RAWCAP_DIR_OUTGOING);
+	assert_int_equal(rawcap_pcap_iface_comment(w, 2, "node n1: stream cut"), 0);
+	assert_int_equal(rawcap_pcap_ifstats(w, 2, &st), 0);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(rawcap_pcap_ifstats(w, 9, &st), 0);
+	assert_int_equal(st.packets, 1);
+	assert_int_equal(rawcap_pcap_ifstats(w, 1, &st), 0);
+	assert_int_equal(st.packets, 0);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	len = read_all(fd, buf, sizeof(buf));
+	while (off + 12 <= len) {
+		uint32_t type, blen;
+
+		memcpy(&type, buf + off, 4);
+		memcpy(&blen, buf + off + 4, 4);
+		assert_true(blen % 4 == 0 && off + blen <= len);
+		if (type == 1) {
+			idbs++;
+			if (idbs == 1) {
+				assert_non_null(memmem(buf + off, blen, name, strlen(name)));
+				assert_non_null(memmem(buf + off, blen, "node n1: a tunnel", 17));
+			} else {
+				assert_non_null(memmem(buf + off, blen, "lo", 2));
+				assert_non_null(memmem(buf + off, blen, "rawcap ifindex 9", 16));
+			}
+		}
+		if (type == 5 && memmem(buf + off, blen, "node n1: stream cut", 19))
+			isb_comments++;
+		off += blen;
+	}
+	assert_int_equal(off, len);
+	assert_int_equal(idbs, 2); /* interface 1 had no packet: no block */
+	assert_int_equal(isb_comments, 1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +549,7 @@ int main(void)
 		cmocka_unit_test(should_give_pcapng_one_link_type_unless_native),
 		cmocka_unit_test(should_put_trailing_loss_into_the_statistics),
 		cmocka_unit_test(should_tell_the_caller_when_packets_mix_link_types),
+		cmocka_unit_test(should_write_labels_and_statistics_comments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# e2e.sh - kubectl rawcap end to end against real nodes: three simulated
+# nodes (node-a, node-b, node-c: network namespaces on a bridge, veths in
+# 198.18.1.0/24), each running capd on its eth0 and rawcap-server on its
+# 127.0.0.1:18474, as in a pod. relay.py in each node joins its veth address
+# to that loopback port, as the kubelet joins a port-forward to a pod's
+# loopback. The nodes send each other UDP and TCP while an independent
+# tcpdump records each one. kubectl-rawcap runs in a client namespace.
+#
+# With --endpoints: the merged export equals mergecap of the nodes' own
+# rawcap-pcap exports of the same window, byte for byte and in the same
+# order; each node's packets in it are its tcpdump's, in order; tcpdump -r
+# reads it. bounds names every node. A node whose server is killed during
+# the export is named, exit 1, the others' merge unchanged. Cluster snapshot
+# create, list, show, verify, export (the same packets as the export) and
+# delete. Dissection off/on on every node when the server has the endpoint.
+# The default path: Debian's kubectl lists the pods from the fake API server,
+# port-forward is stood in for by pf_standin.py relaying to the nodes (a real
+# port-forward needs a real cluster), and the merge again equals mergecap's.
+#
+# Runs when the build has rawcap-server (server/rawcap-server, or
+# $RAWCAP_SERVER); skipped (77) otherwise.
+set -euo pipefail
+
+B=${RAWCAP_BUILD:?}
+S=${RAWCAP_SRC:?}
+HERE=$S/tests/kubectl
+KR=$B/cli/kubectl-rawcap
+CAPD=$B/capd/capd
+PCAP=$B/readers/rawcap-pcap
+SERVER=${RAWCAP_SERVER:-$B/server/rawcap-server}
+REAL=${RAWCAP_TEST_KUBECTL:-$S/.deps/kubectl/usr/bin/kubectl}
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for namespaces and AF_PACKET"; exit 77; }
+[ -x "$SERVER" ] || { echo "SKIP: no rawcap-server in this build ($SERVER)"; exit 77; }
+for t in tcpdump tshark mergecap capinfos curl python3 openssl ip ss; do
+	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+
+NS=rc-ke2e$$
+RING=ke2e$$
+T=$(mktemp -d /tmp/rc-ke2e.XXXXXX)
+PORT=18474 # the API port the fake API server's pod list names (rawcap-api)
+F='udp port 9999 or tcp port 9998'
+NODES="a b c"
+PIDS=()
+cleanup() {
+	local p
+	[ -z "${KEEP:-}" ] || { echo "kept $T" >&2; cp -a "$T" "$T.kept"; }
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	for f in "$T"/pf/pids/*; do
+		[ -f "$f" ] && kill "$(cut -d' ' -f1 "$f")" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	for n in hub cl $NODES; do ip netns del "$NS-$n" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -8 "$f" >&2; }; done
+	exit 1
+}
+octet() { case $1 in a) echo 1 ;; b) echo 2 ;; c) echo 3 ;; esac; }
+shm() { echo "$T/shm-$1"; } # one shm directory per node, as on separate hosts
+count() { { tshark -r "$1" -T fields -e frame.number 2>/dev/null || true; } | wc -l; }
+
+# ---- the nodes and the client on one bridge ----
+. "$HERE/bridge.sh"
+bridge_new "$NS-hub"
+for n in $NODES; do bridge_join "$NS-hub" "$NS-$n" "ke$$$n" "198.18.1.$(octet "$n")"; done
+bridge_join "$NS-hub" "$NS-cl" "ke$$cl" 198.18.1.100
+
+start_capd() { # node
+	mkdir -p "$(shm "$1")"
+	RAWCAP_SHM_DIR=$(shm "$1") ip netns exec "$NS-$1" "$CAPD" --ring "$RING" --ring-size 4Mi \
+		--interfaces eth0 --storage "$T/fifo-$1" --storage-size 64Mi --sync-interval 200ms \
+		2>"$T/capd-$1.err" &
+	PIDS+=($!)
+	for _ in $(seq 300); do
+		grep -q "capturing into ring" "$T/capd-$1.err" && return 0
+		sleep 0.1
+	done
+	fail "capd on node-$1 did not start"
+}
+start_server() { # node: rawcap-server on the node's loopback, as in its pod
+	mkdir -p "$T/snaps-$1"
+	RAWCAP_SHM_DIR=$(shm "$1") ip netns exec "$NS-$1" "$SERVER" --listen "127.0.0.1:$PORT" \
+		--ring "$RING" --storage "$T/fifo-$1" --snapshots "$T/snaps-$1" --node "node-$1" \
+		2>>"$T/server-$1.err" &
+	eval "SERVER_$1=$!"
+	PIDS+=($!)
+	for _ in $(seq 300); do
+		[ "$(ip netns exec "$NS-$1" curl -s "http://127.0.0.1:$PORT/healthz" 2>/dev/null)" = ok ] &&
+			return 0
+		sleep 0.1
+	done
+	fail "rawcap-server on node-$1 did not answer /healthz"
+}
+for n in $NODES; do
+	start_capd "$n"
+	start_server "$n"
+	ip netns exec "$NS-$n" python3 "$HERE/relay.py" "198.18.1.$(octet "$n"):$PORT" \
+		"127.0.0.1:$PORT" >/dev/null 2>"$T/relay-$n.err" &
+	PIDS+=($!)
+done
+for n in $NODES; do
+	for _ in $(seq 100); do
+		[ -n "$(ip netns exec "$NS-$n" ss -Hltn "sport = :$PORT" src "198.18.1.$(octet "$n")")" ] && break
+		sleep 0.1
+	done
+done
+EP="node-a=http://198.18.1.1:$PORT,node-b=http://198.18.1.2:$PORT,node-c=http://198.18.1.3:$PORT"
+
+# ---- the window: cross-node traffic, an independent tcpdump per node ----
+for n in $NODES; do
+	ip netns exec "$NS-$n" tcpdump -i eth0 -s 0 -U -n -w "$T/ref-$n.pcap" "$F" 2>"$T/tcpdump-$n.err" &
+	PIDS+=($!)
+	eval "TD_$n=$!"
+	for _ in $(seq 100); do grep -q listening "$T/tcpdump-$n.err" && break; sleep 0.05; done
+done
+T0=$(date +%s.%N)
+sleep 0.2
+tp=()
+for n in $NODES; do
+	ip netns exec "$NS-$n" python3 "$HERE/traffic.py" 198.18.1 "$(octet "$n")" 1,2,3 2>"$T/traffic-$n.err" &
+	tp+=($!)
+done
+wait "${tp[@]}" || fail "traffic failed"
+sleep 0.5
+T1=$(date +%s.%N)
+sleep 0.3
+for n in $NODES; do eval "kill -INT \$TD_$n"; done
+for n in $NODES; do eval "wait \$TD_$n" || true; done
+
+# Each node's own export of the window (rawcap-pcap on the node), once the
+# node holds all that its tcpdump saw.
+for n in $NODES; do
+	want=$(count "$T/ref-$n.pcap")
+	[ "$want" -ge 300 ] || fail "tcpdump on node-$n saw only $want packets"
+	for _ in $(seq 100); do
+		RAWCAP_SHM_DIR=$(shm "$n") "$PCAP" --ring "$RING" --storage "$T/fifo-$n" --from "$T0" \
+			--to "$T1" --filter "$F" -q -o "$T/own-$n.pcapng" 2>"$T/own-$n.err" || true
+		[ "$(count "$T/own-$n.pcapng")" = "$want" ] && break
+		sleep 0.1
+	done
+	[ "$(count "$T/own-$n.pcapng")" = "$want" ] || fail "node-$n holds $(count "$T/own-$n.pcapng") of $want"
+done
+
+kr() { # EXPECTED-EXIT NAME args...: kubectl-rawcap in the client namespace
+	local want=$1 name=$2 rc=0
+	shift 2
+	ip netns exec "$NS-cl" timeout 120 "$KR" "$@" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
+	[ "$rc" = "$want" ] || fail "$name: exit $rc, want $want"
+}
+fields() { tshark -r "$1" -T fields -e frame.time_epoch -e frame.len -e frame.cap_len 2>/dev/null; }
+hex() { tshark -r "$1" -x 2>/dev/null | grep -E '^[0-9a-f]{4}  '; }
+same() { # ours oracle: packet for packet, order, times, lengths, bytes
+	fields "$1" >"$T/a.f"
+	fields "$2" >"$T/b.f"
+	[ -s "$T/b.f" ] || fail "oracle $2 is empty"
+	cmp -s "$T/a.f" "$T/b.f" || { diff "$T/a.f" "$T/b.f" | head >&2 || true; fail "$1: times/lengths differ from $2"; }
+	hex "$1" >"$T/a.x"
+	hex "$2" >"$T/b.x"
+	cmp -s "$T/a.x" "$T/b.x" || fail "$1: bytes differ from $2"
+}
+# mergecap gives a tie to the last file holding it, kubectl rawcap to the
+# first node name: the oracle takes the files in reverse node order.
+oracle() { # out nodes...
+	local out=$1 files=()
+	shift
+	for n in "$@"; do files=("$T/own-$n.pcapng" "${files[@]}"); done
+	mergecap -w "$out" "${files[@]}"
+}
+# One line per packet: tcpdump's summary and every byte, no time.
+packets() {
+	tcpdump -r "$1" -nn -t -xx 2>/dev/null |
+		awk '/^[^ \t]/ { if (p != "") print p; p = $0; next } { p = p $0 } END { if (p != "") print p }'
+}
+# Each node's packets in FILE are exactly its tcpdump's (as a multiset: two
+# sockets may see a node's in and out packets in another order; the order
+# in the file is checked against mergecap), and tcpdump -r reads FILE.
+per_node() {
+	local n
+	tcpdump -r "$1" -nn >/dev/null 2>"$T/tdr.err" || fail "tcpdump -r $1: $(cat "$T/tdr.err")"
+	for n in "${@:2}"; do
+		tshark -r "$1" -Y "frame.interface_name == \"node-$n/eth0\"" -w "$T/sub-$n.pcapng" 2>/dev/null
+		packets "$T/sub-$n.pcapng" | sort >"$T/sub.txt"
+		packets "$T/ref-$n.pcap" | sort >"$T/ref.txt"
+		[ -s "$T/ref.txt" ] && cmp -s "$T/sub.txt" "$T/ref.txt" ||
+			fail "$1: node-$n's packets are not its tcpdump's"
+	done
+}
+
+# ---- export over --endpoints ----
+kr 0 export export --endpoints "$EP" --from "$T0" --to "$T1" --filter "$F" -o "$T/all.pcapng"
+oracle "$T/oracle.pcapng" a b c
+same "$T/all.pcapng" "$T/oracle.pcapng"
+per_node "$T/all.pcapng" a b c
+for n in $NODES; do grep -q "node-$n: complete" "$T/export.err" || fail "node-$n: $(cat "$T/export.err")"; done
+echo "export: $(count "$T/all.pcapng") packets from 3 nodes, equal to mergecap's; each node's are its tcpdump's"
+
+# ---- bounds ----
+kr 0 bounds bounds --endpoints "$EP"
+for n in $NODES; do grep -q "^node-$n .* ok" "$T/bounds.out" || fail "bounds node-$n: $(cat "$T/bounds.out")"; done
+grep -q "common window: .* on 3 of 3 nodes" "$T/bounds.out" || fail "common window: $(cat "$T/bounds.out")"
+
+# ---- a node killed during the export: named, the others merged ----
+kill -STOP "$SERVER_c"
+ip netns exec "$NS-cl" "$KR" export --endpoints "$EP" --from "$T0" --to "$T1" --filter "$F" \
+	--request-timeout 60 -q -o "$T/killed.pcapng" 2>"$T/killed.err" &
+kpid=$!
+for _ in $(seq 200); do # node-c's relay has joined the export to the stopped server
+	[ -n "$(ip netns exec "$NS-c" ss -Htn state established dst "127.0.0.1:$PORT")" ] && break
+	sleep 0.05
+done
+kill -KILL "$SERVER_c"
+rc=0
+wait "$kpid" || rc=$?
+[ "$rc" = 1 ] || fail "export with node-c killed: exit $rc, want 1: $(cat "$T/killed.err")"
+grep -q "node-c: failed" "$T/killed.err" || fail "killed node not named: $(cat "$T/killed.err")"
+grep -q "node-a: complete" "$T/killed.err" || fail "node-a hidden: $(cat "$T/killed.err")"
+oracle "$T/oracle-ab.pcapng" a b
+same "$T/killed.pcapng" "$T/oracle-ab.pcapng"
+start_server c
+
+# ---- cluster snapshots ----
+kr 0 screate snapshot create e2e --endpoints "$EP" --from "$T0" --to "$T1" --filter "$F" --wait 60
+kr 0 slist snapshot list --endpoints "$EP"
+grep -qE "^e2e +3 +0 +0 " "$T/slist.out" || fail "snapshot list: $(cat "$T/slist.out")"
+kr 0 sshow snapshot show e2e --endpoints "$EP"
+kr 0 sverify snapshot verify e2e --endpoints "$EP"
+kr 0 sexport snapshot export e2e --endpoints "$EP" -o "$T/snap.pcapng"
+same "$T/snap.pcapng" "$T/oracle.pcapng"
+kr 2 sbad snapshot create bad/name --endpoints "$EP" --last 1m
+kr 1 sdup snapshot create e2e --endpoints "$EP" --from "$T0" --to "$T1"
+kr 0 sdelete snapshot delete e2e --endpoints "$EP"
+kr 0 slist2 snapshot list --endpoints "$EP"
+grep -q "^e2e " "$T/slist2.out" && fail "deleted snapshot still listed: $(cat "$T/slist2.out")"
+echo "snapshots: create/list/show/verify/export/delete on 3 nodes"
+
+# ---- dissection on/off, where the server has the endpoint ----
+code=$(ip netns exec "$NS-a" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v1/dissection")
+if [ "$code" = 200 ]; then
+	kr 0 doff dissection off --endpoints "$EP"
+	kr 0 dst1 dissection status --endpoints "$EP"
+	[ "$(grep -c "^node-[abc] .*off" "$T/dst1.out")" = 3 ] || fail "dissection off: $(cat "$T/dst1.out")"
+	kr 0 don dissection on --endpoints "$EP"
+	kr 0 dst2 dissection status --endpoints "$EP"
+	[ "$(grep -c "^node-[abc] .*on" "$T/dst2.out")" = 3 ] || fail "dissection on: $(cat "$T/dst2.out")"
+else
+	echo "note: rawcap-server answers /v1/dissection with $code: dissection on/off not run"
+fi
+
+# ---- the default path: Debian's kubectl, port-forward stood in for ----
+if [ -x "$REAL" ]; then
+	. "$HERE/fake_cluster.sh"
+	start_fake_cluster "$NS-cl"
+	mkdir -p "$T/pf/relay"
+	echo 198.18.1.1 >"$T/pf/relay/rawcap-7xk2p" # node-a's pod in the recorded list
+	echo 198.18.1.2 >"$T/pf/relay/rawcap-b4mn8" # node-b's (node-c's pod is Pending)
+	export RC_REAL_KUBECTL=$REAL RC_PF_DIR=$T/pf RC_PF_MODE=relay
+	kr 0 kexport export --kubectl "$HERE/kubectl_standin.sh" --kubeconfig "$T/kubeconfig" \
+		--nodes node-a,node-b --from "$T0" --to "$T1" --filter "$F" -o "$T/kube.pcapng"
+	same "$T/kube.pcapng" "$T/oracle-ab.pcapng"
+	kr 1 kall export --kubectl "$HERE/kubectl_standin.sh" --kubeconfig "$T/kubeconfig" \
+		--from "$T0" --to "$T1" --filter "$F" -o "$T/kube-all.pcapng"
+	grep -q "node-c: failed, 0 packets .*pod rawcap-c2d4f is not running" "$T/kall.err" || fail "node-c: $(cat "$T/kall.err")"
+	same "$T/kube-all.pcapng" "$T/oracle-ab.pcapng"
+	echo "kubectl path: pods from the API server, streams through port-forwards, equal to mergecap's"
+else
+	echo "note: Debian's kubectl not unpacked ($REAL): the kubectl path not run"
+fi
+echo PASS
