@@ -107,7 +107,12 @@ static int pcap_headers(struct httpd_req *req, const struct server *s, const str
 	return err ? -ENOMEM : 0;
 }
 
-/* Start the export of e's window into a streamed answer; e is the thread's from here. */
+/*
+ * Start the export of e's window into a streamed answer. 1 when the export
+ * thread runs: e is the thread's from then on (it may be freed already, so
+ * the caller must not read it); 0 when the answer is queued without one;
+ * or a negative errno.
+ */
 static int pcap_start(struct httpd_req *req, struct download *e)
 {
 	const char *type = e->q.format == RAWCAP_PCAP_PCAPNG ? "application/x-pcapng"
@@ -137,8 +142,9 @@ static int pcap_start(struct httpd_req *req, struct download *e)
 		fprintf(stderr, SERVER_PROG ": export thread: %s\n", strerror(-err));
 		httpd_stream_end(e->st, false);
 		e->st = NULL;
+		return 0;
 	}
-	return 0;
+	return 1;
 }
 
 /* Parse and check the request: 0, or answered with an error (*answered). */
@@ -221,7 +227,7 @@ int server_pcap_download(struct server *s, struct httpd_req *req,
 		err = pcap_headers(req, s, &e->q, oldest, newest);
 	if (!err && !answered) {
 		err = pcap_start(req, e);
-		if (e->st) /* the export thread owns e */
+		if (err > 0) /* the export thread owns e */
 			return 0;
 	}
 	download_free(e);

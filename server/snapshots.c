@@ -166,7 +166,7 @@ static bool job_claim(struct server *s, struct snap_job *j)
 /* Start j's worker and answer 202 (*started), or answer why not. */
 static int job_start(struct httpd_req *req, struct server *s, struct snap_job *j, bool *started)
 {
-	char loc[160];
+	char loc[160], name[sizeof(j->name)];
 	pthread_attr_t at;
 	pthread_t t;
 	cJSON *o;
@@ -178,6 +178,8 @@ static int job_start(struct httpd_req *req, struct server *s, struct snap_job *j
 		pthread_mutex_unlock(&s->lock);
 		return server_reply_error(req, 409, "exists", "snapshot %s exists", j->name);
 	}
+	/* Once the worker runs, j is its own: it may finish and free j at once. */
+	memcpy(name, j->name, sizeof(name));
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	err = -pthread_create(&t, &at, job_main, j);
@@ -188,10 +190,10 @@ static int job_start(struct httpd_req *req, struct server *s, struct snap_job *j
 	if (err)
 		return err;
 	*started = true;
-	snprintf(loc, sizeof(loc), "/v1/snapshots/%s", j->name);
+	snprintf(loc, sizeof(loc), "/v1/snapshots/%s", name);
 	httpd_req_set_header(req, "Location", loc);
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", j->name);
+	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddStringToObject(o, "status", "in_progress");
 	return server_reply_json(req, 202, o);
 }
