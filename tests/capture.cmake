@@ -11,8 +11,14 @@ rawcap_unit_test(test_capture_iface
                  LIBS rawcap_ring_writer LABELS capture TIMEOUT 60)
 target_include_directories(test_capture_iface PRIVATE ${CMAKE_SOURCE_DIR}/capd ${RAWCAP_INCLUDE})
 
-foreach(t vlan linktypes fanout super iface_gone kernel_loss)
+# vlan and linktypes are the two slowest (a capd and a tcpdump per link type);
+# the fidelity_ci cells of the same link types run under the sanitizers, so
+# these two run once, in the plain pass (nosan), like the fault tests.
+foreach(t fanout super iface_gone kernel_loss)
   rawcap_script_test(capture_${t} capture/${t}.sh LABELS "capture;netns" TIMEOUT 600)
+endforeach()
+foreach(t vlan linktypes)
+  rawcap_script_test(capture_${t} capture/${t}.sh LABELS "capture;netns;slow;nosan" TIMEOUT 600)
 endforeach()
 
 # Readers' filters run over untrusted record bytes: a libFuzzer target with
