@@ -24,7 +24,7 @@ BAD = os.path.join(HERE, "values", "bad")
 # template must all say exactly this.
 CAPD_CAPS = {"NET_RAW", "NET_ADMIN", "BPF", "PERFMON", "IPC_LOCK", "SYS_RESOURCE",
              "SETUID", "SETGID", "CHOWN"}
-READERS = {"forward", "metadata", "snapshot"}
+READERS = {"forward", "metadata", "snapshot", "server"}
 
 
 class Results:
@@ -332,8 +332,9 @@ def check_default(chart):
             kinds == ["ClusterRole", "ClusterRoleBinding", "DaemonSet", "ServiceAccount"], str(kinds))
     spec = pod_spec(docs)
     cs = containers(spec)
-    R.check("default render: containers are capd and the snapshotter",
-            sorted(cs) == ["capd", "snapshot"], str(sorted(cs)))
+    R.check("default render: containers are capd, the node API server and the snapshotter",
+            sorted(cs) == ["capd", "server", "snapshot"], str(sorted(cs)))
+    check_server(spec)
     capd = cs["capd"]
     want = {"--ring": "default", "--ring-size": "256Mi", "--storage": "/var/lib/rawcap/fifo",
             "--storage-size": "1Gi", "--interfaces": "any", "--backend": "afpacket",
@@ -411,6 +412,32 @@ def check_default(chart):
     return docs
 
 
+def check_server(spec, port="9470"):
+    """rawcap-server: loopback only, non-root, no capabilities, ring and FIFO read-only."""
+    srv = containers(spec).get("server")
+    if not R.check("server: the rawcap-server sidecar is rendered", srv is not None):
+        return
+    sc = srv.get("securityContext", {})
+    R.check(f"server: listens on 127.0.0.1:{port} only, reads the ring and FIFO, writes snapshots",
+            srv["command"] == ["/usr/local/bin/rawcap-server"]
+            and arg(srv, "--listen") == f"127.0.0.1:{port}" and arg(srv, "--ring") == "default"
+            and arg(srv, "--storage") == "/var/lib/rawcap/fifo"
+            and arg(srv, "--snapshots") == "/var/lib/rawcap/snapshots", str(srv.get("args")))
+    R.check("server: runs as the reader uid 64721 in the ring group, non-root",
+            sc.get("runAsNonRoot") is True and sc.get("runAsUser") == READER_UID
+            and sc.get("runAsGroup") == RAWCAP_ID, str(sc))
+    R.check("server: no capabilities, no privilege escalation, read-only root file system",
+            g(sc, "capabilities", "drop") == ["ALL"] and not g(sc, "capabilities", "add")
+            and sc.get("privileged") is False and sc.get("allowPrivilegeEscalation") is False
+            and sc.get("readOnlyRootFilesystem") is True
+            and g(sc, "seccompProfile", "type") == "RuntimeDefault", str(sc))
+    mounts = {m["name"]: m for m in srv.get("volumeMounts", [])}
+    R.check("server: ring and FIFO read-only, snapshot volume read-write",
+            g(mounts, "shm", "readOnly") is True and g(mounts, "fifo", "readOnly") is True
+            and any(m["mountPath"] == "/var/lib/rawcap/snapshots" and not m.get("readOnly")
+                    for m in mounts.values()), str(mounts))
+
+
 def check_custom(chart):
     docs = chart.manifests([os.path.join(GOOD, "custom.yaml")], name="prod")
     spec = pod_spec(docs)
@@ -442,7 +469,7 @@ def check_custom(chart):
             g(vols, "snapshots", "persistentVolumeClaim", "claimName") == "prod-rawcap-snapshots"
             and snapmount and snapmount[0].get("subPathExpr") == "$(NODE_NAME)")
     R.check("custom render: forward, metadata and snapshot sidecars",
-            sorted(cs) == ["capd", "forward", "metadata", "snapshot"], str(sorted(cs)))
+            sorted(cs) == ["capd", "forward", "metadata", "server", "snapshot"], str(sorted(cs)))
     fwd = cs["forward"]
     R.check("forwarder connects to the dissection target with TLS from the Secret, not paused",
             arg(fwd, "--connect") == "dissector.tools.svc:9000" and arg(fwd, "--format") == "msgpack"
@@ -510,6 +537,37 @@ def check_switches(chart):
     rc, _, err, _ = chart.run([os.path.join(BAD, "target-no-secret.yaml")])
     R.check("template also refuses a TLS forwarder without a Secret (required)",
             rc != 0 and "secretName is required" in err, err.strip())
+
+
+def check_server_switches(chart):
+    spec = pod_spec(chart.manifests([os.path.join(GOOD, "server-off.yaml")]))
+    R.check("tap.server.enabled=false renders no server sidecar",
+            "server" not in containers(spec)
+            and "server-snapshots" not in [v["name"] for v in spec["volumes"]])
+    with tempfile.TemporaryDirectory() as d:
+        def write(name, text):
+            f = os.path.join(d, name)
+            with open(f, "w") as fh:
+                fh.write(text)
+            return f
+        f = write("nosnap.yaml", "tap:\n  snapshots:\n    enabled: false\n  server:\n    port: 9555\n")
+        spec = pod_spec(chart.manifests([f]))
+        check_server(spec, port="9555")
+        vols = {v["name"]: v for v in spec["volumes"]}
+        R.check("server without the snapshot volume keeps its snapshots in an emptyDir",
+                "snapshots" not in vols and g(vols, "server-snapshots", "emptyDir") == {}, str(vols))
+        f = write("clash.yaml", "tap:\n  server:\n    port: 9469\n")
+        rc, _, err, merged = chart.run([f])
+        R.check("tap.server.port equal to metrics.port fails the render",
+                not chart.schema_errors(merged) and rc != 0 and "metrics.port" in err, err.strip())
+    rc, out, err, _ = chart.run(notes=True)
+    R.check("NOTES.txt shows port-forward and curl for node info, 5-minute pcap, snapshot create/poll/download",
+            rc == 0 and "port-forward pod/$POD 9470:9470" in out and "/v1/node" in out
+            and "/v1/pcap?last=5m" in out and "-XPOST" in out and "/v1/snapshots/incident-1/pcap" in out
+            and "pods/portforward" in out, err.strip())
+    readme = open(os.path.join(chart.dir, "README.md")).read()
+    R.check("README.md gives the Role with create on pods/portforward",
+            "kind: Role" in readme and 'resources: ["pods/portforward"]' in readme)
 
 
 def check_notes(chart):
@@ -676,6 +734,7 @@ def main():
         default_docs = check_default(chart)
         custom_docs = check_custom(chart)
         check_switches(chart)
+        check_server_switches(chart)
         check_notes(chart)
         check_negative(default_docs)
         check_snapshot_cloud(chart)
