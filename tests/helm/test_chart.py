@@ -328,8 +328,9 @@ def check_default(chart):
             docs and all(d.get("apiVersion") and d.get("kind") and g(d, "metadata", "name")
                          for d in docs))
     kinds = sorted(d["kind"] for d in docs)
-    R.check("default render: DaemonSet, ServiceAccount, ClusterRole, ClusterRoleBinding",
-            kinds == ["ClusterRole", "ClusterRoleBinding", "DaemonSet", "ServiceAccount"], str(kinds))
+    R.check("default render: DaemonSet, its dissection ConfigMap, ServiceAccount, ClusterRole, ClusterRoleBinding",
+            kinds == ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "ServiceAccount"],
+            str(kinds))
     spec = pod_spec(docs)
     cs = containers(spec)
     R.check("default render: containers are capd, the node API server and the snapshotter",
@@ -509,20 +510,25 @@ def check_custom(chart):
 
 
 def check_switches(chart):
-    def fwd_args(f):
-        return containers(pod_spec(chart.manifests([os.path.join(GOOD, f)])))["forward"]["args"]
+    def initial(f):
+        docs = chart.manifests([os.path.join(GOOD, f)])
+        cm = [d for d in by_kind(docs, "ConfigMap") if d["metadata"]["name"].endswith("-dissection")]
+        return g(cm, 0, "data", "initial")
 
-    R.check("tap.capture.stopped=true starts the forwarder with --paused", "--paused" in fwd_args("stopped.yaml"))
+    R.check("tap.capture.stopped=true makes the initial dissection state off (ConfigMap)",
+            initial("stopped.yaml") == "off", str(initial("stopped.yaml")))
     docs = chart.manifests([os.path.join(GOOD, "stopped.yaml")])
     R.check("tap.capture.stopped=true keeps capd capturing",
             "capd" in containers(pod_spec(docs))
             and arg(containers(pod_spec(docs))["capd"], "--ring-size") == "256Mi")
-    R.check("tap.capture.dissection.enabled=false also pauses forwarding",
-            "--paused" in fwd_args("dissection-off.yaml"))
-    a = fwd_args("dissection-on.yaml")
-    R.check("tap.capture.dissection.enabled=true forwards; TLS off passes --plain",
+    R.check("tap.capture.dissection.enabled=false also makes it off", initial("dissection-off.yaml") == "off")
+    R.check("tap.capture.dissection.enabled=true, and the default, make it on",
+            initial("dissection-on.yaml") == "on" and initial("capture-self.yaml") == "on")
+    a = containers(pod_spec(chart.manifests([os.path.join(GOOD, "dissection-on.yaml")])))["forward"]["args"]
+    R.check("TLS off passes --plain; the forwarder never gets --paused",
             "--paused" not in a and "--plain" in a and "--tls-key" not in a
             and arg({"args": a}, "--connect") == "[fd00::10]:9000", str(a))
+    check_dissection_switch(chart)
     capd = containers(pod_spec(chart.manifests([os.path.join(GOOD, "capture-self.yaml")])))["capd"]
     R.check("tap.capture.captureSelf=true passes --capture-self (and no --self-uids)",
             "--capture-self" in capd["args"] and "--self-uids" not in capd["args"], str(capd["args"]))
@@ -537,6 +543,62 @@ def check_switches(chart):
     rc, _, err, _ = chart.run([os.path.join(BAD, "target-no-secret.yaml")])
     R.check("template also refuses a TLS forwarder without a Secret (required)",
             rc != 0 and "secretName is required" in err, err.strip())
+
+
+def daemonset_text(out):
+    """The DaemonSet's document exactly as rendered (bytes, not parsed)."""
+    docs = [d for d in re.split(r"^---\s*$", out, flags=re.M) if re.search(r"^kind: DaemonSet$", d, re.M)]
+    return docs[0] if len(docs) == 1 else None
+
+
+def check_dissection_switch(chart):
+    """Dissection on/off lives in a ConfigMap: flipping it leaves the DaemonSet byte-identical."""
+    base = ("tap:\n  dissection:\n    target: dissector.tools.svc:9000\n"
+            "    tls:\n      secretName: rawcap-forward-tls\n")
+    variants = {"dissection on": "tap:\n  capture:\n    dissection:\n      enabled: true\n",
+                "dissection off": "tap:\n  capture:\n    dissection:\n      enabled: false\n",
+                "stopped": "tap:\n  capture:\n    stopped: true\n",
+                "unset": ""}
+    with tempfile.TemporaryDirectory() as d:
+        bf = os.path.join(d, "base.yaml")
+        open(bf, "w").write(base)
+        texts, cms = {}, {}
+        for name, text in variants.items():
+            f = os.path.join(d, name.replace(" ", "-") + ".yaml")
+            open(f, "w").write(text)
+            rc, out, err, merged = chart.run([bf, f])
+            if not R.check(f"renders with {name}", rc == 0 and not chart.schema_errors(merged), err.strip()):
+                return
+            texts[name] = daemonset_text(out)
+            docs = [x for x in yaml.safe_load_all(out) if x]
+            cms[name] = g([c for c in by_kind(docs, "ConfigMap")], 0, "data", "initial")
+    R.check("dissection on and off: the DaemonSet (pod template included) is byte-identical",
+            texts["dissection on"] is not None and texts["dissection on"] == texts["dissection off"]
+            == texts["stopped"] == texts["unset"])
+    R.check("dissection on and off differ only in the ConfigMap's initial state",
+            cms == {"dissection on": "on", "dissection off": "off", "stopped": "off", "unset": "on"},
+            str(cms))
+    spec = yaml.safe_load(texts["dissection off"])["spec"]["template"]["spec"]
+    cs = containers(spec)
+    ok = True
+    for n in ("server", "forward"):
+        env = {e["name"]: e for e in cs[n].get("env", [])}
+        ok &= (arg(cs[n], "--control-dir") == "/var/run/rawcap/control"
+               and arg(cs[n], "--dissection") == "$(RAWCAP_DISSECTION)"
+               and g(env, "RAWCAP_DISSECTION", "valueFrom", "configMapKeyRef", "name") == "rawcap-dissection"
+               and g(env, "RAWCAP_DISSECTION", "valueFrom", "configMapKeyRef", "key") == "initial")
+    R.check("server and forwarder share the control directory and read the initial state from the ConfigMap",
+            ok, str([cs[n].get("args") for n in ("server", "forward")]))
+    mounts = {n: {m["name"]: m for m in cs[n]["volumeMounts"]} for n in ("server", "forward")}
+    vols = {v["name"]: v for v in spec["volumes"]}
+    R.check("the control directory: a small memory emptyDir, writable by the server, read-only in the forwarder",
+            g(vols, "control", "emptyDir", "medium") == "Memory"
+            and not g(mounts, "server", "control", "readOnly")
+            and g(mounts, "forward", "control", "readOnly") is True, str(mounts))
+    # The comparison must be able to fail: an argument that carries the state would differ.
+    R.check("negative: a state passed as an argument would make the DaemonSets differ",
+            texts["dissection on"].replace("$(RAWCAP_DISSECTION)", "on")
+            != texts["dissection off"].replace("$(RAWCAP_DISSECTION)", "off"))
 
 
 def check_server_switches(chart):
