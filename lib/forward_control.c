@@ -42,17 +42,24 @@ static void fwd_control_read(struct rawcap_forward *f)
 	}
 }
 
+/* Which version of the file is there now; all zero when there is none. */
+static struct fwd_file_id fwd_control_id(const struct rawcap_forward *f)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", f->o.control_dir, RAWCAP_DISSECTION_FILE);
+	if (lstat(path, &sb))
+		return (struct fwd_file_id){0};
+	return (struct fwd_file_id){sb.st_dev, sb.st_ino, sb.st_size, sb.st_mtim.tv_sec,
+				    sb.st_mtim.tv_nsec};
+}
+
 void fwd_control_init(struct rawcap_forward *f)
 {
-	struct stat sb;
-	char path[PATH_MAX];
-
 	if (!f->o.control_dir)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", f->o.control_dir, RAWCAP_DISSECTION_FILE);
-	if (!lstat(path, &sb))
-		f->control_id = (struct fwd_file_id){sb.st_dev, sb.st_ino, sb.st_size,
-						     sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec};
+	f->control_id = fwd_control_id(f);
 	fwd_control_read(f);
 	f->paused = atomic_load(&f->want_paused);
 	f->control_check_ms = clock_mono_ms() + FWD_CONTROL_PERIOD_MS;
@@ -60,18 +67,13 @@ void fwd_control_init(struct rawcap_forward *f)
 
 void fwd_control_poll(struct rawcap_forward *f)
 {
-	struct fwd_file_id id = {0};
-	struct stat sb;
-	char path[PATH_MAX];
+	struct fwd_file_id id;
 	uint64_t now;
 
 	if (!f->o.control_dir || (now = clock_mono_ms()) < f->control_check_ms)
 		return;
 	f->control_check_ms = now + FWD_CONTROL_PERIOD_MS;
-	snprintf(path, sizeof(path), "%s/%s", f->o.control_dir, RAWCAP_DISSECTION_FILE);
-	if (!lstat(path, &sb))
-		id = (struct fwd_file_id){sb.st_dev, sb.st_ino, sb.st_size, sb.st_mtim.tv_sec,
-					  sb.st_mtim.tv_nsec};
+	id = fwd_control_id(f);
 	if (!memcmp(&id, &f->control_id, sizeof(id)))
 		return;
 	f->control_id = id;
