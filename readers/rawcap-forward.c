@@ -353,6 +353,8 @@ int main(int argc, char **argv)
 		return err == -EINVAL ? 2 : 1;
 	}
 	install_signals();
+	rawcap_forward_get_stats(g_fwd, &st); /* paused as --control-dir's file says, if any */
+	o.paused = st.paused;
 	if (o.listen)
 		fprintf(stderr, "rawcap-forward: listening on %s (port %d), %s over %s%s\n",
 			o.listen, rawcap_forward_port(g_fwd), fmts[o.format],
