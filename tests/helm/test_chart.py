@@ -273,7 +273,8 @@ def check_dockerfile(chart):
                "libmsgpack-dev": "libmsgpackc2", "libseccomp-dev": "libseccomp2",
                "libssl-dev": "libssl3", "libcurl4-openssl-dev": "libcurl4",
                "libcjson-dev": "libcjson1", "libelf-dev": "libelf1", "zlib1g-dev": "zlib1g",
-               "libxml2-dev": "libxml2"}
+               "libxml2-dev": "libxml2", "libmicrohttpd-dev": "libmicrohttpd12",
+               "libgnutls28-dev": "libgnutls30"}
     stage = df.split("FROM debian:12-slim", 1)[-1]
     missing = [f"{dev}->{lib}" for dev, lib in runtime.items()
                if re.search(r"\b" + re.escape(dev) + r"\b", deps)
