@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include <openssl/ssl.h>
 
@@ -137,6 +138,14 @@ struct fwd_ack {
 	bool used;
 };
 
+/* What tells one version of the control file from another (forward_control.c). */
+struct fwd_file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_s, mtime_ns;
+};
+
 struct rawcap_forward {
 	struct rawcap_forward_opts o;
 	int lfd;
@@ -157,12 +166,19 @@ struct rawcap_forward {
 	uint64_t log_sec; /* rate limit of the lines about peers dropped before authentication */
 	unsigned log_lines, log_suppressed;
 	bool finished; /* connect mode: bounded window delivered */
+	struct fwd_file_id control_id; /* the dissection switch file last read */
+	uint64_t control_check_ms;     /* next look at it */
+	bool control_warned;	       /* its bad content was reported */
 	struct rawcap_forward_stats st;
 	char err[256];
 };
 
 void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* forward_control.c: the dissection switch in o.control_dir, read at create and polled. */
+void fwd_control_init(struct rawcap_forward *f);
+void fwd_control_poll(struct rawcap_forward *f);
 
 /* forward_client.c */
 int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,

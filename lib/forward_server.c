@@ -416,6 +416,7 @@ int rawcap_forward_create(const struct rawcap_forward_opts *o, struct rawcap_for
 		f->o.max_clients = FWD_MAX_POLL;
 	f->paused = o->paused;
 	atomic_store(&f->want_paused, o->paused);
+	fwd_control_init(f);
 	err = fwd_check_client_auth(f);
 	if (err)
 		return err;
@@ -634,6 +635,7 @@ static int fwd_turn(struct rawcap_forward *f)
 	bool busy = false, listening = false;
 	int t;
 
+	fwd_control_poll(f);
 	fwd_sync_pause(f);
 	if (f->o.connect && !f->nclients && clock_mono_ms() >= f->next_connect_ms)
 		fwd_connect(f);

@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"                      [--tls-cert F --tls-key F [--tls-ca F | --tls-any-client]\n"
 	"                       | --plain]\n"
 	"                      [--paused] [--resume live|backlog]\n"
+	"                      [--control-dir DIR] [--dissection on|off]\n"
 	"\n"
 	"Forward captured traffic to dissectors on other compute. Every receiver\n"
 	"gets its own cursor; a slow one is lapped (the gap is reported in its\n"
@@ -75,6 +76,12 @@ static const char usage_text[] =
 	"\n"
 	"Control (dissection on/off, capture unaffected):\n"
 	"      --paused           start paused (Helm: tap.capture.stopped=true)\n"
+	"      --dissection on|off  start forwarding (on, the default) or paused (off)\n"
+	"      --control-dir DIR  follow the dissection switch DIR/dissection that\n"
+	"                         rawcap-server writes (PUT /v1/dissection): read at\n"
+	"                         start (it overrides --dissection/--paused/--resume;\n"
+	"                         missing: they stand), then checked once a second.\n"
+	"                         Receivers stay connected while it is off.\n"
 	"      --resume MODE      on resume: \"live\" skips to now (default), \"backlog\"\n"
 	"                         continues at the pause point while it is still held\n"
 	"  SIGUSR1 pauses, SIGUSR2 resumes, SIGTERM/SIGINT stop.\n"
@@ -96,6 +103,8 @@ enum {
 	OPT_SNAP,
 	OPT_SEND_TIMEOUT,
 	OPT_ANY_CLIENT,
+	OPT_CONTROL_DIR,
+	OPT_DISSECTION,
 };
 
 static const struct option long_opts[] = {
@@ -120,6 +129,8 @@ static const struct option long_opts[] = {
 	{"snaplen", required_argument, NULL, OPT_SNAP},
 	{"send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT},
 	{"tls-any-client", no_argument, NULL, OPT_ANY_CLIENT},
+	{"control-dir", required_argument, NULL, OPT_CONTROL_DIR},
+	{"dissection", required_argument, NULL, OPT_DISSECTION},
 	{"help", no_argument, NULL, 'h'},
 	RAWCAP_META_SEL_LONGOPTS,
 	{0},
@@ -214,6 +225,14 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			break;
 		case OPT_ANY_CLIENT:
 			o->tls_any_client = true;
+			break;
+		case OPT_CONTROL_DIR:
+			o->control_dir = optarg;
+			break;
+		case OPT_DISSECTION:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("bad --dissection \"%s\": on or off", optarg);
+			o->paused = !strcmp(optarg, "off");
 			break;
 		case OPT_SEND_TIMEOUT:
 			if (rawcap_parse_duration(optarg, &v) || v < 1000000 ||
@@ -334,6 +353,8 @@ int main(int argc, char **argv)
 		return err == -EINVAL ? 2 : 1;
 	}
 	install_signals();
+	rawcap_forward_get_stats(g_fwd, &st); /* paused as --control-dir's file says, if any */
+	o.paused = st.paused;
 	if (o.listen)
 		fprintf(stderr, "rawcap-forward: listening on %s (port %d), %s over %s%s\n",
 			o.listen, rawcap_forward_port(g_fwd), fmts[o.format],

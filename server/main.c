@@ -40,11 +40,12 @@ static void usage(FILE *f)
 		"                     [--storage DIR] [--node NAME] [--max-exports N]\n"
 		"                     [--snapshot-quota SIZE] [--tls-cert F --tls-key F\n"
 		"                     [--tls-ca F]] [--token-file F]\n"
+		"                     [--control-dir DIR [--dissection on|off]]\n"
 		"\n"
 		"Serve this node's capture over HTTP: data boundaries, loss and capd's state\n"
 		"(GET /v1/node), pcapng or pcap of any window held (GET /v1/pcap), snapshots\n"
-		"(/v1/snapshots: create, list, show, verify, download, delete), /healthz and\n"
-		"/metrics. The API is in docs/API.md.\n"
+		"(/v1/snapshots: create, list, show, verify, download, delete), dissection\n"
+		"on/off (/v1/dissection), /healthz and /metrics. The API is in docs/API.md.\n"
 		"\n"
 		"  -l, --listen ADDR:PORT  address to serve on (default: " SERVER_LISTEN ").\n"
 		"                          Plain HTTP is served on loopback only (127.0.0.0/8,\n"
@@ -68,6 +69,11 @@ static void usage(FILE *f)
 		"                          (default: 4)\n"
 		"  -q, --snapshot-quota SIZE  bytes all snapshots in --snapshots may use\n"
 		"                          (e.g. 10Gi; default: unlimited)\n"
+		"  -D, --control-dir DIR   the dissection switch lives here (DIR/dissection,\n"
+		"                          written atomically, mode 0640); rawcap-forward\n"
+		"                          --control-dir DIR follows it within a second.\n"
+		"                          Without it /v1/dissection is 404.\n"
+		"  -d, --dissection on|off the switch while DIR has no file yet (default: on)\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"  curl -s http://127.0.0.1:9470/v1/node\n"
@@ -125,6 +131,8 @@ static int parse_args(int argc, char **argv, struct server *s)
 		{"tls-key", required_argument, NULL, 'K'},
 		{"tls-ca", required_argument, NULL, 'A'},
 		{"token-file", required_argument, NULL, 'T'},
+		{"control-dir", required_argument, NULL, 'D'},
+		{"dissection", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -135,7 +143,8 @@ static int parse_args(int argc, char **argv, struct server *s)
 	s->listen = SERVER_LISTEN;
 	s->ring = "default";
 	s->max_exports = SERVER_MAX_EXPORTS;
-	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:q:C:K:A:T:h", opts, NULL)) != -1) {
+	s->dissection_initial = true;
+	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:q:C:K:A:T:D:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			s->listen = optarg;
@@ -176,6 +185,14 @@ static int parse_args(int argc, char **argv, struct server *s)
 		case 'T':
 			s->token_file = optarg;
 			break;
+		case 'D':
+			s->control_dir = optarg;
+			break;
+		case 'd':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("bad --dissection (on or off)", optarg);
+			s->dissection_initial = !strcmp(optarg, "on");
+			break;
 		default:
 			return usage_error("bad option", NULL);
 		}
@@ -185,7 +202,8 @@ static int parse_args(int argc, char **argv, struct server *s)
 	if (!s->snapshots)
 		return usage_error("--snapshots DIR is required", NULL);
 	if ((err = check_dir("--snapshots", s->snapshots)) ||
-	    (s->storage && (err = check_dir("--storage", s->storage))))
+	    (s->storage && (err = check_dir("--storage", s->storage))) ||
+	    (s->control_dir && (err = check_dir("--control-dir", s->control_dir))))
 		return err;
 	return parse_node(s, node);
 }
@@ -202,6 +220,11 @@ static const struct httpd_route routes[] = {
 	{.method = "DELETE", .path = "/v1/snapshots/*", .fn = server_snapshot_delete},
 	{.method = "POST", .path = "/v1/snapshots/*/verify", .fn = server_snapshot_verify},
 	{.method = "GET", .path = "/v1/snapshots/*/pcap", .fn = server_snapshot_pcap},
+	{.method = "GET", .path = "/v1/dissection", .fn = server_dissection_get},
+	{.method = "PUT",
+	 .path = "/v1/dissection",
+	 .fn = server_dissection_put,
+	 .max_body = SERVER_MAX_BODY},
 	{.method = "GET", .path = "/healthz", .fn = server_healthz_get},
 	{.method = "GET", .path = "/metrics", .fn = server_metrics_get},
 	{0},

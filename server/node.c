@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <rawcap/format.h>
+#include <rawcap/forward.h>
 #include <rawcap/rawcap.h>
 #include <rawcap/window.h>
 
@@ -51,6 +52,17 @@ static void node_loss(cJSON *o, const struct rawcap_ring_info *ri)
 	for (uint32_t c = 1; c < 16; c++)
 		if (rawcap_loss_cause_name(c))
 			server_json_u64(loss, rawcap_loss_cause_name(c), ri->loss[c]);
+}
+
+/* The dissection switch in force, or null without --control-dir or when it cannot be read. */
+static void node_dissection(cJSON *o, const struct server *s)
+{
+	struct rawcap_dissection st;
+
+	if (!s->control_dir || server_dissection_state(s, &st))
+		cJSON_AddNullToObject(o, "dissection");
+	else
+		server_dissection_json(cJSON_AddObjectToObject(o, "dissection"), &st);
 }
 
 static void node_capd(cJSON *o, struct rawcap_cursor *c, const struct rawcap_ring_info *ri)
@@ -100,7 +112,7 @@ static cJSON *node_json(struct server *s, struct rawcap_cursor *c)
 	server_json_u64(o, "bytes", ri.packet_bytes);
 	node_loss(o, &ri);
 	node_capd(o, c, &ri);
-	cJSON_AddNullToObject(o, "dissection");
+	node_dissection(o, s);
 	if (!s->storage) {
 		cJSON_AddNullToObject(o, "storage");
 	} else {

@@ -38,6 +38,8 @@ struct snap_job;
 struct server {
 	/* configuration, fixed after start */
 	const char *listen, *ring, *storage, *snapshots;
+	const char *control_dir; /* the dissection switch's directory, or NULL */
+	bool dissection_initial; /* the switch while control_dir has no file */
 	const char *tls_cert_file, *tls_key_file, *tls_ca_file, *token_file;
 	char *tls_cert, *tls_key, *tls_ca, *token; /* their contents (creds.c) */
 	char node[256];
@@ -85,6 +87,13 @@ int server_snapshot_get(void *arg, struct httpd_req *req);
 int server_snapshot_delete(void *arg, struct httpd_req *req);
 int server_snapshot_verify(void *arg, struct httpd_req *req);
 int server_snapshot_pcap(void *arg, struct httpd_req *req);
+
+/* dissection.c */
+struct rawcap_dissection;
+int server_dissection_get(void *arg, struct httpd_req *req);
+int server_dissection_put(void *arg, struct httpd_req *req);
+int server_dissection_state(const struct server *s, struct rawcap_dissection *st);
+void server_dissection_json(cJSON *o, const struct rawcap_dissection *st);
 
 /* pcap.c */
 int server_pcap_get(void *arg, struct httpd_req *req);

@@ -3,3 +3,5 @@
 rawcap_unit_test(test_loss_names SOURCES lib/test_loss_names.c LIBS rawcap LABELS lib TIMEOUT 30)
 # The shared library exports exactly the symbols its map lists, by name and version.
 rawcap_script_test(lib_exports lib/exports.sh LABELS lib TIMEOUT 60)
+# The dissection switch file rawcap-server writes and rawcap-forward follows.
+rawcap_unit_test(test_dissection SOURCES lib/test_dissection.c LIBS rawcap LABELS lib TIMEOUT 30)

@@ -86,6 +86,14 @@ struct rawcap_forward_opts {
 	 * unless this says that any TLS client may connect.
 	 */
 	bool tls_any_client;
+	/*
+	 * Follow the dissection switch in this directory (rawcap_dissection_load()):
+	 * read at create, where it overrides paused and resume, then checked at
+	 * most once a second while running (by inode, size and mtime). A missing
+	 * file leaves the state as it is; a bad one is reported once and ignored.
+	 * NULL: no switch file.
+	 */
+	const char *control_dir;
 };
 
 struct rawcap_forward;
@@ -182,6 +190,29 @@ RAWCAP_API int rawcap_stream_decode(const void *buf, size_t len, struct rawcap_s
 RAWCAP_API int rawcap_stream_hello(void *buf, size_t cap, const char *stream_id, bool resume,
 				   uint64_t resume_seq);
 RAWCAP_API int rawcap_stream_ack(void *buf, size_t cap, uint64_t seq);
+
+/*
+ * The dissection switch (on/off and how to resume) that rawcap-server writes
+ * and rawcap-forward follows: the file RAWCAP_DISSECTION_FILE in a directory
+ * both can reach, "enabled=true|false\nresume=live|backlog\n".
+ */
+#define RAWCAP_DISSECTION_FILE "dissection"
+struct rawcap_dissection {
+	bool enabled;
+	enum rawcap_forward_resume resume;
+};
+/*
+ * Read DIR's switch into *st. 0; -ENOENT when there is none; -EINVAL when it
+ * is a link, not a regular file, over 128 bytes or not in the format above;
+ * another negative errno when it cannot be read.
+ */
+RAWCAP_API int rawcap_dissection_load(const char *dir, struct rawcap_dissection *st);
+/*
+ * Write *st as DIR's switch: a temporary file (mode 0640, fsynced) renamed
+ * over the old one, so readers see the old state or the new one. 0 or a
+ * negative errno.
+ */
+RAWCAP_API int rawcap_dissection_store(const char *dir, const struct rawcap_dissection *st);
 
 #ifdef __cplusplus
 }

@@ -24,7 +24,7 @@ BAD = os.path.join(HERE, "values", "bad")
 # template must all say exactly this.
 CAPD_CAPS = {"NET_RAW", "NET_ADMIN", "BPF", "PERFMON", "IPC_LOCK", "SYS_RESOURCE",
              "SETUID", "SETGID", "CHOWN"}
-READERS = {"forward", "metadata", "snapshot"}
+READERS = {"forward", "metadata", "snapshot", "server"}
 
 
 class Results:
@@ -273,7 +273,8 @@ def check_dockerfile(chart):
                "libmsgpack-dev": "libmsgpackc2", "libseccomp-dev": "libseccomp2",
                "libssl-dev": "libssl3", "libcurl4-openssl-dev": "libcurl4",
                "libcjson-dev": "libcjson1", "libelf-dev": "libelf1", "zlib1g-dev": "zlib1g",
-               "libxml2-dev": "libxml2"}
+               "libxml2-dev": "libxml2", "libmicrohttpd-dev": "libmicrohttpd12",
+               "libgnutls28-dev": "libgnutls30"}
     stage = df.split("FROM debian:12-slim", 1)[-1]
     missing = [f"{dev}->{lib}" for dev, lib in runtime.items()
                if re.search(r"\b" + re.escape(dev) + r"\b", deps)
@@ -328,12 +329,14 @@ def check_default(chart):
             docs and all(d.get("apiVersion") and d.get("kind") and g(d, "metadata", "name")
                          for d in docs))
     kinds = sorted(d["kind"] for d in docs)
-    R.check("default render: DaemonSet, ServiceAccount, ClusterRole, ClusterRoleBinding",
-            kinds == ["ClusterRole", "ClusterRoleBinding", "DaemonSet", "ServiceAccount"], str(kinds))
+    R.check("default render: DaemonSet, its dissection ConfigMap, ServiceAccount, ClusterRole, ClusterRoleBinding",
+            kinds == ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "ServiceAccount"],
+            str(kinds))
     spec = pod_spec(docs)
     cs = containers(spec)
-    R.check("default render: containers are capd and the snapshotter",
-            sorted(cs) == ["capd", "snapshot"], str(sorted(cs)))
+    R.check("default render: containers are capd, the node API server and the snapshotter",
+            sorted(cs) == ["capd", "server", "snapshot"], str(sorted(cs)))
+    check_server(spec)
     capd = cs["capd"]
     want = {"--ring": "default", "--ring-size": "256Mi", "--storage": "/var/lib/rawcap/fifo",
             "--storage-size": "1Gi", "--interfaces": "any", "--backend": "afpacket",
@@ -411,6 +414,32 @@ def check_default(chart):
     return docs
 
 
+def check_server(spec, port="9470"):
+    """rawcap-server: loopback only, non-root, no capabilities, ring and FIFO read-only."""
+    srv = containers(spec).get("server")
+    if not R.check("server: the rawcap-server sidecar is rendered", srv is not None):
+        return
+    sc = srv.get("securityContext", {})
+    R.check(f"server: listens on 127.0.0.1:{port} only, reads the ring and FIFO, writes snapshots",
+            srv["command"] == ["/usr/local/bin/rawcap-server"]
+            and arg(srv, "--listen") == f"127.0.0.1:{port}" and arg(srv, "--ring") == "default"
+            and arg(srv, "--storage") == "/var/lib/rawcap/fifo"
+            and arg(srv, "--snapshots") == "/var/lib/rawcap/snapshots", str(srv.get("args")))
+    R.check("server: runs as the reader uid 64721 in the ring group, non-root",
+            sc.get("runAsNonRoot") is True and sc.get("runAsUser") == READER_UID
+            and sc.get("runAsGroup") == RAWCAP_ID, str(sc))
+    R.check("server: no capabilities, no privilege escalation, read-only root file system",
+            g(sc, "capabilities", "drop") == ["ALL"] and not g(sc, "capabilities", "add")
+            and sc.get("privileged") is False and sc.get("allowPrivilegeEscalation") is False
+            and sc.get("readOnlyRootFilesystem") is True
+            and g(sc, "seccompProfile", "type") == "RuntimeDefault", str(sc))
+    mounts = {m["name"]: m for m in srv.get("volumeMounts", [])}
+    R.check("server: ring and FIFO read-only, snapshot volume read-write",
+            g(mounts, "shm", "readOnly") is True and g(mounts, "fifo", "readOnly") is True
+            and any(m["mountPath"] == "/var/lib/rawcap/snapshots" and not m.get("readOnly")
+                    for m in mounts.values()), str(mounts))
+
+
 def check_custom(chart):
     docs = chart.manifests([os.path.join(GOOD, "custom.yaml")], name="prod")
     spec = pod_spec(docs)
@@ -442,7 +471,7 @@ def check_custom(chart):
             g(vols, "snapshots", "persistentVolumeClaim", "claimName") == "prod-rawcap-snapshots"
             and snapmount and snapmount[0].get("subPathExpr") == "$(NODE_NAME)")
     R.check("custom render: forward, metadata and snapshot sidecars",
-            sorted(cs) == ["capd", "forward", "metadata", "snapshot"], str(sorted(cs)))
+            sorted(cs) == ["capd", "forward", "metadata", "server", "snapshot"], str(sorted(cs)))
     fwd = cs["forward"]
     R.check("forwarder connects to the dissection target with TLS from the Secret, not paused",
             arg(fwd, "--connect") == "dissector.tools.svc:9000" and arg(fwd, "--format") == "msgpack"
@@ -482,20 +511,25 @@ def check_custom(chart):
 
 
 def check_switches(chart):
-    def fwd_args(f):
-        return containers(pod_spec(chart.manifests([os.path.join(GOOD, f)])))["forward"]["args"]
+    def initial(f):
+        docs = chart.manifests([os.path.join(GOOD, f)])
+        cm = [d for d in by_kind(docs, "ConfigMap") if d["metadata"]["name"].endswith("-dissection")]
+        return g(cm, 0, "data", "initial")
 
-    R.check("tap.capture.stopped=true starts the forwarder with --paused", "--paused" in fwd_args("stopped.yaml"))
+    R.check("tap.capture.stopped=true makes the initial dissection state off (ConfigMap)",
+            initial("stopped.yaml") == "off", str(initial("stopped.yaml")))
     docs = chart.manifests([os.path.join(GOOD, "stopped.yaml")])
     R.check("tap.capture.stopped=true keeps capd capturing",
             "capd" in containers(pod_spec(docs))
             and arg(containers(pod_spec(docs))["capd"], "--ring-size") == "256Mi")
-    R.check("tap.capture.dissection.enabled=false also pauses forwarding",
-            "--paused" in fwd_args("dissection-off.yaml"))
-    a = fwd_args("dissection-on.yaml")
-    R.check("tap.capture.dissection.enabled=true forwards; TLS off passes --plain",
+    R.check("tap.capture.dissection.enabled=false also makes it off", initial("dissection-off.yaml") == "off")
+    R.check("tap.capture.dissection.enabled=true, and the default, make it on",
+            initial("dissection-on.yaml") == "on" and initial("capture-self.yaml") == "on")
+    a = containers(pod_spec(chart.manifests([os.path.join(GOOD, "dissection-on.yaml")])))["forward"]["args"]
+    R.check("TLS off passes --plain; the forwarder never gets --paused",
             "--paused" not in a and "--plain" in a and "--tls-key" not in a
             and arg({"args": a}, "--connect") == "[fd00::10]:9000", str(a))
+    check_dissection_switch(chart)
     capd = containers(pod_spec(chart.manifests([os.path.join(GOOD, "capture-self.yaml")])))["capd"]
     R.check("tap.capture.captureSelf=true passes --capture-self (and no --self-uids)",
             "--capture-self" in capd["args"] and "--self-uids" not in capd["args"], str(capd["args"]))
@@ -510,6 +544,93 @@ def check_switches(chart):
     rc, _, err, _ = chart.run([os.path.join(BAD, "target-no-secret.yaml")])
     R.check("template also refuses a TLS forwarder without a Secret (required)",
             rc != 0 and "secretName is required" in err, err.strip())
+
+
+def daemonset_text(out):
+    """The DaemonSet's document exactly as rendered (bytes, not parsed)."""
+    docs = [d for d in re.split(r"^---\s*$", out, flags=re.M) if re.search(r"^kind: DaemonSet$", d, re.M)]
+    return docs[0] if len(docs) == 1 else None
+
+
+def check_dissection_switch(chart):
+    """Dissection on/off lives in a ConfigMap: flipping it leaves the DaemonSet byte-identical."""
+    base = ("tap:\n  dissection:\n    target: dissector.tools.svc:9000\n"
+            "    tls:\n      secretName: rawcap-forward-tls\n")
+    variants = {"dissection on": "tap:\n  capture:\n    dissection:\n      enabled: true\n",
+                "dissection off": "tap:\n  capture:\n    dissection:\n      enabled: false\n",
+                "stopped": "tap:\n  capture:\n    stopped: true\n",
+                "unset": ""}
+    with tempfile.TemporaryDirectory() as d:
+        bf = os.path.join(d, "base.yaml")
+        open(bf, "w").write(base)
+        texts, cms = {}, {}
+        for name, text in variants.items():
+            f = os.path.join(d, name.replace(" ", "-") + ".yaml")
+            open(f, "w").write(text)
+            rc, out, err, merged = chart.run([bf, f])
+            if not R.check(f"renders with {name}", rc == 0 and not chart.schema_errors(merged), err.strip()):
+                return
+            texts[name] = daemonset_text(out)
+            docs = [x for x in yaml.safe_load_all(out) if x]
+            cms[name] = g([c for c in by_kind(docs, "ConfigMap")], 0, "data", "initial")
+    R.check("dissection on and off: the DaemonSet (pod template included) is byte-identical",
+            texts["dissection on"] is not None and texts["dissection on"] == texts["dissection off"]
+            == texts["stopped"] == texts["unset"])
+    R.check("dissection on and off differ only in the ConfigMap's initial state",
+            cms == {"dissection on": "on", "dissection off": "off", "stopped": "off", "unset": "on"},
+            str(cms))
+    spec = yaml.safe_load(texts["dissection off"])["spec"]["template"]["spec"]
+    cs = containers(spec)
+    ok = True
+    for n in ("server", "forward"):
+        env = {e["name"]: e for e in cs[n].get("env", [])}
+        ok &= (arg(cs[n], "--control-dir") == "/var/run/rawcap/control"
+               and arg(cs[n], "--dissection") == "$(RAWCAP_DISSECTION)"
+               and g(env, "RAWCAP_DISSECTION", "valueFrom", "configMapKeyRef", "name") == "rawcap-dissection"
+               and g(env, "RAWCAP_DISSECTION", "valueFrom", "configMapKeyRef", "key") == "initial")
+    R.check("server and forwarder share the control directory and read the initial state from the ConfigMap",
+            ok, str([cs[n].get("args") for n in ("server", "forward")]))
+    mounts = {n: {m["name"]: m for m in cs[n]["volumeMounts"]} for n in ("server", "forward")}
+    vols = {v["name"]: v for v in spec["volumes"]}
+    R.check("the control directory: a small memory emptyDir, writable by the server, read-only in the forwarder",
+            g(vols, "control", "emptyDir", "medium") == "Memory"
+            and not g(mounts, "server", "control", "readOnly")
+            and g(mounts, "forward", "control", "readOnly") is True, str(mounts))
+    # The comparison must be able to fail: an argument that carries the state would differ.
+    R.check("negative: a state passed as an argument would make the DaemonSets differ",
+            texts["dissection on"].replace("$(RAWCAP_DISSECTION)", "on")
+            != texts["dissection off"].replace("$(RAWCAP_DISSECTION)", "off"))
+
+
+def check_server_switches(chart):
+    spec = pod_spec(chart.manifests([os.path.join(GOOD, "server-off.yaml")]))
+    R.check("tap.server.enabled=false renders no server sidecar",
+            "server" not in containers(spec)
+            and "server-snapshots" not in [v["name"] for v in spec["volumes"]])
+    with tempfile.TemporaryDirectory() as d:
+        def write(name, text):
+            f = os.path.join(d, name)
+            with open(f, "w") as fh:
+                fh.write(text)
+            return f
+        f = write("nosnap.yaml", "tap:\n  snapshots:\n    enabled: false\n  server:\n    port: 9555\n")
+        spec = pod_spec(chart.manifests([f]))
+        check_server(spec, port="9555")
+        vols = {v["name"]: v for v in spec["volumes"]}
+        R.check("server without the snapshot volume keeps its snapshots in an emptyDir",
+                "snapshots" not in vols and g(vols, "server-snapshots", "emptyDir") == {}, str(vols))
+        f = write("clash.yaml", "tap:\n  server:\n    port: 9469\n")
+        rc, _, err, merged = chart.run([f])
+        R.check("tap.server.port equal to metrics.port fails the render",
+                not chart.schema_errors(merged) and rc != 0 and "metrics.port" in err, err.strip())
+    rc, out, err, _ = chart.run(notes=True)
+    R.check("NOTES.txt shows port-forward and curl for node info, 5-minute pcap, snapshot create/poll/download",
+            rc == 0 and "port-forward pod/$POD 9470:9470" in out and "/v1/node" in out
+            and "/v1/pcap?last=5m" in out and "-XPOST" in out and "/v1/snapshots/incident-1/pcap" in out
+            and "pods/portforward" in out, err.strip())
+    readme = open(os.path.join(chart.dir, "README.md")).read()
+    R.check("README.md gives the Role with create on pods/portforward",
+            "kind: Role" in readme and 'resources: ["pods/portforward"]' in readme)
 
 
 def check_notes(chart):
@@ -701,6 +822,7 @@ def main():
         default_docs = check_default(chart)
         custom_docs = check_custom(chart)
         check_switches(chart)
+        check_server_switches(chart)
         check_notes(chart)
         check_negative(default_docs)
         check_user_role(chart, default_docs)

@@ -110,6 +110,26 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
+{{/*
+The dissection switch shared by rawcap-server (writes it) and rawcap-forward
+(follows it): the control directory, and the initial state from the
+ConfigMap as an env reference (its value never appears in the pod template).
+*/}}
+{{- define "rawcap.dissectionArgs" -}}
+- --control-dir
+- /var/run/rawcap/control
+- --dissection
+- $(RAWCAP_DISSECTION)
+{{- end -}}
+
+{{- define "rawcap.dissectionEnv" -}}
+- name: RAWCAP_DISSECTION
+  valueFrom:
+    configMapKeyRef:
+      name: {{ include "rawcap.fullname" . }}-dissection
+      key: initial
+{{- end -}}
+
 {{/* Volume mounts every reader needs: the ring and, read-only, the disk FIFO history. */}}
 {{- define "rawcap.readerMounts" -}}
 - name: shm

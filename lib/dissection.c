@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dissection.c - the dissection switch shared by rawcap-server (which
+ * writes it) and rawcap-forward (which follows it): one small text file,
+ * DIR/dissection, on a volume the two share.
+ *
+ *   enabled=true|false
+ *   resume=live|backlog
+ *
+ * Written whole under a temporary name and renamed over the old one, so a
+ * reader sees the old state or the new one, never half of either. The
+ * reader trusts nothing about the file: a link, a non-regular file, more
+ * than RAWCAP_DISSECTION_MAX bytes, or any other line is -EINVAL.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rawcap/forward.h>
+
+#define RAWCAP_DISSECTION_MAX 128
+
+static int dissection_path(const char *dir, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int dissection_parse(char *text, struct rawcap_dissection *st)
+{
+	bool have_enabled = false, have_resume = false;
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strcmp(line, "enabled=true") || !strcmp(line, "enabled=false")) {
+			st->enabled = line[8] == 't';
+			have_enabled = true;
+		} else if (!strcmp(line, "resume=live") || !strcmp(line, "resume=backlog")) {
+			st->resume =
+				line[7] == 'l' ? RAWCAP_FWD_RESUME_LIVE : RAWCAP_FWD_RESUME_BACKLOG;
+			have_resume = true;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (!have_enabled)
+		return -EINVAL;
+	if (!have_resume)
+		st->resume = RAWCAP_FWD_RESUME_LIVE;
+	return 0;
+}
+
+int rawcap_dissection_load(const char *dir, struct rawcap_dissection *st)
+{
+	char path[PATH_MAX], text[RAWCAP_DISSECTION_MAX + 1];
+	struct stat sb;
+	ssize_t n;
+	int fd, err;
+
+	if ((err = dissection_path(dir, RAWCAP_DISSECTION_FILE, path, sizeof(path))))
+		return err;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > RAWCAP_DISSECTION_MAX) {
+		close(fd);
+		return -EINVAL;
+	}
+	n = read(fd, text, sizeof(text));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	if (n > RAWCAP_DISSECTION_MAX || memchr(text, '\0', (size_t)n))
+		return -EINVAL;
+	text[n] = '\0';
+	return dissection_parse(text, st);
+}
+
+int rawcap_dissection_store(const char *dir, const struct rawcap_dissection *st)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], text[64];
+	int fd, len, err = 0;
+
+	if ((err = dissection_path(dir, RAWCAP_DISSECTION_FILE, path, sizeof(path))) ||
+	    (err = dissection_path(dir, "." RAWCAP_DISSECTION_FILE ".XXXXXX", tmp, sizeof(tmp))))
+		return err;
+	len = snprintf(text, sizeof(text), "enabled=%s\nresume=%s\n",
+		       st->enabled ? "true" : "false",
+		       st->resume == RAWCAP_FWD_RESUME_BACKLOG ? "backlog" : "live");
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0640) || write(fd, text, (size_t)len) != len || fsync(fd))
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
