@@ -84,10 +84,10 @@ start_capd() { # node
 	fail "capd on node-$1 did not start"
 }
 start_server() { # node: rawcap-server on the node's loopback, as in its pod
-	mkdir -p "$T/snaps-$1"
+	mkdir -p "$T/snaps-$1" "$T/ctl-$1"
 	RAWCAP_SHM_DIR=$(shm "$1") ip netns exec "$NS-$1" "$SERVER" --listen "127.0.0.1:$PORT" \
 		--ring "$RING" --storage "$T/fifo-$1" --snapshots "$T/snaps-$1" --node "node-$1" \
-		2>>"$T/server-$1.err" &
+		--control-dir "$T/ctl-$1" 2>>"$T/server-$1.err" &
 	eval "SERVER_$1=$!"
 	PIDS+=($!)
 	for _ in $(seq 300); do
@@ -239,18 +239,17 @@ kr 0 slist2 snapshot list --endpoints "$EP"
 grep -q "^e2e " "$T/slist2.out" && fail "deleted snapshot still listed: $(cat "$T/slist2.out")"
 echo "snapshots: create/list/show/verify/export/delete on 3 nodes"
 
-# ---- dissection on/off, where the server has the endpoint ----
-code=$(ip netns exec "$NS-a" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v1/dissection")
-if [ "$code" = 200 ]; then
-	kr 0 doff dissection off --endpoints "$EP"
-	kr 0 dst1 dissection status --endpoints "$EP"
-	[ "$(grep -c "^node-[abc] .*off" "$T/dst1.out")" = 3 ] || fail "dissection off: $(cat "$T/dst1.out")"
-	kr 0 don dissection on --endpoints "$EP"
-	kr 0 dst2 dissection status --endpoints "$EP"
-	[ "$(grep -c "^node-[abc] .*on" "$T/dst2.out")" = 3 ] || fail "dissection on: $(cat "$T/dst2.out")"
-else
-	echo "note: rawcap-server answers /v1/dissection with $code: dissection on/off not run"
-fi
+# ---- dissection on/off on every node, through each node's switch file ----
+kr 0 doff dissection off --endpoints "$EP"
+kr 0 dst1 dissection status --endpoints "$EP"
+[ "$(grep -c "^node-[abc] .*off" "$T/dst1.out")" = 3 ] || fail "dissection off: $(cat "$T/dst1.out")"
+for n in a b c; do
+	grep -qx "enabled=false" "$T/ctl-$n/dissection" || fail "node-$n's switch file: $(cat "$T/ctl-$n/dissection")"
+done
+kr 0 don dissection on --endpoints "$EP"
+kr 0 dst2 dissection status --endpoints "$EP"
+[ "$(grep -c "^node-[abc] .*on" "$T/dst2.out")" = 3 ] || fail "dissection on: $(cat "$T/dst2.out")"
+echo "dissection: off and on again on 3 nodes"
 
 # ---- the default path: Debian's kubectl, port-forward stood in for ----
 if [ -x "$REAL" ]; then
