@@ -21,3 +21,7 @@ if(RAWCAP_FUZZ)
   target_include_directories(fuzz_server_query PRIVATE ${CMAKE_SOURCE_DIR}/server)
   target_link_libraries(fuzz_server_query PRIVATE rawcap_server_query)
 endif()
+
+# Uploads and downloads over the node API against the S3 test server
+# (tests/s3/server.js, npm packages from tests/s3/setup.sh) in the same namespace.
+rawcap_script_test(server_s3 server/s3.sh LABELS server s3 capd netns TIMEOUT 300)
