@@ -236,17 +236,17 @@ static int body_strings(const void *text, size_t len, const char *const *keys, c
 }
 
 /*
- * Start the transfer t (its name and direction set) with opts o and answer:
- * 202, or 400 for what the library refuses before it starts (URL, endpoint,
- * region), 409 for a name a download would overwrite. s->lock held; a slot
- * taken, given back by transfer_progress() however it ends.
+ * Start the transfer t (its name and direction set) with opts o: 0 (202),
+ * or for what the library refuses before it starts, 400 (URL, endpoint,
+ * region) or 409 (a name a download would overwrite) in *status with why.
+ * s->lock held; a slot taken, given back by transfer_progress() however it
+ * ends. t is the list's, or freed.
  */
-static int transfer_start(struct httpd_req *req, struct server *s, struct transfer *t,
-			  struct rawcap_s3_opts *o)
+static int transfer_start(struct server *s, struct transfer *t, struct rawcap_s3_opts *o,
+			  unsigned *status, char *why, size_t len)
 {
 	struct rawcap_s3_status st;
 	struct transfer *old;
-	cJSON *body;
 	int err;
 
 	o->progress = transfer_progress;
@@ -261,11 +261,10 @@ static int transfer_start(struct httpd_req *req, struct server *s, struct transf
 	rawcap_s3_status(t->x, &st);
 	if (st.state != RAWCAP_S3_RUNNING &&
 	    (st.error == -EINVAL || st.error == -ENAMETOOLONG || st.error == -EEXIST)) {
-		err = st.error == -EEXIST
-			      ? server_reply_error(req, 409, "exists", "%s", st.message)
-			      : server_reply_error(req, 400, "bad_body", "%s", st.message);
+		*status = st.error == -EEXIST ? 409 : 400;
+		snprintf(why, len, "%s", st.message);
 		transfer_free(t);
-		return err;
+		return 0;
 	}
 	old = transfer_find(s, t->name); /* ended: the callers checked */
 	if (old) {
@@ -275,10 +274,8 @@ static int transfer_start(struct httpd_req *req, struct server *s, struct transf
 	t->next = s->transfers;
 	s->transfers = t;
 	transfer_trim(s);
-	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "name", t->name);
-	cJSON_AddStringToObject(body, "status", state_name(t, RAWCAP_S3_RUNNING));
-	return server_reply_json(req, 202, body);
+	*status = 202;
+	return 0;
 }
 
 /* A slot, the transfer's record and the options from the body's endpoint and region. */
@@ -288,7 +285,10 @@ static int transfer_post(struct httpd_req *req, struct server *s, const char *na
 	struct rawcap_s3_opts o = {
 		.sz = sizeof(o), .url = url, .endpoint = endpoint, .region = region};
 	struct transfer *t;
-	int err;
+	unsigned status = 409;
+	char why[1024];
+	cJSON *body;
+	int err = 0;
 
 	if (!server_export_slot(s, req, &err))
 		return err;
@@ -301,18 +301,29 @@ static int transfer_post(struct httpd_req *req, struct server *s, const char *na
 	t->upload = upload;
 	t->started_ns = rawcap_now_ns();
 	snprintf(t->name, sizeof(t->name), "%s", name);
+	snprintf(why, sizeof(why), "snapshot %s %s", name,
+		 upload ? "is being transferred" : "exists");
+	/* Answers take s->lock (the request counts): given after it is released. */
 	pthread_mutex_lock(&s->lock);
 	if (upload ? server_transfer_busy(s, name) : server_snapshot_taken(s, name)) {
-		pthread_mutex_unlock(&s->lock);
 		__atomic_fetch_sub(&s->exports, 1, __ATOMIC_RELAXED);
 		free(t);
-		return upload ? server_reply_error(req, 409, "in_progress",
-						   "snapshot %s is being transferred", name)
-			      : server_reply_error(req, 409, "exists", "snapshot %s exists", name);
+	} else {
+		err = transfer_start(s, t, &o, &status, why, sizeof(why));
 	}
-	err = transfer_start(req, s, t, &o);
 	pthread_mutex_unlock(&s->lock);
-	return err;
+	if (err)
+		return err;
+	if (status != 202)
+		return server_reply_error(req, status,
+					  status == 400			? "bad_body"
+					  : upload && !strstr(why, "exists") ? "in_progress"
+									   : "exists",
+					  "%s", why);
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "name", name);
+	cJSON_AddStringToObject(body, "status", upload ? "uploading" : "downloading");
+	return server_reply_json(req, 202, body);
 }
 
 int server_transfer_upload(void *arg, struct httpd_req *req)
