@@ -185,10 +185,9 @@ cJSON *server_transfer_attach(cJSON *snap, cJSON *transfer, const char *name)
 void server_transfer_pending(struct server *s, cJSON *list)
 {
 	pthread_mutex_lock(&s->lock);
-	for (struct transfer *t = s->transfers; t; t = t->next)
-	{
-		cJSON *e = t->upload ? NULL
-				     : server_transfer_attach(NULL, transfer_json(t), t->name);
+	for (struct transfer *t = s->transfers; t; t = t->next) {
+		cJSON *e =
+			t->upload ? NULL : server_transfer_attach(NULL, transfer_json(t), t->name);
 
 		if (e)
 			cJSON_AddItemToArray(list, e);
@@ -316,9 +315,9 @@ static int transfer_post(struct httpd_req *req, struct server *s, const char *na
 		return err;
 	if (status != 202)
 		return server_reply_error(req, status,
-					  status == 400			? "bad_body"
+					  status == 400			     ? "bad_body"
 					  : upload && !strstr(why, "exists") ? "in_progress"
-									   : "exists",
+									     : "exists",
 					  "%s", why);
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "name", name);
