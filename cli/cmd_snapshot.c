@@ -356,8 +356,7 @@ static void print_list(struct agg *g, size_t n, size_t nodes_ok)
 {
 	struct table tb = {0};
 
-	if (n) /* g is NULL when no node has a snapshot: qsort must not see it */
-		qsort(g, n, sizeof(*g), by_name);
+	qsort(g, n, sizeof(*g), by_name);
 	table_row(&tb, 9, "NAME", "COMPLETED", "PARTIAL", "FAILED", "RUNNING", "ABSENT", "PACKETS",
 		  "BYTES", "WINDOW");
 	for (size_t i = 0; i < n; i++) {
