@@ -113,5 +113,6 @@ int cmd_dissection(struct cli *c, int argc, char **argv);
 int cmd_dissect(struct cli *c, int argc, char **argv);
 int cmd_merge(struct cli *c, int argc, char **argv);
 int cmd_snapshot_export(struct cli *c, int argc, char **argv);
+int cmd_snapshot_transfer(struct cli *c, int argc, char **argv, bool upload);
 
 #endif

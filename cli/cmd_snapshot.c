@@ -32,6 +32,8 @@ static void help(FILE *f)
 		"       kubectl rawcap snapshot delete NAME\n"
 		"       kubectl rawcap snapshot export NAME [-o FILE] ... (see snapshot export "
 		"--help)\n"
+		"       kubectl rawcap snapshot upload NAME --to s3://BUCKET[/PREFIX]\n"
+		"       kubectl rawcap snapshot download NAME --from s3://BUCKET[/PREFIX]\n"
 		"\n"
 		"A cluster snapshot is the same window snapshotted on every node at once,\n"
 		"under one NAME (1-100 of A-Z a-z 0-9 . _ -): immutable copies that outlive\n"
@@ -46,6 +48,8 @@ static void help(FILE *f)
 		"  verify   check every node's copy against its manifest (SHA-256 sums)\n"
 		"  delete   delete it on every node (a node without it is reported, not an error)\n"
 		"  export   merge it from every node into one pcapng/pcap, as export does\n"
+		"  upload, download  each node's part to or from S3 under PREFIX/NODE/\n"
+		"           (see snapshot upload --help)\n"
 		"\n"
 		"Window and selection options of create:\n%s\n%s",
 		win_help, cli_global_help);
@@ -529,11 +533,13 @@ int cmd_snapshot(struct cli *c, int argc, char **argv)
 	}
 	if (!strcmp(verb, "export"))
 		return cmd_snapshot_export(c, argc - 1, argv + 1);
+	if (!strcmp(verb, "upload") || !strcmp(verb, "download"))
+		return cmd_snapshot_transfer(c, argc - 1, argv + 1, !strcmp(verb, "upload"));
 	for (v = 0; v < 5 && strcmp(verb, verbs[v]); v++)
 		;
 	if (v == 5)
 		return cli_usage_error("unknown snapshot command (create, list, show, verify, "
-				       "delete, export)",
+				       "delete, export, upload, download)",
 				       verb);
 	snprintf(prog, sizeof(prog), PROG " snapshot %s", verbs[v]);
 	argv[1] = prog; /* for getopt's messages */

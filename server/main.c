@@ -220,6 +220,14 @@ static const struct httpd_route routes[] = {
 	{.method = "DELETE", .path = "/v1/snapshots/*", .fn = server_snapshot_delete},
 	{.method = "POST", .path = "/v1/snapshots/*/verify", .fn = server_snapshot_verify},
 	{.method = "GET", .path = "/v1/snapshots/*/pcap", .fn = server_snapshot_pcap},
+	{.method = "POST",
+	 .path = "/v1/snapshots/*/upload",
+	 .fn = server_transfer_upload,
+	 .max_body = SERVER_MAX_BODY},
+	{.method = "POST",
+	 .path = "/v1/snapshots/download",
+	 .fn = server_transfer_download,
+	 .max_body = SERVER_MAX_BODY},
 	{.method = "GET", .path = "/v1/dissection", .fn = server_dissection_get},
 	{.method = "PUT",
 	 .path = "/v1/dissection",
@@ -272,6 +280,7 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 	sigwait(stop_sigs, &sig);
 	fprintf(stderr, SERVER_PROG ": %s: stopping\n", strsignal(sig));
 	httpd_stop(s->h);
+	server_transfers_stop(s);
 	for (int i = 0; i < SERVER_DRAIN_S * 10 && __atomic_load_n(&s->exports, __ATOMIC_RELAXED);
 	     i++)
 		nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);

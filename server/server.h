@@ -34,6 +34,7 @@ struct server_count {
 };
 
 struct snap_job;
+struct transfer;
 
 struct server {
 	/* configuration, fixed after start */
@@ -54,6 +55,8 @@ struct server {
 	unsigned ncounts;
 	/* snapshots being made or failed (snapshots.c), under lock */
 	struct snap_job *jobs;
+	/* transfers to and from object storage (transfer.c), under lock */
+	struct transfer *transfers;
 };
 
 /* creds.c: read the TLS files and the token (0, or 2 after saying why); where HTTP may be served.
@@ -87,6 +90,32 @@ int server_snapshot_get(void *arg, struct httpd_req *req);
 int server_snapshot_delete(void *arg, struct httpd_req *req);
 int server_snapshot_verify(void *arg, struct httpd_req *req);
 int server_snapshot_pcap(void *arg, struct httpd_req *req);
+/* Name held by a snapshot on disk, a job or a download running; s->lock held. */
+bool server_snapshot_taken(struct server *s, const char *name);
+/* The snapshot exists on disk and is not being made: else answered 404 or 409. */
+bool server_snapshot_ready(struct httpd_req *req, struct server *s, const char *name, int *err);
+/* The snapshots already use --snapshot-quota: answered 507. */
+bool server_snapshot_quota_full(struct server *s, struct httpd_req *req, int *err);
+/* Take one of --max-exports' slots, else answer 429. */
+bool server_export_slot(struct server *s, struct httpd_req *req, int *err);
+
+/* transfer.c: POST /v1/snapshots/NAME/upload, POST /v1/snapshots/download. */
+int server_transfer_upload(void *arg, struct httpd_req *req);
+int server_transfer_download(void *arg, struct httpd_req *req);
+/* A transfer of name is running; s->lock held. */
+bool server_transfer_busy(struct server *s, const char *name);
+/* The last transfer of name as its "transfer" object; NULL if none. */
+cJSON *server_transfer_json(struct server *s, const char *name);
+/* snap with transfer attached; if snap is NULL, a download running or failed stands for it. */
+cJSON *server_transfer_attach(cJSON *snap, cJSON *transfer, const char *name);
+/* Add the downloads running or failed (not on disk) to a list of snapshots. */
+void server_transfer_pending(struct server *s, cJSON *list);
+/* Is a snapshot called name in list already? */
+bool server_json_listed(const cJSON *list, const char *name);
+/* Forget name's ended transfer (*download: it was a download); -EBUSY while it runs. */
+int server_transfer_forget(struct server *s, const char *name, bool *download);
+/* Cancel every transfer and wait for them (at exit). */
+void server_transfers_stop(struct server *s);
 
 /* dissection.c */
 struct rawcap_dissection;

@@ -151,12 +151,18 @@ static int job_parse(struct snap_job *j, const void *text, size_t len, uint64_t 
 	return err;
 }
 
-/* Take name for j unless a snapshot or a job has it; s->lock held. */
-static bool job_claim(struct server *s, struct snap_job *j)
+bool server_snapshot_taken(struct server *s, const char *name)
 {
 	struct rawcap_snapshot_info info;
 
-	if (job_find(s, j->name) || rawcap_snapshot_show(s->snapshots, j->name, &info) != -ENOENT)
+	return job_find(s, name) || server_transfer_busy(s, name) ||
+	       rawcap_snapshot_show(s->snapshots, name, &info) != -ENOENT;
+}
+
+/* Take name for j unless a snapshot, a job or a download has it; s->lock held. */
+static bool job_claim(struct server *s, struct snap_job *j)
+{
+	if (server_snapshot_taken(s, j->name))
 		return false;
 	j->next = s->jobs;
 	s->jobs = j;
@@ -198,8 +204,7 @@ static int job_start(struct httpd_req *req, struct server *s, struct snap_job *j
 	return server_reply_json(req, 202, o);
 }
 
-/* The snapshots already use --snapshot-quota: answered 507. */
-static bool quota_full(struct server *s, struct httpd_req *req, int *err)
+bool server_snapshot_quota_full(struct server *s, struct httpd_req *req, int *err)
 {
 	uint64_t used = 0;
 
@@ -213,18 +218,21 @@ static bool quota_full(struct server *s, struct httpd_req *req, int *err)
 	return true;
 }
 
-/* What stops a parsed job before it starts: answered 507 or 429, else a slot is taken. */
-static bool post_refused(struct server *s, struct httpd_req *req, int *err)
+bool server_export_slot(struct server *s, struct httpd_req *req, int *err)
 {
-	if (quota_full(s, req, err))
-		return true;
 	if ((unsigned)__atomic_add_fetch(&s->exports, 1, __ATOMIC_RELAXED) <= s->max_exports)
-		return false;
+		return true;
 	__atomic_fetch_sub(&s->exports, 1, __ATOMIC_RELAXED);
 	httpd_req_set_header(req, "Retry-After", SERVER_RETRY_AFTER_S);
 	*err = server_reply_error(req, 429, "too_many_exports",
 				  "%u exports and snapshots are running", s->max_exports);
-	return true;
+	return false;
+}
+
+/* What stops a parsed job before it starts: answered 507 or 429, else a slot is taken. */
+static bool post_refused(struct server *s, struct httpd_req *req, int *err)
+{
+	return server_snapshot_quota_full(s, req, err) || !server_export_slot(s, req, err);
 }
 
 int server_snapshot_post(void *arg, struct httpd_req *req)
@@ -343,8 +351,11 @@ int server_snapshot_get(void *arg, struct httpd_req *req)
 {
 	const char *name = httpd_req_param(req, 0);
 	int status;
+	/* The transfer first: a download that ended then is on disk below. */
+	cJSON *t = rawcap_snapshot_name_ok(name) ? server_transfer_json(arg, name) : NULL;
 	cJSON *o = rawcap_snapshot_name_ok(name) ? snap_lookup(arg, name, &status) : NULL;
 
+	o = server_transfer_attach(o, t, name);
 	return o ? server_reply_json(req, 200, o) : snap_not_found(req, name);
 }
 
@@ -360,12 +371,15 @@ int server_snapshot_list(void *arg, struct httpd_req *req)
 	for (struct snap_job *j = s->jobs; j; j = j->next)
 		cJSON_AddItemToArray(a, job_json(j));
 	pthread_mutex_unlock(&s->lock);
+	server_transfer_pending(s, a);
 	if (rawcap_snapshot_list(s->snapshots, &names, &n))
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		e = snap_lookup(s, names[i], &status);
-		if (e && status < 0) /* jobs are listed above */
-			cJSON_AddItemToArray(a, e);
+		if (e && status < 0 && !server_json_listed(a, names[i])) /* jobs: above */
+			cJSON_AddItemToArray(a, server_transfer_attach(
+							e, server_transfer_json(s, names[i]),
+							names[i]));
 		else
 			cJSON_Delete(e);
 	}
@@ -378,10 +392,14 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 	struct server *s = arg;
 	const char *name = httpd_req_param(req, 0);
 	struct snap_job *j;
+	bool download = false;
 	int err;
 
 	if (!rawcap_snapshot_name_ok(name))
 		return snap_not_found(req, name);
+	if (server_transfer_forget(s, name, &download) == -EBUSY)
+		return server_reply_error(req, 409, "in_progress",
+					  "snapshot %s is being transferred", name);
 	pthread_mutex_lock(&s->lock);
 	j = job_find(s, name);
 	if (j && j->status == SNAP_FAILED)
@@ -395,6 +413,8 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 		free(j);
 		err = 0;
 	}
+	if (err == -ENOENT && download) /* a download that failed: forgotten */
+		err = 0;
 	if (err == -ENOENT)
 		return snap_not_found(req, name);
 	if (err)
@@ -403,8 +423,7 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 	return httpd_reply(req, 204, NULL, "", 0);
 }
 
-/* The snapshot exists on disk and is not being made: else answered 404 or 409. */
-static bool snap_ready(struct httpd_req *req, struct server *s, const char *name, int *err)
+bool server_snapshot_ready(struct httpd_req *req, struct server *s, const char *name, int *err)
 {
 	int status;
 	cJSON *o = rawcap_snapshot_name_ok(name) ? snap_lookup(s, name, &status) : NULL;
@@ -428,7 +447,7 @@ int server_snapshot_verify(void *arg, struct httpd_req *req)
 	cJSON *o;
 	int err;
 
-	if (!snap_ready(req, s, name, &err))
+	if (!server_snapshot_ready(req, s, name, &err))
 		return err;
 	err = rawcap_snapshot_verify(s->snapshots, name, why, sizeof(why));
 	o = cJSON_CreateObject();
@@ -448,7 +467,7 @@ int server_snapshot_pcap(void *arg, struct httpd_req *req)
 	char dir[4200];
 	int err;
 
-	if (!snap_ready(req, s, name, &err))
+	if (!server_snapshot_ready(req, s, name, &err))
 		return err;
 	err = rawcap_snapshot_show(s->snapshots, name, &info);
 	if (err)

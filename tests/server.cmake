@@ -22,3 +22,7 @@ if(RAWCAP_FUZZ)
   target_link_libraries(fuzz_server_query PRIVATE rawcap_server_query)
 endif()
 rawcap_script_test(server_dissection server/dissection.sh LABELS server capd netns TIMEOUT 180)
+
+# Uploads and downloads over the node API against the S3 test server
+# (tests/s3/server.js, npm packages from tests/s3/setup.sh) in the same namespace.
+rawcap_script_test(server_s3 server/s3.sh LABELS server s3 capd netns TIMEOUT 300)
