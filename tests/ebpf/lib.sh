@@ -32,7 +32,8 @@ ebpf_test_cleanup() {
 	wait 2>/dev/null || true
 	ip netns del "$NSA" 2>/dev/null || true
 	ip netns del "$NSB" 2>/dev/null || true
-	rm -f "/dev/shm/rawcap-$RING" "/dev/shm/rawcap-$RING".* 2>/dev/null || true
+	# rings of this test: RING, RING.new-*, and RING-SUFFIX for a second capd
+	rm -f "/dev/shm/rawcap-$RING" "/dev/shm/rawcap-$RING".* "/dev/shm/rawcap-$RING"-* 2>/dev/null || true
 	[ -n "${EXTRA_CLEANUP:-}" ] && eval "$EXTRA_CLEANUP"
 	if [ -n "${RAWCAP_KEEP_TMP:-}" ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
