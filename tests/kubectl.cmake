@@ -24,7 +24,9 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
 endif()
 
 # The merge against mergecap on real captures in three namespaces.
-rawcap_script_test(kubectl_merge_oracle kubectl/merge_oracle.sh LABELS "kubectl;netns" TIMEOUT 300)
+# Real captures through capd and tcpdump, merged beside mergecap: run once, in the plain
+# pass (nosan); the merge code runs under the sanitizers in test_merge and kubectl_e2e.
+rawcap_script_test(kubectl_merge_oracle kubectl/merge_oracle.sh LABELS "kubectl;netns;slow;nosan" TIMEOUT 300)
 
 # Discovery with Debian's kubectl against the fake API server; port-forward
 # stood in for (it needs a real cluster); teardown on exit, Ctrl-C, SIGKILL.
