@@ -74,8 +74,11 @@ def check_stats(st):
     assert st["deleted_on_relist"] == 1, st
     assert st["syncs"] >= 1, st
     assert st["dropped"] == 0 and st["written"] == st["queued"], st
-    assert st["max_loop_gap_ms"] < 200, ("capture loop stalled", st)
-    assert st["packets"] > 400, st
+    # A watcher that blocked the loop would stall it for a watch timeout or
+    # the rest of the run (seconds); scheduling delays on a loaded machine
+    # stay well under a second. "packets" only proves the loop kept turning.
+    assert st["max_loop_gap_ms"] < 1000, ("capture loop stalled", st)
+    assert st["packets"] > 100, st
 
 
 def check_records(recs):
