@@ -20,11 +20,11 @@ py() { exec ip netns exec "$1" python3 "$SRC/traffic.py" "${@:2}"; }
 # A long-lived flow that exists before the driver starts.
 py "$NSB" tcp-server --port 7003 --count 1 --size 10 --pidfile "$TMP/old_srv.pid" >/dev/null &
 PIDS+=($!); wait_file "$TMP/old_srv.pid"
-py "$NSA" tcp-client --host "$ADDR_B" --port 7003 --count 0 --hold 30 --pidfile "$TMP/old_cli.pid" &
+py "$NSA" tcp-client --host "$ADDR_B" --port 7003 --count 0 --hold 120 --pidfile "$TMP/old_cli.pid" &
 PIDS+=($!); wait_file "$TMP/old_cli.pid"
 sleep 0.3
 
-"$BIN/proc_ctx_driver" -r "$RING" -t 25 >"$TMP/drv.out" 2>"$TMP/drv.err" &
+"$BIN/proc_ctx_driver" -r "$RING" -t 120 >"$TMP/drv.out" 2>"$TMP/drv.err" &
 DRV=$!; PIDS+=($DRV)
 wait_for "$TMP/drv.out" "^ready" 15
 
