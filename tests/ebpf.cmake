@@ -16,7 +16,7 @@ if(RAWCAP_BPF)
   rawcap_script_test(ebpf_capture_loss ebpf/capture_loss.sh LABELS ebpf TIMEOUT 60)
   rawcap_script_test(ebpf_capture_cleanup ebpf/capture_cleanup.sh LABELS ebpf TIMEOUT 60)
   rawcap_script_test(ebpf_fallback ebpf/fallback.sh LABELS ebpf TIMEOUT 30)
-  rawcap_script_test(ebpf_proc_ctx ebpf/proc_ctx.sh LABELS ebpf TIMEOUT 180)
+  rawcap_script_test(ebpf_proc_ctx ebpf/proc_ctx.sh LABELS ebpf TIMEOUT 60)
 endif()
 
 # The same paths inside the real capd (backend parity, forced fallback, process context).
