@@ -10,7 +10,8 @@
  * (SKF_AD_HATYPE) to one libpcap program per link type capd records
  * (frame.h):
  *
- *	drop loopback's outgoing copy (libpcap drops it in user space)
+ *	drop loopback's outgoing copy (libpcap drops it in user space),
+ *	or every outgoing packet with --duplicates ingress
  *	A = hatype
  *	hatype in Ethernet types?  -> program for DLT_EN10MB
  *	hatype in raw-IP types?    -> program for DLT_RAW, loads made relative
@@ -76,7 +77,32 @@ static const struct sock_filter kf_prefix[] = {
 	BPF_STMT(BPF_RET | BPF_K, 0),
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_HATYPE),
 };
-#define KF_PREFIX_LEN (sizeof(kf_prefix) / sizeof(kf_prefix[0]))
+
+/*
+ * --duplicates ingress: no packet as it is sent, on any interface. Sockets
+ * also set PACKET_IGNORE_OUTGOING, but that is a property of a socket's own
+ * hook: with --threads > 1 the kernel delivers through the fanout group's
+ * hook, which does not have it, so the filter is what holds the policy.
+ */
+static const struct sock_filter kf_prefix_ingress[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_HATYPE),
+};
+
+struct kf_prefix {
+	const struct sock_filter *insns;
+	size_t len;
+};
+
+static struct kf_prefix kf_prefix_for(const struct capd_config *cfg)
+{
+	if (cfg->dup == CAPD_DUP_INGRESS)
+		return (struct kf_prefix){kf_prefix_ingress,
+					  sizeof(kf_prefix_ingress) / sizeof(kf_prefix_ingress[0])};
+	return (struct kf_prefix){kf_prefix, sizeof(kf_prefix) / sizeof(kf_prefix[0])};
+}
 
 _Static_assert(sizeof(struct bpf_insn) == sizeof(struct sock_filter), "same insn layout");
 
@@ -155,10 +181,10 @@ static bool kf_required(const struct capd_config *cfg, bool need[KF_NCLASSES])
 }
 
 /* Lay out prefix, dispatch and the class programs into out. */
-static int kf_link(struct bpf_program progs[KF_NCLASSES], const bool have[KF_NCLASSES],
-		   struct sock_fprog *out)
+static int kf_link(struct kf_prefix prefix, struct bpf_program progs[KF_NCLASSES],
+		   const bool have[KF_NCLASSES], struct sock_fprog *out)
 {
-	size_t len = KF_PREFIX_LEN + 1, at;
+	size_t len = prefix.len + 1, at;
 	struct sock_filter *f;
 	uint32_t target;
 
@@ -170,8 +196,8 @@ static int kf_link(struct bpf_program progs[KF_NCLASSES], const bool have[KF_NCL
 	f = malloc(len * sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	memcpy(f, kf_prefix, sizeof(kf_prefix));
-	at = KF_PREFIX_LEN;
+	memcpy(f, prefix.insns, prefix.len * sizeof(*f));
+	at = prefix.len;
 	target = (uint32_t)len;
 	for (unsigned c = KF_NCLASSES; c-- > 0;)
 		if (have[c])
@@ -223,7 +249,7 @@ int capd_filter_compile(const struct capd_config *cfg, struct sock_fprog *out, c
 		}
 	}
 	if (!ret) {
-		ret = kf_link(progs, have, out);
+		ret = kf_link(kf_prefix_for(cfg), progs, have, out);
 		if (ret == -E2BIG)
 			snprintf(err, errlen, "the compiled filter exceeds %d instructions",
 				 BPF_MAXINSNS);
