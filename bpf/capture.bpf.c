@@ -18,6 +18,9 @@
 #define TC_ACT_UNSPEC (-1)
 #define ETH_P_IP      0x0800
 #define ETH_P_IPV6    0x86DD
+#define ETH_P_ARP     0x0806
+#define ETH_P_RARP    0x8035
+#define NEXTHDR_FRAGMENT 44 /* not in vmlinux.h: a uapi #define */
 
 const volatile __u32 snaplen = 262144;
 /*
@@ -59,6 +62,7 @@ struct l4_view {
 	__u16 sport, dport;
 	__u8 proto;
 	__u8 v4;
+	__u8 unsure; /* IPv6 behind a fragment header: user space decides */
 };
 
 /*
@@ -89,11 +93,13 @@ static __always_inline int parse_l4(struct __sk_buff *skb, struct l4_view *v)
 		if (bpf_skb_load_bytes_relative(skb, off, b, 40, BPF_HDR_START_NET))
 			return -1;
 		v->proto = b[6]; /* extension headers are not followed */
+		/* libpcap's "tcp"/"udp" also look behind one fragment header. */
+		v->unsure = v->proto == NEXTHDR_FRAGMENT;
 		off += 40;
 	} else {
 		return -1;
 	}
-	if (v->proto == IPPROTO_TCP || v->proto == IPPROTO_UDP) {
+	if (v->proto == IPPROTO_TCP || v->proto == IPPROTO_UDP || v->proto == IPPROTO_SCTP) {
 		if (bpf_skb_load_bytes_relative(skb, off, b, 4, BPF_HDR_START_NET))
 			return 0;
 		v->sport = ((__u16)b[0] << 8) | b[1];
@@ -111,14 +117,26 @@ static __always_inline bool wanted(struct __sk_buff *skb)
 	f = bpf_map_lookup_elem(&filter, &zero);
 	if (!f || !f->flags)
 		return true;
+	/*
+	 * A superset of what the filter means to libpcap: capd applies libpcap's
+	 * own program to what passes here (ebpf_capture.c), so a packet this
+	 * cannot judge exactly goes up rather than being lost. Not IP: only
+	 * "host"/"net" alone can match, on ARP and RARP (pcap's "host A" is
+	 * "ip host A or arp host A or rarp host A").
+	 */
 	if (parse_l4(skb, &v))
+		return f->flags == CAP_FILT_NET4 && (skb->protocol == bpf_htons(ETH_P_ARP) ||
+						     skb->protocol == bpf_htons(ETH_P_RARP));
+	if ((f->flags & CAP_FILT_NET4) && !v.v4)
 		return false;
+	if (v.unsure)
+		return true;
 	if ((f->flags & CAP_FILT_PROTO) && v.proto != f->proto)
 		return false;
 	if ((f->flags & CAP_FILT_PORT) && v.sport != f->port && v.dport != f->port)
 		return false;
 	if ((f->flags & CAP_FILT_NET4) &&
-	    (!v.v4 || ((v.saddr & f->mask) != f->net && (v.daddr & f->mask) != f->net)))
+	    (v.saddr & f->mask) != f->net && (v.daddr & f->mask) != f->net)
 		return false;
 	return true;
 }

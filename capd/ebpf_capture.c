@@ -27,6 +27,7 @@
 #include "capture.h" /* before the skeleton, which uses its types */
 #include "capture.skel.h"
 #include "ebpf_capture.h"
+#include "ebpf_exact.h"
 #include "ebpf_probe.h"
 #include "ebpf_rb.h"
 #include "ebpf_tc.h"
@@ -45,6 +46,7 @@ struct cap_iface {
 
 struct ebpf_capture {
 	struct capture_bpf *skel;
+	struct ebpf_exact *exact; /* NULL: no filter */
 	struct ebpf_rb rb;
 	struct ring_writer *w; /* during drain only */
 	char state_dir[256];
@@ -53,7 +55,7 @@ struct ebpf_capture {
 	int64_t mono_to_real;
 	uint32_t snaplen;
 	uint64_t drops_reported;
-	uint64_t packets, bytes, truncated;
+	uint64_t packets, bytes, truncated, filtered_user;
 };
 
 /* The link type AF_PACKET would record the interface with (frame.h); tc sees the same bytes. */
@@ -106,6 +108,11 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 	linktype = ifc ? ifc->linktype : CAPD_LINKTYPE_ETHERNET;
 	if (capd_self_skip((const uint8_t *)(s + 1), s->cap_len, s->orig_len, linktype))
 		return 0;
+	if (c->exact && !ebpf_exact_keeps(c->exact, linktype == CAPD_LINKTYPE_RAW,
+					  (const uint8_t *)(s + 1), s->cap_len, s->orig_len)) {
+		c->filtered_user++;
+		return 0;
+	}
 	/* The tag the stack moved into metadata goes back into the frame, as AF_PACKET's. */
 	vlan = (s->flags & CAP_F_VLAN) && linktype == CAPD_LINKTYPE_ETHERNET;
 	caplen = vlan ? capd_vlan_caplen(s->cap_len, c->snaplen) : s->cap_len;
@@ -159,6 +166,11 @@ int ebpf_capture_set_filter(struct ebpf_capture *c, const char *filter, char *wh
 	__u32 zero = 0;
 	int err = ebpf_filter_parse(filter, &f, why, whylen);
 
+	if (err)
+		return err;
+	ebpf_exact_free(c->exact);
+	c->exact = NULL;
+	err = ebpf_exact_compile(filter, &c->exact, why, whylen);
 	if (err)
 		return err;
 	err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.filter), &zero, &f, BPF_ANY);
@@ -327,7 +339,7 @@ void ebpf_capture_get_stats(struct ebpf_capture *c, struct ebpf_capture_stats *s
 	s->bytes = c->bytes;
 	s->truncated = c->truncated;
 	s->drops = cap_counter(c, CAP_CNT_DROPS);
-	s->filtered = cap_counter(c, CAP_CNT_FILTERED);
+	s->filtered = cap_counter(c, CAP_CNT_FILTERED) + c->filtered_user;
 	s->interfaces = c->nifs;
 }
 
@@ -351,6 +363,7 @@ void ebpf_capture_close(struct ebpf_capture *c)
 		ebpf_capture_detach_ifindex(c, c->ifs[c->nifs - 1].ifindex);
 	ebpf_rb_close(&c->rb);
 	capture_bpf__destroy(c->skel);
+	ebpf_exact_free(c->exact);
 	free(c->ifs);
 	free(c);
 }

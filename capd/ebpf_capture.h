@@ -34,7 +34,7 @@ struct ebpf_capture_stats {
 	uint64_t packets, bytes; /* moved into the shm ring; bytes = original lengths */
 	uint64_t drops;		 /* BPF ring buffer full (reported as loss records) */
 	uint64_t truncated;	 /* samples larger than the shm ring's largest record */
-	uint64_t filtered;	 /* rejected by the filter in the kernel */
+	uint64_t filtered;	 /* rejected by the filter (the kernel's superset, then libpcap's program) */
 	uint32_t interfaces;	 /* currently attached */
 };
 
