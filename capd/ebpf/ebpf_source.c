@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * ebpf_source.c - the eBPF capture backend and the process-context feature
- * as capd sources (bpf/, capd/ebpf_capture.c, capd/proc_ctx.c do the work).
+ * as capd sources (ebpf_capture.c, proc_ctx.c and their programs do the work).
  *
  * --backend ebpf falls back to AF_PACKET, with the reason logged, whenever
  * the tc programs cannot load (verifier, missing BTF, memlock, a forced
