@@ -18,16 +18,7 @@ RING=bench$$
 cleanup() { chmod -R u+w "$W" 2>/dev/null || true; rm -rf "$W"; rm -f /dev/shm/rawcap-$RING; }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
-best() { # best CMD... -> seconds of the fastest of RUNS runs
-	local b="" s e t
-	for _ in $(seq "$RUNS"); do
-		s=$(now); "$@"; e=$(now)
-		t=$(echo "$e - $s" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
-	done
-	echo "$b"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now, best
 
 # Fill: the FIFO holds the whole window (+ slack), the ring only 64 MiB of it.
 : >"$W/empty.pcap"

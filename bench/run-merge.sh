@@ -27,16 +27,7 @@ for t in mergecap capinfos python3 bc; do
 	command -v "$t" >/dev/null || { echo "run-merge: $t missing" >&2; exit 1; }
 done
 
-now() { date +%s.%N; }
-best() { # best CMD... -> seconds of the fastest of RUNS runs
-	local b="" s e t
-	for _ in $(seq "$RUNS"); do
-		s=$(now); "$@"; e=$(now)
-		t=$(echo "$e - $s" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
-	done
-	echo "$b"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now, best
 maxrss() { # CMD... -> peak RSS in KiB of one run (output to /dev/null)
 	python3 -c 'import resource,subprocess,sys
 r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

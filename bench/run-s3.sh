@@ -54,7 +54,7 @@ for _ in $(seq 300); do grep -q ready "$W/server.out" && break; sleep 0.1; done
 grep -q ready "$W/server.out" || { cat "$W/server.out"; exit 1; }
 
 IN_NS=(ip netns exec "$NS")
-now() { date +%s.%N; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now
 # timed LABEL CMD...: seconds in $W/LABEL.t, max RSS (KiB) in $W/LABEL.rss
 timed() {
 	local label=$1 s e

@@ -28,16 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
-best() { # best CMD... -> seconds of the fastest of RUNS runs
-	local b="" s e t
-	for _ in $(seq "$RUNS"); do
-		s=$(now); "$@"; e=$(now)
-		t=$(echo "$e - $s" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
-	done
-	echo "$b"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now, best
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SRV/stat"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$SRV/status"; }
 

@@ -468,10 +468,11 @@ static void afp_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 				(unsigned long long)s->unknown, s->id, (unsigned long long)s->late);
 }
 
-static void afp_close(void *state)
+static void afp_close(void *state, struct capd_ctx *ctx)
 {
 	struct afp_sock *s = state;
 
+	(void)ctx;
 	if (s->map)
 		munmap(s->map, s->map_len);
 	if (s->fd >= 0)
@@ -573,7 +574,7 @@ static int afp_open(struct capd_ctx *ctx, struct afp_sock *s, const struct sock_
 	s->bound_ifindex = ifindex;
 	return capd_add_source(ctx, s->fd, &afp_ops, s);
 fail:
-	afp_close(s);
+	afp_close(s, ctx);
 	return err;
 }
 

@@ -106,6 +106,7 @@ int capd_config_parse_text(struct capd_config *cfg, const char *text, size_t len
 int capd_ctx_init(struct capd_ctx *ctx, struct capd_config *cfg);
 int capd_run(struct capd_ctx *ctx);
 void capd_finish(struct capd_ctx *ctx);
+/* metrics.c */
 void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out);
 int capd_health(struct capd_ctx *ctx, char *why, size_t len);
 
@@ -160,14 +161,13 @@ int capd_filter_compile(const struct capd_config *cfg, struct sock_fprog *out, c
 
 /* metrics.c */
 int capd_metrics_setup(struct capd_ctx *ctx);
+/* signals.c */
 int capd_signals_setup(struct capd_ctx *ctx);
 
 /* persist.c: the disk FIFO (storage/persister.h) as a source. */
 struct persister;
-int capd_persist_open(struct capd_ctx *ctx);
-int capd_persist_recover(struct capd_ctx *ctx, const struct ring_prev *prev, uint64_t *base_seq);
+int capd_persist_prepare(struct capd_ctx *ctx, const struct ring_prev *prev, uint64_t *base_seq);
 int capd_persist_attach(struct capd_ctx *ctx);
-void capd_persist_pump(struct capd_ctx *ctx); /* after every ring_publish() */
 
 /* ebpf_source.c: the tc eBPF backend (falls back to AF_PACKET) and process context. */
 int capd_ebpf_setup(struct capd_ctx *ctx);

@@ -9,15 +9,11 @@
  * publishes the counters. Nothing here waits for a reader.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
-
-#include <rawcap/rawcap.h>
 
 #include "capd.h"
 #include "clock.h"
@@ -93,7 +89,7 @@ void capd_del_source(struct capd_ctx *ctx, int fd)
 	s->ops = NULL;
 	ctx->n_dead++;
 	if (ops->close)
-		ops->close(s->state);
+		ops->close(s->state, ctx);
 }
 
 /* Free the slots of removed sources: only between batches, when no event points at them. */
@@ -111,12 +107,23 @@ static void capd_sources_compact(struct capd_ctx *ctx)
 	ctx->n_dead = 0;
 }
 
+/* Publish, then let the sources that follow the ring see what was published. */
+static void capd_publish(struct capd_ctx *ctx)
+{
+	ring_publish(&ctx->ring);
+	for (unsigned i = 0; i < ctx->n_src; i++) {
+		struct capd_source *s = ctx->src[i];
+
+		if (s->ops && s->ops->published)
+			s->ops->published(s->state, ctx);
+	}
+}
+
 static void capd_batch_end(struct capd_ctx *ctx)
 {
 	if (!ctx->dirty)
 		return;
-	ring_publish(&ctx->ring);
-	capd_persist_pump(ctx);
+	capd_publish(ctx);
 	ring_notify(&ctx->ring);
 	ctx->dirty = false;
 }
@@ -132,8 +139,7 @@ static void capd_tick(struct capd_ctx *ctx)
 			s->ops->tick(s->state, ctx, now);
 	}
 	ring_heartbeat(&ctx->ring, now);
-	ring_publish(&ctx->ring); /* counters, even when no record was written */
-	capd_persist_pump(ctx);
+	capd_publish(ctx); /* counters, even when no record was written */
 	capd_batch_end(ctx);
 }
 
@@ -211,66 +217,6 @@ int capd_run(struct capd_ctx *ctx)
 	return 0;
 }
 
-void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
-{
-	const struct ring_writer *w = &ctx->ring;
-
-	capd_buf_printf(
-		out,
-		"# HELP capd_up 1 while capd runs.\n# TYPE capd_up gauge\ncapd_up 1\n"
-		"# HELP capd_start_time_seconds When capd started.\n"
-		"# TYPE capd_start_time_seconds gauge\ncapd_start_time_seconds %llu\n"
-		"# HELP capd_ring_records_total Records written to the ring.\n"
-		"# TYPE capd_ring_records_total counter\ncapd_ring_records_total %llu\n"
-		"# HELP capd_ring_bytes_total Record bytes written to the ring.\n"
-		"# TYPE capd_ring_bytes_total counter\ncapd_ring_bytes_total %llu\n"
-		"# HELP capd_ring_packets_total Packet records written to the ring.\n"
-		"# TYPE capd_ring_packets_total counter\ncapd_ring_packets_total %llu\n"
-		"# HELP capd_ring_packet_bytes_total Original bytes of the packets written.\n"
-		"# TYPE capd_ring_packet_bytes_total counter\ncapd_ring_packet_bytes_total %llu\n"
-		"# HELP capd_ring_wraps_total Times the writer wrapped around the ring.\n"
-		"# TYPE capd_ring_wraps_total counter\ncapd_ring_wraps_total %llu\n"
-		"# HELP capd_ring_size_bytes Size of the ring's data area.\n"
-		"# TYPE capd_ring_size_bytes gauge\ncapd_ring_size_bytes %llu\n"
-		"# HELP capd_ring_generation Generation of the ring capd writes.\n"
-		"# TYPE capd_ring_generation gauge\ncapd_ring_generation %llu\n"
-		"# HELP capd_ring_next_seq Sequence number of the next record.\n"
-		"# TYPE capd_ring_next_seq gauge\ncapd_ring_next_seq %llu\n"
-		"# HELP capd_lost_total Units lost upstream of the ring, by cause.\n"
-		"# TYPE capd_lost_total counter\n",
-		(unsigned long long)(ctx->start_ns / NS_PER_SEC),
-		(unsigned long long)w->counters[RING_CNT_RECORDS],
-		(unsigned long long)w->counters[RING_CNT_BYTES],
-		(unsigned long long)w->counters[RING_CNT_PACKETS],
-		(unsigned long long)w->counters[RING_CNT_PKT_BYTES],
-		(unsigned long long)w->counters[RING_CNT_WRAPS], (unsigned long long)w->size,
-		(unsigned long long)w->hdr->generation, (unsigned long long)w->next_seq);
-	for (uint32_t c = 1; c < 16; c++)
-		if (rawcap_loss_cause_name(c))
-			capd_buf_printf(out, "capd_lost_total{cause=\"%s\"} %llu\n",
-					rawcap_loss_cause_name(c),
-					(unsigned long long)w->counters[RING_CNT_LOSS_BASE + c]);
-	capd_iface_metrics(ctx, out);
-	for (unsigned i = 0; i < ctx->n_src; i++) {
-		struct capd_source *s = ctx->src[i];
-
-		if (s->ops && s->ops->metrics)
-			s->ops->metrics(s->state, ctx, out);
-	}
-}
-
-int capd_health(struct capd_ctx *ctx, char *why, size_t len)
-{
-	for (unsigned i = 0; i < ctx->n_src; i++) {
-		struct capd_source *s = ctx->src[i];
-
-		if (s->ops && s->ops->health && s->ops->health(s->state, ctx, why, len))
-			return -1;
-	}
-	snprintf(why, len, "ok");
-	return 0;
-}
-
 /* Drain every source, write the last loss records, print the final stats line. */
 void capd_finish(struct capd_ctx *ctx)
 {
@@ -310,48 +256,4 @@ void capd_finish(struct capd_ctx *ctx)
 	ring_writer_close(&ctx->ring);
 	capd_iface_free(ctx);
 	close(ctx->epfd);
-}
-
-/* SIGTERM/SIGINT through a signalfd, so they end the loop between batches. */
-static int sig_ready(void *state, struct capd_ctx *ctx, uint32_t events)
-{
-	struct signalfd_siginfo si;
-	int fd = *(int *)state;
-
-	(void)events;
-	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			capd_log("signal %u: stopping", si.ssi_signo);
-			ctx->stop = true;
-		}
-	}
-	return 0;
-}
-
-static void sig_close(void *state)
-{
-	close(*(int *)state);
-}
-
-static const struct capd_source_ops sig_ops = {
-	.name = "signals",
-	.ready = sig_ready,
-	.close = sig_close,
-};
-
-int capd_signals_setup(struct capd_ctx *ctx)
-{
-	static int sfd;
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -errno;
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0)
-		return -errno;
-	return capd_add_source(ctx, sfd, &sig_ops, &sfd);
 }

@@ -63,6 +63,31 @@ static int capd_ring_create(struct capd_ctx *ctx, const struct ring_writer_opts 
 	return err;
 }
 
+/* The enabled parts that follow the ring (the disk FIFO) prepare for it. */
+static int capd_features_ring_prepare(struct capd_ctx *ctx, const struct ring_prev *prev,
+				      uint64_t *base_seq)
+{
+	int err;
+
+	for (const struct capd_feature *f = capd_features; f->flag; f++)
+		if (f->ring_prepare && f->enabled(ctx->cfg) &&
+		    (err = f->ring_prepare(ctx, prev, base_seq)))
+			return err;
+	return 0;
+}
+
+/* Set up the enabled parts that follow the ring (follow_ring) or the others. */
+static int capd_features_setup(struct capd_ctx *ctx, bool follow_ring)
+{
+	int err;
+
+	for (const struct capd_feature *f = capd_features; f->flag; f++)
+		if (!!f->ring_prepare == follow_ring && f->enabled(ctx->cfg) &&
+		    (err = f->setup(ctx)))
+			return err;
+	return 0;
+}
+
 /*
  * Take the ring. A previous capd's ring of the size asked for is continued
  * in place (ring_writer_adopt): a restart inside a /dev/shm sized for one
@@ -77,8 +102,23 @@ int capd_ring_setup(struct capd_ctx *ctx)
 		.name = cfg->ring_name, .data_size = cfg->ring_size, .mode = 0640, .gid = ctx->gid};
 	struct ring_prev prev;
 	uint64_t dropped;
-	int err = ring_prev_open(cfg->ring_name, &prev);
+	int err = ring_prev_open(cfg->ring_name, &prev), perr;
 
+	if (prev.hdr) { /* set only when it opened */
+		o.base_seq = load_relaxed(&prev.hdr->next_seq);
+		o.prev_generation = prev.hdr->generation;
+	}
+	/*
+	 * A crash loses nothing that reached the ring: the parts that follow it
+	 * (the disk FIFO) persist its tail first. They run before the ring's
+	 * state is judged, so that a storage directory in use is what a second
+	 * capd is told about first.
+	 */
+	perr = capd_features_ring_prepare(ctx, prev.hdr ? &prev : NULL, &o.base_seq);
+	if (perr) {
+		ring_prev_close(&prev);
+		return perr;
+	}
 	if (err == -EBUSY) {
 		capd_log("ring '%s' (%s): %s", cfg->ring_name, prev.path, prev.why);
 		return err;
@@ -88,12 +128,6 @@ int capd_ring_setup(struct capd_ctx *ctx)
 		if (capd_ring_clear(&prev))
 			return -EPERM;
 	}
-	if (prev.hdr) {
-		o.base_seq = load_relaxed(&prev.hdr->next_seq);
-		o.prev_generation = prev.hdr->generation;
-	}
-	/* A crash loses nothing that reached the ring: persist its tail first. */
-	capd_persist_recover(ctx, prev.hdr ? &prev : NULL, &o.base_seq);
 	if (prev.hdr && ring_writer_adopt(&ctx->ring, &o, &prev, &dropped) == 0) {
 		ring_prev_close(&prev);
 		capd_log("continuing after generation %llu at sequence %llu, in place",
@@ -219,13 +253,10 @@ static int capd_setup(struct capd_ctx *ctx, const struct capd_backend *be)
 	err = be->setup(ctx);
 	if (err)
 		return err;
-	err = capd_persist_open(ctx);
-	if (err)
-		return err;
 	err = capd_ring_setup(ctx);
 	if (err)
 		return err;
-	err = capd_persist_attach(ctx);
+	err = capd_features_setup(ctx, true);
 	if (err)
 		return err;
 	err = capd_netlink_setup(ctx);
@@ -235,9 +266,9 @@ static int capd_setup(struct capd_ctx *ctx, const struct capd_backend *be)
 	}
 	if (be->attach && (err = be->attach(ctx)))
 		return err;
-	for (const struct capd_feature *f = capd_features; f->flag; f++)
-		if (f->enabled(ctx->cfg) && (err = f->setup(ctx)))
-			return err;
+	err = capd_features_setup(ctx, false);
+	if (err)
+		return err;
 	return capd_sandbox_enter(ctx);
 }
 

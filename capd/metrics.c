@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * metrics.c - Prometheus /metrics and /healthz over HTTP (opt-in,
- * --stats-listen), served by libmicrohttpd through httpd/httpd.h.
+ * metrics.c - capd's metrics and health (capd_metrics_collect, capd_health)
+ * and Prometheus /metrics and /healthz over HTTP (opt-in, --stats-listen),
+ * served by libmicrohttpd through httpd/httpd.h.
  *
  * The server runs in capd's own loop, not in a thread: its epoll fd is one
  * more source, httpd_run() is its ready(), and its timeout_ms() keeps the
@@ -19,10 +20,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rawcap/rawcap.h>
+
 #include "capd.h"
 #include "httpd.h"
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define NS_PER_SEC   1000000000ull
+
+/* capd's own figures (ring, loss by cause, interfaces), then every source's. */
+void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
+{
+	const struct ring_writer *w = &ctx->ring;
+
+	capd_buf_printf(
+		out,
+		"# HELP capd_up 1 while capd runs.\n# TYPE capd_up gauge\ncapd_up 1\n"
+		"# HELP capd_start_time_seconds When capd started.\n"
+		"# TYPE capd_start_time_seconds gauge\ncapd_start_time_seconds %llu\n"
+		"# HELP capd_ring_records_total Records written to the ring.\n"
+		"# TYPE capd_ring_records_total counter\ncapd_ring_records_total %llu\n"
+		"# HELP capd_ring_bytes_total Record bytes written to the ring.\n"
+		"# TYPE capd_ring_bytes_total counter\ncapd_ring_bytes_total %llu\n"
+		"# HELP capd_ring_packets_total Packet records written to the ring.\n"
+		"# TYPE capd_ring_packets_total counter\ncapd_ring_packets_total %llu\n"
+		"# HELP capd_ring_packet_bytes_total Original bytes of the packets written.\n"
+		"# TYPE capd_ring_packet_bytes_total counter\ncapd_ring_packet_bytes_total %llu\n"
+		"# HELP capd_ring_wraps_total Times the writer wrapped around the ring.\n"
+		"# TYPE capd_ring_wraps_total counter\ncapd_ring_wraps_total %llu\n"
+		"# HELP capd_ring_size_bytes Size of the ring's data area.\n"
+		"# TYPE capd_ring_size_bytes gauge\ncapd_ring_size_bytes %llu\n"
+		"# HELP capd_ring_generation Generation of the ring capd writes.\n"
+		"# TYPE capd_ring_generation gauge\ncapd_ring_generation %llu\n"
+		"# HELP capd_ring_next_seq Sequence number of the next record.\n"
+		"# TYPE capd_ring_next_seq gauge\ncapd_ring_next_seq %llu\n"
+		"# HELP capd_lost_total Units lost upstream of the ring, by cause.\n"
+		"# TYPE capd_lost_total counter\n",
+		(unsigned long long)(ctx->start_ns / NS_PER_SEC),
+		(unsigned long long)w->counters[RING_CNT_RECORDS],
+		(unsigned long long)w->counters[RING_CNT_BYTES],
+		(unsigned long long)w->counters[RING_CNT_PACKETS],
+		(unsigned long long)w->counters[RING_CNT_PKT_BYTES],
+		(unsigned long long)w->counters[RING_CNT_WRAPS], (unsigned long long)w->size,
+		(unsigned long long)w->hdr->generation, (unsigned long long)w->next_seq);
+	for (uint32_t c = 1; c < 16; c++)
+		if (rawcap_loss_cause_name(c))
+			capd_buf_printf(out, "capd_lost_total{cause=\"%s\"} %llu\n",
+					rawcap_loss_cause_name(c),
+					(unsigned long long)w->counters[RING_CNT_LOSS_BASE + c]);
+	capd_iface_metrics(ctx, out);
+	for (unsigned i = 0; i < ctx->n_src; i++) {
+		struct capd_source *s = ctx->src[i];
+
+		if (s->ops && s->ops->metrics)
+			s->ops->metrics(s->state, ctx, out);
+	}
+}
+
+int capd_health(struct capd_ctx *ctx, char *why, size_t len)
+{
+	for (unsigned i = 0; i < ctx->n_src; i++) {
+		struct capd_source *s = ctx->src[i];
+
+		if (s->ops && s->ops->health && s->ops->health(s->state, ctx, why, len))
+			return -1;
+	}
+	snprintf(why, len, "ok");
+	return 0;
+}
 
 static int metrics_get(void *arg, struct httpd_req *req)
 {
@@ -97,8 +162,9 @@ static void http_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out
 			(unsigned long long)st.timed_out, (unsigned long long)st.aborted);
 }
 
-static void http_close(void *state)
+static void http_close(void *state, struct capd_ctx *ctx)
 {
+	(void)ctx;
 	httpd_stop(state);
 }
 

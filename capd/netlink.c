@@ -171,10 +171,11 @@ static void nl_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 		(unsigned long long)nl->events, (unsigned long long)nl->overruns);
 }
 
-static void nl_close(void *state)
+static void nl_close(void *state, struct capd_ctx *ctx)
 {
 	struct capd_netlink *nl = state;
 
+	(void)ctx;
 	if (nl->fd >= 0)
 		close(nl->fd);
 	nl->fd = -1;

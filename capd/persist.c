@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * persist.c - the disk FIFO inside capd: open the storage before the drop,
- * persist what a crashed predecessor left in its ring, then follow the ring
- * as a source whose fd signals I/O completions.
+ * persist.c - the disk FIFO inside capd (--storage, one line in
+ * registry.c): open the storage before the drop, persist what a crashed
+ * predecessor left in its ring, then follow the ring as a source whose fd
+ * signals I/O completions.
  *
- * The persister is lapped, never gating capture (storage/persister.h): the
- * loop pumps it right after every publish, so at the rates this machine can
+ * The persister is lapped, never gating capture (storage/persister.h): its
+ * published() hook pumps it right after every publish, so at the rates this machine can
  * capture it stays within one batch of the ring's head.
  */
 #include <errno.h>
@@ -15,26 +16,32 @@
 #include "capd.h"
 #include "persister.h"
 
-/* The source's state is capd's ctx: close() must reach the ring, and gets no ctx. */
+/* The source's state is the persister; the ring it follows is capd's. */
 static int persist_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 {
-	(void)state, (void)events;
-	persister_pump(ctx->persister, &ctx->ring);
+	(void)events;
+	persister_pump(state, &ctx->ring);
 	return 0;
 }
 
 static void persist_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
 {
-	(void)state, (void)now_ns;
-	persister_pump(ctx->persister, &ctx->ring);
+	(void)now_ns;
+	persister_pump(state, &ctx->ring);
+}
+
+/* Right after each publish: the persister stays within one batch of the head. */
+static void persist_published(void *state, struct capd_ctx *ctx)
+{
+	persister_pump(state, &ctx->ring);
 }
 
 static void persist_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 {
 	struct persister_stats st;
 
-	(void)state;
-	persister_get_stats(ctx->persister, &st);
+	(void)ctx;
+	persister_get_stats(state, &st);
 	capd_buf_printf(out,
 			"# TYPE rawcap_disk_records_total counter\n"
 			"rawcap_disk_records_total %llu\n"
@@ -60,8 +67,8 @@ static int persist_health(void *state, struct capd_ctx *ctx, char *why, size_t l
 {
 	struct persister_stats st;
 
-	(void)state;
-	persister_get_stats(ctx->persister, &st);
+	(void)ctx;
+	persister_get_stats(state, &st);
 	if (!st.error)
 		return 0;
 	snprintf(why, len, "disk FIFO: %s (capture continues into the ring)", strerror(-st.error));
@@ -72,19 +79,18 @@ static void persist_summary(void *state, struct capd_ctx *ctx, struct capd_buf *
 {
 	struct persister_stats st;
 
-	(void)state;
-	persister_get_stats(ctx->persister, &st);
+	(void)ctx;
+	persister_get_stats(state, &st);
 	capd_buf_printf(out, " disk_records=%llu disk_lapped=%llu disk_errors=%llu",
 			(unsigned long long)st.records, (unsigned long long)st.lapped_records,
 			(unsigned long long)st.disk_error_records);
 }
 
 /* Runs after the loop's final publish: persist everything, fdatasync, close. */
-static void persist_close(void *state)
+static void persist_close(void *state, struct capd_ctx *ctx)
 {
-	struct capd_ctx *ctx = state;
 	struct persister_stats st;
-	int err = persister_close(ctx->persister, &ctx->ring, &st);
+	int err = persister_close(state, &ctx->ring, &st);
 
 	if (err)
 		capd_log("disk FIFO: final flush failed: %s", strerror(-err));
@@ -99,9 +105,10 @@ static const struct capd_source_ops persist_ops = {
 	.health = persist_health,
 	.summary = persist_summary,
 	.close = persist_close,
+	.published = persist_published,
 };
 
-int capd_persist_open(struct capd_ctx *ctx)
+static int capd_persist_open(struct capd_ctx *ctx)
 {
 	const struct capd_config *cfg = ctx->cfg;
 	char holder[128];
@@ -117,8 +124,6 @@ int capd_persist_open(struct capd_ctx *ctx)
 	};
 	int err;
 
-	if (!cfg->storage_dir)
-		return 0;
 	snprintf(holder, sizeof(holder), "ring %s", cfg->ring_name);
 	err = persister_open(&o, &ctx->persister);
 	if (err) {
@@ -128,13 +133,18 @@ int capd_persist_open(struct capd_ctx *ctx)
 	return 0;
 }
 
-/* Before the old ring is retired: put on disk what it holds and the disk does not. */
-int capd_persist_recover(struct capd_ctx *ctx, const struct ring_prev *prev, uint64_t *base_seq)
+/*
+ * While capd takes the ring (--storage's ring_prepare in registry.c): open
+ * the disk FIFO and, before the previous ring is continued or retired, put
+ * on disk what it holds and the disk does not; the sequence goes on from
+ * whichever is further.
+ */
+int capd_persist_prepare(struct capd_ctx *ctx, const struct ring_prev *prev, uint64_t *base_seq)
 {
-	int err;
+	int err = capd_persist_open(ctx);
 
-	if (!ctx->persister)
-		return 0;
+	if (err)
+		return err;
 	if (prev && prev->hdr) {
 		err = persister_recover_prev(ctx->persister, prev);
 		if (err)
@@ -150,18 +160,11 @@ int capd_persist_attach(struct capd_ctx *ctx)
 {
 	int err;
 
-	if (!ctx->persister)
-		return 0;
 	err = persister_attach(ctx->persister, &ctx->ring);
 	if (!err)
-		err = capd_add_source(ctx, persister_fd(ctx->persister), &persist_ops, ctx);
+		err = capd_add_source(ctx, persister_fd(ctx->persister), &persist_ops,
+				      ctx->persister);
 	if (err)
 		capd_log("cannot start the disk FIFO persister: %s", strerror(-err));
 	return err;
-}
-
-void capd_persist_pump(struct capd_ctx *ctx)
-{
-	if (ctx->persister)
-		persister_pump(ctx->persister, &ctx->ring);
 }

@@ -32,7 +32,14 @@ static bool capd_want_process_context(const struct capd_config *cfg)
 	return cfg->process_context;
 }
 
+static bool capd_want_storage(const struct capd_config *cfg)
+{
+	return cfg->storage_dir != NULL;
+}
+
 const struct capd_feature capd_features[] = {
+	/* the disk FIFO: recovers the previous ring before it is taken, then follows it */
+	{"storage", capd_want_storage, capd_persist_attach, NULL, capd_persist_prepare},
 	{"kubernetes", capd_want_kubernetes, capd_k8s_setup, NULL},
 #ifdef CAPD_HAVE_EBPF
 	{"process-context", capd_want_process_context, capd_proc_setup, NULL},
@@ -42,7 +49,7 @@ const struct capd_feature capd_features[] = {
 #endif
 	/* on unless --capture-self: rawcap's own connections are not captured */
 	{"capture-self", capd_self_exclude_enabled, capd_self_exclude_setup, NULL},
-	{NULL, NULL, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 const struct capd_backend *capd_backend_find(const char *name)

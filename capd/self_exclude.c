@@ -331,10 +331,11 @@ static void selfx_summary(void *state, struct capd_ctx *ctx, struct capd_buf *ou
 			(unsigned long long)(x->cost_ns / 1000));
 }
 
-static void selfx_close(void *state)
+static void selfx_close(void *state, struct capd_ctx *ctx)
 {
 	struct selfx *x = state;
 
+	(void)ctx;
 	if (capd_self == &x->m)
 		capd_self = NULL;
 	close(x->fd);

@@ -13,10 +13,11 @@
  *
  * The sources: AF_PACKET TPACKET_V3 sockets (afpacket.c) or eBPF capture
  * (ebpf_source.c, a ring buffer fd), rtnetlink interface events (netlink.c),
- * the signal fd, the metrics endpoint (metrics.c), process context (another
+ * the signal fd (signals.c), the metrics endpoint (metrics.c), process context (another
  * ring buffer fd), Kubernetes metadata (k8s_source.c: a watch thread feeding
  * a bounded queue and an eventfd, so the writer never blocks on the network)
- * and the disk FIFO's persister (persist.c, an fd that signals I/O completions).
+ * and the disk FIFO's persister (persist.c, an fd that signals I/O
+ * completions, and a published() hook the loop calls after each batch).
  * A thread that feeds a source must never touch the ring itself.
  *
  * Rules for a source:
@@ -58,7 +59,13 @@ struct capd_source_ops {
 	/* At shutdown: append "key=value ..." figures for the final stats line. Optional. */
 	void (*summary)(void *state, struct capd_ctx *ctx, struct capd_buf *out);
 	/* Called once when the source is removed or capd exits; closes fd. Optional. */
-	void (*close)(void *state);
+	void (*close)(void *state, struct capd_ctx *ctx);
+	/*
+	 * After every ring_publish() of the loop: follow what was just published
+	 * (the disk FIFO's persister), so it stays within one batch of the head.
+	 * Optional.
+	 */
+	void (*published)(void *state, struct capd_ctx *ctx);
 };
 
 /* Register fd (made non-blocking by the caller) for EPOLLIN. 0 or -errno. */
@@ -73,6 +80,7 @@ void capd_del_source(struct capd_ctx *ctx, int fd);
  * setup() runs before the privilege drop and calls capd_add_source().
  */
 struct capd_config;
+struct ring_prev;
 struct capd_backend {
 	const char *name; /* value of --backend */
 	int (*setup)(struct capd_ctx *ctx);
@@ -85,6 +93,14 @@ struct capd_feature {
 	bool (*enabled)(const struct capd_config *cfg);
 	int (*setup)(struct capd_ctx *ctx);
 	const char *missing;
+	/*
+	 * Optional, for a part that follows the ring (the disk FIFO): runs while
+	 * capd takes the ring, before a previous capd's ring (prev, NULL if none)
+	 * is continued or replaced, and may raise the first sequence number
+	 * *base_seq. Such a part's setup() then runs as soon as the ring exists,
+	 * before anything writes to it and before the other parts.
+	 */
+	int (*ring_prepare)(struct capd_ctx *ctx, const struct ring_prev *prev, uint64_t *base_seq);
 };
 const struct capd_backend *capd_backend_find(const char *name);
 extern const struct capd_feature capd_features[];

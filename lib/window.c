@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * window.c - the export loop shared by rawcap-pcap, rawcap-snapshot and
- * rawcap-forward (rawcap/window.h).
+ * window.c - the export loop shared by rawcap-pcap, rawcap-snapshot,
+ * rawcap-tap and rawcap-server (rawcap/window.h).
  *
  * It owns what every exporting reader would otherwise repeat: resolving the
  * window, seeking, telling the recycled part of a window from a quiet one,

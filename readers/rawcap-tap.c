@@ -2,8 +2,9 @@
 /*
  * rawcap-tap - print a node's metadata records (pods, services, endpoints,
  * namespaces, processes) as JSON lines or as a msgpack stream,
- * for sidecars and scripts. A thin main over librawcap: parse options, open
- * a cursor, loop, write.
+ * for sidecars and scripts. A thin main over librawcap: parse options, then
+ * run the shared window loop (rawcap_window_run) with a sink that writes the
+ * metadata records asked for.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 
 #include <rawcap/meta.h>
 #include <rawcap/rawcap.h>
+#include <rawcap/window.h>
 
 #define JSON_MAX (4u << 20) /* a 256 KiB record escapes to at most ~6x; we cap well above */
 
@@ -205,62 +207,61 @@ static int emit(struct tap *t, const struct rawcap_rec *rec)
 	return ferror(t->out) ? -EIO : 0;
 }
 
-static int run(struct tap *t, struct rawcap_cursor *c)
+/* The window loop's record hook: the metadata records of the kinds asked for. */
+static int tap_record(void *ctx, const struct rawcap_rec *rec)
 {
-	static uint8_t buf[RAWCAP_REC_MAX];
-	char line[256];
-	struct rawcap_rec rec;
-	int r;
+	struct tap *t = ctx;
 
-	while (!quit) {
-		r = rawcap_next_copy(c, &rec, buf, sizeof(buf));
-		if (r == 1) {
-			if (t->has_to && rec.ts_ns > t->to)
-				return 0;
-			if (rec.type == RAWCAP_REC_META && rec.flags < 32 &&
-			    (t->kinds & (1u << rec.flags)) && (r = emit(t, &rec)))
-				return r;
-			continue;
-		}
-		if (r == -EMSGSIZE || r == -EBADMSG)
-			continue;
-		if (r == -ENODATA)
-			return 0;
-		if (r < 0)
-			return r;
-		if (!t->follow && (!t->has_to || rawcap_now_ns() > t->to))
-			return 0;
-		r = rawcap_wait(c, 500);
-		if (r < 0 && r != -EINTR)
-			return r;
-		if (t->follow && rawcap_writer_news(c, line, sizeof(line)))
-			fprintf(stderr, "rawcap-tap: %s\n", line);
-	}
-	return 0;
+	if (rec->type != RAWCAP_REC_META || rec->flags >= 32 || !(t->kinds & (1u << rec->flags)))
+		return 0;
+	return emit(t, rec);
 }
 
-static int open_cursor(struct tap *t, struct rawcap_cursor **c)
+static int tap_flush(void *ctx)
 {
-	int err = rawcap_open_opts(&t->oo, c);
+	struct tap *t = ctx;
 
-	if (err) {
+	return fflush(t->out) ? -errno : 0;
+}
+
+static void tap_notice(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "rawcap-tap: %s\n", line);
+}
+
+/*
+ * The records of [--from, --to] through the window loop every reader
+ * shares (rawcap/window.h): --to includes its own instant, and --follow
+ * without --from starts at the oldest record held, as it always has.
+ */
+static int run(struct tap *t, struct rawcap_window_result *res)
+{
+	struct rawcap_window_opts o = {
+		.sz = sizeof(o),
+		.ring = t->oo.ring,
+		.storage_dir = t->oo.storage_dir,
+		.snapshot = t->oo.snapshot,
+		.from_ns = t->has_from ? t->from : t->follow ? 1 : 0,
+		.to_ns = t->has_to && t->to < UINT64_MAX ? t->to + 1 : t->has_to ? t->to : 0,
+		.follow = t->follow,
+		.stop = &quit,
+		.notice = tap_notice,
+	};
+	struct rawcap_sink sink = {.ctx = t, .record = tap_record, .flush = tap_flush};
+	int err = rawcap_window_run(&o, &sink, res);
+
+	if (err && !res->records && err != -EPIPE && err != -EIO) {
 		char why[320];
 
-		fprintf(stderr, "rawcap-tap: cannot open %s %s: %s\n",
+		fprintf(stderr, "rawcap-tap: cannot read %s %s: %s\n",
 			t->oo.snapshot ? "snapshot" : "ring",
 			t->oo.snapshot ? t->oo.snapshot : (t->oo.ring ? t->oo.ring : "default"),
 			t->oo.snapshot ? strerror(-err)
 				       : rawcap_ring_explain(t->oo.ring, err, why, sizeof(why)));
-		return err;
+		return -ECANCELED;
 	}
-	err = t->has_from ? rawcap_seek(*c, RAWCAP_SEEK_TIME, t->from)
-			  : rawcap_seek(*c, RAWCAP_SEEK_OLDEST, 0);
-	if (err && err != -ENOENT) {
-		fprintf(stderr, "rawcap-tap: cannot seek: %s\n", strerror(-err));
-		rawcap_close(*c);
-		return err;
-	}
-	return 0;
+	return err;
 }
 
 static int open_output(struct tap *t)
@@ -286,8 +287,7 @@ static int open_output(struct tap *t)
 int main(int argc, char **argv)
 {
 	struct tap t = { 0 };
-	struct rawcap_cursor *c;
-	struct rawcap_stats st;
+	struct rawcap_window_result res;
 	int err;
 
 	if (parse_args(&t, argc, argv))
@@ -302,21 +302,19 @@ int main(int argc, char **argv)
 	}
 	if (open_output(&t))
 		return 1;
-	if (open_cursor(&t, &c))
-		return 1;
-	err = run(&t, c);
-	rawcap_get_stats(c, &st);
-	rawcap_close(c);
+	err = run(&t, &res);
 	if (fflush(t.out) || (t.out != stdout && fclose(t.out)))
 		err = err ? err : -EIO;
 	free(t.json);
+	if (err == -ECANCELED)
+		return 1; /* said already */
 	if (err && err != -EPIPE && !(err == -EIO && errno == EPIPE)) {
 		fprintf(stderr, "rawcap-tap: reading records: %s\n", strerror(-err));
 		return 1;
 	}
-	if (st.records_lost || t.bad) {
+	if (res.lost_reader || t.bad) {
 		fprintf(stderr, "rawcap-tap: %llu records lost, %llu malformed metadata skipped\n",
-			(unsigned long long)st.records_lost, (unsigned long long)t.bad);
+			(unsigned long long)res.lost_reader, (unsigned long long)t.bad);
 		return 1;
 	}
 	return 0;

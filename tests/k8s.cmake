@@ -1,10 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Kubernetes metadata: JSON to msgpack conversion, the watcher against a fake
 # HTTPS API server, the pod/IP index, rawcap-tap and the fuzz corpus replay.
-if(NOT TARGET rawcap_k8s)
-  include(${CMAKE_SOURCE_DIR}/capd/k8s.cmake)
-endif()
-
 add_executable(k8s_driver ${CMAKE_CURRENT_SOURCE_DIR}/k8s/k8s_driver.c)
 target_link_libraries(k8s_driver PRIVATE rawcap_k8s)
 

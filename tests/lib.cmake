@@ -5,3 +5,7 @@ rawcap_unit_test(test_loss_names SOURCES lib/test_loss_names.c LIBS rawcap LABEL
 rawcap_script_test(lib_exports lib/exports.sh LABELS lib TIMEOUT 60)
 # The dissection switch file rawcap-server writes and rawcap-forward follows.
 rawcap_unit_test(test_dissection SOURCES lib/test_dissection.c LIBS rawcap LABELS lib TIMEOUT 30)
+# The window loop itself over a ring written in-process: packets, interfaces,
+# metadata hooks, loss records and reader loss.
+rawcap_unit_test(test_window SOURCES lib/test_window.c LIBS rawcap_static rawcap_ring_writer
+                 LABELS lib TIMEOUT 60)

@@ -5,9 +5,10 @@
  * records of a time window (or follow the live end), apply a filter, keep
  * track of interfaces and loss, and hand the result to a sink.
  *
- * rawcap-pcap plugs in the pcap/pcapng sink (rawcap_pcap_sink), the
- * snapshotter a segment-file sink, and rawcap-forward a network sink. A sink
- * is a set of callbacks; any of them may be NULL.
+ * rawcap-pcap and rawcap-server plug in the pcap/pcapng sink
+ * (rawcap_pcap_sink), the snapshotter a segment-file sink, rawcap-tap a sink
+ * that prints metadata records. A sink is a set of callbacks; any of them
+ * may be NULL.
  *
  * Loss is reported, never hidden: records the cursor missed (lapped,
  * damaged) and loss records written upstream reach sink->loss before the

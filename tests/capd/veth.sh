@@ -7,7 +7,7 @@ set -euo pipefail
 TNAME=veth
 . "$(dirname "$0")/lib.sh"
 NS2=rc-veth2-$$
-EXTRA_NS+=("$NS2")
+RC_NETNS+=("$NS2")
 A=vrc$$a
 B=vrc$$b
 

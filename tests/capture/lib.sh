@@ -6,7 +6,7 @@
 
 : "${RAWCAP_SRC:?run through ctest, or set RAWCAP_SRC to the source tree}"
 # capd's test library: namespace $NS, $TMP, private shm ($RAWCAP_SHM_DIR), $RING,
-# PIDS and EXTRA_NS removed on exit, fail, nsx, start_capd LOG ARGS, stop_capd LOG.
+# PIDS and RC_NETNS removed on exit, fail, nsx, start_capd LOG ARGS, stop_capd LOG.
 . "$RAWCAP_SRC/tests/capd/lib.sh"
 PCAP=$RAWCAP_BUILD/readers/rawcap-pcap
 SNAP=$RAWCAP_BUILD/readers/rawcap-snapshot
@@ -18,11 +18,7 @@ for t in tcpdump tshark python3; do
 done
 
 # mkns NAME: another namespace with loopback up, removed on exit.
-mkns() {
-	ip netns add "$1" || fail "ip netns add $1"
-	EXTRA_NS+=("$1")
-	ip netns exec "$1" ip link set lo up
-}
+mkns() { rc_netns_add "$1" || fail "ip netns add $1"; }
 
 now() { date +%s.%N; }
 

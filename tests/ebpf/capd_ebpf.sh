@@ -12,7 +12,6 @@ set -euo pipefail
 ebpf_test_init ebcapd 47
 command -v tcpdump >/dev/null && command -v tshark >/dev/null || { echo "SKIP: needs tcpdump and tshark"; exit 77; }
 ebpf_netns_pair
-CAPD=$RAWCAP_BUILD/capd/capd
 SNAP=200
 MAC_A=$(ip netns exec "$NSA" cat "/sys/class/net/$IFA/address")
 py() { exec ip netns exec "$1" python3 "$SRC/traffic.py" "${@:2}"; }
@@ -20,16 +19,9 @@ py() { exec ip netns exec "$1" python3 "$SRC/traffic.py" "${@:2}"; }
 start_capd() { # ring log args...
 	local ring=$1 log=$2
 	shift 2
-	ip netns exec "$NSA" "$CAPD" --ring "$ring" --ring-size 16Mi --interfaces "$IFA" "$@" 2>"$log" &
-	CAPD_PID=$!
-	PIDS+=($CAPD_PID)
-	wait_for "$log" "capturing into ring" 15
+	capd_start "$NSA" "$log" --ring "$ring" --ring-size 16Mi --interfaces "$IFA" "$@"
 }
-stop_capd() { # log
-	kill -TERM "$CAPD_PID"
-	wait "$CAPD_PID" || fail "capd exited $?: $(tail -5 "$1")"
-	grep -q "capd: final:" "$1" || fail "capd printed no final stats"
-}
+stop_capd() { capd_stop "$1"; } # log
 traffic() { # port base
 	py "$NSB" tcp-server --port "$1" --count 100 --size 1400 --pidfile "$TMP/srv$1.pid" >/dev/null &
 	PIDS+=($!)

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 # lib.sh - shared setup for the eBPF script tests: two private network
 # namespaces joined by a veth pair on 198.18.<n>.0/24, cleanup on exit.
-# Source it, then call ebpf_test_init NAME NET_OCTET.
+# Source it, then call ebpf_test_init NAME NET_OCTET. Built on tests/lib.sh
+# (fail, wait_for, wait_until).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 ebpf_test_init() {
 	T_NAME=$1
@@ -38,11 +40,6 @@ ebpf_test_cleanup() {
 	if [ -n "${RAWCAP_KEEP_TMP:-}" ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
 ebpf_netns_pair() {
 	ip netns add "$NSA"
 	ip netns add "$NSB"
@@ -58,25 +55,8 @@ ebpf_netns_pair() {
 	ip -n "$NSB" link set "$IFB" up
 }
 
-# wait_for FILE PATTERN [SECONDS]: until FILE contains PATTERN.
-wait_for() {
-	local i
-	for ((i = 0; i < ${3:-10} * 20; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "timed out waiting for '$2' in $1: $(cat "$1" 2>/dev/null | tail -3)"
-}
-
-# wait_file FILE [SECONDS]
-wait_file() {
-	local i
-	for ((i = 0; i < ${2:-10} * 20; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	fail "timed out waiting for $1"
-}
+# wait_file FILE [SECONDS]: until FILE is not empty.
+wait_file() { wait_until "${2:-10}" test -s "$1"; }
 
 # pcap_tally PCAP MAC: "out out_bytes out_caplen in in_bytes in_caplen" as tcpdump saw
 # them, outgoing being the frames sent by MAC.

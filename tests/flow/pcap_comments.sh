@@ -54,7 +54,9 @@ for role in srv urecv cli usend; do
 	[ "$(cat "/proc/$(cat "$TMP/$role.pid")/comm")" = "rcf-$role" ] || fail "$role runs as $(cat "/proc/$(cat "$TMP/$role.pid")/comm")"
 done
 echo "$PID_cli" >"$CG/cgroup.procs"
-sleep 0.2 # the UDP receiver binds after writing its pid file
+# The UDP receiver binds after writing its pid file: wait until it has.
+udp_bound() { [ -n "$(ip netns exec "$NSB" ss -Hlun 'sport = :7402')" ]; }
+wait_until 10 udp_bound
 touch "$TMP/go"
 wait "$CLI" || fail "TCP client failed"
 wait "$USEND" || fail "UDP sender failed"

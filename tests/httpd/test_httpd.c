@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
+#include "http_client.h"
 #include "httpd.h"
 
 static int echo_put(void *arg, struct httpd_req *req)
@@ -85,45 +86,9 @@ static struct httpd *start(unsigned max_conns, unsigned per_ip, unsigned idle_s,
 	return NULL;
 }
 
-static int connect_to(const struct httpd *h)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)httpd_port(h))};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
-/* Send raw, read until close or timeout_ms of silence; returns bytes read into out. */
-static size_t exchange_fd(int fd, const char *raw, char *out, size_t cap, int timeout_ms)
-{
-	size_t n = 0;
-
-	if (raw)
-		assert_int_equal(send(fd, raw, strlen(raw), MSG_NOSIGNAL), (ssize_t)strlen(raw));
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-
-		if (poll(&p, 1, timeout_ms) <= 0 || n + 1 >= cap)
-			break;
-		r = recv(fd, out + n, cap - 1 - n, 0);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	out[n] = '\0';
-	return n;
-}
-
 static void exchange(const struct httpd *h, const char *raw, char *out, size_t cap)
 {
-	int fd = connect_to(h);
-
-	exchange_fd(fd, raw, out, cap, 5000);
-	close(fd);
+	exchange_timeout(h, raw, out, cap, 5000);
 }
 
 static void test_parse_listen(void **state)

@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "http_client.h"
 #include "httpd.h"
 
 #define STREAM_CHUNKS 64
@@ -133,38 +134,10 @@ static struct httpd *start(void)
 	return NULL;
 }
 
-static int connect_to(const struct httpd *h)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)httpd_port(h))};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 /* Send raw and read until close or 10 s of silence, at most cap - 1 bytes. */
 static size_t exchange(const struct httpd *h, const char *raw, char *out, size_t cap)
 {
-	int fd = connect_to(h);
-	size_t n = 0;
-
-	assert_int_equal(send(fd, raw, strlen(raw), MSG_NOSIGNAL), (ssize_t)strlen(raw));
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-
-		if (poll(&p, 1, 10000) <= 0 || n + 1 >= cap)
-			break;
-		r = recv(fd, out + n, cap - 1 - n, 0);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	out[n] = '\0';
-	close(fd);
-	return n;
+	return exchange_timeout(h, raw, out, cap, 10000);
 }
 
 static void wait_writer(void)

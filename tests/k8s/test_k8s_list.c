@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_k8s_list.c - the streaming LIST page scanner (capd/k8s_list.c): the
+ * test_k8s_list.c - the streaming LIST page scanner (capd/k8s/k8s_list.c): the
  * same items whatever the chunking, an oversized item skipped while its
  * neighbours are kept, memory bounded by max_line, and pages that are not
  * pages refused.

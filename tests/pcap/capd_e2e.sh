@@ -7,58 +7,27 @@
 # a --follow stream must each hold exactly tcpdump's packets, byte for byte.
 set -euo pipefail
 
-B=${RAWCAP_BUILD:?RAWCAP_BUILD must point at the build tree}
-CAPD=$B/capd/capd
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 PCAP=$B/readers/rawcap-pcap
 SNAP=$B/readers/rawcap-snapshot
 TRAFFIC=$B/tests/capd-traffic
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for namespaces and AF_PACKET"; exit 77; }
-for t in tcpdump tshark capinfos ip; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
+rc_need_root
+rc_need tcpdump tshark capinfos ip
 
 NS=rc-pcape2e-$$
 RING=pe2e$$
-T=$(mktemp -d /tmp/rc-pcape2e.XXXXXX)
-export RAWCAP_SHM_DIR=$T/shm
+rc_tmp pcape2e
+T=$TMP
 FIFO=$T/fifo
-PIDS=()
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ip netns del "$NS" 2>/dev/null || true
-	chmod -R u+w "$T" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$T"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -15 "$f" >&2; }; done
-	[ -z "${KEEP:-}" ] || cp -a "$T" "$KEEP"
-	exit 1
-}
 nsx() { ip netns exec "$NS" "$@"; }
 now() { date +%s.%N; }
 
-mkdir -p "$RAWCAP_SHM_DIR"
-chmod 755 "$T" "$RAWCAP_SHM_DIR"
-ip netns add "$NS"
-nsx ip link set lo up
+rc_netns_add "$NS"
 
 # capd: 4 MiB ring, 64 MiB disk FIFO, so that 128 MiB of flood recycles all of it.
-ip netns exec "$NS" "$CAPD" --ring "$RING" --ring-size 4Mi --interfaces lo --storage "$FIFO" \
-	--storage-size 64Mi --sync-interval 200ms 2>"$T/capd.err" &
-CAPD_PID=$!
-PIDS+=("$CAPD_PID")
-for _ in $(seq 100); do
-	grep -q "capturing into ring" "$T/capd.err" && break
-	kill -0 "$CAPD_PID" 2>/dev/null || fail "capd exited during startup"
-	sleep 0.1
-done
-grep -q "capturing into ring" "$T/capd.err" || fail "capd did not start within 10 s"
+capd_start "$NS" "$T/capd.err" --ring "$RING" --ring-size 4Mi --interfaces lo --storage "$FIFO" \
+	--storage-size 64Mi --sync-interval 200ms
 
 # tcpdump_start OUT [FILTER]: an independent capture of lo (as root, no -Z drop).
 tcpdump_start() {

@@ -1,64 +1,35 @@
 # SPDX-License-Identifier: MIT
-# lib.sh - shared by the rawcap-server script tests: a private namespace,
+# lib.sh - shared by the rawcap-server script tests, over tests/lib.sh: a private namespace,
 # capd capturing its loopback into a small ring and disk FIFO, rawcap-server
 # on 127.0.0.1 inside it, and a window of known traffic that an independent
 # tcpdump records too. Sourced after `set -euo pipefail`.
 
-B=${RAWCAP_BUILD:?RAWCAP_BUILD must point at the build tree}
-CAPD=$B/capd/capd
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 PCAP=$B/readers/rawcap-pcap
 SERVER=$B/server/rawcap-server
 TRAFFIC=$B/tests/capd-traffic
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for namespaces and AF_PACKET"; exit 77; }
-for t in tcpdump capinfos curl jq ip; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
+rc_need_root
+rc_need tcpdump capinfos curl jq ip
 
 NS=rc-srv-$$
 RING=srv$$
-T=$(mktemp -d /tmp/rc-server.XXXXXX)
-export RAWCAP_SHM_DIR=$T/shm
+rc_tmp server
+T=$TMP
 FIFO=$T/fifo
 PORT=9470
 URL=http://127.0.0.1:$PORT
 F='port 9999 or port 9998' # the test traffic, apart from capd's and curl's
-PIDS=()
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ip netns del "$NS" 2>/dev/null || true
-	chmod -R u+w "$T" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$T"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -15 "$f" >&2; }; done
-	[ -z "${KEEP:-}" ] || cp -a "$T" "$KEEP"
-	exit 1
-}
 nsx() { ip netns exec "$NS" "$@"; }
 now() { date +%s.%N; }
 count() { capinfos -c -M "$1" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}'; }
 
 # The namespace and capd (started directly, so that $! is capd).
 start_capd() {
-	mkdir -p "$RAWCAP_SHM_DIR" "$T/snaps"
-	ip netns add "$NS"
-	nsx ip link set lo up
-	ip netns exec "$NS" "$CAPD" --ring "$RING" --ring-size 16Mi --interfaces lo --storage "$FIFO" \
-		--storage-size 64Mi --sync-interval 200ms 2>"$T/capd.err" &
-	CAPD_PID=$!
-	PIDS+=("$CAPD_PID")
-	for _ in $(seq 100); do
-		grep -q "capturing into ring" "$T/capd.err" && return 0
-		kill -0 "$CAPD_PID" 2>/dev/null || fail "capd exited during startup"
-		sleep 0.1
-	done
-	fail "capd did not start within 10 s"
+	mkdir -p "$T/snaps"
+	rc_netns_add "$NS"
+	capd_start "$NS" "$T/capd.err" --ring "$RING" --ring-size 16Mi --interfaces lo \
+		--storage "$FIFO" --storage-size 64Mi --sync-interval 200ms
 }
 
 # start_server [ARGS...]: rawcap-server on $URL, answering /healthz.

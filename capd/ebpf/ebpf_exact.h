@@ -2,7 +2,7 @@
 /*
  * ebpf_exact.h - the eBPF backend's capture filter as libpcap compiles it.
  *
- * The tc program (bpf/capture.bpf.c) evaluates a superset of the expression:
+ * The tc program (capture.bpf.c) evaluates a superset of the expression:
  * what it cannot judge exactly (ARP for "host A", IPv6 behind a fragment
  * header) it lets through. capd then runs libpcap's own program for the
  * expression on each sample's bytes, so the backend keeps exactly what

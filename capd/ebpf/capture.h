@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * capture.h - types shared by capture.bpf.c (tc clsact capture) and
- * capd/ebpf_capture.c: the ring buffer sample, the filter map value and the
+ * ebpf_capture.c: the ring buffer sample, the filter map value and the
  * per-CPU counter slots.
  */
 #ifndef RAWCAP_BPF_CAPTURE_H

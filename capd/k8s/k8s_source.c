@@ -60,8 +60,9 @@ static void k8s_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 			(unsigned long long)st.watches, (unsigned long long)st.dropped);
 }
 
-static void k8s_close(void *state)
+static void k8s_close(void *state, struct capd_ctx *ctx)
 {
+	(void)ctx;
 	k8s_watch_stop(state);
 }
 

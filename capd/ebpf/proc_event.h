@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * proc_event.h - types shared by proc_ctx.bpf.c and capd/proc_ctx.c: one
+ * proc_event.h - types shared by proc_ctx.bpf.c and proc_ctx.c: one
  * process-context event per socket creation, TCP connect/accept and (rate
  * limited) UDP send/receive peer.
  */

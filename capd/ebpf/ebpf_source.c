@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * ebpf_source.c - the eBPF capture backend and the process-context feature
- * as capd sources (bpf/, capd/ebpf_capture.c, capd/proc_ctx.c do the work).
+ * as capd sources (ebpf_capture.c, proc_ctx.c and their programs do the work).
  *
  * --backend ebpf falls back to AF_PACKET, with the reason logged, whenever
  * the tc programs cannot load (verifier, missing BTF, memlock, a forced
@@ -58,9 +58,9 @@ static int ebpf_timer_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 	return r < 0 ? r : 0;
 }
 
-static void ebpf_timer_close(void *state)
+static void ebpf_timer_close(void *state, struct capd_ctx *ctx)
 {
-	(void)state;
+	(void)state, (void)ctx;
 	if (ebpf_timer_fd >= 0)
 		close(ebpf_timer_fd);
 	ebpf_timer_fd = -1;
@@ -83,12 +83,12 @@ static int ebpf_timer_setup(struct capd_ctx *ctx)
 		return -errno;
 	if (timerfd_settime(ebpf_timer_fd, 0, &its, NULL)) {
 		err = -errno;
-		ebpf_timer_close(NULL);
+		ebpf_timer_close(NULL, ctx);
 		return err;
 	}
 	err = capd_add_source(ctx, ebpf_timer_fd, &ebpf_timer_ops, ebpf_cap);
 	if (err)
-		ebpf_timer_close(NULL);
+		ebpf_timer_close(NULL, ctx);
 	return err;
 }
 
@@ -130,8 +130,9 @@ static void ebpf_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out
 			st.interfaces);
 }
 
-static void ebpf_close(void *state)
+static void ebpf_close(void *state, struct capd_ctx *ctx)
 {
+	(void)ctx;
 	ebpf_capture_close_unprivileged(state); /* capd has dropped CAP_NET_ADMIN by now */
 	ebpf_cap = NULL;
 }
@@ -228,8 +229,9 @@ static void proc_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out
 			(unsigned long long)st.existing);
 }
 
-static void proc_close(void *state)
+static void proc_close(void *state, struct capd_ctx *ctx)
 {
+	(void)ctx;
 	proc_ctx_close(state);
 }
 

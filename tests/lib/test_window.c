@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_window.c - the window loop itself (rawcap_window_run), driven over a
+ * ring written in-process with the ring writer: which packets reach the
+ * sink, interface descriptions (from the ring's table and from IFACE
+ * records) before their first packet, the metadata
+ * hooks (lookback, selection, comments), loss records, and records the
+ * cursor missed because the writer lapped it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <rawcap/rawcap.h>
+#include <rawcap/window.h>
+
+#include "ring/ring_test.h"
+
+#define SEC    1000000000ull
+#define CAPLEN 60
+
+/* What the sink saw, in order. */
+struct seen {
+	unsigned packets, records, ifaces, flushes, metas;
+	uint32_t iface_order[8]; /* ifindexes as they were described */
+	uint32_t pkt_ifindex[64];
+	uint64_t pkt_ts[64];
+	char comment[64][32];
+	uint64_t loss_count[8];
+	uint32_t loss_cause[8];
+	unsigned losses;
+	struct ring_writer *w; /* meta hook: lap the reader once */
+	bool lap;
+};
+
+static int sink_iface(void *ctx, const struct rawcap_iface *ifc)
+{
+	struct seen *s = ctx;
+
+	if (s->ifaces < 8)
+		s->iface_order[s->ifaces] = ifc->ifindex;
+	s->ifaces++;
+	return 0;
+}
+
+static int sink_packet(void *ctx, const struct rawcap_window_pkt *p)
+{
+	struct seen *s = ctx;
+
+	/* Every packet's interface was described before it. */
+	bool described = false;
+	for (unsigned i = 0; i < s->ifaces && i < 8; i++)
+		described |= s->iface_order[i] == p->pkt->ifindex;
+	assert_true(described);
+	assert_int_equal(p->caplen, CAPLEN);
+	if (s->packets < 64) {
+		s->pkt_ifindex[s->packets] = p->pkt->ifindex;
+		s->pkt_ts[s->packets] = p->rec->ts_ns;
+		snprintf(s->comment[s->packets], sizeof(s->comment[0]), "%s", p->comment);
+	}
+	s->packets++;
+	return 0;
+}
+
+static int sink_loss(void *ctx, uint32_t ifindex, uint64_t count, uint32_t cause)
+{
+	struct seen *s = ctx;
+
+	(void)ifindex;
+	if (s->losses < 8) {
+		s->loss_count[s->losses] = count;
+		s->loss_cause[s->losses] = cause;
+	}
+	s->losses++;
+	return 0;
+}
+
+static int sink_record(void *ctx, const struct rawcap_rec *rec)
+{
+	(void)rec;
+	((struct seen *)ctx)->records++;
+	return 0;
+}
+
+static int sink_flush(void *ctx)
+{
+	((struct seen *)ctx)->flushes++;
+	return 0;
+}
+
+static void put_packet(struct ring_writer *w, uint64_t ts, uint32_t ifindex, uint8_t fill)
+{
+	struct rawcap_pkt *p = ring_reserve(w, RAWCAP_REC_PACKET, 0, ts, sizeof(*p) + CAPLEN);
+
+	assert_non_null(p);
+	memset(p, 0, sizeof(*p));
+	p->ifindex = ifindex;
+	p->orig_len = CAPLEN;
+	p->linktype = 1; /* LINKTYPE_ETHERNET */
+	memset(p + 1, fill, CAPLEN);
+}
+
+static void put_iface_record(struct ring_writer *w, uint64_t ts, uint32_t ifindex,
+			     const char *name)
+{
+	struct rawcap_iface *ifc = ring_reserve(w, RAWCAP_REC_IFACE, 0, ts, sizeof(*ifc));
+
+	assert_non_null(ifc);
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->ifindex = ifindex;
+	ifc->linktype = 1;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+}
+
+static void put_meta(struct ring_writer *w, uint64_t ts)
+{
+	uint8_t *m = ring_reserve(w, RAWCAP_REC_META, RAWCAP_META_POD, ts, 1);
+
+	assert_non_null(m);
+	*m = 0x80; /* an empty msgpack map */
+}
+
+struct ring_fixture {
+	struct ring_writer w;
+	char name[64];
+	uint64_t t0; /* a time well in the past, so a window ending near it is settled */
+};
+
+static void fixture_open(struct ring_fixture *f, uint64_t data_size)
+{
+	struct ring_writer_opts o = {.data_size = data_size, .gid = (gid_t)-1};
+	struct rawcap_iface ifc = {.ifindex = 7, .linktype = 1, .name = "veth7"};
+
+	snprintf(f->name, sizeof(f->name), "%s", rt_name("window"));
+	o.name = f->name;
+	assert_int_equal(ring_writer_create(&f->w, &o), 0);
+	assert_int_equal(ring_iface_set(&f->w, &ifc), 0);
+	f->t0 = rawcap_now_ns() - 3600 * SEC;
+}
+
+static void fixture_close(struct ring_fixture *f)
+{
+	ring_writer_close(&f->w); /* the group teardown removes the ring */
+}
+
+static struct rawcap_window_opts window_opts(const struct ring_fixture *f, uint64_t from,
+					     uint64_t to)
+{
+	struct rawcap_window_opts o = {.sz = sizeof(o), .ring = f->name, .from_ns = from,
+				       .to_ns = to};
+
+	return o;
+}
+
+static struct rawcap_sink seen_sink(struct seen *s)
+{
+	struct rawcap_sink k = {.ctx = s, .iface = sink_iface, .packet = sink_packet,
+				.loss = sink_loss, .record = sink_record, .flush = sink_flush};
+
+	return k;
+}
+
+/*
+ * Packets inside [from, to) reach the sink, those before and after do not;
+ * the interface from the ring's table and the one described by an IFACE
+ * record both come before their packets; a loss record
+ * inside the window reaches the sink and the result.
+ */
+static void test_window_packets_ifaces_loss(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_window_result res;
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	put_packet(&f.w, f.t0 + 1 * SEC, 7, 1); /* before */
+	put_packet(&f.w, f.t0 + 10 * SEC, 7, 2);
+	put_iface_record(&f.w, f.t0 + 10 * SEC + 1, 9, "veth9"); /* not in the ring's table */
+	put_packet(&f.w, f.t0 + 11 * SEC, 9, 3);
+	ring_write_loss(&f.w, f.t0 + 12 * SEC, RAWCAP_LOSS_KERNEL_DROP, 5, 7, 0);
+	put_packet(&f.w, f.t0 + 13 * SEC, 7, 4);
+	put_packet(&f.w, f.t0 + 20 * SEC, 7, 5); /* at to: after */
+	put_packet(&f.w, f.t0 + 30 * SEC, 9, 6); /* past the reorder slack: ends the window */
+	ring_publish(&f.w);
+
+	o = window_opts(&f, f.t0 + 10 * SEC, f.t0 + 20 * SEC);
+	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	assert_int_equal(s.packets, 3);
+	assert_int_equal(res.packets, 3);
+	assert_int_equal(res.packet_bytes, 3 * CAPLEN);
+	assert_int_equal(s.pkt_ts[0], f.t0 + 10 * SEC);
+	assert_int_equal(s.pkt_ifindex[1], 9);
+	assert_int_equal(s.pkt_ts[2], f.t0 + 13 * SEC);
+	assert_int_equal(s.ifaces, 2); /* each described once */
+	assert_int_equal(s.losses, 1);
+	assert_int_equal(s.loss_cause[0], RAWCAP_LOSS_KERNEL_DROP);
+	assert_int_equal(s.loss_count[0], 5);
+	assert_int_equal(res.lost_upstream, 5);
+	assert_int_equal(res.lost_reader, 0);
+	assert_int_equal(s.records, 5); /* three packets, the description and the loss */
+	assert_int_equal(res.first_ts_ns, f.t0 + 10 * SEC);
+	assert_int_equal(res.last_ts_ns, f.t0 + 13 * SEC);
+	assert_true(s.flushes >= 1);
+	fixture_close(&f);
+}
+
+/* The metadata hooks: meta sees the lookback, select drops, context comments. */
+struct join {
+	unsigned metas;
+	uint64_t first_meta_ts;
+};
+
+static int join_meta(void *arg, const struct rawcap_rec *rec)
+{
+	struct join *j = arg;
+
+	assert_int_equal(rec->type, RAWCAP_REC_META);
+	if (!j->metas++)
+		j->first_meta_ts = rec->ts_ns;
+	return 0;
+}
+
+static bool join_select(void *arg, const struct rawcap_rec *rec, const struct rawcap_pkt *pkt)
+{
+	struct join *j = arg;
+
+	(void)rec;
+	return j->metas > 0 && pkt->ifindex == 7; /* joined against what the hook saw */
+}
+
+static size_t join_context(void *arg, const struct rawcap_rec *rec,
+			   const struct rawcap_pkt *pkt, char *buf, size_t cap)
+{
+	(void)arg;
+	(void)rec;
+	return (size_t)snprintf(buf, cap, "if %u", pkt->ifindex);
+}
+
+static void test_window_meta_join(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct join j = {0};
+	struct rawcap_window_result res;
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	put_meta(&f.w, f.t0 + 5 * SEC); /* in the lookback, before the window */
+	put_packet(&f.w, f.t0 + 8 * SEC, 7, 1); /* in the lookback: not delivered */
+	put_packet(&f.w, f.t0 + 10 * SEC, 7, 2);
+	put_packet(&f.w, f.t0 + 11 * SEC, 9, 3); /* unselected */
+	put_meta(&f.w, f.t0 + 12 * SEC);
+	put_packet(&f.w, f.t0 + 13 * SEC, 7, 4);
+	ring_publish(&f.w);
+
+	o = window_opts(&f, f.t0 + 10 * SEC, f.t0 + 20 * SEC);
+	o.meta = join_meta;
+	o.select = join_select;
+	o.meta_arg = &j;
+	o.meta_lookback_ns = 6 * SEC;
+	o.context = join_context;
+	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	assert_int_equal(j.metas, 2);
+	assert_int_equal(j.first_meta_ts, f.t0 + 5 * SEC);
+	assert_int_equal(res.packets, 2);
+	assert_int_equal(res.unselected, 1);
+	assert_int_equal(s.packets, 2);
+	assert_string_equal(s.comment[0], "if 7");
+	assert_int_equal(s.pkt_ts[1], f.t0 + 13 * SEC);
+	/* the metadata record inside the window is kept; the lookback's is not */
+	assert_int_equal(s.records, 3);
+	fixture_close(&f);
+}
+
+/* A bad filter is refused before anything is read, with its message. */
+static void test_window_bad_filter(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_window_result res;
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	o = window_opts(&f, f.t0, f.t0 + SEC);
+	o.filter = "tcp port";
+	assert_int_equal(rawcap_window_run(&o, &k, &res), -EINVAL);
+	assert_true(res.filter_error[0] != '\0');
+	assert_int_equal(s.packets + s.records, 0);
+	fixture_close(&f);
+}
+
+/*
+ * Records the cursor missed: the writer laps the reader in the middle of the
+ * window (from the meta hook, between two records), and the loop reports the
+ * gap as reader loss before the next packet.
+ */
+static int lap_meta(void *arg, const struct rawcap_rec *rec)
+{
+	struct seen *s = arg;
+
+	if (!s->lap)
+		return 0;
+	s->lap = false;
+	/* Overwrite the whole 64 KiB ring several times over. */
+	for (unsigned i = 0; i < 4000; i++)
+		put_packet(s->w, rec->ts_ns + 1 + i, 7, 9);
+	ring_publish(s->w);
+	return 0;
+}
+
+static void test_window_reader_loss(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_window_result res;
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+
+	(void)state;
+	fixture_open(&f, 1 << 16);
+	put_packet(&f.w, f.t0 + 10 * SEC, 7, 1);
+	put_meta(&f.w, f.t0 + 11 * SEC);
+	for (unsigned i = 0; i < 50; i++)
+		put_packet(&f.w, f.t0 + 11 * SEC + 100 + i, 7, 2);
+	ring_publish(&f.w);
+
+	s.w = &f.w;
+	s.lap = true;
+	o = window_opts(&f, f.t0 + 10 * SEC, f.t0 + 20 * SEC);
+	o.meta = lap_meta;
+	o.meta_arg = &s;
+	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	assert_true(res.lost_reader > 0);
+	assert_true(s.losses >= 1);
+	assert_int_equal(s.loss_cause[0], RAWCAP_LOSS_READER);
+	assert_int_equal(s.loss_count[0], res.lost_reader);
+	/* what was delivered plus what was lost covers what was written in the window */
+	assert_true(res.packets + res.lost_reader >= 1 + 4000);
+	fixture_close(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_window_packets_ifaces_loss),
+		cmocka_unit_test(test_window_meta_join),
+		cmocka_unit_test(test_window_bad_filter),
+		cmocka_unit_test(test_window_reader_loss),
+	};
+
+	return cmocka_run_group_tests(tests, rt_group_setup, rt_group_teardown);
+}
