@@ -240,7 +240,7 @@ int s3_get_manifest(struct s3_op *op, const char *name, char **text, size_t *len
 
 /* Operations. */
 int s3_upload_run(struct s3_op *op, const char *dir, const char *name);
-int s3_download_run(struct s3_op *op, const char *name, const char *dir);
+int s3_download_run(struct s3_op *op, const char *name, const char *dir, uint64_t quota);
 /* Abort the unfinished multipart uploads under NAME/ (best effort where unsupported). */
 int s3_abort_stale(struct s3_op *op, const char *name);
 

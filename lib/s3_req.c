@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "s3_int.h"
 
@@ -304,6 +305,7 @@ static void set_method(struct s3_req *r, CURL *h)
 int s3_req_setup(struct s3_op *op, struct s3_req *r, CURL *h)
 {
 	char *url = s3_url(&op->t, r->key, r->query);
+	struct stat st;
 
 	curl_easy_reset(h);
 	r->easy = h;
@@ -319,7 +321,8 @@ int s3_req_setup(struct s3_op *op, struct s3_req *r, CURL *h)
 		free(url);
 		return -ENOMEM;
 	}
-	if (r->sink_fd >= 0 && ftruncate(r->sink_fd, 0))
+	/* A retry starts the file again; a first attempt keeps blocks allocated ahead. */
+	if (r->sink_fd >= 0 && (fstat(r->sink_fd, &st) || (st.st_size && ftruncate(r->sink_fd, 0))))
 		r->result = -errno; /* reported when the attempt ends */
 	if (r->check_sha)
 		EVP_DigestInit_ex(r->hash, EVP_sha256(), NULL);

@@ -95,7 +95,7 @@ static void *xfer_main(void *arg)
 
 	if (!rc)
 		rc = x->upload ? s3_upload_run(&op, x->dir, x->name)
-			       : s3_download_run(&op, x->name, x->dir);
+			       : s3_download_run(&op, x->name, x->dir, x->o.quota);
 	if (rc && !err[0])
 		snprintf(err, sizeof(err), "%s", op.msg[0] ? op.msg : strerror(-rc));
 	if (!rc && x->prog.st.retries) /* this thread is the only writer: no lock to read */

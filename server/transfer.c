@@ -12,7 +12,9 @@
  * library and renamed into place once verified, so a name is on disk
  * complete or not at all. Credentials are the server's (its environment or
  * files, rawcap/s3.h), never the request's. Transfers count against
- * --max-exports.
+ * --max-exports; a download counts against --snapshot-quota while it runs
+ * (the library reserves its size first and fails with -EDQUOT when it does
+ * not fit). A name being transferred answers 409 to another transfer.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -281,8 +283,11 @@ static int transfer_start(struct server *s, struct transfer *t, struct rawcap_s3
 static int transfer_post(struct httpd_req *req, struct server *s, const char *name, bool upload,
 			 const char *url, const char *endpoint, const char *region)
 {
-	struct rawcap_s3_opts o = {
-		.sz = sizeof(o), .url = url, .endpoint = endpoint, .region = region};
+	struct rawcap_s3_opts o = {.sz = sizeof(o),
+				   .url = url,
+				   .endpoint = endpoint,
+				   .region = region,
+				   .quota = upload ? 0 : s->snapshot_quota};
 	struct transfer *t;
 	unsigned status = 409;
 	char why[1024];
@@ -354,8 +359,15 @@ int server_transfer_upload(void *arg, struct httpd_req *req)
 	size_t len;
 	const void *text = httpd_req_body(req, &len);
 	cJSON *body = NULL;
+	bool busy;
 	int err;
 
+	pthread_mutex_lock(&s->lock);
+	busy = server_transfer_busy(s, name);
+	pthread_mutex_unlock(&s->lock);
+	if (busy) /* a download not yet on disk, or an upload */
+		return server_reply_error(req, 409, "in_progress",
+					  "snapshot %s is being transferred", name);
 	if (!server_snapshot_ready(req, s, name, &err))
 		return err;
 	err = body_strings(text, len, keys, v, 3, &body, detail, sizeof(detail));

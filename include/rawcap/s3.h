@@ -106,7 +106,7 @@ struct rawcap_s3_status {
 	 * option), -ENOKEY (no credentials), -EACCES (credentials refused),
 	 * -ENXIO (no such bucket), -ENOENT (no such snapshot), -EEXIST (a
 	 * different snapshot of that name is there), -EBADMSG (content does not
-	 * match the manifest), -ENOSPC, -ECANCELED, -EIO/-ETIMEDOUT/-EPROTO
+	 * match the manifest), -ENOSPC, -EDQUOT, -ECANCELED, -EIO/-ETIMEDOUT/-EPROTO
 	 * (server or network, after retries).
 	 */
 	int error;
@@ -133,6 +133,12 @@ struct rawcap_s3_opts {
 	/* Called on the transfer's thread about four times a second and at the end. */
 	rawcap_s3_progress_fn progress;
 	void *progress_arg;
+	/*
+	 * Download: bytes all snapshots in dir may use (as rawcap_snapshot_opts.quota,
+	 * staged downloads counted); 0: unlimited. The snapshot's size is reserved
+	 * before a byte is fetched; what does not fit fails with -EDQUOT.
+	 */
+	uint64_t quota;
 };
 
 struct rawcap_s3_xfer;

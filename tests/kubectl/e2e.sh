@@ -11,10 +11,13 @@
 # With --endpoints: the merged export equals mergecap of the nodes' own
 # rawcap-pcap exports of the same window, byte for byte and in the same
 # order; each node's packets in it are its tcpdump's, in order; tcpdump -r
-# reads it. bounds names every node. A node whose server is killed during
-# the export is named, exit 1, the others' merge unchanged. Cluster snapshot
+# reads it. bounds names every node. A node whose server is killed before
+# it streams is named, exit 1, the others' merge unchanged. Cluster snapshot
 # create, list, show, verify, export (the same packets as the export) and
-# delete. Dissection off/on on every node when the server has the endpoint.
+# delete. Dissection off/on on every node with a receiver connected to each
+# node's rawcap-forward. A node killed in the middle of its chunked body:
+# cut and named, exit 1, its first packets and the others' whole windows
+# merged in mergecap's order.
 # The default path: Debian's kubectl lists the pods from the fake API server,
 # port-forward is stood in for by pf_standin.py relaying to the nodes (a real
 # port-forward needs a real cluster), and the merge again equals mergecap's.
@@ -33,7 +36,7 @@ SERVER=${RAWCAP_SERVER:-$B/server/rawcap-server}
 REAL=${RAWCAP_TEST_KUBECTL:-$S/.deps/kubectl/usr/bin/kubectl}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for namespaces and AF_PACKET"; exit 77; }
 [ -x "$SERVER" ] || { echo "SKIP: no rawcap-server in this build ($SERVER)"; exit 77; }
-for t in tcpdump tshark mergecap capinfos curl python3 openssl ip ss; do
+for t in tcpdump tshark mergecap capinfos editcap curl jq python3 openssl ip ss; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
 
@@ -98,6 +101,7 @@ start_capd() { # node
 	RAWCAP_SHM_DIR=$(shm "$1") ip netns exec "$NS-$1" "$CAPD" --ring "$RING" --ring-size 4Mi \
 		--interfaces eth0 --storage "$T/fifo-$1" --storage-size 64Mi --sync-interval 200ms \
 		2>"$T/capd-$1.err" &
+	eval "CAPD_$1=$!"
 	PIDS+=($!)
 	for _ in $(seq 300); do
 		grep -q "capturing into ring" "$T/capd-$1.err" && return 0
@@ -227,7 +231,7 @@ kr 0 bounds bounds --endpoints "$EP"
 for n in $NODES; do grep -q "^node-$n .* ok" "$T/bounds.out" || fail "bounds node-$n: $(cat "$T/bounds.out")"; done
 grep -q "common window: .* on 3 of 3 nodes" "$T/bounds.out" || fail "common window: $(cat "$T/bounds.out")"
 
-# ---- a node killed during the export: named, the others merged ----
+# ---- a node killed before its stream starts: named, the others merged ----
 kill -STOP "$SERVER_c"
 ip netns exec "$NS-cl" "$KR" export --endpoints "$EP" --from "$T0" --to "$T1" --filter "$F" \
 	--request-timeout 60 -q -o "$T/killed.pcapng" 2>"$T/killed.err" &
@@ -284,17 +288,167 @@ kr 0 slist2 snapshot list --endpoints "$EP"
 grep -q "^e2e " "$T/slist2.out" && fail "deleted snapshot still listed: $(cat "$T/slist2.out")"
 echo "snapshots: create/list/show/verify/export/delete on 3 nodes"
 
-# ---- dissection on/off on every node, through each node's switch file ----
+# ---- dissection on/off on every node, receivers connected ----
+# Each node runs rawcap-forward following its switch directory, with a
+# receiver connected; the nodes send each other UDP on port 9996. Off: no
+# receiver gets a packet sent after the forwarders' 1 s check (waited 2 s),
+# yet every receiver stays connected; on: packets flow to every receiver
+# again; capd is the same process throughout.
+npk() { grep -c '^P ' "$1" 2>/dev/null || true; }
+wait_for() { # SECONDS CMD...: CMD succeeds within SECONDS
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do "${@:2}" && return 0; sleep 0.1; done
+	return 1
+}
+at_least() { [ "$(npk "$1")" -ge "$2" ]; }
+round() { # COUNT datagrams from every node to the next: 2*COUNT packets seen by each
+	local n to
+	for n in $NODES; do
+		to=$(($(octet "$n") % 3 + 1))
+		ip netns exec "$NS-$n" "$B/tests/capd-traffic" udp "198.18.1.$to" 9996 "$1" \
+			>/dev/null 2>>"$T/round.err" || fail "udp traffic from node-$n failed"
+	done
+}
+for n in $NODES; do
+	RAWCAP_SHM_DIR=$(shm "$n") ip netns exec "$NS-$n" "$B/readers/rawcap-forward" --ring "$RING" \
+		--listen 127.0.0.1:5555 --plain --format msgpack --filter 'udp port 9996' \
+		--control-dir "$T/ctl-$n" 2>"$T/forward-$n.err" &
+	PIDS+=($!)
+done
+for n in $NODES; do # a receiver per node, connected (HELLO seen)
+	for _ in $(seq 50); do
+		ip netns exec "$NS-$n" "$B/tests/msgpack_sink" 127.0.0.1:5555 --stream "e2e$n" \
+			--idle-exit 120000 >"$T/sink-$n.out" 2>>"$T/sink-$n.err" &
+		eval "SINK_$n=$!"
+		PIDS+=($!)
+		wait_for 2 grep -q '^H ' "$T/sink-$n.out" && break
+		eval "kill \$SINK_$n" 2>/dev/null || true
+	done
+	grep -q '^H ' "$T/sink-$n.out" || fail "no receiver connected to node-$n's rawcap-forward"
+done
+round 50
+for n in $NODES; do
+	wait_for 15 at_least "$T/sink-$n.out" 100 || fail "on: node-$n's receiver got $(npk "$T/sink-$n.out") of 100"
+done
 kr 0 doff dissection off --endpoints "$EP"
 kr 0 dst1 dissection status --endpoints "$EP"
 [ "$(grep -c "^node-[abc] .*off" "$T/dst1.out")" = 3 ] || fail "dissection off: $(cat "$T/dst1.out")"
 for n in a b c; do
 	grep -qx "enabled=false" "$T/ctl-$n/dissection" || fail "node-$n's switch file: $(cat "$T/ctl-$n/dissection")"
 done
+sleep 2 # the forwarders look at the switch once a second
+declare -A held
+for n in $NODES; do
+	wait_for 5 grep -q '^Z 1' "$T/sink-$n.out" || fail "off: no pause notice to node-$n's receiver"
+	held[$n]=$(npk "$T/sink-$n.out")
+done
+round 50
+sleep 1.5
+for n in $NODES; do
+	[ "$(npk "$T/sink-$n.out")" = "${held[$n]}" ] ||
+		fail "off: node-$n still sent $(($(npk "$T/sink-$n.out") - held[$n])) packets"
+	eval "kill -0 \$SINK_$n" 2>/dev/null || fail "off: node-$n's receiver was disconnected"
+done
 kr 0 don dissection on --endpoints "$EP"
 kr 0 dst2 dissection status --endpoints "$EP"
 [ "$(grep -c "^node-[abc] .*on" "$T/dst2.out")" = 3 ] || fail "dissection on: $(cat "$T/dst2.out")"
-echo "dissection: off and on again on 3 nodes"
+for n in $NODES; do
+	wait_for 10 grep -q '^Z 0' "$T/sink-$n.out" || fail "on: no resume notice to node-$n's receiver"
+done
+round 50
+for n in $NODES; do
+	wait_for 15 at_least "$T/sink-$n.out" $((held[$n] + 100)) ||
+		fail "on again: node-$n's receiver got $(($(npk "$T/sink-$n.out") - held[$n])) of 100 new packets"
+	eval "pid=\$CAPD_$n"
+	kill -0 "$pid" 2>/dev/null || fail "capd on node-$n is gone"
+	[ "$(grep -c 'capturing into ring' "$T/capd-$n.err")" = 1 ] || fail "capd on node-$n restarted"
+	[ "$(ip netns exec "$NS-$n" curl -s "http://127.0.0.1:$PORT/v1/node" | jq -r .capd.pid)" = "$pid" ] ||
+		fail "node-$n's server sees another capd than pid $pid"
+done
+echo "dissection: off stops every node's receiver (still connected), on resumes; capd unchanged"
+
+# ---- a node killed mid-stream: its part is cut, the rest merged ----
+# A second, larger window (UDP on port 9997), several times what the
+# sockets and buffers between node-c's server and the merge hold (small
+# TCP buffers in node-c and the client). The export writes into a pipe
+# nobody reads yet, so the merge stops taking bytes and node-c's server
+# blocks in the middle of its chunked body; it is killed there. The
+# merged file then holds node-a's and node-b's windows whole and the first
+# K packets of node-c's (0 < K < all), in mergecap's order; exit 1, node-c
+# named as cut.
+FB='udp port 9997'
+for ns in "$NS-c" "$NS-cl"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 16384 65536" \
+		net.ipv4.tcp_wmem="4096 16384 65536"
+done
+T2=$(date +%s.%N)
+sleep 0.2
+bp=()
+for n in $NODES; do # 1000 datagrams of 1200 bytes to each other node
+	ip netns exec "$NS-$n" python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(1000):
+    for p in sys.argv[1:]:
+        s.sendto(b"%05d" % i + b"b" * 1195, (p, 9997))
+    if i % 25 == 0:
+        time.sleep(0.005)' $(for m in $NODES; do [ "$m" = "$n" ] || echo "198.18.1.$(octet "$m")"; done) &
+	bp+=($!)
+done
+wait "${bp[@]}" || fail "bulk traffic failed"
+sleep 0.5
+T3=$(date +%s.%N)
+sleep 0.3
+for n in $NODES; do # each node's own export of the window, once it stops growing
+	prev=-1
+	for _ in $(seq 60); do
+		RAWCAP_SHM_DIR=$(shm "$n") "$PCAP" --ring "$RING" --storage "$T/fifo-$n" --from "$T2" \
+			--to "$T3" --filter "$FB" -q -o "$T/bulk-$n.pcapng" 2>"$T/bulk-$n.err" || true
+		now=$(tcpdump -r "$T/bulk-$n.pcapng" -nn 2>/dev/null | wc -l)
+		[ "$now" = "$prev" ] && [ "$now" -ge 3500 ] && break
+		prev=$now
+		sleep 0.5
+	done
+	[ "$now" -ge 3500 ] || fail "node-$n holds only $now of the 4000 bulk packets"
+done
+mkfifo "$T/mid.fifo"
+exec 7<>"$T/mid.fifo" # a reader that reads nothing yet
+ip netns exec "$NS-cl" "$KR" export --endpoints "$EP" --from "$T2" --to "$T3" --filter "$FB" \
+	--request-timeout 120 -q -o - >"$T/mid.fifo" 2>"$T/mid.err" &
+kpid=$!
+for _ in $(seq 300); do # node-c's server has bytes in flight and none acknowledged for 1 s
+	q1=$(ip netns exec "$NS-c" ss -Htn state established "sport = :$PORT" | awk '{ s += $2 } END { print s + 0 }')
+	sleep 1
+	q2=$(ip netns exec "$NS-c" ss -Htn state established "sport = :$PORT" | awk '{ s += $2 } END { print s + 0 }')
+	[ "$q1" -gt 0 ] && [ "$q1" = "$q2" ] && break
+done
+[ "${q2:-0}" -gt 0 ] || fail "node-c's server never blocked mid-stream: $(cat "$T/mid.err")"
+kill -KILL "$SERVER_c"
+cat "$T/mid.fifo" 7<&- >"$T/mid.pcapng" &
+cpid=$!
+exec 7<&-
+rc=0
+wait "$kpid" || rc=$?
+wait "$cpid" || fail "reading the merged stream failed"
+[ "$rc" = 1 ] || fail "export with node-c killed mid-stream: exit $rc, want 1: $(cat "$T/mid.err")"
+grep -q "node-c: partial, .*stream cut after [1-9][0-9]* bytes" "$T/mid.err" ||
+	fail "node-c not named as cut: $(cat "$T/mid.err")"
+for n in a b; do grep -q "node-$n: complete" "$T/mid.err" || fail "node-$n: $(cat "$T/mid.err")"; done
+k=$(tshark -r "$T/mid.pcapng" -T fields -e frame.interface_name 2>/dev/null | grep -c '^node-c/eth0$' || true)
+all_c=$(tcpdump -r "$T/bulk-c.pcapng" -nn 2>/dev/null | wc -l)
+[ "$k" -gt 0 ] && [ "$k" -lt "$all_c" ] || fail "node-c gave $k of $all_c packets: not cut mid-stream"
+editcap -r "$T/bulk-c.pcapng" "$T/bulk-cp.pcapng" "1-$k" 2>/dev/null
+mergecap -w "$T/oracle-mid.pcapng" "$T/bulk-cp.pcapng" "$T/bulk-b.pcapng" "$T/bulk-a.pcapng"
+# Order, times (ns), lengths and bytes, by tcpdump (faster than tshark on this many).
+for f in mid oracle-mid; do
+	tcpdump -r "$T/$f.pcapng" -nn -tt --time-stamp-precision=nano -xx >"$T/$f.txt" 2>/dev/null
+done
+[ -s "$T/oracle-mid.txt" ] && cmp -s "$T/mid.txt" "$T/oracle-mid.txt" ||
+	fail "the merge with node-c cut differs from mergecap's"
+for ns in "$NS-c" "$NS-cl"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456" \
+		net.ipv4.tcp_wmem="4096 16384 4194304"
+done
+echo "mid-stream kill: node-c cut after $k of $all_c packets, named; node-a and node-b whole, in mergecap's order"
 
 # ---- the default path: Debian's kubectl, port-forward stood in for ----
 if [ -x "$REAL" ]; then

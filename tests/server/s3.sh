@@ -9,6 +9,9 @@
 # environment (random per run) and never show in an answer or its log.
 # Bad input: no such snapshot 404, bad URL or body 400, a taken name 409;
 # a download of what is not there fails saying why, and DELETE forgets it.
+# An upload of a name being downloaded is 409. --snapshot-quota holds while
+# a download runs: one that does not fit fails saying so and leaves nothing
+# (not on disk, not staged, not listed as a snapshot); one that fits completes.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +34,7 @@ start_capd
 ip netns exec "$NS" env S3_TEST_ACCESS_KEY="$AWS_ACCESS_KEY_ID" S3_TEST_SECRET_KEY="$AWS_SECRET_ACCESS_KEY" \
 	node "$S3DIR/server.js" --dir "$T/store" --port $S3_PORT --bucket bkt --log "$T/s3.log" \
 	>"$T/s3.err" 2>&1 &
+S3_PID=$!
 PIDS+=($!)
 for _ in $(seq 300); do grep -q '^ready' "$T/s3.err" && break; sleep 0.1; done
 grep -q '^ready' "$T/s3.err" || fail "S3 test server did not start: $(cat "$T/s3.err")"
@@ -135,6 +139,51 @@ code=$(nsx curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/snapshots/s
 [ "$code" = 204 ] || fail "DELETE of a failed download: $code"
 expect 404 not_found "$URL/v1/snapshots/s9"
 echo "download of a missing snapshot: failed ($(jq -r .transfer.error "$T/get.json")), forgotten by DELETE"
+
+# An upload of a name being downloaded: 409, not 404 (the S3 server is
+# stopped, so the download waits for its manifest).
+code=$(nsx curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/snapshots/s1")
+[ "$code" = 204 ] || fail "DELETE s1: $code"
+kill -STOP "$S3_PID"
+code=$(post /v1/snapshots/download "{\"name\": \"s1\", \"from\": \"s3://bkt/cluster/n1\"}")
+[ "$code" = 202 ] || { kill -CONT "$S3_PID"; fail "download while stopped: $code $(cat "$T/post.json")"; }
+code=$(nsx curl -s -o "$T/err.json" -w '%{http_code}' -X POST -d "{\"to\": \"$S3\"}" "$URL/v1/snapshots/s1/upload")
+kill -CONT "$S3_PID"
+[ "$code" = 409 ] && jq -e '.error == "in_progress"' "$T/err.json" >/dev/null ||
+	fail "upload of a snapshot being downloaded: $code $(cat "$T/err.json")"
+[ "$(wait_transfer s1 download)" = completed ] || fail "download after SIGCONT: $(cat "$T/get.json")"
+size=$(jq -r .transfer.bytes_total "$T/get.json")
+echo "upload of a snapshot being downloaded: 409 in_progress"
+
+# --snapshot-quota while downloading: s1 does not fit in half its size.
+quota_server() { # QUOTA: the server again, with that --snapshot-quota
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID" || fail "rawcap-server exited $? on SIGTERM"
+	AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
+		AWS_ENDPOINT_URL_S3=http://127.0.0.1:$S3_PORT start_server --snapshot-quota "$1"
+}
+code=$(nsx curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/snapshots/s1")
+[ "$code" = 204 ] || fail "DELETE s1: $code"
+[ "$size" -gt 0 ] || fail "no size for s1"
+quota_server $((size / 2))
+[ "$(post /v1/snapshots/download '{"name": "s1", "from": "s3://bkt/cluster/n1"}')" = 202 ] ||
+	fail "download under the quota: $(cat "$T/post.json")"
+st=$(wait_transfer s1 download)
+[ "$st" = failed ] || fail "a download larger than the quota ended $st: $(cat "$T/get.json")"
+jq -e '.status == "failed" and (.transfer.error | test("quota"))' "$T/get.json" >/dev/null ||
+	fail "GET of a download over the quota: $(cat "$T/get.json")"
+[ -z "$(ls -A "$T/snaps")" ] || fail "a download over the quota left $(ls -A "$T/snaps")"
+nsx curl -s "$URL/v1/snapshots" | jq -e '[.snapshots[] | select(.status == "completed")] | length == 0' \
+	>/dev/null || fail "listed after a download over the quota: $(nsx curl -s "$URL/v1/snapshots")"
+echo "quota: a download larger than it fails ($(jq -r .transfer.error "$T/get.json")), nothing left"
+quota_server $((size * 2 + (1 << 20)))
+[ "$(post /v1/snapshots/download '{"name": "s1", "from": "s3://bkt/cluster/n1"}')" = 202 ] ||
+	fail "download within the quota: $(cat "$T/post.json")"
+[ "$(wait_transfer s1 download)" = completed ] || fail "download within the quota: $(cat "$T/get.json")"
+nsx curl -s -X POST "$URL/v1/snapshots/s1/verify" | jq -e '.ok == true' >/dev/null ||
+	fail "s1 downloaded within the quota does not verify"
+[ "$(ls -A "$T/snaps")" = s1 ] || fail "left in the snapshot directory: $(ls -A "$T/snaps")"
+echo "quota: a download that fits completes and verifies"
 
 # No secret in any answer or in the server's log.
 for f in "$T"/*.json "$T/server.err"; do
