@@ -355,6 +355,8 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.dir = datadir,
 		.total_size = room,
 		.gid = -1,
+		/* Each full segment goes to disk while the next is filled: the seal's fsync waits for the last alone. */
+		.sync_retired = true,
 	};
 	struct rawcap_window_opts wo = {
 		.sz = sizeof(wo),
