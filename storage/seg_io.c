@@ -246,6 +246,15 @@ static void segw_drop_direct(struct seg_writer *w)
 	}
 }
 
+/* A block of f waits to be written again: its contents are not final. */
+static bool segw_file_failed(const struct seg_writer *w, const struct segw_file *f)
+{
+	for (int i = 0; i < SEGW_NBUF; i++)
+		if (w->bufs[i].state == SEGW_FAILED && w->bufs[i].file == f)
+			return true;
+	return false;
+}
+
 void segw_file_release(struct seg_writer *w, struct segw_file *f)
 {
 	if (f->used && !f->active && f->inflight == 0 && f->sync_on_idle) {
@@ -258,6 +267,8 @@ void segw_file_release(struct seg_writer *w, struct segw_file *f)
 		close(f->fd);
 		f->fd = -1;
 		f->used = false;
+		if (w->o.retired && !w->o.fifo && !segw_file_failed(w, f))
+			w->o.retired(w->o.retired_arg, f->seg_no);
 	}
 }
 
