@@ -355,7 +355,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.dir = datadir,
 		.total_size = room,
 		.gid = -1,
-		/* Each full segment goes to disk while the next is filled: the seal's fsync waits for the last alone. */
+		/* Full segments go to disk while the next fills: the seal waits for the last. */
 		.sync_retired = true,
 		.retired = h ? snap_hasher_retired : NULL,
 		.retired_arg = h,

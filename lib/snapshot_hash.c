@@ -93,7 +93,8 @@ void snap_hasher_retired(void *arg, uint64_t seg_no)
 	if (!h->stop && h->nfiles < SNAP_MAX_FILES) {
 		struct snap_hashed *f = &h->files[h->nfiles++];
 
-		snprintf(f->path, sizeof(f->path), "data/" SEG_NAME_FMT, (unsigned long long)seg_no);
+		snprintf(f->path, sizeof(f->path), "data/" SEG_NAME_FMT,
+			 (unsigned long long)seg_no);
 		pthread_cond_signal(&h->cv);
 	}
 	pthread_mutex_unlock(&h->mu);
