@@ -88,8 +88,11 @@ stop_capturer() {
 	CPID=
 	case $1 in
 	capd)
-		cap=$(tr ' ' '\n' <"$log" | sed -n 's/^sock0.captured=//p' | tail -1)
-		drop=$(tr ' ' '\n' <"$log" | sed -n 's/^sock0.kernel_drops=//p' | tail -1)
+		# Every socket of the final line (--threads N: sock0..sockN-1).
+		cap=$(grep 'final:' "$log" | tail -1 | tr ' ' '\n' |
+			awk -F= '/^sock[0-9]+\.captured=/ {n += $2} END {print n + 0}')
+		drop=$(grep 'final:' "$log" | tail -1 | tr ' ' '\n' |
+			awk -F= '/^sock[0-9]+\.kernel_drops=/ {n += $2} END {print n + 0}')
 		;;
 	tcpdump)
 		cap=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$log")

@@ -5,20 +5,26 @@
 # creation time beside `cp` (and `cp` + sync) of the same bytes.
 #
 # Usage: bench/run-export.sh [WINDOW_BYTES]   (default 1 GiB)
-#   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 3)
+#   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 3),
+#   REF_BUILD (optional: a second build, e.g. of main, measured in the same rounds)
 # The FIFO is filled by tests/pcap/pktwriter with 1400-byte packets through a
 # 64 MiB ring, so the window is read back from disk (warm page cache: this
-# measures the software, not the device). Best of RUNS for each tool.
+# measures the software, not the device). Each round runs every tool once,
+# so a change of load hits all of them alike; the table gives the best of
+# RUNS rounds and the spread (slowest / fastest) of each tool.
 set -euo pipefail
 B=${RAWCAP_BUILD:-$PWD/build}
 WIN=${1:-$((1 << 30))}
 RUNS=${RUNS:-3}
+REF=${REF_BUILD:-}
+echo "# $0 $*  (RUNS=$RUNS RAWCAP_BUILD=$B${REF:+ REF_BUILD=$REF})"
+echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/rc-bench.XXXXXX")
 RING=bench$$
 cleanup() { chmod -R u+w "$W" 2>/dev/null || true; rm -rf "$W"; rm -f /dev/shm/rawcap-$RING; }
 trap cleanup EXIT
 
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now, best
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now, timed
 
 # Fill: the FIFO holds the whole window (+ slack), the ring only 64 MiB of it.
 : >"$W/empty.pcap"
@@ -34,38 +40,58 @@ data=$(du -sb "$W/fifo" | cut -f1)
 	--format pcap -q -o "$W/in.pcap"
 pk=$(capinfos -c -M "$W/in.pcap" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 by=$(stat -c %s "$W/in.pcap")
-exp_pcap() { "$B/readers/rawcap-pcap" --ring $RING --storage "$W/fifo" --from "$t_from" \
-	--to "$t_to" --format pcap -q -o "$W/out-rc.pcap"; }
-exp_ng() { "$B/readers/rawcap-pcap" --ring $RING --storage "$W/fifo" --from "$t_from" \
-	--to "$t_to" -q -o "$W/out-rc.pcapng"; }
+rcp() { "$1/readers/rawcap-pcap" --ring $RING --storage "$W/fifo" --from "$t_from" \
+	--to "$t_to" "${@:2}" 2>/dev/null; }
+exp_pcap() { rcp "$B" --format pcap -q -o "$W/out-rc.pcap"; }
+exp_ng() { rcp "$B" -q -o "$W/out-rc.pcapng"; }
+ref_pcap() { LD_LIBRARY_PATH=$REF/lib rcp "$REF" --format pcap -q -o "$W/out-ref.pcap"; }
+ref_ng() { LD_LIBRARY_PATH=$REF/lib rcp "$REF" -q -o "$W/out-ref.pcapng"; }
 tcpd() { tcpdump -r "$W/in.pcap" -w "$W/out-td.pcap" 2>/dev/null; }
-t_rc=$(best exp_pcap)
-t_ng=$(best exp_ng)
-t_td=$(best tcpd)
-cmp -s "$W/in.pcap" "$W/out-rc.pcap" || echo "warning: repeated exports differ" >&2
-rm -f "$W/out-rc.pcap" "$W/out-rc.pcapng" "$W/out-td.pcap"
 
 # Snapshot of the window beside cp of the FIFO's bytes.
 n=0
-snapc() { n=$((n + 1)); "$B/readers/rawcap-snapshot" create --ring $RING --storage "$W/fifo" \
-	--dest "$W/snaps" --name s$n-$RANDOM --from "$t_from" --to "$t_to" >/dev/null; }
+snapc() { n=$((n + 1)); "$1/readers/rawcap-snapshot" create --ring $RING --storage "$W/fifo" \
+	--dest "$W/snaps" --name s$n-$RANDOM --from "$t_from" --to "$t_to" >/dev/null 2>&1
+	chmod -R u+w "$W/snaps"; rm -rf "$W/snaps"; }
+snap_new() { snapc "$B"; }
+snap_ref() { LD_LIBRARY_PATH=$REF/lib snapc "$REF"; }
 cpc() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; }
 cps() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
-t_sn=$(RUNS=1 best snapc); chmod -R u+w "$W/snaps"; rm -rf "$W/snaps"
-t_sn=$(best snapc); chmod -R u+w "$W/snaps"; rm -rf "$W/snaps"
-t_cp=$(best cpc)
-t_cs=$(best cps)
 
-rate() { echo "scale=1; $1 / $2" | bc -l; }
-printf '\nwindow: %d packets, %.1f MiB of packets (pcap file), FIFO %.1f MiB; best of %d\n\n' \
+snap_new # warm the page cache
+for _ in $(seq "$RUNS"); do
+	timed td tcpd
+	timed rc exp_pcap
+	timed ng exp_ng
+	if [ -n "$REF" ]; then timed rrc ref_pcap; timed rng ref_ng; fi
+	timed cp cpc
+	timed cs cps
+	timed sn snap_new
+	if [ -n "$REF" ]; then timed rsn snap_ref; fi
+done
+cmp -s "$W/in.pcap" "$W/out-rc.pcap" || echo "warning: repeated exports differ" >&2
+rm -rf "$W"/out-* "$W/cp"
+
+rate() { echo "scale=2; $1 / $2" | bc -l; }
+printf '\nwindow: %d packets, %.1f MiB of packets (pcap file), FIFO %.1f MiB; best of %d rounds\n\n' \
 	"$pk" "$(echo "$by / 1048576" | bc -l)" "$(echo "$data / 1048576" | bc -l)" "$RUNS"
-printf '| %-40s | %8s | %12s | %8s | %s |\n' tool seconds packets/s MB/s "vs baseline"
-printf '|%s|%s|%s|%s|%s|\n' ------------------------------------------ ---------- -------------- ---------- -------------
-row() { printf '| %-40s | %8.3f | %12.0f | %8.1f | %s |\n' "$1" "$2" "$(rate "$pk" "$2")" \
-	"$(rate "$by / 1000000" "$2")" "$3"; }
-row "tcpdump -r IN -w OUT" "$t_td" "1.00x"
-row "rawcap-pcap --format pcap (from disk)" "$t_rc" "$(rate "$t_td" "$t_rc")x tcpdump's rate"
-row "rawcap-pcap (pcapng, from disk)" "$t_ng" "$(rate "$t_td" "$t_ng")x tcpdump's rate"
-row "cp -r FIFO" "$t_cp" "1.00x"
-row "cp -r FIFO && sync" "$t_cs" "$(rate "$t_cs" "$t_cp")x cp time"
-row "rawcap-snapshot create (fsync, SHA-256)" "$t_sn" "$(rate "$t_sn" "$t_cp")x cp time"
+printf '| %-40s | %8s | %12s | %8s | %-26s | %6s |\n' tool seconds packets/s MB/s "vs baseline" spread
+printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ ---------- -------------- \
+	---------- ---------------------------- --------
+row() { printf '| %-40s | %8.3f | %12.0f | %8.1f | %-26s | %5.2fx |\n' "$1" "${BEST[$2]}" \
+	"$(rate "$pk" "${BEST[$2]}")" "$(rate "$by / 1000000" "${BEST[$2]}")" "$3" \
+	"$(rate "${WORST[$2]}" "${BEST[$2]}")"; }
+row "tcpdump -r IN -w OUT" td "1.00x"
+row "rawcap-pcap --format pcap (from disk)" rc "$(rate "${BEST[td]}" "${BEST[rc]}")x tcpdump's rate"
+row "rawcap-pcap (pcapng, from disk)" ng "$(rate "${BEST[td]}" "${BEST[ng]}")x tcpdump's rate"
+if [ -n "$REF" ]; then
+	row "REF rawcap-pcap --format pcap" rrc "$(rate "${BEST[td]}" "${BEST[rrc]}")x tcpdump's rate"
+	row "REF rawcap-pcap (pcapng)" rng "$(rate "${BEST[td]}" "${BEST[rng]}")x tcpdump's rate"
+fi
+row "cp -r FIFO" cp "1.00x"
+row "cp -r FIFO && sync" cs "$(rate "${BEST[cs]}" "${BEST[cp]}")x cp time"
+row "rawcap-snapshot create (fsync, SHA-256)" sn "$(rate "${BEST[sn]}" "${BEST[cp]}")x cp, $(rate "${BEST[sn]}" "${BEST[cs]}")x cp+sync"
+if [ -n "$REF" ]; then
+	row "REF rawcap-snapshot create" rsn "$(rate "${BEST[rsn]}" "${BEST[cp]}")x cp, $(rate "${BEST[rsn]}" "${BEST[cs]}")x cp+sync"
+fi
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

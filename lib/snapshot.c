@@ -201,8 +201,8 @@ static int cmp_files(const void *a, const void *b)
 	return strcmp(((const struct snap_file *)a)->path, ((const struct snap_file *)b)->path);
 }
 
-/* Checksum, fsync and seal every file in tmp/data; fill m->files. */
-static int snap_seal_data(int tmpfd, struct snap_manifest *m)
+/* Checksum (unless the hasher did), fsync and seal every file in tmp/data; fill m->files. */
+static int snap_seal_data(int tmpfd, const struct snap_hasher *h, struct snap_manifest *m)
 {
 	struct safe_want want = safe_want_file(geteuid(), 0);
 	int dfd = openat(tmpfd, "data", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -237,7 +237,7 @@ static int snap_seal_data(int tmpfd, struct snap_manifest *m)
 		err = fd < 0 ? fd : fsync(fd) || fchmod(fd, SNAP_FILE_MODE) ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
-		if (!err)
+		if (!err && !snap_hasher_take(h, f))
 			err = snap_sha256_file(tmpfd, f->path, 0, f->sha256, &f->size, NULL, 0);
 		m->info.data_bytes += f->size;
 	}
@@ -348,13 +348,17 @@ static void snap_pods_attach(struct snap_pods *p, struct rawcap_meta_join *j,
 
 /* Copy the window into tmp/data. */
 static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, uint64_t room,
-		     struct rawcap_window_result *res, struct snap_sink *s, char *errbuf,
-		     size_t errlen)
+		     struct snap_hasher *h, struct rawcap_window_result *res, struct snap_sink *s,
+		     char *errbuf, size_t errlen)
 {
 	struct seg_writer_opts so = {
 		.dir = datadir,
 		.total_size = room,
 		.gid = -1,
+		/* Full segments go to disk while the next fills: the seal waits for the last. */
+		.sync_retired = true,
+		.retired = h ? snap_hasher_retired : NULL,
+		.retired_arg = h,
 	};
 	struct rawcap_window_opts wo = {
 		.sz = sizeof(wo),
@@ -439,6 +443,7 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 		      struct snap_manifest *m, char *errbuf, size_t errlen)
 {
 	struct rawcap_window_result own, *res = o->result ? o->result : &own;
+	struct snap_hasher *h = NULL;
 	struct snap_sink s = {0};
 	char datadir[4096];
 	uint64_t room;
@@ -449,16 +454,22 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 		return err;
 	if (mkdirat(destfd, tmp, 0700))
 		return -errno;
-	snprintf(datadir, sizeof(datadir), "%s/%s/data", o->dest, tmp);
-	err = snap_copy(o, datadir, room, res, &s, errbuf, errlen);
-	if (err)
-		return err;
-	snap_fill_info(&m->info, o, res, &s);
-	m->lossy = rawcap_window_report(NULL, NULL, res);
 	tmpfd = openat(destfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (tmpfd < 0)
 		return -errno;
-	err = snap_seal_data(tmpfd, m);
+	snprintf(datadir, sizeof(datadir), "%s/%s/data", o->dest, tmp);
+	snap_hasher_start(tmpfd, &h); /* without it, the seal hashes every file */
+	err = snap_copy(o, datadir, room, h, res, &s, errbuf, errlen);
+	snap_hasher_stop(h);
+	if (err) {
+		snap_hasher_free(h);
+		close(tmpfd);
+		return err;
+	}
+	snap_fill_info(&m->info, o, res, &s);
+	m->lossy = rawcap_window_report(NULL, NULL, res);
+	err = snap_seal_data(tmpfd, h, m);
+	snap_hasher_free(h);
 	if (!err)
 		err = snap_write_manifest(tmpfd, m);
 	if (!err && (fsync(tmpfd) || fchmod(tmpfd, SNAP_DIR_MODE)))

@@ -69,6 +69,14 @@ static int snap_open_file(int dirfd, const char *path, uint64_t max_size, char *
 	return fd;
 }
 
+/*
+ * Read in pieces that stay in the L2 cache between read() and the hash, and
+ * below malloc's mmap threshold, so the buffer is not faulted in afresh per
+ * file: 64 KiB hashed 264 MiB 15-20% faster than 1 MiB pieces, and mmap of the
+ * file (with or without MAP_POPULATE) was 1.6-2x slower (a loaded 2-core VM).
+ */
+#define SNAP_HASH_BUF (64u << 10)
+
 int snap_sha256_file(int dirfd, const char *path, uint64_t max_size, char hex[65], uint64_t *size,
 		     char *why, size_t whylen)
 {
@@ -83,13 +91,13 @@ int snap_sha256_file(int dirfd, const char *path, uint64_t max_size, char hex[65
 	fd = snap_open_file(dirfd, path, max_size, why, whylen);
 	if (fd < 0)
 		return fd;
-	buf = malloc(1u << 20);
+	buf = malloc(SNAP_HASH_BUF);
 	ctx = EVP_MD_CTX_new();
 	if (!buf || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	while ((n = read(fd, buf, 1u << 20)) > 0) {
+	while ((n = read(fd, buf, SNAP_HASH_BUF)) > 0) {
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		total += (uint64_t)n;
 	}

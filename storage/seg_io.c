@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "crc32c.h"
 #include "seg_read.h"
@@ -85,10 +86,19 @@ int segw_io_init(struct seg_writer *w)
 	struct iovec iov[SEGW_NBUF];
 	int err;
 
+	/*
+	 * One zeroed, pre-faulted mapping for all block buffers: populating it in
+	 * one call is ~20x faster than first-touch faults plus a memset, where
+	 * page faults are dear (measured on a loaded 2-core VM: 16 MiB in 30-90 ms
+	 * instead of 0.7-1.7 s). Page aligned, so O_DIRECT aligned.
+	 */
+	uint8_t *pool = mmap(NULL, SEGW_POOL_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (pool == MAP_FAILED)
+		return -ENOMEM;
 	for (int i = 0; i < SEGW_NBUF; i++) {
-		if (posix_memalign((void **)&w->bufs[i].mem, SEG_IO_ALIGN, SEG_BLOCK_SIZE))
-			return -ENOMEM;
-		memset(w->bufs[i].mem, 0, SEG_BLOCK_SIZE);
+		w->bufs[i].mem = pool + (size_t)i * SEG_BLOCK_SIZE;
 		w->bufs[i].idx = (uint16_t)i;
 		iov[i].iov_base = w->bufs[i].mem;
 		iov[i].iov_len = SEG_BLOCK_SIZE;
@@ -126,8 +136,10 @@ void segw_io_exit(struct seg_writer *w)
 		io_uring_queue_exit(&w->ring);
 	w->ring_ok = false;
 	w->efd = -1;
+	if (w->bufs[0].mem)
+		munmap(w->bufs[0].mem, SEGW_POOL_SIZE);
 	for (int i = 0; i < SEGW_NBUF; i++)
-		free(w->bufs[i].mem);
+		w->bufs[i].mem = NULL;
 	for (int i = 0; i < SEGW_NFILE; i++) {
 		if (w->files[i].fd >= 0)
 			close(w->files[i].fd);
@@ -234,6 +246,15 @@ static void segw_drop_direct(struct seg_writer *w)
 	}
 }
 
+/* A block of f waits to be written again: its contents are not final. */
+static bool segw_file_failed(const struct seg_writer *w, const struct segw_file *f)
+{
+	for (int i = 0; i < SEGW_NBUF; i++)
+		if (w->bufs[i].state == SEGW_FAILED && w->bufs[i].file == f)
+			return true;
+	return false;
+}
+
 void segw_file_release(struct seg_writer *w, struct segw_file *f)
 {
 	if (f->used && !f->active && f->inflight == 0 && f->sync_on_idle) {
@@ -246,6 +267,8 @@ void segw_file_release(struct seg_writer *w, struct segw_file *f)
 		close(f->fd);
 		f->fd = -1;
 		f->used = false;
+		if (w->o.retired && !w->o.fifo && !segw_file_failed(w, f))
+			w->o.retired(w->o.retired_arg, f->seg_no);
 	}
 }
 

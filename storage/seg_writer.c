@@ -243,7 +243,8 @@ static int segw_next_segment(struct seg_writer *w)
 	}
 	if (w->act) {
 		w->act->active = false;
-		w->act->sync_on_idle = w->o.sync_interval_ns && w->act->dirty;
+		w->act->sync_on_idle =
+			(w->o.sync_interval_ns || w->o.sync_retired) && w->act->dirty;
 		segw_file_release(w, w->act);
 	}
 	memset(f, 0, offsetof(struct segw_file, hdr_buf));

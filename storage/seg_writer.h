@@ -30,6 +30,10 @@ struct seg_writer_opts {
 	int uid;
 	bool reg_buffers;	/* register the block buffers with io_uring (WRITE_FIXED) */
 	const char *holder;	/* FIFO: who holds the directory's lock, e.g. "ring default" */
+	bool sync_retired;	/* fdatasync each segment once left (writeback overlaps the rest) */
+	/* Snapshot: a segment left, written (and synced) in full and closed; its bytes are final. */
+	void (*retired)(void *arg, uint64_t seg_no);
+	void *retired_arg;
 	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 

@@ -17,6 +17,7 @@
 
 #define SEGW_NBUF	    32 /* block buffers: 16 MiB of writes in flight at most */
 #define SEGW_NFILE	    4  /* open segment files: the active one and those draining */
+#define SEGW_POOL_SIZE	    ((size_t)SEGW_NBUF * SEG_BLOCK_SIZE) /* one mapping for all buffers */
 #define SEGW_QD		    128
 #define SEGW_BACKOFF_MIN_NS (100ull * 1000000ull)
 #define SEGW_BACKOFF_MAX_NS (30ull * 1000000000ull)

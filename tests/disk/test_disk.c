@@ -464,6 +464,76 @@ static int teardown(void **state)
 	return system(cmd) ? -1 : 0;
 }
 
+/* What a snapshot's retired callback saw: each segment's number and its bytes' CRC then. */
+struct retired_log {
+	uint64_t seg_no[64];
+	uint32_t crc[64];
+	unsigned n;
+};
+
+static uint32_t file_crc(uint64_t seg_no, uint64_t *size)
+{
+	char path[256];
+	uint8_t buf[65536];
+	uint32_t crc = 0;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" SEG_NAME_FMT, tdir, (unsigned long long)seg_no);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	*size = 0;
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
+		crc = crc32c(crc, buf, (size_t)got);
+		*size += (uint64_t)got;
+	}
+	close(fd);
+	return crc;
+}
+
+static void log_retired(void *arg, uint64_t seg_no)
+{
+	struct retired_log *l = arg;
+	uint64_t size;
+
+	assert_true(l->n < 64);
+	l->seg_no[l->n] = seg_no;
+	l->crc[l->n++] = file_crc(seg_no, &size);
+	assert_true(size > SEG_HDR_SIZE); /* its blocks, not only its header */
+}
+
+/* A snapshot hashes segments as they are reported: their bytes must be final then. */
+static void should_report_each_left_snapshot_segment_once_final(void **state)
+{
+	struct retired_log l = {0};
+	struct seg_writer_opts o = {.dir = tdir,
+				    .segment_size = seg_file_size(2),
+				    .direct_io = true,
+				    .gid = -1,
+				    .sync_retired = true,
+				    .retired = log_retired,
+				    .retired_arg = &l,
+				    .log = quiet};
+	struct seg_writer_stats st;
+	struct seg_writer *w;
+	uint64_t size;
+
+	(void)state;
+	rm_dir();
+	assert_int_equal(seg_writer_open(&o, &w), 0);
+	put(w, 0, 6000, 1400); /* several MiB: four or more 1 MiB segments */
+	seg_writer_get_stats(w, &st);
+	assert_int_equal(seg_writer_close(w), 0);
+	assert_true(st.nsegs >= 4);
+	/* Every segment but the last (still being written at close), once, in order. */
+	assert_int_equal(l.n, st.nsegs - 1);
+	for (unsigned i = 0; i < l.n; i++) {
+		assert_int_equal(l.seg_no[i], i + 1);
+		assert_int_equal(file_crc(l.seg_no[i], &size), l.crc[i]);
+	}
+	assert_int_equal(read_all(RAWCAP_SEEK_OLDEST, 0).n, 6000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +543,7 @@ int main(void)
 		cmocka_unit_test(should_recover_from_truncation_and_garbage),
 		cmocka_unit_test(should_refuse_storage_smaller_than_two_segments),
 		cmocka_unit_test(should_count_and_announce_when_lapped),
+		cmocka_unit_test(should_report_each_left_snapshot_segment_once_final),
 		cmocka_unit_test(should_read_from_disk_into_the_ring_without_a_seam),
 	};
 
