@@ -7,3 +7,9 @@ add_custom_target(bench-server
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   COMMENT "rawcap-server download benchmark (1 GiB window; minutes)"
   USES_TERMINAL)
+# The benchmark's client: libcurl writing its file in 1 MiB pieces.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(BENCH_CURL REQUIRED IMPORTED_TARGET libcurl)
+add_executable(http_get http_get.c)
+target_link_libraries(http_get PRIVATE PkgConfig::BENCH_CURL)
+add_dependencies(bench-server http_get)

@@ -445,7 +445,8 @@ int httpd_start(const struct httpd_opts *o, struct httpd **out)
 
 	*out = NULL;
 	if (!o || !o->listen || !o->routes || !o->tls_cert != !o->tls_key ||
-	    (o->tls_ca && !o->tls_cert) || (o->token && !*o->token))
+	    (o->tls_ca && !o->tls_cert) || (o->token && !*o->token) ||
+	    (o->token_ro && !*o->token_ro))
 		return -EINVAL;
 	if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return -ENOTSUP;

@@ -82,9 +82,10 @@ struct httpd_opts {
 	 * tls_ca (PEM): clients may present a certificate it signed; token: a
 	 * secret sent as "Authorization: Bearer TOKEN". With either set, every
 	 * request needs one of them, checked before its body is read or a route
-	 * runs (401 otherwise; counted in refused).
+	 * runs (401 otherwise; counted in refused). token_ro: a secret
+	 * that admits GET and HEAD only; any other method with it is 403.
 	 */
-	const char *tls_cert, *tls_key, *tls_ca, *token;
+	const char *tls_cert, *tls_key, *tls_ca, *token, *token_ro;
 	/*
 	 * The body of the errors httpd gives itself (404, 405, 413, 414, 500)
 	 * and of httpd_reply_error(): code is a short identifier
@@ -107,7 +108,7 @@ struct httpd_stats {
 	unsigned max_conns, max_conns_per_ip, idle_timeout_s;
 	uint64_t streamed_bytes; /* body bytes of streamed answers handed to the connections */
 	uint64_t streams;	 /* streamed answers running now */
-	uint64_t refused;	 /* requests refused for want of credentials (401) */
+	uint64_t refused;	 /* requests refused for want of credentials (401, 403) */
 };
 
 /*

@@ -30,6 +30,7 @@ struct httpd_stream {
 	char *buf;
 	size_t cap, rd, fill; /* ring buffer: fill bytes from rd */
 	int refs;
+	unsigned waiting; /* threads waiting on cond: whoever changes fill wakes them */
 	bool ended, complete, gone;
 	volatile sig_atomic_t stop;
 };
@@ -62,7 +63,16 @@ static void httpd_stream_wait(struct httpd_stream *s)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
+	s->waiting++;
 	pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+	s->waiting--;
+}
+
+/* Wake the other side if it waits: most hand-overs find it busy and cost no syscall. */
+static void httpd_stream_wake(struct httpd_stream *s)
+{
+	if (s->waiting)
+		pthread_cond_broadcast(&s->cond);
 }
 
 /* MHD's content reader: the next bytes of the body, blocking until there are some. */
@@ -91,7 +101,7 @@ static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 	memcpy(out, s->buf + s->rd, n);
 	s->rd = (s->rd + n) % s->cap;
 	s->fill -= n;
-	pthread_cond_broadcast(&s->cond);
+	httpd_stream_wake(s);
 	pthread_mutex_unlock(&s->lock);
 	httpd_stat_add(&s->h->st.streamed_bytes, (int64_t)n);
 	return (ssize_t)n;
@@ -172,7 +182,9 @@ int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len)
 		size_t at = (s->rd + s->fill) % s->cap, n = s->cap - s->fill;
 
 		if (!n) {
+			s->waiting++;
 			pthread_cond_wait(&s->cond, &s->lock);
+			s->waiting--;
 			continue;
 		}
 		if (n > s->cap - at)
@@ -183,7 +195,7 @@ int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len)
 		s->fill += n;
 		p += n;
 		len -= n;
-		pthread_cond_broadcast(&s->cond);
+		httpd_stream_wake(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return len ? -EPIPE : 0;

@@ -4,7 +4,7 @@
  * --tls-cert, --tls-key, --tls-ca and --token-file name, and the rule for
  * where plain HTTP may be served: loopback only. Off loopback the server
  * needs TLS and a way to authenticate clients (client certificates, a
- * token, or both), or it does not start.
+ * token, a read-only token, or more than one), or it does not start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,22 +57,20 @@ static int creds_load(const char *opt, const char *path, char **out)
 	return 2;
 }
 
-/* The token is the file's first line, without trailing white space. */
-static int creds_token(struct server *s)
+/* A token is its file's first line, without trailing white space. */
+static int creds_token(const char *opt, const char *file, char **token)
 {
 	size_t n;
 
-	if (creds_load("--token-file", s->token_file, &s->token) || !s->token)
-		return s->token_file ? 2 : 0;
-	n = strcspn(s->token, "\r\n");
-	while (n && (s->token[n - 1] == ' ' || s->token[n - 1] == '\t'))
+	if (creds_load(opt, file, token) || !*token)
+		return file ? 2 : 0;
+	n = strcspn(*token, "\r\n");
+	while (n && ((*token)[n - 1] == ' ' || (*token)[n - 1] == '\t'))
 		n--;
-	s->token[n] = '\0';
+	(*token)[n] = '\0';
 	if (n < 16) {
-		fprintf(stderr,
-			SERVER_PROG ": --token-file %s: the token must have 16 characters "
-				    "or more\n",
-			s->token_file);
+		fprintf(stderr, SERVER_PROG ": %s %s: the token must have 16 characters or more\n",
+			opt, file);
 		return 2;
 	}
 	return 0;
@@ -93,7 +91,15 @@ int server_creds_load(struct server *s)
 	    creds_load("--tls-key", s->tls_key_file, &s->tls_key) ||
 	    creds_load("--tls-ca", s->tls_ca_file, &s->tls_ca))
 		return 2;
-	return creds_token(s);
+	if (creds_token("--token-file", s->token_file, &s->token) ||
+	    creds_token("--token-file-ro", s->token_ro_file, &s->token_ro))
+		return 2;
+	if (s->token && s->token_ro && !strcmp(s->token, s->token_ro)) {
+		fprintf(stderr, SERVER_PROG ": --token-file and --token-file-ro hold the same "
+					    "token: a client could not be told read-only\n");
+		return 2;
+	}
+	return 0;
 }
 
 int server_check_listen(const struct server *s)
@@ -119,7 +125,7 @@ int server_check_listen(const struct server *s)
 			s->listen);
 		return 2;
 	}
-	if (!s->tls_ca_file && !s->token_file) {
+	if (!s->tls_ca_file && !s->token_file && !s->token_ro_file) {
 		fprintf(stderr,
 			SERVER_PROG ": refusing to serve %s without authentication: give --tls-ca "
 				    "(client certificates) or --token-file (a bearer token)\n",
@@ -139,4 +145,7 @@ void server_creds_free(struct server *s)
 	if (s->token)
 		explicit_bzero(s->token, strlen(s->token));
 	free(s->token);
+	if (s->token_ro)
+		explicit_bzero(s->token_ro, strlen(s->token_ro));
+	free(s->token_ro);
 }

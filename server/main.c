@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		"Usage: " SERVER_PROG " --snapshots DIR [--listen ADDR:PORT] [--ring NAME]\n"
 		"                     [--storage DIR] [--node NAME] [--max-exports N]\n"
 		"                     [--snapshot-quota SIZE] [--tls-cert F --tls-key F\n"
-		"                     [--tls-ca F]] [--token-file F]\n"
+		"                     [--tls-ca F]] [--token-file F] [--token-file-ro F]\n"
 		"                     [--control-dir DIR [--dissection on|off]]\n"
 		"\n"
 		"Serve this node's capture over HTTP: data boundaries, loss and capd's state\n"
@@ -50,7 +50,7 @@ static void usage(FILE *f)
 		"  -l, --listen ADDR:PORT  address to serve on (default: " SERVER_LISTEN ").\n"
 		"                          Plain HTTP is served on loopback only (127.0.0.0/8,\n"
 		"                          [::1]): reach it with kubectl port-forward. Any\n"
-		"                          other address needs TLS and --tls-ca or --token-file.\n"
+		"                          other address needs TLS and --tls-ca or --token-file(-ro).\n"
 		"      --tls-cert F, --tls-key F  serve HTTPS with this certificate chain and key\n"
 		"                          (PEM)\n"
 		"      --tls-ca F          accept clients whose certificate this CA (PEM) signed\n"
@@ -60,6 +60,8 @@ static void usage(FILE *f)
 		"                          compared in constant time). With --tls-ca and\n"
 		"                          --token-file either one admits a client; every\n"
 		"                          request, /healthz included, is checked first (401).\n"
+		"  -R, --token-file-ro F   the same for a read-only token: it may GET, while\n"
+		"                          PUT, POST and DELETE with it get 403\n"
 		"  -r, --ring NAME         ring to read (default: \"default\")\n"
 		"  -s, --storage DIR       disk FIFO directory: history older than the ring\n"
 		"  -S, --snapshots DIR     snapshot directory (must exist)\n"
@@ -131,6 +133,7 @@ static int parse_args(int argc, char **argv, struct server *s)
 		{"tls-key", required_argument, NULL, 'K'},
 		{"tls-ca", required_argument, NULL, 'A'},
 		{"token-file", required_argument, NULL, 'T'},
+		{"token-file-ro", required_argument, NULL, 'R'},
 		{"control-dir", required_argument, NULL, 'D'},
 		{"dissection", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
@@ -144,7 +147,7 @@ static int parse_args(int argc, char **argv, struct server *s)
 	s->ring = "default";
 	s->max_exports = SERVER_MAX_EXPORTS;
 	s->dissection_initial = true;
-	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:q:C:K:A:T:D:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:q:C:K:A:T:R:D:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			s->listen = optarg;
@@ -184,6 +187,9 @@ static int parse_args(int argc, char **argv, struct server *s)
 			break;
 		case 'T':
 			s->token_file = optarg;
+			break;
+		case 'R':
+			s->token_ro_file = optarg;
 			break;
 		case 'D':
 			s->control_dir = optarg;
@@ -268,6 +274,7 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 		.tls_key = s->tls_key,
 		.tls_ca = s->tls_ca,
 		.token = s->token,
+		.token_ro = s->token_ro,
 	};
 	int sig, err = httpd_start(&o, &s->h);
 

@@ -42,7 +42,9 @@ struct server {
 	const char *control_dir; /* the dissection switch's directory, or NULL */
 	bool dissection_initial; /* the switch while control_dir has no file */
 	const char *tls_cert_file, *tls_key_file, *tls_ca_file, *token_file;
+	const char *token_ro_file;		   /* a token that may GET only */
 	char *tls_cert, *tls_key, *tls_ca, *token; /* their contents (creds.c) */
+	char *token_ro;
 	char node[256];
 	unsigned max_exports;
 	uint64_t snapshot_quota; /* bytes all snapshots may use; 0: unlimited */

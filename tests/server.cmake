@@ -26,3 +26,6 @@ rawcap_script_test(server_dissection server/dissection.sh LABELS server capd net
 # Uploads and downloads over the node API against the S3 test server
 # (tests/s3/server.js, npm packages from tests/s3/setup.sh) in the same namespace.
 rawcap_script_test(server_s3 server/s3.sh LABELS server s3 capd netns TIMEOUT 300)
+
+# docs/openapi.yaml against the real server's answers (python3-jsonschema).
+rawcap_script_test(server_openapi server/openapi.sh LABELS server capd netns TIMEOUT 120)

@@ -5,7 +5,8 @@
 # --token-file: no token, a wrong one and one of another length are 401
 # (JSON), the right one passes (and /healthz is checked too). With --tls-ca:
 # a client certificate the CA signed passes, none or one from another CA is
-# 401. Bad credential files are usage errors (exit 2). No capd needed: past
+# 401. A --token-file-ro token may GET and HEAD; any other method with it is
+# 403 and changes nothing. Bad credential files are usage errors (exit 2). No capd needed: past
 # the check, /v1/node answers 503 (no ring), which proves the request got in.
 set -euo pipefail
 
@@ -121,4 +122,37 @@ start --tls-ca "$T/ca.pem" --token-file "$T/token"
 expect401 "$URL/v1/node"
 stop
 echo "both configured: either one gets in, neither is 401"
+
+# A read-only token may GET; PUT, POST and DELETE with it are 403 before any
+# work (no snapshot appears), while the full token still may.
+printf 'read-only-token-for-viewers\n' >"$T/token-ro"
+[ "$(run --token-file "$T/token" --token-file-ro "$T/token")" = 2 ] ||
+	fail "the same token as full and read-only was accepted"
+[ "$(run --token-file-ro "$T/short")" = 2 ] || fail "a short read-only token was accepted"
+mkdir -p "$T/ctl"
+start --token-file "$T/token" --token-file-ro "$T/token-ro" --control-dir "$T/ctl"
+RO='Authorization: Bearer read-only-token-for-viewers'
+RW='Authorization: Bearer correct-horse-battery-staple'
+[ "$(code -H "$RO" "$URL/v1/node")" = 503 ] || fail "read-only GET /v1/node: $(cat "$T/body")"
+[ "$(code -H "$RO" "$URL/v1/snapshots")" = 200 ] || fail "read-only GET /v1/snapshots: $(cat "$T/body")"
+[ "$(code -I -H "$RO" "$URL/healthz")" = 200 ] || fail "read-only HEAD /healthz"
+expect403() {
+	[ "$(code -H "$RO" "$@")" = 403 ] || fail "read-only $*: $(cat "$T/body")"
+	jq -e '.error == "forbidden" and (.detail | length) > 0' "$T/body" >/dev/null ||
+		fail "$*: 403 body $(cat "$T/body")"
+}
+expect403 -X POST -H 'Content-Type: application/json' -d '{"name": "ro", "last": "1m"}' "$URL/v1/snapshots"
+expect403 -X DELETE "$URL/v1/snapshots/ro"
+expect403 -X POST "$URL/v1/snapshots/ro/verify"
+expect403 -X PUT -H 'Content-Type: application/json' -d '{"enabled": false}' "$URL/v1/dissection"
+[ "$(code -H "$RO" "$URL/v1/dissection")" = 200 ] || fail "read-only GET /v1/dissection"
+jq -e '.enabled == true' "$T/body" >/dev/null || fail "a refused PUT changed the switch: $(cat "$T/body")"
+[ -z "$(ls "$T/snaps")" ] || fail "a refused POST made a snapshot: $(ls "$T/snaps")"
+expect401 -H 'Authorization: Bearer read-only-token-for-viewer' "$URL/v1/node"
+[ "$(code -X PUT -H "$RW" -H 'Content-Type: application/json' -d '{"enabled": false}' \
+	"$URL/v1/dissection")" = 200 ] || fail "the full token could not PUT: $(cat "$T/body")"
+nsx curl -s --cacert "$T/ca.pem" -H "$RW" "$URL/metrics" >"$T/metrics"
+grep -q 'code="403"' "$T/metrics" || fail "403s are not in /metrics"
+stop
+echo "read-only token: GET and HEAD pass; POST, PUT, DELETE are 403 and change nothing"
 echo "PASS"
