@@ -237,14 +237,15 @@ static void tap_notice(void *arg, const char *line)
  */
 static int run(struct tap *t, struct rawcap_window_result *res)
 {
+	bool live = t->follow && !t->oo.snapshot; /* a snapshot has no live end to follow */
 	struct rawcap_window_opts o = {
 		.sz = sizeof(o),
 		.ring = t->oo.ring,
 		.storage_dir = t->oo.storage_dir,
 		.snapshot = t->oo.snapshot,
-		.from_ns = t->has_from ? t->from : t->follow ? 1 : 0,
+		.from_ns = t->has_from ? t->from : live ? 1 : 0,
 		.to_ns = t->has_to && t->to < UINT64_MAX ? t->to + 1 : t->has_to ? t->to : 0,
-		.follow = t->follow,
+		.follow = live,
 		.stop = &quit,
 		.notice = tap_notice,
 	};
