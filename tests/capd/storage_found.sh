@@ -28,4 +28,9 @@ n=$(tcpdump -r "$TMP/found.pcapng" -nn 2>/dev/null | wc -l)
 echo "without --storage: $n packets; with it: $(tcpdump -r "$TMP/given.pcapng" -nn 2>/dev/null | wc -l)"
 [ "$n" -eq "$N" ] || fail "without --storage the export holds $n of $N packets"
 cmp "$TMP/found.pcapng" "$TMP/given.pcapng" || fail "the exports with and without --storage differ"
+# --last, as the README says it: the window reaches back past the ring into the disk FIFO.
+"$PCAP" --ring "$RING" --last 5m --filter "udp port 9999" -q -o "$TMP/last.pcapng" ||
+	fail "--last 5m without --storage: exit $?"
+n=$(tcpdump -r "$TMP/last.pcapng" -nn 2>/dev/null | wc -l)
+[ "$n" -eq "$N" ] || fail "--last 5m holds $n of $N packets"
 echo "PASS"
