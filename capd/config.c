@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <pwd.h>
@@ -669,12 +670,48 @@ int capd_iface_arphrd(const char *name)
 	return ret;
 }
 
+/* An interface pattern that no interface matches now (capd waits for one). */
+static bool config_pattern_idle(const char *pattern)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	bool idle = true;
+
+	for (i = ifs; i && i->if_index; i++)
+		idle &= fnmatch(pattern, i->if_name, 0) != 0;
+	if_freenameindex(ifs);
+	return idle && ifs;
+}
+
+/* Settings that do nothing as given, or that depend on the environment: said, not refused. */
+static void config_warn(const struct capd_config *cfg)
+{
+	const char *node = getenv("NODE_NAME");
+
+	if (cfg->storage_size && !cfg->storage_dir)
+		fprintf(stderr, "capd: warning: --storage-size without --storage does nothing: "
+				"packets are kept in the ring only\n");
+	for (unsigned i = 0; i < cfg->n_ifaces; i++)
+		if (capd_iface_is_pattern(cfg->ifaces[i]) && config_pattern_idle(cfg->ifaces[i]))
+			fprintf(stderr,
+				"capd: warning: no interface matches '%s' yet: capd captures "
+				"matching interfaces as they appear\n",
+				cfg->ifaces[i]);
+	if (cfg->kubernetes && node && *node)
+		fprintf(stderr, "capd: --kubernetes: this node is '%s' ($NODE_NAME)\n", node);
+	else if (cfg->kubernetes)
+		fprintf(stderr,
+			"capd: warning: --kubernetes: $NODE_NAME is not set, so capd cannot tell "
+			"which node it runs on; set it from the downward API (spec.nodeName), as "
+			"the chart does\n");
+}
+
 static int config_validate(struct capd_config *cfg)
 {
 	char path[RING_PATH_MAX];
 	bool any = false;
 	int hw;
 
+	config_warn(cfg);
 	if (ring_name_path(cfg->ring_name, path, sizeof(path))) {
 		capd_usage_error(NULL, "bad ring name '%s' (1-64 of A-Z a-z 0-9 . _ -)",
 				 cfg->ring_name);

@@ -52,4 +52,14 @@ check "-F (old spelling): was --filter; now -e" rawcap-forward -F tcp --listen 1
 check "-i (old spelling): was --interval" rawcap-stat -i 2
 "$R/rawcap-snapshot" --help | grep -q -- "-N .*now --namespace, as in every tool; was --node" ||
 	{ echo "FAIL: rawcap-snapshot --help does not say what -N became"; exit 1; }
+# A reader refused the ring for permission names the group it needs (capd --group).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$RAWCAP_SHM_DIR" && chmod 755 "$TMP" "$RAWCAP_SHM_DIR"
+	install -m 0640 -g 64720 /dev/null "$RAWCAP_SHM_DIR/rawcap-grp"
+	rc=0
+	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$R/rawcap-stat" --ring grp 2>&1) || rc=$?
+	[ "$rc" = 1 ] && grep -q "readers need group .*(gid 64720), the group capd --group gave the ring" <<<"$err" ||
+		{ echo "FAIL: a reader without the ring's group was told: $err (exit $rc)"; exit 1; }
+	echo "ok: $err"
+fi
 echo "PASS"
