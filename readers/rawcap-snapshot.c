@@ -341,11 +341,29 @@ static int cmd_bounds(struct args *a)
 	return 0;
 }
 
-/* Idle until SIGTERM/SIGINT: blocked signals and sigwait cost nothing while waiting. */
-static int cmd_serve(void)
+/*
+ * Say what `create` will read here (the ring, and the disk FIFO given or
+ * found in the ring), then idle until SIGTERM/SIGINT: blocked signals and
+ * sigwait cost nothing while waiting.
+ */
+static int cmd_serve(struct args *a)
 {
+	struct rawcap_window_opts o = {.sz = sizeof(o), .ring = a->ring, .storage_dir = a->storage};
+	uint64_t oldest, newest;
+	char t1[64], t2[64], why[320];
 	sigset_t set;
-	int sig;
+	int sig, err = rawcap_window_bounds(&o, &oldest, &newest);
+
+	if (err && err != -ENODATA)
+		fprintf(stderr, PROG ": ring %s is not readable yet: %s\n",
+			a->ring ? a->ring : "default",
+			rawcap_ring_explain(a->ring, err, why, sizeof(why)));
+	else if (!err)
+		fprintf(stderr, PROG ": ring %s%s%s holds %s .. %s\n",
+			a->ring ? a->ring : "default",
+			a->storage ? " and disk FIFO " : " (and the disk FIFO capd records in it)",
+			a->storage ? a->storage : "", rawcap_format_time(oldest, t1, sizeof(t1)),
+			rawcap_format_time(newest, t2, sizeof(t2)));
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -385,6 +403,6 @@ int main(int argc, char **argv)
 	if (!strcmp(a.cmd, "bounds"))
 		return cmd_bounds(&a);
 	if (!strcmp(a.cmd, "serve"))
-		return cmd_serve();
+		return cmd_serve(&a);
 	return usage_error("unknown command", a.cmd);
 }
