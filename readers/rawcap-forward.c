@@ -305,8 +305,10 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			return 2;
 		default:
 			ret = opt_window_arg(&win, opt, optarg, "rawcap-forward");
-			if (ret)
-				return ret < 0 ? 2 : usage_error("%s", "unexpected option");
+			if (ret < 0)
+				return 2;
+			if (ret > 0)
+				break;
 			if (!g_pods && rawcap_meta_sel_new(&g_pods))
 				return usage_error("%s", "out of memory");
 			ret = rawcap_meta_sel_option(g_pods, opt, optarg);
