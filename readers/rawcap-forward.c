@@ -145,20 +145,6 @@ static void usage(void)
 	      stdout);
 }
 
-/* The three help sections as one table for the parser. */
-static int all_opts(struct opt *all, size_t max)
-{
-	const struct opt *parts[] = {source_opts, transport_opts, control_opts};
-	size_t n = 0;
-
-	for (size_t i = 0; i < 3; i++)
-		for (const struct opt *o = parts[i]; o->name || o->key; o++)
-			if (n + 1 < max)
-				all[n++] = *o;
-	all[n] = (struct opt)OPT_END;
-	return n + 1 < max ? 0 : -E2BIG;
-}
-
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "rawcap-forward: ");
@@ -209,7 +195,9 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 	int opt, ret;
 
 	opt_window_init(&win);
-	if (all_opts(all, OPT_MAX) || opt_init(&p, all, argc, argv))
+	const struct opt *const parts[] = {source_opts, transport_opts, control_opts};
+
+	if (opt_join(all, OPT_MAX, parts, 3) || opt_init(&p, all, argc, argv))
 		return usage_error("%s", "too many options");
 	while ((opt = opt_next(&p, "rawcap-forward")) != -1) {
 		switch (opt) {

@@ -167,16 +167,12 @@ static int parse_args(struct tap *t, int argc, char **argv)
 	const struct opt *parts[] = {source_opts, select_opts, output_opts};
 	struct opt_window win;
 	struct opt_parser p;
-	size_t n = 0;
 	int c;
 
-	for (size_t i = 0; i < 3; i++)
-		for (const struct opt *o = parts[i]; o->name || o->key; o++)
-			all[n++] = *o;
 	t->oo.sz = sizeof(t->oo);
 	t->kinds = ~0u;
 	opt_window_init(&win);
-	if (opt_init(&p, all, argc, argv))
+	if (opt_join(all, OPT_MAX, parts, 3) || opt_init(&p, all, argc, argv))
 		return -EINVAL;
 	while ((c = opt_next(&p, "rawcap-tap")) != -1)
 		if (parse_option(t, &win, c, optarg))

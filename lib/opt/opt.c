@@ -89,6 +89,20 @@ void opt_help_buffer(void)
 	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 }
 
+int opt_join(struct opt *all, size_t max, const struct opt *const *parts, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (const struct opt *o = parts[i]; o->name || o->key; o++) {
+			if (k + 1 >= max)
+				return -E2BIG;
+			all[k++] = *o;
+		}
+	all[k] = (struct opt)OPT_END;
+	return 0;
+}
+
 bool opt_known(const struct opt_parser *p, int code)
 {
 	return code >= OPT_LONG_BASE || (code > 0 && by_key(p->opts, code));

@@ -205,6 +205,11 @@ bool opt_known(const struct opt_parser *p, int code);
  * a reader that stops early (--help | grep -q) costs no SIGPIPE.
  */
 void opt_help_buffer(void);
+/*
+ * One table from the sections a --help prints apart (all holds max entries,
+ * OPT_END included). 0, or -E2BIG if they do not fit.
+ */
+int opt_join(struct opt *all, size_t max, const struct opt *const *parts, size_t n);
 /* The option lines of --help, then the changed spellings, if any. */
 void opt_help(FILE *f, const struct opt *opts);
 
