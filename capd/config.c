@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <pwd.h>
@@ -26,6 +27,7 @@
 #include "capd.h"
 #include "frame.h"
 #include "httpd.h"
+#include "opt.h"
 #include "ring_name.h"
 
 /*
@@ -35,71 +37,6 @@
  */
 #define CAPD_DEFAULT_ID "64720"
 
-static const char capd_usage[] =
-	"Usage: capd [OPTION]...\n"
-	"Capture packets into a rawcap shared-memory ring (the only privileged rawcap process).\n"
-	"\n"
-	"Run as root: capd opens its sockets, creates the ring and storage, then drops to an\n"
-	"unprivileged user with no capabilities, no_new_privs and a seccomp allow-list.\n"
-	"With no options it captures every interface into the ring 'default' of 256Mi.\n"
-	"\n"
-	"  -c, --config FILE        read settings from FILE: one 'option = value' (or\n"
-	"                           'option: value') per line, option names as below, # comments\n"
-	"  -r, --ring NAME          ring name; the object is /dev/shm/rawcap-NAME (default: "
-	"default)\n"
-	"      --ring-size SIZE     ring data size, a power of two, e.g. 256Mi, 1Gi (default: "
-	"256Mi)\n"
-	"  -i, --interfaces LIST    comma-separated names or patterns: any, eth0, 'veth*' "
-	"(default:\n"
-	"                           any). Patterns and any also pick up interfaces created later\n"
-	"  -f, --filter EXPR        pcap filter expression, locked onto every socket (default: "
-	"none)\n"
-	"  -s, --snaplen BYTES      bytes kept per packet, 64..262144 (default: 262144)\n"
-	"      --threads N          AF_PACKET sockets in one PACKET_FANOUT group (default: 1); "
-	"one\n"
-	"                           writer thread drains them all (see docs/ARCHITECTURE.md)\n"
-	"      --fanout MODE        fanout mode with --threads > 1: hash, cpu, lb (default: hash)\n"
-	"      --block-size SIZE    TPACKET_V3 block size, a power of two >= 64Ki (default: 1Mi)\n"
-	"      --block-count N      TPACKET_V3 blocks per socket (default: 64)\n"
-	"      --duplicates POLICY  keep: record a packet on every captured interface it crosses;\n"
-	"                           ingress: only where it is received (default: keep)\n"
-	"      --storage DIR        disk FIFO directory: created, or owned by root or --user and\n"
-	"                           not a link; made 0750 and locked (one capd per directory)\n"
-	"      --storage-size SIZE  disk FIFO size, e.g. 10Gi (default: 1Gi)\n"
-	"      --sync-interval DUR  fdatasync the disk FIFO this often, e.g. 1s, 200ms; a power\n"
-	"                           loss costs at most about twice this (default: 1s; 0s: only\n"
-	"                           at exit; at most 1h)\n"
-	"  -u, --user USER          user to drop to, name or uid (default: rawcap's own,\n"
-	"                           " CAPD_DEFAULT_ID "; see README, \"Identity\")\n"
-	"  -g, --group GROUP        group to drop to; owns the ring (mode 0640) and the FIFO\n"
-	"                           (default: the user's primary group; " CAPD_DEFAULT_ID "\n"
-	"                           for the default user)\n"
-	"      --stats-listen ADDR:PORT  serve Prometheus /metrics and /healthz (default: off)\n"
-	"      --stall-seconds N    report a socket stalled after N seconds of packets counted by\n"
-	"                           the kernel but none delivered (default: 3)\n"
-	"      --backend NAME       capture backend: afpacket, ebpf (default: afpacket)\n"
-	"      --kubernetes         write Kubernetes metadata records (pods, services, ...)\n"
-	"      --process-context    write process/flow metadata from eBPF (pid, comm, cgroup,\n"
-	"                           container id per 5-tuple); works with either backend\n"
-	"      --capture-self       also capture rawcap's own connections; by default the\n"
-	"                           sockets of --user, of --self-uids and of capd are left out\n"
-	"                           (exact 5-tuples: other traffic on the same ports stays)\n"
-	"      --self-uids LIST     more users (names or uids, comma-separated) whose sockets\n"
-	"                           are rawcap's own, e.g. the readers' (default: none)\n"
-	"  -h, --help               show this help and exit\n"
-	"  -V, --version            show the version and exit\n"
-	"\n"
-	"Every option can also be set as CAPD_<OPTION> in the environment, e.g. "
-	"CAPD_RING_SIZE=1Gi,\n"
-	"CAPD_INTERFACES=eth0,veth*, CAPD_KUBERNETES=true. The command line wins over the\n"
-	"environment, which wins over the config file.\n"
-	"\n"
-	"Sizes: 4096, 64K (x1000), 256M, 1G, or 64Ki, 256Mi, 1Gi (x1024).\n"
-	"Durations: a number and a unit (h, m, s, ms, us, ns), combined as 1h30m.\n"
-	"SIGTERM or SIGINT: drain the sockets, write final loss records, print final stats, exit "
-	"0.\n"
-	"Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
-
 enum {
 	OPT_RING_SIZE = 256,
 	OPT_THREADS,
@@ -107,7 +44,6 @@ enum {
 	OPT_BLOCK_SIZE,
 	OPT_BLOCK_COUNT,
 	OPT_DUP,
-	OPT_STORAGE,
 	OPT_STORAGE_SIZE,
 	OPT_SYNC,
 	OPT_STATS,
@@ -120,36 +56,125 @@ enum {
 	OPT_SELF_UIDS,
 };
 
-static const struct option capd_opts[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"ring", required_argument, NULL, 'r'},
-	{"ring-size", required_argument, NULL, OPT_RING_SIZE},
-	{"interfaces", required_argument, NULL, 'i'},
-	{"filter", required_argument, NULL, 'f'},
-	{"snaplen", required_argument, NULL, 's'},
-	{"threads", required_argument, NULL, OPT_THREADS},
-	{"fanout", required_argument, NULL, OPT_FANOUT},
-	{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
-	{"block-count", required_argument, NULL, OPT_BLOCK_COUNT},
-	{"duplicates", required_argument, NULL, OPT_DUP},
-	{"storage", required_argument, NULL, OPT_STORAGE},
-	{"storage-size", required_argument, NULL, OPT_STORAGE_SIZE},
-	{"sync-interval", required_argument, NULL, OPT_SYNC},
-	{"user", required_argument, NULL, 'u'},
-	{"group", required_argument, NULL, 'g'},
-	{"stats-listen", required_argument, NULL, OPT_STATS},
-	{"stall-seconds", required_argument, NULL, OPT_STALL},
-	{"backend", required_argument, NULL, OPT_BACKEND},
-	{"kubernetes", optional_argument, NULL, OPT_K8S},
-	{"process-context", optional_argument, NULL, OPT_PROC},
-	{"selftest-after-drop", optional_argument, NULL, OPT_SELFTEST},
-	{"capture-self", optional_argument, NULL, OPT_CAPTURE_SELF},
-	{"self-uids", required_argument, NULL, OPT_SELF_UIDS},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+/* Every option, for the command line, CAPD_<OPTION> and the config file alike. */
+static const struct opt capd_opts[] = {
+	{"config", 'c', 'c', "FILE",
+	 "read settings from FILE: one 'option = value' (or\n"
+	 "'option: value') per line, option names as below, # comments",
+	 0},
+	OPT_DEF_RING("ring name; the object is /dev/shm/rawcap-NAME (default:\ndefault)"),
+	{"ring-size", 0, OPT_RING_SIZE, "SIZE",
+	 "ring data size, a power of two from 1Mi to 1Ti, e.g.\n256Mi, 1Gi (default: 256Mi)", 0},
+	{"interfaces", 'i', 'i', "LIST",
+	 "comma-separated names or patterns: any, eth0, 'veth*'\n"
+	 "(default: any). Patterns and any also pick up interfaces\n"
+	 "created later; a pattern that matches nothing yet is warned of",
+	 0},
+	OPT_DEF_FILTER("pcap filter expression, locked onto every socket\n(default: none)"),
+	OPT_DEF_SNAPLEN("bytes kept per packet, 64..262144 (default: 262144)"),
+	{"threads", 0, OPT_THREADS, "N",
+	 "AF_PACKET sockets in one PACKET_FANOUT group, 1..64\n"
+	 "(default: 1); one writer thread drains them all",
+	 0},
+	{"fanout", 0, OPT_FANOUT, "MODE",
+	 "fanout mode with --threads > 1: hash, cpu, lb\n(default: hash)", 0},
+	{"block-size", 0, OPT_BLOCK_SIZE, "SIZE",
+	 "TPACKET_V3 block size, a power of two from 64Ki to 1Gi\n(default: 1Mi)", 0},
+	{"block-count", 0, OPT_BLOCK_COUNT, "N",
+	 "TPACKET_V3 blocks per socket, 2..65536 (default: 64)", 0},
+	{"duplicates", 0, OPT_DUP, "POLICY",
+	 "keep: record a packet on every captured interface it crosses;\n"
+	 "ingress: only where it is received (default: keep)",
+	 0},
+	{"storage", 0, OPT_ID_STORAGE, "DIR",
+	 "disk FIFO directory: created, or owned by root or --user and\n"
+	 "not a link; made 0750 and locked (one capd per directory);\n"
+	 "recorded in the ring, so readers find it without --storage",
+	 0},
+	{"storage-size", 0, OPT_STORAGE_SIZE, "SIZE", "disk FIFO size, e.g. 10Gi (default: 1Gi)",
+	 0},
+	{"sync-interval", 0, OPT_SYNC, "DUR",
+	 "fdatasync the disk FIFO this often, e.g. 1s, 200ms; a power\n"
+	 "loss costs at most about twice this (default: 1s; 0s: only\n"
+	 "at exit; at most 1h)",
+	 0},
+	{"user", 'u', 'u', "USER",
+	 "user to drop to, name or uid (default: rawcap's own,\n" CAPD_DEFAULT_ID
+	 "; see README, \"Identity\")",
+	 0},
+	{"group", 'g', 'g', "GROUP",
+	 "group to drop to; owns the ring (mode 0640) and the FIFO\n"
+	 "(default: the user's primary group; " CAPD_DEFAULT_ID "\n"
+	 "for the default user). Readers must be in it.",
+	 0},
+	{"stats-listen", 0, OPT_STATS, "ADDR:PORT",
+	 "serve Prometheus /metrics and /healthz (default: off)", 0},
+	{"stall-seconds", 0, OPT_STALL, "N",
+	 "report a socket stalled after N seconds of packets counted by\n"
+	 "the kernel but none delivered, 1..3600 (default: 3)",
+	 0},
+	{"backend", 0, OPT_BACKEND, "NAME", "capture backend: afpacket, ebpf (default: afpacket)",
+	 0},
+	{"kubernetes", 0, OPT_K8S, "[=BOOL]",
+	 "write Kubernetes metadata records (pods, services, ...); the\n"
+	 "node is $NODE_NAME (the chart sets it from spec.nodeName),\n"
+	 "else the host name",
+	 0},
+	{"process-context", 0, OPT_PROC, "[=BOOL]",
+	 "write process/flow metadata from eBPF (pid, comm, cgroup,\n"
+	 "container id per 5-tuple); works with either backend",
+	 0},
+	{"capture-self", 0, OPT_CAPTURE_SELF, "[=BOOL]",
+	 "also capture rawcap's own connections; by default the\n"
+	 "sockets of --user, of --self-uids and of capd are left out\n"
+	 "(exact 5-tuples: other traffic on the same ports stays)",
+	 0},
+	{"self-uids", 0, OPT_SELF_UIDS, "LIST",
+	 "more users (names or uids, comma-separated) whose sockets\n"
+	 "are rawcap's own, e.g. the readers' (default: none)",
+	 0},
+	{"selftest-after-drop", 0, OPT_SELFTEST, "[=MODE]", NULL, 0},
+	{"help", 'h', 'h', NULL, "show this help and exit", 0},
+	{"version", 'V', 'V', NULL, "show the version and exit", 0},
+	OPT_GONE(NULL, 'f', "was --filter; now -e, as in every tool (-f is --from)"),
+	OPT_GONE(NULL, 's',
+		 "was --snaplen; -s is --storage in every tool: give --snaplen "
+		 "or --storage"),
+	OPT_END,
 };
-static const char capd_shortopts[] = "c:r:i:f:s:u:g:hV";
+
+static void capd_usage(void)
+{
+	fputs("Usage: capd [OPTION]...\n"
+	      "Capture packets into a rawcap shared-memory ring (the only privileged rawcap "
+	      "process).\n"
+	      "\n"
+	      "Run as root: capd opens its sockets, creates the ring and storage, then drops to "
+	      "an\n"
+	      "unprivileged user with no capabilities, no_new_privs and a seccomp allow-list.\n"
+	      "With no options it captures every interface into the ring 'default' of 256Mi.\n"
+	      "\n",
+	      stdout);
+	opt_help(stdout, capd_opts);
+	fputs("\n"
+	      "Every option can also be set as CAPD_<OPTION> in the environment, e.g. "
+	      "CAPD_RING_SIZE=1Gi,\n"
+	      "CAPD_INTERFACES=eth0,veth*, CAPD_KUBERNETES=true. The command line wins over the\n"
+	      "environment, which wins over the config file.\n"
+	      "\n"
+	      "Sizes: 4096, 64K (x1000), 256M, 1G, or 64Ki, 256Mi, 1Gi (x1024).\n"
+	      "Durations: a number and a unit (h, m, s, ms, us, ns), combined as 1h30m.\n"
+	      "SIGTERM or SIGINT: drain the sockets, write final loss records, print final stats, "
+	      "exit 0.\n"
+	      "Exit status: 0 success, 1 runtime failure, 2 usage error.\n",
+	      stdout);
+}
+
+/* A setting of the table (not an old spelling, not --config/--help/--version). */
+static bool config_settable(const struct opt *o)
+{
+	return o->name && !o->flags && o->id != 'c' && o->id != 'h' && o->id != 'V';
+}
 
 static void capd_usage_error(const char *origin, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -331,10 +356,10 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 	/* Options that keep their text get a copy (env and file buffers are reused). */
 	switch (code) {
 	case 'c':
-	case 'r':
-	case 'f':
+	case OPT_ID_RING:
+	case OPT_ID_FILTER:
 	case OPT_FANOUT:
-	case OPT_STORAGE:
+	case OPT_ID_STORAGE:
 	case 'u':
 	case 'g':
 	case OPT_STATS:
@@ -346,8 +371,8 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		}
 	}
 	if (!origin) {
-		for (const struct option *o = capd_opts; o->name; o++)
-			if (o->val == code)
+		for (const struct opt *o = capd_opts; o->name || o->key; o++)
+			if (o->id == code && o->name && !o->flags)
 				snprintf(optname, sizeof(optname), "--%s", o->name);
 		origin = optname;
 	}
@@ -355,7 +380,7 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 	case 'c':
 		cfg->config_file = v;
 		return 0;
-	case 'r':
+	case OPT_ID_RING:
 		cfg->ring_name = v;
 		return 0;
 	case OPT_RING_SIZE:
@@ -370,10 +395,10 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		return 0;
 	case 'i':
 		return config_add_ifaces(cfg, v, origin);
-	case 'f':
+	case OPT_ID_FILTER:
 		cfg->filter = v;
 		return 0;
-	case 's':
+	case OPT_ID_SNAPLEN:
 		if (config_uint(v, 64, 262144, &n, origin))
 			return -EINVAL;
 		cfg->snaplen = (uint32_t)n;
@@ -401,7 +426,7 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 		else
 			return config_bad_word(origin, v, "keep or ingress");
 		return 0;
-	case OPT_STORAGE:
+	case OPT_ID_STORAGE:
 		cfg->storage_dir = v;
 		return 0;
 	case OPT_STORAGE_SIZE:
@@ -460,7 +485,7 @@ static int config_set(struct capd_config *cfg, int code, const char *val, const 
 	return -EINVAL;
 }
 
-static const struct option *config_find(const char *key)
+static const struct opt *config_find(const char *key)
 {
 	char name[64];
 	size_t i;
@@ -468,8 +493,8 @@ static const struct option *config_find(const char *key)
 	for (i = 0; key[i] && i < sizeof(name) - 1; i++)
 		name[i] = key[i] == '_' ? '-' : (char)tolower((unsigned char)key[i]);
 	name[i] = 0;
-	for (const struct option *o = capd_opts; o->name; o++)
-		if (!strcmp(o->name, name) && o->val != 'c' && o->val != 'h' && o->val != 'V')
+	for (const struct opt *o = capd_opts; o->name || o->key; o++)
+		if (config_settable(o) && !strcmp(o->name, name))
 			return o;
 	return NULL;
 }
@@ -499,7 +524,7 @@ static int config_stream_load(struct capd_config *cfg, FILE *f, const char *name
 
 	while (!err && fgets(line, sizeof(line), f)) {
 		char *sep, *key, *val;
-		const struct option *o;
+		const struct opt *o;
 
 		lineno++;
 		snprintf(origin, sizeof(origin), "%s:%u", name, lineno);
@@ -521,8 +546,7 @@ static int config_stream_load(struct capd_config *cfg, FILE *f, const char *name
 			err = -EINVAL;
 			break;
 		}
-		err = config_set(cfg, o->val, o->has_arg == no_argument && !*val ? NULL : val,
-				 origin);
+		err = config_set(cfg, o->id, !o->arg && !*val ? NULL : val, origin);
 	}
 	return err;
 }
@@ -568,11 +592,11 @@ static int config_env_load(struct capd_config *cfg)
 {
 	char env[64], origin[80];
 
-	for (const struct option *o = capd_opts; o->name; o++) {
+	for (const struct opt *o = capd_opts; o->name || o->key; o++) {
 		const char *v;
 		size_t i;
 
-		if (o->val == 'c' || o->val == 'h' || o->val == 'V' || o->val == OPT_SELFTEST)
+		if (!config_settable(o) || o->id == OPT_SELFTEST)
 			continue;
 		snprintf(env, sizeof(env), "CAPD_%s", o->name);
 		for (i = 5; env[i]; i++)
@@ -581,7 +605,7 @@ static int config_env_load(struct capd_config *cfg)
 		if (!v)
 			continue;
 		snprintf(origin, sizeof(origin), "%s", env);
-		if (config_set(cfg, o->val, v, origin))
+		if (config_set(cfg, o->id, v, origin))
 			return -EINVAL;
 	}
 	return 0;
@@ -646,12 +670,48 @@ int capd_iface_arphrd(const char *name)
 	return ret;
 }
 
+/* An interface pattern that no interface matches now (capd waits for one). */
+static bool config_pattern_idle(const char *pattern)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	bool idle = true;
+
+	for (i = ifs; i && i->if_index; i++)
+		idle &= fnmatch(pattern, i->if_name, 0) != 0;
+	if_freenameindex(ifs);
+	return idle && ifs;
+}
+
+/* Settings that do nothing as given, or that depend on the environment: said, not refused. */
+static void config_warn(const struct capd_config *cfg)
+{
+	const char *node = getenv("NODE_NAME");
+
+	if (cfg->storage_size && !cfg->storage_dir)
+		fprintf(stderr, "capd: warning: --storage-size without --storage does nothing: "
+				"packets are kept in the ring only\n");
+	for (unsigned i = 0; i < cfg->n_ifaces; i++)
+		if (capd_iface_is_pattern(cfg->ifaces[i]) && config_pattern_idle(cfg->ifaces[i]))
+			fprintf(stderr,
+				"capd: warning: no interface matches '%s' yet: capd captures "
+				"matching interfaces as they appear\n",
+				cfg->ifaces[i]);
+	if (cfg->kubernetes && node && *node)
+		fprintf(stderr, "capd: --kubernetes: this node is '%s' ($NODE_NAME)\n", node);
+	else if (cfg->kubernetes)
+		fprintf(stderr,
+			"capd: warning: --kubernetes: $NODE_NAME is not set, so capd cannot tell "
+			"which node it runs on; set it from the downward API (spec.nodeName), as "
+			"the chart does\n");
+}
+
 static int config_validate(struct capd_config *cfg)
 {
 	char path[RING_PATH_MAX];
 	bool any = false;
 	int hw;
 
+	config_warn(cfg);
 	if (ring_name_path(cfg->ring_name, path, sizeof(path))) {
 		capd_usage_error(NULL, "bad ring name '%s' (1-64 of A-Z a-z 0-9 . _ -)",
 				 cfg->ring_name);
@@ -697,14 +757,18 @@ static int config_validate(struct capd_config *cfg)
 int capd_config_load(struct capd_config *cfg, int argc, char **argv)
 {
 	const char *file = getenv("CAPD_CONFIG");
+	struct opt_parser p;
 	int c;
 
 	config_defaults(cfg);
+	if (opt_init(&p, capd_opts, argc, argv))
+		return 2;
 	/* Pass 1: only --config, --help and --version, and reject unknown options early. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, capd_shortopts, capd_opts, NULL)) != -1) {
+	while ((c = opt_next(&p, "capd")) != -1) {
 		if (c == 'h') {
-			fputs(capd_usage, stdout);
+			opt_help_buffer();
+			capd_usage();
 			return 1;
 		}
 		if (c == 'V') {
@@ -713,12 +777,10 @@ int capd_config_load(struct capd_config *cfg, int argc, char **argv)
 		}
 		if (c == 'c')
 			file = optarg;
-		if (c == '?' || c == ':') {
-			bool known = false;
-
-			for (const struct option *o = capd_opts; o->name; o++)
-				known |= optopt && o->val == optopt;
-			if (known)
+		if (c == '?' && p.reported)
+			return 2;
+		if (c == '?') {
+			if (opt_known(&p, optopt))
 				capd_usage_error(NULL, "option '%s' needs a value",
 						 argv[optind - 1]);
 			else if (optopt)
@@ -739,7 +801,8 @@ int capd_config_load(struct capd_config *cfg, int argc, char **argv)
 	if (config_env_load(cfg))
 		return 2;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, capd_shortopts, capd_opts, NULL)) != -1)
+	opt_init(&p, capd_opts, argc, argv);
+	while ((c = opt_next(&p, "capd")) != -1)
 		if (c != 'c' && config_set(cfg, c, optarg, NULL))
 			return 2;
 	cfg->config_file = file;

@@ -88,6 +88,20 @@ static int capd_features_setup(struct capd_ctx *ctx, bool follow_ring)
 	return 0;
 }
 
+/* --storage as an absolute path, for readers in other directories; NULL if none fits. */
+static const char *capd_storage_abs(const char *dir)
+{
+	static char abs[RING_STORAGE_MAX];
+	char cwd[RING_STORAGE_MAX];
+
+	if (!dir || dir[0] == '/')
+		return dir;
+	if (!getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, dir) >= sizeof(abs))
+		return NULL;
+	return abs;
+}
+
 /*
  * Take the ring. A previous capd's ring of the size asked for is continued
  * in place (ring_writer_adopt): a restart inside a /dev/shm sized for one
@@ -98,8 +112,12 @@ static int capd_features_setup(struct capd_ctx *ctx, bool follow_ring)
 int capd_ring_setup(struct capd_ctx *ctx)
 {
 	const struct capd_config *cfg = ctx->cfg;
-	struct ring_writer_opts o = {
-		.name = cfg->ring_name, .data_size = cfg->ring_size, .mode = 0640, .gid = ctx->gid};
+	struct ring_writer_opts o = {.name = cfg->ring_name,
+				     .data_size = cfg->ring_size,
+				     .mode = 0640,
+				     .gid = ctx->gid,
+				     .storage_dir = capd_storage_abs(cfg->storage_dir),
+				     .storage_uid = ctx->uid};
 	struct ring_prev prev;
 	uint64_t dropped;
 	int err = ring_prev_open(cfg->ring_name, &prev), perr;

@@ -15,8 +15,9 @@
 
 const char cli_global_help[] =
 	"Reaching the nodes (every command):\n"
-	"  -n, --namespace NS      namespace rawcap runs in (default: " CLI_DEFAULT_NAMESPACE ")\n"
-	"  -l, --selector SEL      label selector of rawcap's pods\n"
+	"      --rawcap-namespace NS  namespace rawcap runs in (default: " CLI_DEFAULT_NAMESPACE
+	")\n"
+	"      --selector SEL      label selector of rawcap's pods\n"
 	"                          (default: " CLI_DEFAULT_SELECTOR ")\n"
 	"      --nodes A,B         only these nodes\n"
 	"      --port N            rawcap-server's port in the pod (default: the container\n"
@@ -39,6 +40,12 @@ const char cli_global_help[] =
 	"By default rawcap's pods are found with `kubectl get pods` and reached\n"
 	"through one `kubectl port-forward` per pod, so your kubeconfig and RBAC\n"
 	"decide access (pods: list; pods/portforward: create, in rawcap's namespace).\n"
+	"\n"
+	"Changed spellings (the same flag means the same thing in every rawcap tool):\n"
+	"  -n                     gone: was --namespace (rawcap's); give --rawcap-namespace\n"
+	"  -l                     gone: was --selector; -l is --listen in every tool\n"
+	"  --namespace:           now the captured pods' namespace (-N), as in rawcap-pcap;\n"
+	"                         rawcap's own is --rawcap-namespace\n"
 	"\n"
 	"Exit status: 0 complete; 1 partial (a node failed or part of a window is\n"
 	"missing: each is named on stderr) or failure; 2 usage error.\n";
@@ -147,7 +154,7 @@ int cli_global_check(struct cli *c)
 		return cli_usage_error("--endpoints excludes --kubeconfig, --context and --port",
 				       NULL);
 	if (!c->namespace[0] || !c->selector[0])
-		return cli_usage_error("empty --namespace or --selector", NULL);
+		return cli_usage_error("empty --rawcap-namespace or --selector", NULL);
 	if (c->nodes) {
 		char names[1][254];
 

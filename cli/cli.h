@@ -60,14 +60,14 @@ enum {
 	CLI_OPT_LAST_GLOBAL,
 };
 
-#define CLI_GLOBAL_SHORTOPTS "n:l:qh"
+#define CLI_GLOBAL_SHORTOPTS "qh"
 #define CLI_GLOBAL_LONGOPTS                                                                        \
 	{"endpoints", required_argument, NULL, CLI_OPT_ENDPOINTS},                                 \
 		{"tls-ca", required_argument, NULL, CLI_OPT_TLS_CA},                               \
 		{"tls-cert", required_argument, NULL, CLI_OPT_TLS_CERT},                           \
 		{"tls-key", required_argument, NULL, CLI_OPT_TLS_KEY},                             \
 		{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE},                       \
-		{"namespace", required_argument, NULL, 'n'},                                       \
+		{"rawcap-namespace", required_argument, NULL, 'n'},                                \
 		{"selector", required_argument, NULL, 'l'},                                        \
 		{"nodes", required_argument, NULL, CLI_OPT_NODES},                                 \
 		{"kubectl", required_argument, NULL, CLI_OPT_KUBECTL},                             \

@@ -66,8 +66,9 @@ static const char file_help[] =
 static void help_export(FILE *f)
 {
 	fprintf(f,
-		"Usage: kubectl rawcap export (--from T [--to T] | --last D) [--filter EXPR]\n"
-		"         [--pod P] [--pod-namespace NS] [--label K=V] [--format pcapng|pcap]\n"
+		"Usage: kubectl rawcap export (--from T [--to T] | --last DURATION) [--filter "
+		"EXPR]\n"
+		"         [--pod NAME] [--namespace NS] [--label K=V] [--format pcapng|pcap]\n"
 		"         [--linktype LT] [--snaplen N] [-o FILE|-]\n"
 		"\n"
 		"Stream the same time window from every node at once and merge it by\n"
@@ -90,7 +91,7 @@ static void help_snapshot_export(FILE *f)
 {
 	fprintf(f,
 		"Usage: kubectl rawcap snapshot export NAME [--from T] [--to T] [--filter EXPR]\n"
-		"         [--pod P] [--pod-namespace NS] [--label K=V] [--format pcapng|pcap]\n"
+		"         [--pod NAME] [--namespace NS] [--label K=V] [--format pcapng|pcap]\n"
 		"         [--linktype LT] [--snaplen N] [-o FILE|-]\n"
 		"\n"
 		"Merge snapshot NAME of every node into one capture file, as export does.\n"
@@ -102,11 +103,11 @@ static void help_snapshot_export(FILE *f)
 static void help_dissect(FILE *f)
 {
 	fprintf(f,
-		"Usage: kubectl rawcap dissect (NAME | --from T [--to T] | --last D)\n"
+		"Usage: kubectl rawcap dissect (NAME | --from T [--to T] | --last DURATION)\n"
 		"         --target HOST:PORT [--plain | [--target-ca F] [--target-cert F\n"
 		"         --target-key F]] [--pace realtime|Nx] [--format pcapng|pcap]\n"
 		"         [--linktype LT]\n"
-		"         [--filter EXPR] [--pod P] [--pod-namespace NS] [--label K=V]\n"
+		"         [--filter EXPR] [--pod NAME] [--namespace NS] [--label K=V]\n"
 		"\n"
 		"Delayed dissection on other compute: stream a window (or snapshot NAME),\n"
 		"merged from every node as export does, over TCP or TLS to a dissector such\n"

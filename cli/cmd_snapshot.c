@@ -23,8 +23,8 @@ enum { OPT_NO_WAIT = WIN_OPT_END + 0x10, OPT_WAIT, OPT_JSON };
 static void help(FILE *f)
 {
 	fprintf(f,
-		"Usage: kubectl rawcap snapshot create NAME (--from T [--to T] | --last D)\n"
-		"                                [--filter EXPR] [--pod P] [--pod-namespace NS]\n"
+		"Usage: kubectl rawcap snapshot create NAME (--from T [--to T] | --last DURATION)\n"
+		"                                [--filter EXPR] [--pod NAME] [--namespace NS]\n"
 		"                                [--label K=V] [--no-wait] [--wait SECONDS]\n"
 		"       kubectl rawcap snapshot list [--json]\n"
 		"       kubectl rawcap snapshot show NAME [--json]\n"

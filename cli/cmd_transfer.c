@@ -24,7 +24,8 @@ static void help(FILE *f, bool upload)
 {
 	fprintf(f,
 		"Usage: kubectl rawcap snapshot %s NAME %s s3://BUCKET[/PREFIX]\n"
-		"                                [--endpoint URL] [--region R] [--wait SECONDS]\n"
+		"                                [--endpoint URL] [--region REGION] [--wait "
+		"SECONDS]\n"
 		"\n"
 		"%s every node's snapshot NAME %s object storage, each node its own part\n"
 		"under PREFIX/NODE/NAME/, through its rawcap-server; wait until every node is\n"
@@ -32,7 +33,7 @@ static void help(FILE *f, bool upload)
 		"(the server's AWS environment); none is sent.\n"
 		"\n"
 		"  --endpoint URL  S3-compatible endpoint (path-style), e.g. http://minio:9000\n"
-		"  --region R      signing region\n"
+		"  --region REGION signing region\n"
 		"\n%s",
 		upload ? "upload" : "download", upload ? "--to" : "--from",
 		upload ? "Upload" : "Download", upload ? "to" : "from", cli_global_help);

@@ -14,18 +14,19 @@
 const char win_help[] =
 	"  -f, --from T            window start\n"
 	"  -t, --to T              window end, exclusive (default: now)\n"
-	"      --last D            the last D (5m, 90s, 1h30m): --from now-D --to now\n"
+	"      --last DURATION     the last DURATION (5m, 90s, 1h30m): --from now-D --to now\n"
 	"  -e, --filter EXPR       pcap filter expression (tcpdump syntax), on each node\n"
-	"  -P, --pod P             only packets to or from pod P (NAME or NAMESPACE/NAME)\n"
-	"  -N, --pod-namespace NS  only packets to or from pods in namespace NS\n"
+	"  -P, --pod NAME          only packets to or from pod NAME (or NAMESPACE/NAME)\n"
+	"  -N, --namespace NS      only packets to or from pods in namespace NS\n"
 	"  -L, --label K=V         only packets to or from pods labelled K=V (or having K)\n"
-	"                          (repeated --pod/--pod-namespace are alternatives; every\n"
-	"                          --label must hold; rawcap-pcap's --namespace is\n"
-	"                          --pod-namespace here, as -n is kubectl's namespace)\n"
+	"                          (repeated --pod/--namespace are alternatives; every\n"
+	"                          --label must hold)\n"
+	"  --pod-namespace         still accepted: the same as --namespace\n"
 	"\n"
-	"Times: RFC 3339 (2026-11-26T10:02:00Z), unix seconds (1790000000.5), \"now\",\n"
-	"or relative to now (-5m, -90s, -1h30m); resolved once, so every node gets the\n"
-	"same window.\n";
+	"Times: RFC 3339 (2026-11-30T07:45:00Z), a date and time as logs print it, UTC\n"
+	"unless a zone follows (2026-11-30 07:45:00), a time of today in UTC (07:45),\n"
+	"unix seconds (1790000000.5), \"now\", or relative to now (-5m, -90s, -1h30m);\n"
+	"resolved once, so every node gets the same window.\n";
 
 void win_init(struct winargs *w)
 {

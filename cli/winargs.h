@@ -26,6 +26,7 @@ enum {
 	{"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},              \
 		{"last", required_argument, NULL, WIN_OPT_LAST},                                   \
 		{"filter", required_argument, NULL, 'e'}, {"pod", required_argument, NULL, 'P'},   \
+		{"namespace", required_argument, NULL, 'N'},                                       \
 		{"pod-namespace", required_argument, NULL, 'N'},                                   \
 	{                                                                                          \
 		"label", required_argument, NULL, 'L'                                              \

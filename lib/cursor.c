@@ -26,14 +26,33 @@ int rawcap_open(const char *ring_name, struct rawcap_cursor **out)
 	return rawcap_open_opts(&o, out);
 }
 
+/*
+ * No --storage given: the disk FIFO capd records in the ring, if any and if
+ * it passes the same checks (owned by root or capd's user, not a link).
+ * One this reader cannot open leaves it reading the ring alone, as before.
+ */
+static int cursor_found_history(struct rawcap_cursor *c)
+{
+	char dir[RING_STORAGE_MAX];
+	uid_t owner;
+
+	if (!c->has_ring || ring_reader_storage(&c->ring, dir, sizeof(dir), &owner))
+		return 0;
+	if (history_open_owned(dir, owner, &c->hist))
+		c->hist = NULL;
+	return 0;
+}
+
 static int cursor_open_history(struct rawcap_cursor *c, const struct rawcap_open_opts *o)
 {
 	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
 	int fd, err;
 
 	c->hist_source = RAWCAP_SOURCE_DISK;
+	if (!o->snapshot && o->storage_dir)
+		return history_open(o->storage_dir, &c->hist);
 	if (!o->snapshot)
-		return o->storage_dir ? history_open(o->storage_dir, &c->hist) : 0;
+		return cursor_found_history(c);
 	/* A snapshot keeps its records as segments under data/; neither is a link. */
 	c->hist_source = RAWCAP_SOURCE_SNAPSHOT;
 	fd = safe_openat(AT_FDCWD, o->snapshot, O_RDONLY, 0, &want, NULL, NULL, 0);
@@ -64,18 +83,19 @@ int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor *
 	if (!c)
 		return -ENOMEM;
 	strcpy(c->ring_name, name);
-	err = cursor_open_history(c, opts);
-	if (err)
-		goto fail;
-	if (c->hist) /* without a ring, nothing will fill a gap in history later */
-		history_set_sealed(c->hist, !want_ring);
 	if (want_ring) {
 		err = ring_reader_open(&c->ring, name);
 		if (err)
 			goto fail;
 		c->has_ring = true;
 		c->pos = ring_head(&c->ring);
-	} else {
+	}
+	err = cursor_open_history(c, opts);
+	if (err)
+		goto fail;
+	if (c->hist) /* without a ring, nothing will fill a gap in history later */
+		history_set_sealed(c->hist, !want_ring);
+	if (!want_ring) {
 		err = history_seek(c->hist, RAWCAP_SEEK_OLDEST, 0);
 		c->in_history = err == 0;
 		if (err && err != -ENOENT)
@@ -87,6 +107,8 @@ int rawcap_open_opts(const struct rawcap_open_opts *opts, struct rawcap_cursor *
 fail:
 	if (c->hist)
 		history_close(c->hist);
+	if (c->has_ring)
+		ring_reader_close(&c->ring);
 	free(c);
 	return err;
 }

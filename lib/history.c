@@ -137,9 +137,9 @@ static int hist_scan(struct history *h)
 	return err;
 }
 
-int history_openat(int atfd, const char *dir, struct history **out)
+static int history_open_want(int atfd, const char *dir, const struct safe_want *want,
+			     struct history **out)
 {
-	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
 	struct history *h;
 	struct stat st;
 	int err;
@@ -149,7 +149,7 @@ int history_openat(int atfd, const char *dir, struct history **out)
 	if (!h)
 		return -ENOMEM;
 	h->fd = -1;
-	h->dirfd = safe_openat(atfd, dir, O_RDONLY, 0, &want, &st, NULL, 0);
+	h->dirfd = safe_openat(atfd, dir, O_RDONLY, 0, want, &st, NULL, 0);
 	if (h->dirfd < 0) {
 		err = h->dirfd;
 		free(h);
@@ -166,9 +166,23 @@ int history_openat(int atfd, const char *dir, struct history **out)
 	return 0;
 }
 
+int history_openat(int atfd, const char *dir, struct history **out)
+{
+	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
+
+	return history_open_want(atfd, dir, &want, out);
+}
+
 int history_open(const char *dir, struct history **out)
 {
 	return history_openat(AT_FDCWD, dir, out);
+}
+
+int history_open_owned(const char *dir, uid_t owner, struct history **out)
+{
+	struct safe_want want = safe_want_dir(owner);
+
+	return history_open_want(AT_FDCWD, dir, &want, out);
 }
 
 void history_close(struct history *h)

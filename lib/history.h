@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rawcap/rawcap.h>
 
@@ -26,6 +27,8 @@ struct history;
  * never read (storage/safe_open.h).
  */
 int history_open(const char *dir, struct history **out);
+/* The same, for a directory that must be owned by root or by owner. */
+int history_open_owned(const char *dir, uid_t owner, struct history **out);
 /* The same for dir relative to the directory atfd (AT_FDCWD: the current one). */
 int history_openat(int atfd, const char *dir, struct history **out);
 void history_close(struct history *h);

@@ -159,50 +159,119 @@ static int days_in_month(int y, int mo)
 }
 
 /*
- * RFC 3339: YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|+hh:mm|-hh:mm). Fields out of
- * their range (2026-02-30, 25:00) are -EINVAL; a second of 60 is a leap
- * second and only follows minute 59. Times before the epoch or after
- * 2554-07-21T23:34:33.709551615Z (UINT64_MAX ns) are -ERANGE.
+ * The zone after a date-time: Z, UTC or GMT, +hh:mm, +hhmm or +hh (one
+ * space may precede it, as pasted from logs), or nothing: UTC. Sets the
+ * offset east of UTC in seconds.
  */
-static int parse_rfc3339(const char *s, uint64_t *out_ns)
+static int parse_zone(const char **sp, long *east)
 {
-	struct tm tm = { 0 };
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	uint64_t frac, secs;
-	time_t t;
+	const char *s = *sp;
+	int oh = 0, om = 0, sign;
 
-	if (parse_fixed(&s, 4, &y) || *s++ != '-' || parse_fixed(&s, 2, &mo) || *s++ != '-' ||
-	    parse_fixed(&s, 2, &d) || (*s != 'T' && *s != 't' && *s != ' '))
-		return -EINVAL;
-	s++;
-	if (parse_fixed(&s, 2, &h) || *s++ != ':' || parse_fixed(&s, 2, &mi) || *s++ != ':' ||
-	    parse_fixed(&s, 2, &sec) || parse_fraction_ns(&s, &frac))
+	*east = 0;
+	if (!*s)
+		return 0;
+	if (*s == ' ' && !*++s)
 		return -EINVAL;
 	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s++ == '-' ? -1 : 1;
-		if (parse_fixed(&s, 2, &oh) || *s++ != ':' || parse_fixed(&s, 2, &om))
-			return -EINVAL;
-	} else {
-		return -EINVAL;
+		*sp = s + 1;
+		return 0;
 	}
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-	    sec > 60 || (sec == 60 && mi != 59) || oh > 23 || om > 59)
+	if (!strncmp(s, "UTC", 3) || !strncmp(s, "GMT", 3)) {
+		*sp = s + 3;
+		return 0;
+	}
+	if (*s != '+' && *s != '-')
 		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm) - (time_t)sign * (oh * 3600 + om * 60);
+	sign = *s++ == '-' ? -1 : 1;
+	if (parse_fixed(&s, 2, &oh))
+		return -EINVAL;
+	if (*s == ':')
+		s++;
+	if (isdigit((unsigned char)*s) && parse_fixed(&s, 2, &om))
+		return -EINVAL;
+	if (oh > 23 || om > 59)
+		return -EINVAL;
+	*east = sign * (oh * 3600L + om * 60L);
+	*sp = s;
+	return 0;
+}
+
+/* hh:mm[:ss[.frac]]: a second of 60 is a leap second and only follows minute 59. */
+static int parse_clock(const char **sp, struct tm *tm, uint64_t *frac)
+{
+	*frac = 0;
+	if (parse_fixed(sp, 2, &tm->tm_hour) || *(*sp)++ != ':' || parse_fixed(sp, 2, &tm->tm_min))
+		return -EINVAL;
+	if (**sp == ':') {
+		(*sp)++;
+		if (parse_fixed(sp, 2, &tm->tm_sec) || parse_fraction_ns(sp, frac))
+			return -EINVAL;
+	}
+	if (tm->tm_hour > 23 || tm->tm_min > 59 || tm->tm_sec > 60 ||
+	    (tm->tm_sec == 60 && tm->tm_min != 59))
+		return -EINVAL;
+	return 0;
+}
+
+/* tm (UTC fields), less the zone's offset, plus frac, as ns since the epoch. */
+static int tm_to_ns(struct tm *tm, long east, uint64_t frac, uint64_t *out_ns)
+{
+	time_t t = timegm(tm) - (time_t)east;
+	uint64_t secs;
+
 	if (t < 0)
 		return -ERANGE;
 	secs = (uint64_t)t;
 	if (!mul_ok(secs, NS_PER_SEC, &secs) || __builtin_add_overflow(secs, frac, out_ns))
 		return -ERANGE;
 	return 0;
+}
+
+/*
+ * A date and time as RFC 3339 has it or as logs and Wireshark print it:
+ * YYYY-MM-DD[T ]hh:mm[:ss[.frac]][zone] (see parse_zone; no zone is UTC).
+ * Fields out of their range (2026-02-30, 25:00) are -EINVAL. Times before
+ * the epoch or after 2554-07-21T23:34:33.709551615Z (UINT64_MAX ns) are
+ * -ERANGE.
+ */
+static int parse_date_time(const char *s, uint64_t *out_ns)
+{
+	struct tm tm = { 0 };
+	int y, mo, d;
+	uint64_t frac;
+	long east;
+
+	if (parse_fixed(&s, 4, &y) || *s++ != '-' || parse_fixed(&s, 2, &mo) || *s++ != '-' ||
+	    parse_fixed(&s, 2, &d) || (*s != 'T' && *s != 't' && *s != ' '))
+		return -EINVAL;
+	s++;
+	if (parse_clock(&s, &tm, &frac) || parse_zone(&s, &east) || *s)
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	return tm_to_ns(&tm, east, frac, out_ns);
+}
+
+/* A bare hh:mm[:ss[.frac]][zone]: that time of now's day in UTC. */
+static int parse_time_of_day(const char *s, uint64_t now_ns, uint64_t *out_ns)
+{
+	time_t now = (time_t)(now_ns / NS_PER_SEC);
+	struct tm tm = { 0 }, today;
+	uint64_t frac;
+	long east;
+
+	if (!gmtime_r(&now, &today))
+		return -ERANGE;
+	if (parse_clock(&s, &tm, &frac) || parse_zone(&s, &east) || *s)
+		return -EINVAL;
+	tm.tm_year = today.tm_year;
+	tm.tm_mon = today.tm_mon;
+	tm.tm_mday = today.tm_mday;
+	return tm_to_ns(&tm, east, frac, out_ns);
 }
 
 int rawcap_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
@@ -226,7 +295,9 @@ int rawcap_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
 		return __builtin_add_overflow(now_ns, d, out_ns) ? -ERANGE : 0;
 	}
 	if (strlen(s) >= 10 && s[4] == '-')
-		return parse_rfc3339(s, out_ns);
+		return parse_date_time(s, out_ns);
+	if (strlen(s) >= 5 && s[2] == ':')
+		return parse_time_of_day(s, now_ns, out_ns);
 	err = parse_u64(&p, &v);
 	if (err)
 		return err;
@@ -241,8 +312,10 @@ int rawcap_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
 	"sizes are bytes (4096) or a number with K, M, G, T (x1000) or Ki, Mi, Gi, Ti (x1024), "   \
 	"optionally followed by B: 64Ki, 256Mi, 1G"
 #define TIME_FORMS                                                                                 \
-	"times are RFC 3339 (2026-11-26T10:02:00Z, with a fraction and an offset such as "         \
-	"+02:00 allowed), unix seconds (1790000000.5), now, or relative to now (-5m, +1h30m)"
+	"times are RFC 3339 (2026-11-26T10:02:00Z, 2026-11-26T10:02:00.123+02:00), a date and "   \
+	"time as logs and Wireshark print it, UTC unless a zone follows (2026-11-26 10:02:00, "     \
+	"2026-11-26 10:02, 2026-11-26 10:02:00.5 UTC), a time of today in UTC (10:02, "           \
+	"10:02:30), unix seconds (1790000000.5), now, or relative to now (-5m, +1h30m)"
 #define DURATION_FORMS                                                                             \
 	"durations are numbers with a unit (h, m, s, ms, us, ns), combined as 1h30m: 90s, "        \
 	"250ms"

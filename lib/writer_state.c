@@ -5,9 +5,11 @@
  * every reader prints.
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 #include "cursor.h"
@@ -83,6 +85,29 @@ int rawcap_writer_news(struct rawcap_cursor *c, char *buf, size_t len)
 	return 1;
 }
 
+/* Permission denied: name the group capd gave the ring (capd --group) and how to join it. */
+static void ring_explain_group(const char *path, char *buf, size_t len)
+{
+	struct group *gr;
+	struct stat st;
+	char name[64];
+
+	if (stat(path, &st)) {
+		snprintf(buf, len, "%s: %s (readers need the group capd --group gave the ring)",
+			 path, strerror(EACCES));
+		return;
+	}
+	gr = getgrgid(st.st_gid);
+	if (gr)
+		snprintf(name, sizeof(name), "%s", gr->gr_name);
+	else
+		snprintf(name, sizeof(name), "%u", (unsigned)st.st_gid);
+	snprintf(buf, len,
+		 "%s: %s: readers need group %s (gid %u), the group capd --group gave the ring: "
+		 "run as a member (usermod -aG %s USER, then log in again; or sg %s)",
+		 path, strerror(EACCES), name, (unsigned)st.st_gid, name, name);
+}
+
 const char *rawcap_ring_explain(const char *ring, int err, char *buf, size_t len)
 {
 	char path[RING_PATH_MAX];
@@ -99,8 +124,7 @@ const char *rawcap_ring_explain(const char *ring, int err, char *buf, size_t len
 			 strerror(ENOENT), name);
 		break;
 	case -EACCES:
-		snprintf(buf, len, "%s: %s (readers need the ring's group)", path,
-			 strerror(EACCES));
+		ring_explain_group(path, buf, len);
 		break;
 	case -EPERM:
 		if (ring_reader_check(name, buf, len) == 0)

@@ -17,124 +17,133 @@
 #include <rawcap/forward.h>
 #include <rawcap/meta.h>
 
+#include "opt.h"
+
 static struct rawcap_forward *g_fwd;
 static struct rawcap_meta_sel *g_pods; /* --pod/--namespace/--label, or NULL */
 
-static const char usage_text[] =
-	"Usage: rawcap-forward [--ring NAME] [--storage DIR | --snapshot PATH]\n"
-	"                      [--from T] [--to T] [--filter EXPR]\n"
-	"                      [--pod NAME] [--namespace NS] [--label K=V]\n"
-	"                      (--listen ADDR:PORT | --connect HOST:PORT)\n"
-	"                      [--format pcapng|pcap|msgpack] [--pace realtime|Nx]\n"
-	"                      [--tls-cert F --tls-key F [--tls-ca F | --tls-any-client]\n"
-	"                       | --plain]\n"
-	"                      [--paused] [--resume live|backlog]\n"
-	"                      [--control-dir DIR] [--dissection on|off]\n"
-	"\n"
-	"Forward captured traffic to dissectors on other compute. Every receiver\n"
-	"gets its own cursor; a slow one is lapped (the gap is reported in its\n"
-	"stream) and never slows capture or other receivers.\n"
-	"\n"
-	"Source:\n"
-	"  -r, --ring NAME        ring to read (default \"default\")\n"
-	"  -s, --storage DIR      also replay from this disk FIFO\n"
-	"  -S, --snapshot PATH    replay this snapshot instead of ring and disk\n"
-	"  -f, --from T           start at time T (RFC 3339, unix seconds, \"-5m\");\n"
-	"                         default: live, from now on\n"
-	"  -t, --to T             end at time T, then close each receiver's stream\n"
-	"  -F, --filter EXPR      forward only packets matching this pcap filter\n"
-	"      --pod NAME         forward only packets to or from pod NAME (or\n"
-	"                         NAMESPACE/NAME)\n"
-	"      --namespace NS     only packets to or from pods in namespace NS\n"
-	"      --label K=V        only packets to or from pods labelled K=V (or having K)\n"
-	"                         Pods are resolved from the Kubernetes metadata in the\n"
-	"                         capture at each packet's time, along each receiver's\n"
-	"                         own cursor; repeated --pod/--namespace are\n"
-	"                         alternatives, --label all apply.\n"
-	"  -p, --pace P           replay speed: \"realtime\" or \"Nx\" (e.g. 10x);\n"
-	"                         default: as fast as the receiver takes it\n"
-	"\n"
-	"Transport:\n"
-	"  -l, --listen ADDR:PORT serve receivers (tshark -i TCP@ADDR:PORT)\n"
-	"  -c, --connect H:PORT   connect to a receiver; reconnect when it drops\n"
-	"  -o, --format FMT       pcapng (default), pcap, or msgpack (docs/FORWARD.md)\n"
-	"      --tls-cert FILE    certificate (PEM); a server needs one unless --plain\n"
-	"      --tls-key FILE     its private key (PEM)\n"
-	"      --tls-ca FILE      server: require client certificates signed by this CA\n"
-	"                         (mutual TLS); client: verify the server with it. A TLS\n"
-	"                         server on a non-loopback address needs it, unless\n"
-	"      --tls-any-client   lets any TLS client connect without a certificate\n"
-	"      --plain            plain TCP, no TLS (must be asked for)\n"
-	"      --max-clients N    receivers at once (default 16)\n"
-	"      --client-buffer SZ bytes queued per receiver before it is lapped (4Mi)\n"
-	"      --send-timeout DUR drop a receiver that acknowledges none of the bytes\n"
-	"                         queued for it for this long (default 30s); while every\n"
-	"                         slot is in use, one that took nothing for 2s makes room\n"
-	"                         for a new receiver.\n"
-	"                         Peers have 5s to finish their TLS handshake / HELLO.\n"
-	"      --snaplen N        truncate forwarded packets to N bytes\n"
-	"\n"
-	"Control (dissection on/off, capture unaffected):\n"
-	"      --paused           start paused (Helm: tap.capture.stopped=true)\n"
-	"      --dissection on|off  start forwarding (on, the default) or paused (off)\n"
-	"      --control-dir DIR  follow the dissection switch DIR/dissection that\n"
-	"                         rawcap-server writes (PUT /v1/dissection): read at\n"
-	"                         start (it overrides --dissection/--paused/--resume;\n"
-	"                         missing: they stand), then checked once a second.\n"
-	"                         Receivers stay connected while it is off.\n"
-	"      --resume MODE      on resume: \"live\" skips to now (default), \"backlog\"\n"
-	"                         continues at the pause point while it is still held\n"
-	"  SIGUSR1 pauses, SIGUSR2 resumes, SIGTERM/SIGINT stop.\n"
-	"\n"
-	"Exit status: 0 done; 1 runtime failure, or records a receiver did not get\n"
-	"(lapped, or damaged blocks of the disk FIFO or snapshot skipped: reported in\n"
-	"its stream and on stderr), or packets lost upstream (capd's loss records,\n"
-	"sent in the streams and said on stderr); 2 usage error.\n";
-
 enum {
-	OPT_CERT = 256,
-	OPT_KEY,
-	OPT_CA,
-	OPT_PLAIN,
-	OPT_PAUSED,
-	OPT_RESUME,
-	OPT_MAXC,
-	OPT_BUF,
-	OPT_SNAP,
-	OPT_SEND_TIMEOUT,
-	OPT_ANY_CLIENT,
-	OPT_CONTROL_DIR,
-	OPT_DISSECTION,
+	OPT_ID_PACE = OPT_ID_LOCAL,
+	OPT_ID_CONNECT,
+	OPT_ID_CERT,
+	OPT_ID_KEY,
+	OPT_ID_CA,
+	OPT_ID_PLAIN,
+	OPT_ID_PAUSED,
+	OPT_ID_RESUME,
+	OPT_ID_MAXC,
+	OPT_ID_BUF,
+	OPT_ID_SEND_TIMEOUT,
+	OPT_ID_ANY_CLIENT,
+	OPT_ID_CONTROL_DIR,
+	OPT_ID_DISSECTION,
 };
 
-static const struct option long_opts[] = {
-	{"ring", required_argument, NULL, 'r'},
-	{"storage", required_argument, NULL, 's'},
-	{"snapshot", required_argument, NULL, 'S'},
-	{"from", required_argument, NULL, 'f'},
-	{"to", required_argument, NULL, 't'},
-	{"filter", required_argument, NULL, 'F'},
-	{"pace", required_argument, NULL, 'p'},
-	{"listen", required_argument, NULL, 'l'},
-	{"connect", required_argument, NULL, 'c'},
-	{"format", required_argument, NULL, 'o'},
-	{"tls-cert", required_argument, NULL, OPT_CERT},
-	{"tls-key", required_argument, NULL, OPT_KEY},
-	{"tls-ca", required_argument, NULL, OPT_CA},
-	{"plain", no_argument, NULL, OPT_PLAIN},
-	{"paused", no_argument, NULL, OPT_PAUSED},
-	{"resume", required_argument, NULL, OPT_RESUME},
-	{"max-clients", required_argument, NULL, OPT_MAXC},
-	{"client-buffer", required_argument, NULL, OPT_BUF},
-	{"snaplen", required_argument, NULL, OPT_SNAP},
-	{"send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT},
-	{"tls-any-client", no_argument, NULL, OPT_ANY_CLIENT},
-	{"control-dir", required_argument, NULL, OPT_CONTROL_DIR},
-	{"dissection", required_argument, NULL, OPT_DISSECTION},
-	{"help", no_argument, NULL, 'h'},
-	RAWCAP_META_SEL_LONGOPTS,
-	{0},
+static const struct opt source_opts[] = {
+	OPT_DEF_RING("ring to read (default \"default\")"),
+	OPT_DEF_STORAGE("also replay from this disk FIFO (default: the one capd\n"
+			"records in the ring)"),
+	OPT_DEF_SNAPSHOT("replay snapshot NAME (in --snapshot-dir; a path if it\n"
+			 "has a '/') instead of ring and disk"),
+	OPT_DEF_SNAPSHOT_DIR(
+		"where snapshots are (default: $RAWCAP_SNAPSHOT_DIR or\n" OPT_SNAPSHOT_DIR_DEFAULT
+		")"),
+	OPT_DEF_FROM("start at time T; default: live, from now on"),
+	OPT_DEF_TO("end at time T, then close each receiver's stream"),
+	OPT_DEF_LAST("start DURATION ago (e.g. 5m), then keep going live"),
+	OPT_DEF_FILTER("forward only packets matching this pcap filter"),
+	OPT_DEF_PODS("\nPods are followed along each receiver's own cursor."),
+	{"pace", 'p', OPT_ID_PACE, "P",
+	 "replay speed: \"realtime\" or \"Nx\" (e.g. 10x);\n"
+	 "default: as fast as the receiver takes it",
+	 0},
+	OPT_END,
 };
+
+static const struct opt transport_opts[] = {
+	OPT_DEF_LISTEN("serve receivers (tshark -i TCP@ADDR:PORT)"),
+	{"connect", 0, OPT_ID_CONNECT, "H:PORT", "connect to a receiver; reconnect when it drops",
+	 0},
+	OPT_DEF_FORMAT("pcapng (default), pcap, or msgpack (docs/FORWARD.md)"),
+	{"tls-cert", 0, OPT_ID_CERT, "FILE", "certificate (PEM); a server needs one unless --plain",
+	 0},
+	{"tls-key", 0, OPT_ID_KEY, "FILE", "its private key (PEM)", 0},
+	{"tls-ca", 0, OPT_ID_CA, "FILE",
+	 "server: require client certificates signed by this CA\n"
+	 "(mutual TLS); client: verify the server with it. A TLS\n"
+	 "server on a non-loopback address needs it, unless",
+	 0},
+	{"tls-any-client", 0, OPT_ID_ANY_CLIENT, NULL,
+	 "lets any TLS client connect without a certificate", 0},
+	{"plain", 0, OPT_ID_PLAIN, NULL, "plain TCP, no TLS (must be asked for)", 0},
+	{"max-clients", 0, OPT_ID_MAXC, "N", "receivers at once (1..256, default 16)", 0},
+	{"client-buffer", 0, OPT_ID_BUF, "SIZE",
+	 "bytes queued per receiver before it is lapped (4Mi)", 0},
+	{"send-timeout", 0, OPT_ID_SEND_TIMEOUT, "DUR",
+	 "drop a receiver that acknowledges none of the bytes\n"
+	 "queued for it for this long (default 30s); while every\n"
+	 "slot is in use, one that took nothing for 2s makes room\n"
+	 "for a new receiver.\n"
+	 "Peers have 5s to finish their TLS handshake / HELLO.",
+	 0},
+	OPT_DEF_SNAPLEN("truncate forwarded packets to N bytes (64..262144)"),
+	OPT_END,
+};
+
+static const struct opt control_opts[] = {
+	{"paused", 0, OPT_ID_PAUSED, NULL, "start paused (Helm: tap.capture.stopped=true)", 0},
+	{"dissection", 0, OPT_ID_DISSECTION, "on|off",
+	 "start forwarding (on, the default) or paused (off)", 0},
+	{"control-dir", 'D', OPT_ID_CONTROL_DIR, "DIR",
+	 "follow the dissection switch DIR/dissection that\n"
+	 "rawcap-server writes (PUT /v1/dissection): read at\n"
+	 "start (it overrides --dissection/--paused/--resume;\n"
+	 "missing: they stand), then checked once a second.\n"
+	 "Receivers stay connected while it is off.",
+	 0},
+	{"resume", 0, OPT_ID_RESUME, "MODE",
+	 "on resume: \"live\" skips to now (default), \"backlog\"\n"
+	 "continues at the pause point while it is still held",
+	 0},
+	OPT_DEF_HELP,
+	OPT_GONE(NULL, 'F', "was --filter; now -e, as in every tool (-F is --follow)"),
+	OPT_GONE(NULL, 'o', "was --format; now -m, as in every tool (-o is --output)"),
+	OPT_GONE(NULL, 'c', "was --connect: give --connect (-c is capd's --config)"),
+	OPT_END,
+};
+
+static void usage(void)
+{
+	fputs("Usage: rawcap-forward [--ring NAME] [--storage DIR | --snapshot NAME]\n"
+	      "                      [--from T] [--to T | --last DURATION] [--filter EXPR]\n"
+	      "                      [--pod NAME] [--namespace NS] [--label K=V]\n"
+	      "                      (--listen ADDR:PORT | --connect HOST:PORT)\n"
+	      "                      [--format pcapng|pcap|msgpack] [--pace realtime|Nx]\n"
+	      "                      [--tls-cert F --tls-key F [--tls-ca F | --tls-any-client]\n"
+	      "                       | --plain]\n"
+	      "                      [--paused] [--resume live|backlog]\n"
+	      "                      [--control-dir DIR] [--dissection on|off]\n"
+	      "\n"
+	      "Forward captured traffic to dissectors on other compute. Every receiver\n"
+	      "gets its own cursor; a slow one is lapped (the gap is reported in its\n"
+	      "stream) and never slows capture or other receivers.\n"
+	      "\n"
+	      "Source:\n",
+	      stdout);
+	opt_help(stdout, source_opts);
+	fputs("\nTransport:\n", stdout);
+	opt_help(stdout, transport_opts);
+	fputs("\nControl (dissection on/off, capture unaffected):\n", stdout);
+	opt_help(stdout, control_opts);
+	fputs("  SIGUSR1 pauses, SIGUSR2 resumes, SIGTERM/SIGINT stop.\n\n", stdout);
+	fputs(opt_times_help, stdout);
+	fputs("\n"
+	      "Exit status: 0 done; 1 runtime failure, or records a receiver did not get\n"
+	      "(lapped, or damaged blocks of the disk FIFO or snapshot skipped: reported in\n"
+	      "its stream and on stderr), or packets lost upstream (capd's loss records,\n"
+	      "sent in the streams and said on stderr); 2 usage error.\n",
+	      stdout);
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -142,14 +151,6 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (see --help)\n");
 	return 2;
-}
-
-static int time_error(const char *opt, const char *arg, int err)
-{
-	char msg[640];
-
-	return usage_error("%s",
-			   rawcap_parse_error(RAWCAP_PARSE_TIME, err, opt, arg, msg, sizeof(msg)));
 }
 
 static int parse_pace(const char *s, double *out)
@@ -185,104 +186,117 @@ static int parse_num(const char *s, uint64_t max, uint64_t *out)
 /* Returns 0, or the exit status of a usage error. */
 static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 {
-	uint64_t now = rawcap_now_ns(), v;
+	static struct opt all[OPT_MAX];
+	static char snapshot[4096];
+	const char *snapshot_dir = NULL;
+	struct opt_window win;
+	struct opt_parser p;
+	uint64_t v;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "r:s:S:f:t:F:p:l:c:o:h", long_opts, NULL)) != -1) {
+	opt_window_init(&win);
+	const struct opt *const parts[] = {source_opts, transport_opts, control_opts};
+
+	if (opt_join(all, OPT_MAX, parts, 3) || opt_init(&p, all, argc, argv))
+		return usage_error("%s", "too many options");
+	while ((opt = opt_next(&p, "rawcap-forward")) != -1) {
 		switch (opt) {
-		case 'r':
+		case OPT_ID_RING:
 			o->ring = optarg;
 			break;
-		case 's':
+		case OPT_ID_STORAGE:
 			o->storage_dir = optarg;
 			break;
-		case 'S':
+		case OPT_ID_SNAPSHOT:
 			o->snapshot = optarg;
 			break;
-		case 'F':
+		case OPT_ID_SNAPSHOT_DIR:
+			snapshot_dir = optarg;
+			break;
+		case OPT_ID_FILTER:
 			o->filter = optarg;
 			break;
-		case 'l':
+		case OPT_ID_LISTEN:
 			o->listen = optarg;
 			break;
-		case 'c':
+		case OPT_ID_CONNECT:
 			o->connect = optarg;
 			break;
-		case OPT_CERT:
+		case OPT_ID_CERT:
 			o->tls_cert = optarg;
 			break;
-		case OPT_KEY:
+		case OPT_ID_KEY:
 			o->tls_key = optarg;
 			break;
-		case OPT_CA:
+		case OPT_ID_CA:
 			o->tls_ca = optarg;
 			break;
-		case OPT_PLAIN:
+		case OPT_ID_PLAIN:
 			o->plain = true;
 			break;
-		case OPT_PAUSED:
+		case OPT_ID_PAUSED:
 			o->paused = true;
 			break;
-		case OPT_ANY_CLIENT:
+		case OPT_ID_ANY_CLIENT:
 			o->tls_any_client = true;
 			break;
-		case OPT_CONTROL_DIR:
+		case OPT_ID_CONTROL_DIR:
 			o->control_dir = optarg;
 			break;
-		case OPT_DISSECTION:
+		case OPT_ID_DISSECTION:
 			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
 				return usage_error("bad --dissection \"%s\": on or off", optarg);
 			o->paused = !strcmp(optarg, "off");
 			break;
-		case OPT_SEND_TIMEOUT:
+		case OPT_ID_SEND_TIMEOUT:
 			if (rawcap_parse_duration(optarg, &v) || v < 1000000 ||
 			    v / 1000000 > UINT32_MAX)
 				return usage_error("bad --send-timeout \"%s\": e.g. 500ms, 30s, 2m",
 						   optarg);
 			o->send_timeout_ms = (uint32_t)(v / 1000000);
 			break;
-		case 'f':
-			if ((ret = rawcap_parse_time(optarg, now, &o->from_ns)))
-				return time_error("--from", optarg, ret);
-			break;
-		case 't':
-			if ((ret = rawcap_parse_time(optarg, now, &o->to_ns)))
-				return time_error("--to", optarg, ret);
-			break;
-		case 'p':
+		case OPT_ID_PACE:
 			if (parse_pace(optarg, &o->pace))
 				return usage_error("bad --pace \"%s\": use realtime or Nx", optarg);
 			break;
-		case 'o':
+		case OPT_ID_FORMAT:
 			if (parse_format(optarg, &o->format))
 				return usage_error("bad --format \"%s\": pcapng, pcap or msgpack",
 						   optarg);
 			break;
-		case OPT_RESUME:
+		case OPT_ID_RESUME:
 			if (strcmp(optarg, "live") && strcmp(optarg, "backlog"))
 				return usage_error("bad --resume \"%s\": live or backlog", optarg);
 			o->resume = !strcmp(optarg, "backlog") ? RAWCAP_FWD_RESUME_BACKLOG
 							       : RAWCAP_FWD_RESUME_LIVE;
 			break;
-		case OPT_MAXC:
+		case OPT_ID_MAXC:
 			if (parse_num(optarg, 256, &v) || !v)
 				return usage_error("bad --max-clients \"%s\": 1..256", optarg);
 			o->max_clients = (unsigned)v;
 			break;
-		case OPT_BUF:
+		case OPT_ID_BUF:
 			if (parse_num(optarg, 1ull << 32, &v))
 				return usage_error("bad --client-buffer \"%s\"", optarg);
 			o->client_buf = v;
 			break;
-		case OPT_SNAP:
+		case OPT_ID_SNAPLEN:
 			if (parse_num(optarg, RAWCAP_SNAPLEN_MAX, &v) || v < 64)
 				return usage_error("bad --snaplen \"%s\": 64..262144", optarg);
 			o->snaplen = (uint32_t)v;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
+		case OPT_ID_HELP:
+			opt_help_buffer();
+			usage();
 			exit(0);
+		case '?':
+			return 2;
 		default:
+			ret = opt_window_arg(&win, opt, optarg, "rawcap-forward");
+			if (ret < 0)
+				return 2;
+			if (ret > 0)
+				break;
 			if (!g_pods && rawcap_meta_sel_new(&g_pods))
 				return usage_error("%s", "out of memory");
 			ret = rawcap_meta_sel_option(g_pods, opt, optarg);
@@ -295,12 +309,17 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (opt_window_finish(&win, true, "rawcap-forward"))
+		return 2;
+	o->from_ns = win.from_ns;
+	o->to_ns = win.to_ns;
+	if (o->snapshot)
+		o->snapshot =
+			opt_snapshot_path(o->snapshot, snapshot_dir, snapshot, sizeof(snapshot));
 	if (!o->listen == !o->connect)
 		return usage_error("%s", "give exactly one of --listen and --connect");
 	if (o->snapshot && o->storage_dir)
 		return usage_error("%s", "--snapshot and --storage exclude each other");
-	if (o->to_ns && o->from_ns && o->to_ns < o->from_ns)
-		return usage_error("%s", "--to is before --from");
 	if (o->plain && (o->tls_cert || o->tls_key || o->tls_ca || o->tls_any_client))
 		return usage_error("%s", "--plain excludes --tls-*");
 	if (o->tls_any_client && (o->tls_ca || o->connect))

@@ -21,6 +21,8 @@
 #include <rawcap/pcap.h>
 #include <rawcap/window.h>
 
+#include "opt.h"
+
 #define PROG "rawcap-pcap"
 
 static volatile sig_atomic_t stop;
@@ -31,68 +33,80 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+enum { OPT_ID_LINKTYPE = OPT_ID_LOCAL };
+
+static const struct opt opts[] = {
+	OPT_DEF_RING("ring to read (default: \"default\")"),
+	OPT_DEF_STORAGE("disk FIFO directory: history older than the ring\n"
+			"(default: the one capd records in the ring)"),
+	OPT_DEF_SNAPSHOT("read snapshot NAME (in --snapshot-dir), or the snapshot\n"
+			 "directory at a path (anything with a '/')"),
+	OPT_DEF_SNAPSHOT_DIR(
+		"where snapshots are (default: $RAWCAP_SNAPSHOT_DIR or\n" OPT_SNAPSHOT_DIR_DEFAULT
+		")"),
+	OPT_DEF_FROM("window start (default: oldest held; --follow: now)"),
+	OPT_DEF_TO("window end, exclusive (default: now)"),
+	OPT_DEF_LAST("the window that ends now (e.g. 5m); with --follow,\n"
+		     "start that long ago and keep following"),
+	OPT_DEF_FOLLOW("keep writing new packets until interrupted"),
+	OPT_DEF_FILTER("pcap filter expression (tcpdump syntax)"),
+	OPT_DEF_FORMAT("pcapng (default) or pcap (nanosecond)"),
+	OPT_DEF_SNAPLEN("truncate packets to N bytes (16..262144)"),
+	{"linktype", 'y', OPT_ID_LINKTYPE, "LT",
+	 "auto (default): one link type per file, so that tcpdump,\n"
+	 "tcpreplay and every libpcap tool read it: the packets'\n"
+	 "own when they share one, else LINUX_SLL (a stream, which\n"
+	 "cannot start over, decides from the interfaces described\n"
+	 "before its first packet); native\n"
+	 "(pcapng): each interface keeps its own (Wireshark and\n"
+	 "tshark read it, libpcap does not when they differ);\n"
+	 "sll, sll2: always LINUX_SLL or LINUX_SLL2 (SLL2 keeps\n"
+	 "the ifindex; tcpreplay 4.4 cannot read it)",
+	 0},
+	OPT_DEF_PODS("\npcapng packet comments name the pods of both addresses\n"
+		     "and, with capd --process-context, the processes\n"
+		     "(pid, comm, container) of both sockets."),
+	OPT_DEF_OUTPUT("output file, \"-\" for stdout (default: -)"),
+	OPT_DEF_OUTPUT_W,
+	OPT_DEF_QUIET("no progress on stderr"),
+	OPT_DEF_HELP,
+	OPT_GONE(NULL, 'l', "was --snaplen; -l is --listen in every tool: give --snaplen N"),
+	OPT_GONE(NULL, 'k', "was --linktype; now -y (tcpdump's); -k is rawcap-tap's --kind"),
+	OPT_END,
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-"Usage: " PROG " [--ring NAME] [--storage DIR | --snapshot PATH] [--from T]\n"
-"                   [--to T | --follow] [--filter EXPR] [--format pcapng|pcap]\n"
-"                   [--snaplen N] [--linktype auto|native|sll|sll2] [--pod NAME]\n"
-"                   [--namespace NS] [--label K=V]\n"
-"                   [-o FILE | -o -]\n"
-"\n"
-"Write the packets of a time window of this node's capture as pcapng (default)\n"
-"or classic pcap, reading the shm ring and, with --storage, the disk FIFO behind\n"
-"it; or a snapshot. With --follow, stream new packets as they are captured.\n"
-"\n"
-"  -r, --ring NAME        ring to read (default: \"default\")\n"
-"  -s, --storage DIR      disk FIFO directory: history older than the ring\n"
-"  -S, --snapshot PATH    read the snapshot directory PATH instead\n"
-"  -f, --from T           window start (default: oldest held; --follow: now)\n"
-"  -t, --to T             window end, exclusive (default: now)\n"
-"  -F, --follow           keep writing new packets until interrupted\n"
-"  -e, --filter EXPR      pcap filter expression (tcpdump syntax)\n"
-"  -m, --format FMT       pcapng (default) or pcap (nanosecond)\n"
-"  -l, --snaplen N        truncate packets to N bytes\n"
-"  -k, --linktype LT      auto (default): one link type per file, so that tcpdump,\n"
-"                         tcpreplay and every libpcap tool read it: the packets'\n"
-"                         own when they share one, else LINUX_SLL (a stream, which\n"
-"                         cannot start over, decides from the interfaces described\n"
-"                         before its first packet); native\n"
-"                         (pcapng): each interface keeps its own (Wireshark and\n"
-"                         tshark read it, libpcap does not when they differ);\n"
-"                         sll, sll2: always LINUX_SLL or LINUX_SLL2 (SLL2 keeps\n"
-"                         the ifindex; tcpreplay 4.4 cannot read it)\n"
-"  -P, --pod NAME         only packets to or from pod NAME (or NAMESPACE/NAME)\n"
-"  -N, --namespace NS     only packets to or from pods in namespace NS\n"
-"  -L, --label K=V        only packets to or from pods labelled K=V (or having K)\n"
-"                         Pods are resolved by address from the Kubernetes\n"
-"                         metadata in the capture at each packet's time; repeated\n"
-"                         --pod/--namespace are alternatives, --label all apply.\n"
-"                         pcapng packet comments name the pods of both addresses\n"
-"                         and, with capd --process-context, the processes\n"
-"                         (pid, comm, container) of both sockets.\n"
-"  -o, --output FILE      output file, \"-\" for stdout (default: -)\n"
-"  -q, --quiet            no progress on stderr\n"
-"  -h, --help             this text\n"
-"\n"
-"Times: RFC 3339 (2026-11-26T10:02:00Z), unix seconds (1790000000.5), \"now\",\n"
-"or relative to now (-5m, -90s, -1h30m).\n"
-"\n"
-"Streaming: " PROG " --follow -o - | tshark -r -   (output is flushed at least\n"
-"every 200 ms while idle).\n"
-"\n"
-"A window that holds no packets gives a valid empty file. Whatever the output\n"
-"lacks is said on stderr; for an empty output also what was held and what the\n"
-"window, filter and pod selection matched. A window that ends in the future\n"
-"is waited for.\n"
-"\n"
-"Exit status: 0 complete: the output holds every packet captured in the\n"
-"window (it may be empty; the window may reach before capture began); 1\n"
-"failure, or a partial result: part of the window was recycled, records were\n"
-"lost or damaged blocks skipped inside it (also counted in the file: drop\n"
-"counts and comments), a snapshot yielded fewer packets than it lists, packets\n"
-"did not fit the link type, or a pod selection found no Kubernetes metadata;\n"
-"2 usage error.\n");
+	fprintf(f, "Usage: " PROG " [--ring NAME] [--storage DIR | --snapshot NAME] [--from T]\n"
+		   "                   [--to T | --last DURATION | --follow] [--filter EXPR]\n"
+		   "                   [--format pcapng|pcap] [--snaplen N]\n"
+		   "                   [--linktype auto|native|sll|sll2] [--pod NAME]\n"
+		   "                   [--namespace NS] [--label K=V] [-o FILE | -o -]\n"
+		   "\n"
+		   "Write the packets of a time window of this node's capture as pcapng (default)\n"
+		   "or classic pcap, reading the shm ring and the disk FIFO behind it (found in\n"
+		   "the ring, or given with --storage); or a snapshot. With --follow, stream new\n"
+		   "packets as they are captured. -r is the ring, not a file as in tcpdump: read\n"
+		   "a saved capture with --snapshot.\n"
+		   "\n");
+	opt_help(f, opts);
+	fprintf(f, "\n%s", opt_times_help);
+	fprintf(f, "\n"
+		   "Streaming: " PROG " --follow -o - | tshark -r -   (output is flushed at least\n"
+		   "every 200 ms while idle).\n"
+		   "\n"
+		   "A window that holds no packets gives a valid empty file. Whatever the output\n"
+		   "lacks is said on stderr; for an empty output also what was held and what the\n"
+		   "window, filter and pod selection matched. A window that ends in the future\n"
+		   "is waited for.\n"
+		   "\n"
+		   "Exit status: 0 complete: the output holds every packet captured in the\n"
+		   "window (it may be empty; the window may reach before capture began); 1\n"
+		   "failure, or a partial result: part of the window was recycled, records were\n"
+		   "lost or damaged blocks skipped inside it (also counted in the file: drop\n"
+		   "counts and comments), a snapshot yielded fewer packets than it lists, packets\n"
+		   "did not fit the link type, or a pod selection found no Kubernetes metadata;\n"
+		   "2 usage error.\n");
 }
 
 struct args {
@@ -100,9 +114,10 @@ struct args {
 	enum rawcap_pcap_format format;
 	uint32_t snaplen;
 	uint16_t linktype;
-	const char *out;
+	const char *out, *snapshot_dir;
 	bool quiet;
 	struct rawcap_meta_join *pods;
+	char snapshot[4096];
 };
 
 static int usage_error(const char *what, const char *arg)
@@ -111,84 +126,99 @@ static int usage_error(const char *what, const char *arg)
 	return 2;
 }
 
+static int parse_option(struct args *a, struct opt_window *win, int c, const char *arg)
+{
+	uint64_t v;
+	int err;
+
+	switch (c) {
+	case OPT_ID_RING:
+		a->w.ring = arg;
+		break;
+	case OPT_ID_STORAGE:
+		a->w.storage_dir = arg;
+		break;
+	case OPT_ID_SNAPSHOT:
+		a->w.snapshot = arg;
+		break;
+	case OPT_ID_SNAPSHOT_DIR:
+		a->snapshot_dir = arg;
+		break;
+	case OPT_ID_FOLLOW:
+		a->w.follow = true;
+		break;
+	case OPT_ID_FILTER:
+		a->w.filter = arg;
+		break;
+	case OPT_ID_OUTPUT:
+		a->out = arg;
+		break;
+	case OPT_ID_QUIET:
+		a->quiet = true;
+		break;
+	case OPT_ID_HELP:
+		opt_help_buffer();
+		usage(stdout);
+		exit(0);
+	case OPT_ID_FORMAT:
+		if (!strcmp(arg, "pcapng"))
+			a->format = RAWCAP_PCAP_PCAPNG;
+		else if (!strcmp(arg, "pcap"))
+			a->format = RAWCAP_PCAP_CLASSIC;
+		else
+			return usage_error("unknown format (pcapng or pcap)", arg);
+		break;
+	case OPT_ID_LINKTYPE:
+		if (rawcap_pcap_parse_linktype(arg, &a->linktype))
+			return usage_error("unknown link type (auto, native, sll or sll2)", arg);
+		break;
+	case OPT_ID_SNAPLEN:
+		if (rawcap_parse_size(arg, &v) || v < 16 || v > 262144)
+			return usage_error("bad --snaplen: accepted 16..262144 bytes", arg);
+		a->snaplen = (uint32_t)v;
+		break;
+	case '?':
+		return 2;
+	default:
+		err = opt_window_arg(win, c, arg, PROG);
+		if (err)
+			return err < 0 ? 2 : 0;
+		err = rawcap_meta_sel_option(rawcap_meta_join_sel(a->pods), c, arg);
+		if (err < 0)
+			return usage_error("bad pod selection", arg);
+		if (!err)
+			return usage_error("bad option", NULL);
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
-		{ "ring", required_argument, NULL, 'r' },    { "storage", required_argument, NULL, 's' },
-		{ "snapshot", required_argument, NULL, 'S' }, { "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },	     { "follow", no_argument, NULL, 'F' },
-		{ "filter", required_argument, NULL, 'e' },  { "format", required_argument, NULL, 'm' },
-		{ "snaplen", required_argument, NULL, 'l' }, { "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },	     { "help", no_argument, NULL, 'h' },
-		{ "linktype", required_argument, NULL, 'k' },
-		RAWCAP_META_SEL_LONGOPTS,
-		{ 0 },
-	};
-	uint64_t now = rawcap_now_ns(), v;
-	char why[640];
+	struct opt_window win;
+	struct opt_parser p;
 	int c, err;
 
 	a->w.sz = sizeof(a->w);
 	a->out = "-";
-	while ((c = getopt_long(argc, argv, "r:s:S:f:t:Fe:m:l:k:o:qhP:N:L:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': a->w.ring = optarg; break;
-		case 's': a->w.storage_dir = optarg; break;
-		case 'S': a->w.snapshot = optarg; break;
-		case 'F': a->w.follow = true; break;
-		case 'e': a->w.filter = optarg; break;
-		case 'o': a->out = optarg; break;
-		case 'q': a->quiet = true; break;
-		case 'h': usage(stdout); exit(0);
-		case 'f':
-		case 't':
-			err = rawcap_parse_time(optarg, now, &v);
-			if (err || !v)
-				return usage_error(rawcap_parse_error(RAWCAP_PARSE_TIME,
-								      err ?: -ERANGE,
-								      c == 'f' ? "--from" : "--to",
-								      optarg, why, sizeof(why)),
-						   NULL);
-			*(c == 'f' ? &a->w.from_ns : &a->w.to_ns) = v;
-			break;
-		case 'm':
-			if (!strcmp(optarg, "pcapng"))
-				a->format = RAWCAP_PCAP_PCAPNG;
-			else if (!strcmp(optarg, "pcap"))
-				a->format = RAWCAP_PCAP_CLASSIC;
-			else
-				return usage_error("unknown format (pcapng or pcap)", optarg);
-			break;
-		case 'k':
-			if (rawcap_pcap_parse_linktype(optarg, &a->linktype))
-				return usage_error("unknown link type (auto, native, sll or sll2)",
-						   optarg);
-			break;
-		case 'l':
-			if (rawcap_parse_size(optarg, &v) || v < 16 || v > 262144)
-				return usage_error("bad snaplen (16..262144)", optarg);
-			a->snaplen = (uint32_t)v;
-			break;
-		default:
-			/* -P -N -L: short forms of --pod --namespace --label */
-			c = c == 'P' ? RAWCAP_OPT_POD
-			  : c == 'N' ? RAWCAP_OPT_NAMESPACE
-			  : c == 'L' ? RAWCAP_OPT_LABEL : c;
-			err = rawcap_meta_sel_option(rawcap_meta_join_sel(a->pods), c, optarg);
-			if (err < 0)
-				return usage_error("bad pod selection", optarg);
-			if (!err)
-				return usage_error("bad option", NULL);
-		}
-	}
+	opt_window_init(&win);
+	if (opt_init(&p, opts, argc, argv))
+		return usage_error("too many options", NULL);
+	while ((c = opt_next(&p, PROG)) != -1)
+		if ((err = parse_option(a, &win, c, optarg)))
+			return err;
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
+	if (opt_window_finish(&win, a->w.follow, PROG))
+		return 2;
+	a->w.from_ns = win.from_ns;
+	a->w.to_ns = win.to_ns;
+	if (a->w.snapshot)
+		a->w.snapshot = opt_snapshot_path(a->w.snapshot, a->snapshot_dir, a->snapshot,
+						  sizeof(a->snapshot));
 	if (a->w.snapshot && a->w.storage_dir)
 		return usage_error("--snapshot and --storage exclude each other", NULL);
 	if (a->w.follow && (a->w.to_ns || a->w.snapshot))
 		return usage_error("--follow excludes --to and --snapshot", NULL);
-	if (a->w.from_ns && a->w.to_ns && a->w.to_ns <= a->w.from_ns)
-		return usage_error("--to must be after --from", NULL);
 	if (a->linktype == RAWCAP_PCAP_LT_NATIVE && a->format != RAWCAP_PCAP_PCAPNG)
 		return usage_error("--linktype native needs --format pcapng", NULL);
 	if (a->w.filter) {

@@ -20,56 +20,67 @@
 #include <rawcap/snapshot.h>
 #include <rawcap/window.h>
 
+#include "opt.h"
 #include "snapshot_s3.h"
 
 #define PROG	     "rawcap-snapshot"
-#define DEFAULT_DEST "/var/lib/rawcap/snapshots"
+#define DEFAULT_DEST OPT_SNAPSHOT_DIR_DEFAULT
+
+enum { OPT_ID_NAME = OPT_ID_LOCAL };
+
+static const struct opt opts[] = {
+	OPT_DEF_RING("ring to read (default: \"default\")"),
+	OPT_DEF_STORAGE("disk FIFO behind the ring (history older than the ring;\n"
+			"default: the one capd records in the ring)"),
+	OPT_DEF_SNAPSHOT_DIR("snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n" DEFAULT_DEST
+			     ")"),
+	{"name", 'n', OPT_ID_NAME, "NAME", "1-100 of A-Z a-z 0-9 . _ - (default: snap-<UTC time>)",
+	 0},
+	OPT_DEF_FROM("window start"),
+	OPT_DEF_TO("window end (exclusive)"),
+	OPT_DEF_LAST("the window that ends now (e.g. 5m, 90s)"),
+	OPT_DEF_FILTER("keep only packets matching this pcap filter"),
+	OPT_DEF_PODS("\nThe metadata (and that of 10 minutes before the window) is\n"
+		     "kept whole, so the snapshot still names pods; the\n"
+		     "selection is recorded in the manifest's \"filter\"."),
+	OPT_DEF_QUOTA("bytes all snapshots in --snapshot-dir may use (e.g. 10Gi)"),
+	OPT_DEF_NODE("node name for the manifest (default: host name)"),
+	OPT_DEF_HELP,
+	OPT_OLD("dest", 0, OPT_ID_SNAPSHOT_DIR, "DIR", "the same as --snapshot-dir"),
+	OPT_GONE(NULL, 'L', "now --label, as in every tool; was --last: give --last"),
+	OPT_GONE(NULL, 'N', "now --namespace, as in every tool; was --node: give --node"),
+	OPT_END,
+};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG " create [--ring NAME] [--storage DIR] [--name NAME]\n"
 		"                       (--from T --to T | --last DURATION) [--filter EXPR]\n"
-		"                       [--dest DIR] [--quota SIZE] [--node NAME]\n"
+		"                       [--snapshot-dir DIR] [--quota SIZE] [--node NAME]\n"
 		"                       [--pod NAME] [--namespace NS] [--label K=V]\n"
-		"       " PROG " list [--dest DIR]\n"
-		"       " PROG " show NAME [--dest DIR]\n"
-		"       " PROG " verify NAME [--dest DIR]\n"
-		"       " PROG " delete NAME [--dest DIR]\n"
+		"       " PROG " list [--snapshot-dir DIR]\n"
+		"       " PROG " show NAME [--snapshot-dir DIR]\n"
+		"       " PROG " verify NAME [--snapshot-dir DIR]\n"
+		"       " PROG " delete NAME [--snapshot-dir DIR]\n"
 		"       " PROG " bounds [--ring NAME] [--storage DIR]\n"
-		"       " PROG " serve [--ring NAME] [--storage DIR] [--dest DIR]\n"
-		"       " PROG " upload|download|list --remote|delete --remote ...: object storage\n"
+		"       " PROG " serve [--ring NAME] [--storage DIR] [--snapshot-dir DIR]\n"
+		"       " PROG
+		" upload|download|list --remote|delete --remote ...: object storage\n"
 		"                       (S3), see `" PROG " upload --help`\n"
 		"\n"
 		"Copy a time window of this node's capture (all records: packets, interface\n"
 		"descriptions, metadata, loss) out of the ring and disk FIFO into snapshot\n"
 		"storage, with a manifest (window, node, filter, counts, SHA-256 per file), and\n"
 		"make it read-only. A snapshot outlives the FIFO: export it with\n"
-		"rawcap-pcap --snapshot DIR/NAME, forward it with rawcap-forward --snapshot.\n"
-		"\n"
-		"  -r, --ring NAME      ring to read (default: \"default\")\n"
-		"  -s, --storage DIR    disk FIFO behind the ring (history older than the ring)\n"
-		"  -d, --dest DIR       snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n"
-		"                       " DEFAULT_DEST ")\n"
-		"  -n, --name NAME      1-100 of A-Z a-z 0-9 . _ - (default: snap-<UTC time>)\n"
-		"  -f, --from T         window start;  -t, --to T  window end (exclusive)\n"
-		"  -L, --last DURATION  the window that ends now (e.g. 5m, 90s)\n"
-		"  -e, --filter EXPR    keep only packets matching this pcap filter\n"
-		"      --pod NAME       keep only packets to or from pod NAME (or NAMESPACE/NAME)\n"
-		"      --namespace NS   keep only packets to or from pods in namespace NS\n"
-		"      --label K=V      keep only packets to or from pods labelled K=V (or having K)\n"
-		"                       Pods are resolved from the Kubernetes metadata in the\n"
-		"                       capture at each packet's time; repeated --pod or\n"
-		"                       --namespace are alternatives, --label all apply. The\n"
-		"                       metadata (and that of 10 minutes before the window) is\n"
-		"                       kept whole, so the snapshot still names pods; the\n"
-		"                       selection is recorded in the manifest's \"filter\".\n"
-		"  -Q, --quota SIZE     bytes all snapshots in --dest may use (e.g. 10Gi)\n"
-		"  -N, --node NAME      node name for the manifest (default: host name)\n"
-		"  -h, --help           this text\n"
-		"\n"
-		"Times: RFC 3339, unix seconds, \"now\", or relative (-5m). `bounds` prints the\n"
-		"oldest and newest time still held on this node.\n"
+		"rawcap-pcap --snapshot NAME, forward it with rawcap-forward --snapshot NAME.\n"
+		"`serve` (the Helm chart's sidecar) checks that the ring and the disk FIFO are\n"
+		"readable here, says so, and idles until SIGTERM: exec `create` into it.\n"
+		"\n");
+	opt_help(f, opts);
+	fprintf(f, "\n%s", opt_times_help);
+	fprintf(f,
+		"`bounds` prints the oldest and newest time still held on this node.\n"
 		"\n"
 		"A snapshot whose window reaches before the oldest record held is marked\n"
 		"partial in its manifest (and in list and show), with the missing part and its\n"
@@ -88,7 +99,8 @@ static void usage(FILE *f)
 
 struct args {
 	const char *cmd, *name, *ring, *storage, *dest, *filter, *node;
-	uint64_t from, to, last, quota;
+	struct opt_window win;
+	uint64_t quota;
 	struct rawcap_meta_join *pods; /* NULL unless --pod/--namespace/--label */
 	char pods_text[1024];
 };
@@ -120,76 +132,64 @@ static int parse_pod_option(struct args *a, int c, const char *arg)
 	return 0;
 }
 
+static int parse_option(struct args *a, int c, const char *arg)
+{
+	char msg[640];
+	int err;
+
+	switch (c) {
+	case OPT_ID_RING:
+		a->ring = arg;
+		break;
+	case OPT_ID_STORAGE:
+		a->storage = arg;
+		break;
+	case OPT_ID_SNAPSHOT_DIR:
+		a->dest = arg;
+		break;
+	case OPT_ID_NAME:
+		a->name = arg;
+		break;
+	case OPT_ID_FILTER:
+		a->filter = arg;
+		break;
+	case OPT_ID_NODE:
+		a->node = arg;
+		break;
+	case OPT_ID_HELP:
+		opt_help_buffer();
+		usage(stdout);
+		exit(0);
+	case OPT_ID_QUOTA:
+		err = rawcap_parse_size(arg, &a->quota);
+		if (err || !a->quota)
+			return usage_error(rawcap_parse_error(RAWCAP_PARSE_SIZE, err, "--quota",
+							      arg, msg, sizeof(msg)),
+					   NULL);
+		break;
+	case '?':
+		return 2;
+	default:
+		err = opt_window_arg(&a->win, c, arg, PROG);
+		if (err)
+			return err < 0 ? 2 : 0;
+		return parse_pod_option(a, c, arg);
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
-		{"ring", required_argument, NULL, 'r'},	 {"storage", required_argument, NULL, 's'},
-		{"dest", required_argument, NULL, 'd'},	 {"name", required_argument, NULL, 'n'},
-		{"from", required_argument, NULL, 'f'},	 {"to", required_argument, NULL, 't'},
-		{"last", required_argument, NULL, 'L'},	 {"filter", required_argument, NULL, 'e'},
-		{"quota", required_argument, NULL, 'Q'}, {"node", required_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},	 RAWCAP_META_SEL_LONGOPTS,
-		{0},
-	};
-	uint64_t now = rawcap_now_ns();
-	char msg[640];
+	struct opt_parser p;
 	int c, err;
 
-	a->dest = getenv("RAWCAP_SNAPSHOT_DIR") ? getenv("RAWCAP_SNAPSHOT_DIR") : DEFAULT_DEST;
-	while ((c = getopt_long(argc, argv, "r:s:d:n:f:t:L:e:Q:N:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			a->ring = optarg;
-			break;
-		case 's':
-			a->storage = optarg;
-			break;
-		case 'd':
-			a->dest = optarg;
-			break;
-		case 'n':
-			a->name = optarg;
-			break;
-		case 'e':
-			a->filter = optarg;
-			break;
-		case 'N':
-			a->node = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'f':
-		case 't':
-			err = rawcap_parse_time(optarg, now, c == 'f' ? &a->from : &a->to);
-			if (err)
-				return usage_error(rawcap_parse_error(RAWCAP_PARSE_TIME, err,
-								      c == 'f' ? "--from" : "--to",
-								      optarg, msg, sizeof(msg)),
-						   NULL);
-			break;
-		case 'L':
-			err = rawcap_parse_duration(optarg, &a->last);
-			if (err || !a->last)
-				return usage_error(rawcap_parse_error(RAWCAP_PARSE_DURATION, err,
-								      "--last", optarg, msg,
-								      sizeof(msg)),
-						   NULL);
-			break;
-		case 'Q':
-			err = rawcap_parse_size(optarg, &a->quota);
-			if (err || !a->quota)
-				return usage_error(rawcap_parse_error(RAWCAP_PARSE_SIZE, err,
-								      "--quota", optarg, msg,
-								      sizeof(msg)),
-						   NULL);
-			break;
-		default:
-			err = parse_pod_option(a, c, optarg);
-			if (err)
-				return err;
-		}
-	}
+	a->dest = opt_snapshot_dir(NULL);
+	opt_window_init(&a->win);
+	if (opt_init(&p, opts, argc, argv))
+		return usage_error("too many options", NULL);
+	while ((c = opt_next(&p, PROG)) != -1)
+		if ((err = parse_option(a, c, optarg)))
+			return err;
 	if (optind >= argc)
 		return usage_error("missing command", NULL);
 	a->cmd = argv[optind++];
@@ -223,19 +223,12 @@ static int cmd_create(struct args *a)
 	bool lossy;
 	int ret;
 
-	if (a->last && (a->from || a->to))
-		return usage_error("--last excludes --from and --to", NULL);
-	if (a->last) {
-		o.to_ns = rawcap_now_ns();
-		o.from_ns = o.to_ns - a->last;
-	} else if (!a->from || !a->to) {
+	if (opt_window_finish(&a->win, false, PROG))
+		return 2;
+	if (!a->win.from_ns || !a->win.to_ns)
 		return usage_error("create needs --from and --to, or --last", NULL);
-	} else if (a->to <= a->from) {
-		return usage_error("--to must be after --from", NULL);
-	} else {
-		o.from_ns = a->from;
-		o.to_ns = a->to;
-	}
+	o.from_ns = a->win.from_ns;
+	o.to_ns = a->win.to_ns;
 	if (!o.name) {
 		time_t t = time(NULL);
 
@@ -348,11 +341,29 @@ static int cmd_bounds(struct args *a)
 	return 0;
 }
 
-/* Idle until SIGTERM/SIGINT: blocked signals and sigwait cost nothing while waiting. */
-static int cmd_serve(void)
+/*
+ * Say what `create` will read here (the ring, and the disk FIFO given or
+ * found in the ring), then idle until SIGTERM/SIGINT: blocked signals and
+ * sigwait cost nothing while waiting.
+ */
+static int cmd_serve(struct args *a)
 {
+	struct rawcap_window_opts o = {.sz = sizeof(o), .ring = a->ring, .storage_dir = a->storage};
+	uint64_t oldest, newest;
+	char t1[64], t2[64], why[320];
 	sigset_t set;
-	int sig;
+	int sig, err = rawcap_window_bounds(&o, &oldest, &newest);
+
+	if (err && err != -ENODATA)
+		fprintf(stderr, PROG ": ring %s is not readable yet: %s\n",
+			a->ring ? a->ring : "default",
+			rawcap_ring_explain(a->ring, err, why, sizeof(why)));
+	else if (!err)
+		fprintf(stderr, PROG ": ring %s%s%s holds %s .. %s\n",
+			a->ring ? a->ring : "default",
+			a->storage ? " and disk FIFO " : " (and the disk FIFO capd records in it)",
+			a->storage ? a->storage : "", rawcap_format_time(oldest, t1, sizeof(t1)),
+			rawcap_format_time(newest, t2, sizeof(t2)));
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -392,6 +403,6 @@ int main(int argc, char **argv)
 	if (!strcmp(a.cmd, "bounds"))
 		return cmd_bounds(&a);
 	if (!strcmp(a.cmd, "serve"))
-		return cmd_serve();
+		return cmd_serve(&a);
 	return usage_error("unknown command", a.cmd);
 }

@@ -15,21 +15,40 @@
 
 #include <rawcap/rawcap.h>
 
-static const char stat_usage[] =
-	"Usage: rawcap-stat [OPTION]...\n"
-	"Print the figures of a rawcap ring's header: positions, sequence numbers, record and\n"
-	"packet counts, rates, losses by cause, generation and the time span held.\n"
-	"\n"
-	"  -r, --ring NAME       ring to read (default: default)\n"
-	"  -j, --json            one JSON object instead of text\n"
-	"  -i, --interval SECS   sample twice, SECS apart, to show rates (default: 1; 0: no "
-	"rates)\n"
-	"  -h, --help            show this help and exit\n"
-	"\n"
-	"The state says whether capd is live, stopped (exited), not running (killed or crashed:\n"
-	"no process holds the ring), not responding (no heartbeat for 5 s) or retired.\n"
-	"RAWCAP_SHM_DIR overrides /dev/shm. Exit status: 0 success, 1 the ring cannot be read,\n"
-	"2 usage error.\n";
+#include "opt.h"
+
+enum { OPT_ID_JSON = OPT_ID_LOCAL, OPT_ID_INTERVAL };
+
+static const struct opt stat_opts[] = {
+	OPT_DEF_RING("ring to read (default: default)"),
+	{"json", 'j', OPT_ID_JSON, NULL, "one JSON object instead of text", 0},
+	{"interval", 0, OPT_ID_INTERVAL, "SECS",
+	 "sample twice, SECS apart, to show rates (default: 1; 0: no\nrates)", 0},
+	OPT_DEF_HELP,
+	OPT_GONE(NULL, 'i',
+		 "was --interval; -i is capd's --interfaces (tcpdump's -i): give "
+		 "--interval"),
+	OPT_END,
+};
+
+static void stat_usage(void)
+{
+	fputs("Usage: rawcap-stat [OPTION]...\n"
+	      "Print the figures of a rawcap ring's header: positions, sequence numbers, record "
+	      "and\n"
+	      "packet counts, rates, losses by cause, generation and the time span held.\n"
+	      "\n",
+	      stdout);
+	opt_help(stdout, stat_opts);
+	fputs("\n"
+	      "The state says whether capd is live, stopped (exited), not running (killed or "
+	      "crashed:\n"
+	      "no process holds the ring), not responding (no heartbeat for 5 s) or retired.\n"
+	      "RAWCAP_SHM_DIR overrides /dev/shm. Exit status: 0 success, 1 the ring cannot be "
+	      "read,\n"
+	      "2 usage error.\n",
+	      stdout);
+}
 
 /* Ring header loss counters by cause; 0 (reader loss) is a reader's own, never in the header. */
 static const char *stat_loss_name(int cause)
@@ -151,13 +170,6 @@ static int stat_parse_interval(const char *s, uint64_t *ns)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"ring", required_argument, NULL, 'r'},
-		{"json", no_argument, NULL, 'j'},
-		{"interval", required_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *ring = "default";
 	struct rawcap_ring_info a, b;
 	struct stat_rates rates = {0};
@@ -165,18 +177,20 @@ int main(int argc, char **argv)
 	struct rawcap_cursor *c;
 	char why[320];
 	uint64_t interval_ns = 1000000000ull, t0, t1;
+	struct opt_parser p;
 	bool json = false;
 	int o, err;
 
-	while ((o = getopt_long(argc, argv, "r:ji:h", opts, NULL)) != -1) {
+	opt_init(&p, stat_opts, argc, argv);
+	while ((o = opt_next(&p, "rawcap-stat")) != -1) {
 		switch (o) {
-		case 'r':
+		case OPT_ID_RING:
 			ring = optarg;
 			break;
-		case 'j':
+		case OPT_ID_JSON:
 			json = true;
 			break;
-		case 'i':
+		case OPT_ID_INTERVAL:
 			if (stat_parse_interval(optarg, &interval_ns)) {
 				fprintf(stderr,
 					"rawcap-stat: bad interval '%s': expected seconds (2, 0.5) "
@@ -186,10 +200,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h':
-			fputs(stat_usage, stdout);
+		case OPT_ID_HELP:
+			opt_help_buffer();
+			stat_usage();
 			return 0;
 		default:
+			if (p.reported)
+				return 2;
 			fprintf(stderr, "rawcap-stat: bad usage (see rawcap-stat --help)\n");
 			return 2;
 		}

@@ -19,6 +19,8 @@
 #include <rawcap/rawcap.h>
 #include <rawcap/window.h>
 
+#include "opt.h"
+
 #define JSON_MAX (4u << 20) /* a 256 KiB record escapes to at most ~6x; we cap well above */
 
 struct tap {
@@ -26,7 +28,8 @@ struct tap {
 	uint32_t kinds;
 	uint64_t from, to;
 	bool has_from, has_to, follow, msgpack;
-	const char *out_path;
+	const char *out_path, *snapshot_dir;
+	char snapshot[4096];
 	FILE *out;
 	char *json;
 	uint64_t written, bad;
@@ -40,6 +43,41 @@ static void on_signal(int sig)
 	quit = 1;
 }
 
+enum { OPT_ID_KIND = OPT_ID_LOCAL };
+
+static const struct opt source_opts[] = {
+	OPT_DEF_RING("live ring to read (default: \"default\")"),
+	OPT_DEF_STORAGE("also read the disk FIFO in DIR (history before the ring;\n"
+			"default: the one capd records in the ring)"),
+	OPT_DEF_SNAPSHOT("read snapshot NAME (in --snapshot-dir; a path if it has\n"
+			 "a '/') instead of the ring"),
+	OPT_DEF_SNAPSHOT_DIR(
+		"where snapshots are (default: $RAWCAP_SNAPSHOT_DIR or\n" OPT_SNAPSHOT_DIR_DEFAULT
+		")"),
+	OPT_END,
+};
+
+static const struct opt select_opts[] = {
+	{"kind", 'k', OPT_ID_KIND, "LIST",
+	 "comma-separated kinds: pod, service, endpoints, namespace,\n"
+	 "process, or all (default: all)",
+	 0},
+	OPT_DEF_FROM("start at time T (default: the oldest record held)"),
+	OPT_DEF_TO("stop after time T (waits for it if T is in the future)"),
+	OPT_DEF_LAST("start DURATION ago (e.g. 5m)"),
+	OPT_DEF_FOLLOW("keep printing new records until interrupted"),
+	OPT_END,
+};
+
+static const struct opt output_opts[] = {
+	OPT_DEF_FORMAT("json (default): {\"seq\",\"ts\",\"ts_ns\",\"kind\",\"data\"} lines;\n"
+		       "msgpack: a stream of maps {seq, ts_ns, kind, data}"),
+	OPT_DEF_OUTPUT("write to FILE ('-' is stdout, the default)"),
+	OPT_DEF_OUTPUT_W,
+	OPT_DEF_HELP,
+	OPT_END,
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -48,27 +86,16 @@ static void usage(FILE *f)
 		"(default) or a msgpack stream. Each item carries the record's sequence number,\n"
 		"time and kind, and its data as capd wrote it (schema: docs/METADATA.md).\n"
 		"\n"
-		"Source:\n"
-		"  -r, --ring NAME        live ring to read (default: \"default\")\n"
-		"  -s, --storage DIR      also read the disk FIFO in DIR (history before the ring)\n"
-		"  -S, --snapshot PATH    read a snapshot instead of the ring\n"
-		"\n"
-		"Selection:\n"
-		"  -k, --kind LIST        comma-separated kinds: pod, service, endpoints, namespace,\n"
-		"                         process, or all (default: all)\n"
-		"  -f, --from T           start at time T (default: the oldest record held)\n"
-		"  -t, --to T             stop after time T (waits for it if T is in the future)\n"
-		"  -F, --follow           keep printing new records until interrupted\n"
-		"      Times: RFC 3339, unix seconds, \"now\", or relative (\"-5m\", \"+30s\").\n"
-		"\n"
-		"Output:\n"
-		"      --format FMT       json (default): {\"seq\",\"ts\",\"ts_ns\",\"kind\",\"data\"} lines;\n"
-		"                         msgpack: a stream of maps {seq, ts_ns, kind, data}\n"
-		"  -o, --output FILE      write to FILE ('-' is stdout, the default)\n"
-		"  -h, --help             show this help\n"
-		"\n"
-		"Exit status: 0 success, 1 runtime failure or records lost to the writer,\n"
-		"2 usage error.\n");
+		"Source:\n");
+	opt_help(f, source_opts);
+	fputs("\nSelection:\n", f);
+	opt_help(f, select_opts);
+	fputs("\nOutput:\n", f);
+	opt_help(f, output_opts);
+	fprintf(f, "\n%s\n", opt_times_help);
+	fputs("Exit status: 0 success, 1 runtime failure or records lost to the writer,\n"
+	      "2 usage error.\n",
+	      f);
 }
 
 /* --kind LIST; the error says which kinds exist. */
@@ -89,67 +116,86 @@ static int kind_mask(struct tap *t, const char *list)
 	return err ? -EINVAL : 0;
 }
 
-static int parse_args(struct tap *t, int argc, char **argv)
+static int parse_option(struct tap *t, struct opt_window *win, int c, const char *arg)
 {
-	static const struct option lo[] = {
-		{ "ring", required_argument, 0, 'r' },	  { "storage", required_argument, 0, 's' },
-		{ "snapshot", required_argument, 0, 'S' }, { "kind", required_argument, 0, 'k' },
-		{ "from", required_argument, 0, 'f' },	  { "to", required_argument, 0, 't' },
-		{ "follow", no_argument, 0, 'F' },	  { "format", required_argument, 0, 'M' },
-		{ "output", required_argument, 0, 'o' },  { "help", no_argument, 0, 'h' },
-		{ 0 }
-	};
-	uint64_t now = rawcap_now_ns();
-	int c, err;
+	int err;
 
-	t->oo.sz = sizeof(t->oo);
-	t->kinds = ~0u;
-	while ((c = getopt_long(argc, argv, "r:s:S:k:f:t:Fo:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'r': t->oo.ring = optarg; break;
-		case 's': t->oo.storage_dir = optarg; break;
-		case 'S': t->oo.snapshot = optarg; break;
-		case 'F': t->follow = true; break;
-		case 'o': t->out_path = optarg; break;
-		case 'h': usage(stdout); exit(0);
-		case 'k':
-			if (kind_mask(t, optarg))
-				return -EINVAL;
-			break;
-		case 'f':
-		case 't':
-			err = rawcap_parse_time(optarg, now, c == 'f' ? &t->from : &t->to);
-			if (err) {
-				char msg[640];
-
-				fprintf(stderr, "rawcap-tap: %s\n",
-					rawcap_parse_error(RAWCAP_PARSE_TIME, err,
-							   c == 'f' ? "--from" : "--to", optarg,
-							   msg, sizeof(msg)));
-				return -EINVAL;
-			}
-			*(c == 'f' ? &t->has_from : &t->has_to) = true;
-			break;
-		case 'M':
-			if (strcmp(optarg, "json") && strcmp(optarg, "msgpack")) {
-				fprintf(stderr, "rawcap-tap: --format must be json or msgpack\n");
-				return -EINVAL;
-			}
-			t->msgpack = !strcmp(optarg, "msgpack");
-			break;
-		default:
-			fprintf(stderr, "rawcap-tap: try --help\n");
+	switch (c) {
+	case OPT_ID_RING:
+		t->oo.ring = arg;
+		break;
+	case OPT_ID_STORAGE:
+		t->oo.storage_dir = arg;
+		break;
+	case OPT_ID_SNAPSHOT:
+		t->oo.snapshot = arg;
+		break;
+	case OPT_ID_SNAPSHOT_DIR:
+		t->snapshot_dir = arg;
+		break;
+	case OPT_ID_FOLLOW:
+		t->follow = true;
+		break;
+	case OPT_ID_OUTPUT:
+		t->out_path = arg;
+		break;
+	case OPT_ID_HELP:
+		opt_help_buffer();
+		usage(stdout);
+		exit(0);
+	case OPT_ID_KIND:
+		return kind_mask(t, arg);
+	case OPT_ID_FORMAT:
+		if (strcmp(arg, "json") && strcmp(arg, "msgpack")) {
+			fprintf(stderr, "rawcap-tap: --format must be json or msgpack\n");
+			return -EINVAL;
+		}
+		t->msgpack = !strcmp(arg, "msgpack");
+		break;
+	default:
+		err = opt_window_arg(win, c, arg, "rawcap-tap");
+		if (err <= 0) {
+			if (!err)
+				fprintf(stderr, "rawcap-tap: try --help\n");
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+static int parse_args(struct tap *t, int argc, char **argv)
+{
+	static struct opt all[OPT_MAX];
+	const struct opt *parts[] = {source_opts, select_opts, output_opts};
+	struct opt_window win;
+	struct opt_parser p;
+	int c;
+
+	t->oo.sz = sizeof(t->oo);
+	t->kinds = ~0u;
+	opt_window_init(&win);
+	if (opt_join(all, OPT_MAX, parts, 3) || opt_init(&p, all, argc, argv))
+		return -EINVAL;
+	while ((c = opt_next(&p, "rawcap-tap")) != -1)
+		if (parse_option(t, &win, c, optarg))
+			return -EINVAL;
 	if (optind < argc) {
 		fprintf(stderr, "rawcap-tap: unexpected argument %s\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (t->follow && t->has_to) {
+	if (t->follow && win.to_ns) {
 		fprintf(stderr, "rawcap-tap: --to and --follow exclude each other\n");
 		return -EINVAL;
 	}
+	if (opt_window_finish(&win, true, "rawcap-tap"))
+		return -EINVAL;
+	t->from = win.from_ns;
+	t->to = win.to_ns;
+	t->has_from = win.from_ns != 0;
+	t->has_to = win.to_ns != 0;
+	if (t->oo.snapshot)
+		t->oo.snapshot = opt_snapshot_path(t->oo.snapshot, t->snapshot_dir, t->snapshot,
+						   sizeof(t->snapshot));
 	return 0;
 }
 

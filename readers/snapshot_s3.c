@@ -40,6 +40,7 @@ enum {
 };
 
 static const struct option s3_opts[] = {
+	{"snapshot-dir", required_argument, NULL, 'd'},
 	{"dest", required_argument, NULL, 'd'},
 	{"to", required_argument, NULL, OPT_TO},
 	{"from", required_argument, NULL, OPT_FROM},
@@ -62,9 +63,9 @@ static void s3_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG
-		" upload NAME [--to s3://BUCKET[/PREFIX]] [--dest DIR] [S3 OPTIONS]\n"
+		" upload NAME [--to s3://BUCKET[/PREFIX]] [--snapshot-dir DIR] [S3 OPTIONS]\n"
 		"       " PROG
-		" download NAME [--from s3://BUCKET[/PREFIX]] [--dest DIR] [S3 OPTIONS]\n"
+		" download NAME [--from s3://BUCKET[/PREFIX]] [--snapshot-dir DIR] [S3 OPTIONS]\n"
 		"       " PROG " list --remote s3://BUCKET[/PREFIX] [S3 OPTIONS]\n"
 		"       " PROG " delete NAME --remote s3://BUCKET[/PREFIX] [S3 OPTIONS]\n"
 		"\n"
@@ -75,7 +76,7 @@ static void s3_usage(FILE *f)
 		"before it is sealed read-only under DIR/NAME; a mismatch names the file.\n"
 		"--to/--from default to $" ENV_REMOTE ".\n"
 		"\n"
-		"  -d, --dest DIR       snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n"
+		"  -d, --snapshot-dir DIR  snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n"
 		"                       " DEFAULT_DEST ")\n"
 		"      --endpoint URL   S3-compatible endpoint, path-style addressing, e.g.\n"
 		"                       http://minio:9000, https://storage.googleapis.com\n"
@@ -97,6 +98,9 @@ static void s3_usage(FILE *f)
 		"  -q, --quiet          print errors only\n"
 		"  -h, --help           this text\n"
 		"\n"
+		"Changed spellings (the same flag means the same thing in every rawcap tool):\n"
+		"  --dest               still accepted: the same as --snapshot-dir\n"
+		"\n"
 		"Credentials, first found: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+\n"
 		"AWS_SESSION_TOKEN); AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (EKS IRSA: STS\n"
 		"AssumeRoleWithWebIdentity, endpoint $AWS_ENDPOINT_URL_STS); the profile in\n"
@@ -110,14 +114,15 @@ static void s3_usage(FILE *f)
 static bool takes_arg(const char *a)
 {
 	static const char *const long_args[] = {
-		"--ring",     "--storage", "--dest",	 "--name",    "--from",	   "--to",
-		"--last",     "--filter",  "--quota",	 "--node",    "--pod",	   "--namespace",
-		"--label",    "--remote",  "--endpoint", "--region",  "--profile", "--part-size",
-		"--parallel", "--retries", "--max-rate", "--ca-file", NULL,
+		"--ring",     "--storage",  "--dest",	  "--snapshot-dir", "--snapshot",
+		"--name",     "--from",	    "--to",	  "--last",	    "--filter",
+		"--quota",    "--node",	    "--pod",	  "--namespace",    "--label",
+		"--remote",   "--endpoint", "--region",	  "--profile",	    "--part-size",
+		"--parallel", "--retries",  "--max-rate", "--ca-file",	    NULL,
 	};
 
 	if (a[0] == '-' && a[1] && a[1] != '-' && !a[2])
-		return strchr("rsdnftLeQN", a[1]) != NULL;
+		return strchr("rsSdnfteQPNL", a[1]) != NULL;
 	for (int i = 0; long_args[i]; i++)
 		if (!strcmp(a, long_args[i]))
 			return true;

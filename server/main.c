@@ -20,6 +20,7 @@
 
 #include <rawcap/rawcap.h>
 
+#include "opt.h"
 #include "server.h"
 
 #define SERVER_LISTEN	 "127.0.0.1:9470"
@@ -33,57 +34,88 @@
 #define SERVER_IDLE_S	30
 #define SERVER_DRAIN_S	5 /* at exit, how long exports get to notice and end */
 
+enum {
+	OPT_ID_MAX_EXPORTS = OPT_ID_LOCAL,
+	OPT_ID_TLS_CERT,
+	OPT_ID_TLS_KEY,
+	OPT_ID_TLS_CA,
+	OPT_ID_TOKEN_FILE,
+	OPT_ID_TOKEN_FILE_RO,
+	OPT_ID_CONTROL_DIR,
+	OPT_ID_DISSECTION,
+};
+
+static const struct opt server_opts[] = {
+	OPT_DEF_LISTEN("address to serve on (default: " SERVER_LISTEN ").\n"
+		       "Plain HTTP is served on loopback only (127.0.0.0/8,\n"
+		       "[::1]): reach it with kubectl port-forward. Any\n"
+		       "other address needs TLS and --tls-ca or --token-file(-ro)."),
+	{"tls-cert", 'C', OPT_ID_TLS_CERT, "FILE",
+	 "serve HTTPS with this certificate chain (PEM) ...", 0},
+	{"tls-key", 'K', OPT_ID_TLS_KEY, "FILE", "... and its key (PEM)", 0},
+	{"tls-ca", 'A', OPT_ID_TLS_CA, "FILE",
+	 "accept clients whose certificate this CA (PEM) signed", 0},
+	{"token-file", 'T', OPT_ID_TOKEN_FILE, "FILE",
+	 "accept clients sending \"Authorization: Bearer TOKEN\",\n"
+	 "TOKEN the file's first line (16 characters or more;\n"
+	 "compared in constant time). With --tls-ca and\n"
+	 "--token-file either one admits a client; every\n"
+	 "request, /healthz included, is checked first (401).",
+	 0},
+	{"token-file-ro", 'R', OPT_ID_TOKEN_FILE_RO, "FILE",
+	 "the same for a read-only token: it may GET and HEAD,\n"
+	 "while PUT, POST and DELETE with it get 403",
+	 0},
+	OPT_DEF_RING("ring to read (default: \"default\")"),
+	OPT_DEF_STORAGE("disk FIFO directory: history older than the ring\n"
+			"(default: the one capd records in the ring)"),
+	OPT_DEF_SNAPSHOT_DIR("snapshot directory (must exist)"),
+	OPT_DEF_NODE("node name in answers and file names\n"
+		     "(default: $NODE_NAME, else the host name)"),
+	{"max-exports", 'x', OPT_ID_MAX_EXPORTS, "N",
+	 "pcap downloads and snapshot jobs at once, 1..256; more\n"
+	 "get 429 (default: 4)",
+	 0},
+	OPT_DEF_QUOTA("bytes all snapshots in --snapshot-dir may use\n"
+		      "(e.g. 10Gi; default: unlimited)"),
+	{"control-dir", 'D', OPT_ID_CONTROL_DIR, "DIR",
+	 "the dissection switch lives here (DIR/dissection,\n"
+	 "written atomically, mode 0640); rawcap-forward\n"
+	 "--control-dir DIR follows it within a second.\n"
+	 "Without it /v1/dissection is 404.",
+	 0},
+	{"dissection", 0, OPT_ID_DISSECTION, "on|off",
+	 "the switch while DIR has no file yet (default: on)", 0},
+	OPT_DEF_HELP,
+	OPT_OLD("snapshots", 0, OPT_ID_SNAPSHOT_DIR, "DIR", "the same as --snapshot-dir"),
+	OPT_OLD("snapshot-quota", 0, OPT_ID_QUOTA, "SIZE", "the same as --quota"),
+	OPT_GONE(NULL, 'S', "was --snapshots; now -d, --snapshot-dir (-S is --snapshot)"),
+	OPT_GONE(NULL, 'q', "was --snapshot-quota; now -Q, --quota (-q is --quiet)"),
+	OPT_GONE(NULL, 'n', "was --node: give --node (-n is rawcap-snapshot's --name)"),
+	OPT_END,
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: " SERVER_PROG " --snapshots DIR [--listen ADDR:PORT] [--ring NAME]\n"
-		"                     [--storage DIR] [--node NAME] [--max-exports N]\n"
-		"                     [--snapshot-quota SIZE] [--tls-cert F --tls-key F\n"
-		"                     [--tls-ca F]] [--token-file F] [--token-file-ro F]\n"
-		"                     [--control-dir DIR [--dissection on|off]]\n"
-		"\n"
-		"Serve this node's capture over HTTP: data boundaries, loss and capd's state\n"
-		"(GET /v1/node), pcapng or pcap of any window held (GET /v1/pcap), snapshots\n"
-		"(/v1/snapshots: create, list, show, verify, download, delete), dissection\n"
-		"on/off (/v1/dissection), /healthz and /metrics. The API is in docs/API.md.\n"
-		"\n"
-		"  -l, --listen ADDR:PORT  address to serve on (default: " SERVER_LISTEN ").\n"
-		"                          Plain HTTP is served on loopback only (127.0.0.0/8,\n"
-		"                          [::1]): reach it with kubectl port-forward. Any\n"
-		"                          other address needs TLS and --tls-ca or --token-file(-ro).\n"
-		"      --tls-cert F, --tls-key F  serve HTTPS with this certificate chain and key\n"
-		"                          (PEM)\n"
-		"      --tls-ca F          accept clients whose certificate this CA (PEM) signed\n"
-		"      --token-file F      accept clients sending \"Authorization: Bearer "
-		"TOKEN\",\n"
-		"                          TOKEN the file's first line (16 characters or more;\n"
-		"                          compared in constant time). With --tls-ca and\n"
-		"                          --token-file either one admits a client; every\n"
-		"                          request, /healthz included, is checked first (401).\n"
-		"  -R, --token-file-ro F   the same for a read-only token: it may GET, while\n"
-		"                          PUT, POST and DELETE with it get 403\n"
-		"  -r, --ring NAME         ring to read (default: \"default\")\n"
-		"  -s, --storage DIR       disk FIFO directory: history older than the ring\n"
-		"  -S, --snapshots DIR     snapshot directory (must exist)\n"
-		"  -n, --node NAME         node name in answers and file names\n"
-		"                          (default: $NODE_NAME, else the host name)\n"
-		"  -x, --max-exports N     pcap downloads and snapshot jobs at once; more get 429\n"
-		"                          (default: 4)\n"
-		"  -q, --snapshot-quota SIZE  bytes all snapshots in --snapshots may use\n"
-		"                          (e.g. 10Gi; default: unlimited)\n"
-		"  -D, --control-dir DIR   the dissection switch lives here (DIR/dissection,\n"
-		"                          written atomically, mode 0640); rawcap-forward\n"
-		"                          --control-dir DIR follows it within a second.\n"
-		"                          Without it /v1/dissection is 404.\n"
-		"  -d, --dissection on|off the switch while DIR has no file yet (default: on)\n"
-		"  -h, --help              this text\n"
-		"\n"
-		"  curl -s http://127.0.0.1:9470/v1/node\n"
-		"  curl -so w.pcapng "
-		"'http://127.0.0.1:9470/v1/pcap?last=5m&filter=tcp%%20port%%2080'\n"
-		"\n"
-		"SIGTERM or SIGINT: stop serving and exit 0. Exit status: 0 stopped, 1 cannot\n"
-		"serve (address in use, ...), 2 usage error.\n");
+	fprintf(f, "Usage: " SERVER_PROG " --snapshot-dir DIR [--listen ADDR:PORT] [--ring NAME]\n"
+		   "                     [--storage DIR] [--node NAME] [--max-exports N]\n"
+		   "                     [--quota SIZE] [--tls-cert F --tls-key F\n"
+		   "                     [--tls-ca F]] [--token-file F] [--token-file-ro F]\n"
+		   "                     [--control-dir DIR [--dissection on|off]]\n"
+		   "\n"
+		   "Serve this node's capture over HTTP: data boundaries, loss and capd's state\n"
+		   "(GET /v1/node), pcapng or pcap of any window held (GET /v1/pcap), snapshots\n"
+		   "(/v1/snapshots: create, list, show, verify, download, delete), dissection\n"
+		   "on/off (/v1/dissection), /healthz and /metrics. The API is in docs/API.md.\n"
+		   "\n");
+	opt_help(f, server_opts);
+	fprintf(f, "\n"
+		   "  curl -s http://127.0.0.1:9470/v1/node\n"
+		   "  curl -so w.pcapng "
+		   "'http://127.0.0.1:9470/v1/pcap?last=5m&filter=tcp%%20port%%2080'\n"
+		   "\n"
+		   "SIGTERM or SIGINT: stop serving and exit 0. Exit status: 0 stopped, 1 cannot\n"
+		   "serve (address in use, ...), 2 usage error.\n");
 }
 
 static int usage_error(const char *what, const char *arg)
@@ -121,25 +153,8 @@ static int parse_node(struct server *s, const char *name)
 
 static int parse_args(int argc, char **argv, struct server *s)
 {
-	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"ring", required_argument, NULL, 'r'},
-		{"storage", required_argument, NULL, 's'},
-		{"snapshots", required_argument, NULL, 'S'},
-		{"node", required_argument, NULL, 'n'},
-		{"max-exports", required_argument, NULL, 'x'},
-		{"snapshot-quota", required_argument, NULL, 'q'},
-		{"tls-cert", required_argument, NULL, 'C'},
-		{"tls-key", required_argument, NULL, 'K'},
-		{"tls-ca", required_argument, NULL, 'A'},
-		{"token-file", required_argument, NULL, 'T'},
-		{"token-file-ro", required_argument, NULL, 'R'},
-		{"control-dir", required_argument, NULL, 'D'},
-		{"dissection", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *node = NULL;
+	struct opt_parser p;
 	uint64_t v;
 	int c, err;
 
@@ -147,54 +162,56 @@ static int parse_args(int argc, char **argv, struct server *s)
 	s->ring = "default";
 	s->max_exports = SERVER_MAX_EXPORTS;
 	s->dissection_initial = true;
-	while ((c = getopt_long(argc, argv, "l:r:s:S:n:x:q:C:K:A:T:R:D:d:h", opts, NULL)) != -1) {
+	opt_init(&p, server_opts, argc, argv);
+	while ((c = opt_next(&p, SERVER_PROG)) != -1) {
 		switch (c) {
-		case 'l':
+		case OPT_ID_LISTEN:
 			s->listen = optarg;
 			break;
-		case 'r':
+		case OPT_ID_RING:
 			s->ring = optarg;
 			break;
-		case 's':
+		case OPT_ID_STORAGE:
 			s->storage = optarg;
 			break;
-		case 'S':
+		case OPT_ID_SNAPSHOT_DIR:
 			s->snapshots = optarg;
 			break;
-		case 'n':
+		case OPT_ID_NODE:
 			node = optarg;
 			break;
-		case 'h':
+		case OPT_ID_HELP:
+			opt_help_buffer();
 			usage(stdout);
 			exit(0);
-		case 'x':
+		case OPT_ID_MAX_EXPORTS:
 			if (rawcap_parse_size(optarg, &v) || v < 1 || v > 256)
 				return usage_error("bad --max-exports (1..256)", optarg);
 			s->max_exports = (unsigned)v;
 			break;
-		case 'q':
+		case OPT_ID_QUOTA:
 			if (rawcap_parse_size(optarg, &s->snapshot_quota))
-				return usage_error("bad --snapshot-quota (a size: 10Gi)", optarg);
+				return usage_error("bad --quota (a size: 10Gi)", optarg);
 			break;
-		case 'C':
+		case OPT_ID_TLS_CERT:
 			s->tls_cert_file = optarg;
 			break;
-		case 'K':
+		case OPT_ID_TLS_KEY:
 			s->tls_key_file = optarg;
 			break;
-		case 'A':
+		case OPT_ID_TLS_CA:
 			s->tls_ca_file = optarg;
 			break;
-		case 'T':
+		case OPT_ID_TOKEN_FILE:
 			s->token_file = optarg;
 			break;
-		case 'R':
+		case OPT_ID_TOKEN_FILE_RO:
 			s->token_ro_file = optarg;
 			break;
-		case 'D':
+		case OPT_ID_CONTROL_DIR:
 			s->control_dir = optarg;
 			break;
-		case 'd':
+		case OPT_ID_DISSECTION:
 			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
 				return usage_error("bad --dissection (on or off)", optarg);
 			s->dissection_initial = !strcmp(optarg, "on");
@@ -206,8 +223,8 @@ static int parse_args(int argc, char **argv, struct server *s)
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
 	if (!s->snapshots)
-		return usage_error("--snapshots DIR is required", NULL);
-	if ((err = check_dir("--snapshots", s->snapshots)) ||
+		return usage_error("--snapshot-dir DIR is required", NULL);
+	if ((err = check_dir("--snapshot-dir", s->snapshots)) ||
 	    (s->storage && (err = check_dir("--storage", s->storage))) ||
 	    (s->control_dir && (err = check_dir("--control-dir", s->control_dir))))
 		return err;

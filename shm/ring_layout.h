@@ -116,6 +116,26 @@ struct ring_index_ent {
 	_Atomic uint64_t ts;	 /* its own timestamp */
 };
 _Static_assert(sizeof(struct ring_index_ent) == 32, "index entry is 32 bytes");
+/*
+ * Where the header page continues after struct ring_hdr: the disk FIFO
+ * directory capd writes (--storage), so readers find history without being
+ * told. Set by each writer when it takes the ring, before it goes live. The
+ * page is zero in objects whose writer predates the field (shm objects
+ * start zeroed), which reads as "no disk FIFO": older readers ignore it and
+ * newer readers of older rings find nothing, so no layout version changes.
+ * A reader trusts the path only as far as the ring's own checks, and opens
+ * it with the same checks as a given --storage (owner root or storage_uid).
+ */
+#define RING_STORAGE_OFF 1024
+#define RING_STORAGE_MAX 1024 /* bytes of the path, NUL included */
+struct ring_storage {
+	uint32_t uid; /* the directory's owner besides root */
+	uint32_t len; /* strlen(dir); 0: no disk FIFO */
+	char dir[RING_STORAGE_MAX];
+};
+_Static_assert(sizeof(struct ring_hdr) <= RING_STORAGE_OFF, "storage after the header");
+_Static_assert(RING_STORAGE_OFF + sizeof(struct ring_storage) <= RING_HDR_SIZE,
+	       "storage within the header page");
 
 /* Interface table, so readers can describe an interface whose IFACE record was overwritten. */
 struct ring_iface_slot {

@@ -117,6 +117,23 @@ void ring_reader_close(struct ring_reader *r)
 	r->fd = -1;
 }
 
+int ring_reader_storage(const struct ring_reader *r, char *buf, size_t len, uid_t *uid)
+{
+	const struct ring_storage *st =
+		(const struct ring_storage *)((const uint8_t *)r->hdr + RING_STORAGE_OFF);
+	struct ring_storage copy;
+
+	memcpy(&copy, st, sizeof(copy)); /* the writer may rewrite it when it restarts */
+	if (!copy.len)
+		return -ENOENT;
+	if (copy.len >= sizeof(copy.dir) || copy.len >= len || copy.dir[0] != '/' ||
+	    memchr(copy.dir, 0, copy.len) || copy.dir[copy.len])
+		return -EINVAL;
+	memcpy(buf, copy.dir, copy.len + 1);
+	*uid = (uid_t)copy.uid;
+	return 0;
+}
+
 static bool ring_hdr_sane(const struct ring_reader *r, uint64_t off, const struct rawcap_rec_hdr *h)
 {
 	/* Bound len first: rawcap_rec_span() of a len near 4 GiB wraps to 0 (pads are shorter). */

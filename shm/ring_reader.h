@@ -40,6 +40,12 @@ int ring_reader_open(struct ring_reader *r, const char *name);
 /* Why ring_reader_open() refuses the object under name: one line naming it into why. */
 int ring_reader_check(const char *name, char *why, size_t len);
 void ring_reader_close(struct ring_reader *r);
+/*
+ * The disk FIFO directory the writer records (ring_layout.h, struct
+ * ring_storage), copied into buf, and its owner besides root. 0, -ENOENT if
+ * the writer records none, -EINVAL if the field is not one absolute path.
+ */
+int ring_reader_storage(const struct ring_reader *r, char *buf, size_t len, uid_t *uid);
 
 static inline uint64_t ring_head(const struct ring_reader *r)
 {

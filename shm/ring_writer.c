@@ -34,6 +34,20 @@ static uint64_t realtime_ns(void)
 	return clock_ns(CLOCK_REALTIME);
 }
 
+/* Where the disk FIFO is (ring_layout.h, struct ring_storage); a path too long is left out. */
+static void ring_hdr_storage(struct ring_hdr *h, const struct ring_writer_opts *o)
+{
+	struct ring_storage *st = (struct ring_storage *)((uint8_t *)h + RING_STORAGE_OFF);
+	size_t n = o->storage_dir ? strlen(o->storage_dir) : 0;
+
+	if (n >= RING_STORAGE_MAX || (n && o->storage_dir[0] != '/'))
+		n = 0;
+	memset(st, 0, sizeof(*st));
+	memcpy(st->dir, o->storage_dir ? o->storage_dir : "", n);
+	st->uid = (uint32_t)o->storage_uid;
+	st->len = (uint32_t)n;
+}
+
 /* The fields a writer sets when it takes a ring, new or continued. */
 static void ring_hdr_own(struct ring_hdr *h, const struct ring_writer_opts *o, uint64_t base_seq)
 {
@@ -44,6 +58,7 @@ static void ring_hdr_own(struct ring_hdr *h, const struct ring_writer_opts *o, u
 	h->created_ns = now;
 	h->base_seq = base_seq;
 	h->writer_pid = (uint32_t)getpid();
+	ring_hdr_storage(h, o);
 	store_relaxed(&h->next_seq, base_seq);
 	ring_heartbeat_hdr(h, now);
 	store_release(&h->state, RING_STATE_LIVE);

@@ -24,6 +24,8 @@ struct ring_writer_opts {
 	gid_t gid;	    /* group readers belong to; (gid_t)-1 keeps the creator's */
 	uint64_t base_seq;  /* first sequence number (continues the previous run) */
 	uint64_t prev_generation; /* the replaced ring's generation, 0 if none */
+	const char *storage_dir;  /* absolute disk FIFO directory for readers, or NULL */
+	uid_t storage_uid;	  /* its owner besides root */
 };
 
 struct ring_writer {

@@ -5,7 +5,7 @@ add_executable(capd-traffic ${CMAKE_CURRENT_SOURCE_DIR}/capd/capd-traffic.c)
 target_include_directories(capd-verify PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}) # payload.h
 target_include_directories(capd-traffic PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 
-foreach(t traffic filter privdrop veth restart badflags config)
+foreach(t traffic filter privdrop veth restart badflags config storage_found)
   rawcap_script_test(capd_${t} capd/${t}.sh LABELS capd netns TIMEOUT 120)
 endforeach()
 

@@ -12,9 +12,14 @@ add_executable(test_capd_config parse/test_capd_config.c ${CMAKE_SOURCE_DIR}/cap
                ${CMAKE_SOURCE_DIR}/lib/parse.c ${CMAKE_SOURCE_DIR}/lib/version.c)
 target_include_directories(test_capd_config PRIVATE ${CMAKE_SOURCE_DIR}/capd ${RAWCAP_INCLUDE})
 target_compile_definitions(test_capd_config PRIVATE RAWCAP_VERSION_STRING="${PROJECT_VERSION}")
-target_link_libraries(test_capd_config PRIVATE PkgConfig::CMOCKA rawcap_ring_writer rawcap_httpd)
+target_link_libraries(test_capd_config PRIVATE PkgConfig::CMOCKA rawcap_opt rawcap_ring_writer rawcap_httpd)
 add_test(NAME test_capd_config COMMAND test_capd_config)
 set_tests_properties(test_capd_config PROPERTIES TIMEOUT 60 LABELS "parse;capd")
 
 # Every reader's usage error for a value out of range (exit 2, the accepted forms).
 rawcap_script_test(parse_usage parse/usage.sh LABELS "parse" TIMEOUT 60)
+
+# No short or long flag means two things across the tools: reads every tool's
+# --help (after checking that it catches clashes in a sample).
+add_test(NAME parse_flags COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/parse/flags.py ${CMAKE_BINARY_DIR})
+set_tests_properties(parse_flags PROPERTIES TIMEOUT 60 LABELS "parse")

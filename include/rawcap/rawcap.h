@@ -211,8 +211,11 @@ RAWCAP_API const struct rawcap_pkt *rawcap_rec_pkt(const struct rawcap_rec *rec,
  * Parsing shared by capd and every reader (never printing).
  * Sizes, as Kubernetes quantities: "4096", "64k"/"64K" (x1000), "256M", "1G", "1T"
  * (powers of 1000), "64Ki", "256Mi", "1Gi", "1Ti" (powers of 1024); "B" suffix allowed.
- * Times: RFC 3339 ("2026-11-26T10:02:00Z", offsets and fractions allowed), unix
- * seconds with fraction ("1790000000.5"), "now", or relative to now_ns ("-5m",
+ * Times: RFC 3339 ("2026-11-26T10:02:00Z", offsets and fractions allowed); a
+ * date and time as logs and Wireshark print it, UTC unless a zone follows
+ * ("2026-11-26 10:02:00", "2026-11-26 10:02", "2026-11-26 10:02:00.5 UTC",
+ * "... +0200"); a time of now_ns's day in UTC ("10:02", "10:02:30.5"); unix
+ * seconds with fraction ("1790000000.5"); "now"; or relative to now_ns ("-5m",
  * "-90s", "-1h30m", "+10s").
  * Durations: "5m", "90s", "1h30m", "250ms".
  */

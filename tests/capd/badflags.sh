@@ -42,4 +42,18 @@ check "bad number '18446744073709551616'" --threads 18446744073709551616
 check "expected keep or ingress" --duplicates some
 CAPD_RING_SIZE=3Mi check "CAPD_RING_SIZE: bad ring size '3Mi'" --interfaces lo
 "$CAPD" --help | grep -q -- "--interfaces" || fail "--help lacks the options"
+# Settings that do nothing as given are warned of, before any usage error.
+warned() { # warned PATTERN ENV... -- ARGS...: capd (stopped by a bad --fanout) warns PATTERN
+	local want=$1 env=() err
+	shift
+	while [ "$1" != -- ]; do env+=("$1"); shift; done
+	shift
+	err=$(env "${env[@]}" ip netns exec "$NS" "$CAPD" --ring "$RING" "$@" --fanout bogus 2>&1) || true
+	grep -qF -- "$want" <<<"$err" || fail "capd $*: no '$want' in: $err"
+	echo "ok: capd $* -> $(head -1 <<<"$err")"
+}
+warned "warning: --storage-size without --storage does nothing" -- --storage-size 1Gi
+warned "warning: no interface matches 'nomatch*' yet" -- --interfaces 'lo,nomatch*'
+warned "this node is 'node-7' (\$NODE_NAME)" NODE_NAME=node-7 -- --kubernetes
+warned "\$NODE_NAME is not set" NODE_NAME= -- --kubernetes
 echo "PASS"

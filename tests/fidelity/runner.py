@@ -45,9 +45,9 @@ class CapdOpts:
         for a in it:
             if a in ("-i", "--interfaces"):
                 self.ifaces = next(it).split(",")
-            elif a in ("-f", "--filter"):
+            elif a in ("-e", "--filter"):
                 self.filter = next(it)
-            elif a in ("-s", "--snaplen"):
+            elif a == "--snaplen":
                 self.snaplen = int(next(it))
             elif a == "--duplicates":
                 self.ingress = next(it) == "ingress"

@@ -91,7 +91,7 @@ grep -q "node-a.*kubectl port-forward to pod rawcap-7xk2p failed" "$T/real.out" 
 grep -q '"/api/v1/namespaces/rawcap/pods/rawcap-b4mn8"' "$T/requests.log" || fail "node-b: wrong pod"
 grep -q 'rawcap-9qwzt"' "$T/requests.log" && fail "node-b: the terminating pod was used"
 
-kr 1 nosel bounds --kubectl "$REAL" --kubeconfig "$T/kubeconfig" -l app=nothing
+kr 1 nosel bounds --kubectl "$REAL" --kubeconfig "$T/kubeconfig" --selector app=nothing
 grep -q "no rawcap pods in namespace rawcap with labels app=nothing" "$T/nosel.err" ||
 	fail "empty selection: $(cat "$T/nosel.err")"
 kr 1 unauth bounds --kubectl "$REAL" --kubeconfig "$T/kubeconfig-bad"

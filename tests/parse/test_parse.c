@@ -89,7 +89,7 @@ static void test_calendar(void **state)
 	time_is("2016-12-31T23:59:60Z", 1483228800ull * 1000000000ull);
 	time_err("2026-01-10T10:00:00+24:00", -EINVAL);
 	time_err("2026-01-10T10:00:00+01:60", -EINVAL);
-	time_err("2026-01-10T10:00:00+0100", -EINVAL);
+	time_is("2026-01-10T10:00:00+0100", 1768035600ull * 1000000000ull); /* as date -R prints */
 	time_err("2026-1-10T10:00:00Z", -EINVAL);
 	time_err("2026-01-10T10:00:00.Z", -EINVAL);
 	time_is("2026-01-10T10:00:00.1234567891234Z", 1768039200123456789ull);
@@ -246,7 +246,9 @@ static void should_parse_times(void **state)
 	assert_int_equal(rawcap_parse_time("99999999999999999999", now, &v), -ERANGE);
 	assert_int_equal(rawcap_parse_time("18446744074", now, &v), -ERANGE);
 	assert_int_equal(rawcap_parse_time("2026-13-01T00:00:00Z", now, &v), -EINVAL);
-	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00", now, &v), -EINVAL);
+	assert_int_equal(rawcap_parse_time("2026-11-26T10:02", now, &v), 0); /* no zone: UTC */
+	assert_int_equal(v, 1795687320ull * 1000000000ull);
+	assert_int_equal(rawcap_parse_time("2026-11-26T10:2:00Z", now, &v), -EINVAL);
 	assert_int_equal(rawcap_parse_time("2026-11-26T10:02:00Zjunk", now, &v), -EINVAL);
 	assert_int_equal(rawcap_parse_time("2026-11-26T25:02:00Z", now, &v), -EINVAL);
 	assert_int_equal(rawcap_parse_time("1969-12-31T23:59:59Z", now, &v), -ERANGE);
@@ -256,6 +258,50 @@ static void should_parse_times(void **state)
 	assert_int_equal(rawcap_parse_time("", now, &v), -EINVAL);
 }
 
+/* What people paste from Wireshark, logs and date(1): UTC unless a zone follows. */
+static void should_parse_pasted_times(void **state)
+{
+	const uint64_t t0745 = 1796024700ull * 1000000000ull; /* 2026-11-30T07:45:00Z */
+	const uint64_t now = t0745 + 3600ull * 1000000000ull;  /* 08:45 that day */
+	uint64_t v;
+
+	(void)state;
+	time_is("2026-11-30 07:45:00", t0745);
+	time_is("2026-11-30T07:45:00", t0745);
+	time_is("2026-11-30 07:45", t0745);
+	time_is("2026-11-30T07:45:00.123Z", t0745 + 123000000ull);
+	time_is("2026-11-30 07:45:00.123456789", t0745 + 123456789ull);
+	time_is("2026-11-30 07:45:00 UTC", t0745);
+	time_is("2026-11-30 07:45:00.5 GMT", t0745 + 500000000ull);
+	time_is("2026-11-30 09:45:00 +02:00", t0745);
+	time_is("2026-11-30 09:45:00+0200", t0745);
+	time_is("2026-11-30 02:45:00-05", t0745);
+	/* a bare time of day is that time of now's day, in UTC */
+	assert_int_equal(rawcap_parse_time("07:45", now, &v), 0);
+	assert_int_equal(v, t0745);
+	assert_int_equal(rawcap_parse_time("07:45:30", now, &v), 0);
+	assert_int_equal(v, t0745 + 30ull * 1000000000ull);
+	assert_int_equal(rawcap_parse_time("07:45:30.25Z", now, &v), 0);
+	assert_int_equal(v, t0745 + 30250000000ull);
+	assert_int_equal(rawcap_parse_time("09:45 +02:00", now, &v), 0);
+	assert_int_equal(v, t0745);
+	assert_int_equal(rawcap_parse_time("00:00", now, &v), 0);
+	assert_int_equal(v, t0745 - (7 * 3600ull + 45 * 60) * 1000000000ull);
+	/* still refused, with the forms listed by the hint */
+	time_err("2026-11-30 07:45:00 CET", -EINVAL);
+	time_err("2026-11-30  07:45:00", -EINVAL);
+	time_err("2026-11-30 07:45:", -EINVAL);
+	time_err("2026-11-30 07:45:00 +2", -EINVAL);
+	time_err("2026-11-30 07:45:00+24:00", -EINVAL);
+	time_err("7:45", -EINVAL);
+	time_err("24:00", -EINVAL);
+	time_err("07:60", -EINVAL);
+	time_err("07:45:00junk", -EINVAL);
+	time_err("07:45 ", -EINVAL);
+	assert_non_null(strstr(rawcap_parse_hint(RAWCAP_PARSE_TIME, -EINVAL), "2026-11-26 10:02:00"));
+	assert_non_null(strstr(rawcap_parse_hint(RAWCAP_PARSE_TIME, -EINVAL), "today in UTC"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,7 +309,7 @@ int main(void)
 		cmocka_unit_test(test_calendar),       cmocka_unit_test(test_size_edges),
 		cmocka_unit_test(test_duration_edges), cmocka_unit_test(test_hints),
 		cmocka_unit_test(should_parse_sizes),  cmocka_unit_test(should_parse_durations),
-		cmocka_unit_test(should_parse_times),
+		cmocka_unit_test(should_parse_times),  cmocka_unit_test(should_parse_pasted_times),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,4 +39,27 @@ check "at most 1h" rawcap-stat --interval 3601
 check "--kind interface: capd writes no interface, stats or node metadata" rawcap-tap --kind interface
 check "--kind pod,node: capd writes no" rawcap-tap --kind pod,node
 check "--kind bogus: unknown kind (kinds: pod, service" rawcap-tap --kind bogus
+# sizes give the accepted range; times list every accepted form
+check "bad --snaplen: accepted 16..262144 bytes: 10" rawcap-pcap --snaplen 10
+check "bad --snaplen \"10\": 64..262144" rawcap-forward --snaplen 10 --listen 127.0.0.1:1 --plain
+check "a time of today in UTC (10:02, 10:02:30)" rawcap-pcap --from yesterday
+check "UTC unless a zone follows (2026-11-26 10:02:00" rawcap-tap --to "2026-11-30 07:45:00 CET"
+check "bad --last '0s'" rawcap-pcap --last 0s
+check "--last excludes --from and --to" rawcap-pcap --last 5m --from -1h
+# an old short flag that now means something else elsewhere says what to use
+check "-l (old spelling): was --snaplen" rawcap-pcap -l 100
+check "-F (old spelling): was --filter; now -e" rawcap-forward -F tcp --listen 127.0.0.1:1 --plain
+check "-i (old spelling): was --interval" rawcap-stat -i 2
+"$R/rawcap-snapshot" --help | grep -q -- "-N .*now --namespace, as in every tool; was --node" ||
+	{ echo "FAIL: rawcap-snapshot --help does not say what -N became"; exit 1; }
+# A reader refused the ring for permission names the group it needs (capd --group).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$RAWCAP_SHM_DIR" && chmod 755 "$TMP" "$RAWCAP_SHM_DIR"
+	install -m 0640 -g 64720 /dev/null "$RAWCAP_SHM_DIR/rawcap-grp"
+	rc=0
+	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$R/rawcap-stat" --ring grp 2>&1) || rc=$?
+	[ "$rc" = 1 ] && grep -q "readers need group .*(gid 64720), the group capd --group gave the ring" <<<"$err" ||
+		{ echo "FAIL: a reader without the ring's group was told: $err (exit $rc)"; exit 1; }
+	echo "ok: $err"
+fi
 echo "PASS"

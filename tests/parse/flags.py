@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""flags.py - no flag means two things across rawcap's tools.
+
+Runs every tool's --help (and every subcommand's), reads the option lines
+("  -r, --ring NAME   ...", "      --last DURATION ...", "  -w FILE  the same
+as -o, --output ...", "  --dest  still accepted: the same as --snapshot-dir")
+and fails when
+  - one short letter stands for two long names (-f: --from and --filter),
+  - one long name has two short letters, or
+  - one long name takes two different arguments (--to T and --to URL).
+Usage: flags.py BUILD_DIR (after a self-test: the checker catches clashes in a
+sample), or flags.py --self-test alone.
+"""
+import re
+import subprocess
+import sys
+
+OPTION = re.compile(r"^ {2,6}(?:-(\w)(?:, |  | (?=--)))?--([a-z0-9][a-z0-9-]*)(\[=[^\]]*\]|[ =][A-Z][A-Z0-9_:=.|-]*)?(\s|$)")
+SHORT_ONLY = re.compile(r"^ {2}-(\w)(?: [A-Z][A-Z0-9_:=.|-]*)?\s+the same as (?:-\w, )?--([a-z0-9-]+)")
+OLD_LONG = re.compile(r"^ {2}--([a-z0-9-]+)\s+still accepted: the same as (?:-\w, )?--([a-z0-9-]+)")
+
+TOOLS = [
+    ["capd/capd"],
+    ["readers/rawcap-pcap"],
+    ["readers/rawcap-snapshot"],
+    ["readers/rawcap-snapshot", "upload"],
+    ["readers/rawcap-forward"],
+    ["readers/rawcap-tap"],
+    ["readers/rawcap-stat"],
+    ["server/rawcap-server"],
+    ["cli/kubectl-rawcap"],
+    ["cli/kubectl-rawcap", "export"],
+    ["cli/kubectl-rawcap", "snapshot", "create"],
+    ["cli/kubectl-rawcap", "snapshot", "upload"],
+    ["cli/kubectl-rawcap", "bounds"],
+    ["cli/kubectl-rawcap", "dissection"],
+]
+
+
+def options(text):
+    """(short or None, long, argument or '') for each option line of a --help text."""
+    out = []
+    for line in text.splitlines():
+        if "gone:" in line:
+            continue
+        m = OLD_LONG.match(line)
+        if m:
+            out.append((None, m.group(2), None, "--" + m.group(1)))
+            continue
+        m = SHORT_ONLY.match(line)
+        if m:
+            out.append((m.group(1), m.group(2), None, "-" + m.group(1)))
+            continue
+        m = OPTION.match(line)
+        if m:
+            arg = (m.group(3) or "").strip(" =[]")
+            out.append((m.group(1), m.group(2), arg.split("|")[0] if arg else "", None))
+    return out
+
+
+def clashes(per_tool):
+    """per_tool: {tool: text}. Returns a list of sentences, one per clash."""
+    by_short, short_of, arg_of = {}, {}, {}
+    for tool, text in per_tool.items():
+        for short, long_, arg, alias in options(text):
+            if short:
+                by_short.setdefault(short, {}).setdefault(long_, set()).add(tool)
+                if not alias:
+                    short_of.setdefault(long_, {}).setdefault(short, set()).add(tool)
+            if arg is not None and not alias:
+                arg_of.setdefault(long_, {}).setdefault(arg, set()).add(tool)
+    found = []
+    for short, longs in sorted(by_short.items()):
+        if len(longs) > 1:
+            found.append("-%s means %s" % (short, "; ".join(
+                "--%s in %s" % (l, ", ".join(sorted(t))) for l, t in sorted(longs.items()))))
+    for long_, shorts in sorted(short_of.items()):
+        if len(shorts) > 1:
+            found.append("--%s is %s" % (long_, "; ".join(
+                "-%s in %s" % (s, ", ".join(sorted(t))) for s, t in sorted(shorts.items()))))
+    for long_, args in sorted(arg_of.items()):
+        if len(args) > 1:
+            found.append("--%s takes %s" % (long_, "; ".join(
+                "%s in %s" % (a or "no argument", ", ".join(sorted(t)))
+                for a, t in sorted(args.items()))))
+    return found
+
+
+def self_test():
+    a = "  -f, --from T           start\n  -e, --filter EXPR      f\n  -w FILE  the same as -o, --output\n"
+    b = "  -f, --filter EXPR      filter\n      --from T\n  -o, --output FILE  x\n"
+    c = "  -x, --to URL   remote\n  --dest   still accepted: the same as --snapshot-dir\n"
+    d = "  -w, --write FILE   x\n  -d, --dest DIR  y\n  -e gone: was --filter\n"
+    got = clashes({"a": a, "b": b, "c": c + "      --to T  end\n", "d": d})
+    want = ["-f means --filter in b; --from in a", "-w means --output in a; --write in d",
+            "--filter is -e in a; -f in b", "--to takes T in c; URL in c"]
+    for w in want:
+        if w not in got:
+            print("FAIL: self-test: missed %r in %r" % (w, got))
+            return 1
+    if clashes({"a": a, "a2": a}):
+        print("FAIL: self-test: a tool clashes with itself")
+        return 1
+    print("ok: the checker finds %d clashes in its sample" % len(got))
+    return 0
+
+
+def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
+    if self_test():
+        return 1
+    build = sys.argv[1]
+    texts = {}
+    for cmd in TOOLS:
+        name = " ".join([cmd[0].split("/")[-1]] + cmd[1:])
+        r = subprocess.run([build + "/" + cmd[0]] + cmd[1:] + ["--help"], capture_output=True,
+                           text=True, timeout=30)
+        text = r.stdout + r.stderr
+        if r.returncode != 0 or len(options(text)) < 2:
+            print("FAIL: %s --help: exit %d, %d options read" % (name, r.returncode,
+                                                                len(options(text))))
+            return 1
+        texts[name] = text
+        print("ok: %s: %d options" % (name, len(options(text))))
+    found = clashes(texts)
+    for f in found:
+        print("CLASH: " + f)
+    if found:
+        print("FAIL: %d flags mean two things across the tools" % len(found))
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
