@@ -19,22 +19,24 @@ FIFO=$T/fifo
 PORT=9470
 URL=http://127.0.0.1:$PORT
 F='port 9999 or port 9998' # the test traffic, apart from capd's and curl's
+SERVER_AS=(env)
 
 nsx() { ip netns exec "$NS" "$@"; }
 now() { date +%s.%N; }
 count() { capinfos -c -M "$1" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}'; }
 
-# The namespace and capd (started directly, so that $! is capd).
+# start_capd [ARGS...]: the namespace and capd (started directly, so that $! is capd).
 start_capd() {
 	mkdir -p "$T/snaps"
 	rc_netns_add "$NS"
 	capd_start "$NS" "$T/capd.err" --ring "$RING" --ring-size 16Mi --interfaces lo \
-		--storage "$FIFO" --storage-size 64Mi --sync-interval 200ms
+		--storage "$FIFO" --storage-size 64Mi --sync-interval 200ms "$@"
 }
 
-# start_server [ARGS...]: rawcap-server on $URL, answering /healthz.
+# start_server [ARGS...]: rawcap-server on $URL, answering /healthz. SERVER_AS
+# (an array, e.g. setpriv ...) runs it as another identity; it must exec.
 start_server() {
-	ip netns exec "$NS" "$SERVER" --listen 127.0.0.1:$PORT --ring "$RING" --storage "$FIFO" \
+	ip netns exec "$NS" "${SERVER_AS[@]}" "$SERVER" --listen 127.0.0.1:$PORT --ring "$RING" --storage "$FIFO" \
 		--snapshots "$T/snaps" --node n1 "$@" 2>>"$T/server.err" &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
