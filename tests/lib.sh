@@ -118,3 +118,4 @@ capd_stop() {
 	[ "$rc" = 0 ] || fail "capd exited $rc after SIGTERM"
 	grep -q "capd: final:" "$log" || fail "capd printed no final stats"
 }
+. "$(dirname "${BASH_SOURCE[0]}")/tcpdump.sh" # rc_tcpdump_stop

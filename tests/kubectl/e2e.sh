@@ -29,6 +29,7 @@ set -euo pipefail
 B=${RAWCAP_BUILD:?}
 S=${RAWCAP_SRC:?}
 HERE=$S/tests/kubectl
+. "$HERE/../tcpdump.sh"
 KR=$B/cli/kubectl-rawcap
 CAPD=$B/capd/capd
 PCAP=$B/readers/rawcap-pcap
@@ -156,8 +157,11 @@ wait "${tp[@]}" || fail "traffic failed"
 sleep 0.5
 T1=$(date +%s.%N)
 sleep 0.3
-for n in $NODES; do eval "kill -INT \$TD_$n"; done
-for n in $NODES; do eval "wait \$TD_$n" || true; done
+for n in $NODES; do
+	eval "td=\$TD_$n"
+	rc_tcpdump_stop "$td" "$T/ref-$n.pcap" "$T/tcpdump-$n.err" ||
+		fail "node-$n's tcpdump reference is short: $(tr '\n' ' ' <"$T/tcpdump-$n.err")"
+done
 
 # Each node's own export of the window (rawcap-pcap on the node), once the
 # node holds all that its tcpdump saw.
