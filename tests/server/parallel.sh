@@ -13,7 +13,7 @@ set -euo pipefail
 SRV_UID=64721
 
 start_capd --self-uids "$SRV_UID"
-ring_gid=$(stat -c %g "$RAWCAP_SHM_DIR/rawcap-$RING")
+ring_gid=$(stat -c %g "$RAWCAP_SHM_DIR/rawcap-$RING") || fail "no ring file for $RING"
 chown "$SRV_UID" "$T/snaps"
 SERVER_AS=(setpriv --reuid="$SRV_UID" --regid="$ring_gid" --clear-groups)
 start_server --max-exports 8
@@ -27,15 +27,17 @@ sleep 0.5
 T1=$(now)
 udp_in() { tcpdump -r "$1" -nn "udp port $2" 2>/dev/null | wc -l; }
 for _ in $(seq 50); do
+	# until it holds the window: an early attempt may exit non-zero (what it
+	# lacks is counted), so the loop, not set -e, judges
 	"$PCAP" --ring "$RING" --storage "$FIFO" --from "$T0" --to "$T1" --filter "$F" -q \
-		-o - 2>/dev/null | cat >"$T/ref.pcapng"
+		-o - 2>/dev/null | cat >"$T/ref.pcapng" || true
 	[ "$(udp_in "$T/ref.pcapng" 9999)" = 2000 ] && break
 	sleep 0.1
 done
 [ "$(udp_in "$T/ref.pcapng" 9999)" = 2000 ] || fail "rawcap-pcap does not hold the window's 2000 datagrams"
 
-loss() { nsx curl -s "$URL/v1/node" | jq -c '.loss'; }
-loss0=$(loss)
+loss() { nsx curl -sf -o "$T/node.json" "$URL/v1/node" && jq -c '.loss' "$T/node.json"; }
+loss0=$(loss) || fail "GET /v1/node failed"
 [ -n "$loss0" ] && [ "$loss0" != null ] || fail "no loss counters in /v1/node"
 
 # Fresh traffic while the downloads run: 30 paced bursts of 200 datagrams.
@@ -64,12 +66,12 @@ echo "8 parallel downloads complete, each identical to rawcap-pcap's ($(stat -c 
 sleep 0.5
 T3=$(now)
 
-loss1=$(loss)
+loss1=$(loss) || fail "GET /v1/node failed after the downloads"
 [ "$loss1" = "$loss0" ] || fail "capd's loss changed while 8 downloads ran: $loss0 -> $loss1"
 n=0
 for _ in $(seq 50); do
 	"$PCAP" --ring "$RING" --storage "$FIFO" --from "$T2" --to "$T3" --filter 'udp dst port 9997' \
-		-q -o - 2>/dev/null | cat >"$T/fresh.pcapng"
+		-q -o - 2>/dev/null | cat >"$T/fresh.pcapng" || true
 	n=$(count "$T/fresh.pcapng")
 	[ "$n" = 6000 ] && break
 	sleep 0.1
