@@ -347,8 +347,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rawcap-tap: out of memory\n");
 		return 1;
 	}
-	if (open_output(&t))
+	if (open_output(&t)) {
+		free(t.json);
 		return 1;
+	}
 	err = run(&t, &res);
 	if (fflush(t.out) || (t.out != stdout && fclose(t.out)))
 		err = err ? err : -EIO;
