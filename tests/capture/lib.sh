@@ -54,11 +54,10 @@ td_start() {
 	td_wait "$1"
 }
 
-# td_stop OUT: stop the tcpdump writing OUT ($TD_PID); it must not have dropped any.
+# td_stop OUT: stop the tcpdump writing OUT ($TD_PID) once it has caught up
+# (rc_tcpdump_stop); it must not have dropped any.
 td_stop() {
-	sleep 0.4
-	kill -INT "$TD_PID" 2>/dev/null
-	wait "$TD_PID" 2>/dev/null || true
+	rc_tcpdump_stop "$TD_PID" "$1" "$1.log" any # loopback among them: counts do not compare
 	grep -q "^0 packets dropped by kernel" "$1.log" || fail "tcpdump dropped packets: $(cat "$1.log")"
 }
 
