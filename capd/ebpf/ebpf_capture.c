@@ -162,23 +162,26 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 
 int ebpf_capture_set_filter(struct ebpf_capture *c, const char *filter, char *why, size_t whylen)
 {
+	struct ebpf_exact *exact;
 	struct cap_filter f;
 	__u32 zero = 0;
 	int err = ebpf_filter_parse(filter, &f, why, whylen);
 
 	if (err)
 		return err;
-	ebpf_exact_free(c->exact);
-	c->exact = NULL;
-	err = ebpf_exact_compile(filter, &c->exact, why, whylen);
+	err = ebpf_exact_compile(filter, &exact, why, whylen);
 	if (err)
 		return err;
-	err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.filter), &zero, &f, BPF_ANY);
-	if (err) {
+	/* Both halves change together, or neither: a failed change keeps the old filter whole. */
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.filter), &zero, &f, BPF_ANY)) {
 		err = -errno;
 		snprintf(why, whylen, "eBPF capture: set filter map: %s", strerror(-err));
+		ebpf_exact_free(exact);
+		return err;
 	}
-	return err;
+	ebpf_exact_free(c->exact);
+	c->exact = exact;
+	return 0;
 }
 
 static int cap_load(struct ebpf_capture *c, const struct ebpf_capture_opts *o, char *why,
