@@ -20,6 +20,10 @@
  * every socket before it is bound, then locked (SO_LOCK_FILTER). Its return
  * value is the snap length, so the kernel truncates for us.
  *
+ * With --threads N > 1, the sockets form one fanout group and their blocks
+ * are merged by packet timestamp (afp_order.c), so the ring stays in time
+ * order however the kernel spreads a flow over the sockets.
+ *
  * Loss: PACKET_STATISTICS (read and reset every second, and at once when a
  * block comes marked TP_STATUS_LOSING) gives the packets the kernel saw for
  * the socket and the ones it dropped because the ring was full. Drops become
@@ -176,9 +180,7 @@ void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
  */
 static void afp_lateness(struct afp_sock *s, const struct tpacket_block_desc *bd, uint32_t n)
 {
-	const struct tpacket3_hdr *ph =
-		(const void *)((const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
-	uint64_t first = afp_pkt_ts(ph);
+	uint64_t first = afp_pkt_ts(afp_first_pkt(bd));
 
 	if (clock_real_ns() - first > RAWCAP_REORDER_NS) {
 		if (!s->late)
