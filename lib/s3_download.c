@@ -162,7 +162,7 @@ static int claim_room(struct download *d)
 			"quota allows%s; delete snapshots first",
 			d->name, (unsigned long long)need, d->dir,
 			(unsigned long long)(c->used + need), (unsigned long long)d->quota, held);
-	} 	else if (err)
+	} else if (err)
 		s3_fail(d->op, err, "claim %llu bytes in %s: %s", (unsigned long long)need, d->dir,
 			strerror(-err));
 	return err;

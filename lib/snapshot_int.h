@@ -79,10 +79,10 @@ uint64_t snap_du(int fd);
  * claims' total, may be NULL).
  */
 struct snap_claim {
-	int fd;		 /* -1: none held */
-	uint64_t used;	 /* the directory's usage before this claim */
+	int fd;		  /* -1: none held */
+	uint64_t used;	  /* the directory's usage before this claim */
 	uint64_t claimed; /* of which: claims of writers in progress */
-	uint64_t got;	 /* bytes claimed */
+	uint64_t got;	  /* bytes claimed */
 	char name[RAWCAP_SNAP_NAME_MAX + 96];
 };
 int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t need,

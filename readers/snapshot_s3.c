@@ -40,7 +40,8 @@ enum {
 
 /* --from and --to take an s3:// URL here, not a time: their own entries, same names. */
 static const struct opt s3_opts[] = {
-	OPT_DEF_SNAPSHOT_DIR("snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n" DEFAULT_DEST ")"),
+	OPT_DEF_SNAPSHOT_DIR("snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n" DEFAULT_DEST
+			     ")"),
 	{"to", 0, OPT_ID_TO, "s3://BUCKET[/PREFIX]", "where upload puts NAME", 0},
 	{"from", 0, OPT_ID_FROM, "s3://BUCKET[/PREFIX]", "where download finds NAME", 0},
 	{"remote", 0, OPT_REMOTE, "s3://BUCKET[/PREFIX]", "where list and delete look", 0},
@@ -62,12 +63,12 @@ static const struct opt s3_opts[] = {
 	 "from twice this size go up in parts",
 	 0},
 	{"parallel", 0, OPT_PARALLEL, "N", "requests at once, 1 to 64 (default 4)", 0},
-	{"retries", 0, OPT_RETRIES, "N", "retries of a failed request (default 5, backoff with jitter)",
-	 0},
+	{"retries", 0, OPT_RETRIES, "N",
+	 "retries of a failed request (default 5, backoff with jitter)", 0},
 	{"max-rate", 0, OPT_MAX_RATE, "SIZE", "bytes per second over all requests (e.g. 50Mi)", 0},
 	{"ca-file", 0, OPT_CA_FILE, "FILE", "CA bundle for an https endpoint", 0},
-	{"progress", 0, OPT_PROGRESS, NULL, "print progress to stderr (default: when it is a terminal)",
-	 0},
+	{"progress", 0, OPT_PROGRESS, NULL,
+	 "print progress to stderr (default: when it is a terminal)", 0},
 	OPT_DEF_QUIET("print errors only"),
 	OPT_DEF_HELP,
 	OPT_OLD("dest", 0, OPT_ID_SNAPSHOT_DIR, "DIR", "the same as --snapshot-dir"),
@@ -79,8 +80,7 @@ static void s3_usage(FILE *f)
 	fprintf(f,
 		"Usage: " PROG
 		" upload NAME [--to s3://BUCKET[/PREFIX]] [--snapshot-dir DIR] [S3 OPTIONS]\n"
-		"       " PROG
-		" download NAME [--from s3://BUCKET[/PREFIX]] [--snapshot-dir DIR]\n"
+		"       " PROG " download NAME [--from s3://BUCKET[/PREFIX]] [--snapshot-dir DIR]\n"
 		"                       [--quota SIZE] [S3 OPTIONS]\n"
 		"       " PROG " list --remote s3://BUCKET[/PREFIX] [S3 OPTIONS]\n"
 		"       " PROG " delete NAME --remote s3://BUCKET[/PREFIX] [S3 OPTIONS]\n"
@@ -93,16 +93,15 @@ static void s3_usage(FILE *f)
 		"--to/--from default to $" ENV_REMOTE ".\n"
 		"\n");
 	opt_help(f, s3_opts);
-	fprintf(f,
-		"\n"
-		"Credentials, first found: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+\n"
-		"AWS_SESSION_TOKEN); AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (EKS IRSA: STS\n"
-		"AssumeRoleWithWebIdentity, endpoint $AWS_ENDPOINT_URL_STS); the profile in\n"
-		"$AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials). No option takes a\n"
-		"secret.\n"
-		"\n"
-		"Exit status: 0 success; 1 failure (nothing is left half done under a real\n"
-		"name; a download over --quota fails so); 2 usage error.\n");
+	fprintf(f, "\n"
+		   "Credentials, first found: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+\n"
+		   "AWS_SESSION_TOKEN); AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (EKS IRSA: STS\n"
+		   "AssumeRoleWithWebIdentity, endpoint $AWS_ENDPOINT_URL_STS); the profile in\n"
+		   "$AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials). No option takes a\n"
+		   "secret.\n"
+		   "\n"
+		   "Exit status: 0 success; 1 failure (nothing is left half done under a real\n"
+		   "name; a download over --quota fails so); 2 usage error.\n");
 }
 
 static bool takes_arg(const char *a)
@@ -187,8 +186,8 @@ static int parse_opt(struct s3_args *a, int c, const char *arg)
 		int err = rawcap_parse_size(arg, &a->o.quota);
 
 		if (err || !a->o.quota)
-			return usage_error(rawcap_parse_error(RAWCAP_PARSE_SIZE, err, "--quota", arg,
-							      msg, sizeof(msg)),
+			return usage_error(rawcap_parse_error(RAWCAP_PARSE_SIZE, err, "--quota",
+							      arg, msg, sizeof(msg)),
 					   NULL);
 		return 0;
 	}
