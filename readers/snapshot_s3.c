@@ -38,13 +38,22 @@ enum {
 	OPT_PROGRESS,
 };
 
-/* --from and --to take an s3:// URL here, not a time: their own entries, same names. */
+/*
+ * --to, --from and --remote take an s3:// URL here, where the other commands'
+ * --from and --to take a time (the issue's spelling, as in kubectl rawcap
+ * snapshot upload): parsed, but described in the usage lines, not listed
+ * with the options that mean one thing in every tool.
+ */
+static const struct opt s3_url_opts[] = {
+	{"to", 0, OPT_ID_TO, "URL", NULL, 0},
+	{"from", 0, OPT_ID_FROM, "URL", NULL, 0},
+	{"remote", 0, OPT_REMOTE, "URL", NULL, 0},
+	OPT_END,
+};
+
 static const struct opt s3_opts[] = {
 	OPT_DEF_SNAPSHOT_DIR("snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n" DEFAULT_DEST
 			     ")"),
-	{"to", 0, OPT_ID_TO, "s3://BUCKET[/PREFIX]", "where upload puts NAME", 0},
-	{"from", 0, OPT_ID_FROM, "s3://BUCKET[/PREFIX]", "where download finds NAME", 0},
-	{"remote", 0, OPT_REMOTE, "s3://BUCKET[/PREFIX]", "where list and delete look", 0},
 	OPT_DEF_QUOTA("download: bytes all snapshots in --snapshot-dir may use\n"
 		      "(e.g. 10Gi), counting creates and downloads in progress;\n"
 		      "a snapshot that does not fit is refused before a byte\n"
@@ -275,12 +284,14 @@ static int pick_url(struct s3_args *a)
 
 static int parse_args(int argc, char **argv, struct s3_args *a)
 {
+	const struct opt *const parts[] = {s3_url_opts, s3_opts};
+	struct opt all[OPT_MAX + 1];
 	struct opt_parser p;
 	int c, err;
 
 	a->dest = opt_snapshot_dir(NULL);
 	a->o.sz = sizeof(a->o);
-	if (opt_init(&p, s3_opts, argc, argv))
+	if (opt_join(all, OPT_MAX + 1, parts, 2) || opt_init(&p, all, argc, argv))
 		return usage_error("too many options", NULL);
 	while ((c = opt_next(&p, PROG)) != -1)
 		if ((err = parse_opt(a, c, optarg)))
