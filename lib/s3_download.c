@@ -150,19 +150,14 @@ static int claim_room(struct download *d)
 	if (!d->quota)
 		return 0;
 	err = snap_quota_claim(d->destfd, d->stage, d->quota, need, c);
-	if (err == -EDQUOT) {
-		char held[96] = "";
-
-		if (c->claimed)
-			snprintf(held, sizeof(held),
-				 " (%llu held by snapshots being created or downloaded)",
-				 (unsigned long long)c->claimed);
+	if (err == -EDQUOT)
 		s3_fail(d->op, err,
 			"%s needs %llu bytes: with it %s would hold %llu of the %llu bytes the "
 			"quota allows%s; delete snapshots first",
 			d->name, (unsigned long long)need, d->dir,
-			(unsigned long long)(c->used + need), (unsigned long long)d->quota, held);
-	} else if (err)
+			(unsigned long long)(c->used + need), (unsigned long long)d->quota,
+			c->held);
+	else if (err)
 		s3_fail(d->op, err, "claim %llu bytes in %s: %s", (unsigned long long)need, d->dir,
 			strerror(-err));
 	return err;

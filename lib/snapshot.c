@@ -402,18 +402,12 @@ static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uin
 		return 0;
 	snprintf(stage, sizeof(stage), ".tmp-%s-%d", o->name, (int)getpid());
 	err = snap_quota_claim(destfd, stage, o->quota, 0, c);
-	if (err == -EDQUOT) {
-		char held[96] = "";
-
-		if (c->claimed)
-			snprintf(held, sizeof(held),
-				 ", %llu of them held by snapshots being created or downloaded",
-				 (unsigned long long)c->claimed);
+	if (err == -EDQUOT)
 		snprintf(errbuf, errlen,
 			 "snapshot storage full: %llu of %llu bytes (quota) used%s; "
 			 "delete snapshots first",
-			 (unsigned long long)c->used, (unsigned long long)o->quota, held);
-	} else if (err)
+			 (unsigned long long)c->used, (unsigned long long)o->quota, c->held);
+	else if (err)
 		snprintf(errbuf, errlen, "claim room in %s: %s", o->dest, strerror(-err));
 	*room = c->got;
 	return err;

@@ -547,6 +547,7 @@ int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t nee
 
 	c->fd = -1;
 	c->used = c->claimed = c->got = 0;
+	c->held[0] = '\0';
 	if (snprintf(name, sizeof(name), SNAP_CLAIM_PREFIX "%s", stage) >= (int)sizeof(name))
 		return -ENAMETOOLONG;
 	if (flock(destfd, LOCK_EX))
@@ -557,6 +558,11 @@ int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t nee
 	if (need && need < c->got)
 		c->got = need;
 	if (c->used >= quota || (need && c->used + need > quota)) {
+		if (c->claimed)
+			snprintf(c->held, sizeof(c->held),
+				 " (%llu bytes held by snapshots being created or downloaded: "
+				 "retry when they finish)",
+				 (unsigned long long)c->claimed);
 		err = -EDQUOT;
 		goto out;
 	}

@@ -83,6 +83,7 @@ struct snap_claim {
 	uint64_t used;	  /* the directory's usage before this claim */
 	uint64_t claimed; /* of which: claims of writers in progress */
 	uint64_t got;	  /* bytes claimed */
+	char held[112];	  /* on -EDQUOT: " (N bytes held by ...)" when others hold some, else "" */
 	char name[RAWCAP_SNAP_NAME_MAX + 96];
 };
 int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t need,

@@ -28,6 +28,12 @@ quota=$((size + (3 << 20)))
 leftovers() { ls -A "$1" 2>/dev/null | grep '^\.' || true; }
 listed() { "$SNAP" list --dest "$1" 2>/dev/null | cut -f1 | tr '\n' ' '; }
 
+# wait_claim DIR WHO: until a writer's claim appears in DIR (30 s at most).
+wait_claim() {
+	for _ in $(seq 300); do ls "$1"/.claim-* >/dev/null 2>&1 && return 0; sleep 0.1; done
+	fail "the $2 claimed nothing: $(ls -A "$1")"
+}
+
 # A ring and disk FIFO holding the packets of PCAP (ring RING-NAME, FIFO $T/fifo-NAME).
 fill_ring() {
 	"$PKTW" --size $((1 << 20)) --storage "$T/fifo-$1" --storage-size $((1 << 30)) \
@@ -46,8 +52,7 @@ echo "download over --quota: exit 1, $(cat "$T/out/small.err")"
 mkpcap "$T/mid.pcap" $((6 << 20)) 6
 fill_ring mid "$T/mid.pcap"
 bg_run dl download big --dest "$T/q2" --from "$URL" --quota "$quota" --max-rate 2Mi
-for _ in $(seq 300); do ls "$T/q2"/.claim-* >/dev/null 2>&1 && break; sleep 0.1; done
-ls "$T/q2"/.claim-* >/dev/null 2>&1 || fail "the download claimed nothing: $(ls -A "$T/q2")"
+wait_claim "$T/q2" download
 set +e
 "$SNAP" create --ring "$RING-mid" --storage "$T/fifo-mid" --dest "$T/q2" --name mid \
 	--from -24h --to now --quota "$quota" >"$T/out/create-mid.out" 2>&1
@@ -70,8 +75,7 @@ fill_ring late "$T/small.pcap"
 	--from -24h --to $(($(date +%s) + 8)) --quota "$quota" >"$T/out/create-late.out" 2>&1 &
 cpid=$!
 PIDS+=("$cpid")
-for _ in $(seq 300); do ls "$T/q3"/.claim-* >/dev/null 2>&1 && break; sleep 0.1; done
-ls "$T/q3"/.claim-* >/dev/null 2>&1 || fail "the create claimed nothing: $(ls -A "$T/q3")"
+wait_claim "$T/q3" create
 run dl3 download big --dest "$T/q3" --from "$URL" --quota "$quota"
 kill -0 "$cpid" 2>/dev/null || fail "the create ended before the download was tried (too fast to test)"
 expect dl3 1 "quota"
@@ -93,8 +97,7 @@ echo "download during a create: $(cat "$T/out/dl3.err"); the create completed, t
 	--from -24h --to $(($(date +%s) + 60)) --quota "$quota" >"$T/out/create-dead.out" 2>&1 &
 cpid=$!
 PIDS+=("$cpid")
-for _ in $(seq 300); do ls "$T/q4"/.claim-* >/dev/null 2>&1 && break; sleep 0.1; done
-ls "$T/q4"/.claim-* >/dev/null 2>&1 || fail "the create claimed nothing: $(ls -A "$T/q4")"
+wait_claim "$T/q4" create
 kill -9 "$cpid"
 wait "$cpid" 2>/dev/null || true
 run dl4 download big --dest "$T/q4" --from "$URL" --quota "$quota"
