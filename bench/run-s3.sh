@@ -53,6 +53,7 @@ SRV=$!
 for _ in $(seq 300); do grep -q ready "$W/server.out" && break; sleep 0.1; done
 grep -q ready "$W/server.out" || { cat "$W/server.out"; exit 1; }
 
+LOAD_START=$(uptime | sed 's/.*load average: //')
 IN_NS=(ip netns exec "$NS")
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now
 # timed LABEL CMD...: seconds in $W/LABEL.t, max RSS (KiB) in $W/LABEL.rss
@@ -154,7 +155,8 @@ for size in "${SIZES[@]}"; do
 	row down "rawcap-snapshot download (verified, fsynced)" curl-get curl-gets
 done
 
-printf '\nS3 test server (s3rver behind tests/s3/server.js) on a namespace loopback; best of %d\n\n' "$RUNS"
+printf '\nS3 test server (s3rver behind tests/s3/server.js) on a namespace loopback; best of %d\n' "$RUNS"
+printf 'load: %s at the start, %s at the end\n\n' "$LOAD_START" "$(uptime | sed 's/.*load average: //')"
 printf '| %7s | %-50s | %7s | %7s | %6s | %6s | %6s |\n' size transfer seconds MiB/s \
 	"rate vs curl, 1 object" "rate vs curl, same files" "max RSS MiB"
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' --------- ---------------------------------------------------- --------- --------- -------: -------: -------:

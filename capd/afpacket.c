@@ -20,6 +20,10 @@
  * every socket before it is bound, then locked (SO_LOCK_FILTER). Its return
  * value is the snap length, so the kernel truncates for us.
  *
+ * With --threads N > 1, the sockets form one fanout group and their blocks
+ * are merged by packet timestamp (afp_order.c), so the ring stays in time
+ * order however the kernel spreads a flow over the sockets.
+ *
  * Loss: PACKET_STATISTICS (read and reset every second, and at once when a
  * block comes marked TP_STATUS_LOSING) gives the packets the kernel saw for
  * the socket and the ones it dropped because the ring was full. Drops become
@@ -36,51 +40,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "afpacket.h"
 #include "capd.h"
 #include "clock.h"
 #include "frame.h"
 #include "self_match.h"
 
-#define AFP_RETIRE_MS	   100
-#define AFP_BLOCKS_PER_RUN 32 /* then let other sources run */
 #define AFP_MAX_SOCKS	   64
 #define AFP_PREFETCH_AHEAD 2048 /* bytes of ring ahead of the writer */
 
-struct afp_sock {
-	int fd;
-	unsigned id;
-	uint32_t bound_ifindex;
-	uint8_t *map;
-	size_t map_len;
-	uint32_t block_size, block_nr, cur;
-	/* What we did with what the kernel handed over. */
-	uint64_t captured, cap_bytes, unselected, truncated, blocks;
-	/* Packets of an interface capd has no description of: lost, said so in band. */
-	uint64_t unknown, unknown_pending, unknown_ts;
-	uint32_t unknown_ifindex;
-	/* Packets stored more than RAWCAP_REORDER_NS after their timestamp. */
-	uint64_t late;
-	/* Cumulative PACKET_STATISTICS. */
-	uint64_t k_seen, k_drops, k_freeze;
-	/* Stall detection. */
-	uint64_t consumed_at_check;
-	uint32_t stuck_ticks;
-	bool stalled;
-	uint64_t stalls;
-};
-
 static struct afp_sock afp_socks[AFP_MAX_SOCKS];
 static unsigned afp_nsocks;
-
-static inline uint64_t afp_consumed(const struct afp_sock *s)
-{
-	return s->captured + s->unselected + s->unknown;
-}
 
 /* The VLAN tag the kernel took out of the frame, as libpcap's VLAN_VALID()/VLAN_TPID() read it. */
 static bool afp_vlan(const struct tpacket3_hdr *ph, uint16_t *tpid, uint16_t *tci)
@@ -95,7 +71,7 @@ static bool afp_vlan(const struct tpacket3_hdr *ph, uint16_t *tpid, uint16_t *tc
 }
 
 /* Copy one packet from the block into the ring, framed as libpcap frames it (frame.h). */
-static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tpacket3_hdr *ph)
+void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tpacket3_hdr *ph)
 {
 	const struct sockaddr_ll *sll =
 		(const void *)((const uint8_t *)ph + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
@@ -109,7 +85,7 @@ static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tp
 	linktype = capd_iface_select(ctx, (uint32_t)sll->sll_ifindex);
 	if (linktype == CAPD_IFACE_UNKNOWN) {
 		if (!s->unknown_pending++)
-			s->unknown_ts = (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec;
+			s->unknown_ts = afp_pkt_ts(ph);
 		s->unknown_ifindex = (uint32_t)sll->sll_ifindex;
 		s->unknown++;
 		return;
@@ -144,9 +120,7 @@ static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tp
 		out = room;
 		s->truncated++;
 	}
-	pkt = ring_reserve(w, RAWCAP_REC_PACKET, 0,
-			   (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec,
-			   (uint32_t)sizeof(*pkt) + out);
+	pkt = ring_reserve(w, RAWCAP_REC_PACKET, 0, afp_pkt_ts(ph), (uint32_t)sizeof(*pkt) + out);
 	pkt->ifindex = (uint32_t)sll->sll_ifindex;
 	pkt->orig_len = orig;
 	pkt->linktype = linktype;
@@ -171,9 +145,6 @@ static void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tp
 	s->cap_bytes += orig;
 }
 
-/* Look-ahead in the TPACKET block; measured in bench/run-capture.sh (docs/ARCHITECTURE.md). */
-#define AFP_BLOCK_AHEAD 1024
-
 static void afp_loss_record(struct capd_ctx *ctx, uint32_t ifindex, uint32_t cause, uint64_t count,
 			    uint64_t ts_ns)
 {
@@ -182,7 +153,7 @@ static void afp_loss_record(struct capd_ctx *ctx, uint32_t ifindex, uint32_t cau
 }
 
 /* Read and reset the kernel's counters; write loss records for new drops. */
-static void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
+void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
 {
 	struct tpacket_stats_v3 st;
 	socklen_t len = sizeof(st);
@@ -209,9 +180,7 @@ static void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns)
  */
 static void afp_lateness(struct afp_sock *s, const struct tpacket_block_desc *bd, uint32_t n)
 {
-	const struct tpacket3_hdr *ph =
-		(const void *)((const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
-	uint64_t first = (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec;
+	uint64_t first = afp_pkt_ts(afp_first_pkt(bd));
 
 	if (clock_real_ns() - first > RAWCAP_REORDER_NS) {
 		if (!s->late)
@@ -223,23 +192,43 @@ static void afp_lateness(struct afp_sock *s, const struct tpacket_block_desc *bd
 	}
 }
 
+/*
+ * Before a block's packets: the kernel closed this block with drops counted
+ * (the ring was full before it opened): say so now, stamped with its first
+ * packet, so the loss lands in the window of the packets around the gap, not
+ * in the one of the next tick.
+ */
+void afp_block_begin(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_block_desc *bd)
+{
+	const struct tpacket3_hdr *ph = afp_first_pkt(bd);
+
+	if (bd->hdr.bh1.block_status & TP_STATUS_LOSING)
+		afp_stats(s, ctx, bd->hdr.bh1.num_pkts ? afp_pkt_ts(ph) : clock_real_ns());
+}
+
+/* After a block's packets, before it is given back. */
+void afp_block_end(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_block_desc *bd)
+{
+	uint32_t n = bd->hdr.bh1.num_pkts;
+
+	if (n) {
+		afp_lateness(s, bd, n);
+		ctx->dirty = true;
+	}
+	if (s->unknown_pending) {
+		afp_loss_record(ctx, s->unknown_ifindex, RAWCAP_LOSS_IFACE_UNKNOWN,
+				s->unknown_pending, s->unknown_ts);
+		s->unknown_pending = 0;
+	}
+	s->blocks++;
+}
+
 static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_block_desc *bd)
 {
 	uint32_t n = bd->hdr.bh1.num_pkts;
 	const uint8_t *p = (const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
 
-	/*
-	 * The kernel closed this block with drops counted (the ring was full
-	 * before it opened): say so now, stamped with its first packet, so the
-	 * loss lands in the window of the packets around the gap, not in the
-	 * one of the next tick.
-	 */
-	if (bd->hdr.bh1.block_status & TP_STATUS_LOSING) {
-		const struct tpacket3_hdr *ph = (const void *)p;
-
-		afp_stats(s, ctx,
-			  n ? (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec : clock_real_ns());
-	}
+	afp_block_begin(s, ctx, bd);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tpacket3_hdr *ph = (const void *)p;
 		const uint8_t *next = p + ph->tp_next_offset;
@@ -256,21 +245,7 @@ static void afp_block(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_b
 		afp_packet(s, ctx, ph);
 		p = next;
 	}
-	if (n) {
-		afp_lateness(s, bd, n);
-		ctx->dirty = true;
-	}
-	if (s->unknown_pending) {
-		afp_loss_record(ctx, s->unknown_ifindex, RAWCAP_LOSS_IFACE_UNKNOWN,
-				s->unknown_pending, s->unknown_ts);
-		s->unknown_pending = 0;
-	}
-	s->blocks++;
-}
-
-static inline struct tpacket_block_desc *afp_bd(struct afp_sock *s, uint32_t i)
-{
-	return (struct tpacket_block_desc *)(s->map + (size_t)i * s->block_size);
+	afp_block_end(s, ctx, bd);
 }
 
 static int afp_ready(void *state, struct capd_ctx *ctx, uint32_t events)
@@ -279,6 +254,8 @@ static int afp_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 	int n;
 
 	(void)events;
+	if (afp_nsocks > 1)
+		return afp_order_run(ctx, false);
 	for (n = 0; n < AFP_BLOCKS_PER_RUN; n++) {
 		struct tpacket_block_desc *bd = afp_bd(s, s->cur);
 
@@ -334,8 +311,12 @@ static void afp_stall_check(struct afp_sock *s, struct capd_ctx *ctx)
 				 s->id, (unsigned long long)(s->k_seen - s->k_drops - consumed),
 				 s->stuck_ticks,
 				 b >= 0 ? "; resyncing to the oldest ready block" : "");
-			if (b >= 0)
+			if (b >= 0) {
 				s->cur = (uint32_t)b;
+				s->nheld = 0; /* held blocks are taken again from there */
+				s->left = 0;
+				s->held_pkts = 0;
+			}
 		}
 	} else {
 		if (s->stalled)
@@ -358,6 +339,12 @@ static void afp_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns)
 static void afp_flush(void *state, struct capd_ctx *ctx)
 {
 	struct afp_sock *s = state;
+
+	if (afp_nsocks > 1) { /* the first socket drains them all, in order */
+		if (s->id == 0)
+			afp_order_flush(ctx);
+		return;
+	}
 
 	for (int round = 0; round < 20; round++) {
 		uint64_t before = afp_consumed(s);
@@ -416,7 +403,10 @@ static void afp_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 				     "# TYPE capd_unknown_iface_packets_total counter\n"
 				     "# HELP capd_late_packets_total Packets stored more than "
 				     "the reorder bound after their timestamp.\n"
-				     "# TYPE capd_late_packets_total counter\n");
+				     "# TYPE capd_late_packets_total counter\n"
+				     "# HELP capd_unordered_packets_total Packets written after "
+				     "a newer one of another socket (--threads > 1).\n"
+				     "# TYPE capd_unordered_packets_total counter\n");
 	capd_buf_printf(out,
 			"capd_kernel_packets_total{socket=\"%u\"} %llu\n"
 			"capd_kernel_drops_total{socket=\"%u\"} %llu\n"
@@ -433,8 +423,10 @@ static void afp_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 			(unsigned long long)s->stalls);
 	capd_buf_printf(out,
 			"capd_unknown_iface_packets_total{socket=\"%u\"} %llu\n"
-			"capd_late_packets_total{socket=\"%u\"} %llu\n",
-			s->id, (unsigned long long)s->unknown, s->id, (unsigned long long)s->late);
+			"capd_late_packets_total{socket=\"%u\"} %llu\n"
+			"capd_unordered_packets_total{socket=\"%u\"} %llu\n",
+			s->id, (unsigned long long)s->unknown, s->id, (unsigned long long)s->late,
+			s->id, (unsigned long long)s->unordered);
 }
 
 static int afp_health(void *state, struct capd_ctx *ctx, char *why, size_t len)
@@ -466,6 +458,9 @@ static void afp_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 	if (s->unknown || s->late)
 		capd_buf_printf(out, " sock%u.unknown_iface=%llu sock%u.late=%llu", s->id,
 				(unsigned long long)s->unknown, s->id, (unsigned long long)s->late);
+	if (afp_nsocks > 1)
+		capd_buf_printf(out, " sock%u.unordered=%llu", s->id,
+				(unsigned long long)s->unordered);
 }
 
 static void afp_close(void *state, struct capd_ctx *ctx)
@@ -481,9 +476,19 @@ static void afp_close(void *state, struct capd_ctx *ctx)
 	s->fd = -1;
 }
 
+/* With several sockets, the merge may hold packets until a deadline passes. */
+static int afp_timeout_ms(void *state, struct capd_ctx *ctx)
+{
+	const struct afp_sock *s = state;
+
+	(void)ctx;
+	return afp_nsocks > 1 && s->id == 0 ? afp_order_timeout_ms() : -1;
+}
+
 static const struct capd_source_ops afp_ops = {
 	.name = "afpacket",
 	.ready = afp_ready,
+	.timeout_ms = afp_timeout_ms,
 	.tick = afp_tick,
 	.metrics = afp_metrics,
 	.health = afp_health,
@@ -578,6 +583,29 @@ fail:
 	return err;
 }
 
+/*
+ * Several sockets feed the one writer: their blocks are merged in time order
+ * (afp_order.c), which holds retired blocks until the other sockets cannot
+ * deliver anything older. A held block keeps a level-triggered socket
+ * readable, so the sockets are edge-triggered: an event is a block retiring
+ * (the kernel wakes the socket once per block it closes), and work left over
+ * is asked for through timeout_ms().
+ */
+static int afp_order_setup(struct capd_ctx *ctx)
+{
+	afp_order_init(afp_socks, afp_nsocks);
+	for (unsigned i = 0; i < afp_nsocks; i++) {
+		int err = capd_source_events(ctx, afp_socks[i].fd, EPOLLIN | EPOLLET);
+
+		if (err) {
+			capd_log("AF_PACKET socket %u: edge-triggered epoll: %s", i,
+				 strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int capd_afpacket_setup(struct capd_ctx *ctx)
 {
 	const struct capd_config *cfg = ctx->cfg;
@@ -602,5 +630,7 @@ int capd_afpacket_setup(struct capd_ctx *ctx)
 		err = afp_open(ctx, s, &prog, ifindex);
 	}
 	free(prog.filter);
+	if (!err && afp_nsocks > 1)
+		err = afp_order_setup(ctx);
 	return err;
 }

@@ -17,13 +17,12 @@
  * renamed to DIR/NAME: an interrupted or refused download leaves nothing
  * under a real name.
  *
- * With a quota, the snapshot's bytes are reserved before any is fetched:
- * one file in the staging directory is allocated to their total and hands
- * its blocks over to each data file as that file starts, so the usage of
- * DIR (which counts staging directories) holds the whole download from the
- * start and a concurrent download or snapshot sees it. Usage is checked
- * after reserving, so two downloads racing for the last room cannot both
- * pass; the one that does not fit fails with -EDQUOT and leaves nothing.
+ * With a quota, the snapshot's bytes are claimed in DIR before any is
+ * fetched (snap_quota_claim: DIR/.claim-STAGE, which every process that
+ * writes DIR counts, whether it creates or downloads); check and claim are
+ * one step under a lock of DIR, so two writers racing for the last room
+ * cannot both pass. The one that does not fit fails with -EDQUOT and leaves
+ * nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,11 +46,8 @@ struct download {
 	struct snap_manifest m;
 	size_t next, done; /* files started, files verified */
 	uint64_t quota;	   /* bytes DIR may hold; 0: unlimited */
-	int resfd;	   /* the reservation, or -1 */
-	uint64_t reserved; /* bytes it still holds */
+	struct snap_claim claim;
 };
-
-#define RESERVE_FILE ".reserved"
 
 static int count_key(void *arg, const char *key, uint64_t size)
 {
@@ -144,50 +140,27 @@ static int stage(struct download *d)
 	return 0;
 }
 
-/* Reserve the snapshot's bytes in the staging directory, then check the quota. */
-static int reserve_room(struct download *d)
+/* Claim the snapshot's bytes in DIR under the quota, before a byte is written. */
+static int claim_room(struct download *d)
 {
-	uint64_t need = d->m.info.data_bytes + d->text_len, used = 0;
+	uint64_t need = d->m.info.data_bytes + d->text_len;
+	struct snap_claim *c = &d->claim;
 	int err;
 
 	if (!d->quota)
 		return 0;
-	d->resfd = openat(d->stagefd, RESERVE_FILE,
-			  O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	err = d->resfd < 0 ? -errno : need && fallocate(d->resfd, 0, 0, (off_t)need) ? -errno : 0;
-	if (err && err != -EOPNOTSUPP) {
-		s3_fail(d->op, err, "reserve %llu bytes in %s: %s", (unsigned long long)need,
-			d->dir, strerror(-err));
-		return err;
-	}
-	d->reserved = err ? 0 : need; /* a file system that cannot allocate ahead: only checked */
-	err = rawcap_snapshot_usage(d->dir, &used);
-	if (err) {
-		s3_fail(d->op, err, "usage of %s: %s", d->dir, strerror(-err));
-		return err;
-	}
-	used += need - d->reserved;
-	if (used > d->quota) {
-		s3_fail(d->op, -EDQUOT,
+	err = snap_quota_claim(d->destfd, d->stage, d->quota, need, c);
+	if (err == -EDQUOT)
+		s3_fail(d->op, err,
 			"%s needs %llu bytes: with it %s would hold %llu of the %llu bytes the "
-			"quota allows; delete snapshots first",
-			d->name, (unsigned long long)need, d->dir, (unsigned long long)used,
-			(unsigned long long)d->quota);
-		return -EDQUOT;
-	}
-	return 0;
-}
-
-/* Hand size bytes of the reservation over to the data file fd. */
-static void reserve_move(struct download *d, int fd, uint64_t size)
-{
-	uint64_t take = size < d->reserved ? size : d->reserved;
-
-	if (d->resfd < 0 || !take)
-		return;
-	d->reserved -= take;
-	if (!ftruncate(d->resfd, (off_t)d->reserved))
-		fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)take);
+			"quota allows%s; delete snapshots first",
+			d->name, (unsigned long long)need, d->dir,
+			(unsigned long long)(c->used + need), (unsigned long long)d->quota,
+			c->held);
+	else if (err)
+		s3_fail(d->op, err, "claim %llu bytes in %s: %s", (unsigned long long)need, d->dir,
+			strerror(-err));
+	return err;
 }
 
 static void file_done(struct s3_op *op, struct s3_req *r)
@@ -230,7 +203,6 @@ static struct s3_req *download_feed(struct s3_op *op)
 			errno == EEXIST ? "listed twice in the manifest" : strerror(errno));
 		return NULL;
 	}
-	reserve_move(d, fd, f->size);
 	r = s3_req_new("GET", key, NULL);
 	if (!r) {
 		close(fd);
@@ -326,7 +298,7 @@ int s3_download_run(struct s3_op *op, const char *name, const char *dir, uint64_
 			     .stagefd = -1,
 			     .snapfd = -1,
 			     .quota = quota,
-			     .resfd = -1};
+			     .claim = {.fd = -1}};
 	int err = open_dest(&d);
 
 	if (!err)
@@ -336,7 +308,7 @@ int s3_download_run(struct s3_op *op, const char *name, const char *dir, uint64_
 	if (!err)
 		err = stage(&d);
 	if (!err)
-		err = reserve_room(&d);
+		err = claim_room(&d);
 	if (!err) {
 		op->feed = download_feed;
 		op->feed_arg = &d;
@@ -355,14 +327,13 @@ int s3_download_run(struct s3_op *op, const char *name, const char *dir, uint64_
 			 "%zu files, %llu bytes of data, verified against the manifest's SHA-256 "
 			 "sums",
 			 d.m.nfiles, (unsigned long long)d.m.info.data_bytes);
-	if (d.resfd >= 0)
-		close(d.resfd);
 	if (d.snapfd >= 0)
 		close(d.snapfd);
 	if (d.stagefd >= 0)
 		close(d.stagefd);
 	if (d.stage[0])
 		snap_remove_tree(d.destfd, d.stage);
+	snap_quota_release(d.destfd, &d.claim);
 	if (d.destfd >= 0)
 		close(d.destfd);
 	snap_manifest_free(&d.m);

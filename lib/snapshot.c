@@ -161,41 +161,6 @@ static int snap_sink_finish(struct snap_sink *s)
 	return snap_flush_synth(s, s->next_seq, s->last_ts);
 }
 
-/* Bytes used by regular files under fd (the snapshot storage), for the quota. */
-static uint64_t snap_du(int fd)
-{
-	int dup_fd = dup(fd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	struct dirent *de;
-	uint64_t sum = 0;
-	struct stat st;
-
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return 0;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
-			continue;
-		if (S_ISREG(st.st_mode)) {
-			sum += (uint64_t)st.st_blocks * 512;
-		} else if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), de->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (sub >= 0) {
-				sum += snap_du(sub);
-				close(sub);
-			}
-		}
-	}
-	closedir(d);
-	return sum;
-}
-
 static int cmp_files(const void *a, const void *b)
 {
 	return strcmp(((const struct snap_file *)a)->path, ((const struct snap_file *)b)->path);
@@ -413,29 +378,39 @@ int rawcap_snapshot_usage(const char *dest, uint64_t *bytes)
 	*bytes = 0;
 	if (fd < 0)
 		return -errno;
-	*bytes = snap_du(fd);
+	*bytes = snap_quota_used(fd, NULL);
 	close(fd);
 	return 0;
 }
 
+/*
+ * The room of this create, claimed in dest before the copy (snapshot_admin.c):
+ * all the quota leaves, since the window's size is known only once copied.
+ * The claim is this thread's until rawcap_snapshot_create() releases it.
+ */
+static _Thread_local struct snap_claim snap_create_claim = {.fd = -1};
+
 static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uint64_t *room,
 			   char *errbuf, size_t errlen)
 {
-	uint64_t used;
+	struct snap_claim *c = &snap_create_claim;
+	char stage[RAWCAP_SNAP_NAME_MAX + 64];
+	int err;
 
 	*room = 0;
 	if (!o->quota)
 		return 0;
-	used = snap_du(destfd);
-	if (used >= o->quota) {
+	snprintf(stage, sizeof(stage), ".tmp-%s-%d", o->name, (int)getpid());
+	err = snap_quota_claim(destfd, stage, o->quota, 0, c);
+	if (err == -EDQUOT)
 		snprintf(errbuf, errlen,
-			 "snapshot storage full: %llu of %llu bytes (quota) used; "
+			 "snapshot storage full: %llu of %llu bytes (quota) used%s; "
 			 "delete snapshots first",
-			 (unsigned long long)used, (unsigned long long)o->quota);
-		return -EDQUOT;
-	}
-	*room = o->quota - used;
-	return 0;
+			 (unsigned long long)c->used, (unsigned long long)o->quota, c->held);
+	else if (err)
+		snprintf(errbuf, errlen, "claim room in %s: %s", o->dest, strerror(-err));
+	*room = c->got;
+	return err;
 }
 
 /* Build under tmp, seal, rename. */
@@ -523,6 +498,7 @@ int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o, struct rawcap_s
 	}
 	snprintf(tmp, sizeof(tmp), ".tmp-%s-%d", o->name, (int)getpid());
 	err = snap_build(destfd, tmp, o, &m, errbuf, errlen);
+	snap_quota_release(destfd, &snap_create_claim);
 	if (err) {
 		snap_remove_tree(destfd, tmp);
 		if (!errbuf[0])

@@ -67,4 +67,28 @@ int snap_path(const char *dest, const char *name, char *buf, size_t len);
 /* Remove a directory tree we own (making it writable first); never follows symlinks. */
 int snap_remove_tree(int parent_fd, const char *name);
 
+/* Bytes used by regular files under the directory fd (allocated blocks). */
+uint64_t snap_du(int fd);
+/*
+ * Quota claims (snapshot_admin.c): the room a create or a download holds in
+ * the snapshot directory destfd while it writes STAGE there, visible to every
+ * process. snap_quota_claim() takes need bytes (0: all that is left) if
+ * they fit under quota, else -EDQUOT; either way used and claimed say what
+ * it found. snap_quota_used() is the usage the quota counts: blocks, plus
+ * live claims beyond what their staging directories hold (*claimed: the
+ * claims' total, may be NULL).
+ */
+struct snap_claim {
+	int fd;		  /* -1: none held */
+	uint64_t used;	  /* the directory's usage before this claim */
+	uint64_t claimed; /* of which: claims of writers in progress */
+	uint64_t got;	  /* bytes claimed */
+	char held[112];	  /* on -EDQUOT: " (N bytes held by ...)" when others hold some, else "" */
+	char name[RAWCAP_SNAP_NAME_MAX + 96];
+};
+int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t need,
+		     struct snap_claim *c);
+void snap_quota_release(int destfd, struct snap_claim *c);
+uint64_t snap_quota_used(int destfd, uint64_t *claimed);
+
 #endif

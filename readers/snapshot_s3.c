@@ -9,7 +9,6 @@
  * files only, so they never show in a process title or a shell history.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,8 @@
 
 #include <rawcap/s3.h>
 
+#include "opt.h"
+
 #include "snapshot_s3.h"
 
 #define PROG	     "rawcap-snapshot"
@@ -25,9 +26,7 @@
 #define ENV_REMOTE   "RAWCAP_SNAPSHOT_REMOTE"
 
 enum {
-	OPT_TO = 1000,
-	OPT_FROM,
-	OPT_REMOTE,
+	OPT_REMOTE = OPT_ID_LOCAL,
 	OPT_ENDPOINT,
 	OPT_REGION,
 	OPT_PROFILE,
@@ -39,24 +38,50 @@ enum {
 	OPT_PROGRESS,
 };
 
-static const struct option s3_opts[] = {
-	{"snapshot-dir", required_argument, NULL, 'd'},
-	{"dest", required_argument, NULL, 'd'},
-	{"to", required_argument, NULL, OPT_TO},
-	{"from", required_argument, NULL, OPT_FROM},
-	{"remote", required_argument, NULL, OPT_REMOTE},
-	{"endpoint", required_argument, NULL, OPT_ENDPOINT},
-	{"region", required_argument, NULL, OPT_REGION},
-	{"profile", required_argument, NULL, OPT_PROFILE},
-	{"part-size", required_argument, NULL, OPT_PART_SIZE},
-	{"parallel", required_argument, NULL, OPT_PARALLEL},
-	{"retries", required_argument, NULL, OPT_RETRIES},
-	{"max-rate", required_argument, NULL, OPT_MAX_RATE},
-	{"ca-file", required_argument, NULL, OPT_CA_FILE},
-	{"progress", no_argument, NULL, OPT_PROGRESS},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{0},
+/*
+ * --to, --from and --remote take an s3:// URL here, where the other commands'
+ * --from and --to take a time (the issue's spelling, as in kubectl rawcap
+ * snapshot upload): parsed, but described in the usage lines, not listed
+ * with the options that mean one thing in every tool.
+ */
+static const struct opt s3_url_opts[] = {
+	{"to", 0, OPT_ID_TO, "URL", NULL, 0},
+	{"from", 0, OPT_ID_FROM, "URL", NULL, 0},
+	{"remote", 0, OPT_REMOTE, "URL", NULL, 0},
+	OPT_END,
+};
+
+static const struct opt s3_opts[] = {
+	OPT_DEF_SNAPSHOT_DIR("snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n" DEFAULT_DEST
+			     ")"),
+	OPT_DEF_QUOTA("download: bytes all snapshots in --snapshot-dir may use\n"
+		      "(e.g. 10Gi), counting creates and downloads in progress;\n"
+		      "a snapshot that does not fit is refused before a byte\n"
+		      "is fetched"),
+	{"endpoint", 0, OPT_ENDPOINT, "URL",
+	 "S3-compatible endpoint, path-style addressing, e.g.\n"
+	 "http://minio:9000, https://storage.googleapis.com\n"
+	 "(default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS)",
+	 0},
+	{"region", 0, OPT_REGION, "REGION",
+	 "signing region (default: $AWS_REGION, $AWS_DEFAULT_REGION,\nelse us-east-1)", 0},
+	{"profile", 0, OPT_PROFILE, "NAME",
+	 "profile of the shared credentials file (default:\n$AWS_PROFILE, else \"default\")", 0},
+	{"part-size", 0, OPT_PART_SIZE, "SIZE",
+	 "multipart part size, 5Mi to 1Gi (default 16Mi); files\n"
+	 "from twice this size go up in parts",
+	 0},
+	{"parallel", 0, OPT_PARALLEL, "N", "requests at once, 1 to 64 (default 4)", 0},
+	{"retries", 0, OPT_RETRIES, "N",
+	 "retries of a failed request (default 5, backoff with jitter)", 0},
+	{"max-rate", 0, OPT_MAX_RATE, "SIZE", "bytes per second over all requests (e.g. 50Mi)", 0},
+	{"ca-file", 0, OPT_CA_FILE, "FILE", "CA bundle for an https endpoint", 0},
+	{"progress", 0, OPT_PROGRESS, NULL,
+	 "print progress to stderr (default: when it is a terminal)", 0},
+	OPT_DEF_QUIET("print errors only"),
+	OPT_DEF_HELP,
+	OPT_OLD("dest", 0, OPT_ID_SNAPSHOT_DIR, "DIR", "the same as --snapshot-dir"),
+	OPT_END,
 };
 
 static void s3_usage(FILE *f)
@@ -64,8 +89,8 @@ static void s3_usage(FILE *f)
 	fprintf(f,
 		"Usage: " PROG
 		" upload NAME [--to s3://BUCKET[/PREFIX]] [--snapshot-dir DIR] [S3 OPTIONS]\n"
-		"       " PROG
-		" download NAME [--from s3://BUCKET[/PREFIX]] [--snapshot-dir DIR] [S3 OPTIONS]\n"
+		"       " PROG " download NAME [--from s3://BUCKET[/PREFIX]] [--snapshot-dir DIR]\n"
+		"                       [--quota SIZE] [S3 OPTIONS]\n"
 		"       " PROG " list --remote s3://BUCKET[/PREFIX] [S3 OPTIONS]\n"
 		"       " PROG " delete NAME --remote s3://BUCKET[/PREFIX] [S3 OPTIONS]\n"
 		"\n"
@@ -75,40 +100,17 @@ static void s3_usage(FILE *f)
 		"`upload` resumes. A download is verified against the manifest's SHA-256 sums\n"
 		"before it is sealed read-only under DIR/NAME; a mismatch names the file.\n"
 		"--to/--from default to $" ENV_REMOTE ".\n"
-		"\n"
-		"  -d, --snapshot-dir DIR  snapshot storage (default: $RAWCAP_SNAPSHOT_DIR or\n"
-		"                       " DEFAULT_DEST ")\n"
-		"      --endpoint URL   S3-compatible endpoint, path-style addressing, e.g.\n"
-		"                       http://minio:9000, https://storage.googleapis.com\n"
-		"                       (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else "
-		"AWS)\n"
-		"      --region REGION  signing region (default: $AWS_REGION, "
-		"$AWS_DEFAULT_REGION,\n"
-		"                       else us-east-1)\n"
-		"      --profile NAME   profile of the shared credentials file (default:\n"
-		"                       $AWS_PROFILE, else \"default\")\n"
-		"      --part-size SIZE multipart part size, 5Mi to 1Gi (default 16Mi); files\n"
-		"                       from twice this size go up in parts\n"
-		"      --parallel N     requests at once, 1 to 64 (default 4)\n"
-		"      --retries N      retries of a failed request (default 5, backoff with "
-		"jitter)\n"
-		"      --max-rate SIZE  bytes per second over all requests (e.g. 50Mi)\n"
-		"      --ca-file FILE   CA bundle for an https endpoint\n"
-		"      --progress       print progress to stderr (default: when it is a terminal)\n"
-		"  -q, --quiet          print errors only\n"
-		"  -h, --help           this text\n"
-		"\n"
-		"Changed spellings (the same flag means the same thing in every rawcap tool):\n"
-		"  --dest               still accepted: the same as --snapshot-dir\n"
-		"\n"
-		"Credentials, first found: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+\n"
-		"AWS_SESSION_TOKEN); AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (EKS IRSA: STS\n"
-		"AssumeRoleWithWebIdentity, endpoint $AWS_ENDPOINT_URL_STS); the profile in\n"
-		"$AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials). No option takes a\n"
-		"secret.\n"
-		"\n"
-		"Exit status: 0 success; 1 failure (nothing is left half done under a real\n"
-		"name); 2 usage error.\n");
+		"\n");
+	opt_help(f, s3_opts);
+	fprintf(f, "\n"
+		   "Credentials, first found: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+\n"
+		   "AWS_SESSION_TOKEN); AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (EKS IRSA: STS\n"
+		   "AssumeRoleWithWebIdentity, endpoint $AWS_ENDPOINT_URL_STS); the profile in\n"
+		   "$AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials). No option takes a\n"
+		   "secret.\n"
+		   "\n"
+		   "Exit status: 0 success; 1 failure (nothing is left half done under a real\n"
+		   "name; a download over --quota fails so); 2 usage error.\n");
 }
 
 static bool takes_arg(const char *a)
@@ -179,15 +181,25 @@ static int parse_count(const char *s, unsigned max, unsigned *out)
 static int parse_opt(struct s3_args *a, int c, const char *arg)
 {
 	switch (c) {
-	case 'd':
+	case OPT_ID_SNAPSHOT_DIR:
 		a->dest = arg;
 		return 0;
-	case OPT_TO:
+	case OPT_ID_TO:
 		a->to = arg;
 		return 0;
-	case OPT_FROM:
+	case OPT_ID_FROM:
 		a->from = arg;
 		return 0;
+	case OPT_ID_QUOTA: {
+		char msg[640];
+		int err = rawcap_parse_size(arg, &a->o.quota);
+
+		if (err || !a->o.quota)
+			return usage_error(rawcap_parse_error(RAWCAP_PARSE_SIZE, err, "--quota",
+							      arg, msg, sizeof(msg)),
+					   NULL);
+		return 0;
+	}
 	case OPT_REMOTE:
 		a->remote = arg;
 		return 0;
@@ -206,7 +218,7 @@ static int parse_opt(struct s3_args *a, int c, const char *arg)
 	case OPT_PROGRESS:
 		a->progress = true;
 		return 0;
-	case 'q':
+	case OPT_ID_QUIET:
 		a->quiet = true;
 		return 0;
 	case OPT_PART_SIZE:
@@ -230,7 +242,8 @@ static int parse_opt(struct s3_args *a, int c, const char *arg)
 		return rawcap_parse_size(arg, &a->o.max_rate) || !a->o.max_rate
 			       ? usage_error("bad rate", arg)
 			       : 0;
-	case 'h':
+	case OPT_ID_HELP:
+		opt_help_buffer();
 		s3_usage(stdout);
 		exit(0);
 	default:
@@ -249,6 +262,8 @@ static int pick_url(struct s3_args *a)
 				   : down ? "download takes --from s3://..."
 					  : "list and delete take --remote s3://...",
 				   NULL);
+	if (a->o.quota && !down)
+		return usage_error("--quota applies to download only", NULL);
 	a->o.url = up ? a->to : down ? a->from : a->remote;
 	if (!a->o.url && (up || down) && env && *env)
 		a->o.url = env;
@@ -269,11 +284,16 @@ static int pick_url(struct s3_args *a)
 
 static int parse_args(int argc, char **argv, struct s3_args *a)
 {
+	const struct opt *const parts[] = {s3_url_opts, s3_opts};
+	struct opt all[OPT_MAX + 1];
+	struct opt_parser p;
 	int c, err;
 
-	a->dest = getenv("RAWCAP_SNAPSHOT_DIR") ? getenv("RAWCAP_SNAPSHOT_DIR") : DEFAULT_DEST;
+	a->dest = opt_snapshot_dir(NULL);
 	a->o.sz = sizeof(a->o);
-	while ((c = getopt_long(argc, argv, "d:qh", s3_opts, NULL)) != -1)
+	if (opt_join(all, OPT_MAX + 1, parts, 2) || opt_init(&p, all, argc, argv))
+		return usage_error("too many options", NULL);
+	while ((c = opt_next(&p, PROG)) != -1)
 		if ((err = parse_opt(a, c, optarg)))
 			return err;
 	if (optind < argc)

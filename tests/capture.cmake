@@ -14,7 +14,7 @@ target_include_directories(test_capture_iface PRIVATE ${CMAKE_SOURCE_DIR}/capd $
 # vlan and linktypes are the two slowest (a capd and a tcpdump per link type);
 # the fidelity_ci cells of the same link types run under the sanitizers, so
 # these two run once, in the plain pass (nosan), like the fault tests.
-foreach(t fanout super iface_gone kernel_loss)
+foreach(t fanout fanout_order super iface_gone kernel_loss)
   rawcap_script_test(capture_${t} capture/${t}.sh LABELS "capture;netns" TIMEOUT 600)
 endforeach()
 foreach(t vlan linktypes)

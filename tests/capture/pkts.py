@@ -9,6 +9,9 @@
                                each kept up to SNAPLEN bytes, bytes equal to REF's
                                wherever REF kept as many
   pkts.py median FILE          the timestamp (ns) of the middle packet in time order
+  pkts.py flows X REF          exit 0 if X holds REF's packets and each flow's (IPv4
+                               or IPv6 protocol, addresses and ports, one direction;
+                               others by link header) in REF's order; --between as same
   pkts.py count FILE [--iface NAME]
                                number of packets (of the pcapng interface NAME)
   pkts.py same A B [--sort] [--payload]
@@ -87,6 +90,43 @@ def line(p, payload=False):
     return f"{p[1] - skip} {p[2] - skip} {hashlib.md5(p[3][skip:]).hexdigest()}"
 
 
+def flow(p):
+    """The flow of an Ethernet or raw-IP packet: protocol, addresses, ports."""
+    b = p[3][LINK_HDR.get(p[5], 0):]
+    if p[5] == 1 and p[3][12:14] != b"\x08\x00" and p[3][12:14] != b"\x86\xdd":
+        return p[3][:14].hex()
+    if len(b) >= 20 and b[0] >> 4 == 4:
+        hl, proto, addrs = (b[0] & 15) * 4, b[9], b[12:20]
+        frag = struct.unpack_from("!H", b, 6)[0] & 0x3FFF
+    elif len(b) >= 40 and b[0] >> 4 == 6:
+        hl, proto, addrs, frag = 40, b[6], b[8:40], 0
+    else:
+        return b[:1].hex()
+    ports = b[hl:hl + 4] if proto in (6, 17) and not frag else b""
+    return f"{proto} {addrs.hex()} {ports.hex()}"
+
+
+def flows(x, ref):
+    """Same packets, and each flow in REF's order; prints what differs."""
+    a = [p for p in read(x) if in_window(p)]
+    b = [p for p in read(ref) if in_window(p)]
+    if sorted(map(line, a)) != sorted(map(line, b)):
+        print(f"not the same packets: {len(a)} vs {len(b)}")
+        return 1
+    fa, fb = {}, {}
+    for ps, f in ((a, fa), (b, fb)):
+        for p in ps:
+            f.setdefault(flow(p), []).append(line(p))
+    bad = [k for k in fb if fa.get(k) != fb[k]]
+    inv = sum(1 for i in range(1, len(a)) if a[i][0] < a[i - 1][0])
+    print(f"{len(a)} packets in {len(fb)} flows, {len(bad)} flows out of tcpdump's order; "
+          f"{inv} stamps older than the packet before")
+    for k in bad[:3]:
+        i = next(i for i, (u, v) in enumerate(zip(fa[k], fb[k])) if u != v)
+        print(f"  flow {k}: first difference at its packet #{i} of {len(fb[k])}")
+    return 1 if bad else 0
+
+
 def opt(name, n=1):
     if name not in sys.argv:
         return None
@@ -136,6 +176,8 @@ def main():
         print(f"[from, B): {len(lo)} of {len(want_lo)} ({bad[0]} missing, {bad[1]} extra); "
               f"[B, to): {len(hi)} of {len(want_hi)} ({bad[2]} missing, {bad[3]} extra)")
         return 1 if any(bad) else 0
+    if len(sys.argv) >= 4 and sys.argv[1] == "flows":
+        return flows(sys.argv[2], sys.argv[3])
     if len(sys.argv) >= 3 and sys.argv[1] == "list":
         for p in read(sys.argv[2]):
             print(p[0], line(p), p[4])

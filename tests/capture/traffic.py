@@ -3,11 +3,15 @@
 """traffic.py - known test traffic from inside a namespace, in one process.
 
   traffic.py [udp DST PORT COUNT SIZE TAG]... [flows DST PORT COUNT GAP_S TAG]...
+             [rr DST PORT FLOWS ROUNDS GAP_S TAG]... [tcp DST PORT KIB]...
              [tun NAME COUNT]... [vlan IFACE DSTMAC]...
 
 udp:  COUNT datagrams "TAG-<index>-...." of SIZE bytes to DST:PORT.
 flows: COUNT datagrams like udp's (64 bytes), each from a new socket (a new
       flow for fanout hashing), GAP_S seconds apart.
+rr:   FLOWS UDP sockets (ports PORT..PORT+FLOWS-1) taking turns: ROUNDS
+      rounds of one datagram each, GAP_S seconds between rounds.
+tcp:  KIB KiB over one TCP connection to DST:PORT (a sink must listen).
 tun:  COUNT UDP datagrams 198.18.134.2 -> 198.18.134.1, ports 7131/7132 in
       turn, written into the tun device NAME (received by the stack).
 vlan: 802.1Q frames (VID 100 and 200) and untagged ones, UDP to ports 7102
@@ -52,6 +56,27 @@ def flows(dst, port, count, gap, tag):
         time.sleep(float(gap))
 
 
+def rr(dst, port, nflows, rounds, gap, tag):
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(nflows))]
+    for r in range(int(rounds)):
+        for f, s in enumerate(socks):
+            s.sendto(f"{tag}-{f}-{r:06d}-".encode().ljust(64 + 16 * f, b"."),
+                     (dst, int(port) + f))
+        time.sleep(float(gap))
+    for s in socks:
+        s.close()
+
+
+def tcp(dst, port, kib):
+    s = socket.create_connection((dst, int(port)), timeout=10)
+    chunk = bytes(range(256)) * 16
+    for _ in range(int(kib) // 4):
+        s.sendall(chunk)
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)
+    s.close()
+
+
 def tun(name, count):
     fd = os.open("/dev/net/tun", os.O_RDWR)
     fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH", name.encode(), 0x0001 | 0x1000))
@@ -73,7 +98,7 @@ def vlan(ifc, dmac):
             s.send(dmac + smac + tag + struct.pack("!H", 0x0800) + ip)
 
 
-COMMANDS = {"udp": (udp, 5), "flows": (flows, 5), "tun": (tun, 2), "vlan": (vlan, 2)}
+COMMANDS = {"udp": (udp, 5), "flows": (flows, 5), "rr": (rr, 6), "tcp": (tcp, 3), "tun": (tun, 2), "vlan": (vlan, 2)}
 
 
 def main(a):
