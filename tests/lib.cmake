@@ -9,3 +9,4 @@ rawcap_unit_test(test_dissection SOURCES lib/test_dissection.c LIBS rawcap LABEL
 # metadata hooks, loss records and reader loss.
 rawcap_unit_test(test_window SOURCES lib/test_window.c LIBS rawcap_static rawcap_ring_writer
                  LABELS lib TIMEOUT 60)
+rawcap_unit_test(test_forward_status SOURCES lib/test_forward_status.c LIBS rawcap LABELS lib TIMEOUT 30)
