@@ -191,6 +191,9 @@ void fwd_control_init(struct rawcap_forward *f);
 void fwd_control_poll(struct rawcap_forward *f);
 /* forward_status.c: publish what the forwarder does in o.control_dir (each turn). */
 void fwd_status_poll(struct rawcap_forward *f);
+/* The file's text: its length, or -ENOSPC. And back (text is cut up): 0 or -EINVAL. */
+int fwd_status_format(const struct rawcap_forward_status *st, char *buf, size_t len);
+int fwd_status_parse(char *text, struct rawcap_forward_status *st);
 
 /* forward_client.c */
 int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,

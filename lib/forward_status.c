@@ -30,7 +30,7 @@
 
 #define FWD_STATUS_PERIOD_MS 1000
 
-static int fwd_status_format(const struct rawcap_forward_status *st, char *buf, size_t len)
+int fwd_status_format(const struct rawcap_forward_status *st, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 "pid=%" PRId64 "\nstate=%s\nresume=%s\nsince_ns=%" PRIu64
@@ -167,7 +167,7 @@ static int fwd_status_line(const char *key, const char *val, struct rawcap_forwa
 	}
 }
 
-static int fwd_status_parse(char *text, struct rawcap_forward_status *st)
+int fwd_status_parse(char *text, struct rawcap_forward_status *st)
 {
 	unsigned seen = 0;
 	char *save = NULL;
