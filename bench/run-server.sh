@@ -70,6 +70,7 @@ for _ in $(seq "$RUNS"); do
 	timed curl curl_get "$t_to"
 done
 t_rc=${BEST[rc]} t_srv=${BEST[srv]} t_curl=${BEST[curl]}
+w_rc=${WORST[rc]} w_srv=${WORST[srv]} w_curl=${WORST[curl]}
 rss_large=$(hwm_kib)
 for f in srv curl; do
 	cmp -s "$W/rc.pcapng" "$W/$f.pcapng" || echo "warning: the download ($f) differs from rawcap-pcap's" >&2
@@ -78,16 +79,21 @@ by=$(stat -c %s "$W/srv.pcapng")
 hz=$(getconf CLK_TCK)
 
 rate() { echo "scale=2; $1 / $2" | bc -l; }
-row() { # row LABEL SECONDS RATIO
-	printf '| %-46s | %8.3f | %8.1f | %s |\n' "$1" "$2" "$(rate "$by / 1000000" "$2")" "$3"
+row() { # row LABEL SECONDS RATIO WORST_SECONDS WORST_RATIO
+	printf '| %-46s | %8.3f | %8.1f | %-11s | %8.3f | %-11s |\n' "$1" "$2" \
+		"$(rate "$by / 1000000" "$2")" "$3" "$4" "$5"
 }
 cpu_gb=$(echo "scale=2; $ticks / $hz / $RUNS / ($by / 1000000000)" | bc -l)
-printf '\n%s\nwindow: %.1f MiB of pcapng; best of %d; load average before: %s\n\n' \
+printf '\n%s\nwindow: %.1f MiB of pcapng; best (and worst) of %d; load average before: %s\n\n' \
 	"RUNS=$RUNS $0 $WIN" "$(echo "$by / 1048576" | bc -l)" "$RUNS" "$load0"
-printf '| %-46s | %8s | %8s | %s |\n' tool seconds MB/s "vs baseline"
-printf '|%s|%s|%s|%s|\n' ------------------------------------------------ ---------- ---------- -------------
-row "rawcap-pcap -o - | cat >FILE" "$t_rc" "1.00x"
-row "bench/http_get URL FILE (libcurl, loopback)" "$t_srv" "$(rate "$t_rc" "$t_srv")x"
-row "curl -o FILE URL (loopback)" "$t_curl" "$(rate "$t_rc" "$t_curl")x"
+printf '| %-46s | %8s | %8s | %-11s | %8s | %-11s |\n' tool seconds MB/s "vs baseline" \
+	"worst s" "worst vs worst"
+printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------------ ---------- ---------- \
+	------------- ---------- -------------
+row "rawcap-pcap -o - | cat >FILE" "$t_rc" "1.00x" "$w_rc" "1.00x"
+row "bench/http_get URL FILE (libcurl, loopback)" "$t_srv" "$(rate "$t_rc" "$t_srv")x" "$w_srv" \
+	"$(rate "$w_rc" "$w_srv")x"
+row "curl -o FILE URL (loopback)" "$t_curl" "$(rate "$t_rc" "$t_curl")x" "$w_curl" \
+	"$(rate "$w_rc" "$w_curl")x"
 printf '\nserver CPU per exported GB: %s s; server peak RSS: %d KiB after a 1%% window, %d KiB after the whole window; load average after: %s\n' \
 	"$cpu_gb" "$rss_small" "$rss_large" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -138,6 +138,15 @@ struct fwd_ack {
 	bool used;
 };
 
+/* What was last published in the status file (forward_status.c). */
+struct fwd_status {
+	uint64_t next_ms;  /* next periodic rewrite; 0: at once */
+	uint64_t since_ns; /* CLOCK_REALTIME the current state began; 0: not yet known */
+	uint32_t receivers;
+	bool paused;
+	bool warned; /* the last write failed and was reported */
+};
+
 /* What tells one version of the control file from another (forward_control.c). */
 struct fwd_file_id {
 	dev_t dev;
@@ -171,6 +180,7 @@ struct rawcap_forward {
 	bool control_warned;	       /* its bad content was reported */
 	struct rawcap_forward_stats st;
 	char err[256];
+	struct fwd_status status; /* the status file in o.control_dir */
 };
 
 void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
@@ -179,6 +189,11 @@ void fwd_set_err(struct rawcap_forward *f, const char *fmt, ...)
 /* forward_control.c: the dissection switch in o.control_dir, read at create and polled. */
 void fwd_control_init(struct rawcap_forward *f);
 void fwd_control_poll(struct rawcap_forward *f);
+/* forward_status.c: publish what the forwarder does in o.control_dir (each turn). */
+void fwd_status_poll(struct rawcap_forward *f);
+/* The file's text: its length, or -ENOSPC. And back (text is cut up): 0 or -EINVAL. */
+int fwd_status_format(const struct rawcap_forward_status *st, char *buf, size_t len);
+int fwd_status_parse(char *text, struct rawcap_forward_status *st);
 
 /* forward_client.c */
 int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,

@@ -637,6 +637,7 @@ static int fwd_turn(struct rawcap_forward *f)
 
 	fwd_control_poll(f);
 	fwd_sync_pause(f);
+	fwd_status_poll(f);
 	if (f->o.connect && !f->nclients && clock_mono_ms() >= f->next_connect_ms)
 		fwd_connect(f);
 	for (unsigned i = 0; i < f->nclients; i++) {

@@ -92,8 +92,10 @@ open(sys.argv[1], "w").write(str(n))
 ' "$TMP/sink.bytes" &
 PIDS+=($!)
 for _ in $(seq 50); do [ -e "$TMP/sink.bytes" ] && break; sleep 0.1; done
+mkdir -p "$TMP/ctl"
 vg forward-replay 0 124 -- timeout -s INT 15 "$BUILD/readers/rawcap-forward" --ring "$RING" \
-	--storage "$TMP/fifo" --from -10m --to now --connect 127.0.0.1:7788 --plain
+	--storage "$TMP/fifo" --from -10m --to now --connect 127.0.0.1:7788 --plain \
+	--control-dir "$TMP/ctl"
 sleep 0.5
 echo "rawcap-forward sent $(cat "$TMP/sink.bytes" 2>/dev/null || echo ?) bytes of pcapng"
 vg forward-usage 2 -- "$BUILD/readers/rawcap-forward" --ring "$RING" --bogus
@@ -114,7 +116,7 @@ mkdir -p "$TMP/srv-snaps"
 n=$((n + 1))
 ip netns exec "$NS" "${VG[@]}" --log-file="$TMP/server.vg" "$BUILD/server/rawcap-server" \
 	--listen 127.0.0.1:9470 --ring "$RING" --storage "$TMP/fifo" --snapshots "$TMP/srv-snaps" \
-	--node vg 2>"$TMP/server.err" &
+	--node vg --control-dir "$TMP/ctl" 2>"$TMP/server.err" &
 SRV=$!
 PIDS+=("$SRV")
 srv() { ip netns exec "$NS" curl -s --max-time 60 "$@"; }
@@ -143,6 +145,10 @@ srv_get /v1/snapshots/vgs/pcap 200
 srv_get /v1/snapshots/vgs/verify 200 -X POST
 srv_get /v1/snapshots/vgs 204 -X DELETE
 srv_get /metrics 200
+srv_get /v1/dissection 200 # with the forwarder's status file left by forward-replay
+grep -q '"forwarder":{"present":true' "$TMP/srv.body" ||
+	{ echo "rawcap-server: no forwarder status: $(cat "$TMP/srv.body")"; srv_ok=0; }
+srv_get /v1/dissection 200 -X PUT -d '{"enabled": false}'
 kill -TERM "$SRV"
 rc=0
 wait "$SRV" || rc=$?

@@ -49,6 +49,7 @@ static int dissection_reply(struct server *s, struct httpd_req *req)
 	if (!o)
 		return -ENOMEM;
 	server_dissection_json(o, &st);
+	server_forwarder_json(s, o, &st);
 	return server_reply_json(req, 200, o);
 }
 

@@ -125,6 +125,9 @@ int server_dissection_get(void *arg, struct httpd_req *req);
 int server_dissection_put(void *arg, struct httpd_req *req);
 int server_dissection_state(const struct server *s, struct rawcap_dissection *st);
 void server_dissection_json(cJSON *o, const struct rawcap_dissection *st);
+/* forwarder.c: what rawcap-forward says it does, beside the state *want asked for. */
+void server_forwarder_json(const struct server *s, cJSON *parent,
+			   const struct rawcap_dissection *want);
 
 /* pcap.c */
 int server_pcap_get(void *arg, struct httpd_req *req);

@@ -9,3 +9,18 @@ rawcap_unit_test(test_dissection SOURCES lib/test_dissection.c LIBS rawcap LABEL
 # metadata hooks, loss records and reader loss.
 rawcap_unit_test(test_window SOURCES lib/test_window.c LIBS rawcap_static rawcap_ring_writer
                  LABELS lib TIMEOUT 60)
+rawcap_unit_test(test_forward_status SOURCES lib/test_forward_status.c LIBS rawcap LABELS lib TIMEOUT 30)
+# The forwarder's status file is read from another container: its parser is fuzzed
+# (clang, -DRAWCAP_FUZZ=ON, scripts/fuzz.sh) and its seed corpus replayed in every build.
+add_executable(fuzz_forward_status_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_forward_status.c
+               ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay.c)
+target_link_libraries(fuzz_forward_status_corpus PRIVATE rawcap_static)
+add_test(NAME fuzz_forward_status_corpus
+         COMMAND fuzz_forward_status_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/forward_status)
+set_tests_properties(fuzz_forward_status_corpus PROPERTIES LABELS "lib;fuzz" TIMEOUT 60)
+if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  add_executable(fuzz_forward_status ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_forward_status.c)
+  target_compile_options(fuzz_forward_status PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_forward_status PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_forward_status PRIVATE rawcap_static)
+endif()

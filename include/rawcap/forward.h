@@ -214,6 +214,48 @@ RAWCAP_API int rawcap_dissection_load(const char *dir, struct rawcap_dissection 
  */
 RAWCAP_API int rawcap_dissection_store(const char *dir, const struct rawcap_dissection *st);
 
+/*
+ * What rawcap-forward is doing, as it says itself: the file
+ * RAWCAP_FORWARD_STATUS_FILE that a forwarder with a control directory
+ * rewrites there (temporary file renamed over the old one) about once a
+ * second and at once when it pauses, resumes, or a receiver comes or goes.
+ * One "key=value" line each, in this order:
+ *
+ *   pid=1234			the forwarder's process id (in its namespace)
+ *   state=paused|forwarding	what it does now
+ *   resume=live|backlog	the resume mode in force
+ *   since_ns=N			CLOCK_REALTIME ns it entered that state
+ *   updated_ns=N		CLOCK_REALTIME ns of this write
+ *   receivers=N		receivers connected now
+ *   packets=N			packets sent since it started
+ *   bytes=N			stream bytes written since it started
+ *
+ * A forwarder that stopped or was killed leaves the file behind, no longer
+ * updated: a reader judges freshness by updated_ns.
+ */
+#define RAWCAP_FORWARD_STATUS_FILE "forwarder"
+#define RAWCAP_FORWARD_STATUS_MAX  512 /* bytes; a larger file is refused */
+struct rawcap_forward_status {
+	int64_t pid;
+	bool paused;
+	enum rawcap_forward_resume resume;
+	uint64_t since_ns;
+	uint64_t updated_ns;
+	uint32_t receivers;
+	uint64_t packets;
+	uint64_t bytes;
+};
+/*
+ * Read DIR's forwarder status into *st, trusting nothing about the file:
+ * opened without following links, a regular file owned by root or by this
+ * process's user, at most RAWCAP_FORWARD_STATUS_MAX bytes, every line above
+ * present once and nothing else. 0; -ENOENT when there is none; -EINVAL when
+ * the content is not in that format; -ELOOP, -EBADFD, -EISDIR, -EPERM,
+ * -EFBIG for a link, a special file, a directory, another owner, a file too
+ * large; another negative errno when it cannot be read.
+ */
+RAWCAP_API int rawcap_forward_status_load(const char *dir, struct rawcap_forward_status *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -592,10 +592,13 @@ def check_dissection_switch(chart):
             ok, str([cs[n].get("args") for n in ("server", "forward")]))
     mounts = {n: {m["name"]: m for m in cs[n]["volumeMounts"]} for n in ("server", "forward")}
     vols = {v["name"]: v for v in spec["volumes"]}
-    R.check("the control directory: a small memory emptyDir, writable by the server, read-only in the forwarder",
+    users = sorted(c for c in cs if "control" in {m["name"] for m in cs[c].get("volumeMounts", [])})
+    R.check("the control directory: a small memory emptyDir, writable by the server (switch) and the "
+            "forwarder (status), mounted nowhere else",
             g(vols, "control", "emptyDir", "medium") == "Memory"
             and not g(mounts, "server", "control", "readOnly")
-            and g(mounts, "forward", "control", "readOnly") is True, str(mounts))
+            and not g(mounts, "forward", "control", "readOnly")
+            and users == ["forward", "server"], str(mounts))
     # The comparison must be able to fail: an argument that carries the state would differ.
     R.check("negative: a state passed as an argument would make the DaemonSets differ",
             texts["dissection on"].replace("$(RAWCAP_DISSECTION)", "on")

@@ -88,6 +88,24 @@ checkj 200 PUT /v1/dissection '{"enabled": false, "resume": "backlog"}'
 checkj 400 PUT /v1/dissection '{"enabled": "no"}'
 jq -e '.dissection.enabled == false' <(nsx curl -s "$URL/v1/node") >/dev/null ||
 	fail "the PUT did not show in /v1/node"
+# The forwarder object with a forwarder running (the one above had none).
+nsx curl -s "$URL/v1/dissection" >"$T/diss.json"
+jq -e '.forwarder == {"present": false, "applied": false}' "$T/diss.json" >/dev/null ||
+	fail "no forwarder yet: $(cat "$T/diss.json")"
+ip netns exec "$NS" "$B/readers/rawcap-forward" --ring "$RING" --listen 127.0.0.1:0 --plain \
+	--control-dir "$T/ctl" 2>"$T/forward.err" &
+fpid=$!
+PIDS+=("$fpid")
+for i in $(seq 100); do [ -e "$T/ctl/forwarder" ] && break; sleep 0.1; done
+check 200 GET /v1/dissection
+jq -e '.forwarder.present and .forwarder.state == "paused" and .forwarder.applied' \
+	"$T/ans.body" >/dev/null || fail "forwarder: $(cat "$T/ans.body")"
+kill "$fpid"
+wait "$fpid" 2>/dev/null || true
+printf 'pid=1\nstate=maybe\n' >"$T/ctl/forwarder"
+check 200 GET /v1/dissection
+jq -e '.forwarder.error == "not a forwarder status file"' "$T/ans.body" >/dev/null ||
+	fail "a bad status file: $(cat "$T/ans.body")"
 echo "capd's server: $n answers as expected"
 
 # Tokens (allowed on loopback too), and no ring: 401, 403, 503, a failed job.
