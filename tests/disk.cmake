@@ -29,3 +29,6 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   target_link_options(fuzz_segment PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_segment PRIVATE rawcap_static)
 endif()
+
+# CRC-32C: check vectors, the three-stream path against a bitwise reference and the table walk.
+rawcap_unit_test(test_crc32c SOURCES disk/test_crc32c.c LIBS rawcap_common LABELS disk TIMEOUT 60)
