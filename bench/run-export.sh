@@ -58,16 +58,19 @@ snap_ref() { LD_LIBRARY_PATH=$REF/lib snapc "$REF"; }
 cpc() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; }
 cps() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
 
+# With REF, the two builds swap places every round: whichever runs second
+# finds the other's page cache and writeback, so a fixed order biases them.
+new_exports() { timed rc exp_pcap; timed ng exp_ng; }
+ref_exports() { if [ -n "$REF" ]; then timed rrc ref_pcap; timed rng ref_ng; fi; }
+new_snap() { timed sn snap_new; }
+ref_snap() { if [ -n "$REF" ]; then timed rsn snap_ref; fi; }
 snap_new # warm the page cache
-for _ in $(seq "$RUNS"); do
+for i in $(seq "$RUNS"); do
 	timed td tcpd
-	timed rc exp_pcap
-	timed ng exp_ng
-	if [ -n "$REF" ]; then timed rrc ref_pcap; timed rng ref_ng; fi
+	if [ $((i % 2)) = 1 ]; then new_exports; ref_exports; else ref_exports; new_exports; fi
 	timed cp cpc
 	timed cs cps
-	timed sn snap_new
-	if [ -n "$REF" ]; then timed rsn snap_ref; fi
+	if [ $((i % 2)) = 1 ]; then new_snap; ref_snap; else ref_snap; new_snap; fi
 done
 cmp -s "$W/in.pcap" "$W/out-rc.pcap" || echo "warning: repeated exports differ" >&2
 rm -rf "$W"/out-* "$W/cp"

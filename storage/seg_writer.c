@@ -309,7 +309,7 @@ static int segw_start_block(struct seg_writer *w)
 	b->file = w->act;
 	b->blk_no = w->blk++;
 	w->cur = b;
-	w->cur_used = w->cur_nrec = w->cur_flushed = w->cur_crc = 0;
+	w->cur_used = w->cur_nrec = w->cur_flushed = w->cur_crc = w->cur_crc_len = 0;
 	return 0;
 }
 
@@ -320,6 +320,11 @@ static void segw_seal_block(struct seg_writer *w, struct segw_buf *b, uint32_t u
 	struct seg_blk_hdr *h = (struct seg_blk_hdr *)b->mem;
 	uint32_t len = (uint32_t)sizeof(*h) + used;
 
+	if (w->cur_crc_len < used) { /* one long pass: the three-stream CRC's best case */
+		w->cur_crc = crc32c(w->cur_crc, w->cur->mem + sizeof(*h) + w->cur_crc_len,
+				    used - w->cur_crc_len);
+		w->cur_crc_len = used;
+	}
 	b->wlen = (len + SEG_IO_ALIGN - 1) & ~(SEG_IO_ALIGN - 1);
 	memset(b->mem + len, 0, b->wlen - len);
 	h->magic = SEG_BLK_MAGIC;
@@ -373,7 +378,6 @@ int seg_write_record(struct seg_writer *w, const struct rawcap_rec_hdr *hdr, con
 	memcpy(p, hdr, sizeof(*hdr));
 	memcpy(p + sizeof(*hdr), payload, hdr->len - sizeof(*hdr));
 	memset(p + hdr->len, 0, span - hdr->len);
-	w->cur_crc = crc32c(w->cur_crc, p, span); /* while the bytes are still in L1 */
 	if (w->cur_nrec++ == 0)
 		w->cur_first = hdr->seq;
 	w->cur_last = hdr->seq;

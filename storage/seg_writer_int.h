@@ -67,7 +67,8 @@ struct seg_writer {
 	struct segw_buf bufs[SEGW_NBUF];
 	struct segw_buf *cur; /* block being filled */
 	uint32_t cur_used, cur_nrec, cur_flushed;
-	uint32_t cur_crc; /* data CRC so far: computed per record while it is in cache */
+	uint32_t cur_crc;     /* data CRC of the block's first cur_crc_len bytes */
+	uint32_t cur_crc_len; /* summed when the block is sealed (whole or partial) */
 	bool cur_partial_inflight;
 	uint64_t cur_first, cur_last;
 	uint64_t next_seq, ts_hwm, gen;

@@ -29,3 +29,19 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   target_link_options(fuzz_segment PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_segment PRIVATE rawcap_static)
 endif()
+
+# CRC-32C: check vectors, the three-stream path against a bitwise reference and the table walk.
+rawcap_unit_test(test_crc32c SOURCES disk/test_crc32c.c LIBS rawcap_common LABELS disk TIMEOUT 60)
+
+# CRC-32C's fast path against the table walk on arbitrary bytes (libFuzzer with RAWCAP_FUZZ).
+add_executable(fuzz_crc32c_corpus fuzz/fuzz_crc32c.c fuzz/replay.c)
+target_link_libraries(fuzz_crc32c_corpus PRIVATE rawcap_common)
+add_test(NAME fuzz_crc32c_corpus
+         COMMAND fuzz_crc32c_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/crc32c)
+set_tests_properties(fuzz_crc32c_corpus PROPERTIES LABELS "disk;fuzz" TIMEOUT 60)
+if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  add_executable(fuzz_crc32c fuzz/fuzz_crc32c.c)
+  target_compile_options(fuzz_crc32c PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_crc32c PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_crc32c PRIVATE rawcap_common)
+endif()
