@@ -3,5 +3,6 @@
 rawcap_script_test(readme_everyday readme/everyday.sh LABELS "capd;netns" TIMEOUT 300)
 
 # The README's install lines (cmake --install, ldconfig, the example reader
-# built with pkg-config) as written, in a private mount namespace.
-rawcap_script_test(readme_install readme/install.sh LABELS "readme" TIMEOUT 120)
+# built with pkg-config) as written, in a private mount namespace. nosan: the
+# example is built as a user would, without the sanitizer runtime.
+rawcap_script_test(readme_install readme/install.sh LABELS "readme;nosan" TIMEOUT 120)
