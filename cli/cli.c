@@ -13,42 +13,55 @@
 
 #include "cli.h"
 
-const char cli_global_help[] =
-	"Reaching the nodes (every command):\n"
-	"      --rawcap-namespace NS  namespace rawcap runs in (default: " CLI_DEFAULT_NAMESPACE
-	")\n"
-	"      --selector SEL      label selector of rawcap's pods\n"
-	"                          (default: " CLI_DEFAULT_SELECTOR ")\n"
-	"      --nodes A,B         only these nodes\n"
-	"      --port N            rawcap-server's port in the pod (default: the container\n"
-	"                          port named " CLI_PORT_NAME ", else 9470)\n"
-	"      --kubectl PATH      the kubectl to run (default: $RAWCAP_KUBECTL, else kubectl)\n"
-	"      --kubeconfig FILE   passed to kubectl\n"
-	"      --context NAME      passed to kubectl\n"
-	"      --endpoints N=URL,...  reach rawcap-servers directly instead (in-cluster\n"
-	"                          use, tests): node name = base URL, e.g.\n"
-	"                          n1=https://198.18.0.1:9470\n"
-	"      --tls-ca FILE       with --endpoints: CA that signed the servers' certificates\n"
-	"      --tls-cert FILE     with --endpoints: client certificate (PEM)\n"
-	"      --tls-key FILE      with --endpoints: its private key (PEM)\n"
-	"      --token-file FILE   with --endpoints: bearer token (sent over https only)\n"
-	"      --request-timeout S seconds a request may take, and a stream may stall\n"
-	"                          (default: 30)\n"
-	"  -q, --quiet             no progress on stderr\n"
-	"  -h, --help              this text\n"
-	"\n"
-	"By default rawcap's pods are found with `kubectl get pods` and reached\n"
-	"through one `kubectl port-forward` per pod, so your kubeconfig and RBAC\n"
-	"decide access (pods: list; pods/portforward: create, in rawcap's namespace).\n"
-	"\n"
-	"Changed spellings (the same flag means the same thing in every rawcap tool):\n"
-	"  -n                     gone: was --namespace (rawcap's); give --rawcap-namespace\n"
-	"  -l                     gone: was --selector; -l is --listen in every tool\n"
-	"  --namespace:           now the captured pods' namespace (-N), as in rawcap-pcap;\n"
-	"                         rawcap's own is --rawcap-namespace\n"
-	"\n"
-	"Exit status: 0 complete; 1 partial (a node failed or part of a window is\n"
-	"missing: each is named on stderr) or failure; 2 usage error.\n";
+const struct opt cli_global_opts[] = {
+	{"rawcap-namespace", 0, CLI_OPT_RAWCAP_NAMESPACE, "NS",
+	 "namespace rawcap runs in (default: " CLI_DEFAULT_NAMESPACE ")", 0},
+	{"selector", 0, CLI_OPT_SELECTOR, "SEL",
+	 "label selector of rawcap's pods\n(default: " CLI_DEFAULT_SELECTOR ")", 0},
+	{"nodes", 0, CLI_OPT_NODES, "A,B", "only these nodes", 0},
+	{"port", 0, CLI_OPT_PORT, "N",
+	 "rawcap-server's port in the pod (default: the\ncontainer port named " CLI_PORT_NAME
+	 ", else 9470)",
+	 0},
+	{"kubectl", 0, CLI_OPT_KUBECTL, "PATH",
+	 "the kubectl to run (default: $RAWCAP_KUBECTL, else\nkubectl)", 0},
+	{"kubeconfig", 0, CLI_OPT_KUBECONFIG, "FILE", "passed to kubectl", 0},
+	{"context", 0, CLI_OPT_CONTEXT, "NAME", "passed to kubectl", 0},
+	{"endpoints", 0, CLI_OPT_ENDPOINTS, "N=URL,...",
+	 "reach rawcap-servers directly instead (in-cluster\n"
+	 "use, tests): node name = base URL, e.g.\n"
+	 "n1=https://198.18.0.1:9470",
+	 0},
+	{"tls-ca", 0, CLI_OPT_TLS_CA, "FILE",
+	 "with --endpoints: CA that signed the servers'\ncertificates", 0},
+	{"tls-cert", 0, CLI_OPT_TLS_CERT, "FILE", "with --endpoints: client certificate (PEM)", 0},
+	{"tls-key", 0, CLI_OPT_TLS_KEY, "FILE", "with --endpoints: its private key (PEM)", 0},
+	{"token-file", 0, CLI_OPT_TOKEN_FILE, "FILE",
+	 "with --endpoints: bearer token (sent over https only)", 0},
+	{"request-timeout", 0, CLI_OPT_TIMEOUT, "S",
+	 "seconds a request may take, and a stream may stall\n(default: 30)", 0},
+	OPT_DEF_QUIET("no progress on stderr"),
+	OPT_DEF_HELP,
+	OPT_GONE(NULL, 'n', "was --namespace (rawcap's); give --rawcap-namespace"),
+	OPT_GONE(NULL, 'l', "was --selector; -l is --listen in every tool"),
+	OPT_END,
+};
+
+void cli_help_global(FILE *f)
+{
+	fputs("\nReaching the nodes (every command):\n", f);
+	opt_help(f, cli_global_opts);
+	fputs("\n--namespace (-N) is the captured pods' namespace, as in rawcap-pcap; rawcap's\n"
+	      "own is --rawcap-namespace.\n"
+	      "\n"
+	      "By default rawcap's pods are found with `kubectl get pods` and reached\n"
+	      "through one `kubectl port-forward` per pod, so your kubeconfig and RBAC\n"
+	      "decide access (pods: list; pods/portforward: create, in rawcap's namespace).\n"
+	      "\n"
+	      "Exit status: 0 complete; 1 partial (a node failed or part of a window is\n"
+	      "missing: each is named on stderr) or failure; 2 usage error.\n",
+	      f);
+}
 
 void cli_init(struct cli *c, volatile sig_atomic_t *stop)
 {
@@ -68,7 +81,7 @@ int cli_usage_error(const char *what, const char *arg)
 	return CLI_USAGE;
 }
 
-static int parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out)
+int cli_parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out)
 {
 	char *end;
 	unsigned long v;
@@ -82,9 +95,10 @@ static int parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
-int cli_global_opt(struct cli *c, int opt, const char *arg, void (*help)(FILE *))
+/* A global option: 1 if it was one, 0 if not, CLI_USAGE negated after saying why it is bad. */
+static int cli_global_opt(struct cli *c, int id, const char *arg)
 {
-	switch (opt) {
+	switch (id) {
 	case CLI_OPT_ENDPOINTS:
 		c->endpoints = arg;
 		break;
@@ -112,32 +126,60 @@ int cli_global_opt(struct cli *c, int opt, const char *arg, void (*help)(FILE *)
 	case CLI_OPT_CONTEXT:
 		c->context = arg;
 		break;
-	case 'n':
+	case CLI_OPT_RAWCAP_NAMESPACE:
 		c->namespace = arg;
 		break;
-	case 'l':
+	case CLI_OPT_SELECTOR:
 		c->selector = arg;
 		break;
-	case 'q':
+	case OPT_ID_QUIET:
 		c->quiet = true;
 		break;
 	case CLI_OPT_PORT:
-		if (parse_uint(arg, 1, 65535, &c->port))
+		if (cli_parse_uint(arg, 1, 65535, &c->port))
 			return -cli_usage_error("bad --port (1..65535)", arg);
 		break;
 	case CLI_OPT_TIMEOUT:
-		if (parse_uint(arg, 1, 86400, &c->timeout_s))
+		if (cli_parse_uint(arg, 1, 86400, &c->timeout_s))
 			return -cli_usage_error("bad --request-timeout (seconds, 1..86400)", arg);
 		break;
-	case 'h':
-		help(stdout);
-		exit(0);
-	case '?':
-		return -CLI_USAGE; /* getopt said what */
 	default:
 		return 0;
 	}
 	return 1;
+}
+
+int cli_parse(struct cli *c, const struct opt *const *parts, size_t n, int argc, char **argv,
+	      void (*help)(FILE *), cli_opt_fn take, void *ctx)
+{
+	const struct opt *sections[8];
+	struct opt all[OPT_MAX + 1];
+	struct opt_parser p;
+	int id, rc;
+
+	if (n + 1 > sizeof(sections) / sizeof(sections[0]))
+		return cli_usage_error("internal: too many option sections", NULL);
+	memcpy(sections, parts, n * sizeof(*parts));
+	sections[n] = cli_global_opts;
+	if (opt_join(all, OPT_MAX + 1, sections, n + 1) ||
+	    opt_init(&p, all, argc, argv))
+		return cli_usage_error("internal: too many options", NULL);
+	optind = 1;
+	while ((id = opt_next(&p, argv[0])) != -1) {
+		if (id == '?')
+			return CLI_USAGE; /* getopt or opt_next said what */
+		if (id == OPT_ID_HELP) {
+			opt_help_buffer();
+			help(stdout);
+			exit(0);
+		}
+		rc = cli_global_opt(c, id, optarg);
+		if (rc < 0)
+			return -rc;
+		if (!rc && (rc = take(ctx, id, optarg)))
+			return rc;
+	}
+	return 0;
 }
 
 int cli_global_check(struct cli *c)

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "opt.h"
+
 #define PROG "kubectl-rawcap"
 
 enum cli_exit {
@@ -43,55 +45,50 @@ struct cli {
 	volatile sig_atomic_t *stop;
 };
 
-/* Long options every command accepts; their codes start at CLI_OPT_BASE. */
+/*
+ * The options every command accepts (how to reach the nodes), in the
+ * shared option table of every rawcap tool (lib/opt/opt.h): -q, --quiet and
+ * -h, --help are the shared ones, the rest are kubectl-rawcap's own.
+ */
 enum {
-	CLI_OPT_BASE = 0x100,
-	CLI_OPT_ENDPOINTS = CLI_OPT_BASE,
+	CLI_OPT_ENDPOINTS = OPT_ID_LOCAL,
 	CLI_OPT_TLS_CA,
 	CLI_OPT_TLS_CERT,
 	CLI_OPT_TLS_KEY,
 	CLI_OPT_TOKEN_FILE,
+	CLI_OPT_RAWCAP_NAMESPACE,
+	CLI_OPT_SELECTOR,
 	CLI_OPT_NODES,
 	CLI_OPT_KUBECTL,
 	CLI_OPT_KUBECONFIG,
 	CLI_OPT_CONTEXT,
 	CLI_OPT_PORT,
 	CLI_OPT_TIMEOUT,
-	CLI_OPT_LAST_GLOBAL,
+	CLI_OPT_LAST_GLOBAL, /* a command's own ids start here */
 };
 
-#define CLI_GLOBAL_SHORTOPTS "qh"
-#define CLI_GLOBAL_LONGOPTS                                                                        \
-	{"endpoints", required_argument, NULL, CLI_OPT_ENDPOINTS},                                 \
-		{"tls-ca", required_argument, NULL, CLI_OPT_TLS_CA},                               \
-		{"tls-cert", required_argument, NULL, CLI_OPT_TLS_CERT},                           \
-		{"tls-key", required_argument, NULL, CLI_OPT_TLS_KEY},                             \
-		{"token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE},                       \
-		{"rawcap-namespace", required_argument, NULL, 'n'},                                \
-		{"selector", required_argument, NULL, 'l'},                                        \
-		{"nodes", required_argument, NULL, CLI_OPT_NODES},                                 \
-		{"kubectl", required_argument, NULL, CLI_OPT_KUBECTL},                             \
-		{"kubeconfig", required_argument, NULL, CLI_OPT_KUBECONFIG},                       \
-		{"context", required_argument, NULL, CLI_OPT_CONTEXT},                             \
-		{"port", required_argument, NULL, CLI_OPT_PORT},                                   \
-		{"request-timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                     \
-		{"quiet", no_argument, NULL, 'q'},                                                 \
-	{                                                                                          \
-		"help", no_argument, NULL, 'h'                                                     \
-	}
+extern const struct opt cli_global_opts[];
 
-/* The text of the options above, for every command's --help. */
-extern const char cli_global_help[];
+/* The global options' part of every command's --help, with the exit status. */
+void cli_help_global(FILE *f);
 
 void cli_init(struct cli *c, volatile sig_atomic_t *stop);
+/* A command's own option: 0, or CLI_USAGE after saying why. */
+typedef int (*cli_opt_fn)(void *ctx, int id, const char *arg);
 /*
- * Handle a global option: 1 if it was one, 0 if not, CLI_USAGE negated
- * (-2) after printing why it is bad. -h prints help (the command's text)
- * and exits 0.
+ * Parse a command's options: its own sections (parts, n of them, each
+ * OPT_END-terminated) and the global ones, one table for getopt and
+ * --help alike. Global options fill c; the others go to take. -h prints
+ * help (the command's text) and exits 0. argv[0] names the command in
+ * getopt's messages. Returns 0 with optind at the first operand, or
+ * CLI_USAGE (said).
  */
-int cli_global_opt(struct cli *c, int opt, const char *arg, void (*help)(FILE *));
+int cli_parse(struct cli *c, const struct opt *const *parts, size_t n, int argc, char **argv,
+	      void (*help)(FILE *), cli_opt_fn take, void *ctx);
 /* After parsing: check combinations; 0 or CLI_USAGE. */
 int cli_global_check(struct cli *c);
+/* A decimal number in lo..hi: 0, or -1. */
+int cli_parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out);
 /* Print "kubectl-rawcap: what: arg (see --help)" and return CLI_USAGE. */
 int cli_usage_error(const char *what, const char *arg);
 /* Whether node name is among --nodes (or there is no --nodes). */

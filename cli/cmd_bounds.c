@@ -10,19 +10,31 @@
 
 #include "nodes.h"
 
+enum { OPT_JSON = CLI_OPT_LAST_GLOBAL };
+
+static const struct opt bounds_opts[] = {
+	{"json", 'j', OPT_JSON, NULL, "one JSON object: each node's answer and the window", 0},
+	OPT_END,
+};
+
 static void help(FILE *f)
 {
-	fprintf(f,
-		"Usage: kubectl rawcap bounds [--json]\n"
-		"\n"
-		"Each node's data boundaries: the oldest and newest packet its ring and disk\n"
-		"FIFO hold, the span between, packets held, and loss by cause; then the\n"
-		"cluster's common window, the part every node still holds (what an export\n"
-		"of every node can give whole).\n"
-		"\n"
-		"      --json              one JSON object: each node's answer and the window\n"
-		"\n%s",
-		cli_global_help);
+	fprintf(f, "Usage: kubectl rawcap bounds [--json]\n"
+		   "\n"
+		   "Each node's data boundaries: the oldest and newest packet its ring and disk\n"
+		   "FIFO hold, the span between, packets held, and loss by cause; then the\n"
+		   "cluster's common window, the part every node still holds (what an export\n"
+		   "of every node can give whole).\n"
+		   "\n");
+	opt_help(f, bounds_opts);
+	cli_help_global(f);
+}
+
+static int bounds_opt(void *ctx, int id, const char *arg)
+{
+	(void)arg;
+	*(bool *)ctx = id == OPT_JSON;
+	return 0;
 }
 
 struct bound {
@@ -143,25 +155,16 @@ static int print_json(struct fanout *f, const struct bound *b)
 
 int cmd_bounds(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_LONGOPTS, {"json", no_argument, NULL, 'j'}, {0}};
+	static const struct opt *const parts[] = {bounds_opts};
 	struct table tb = {0};
 	struct fanout f;
 	struct bound *b = NULL;
 	bool json = false, failed = false;
 	size_t nok = 0;
-	int opt, rc;
+	int rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
-		rc = cli_global_opt(c, opt, optarg, help);
-		if (rc < 0)
-			return -rc;
-		if (!rc && opt == 'j')
-			json = true;
-		else if (!rc)
-			return cli_usage_error("unknown option", NULL);
-	}
+	if ((rc = cli_parse(c, parts, 1, argc, argv, help, bounds_opt, &json)))
+		return rc;
 	if (optind < argc)
 		return cli_usage_error("unexpected argument", argv[optind]);
 	if ((rc = cli_global_check(c)))

@@ -9,7 +9,16 @@
 
 #include "nodes.h"
 
-enum { OPT_RESUME = CLI_OPT_LAST_GLOBAL + 0x80 };
+enum { OPT_RESUME = CLI_OPT_LAST_GLOBAL };
+
+static const struct opt dissection_opts[] = {
+	{"resume", 0, OPT_RESUME, "MODE",
+	 "on: live (default) skips what was captured while\n"
+	 "off; backlog resumes where it stopped, while the ring\n"
+	 "and disk FIFO still hold it",
+	 0},
+	OPT_END,
+};
 
 static void help(FILE *f)
 {
@@ -20,12 +29,25 @@ static void help(FILE *f)
 		"\n"
 		"Turn forwarding to dissectors (rawcap-forward) on or off on every node at\n"
 		"runtime, or show it. Capture goes on either way; nothing restarts.\n"
-		"\n"
-		"      --resume MODE       on: live (default) skips what was captured while\n"
-		"                          off; backlog resumes where it stopped, while the ring\n"
-		"                          and disk FIFO still hold it\n"
-		"\n%s",
-		cli_global_help);
+		"\n");
+	opt_help(f, dissection_opts);
+	cli_help_global(f);
+}
+
+struct dargs {
+	const char *verb, *resume;
+};
+
+static int dissection_opt(void *ctx, int id, const char *arg)
+{
+	struct dargs *a = ctx;
+
+	if (id != OPT_RESUME || strcmp(a->verb, "on"))
+		return cli_usage_error("option not taken by this command", NULL);
+	if (strcmp(arg, "live") && strcmp(arg, "backlog"))
+		return cli_usage_error("--resume is live or backlog", arg);
+	a->resume = arg;
+	return 0;
 }
 
 static void row(struct table *tb, const char *node, const cJSON *j)
@@ -48,14 +70,14 @@ static void row(struct table *tb, const char *node, const cJSON *j)
 
 int cmd_dissection(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_LONGOPTS, {"resume", required_argument, NULL, OPT_RESUME}, {0}};
-	const char *verb = argc > 1 ? argv[1] : NULL, *resume = NULL;
+	static const struct opt *const parts[] = {dissection_opts};
+	const char *verb = argc > 1 ? argv[1] : NULL;
+	struct dargs a = {.verb = verb};
 	struct table tb = {0};
 	struct fanout f;
 	char body[80];
 	bool set, bad = false;
-	int opt, rc;
+	int rc;
 
 	if (!verb || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
 		help(verb ? stdout : stderr);
@@ -64,25 +86,14 @@ int cmd_dissection(struct cli *c, int argc, char **argv)
 	if (strcmp(verb, "on") && strcmp(verb, "off") && strcmp(verb, "status"))
 		return cli_usage_error("dissection takes on, off or status", verb);
 	set = strcmp(verb, "status") != 0;
-	optind = 1;
-	while ((opt = getopt_long(argc - 1, argv + 1, CLI_GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
-		rc = cli_global_opt(c, opt, optarg, help);
-		if (rc < 0)
-			return -rc;
-		if (rc > 0)
-			continue;
-		if (opt != OPT_RESUME || strcmp(verb, "on"))
-			return cli_usage_error("option not taken by this command", NULL);
-		if (strcmp(optarg, "live") && strcmp(optarg, "backlog"))
-			return cli_usage_error("--resume is live or backlog", optarg);
-		resume = optarg;
-	}
+	if ((rc = cli_parse(c, parts, 1, argc - 1, argv + 1, help, dissection_opt, &a)))
+		return rc;
 	if (optind < argc - 1)
 		return cli_usage_error("unexpected argument", argv[optind + 1]);
 	if ((rc = cli_global_check(c)))
 		return rc;
 	snprintf(body, sizeof(body), "{\"enabled\":%s,\"resume\":\"%s\"}",
-		 strcmp(verb, "on") ? "false" : "true", resume ? resume : "live");
+		 strcmp(verb, "on") ? "false" : "true", a.resume ? a.resume : "live");
 	rc = fanout_run(&f, c, set ? "PUT" : "GET", "/v1/dissection", set ? body : NULL);
 	table_row(&tb, 6, "NODE", "DISSECTION", "RESUME", "FORWARDER", "RECEIVERS", "DETAIL");
 	for (size_t i = 0; !rc && i < f.t.n; i++) {

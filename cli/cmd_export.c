@@ -26,9 +26,7 @@
 enum xkind { X_EXPORT, X_SNAPSHOT, X_DISSECT, X_MERGE };
 
 enum {
-	OPT_FORMAT = WIN_OPT_END,
-	OPT_SNAPLEN,
-	OPT_TARGET,
+	OPT_TARGET = CLI_OPT_LAST_GLOBAL,
 	OPT_TARGET_CA,
 	OPT_TARGET_CERT,
 	OPT_TARGET_KEY,
@@ -52,16 +50,44 @@ struct xargs {
 };
 
 /* The file options export, snapshot export, dissect and merge share. */
-static const char file_help[] =
-	"      --format FMT        pcapng (default) or pcap (nanosecond)\n"
-	"      --linktype LT       auto (default): one link type per file, so that tcpdump,\n"
-	"                          tcpreplay and every libpcap tool read it: the nodes'\n"
-	"                          own when they share one, else LINUX_SLL (decided from\n"
-	"                          the interfaces described before the first packet);\n"
-	"                          native (pcapng): each interface keeps its own, as\n"
-	"                          mergecap does (Wireshark reads it, libpcap does not\n"
-	"                          when they differ); sll, sll2: always LINUX_SLL or\n"
-	"                          LINUX_SLL2. The same words as rawcap-pcap's.\n";
+static const struct opt file_opts[] = {
+	OPT_DEF_FORMAT("pcapng (default) or pcap (nanosecond)"),
+	{"linktype", 'y', OPT_LINKTYPE, "LT",
+	 "auto (default): one link type per file, so that\n"
+	 "tcpdump, tcpreplay and every libpcap tool read it:\n"
+	 "the nodes' own when they share one, else LINUX_SLL\n"
+	 "(decided from the interfaces described before the\n"
+	 "first packet); native (pcapng): each interface keeps\n"
+	 "its own, as mergecap does (Wireshark reads it,\n"
+	 "libpcap does not when they differ); sll, sll2: always\n"
+	 "LINUX_SLL or LINUX_SLL2. The same words as\n"
+	 "rawcap-pcap's.",
+	 0},
+	OPT_DEF_SNAPLEN("truncate packets to N bytes (16..262144)"),
+	OPT_END,
+};
+
+/* Where the file goes: every kind but dissect. */
+static const struct opt out_opts[] = {
+	OPT_DEF_OUTPUT("output file, \"-\" for stdout (default: -)"),
+	OPT_DEF_OUTPUT_W,
+	OPT_END,
+};
+
+static const struct opt dissect_opts[] = {
+	{"target", 0, OPT_TARGET, "HOST:PORT", "where to send the stream", 0},
+	{"plain", 0, OPT_PLAIN, NULL,
+	 "plain TCP, no TLS (must be asked for, as with\nrawcap-forward)", 0},
+	{"target-ca", 0, OPT_TARGET_CA, "FILE",
+	 "verify the dissector's certificate against this CA\n(default: the system's CAs)", 0},
+	{"target-cert", 0, OPT_TARGET_CERT, "FILE", "our client certificate (PEM)", 0},
+	{"target-key", 0, OPT_TARGET_KEY, "FILE", "its private key (PEM)", 0},
+	{"pace", 'p', OPT_PACE, "P",
+	 "realtime: at the speed it was captured; Nx: N times\n"
+	 "that (default: as fast as the dissector takes it)",
+	 0},
+	OPT_END,
+};
 
 static void help_export(FILE *f)
 {
@@ -77,14 +103,13 @@ static void help_export(FILE *f)
 		"counts, comments, interface statistics) and a part of the window a node no\n"
 		"longer held is said on stderr and in the file's comment. Memory stays bounded\n"
 		"by the number of nodes, whatever the window's size.\n"
-		"\n"
-		"%s%s"
-		"      --snaplen N         truncate packets to N bytes (on the nodes)\n"
-		"  -o, --output FILE       output file, \"-\" for stdout (default: -)\n"
-		"\n"
-		"Example: kubectl rawcap export --last 5m -o all.pcapng && wireshark all.pcapng\n"
-		"\n%s",
-		win_help, file_help, cli_global_help);
+		"\n");
+	opt_help(f, file_opts);
+	opt_help(f, out_opts);
+	win_help(f);
+	fprintf(f, "\nExample: kubectl rawcap export --last 5m -o all.pcapng && wireshark "
+		   "all.pcapng\n");
+	cli_help_global(f);
 }
 
 static void help_snapshot_export(FILE *f)
@@ -95,36 +120,30 @@ static void help_snapshot_export(FILE *f)
 		"         [--linktype LT] [--snaplen N] [-o FILE|-]\n"
 		"\n"
 		"Merge snapshot NAME of every node into one capture file, as export does.\n"
-		"--from/--to narrow it; the other options are export's.\n"
-		"\n%s\n%s",
-		file_help, cli_global_help);
+		"--from/--to narrow it.\n"
+		"\n");
+	opt_help(f, file_opts);
+	opt_help(f, out_opts);
+	win_help(f);
+	cli_help_global(f);
 }
 
 static void help_dissect(FILE *f)
 {
-	fprintf(f,
-		"Usage: kubectl rawcap dissect (NAME | --from T [--to T] | --last DURATION)\n"
-		"         --target HOST:PORT [--plain | [--target-ca F] [--target-cert F\n"
-		"         --target-key F]] [--pace realtime|Nx] [--format pcapng|pcap]\n"
-		"         [--linktype LT]\n"
-		"         [--filter EXPR] [--pod NAME] [--namespace NS] [--label K=V]\n"
-		"\n"
-		"Delayed dissection on other compute: stream a window (or snapshot NAME),\n"
-		"merged from every node as export does, over TCP or TLS to a dissector such\n"
-		"as `tshark -i TCP@HOST:PORT` or Kubeshark's worker.\n"
-		"\n"
-		"      --target HOST:PORT  where to send the stream\n"
-		"      --plain             plain TCP, no TLS (must be asked for, as with\n"
-		"                          rawcap-forward)\n"
-		"      --target-ca FILE    verify the dissector's certificate against this CA\n"
-		"                          (default: the system's CAs)\n"
-		"      --target-cert FILE  our client certificate (PEM), --target-key its key\n"
-		"      --pace P            realtime: at the speed it was captured; Nx: N times\n"
-		"                          that (default: as fast as the dissector takes it)\n"
-		"\n"
-		"Window and selection options are export's (see export --help).\n"
-		"\n%s\n%s",
-		file_help, cli_global_help);
+	fprintf(f, "Usage: kubectl rawcap dissect (NAME | --from T [--to T] | --last DURATION)\n"
+		   "         --target HOST:PORT [--plain | [--target-ca F] [--target-cert F\n"
+		   "         --target-key F]] [--pace realtime|Nx] [--format pcapng|pcap]\n"
+		   "         [--linktype LT]\n"
+		   "         [--filter EXPR] [--pod NAME] [--namespace NS] [--label K=V]\n"
+		   "\n"
+		   "Delayed dissection on other compute: stream a window (or snapshot NAME),\n"
+		   "merged from every node as export does, over TCP or TLS to a dissector such\n"
+		   "as `tshark -i TCP@HOST:PORT` or Kubeshark's worker.\n"
+		   "\n");
+	opt_help(f, dissect_opts);
+	opt_help(f, file_opts);
+	win_help(f);
+	cli_help_global(f);
 }
 
 static void help_merge(FILE *f)
@@ -136,14 +155,16 @@ static void help_merge(FILE *f)
 		   "timestamp, exactly as export merges the nodes' streams: interfaces named\n"
 		   "NODE/IFACE, each node's loss kept, ties in the order of the node names.\n"
 		   "Reaches no node. FILE \"-\" is standard input.\n"
-		   "\n"
-		   "%s"
-		   "  -o, --output FILE       output file, \"-\" for stdout (default: -)\n"
-		   "  -q, --quiet             no progress on stderr\n"
-		   "\n"
+		   "\n");
+	static const struct opt merge_help_opts[] = {
+		OPT_DEF_QUIET("no progress on stderr"), OPT_DEF_HELP, OPT_END};
+
+	opt_help(f, file_opts);
+	opt_help(f, out_opts);
+	opt_help(f, merge_help_opts);
+	fprintf(f, "\n"
 		   "Exit status: 0 every file merged whole; 1 a file was missing, not pcapng, or\n"
-		   "cut short (named on stderr; the rest is merged); 2 usage error.\n",
-		file_help);
+		   "cut short (named on stderr; the rest is merged); 2 usage error.\n");
 }
 
 static void (*help_for(enum xkind k))(FILE *)
@@ -172,15 +193,19 @@ static int parse_pace(const char *s, double *out)
 	return end != s && !strcmp(end, "x") && *out > 0 && *out <= 1e6 ? 0 : -1;
 }
 
-static int x_option(struct xargs *a, int opt, const char *arg)
+static int x_option(void *ctx, int id, const char *arg)
 {
+	struct xargs *a = ctx;
 	uint64_t v;
+	int rc = win_option(&a->w, id, arg);
 
-	switch (opt) {
-	case 'o':
+	if (rc)
+		return rc < 0 ? -rc : 0;
+	switch (id) {
+	case OPT_ID_OUTPUT:
 		a->out = arg;
 		return 0;
-	case OPT_FORMAT:
+	case OPT_ID_FORMAT:
 		if (!strcmp(arg, "pcapng"))
 			a->format = RAWCAP_PCAP_PCAPNG;
 		else if (!strcmp(arg, "pcap"))
@@ -192,7 +217,7 @@ static int x_option(struct xargs *a, int opt, const char *arg)
 		if (rawcap_pcap_parse_linktype(arg, &a->linktype))
 			return cli_usage_error("unknown link type (auto, native, sll or sll2)", arg);
 		return 0;
-	case OPT_SNAPLEN:
+	case OPT_ID_SNAPLEN:
 		if (rawcap_parse_size(arg, &v) || v < 16 || v > 262144)
 			return cli_usage_error("bad snaplen (16..262144)", arg);
 		a->snaplen = (uint32_t)v;
@@ -225,12 +250,6 @@ static int check_kind(const struct xargs *a)
 {
 	bool dissect = a->kind == X_DISSECT;
 
-	if (a->kind == X_MERGE && (a->w.given || a->w.filter || a->w.nsel))
-		return cli_usage_error("merge takes no window, filter or pod selection", NULL);
-	if (!dissect && (a->target.hostport || a->target.ca || a->target.cert || a->target.key ||
-			 a->target.plain || a->pace))
-		return cli_usage_error("--target, --target-*, --plain and --pace are dissect's",
-				       NULL);
 	if (dissect && !a->target.hostport)
 		return cli_usage_error("dissect needs --target HOST:PORT", NULL);
 	if (dissect && a->target.plain && (a->target.ca || a->target.cert || a->target.key))
@@ -240,8 +259,6 @@ static int check_kind(const struct xargs *a)
 		return cli_usage_error("--target-cert and --target-key go together", NULL);
 	if (a->linktype == RAWCAP_PCAP_LT_NATIVE && a->format != RAWCAP_PCAP_PCAPNG)
 		return cli_usage_error("--linktype native needs --format pcapng", NULL);
-	if (dissect && a->out)
-		return cli_usage_error("dissect sends to --target, not -o", NULL);
 	return 0;
 }
 
@@ -264,38 +281,37 @@ static int positional(struct xargs *a, int argc, char **argv)
 	return 0;
 }
 
+/* Each kind's table: the options it does not take are refused as unknown. */
+static size_t x_sections(enum xkind k, const struct opt **parts)
+{
+	switch (k) {
+	case X_MERGE:
+		parts[0] = file_opts;
+		parts[1] = out_opts;
+		return 2;
+	case X_DISSECT:
+		parts[0] = dissect_opts;
+		parts[1] = file_opts;
+		parts[2] = win_opts;
+		return 3;
+	default:
+		parts[0] = file_opts;
+		parts[1] = out_opts;
+		parts[2] = win_opts;
+		return 3;
+	}
+}
+
 static int parse(struct cli *c, struct xargs *a, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_LONGOPTS,
-		WIN_LONGOPTS,
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"snaplen", required_argument, NULL, OPT_SNAPLEN},
-		{"linktype", required_argument, NULL, OPT_LINKTYPE},
-		{"output", required_argument, NULL, 'o'},
-		{"target", required_argument, NULL, OPT_TARGET},
-		{"target-ca", required_argument, NULL, OPT_TARGET_CA},
-		{"target-cert", required_argument, NULL, OPT_TARGET_CERT},
-		{"target-key", required_argument, NULL, OPT_TARGET_KEY},
-		{"plain", no_argument, NULL, OPT_PLAIN},
-		{"pace", required_argument, NULL, OPT_PACE},
-		{0},
-	};
+	const struct opt *parts[3];
+	size_t n = x_sections(a->kind, parts);
 	bool need_window;
-	int opt, rc;
+	int rc;
 
 	win_init(&a->w);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS WIN_SHORTOPTS "o:", opts,
-				  NULL)) != -1) {
-		rc = cli_global_opt(c, opt, optarg, help_for(a->kind));
-		if (rc == 0)
-			rc = win_option(&a->w, opt, optarg);
-		if (rc < 0)
-			return -rc;
-		if (rc == 0 && (rc = x_option(a, opt, optarg)))
-			return rc;
-	}
+	if ((rc = cli_parse(c, parts, n, argc, argv, help_for(a->kind), x_option, a)))
+		return rc;
 	if ((rc = positional(a, argc, argv)) || (rc = check_kind(a)))
 		return rc;
 	need_window = a->kind == X_EXPORT || (a->kind == X_DISSECT && !a->snapshot);
@@ -324,10 +340,10 @@ static char *request_path(const struct xargs *a)
 			  : http_set_path(&q, "/v1/pcap");
 	if (!err)
 		err = http_add_query(&q, "format", "pcapng");
-	if (!err && a->w.from_ns)
-		err = http_add_query(&q, "from", rawcap_format_time(a->w.from_ns, t, sizeof(t)));
-	if (!err && a->w.to_ns)
-		err = http_add_query(&q, "to", rawcap_format_time(a->w.to_ns, t, sizeof(t)));
+	if (!err && a->w.t.from_ns)
+		err = http_add_query(&q, "from", rawcap_format_time(a->w.t.from_ns, t, sizeof(t)));
+	if (!err && a->w.t.to_ns)
+		err = http_add_query(&q, "to", rawcap_format_time(a->w.t.to_ns, t, sizeof(t)));
 	if (!err && a->w.filter)
 		err = http_add_query(&q, "filter", a->w.filter);
 	if (!err && a->snaplen) {
@@ -356,8 +372,8 @@ static void describe(const struct xargs *a, char *buf, size_t cap)
 			 a->nfiles);
 	else
 		snprintf(buf, cap, "kubectl rawcap: window %s .. %s of every node, merged by time",
-			 rawcap_format_time(a->w.from_ns, f, sizeof(f)),
-			 rawcap_format_time(a->w.to_ns, t, sizeof(t)));
+			 rawcap_format_time(a->w.t.from_ns, f, sizeof(f)),
+			 rawcap_format_time(a->w.t.to_ns, t, sizeof(t)));
 }
 
 static int open_output(const char *path)

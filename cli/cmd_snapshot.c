@@ -18,7 +18,18 @@
 
 #define POLL_NS (500ull * 1000000u)
 
-enum { OPT_NO_WAIT = WIN_OPT_END + 0x10, OPT_WAIT, OPT_JSON };
+enum { OPT_NO_WAIT = CLI_OPT_LAST_GLOBAL, OPT_WAIT, OPT_JSON };
+
+static const struct opt create_opts[] = {
+	{"no-wait", 0, OPT_NO_WAIT, NULL, "return once every node has started", 0},
+	{"wait", 0, OPT_WAIT, "SECONDS", "wait at most this long (default: 1800)", 0},
+	OPT_END,
+};
+
+static const struct opt json_opts[] = {
+	{"json", 'j', OPT_JSON, NULL, "list, show: the nodes' answers as one JSON object", 0},
+	OPT_END,
+};
 
 static void help(FILE *f)
 {
@@ -51,8 +62,12 @@ static void help(FILE *f)
 		"  upload, download  each node's part to or from S3 under PREFIX/NODE/\n"
 		"           (see snapshot upload --help)\n"
 		"\n"
-		"Window and selection options of create:\n%s\n%s",
-		win_help, cli_global_help);
+		"Options of create:\n");
+	opt_help(f, create_opts);
+	win_help(f);
+	fputs("\nOptions of list and show:\n", f);
+	opt_help(f, json_opts);
+	cli_help_global(f);
 }
 
 struct sargs {
@@ -62,46 +77,47 @@ struct sargs {
 	unsigned wait_s;
 };
 
-static int parse(struct cli *c, struct sargs *a, bool create, bool named, int argc, char **argv)
+static int snapshot_opt(void *ctx, int id, const char *arg)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_LONGOPTS,
-		WIN_LONGOPTS,
-		{"no-wait", no_argument, NULL, OPT_NO_WAIT},
-		{"wait", required_argument, NULL, OPT_WAIT},
-		{"json", no_argument, NULL, OPT_JSON},
-		{0},
-	};
-	int opt, rc;
-	char *end;
+	struct sargs *a = ctx;
+	int rc = win_option(&a->w, id, arg);
+
+	if (rc)
+		return rc < 0 ? -rc : 0;
+	switch (id) {
+	case OPT_NO_WAIT:
+		a->no_wait = true;
+		return 0;
+	case OPT_WAIT:
+		if (cli_parse_uint(arg, 1, 86400 * 7, &a->wait_s))
+			return cli_usage_error("bad --wait (seconds)", arg);
+		return 0;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	}
+	return cli_usage_error("option not taken by this command", NULL);
+}
+
+/* The verbs, in the order cmd_snapshot() dispatches them. */
+enum { V_CREATE, V_LIST, V_SHOW, V_VERIFY, V_DELETE, V_COUNT };
+
+static int parse(struct cli *c, struct sargs *a, int verb, int argc, char **argv)
+{
+	static const struct opt *const create_parts[] = {create_opts, win_opts};
+	static const struct opt *const json_parts[] = {json_opts};
+	bool create = verb == V_CREATE, named = verb != V_LIST;
+	int rc;
 
 	win_init(&a->w);
 	a->wait_s = 1800;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS WIN_SHORTOPTS, opts, NULL)) !=
-	       -1) {
-		rc = cli_global_opt(c, opt, optarg, help);
-		if (rc == 0 && create)
-			rc = win_option(&a->w, opt, optarg);
-		if (rc < 0)
-			return -rc;
-		if (rc > 0)
-			continue;
-		if (opt == OPT_NO_WAIT && create) {
-			a->no_wait = true;
-		} else if (opt == OPT_WAIT && create) {
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || !optarg[0] || v < 1 || v > 86400 * 7)
-				return cli_usage_error("bad --wait (seconds)", optarg);
-			a->wait_s = (unsigned)v;
-		} else if (opt == OPT_JSON && !create) {
-			a->json = true;
-		} else {
-			return cli_usage_error("option not taken by this command",
-					       argv[optind - 1]);
-		}
-	}
+	if (create)
+		rc = cli_parse(c, create_parts, 2, argc, argv, help, snapshot_opt, a);
+	else
+		rc = cli_parse(c, json_parts, verb == V_LIST || verb == V_SHOW, argc, argv, help,
+			       snapshot_opt, a);
+	if (rc)
+		return rc;
 	if (named) {
 		if (optind >= argc)
 			return cli_usage_error("give the snapshot NAME", NULL);
@@ -146,8 +162,8 @@ static char *create_body(const struct sargs *a)
 	char *text;
 
 	cJSON_AddStringToObject(body, "name", a->name);
-	cJSON_AddStringToObject(body, "from", rawcap_format_time(a->w.from_ns, t, sizeof(t)));
-	cJSON_AddStringToObject(body, "to", rawcap_format_time(a->w.to_ns, t, sizeof(t)));
+	cJSON_AddStringToObject(body, "from", rawcap_format_time(a->w.t.from_ns, t, sizeof(t)));
+	cJSON_AddStringToObject(body, "to", rawcap_format_time(a->w.t.to_ns, t, sizeof(t)));
 	if (a->w.filter)
 		cJSON_AddStringToObject(body, "filter", a->w.filter);
 	add_sel(body, &a->w, "pod");
@@ -535,25 +551,25 @@ int cmd_snapshot(struct cli *c, int argc, char **argv)
 		return cmd_snapshot_export(c, argc - 1, argv + 1);
 	if (!strcmp(verb, "upload") || !strcmp(verb, "download"))
 		return cmd_snapshot_transfer(c, argc - 1, argv + 1, !strcmp(verb, "upload"));
-	for (v = 0; v < 5 && strcmp(verb, verbs[v]); v++)
+	for (v = 0; v < V_COUNT && strcmp(verb, verbs[v]); v++)
 		;
-	if (v == 5)
+	if (v == V_COUNT)
 		return cli_usage_error("unknown snapshot command (create, list, show, verify, "
 				       "delete, export, upload, download)",
 				       verb);
 	snprintf(prog, sizeof(prog), PROG " snapshot %s", verbs[v]);
 	argv[1] = prog; /* for getopt's messages */
-	rc = parse(c, &a, v == 0, v != 1, argc - 1, argv + 1);
+	rc = parse(c, &a, v, argc - 1, argv + 1);
 	if (rc)
 		return rc;
 	switch (v) {
-	case 0:
+	case V_CREATE:
 		return create(c, &a);
-	case 1:
+	case V_LIST:
 		return list(c, &a);
-	case 2:
+	case V_SHOW:
 		return show(c, &a);
-	case 3:
+	case V_VERIFY:
 		return act(c, &a, false);
 	default:
 		return act(c, &a, true);

@@ -7,7 +7,6 @@
  * and a download brings each node's part back to that node. Credentials are
  * the nodes' own (their servers' environment); none is sent.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,7 +17,28 @@
 
 #define POLL_US 500000u
 
-enum { OPT_TO = 0x200, OPT_FROM, OPT_ENDPOINT, OPT_REGION, OPT_WAIT };
+enum { OPT_URL = CLI_OPT_LAST_GLOBAL, OPT_ENDPOINT, OPT_REGION, OPT_WAIT };
+
+/*
+ * --to (upload) and --from (download) take the S3 URL, as rawcap-snapshot
+ * upload's do; --help names them in the usage line, not among the options,
+ * where --from and --to are times in every other command.
+ */
+static const struct opt upload_opts[] = {
+	{"to", 0, OPT_URL, "URL", NULL, 0},
+	OPT_END,
+};
+static const struct opt download_opts[] = {
+	{"from", 0, OPT_URL, "URL", NULL, 0},
+	OPT_END,
+};
+static const struct opt transfer_opts[] = {
+	{"endpoint", 0, OPT_ENDPOINT, "URL",
+	 "S3-compatible endpoint (path-style), e.g.\nhttp://minio:9000", 0},
+	{"region", 0, OPT_REGION, "REGION", "signing region", 0},
+	{"wait", 0, OPT_WAIT, "SECONDS", "wait at most this long (default: 3600)", 0},
+	OPT_END,
+};
 
 static void help(FILE *f, bool upload)
 {
@@ -31,12 +51,11 @@ static void help(FILE *f, bool upload)
 		"under PREFIX/NODE/NAME/, through its rawcap-server; wait until every node is\n"
 		"done (--wait S: at most S seconds, default 3600). Credentials are each node's\n"
 		"(the server's AWS environment); none is sent.\n"
-		"\n"
-		"  --endpoint URL  S3-compatible endpoint (path-style), e.g. http://minio:9000\n"
-		"  --region REGION signing region\n"
-		"\n%s",
+		"\n",
 		upload ? "upload" : "download", upload ? "--to" : "--from",
-		upload ? "Upload" : "Download", upload ? "to" : "from", cli_global_help);
+		upload ? "Upload" : "Download", upload ? "to" : "from");
+	opt_help(f, transfer_opts);
+	cli_help_global(f);
 }
 
 static void help_upload(FILE *f);
@@ -47,45 +66,38 @@ struct targs {
 	unsigned wait_s;
 };
 
+static int transfer_opt(void *ctx, int id, const char *arg)
+{
+	struct targs *a = ctx;
+
+	switch (id) {
+	case OPT_URL:
+		a->url = arg;
+		return 0;
+	case OPT_ENDPOINT:
+		a->endpoint = arg;
+		return 0;
+	case OPT_REGION:
+		a->region = arg;
+		return 0;
+	case OPT_WAIT:
+		if (cli_parse_uint(arg, 1, 86400 * 7, &a->wait_s))
+			return cli_usage_error("bad --wait (seconds)", arg);
+		return 0;
+	}
+	return cli_usage_error("option not taken by this command", NULL);
+}
+
 static int parse(struct cli *c, struct targs *a, bool upload, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_GLOBAL_LONGOPTS,
-		{"to", required_argument, NULL, OPT_TO},
-		{"from", required_argument, NULL, OPT_FROM},
-		{"endpoint", required_argument, NULL, OPT_ENDPOINT},
-		{"region", required_argument, NULL, OPT_REGION},
-		{"wait", required_argument, NULL, OPT_WAIT},
-		{0},
-	};
-	int opt, rc;
-	char *end;
+	const struct opt *parts[] = {upload ? upload_opts : download_opts, transfer_opts};
+	int rc;
 
 	a->wait_s = 3600;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
-		rc = cli_global_opt(c, opt, optarg, upload ? help_upload : help_download);
-		if (rc < 0)
-			return -rc;
-		if (rc > 0)
-			continue;
-		if ((opt == OPT_TO && upload) || (opt == OPT_FROM && !upload)) {
-			a->url = optarg;
-		} else if (opt == OPT_ENDPOINT) {
-			a->endpoint = optarg;
-		} else if (opt == OPT_REGION) {
-			a->region = optarg;
-		} else if (opt == OPT_WAIT) {
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || !optarg[0] || v < 1 || v > 86400 * 7)
-				return cli_usage_error("bad --wait (seconds)", optarg);
-			a->wait_s = (unsigned)v;
-		} else {
-			return cli_usage_error("option not taken by this command",
-					       argv[optind - 1]);
-		}
-	}
+	rc = cli_parse(c, parts, 2, argc, argv, upload ? help_upload : help_download, transfer_opt,
+		       a);
+	if (rc)
+		return rc;
 	if (optind >= argc)
 		return cli_usage_error("give the snapshot NAME", NULL);
 	a->name = argv[optind++];

@@ -47,8 +47,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "  %-11s %s\n", "version", "print the version");
-	fprintf(f, "\n`kubectl rawcap COMMAND --help` for each command's options.\n\n%s",
-		cli_global_help);
+	fprintf(f, "\n`kubectl rawcap COMMAND --help` for each command's options.\n");
+	cli_help_global(f);
 }
 
 static void signals(void)

@@ -11,27 +11,26 @@
 
 #include "winargs.h"
 
-const char win_help[] =
-	"  -f, --from T            window start\n"
-	"  -t, --to T              window end, exclusive (default: now)\n"
-	"      --last DURATION     the last DURATION (5m, 90s, 1h30m): --from now-D --to now\n"
-	"  -e, --filter EXPR       pcap filter expression (tcpdump syntax), on each node\n"
-	"  -P, --pod NAME          only packets to or from pod NAME (or NAMESPACE/NAME)\n"
-	"  -N, --namespace NS      only packets to or from pods in namespace NS\n"
-	"  -L, --label K=V         only packets to or from pods labelled K=V (or having K)\n"
-	"                          (repeated --pod/--namespace are alternatives; every\n"
-	"                          --label must hold)\n"
-	"  --pod-namespace         still accepted: the same as --namespace\n"
-	"\n"
-	"Times: RFC 3339 (2026-11-30T07:45:00Z), a date and time as logs print it, UTC\n"
-	"unless a zone follows (2026-11-30 07:45:00), a time of today in UTC (07:45),\n"
-	"unix seconds (1790000000.5), \"now\", or relative to now (-5m, -90s, -1h30m);\n"
-	"resolved once, so every node gets the same window.\n";
+const struct opt win_opts[] = {
+	OPT_DEF_FROM("window start"),
+	OPT_DEF_TO("window end, exclusive (default: now)"),
+	OPT_DEF_LAST("the last DURATION (5m, 90s, 1h30m): --from now-D --to now"),
+	OPT_DEF_FILTER("pcap filter expression (tcpdump syntax), on each node"),
+	OPT_DEF_PODS(""),
+	OPT_OLD("pod-namespace", 0, OPT_ID_NAMESPACE, "NS", "the same as -N, --namespace"),
+	OPT_END,
+};
+
+void win_help(FILE *f)
+{
+	opt_help(f, win_opts);
+	fprintf(f, "\n%sResolved once, so every node gets the same window.\n", opt_times_help);
+}
 
 void win_init(struct winargs *w)
 {
 	memset(w, 0, sizeof(*w));
-	w->now_ns = rawcap_now_ns();
+	opt_window_init(&w->t);
 }
 
 static int add_sel(struct winargs *w, int type, const char *arg)
@@ -40,7 +39,7 @@ static int add_sel(struct winargs *w, int type, const char *arg)
 	int err;
 
 	if (w->nsel == WIN_SEL_MAX)
-		return -cli_usage_error("too many --pod/--pod-namespace/--label", NULL);
+		return -cli_usage_error("too many --pod/--namespace/--label", NULL);
 	if (rawcap_meta_sel_new(&sel))
 		return -cli_usage_error("out of memory", NULL);
 	err = rawcap_meta_sel_add(sel, type, arg);
@@ -52,32 +51,21 @@ static int add_sel(struct winargs *w, int type, const char *arg)
 	return 1;
 }
 
-int win_option(struct winargs *w, int opt, const char *arg)
+int win_option(struct winargs *w, int id, const char *arg)
 {
-	uint64_t v;
+	int rc = opt_window_arg(&w->t, id, arg, PROG);
 
-	switch (opt) {
-	case 'f':
-	case 't':
-		if (rawcap_parse_time(arg, w->now_ns, &v) || !v)
-			return -cli_usage_error("bad time", arg);
-		*(opt == 'f' ? &w->from_ns : &w->to_ns) = v;
-		w->given = true;
-		return 1;
-	case WIN_OPT_LAST:
-		if (rawcap_parse_duration(arg, &w->last_ns) || !w->last_ns ||
-		    w->last_ns >= w->now_ns)
-			return -cli_usage_error("bad --last duration", arg);
-		w->given = true;
-		return 1;
-	case 'e':
+	if (rc)
+		return rc < 0 ? -CLI_USAGE : (w->given = true);
+	switch (id) {
+	case OPT_ID_FILTER:
 		w->filter = arg;
 		return 1;
-	case 'P':
+	case OPT_ID_POD:
 		return add_sel(w, RAWCAP_SEL_POD, arg);
-	case 'N':
+	case OPT_ID_NAMESPACE:
 		return add_sel(w, RAWCAP_SEL_NAMESPACE, arg);
-	case 'L':
+	case OPT_ID_LABEL:
 		return add_sel(w, RAWCAP_SEL_LABEL, arg);
 	}
 	return 0;
@@ -85,18 +73,14 @@ int win_option(struct winargs *w, int opt, const char *arg)
 
 int win_finish(struct winargs *w, bool need, bool open_end)
 {
-	if (w->last_ns && (w->from_ns || w->to_ns))
-		return cli_usage_error("--last excludes --from and --to", NULL);
-	if (need && !w->last_ns && !w->from_ns)
+	struct opt_window *t = &w->t;
+
+	if (need && !t->last_ns && !t->from_ns)
 		return cli_usage_error("give the window: --from T [--to T], or --last D", NULL);
-	if (w->last_ns) {
-		w->from_ns = w->now_ns - w->last_ns;
-		w->to_ns = w->now_ns;
-	} else if (w->from_ns && !w->to_ns && !open_end) {
-		w->to_ns = w->now_ns;
-	}
-	if (w->from_ns && w->to_ns && w->to_ns <= w->from_ns)
-		return cli_usage_error("--to must be after --from", NULL);
+	if (!t->last_ns && t->from_ns && !t->to_ns && !open_end)
+		t->to_ns = t->now_ns;
+	if (opt_window_finish(t, false, PROG))
+		return CLI_USAGE;
 	if (w->filter) {
 		struct rawcap_filter *flt;
 		char msg[256] = "";

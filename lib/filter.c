@@ -48,7 +48,6 @@ struct rawcap_filter {
 	struct filter_prog progs[FILTER_MAX_LINKTYPES];
 	unsigned nprogs;
 	struct filter_prog *last; /* the one used last: records come in runs of a link type */
-	const char *error;	  /* of the last failed match */
 };
 
 /* libpcap's DLT_ for a LINKTYPE_ (the values differ for a few old types). */
@@ -158,7 +157,7 @@ static struct filter_prog *filter_prog_for(struct rawcap_filter *f, uint16_t lin
 }
 
 int rawcap_filter_match(struct rawcap_filter *f, const struct rawcap_pkt *pkt, const uint8_t *data,
-			uint32_t caplen)
+			uint32_t caplen, char *why, size_t whylen)
 {
 	struct filter_prog *fp = filter_prog_for(f, pkt->linktype);
 	struct bpf_run_view v = {.data = data, .len = caplen, .gap_at = UINT32_MAX};
@@ -174,11 +173,14 @@ int rawcap_filter_match(struct rawcap_filter *f, const struct rawcap_pkt *pkt, c
 	uint32_t wirelen = pkt->orig_len > caplen ? pkt->orig_len : caplen;
 
 	if (!fp) {
-		f->error = "too many link types for one filter";
+		if (why && whylen)
+			snprintf(why, whylen, "filter '%.32s%s' meets more than %u link types",
+				 f->expr, strlen(f->expr) > 32 ? "..." : "", FILTER_MAX_LINKTYPES);
 		return -E2BIG;
 	}
 	if (!fp->ok) {
-		f->error = fp->error;
+		if (why && whylen)
+			snprintf(why, whylen, "%s", fp->error);
 		return -EINVAL;
 	}
 	/* Filter a frame whose tag the kernel had stripped as tcpdump did: without it. */
@@ -189,11 +191,6 @@ int rawcap_filter_match(struct rawcap_filter *f, const struct rawcap_pkt *pkt, c
 		wirelen -= FILTER_VLAN_TAG_LEN;
 	}
 	return bpf_run(fp->prog.bf_insns, &v, wirelen, &aux) != 0;
-}
-
-const char *rawcap_filter_error(const struct rawcap_filter *f)
-{
-	return f->error ? f->error : "";
 }
 
 const char *rawcap_filter_expr(const struct rawcap_filter *f)

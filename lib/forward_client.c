@@ -288,15 +288,18 @@ static int fwd_client_packet(struct fwd_client *c, const struct rawcap_rec *rec)
 {
 	struct rawcap_window_pkt wp = {.rec = rec, .comment = ""};
 	struct rawcap_iface ifc;
+	char why[320];
 	int match;
 
 	wp.pkt = rawcap_rec_pkt(rec, &wp.data, &wp.caplen);
 	if (!wp.pkt ||
 	    window_place(rec->ts_ns, c->f->o.from_ns, fwd_client_to(&c->f->o)) != WINDOW_INSIDE)
 		return 0;
-	match = c->f->filter ? rawcap_filter_match(c->f->filter, wp.pkt, wp.data, wp.caplen) : 1;
+	match = c->f->filter ? rawcap_filter_match(c->f->filter, wp.pkt, wp.data, wp.caplen, why,
+						   sizeof(why))
+			     : 1;
 	if (match < 0) {
-		fwd_set_err(c->f, "%s", rawcap_filter_error(c->f->filter));
+		fwd_set_err(c->f, "%s", why);
 		return match;
 	}
 	if (!match || (c->ix && rawcap_meta_sel_match(c->f->o.pods, c->ix, rec) <= 0)) {

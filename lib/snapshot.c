@@ -333,6 +333,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.to_ns = o->to_ns,
 		.filter = o->filter,
 	};
+	char why[320] = "";
 	struct rawcap_sink sink = {
 		.ctx = s,
 		.iface = snap_sink_iface,
@@ -350,6 +351,8 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		snprintf(errbuf, errlen, "open segment writer in %s: %s", datadir, strerror(-err));
 		return err;
 	}
+	wo.why = why;
+	wo.whylen = sizeof(why);
 	err = rawcap_window_run(&wo, &sink, res);
 	if (!err)
 		err = pods.err;
@@ -359,8 +362,8 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	if (!err)
 		err = cerr;
 	free(s->queued);
-	if (err == -EINVAL && res->filter_error[0])
-		snprintf(errbuf, errlen, "bad filter: %s", res->filter_error);
+	if (err == -EINVAL && why[0])
+		snprintf(errbuf, errlen, "bad filter: %s", why);
 	else if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG)
 		snprintf(errbuf, errlen,
 			 "snapshot storage full: the window does not fit in the %llu "

@@ -223,12 +223,11 @@ static int window_packet(struct window *w, const struct rawcap_rec *rec, bool *k
 	*keep = false;
 	if (!p.pkt)
 		return 0;
-	err = w->filter ? rawcap_filter_match(w->filter, p.pkt, p.data, p.caplen) : 1;
-	if (err < 0) {
-		snprintf(w->res->filter_error, sizeof(w->res->filter_error), "%s",
-			 rawcap_filter_error(w->filter));
+	err = w->filter ? rawcap_filter_match(w->filter, p.pkt, p.data, p.caplen, w->o->why,
+					      w->o->whylen)
+			: 1;
+	if (err < 0)
 		return err;
-	}
 	if (!err) {
 		w->res->filtered++;
 		return 0;
@@ -522,8 +521,7 @@ int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_si
 	if (!o || o->sz < sizeof(*o) || !s || (o->snapshot && o->follow))
 		return -EINVAL;
 	if (o->filter && *o->filter) {
-		err = rawcap_filter_new(o->filter, &w.filter, res->filter_error,
-					sizeof(res->filter_error));
+		err = rawcap_filter_new(o->filter, &w.filter, o->why, o->whylen);
 		if (err)
 			return err;
 	}

@@ -118,6 +118,7 @@ struct args {
 	bool quiet;
 	struct rawcap_meta_join *pods;
 	char snapshot[4096];
+	char why[320]; /* why the window run failed, when the errno alone does not say */
 };
 
 static int usage_error(const char *what, const char *arg)
@@ -340,6 +341,8 @@ int main(int argc, char **argv)
 		return err;
 	}
 	rawcap_meta_join_attach(a.pods, &a.w, true);
+	a.w.why = a.why;
+	a.w.whylen = sizeof(a.why);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -368,8 +371,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (a.w.progress && res.packets)
 		fputc('\n', stderr);
-	if (err == -EINVAL && res.filter_error[0]) {
-		fprintf(stderr, PROG ": bad filter: %s\n", res.filter_error);
+	if (err == -EINVAL && a.why[0]) {
+		fprintf(stderr, PROG ": bad filter: %s\n", a.why);
 		ret = 2;
 		goto out;
 	}

@@ -34,6 +34,7 @@ struct download {
 	struct httpd_stream *st;
 	struct server_query q; /* owns the filter and the pod join */
 	struct rawcap_window_opts w;
+	char why[320]; /* the run's own words when the errno alone does not say */
 };
 
 static void download_free(struct download *e)
@@ -65,7 +66,8 @@ static void *download_main(void *arg)
 
 	if (err && err != -EPIPE)
 		fprintf(stderr, SERVER_PROG ": export of %s: %s\n",
-			e->snapshot ? e->snapshot : e->s->ring, rawcap_strerror(err));
+			e->snapshot ? e->snapshot : e->s->ring,
+			e->why[0] ? e->why : rawcap_strerror(err));
 	httpd_stream_end(e->st, !err && !cerr);
 	download_free(e);
 	return NULL;
@@ -132,6 +134,8 @@ static int pcap_start(struct httpd_req *req, struct download *e)
 		.to_ns = e->q.to_ns,
 		.filter = e->q.filter && *e->q.filter ? e->q.filter : NULL,
 		.stop = httpd_stream_stop_flag(e->st),
+		.why = e->why,
+		.whylen = sizeof(e->why),
 	};
 	rawcap_meta_join_attach(e->q.pods, &e->w, true);
 	pthread_attr_init(&at);

@@ -1,3 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The README's everyday lines, read from README.md and run as written.
 rawcap_script_test(readme_everyday readme/everyday.sh LABELS "capd;netns" TIMEOUT 300)
+
+# The README's install lines (cmake --install, ldconfig, the example reader
+# built with pkg-config) as written, in a private mount namespace. nosan: the
+# example is built as a user would, without the sanitizer runtime.
+rawcap_script_test(readme_install readme/install.sh LABELS "readme;nosan" TIMEOUT 120)

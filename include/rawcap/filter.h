@@ -27,19 +27,18 @@ struct rawcap_filter;
 
 /*
  * Compile expr (checked now against Ethernet, so a syntax error is reported
- * at once). On failure returns -EINVAL and, if errbuf is given, libpcap's
+ * at once). On failure returns -EINVAL and, if why is given, libpcap's
  * message in it.
  */
-RAWCAP_API int rawcap_filter_new(const char *expr, struct rawcap_filter **out, char *errbuf,
-				 size_t errlen);
+RAWCAP_API int rawcap_filter_new(const char *expr, struct rawcap_filter **out, char *why,
+				 size_t whylen);
 /*
  * 1 if the packet matches, 0 if not, -EINVAL if the expression cannot be
- * applied to the packet's link type (rawcap_filter_error() says why).
+ * applied to the packet's link type, -E2BIG past the link types one filter
+ * holds; on failure one line in why (NULL allowed) says which.
  */
 RAWCAP_API int rawcap_filter_match(struct rawcap_filter *f, const struct rawcap_pkt *pkt,
-				   const uint8_t *data, uint32_t caplen);
-/* Why the last rawcap_filter_match() failed ("" if none did). */
-RAWCAP_API const char *rawcap_filter_error(const struct rawcap_filter *f);
+				   const uint8_t *data, uint32_t caplen, char *why, size_t whylen);
 RAWCAP_API const char *rawcap_filter_expr(const struct rawcap_filter *f);
 RAWCAP_API void rawcap_filter_free(struct rawcap_filter *f);
 

@@ -98,6 +98,12 @@ struct rawcap_window_opts {
 	 */
 	void (*notice)(void *arg, const char *line);
 	void *notice_arg;
+	/*
+	 * Where the run says, in one line, why it failed when the errno alone
+	 * does not (a bad filter, -EINVAL). NULL allowed.
+	 */
+	char *why;
+	size_t whylen;
 };
 
 struct rawcap_window_result {
@@ -112,8 +118,7 @@ struct rawcap_window_result {
 	uint64_t from_ns, to_ns; /* the window as resolved (to_ns UINT64_MAX: open) */
 	uint64_t held_oldest_ns; /* oldest record held when the export started */
 	uint64_t missing_from_ns, missing_to_ns; /* recycled part of the window; equal: none */
-	bool snapshot_filtered; /* source is a filtered snapshot (gaps are not loss) */
-	char filter_error[256]; /* set when the filter expression is invalid (-EINVAL) */
+	bool snapshot_filtered;	 /* source is a filtered snapshot (gaps are not loss) */
 	uint64_t held_newest_ns; /* newest record held when the export started; 0: none */
 	/*
 	 * Part of the window before the oldest record held when nothing was ever
@@ -131,7 +136,7 @@ struct rawcap_window_result {
  * Run the window. Returns 0 when the window was delivered (check
  * missing_*_ns, lost_* and snapshot_short for a partial result, or let
  * rawcap_window_report() say it), or a negative errno:
- * opening the source, a bad filter (-EINVAL, message in filter_error), or the
+ * opening the source, a bad filter (-EINVAL, said in o->why), or the
  * first error a sink callback returned (e.g. -EPIPE when a stream's reader left).
  */
 RAWCAP_API int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_sink *s,

@@ -169,7 +169,7 @@ static int match(struct rawcap_filter *f, const struct pkt *k, uint8_t dir, bool
 		rp.vlan_tci = 100;
 		rp.vlan_tpid = 0x8100;
 	}
-	return rawcap_filter_match(f, &rp, k->data, k->len);
+	return rawcap_filter_match(f, &rp, k->data, k->len, NULL, 0);
 }
 
 static void test_same_as_libpcap(void **state)
@@ -212,13 +212,17 @@ static void test_raw_ip_is_dlt_raw(void **state)
 
 static void test_cannot_apply_is_an_error(void **state)
 {
+	struct rawcap_pkt rp = {.orig_len = pkts[6].len, .linktype = pkts[6].linktype};
 	struct rawcap_filter *f;
+	char why[320] = "";
 
 	(void)state;
 	assert_int_equal(rawcap_filter_new("ether src 02:00:00:00:00:01", &f, NULL, 0), 0);
 	assert_int_equal(match(f, &pkts[0], 0, false), 1);
 	assert_int_equal(match(f, &pkts[6], 0, false), -EINVAL);
-	assert_non_null(strstr(rawcap_filter_error(f), "link type 101"));
+	assert_int_equal(rawcap_filter_match(f, &rp, pkts[6].data, pkts[6].len, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "link type 101"));
 	rawcap_filter_free(f);
 }
 

@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 2;
 	size -= 2;
 	pkt.orig_len = (uint32_t)size + (data[-1] & 8 ? 100 : 0);
-	got = rawcap_filter_match(c->f, &pkt, data, (uint32_t)size);
+	got = rawcap_filter_match(c->f, &pkt, data, (uint32_t)size, NULL, 0);
 	if (got < 0 ? c->ok[raw] : !c->ok[raw] || got > 1)
 		abort(); /* an error exactly when libpcap cannot compile it */
 	if (got >= 0 && c->oracle && !(data[-1] & 2)) {

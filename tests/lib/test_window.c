@@ -289,13 +289,16 @@ static void test_window_bad_filter(void **state)
 	struct rawcap_window_result res;
 	struct rawcap_sink k = seen_sink(&s);
 	struct rawcap_window_opts o;
+	char why[256] = "";
 
 	(void)state;
 	fixture_open(&f, 1 << 20);
 	o = window_opts(&f, f.t0, f.t0 + SEC);
 	o.filter = "tcp port";
+	o.why = why;
+	o.whylen = sizeof(why);
 	assert_int_equal(rawcap_window_run(&o, &k, &res), -EINVAL);
-	assert_true(res.filter_error[0] != '\0');
+	assert_true(why[0] != '\0');
 	assert_int_equal(s.packets + s.records, 0);
 	fixture_close(&f);
 }

@@ -31,10 +31,19 @@ TOOLS = [
     ["server/rawcap-server"],
     ["cli/kubectl-rawcap"],
     ["cli/kubectl-rawcap", "export"],
+    ["cli/kubectl-rawcap", "snapshot"],
     ["cli/kubectl-rawcap", "snapshot", "create"],
+    ["cli/kubectl-rawcap", "snapshot", "list"],
+    ["cli/kubectl-rawcap", "snapshot", "show"],
+    ["cli/kubectl-rawcap", "snapshot", "verify"],
+    ["cli/kubectl-rawcap", "snapshot", "delete"],
+    ["cli/kubectl-rawcap", "snapshot", "export"],
     ["cli/kubectl-rawcap", "snapshot", "upload"],
+    ["cli/kubectl-rawcap", "snapshot", "download"],
     ["cli/kubectl-rawcap", "bounds"],
     ["cli/kubectl-rawcap", "dissection"],
+    ["cli/kubectl-rawcap", "dissect"],
+    ["cli/kubectl-rawcap", "merge"],
 ]
 
 

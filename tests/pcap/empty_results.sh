@@ -16,18 +16,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-CAPD=$B/capd/capd
 FIFO=$T/fifo
 DEST=$T/snaps
-export RAWCAP_SHM_DIR=$T/shm
-mkdir -p "$RAWCAP_SHM_DIR"
 netns_up
 S0=$(date +%s.%N)
-ip netns exec "$NS" "$CAPD" --ring "$RING" --interfaces lo --storage "$FIFO" --storage-size 64Mi \
-	--sync-interval 100ms 2>"$T/capd.err" &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q "capturing into ring" "$T/capd.err" && break; sleep 0.1; done
-grep -q "capturing into ring" "$T/capd.err" || fail "capd did not start: $(tail -3 "$T/capd.err")"
+capd_start "$NS" "$T/capd.err" --ring "$RING" --interfaces lo --storage "$FIFO" --storage-size 64Mi \
+	--sync-interval 100ms
 sleep 1
 T0=$(date +%s.%N)
 ip netns exec "$NS" "$B/tests/capd-traffic" udp 127.0.0.1 9999 20 >/dev/null

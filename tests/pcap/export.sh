@@ -88,5 +88,5 @@ done
 # A ring that does not exist is a runtime failure.
 set +e; "$PCAP" --ring "nosuch$$" -o "$T/x" 2>/dev/null; rc=$?; set -e
 [ $rc = 1 ] || fail "missing ring: exit $rc, want 1"
-rm -f /dev/shm/rawcap-"$RING2" /dev/shm/rawcap-"$RING3" /dev/shm/rawcap-"$RING4"
+rm -f "$RAWCAP_SHM_DIR"/rawcap-"$RING2" "$RAWCAP_SHM_DIR"/rawcap-"$RING3" "$RAWCAP_SHM_DIR"/rawcap-"$RING4"
 echo "PASS: $nref packets exported byte for byte (pcapng, pcap), filters, times, loss, recycling"

@@ -26,10 +26,10 @@ send_one() { echo "$1" >&7; }
 # The ring appears with the first packet tcpdump hands over.
 for _ in $(seq 100); do
 	send_one prime
-	[ -e /dev/shm/rawcap-"$RING" ] && break
+	[ -e "$RAWCAP_SHM_DIR"/rawcap-"$RING" ] && break
 	sleep 0.1
 done
-[ -e /dev/shm/rawcap-"$RING" ] || fail "ring never appeared"
+[ -e "$RAWCAP_SHM_DIR"/rawcap-"$RING" ] || fail "ring never appeared"
 sleep 0.3
 
 mkfifo "$T/stream" "$T/totshark"

@@ -1,46 +1,25 @@
 # SPDX-License-Identifier: MIT
 # lib.sh - shared by the pcap/snapshot script tests: a private network
 # namespace with known traffic captured by tcpdump, and comparisons of
-# exported files against that capture with independent tools.
+# exported files against that capture with independent tools. Built on
+# tests/lib.sh (temporary directory T, fail, cleanup, capd_start).
 #
 # The ring is fed by tests/pcap/pktwriter (a capd stand-in) from the
 # tcpdump capture. To run against capd instead, replace feed_ring (start
 # capd on the namespace's interface with --ring "$RING" while the traffic
 # runs); the rest of each test stays the same.
 
-B=${RAWCAP_BUILD:?RAWCAP_BUILD must point at the build tree}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" # fail, PIDS, rc_tmp, capd_start, cleanup
+rc_need tcpdump tshark capinfos python3
+rc_tmp pcap # rings live in its private RAWCAP_SHM_DIR
+T=$TMP
 PCAP=$B/readers/rawcap-pcap
 SNAP=$B/readers/rawcap-snapshot
 PKTW=$B/tests/pktwriter
-T=$(mktemp -d /tmp/rc-test.XXXXXX)
 NS=rc-pcap-$$
 RING=rctest$$
-PIDS=()
-DEBUG=${DEBUG:-}
 
-fail() {
-	echo "FAIL: $*" >&2
-	[ -z "$DEBUG" ] || { ls -la "$T"; tail -n 5 "$T"/*.err "$T"/*.txt; } >&2
-	exit 1
-}
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	ip netns del "$NS" 2>/dev/null || true
-	rm -f /dev/shm/rawcap-"$RING"* /dev/shm/rawcap-"$RING"-*
-	chmod -R u+w "$T" 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-need() { command -v "$1" >/dev/null || { echo "SKIP: $1 missing"; exit 77; }; }
-need tcpdump; need tshark; need capinfos; need python3
-
-netns_up() {
-	ip netns add "$NS"
-	ip -n "$NS" link set lo up
-}
+netns_up() { rc_netns_add "$NS"; }
 
 # Known traffic on the namespace's loopback: $1 UDP datagrams of varied sizes
 # to port 9999 and a TCP exchange on port 9998.

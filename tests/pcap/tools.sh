@@ -19,19 +19,15 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-CAPD=$B/capd/capd
 TRAFFIC=$B/tests/capd-traffic
-need editcap; need mergecap; need tcpreplay
+rc_need editcap mergecap tcpreplay
 NSB=$NS-b
 RING2=${RING}m
 FIFO=$T/fifo
-cleanup_b() { ip netns del "$NSB" 2>/dev/null || true; rm -f /dev/shm/rawcap-"$RING2"*; cleanup; }
-trap cleanup_b EXIT
 nsx() { ip netns exec "$NS" "$@"; }
 
 netns_up
-ip netns add "$NSB"
-ip -n "$NSB" link set lo up
+rc_netns_add "$NSB"
 ip -n "$NS" link add a0 type veth peer name b0 netns "$NSB"
 ip -n "$NS" addr add 198.18.0.1/30 dev a0
 ip -n "$NSB" addr add 198.18.0.2/30 dev b0
@@ -53,17 +49,9 @@ ip -n "$NSB" link add rp0 type veth peer name rp1
 ip -n "$NSB" link set rp0 mtu 65535 up
 ip -n "$NSB" link set rp1 mtu 65535 up
 
-start_capd() { # LOG ARGS...
-	local log=$1
-	shift
-	ip netns exec "$NS" "$CAPD" "$@" 2>"$log" &
-	PIDS+=($!)
-	for _ in $(seq 100); do grep -q "capturing into ring" "$log" && return 0; sleep 0.1; done
-	fail "capd did not start: $(tail -3 "$log")"
-}
-start_capd "$T/capd1.err" --ring "$RING" --ring-size 64Mi --interfaces lo --storage "$FIFO" \
+capd_start "$NS" "$T/capd1.err" --ring "$RING" --ring-size 64Mi --interfaces lo --storage "$FIFO" \
 	--storage-size 256Mi --sync-interval 200ms
-start_capd "$T/capd2.err" --ring "$RING2" --ring-size 64Mi
+capd_start "$NS" "$T/capd2.err" --ring "$RING2" --ring-size 64Mi
 T0=$(date +%s.%N)
 sleep 0.5
 nsx "$TRAFFIC" udp 127.0.0.1 9999 300 >/dev/null

@@ -12,22 +12,15 @@
 set -euo pipefail
 . "$(dirname "$0")/../pcap/lib.sh"
 
-CAPD=$B/capd/capd
 TRAFFIC=$B/tests/capd-traffic
 FWD=$B/readers/rawcap-forward
 FIFO=$T/fifo
 DEST=$T/snaps
 N=4000
-export RAWCAP_SHM_DIR=$T/shm
-mkdir -p "$RAWCAP_SHM_DIR"
 netns_up
 
-ip netns exec "$NS" "$CAPD" --ring "$RING" --ring-size 16Mi --interfaces lo --storage "$FIFO" \
-	--storage-size 64Mi --sync-interval 0s 2>"$T/capd.err" &
-CAPD_PID=$!
-PIDS+=("$CAPD_PID")
-for _ in $(seq 100); do grep -q "capturing into ring" "$T/capd.err" && break; sleep 0.1; done
-grep -q "capturing into ring" "$T/capd.err" || fail "capd did not start: $(tail -3 "$T/capd.err")"
+capd_start "$NS" "$T/capd.err" --ring "$RING" --ring-size 16Mi --interfaces lo --storage "$FIFO" \
+	--storage-size 64Mi --sync-interval 0s
 ip netns exec "$NS" "$TRAFFIC" udp 127.0.0.1 9999 $N >/dev/null || fail "capd-traffic failed"
 # Packets the filtered snapshot leaves out: sequence gaps in it that are not loss.
 ip netns exec "$NS" "$TRAFFIC" udp 127.0.0.1 9998 100 >/dev/null || fail "capd-traffic failed"
@@ -37,8 +30,7 @@ sleep 1
 	>"$T/c1.out" 2>&1 || fail "snapshot: $(cat "$T/c1.out")"
 "$SNAP" create --ring "$RING" --storage "$FIFO" --dest "$DEST" --last 1m --name udp \
 	--filter "udp port 9999" >"$T/c2.out" 2>&1 || fail "filtered snapshot: $(cat "$T/c2.out")"
-kill -TERM "$CAPD_PID"
-wait "$CAPD_PID" || fail "capd exited $? on SIGTERM"
+capd_stop "$T/capd.err"
 
 # Intact: everything comes back.
 "$PCAP" --snapshot "$DEST/all" -q -o "$T/all0.pcapng" || fail "export of the intact snapshot"

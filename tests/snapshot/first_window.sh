@@ -12,18 +12,12 @@
 set -euo pipefail
 . "$(dirname "$0")/../pcap/lib.sh"
 
-CAPD=$B/capd/capd
 DEST=$T/snaps
-export RAWCAP_SHM_DIR=$T/shm
-mkdir -p "$RAWCAP_SHM_DIR"
 netns_up
 ip -n "$NS" link add va type veth peer name vb
 ip -n "$NS" link set va up
 ip -n "$NS" link set vb up
-ip netns exec "$NS" "$CAPD" --ring "$RING" 2>"$T/capd.err" &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q "capturing into ring" "$T/capd.err" && break; sleep 0.1; done
-grep -q "capturing into ring" "$T/capd.err" || fail "capd did not start: $(tail -3 "$T/capd.err")"
+capd_start "$NS" "$T/capd.err" --ring "$RING"
 ip netns exec "$NS" python3 -c '
 import socket
 r = socket.socket(2, 2); r.bind(("127.0.0.1", 9))
