@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * window.c - the export loop shared by rawcap-pcap, rawcap-snapshot,
- * rawcap-tap and rawcap-server (rawcap/window.h).
+ * window.c - the reader record loop shared by rawcap-pcap, rawcap-snapshot,
+ * rawcap-tap and rawcap-server (rawcap/window.h), as a step a caller can
+ * drive from its own event loop (rawcap_window_step) and as a blocking run.
  *
  * It owns what every exporting reader would otherwise repeat: resolving the
  * window, seeking, telling the recycled part of a window from a quiet one,
@@ -28,11 +29,15 @@
 #define WINDOW_MAX_IFACES  RING_IFACE_SLOTS
 #define WINDOW_PROGRESS_NS 1000000000ull
 #define WINDOW_UNDESCRIBED 16
+#define WINDOW_RUN_BUDGET  1024 /* records per step of rawcap_window_run() */
 
-struct window {
-	const struct rawcap_window_opts *o;
-	const struct rawcap_sink *s;
-	struct rawcap_window_result *res;
+struct rawcap_window {
+	const struct rawcap_window_opts *o; /* &opts */
+	const struct rawcap_sink *s;	    /* &sink */
+	struct rawcap_window_result *res;   /* &result */
+	struct rawcap_window_opts opts;
+	struct rawcap_sink sink;
+	struct rawcap_window_result result;
 	struct rawcap_cursor *c;
 	struct rawcap_filter *filter;
 	struct rawcap_iface *ifaces; /* described to the sink so far */
@@ -45,6 +50,10 @@ struct window {
 	uint8_t *copy;	    /* validated copy of a ring payload */
 	char comment[512];
 	uint64_t last_flush_ns, last_progress_ns;
+	bool pause;	   /* a sink hook returned RAWCAP_SINK_PAUSE during this step */
+	bool source_ended; /* rawcap_wait(): nothing more can come */
+	bool done;
+	int err; /* the error that ended the window, returned again by later steps */
 };
 
 
@@ -126,13 +135,16 @@ int rawcap_window_bounds(const struct rawcap_window_opts *o, uint64_t *oldest_ns
 	return err;
 }
 
-static int window_sink_err(int err)
+/* A hook's return: 0, a negative errno, or RAWCAP_SINK_PAUSE (end the step after this record). */
+static int window_sink(struct rawcap_window *w, int ret)
 {
-	return err > 0 ? 0 : err;
+	if (ret > 0)
+		w->pause = true;
+	return ret > 0 ? 0 : ret;
 }
 
 /* Tell the sink about an interface unless it already has this exact description. */
-static int window_iface(struct window *w, const struct rawcap_iface *ifc)
+static int window_iface(struct rawcap_window *w, const struct rawcap_iface *ifc)
 {
 	size_t i;
 
@@ -147,10 +159,10 @@ static int window_iface(struct window *w, const struct rawcap_iface *ifc)
 		w->nifaces++;
 	}
 	w->ifaces[i] = *ifc;
-	return w->s->iface ? window_sink_err(w->s->iface(w->s->ctx, ifc)) : 0;
+	return w->s->iface ? window_sink(w, w->s->iface(w->s->ctx, ifc)) : 0;
 }
 
-static int window_iface_lookup(struct window *w, uint32_t ifindex)
+static int window_iface_lookup(struct rawcap_window *w, uint32_t ifindex)
 {
 	struct rawcap_iface ifc;
 
@@ -171,7 +183,7 @@ static int window_iface_lookup(struct window *w, uint32_t ifindex)
 }
 
 /* Loss before the window (its lookback) is not the window's: start counting here. */
-static void window_loss_baseline(struct window *w)
+static void window_loss_baseline(struct rawcap_window *w)
 {
 	struct rawcap_stats st;
 
@@ -187,7 +199,7 @@ static void window_loss_baseline(struct window *w)
  * the damaged blocks' headers listed (at least one per block). At the end of
  * the window only damage is looked at: a gap shows only at a next record.
  */
-static int window_reader_loss(struct window *w, bool at_end)
+static int window_reader_loss(struct rawcap_window *w, bool at_end)
 {
 	struct rawcap_stats st;
 	uint64_t d, blocks, recs;
@@ -211,10 +223,10 @@ static int window_reader_loss(struct window *w, bool at_end)
 	if (!d)
 		return 0;
 	w->res->lost_reader += d;
-	return w->s->loss ? window_sink_err(w->s->loss(w->s->ctx, 0, d, cause)) : 0;
+	return w->s->loss ? window_sink(w, w->s->loss(w->s->ctx, 0, d, cause)) : 0;
 }
 
-static int window_packet(struct window *w, const struct rawcap_rec *rec, bool *keep)
+static int window_packet(struct rawcap_window *w, const struct rawcap_rec *rec, bool *keep)
 {
 	struct rawcap_window_pkt p = {.rec = rec, .comment = ""};
 	int err;
@@ -245,10 +257,10 @@ static int window_packet(struct window *w, const struct rawcap_rec *rec, bool *k
 		p.comment = w->comment;
 	w->res->packets++;
 	w->res->packet_bytes += p.caplen;
-	return w->s->packet ? window_sink_err(w->s->packet(w->s->ctx, &p)) : 0;
+	return w->s->packet ? window_sink(w, w->s->packet(w->s->ctx, &p)) : 0;
 }
 
-static int window_record(struct window *w, const struct rawcap_rec *rec)
+static int window_record(struct rawcap_window *w, const struct rawcap_rec *rec)
 {
 	const struct rawcap_loss *l = rec->payload;
 	bool keep = true;
@@ -271,8 +283,7 @@ static int window_record(struct window *w, const struct rawcap_rec *rec)
 		else
 			w->res->lost_upstream += rawcap_loss_units(l->cause, l->count);
 		if (w->s->loss)
-			err = window_sink_err(
-				w->s->loss(w->s->ctx, l->ifindex, l->count, l->cause));
+			err = window_sink(w, w->s->loss(w->s->ctx, l->ifindex, l->count, l->cause));
 		break;
 	default:
 		err = 0;
@@ -285,7 +296,7 @@ static int window_record(struct window *w, const struct rawcap_rec *rec)
 	}
 	w->res->last_ts_ns = rec->ts_ns;
 	w->res->last_seq = rec->seq;
-	return w->s->record ? window_sink_err(w->s->record(w->s->ctx, rec)) : 0;
+	return w->s->record ? window_sink(w, w->s->record(w->s->ctx, rec)) : 0;
 }
 
 /*
@@ -293,7 +304,7 @@ static int window_record(struct window *w, const struct rawcap_rec *rec)
  * except for packets outside the window, which the loop skips on their
  * header alone: their payload is not copied (payload NULL).
  */
-static int window_next(struct window *w, struct rawcap_rec *rec)
+static int window_next(struct rawcap_window *w, struct rawcap_rec *rec)
 {
 	for (;;) {
 		int ret = rawcap_next(w->c, rec);
@@ -316,13 +327,13 @@ static int window_next(struct window *w, struct rawcap_rec *rec)
 	}
 }
 
-static int window_flush(struct window *w)
+static int window_flush(struct rawcap_window *w)
 {
 	w->last_flush_ns = clock_mono_ns();
-	return w->s->flush ? window_sink_err(w->s->flush(w->s->ctx)) : 0;
+	return w->s->flush ? window_sink(w, w->s->flush(w->s->ctx)) : 0;
 }
 
-static void window_progress(struct window *w)
+static void window_progress(struct rawcap_window *w)
 {
 	uint64_t now;
 
@@ -335,87 +346,145 @@ static void window_progress(struct window *w)
 	w->o->progress(w->o->progress_arg, w->res);
 }
 
-static bool window_stopped(const struct window *w)
+static bool window_stopped(const struct rawcap_window *w)
 {
 	return w->o->stop && *w->o->stop;
 }
 
-/* Caught up with the newest record: wait for more, or end the window. */
-static int window_idle(struct window *w, bool *done)
+static int window_flush_ms(const struct rawcap_window *w)
 {
-	int flush_ms = w->o->flush_ms > 0 ? w->o->flush_ms : WINDOW_FLUSH_MS;
-	char line[256];
-	int err;
-
-	*done = !w->o->follow && window_settled(rawcap_now_ns(), w->res->to_ns);
-	if (*done)
-		return 0;
-	if (clock_mono_ns() - w->last_flush_ns >= (uint64_t)flush_ms * 1000000u) {
-		err = window_flush(w);
-		if (err)
-			return err;
-	}
-	err = rawcap_wait(w->c, flush_ms);
-	if (err == -ENODATA)
-		*done = true;
-	if (w->o->follow && w->o->notice && rawcap_writer_news(w->c, line, sizeof(line)))
-		w->o->notice(w->o->notice_arg, line);
-	if (!w->o->follow || !window_settled(rawcap_now_ns(), w->res->to_ns))
-		return 0;
-	*done = true;
-	return 0;
+	return w->o->flush_ms > 0 ? w->o->flush_ms : WINDOW_FLUSH_MS;
 }
 
-static int window_loop(struct window *w)
+static void window_snapshot_check(struct rawcap_window *w);
+
+/* The window is over (err 0) or failed: count what the end shows, flush, and stay done. */
+static int window_finish(struct rawcap_window *w, int err)
+{
+	int ferr;
+
+	if (!err)
+		err = window_reader_loss(w, true);
+	if (!err)
+		window_snapshot_check(w);
+	ferr = window_flush(w);
+	w->done = true;
+	w->err = err ? err : ferr;
+	return w->err;
+}
+
+/*
+ * Caught up with the newest record: end the window once no record inside it
+ * can still come, else flush when idle for the flush interval and ask the
+ * caller to wait (-EAGAIN).
+ */
+static int window_idle(struct rawcap_window *w)
+{
+	int err;
+
+	if (w->source_ended || window_settled(rawcap_now_ns(), w->res->to_ns))
+		return window_finish(w, 0);
+	if (clock_mono_ns() - w->last_flush_ns >= (uint64_t)window_flush_ms(w) * 1000000u) {
+		err = window_flush(w);
+		if (err)
+			return window_finish(w, err);
+	}
+	return -EAGAIN;
+}
+
+/* One record from the cursor: the hooks, the window cut, loss, the sink. */
+static int window_one(struct rawcap_window *w, const struct rawcap_rec *rec)
 {
 	enum window_place place;
-	struct rawcap_rec rec;
-	bool done = false;
-	int ret, err = 0;
+	int err;
 
-	while (!done && !err && !window_stopped(w)) {
+	if (rec->type == RAWCAP_REC_META && w->o->meta)
+		w->o->meta(w->o->meta_arg, rec);
+	if (rec->ts_ns < w->res->from_ns && w->o->meta_lookback_ns)
+		window_loss_baseline(w); /* loss in the lookback is not the window's */
+	place = window_place(rec->ts_ns, w->res->from_ns, w->res->to_ns);
+	if (place != WINDOW_INSIDE) {
+		/* Interface descriptions outside the window still describe packets in it. */
+		if (rec->type == RAWCAP_REC_IFACE && rec->len >= sizeof(struct rawcap_iface))
+			return window_iface(w, rec->payload);
+		/* Only packets end the window: other records may carry other clocks. */
+		if (place == WINDOW_END && rec->type == RAWCAP_REC_PACKET)
+			return window_finish(w, 0);
+		return 0;
+	}
+	err = window_reader_loss(w, false);
+	if (!err)
+		err = window_record(w, rec);
+	window_progress(w);
+	if (!err && w->o->flush_ms > 0 &&
+	    clock_mono_ns() - w->last_flush_ns >= (uint64_t)w->o->flush_ms * 1000000u)
+		err = window_flush(w);
+	return err;
+}
+
+int rawcap_window_step(struct rawcap_window *w, unsigned budget, bool *done)
+{
+	uint64_t records0 = w->res->records;
+	struct rawcap_rec rec;
+	int ret = 0;
+
+	w->pause = false;
+	for (unsigned n = 0; !w->done && n < (budget ? budget : 1) && !w->pause; n++) {
+		if (window_stopped(w)) {
+			window_finish(w, 0);
+			break;
+		}
 		ret = window_next(w, &rec);
 		if (ret == -EBADMSG || ret == -EMSGSIZE)
 			continue; /* skipped and counted by the cursor */
-		if (ret == -ENODATA)
+		if (ret == -ENODATA) {
+			window_finish(w, 0);
 			break;
-		if (ret < 0)
-			return ret;
+		}
+		if (ret < 0) {
+			window_finish(w, ret);
+			break;
+		}
 		if (ret == 0) {
-			err = window_idle(w, &done);
-			continue;
+			ret = window_idle(w);
+			if (ret == -EAGAIN && w->res->records > records0)
+				ret = 0; /* report the progress; the next step says to wait */
+			break;
 		}
-		if (rec.type == RAWCAP_REC_META && w->o->meta)
-			w->o->meta(w->o->meta_arg, &rec);
-		if (rec.ts_ns < w->res->from_ns && w->o->meta_lookback_ns)
-			window_loss_baseline(w); /* loss in the lookback is not the window's */
-		place = window_place(rec.ts_ns, w->res->from_ns, w->res->to_ns);
-		if (place != WINDOW_INSIDE) {
-			/* Interface descriptions outside the window still describe packets in it.
-			 */
-			if (rec.type == RAWCAP_REC_IFACE && rec.len >= sizeof(struct rawcap_iface))
-				err = window_iface(w, rec.payload);
-			/* Only packets end the window: other records may carry other clocks. */
-			if (place == WINDOW_END && rec.type == RAWCAP_REC_PACKET)
-				break;
-			continue;
-		}
-		err = window_reader_loss(w, false);
-		if (!err)
-			err = window_record(w, &rec);
-		window_progress(w);
-		if (!err && w->o->flush_ms > 0 &&
-		    clock_mono_ns() - w->last_flush_ns >= (uint64_t)w->o->flush_ms * 1000000u)
-			err = window_flush(w);
+		ret = window_one(w, &rec);
+		if (ret < 0 && !w->done)
+			window_finish(w, ret);
 	}
-	return err;
+	*done = w->done;
+	if (w->done)
+		return w->err ? w->err : (int)(w->res->records - records0);
+	if (ret == -EAGAIN)
+		return -EAGAIN;
+	return (int)(w->res->records - records0);
+}
+
+int rawcap_window_wait(struct rawcap_window *w, int timeout_ms)
+{
+	char line[256];
+	int err;
+
+	if (w->done)
+		return 0;
+	err = rawcap_wait(w->c, timeout_ms);
+	if (err == -ENODATA) {
+		w->source_ended = true; /* the next step ends the window */
+		err = 0;
+	}
+	if (w->o->follow && w->o->notice && rawcap_writer_news(w->c, line, sizeof(line)))
+		w->o->notice(w->o->notice_arg, line);
+	return err < 0 ? err : 0;
 }
 
 /*
  * Which part of [from, to) lies before the oldest record held: recycled
  * before we got to it (missing), or before capture began (uncaptured).
  */
-static void window_missing(struct window *w, uint64_t oldest, uint64_t newest, bool recycled)
+static void window_missing(struct rawcap_window *w, uint64_t oldest, uint64_t newest, bool recycled)
 {
 	struct rawcap_window_result *r = w->res;
 	uint64_t end;
@@ -435,7 +504,7 @@ static void window_missing(struct window *w, uint64_t oldest, uint64_t newest, b
 }
 
 /* A snapshot knows what it lacked when it was made, and how many packets it holds. */
-static void window_snapshot_info(struct window *w)
+static void window_snapshot_info(struct rawcap_window *w)
 {
 	struct snap_manifest m;
 	struct rawcap_window_result *r = w->res;
@@ -463,7 +532,7 @@ static void window_snapshot_info(struct window *w)
 }
 
 /* Read over a snapshot's whole window, every packet it lists must have come out. */
-static void window_snapshot_check(struct window *w)
+static void window_snapshot_check(struct rawcap_window *w)
 {
 	struct rawcap_window_result *r = w->res;
 	uint64_t read = r->packets + r->filtered + r->unselected;
@@ -475,7 +544,7 @@ static void window_snapshot_check(struct window *w)
 		r->snapshot_short = r->snapshot_packets - read;
 }
 
-static int window_start(struct window *w)
+static int window_start(struct rawcap_window *w)
 {
 	const struct rawcap_window_opts *o = w->o;
 	struct rawcap_window_result *r = w->res;
@@ -510,45 +579,132 @@ static int window_start(struct window *w)
 	return err;
 }
 
-int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
-		      struct rawcap_window_result *res)
+static void window_free(struct rawcap_window *w)
 {
-	struct window w = {.o = o, .s = s, .res = res};
-	struct rawcap_stats st;
-	int err, ferr;
+	if (!w)
+		return;
+	rawcap_close(w->c);
+	rawcap_filter_free(w->filter);
+	free(w->ifaces);
+	free(w->copy);
+	free(w);
+}
 
-	memset(res, 0, sizeof(*res));
-	if (!o || o->sz < sizeof(*o) || !s || (o->snapshot && o->follow))
-		return -EINVAL;
-	if (o->filter && *o->filter) {
-		err = rawcap_filter_new(o->filter, &w.filter, o->why, o->whylen);
+/* The window keeps copies of the caller's options and sink. */
+static struct rawcap_window *window_new(const struct rawcap_window_opts *o,
+					const struct rawcap_sink *s)
+{
+	struct rawcap_window *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->opts = *o;
+	w->sink = *s;
+	w->o = &w->opts;
+	w->s = &w->sink;
+	w->res = &w->result;
+	w->ifaces = calloc(2 * WINDOW_MAX_IFACES, sizeof(*w->ifaces));
+	w->copy = malloc(RAWCAP_REC_MAX);
+	if (!w->ifaces || !w->copy) {
+		window_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/*
+ * Compile the filter, open the source, resolve the window and seek to its
+ * start. A bad filter is said in why (the compiler's message).
+ */
+static int window_begin(struct rawcap_window *w, char *why, size_t whylen)
+{
+	const char *filter = w->o->filter;
+	struct rawcap_stats st;
+	int err;
+
+	if (filter && *filter) {
+		err = rawcap_filter_new(filter, &w->filter, why, whylen);
 		if (err)
 			return err;
 	}
-	w.ifaces = calloc(2 * WINDOW_MAX_IFACES, sizeof(*w.ifaces));
-	w.copy = malloc(RAWCAP_REC_MAX);
-	err = w.ifaces && w.copy ? window_open(o, &w.c) : -ENOMEM;
+	err = window_open(w->o, &w->c);
 	if (err)
-		goto out;
-	w.last_flush_ns = w.last_progress_ns = clock_mono_ns();
+		return err;
+	w->last_flush_ns = w->last_progress_ns = clock_mono_ns();
 	/* Damage met while seeking may hold the window's first records: count it. */
-	history_damage(w.c->hist, &w.damage_seen, &w.damage_recs_seen);
-	err = window_start(&w);
-	rawcap_get_stats(w.c, &st);
-	w.lost_seen = st.records_lost;
-	if (!err)
-		err = window_loop(&w);
-	if (!err)
-		err = window_reader_loss(&w, true);
-	if (!err)
-		window_snapshot_check(&w);
-	ferr = window_flush(&w);
-	if (!err)
-		err = ferr;
-out:
-	rawcap_close(w.c);
-	rawcap_filter_free(w.filter);
-	free(w.ifaces);
-	free(w.copy);
+	history_damage(w->c->hist, &w->damage_seen, &w->damage_recs_seen);
+	err = window_start(w);
+	rawcap_get_stats(w->c, &st);
+	w->lost_seen = st.records_lost;
+	if (err)
+		window_finish(w, err);
+	return err;
+}
+
+static bool window_opts_ok(const struct rawcap_window_opts *o, const struct rawcap_sink *s)
+{
+	return o && o->sz >= sizeof(*o) && s && !(o->snapshot && o->follow);
+}
+
+int rawcap_window_open(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
+		       struct rawcap_window **wp, char *why, size_t whylen)
+{
+	struct rawcap_window *w;
+	int err;
+
+	*wp = NULL;
+	if (why && whylen)
+		*why = '\0';
+	if (!window_opts_ok(o, s))
+		return -EINVAL;
+	w = window_new(o, s);
+	if (!w)
+		return -ENOMEM;
+	err = window_begin(w, why, whylen);
+	if (err) {
+		if (why && whylen && !*why)
+			snprintf(why, whylen, "%s", strerror(-err));
+		window_free(w);
+		return err;
+	}
+	*wp = w;
+	return 0;
+}
+
+const struct rawcap_window_result *rawcap_window_result(const struct rawcap_window *w)
+{
+	return w->res;
+}
+
+void rawcap_window_close(struct rawcap_window *w)
+{
+	window_free(w);
+}
+
+int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
+		      struct rawcap_window_result *res)
+{
+	struct rawcap_window *w;
+	bool done = false;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (!window_opts_ok(o, s))
+		return -EINVAL;
+	w = window_new(o, s);
+	if (!w)
+		return -ENOMEM;
+	if (o->why && o->whylen)
+		*o->why = '\0';
+	err = window_begin(w, o->why, o->whylen);
+	while (!err && !done) {
+		err = rawcap_window_step(w, WINDOW_RUN_BUDGET, &done);
+		if (err == -EAGAIN)
+			rawcap_window_wait(w, window_flush_ms(w)); /* -EINTR: the next step sees *stop */
+		if (err == -EAGAIN || err > 0)
+			err = 0;
+	}
+	*res = *w->res;
+	window_free(w);
 	return err;
 }

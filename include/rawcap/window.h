@@ -143,6 +143,87 @@ RAWCAP_API int rawcap_window_run(const struct rawcap_window_opts *o, const struc
 				 struct rawcap_window_result *res);
 
 /*
+ * The same loop as a step, for a caller that drives it from its own event
+ * loop (an HTTP server's content callback, a forwarder's poll loop):
+ *
+ *	struct rawcap_window *w;
+ *	bool done = false;
+ *	int n, err = rawcap_window_open(&o, &sink, &w, why, sizeof(why));
+ *
+ *	while (!err && !done) {
+ *		n = rawcap_window_step(w, 256, &done);
+ *		if (n == -EAGAIN)
+ *			rawcap_window_wait(w, 200); (or poll your own fds)
+ *		else if (n < 0)
+ *			err = n;
+ *	}
+ *	rawcap_window_report(stderr, "prog", rawcap_window_result(w));
+ *	rawcap_window_close(w);
+ *
+ * rawcap_window_run() is exactly this loop. The window keeps its state
+ * between steps (cursor, interfaces described, loss counted); it copies o
+ * and s at open, so they need not outlive the call, but what they point to
+ * does: the sink's ctx, the hooks' args, *stop. The strings (ring,
+ * storage_dir, snapshot, filter) are read only during open.
+ *
+ * A sink hook returns 0, a negative errno (ends the window with that
+ * error), or RAWCAP_SINK_PAUSE: the record was taken, and the step returns
+ * after finishing it. A caller that wants "about N bytes of output now"
+ * lets its sink write into its buffer and return RAWCAP_SINK_PAUSE once the
+ * buffer holds N bytes; the next step goes on with the next record.
+ */
+#define RAWCAP_SINK_PAUSE 1
+
+struct rawcap_window;
+
+/*
+ * Check o (sz must be sizeof(struct rawcap_window_opts); snapshot and follow
+ * exclude each other), compile the filter, open the source, resolve the
+ * window and seek to its start; interfaces the ring describes reach
+ * s->iface now. Returns 0 and the window in *w, or a negative errno with
+ * *w NULL and a message in why (whylen bytes, NUL terminated; why may be
+ * NULL): -EINVAL for bad options or a bad filter (the compiler's message),
+ * -ENOENT / -EACCES / ... opening the source, -ENOMEM, or the error the
+ * iface hook returned.
+ */
+RAWCAP_API int rawcap_window_open(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
+				  struct rawcap_window **w, char *why, size_t whylen);
+
+/*
+ * Deliver records to the sink: read at most budget records from the source
+ * (0 counts as 1; records outside the window and skipped damaged ones
+ * count), and return early when a hook returned RAWCAP_SINK_PAUSE. Never
+ * blocks. Returns the number of records handed to the sink in this step
+ * (>= 0, the record hook's count), -EAGAIN when it is caught up with the
+ * newest record and the window is still open (follow mode, or a window
+ * whose end is within RAWCAP_REORDER_NS of now): wait, with
+ * rawcap_window_wait() or your own timer, then step again. Or a negative
+ * errno: the source's read error or the first error a sink hook returned.
+ *
+ * *done becomes true when the window is over (its end reached, the source
+ * exhausted, *o->stop set, or an error): the end-of-window loss is then
+ * counted, the sink flushed, and rawcap_window_result() is final. Later
+ * calls return 0 (or the same error) with *done true. In follow mode the
+ * sink is flushed when idle for o->flush_ms, checked at each step that
+ * finds nothing new.
+ */
+RAWCAP_API int rawcap_window_step(struct rawcap_window *w, unsigned budget, bool *done);
+
+/*
+ * Block up to timeout_ms (-1: no limit) until the source may have new
+ * records (capd published, or the timeout passed); in follow mode, pass
+ * capd's news to o->notice. 0, or a negative errno: -EINTR when a signal
+ * interrupted the wait (the next step ends the window if *o->stop is set).
+ */
+RAWCAP_API int rawcap_window_wait(struct rawcap_window *w, int timeout_ms);
+
+/* The result so far (final once a step set *done); valid until rawcap_window_close(). */
+RAWCAP_API const struct rawcap_window_result *rawcap_window_result(const struct rawcap_window *w);
+
+/* Close the source and free w (NULL: nothing). Does not flush: step until done for that. */
+RAWCAP_API void rawcap_window_close(struct rawcap_window *w);
+
+/*
  * Say on f, one line each and prefixed "prog: ", what the export of r lacks
  * or why it is empty: the recycled part of the window, the part before
  * capture began, loss and damaged blocks inside it, packets a snapshot lists

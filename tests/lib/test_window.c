@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_window.c - the window loop itself (rawcap_window_run), driven over a
+ * test_window.c - the window loop itself (rawcap_window_run, and its step
+ * API), driven over a
  * ring written in-process with the ring writer: which packets reach the
  * sink, interface descriptions (from the ring's table and from IFACE
  * records) before their first packet, the metadata
@@ -353,6 +354,182 @@ static void test_window_reader_loss(void **state)
 	fixture_close(&f);
 }
 
+/*
+ * The step API drives the same loop: a budget of one record delivers at
+ * most one record per step, a sink returning RAWCAP_SINK_PAUSE ends the
+ * step after the record it took, done comes once, and the result matches
+ * rawcap_window_run() over the same window.
+ */
+struct pausing {
+	struct seen s;
+	unsigned pause_every; /* return RAWCAP_SINK_PAUSE every that many records */
+};
+
+static int pausing_record(void *ctx, const struct rawcap_rec *rec)
+{
+	struct pausing *p = ctx;
+
+	(void)rec;
+	p->s.records++;
+	return p->s.records % p->pause_every ? 0 : RAWCAP_SINK_PAUSE;
+}
+
+static void put_step_window(struct ring_fixture *f)
+{
+	for (unsigned i = 0; i < 40; i++)
+		put_packet(&f->w, f->t0 + 10 * SEC + i, 7, (uint8_t)i);
+	ring_write_loss(&f->w, f->t0 + 11 * SEC, RAWCAP_LOSS_KERNEL_DROP, 3, 7, 0);
+	put_packet(&f->w, f->t0 + 30 * SEC, 7, 0xff); /* ends the window */
+	ring_publish(&f->w);
+}
+
+static void test_window_step_budget(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0}, r = {0};
+	struct rawcap_window_result res;
+	struct rawcap_sink k = seen_sink(&s), kr = seen_sink(&r);
+	struct rawcap_window_opts o;
+	const struct rawcap_window_result *got;
+	struct rawcap_window *w;
+	unsigned steps = 0;
+	bool done = false;
+	char why[128];
+	int n;
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	put_step_window(&f);
+	o = window_opts(&f, f.t0 + 10 * SEC, f.t0 + 20 * SEC);
+	assert_int_equal(rawcap_window_run(&o, &kr, &res), 0);
+	assert_int_equal(res.packets, 40);
+
+	assert_int_equal(rawcap_window_open(&o, &k, &w, why, sizeof(why)), 0);
+	while (!done) {
+		unsigned before = s.records;
+
+		n = rawcap_window_step(w, 1, &done);
+		assert_true(n >= 0 && n <= 1);
+		assert_int_equal(s.records - before, (unsigned)n);
+		assert_true(++steps < 1000);
+	}
+	/* the 41 records inside, the one that ends the window, and the end itself */
+	assert_true(steps >= 41);
+	assert_int_equal(rawcap_window_step(w, 1, &done), 0); /* done stays done */
+	assert_true(done);
+	got = rawcap_window_result(w);
+	assert_int_equal(got->records, res.records);
+	assert_int_equal(got->packets, res.packets);
+	assert_int_equal(got->packet_bytes, res.packet_bytes);
+	assert_int_equal(got->lost_upstream, 3);
+	assert_int_equal(got->first_seq, res.first_seq);
+	assert_int_equal(got->last_seq, res.last_seq);
+	assert_int_equal(got->to_ns, res.to_ns);
+	assert_int_equal(s.packets, r.packets);
+	assert_int_equal(s.ifaces, r.ifaces);
+	assert_int_equal(s.losses, r.losses);
+	assert_true(s.flushes >= 1);
+	for (unsigned i = 0; i < 40; i++)
+		assert_int_equal(s.pkt_ts[i], r.pkt_ts[i]);
+	rawcap_window_close(w);
+	fixture_close(&f);
+}
+
+static void test_window_step_pause(void **state)
+{
+	struct ring_fixture f;
+	struct pausing p = {.pause_every = 8};
+	struct rawcap_sink k = {.ctx = &p, .record = pausing_record};
+	struct rawcap_window_opts o;
+	struct rawcap_window *w;
+	unsigned steps = 0, total = 0;
+	bool done = false;
+	int n;
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	put_step_window(&f);
+	o = window_opts(&f, f.t0 + 10 * SEC, f.t0 + 20 * SEC);
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	while (!done) {
+		n = rawcap_window_step(w, 1000, &done);
+		assert_true(n >= 0);
+		/* a paused step stops right after the record that asked */
+		assert_true((unsigned)n <= p.pause_every);
+		if (!done)
+			assert_int_equal(p.s.records % p.pause_every, 0);
+		total += (unsigned)n;
+		assert_true(++steps < 100);
+	}
+	assert_int_equal(total, 41);
+	assert_int_equal(rawcap_window_result(w)->records, 41);
+	assert_true(steps >= 41 / 8);
+	rawcap_window_close(w);
+	fixture_close(&f);
+}
+
+/* Follow mode at the live end: a step says to wait (-EAGAIN) instead of blocking. */
+static void test_window_step_follow(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+	struct rawcap_window *w;
+	volatile sig_atomic_t stop = 0;
+	bool done = false;
+	uint64_t now;
+	int n = 0;
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	o = window_opts(&f, 0, 0);
+	o.follow = true;
+	o.stop = &stop;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	assert_int_equal(rawcap_window_step(w, 16, &done), -EAGAIN);
+	assert_false(done);
+	now = rawcap_now_ns();
+	put_packet(&f.w, now + SEC, 7, 1);
+	ring_publish(&f.w);
+	assert_int_equal(rawcap_window_wait(w, 1000), 0);
+	for (unsigned i = 0; i < 100 && s.packets == 0; i++) {
+		n = rawcap_window_step(w, 16, &done);
+		if (n == -EAGAIN)
+			assert_int_equal(rawcap_window_wait(w, 50), 0);
+	}
+	assert_int_equal(s.packets, 1);
+	assert_false(done);
+	stop = 1;
+	assert_true(rawcap_window_step(w, 16, &done) >= 0);
+	assert_true(done);
+	rawcap_window_close(w);
+	fixture_close(&f);
+}
+
+/* A bad filter: open fails with the compiler's message in why. */
+static void test_window_step_bad_filter(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+	struct rawcap_window *w = (struct rawcap_window *)&s;
+	char why[256];
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	o = window_opts(&f, f.t0, f.t0 + SEC);
+	o.filter = "tcp port";
+	assert_int_equal(rawcap_window_open(&o, &k, &w, why, sizeof(why)), -EINVAL);
+	assert_null(w);
+	assert_true(why[0] != '\0');
+	o.filter = NULL;
+	o.sz = 8;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, why, sizeof(why)), -EINVAL);
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +537,10 @@ int main(void)
 		cmocka_unit_test(test_window_meta_join),
 		cmocka_unit_test(test_window_bad_filter),
 		cmocka_unit_test(test_window_reader_loss),
+		cmocka_unit_test(test_window_step_budget),
+		cmocka_unit_test(test_window_step_pause),
+		cmocka_unit_test(test_window_step_follow),
+		cmocka_unit_test(test_window_step_bad_filter),
 	};
 
 	return cmocka_run_group_tests(tests, rt_group_setup, rt_group_teardown);
