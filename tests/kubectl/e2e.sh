@@ -26,44 +26,30 @@
 # $RAWCAP_SERVER); skipped (77) otherwise.
 set -euo pipefail
 
-B=${RAWCAP_BUILD:?}
 S=${RAWCAP_SRC:?}
 HERE=$S/tests/kubectl
-. "$HERE/../tcpdump.sh"
+. "$S/tests/lib.sh" # fail, PIDS, rc_tmp, capd_start, rc_tcpdump_stop, cleanup
 KR=$B/cli/kubectl-rawcap
-CAPD=$B/capd/capd
 PCAP=$B/readers/rawcap-pcap
 SERVER=${RAWCAP_SERVER:-$B/server/rawcap-server}
 REAL=${RAWCAP_TEST_KUBECTL:-$S/.deps/kubectl/usr/bin/kubectl}
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for namespaces and AF_PACKET"; exit 77; }
+rc_need_root
 [ -x "$SERVER" ] || { echo "SKIP: no rawcap-server in this build ($SERVER)"; exit 77; }
-for t in tcpdump tshark mergecap capinfos editcap curl jq python3 openssl ip ss; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
+rc_need tcpdump tshark mergecap capinfos editcap curl jq python3 openssl ip ss
 
 NS=rc-ke2e$$
 RING=ke2e$$
-T=$(mktemp -d /tmp/rc-ke2e.XXXXXX)
+rc_tmp ke2e
+T=$TMP
 PORT=18474 # the API port the fake API server's pod list names (rawcap-api)
 F='udp port 9999 or tcp port 9998'
 NODES="a b c"
-PIDS=()
-cleanup() {
-	local p
-	[ -z "${KEEP:-}" ] || { echo "kept $T" >&2; cp -a "$T" "$T.kept"; }
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+rc_on_exit() { # the port-forward stand-ins, and the namespaces bridge.sh made
+	local f n
 	for f in "$T"/pf/pids/*; do
 		[ -f "$f" ] && kill "$(cut -d' ' -f1 "$f")" 2>/dev/null || true
 	done
-	wait 2>/dev/null || true
 	for n in hub cl $NODES; do ip netns del "$NS-$n" 2>/dev/null || true; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$T"/*.err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -8 "$f" >&2; }; done
-	exit 1
 }
 octet() { case $1 in a) echo 1 ;; b) echo 2 ;; c) echo 3 ;; esac; }
 shm() { echo "$T/shm-$1"; } # one shm directory per node, as on separate hosts
@@ -99,16 +85,10 @@ fi
 
 start_capd() { # node
 	mkdir -p "$(shm "$1")"
-	RAWCAP_SHM_DIR=$(shm "$1") ip netns exec "$NS-$1" "$CAPD" --ring "$RING" --ring-size 4Mi \
-		--interfaces eth0 --storage "$T/fifo-$1" --storage-size 64Mi --sync-interval 200ms \
-		2>"$T/capd-$1.err" &
-	eval "CAPD_$1=$!"
-	PIDS+=($!)
-	for _ in $(seq 300); do
-		grep -q "capturing into ring" "$T/capd-$1.err" && return 0
-		sleep 0.1
-	done
-	fail "capd on node-$1 did not start"
+	RAWCAP_SHM_DIR=$(shm "$1") CAPD_START_SECS=30 capd_start "$NS-$1" "$T/capd-$1.err" \
+		--ring "$RING" --ring-size 4Mi --interfaces eth0 --storage "$T/fifo-$1" \
+		--storage-size 64Mi --sync-interval 200ms
+	eval "CAPD_$1=$CAPD_PID"
 }
 start_server() { # node: rawcap-server on the node's loopback, as in its pod
 	mkdir -p "$T/snaps-$1" "$T/ctl-$1"
