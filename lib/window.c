@@ -641,35 +641,30 @@ static int window_begin(struct rawcap_window *w)
 	return err;
 }
 
-static bool window_opts_ok(const struct rawcap_window_opts *o, const struct rawcap_sink *s)
+/* Check the options, make the window and begin it; *wp is NULL only when none was made. */
+static int window_make(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
+		       struct rawcap_window **wp)
 {
-	return o && o->sz >= sizeof(*o) && s && !(o->snapshot && o->follow);
+	*wp = NULL;
+	if (!o || o->sz < sizeof(*o) || !s || (o->snapshot && o->follow))
+		return -EINVAL;
+	*wp = window_new(o, s);
+	return *wp ? window_begin(*wp) : -ENOMEM;
 }
 
 int rawcap_window_open(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
 		       struct rawcap_window **wp, char *why, size_t whylen)
 {
-	struct rawcap_window *w;
-	int err;
+	int err = window_make(o, s, wp);
+	const char *filter_error = *wp ? (*wp)->res->filter_error : "";
 
-	*wp = NULL;
 	if (why && whylen)
-		*why = '\0';
-	if (!window_opts_ok(o, s))
-		return -EINVAL;
-	w = window_new(o, s);
-	if (!w)
-		return -ENOMEM;
-	err = window_begin(w);
+		snprintf(why, whylen, "%s", !err ? "" : *filter_error ? filter_error : strerror(-err));
 	if (err) {
-		if (why && whylen)
-			snprintf(why, whylen, "%s",
-				 w->res->filter_error[0] ? w->res->filter_error : strerror(-err));
-		window_free(w);
-		return err;
+		window_free(*wp);
+		*wp = NULL;
 	}
-	*wp = w;
-	return 0;
+	return err;
 }
 
 const struct rawcap_window_result *rawcap_window_result(const struct rawcap_window *w)
@@ -690,12 +685,9 @@ int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_si
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (!window_opts_ok(o, s))
-		return -EINVAL;
-	w = window_new(o, s);
+	err = window_make(o, s, &w);
 	if (!w)
-		return -ENOMEM;
-	err = window_begin(w);
+		return err;
 	while (!err && !done) {
 		err = rawcap_window_step(w, WINDOW_RUN_BUDGET, &done);
 		if (err == -EAGAIN)
