@@ -96,7 +96,7 @@ static void drain(struct reader *r)
 
 static void *run_forward(void *arg)
 {
-	rawcap_forward_run(arg);
+	rawcap_forward_run(arg, NULL, 0);
 	return NULL;
 }
 
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 	struct copier cp = {0};
 	struct rawcap_forward *f;
 	SSL_CTX *sctx = NULL;
-	char ring[64];
+	char ring[64], why[256];
 	pthread_t t;
 	double t0, tf, tc;
 	uint32_t size;
@@ -188,9 +188,9 @@ int main(int argc, char **argv)
 		    SSL_CTX_use_PrivateKey_file(sctx, argv[4], SSL_FILETYPE_PEM) != 1)
 			return 1;
 	}
-	err = rawcap_forward_create(&o, &f);
+	err = rawcap_forward_create(&o, &f, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "forward_bench: %s\n", rawcap_forward_error(f));
+		fprintf(stderr, "forward_bench: %s\n", why);
 		return 1;
 	}
 	r.port = rawcap_forward_port(f);

@@ -387,7 +387,7 @@ static void fwd_connect(struct rawcap_forward *f)
 	f->connect_fails = 0;
 }
 
-int rawcap_forward_create(const struct rawcap_forward_opts *o, struct rawcap_forward **out)
+static int fwd_create(const struct rawcap_forward_opts *o, struct rawcap_forward **out)
 {
 	struct rawcap_forward *f;
 	struct rawcap_cursor *probe;
@@ -401,7 +401,7 @@ int rawcap_forward_create(const struct rawcap_forward_opts *o, struct rawcap_for
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	*out = f; /* so that the caller can read rawcap_forward_error() */
+	*out = f; /* so that rawcap_forward_create() can copy f->err */
 	f->o = *o;
 	f->lfd = -1;
 	if (!f->o.client_buf)
@@ -665,7 +665,7 @@ static int fwd_turn(struct rawcap_forward *f)
 	return 0;
 }
 
-int rawcap_forward_run(struct rawcap_forward *f)
+static int fwd_run(struct rawcap_forward *f)
 {
 	int err = 0;
 
@@ -712,9 +712,37 @@ int rawcap_forward_port(const struct rawcap_forward *f)
 	return f->port;
 }
 
-const char *rawcap_forward_error(const struct rawcap_forward *f)
+/* The one line saying why f failed (err: its errno, when f has no text or is NULL). */
+static void fwd_why(const struct rawcap_forward *f, int err, char *why, size_t whylen)
 {
-	return f ? f->err : "out of memory";
+	if (why && whylen)
+		snprintf(why, whylen, "%s", f && f->err[0] ? f->err : strerror(-err));
+}
+
+int rawcap_forward_create(const struct rawcap_forward_opts *o, struct rawcap_forward **out,
+			  char *why, size_t whylen)
+{
+	int err = fwd_create(o, out);
+
+	if (why && whylen)
+		*why = '\0';
+	if (!err)
+		return 0;
+	fwd_why(*out, err, why, whylen);
+	rawcap_forward_destroy(*out);
+	*out = NULL;
+	return err;
+}
+
+int rawcap_forward_run(struct rawcap_forward *f, char *why, size_t whylen)
+{
+	int err = fwd_run(f);
+
+	if (why && whylen)
+		*why = '\0';
+	if (err)
+		fwd_why(f, err, why, whylen);
+	return err;
 }
 
 void rawcap_forward_destroy(struct rawcap_forward *f)

@@ -641,34 +641,31 @@ static int window_begin(struct rawcap_window *w, char *why, size_t whylen)
 	return err;
 }
 
-static bool window_opts_ok(const struct rawcap_window_opts *o, const struct rawcap_sink *s)
+/* Check the options, make the window and begin it; *wp is NULL only when none was made. */
+static int window_make(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
+		       struct rawcap_window **wp, char *why, size_t whylen)
 {
-	return o && o->sz >= sizeof(*o) && s && !(o->snapshot && o->follow);
+	*wp = NULL;
+	if (why && whylen)
+		*why = '\0';
+	if (!o || o->sz < sizeof(*o) || !s || (o->snapshot && o->follow))
+		return -EINVAL;
+	*wp = window_new(o, s);
+	return *wp ? window_begin(*wp, why, whylen) : -ENOMEM;
 }
 
 int rawcap_window_open(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
 		       struct rawcap_window **wp, char *why, size_t whylen)
 {
-	struct rawcap_window *w;
-	int err;
+	int err = window_make(o, s, wp, why, whylen);
 
-	*wp = NULL;
-	if (why && whylen)
-		*why = '\0';
-	if (!window_opts_ok(o, s))
-		return -EINVAL;
-	w = window_new(o, s);
-	if (!w)
-		return -ENOMEM;
-	err = window_begin(w, why, whylen);
 	if (err) {
 		if (why && whylen && !*why)
 			snprintf(why, whylen, "%s", strerror(-err));
-		window_free(w);
-		return err;
+		window_free(*wp);
+		*wp = NULL;
 	}
-	*wp = w;
-	return 0;
+	return err;
 }
 
 const struct rawcap_window_result *rawcap_window_result(const struct rawcap_window *w)
@@ -689,14 +686,9 @@ int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_si
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (!window_opts_ok(o, s))
-		return -EINVAL;
-	w = window_new(o, s);
+	err = window_make(o, s, &w, o ? o->why : NULL, o ? o->whylen : 0);
 	if (!w)
-		return -ENOMEM;
-	if (o->why && o->whylen)
-		*o->why = '\0';
-	err = window_begin(w, o->why, o->whylen);
+		return err;
 	while (!err && !done) {
 		err = rawcap_window_step(w, WINDOW_RUN_BUDGET, &done);
 		if (err == -EAGAIN)

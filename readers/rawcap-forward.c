@@ -358,16 +358,16 @@ int main(int argc, char **argv)
 	static const char *const fmts[] = {"pcapng", "pcap", "msgpack"};
 	struct rawcap_forward_opts o = {.sz = sizeof(o)};
 	struct rawcap_forward_stats st;
+	char why[512];
 	int ret = parse_args(argc, argv, &o), err;
 
 	if (ret) {
 		rawcap_meta_sel_free(g_pods);
 		return ret;
 	}
-	err = rawcap_forward_create(&o, &g_fwd);
+	err = rawcap_forward_create(&o, &g_fwd, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "rawcap-forward: %s\n", rawcap_forward_error(g_fwd));
-		rawcap_forward_destroy(g_fwd);
+		fprintf(stderr, "rawcap-forward: %s\n", why);
 		rawcap_meta_sel_free(g_pods);
 		return err == -EINVAL ? 2 : 1;
 	}
@@ -381,9 +381,9 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "rawcap-forward: forwarding to %s, %s over %s%s\n", o.connect,
 			fmts[o.format], o.plain ? "plain TCP" : "TLS", o.paused ? ", paused" : "");
-	err = rawcap_forward_run(g_fwd);
+	err = rawcap_forward_run(g_fwd, why, sizeof(why));
 	if (err)
-		fprintf(stderr, "rawcap-forward: %s\n", rawcap_forward_error(g_fwd));
+		fprintf(stderr, "rawcap-forward: %s\n", why);
 	rawcap_forward_get_stats(g_fwd, &st);
 	fprintf(stderr,
 		"rawcap-forward: %llu receivers (%llu refused), %llu packets, %llu bytes, "

@@ -16,8 +16,8 @@
  *	struct rawcap_forward_opts o = { .sz = sizeof(o), .ring = "default",
  *		.listen = "0.0.0.0:57012", .plain = true };
  *	struct rawcap_forward *f;
- *	int err = rawcap_forward_create(&o, &f);
- *	if (!err) err = rawcap_forward_run(f);	// until rawcap_forward_stop()
+ *	int err = rawcap_forward_create(&o, &f, why, sizeof(why));
+ *	if (!err) err = rawcap_forward_run(f, why, sizeof(why)); // until rawcap_forward_stop()
  *	rawcap_forward_destroy(f);
  */
 #ifndef RAWCAP_FORWARD_H
@@ -117,13 +117,22 @@ struct rawcap_forward_stats {
 	uint64_t lost_upstream; /* units the loss records sent said were lost (kernel drops...) */
 };
 
+/*
+ * Check o, open the source once (to fail now, not per receiver), compile the
+ * filter, set up TLS and the listening socket or the peer's address.
+ * Returns 0 and the forwarder in *out, or a negative errno with *out NULL
+ * and one line in why (whylen bytes, NUL terminated; why may be NULL)
+ * saying what was attempted and why it failed: -EINVAL for bad options or
+ * a bad filter, the errno of opening the ring or binding, -EIO for TLS.
+ */
 RAWCAP_API int rawcap_forward_create(const struct rawcap_forward_opts *o,
-				     struct rawcap_forward **out);
+				     struct rawcap_forward **out, char *why, size_t whylen);
 /*
  * Serve until rawcap_forward_stop() (or, when connecting out with a bounded
- * window, until the window was delivered). Returns 0, or a negative errno.
+ * window, until the window was delivered). Returns 0, or a negative errno
+ * with one line in why (as rawcap_forward_create()).
  */
-RAWCAP_API int rawcap_forward_run(struct rawcap_forward *f);
+RAWCAP_API int rawcap_forward_run(struct rawcap_forward *f, char *why, size_t whylen);
 /* Async-signal-safe: may be called from a signal handler. */
 RAWCAP_API void rawcap_forward_stop(struct rawcap_forward *f);
 RAWCAP_API void rawcap_forward_pause(struct rawcap_forward *f, bool paused);
@@ -131,8 +140,6 @@ RAWCAP_API void rawcap_forward_get_stats(const struct rawcap_forward *f,
 					 struct rawcap_forward_stats *out);
 /* The port actually bound (for --listen ADDR:0). */
 RAWCAP_API int rawcap_forward_port(const struct rawcap_forward *f);
-/* Human-readable text of the last error (what was attempted, and why it failed). */
-RAWCAP_API const char *rawcap_forward_error(const struct rawcap_forward *f);
 RAWCAP_API void rawcap_forward_destroy(struct rawcap_forward *f);
 
 /*
