@@ -23,6 +23,8 @@
 
 #include <rawcap/forward.h>
 
+#include "safe_open.h"
+
 #define RAWCAP_DISSECTION_MAX 128
 
 static int dissection_path(const char *dir, const char *name, char *buf, size_t len)
@@ -58,29 +60,18 @@ static int dissection_parse(char *text, struct rawcap_dissection *st)
 
 int rawcap_dissection_load(const char *dir, struct rawcap_dissection *st)
 {
+	struct safe_want want = safe_want_file(geteuid(), RAWCAP_DISSECTION_MAX);
 	char path[PATH_MAX], text[RAWCAP_DISSECTION_MAX + 1];
-	struct stat sb;
 	ssize_t n;
-	int fd, err;
+	int err;
 
 	if ((err = dissection_path(dir, RAWCAP_DISSECTION_FILE, path, sizeof(path))))
 		return err;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > RAWCAP_DISSECTION_MAX) {
-		close(fd);
+	n = safe_read_text(AT_FDCWD, path, &want, text, sizeof(text), NULL, 0);
+	/* A link, a FIFO, a directory or an oversized file: not a switch. */
+	if (n == -ELOOP || n == -EBADFD || n == -EISDIR || n == -EFBIG)
 		return -EINVAL;
-	}
-	n = read(fd, text, sizeof(text));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	if (n > RAWCAP_DISSECTION_MAX || memchr(text, '\0', (size_t)n))
-		return -EINVAL;
-	text[n] = '\0';
-	return dissection_parse(text, st);
+	return n < 0 ? (int)n : dissection_parse(text, st);
 }
 
 int rawcap_dissection_store(const char *dir, const struct rawcap_dissection *st)

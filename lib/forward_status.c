@@ -193,21 +193,10 @@ int rawcap_forward_status_load(const char *dir, struct rawcap_forward_status *st
 	struct safe_want want = safe_want_file(geteuid(), RAWCAP_FORWARD_STATUS_MAX);
 	char path[PATH_MAX], text[RAWCAP_FORWARD_STATUS_MAX + 1];
 	ssize_t n;
-	int fd, err;
 
 	n = snprintf(path, sizeof(path), "%s/%s", dir, RAWCAP_FORWARD_STATUS_FILE);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = safe_openat(AT_FDCWD, path, O_RDONLY, 0, &want, NULL, NULL, 0);
-	if (fd < 0)
-		return fd;
-	n = read(fd, text, sizeof(text));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	if (n > RAWCAP_FORWARD_STATUS_MAX || memchr(text, '\0', (size_t)n))
-		return -EINVAL;
-	text[n] = '\0';
-	return fwd_status_parse(text, st);
+	n = safe_read_text(AT_FDCWD, path, &want, text, sizeof(text), NULL, 0);
+	return n < 0 ? (int)n : fwd_status_parse(text, st);
 }

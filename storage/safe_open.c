@@ -165,3 +165,27 @@ int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_
 	st->st_mode &= ~(mode_t)S_IRWXO;
 	return fd;
 }
+
+ssize_t safe_read_text(int dirfd, const char *name, const struct safe_want *want, char *buf,
+		       size_t cap, char *why, size_t whylen)
+{
+	ssize_t n;
+	int fd, err;
+
+	if (!cap || !want->max_size || want->max_size >= cap)
+		return -EINVAL;
+	fd = safe_openat(dirfd, name, O_RDONLY, 0, want, NULL, why, whylen);
+	if (fd < 0)
+		return fd;
+	n = read(fd, buf, cap - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	if (memchr(buf, '\0', (size_t)n)) {
+		safe_why(why, whylen, "holds a NUL byte: not text");
+		return -EINVAL;
+	}
+	buf[n] = '\0';
+	return n;
+}

@@ -67,6 +67,14 @@ int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struc
 int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_want *want,
 		    struct stat *st, char *why, size_t whylen);
 
+/*
+ * Read a small text file whole through safe_openat (want: a regular file,
+ * its max_size below cap): into buf, NUL terminated. Returns its length, or
+ * -errno as safe_openat, -EINVAL when it holds a NUL byte.
+ */
+ssize_t safe_read_text(int dirfd, const char *name, const struct safe_want *want, char *buf,
+		       size_t cap, char *why, size_t whylen);
+
 /* "a FIFO", "a directory", ... for a st_mode. */
 const char *safe_type_name(mode_t mode);
 

@@ -211,7 +211,8 @@ struct rawcap_dissection {
 /*
  * Read DIR's switch into *st. 0; -ENOENT when there is none; -EINVAL when it
  * is a link, not a regular file, over 128 bytes or not in the format above;
- * another negative errno when it cannot be read.
+ * -EPERM when it is owned by neither root nor this process's user; another
+ * negative errno when it cannot be read.
  */
 RAWCAP_API int rawcap_dissection_load(const char *dir, struct rawcap_dissection *st);
 /*

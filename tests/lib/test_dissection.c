@@ -122,12 +122,32 @@ static void should_refuse_what_is_not_a_switch_file(void **state)
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(rawcap_dissection_load(dir, &st), -EINVAL);
 	rmdir(path);
+	assert_int_equal(mkfifo(path, 0600), 0); /* refused without blocking on it */
+	assert_int_equal(rawcap_dissection_load(dir, &st), -EINVAL);
+	unlink(path);
+}
+
+/* A switch another user planted is not obeyed (root's or our own only). */
+static void should_refuse_a_stranger_s_switch(void **state)
+{
+	struct rawcap_dissection st;
+
+	(void)state;
+	write_file("enabled=false\n");
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(rawcap_dissection_load(dir, &st), -EPERM);
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(rawcap_dissection_load(dir, &st), 0);
+	assert_false(st.enabled);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(should_read_back_what_it_stores, setup, teardown),
+		cmocka_unit_test_setup_teardown(should_refuse_a_stranger_s_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(should_refuse_what_is_not_a_switch_file, setup,
 						teardown),
 	};
