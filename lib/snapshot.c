@@ -412,7 +412,6 @@ int rawcap_snapshot_usage(const char *dest, uint64_t *bytes)
 	return 0;
 }
 
-
 static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uint64_t *room,
 			   char *errbuf, size_t errlen)
 {

@@ -89,7 +89,7 @@ struct snap_claim {
 };
 int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t need, bool at_most,
 		     struct snap_claim *c);
-/* Grow a held claim to total bytes if the usage then fits under quota, else -EDQUOT (held says by whom). */
+/* Grow a held claim to total bytes if that fits under quota, else -EDQUOT (held: by whom). */
 int snap_quota_grow(int destfd, uint64_t quota, uint64_t total, struct snap_claim *c);
 void snap_quota_release(int destfd, struct snap_claim *c);
 uint64_t snap_quota_used(int destfd, uint64_t *claimed);

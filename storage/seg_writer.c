@@ -258,10 +258,11 @@ static int segw_next_segment(struct seg_writer *w)
 	return segw_submit_hdr(w, f);
 }
 
-/* Bytes of the snapshot, as the quota counts them, once segs segments hold blk + 1 blocks in the last. */
+/* Snapshot bytes as the quota counts them: segs segments, blk + 1 blocks in the last. */
 static uint64_t segw_used(const struct seg_writer *w, uint64_t segs, uint64_t blk)
 {
-	return segs * SEG_HDR_SIZE + ((segs ? segs - 1 : 0) * w->nblocks + blk + 1) * SEG_BLOCK_SIZE;
+	return segs * SEG_HDR_SIZE +
+	       ((segs ? segs - 1 : 0) * w->nblocks + blk + 1) * SEG_BLOCK_SIZE;
 }
 
 static int segw_quota_ok(const struct seg_writer *w)
