@@ -149,7 +149,7 @@ static int claim_room(struct download *d)
 
 	if (!d->quota)
 		return 0;
-	err = snap_quota_claim(d->destfd, d->stage, d->quota, need, c);
+	err = snap_quota_claim(d->destfd, d->stage, d->quota, need, false, c);
 	if (err == -EDQUOT)
 		s3_fail(d->op, err,
 			"%s needs %llu bytes: with it %s would hold %llu of the %llu bytes the "

@@ -311,6 +311,29 @@ static void snap_pods_attach(struct snap_pods *p, struct rawcap_meta_join *j,
 	wo->meta_lookback_ns = p->join.meta_lookback_ns;
 }
 
+/*
+ * The room of this create, claimed in dest (snapshot_admin.c) as it grows:
+ * SNAP_CLAIM_STEP before the copy, then the segment writer asks for more
+ * (snap_reserve) before it writes past what is claimed, so creates and
+ * downloads that run at once share the quota and each holds only what it
+ * is about to write. The claim is this thread's until
+ * rawcap_snapshot_create() releases it.
+ */
+#define SNAP_CLAIM_STEP (4ull << 20)
+static _Thread_local struct snap_claim snap_create_claim = {.fd = -1};
+static _Thread_local struct {
+	int destfd;
+	uint64_t quota;
+} snap_create_room = {.destfd = -1};
+
+/* seg_writer_opts.reserve: grow this create's claim to need_total bytes. */
+static int snap_reserve(void *arg, uint64_t need_total)
+{
+	(void)arg;
+	return snap_quota_grow(snap_create_room.destfd, snap_create_room.quota, need_total,
+			       &snap_create_claim);
+}
+
 /* Copy the window into tmp/data. */
 static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, uint64_t room,
 		     struct snap_hasher *h, struct rawcap_window_result *res, struct snap_sink *s,
@@ -324,6 +347,9 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.sync_retired = true,
 		.retired = h ? snap_hasher_retired : NULL,
 		.retired_arg = h,
+		.reserve = snap_create_claim.fd >= 0 ? snap_reserve : NULL,
+		.reserved = snap_create_claim.got,
+		.reserve_step = SNAP_CLAIM_STEP,
 	};
 	struct rawcap_window_opts wo = {
 		.sz = sizeof(wo),
@@ -367,8 +393,8 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	else if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG)
 		snprintf(errbuf, errlen,
 			 "snapshot storage full: the window does not fit in the %llu "
-			 "bytes the quota leaves",
-			 (unsigned long long)room);
+			 "bytes the quota leaves%s",
+			 (unsigned long long)room, snap_create_claim.held);
 	else if (err)
 		snprintf(errbuf, errlen, "copy the window: %s", strerror(-err));
 	return err == -ENOSPC || err == -EFBIG ? -EDQUOT : err;
@@ -386,13 +412,6 @@ int rawcap_snapshot_usage(const char *dest, uint64_t *bytes)
 	return 0;
 }
 
-/*
- * The room of this create, claimed in dest before the copy (snapshot_admin.c):
- * all the quota leaves, since the window's size is known only once copied.
- * The claim is this thread's until rawcap_snapshot_create() releases it.
- */
-static _Thread_local struct snap_claim snap_create_claim = {.fd = -1};
-
 static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uint64_t *room,
 			   char *errbuf, size_t errlen)
 {
@@ -401,10 +420,11 @@ static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uin
 	int err;
 
 	*room = 0;
+	c->held[0] = '\0';
 	if (!o->quota)
 		return 0;
 	snprintf(stage, sizeof(stage), ".tmp-%s-%d", o->name, (int)getpid());
-	err = snap_quota_claim(destfd, stage, o->quota, 0, c);
+	err = snap_quota_claim(destfd, stage, o->quota, SNAP_CLAIM_STEP, true, c);
 	if (err == -EDQUOT)
 		snprintf(errbuf, errlen,
 			 "snapshot storage full: %llu of %llu bytes (quota) used%s; "
@@ -412,7 +432,10 @@ static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uin
 			 (unsigned long long)c->used, (unsigned long long)o->quota, c->held);
 	else if (err)
 		snprintf(errbuf, errlen, "claim room in %s: %s", o->dest, strerror(-err));
-	*room = c->got;
+	/* The segment geometry is that of all the quota leaves, as before. */
+	*room = c->used < o->quota ? o->quota - c->used : 0;
+	snap_create_room.destfd = destfd;
+	snap_create_room.quota = o->quota;
 	return err;
 }
 

@@ -464,13 +464,24 @@ uint64_t snap_du(int fd)
 	return sum;
 }
 
+/* Bytes a claim of size bytes adds beyond the blocks of its staging directory. */
+static uint64_t stage_extra(int destfd, const char *stage, uint64_t size)
+{
+	int sfd = openat(destfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	uint64_t held = 0;
+
+	if (sfd >= 0) {
+		held = snap_du(sfd);
+		close(sfd);
+	}
+	return size > held ? size - held : 0;
+}
+
 /* Bytes a claim adds beyond its staging directory's blocks; 0 for a dead one. */
 static uint64_t claim_extra(int destfd, const char *claim, uint64_t *claimed)
 {
 	int fd = openat(destfd, claim, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	uint64_t held = 0;
 	struct stat st;
-	int sfd;
 
 	if (fd < 0)
 		return 0;
@@ -479,14 +490,8 @@ static uint64_t claim_extra(int destfd, const char *claim, uint64_t *claimed)
 		return 0;
 	}
 	close(fd);
-	sfd = openat(destfd, claim + strlen(SNAP_CLAIM_PREFIX),
-		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sfd >= 0) {
-		held = snap_du(sfd);
-		close(sfd);
-	}
 	*claimed += (uint64_t)st.st_size;
-	return (uint64_t)st.st_size > held ? (uint64_t)st.st_size - held : 0;
+	return stage_extra(destfd, claim + strlen(SNAP_CLAIM_PREFIX), (uint64_t)st.st_size);
 }
 
 uint64_t snap_quota_used(int destfd, uint64_t *claimed)
@@ -539,7 +544,7 @@ static void claims_reap(int destfd)
 	closedir(d);
 }
 
-int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t need,
+int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t need, bool at_most,
 		     struct snap_claim *c)
 {
 	char name[sizeof(c->name)];
@@ -557,7 +562,7 @@ int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t nee
 	c->got = c->used < quota ? quota - c->used : 0;
 	if (need && need < c->got)
 		c->got = need;
-	if (c->used >= quota || (need && c->used + need > quota)) {
+	if (c->used >= quota || (need && !at_most && c->used + need > quota)) {
 		if (c->claimed)
 			snprintf(c->held, sizeof(c->held),
 				 " (%llu bytes held by snapshots being created or downloaded: "
@@ -580,6 +585,40 @@ int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t nee
 	c->fd = fd;
 	memcpy(c->name, name, sizeof(name));
 out:
+	flock(destfd, LOCK_UN);
+	return err;
+}
+
+int snap_quota_grow(int destfd, uint64_t quota, uint64_t total, struct snap_claim *c)
+{
+	const char *stage = c->name + strlen(SNAP_CLAIM_PREFIX);
+	uint64_t used;
+	int err = 0;
+
+	if (c->fd < 0)
+		return -EBADF;
+	if (total <= c->got)
+		return 0;
+	if (flock(destfd, LOCK_EX))
+		return -errno;
+	claims_reap(destfd);
+	/* The usage with this claim at total instead of its present length. */
+	used = snap_quota_used(destfd, &c->claimed);
+	used = used - stage_extra(destfd, stage, c->got) + stage_extra(destfd, stage, total);
+	c->used = used;
+	c->held[0] = '\0';
+	if (used > quota) {
+		if (c->claimed > c->got)
+			snprintf(c->held, sizeof(c->held),
+				 " (%llu bytes held by other snapshots being created or "
+				 "downloaded: retry when they finish)",
+				 (unsigned long long)(c->claimed - c->got));
+		err = -EDQUOT;
+	} else if (ftruncate(c->fd, (off_t)total)) {
+		err = -errno;
+	} else {
+		c->got = total;
+	}
 	flock(destfd, LOCK_UN);
 	return err;
 }

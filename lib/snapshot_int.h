@@ -73,7 +73,8 @@ uint64_t snap_du(int fd);
  * Quota claims (snapshot_admin.c): the room a create or a download holds in
  * the snapshot directory destfd while it writes STAGE there, visible to every
  * process. snap_quota_claim() takes need bytes (0: all that is left) if
- * they fit under quota, else -EDQUOT; either way used and claimed say what
+ * they fit under quota (at_most: as much of need as is left, if any), else
+ * -EDQUOT; either way used and claimed say what
  * it found. snap_quota_used() is the usage the quota counts: blocks, plus
  * live claims beyond what their staging directories hold (*claimed: the
  * claims' total, may be NULL).
@@ -86,8 +87,10 @@ struct snap_claim {
 	char held[112];	  /* on -EDQUOT: " (N bytes held by ...)" when others hold some, else "" */
 	char name[RAWCAP_SNAP_NAME_MAX + 96];
 };
-int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t need,
+int snap_quota_claim(int destfd, const char *stage, uint64_t quota, uint64_t need, bool at_most,
 		     struct snap_claim *c);
+/* Grow a held claim to total bytes if that fits under quota, else -EDQUOT (held: by whom). */
+int snap_quota_grow(int destfd, uint64_t quota, uint64_t total, struct snap_claim *c);
 void snap_quota_release(int destfd, struct snap_claim *c);
 uint64_t snap_quota_used(int destfd, uint64_t *claimed);
 

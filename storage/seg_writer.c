@@ -258,13 +258,40 @@ static int segw_next_segment(struct seg_writer *w)
 	return segw_submit_hdr(w, f);
 }
 
+/* Snapshot bytes as the quota counts them: segs segments, blk + 1 blocks in the last. */
+static uint64_t segw_used(const struct seg_writer *w, uint64_t segs, uint64_t blk)
+{
+	return segs * SEG_HDR_SIZE +
+	       ((segs ? segs - 1 : 0) * w->nblocks + blk + 1) * SEG_BLOCK_SIZE;
+}
+
 static int segw_quota_ok(const struct seg_writer *w)
 {
-	uint64_t used = (uint64_t)w->nsegs * SEG_HDR_SIZE +
-			((uint64_t)(w->nsegs ? w->nsegs - 1 : 0) * w->nblocks + w->blk + 1) *
-				SEG_BLOCK_SIZE;
+	uint64_t used = segw_used(w, w->nsegs, w->blk);
 
 	return w->o.fifo || !w->o.total_size || used <= w->o.total_size;
+}
+
+/* Snapshot: have the next block (and its segment's header, if new) granted first. */
+static int segw_reserve(struct seg_writer *w)
+{
+	bool fresh = !w->act || w->blk >= w->nblocks;
+	uint64_t need = fresh ? segw_used(w, w->nsegs + 1ull, 0) : segw_used(w, w->nsegs, w->blk);
+	uint64_t step = w->o.reserve_step ? w->o.reserve_step : SEG_BLOCK_SIZE;
+	int err;
+
+	if (!w->o.reserve || w->o.fifo || need <= w->o.reserved)
+		return 0;
+	if (need > w->o.total_size && w->o.total_size)
+		return -EDQUOT;
+	need = (need + step - 1) / step * step;
+	if (w->o.total_size && need > w->o.total_size)
+		need = w->o.total_size;
+	err = w->o.reserve(w->o.reserve_arg, need);
+	if (err)
+		return err;
+	w->o.reserved = need;
+	return 0;
 }
 
 /* Take a buffer and a position for the next block. */
@@ -287,6 +314,9 @@ static int segw_start_block(struct seg_writer *w)
 		if (w->err && w->err_op == SEGW_OP_WRITE)
 			return w->err; /* blocking callers get the error, not a retry loop */
 	}
+	err = segw_reserve(w);
+	if (err)
+		return err;
 	if (!w->act || w->blk >= w->nblocks) {
 		err = segw_next_segment(w);
 		while (err == -EAGAIN && !w->o.nonblock && segw_busy(w)) {

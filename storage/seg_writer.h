@@ -34,6 +34,16 @@ struct seg_writer_opts {
 	/* Snapshot: a segment left, written (and synced) in full and closed; its bytes are final. */
 	void (*retired)(void *arg, uint64_t seg_no);
 	void *retired_arg;
+	/*
+	 * Snapshot: called before the segments grow past `reserved` bytes (as the
+	 * quota counts them: headers and whole blocks) with the total wanted, a
+	 * multiple of reserve_step capped at total_size; 0 grants it, a negative
+	 * errno (-EDQUOT) fails the write. NULL: no reservation.
+	 */
+	int (*reserve)(void *arg, uint64_t need_total);
+	void *reserve_arg;
+	uint64_t reserved;	/* bytes already granted before the first call */
+	uint64_t reserve_step;	/* granularity of the requests; 0: one block */
 	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 

@@ -7,10 +7,14 @@
 # - a create started while a download runs cannot take the room the download
 #   claimed: refused (exit 1, "quota"), and the download completes, verified;
 # - the reverse: a download started while a create runs (its window ends in
-#   the future, so it waits) is refused, and the create completes; once it
+#   the future, so it waits) counts what the create holds (its first step,
+#   more than the room the download leaves) and is refused, and the create
+#   completes; once it
 #   has, the same download fits and completes (the claim was given back);
 # - a create killed with SIGKILL leaves a claim no one holds: it counts for
-#   nothing, so the next download is not refused because of it.
+#   nothing, so the next download is not refused because of it;
+# - two creates at once that both fit: both complete (a create claims its
+#   room in steps as it writes, not all the quota leaves).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -104,6 +108,27 @@ run dl4 download big --dest "$T/q4" --from "$URL" --quota "$quota"
 expect dl4 0 "verified"
 [ -z "$(ls "$T/q4"/.claim-* 2>/dev/null)" ] || fail "the dead claim was not reaped"
 echo "a claim left by a killed create: ignored and removed"
+
+# 5. Two creates at once, both fit: each claims only what it is about to
+# write, so neither is refused because of the other; both complete.
+to=$(($(date +%s) + 8))
+for n in one two; do
+	"$SNAP" create --ring "$RING-late" --storage "$T/fifo-late" --dest "$T/q5" --name "$n" \
+		--from -24h --to "$to" --quota "$quota" >"$T/out/create-$n.out" 2>&1 &
+	PIDS+=("$!")
+	eval "pid_$n=$!"
+done
+for n in one two; do
+	eval "p=\$pid_$n"
+	set +e
+	wait "$p"
+	rc=$?
+	set -e
+	[ "$rc" = 0 ] || fail "create $n beside another: exit $rc: $(cat "$T/out/create-$n.out")"
+done
+[ "$(listed "$T/q5")" = "one two " ] || fail "listed after two creates: $(listed "$T/q5")"
+[ -z "$(leftovers "$T/q5")" ] || fail "left in the snapshot directory: $(leftovers "$T/q5")"
+echo "two creates at once under one quota: both completed"
 
 rm -rf "$T"/fifo-* /dev/shm/rawcap-"$RING"*
 no_secrets
