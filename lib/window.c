@@ -55,7 +55,8 @@ struct rawcap_window {
 	bool source_ended; /* rawcap_wait(): nothing more can come */
 	bool done;
 	int err;	   /* the error that ended the window, returned again by later steps */
-	bool has_seq;	   /* a record was read: next_seq is set */
+	bool has_seq;	   /* a record was read (or a resume point set): next_seq is set */
+	bool resuming;	   /* START_SEQ: a gap before the first record is what was recycled */
 	uint64_t next_seq; /* the sequence number that follows the last record read */
 };
 
@@ -402,11 +403,11 @@ static int window_idle(struct rawcap_window *w)
  */
 static int window_seq_gap(struct rawcap_window *w, uint64_t first_seq, uint64_t count)
 {
-	uint32_t reason = RAWCAP_STREAM_GAP_LAPPED;
+	uint32_t reason = w->resuming ? RAWCAP_STREAM_GAP_RECYCLED : RAWCAP_STREAM_GAP_LAPPED;
 
-	if (!count || !w->o->gap || !w->res->records)
+	if (!count || !w->o->gap || (!w->res->records && !w->resuming))
 		return 0;
-	if (w->res->snapshot_filtered)
+	if (w->res->snapshot_filtered && !w->resuming)
 		reason = RAWCAP_STREAM_GAP_SKIPPED; /* what the snapshot's filter left out */
 	return window_sink(w, w->o->gap(w->o->gap_arg, first_seq, count, reason));
 }
@@ -438,6 +439,7 @@ static int window_one(struct rawcap_window *w, const struct rawcap_rec *rec)
 		return 0;
 	}
 	err = window_seq_gap(w, gap_first, gap);
+	w->resuming = false;
 	if (!err)
 		err = window_reader_loss(w, false);
 	if (!err)
@@ -594,7 +596,13 @@ static int window_start(struct rawcap_window *w)
 	for (int i = 0; i < n; i++)
 		if ((err = window_iface(w, &ifs[WINDOW_MAX_IFACES + i])))
 			return err;
-	if (!r->from_ns)
+	if (o->start == RAWCAP_WINDOW_START_SEQ) {
+		err = rawcap_seek(w->c, RAWCAP_SEEK_SEQ, o->start_seq);
+		w->next_seq = o->start_seq;
+		w->has_seq = w->resuming = true;
+	} else if (o->start == RAWCAP_WINDOW_START_NEWEST)
+		err = rawcap_seek(w->c, RAWCAP_SEEK_NEWEST, 0);
+	else if (!r->from_ns)
 		err = o->snapshot ? 0 : rawcap_seek(w->c, RAWCAP_SEEK_OLDEST, 0);
 	else
 		err = rawcap_seek(w->c, RAWCAP_SEEK_TIME,
@@ -677,7 +685,9 @@ static int window_make(const struct rawcap_window_opts *o, const struct rawcap_s
 	if (why && whylen)
 		*why = '\0';
 	if (!o || o->sz < RAWCAP_WINDOW_OPTS_SZ0 || o->sz > sizeof(*o) || !s ||
-	    (o->snapshot && o->follow))
+	    (o->snapshot && o->follow) ||
+	    (o->sz > RAWCAP_WINDOW_OPTS_SZ0 &&
+	     (o->start < RAWCAP_WINDOW_START_FROM || o->start > RAWCAP_WINDOW_START_NEWEST)))
 		return -EINVAL;
 	*wp = window_new(o, s);
 	return *wp ? window_begin(*wp, why, whylen) : -ENOMEM;

@@ -121,7 +121,19 @@ struct rawcap_window_opts {
 	 */
 	int (*gap)(void *arg, uint64_t first_seq, uint64_t count, uint32_t reason);
 	void *gap_arg;
+	/*
+	 * Where the cursor starts (from_ns and to_ns still cut the window):
+	 * RAWCAP_WINDOW_START_FROM (0) at from_ns as above;
+	 * RAWCAP_WINDOW_START_SEQ at the record numbered start_seq, a resume
+	 * point: records from start_seq on that are no longer held reach the
+	 * gap hook before the first record, reason RAWCAP_STREAM_GAP_RECYCLED;
+	 * RAWCAP_WINDOW_START_NEWEST after the newest record (live: only what
+	 * is written from now on).
+	 */
+	int start;
+	uint64_t start_seq;
 };
+enum { RAWCAP_WINDOW_START_FROM = 0, RAWCAP_WINDOW_START_SEQ = 1, RAWCAP_WINDOW_START_NEWEST = 2 };
 /* The size of struct rawcap_window_opts before the appended fields. */
 #define RAWCAP_WINDOW_OPTS_SZ0 offsetof(struct rawcap_window_opts, gap)
 

@@ -406,6 +406,67 @@ static void test_window_old_opts(void **state)
 }
 
 /*
+ * Start positions: at a sequence number (a resume point; what was recycled
+ * from it on is a gap with reason RECYCLED before the first record), and
+ * after the newest record (only what is written after opening).
+ */
+static void test_window_start_seq_newest(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_window_result res;
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+	struct rawcap_window *w;
+	bool done = false;
+
+	(void)state;
+	fixture_open(&f, 1 << 16);
+	for (unsigned i = 0; i < 10; i++)
+		put_packet(&f.w, f.t0 + 10 * SEC + i, 7, 1);
+	ring_publish(&f.w);
+	o = window_opts(&f, 0, f.t0 + 20 * SEC);
+	o.gap = gap_hook;
+	o.gap_arg = &s;
+	o.start = RAWCAP_WINDOW_START_SEQ;
+	o.start_seq = 5;
+	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	assert_int_equal(res.packets, 5);
+	assert_int_equal(res.first_seq, 5);
+	assert_int_equal(s.gaps, 0);
+
+	/* Lap the ring: record 1 is long gone. */
+	for (unsigned i = 0; i < 4000; i++)
+		put_packet(&f.w, f.t0 + 11 * SEC + i, 7, 2);
+	ring_publish(&f.w);
+	memset(&s, 0, sizeof(s));
+	o.start_seq = 1;
+	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	assert_int_equal(s.gaps, 1);
+	assert_int_equal(s.gap_reason, RAWCAP_STREAM_GAP_RECYCLED);
+	assert_int_equal(s.gap_first, 1);
+	assert_int_equal(s.gap_count, res.first_seq - 1);
+	assert_int_equal(res.last_seq, 4009);
+
+	memset(&s, 0, sizeof(s));
+	o.start = RAWCAP_WINDOW_START_NEWEST;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	for (unsigned i = 0; i < 3; i++)
+		put_packet(&f.w, f.t0 + 12 * SEC + i, 7, 3);
+	ring_publish(&f.w);
+	while (!done)
+		assert_true(rawcap_window_step(w, 64, &done) >= 0);
+	assert_int_equal(rawcap_window_result(w)->packets, 3);
+	assert_int_equal(rawcap_window_result(w)->first_seq, 4010);
+	assert_int_equal(s.gaps, 0);
+	rawcap_window_close(w);
+
+	o.start = 3;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), -EINVAL);
+	fixture_close(&f);
+}
+
+/*
  * The step API drives the same loop: a budget of one record delivers at
  * most one record per step, a sink returning RAWCAP_SINK_PAUSE ends the
  * step after the record it took, done comes once, and the result matches
@@ -589,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_window_bad_filter),
 		cmocka_unit_test(test_window_reader_loss),
 		cmocka_unit_test(test_window_old_opts),
+		cmocka_unit_test(test_window_start_seq_newest),
 		cmocka_unit_test(test_window_step_budget),
 		cmocka_unit_test(test_window_step_pause),
 		cmocka_unit_test(test_window_step_follow),
