@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <rawcap/filter.h>
+#include <rawcap/forward.h>
 #include <rawcap/window.h>
 
 #include "clock.h"
@@ -53,7 +54,10 @@ struct rawcap_window {
 	bool pause;	   /* a sink hook returned RAWCAP_SINK_PAUSE during this step */
 	bool source_ended; /* rawcap_wait(): nothing more can come */
 	bool done;
-	int err; /* the error that ended the window, returned again by later steps */
+	int err;	   /* the error that ended the window, returned again by later steps */
+	bool has_seq;	   /* a record was read (or a resume point set): next_seq is set */
+	bool resuming;	   /* START_SEQ: a gap before the first record is what was recycled */
+	uint64_t next_seq; /* the sequence number that follows the last record read */
 };
 
 
@@ -392,12 +396,34 @@ static int window_idle(struct rawcap_window *w)
 	return -EAGAIN;
 }
 
+/*
+ * The records between the last one read and rec that the cursor missed,
+ * inside the window after its first record (a gap before it is where the
+ * window started): to the gap hook, with their sequence numbers.
+ */
+static int window_seq_gap(struct rawcap_window *w, uint64_t first_seq, uint64_t count)
+{
+	uint32_t reason = w->resuming ? RAWCAP_STREAM_GAP_RECYCLED : RAWCAP_STREAM_GAP_LAPPED;
+
+	if (!count || !w->o->gap || (!w->res->records && !w->resuming))
+		return 0;
+	if (w->res->snapshot_filtered && !w->resuming)
+		reason = RAWCAP_STREAM_GAP_SKIPPED; /* what the snapshot's filter left out */
+	return window_sink(w, w->o->gap(w->o->gap_arg, first_seq, count, reason));
+}
+
 /* One record from the cursor: the hooks, the window cut, loss, the sink. */
 static int window_one(struct rawcap_window *w, const struct rawcap_rec *rec)
 {
+	uint64_t gap_first = w->next_seq, gap = 0;
 	enum window_place place;
 	int err;
 
+	if (w->has_seq && rec->seq > w->next_seq)
+		gap = rec->seq - w->next_seq;
+	if (!w->has_seq || rec->seq >= w->next_seq)
+		w->next_seq = rec->seq + 1;
+	w->has_seq = true;
 	if (rec->type == RAWCAP_REC_META && w->o->meta)
 		w->o->meta(w->o->meta_arg, rec);
 	if (rec->ts_ns < w->res->from_ns && w->o->meta_lookback_ns)
@@ -412,7 +438,10 @@ static int window_one(struct rawcap_window *w, const struct rawcap_rec *rec)
 			return window_finish(w, 0);
 		return 0;
 	}
-	err = window_reader_loss(w, false);
+	err = window_seq_gap(w, gap_first, gap);
+	w->resuming = false;
+	if (!err)
+		err = window_reader_loss(w, false);
 	if (!err)
 		err = window_record(w, rec);
 	window_progress(w);
@@ -567,7 +596,13 @@ static int window_start(struct rawcap_window *w)
 	for (int i = 0; i < n; i++)
 		if ((err = window_iface(w, &ifs[WINDOW_MAX_IFACES + i])))
 			return err;
-	if (!r->from_ns)
+	if (o->start == RAWCAP_WINDOW_START_SEQ) {
+		err = rawcap_seek(w->c, RAWCAP_SEEK_SEQ, o->start_seq);
+		w->next_seq = o->start_seq;
+		w->has_seq = w->resuming = true;
+	} else if (o->start == RAWCAP_WINDOW_START_NEWEST)
+		err = rawcap_seek(w->c, RAWCAP_SEEK_NEWEST, 0);
+	else if (!r->from_ns)
 		err = o->snapshot ? 0 : rawcap_seek(w->c, RAWCAP_SEEK_OLDEST, 0);
 	else
 		err = rawcap_seek(w->c, RAWCAP_SEEK_TIME,
@@ -598,7 +633,8 @@ static struct rawcap_window *window_new(const struct rawcap_window_opts *o,
 
 	if (!w)
 		return NULL;
-	w->opts = *o;
+	memcpy(&w->opts, o, o->sz); /* fields the caller's opts lack stay zero */
+	w->opts.sz = sizeof(w->opts);
 	w->sink = *s;
 	w->o = &w->opts;
 	w->s = &w->sink;
@@ -648,7 +684,10 @@ static int window_make(const struct rawcap_window_opts *o, const struct rawcap_s
 	*wp = NULL;
 	if (why && whylen)
 		*why = '\0';
-	if (!o || o->sz < sizeof(*o) || !s || (o->snapshot && o->follow))
+	if (!o || o->sz < RAWCAP_WINDOW_OPTS_SZ0 || o->sz > sizeof(*o) || !s ||
+	    (o->snapshot && o->follow) ||
+	    (o->sz > RAWCAP_WINDOW_OPTS_SZ0 &&
+	     (o->start < RAWCAP_WINDOW_START_FROM || o->start > RAWCAP_WINDOW_START_NEWEST)))
 		return -EINVAL;
 	*wp = window_new(o, s);
 	return *wp ? window_begin(*wp, why, whylen) : -ENOMEM;

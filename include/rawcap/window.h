@@ -104,7 +104,38 @@ struct rawcap_window_opts {
 	 */
 	char *why;
 	size_t whylen;
+	/*
+	 * Appended fields (sz tells the window whether a caller has them;
+	 * older callers get them zeroed).
+	 *
+	 * Sequence gaps inside the window: count records from first_seq on
+	 * that the cursor missed (lapped, damaged, recycled), said before the
+	 * next record, with a reason from enum rawcap_stream_gap_reason
+	 * (rawcap/forward.h): RAWCAP_STREAM_GAP_LAPPED, or
+	 * RAWCAP_STREAM_GAP_SKIPPED for a filtered snapshot's gaps by design
+	 * (which are not loss). It is called as well as sink->loss (which gets
+	 * the reader loss without sequence numbers, as the pcap sink wants);
+	 * a sink that frames gaps itself (rawcap-forward's msgpack GAP frame)
+	 * sets this. Returns as a sink hook (0, a negative errno, or
+	 * RAWCAP_SINK_PAUSE). Optional.
+	 */
+	int (*gap)(void *arg, uint64_t first_seq, uint64_t count, uint32_t reason);
+	void *gap_arg;
+	/*
+	 * Where the cursor starts (from_ns and to_ns still cut the window):
+	 * RAWCAP_WINDOW_START_FROM (0) at from_ns as above;
+	 * RAWCAP_WINDOW_START_SEQ at the record numbered start_seq, a resume
+	 * point: records from start_seq on that are no longer held reach the
+	 * gap hook before the first record, reason RAWCAP_STREAM_GAP_RECYCLED;
+	 * RAWCAP_WINDOW_START_NEWEST after the newest record (live: only what
+	 * is written from now on).
+	 */
+	int start;
+	uint64_t start_seq;
 };
+enum { RAWCAP_WINDOW_START_FROM = 0, RAWCAP_WINDOW_START_SEQ = 1, RAWCAP_WINDOW_START_NEWEST = 2 };
+/* The size of struct rawcap_window_opts before the appended fields. */
+#define RAWCAP_WINDOW_OPTS_SZ0 offsetof(struct rawcap_window_opts, gap)
 
 struct rawcap_window_result {
 	uint64_t records;		  /* records handed to the sink */

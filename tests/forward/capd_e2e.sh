@@ -8,24 +8,16 @@
 set -euo pipefail
 NAME=capde2e
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-export RAWCAP_SHM_DIR=$TMP/shm
-mkdir -p "$RAWCAP_SHM_DIR"
-chmod 755 "$TMP" "$RAWCAP_SHM_DIR"
 SNAP=$B/readers/rawcap-snapshot
 RAWCAP_FWD_SOURCE=capd # src_send: only record with tcpdump, capd captures by itself
 
-ip netns exec "$NS" "$B/capd/capd" --ring "$RING" --ring-size 16Mi --interfaces lo \
-	--filter 'udp port 9' 2>"$TMP/capd.err" &
-CAPD_PID=$!
-PIDS+=($CAPD_PID)
-wait_for 10 log_has "$TMP/capd.err" "capturing into ring" || fail "capd did not start"
+capd_start "$NS" "$TMP/capd.err" --ring "$RING" --ring-size 16Mi --interfaces lo --filter 'udp port 9'
 
 fwd_start fwd --plain --listen 127.0.0.1:5555 --format pcapng
 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5555 -w "$TMP/live.pcapng" >"$TMP/tshark.err" 2>&1 &
 TS=$!
 PIDS+=($TS)
-wait_for 10 log_has "$TMP/fwd.err" "connected" || fail "tshark did not connect"
+wait_until 10 log_has "$TMP/fwd.err" "connected"
 sleep 0.5
 T1=$(date +%s.%N)
 src_send 400 300 # gen: tcpdump records exactly the 400 datagrams capd also sees
@@ -35,7 +27,7 @@ T2=$(date +%s.%N)
 for _ in $(seq 50); do [ "$(pkts "$TMP/live.pcapng" || echo 0)" -ge 400 ] 2>/dev/null && break; sleep 0.1; done
 kill "$FWD_PID"
 wait "$FWD_PID" || true
-wait_for 10 bash -c "! kill -0 $TS 2>/dev/null" || fail "tshark did not end at EOF"
+wait_until 10 bash -c "! kill -0 $TS 2>/dev/null"
 n=$(pkts "$TMP/live.pcapng")
 [ "$n" = 400 ] || fail "live: tshark got $n packets, tcpdump saw 400"
 same_packets "$A" "$TMP/live.pcapng" || fail "live: packet bytes differ from tcpdump's"
@@ -58,6 +50,5 @@ n=$(pkts "$TMP/snap.pcapng")
 [ "$n" = 400 ] || fail "snapshot: tshark got $n packets, the snapshot holds 400"
 same_packets "$A" "$TMP/snap.pcapng" || fail "snapshot: packets differ"
 echo "snapshot: replay identical"
-kill -TERM "$CAPD_PID"
-wait "$CAPD_PID" || fail "capd exited $? on SIGTERM"
+capd_stop "$TMP/capd.err"
 echo "PASS"

@@ -13,11 +13,7 @@
 set -euo pipefail
 NAME=self
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-command -v setpriv >/dev/null || { echo "SKIP: setpriv missing"; exit 77; }
-export RAWCAP_SHM_DIR=$TMP/shm
-mkdir -p "$RAWCAP_SHM_DIR"
-chmod 755 "$TMP" "$RAWCAP_SHM_DIR"
+rc_need setpriv
 PCAP=$B/readers/rawcap-pcap
 USER_=nobody
 GROUP_=$(id -gn "$USER_")
@@ -27,27 +23,25 @@ GROUP_=$(id -gn "$USER_")
 run() {
 	local tag=$1; shift
 	rm -f "$RAWCAP_SHM_DIR"/*
-	ip netns exec "$NS" "$B/capd/capd" --ring "$RING" --ring-size 16Mi --interfaces lo \
-		--user "$USER_" "$@" 2>"$TMP/$tag.capd.err" &
-	CAPD_PID=$!
-	PIDS+=($CAPD_PID)
-	wait_for 10 log_has "$TMP/$tag.capd.err" "capturing into ring" || fail "capd did not start"
+	capd_start "$NS" "$TMP/$tag.capd.err" --ring "$RING" --ring-size 16Mi --interfaces lo \
+		--user "$USER_" "$@"
 	ip netns exec "$NS" setpriv --reuid="$USER_" --regid="$GROUP_" --clear-groups \
 		"$FWD" --ring "$RING" --plain --listen 127.0.0.1:57012 2>"$TMP/$tag.fwd.err" &
 	FWD_PID=$!
 	PIDS+=($FWD_PID)
-	wait_for 10 log_has "$TMP/$tag.fwd.err" "listening on" || fail "rawcap-forward did not start"
+	wait_until 10 log_has "$TMP/$tag.fwd.err" "listening on"
 	ip netns exec "$NS" tshark -i TCP@127.0.0.1:57012 -w "$TMP/$tag.live.pcapng" \
 		>"$TMP/$tag.tshark.err" 2>&1 &
 	TS=$!
 	PIDS+=($TS)
-	wait_for 10 log_has "$TMP/$tag.fwd.err" "connected" || fail "tshark did not connect"
+	wait_until 10 log_has "$TMP/$tag.fwd.err" "connected"
 	RPORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\): connected.*/\1/p' "$TMP/$tag.fwd.err" | head -1)
 	sleep 1.5 # a periodic socket dump has run
 	ip netns exec "$NS" tcpdump -i lo -B 16384 -U -w "$TMP/$tag.ref.pcap" port 57012 \
 		2>"$TMP/$tag.tcpdump.err" &
 	TD=$!
-	wait_for 5 log_has "$TMP/$tag.tcpdump.err" listening || fail "tcpdump did not start"
+	PIDS+=($TD)
+	wait_until 5 log_has "$TMP/$tag.tcpdump.err" listening
 	T1=$(date +%s.%N)
 	nsx python3 - <<'PY'
 import socket, threading, time
@@ -75,9 +69,8 @@ PY
 	T2=$(date +%s.%N)
 	kill "$TD"; wait "$TD" 2>/dev/null || true
 	kill "$FWD_PID"; wait "$FWD_PID" 2>/dev/null || true
-	wait_for 10 bash -c "! kill -0 $TS 2>/dev/null" || fail "tshark did not end"
-	kill -TERM "$CAPD_PID"
-	wait "$CAPD_PID" || fail "capd exited $? on SIGTERM"
+	wait_until 10 bash -c "! kill -0 $TS 2>/dev/null"
+	capd_stop "$TMP/$tag.capd.err"
 	"$PCAP" --ring "$RING" --from "$T1" --to "$T2" --format pcap -q -o "$TMP/$tag.all.pcap" ||
 		fail "rawcap-pcap failed"
 	tcpdump -r "$TMP/$tag.all.pcap" -w "$TMP/$tag.ring.pcap" port 57012 2>/dev/null
@@ -86,7 +79,7 @@ PY
 for bad in "--self-uids root" "--self-uids 0" "--self-uids no-such-user-x" "--capture-self=maybe"; do
 	rc=0
 	# shellcheck disable=SC2086
-	ip netns exec "$NS" "$B/capd/capd" --ring "$RING" --interfaces lo $bad 2>"$TMP/bad.err" || rc=$?
+	ip netns exec "$NS" "$CAPD" --ring "$RING" --interfaces lo $bad 2>"$TMP/bad.err" || rc=$?
 	[ "$rc" = 2 ] || fail "capd $bad: exit $rc, not a usage error: $(cat "$TMP/bad.err")"
 done
 count() { tcpdump -r "$1" -n "${@:2}" 2>/dev/null | wc -l; }

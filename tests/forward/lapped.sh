@@ -13,10 +13,10 @@ src_start 1048576 # a 1 MiB ring: easily lapped
 fwd_start fwd --plain --listen 127.0.0.1:5555 --client-buffer 600Ki
 ip netns exec "$NS" dumpcap -q -i TCP@127.0.0.1:5555 -w "$TMP/a.pcapng" 2>"$TMP/dumpcap-a.err" &
 DA=$!; PIDS+=($DA)
-wait_for 10 log_has "$TMP/fwd.err" "connected" 1 || fail "receiver A did not connect"
+wait_until 10 log_has "$TMP/fwd.err" "connected" 1
 ip netns exec "$NS" dumpcap -q -i TCP@127.0.0.1:5555 -w "$TMP/b.pcapng" 2>"$TMP/dumpcap-b.err" &
 DB=$!; PIDS+=($DB)
-wait_for 10 log_has "$TMP/fwd.err" "connected" 2 || fail "receiver B did not connect"
+wait_until 10 log_has "$TMP/fwd.err" "connected" 2
 sleep 0.5
 kill -STOP "$DB"
 
@@ -32,7 +32,7 @@ src_send 20 200 # after the gap: carries B's loss report
 TAIL=$LAST_SENT
 sleep 1
 kill "$FWD_PID"; wait "$FWD_PID" || true
-wait_for 10 bash -c "! kill -0 $DA 2>/dev/null && ! kill -0 $DB 2>/dev/null" || fail "dumpcaps did not end"
+wait_until 10 bash -c "! kill -0 $DA 2>/dev/null && ! kill -0 $DB 2>/dev/null"
 
 na=$(pkts "$TMP/a.pcapng"); nb=$(pkts "$TMP/b.pcapng")
 echo "A received $na packets, B (stopped) received $nb of 8020"

@@ -1,50 +1,30 @@
 # SPDX-License-Identifier: MIT
 # lib.sh - shared setup for the rawcap-forward script tests (sourced).
 #
-# Each test gets its own network namespace (loopback only), ring name and
-# temp dir, all removed on exit. The capture source is behind two functions:
+# Built on tests/lib.sh (TMP, fail, PIDS, cleanup on exit, wait_until,
+# capd_start/capd_stop). Each test gets its own network namespace (loopback
+# only), ring name and temp dir with its private shm directory, all removed on exit. The capture source is behind two functions:
 #   src_start        start writing into ring $RING (pktwriter fed from a FIFO)
 #   src_send N SIZE  send N UDP datagrams of SIZE bytes over lo in the netns; the packets
 #                    that entered the ring are left in $TMP/sent-K.pcap (K counts up)
 # The stand-in writer makes these tests exact to the byte; capd itself is the
 # source in capd_e2e.sh.
 
-B=${RAWCAP_BUILD:?RAWCAP_BUILD not set}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" # fail, PIDS, rc_tmp, rc_netns_add, wait_until, capd_start
 FWD=$B/readers/rawcap-forward
 PKTWRITER=${RAWCAP_PKTWRITER:-$B/tests/pktwriter}
 SINK=${RAWCAP_MSGPACK_SINK:-$B/tests/msgpack_sink}
 NAME=${NAME:?}
 NS=rc-fwd-$NAME-$$
 RING=fwd$NAME$$
-TMP=$(mktemp -d /tmp/rc-fwd-$NAME.XXXXXX)
-PIDS=()
 SENT=0
 
-fail() { echo "FAIL: $*" >&2; for f in "$TMP"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done; exit 1; }
-cleanup() {
-	local p
-	exec 3>&- 2>/dev/null || true
-	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-	sleep 0.1
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	ip netns del "$NS" 2>/dev/null || true
-	rm -f /dev/shm/rawcap-"$RING"*
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-for t in "$FWD" "$PKTWRITER" tshark dumpcap capinfos tcpdump python3; do
-	command -v "$t" >/dev/null || [ -x "$t" ] || { echo "SKIP: $t missing"; exit 77; }
-done
-ip netns add "$NS" || { echo "SKIP: cannot create a network namespace"; exit 77; }
-ip -n "$NS" link set lo up
+rc_need_root
+rc_need "$FWD" "$PKTWRITER" tshark dumpcap capinfos tcpdump python3
+rc_tmp "fwd-$NAME" # rings live in its private RAWCAP_SHM_DIR
+rc_netns_add "$NS"
 nsx() { ip netns exec "$NS" "$@"; }
 
-# wait_for TIMEOUT_S CMD...: retry CMD every 50 ms until it succeeds.
-wait_for() {
-	local t=$1 i; shift
-	for ((i = 0; i < t * 20; i++)); do "$@" && return 0; sleep 0.05; done
-	return 1
-}
 # count_in FILE PATTERN: lines matching.
 count_in() { grep -c -- "$2" "$1" 2>/dev/null || true; }
 log_has() { [ "$(count_in "$1" "$2")" -ge "${3:-1}" ]; }
@@ -56,7 +36,7 @@ src_start() { # [ring size]
 	exec 3>"$TMP/feed"
 	# The pcap header tcpdump writes for lo: usec magic, v2.4, snaplen 262144, Ethernet.
 	printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\x00\x00\x04\x00\x01\x00\x00\x00' >&3
-	wait_for 5 test -e /dev/shm/rawcap-"$RING" || fail "pktwriter did not create its ring"
+	wait_until 5 test -e "$RAWCAP_SHM_DIR/rawcap-$RING"
 }
 
 # gen N SIZE OUT: tcpdump on lo records N datagrams that python sends.
@@ -64,7 +44,8 @@ gen() {
 	local n=$1 size=$2 out=$3
 	ip netns exec "$NS" tcpdump -i lo -B 16384 -U -c "$n" -w "$out" udp port 9 2>"$TMP/tcpdump.err" &
 	local tp=$!
-	wait_for 5 log_has "$TMP/tcpdump.err" listening || fail "tcpdump did not start"
+	PIDS+=($tp)
+	wait_until 5 log_has "$TMP/tcpdump.err" listening
 	nsx python3 - "$n" "$size" <<'PY'
 import socket, sys, time
 n, size = int(sys.argv[1]), int(sys.argv[2])
@@ -74,7 +55,7 @@ for i in range(n):
     if i % 200 == 199:
         time.sleep(0.002)
 PY
-	wait_for 10 bash -c "! kill -0 $tp 2>/dev/null" || fail "tcpdump did not see all $n packets"
+	wait_until 10 bash -c "! kill -0 $tp 2>/dev/null" # tcpdump saw all $n packets
 }
 
 # feed FILE: write FILE's packets into the ring through the stand-in writer.
@@ -107,7 +88,7 @@ fwd_start() {
 	ip netns exec "$NS" "$FWD" --ring "$RING" "$@" 2>"$log" &
 	FWD_PID=$!
 	PIDS+=($FWD_PID)
-	wait_for 5 log_has "$log" "listening on\|forwarding to" || fail "rawcap-forward did not start"
+	wait_until 5 log_has "$log" "listening on\|forwarding to"
 }
 
 # pkts FILE: packet count; dump FILE: packet bytes without timestamps (to compare).

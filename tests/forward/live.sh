@@ -13,7 +13,7 @@ fwd_start fwd --plain --listen 127.0.0.1:5555
 # Live: tshark connects first, then traffic flows.
 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5555 -w "$TMP/live.pcapng" >"$TMP/tshark.err" 2>&1 &
 TS=$!; PIDS+=($TS)
-wait_for 10 log_has "$TMP/fwd.err" "connected" || fail "tshark did not connect"
+wait_until 10 log_has "$TMP/fwd.err" "connected"
 sleep 0.5 # dumpcap reads the section header before packets matter
 T1=$(date +%s.%N)
 src_send 300 300
@@ -24,7 +24,7 @@ src_send 50 1000 # after the window
 B1=$LAST_SENT
 sleep 1
 kill "$FWD_PID"; wait "$FWD_PID" || true
-wait_for 10 bash -c "! kill -0 $TS 2>/dev/null" || fail "tshark did not end at EOF"
+wait_until 10 bash -c "! kill -0 $TS 2>/dev/null"
 n=$(pkts "$TMP/live.pcapng")
 [ "$n" = 350 ] || fail "live: tshark got $n packets, 350 were sent"
 dump "$A" >"$TMP/exp"; dump "$B1" >>"$TMP/exp"

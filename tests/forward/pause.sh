@@ -21,11 +21,11 @@ fwd_start live --plain --listen 127.0.0.1:5555 --format msgpack
 LIVE=$FWD_PID
 ip netns exec "$NS" "$SINK" --idle-exit 30000 127.0.0.1:5555 >"$TMP/s1.out" 2>"$TMP/s1.err" &
 S1=$!; PIDS+=($S1)
-wait_for 10 log_has "$TMP/s1.out" "^H " || fail "no HELLO"
+wait_until 10 log_has "$TMP/s1.out" "^H "
 feed "$BATCH"
-wait_for 5 npk_is "$TMP/s1.out" 100 || fail "before pause: $(npk "$TMP/s1.out") of 100 packets"
+wait_until 5 npk_is "$TMP/s1.out" 100
 kill -USR1 "$LIVE"
-wait_for 5 log_has "$TMP/s1.out" "^Z 1" || fail "no pause notice in the stream"
+wait_until 5 log_has "$TMP/s1.out" "^Z 1"
 TB=$(date +%s.%N)
 feed "$BATCH" # captured while paused
 sleep 1
@@ -36,9 +36,9 @@ timeout 15 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5556 -w "$TMP/during.pcap
 same_packets "$BATCH" "$TMP/during.pcapng" || fail "the ring did not keep capturing while forwarding was paused"
 echo "paused: nothing sent, while the ring captured all 100 packets"
 kill -USR2 "$LIVE"
-wait_for 5 log_has "$TMP/s1.out" "^Z 0" || fail "no resume notice in the stream"
+wait_until 5 log_has "$TMP/s1.out" "^Z 0"
 feed "$BATCH"
-wait_for 5 npk_is "$TMP/s1.out" 200 || fail "after live resume: $(npk "$TMP/s1.out") of 200 packets"
+wait_until 5 npk_is "$TMP/s1.out" 200
 sleep 0.5
 [ "$(npk "$TMP/s1.out")" = 200 ] || fail "live resume delivered the paused backlog"
 read -r _ gfirst gcount greason < <(grep "^G " "$TMP/s1.out") || fail "no skip notice"
@@ -49,13 +49,13 @@ echo "resume live: skipped exactly the 100 paused packets (reported as skipped, 
 fwd_start backlog --plain --listen 127.0.0.1:5557 --format msgpack --paused --resume backlog
 ip netns exec "$NS" "$SINK" --idle-exit 30000 127.0.0.1:5557 >"$TMP/s2.out" 2>"$TMP/s2.err" &
 S2=$!; PIDS+=($S2)
-wait_for 10 log_has "$TMP/s2.out" "^H " || fail "no HELLO (paused start)"
+wait_until 10 log_has "$TMP/s2.out" "^H "
 feed "$BATCH"
 sleep 1
 [ "$(npk "$TMP/s2.out")" = 0 ] || fail "--paused, yet packets were sent"
 kill -USR2 "$FWD_PID"
 feed "$BATCH"
-wait_for 5 npk_is "$TMP/s2.out" 200 || fail "after backlog resume: $(npk "$TMP/s2.out") of 200 packets"
+wait_until 5 npk_is "$TMP/s2.out" 200
 ! grep -q "^G " "$TMP/s2.out" || fail "backlog resume reported a gap"
 awk '$1 == "P" {print $2}' "$TMP/s2.out" | awk 'NR > 1 && $1 != prev + 1 {exit 1} {prev = $1}' ||
 	fail "backlog resume: sequence numbers not contiguous"

@@ -53,7 +53,7 @@ time.sleep(8) # longer than the 5 s handshake timeout
 PY
 IDLE=$!
 PIDS+=($IDLE)
-wait_for 10 test -e "$TMP/stalled" || fail "the stalled peers did not connect"
+wait_until 10 test -e "$TMP/stalled"
 timeout 15 ip netns exec "$NS" openssl s_client -quiet -connect 127.0.0.1:5556 -CAfile "$P/ca.pem" \
 	-verify_return_error -cert "$P/client.pem" -key "$P/client.key" </dev/null >"$TMP/ok.pcapng" \
 	2>"$TMP/s_client.err" || true
@@ -61,7 +61,7 @@ same_packets "$WANT" "$TMP/ok.pcapng" ||
 	fail "the authenticated receiver got $(pkts "$TMP/ok.pcapng") packets, not its 200, beside 70 stalled peers"
 echo "TLS: a receiver authenticated beside 70 stalled handshakes got its 200 packets"
 wait "$IDLE" || true
-wait_for 5 log_has "$TMP/tls.err" "no handshake in time" 20 || fail "the stalled handshakes were not timed out"
+wait_until 5 log_has "$TMP/tls.err" "no handshake in time" 20
 kill "$FWD_PID"; wait "$FWD_PID" || true
 stats=$(tail -1 "$TMP/tls.err")
 n=$(streams "$TMP/tls.err")

@@ -37,7 +37,7 @@ open('$TMP/plain.out', 'wb').write(s.recv(65536))" 2>/dev/null || true
 for o in nocert rogue plain; do
 	[ ! -s "$TMP/$o.out" ] || fail "$o client received $(stat -c %s "$TMP/$o.out") bytes"
 done
-wait_for 30 log_has "$TMP/fwd.err" "TLS handshake failed" 3 || fail "the forwarder did not refuse 3 clients"
+wait_until 30 log_has "$TMP/fwd.err" "TLS handshake failed" 3
 echo "mTLS: clients without a certificate, with an untrusted one, and plain TCP were refused"
 
 # Server verification works the other way too: a client trusting another CA refuses us.

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <rawcap/forward.h>
 #include <rawcap/rawcap.h>
 #include <rawcap/window.h>
 
@@ -36,6 +37,9 @@ struct seen {
 	unsigned losses;
 	struct ring_writer *w; /* meta hook: lap the reader once */
 	bool lap;
+	unsigned gaps; /* the gap hook */
+	uint64_t gap_first, gap_count;
+	uint32_t gap_reason;
 };
 
 static int sink_iface(void *ctx, const struct rawcap_iface *ifc)
@@ -323,15 +327,32 @@ static int lap_meta(void *arg, const struct rawcap_rec *rec)
 	return 0;
 }
 
-static void test_window_reader_loss(void **state)
+static int gap_hook(void *arg, uint64_t first_seq, uint64_t count, uint32_t reason)
+{
+	struct seen *s = arg;
+
+	if (!s->gaps++) {
+		s->gap_first = first_seq;
+		s->gap_reason = reason;
+	}
+	s->gap_count += count;
+	return 0;
+}
+
+static int gap_unexpected(void *arg, uint64_t first_seq, uint64_t count, uint32_t reason)
+{
+	(void)arg, (void)first_seq, (void)count, (void)reason;
+	fail_msg("the gap hook of a caller whose opts end before it was called");
+	return -EINVAL;
+}
+
+/* old_opts: a caller built against the opts before the gap hook was appended. */
+static void run_lapped(bool old_opts, struct seen *s, struct rawcap_window_result *res)
 {
 	struct ring_fixture f;
-	struct seen s = {0};
-	struct rawcap_window_result res;
-	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_sink k = seen_sink(s);
 	struct rawcap_window_opts o;
 
-	(void)state;
 	fixture_open(&f, 1 << 16);
 	put_packet(&f.w, f.t0 + 10 * SEC, 7, 1);
 	put_meta(&f.w, f.t0 + 11 * SEC);
@@ -339,18 +360,109 @@ static void test_window_reader_loss(void **state)
 		put_packet(&f.w, f.t0 + 11 * SEC + 100 + i, 7, 2);
 	ring_publish(&f.w);
 
-	s.w = &f.w;
-	s.lap = true;
+	s->w = &f.w;
+	s->lap = true;
 	o = window_opts(&f, f.t0 + 10 * SEC, f.t0 + 20 * SEC);
 	o.meta = lap_meta;
-	o.meta_arg = &s;
-	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	o.meta_arg = s;
+	o.gap = old_opts ? gap_unexpected : gap_hook;
+	o.gap_arg = s;
+	if (old_opts)
+		o.sz = RAWCAP_WINDOW_OPTS_SZ0;
+	assert_int_equal(rawcap_window_run(&o, &k, res), 0);
+	fixture_close(&f);
+}
+
+static void test_window_reader_loss(void **state)
+{
+	struct seen s = {0};
+	struct rawcap_window_result res;
+
+	(void)state;
+	run_lapped(false, &s, &res);
 	assert_true(res.lost_reader > 0);
 	assert_true(s.losses >= 1);
 	assert_int_equal(s.loss_cause[0], RAWCAP_LOSS_READER);
 	assert_int_equal(s.loss_count[0], res.lost_reader);
 	/* what was delivered plus what was lost covers what was written in the window */
 	assert_true(res.packets + res.lost_reader >= 1 + 4000);
+	/* the gap hook saw the same gap, with its sequence numbers: after the first two records */
+	assert_int_equal(s.gaps, 1);
+	assert_int_equal(s.gap_reason, RAWCAP_STREAM_GAP_LAPPED);
+	assert_int_equal(s.gap_count, res.lost_reader);
+	assert_int_equal(s.gap_first, res.first_seq + 2);
+}
+
+/* A caller whose opts end before the appended fields still runs; those read as zero. */
+static void test_window_old_opts(void **state)
+{
+	struct seen s = {0};
+	struct rawcap_window_result res;
+
+	(void)state;
+	run_lapped(true, &s, &res);
+	assert_true(res.lost_reader > 0);
+	assert_int_equal(s.gaps, 0);
+}
+
+/*
+ * Start positions: at a sequence number (a resume point; what was recycled
+ * from it on is a gap with reason RECYCLED before the first record), and
+ * after the newest record (only what is written after opening).
+ */
+static void test_window_start_seq_newest(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_window_result res;
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+	struct rawcap_window *w;
+	bool done = false;
+
+	(void)state;
+	fixture_open(&f, 1 << 16);
+	for (unsigned i = 0; i < 10; i++)
+		put_packet(&f.w, f.t0 + 10 * SEC + i, 7, 1);
+	ring_publish(&f.w);
+	o = window_opts(&f, 0, f.t0 + 20 * SEC);
+	o.gap = gap_hook;
+	o.gap_arg = &s;
+	o.start = RAWCAP_WINDOW_START_SEQ;
+	o.start_seq = 5;
+	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	assert_int_equal(res.packets, 5);
+	assert_int_equal(res.first_seq, 5);
+	assert_int_equal(s.gaps, 0);
+
+	/* Lap the ring: record 1 is long gone. */
+	for (unsigned i = 0; i < 4000; i++)
+		put_packet(&f.w, f.t0 + 11 * SEC + i, 7, 2);
+	ring_publish(&f.w);
+	memset(&s, 0, sizeof(s));
+	o.start_seq = 1;
+	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	assert_int_equal(s.gaps, 1);
+	assert_int_equal(s.gap_reason, RAWCAP_STREAM_GAP_RECYCLED);
+	assert_int_equal(s.gap_first, 1);
+	assert_int_equal(s.gap_count, res.first_seq - 1);
+	assert_int_equal(res.last_seq, 4009);
+
+	memset(&s, 0, sizeof(s));
+	o.start = RAWCAP_WINDOW_START_NEWEST;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	for (unsigned i = 0; i < 3; i++)
+		put_packet(&f.w, f.t0 + 12 * SEC + i, 7, 3);
+	ring_publish(&f.w);
+	while (!done)
+		assert_true(rawcap_window_step(w, 64, &done) >= 0);
+	assert_int_equal(rawcap_window_result(w)->packets, 3);
+	assert_int_equal(rawcap_window_result(w)->first_seq, 4010);
+	assert_int_equal(s.gaps, 0);
+	rawcap_window_close(w);
+
+	o.start = 3;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), -EINVAL);
 	fixture_close(&f);
 }
 
@@ -537,6 +649,8 @@ int main(void)
 		cmocka_unit_test(test_window_meta_join),
 		cmocka_unit_test(test_window_bad_filter),
 		cmocka_unit_test(test_window_reader_loss),
+		cmocka_unit_test(test_window_old_opts),
+		cmocka_unit_test(test_window_start_seq_newest),
 		cmocka_unit_test(test_window_step_budget),
 		cmocka_unit_test(test_window_step_pause),
 		cmocka_unit_test(test_window_step_follow),
