@@ -76,25 +76,11 @@ int rawcap_dissection_load(const char *dir, struct rawcap_dissection *st)
 
 int rawcap_dissection_store(const char *dir, const struct rawcap_dissection *st)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], text[64];
-	int fd, len, err = 0;
+	char text[64];
+	int len = snprintf(text, sizeof(text), "enabled=%s\nresume=%s\n",
+			   st->enabled ? "true" : "false",
+			   st->resume == RAWCAP_FWD_RESUME_BACKLOG ? "backlog" : "live");
 
-	if ((err = dissection_path(dir, RAWCAP_DISSECTION_FILE, path, sizeof(path))) ||
-	    (err = dissection_path(dir, "." RAWCAP_DISSECTION_FILE ".XXXXXX", tmp, sizeof(tmp))))
-		return err;
-	len = snprintf(text, sizeof(text), "enabled=%s\nresume=%s\n",
-		       st->enabled ? "true" : "false",
-		       st->resume == RAWCAP_FWD_RESUME_BACKLOG ? "backlog" : "live");
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0640) || write(fd, text, (size_t)len) != len || fsync(fd))
-		err = errno ? -errno : -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	/* The state must survive a node's crash: fsync'd before it replaces the old one. */
+	return safe_replace_text(dir, RAWCAP_DISSECTION_FILE, text, (size_t)len, true);
 }

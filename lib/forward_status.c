@@ -45,28 +45,12 @@ int fwd_status_format(const struct rawcap_forward_status *st, char *buf, size_t 
 
 static int fwd_status_write(const char *dir, const struct rawcap_forward_status *st)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], text[RAWCAP_FORWARD_STATUS_MAX];
-	int fd, len = fwd_status_format(st, text, sizeof(text)), err = 0, n;
+	char text[RAWCAP_FORWARD_STATUS_MAX];
+	int len = fwd_status_format(st, text, sizeof(text));
 
-	if (len < 0)
-		return len;
-	n = snprintf(path, sizeof(path), "%s/%s", dir, RAWCAP_FORWARD_STATUS_FILE);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, RAWCAP_FORWARD_STATUS_FILE) >=
-		    sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0640) || write(fd, text, (size_t)len) != len)
-		err = errno ? -errno : -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	/* Rewritten every second: no fsync, a crash loses nothing the next write does not say. */
+	return len < 0 ? len
+		       : safe_replace_text(dir, RAWCAP_FORWARD_STATUS_FILE, text, (size_t)len, false);
 }
 
 void fwd_status_poll(struct rawcap_forward *f)

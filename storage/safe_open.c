@@ -6,9 +6,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -188,4 +190,31 @@ ssize_t safe_read_text(int dirfd, const char *name, const struct safe_want *want
 	}
 	buf[n] = '\0';
 	return n;
+}
+
+int safe_replace_text(const char *dir, const char *name, const char *text, size_t len,
+		      bool durable)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int fd, n, err = 0;
+
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	errno = 0;
+	if (fchmod(fd, 0640) || write(fd, text, len) != (ssize_t)len || (durable && fsync(fd)))
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
 }

@@ -23,6 +23,7 @@
 #ifndef RAWCAP_SAFE_OPEN_H
 #define RAWCAP_SAFE_OPEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -74,6 +75,14 @@ int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_
  */
 ssize_t safe_read_text(int dirfd, const char *name, const struct safe_want *want, char *buf,
 		       size_t cap, char *why, size_t whylen);
+
+/*
+ * Replace dir/name with len bytes of text, whole or not at all: a temporary
+ * file in dir (mode 0640), fsync'd first when durable, renamed over name.
+ * Returns 0 or -errno (-ENAMETOOLONG for a path over PATH_MAX).
+ */
+int safe_replace_text(const char *dir, const char *name, const char *text, size_t len,
+		      bool durable);
 
 /* "a FIFO", "a directory", ... for a st_mode. */
 const char *safe_type_name(mode_t mode);
