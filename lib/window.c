@@ -625,9 +625,14 @@ static void window_free(struct rawcap_window *w)
 	free(w);
 }
 
-/* The window keeps copies of the caller's options and sink. */
+/*
+ * The window keeps copies of the caller's options and sink. Its result is
+ * res when given (rawcap_window_run: hooks that hold the caller's result see
+ * it filled as the window goes), else its own.
+ */
 static struct rawcap_window *window_new(const struct rawcap_window_opts *o,
-					const struct rawcap_sink *s)
+					const struct rawcap_sink *s,
+					struct rawcap_window_result *res)
 {
 	struct rawcap_window *w = calloc(1, sizeof(*w));
 
@@ -638,7 +643,7 @@ static struct rawcap_window *window_new(const struct rawcap_window_opts *o,
 	w->sink = *s;
 	w->o = &w->opts;
 	w->s = &w->sink;
-	w->res = &w->result;
+	w->res = res ? res : &w->result;
 	w->ifaces = calloc(2 * WINDOW_MAX_IFACES, sizeof(*w->ifaces));
 	w->copy = malloc(RAWCAP_REC_MAX);
 	if (!w->ifaces || !w->copy) {
@@ -679,7 +684,8 @@ static int window_begin(struct rawcap_window *w, char *why, size_t whylen)
 
 /* Check the options, make the window and begin it; *wp is NULL only when none was made. */
 static int window_make(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
-		       struct rawcap_window **wp, char *why, size_t whylen)
+		       struct rawcap_window_result *res, struct rawcap_window **wp, char *why,
+		       size_t whylen)
 {
 	*wp = NULL;
 	if (why && whylen)
@@ -689,14 +695,14 @@ static int window_make(const struct rawcap_window_opts *o, const struct rawcap_s
 	    (o->sz > RAWCAP_WINDOW_OPTS_SZ0 &&
 	     (o->start < RAWCAP_WINDOW_START_FROM || o->start > RAWCAP_WINDOW_START_NEWEST)))
 		return -EINVAL;
-	*wp = window_new(o, s);
+	*wp = window_new(o, s, res);
 	return *wp ? window_begin(*wp, why, whylen) : -ENOMEM;
 }
 
 int rawcap_window_open(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
 		       struct rawcap_window **wp, char *why, size_t whylen)
 {
-	int err = window_make(o, s, wp, why, whylen);
+	int err = window_make(o, s, NULL, wp, why, whylen);
 
 	if (err) {
 		if (why && whylen && !*why)
@@ -725,7 +731,7 @@ int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_si
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	err = window_make(o, s, &w, o ? o->why : NULL, o ? o->whylen : 0);
+	err = window_make(o, s, res, &w, o ? o->why : NULL, o ? o->whylen : 0);
 	if (!w)
 		return err;
 	while (!err && !done) {
@@ -735,7 +741,6 @@ int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_si
 		if (err == -EAGAIN || err > 0)
 			err = 0;
 	}
-	*res = *w->res;
 	window_free(w);
 	return err;
 }

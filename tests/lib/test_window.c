@@ -40,6 +40,8 @@ struct seen {
 	unsigned gaps; /* the gap hook */
 	uint64_t gap_first, gap_count;
 	uint32_t gap_reason;
+	const struct rawcap_window_result *live; /* rawcap_window_run's res, as it fills */
+	uint64_t live_packets[64];		 /* live->packets at each packet */
 };
 
 static int sink_iface(void *ctx, const struct rawcap_iface *ifc)
@@ -66,6 +68,7 @@ static int sink_packet(void *ctx, const struct rawcap_window_pkt *p)
 		s->pkt_ifindex[s->packets] = p->pkt->ifindex;
 		s->pkt_ts[s->packets] = p->rec->ts_ns;
 		snprintf(s->comment[s->packets], sizeof(s->comment[0]), "%s", p->comment);
+		s->live_packets[s->packets] = s->live ? s->live->packets : 0;
 	}
 	s->packets++;
 	return 0;
@@ -196,8 +199,11 @@ static void test_window_packets_ifaces_loss(void **state)
 	ring_publish(&f.w);
 
 	o = window_opts(&f, f.t0 + 10 * SEC, f.t0 + 20 * SEC);
+	s.live = &res; /* hooks holding the caller's result see it as the window goes */
 	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
 	assert_int_equal(s.packets, 3);
+	assert_int_equal(s.live_packets[0], 1);
+	assert_int_equal(s.live_packets[2], 3);
 	assert_int_equal(res.packets, 3);
 	assert_int_equal(res.packet_bytes, 3 * CAPLEN);
 	assert_int_equal(s.pkt_ts[0], f.t0 + 10 * SEC);
