@@ -31,7 +31,7 @@ echo "mTLS: client with a CA-signed certificate received all 200 packets"
 
 client "$TMP/nocert.out"
 client "$TMP/rogue.out" -cert "$P/rogue.pem" -key "$P/rogue.key"
-timeout 5 ip netns exec "$NS" python3 -c "
+timeout 20 ip netns exec "$NS" python3 -c "
 import socket; s = socket.create_connection(('127.0.0.1', 5555)); s.settimeout(3)
 open('$TMP/plain.out', 'wb').write(s.recv(65536))" 2>/dev/null || true
 for o in nocert rogue plain; do
