@@ -25,14 +25,19 @@ def main():
     p.add_argument("--linger", type=float, default=0)
     p.add_argument("--hold", type=float, default=0, help="tcp-client: keep the connection open this long")
     a = p.parse_args()
-    if a.pidfile:
-        with open(a.pidfile + ".tmp", "w") as f:
-            f.write(str(os.getpid()))
-        os.rename(a.pidfile + ".tmp", a.pidfile)
+
+    def ready():
+        # The pid file says the socket is bound: a peer started after it finds it.
+        if a.pidfile:
+            with open(a.pidfile + ".tmp", "w") as f:
+                f.write(str(os.getpid()))
+            os.rename(a.pidfile + ".tmp", a.pidfile)
+
     payload = b"x" * a.size
     if a.mode == "tcp-server":
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((a.host, a.port)); s.listen(1)
+        ready()
         c, _ = s.accept()
         got = 0
         while got < a.count * a.size:
@@ -44,6 +49,7 @@ def main():
         c.close()
         print(got)
     elif a.mode == "tcp-client":
+        ready()
         wait_go(a.go)
         s = socket.create_connection((a.host, a.port), timeout=10)
         for _ in range(a.count):
@@ -53,6 +59,7 @@ def main():
         s.recv(16)
         s.close()
     elif a.mode == "udp-send":
+        ready()
         wait_go(a.go)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for _ in range(a.count):
@@ -60,7 +67,9 @@ def main():
             time.sleep(0.002)
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((a.host, a.port)); s.settimeout(10)
+        # Generous: on a loaded machine the sender may start many seconds later.
+        s.bind((a.host, a.port)); s.settimeout(60)
+        ready()
         for _ in range(a.count):
             try:
                 s.recvfrom(65536)
