@@ -7,7 +7,9 @@
 # Usage: bench/run-export.sh [WINDOW_BYTES]   (default 1 GiB)
 #   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 3),
 #   REF_BUILD (optional: a second build, e.g. of main, measured in the same rounds),
-#   EXPORT_ONLY=1 (skip the snapshot and cp rows)
+#   EXPORT_ONLY=1 (skip the snapshot and cp rows), COLD=1 (before each export
+#   and each tcpdump, drop the FIFO's and tcpdump's input from the page cache
+#   with POSIX_FADV_DONTNEED: reads come from the device, readahead counts)
 # The FIFO is filled by tests/pcap/pktwriter with 1400-byte packets through a
 # 64 MiB ring, so the window is read back from disk (warm page cache: this
 # measures the software, not the device). Each round runs every tool once,
@@ -21,7 +23,8 @@ WIN=${1:-$((1 << 30))}
 RUNS=${RUNS:-3}
 REF=${REF_BUILD:-}
 EXPORT_ONLY=${EXPORT_ONLY:-}
-echo "# $0 $*  (RUNS=$RUNS RAWCAP_BUILD=$B${REF:+ REF_BUILD=$REF})"
+COLD=${COLD:-}
+echo "# $0 $*  (RUNS=$RUNS RAWCAP_BUILD=$B${REF:+ REF_BUILD=$REF}${EXPORT_ONLY:+ EXPORT_ONLY=1}${COLD:+ COLD=1})"
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/rc-bench.XXXXXX")
 RING=bench$$
@@ -78,12 +81,21 @@ cps() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
 
 # With REF, the two builds swap places every round: whichever runs second
 # finds the other's page cache and writeback, so a fixed order biases them.
-new_exports() { timed_cpu rc exp_pcap; timed_cpu ng exp_ng; }
-ref_exports() { if [ -n "$REF" ]; then timed_cpu rrc ref_pcap; timed_cpu rng ref_ng; fi; }
+# COLD: only this benchmark's files leave the page cache (clean pages; nothing is synced).
+cold() {
+	[ -n "$COLD" ] || return 0
+	python3 -c 'import os, sys
+for p in sys.argv[1:]:
+    fd = os.open(p, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)' \
+		"$W/in.pcap" "$W"/fifo/seg-*
+}
+new_exports() { cold; timed_cpu rc exp_pcap; cold; timed_cpu ng exp_ng; }
+ref_exports() { if [ -n "$REF" ]; then cold; timed_cpu rrc ref_pcap; cold; timed_cpu rng ref_ng; fi; }
 new_snap() { timed sn snap_new; }
 ref_snap() { if [ -n "$REF" ]; then timed rsn snap_ref; fi; }
 if [ -z "$EXPORT_ONLY" ]; then snap_new; else exp_pcap; fi # warm the page cache
 for i in $(seq "$RUNS"); do
+	cold
 	timed_cpu td tcpd
 	if [ $((i % 2)) = 1 ]; then new_exports; ref_exports; else ref_exports; new_exports; fi
 	[ -z "$EXPORT_ONLY" ] || continue
