@@ -321,7 +321,8 @@ static void hist_readahead(struct history *h)
 		to = h->sh.nblocks;
 	if (to > from)
 		(void)posix_fadvise(h->fd, (off_t)seg_blk_off(from),
-				    (off_t)(seg_blk_off(to) - seg_blk_off(from)), POSIX_FADV_WILLNEED);
+				    (off_t)(seg_blk_off(to) - seg_blk_off(from)),
+				    POSIX_FADV_WILLNEED);
 	h->ra_end = to;
 }
 
