@@ -32,13 +32,6 @@
  */
 #define HIST_WRITE_WINDOW 64
 
-/*
- * Blocks asked of the kernel ahead of the one being read (POSIX_FADV_WILLNEED),
- * renewed when half of them are consumed: from a cold page cache the device
- * reads the next 8 MiB while the current block is checked and delivered.
- */
-#define HIST_READAHEAD 16
-
 struct hist_seg {
 	uint64_t seg_no, first_seq, prev_hwm;
 };
@@ -51,7 +44,6 @@ struct history {
 	int fd;		   /* current segment, -1 if none */
 	struct seg_hdr sh; /* its header as read when opened */
 	uint32_t blk;	   /* next block to load */
-	uint32_t ra_end;   /* blocks before it have been asked for ahead */
 	uint8_t *buf;	   /* the loaded block */
 	uint32_t roff;	   /* next record in buf */
 	bool loaded;
@@ -229,8 +221,6 @@ static int hist_enter(struct history *h, uint64_t seg_no, uint32_t blk)
 			continue;
 		h->fd = fd;
 		h->blk = h->segs[i].seg_no == seg_no ? blk : 0;
-		h->ra_end = 0;
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		return 0;
 	}
 	return -ENOENT;
@@ -309,23 +299,6 @@ static bool hist_maybe_in_flight(const struct history *h, uint32_t next)
 	return !h->sealed && hist_is_newest(h) && next - h->blk <= HIST_WRITE_WINDOW;
 }
 
-/* Keep HIST_READAHEAD blocks ahead of h->blk on their way into the page cache. */
-static void hist_readahead(struct history *h)
-{
-	uint32_t from = h->blk > h->ra_end ? h->blk : h->ra_end;
-	uint32_t to = h->blk + HIST_READAHEAD;
-
-	if (h->blk + HIST_READAHEAD / 2 < h->ra_end)
-		return;
-	if (to > h->sh.nblocks)
-		to = h->sh.nblocks;
-	if (to > from)
-		(void)posix_fadvise(h->fd, (off_t)seg_blk_off(from),
-				    (off_t)(seg_blk_off(to) - seg_blk_off(from)),
-				    POSIX_FADV_WILLNEED);
-	h->ra_end = to;
-}
-
 /*
  * Load the next good block. 1 loaded, 0 at the end of what is written, or
  * negative errno. Damaged blocks are skipped and counted; the reader
@@ -346,7 +319,6 @@ static int hist_load(struct history *h)
 				return err == -ENOENT ? 0 : err;
 			continue;
 		}
-		hist_readahead(h);
 		err = seg_read_blk(h->fd, &h->sh, h->blk, h->buf);
 		if (err == 0) {
 			h->blk++;
