@@ -6,18 +6,25 @@
 #
 # Usage: bench/run-export.sh [WINDOW_BYTES]   (default 1 GiB)
 #   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 3),
-#   REF_BUILD (optional: a second build, e.g. of main, measured in the same rounds)
+#   REF_BUILD (optional: a second build, e.g. of main, measured in the same rounds),
+#   EXPORT_ONLY=1 (skip the snapshot and cp rows), COLD=1 (before each export
+#   and each tcpdump, drop the FIFO's and tcpdump's input from the page cache
+#   with POSIX_FADV_DONTNEED: reads come from the device, readahead counts)
 # The FIFO is filled by tests/pcap/pktwriter with 1400-byte packets through a
 # 64 MiB ring, so the window is read back from disk (warm page cache: this
 # measures the software, not the device). Each round runs every tool once,
 # so a change of load hits all of them alike; the table gives the best of
-# RUNS rounds and the spread (slowest / fastest) of each tool.
+# RUNS rounds and the spread (slowest / fastest) of each tool. The export
+# rows also give the least CPU (user + sys) of a round, and the rate by CPU:
+# on a shared machine, wall time is mostly waiting for a core.
 set -euo pipefail
 B=${RAWCAP_BUILD:-$PWD/build}
 WIN=${1:-$((1 << 30))}
 RUNS=${RUNS:-3}
 REF=${REF_BUILD:-}
-echo "# $0 $*  (RUNS=$RUNS RAWCAP_BUILD=$B${REF:+ REF_BUILD=$REF})"
+EXPORT_ONLY=${EXPORT_ONLY:-}
+COLD=${COLD:-}
+echo "# $0 $*  (RUNS=$RUNS RAWCAP_BUILD=$B${REF:+ REF_BUILD=$REF}${EXPORT_ONLY:+ EXPORT_ONLY=1}${COLD:+ COLD=1})"
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/rc-bench.XXXXXX")
 RING=bench$$
@@ -25,6 +32,20 @@ cleanup() { chmod -R u+w "$W" 2>/dev/null || true; rm -rf "$W"; rm -f /dev/shm/r
 trap cleanup EXIT
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now, timed
+
+# timed_cpu KEY CMD...: as timed (wall time in BEST/WORST), and the least
+# user + sys seconds of a run in CPU[KEY]. CMD runs in a subshell.
+declare -A CPU
+timed_cpu() {
+	local k=$1 r w u s c
+	shift
+	r=$({ TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
+	read -r w u s <<<"$r"
+	c=$(echo "$u + $s" | bc -l)
+	if [ -z "${BEST[$k]:-}" ] || [ "$(echo "$w < ${BEST[$k]}" | bc -l)" = 1 ]; then BEST[$k]=$w; fi
+	if [ -z "${WORST[$k]:-}" ] || [ "$(echo "$w > ${WORST[$k]}" | bc -l)" = 1 ]; then WORST[$k]=$w; fi
+	if [ -z "${CPU[$k]:-}" ] || [ "$(echo "$c < ${CPU[$k]}" | bc -l)" = 1 ]; then CPU[$k]=$c; fi
+}
 
 # Fill: the FIFO holds the whole window (+ slack), the ring only 64 MiB of it.
 : >"$W/empty.pcap"
@@ -60,14 +81,24 @@ cps() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
 
 # With REF, the two builds swap places every round: whichever runs second
 # finds the other's page cache and writeback, so a fixed order biases them.
-new_exports() { timed rc exp_pcap; timed ng exp_ng; }
-ref_exports() { if [ -n "$REF" ]; then timed rrc ref_pcap; timed rng ref_ng; fi; }
+# COLD: only this benchmark's files leave the page cache (clean pages; nothing is synced).
+cold() {
+	[ -n "$COLD" ] || return 0
+	python3 -c 'import os, sys
+for p in sys.argv[1:]:
+    fd = os.open(p, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)' \
+		"$W/in.pcap" "$W"/fifo/seg-*
+}
+new_exports() { cold; timed_cpu rc exp_pcap; cold; timed_cpu ng exp_ng; }
+ref_exports() { if [ -n "$REF" ]; then cold; timed_cpu rrc ref_pcap; cold; timed_cpu rng ref_ng; fi; }
 new_snap() { timed sn snap_new; }
 ref_snap() { if [ -n "$REF" ]; then timed rsn snap_ref; fi; }
-snap_new # warm the page cache
+if [ -z "$EXPORT_ONLY" ]; then snap_new; else exp_pcap; fi # warm the page cache
 for i in $(seq "$RUNS"); do
-	timed td tcpd
+	cold
+	timed_cpu td tcpd
 	if [ $((i % 2)) = 1 ]; then new_exports; ref_exports; else ref_exports; new_exports; fi
+	[ -z "$EXPORT_ONLY" ] || continue
 	timed cp cpc
 	timed cs cps
 	if [ $((i % 2)) = 1 ]; then new_snap; ref_snap; else ref_snap; new_snap; fi
@@ -91,10 +122,24 @@ if [ -n "$REF" ]; then
 	row "REF rawcap-pcap --format pcap" rrc "$(rate "${BEST[td]}" "${BEST[rrc]}")x tcpdump's rate"
 	row "REF rawcap-pcap (pcapng)" rng "$(rate "${BEST[td]}" "${BEST[rng]}")x tcpdump's rate"
 fi
-row "cp -r FIFO" cp "1.00x"
-row "cp -r FIFO && sync" cs "$(rate "${BEST[cs]}" "${BEST[cp]}")x cp time"
-row "rawcap-snapshot create (fsync, SHA-256)" sn "$(rate "${BEST[sn]}" "${BEST[cp]}")x cp, $(rate "${BEST[sn]}" "${BEST[cs]}")x cp+sync"
+if [ -z "$EXPORT_ONLY" ]; then
+	row "cp -r FIFO" cp "1.00x"
+	row "cp -r FIFO && sync" cs "$(rate "${BEST[cs]}" "${BEST[cp]}")x cp time"
+	row "rawcap-snapshot create (fsync, SHA-256)" sn "$(rate "${BEST[sn]}" "${BEST[cp]}")x cp, $(rate "${BEST[sn]}" "${BEST[cs]}")x cp+sync"
+	if [ -n "$REF" ]; then
+		row "REF rawcap-snapshot create" rsn "$(rate "${BEST[rsn]}" "${BEST[cp]}")x cp, $(rate "${BEST[rsn]}" "${BEST[cs]}")x cp+sync"
+	fi
+fi
+# By CPU (user + sys, least of the rounds): what the tools cost, whatever the load.
+printf '\n| %-40s | %8s | %-26s |\n|%s|%s|%s|\n' "export (CPU)" "CPU s" "vs tcpdump" \
+	------------------------------------------ ---------- ----------------------------
+crow() { printf '| %-40s | %8.3f | %-26s |\n' "$1" "${CPU[$2]}" \
+	"$(rate "${CPU[td]}" "${CPU[$2]}")x tcpdump's rate"; }
+crow "tcpdump -r IN -w OUT" td
+crow "rawcap-pcap --format pcap (from disk)" rc
+crow "rawcap-pcap (pcapng, from disk)" ng
 if [ -n "$REF" ]; then
-	row "REF rawcap-snapshot create" rsn "$(rate "${BEST[rsn]}" "${BEST[cp]}")x cp, $(rate "${BEST[rsn]}" "${BEST[cs]}")x cp+sync"
+	crow "REF rawcap-pcap --format pcap" rrc
+	crow "REF rawcap-pcap (pcapng)" rng
 fi
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
