@@ -48,6 +48,7 @@ struct uident {
 
 struct rawcap_meta_index {
 	struct ipent *ips[BUCKETS];
+	size_t nips; /* entries in ips: none (no pods known) skips the per-packet hash */
 	struct uident *uids[BUCKETS];
 	struct meta_pod **pods;
 	size_t npods, pods_cap;
@@ -111,6 +112,8 @@ void rawcap_meta_index_free(struct rawcap_meta_index *ix)
 
 static struct ipent *ip_get(const struct rawcap_meta_index *ix, const uint8_t key[17])
 {
+	if (!ix->nips)
+		return NULL;
 	for (struct ipent *e = ix->ips[hash(key, 17)]; e; e = e->next)
 		if (!memcmp(e->key, key, 17))
 			return e;
@@ -129,6 +132,7 @@ static struct ipent *ip_add(struct rawcap_meta_index *ix, const uint8_t key[17])
 	memcpy(e->key, key, 17);
 	e->next = ix->ips[hash(key, 17)];
 	ix->ips[hash(key, 17)] = e;
+	ix->nips++;
 	return e;
 }
 
