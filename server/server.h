@@ -24,7 +24,6 @@
 #define SERVER_MAX_BODY	     8192 /* bytes of a JSON request body */
 #define SERVER_MAX_ARGS	     64
 #define SERVER_MAX_COUNTS    128 /* (endpoint, code) pairs counted for /metrics */
-#define SERVER_STREAM_BUF    (1u << 20)
 #define SERVER_RETRY_AFTER_S "5"
 
 struct server_count {

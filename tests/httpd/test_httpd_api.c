@@ -76,7 +76,7 @@ static int stream_get(void *arg, struct httpd_req *req)
 
 	(void)arg;
 	httpd_req_set_header(req, "X-Test", mode);
-	err = httpd_reply_stream(req, 200, "application/octet-stream", 4096, &w.s);
+	err = httpd_reply_stream(req, 200, "application/octet-stream", &w.s);
 	if (err)
 		return err;
 	w.complete = !strcmp(mode, "whole");
