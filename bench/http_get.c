@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * http_get - download one URL into a file with libcurl: the client side of
- * bench/run-server.sh, costing about what cat costs at the other end of
- * rawcap-pcap's pipe (one read and one write a piece, no copy between), so
- * the benchmark measures the server and not the client's write pattern
- * (curl(1) hands its output to stdio 16 KiB at a time). Pieces of at least
- * WRITE_THROUGH bytes (libcurl's reads of up to 512 KiB, most of a
- * download) go to the file as they come; smaller ones are gathered into
- * 1 MiB.
+ * http_get - download one URL into a file with libcurl, writing in 1 MiB
+ * pieces: the client side of bench/run-server.sh, costing about what cat
+ * costs at the other end of rawcap-pcap's pipe, so the benchmark measures
+ * the server and not the client's write pattern (curl(1) hands its output
+ * to stdio 16 KiB at a time).
  *
  * Usage: http_get URL FILE   (exit 0: a 2xx answer received completely)
  */
@@ -18,9 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define OUT_BUF	      (1u << 20)
-#define RECV_BUF      (512L * 1024) /* libcurl's read buffer (at most CURL_MAX_READ_SIZE) */
-#define WRITE_THROUGH (128u << 10)  /* cat's piece */
+#define OUT_BUF	 (1u << 20)
+#define RECV_BUF (512L * 1024) /* libcurl's read buffer (at most CURL_MAX_READ_SIZE) */
 
 struct out {
 	int fd;
@@ -46,9 +42,9 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 	struct out *o = arg;
 	size_t n = size * nmemb;
 
-	if ((o->len + n > OUT_BUF || n >= WRITE_THROUGH) && flush_out(o))
+	if (o->len + n > OUT_BUF && flush_out(o))
 		return 0;
-	if (n >= WRITE_THROUGH)
+	if (n > OUT_BUF) /* larger than the buffer: write it through */
 		return write(o->fd, p, n) == (ssize_t)n ? n : 0;
 	memcpy(o->buf + o->len, p, n);
 	o->len += n;

@@ -5,9 +5,9 @@
 # server's CPU per exported GB, and its peak RSS after a small and after a
 # large window (flat: the stream buffers at most 1 MiB per download).
 #
-# The client that counts is bench/http_get (libcurl, writing the pieces
-# libcurl hands it straight to its file, as cat does at the end of
-# rawcap-pcap's pipe): the 0.9x goal is its rate. curl(1) is shown too: it hands its output to stdio 16 KiB at
+# The client that counts is bench/http_get (libcurl, writing its file in
+# 1 MiB pieces as cat does at the end of rawcap-pcap's pipe): the 0.9x goal
+# is its rate. curl(1) is shown too: it hands its output to stdio 16 KiB at
 # a time (about 16 write(2)s of 4 and 12 KiB where cat makes one of 128
 # KiB), and on a machine where system calls are dear that is its own cost.
 #
