@@ -4,14 +4,17 @@
  * connection's own thread (thread_per_conn), handed over without a buffer
  * of its own.
  *
- * A write lends its bytes to the stream and waits until MHD's content
- * reader, on the connection's thread, has copied them into the
- * connection's send buffer: one copy from the writer's buffer to MHD's,
- * none through a buffer in between, and nothing held per stream but the
- * pointer. The writer goes on with its next span while MHD sends the one
- * it took, so work and send still overlap on two threads; the reader blocks
- * until a write comes (thread_per_conn is the one MHD mode where a blocking
- * reader holds up nobody else). When the client goes, MHD destroys the
+ * Each byte is copied once, from the writer's buffer into the connection's
+ * send buffer, with no buffer in between and nothing held per stream but
+ * pointers. MHD's content reader, on the connection's thread, blocks until
+ * a write comes (thread_per_conn is the one MHD mode where a blocking
+ * reader holds up nobody else) and parks MHD's buffer in the stream while
+ * it waits: a write that finds it parked copies straight into it, wakes
+ * the reader and returns without sleeping (the usual case: the export is
+ * slower than the send). A write that finds MHD busy sending lends its
+ * bytes and sleeps until the reader has copied them. Either way the writer
+ * goes on with its next span while MHD sends the one it took, so work and
+ * send overlap on two threads. When the client goes, MHD destroys the
  * response: its free callback marks the stream gone, which wakes the writer
  * with -EPIPE and raises the stop flag. Writer and response each hold a
  * reference; the last one frees the stream, so neither side touches memory
@@ -36,8 +39,10 @@ struct httpd_stream {
 	struct httpd *h;	 /* read only from the connection's thread */
 	const char *span;	 /* the bytes of the write in progress not yet taken */
 	size_t left;
+	char *out;	     /* MHD's buffer, parked while the reader waits; or NULL */
+	size_t out_max, got; /* its size, and how much a write put in it */
 	int refs;
-	bool reader_waits, writer_waits; /* who must be woken when left changes */
+	bool writer_waits; /* the writer must be woken when left reaches 0 */
 	bool ended, complete, gone;
 	volatile sig_atomic_t stop;
 };
@@ -70,9 +75,7 @@ static void httpd_stream_wait(struct httpd_stream *s)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	s->reader_waits = true;
 	pthread_cond_timedwait(&s->readable, &s->lock, &ts);
-	s->reader_waits = false;
 }
 
 /*
@@ -97,12 +100,19 @@ static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 
 	(void)pos;
 	pthread_mutex_lock(&s->lock);
-	while (!s->left && !s->ended) {
-		if (httpd_stopping(s->h)) {
+	if (!s->left && !s->ended) { /* park out for the next write and wait */
+		s->out = out;
+		s->out_max = max;
+		s->got = 0;
+		while (!s->got && !s->left && !s->ended && !httpd_stopping(s->h))
+			httpd_stream_wait(s);
+		s->out = NULL;
+		n = s->got;
+		if (n || (!s->left && !s->ended)) { /* filled, or the server stops */
 			pthread_mutex_unlock(&s->lock);
-			return MHD_CONTENT_READER_END_WITH_ERROR;
+			httpd_stat_add(&s->h->st.streamed_bytes, (int64_t)n);
+			return n ? (ssize_t)n : MHD_CONTENT_READER_END_WITH_ERROR;
 		}
-		httpd_stream_wait(s);
 	}
 	if (!s->left) {
 		pthread_mutex_unlock(&s->lock);
@@ -184,12 +194,25 @@ int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type,
 
 int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len)
 {
+	const char *p = buf;
+	bool filled = false;
 	int err;
 
 	pthread_mutex_lock(&s->lock);
-	s->span = buf;
+	if (s->out && !s->got && len && !s->gone) { /* the reader waits: fill its buffer */
+		size_t n = len < s->out_max ? len : s->out_max;
+
+		memcpy(s->out, p, n);
+		s->got = n;
+		p += n;
+		len -= n;
+		filled = true;
+	}
+	s->span = p;
 	s->left = s->gone ? 0 : len;
-	httpd_stream_unlock_wake(s, &s->readable, s->left && s->reader_waits);
+	httpd_stream_unlock_wake(s, &s->readable, filled);
+	if (!len)
+		return 0;
 	pthread_mutex_lock(&s->lock);
 	while (s->left && !s->gone) {
 		s->writer_waits = true;
