@@ -77,6 +77,8 @@ struct httpd_opts {
 	/* Query string: at most max_query bytes of names and values, max_args arguments (414). */
 	size_t max_query;  /* 0: no limit beyond conn_mem */
 	unsigned max_args; /* 0: no limit */
+	/* Header names and values: at most max_headers bytes (431); 0: conn_mem bounds them. */
+	size_t max_headers;
 	/*
 	 * HTTPS: certificate chain and private key, PEM text (not file names).
 	 * tls_ca (PEM): clients may present a certificate it signed; token: a

@@ -287,6 +287,7 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 		.log = log_line,
 		.max_query = SERVER_MAX_QUERY,
 		.max_args = SERVER_MAX_ARGS,
+		.max_headers = SERVER_MAX_HEADERS,
 		.error_body = server_error_body,
 		.answered = server_count_answer,
 		.tls_cert = s->tls_cert,

@@ -129,6 +129,7 @@ static struct httpd *start(void)
 		.max_conns = 16,
 		.max_query = 64,
 		.max_args = 4,
+		.max_headers = 1024,
 		.error_body = json_error,
 	};
 	struct httpd *h;
@@ -178,7 +179,7 @@ static void test_loopback(void **state)
 static void test_params_and_errors(void **state)
 {
 	struct httpd *h = start();
-	char buf[4096];
+	char buf[4096], big[2048];
 
 	(void)state;
 	exchange(h, "POST /things/a1/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
@@ -198,6 +199,16 @@ static void test_params_and_errors(void **state)
 		 buf, sizeof(buf));
 	assert_non_null(strstr(buf, " 414 "));
 	assert_non_null(strstr(buf, "\"query_too_long\""));
+	/* headers beyond max_headers: 431, though conn_mem (8 KiB) would hold them */
+	snprintf(big, sizeof(big), "POST /things/a1/verify HTTP/1.0\r\nX-Pad: %0*d\r\n\r\n", 1100,
+		 0);
+	exchange(h, big, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 431 "));
+	assert_non_null(strstr(buf, "\"headers_too_large\""));
+	snprintf(big, sizeof(big), "POST /things/a1/verify HTTP/1.0\r\nX-Pad: %0*d\r\n\r\n", 900,
+		 0);
+	exchange(h, big, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "name=a1 op=verify"));
 	httpd_stop(h);
 }
 
