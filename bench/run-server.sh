@@ -12,7 +12,11 @@
 # KiB), and on a machine where system calls are dear that is its own cost.
 #
 # Usage: bench/run-server.sh [WINDOW_BYTES]   (default 1 GiB; as root)
-#   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 3)
+#   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 3),
+#   OUT_DIR (where the three tools write their files; default BENCH_DIR's
+#   work directory. OUT_DIR=/dev/shm keeps the disk out of the figures:
+#   ext4 starts writeback of a truncated and rewritten file when it is
+#   closed, and each round writes three times the window)
 # The FIFO is filled by tests/pcap/pktwriter (1400-byte packets, 64 MiB
 # ring); the server and curl run in a private network namespace.
 set -euo pipefail
@@ -20,6 +24,8 @@ B=${RAWCAP_BUILD:-$PWD/build}
 WIN=${1:-$((1 << 30))}
 RUNS=${RUNS:-3}
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/rc-bench.XXXXXX")
+O=$W
+[ -z "${OUT_DIR:-}" ] || O=$(mktemp -d "$OUT_DIR/rc-bench-out.XXXXXX")
 RING=srvbench$$
 NS=rc-srvbench-$$
 URL=http://127.0.0.1:9470
@@ -29,7 +35,7 @@ cleanup() {
 	wait 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
 	chmod -R u+w "$W" 2>/dev/null || true
-	rm -rf "$W"
+	rm -rf "$W" "$O"
 	rm -f /dev/shm/rawcap-$RING
 }
 trap cleanup EXIT
@@ -54,10 +60,10 @@ ip netns exec "$NS" "$B/server/rawcap-server" --ring "$RING" --storage "$W/fifo"
 SRV=$!
 for _ in $(seq 100); do ip netns exec "$NS" curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
 
-pcap() { "$B/readers/rawcap-pcap" --ring "$RING" --storage "$W/fifo" --from "$t_from" --to "$1" -q -o - | cat >"$W/rc.pcapng"; }
+pcap() { "$B/readers/rawcap-pcap" --ring "$RING" --storage "$W/fifo" --from "$t_from" --to "$1" -q -o - | cat >"$O/rc.pcapng"; }
 url() { echo "$URL/v1/pcap?from=$t_from&to=$1"; }
-get() { ip netns exec "$NS" "$B/bench/http_get" "$(url "$1")" "$W/srv.pcapng"; }
-curl_get() { ip netns exec "$NS" curl -sf -o "$W/curl.pcapng" "$(url "$1")"; }
+get() { ip netns exec "$NS" "$B/bench/http_get" "$(url "$1")" "$O/srv.pcapng"; }
+curl_get() { ip netns exec "$NS" curl -sf -o "$O/curl.pcapng" "$(url "$1")"; }
 get "$t_small"
 rss_small=$(hwm_kib)
 # Interleaved, so that the machine's load changes weigh on all three alike.
@@ -73,9 +79,9 @@ t_rc=${BEST[rc]} t_srv=${BEST[srv]} t_curl=${BEST[curl]}
 w_rc=${WORST[rc]} w_srv=${WORST[srv]} w_curl=${WORST[curl]}
 rss_large=$(hwm_kib)
 for f in srv curl; do
-	cmp -s "$W/rc.pcapng" "$W/$f.pcapng" || echo "warning: the download ($f) differs from rawcap-pcap's" >&2
+	cmp -s "$O/rc.pcapng" "$O/$f.pcapng" || echo "warning: the download ($f) differs from rawcap-pcap's" >&2
 done
-by=$(stat -c %s "$W/srv.pcapng")
+by=$(stat -c %s "$O/srv.pcapng")
 hz=$(getconf CLK_TCK)
 
 rate() { echo "scale=2; $1 / $2" | bc -l; }
@@ -84,8 +90,9 @@ row() { # row LABEL SECONDS RATIO WORST_SECONDS WORST_RATIO
 		"$(rate "$by / 1000000" "$2")" "$3" "$4" "$5"
 }
 cpu_gb=$(echo "scale=2; $ticks / $hz / $RUNS / ($by / 1000000000)" | bc -l)
-printf '\n%s\nwindow: %.1f MiB of pcapng; best (and worst) of %d; load average before: %s\n\n' \
-	"RUNS=$RUNS $0 $WIN" "$(echo "$by / 1048576" | bc -l)" "$RUNS" "$load0"
+printf '\n%s\nwindow: %.1f MiB of pcapng, written to %s; best (and worst) of %d; load average before: %s\n\n' \
+	"RUNS=$RUNS ${OUT_DIR:+OUT_DIR=$OUT_DIR }$0 $WIN" \
+	"$(echo "$by / 1048576" | bc -l)" "$(df --output=fstype "$O" | tail -1)" "$RUNS" "$load0"
 printf '| %-46s | %8s | %8s | %-11s | %8s | %-11s |\n' tool seconds MB/s "vs baseline" \
 	"worst s" "worst vs worst"
 printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------------ ---------- ---------- \

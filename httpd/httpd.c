@@ -247,9 +247,20 @@ static bool httpd_query_too_long(const struct httpd_req *req)
 	return (o->max_query && q.bytes > o->max_query) || (o->max_args && q.args > o->max_args);
 }
 
+/* The headers are longer than max_headers (conn_mem may be far larger: streamed answers). */
+static bool httpd_headers_too_large(const struct httpd_req *req)
+{
+	struct httpd_query_size q = {0};
+
+	if (!req->h->o.max_headers)
+		return false;
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, httpd_count_arg, &q);
+	return q.bytes > req->h->o.max_headers;
+}
+
 /*
  * Checks made as soon as the headers are in, before a body is read or a
- * route runs: credentials, query size, declared body size. Returns true
+ * route runs: credentials, header size, query size, declared body size. Returns true
  * when one failed and was answered.
  */
 static bool httpd_refuse_early(struct httpd_req *req, int *err)
@@ -261,6 +272,13 @@ static bool httpd_refuse_early(struct httpd_req *req, int *err)
 	if (st) {
 		httpd_stat_add(&req->h->st.refused, 1);
 		*err = httpd_reply_error(req, st, code, detail);
+		return true;
+	}
+	if (httpd_headers_too_large(req)) {
+		snprintf(why, sizeof(why), "request headers longer than %zu bytes",
+			 req->h->o.max_headers);
+		*err = httpd_reply_error(req, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+					 "headers_too_large", why);
 		return true;
 	}
 	if (httpd_query_too_long(req)) {

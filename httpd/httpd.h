@@ -77,6 +77,8 @@ struct httpd_opts {
 	/* Query string: at most max_query bytes of names and values, max_args arguments (414). */
 	size_t max_query;  /* 0: no limit beyond conn_mem */
 	unsigned max_args; /* 0: no limit */
+	/* Header names and values: at most max_headers bytes (431); 0: conn_mem bounds them. */
+	size_t max_headers;
 	/*
 	 * HTTPS: certificate chain and private key, PEM text (not file names).
 	 * tls_ca (PEM): clients may present a certificate it signed; token: a
@@ -181,9 +183,11 @@ int httpd_req_set_header(struct httpd_req *req, const char *name, const char *va
 
 /*
  * Streamed answers (thread_per_conn): in a handler, answer status with a
- * body that another thread writes, through a buffer of buf_size bytes that
- * the connection drains (chunked for HTTP/1.1, up to the close for
- * HTTP/1.0). httpd_stream_write() blocks while the buffer is full and fails
+ * body that another thread writes (chunked for HTTP/1.1, up to the close for
+ * HTTP/1.0). httpd_stream_write() lends buf to the connection and returns
+ * once MHD has copied all of it into the connection's send buffer, with no
+ * buffer in between (that buffer is what conn_mem leaves free, nearly all of
+ * it: a write that fits costs one hand-over and one send); it fails
  * with -EPIPE once the client has gone or the server stops: the writer's cue
  * to stop its work (httpd_stream_stop_flag() says the same to a loop that
  * polls a flag, e.g. rawcap_window_opts.stop). httpd_stream_end() ends the
@@ -192,7 +196,7 @@ int httpd_req_set_header(struct httpd_req *req, const char *name, const char *va
  * Headers set with httpd_req_set_header() go out before the body.
  */
 struct httpd_stream;
-int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type, size_t buf_size,
+int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type,
 		       struct httpd_stream **out);
 int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len);
 volatile sig_atomic_t *httpd_stream_stop_flag(struct httpd_stream *s);

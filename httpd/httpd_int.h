@@ -58,7 +58,6 @@ int httpd_queue(struct httpd_req *req, unsigned status, const char *type,
 unsigned httpd_auth_check(const struct httpd_req *req, const char **code, const char **detail);
 
 /* httpd_stream.c: the MHD side of a stream; NULL when out of memory. */
-struct MHD_Response *httpd_stream_response(struct httpd *h, size_t buf_size,
-					   struct httpd_stream **out);
+struct MHD_Response *httpd_stream_response(struct httpd *h, struct httpd_stream **out);
 
 #endif /* RAWCAP_HTTPD_INT_H */

@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
  * httpd_stream.c - a body written by one thread and sent by the
- * connection's own thread (thread_per_conn), through a bounded ring buffer.
+ * connection's own thread (thread_per_conn), handed over without a buffer
+ * of its own.
  *
- * MHD pulls the body with a content reader callback on the connection's
- * thread; the callback blocks until the writer has put something in the
- * buffer (thread_per_conn is the one MHD mode where a blocking reader holds
- * up nobody else). The writer blocks while the buffer is full. When the
- * client goes, MHD destroys the response: its free callback marks the
- * stream gone, which wakes the writer with -EPIPE and raises the stop flag.
- * Writer and response each hold a reference; the last one frees the
- * stream, so neither side touches memory the other freed.
+ * Each byte is copied once, from the writer's buffer into the connection's
+ * send buffer, with no buffer in between and nothing held per stream but
+ * pointers. MHD's content reader, on the connection's thread, blocks until
+ * a write comes (thread_per_conn is the one MHD mode where a blocking
+ * reader holds up nobody else) and parks MHD's buffer in the stream while
+ * it waits: a write that finds it parked copies straight into it, wakes
+ * the reader and returns without sleeping (the usual case: the export is
+ * slower than the send). A write that finds MHD busy sending lends its
+ * bytes and sleeps until the reader has copied them. Either way the writer
+ * goes on with its next span while MHD sends the one it took, so work and
+ * send overlap on two threads. When the client goes, MHD destroys the
+ * response: its free callback marks the stream gone, which wakes the writer
+ * with -EPIPE and raises the stop flag. Writer and response each hold a
+ * reference; the last one frees the stream, so neither side touches memory
+ * the other freed, and a write never returns while the reader may still
+ * read its bytes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,12 +34,15 @@
 
 struct httpd_stream {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct httpd *h; /* read only from the connection's thread */
-	char *buf;
-	size_t cap, rd, fill; /* ring buffer: fill bytes from rd */
+	pthread_cond_t readable; /* the reader waits for a write or the end */
+	pthread_cond_t taken;	 /* the writer waits for its bytes to be taken */
+	struct httpd *h;	 /* read only from the connection's thread */
+	const char *span;	 /* the bytes of the write in progress not yet taken */
+	size_t left;
+	char *out;	     /* MHD's buffer, parked while the reader waits; or NULL */
+	size_t out_max, got; /* its size, and how much a write put in it */
 	int refs;
-	unsigned waiting; /* threads waiting on cond: whoever changes fill wakes them */
+	bool writer_waits; /* the writer must be woken when left reaches 0 */
 	bool ended, complete, gone;
 	volatile sig_atomic_t stop;
 };
@@ -42,9 +54,9 @@ static void httpd_stream_unref_locked(struct httpd_stream *s)
 	pthread_mutex_unlock(&s->lock);
 	if (!last)
 		return;
-	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->readable);
+	pthread_cond_destroy(&s->taken);
 	pthread_mutex_destroy(&s->lock);
-	free(s->buf);
 	free(s);
 }
 
@@ -63,46 +75,56 @@ static void httpd_stream_wait(struct httpd_stream *s)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	s->waiting++;
-	pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-	s->waiting--;
+	pthread_cond_timedwait(&s->readable, &s->lock, &ts);
 }
 
-/* Wake the other side if it waits: most hand-overs find it busy and cost no syscall. */
-static void httpd_stream_wake(struct httpd_stream *s)
+/*
+ * Unlock, then wake the other side if it waits. Waking after the unlock
+ * spares the woken thread a second sleep on the lock the waker still held
+ * (three futex calls a hand-over instead of one); a side that is busy costs
+ * no system call at all. The caller's reference keeps s alive.
+ */
+static void httpd_stream_unlock_wake(struct httpd_stream *s, pthread_cond_t *c, bool wake)
 {
-	if (s->waiting)
-		pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	if (wake)
+		pthread_cond_signal(c);
 }
 
 /* MHD's content reader: the next bytes of the body, blocking until there are some. */
 static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct httpd_stream *s = cls;
+	bool wake;
 	size_t n;
 
 	(void)pos;
 	pthread_mutex_lock(&s->lock);
-	while (!s->fill && !s->ended) {
-		if (httpd_stopping(s->h)) {
+	if (!s->left && !s->ended) { /* park out for the next write and wait */
+		s->out = out;
+		s->out_max = max;
+		s->got = 0;
+		while (!s->got && !s->left && !s->ended && !httpd_stopping(s->h))
+			httpd_stream_wait(s);
+		s->out = NULL;
+		n = s->got;
+		if (n || (!s->left && !s->ended)) { /* filled, or the server stops */
 			pthread_mutex_unlock(&s->lock);
-			return MHD_CONTENT_READER_END_WITH_ERROR;
+			httpd_stat_add(&s->h->st.streamed_bytes, (int64_t)n);
+			return n ? (ssize_t)n : MHD_CONTENT_READER_END_WITH_ERROR;
 		}
-		httpd_stream_wait(s);
 	}
-	if (!s->fill) {
+	if (!s->left) {
 		pthread_mutex_unlock(&s->lock);
 		return s->complete ? MHD_CONTENT_READER_END_OF_STREAM
 				   : MHD_CONTENT_READER_END_WITH_ERROR;
 	}
-	n = s->fill < max ? s->fill : max;
-	if (n > s->cap - s->rd)
-		n = s->cap - s->rd;
-	memcpy(out, s->buf + s->rd, n);
-	s->rd = (s->rd + n) % s->cap;
-	s->fill -= n;
-	httpd_stream_wake(s);
-	pthread_mutex_unlock(&s->lock);
+	n = s->left < max ? s->left : max;
+	memcpy(out, s->span, n);
+	s->span += n;
+	s->left -= n;
+	wake = !s->left && s->writer_waits;
+	httpd_stream_unlock_wake(s, &s->taken, wake);
 	httpd_stat_add(&s->h->st.streamed_bytes, (int64_t)n);
 	return (ssize_t)n;
 }
@@ -116,29 +138,26 @@ static void httpd_stream_release(void *cls)
 	pthread_mutex_lock(&s->lock);
 	s->gone = true;
 	s->stop = 1;
-	pthread_cond_broadcast(&s->cond);
+	pthread_cond_broadcast(&s->taken);
 	httpd_stream_unref_locked(s);
 }
 
-struct MHD_Response *httpd_stream_response(struct httpd *h, size_t buf_size,
-					   struct httpd_stream **out)
+struct MHD_Response *httpd_stream_response(struct httpd *h, struct httpd_stream **out)
 {
 	struct httpd_stream *s = calloc(1, sizeof(*s));
 	struct MHD_Response *resp;
 	pthread_condattr_t ca;
 
 	*out = NULL;
-	if (!s || !(s->buf = malloc(buf_size ? buf_size : 1))) {
-		free(s);
+	if (!s)
 		return NULL;
-	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cond, &ca);
+	pthread_cond_init(&s->readable, &ca);
+	pthread_cond_init(&s->taken, NULL);
 	pthread_condattr_destroy(&ca);
 	s->h = h;
-	s->cap = buf_size ? buf_size : 1;
 	s->refs = 2; /* the writer, the response */
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTPD_STREAM_BLOCK,
 						 httpd_stream_read, s, httpd_stream_release);
@@ -153,7 +172,7 @@ struct MHD_Response *httpd_stream_response(struct httpd *h, size_t buf_size,
 	return resp;
 }
 
-int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type, size_t buf_size,
+int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type,
 		       struct httpd_stream **out)
 {
 	struct MHD_Response *resp;
@@ -162,7 +181,7 @@ int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type,
 	*out = NULL;
 	if (!req->h->o.thread_per_conn)
 		return -EINVAL;
-	resp = httpd_stream_response(req->h, buf_size, out);
+	resp = httpd_stream_response(req->h, out);
 	if (!resp)
 		return -ENOMEM;
 	err = httpd_queue(req, status, type, resp); /* on failure the release ran */
@@ -176,29 +195,35 @@ int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type,
 int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len)
 {
 	const char *p = buf;
+	bool filled = false;
+	int err;
 
 	pthread_mutex_lock(&s->lock);
-	while (len && !s->gone) {
-		size_t at = (s->rd + s->fill) % s->cap, n = s->cap - s->fill;
+	if (s->out && !s->got && len && !s->gone) { /* the reader waits: fill its buffer */
+		size_t n = len < s->out_max ? len : s->out_max;
 
-		if (!n) {
-			s->waiting++;
-			pthread_cond_wait(&s->cond, &s->lock);
-			s->waiting--;
-			continue;
-		}
-		if (n > s->cap - at)
-			n = s->cap - at;
-		if (n > len)
-			n = len;
-		memcpy(s->buf + at, p, n);
-		s->fill += n;
+		memcpy(s->out, p, n);
+		s->got = n;
 		p += n;
 		len -= n;
-		httpd_stream_wake(s);
+		filled = true;
 	}
+	s->span = p;
+	s->left = s->gone ? 0 : len;
+	httpd_stream_unlock_wake(s, &s->readable, filled);
+	if (!len)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	while (s->left && !s->gone) {
+		s->writer_waits = true;
+		pthread_cond_wait(&s->taken, &s->lock);
+		s->writer_waits = false;
+	}
+	err = len && s->gone ? -EPIPE : 0; /* bytes are left untaken only then */
+	s->span = NULL;
+	s->left = 0;
 	pthread_mutex_unlock(&s->lock);
-	return len ? -EPIPE : 0;
+	return err;
 }
 
 volatile sig_atomic_t *httpd_stream_stop_flag(struct httpd_stream *s)
@@ -213,6 +238,6 @@ void httpd_stream_end(struct httpd_stream *s, bool complete)
 	pthread_mutex_lock(&s->lock);
 	s->ended = true;
 	s->complete = complete;
-	pthread_cond_broadcast(&s->cond);
+	pthread_cond_broadcast(&s->readable);
 	httpd_stream_unref_locked(s);
 }

@@ -27,10 +27,12 @@
 #define SERVER_MAX_CONNS 64
 /*
  * MHD reads a streamed body into the connection's memory pool: with the
- * usual 8 KiB a download moves a few KiB per send and poll; 256 KiB lets it
- * send in large pieces (64 connections: 16 MiB at most).
+ * usual 8 KiB a download moves a few KiB per send and poll. 768 KiB takes
+ * a whole flushed span of the pcap writer (its 256 KiB buffer plus room for
+ * the largest record: about 515 KiB) in one hand-over and one send, where
+ * 256 KiB took three (64 connections: 48 MiB at most).
  */
-#define SERVER_CONN_MEM (256 * 1024)
+#define SERVER_CONN_MEM (768 * 1024)
 #define SERVER_IDLE_S	30
 #define SERVER_DRAIN_S	5 /* at exit, how long exports get to notice and end */
 
@@ -285,6 +287,7 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 		.log = log_line,
 		.max_query = SERVER_MAX_QUERY,
 		.max_args = SERVER_MAX_ARGS,
+		.max_headers = SERVER_MAX_HEADERS,
 		.error_body = server_error_body,
 		.answered = server_count_answer,
 		.tls_cert = s->tls_cert,

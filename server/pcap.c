@@ -6,10 +6,12 @@
  * The body is exactly what rawcap-pcap writes to a pipe for the same window
  * and options: the same librawcap export (rawcap_pcap_export: window loop,
  * pod join, pcap sink), run on a thread of its own that writes into the
- * connection's stream (httpd_reply_stream). The stream's buffer bounds the
- * memory of a download whatever the window's size, a slow client slows only
- * its own export, and a client that leaves stops the export at once: the
- * next write fails with -EPIPE and the window loop's stop flag is up.
+ * connection's stream (httpd_reply_stream), which hands each flushed span of
+ * the pcap writer to MHD without a copy of its own. The writer's buffer and
+ * the connection's bound the memory of a download whatever the window's
+ * size, a slow client slows only its own export, and a client that leaves
+ * stops the export at once: the next write fails with -EPIPE and the window
+ * loop's stop flag is up.
  * At most max_exports run at once; one more gets 429.
  */
 #include <errno.h>
@@ -121,7 +123,7 @@ static int pcap_start(struct httpd_req *req, struct download *e)
 							     : "application/vnd.tcpdump.pcap";
 	pthread_attr_t at;
 	pthread_t t;
-	int err = httpd_reply_stream(req, 200, type, SERVER_STREAM_BUF, &e->st);
+	int err = httpd_reply_stream(req, 200, type, &e->st);
 
 	if (err)
 		return err;

@@ -23,8 +23,8 @@
 #define SERVER_MAX_QUERY     4096 /* bytes of query string names and values */
 #define SERVER_MAX_BODY	     8192 /* bytes of a JSON request body */
 #define SERVER_MAX_ARGS	     64
+#define SERVER_MAX_HEADERS   8192 /* bytes of header names and values (431) */
 #define SERVER_MAX_COUNTS    128 /* (endpoint, code) pairs counted for /metrics */
-#define SERVER_STREAM_BUF    (1u << 20)
 #define SERVER_RETRY_AFTER_S "5"
 
 struct server_count {

@@ -31,11 +31,14 @@
 
 #define STREAM_CHUNKS 64
 #define CHUNK	      1000
+#define REUSE_SPANS   4
+#define REUSE_SPAN    (256 * 1024) /* many times what one read of the connection takes */
 
 struct writer {
 	struct httpd_stream *s;
 	bool complete;
-	int err; /* the write that failed */
+	bool reuse; /* write REUSE_SPANS spans from one buffer, refilled between writes */
+	int err;    /* the write that failed */
 	int stopped;
 	pthread_t t;
 };
@@ -52,7 +55,13 @@ static void *writer_main(void *arg)
 	int err = 0;
 
 	memset(chunk, 'x', sizeof(chunk));
-	for (int i = 0; i < STREAM_CHUNKS && !err; i++)
+	for (int i = 0; wr->reuse && i < REUSE_SPANS && !err; i++) {
+		static char span[REUSE_SPAN];
+
+		memset(span, 'a' + i, sizeof(span));
+		err = httpd_stream_write(wr->s, span, sizeof(span));
+	}
+	for (int i = 0; !wr->reuse && i < STREAM_CHUNKS && !err; i++)
 		err = httpd_stream_write(wr->s, chunk, sizeof(chunk));
 	/* endless: keep writing until the client leaves (bounded: 60 s) */
 	for (int i = 0; !wr->complete && !err && i < 60000; i++) {
@@ -76,10 +85,11 @@ static int stream_get(void *arg, struct httpd_req *req)
 
 	(void)arg;
 	httpd_req_set_header(req, "X-Test", mode);
-	err = httpd_reply_stream(req, 200, "application/octet-stream", 4096, &w.s);
+	err = httpd_reply_stream(req, 200, "application/octet-stream", &w.s);
 	if (err)
 		return err;
-	w.complete = !strcmp(mode, "whole");
+	w.reuse = !strcmp(mode, "reuse");
+	w.complete = !strcmp(mode, "whole") || w.reuse;
 	pthread_create(&w.t, NULL, writer_main, &w);
 	pthread_detach(w.t);
 	return 0;
@@ -119,6 +129,7 @@ static struct httpd *start(void)
 		.max_conns = 16,
 		.max_query = 64,
 		.max_args = 4,
+		.max_headers = 1024,
 		.error_body = json_error,
 	};
 	struct httpd *h;
@@ -168,7 +179,7 @@ static void test_loopback(void **state)
 static void test_params_and_errors(void **state)
 {
 	struct httpd *h = start();
-	char buf[4096];
+	char buf[4096], big[2048];
 
 	(void)state;
 	exchange(h, "POST /things/a1/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
@@ -188,6 +199,16 @@ static void test_params_and_errors(void **state)
 		 buf, sizeof(buf));
 	assert_non_null(strstr(buf, " 414 "));
 	assert_non_null(strstr(buf, "\"query_too_long\""));
+	/* headers beyond max_headers: 431, though conn_mem (8 KiB) would hold them */
+	snprintf(big, sizeof(big), "POST /things/a1/verify HTTP/1.0\r\nX-Pad: %0*d\r\n\r\n", 1100,
+		 0);
+	exchange(h, big, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 431 "));
+	assert_non_null(strstr(buf, "\"headers_too_large\""));
+	snprintf(big, sizeof(big), "POST /things/a1/verify HTTP/1.0\r\nX-Pad: %0*d\r\n\r\n", 900,
+		 0);
+	exchange(h, big, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "name=a1 op=verify"));
 	httpd_stop(h);
 }
 
@@ -214,6 +235,58 @@ static void test_stream_whole(void **state)
 	assert_int_equal(memcmp(buf + n - 5, "0\r\n\r\n", 5), 0); /* the terminator */
 	httpd_get_stats(h, &st);
 	assert_int_equal(st.streamed_bytes, STREAM_CHUNKS * CHUNK);
+	httpd_stop(h);
+}
+
+/* Decode a chunked body in place: its length, or -1 if malformed or unterminated. */
+static long dechunk(char *body, size_t len)
+{
+	size_t in = 0, out = 0;
+
+	for (;;) {
+		char *end;
+		unsigned long n = strtoul(body + in, &end, 16);
+
+		if (end == body + in || (size_t)(end - body) + 2 > len || memcmp(end, "\r\n", 2))
+			return -1;
+		in = (size_t)(end - body) + 2;
+		if (!n)
+			return (long)out;
+		if (in + n + 2 > len || memcmp(body + in + n, "\r\n", 2))
+			return -1;
+		memmove(body + out, body + in, n);
+		out += n;
+		in += n + 2;
+	}
+}
+
+/*
+ * A write lends its buffer to the connection: each span, many times what
+ * one read takes, arrives whole and in order although the writer refills
+ * the same buffer as soon as its write returns.
+ */
+static void test_stream_lent_buffer(void **state)
+{
+	static char buf[REUSE_SPANS * REUSE_SPAN + 65536];
+	struct httpd *h = start();
+	char *body;
+	size_t n;
+	long len;
+
+	(void)state;
+	n = exchange(h, "GET /stream/reuse HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf,
+		     sizeof(buf));
+	wait_writer();
+	assert_int_equal(w.err, 0);
+	body = strstr(buf, "\r\n\r\n");
+	assert_non_null(body);
+	body += 4;
+	len = dechunk(body, n - (size_t)(body - buf));
+	assert_int_equal(len, REUSE_SPANS * REUSE_SPAN);
+	for (long i = 0; i < len; i++)
+		if (body[i] != 'a' + i / REUSE_SPAN)
+			fail_msg("byte %ld is '%c', not '%c'", i, body[i],
+				 (int)('a' + i / REUSE_SPAN));
 	httpd_stop(h);
 }
 
@@ -261,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_params_and_errors),
 		cmocka_unit_test(test_stream_whole),
+		cmocka_unit_test(test_stream_lent_buffer),
 		cmocka_unit_test(test_stream_client_leaves),
 		cmocka_unit_test(test_stream_server_stops),
 	};
