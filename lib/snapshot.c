@@ -26,6 +26,7 @@
 #include <rawcap/meta.h>
 #include <rawcap/window.h>
 
+#include "../storage/seg_format.h"
 #include "../storage/seg_writer.h"
 #include "../storage/safe_open.h"
 #include "snapshot_int.h"
@@ -166,8 +167,21 @@ static int cmp_files(const void *a, const void *b)
 	return strcmp(((const struct snap_file *)a)->path, ((const struct snap_file *)b)->path);
 }
 
+/* The hasher's digest of data/NAME if it hashed all of the file's size bytes. */
+static bool snap_take_hash(struct snap_hasher *h, const char *name, uint64_t size,
+			   struct snap_file *f)
+{
+	unsigned long long seg_no;
+	int end = 0;
+
+	if (sscanf(name, "seg-%16llx.rcs%n", &seg_no, &end) != 1 || end != SEG_NAME_LEN ||
+	    name[end])
+		return false;
+	return snap_hasher_take(h, seg_no, size, f);
+}
+
 /* Checksum (unless the hasher did), fsync and seal every file in tmp/data; fill m->files. */
-static int snap_seal_data(int tmpfd, const struct snap_hasher *h, struct snap_manifest *m)
+static int snap_seal_data(int tmpfd, struct snap_hasher *h, struct snap_manifest *m)
 {
 	struct safe_want want = safe_want_file(geteuid(), 0);
 	int dfd = openat(tmpfd, "data", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -188,6 +202,7 @@ static int snap_seal_data(int tmpfd, const struct snap_hasher *h, struct snap_ma
 	}
 	while (!err && (de = readdir(d))) {
 		struct snap_file *f;
+		struct stat st;
 		int fd;
 
 		if (de->d_name[0] == '.' || strlen(de->d_name) > 100)
@@ -198,11 +213,11 @@ static int snap_seal_data(int tmpfd, const struct snap_hasher *h, struct snap_ma
 		}
 		f = &m->files[m->nfiles++];
 		snprintf(f->path, sizeof(f->path), "data/%.100s", de->d_name); /* length checked above */
-		fd = safe_openat(dirfd(d), de->d_name, O_RDONLY, 0, &want, NULL, NULL, 0);
+		fd = safe_openat(dirfd(d), de->d_name, O_RDONLY, 0, &want, &st, NULL, 0);
 		err = fd < 0 ? fd : fsync(fd) || fchmod(fd, SNAP_FILE_MODE) ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
-		if (!err && !snap_hasher_take(h, f))
+		if (!err && !snap_take_hash(h, de->d_name, (uint64_t)st.st_size, f))
 			err = snap_sha256_file(tmpfd, f->path, 0, f->sha256, &f->size, NULL, 0);
 		m->info.data_bytes += f->size;
 	}
@@ -345,8 +360,8 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.gid = -1,
 		/* Full segments go to disk while the next fills: the seal waits for the last. */
 		.sync_retired = true,
-		.retired = h ? snap_hasher_retired : NULL,
-		.retired_arg = h,
+		.sealed = h ? snap_hasher_sealed : NULL,
+		.sealed_arg = h,
 		.reserve = snap_create_claim.fd >= 0 ? snap_reserve : NULL,
 		.reserved = snap_create_claim.got,
 		.reserve_step = SNAP_CLAIM_STEP,
@@ -459,9 +474,8 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 	if (tmpfd < 0)
 		return -errno;
 	snprintf(datadir, sizeof(datadir), "%s/%s/data", o->dest, tmp);
-	snap_hasher_start(tmpfd, &h); /* without it, the seal hashes every file */
+	snap_hasher_start(&h); /* without it, the seal hashes every file */
 	err = snap_copy(o, datadir, room, h, res, &s, errbuf, errlen);
-	snap_hasher_stop(h);
 	if (err) {
 		snap_hasher_free(h);
 		close(tmpfd);

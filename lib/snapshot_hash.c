@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * snapshot_hash.c - SHA-256 of a snapshot's segments while the window is
- * still being copied. The segment writer reports each segment it has left
- * once its last write (and fdatasync) completed and its file is closed: its
- * bytes are final, so a thread hashes it while the next one is filled. The
- * seal then hashes only what is left (the last segment) and takes the rest
- * from here. Any segment missing or failed here is simply hashed at the seal.
+ * snapshot_hash.c - SHA-256 of a snapshot's segments from the bytes the
+ * segment writer submits, not read back from the files: the writer reports
+ * each segment's header and each sealed block (seg_writer_opts.sealed) in
+ * file order, the gaps between blocks read back as zeros and are hashed as
+ * such, and a segment's digest is final once the next segment starts or the
+ * seal takes it. The seal compares the length hashed with the file's size
+ * and hashes the file itself if they differ (or if this saw nothing of it).
+ *
+ * This runs in the copying thread, from the block just filled (hot in the
+ * cache): a separate thread re-reading every finished file cost a second
+ * kernel copy of the window and, on a loaded machine, finished seconds
+ * after the copy (see docs/ARCHITECTURE.md).
  */
 #include <errno.h>
-#include <pthread.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,106 +23,112 @@
 #include "snapshot_int.h"
 
 struct snap_hashed {
-	char path[40]; /* "data/seg-....rcs" */
-	char sha256[65];
+	uint64_t seg_no;
 	uint64_t size;
-	int state; /* 0 queued, 1 hashed, negative errno */
+	char sha256[65];
 };
 
 struct snap_hasher {
-	int tmpfd; /* the snapshot's directory while it is built */
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct snap_hashed *files;
-	size_t nfiles, next; /* queued, and the next to hash */
-	bool stop;
+	EVP_MD *md; /* fetched once: no implicit fetch per file */
+	EVP_MD_CTX *ctx;
+	bool open;	 /* ctx holds a segment not yet finished */
+	uint64_t seg_no; /* ... this one */
+	uint64_t pos;	 /* bytes of it hashed */
+	bool broken;	 /* bytes came out of order: hash nothing more here */
+	struct snap_hashed *done;
+	size_t ndone;
 };
 
-static void *snap_hasher_main(void *arg)
-{
-	struct snap_hasher *h = arg;
-
-	pthread_mutex_lock(&h->mu);
-	for (;;) {
-		struct snap_hashed *f;
-		char hex[65];
-		uint64_t size = 0;
-		int err;
-
-		while (h->next == h->nfiles && !h->stop)
-			pthread_cond_wait(&h->cv, &h->mu);
-		if (h->next == h->nfiles)
-			break;
-		f = &h->files[h->next++];
-		pthread_mutex_unlock(&h->mu);
-		err = snap_sha256_file(h->tmpfd, f->path, 0, hex, &size, NULL, 0);
-		pthread_mutex_lock(&h->mu);
-		if (!err) {
-			memcpy(f->sha256, hex, sizeof(hex));
-			f->size = size;
-		}
-		f->state = err ? err : 1;
-	}
-	pthread_mutex_unlock(&h->mu);
-	return NULL;
-}
-
-int snap_hasher_start(int tmpfd, struct snap_hasher **out)
+int snap_hasher_start(struct snap_hasher **out)
 {
 	struct snap_hasher *h = calloc(1, sizeof(*h));
 
 	*out = NULL;
-	if (!h || !(h->files = calloc(SNAP_MAX_FILES, sizeof(*h->files)))) {
-		free(h);
+	if (!h)
 		return -ENOMEM;
-	}
-	h->tmpfd = tmpfd;
-	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
-	if (pthread_create(&h->thread, NULL, snap_hasher_main, h)) {
-		pthread_cond_destroy(&h->cv);
-		pthread_mutex_destroy(&h->mu);
-		free(h->files);
-		free(h);
-		return -EAGAIN;
+	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	h->ctx = EVP_MD_CTX_new();
+	h->done = calloc(SNAP_MAX_FILES, sizeof(*h->done));
+	if (!h->md || !h->ctx || !h->done) {
+		snap_hasher_free(h);
+		return -ENOMEM;
 	}
 	*out = h;
 	return 0;
 }
 
-void snap_hasher_retired(void *arg, uint64_t seg_no)
+static void snap_hasher_finish(struct snap_hasher *h)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct snap_hashed *d;
+
+	if (!h->open)
+		return;
+	h->open = false;
+	if (!EVP_DigestFinal_ex(h->ctx, md, &mdlen) || mdlen != 32 || h->ndone == SNAP_MAX_FILES)
+		return; /* the seal hashes the file */
+	d = &h->done[h->ndone++];
+	d->seg_no = h->seg_no;
+	d->size = h->pos;
+	for (unsigned i = 0; i < 32; i++) {
+		d->sha256[2 * i] = digits[md[i] >> 4];
+		d->sha256[2 * i + 1] = digits[md[i] & 15];
+	}
+	d->sha256[64] = '\0';
+}
+
+static bool snap_hash_zeros(EVP_MD_CTX *ctx, uint64_t n)
+{
+	static const unsigned char zeros[64 << 10];
+
+	while (n) {
+		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+
+		if (!EVP_DigestUpdate(ctx, zeros, k))
+			return false;
+		n -= k;
+	}
+	return true;
+}
+
+void snap_hasher_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len)
 {
 	struct snap_hasher *h = arg;
 
-	pthread_mutex_lock(&h->mu);
-	if (!h->stop && h->nfiles < SNAP_MAX_FILES) {
-		struct snap_hashed *f = &h->files[h->nfiles++];
-
-		snprintf(f->path, sizeof(f->path), "data/" SEG_NAME_FMT,
-			 (unsigned long long)seg_no);
-		pthread_cond_signal(&h->cv);
-	}
-	pthread_mutex_unlock(&h->mu);
-}
-
-void snap_hasher_stop(struct snap_hasher *h)
-{
-	if (!h || h->stop)
+	if (h->broken)
 		return;
-	pthread_mutex_lock(&h->mu);
-	h->stop = true;
-	pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->thread, NULL);
+	if (!h->open || seg_no != h->seg_no) {
+		snap_hasher_finish(h);
+		if (off != 0 || !EVP_DigestInit_ex(h->ctx, h->md, NULL)) {
+			h->broken = true;
+			return;
+		}
+		h->open = true;
+		h->seg_no = seg_no;
+		h->pos = 0;
+	}
+	/* A block rewritten in place, or one before the end: not a stream any more. */
+	if (off < h->pos || !snap_hash_zeros(h->ctx, off - h->pos) ||
+	    !EVP_DigestUpdate(h->ctx, buf, len)) {
+		h->open = false;
+		h->broken = true;
+		return;
+	}
+	h->pos = off + len;
 }
 
-bool snap_hasher_take(const struct snap_hasher *h, struct snap_file *f)
+bool snap_hasher_take(struct snap_hasher *h, uint64_t seg_no, uint64_t size, struct snap_file *f)
 {
-	for (size_t i = 0; h && i < h->nfiles; i++) {
-		const struct snap_hashed *d = &h->files[i];
+	if (!h || h->broken)
+		return false;
+	if (h->open && h->seg_no == seg_no)
+		snap_hasher_finish(h);
+	for (size_t i = 0; i < h->ndone; i++) {
+		const struct snap_hashed *d = &h->done[i];
 
-		if (d->state == 1 && !strcmp(d->path, f->path)) {
+		if (d->seg_no == seg_no && d->size == size) {
 			memcpy(f->sha256, d->sha256, sizeof(f->sha256));
 			f->size = d->size;
 			return true;
@@ -129,9 +141,8 @@ void snap_hasher_free(struct snap_hasher *h)
 {
 	if (!h)
 		return;
-	snap_hasher_stop(h);
-	pthread_cond_destroy(&h->cv);
-	pthread_mutex_destroy(&h->mu);
-	free(h->files);
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	free(h->done);
 	free(h);
 }

@@ -51,16 +51,15 @@ void snap_manifest_free(struct snap_manifest *m);
 int snap_sha256_file(int dirfd, const char *path, uint64_t max_size, char hex[65], uint64_t *size,
 		     char *why, size_t whylen);
 /*
- * Hashing of finished segments while the copy goes on (snapshot_hash.c).
- * tmpfd is the snapshot's directory (files as "data/NAME"); retired is the
- * segment writer's callback; stop waits for the queued files; take fills
- * f->sha256 and f->size when f->path was hashed in full (false: hash it).
+ * SHA-256 of the segments as the writer submits them (snapshot_hash.c):
+ * sealed is the segment writer's seg_writer_opts.sealed callback; take
+ * fills f->sha256 and f->size when segment seg_no was hashed in full and
+ * its length is size, the file's (false: hash the file).
  */
 struct snap_hasher;
-int snap_hasher_start(int tmpfd, struct snap_hasher **out);
-void snap_hasher_retired(void *arg, uint64_t seg_no);
-void snap_hasher_stop(struct snap_hasher *h);
-bool snap_hasher_take(const struct snap_hasher *h, struct snap_file *f);
+int snap_hasher_start(struct snap_hasher **out);
+void snap_hasher_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len);
+bool snap_hasher_take(struct snap_hasher *h, uint64_t seg_no, uint64_t size, struct snap_file *f);
 void snap_hasher_free(struct snap_hasher *h);
 /* Join dest and name into buf, checking the name. */
 int snap_path(const char *dest, const char *name, char *buf, size_t len);

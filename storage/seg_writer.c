@@ -255,6 +255,8 @@ static int segw_next_segment(struct seg_writer *w)
 	w->act = f;
 	w->blk = 0;
 	segw_fill_hdr(w, f);
+	if (w->o.sealed)
+		w->o.sealed(w->o.sealed_arg, seg_no, 0, f->hdr_buf, SEG_HDR_SIZE);
 	return segw_submit_hdr(w, f);
 }
 
@@ -376,6 +378,9 @@ static int segw_submit_cur(struct seg_writer *w)
 	int err;
 
 	segw_seal_block(w, b, w->cur_used, w->cur_nrec, w->cur_last);
+	if (w->o.sealed)
+		w->o.sealed(w->o.sealed_arg, b->file->seg_no, seg_blk_off(b->blk_no), b->mem,
+			    b->wlen);
 	/* A partial copy of this block may still be in flight: never let it land last. */
 	err = segw_submit_buf(w, b, w->cur_partial_inflight);
 	if (err)

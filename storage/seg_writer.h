@@ -35,6 +35,13 @@ struct seg_writer_opts {
 	void (*retired)(void *arg, uint64_t seg_no);
 	void *retired_arg;
 	/*
+	 * Snapshot: the final bytes of a segment's header (off 0) or of a sealed
+	 * block, as they are submitted: in file order, each once, the gaps
+	 * between them holes that read as zeros. Never used with partial flushes.
+	 */
+	void (*sealed)(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len);
+	void *sealed_arg;
+	/*
 	 * Snapshot: called before the segments grow past `reserved` bytes (as the
 	 * quota counts them: headers and whole blocks) with the total wanted, a
 	 * multiple of reserve_step capped at total_size; 0 grants it, a negative

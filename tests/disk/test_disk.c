@@ -544,6 +544,66 @@ static void should_report_each_left_snapshot_segment_once_final(void **state)
 	assert_int_equal(read_all(RAWCAP_SEEK_OLDEST, 0).n, 6000);
 }
 
+/* What a snapshot's sealed callback saw, laid out as a file: CRC and length per segment. */
+struct sealed_log {
+	uint64_t seg_no[64], pos[64];
+	uint32_t crc[64];
+	unsigned n;
+};
+
+static void log_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len)
+{
+	static const uint8_t zeros[SEG_BLOCK_SIZE];
+	struct sealed_log *l = arg;
+	unsigned i = l->n;
+
+	if (!l->n || l->seg_no[l->n - 1] != seg_no) { /* a segment starts with its header */
+		assert_true(l->n < 64);
+		assert_int_equal(off, 0);
+		assert_int_equal(len, SEG_HDR_SIZE);
+		l->seg_no[l->n++] = seg_no;
+	} else {
+		i = l->n - 1;
+	}
+	assert_true(off >= l->pos[i]); /* in file order, each byte once */
+	assert_true(off - l->pos[i] <= sizeof(zeros));
+	l->crc[i] = crc32c(l->crc[i], zeros, off - l->pos[i]); /* a hole reads as zeros */
+	l->crc[i] = crc32c(l->crc[i], buf, len);
+	l->pos[i] = off + len;
+}
+
+/* A snapshot hashes what the writer submits: that stream must be exactly the files' bytes. */
+static void should_report_sealed_bytes_equal_to_the_files(void **state)
+{
+	struct sealed_log l = {0};
+	struct seg_writer_opts o = {.dir = tdir,
+				    .segment_size = seg_file_size(2),
+				    .gid = -1,
+				    .sync_retired = true,
+				    .sealed = log_sealed,
+				    .sealed_arg = &l,
+				    .log = quiet};
+	struct seg_writer_stats st;
+	struct seg_writer *w;
+	uint64_t size;
+
+	(void)state;
+	rm_dir();
+	assert_int_equal(seg_writer_open(&o, &w), 0);
+	put(w, 0, 3000, 1400);
+	put(w, 3000, 40, 60000); /* blocks that end far from the next: holes */
+	seg_writer_get_stats(w, &st);
+	assert_int_equal(seg_writer_close(w), 0);
+	assert_true(st.nsegs >= 3);
+	assert_int_equal(l.n, st.nsegs); /* the last one too (truncated at close) */
+	for (unsigned i = 0; i < l.n; i++) {
+		assert_int_equal(l.seg_no[i], i + 1);
+		assert_int_equal(file_crc(l.seg_no[i], &size), l.crc[i]);
+		assert_int_equal(size, l.pos[i]);
+	}
+	assert_int_equal(read_all(RAWCAP_SEEK_OLDEST, 0).n, 3040);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +614,7 @@ int main(void)
 		cmocka_unit_test(should_refuse_storage_smaller_than_two_segments),
 		cmocka_unit_test(should_count_and_announce_when_lapped),
 		cmocka_unit_test(should_report_each_left_snapshot_segment_once_final),
+		cmocka_unit_test(should_report_sealed_bytes_equal_to_the_files),
 		cmocka_unit_test(should_read_from_disk_into_the_ring_without_a_seam),
 	};
 
