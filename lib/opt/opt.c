@@ -11,6 +11,7 @@
 #include <rawcap/rawcap.h>
 
 #include "opt.h"
+#include "ring_name.h"
 
 const char opt_times_help[] =
 	"Times: RFC 3339 (2026-11-30T07:45:00Z, 2026-11-30T07:45:00.123+01:00), a date\n"
@@ -77,6 +78,16 @@ int opt_next(struct opt_parser *p, const char *prog)
 		fprintf(stderr, "%s: %s%s%s: %s\n", prog, o->name ? "--" : "-",
 			o->name ? o->name : (char[]){(char)o->key, 0},
 			o->name ? "" : " (old spelling)", o->help);
+		return '?';
+	}
+	if (o->id == OPT_ID_RING && !ring_name_valid(optarg)) {
+		/* A usage error (exit 2), said while parsing as every bad value is,
+		 * not a runtime failure found when the ring is opened. */
+		p->reported = true;
+		fprintf(stderr,
+			"%s: bad --ring '%s': ring names are 1-64 of A-Z a-z 0-9 . _ -, not "
+			"starting with '.' (see --help)\n",
+			prog, optarg);
 		return '?';
 	}
 	return o->id;
