@@ -7,7 +7,7 @@
 
 #include "ring_name.h"
 
-static int ring_name_valid(const char *name)
+int ring_name_valid(const char *name)
 {
 	size_t n = strnlen(name, RING_NAME_MAX + 1);
 

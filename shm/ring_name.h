@@ -15,6 +15,9 @@
 #define RING_NAME_MAX 64
 #define RING_PATH_MAX 256
 
+/* 1 for a name of [A-Za-z0-9._-]{1,64} not starting with '.', else 0. */
+int ring_name_valid(const char *name);
+
 /* 0 and the path in buf, or -EINVAL for a name that is not [A-Za-z0-9._-]{1,64}. */
 int ring_name_path(const char *name, char *buf, size_t len);
 

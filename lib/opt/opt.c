@@ -11,6 +11,7 @@
 #include <rawcap/rawcap.h>
 
 #include "opt.h"
+#include "ring_name.h"
 
 const char opt_times_help[] =
 	"Times: RFC 3339 (2026-11-30T07:45:00Z, 2026-11-30T07:45:00.123+01:00), a date\n"
@@ -77,6 +78,16 @@ int opt_next(struct opt_parser *p, const char *prog)
 		fprintf(stderr, "%s: %s%s%s: %s\n", prog, o->name ? "--" : "-",
 			o->name ? o->name : (char[]){(char)o->key, 0},
 			o->name ? "" : " (old spelling)", o->help);
+		return '?';
+	}
+	if (o->id == OPT_ID_RING && !ring_name_valid(optarg)) {
+		/* A usage error (exit 2), said while parsing as every bad value is,
+		 * not a runtime failure found when the ring is opened. */
+		p->reported = true;
+		fprintf(stderr,
+			"%s: bad --ring '%s': ring names are 1-64 of A-Z a-z 0-9 . _ -, not "
+			"starting with '.' (see --help)\n",
+			prog, optarg);
 		return '?';
 	}
 	return o->id;
@@ -188,8 +199,14 @@ int opt_window_arg(struct opt_window *w, int id, const char *arg, const char *pr
 	if (id != OPT_ID_FROM && id != OPT_ID_TO && !last)
 		return 0;
 	err = last ? rawcap_parse_duration(arg, out) : rawcap_parse_time(arg, w->now_ns, out);
-	if (!err && !*out)
-		err = -ERANGE;
+	if (!err && !*out) {
+		/* Zero means "not given" in struct opt_window: refuse it in words
+		 * that hold for zero, not with the range hint it lies inside. */
+		fprintf(stderr, "%s: bad %s '%s': %s (see --help)\n", prog, what, arg,
+			last ? "a duration longer than 0 is needed"
+			     : "a time after 1970-01-01T00:00:00Z is needed");
+		return -1;
+	}
 	if (!err)
 		return 1;
 	fprintf(stderr, "%s: %s (see --help)\n", prog,

@@ -44,8 +44,14 @@ check "bad --snaplen: accepted 16..262144 bytes: 10" rawcap-pcap --snaplen 10
 check "bad --snaplen \"10\": 64..262144" rawcap-forward --snaplen 10 --listen 127.0.0.1:1 --plain
 check "a time of today in UTC (10:02, 10:02:30)" rawcap-pcap --from yesterday
 check "UTC unless a zone follows (2026-11-26 10:02:00" rawcap-tap --to "2026-11-30 07:45:00 CET"
-check "bad --last '0s'" rawcap-pcap --last 0s
+check "bad --last '0s': a duration longer than 0 is needed" rawcap-pcap --last 0s
+check "bad --from '0': a time after 1970-01-01T00:00:00Z is needed" rawcap-pcap --from 0
 check "--last excludes --from and --to" rawcap-pcap --last 5m --from -1h
+# a ring name that cannot exist is a usage error in every reader, said while parsing
+for t in rawcap-pcap rawcap-tap rawcap-stat "rawcap-snapshot bounds"; do
+	# shellcheck disable=SC2086
+	check "bad --ring '../etc': ring names are 1-64 of A-Z a-z 0-9 . _ -" $t --ring ../etc
+done
 # an old short flag that now means something else elsewhere says what to use
 check "-l (old spelling): was --snaplen" rawcap-pcap -l 100
 check "-F (old spelling): was --filter; now -e" rawcap-forward -F tcp --listen 127.0.0.1:1 --plain
