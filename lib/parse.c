@@ -326,14 +326,20 @@ const char *rawcap_parse_hint(enum rawcap_parse_kind kind, int err)
 
 	switch (kind) {
 	case RAWCAP_PARSE_SIZE:
+		if (err == -EDOM)
+			return "a size above 0 is needed; " SIZE_FORMS;
 		return range ? "out of range: at most 18446744073709551615 bytes (2^64 - "
 			       "1); " SIZE_FORMS
 			     : SIZE_FORMS;
 	case RAWCAP_PARSE_TIME:
+		if (err == -EDOM)
+			return "a time after 1970-01-01T00:00:00Z is needed; " TIME_FORMS;
 		return range ? "out of range: between 1970-01-01T00:00:00Z and "
 			       "2554-07-21T23:34:33Z; " TIME_FORMS
 			     : TIME_FORMS;
 	case RAWCAP_PARSE_DURATION:
+		if (err == -EDOM)
+			return "a duration longer than 0 is needed; " DURATION_FORMS;
 		return range ? "out of range: below 584 years (2^64 ns); " DURATION_FORMS
 			     : DURATION_FORMS;
 	}

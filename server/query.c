@@ -52,7 +52,7 @@ static int q_time(struct server_query *q, const char *key, const char *value, ui
 	int err = rawcap_parse_time(value, q->now_ns, out);
 
 	if (err || !*out) {
-		rawcap_parse_error(RAWCAP_PARSE_TIME, err ?: -ERANGE, key, value, q->detail,
+		rawcap_parse_error(RAWCAP_PARSE_TIME, err ?: -EDOM, key, value, q->detail,
 				   sizeof(q->detail));
 		return -EINVAL;
 	}
@@ -85,7 +85,7 @@ static int q_last(struct server_query *q, const char *value)
 	int err = rawcap_parse_duration(value, &q->last_ns);
 
 	if (err || !q->last_ns) {
-		rawcap_parse_error(RAWCAP_PARSE_DURATION, err ?: -ERANGE, "last", value, q->detail,
+		rawcap_parse_error(RAWCAP_PARSE_DURATION, err ?: -EDOM, "last", value, q->detail,
 				   sizeof(q->detail));
 		return -EINVAL;
 	}

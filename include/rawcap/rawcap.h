@@ -226,7 +226,9 @@ RAWCAP_API int rawcap_parse_duration(const char *s, uint64_t *out_ns);
  * Every parser returns 0, -EINVAL (not of an accepted form) or -ERANGE (a
  * value that does not fit: a size or duration past 2^64 - 1, a time before
  * 1970 or after 2554-07-21T23:34:33Z). rawcap_parse_hint() gives the one
- * line a usage error prints after the bad value: why, and the forms accepted.
+ * line a usage error prints after the bad value: why, and the forms accepted;
+ * its err may also be -EDOM, for a caller that needs more than zero (a
+ * window's --last, its --from/--to) and got zero.
  */
 enum rawcap_parse_kind {
 	RAWCAP_PARSE_SIZE,

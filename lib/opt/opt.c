@@ -199,14 +199,8 @@ int opt_window_arg(struct opt_window *w, int id, const char *arg, const char *pr
 	if (id != OPT_ID_FROM && id != OPT_ID_TO && !last)
 		return 0;
 	err = last ? rawcap_parse_duration(arg, out) : rawcap_parse_time(arg, w->now_ns, out);
-	if (!err && !*out) {
-		/* Zero means "not given" in struct opt_window: refuse it in words
-		 * that hold for zero, not with the range hint it lies inside. */
-		fprintf(stderr, "%s: bad %s '%s': %s (see --help)\n", prog, what, arg,
-			last ? "a duration longer than 0 is needed"
-			     : "a time after 1970-01-01T00:00:00Z is needed");
-		return -1;
-	}
+	if (!err && !*out)
+		err = -EDOM; /* zero means "not given" in struct opt_window */
 	if (!err)
 		return 1;
 	fprintf(stderr, "%s: %s (see --help)\n", prog,

@@ -71,11 +71,18 @@ expect 400 bad_query "$URL/v1/pcap?$Q&color=blue"
 expect 400 bad_query "$URL/v1/pcap?from=$T0&from=$T0"
 expect 400 bad_query "$URL/v1/pcap?last=5m&from=$T0"
 expect 400 bad_query "$URL/v1/pcap?last=soon"
+# zero is refused in words that hold for zero, not with a range it lies inside
+expect 400 bad_query "$URL/v1/pcap?last=0s"
+jq -e '.detail | startswith("bad last '"'0s'"': a duration longer than 0 is needed")' \
+	"$T/err.json" >/dev/null || fail "last=0s: $(cat "$T/err.json")"
+expect 400 bad_query "$URL/v1/pcap?from=0"
+jq -e '.detail | startswith("bad from '"'0'"': a time after 1970-01-01T00:00:00Z is needed")' \
+	"$T/err.json" >/dev/null || fail "from=0: $(cat "$T/err.json")"
 expect 404 not_found "$URL/v1/nothing"
 expect 405 method_not_allowed -X POST "$URL/v1/node"
 expect 414 query_too_long "$URL/v1/pcap?filter=$(head -c 5000 /dev/zero | tr '\0' a)"
 grep -q "bad_query" "$T/err.json" && fail "414 body"
-echo "errors: 400 (time, order, filter, format, snaplen, unknown, repeated, last), 404, 405, 414"
+echo "errors: 400 (time, order, filter, format, snaplen, unknown, repeated, last, zero), 404, 405, 414"
 
 # A ring that does not exist: 503 no_ring.
 ip netns exec "$NS" "$SERVER" --listen 127.0.0.1:$((PORT + 1)) --ring "nope$$" --snapshots "$T/snaps" \
