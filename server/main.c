@@ -218,6 +218,8 @@ static int parse_args(int argc, char **argv, struct server *s)
 				return usage_error("bad --dissection (on or off)", optarg);
 			s->dissection_initial = !strcmp(optarg, "on");
 			break;
+		case '?':
+			return 2; /* getopt or opt_next said why */
 		default:
 			return usage_error("bad option", NULL);
 		}

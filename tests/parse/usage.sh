@@ -52,6 +52,10 @@ for t in rawcap-pcap rawcap-tap rawcap-stat "rawcap-snapshot bounds"; do
 	# shellcheck disable=SC2086
 	check "bad --ring '../etc': ring names are 1-64 of A-Z a-z 0-9 . _ -" $t --ring ../etc
 done
+# the server says it once too (one line, not a second 'bad option')
+err=$("$RAWCAP_BUILD/server/rawcap-server" --ring ../etc --snapshot-dir "$TMP" 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] && grep -qF "bad --ring '../etc'" <<<"$err" ||
+	{ echo "FAIL: rawcap-server --ring ../etc: exit $rc: $err"; exit 1; }
 # an old short flag that now means something else elsewhere says what to use
 check "-l (old spelling): was --snaplen" rawcap-pcap -l 100
 check "-F (old spelling): was --filter; now -e" rawcap-forward -F tcp --listen 127.0.0.1:1 --plain
