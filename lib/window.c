@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * window.c - the reader record loop shared by rawcap-pcap, rawcap-snapshot,
- * rawcap-tap and rawcap-server (rawcap/window.h), as a step a caller can
- * drive from its own event loop (rawcap_window_step) and as a blocking run.
+ * rawcap-tap, rawcap-server and rawcap-forward (rawcap/window.h), as a step
+ * a caller can drive from its own event loop (rawcap_window_step) and as a
+ * blocking run.
  *
  * It owns what every exporting reader would otherwise repeat: resolving the
- * window, seeking, telling the recycled part of a window from a quiet one,
- * validating zero-copy ring payloads before a sink sees them, the filter,
- * interface descriptions, loss accounting, and the flush cadence of a
- * stream. Sinks only format and write.
+ * window, seeking (a time, a resume point, the live end, after priming a
+ * pod join's metadata), telling the recycled part of a window from a quiet
+ * one, validating zero-copy ring payloads before a sink sees them, the
+ * filter, interface descriptions, loss and sequence gaps, replay pacing,
+ * pausing for a sink's back-pressure, and the flush cadence of a stream.
+ * Sinks only format and write.
  */
 #include <errno.h>
 #include <poll.h>
