@@ -3,7 +3,8 @@
  * forward_int.h - the state of rawcap_forward, shared by its files:
  * forward_conn.c (bounded buffers, plain and TLS non-blocking I/O),
  * forward_tls.c (OpenSSL contexts), forward_stream.c (msgpack frames),
- * forward_client.c (one receiver: cursor, encoding, gaps, pacing) and
+ * forward_client.c (one receiver: a window of the shared reader loop
+ * and its sink) and
  * forward_server.c (listen/connect, the poll loop, pause/resume).
  */
 #ifndef RAWCAP_LIB_FORWARD_INT_H
@@ -21,11 +22,9 @@
 #include <rawcap/window.h>
 
 #define FWD_ACK_TABLE	  64   /* msgpack streams whose acked position we remember */
-#define FWD_MAX_IFACES	  64   /* interfaces announced per receiver */
 #define FWD_HELLO_TIMEOUT 5000 /* ms a peer has to finish its TLS handshake and HELLO */
 #define FWD_RECORD_SLACK  4096 /* framing a record may add (pcapng blocks, IDB, msgpack) */
-#define FWD_BATCH	  256  /* records encoded per receiver per loop turn */
-#define FWD_PRIME_BUDGET  4096 /* history records read per receiver per turn while priming */
+#define FWD_BATCH	  256  /* records read per receiver per loop turn (rawcap_window_step) */
 #define FWD_MAX_PENDING	  64   /* peers still in their handshake, beside max_clients */
 
 /* A bounded byte queue: what has been encoded but not yet written. */
@@ -72,13 +71,12 @@ const char *fwd_tls_error(char *buf, size_t len);
 /*
  * A peer costs a socket and this struct until it is authenticated (TLS
  * handshake done; msgpack HELLO received; a plain pcap peer still connected
- * after one poll). Only then does it get its queue, cursor and pod index.
+ * after one poll). Only then does it get its queue, window and pod index.
  */
 enum fwd_client_state {
 	FWD_C_HANDSHAKE, /* TLS handshake in progress */
 	FWD_C_HELLO,	 /* msgpack: waiting for the receiver's HELLO */
 	FWD_C_ADMIT,	 /* authenticated, waiting for a slot (plain pcap: until its first poll) */
-	FWD_C_PRIME,	 /* reading pod metadata before the start, a step per turn */
 	FWD_C_STREAM,	 /* forwarding */
 	FWD_C_DRAIN,	 /* bounded replay done: flush, then close */
 	FWD_C_DEAD,
@@ -94,39 +92,26 @@ struct fwd_client {
 	uint64_t progress_ms; /* last probe that found it acknowledging bytes, or holding none */
 	uint64_t probe_ms, acked_bytes;
 	bool holding;	      /* bytes queued for it, by us or by the kernel */
-	uint64_t prime_to_ns; /* FWD_C_PRIME: read metadata up to this time */
 	bool polled;	      /* went through one poll since it was accepted */
 	uint64_t retry_ms;    /* FWD_C_ADMIT: out of descriptors, try again then */
 	const char *why;      /* set: drop it at the end of this turn, for this reason */
 	bool resume;	      /* msgpack HELLO: continue after resume_seq */
 	uint64_t resume_seq;
-	struct rawcap_cursor *cur;
-	struct rawcap_meta_index *ix; /* pods along this cursor; NULL without a selection */
+	struct rawcap_window *w;	  /* the shared reader loop, stepped each turn */
+	struct rawcap_window_result seen; /* its figures already counted in f->st */
+	char werr[256];			  /* why the window failed */
+	struct rawcap_meta_index *ix;	  /* pods along this window; NULL without a selection */
 	struct fwd_buf out;
 	uint8_t in[512];
 	size_t in_len;
 	struct rawcap_pcap *pw;		  /* pcap/pcapng encoder, NULL for msgpack */
-	struct rawcap_pcap_sink_state ps; /* the shared pcap sink: loss as drop count + comment */
-	struct rawcap_sink sink;
-	uint32_t gap_reason; /* why the next gap happens, 0: lapped */
-	uint64_t corrupt_seen; /* damaged blocks the cursor had skipped at the last gap */
-	bool gaps_by_design;   /* a filtered snapshot: sequence gaps are not loss */
-	uint64_t expect_seq; /* the sequence number the cursor should deliver next */
-	bool has_expect;
-	uint64_t last_sent_seq;
-	uint64_t pending_loss; /* gap to report with the next packet (pcap formats) */
-	bool pause_seen;       /* paused state this receiver was last told about */
-	char stream_id[64];    /* msgpack */
-	uint32_t ifaces[FWD_MAX_IFACES];
-	unsigned nifaces;
-	/* pacing: a record read but not yet due */
-	uint8_t *held;
-	struct rawcap_rec held_rec;
-	bool has_held;
-	uint64_t held_due; /* CLOCK_MONOTONIC ns */
-	uint64_t pace_ts0, pace_mono0;
-	bool done;	   /* source exhausted or past --to */
+	struct rawcap_pcap_sink_state ps; /* the shared pcap sink (every hook's context) */
+	bool pause_seen;		  /* paused state this receiver was last told about */
+	char stream_id[64];		  /* msgpack */
 	uint64_t drain_ms; /* when the last byte after END was written */
+	uint64_t unsaid;   /* records lost in this step, not yet said on stderr */
+	uint32_t unsaid_reason;
+	bool said; /* the first loss was said */
 	/* figures */
 	uint64_t packets, bytes, lost, gaps, acked;
 	bool has_acked;
@@ -160,7 +145,6 @@ struct rawcap_forward {
 	int lfd;
 	int port;
 	SSL_CTX *tls;
-	struct rawcap_filter *filter;
 	char *connect_host; /* for TLS name verification */
 	struct fwd_client **clients;
 	unsigned nclients;
@@ -199,9 +183,9 @@ int fwd_status_parse(char *text, struct rawcap_forward_status *st);
 int fwd_client_new(struct rawcap_forward *f, int fd, SSL *ssl, const char *peer,
 		   struct fwd_client **out);
 void fwd_client_free(struct fwd_client *c);
-/* The peer is authenticated: give it its queue, cursor and pod index, start priming. */
+/* The peer is authenticated: give it its queue, pod index and window; announce the stream. */
 int fwd_client_begin(struct fwd_client *c);
-/* Still before authentication, or waiting for a slot: no queue, no cursor yet. */
+/* Still before authentication, or waiting for a slot: no queue, no window yet. */
 static inline bool fwd_client_pending(const struct fwd_client *c)
 {
 	return c->state <= FWD_C_ADMIT;
@@ -214,14 +198,15 @@ uint64_t fwd_client_blocked_ms(const struct fwd_client *c, uint64_t now_ms);
 int fwd_client_input(struct fwd_client *c);
 /* Bytes the queue can still take, less what the pcap encoder holds for it. */
 size_t fwd_client_room(const struct fwd_client *c);
-/* Encode records from the cursor while the buffer has room. Returns records encoded. */
+/*
+ * Step the window while the queue has room: 1 when more is ready at once, 0
+ * when it waits, -errno when the receiver must go.
+ */
 int fwd_client_fill(struct fwd_client *c);
 /* Tell the receiver about a pause or resume (msgpack), reposition on a live resume. */
 void fwd_client_pause(struct fwd_client *c, bool paused);
 /* ms until a held (paced) record is due, or -1. */
 int fwd_client_pace_wait(const struct fwd_client *c);
-/* Declare an interface to this receiver's stream. */
-int fwd_client_iface(struct fwd_client *c, const struct rawcap_iface *ifc);
 void fwd_client_report(const struct fwd_client *c, const char *why);
 
 /* forward_stream.c: the forwarder's side of the msgpack stream. */

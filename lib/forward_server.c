@@ -391,6 +391,7 @@ static int fwd_create(const struct rawcap_forward_opts *o, struct rawcap_forward
 {
 	struct rawcap_forward *f;
 	struct rawcap_cursor *probe;
+	struct rawcap_filter *filter = NULL;
 	struct rawcap_open_opts oo;
 	char why[256] = "";
 	int err;
@@ -435,10 +436,12 @@ static int fwd_create(const struct rawcap_forward_opts *o, struct rawcap_forward
 		return err;
 	}
 	rawcap_close(probe);
-	if (o->filter && (err = rawcap_filter_new(o->filter, &f->filter, why, sizeof(why)))) {
+	/* Checked here; each receiver's window compiles its own. */
+	if (o->filter && (err = rawcap_filter_new(o->filter, &filter, why, sizeof(why)))) {
 		fwd_set_err(f, "filter \"%s\": %s", o->filter, why);
 		return err;
 	}
+	rawcap_filter_free(filter);
 	if (!o->plain) {
 		f->tls = fwd_tls_ctx(o, !!o->listen, why, sizeof(why));
 		if (!f->tls) {
@@ -495,7 +498,7 @@ static void fwd_drop(struct rawcap_forward *f, unsigned i, const char *why)
 		fwd_report_pending(f, c, why);
 	else
 		fwd_client_report(c, why);
-	if (f->o.connect && c->done)
+	if (f->o.connect && c->state == FWD_C_DRAIN)
 		f->finished = true; /* a bounded window was delivered */
 	else if (f->o.connect)
 		f->next_connect_ms = clock_mono_ms() + 100;
@@ -530,8 +533,7 @@ static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c)
 		c->why = "window delivered";
 	if (c->state == FWD_C_DRAIN && !c->out.len && !c->drain_ms)
 		c->drain_ms = now;
-	return c->state == FWD_C_PRIME ||
-	       (n == FWD_BATCH && fwd_client_room(c) >= RAWCAP_REC_MAX + FWD_RECORD_SLACK);
+	return n > 0 && fwd_client_room(c) >= RAWCAP_REC_MAX + FWD_RECORD_SLACK;
 }
 
 static void fwd_sync_pause(struct rawcap_forward *f)
@@ -756,7 +758,6 @@ void rawcap_forward_destroy(struct rawcap_forward *f)
 		close(f->lfd);
 	if (f->tls)
 		SSL_CTX_free(f->tls);
-	rawcap_filter_free(f->filter);
 	free(f->connect_host);
 	free(f);
 }

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * window.c - the reader record loop shared by rawcap-pcap, rawcap-snapshot,
- * rawcap-tap and rawcap-server (rawcap/window.h), as a step a caller can
- * drive from its own event loop (rawcap_window_step) and as a blocking run.
+ * rawcap-tap, rawcap-server and rawcap-forward (rawcap/window.h), as a step
+ * a caller can drive from its own event loop (rawcap_window_step) and as a
+ * blocking run.
  *
  * It owns what every exporting reader would otherwise repeat: resolving the
- * window, seeking, telling the recycled part of a window from a quiet one,
- * validating zero-copy ring payloads before a sink sees them, the filter,
- * interface descriptions, loss accounting, and the flush cadence of a
- * stream. Sinks only format and write.
+ * window, seeking (a time, a resume point, the live end, after priming a
+ * pod join's metadata), telling the recycled part of a window from a quiet
+ * one, validating zero-copy ring payloads before a sink sees them, the
+ * filter, interface descriptions, loss and sequence gaps, replay pacing,
+ * pausing for a sink's back-pressure, and the flush cadence of a stream.
+ * Sinks only format and write.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +61,15 @@ struct rawcap_window {
 	int err;	   /* the error that ended the window, returned again by later steps */
 	bool has_seq;	   /* a record was read (or a resume point set): next_seq is set */
 	bool resuming;	   /* START_SEQ: a gap before the first record is what was recycled */
+	bool skipping;	   /* rawcap_window_resume(live): the next gap was skipped on purpose */
+	bool inside;	   /* a record inside the window was read: gaps from now on are loss */
 	uint64_t next_seq; /* the sequence number that follows the last record read */
+	bool priming;	   /* reading the metadata lookback before a resume or live start */
+	uint64_t prime_to_ns;
+	/* pacing (opts.pace): a record read but not yet due, kept for the next step */
+	struct rawcap_rec held;
+	bool has_held;
+	uint64_t held_due_ns, pace_ts0, pace_mono0; /* CLOCK_MONOTONIC ns, record ns */
 };
 
 
@@ -217,7 +229,7 @@ static int window_reader_loss(struct rawcap_window *w, bool at_end)
 	w->lost_seen = st.records_lost;
 	w->damage_seen += blocks;
 	w->damage_recs_seen += recs;
-	if (w->res->snapshot_filtered || !w->res->records || at_end)
+	if (w->res->snapshot_filtered || !w->inside || at_end)
 		d = 0; /* a gap before the first record is where the window started */
 	if (blocks) {
 		cause = RAWCAP_LOSS_CORRUPT;
@@ -404,10 +416,14 @@ static int window_idle(struct rawcap_window *w)
 static int window_seq_gap(struct rawcap_window *w, uint64_t first_seq, uint64_t count)
 {
 	uint32_t reason = w->resuming ? RAWCAP_STREAM_GAP_RECYCLED : RAWCAP_STREAM_GAP_LAPPED;
+	uint64_t blocks, recs;
 
-	if (!count || !w->o->gap || (!w->res->records && !w->resuming))
+	if (!count || !w->o->gap || (!w->inside && !w->resuming && !w->skipping))
 		return 0;
-	if (w->res->snapshot_filtered && !w->resuming)
+	history_damage(w->c->hist, &blocks, &recs);
+	if (w->skipping)
+		reason = RAWCAP_STREAM_GAP_SKIPPED;
+	else if (w->res->snapshot_filtered && !w->resuming && blocks == w->damage_seen)
 		reason = RAWCAP_STREAM_GAP_SKIPPED; /* what the snapshot's filter left out */
 	return window_sink(w, w->o->gap(w->o->gap_arg, first_seq, count, reason));
 }
@@ -424,6 +440,15 @@ static int window_one(struct rawcap_window *w, const struct rawcap_rec *rec)
 	if (!w->has_seq || rec->seq >= w->next_seq)
 		w->next_seq = rec->seq + 1;
 	w->has_seq = true;
+	/*
+	 * Said at the record that shows it, inside the window or not: the first
+	 * record after a resume point may lie outside it, and the gap before it
+	 * is still what was recycled.
+	 */
+	err = window_seq_gap(w, gap_first, gap);
+	w->resuming = w->skipping = false;
+	if (err)
+		return err;
 	if (rec->type == RAWCAP_REC_META && w->o->meta)
 		w->o->meta(w->o->meta_arg, rec);
 	if (rec->ts_ns < w->res->from_ns && w->o->meta_lookback_ns)
@@ -438,10 +463,8 @@ static int window_one(struct rawcap_window *w, const struct rawcap_rec *rec)
 			return window_finish(w, 0);
 		return 0;
 	}
-	err = window_seq_gap(w, gap_first, gap);
-	w->resuming = false;
-	if (!err)
-		err = window_reader_loss(w, false);
+	err = window_reader_loss(w, false);
+	w->inside = true;
 	if (!err)
 		err = window_record(w, rec);
 	window_progress(w);
@@ -449,6 +472,73 @@ static int window_one(struct rawcap_window *w, const struct rawcap_rec *rec)
 	    clock_mono_ns() - w->last_flush_ns >= (uint64_t)w->o->flush_ms * 1000000u)
 		err = window_flush(w);
 	return err;
+}
+
+/*
+ * Pacing (opts.pace): is rec due yet, at pace times the speed it was
+ * captured at, counted from the first record paced? If not, keep it for the
+ * next step. Only records inside the window are paced.
+ */
+static bool window_due(struct rawcap_window *w, const struct rawcap_rec *rec)
+{
+	uint64_t now, due;
+
+	if (w->o->pace <= 0 ||
+	    window_place(rec->ts_ns, w->res->from_ns, w->res->to_ns) != WINDOW_INSIDE)
+		return true;
+	now = clock_mono_ns();
+	if (!w->pace_mono0) {
+		w->pace_mono0 = now;
+		w->pace_ts0 = rec->ts_ns;
+	}
+	due = w->pace_mono0 + (rec->ts_ns > w->pace_ts0
+				       ? (uint64_t)((double)(rec->ts_ns - w->pace_ts0) / w->o->pace)
+				       : 0);
+	if (now >= due)
+		return true;
+	w->held = *rec; /* its payload (w->copy, or history's) stays until the next read */
+	w->has_held = true;
+	w->held_due_ns = due;
+	return false;
+}
+
+/* Next record: the one pacing held back, else the cursor's. */
+static int window_take(struct rawcap_window *w, struct rawcap_rec *rec)
+{
+	if (!w->has_held)
+		return window_next(w, rec);
+	*rec = w->held;
+	w->has_held = false;
+	return 1;
+}
+
+static int window_seek_start(struct rawcap_window *w);
+
+/*
+ * Before a resume point or the live end with a pod join: feed the
+ * metadata stamped in the lookback to o->meta, a record per call, then
+ * seek to the start.
+ */
+static int window_prime(struct rawcap_window *w)
+{
+	struct rawcap_stats st;
+	struct rawcap_rec rec;
+	int ret = window_next(w, &rec);
+
+	if (ret == -EBADMSG || ret == -EMSGSIZE)
+		return 0;
+	if (ret < 0 && ret != -ENODATA)
+		return ret;
+	if (ret > 0 && rec.ts_ns < w->prime_to_ns) {
+		if (rec.type == RAWCAP_REC_META && rec.payload)
+			w->o->meta(w->o->meta_arg, &rec);
+		return 0;
+	}
+	w->priming = false;
+	ret = window_seek_start(w);
+	rawcap_get_stats(w->c, &st);
+	w->lost_seen = st.records_lost; /* loss in the lookback is not the window's */
+	return ret;
 }
 
 int rawcap_window_step(struct rawcap_window *w, unsigned budget, bool *done)
@@ -463,7 +553,13 @@ int rawcap_window_step(struct rawcap_window *w, unsigned budget, bool *done)
 			window_finish(w, 0);
 			break;
 		}
-		ret = window_next(w, &rec);
+		if (w->priming) {
+			ret = window_prime(w);
+			if (ret < 0)
+				window_finish(w, ret);
+			continue;
+		}
+		ret = window_take(w, &rec);
 		if (ret == -EBADMSG || ret == -EMSGSIZE)
 			continue; /* skipped and counted by the cursor */
 		if (ret == -ENODATA) {
@@ -476,8 +572,10 @@ int rawcap_window_step(struct rawcap_window *w, unsigned budget, bool *done)
 		}
 		if (ret == 0) {
 			ret = window_idle(w);
-			if (ret == -EAGAIN && w->res->records > records0)
-				ret = 0; /* report the progress; the next step says to wait */
+			break;
+		}
+		if (!window_due(w, &rec)) {
+			ret = -EAGAIN;
 			break;
 		}
 		ret = window_one(w, &rec);
@@ -487,9 +585,40 @@ int rawcap_window_step(struct rawcap_window *w, unsigned budget, bool *done)
 	*done = w->done;
 	if (w->done)
 		return w->err ? w->err : (int)(w->res->records - records0);
-	if (ret == -EAGAIN)
-		return -EAGAIN;
+	if (ret == -EAGAIN && w->res->records == records0)
+		return -EAGAIN; /* with progress, report it: the next step says to wait */
 	return (int)(w->res->records - records0);
+}
+
+int rawcap_window_due_ms(const struct rawcap_window *w)
+{
+	uint64_t now;
+
+	if (!w->has_held)
+		return -1;
+	now = clock_mono_ns();
+	return w->held_due_ns <= now ? 0 : (int)((w->held_due_ns - now) / 1000000 + 1);
+}
+
+int rawcap_window_resume(struct rawcap_window *w, bool live)
+{
+	int err;
+
+	w->pace_mono0 = 0; /* pacing restarts at the next record */
+	if (!live || w->done || w->priming)
+		return 0; /* priming ends by seeking the start: the newest, live */
+	w->has_held = false;
+	err = rawcap_seek(w->c, RAWCAP_SEEK_NEWEST, 0);
+	w->skipping = w->has_seq;
+	return err == -ENOENT || err == -ENODATA ? 0 : err;
+}
+
+bool rawcap_window_last_seq(const struct rawcap_window *w, uint64_t *seq)
+{
+	if (!w->has_seq)
+		return false;
+	*seq = w->next_seq - 1;
+	return true;
 }
 
 int rawcap_window_wait(struct rawcap_window *w, int timeout_ms)
@@ -499,6 +628,13 @@ int rawcap_window_wait(struct rawcap_window *w, int timeout_ms)
 
 	if (w->done)
 		return 0;
+	if (w->has_held) { /* paced: sleep until the held record is due */
+		int due = rawcap_window_due_ms(w);
+
+		if (poll(NULL, 0, timeout_ms < 0 || due < timeout_ms ? due : timeout_ms) < 0)
+			return -errno;
+		return 0;
+	}
 	err = rawcap_wait(w->c, timeout_ms);
 	if (err == -ENODATA) {
 		w->source_ended = true; /* the next step ends the window */
@@ -582,7 +718,8 @@ static int window_start(struct rawcap_window *w)
 	bool recycled;
 	int n, err = 0;
 
-	r->from_ns = o->from_ns ? o->from_ns : (o->follow && !o->snapshot ? now : 0);
+	/* Follow from the live end: the window starts now, unless a start position says where. */
+	r->from_ns = o->from_ns ? o->from_ns : o->follow && !o->snapshot && !o->start ? now : 0;
 	r->to_ns = o->to_ns ? o->to_ns : (o->follow || o->snapshot ? UINT64_MAX : now);
 	if (window_held(w->c, &oldest, &newest, &recycled) == 0) {
 		window_missing(w, oldest, newest, recycled && !o->snapshot);
@@ -596,6 +733,29 @@ static int window_start(struct rawcap_window *w)
 	for (int i = 0; i < n; i++)
 		if ((err = window_iface(w, &ifs[WINDOW_MAX_IFACES + i])))
 			return err;
+	if (o->start != RAWCAP_WINDOW_START_FROM && o->meta && o->meta_lookback_ns) {
+		/* A pod join reads the metadata before the start first (window_prime). */
+		w->prime_to_ns = r->from_ns ? r->from_ns : now;
+		err = w->prime_to_ns > o->meta_lookback_ns
+			      ? rawcap_seek(w->c, RAWCAP_SEEK_TIME,
+					    w->prime_to_ns - o->meta_lookback_ns)
+			      : rawcap_seek(w->c, RAWCAP_SEEK_OLDEST, 0);
+		w->priming = !err;
+		if (!err)
+			return 0;
+		if (err != -ENOENT && err != -ENODATA)
+			return err;
+	}
+	return window_seek_start(w);
+}
+
+/* Put the cursor where o->start says (after priming, if any). */
+static int window_seek_start(struct rawcap_window *w)
+{
+	const struct rawcap_window_opts *o = w->o;
+	const struct rawcap_window_result *r = w->res;
+	int err;
+
 	if (o->start == RAWCAP_WINDOW_START_SEQ) {
 		err = rawcap_seek(w->c, RAWCAP_SEEK_SEQ, o->start_seq);
 		w->next_seq = o->start_seq;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * window_cut.h - where a record stands against a time window [from, to),
- * for every reader that cuts one (window.c, forward_client.c).
+ * for the reader loop (window.c), which every reader uses.
  *
  * Records are stored in write order, which is time order only within
  * RAWCAP_REORDER_NS (<rawcap/format.h>): with several capture sockets a

@@ -96,7 +96,7 @@ RAWCAP_API int rawcap_meta_index_prime(struct rawcap_meta_index *ix, struct rawc
 				       uint64_t from_ns, uint64_t lookback_ns);
 /*
  * rawcap_meta_index_prime() in bounded steps, for a reader that must keep
- * serving other work (rawcap-forward primes one receiver beside others).
+ * serving other work between steps.
  * _begin() seeks; then each _step() feeds at most budget records, using
  * buf (cap bytes, RAWCAP_REC_MAX is always enough) as scratch. Both return
  * 1 while history remains to be read, 0 once the cursor is at from_ns,

@@ -7,8 +7,10 @@
  *
  * rawcap-pcap and rawcap-server plug in the pcap/pcapng sink
  * (rawcap_pcap_sink), the snapshotter a segment-file sink, rawcap-tap a sink
- * that prints metadata records. A sink is a set of callbacks; any of them
- * may be NULL.
+ * that prints metadata records, and each rawcap-forward receiver the pcap
+ * sink or its msgpack frames, stepped from the forwarder's poll loop with
+ * pacing and back-pressure. A sink is a set of callbacks; any of them may
+ * be NULL.
  *
  * Loss is reported, never hidden: records the cursor missed (lapped,
  * damaged) and loss records written upstream reach sink->loss before the
@@ -128,10 +130,22 @@ struct rawcap_window_opts {
 	 * point: records from start_seq on that are no longer held reach the
 	 * gap hook before the first record, reason RAWCAP_STREAM_GAP_RECYCLED;
 	 * RAWCAP_WINDOW_START_NEWEST after the newest record (live: only what
-	 * is written from now on).
+	 * is written from now on). With either of these, from_ns 0 sets no
+	 * lower bound (follow does not start the window at now), and a meta
+	 * hook with meta_lookback_ns first gets the metadata stamped in the
+	 * lookback before from_ns (0: the time of opening), read in the first
+	 * steps, before the cursor moves to the start.
 	 */
 	int start;
 	uint64_t start_seq;
+	/*
+	 * Replay pacing: deliver records at pace times the speed they were
+	 * captured at (1: real time), counted from the first record inside
+	 * the window (and again after rawcap_window_resume()); 0: as fast as
+	 * the sink takes them. A record not yet due is kept, and the step
+	 * returns -EAGAIN; rawcap_window_due_ms() says when it is due.
+	 */
+	double pace;
 };
 enum { RAWCAP_WINDOW_START_FROM = 0, RAWCAP_WINDOW_START_SEQ = 1, RAWCAP_WINDOW_START_NEWEST = 2 };
 /* The size of struct rawcap_window_opts before the appended fields. */
@@ -247,6 +261,36 @@ RAWCAP_API int rawcap_window_step(struct rawcap_window *w, unsigned budget, bool
  * interrupted the wait (the next step ends the window if *o->stop is set).
  */
 RAWCAP_API int rawcap_window_wait(struct rawcap_window *w, int timeout_ms);
+
+/*
+ * Back-pressure: a caller with a bounded output queue steps only while the
+ * queue has room for a whole record and its framing, and its hooks (gap,
+ * iface, packet, loss, record) return RAWCAP_SINK_PAUSE once the room is
+ * less than that. The record in hand is finished and the next stays in
+ * the source: a stalled consumer stops reading, capd overwrites what it
+ * did not read, and the sequence gap reaches the gap hook (and reader
+ * loss sink->loss) when stepping goes on.
+ *
+ * Pacing (o->pace): ms until the record the window holds back is due (0:
+ * now), or -1 when none is held; a caller polling its own descriptors
+ * uses it as its timeout. rawcap_window_wait() sleeps until it is due.
+ */
+RAWCAP_API int rawcap_window_due_ms(const struct rawcap_window *w);
+
+/*
+ * The caller stopped stepping for a while (a pause) and goes on: pacing
+ * restarts at the next record. live: drop what was not read and go on at
+ * the newest record; the records skipped reach the gap hook before the
+ * next record as one gap, reason RAWCAP_STREAM_GAP_SKIPPED (on purpose,
+ * not loss). 0 or the cursor's negative errno.
+ */
+RAWCAP_API int rawcap_window_resume(struct rawcap_window *w, bool live);
+
+/*
+ * The sequence number of the last record read, delivered or not (a
+ * START_SEQ window: start_seq - 1 before any); false when none was read.
+ */
+RAWCAP_API bool rawcap_window_last_seq(const struct rawcap_window *w, uint64_t *seq);
 
 /* The result so far (final once a step set *done); valid until rawcap_window_close(). */
 RAWCAP_API const struct rawcap_window_result *rawcap_window_result(const struct rawcap_window *w);

@@ -23,6 +23,7 @@ T2=$(date +%s.%N)
 src_send 50 1000 # after the window
 B1=$LAST_SENT
 sleep 1
+T3=$(date +%s.%N)
 kill "$FWD_PID"; wait "$FWD_PID" || true
 wait_until 10 bash -c "! kill -0 $TS 2>/dev/null"
 n=$(pkts "$TMP/live.pcapng")
@@ -65,6 +66,32 @@ timeout 15 ip netns exec "$NS" "$FWD" --ring "$RING" --connect 127.0.0.1:6000 --
 wait "$COL" || fail "collector failed"
 same_packets "$A" "$TMP/pushed.pcapng" || fail "--connect: packets differ"
 echo "connect: pushed the window to a collector and exited"
+
+# --pace realtime: [T1, T3] (both bursts, about a second apart) replayed no
+# faster than it was captured (a lower bound the pacing guarantees; no upper
+# bound is asserted).
+ip netns exec "$NS" python3 -c "
+import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('127.0.0.1', 6001)); l.listen(1); l.settimeout(30)
+c, _ = l.accept(); f = open('$TMP/paced.pcapng', 'wb')
+while True:
+    d = c.recv(65536)
+    if not d: break
+    f.write(d)" &
+COL=$!; PIDS+=($COL)
+sleep 0.3
+t0=$(date +%s.%N)
+timeout 30 ip netns exec "$NS" "$FWD" --ring "$RING" --connect 127.0.0.1:6001 --plain \
+	--from "$T1" --to "$T3" --pace realtime 2>"$TMP/paced.err" || fail "--pace: did not deliver and exit"
+t1=$(date +%s.%N)
+wait "$COL" || fail "paced collector failed"
+same_packets "$TMP/live.pcapng" "$TMP/paced.pcapng" || fail "--pace: packets differ"
+span=$(tshark -r "$TMP/paced.pcapng" -T fields -e frame.time_epoch 2>/dev/null | sed -n '1p;$p' |
+	awk 'NR == 1 {a = $1} END {print $1 - a}')
+awk -v e="$(echo "$t1 - $t0" | bc -l)" -v s="$span" 'BEGIN {exit !(s >= 0.5 && e >= 0.9 * s)}' ||
+	fail "--pace realtime: a window of ${span}s replayed in $(echo "$t1 - $t0" | bc -l)s"
+echo "pace: the window of ${span}s took at least that long, packets identical"
 
 # A snapshot of the window, forwarded long after (needs rawcap-snapshot).
 SNAP=$B/readers/rawcap-snapshot

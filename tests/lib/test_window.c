@@ -648,6 +648,239 @@ static void test_window_step_bad_filter(void **state)
 	fixture_close(&f);
 }
 
+/*
+ * A resume point that was recycled, where the first record still held lies
+ * outside the window (before from): the gap before it is still said, as
+ * RECYCLED, from the resume point on.
+ */
+static void test_window_resume_gap_outside(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_window_result res;
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+
+	(void)state;
+	fixture_open(&f, 1 << 16);
+	for (unsigned i = 0; i < 4000; i++)
+		put_packet(&f.w, f.t0 + 10 * SEC + i, 7, 1);
+	ring_publish(&f.w);
+	/* The window begins after the oldest records held: those are read but not inside. */
+	o = window_opts(&f, f.t0 + 10 * SEC + 3990, f.t0 + 20 * SEC);
+	o.gap = gap_hook;
+	o.gap_arg = &s;
+	o.start = RAWCAP_WINDOW_START_SEQ;
+	o.start_seq = 1;
+	assert_int_equal(rawcap_window_run(&o, &k, &res), 0);
+	assert_int_equal(res.packets, 10);
+	assert_int_equal(s.gaps, 1);
+	assert_int_equal(s.gap_reason, RAWCAP_STREAM_GAP_RECYCLED);
+	assert_int_equal(s.gap_first, 1);
+	assert_true(s.gap_count > 0 && s.gap_count < res.first_seq - 1);
+	assert_int_equal(res.lost_reader,
+			 0); /* recycled before the resume: not the window's loss */
+	fixture_close(&f);
+}
+
+/*
+ * Pacing: at pace 1 a record stamped 100 s after the first is held; the
+ * step returns -EAGAIN and says when it is due, the record stays held
+ * (not lost, not read twice); a resume restarts pacing, so it comes out.
+ */
+static void test_window_step_pace(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+	struct rawcap_window *w;
+	bool done = false;
+	int n, due;
+
+	(void)state;
+	fixture_open(&f, 1 << 16);
+	put_packet(&f.w, f.t0 + 10 * SEC, 7, 1);
+	put_packet(&f.w, f.t0 + 110 * SEC, 7, 2);
+	put_packet(&f.w, f.t0 + 110 * SEC + 1, 7, 3);
+	ring_publish(&f.w);
+	o = window_opts(&f, f.t0, f.t0 + 200 * SEC);
+	o.pace = 1;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	assert_int_equal(rawcap_window_due_ms(w), -1);
+	assert_int_equal(rawcap_window_step(w, 64, &done), 1); /* the first is due at once */
+	assert_false(done);
+	assert_int_equal(rawcap_window_step(w, 64, &done), -EAGAIN);
+	due = rawcap_window_due_ms(w);
+	assert_true(due > 90 * 1000 && due <= 100 * 1000 + 1);
+	assert_int_equal(s.packets, 1);
+	assert_int_equal(rawcap_window_resume(w, false), 0);
+	n = rawcap_window_step(w, 64, &done); /* the held one starts the pacing again */
+	assert_int_equal(n, 2);
+	assert_int_equal(s.packets, 3);
+	assert_int_equal(s.pkt_ts[1], f.t0 + 110 * SEC);
+	while (!done)
+		assert_true(rawcap_window_step(w, 64, &done) >= 0);
+	assert_int_equal(rawcap_window_result(w)->packets, 3);
+	rawcap_window_close(w);
+
+	/* At pace 1000, 2 s of capture are due in 2 ms: wait() sleeps until then. */
+	memset(&s, 0, sizeof(s));
+	o.pace = 1000;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	done = false;
+	while (!done) {
+		n = rawcap_window_step(w, 64, &done);
+		if (n == -EAGAIN)
+			assert_int_equal(rawcap_window_wait(w, 10000), 0);
+		else
+			assert_true(n >= 0);
+	}
+	assert_int_equal(rawcap_window_result(w)->packets, 3);
+	rawcap_window_close(w);
+	fixture_close(&f);
+}
+
+/*
+ * Back-pressure: a sink whose queue is full pauses the step after the
+ * record it took, and the caller does not step until it drains. The writer
+ * laps the window meanwhile; the next step says exactly what was
+ * overwritten (first seq and count) before the next record, as reader loss
+ * and as a LAPPED gap, and nothing else is missing.
+ */
+static void test_window_step_backpressure(void **state)
+{
+	struct ring_fixture f;
+	struct pausing p = {.pause_every = 2};
+	struct rawcap_sink k = seen_sink(&p.s);
+	const struct rawcap_window_result *r;
+	struct rawcap_window_opts o;
+	struct rawcap_window *w;
+	uint64_t last = 0;
+	bool done = false;
+
+	(void)state;
+	k.ctx = &p;
+	k.record = pausing_record;
+	k.iface = NULL;
+	k.packet = NULL;
+	k.loss = sink_loss;
+	fixture_open(&f, 1 << 16);
+	for (unsigned i = 0; i < 10; i++)
+		put_packet(&f.w, f.t0 + 10 * SEC + i, 7, 1);
+	ring_publish(&f.w);
+	o = window_opts(&f, f.t0, f.t0 + 20 * SEC);
+	o.gap = gap_hook;
+	o.gap_arg = &p.s;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	assert_int_equal(rawcap_window_step(w, 64, &done), 2); /* the queue is full */
+	r = rawcap_window_result(w);
+	/* Stalled: capd goes on and overwrites what the window did not read. */
+	for (unsigned i = 0; i < 4000; i++)
+		put_packet(&f.w, f.t0 + 11 * SEC + i, 7, 2);
+	put_packet(&f.w, f.t0 + 30 * SEC, 7, 3); /* ends the window */
+	ring_publish(&f.w);
+	p.pause_every = 1000000;
+	while (!done)
+		assert_true(rawcap_window_step(w, 64, &done) >= 0);
+	assert_true(rawcap_window_last_seq(w, &last));
+	assert_int_equal(p.s.gaps, 1);
+	assert_int_equal(p.s.gap_reason, RAWCAP_STREAM_GAP_LAPPED);
+	assert_int_equal(p.s.gap_first, r->first_seq + 2);
+	assert_int_equal(p.s.gap_count, r->lost_reader);
+	assert_int_equal(p.s.losses, 1);
+	assert_int_equal(p.s.loss_count[0], r->lost_reader);
+	/* delivered + lost = every record up to the one that ended the window */
+	assert_int_equal(r->records + r->lost_reader, last - r->first_seq);
+	rawcap_window_close(w);
+	fixture_close(&f);
+}
+
+/*
+ * A live resume after a pause: what was written meanwhile is skipped on
+ * purpose, said as one SKIPPED gap (not loss) before the next record.
+ */
+static void test_window_resume_live(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+	struct rawcap_window *w;
+	uint64_t now = rawcap_now_ns();
+	bool done = false;
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	for (unsigned i = 0; i < 5; i++)
+		put_packet(&f.w, now + i, 7, 1);
+	ring_publish(&f.w);
+	o = window_opts(&f, now, now + 3600 * SEC); /* open: caught up means wait */
+	o.gap = gap_hook;
+	o.gap_arg = &s;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	assert_int_equal(rawcap_window_step(w, 64, &done), 5);
+	for (unsigned i = 0; i < 7; i++) /* written while paused */
+		put_packet(&f.w, now + 100 + i, 7, 2);
+	ring_publish(&f.w);
+	assert_int_equal(rawcap_window_resume(w, true), 0);
+	for (unsigned i = 0; i < 3; i++)
+		put_packet(&f.w, now + 200 + i, 7, 3);
+	ring_publish(&f.w);
+	assert_int_equal(rawcap_window_step(w, 64, &done), 3);
+	assert_false(done);
+	assert_int_equal(rawcap_window_result(w)->packets, 5 + 3);
+	assert_int_equal(rawcap_window_result(w)->lost_reader, 0);
+	assert_int_equal(s.gaps, 1);
+	assert_int_equal(s.gap_reason, RAWCAP_STREAM_GAP_SKIPPED);
+	assert_int_equal(s.gap_count, 7);
+	rawcap_window_close(w);
+	fixture_close(&f);
+}
+
+/*
+ * Live start (START_NEWEST) with a pod join: the metadata stamped in the
+ * lookback reaches the meta hook before the first packet, the packets
+ * before opening do not reach the sink.
+ */
+static void test_window_newest_primes(void **state)
+{
+	struct ring_fixture f;
+	struct seen s = {0};
+	struct join j = {0};
+	struct rawcap_sink k = seen_sink(&s);
+	struct rawcap_window_opts o;
+	struct rawcap_window *w;
+	uint64_t now = rawcap_now_ns();
+	bool done = false;
+
+	(void)state;
+	fixture_open(&f, 1 << 20);
+	put_meta(&f.w, now - 20 * SEC);
+	for (unsigned i = 0; i < 5; i++)
+		put_packet(&f.w, now - 10 * SEC + i, 7, 1);
+	ring_publish(&f.w);
+	o = window_opts(&f, 0, now + 3600 * SEC);
+	o.start = RAWCAP_WINDOW_START_NEWEST;
+	o.meta = join_meta;
+	o.select = join_select;
+	o.meta_arg = &j;
+	o.meta_lookback_ns = 600 * SEC;
+	assert_int_equal(rawcap_window_open(&o, &k, &w, NULL, 0), 0);
+	assert_int_equal(j.metas, 0);
+	while (rawcap_window_step(w, 64, &done) != -EAGAIN)
+		assert_false(done);
+	assert_int_equal(j.metas, 1);
+	assert_int_equal(j.first_meta_ts, now - 20 * SEC);
+	assert_int_equal(s.packets, 0);
+	put_packet(&f.w, rawcap_now_ns(), 7, 2);
+	ring_publish(&f.w);
+	assert_int_equal(rawcap_window_step(w, 64, &done), 1);
+	assert_int_equal(s.packets, 1); /* selected: the join had its metadata */
+	rawcap_window_close(w);
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -661,6 +894,11 @@ int main(void)
 		cmocka_unit_test(test_window_step_pause),
 		cmocka_unit_test(test_window_step_follow),
 		cmocka_unit_test(test_window_step_bad_filter),
+		cmocka_unit_test(test_window_resume_gap_outside),
+		cmocka_unit_test(test_window_step_pace),
+		cmocka_unit_test(test_window_step_backpressure),
+		cmocka_unit_test(test_window_resume_live),
+		cmocka_unit_test(test_window_newest_primes),
 	};
 
 	return cmocka_run_group_tests(tests, rt_group_setup, rt_group_teardown);
