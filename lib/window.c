@@ -201,10 +201,7 @@ static int window_iface_lookup(struct rawcap_window *w, uint32_t ifindex)
 /* Loss before the window (its lookback) is not the window's: start counting here. */
 static void window_loss_baseline(struct rawcap_window *w)
 {
-	struct rawcap_stats st;
-
-	rawcap_get_stats(w->c, &st);
-	w->lost_seen = st.records_lost;
+	w->lost_seen = w->c->st.records_lost;
 	history_damage(w->c->hist, &w->damage_seen, &w->damage_recs_seen);
 }
 
@@ -217,16 +214,15 @@ static void window_loss_baseline(struct rawcap_window *w)
  */
 static int window_reader_loss(struct rawcap_window *w, bool at_end)
 {
-	struct rawcap_stats st;
+	uint64_t lost = w->c->st.records_lost; /* once per record: one counter, not the stats */
 	uint64_t d, blocks, recs;
 	uint32_t cause = RAWCAP_LOSS_READER;
 
-	rawcap_get_stats(w->c, &st);
 	history_damage(w->c->hist, &blocks, &recs);
-	d = st.records_lost - w->lost_seen;
+	d = lost - w->lost_seen;
 	blocks -= w->damage_seen;
 	recs -= w->damage_recs_seen;
-	w->lost_seen = st.records_lost;
+	w->lost_seen = lost;
 	w->damage_seen += blocks;
 	w->damage_recs_seen += recs;
 	if (w->res->snapshot_filtered || !w->inside || at_end)
