@@ -49,18 +49,26 @@ timeout 20 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5557 -w "$TMP/window.pcap
 same_packets "$A" "$TMP/window.pcap" || fail "classic pcap: packets differ"
 echo "window: classic pcap replay identical"
 
-# --connect: the forwarder dials a collector, delivers the window and exits.
-ip netns exec "$NS" python3 -c "
+# collector PORT OUT WAIT_S: a collector on 127.0.0.1:PORT that writes what
+# one connection sends to OUT (in the background: $COL); returns once it listens.
+collector() {
+	rm -f "$TMP/col.ready"
+	ip netns exec "$NS" python3 -c "
 import socket
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(('127.0.0.1', 6000)); l.listen(1); l.settimeout(15)
-c, _ = l.accept(); f = open('$TMP/pushed.pcapng', 'wb')
+l.bind(('127.0.0.1', $1)); l.listen(1); l.settimeout($3)
+open('$TMP/col.ready', 'w').close()
+c, _ = l.accept(); f = open('$2', 'wb')
 while True:
     d = c.recv(65536)
     if not d: break
     f.write(d)" &
-COL=$!; PIDS+=($COL)
-sleep 0.3
+	COL=$!; PIDS+=($COL)
+	wait_until 15 test -e "$TMP/col.ready"
+}
+
+# --connect: the forwarder dials a collector, delivers the window and exits.
+collector 6000 "$TMP/pushed.pcapng" 15
 timeout 15 ip netns exec "$NS" "$FWD" --ring "$RING" --connect 127.0.0.1:6000 --plain \
 	--from "$T1" --to "$T2" 2>"$TMP/push.err" || fail "--connect did not deliver and exit"
 wait "$COL" || fail "collector failed"
@@ -70,17 +78,7 @@ echo "connect: pushed the window to a collector and exited"
 # --pace realtime: [T1, T3] (both bursts, about a second apart) replayed no
 # faster than it was captured (a lower bound the pacing guarantees; no upper
 # bound is asserted).
-ip netns exec "$NS" python3 -c "
-import socket
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(('127.0.0.1', 6001)); l.listen(1); l.settimeout(30)
-c, _ = l.accept(); f = open('$TMP/paced.pcapng', 'wb')
-while True:
-    d = c.recv(65536)
-    if not d: break
-    f.write(d)" &
-COL=$!; PIDS+=($COL)
-sleep 0.3
+collector 6001 "$TMP/paced.pcapng" 30
 t0=$(date +%s.%N)
 timeout 30 ip netns exec "$NS" "$FWD" --ring "$RING" --connect 127.0.0.1:6001 --plain \
 	--from "$T1" --to "$T3" --pace realtime 2>"$TMP/paced.err" || fail "--pace: did not deliver and exit"
