@@ -60,9 +60,9 @@ static void usage(FILE *f)
 		"                       [--snapshot-dir DIR] [--quota SIZE] [--node NAME]\n"
 		"                       [--pod NAME] [--namespace NS] [--label K=V]\n"
 		"       " PROG " list [--snapshot-dir DIR]\n"
-		"       " PROG " show NAME|PATH [--snapshot-dir DIR]\n"
-		"       " PROG " verify NAME|PATH [--snapshot-dir DIR]\n"
-		"       " PROG " delete NAME|PATH [--snapshot-dir DIR]\n"
+		"       " PROG " show NAME [--snapshot-dir DIR]\n"
+		"       " PROG " verify NAME [--snapshot-dir DIR]\n"
+		"       " PROG " delete NAME [--snapshot-dir DIR]\n"
 		"       " PROG " bounds [--ring NAME] [--storage DIR]\n"
 		"       " PROG " serve [--ring NAME] [--storage DIR] [--snapshot-dir DIR]\n"
 		"       " PROG
@@ -103,7 +103,6 @@ struct args {
 	uint64_t quota;
 	struct rawcap_meta_join *pods; /* NULL unless --pod/--namespace/--label */
 	char pods_text[1024];
-	char path[4096]; /* a snapshot given as a path: its directory, then its name */
 };
 
 static int usage_error(const char *what, const char *arg)
@@ -179,36 +178,6 @@ static int parse_option(struct args *a, int c, const char *arg)
 	return 0;
 }
 
-/*
- * show, verify and delete take a snapshot as the other readers' --snapshot
- * does: a NAME in the snapshot directory, or a path (anything with a '/'),
- * whose last part is the name and the rest its directory.
- */
-static int split_snapshot_path(struct args *a)
-{
-	char *slash;
-	size_t n;
-
-	if (!a->name || !strchr(a->name, '/') ||
-	    (strcmp(a->cmd, "show") && strcmp(a->cmd, "verify") && strcmp(a->cmd, "delete")))
-		return 0;
-	n = strlen(a->name);
-	if (n >= sizeof(a->path))
-		return usage_error("snapshot path too long", a->name);
-	memcpy(a->path, a->name, n + 1);
-	while (n > 1 && a->path[n - 1] == '/')
-		a->path[--n] = '\0';
-	slash = strrchr(a->path, '/');
-	a->name = slash + 1;
-	if (slash == a->path)
-		a->dest = "/";
-	else {
-		*slash = '\0';
-		a->dest = a->path;
-	}
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	struct opt_parser p;
@@ -228,8 +197,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 		a->name = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
-	if ((err = split_snapshot_path(a)))
-		return err;
 	if (a->name && !rawcap_snapshot_name_ok(a->name))
 		return usage_error("invalid snapshot name (" RAWCAP_SNAPSHOT_NAME_RULE ")", a->name);
 	return 0;
