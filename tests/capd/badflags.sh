@@ -26,7 +26,7 @@ check "unknown option '-Z'" -Z
 check "needs a value" --snaplen
 check -- "--snaplen: bad number '10'" --snaplen 10
 check "unknown user" --user no-such-user-rc
-check "bad ring name" --ring ../etc
+check "bad --ring '../etc'" --ring ../etc
 check "cannot apply filter .tcp or udp.: eBPF capture filter" --backend ebpf --filter "tcp or udp"
 check "unknown backend" --backend dpdk
 check "bad value" --duplicates some
