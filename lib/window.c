@@ -517,7 +517,6 @@ static int window_seek_start(struct rawcap_window *w);
  */
 static int window_prime(struct rawcap_window *w)
 {
-	struct rawcap_stats st;
 	struct rawcap_rec rec;
 	int ret = window_next(w, &rec);
 
@@ -532,8 +531,7 @@ static int window_prime(struct rawcap_window *w)
 	}
 	w->priming = false;
 	ret = window_seek_start(w);
-	rawcap_get_stats(w->c, &st);
-	w->lost_seen = st.records_lost; /* loss in the lookback is not the window's */
+	w->lost_seen = w->c->st.records_lost; /* loss in the lookback is not the window's */
 	return ret;
 }
 
@@ -816,7 +814,6 @@ static struct rawcap_window *window_new(const struct rawcap_window_opts *o,
 static int window_begin(struct rawcap_window *w, char *why, size_t whylen)
 {
 	const char *filter = w->o->filter;
-	struct rawcap_stats st;
 	int err;
 
 	if (filter && *filter) {
@@ -831,8 +828,7 @@ static int window_begin(struct rawcap_window *w, char *why, size_t whylen)
 	/* Damage met while seeking may hold the window's first records: count it. */
 	history_damage(w->c->hist, &w->damage_seen, &w->damage_recs_seen);
 	err = window_start(w);
-	rawcap_get_stats(w->c, &st);
-	w->lost_seen = st.records_lost;
+	w->lost_seen = w->c->st.records_lost;
 	if (err)
 		window_finish(w, err);
 	return err;
