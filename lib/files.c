@@ -57,6 +57,8 @@ const char *rawcap_strerror(int err)
 		return "a symbolic link (rawcap does not follow links)";
 	case EBADFD:
 		return "not a regular file (a FIFO, socket or device)";
+	case EMEDIUMTYPE:
+		return "not a snapshot (no manifest.json in a directory)";
 	}
 	return strerror(err < 0 ? -err : err);
 }

@@ -337,6 +337,25 @@ int snap_remove_tree(int parent_fd, const char *name)
 	return err;
 }
 
+/*
+ * Only a snapshot is deleted: a directory (not a link) holding a regular
+ * manifest.json. Whatever else a name or a path points at is left alone.
+ */
+static int snap_is_snapshot(int dfd, const char *name)
+{
+	char manifest[RAWCAP_SNAP_NAME_MAX + sizeof("/" SNAP_MANIFEST)];
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -EMEDIUMTYPE;
+	snprintf(manifest, sizeof(manifest), "%s/%s", name, SNAP_MANIFEST);
+	if (fstatat(dfd, manifest, &st, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? -EMEDIUMTYPE : -errno;
+	return S_ISREG(st.st_mode) ? 0 : -EMEDIUMTYPE;
+}
+
 int rawcap_snapshot_delete(const char *dest, const char *name)
 {
 	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
@@ -348,6 +367,10 @@ int rawcap_snapshot_delete(const char *dest, const char *name)
 	dfd = safe_openat(AT_FDCWD, dest, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
 	if (dfd < 0)
 		return dfd;
+	if ((err = snap_is_snapshot(dfd, name))) {
+		close(dfd);
+		return err;
+	}
 	/* Rename away first: the name disappears atomically, the rest is cleanup. */
 	snprintf(tmp, sizeof(tmp), ".del-%s-%d", name, (int)getpid());
 	err = renameat(dfd, name, dfd, tmp) ? -errno : snap_remove_tree(dfd, tmp);

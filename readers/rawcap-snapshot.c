@@ -60,9 +60,9 @@ static void usage(FILE *f)
 		"                       [--snapshot-dir DIR] [--quota SIZE] [--node NAME]\n"
 		"                       [--pod NAME] [--namespace NS] [--label K=V]\n"
 		"       " PROG " list [--snapshot-dir DIR]\n"
-		"       " PROG " show NAME [--snapshot-dir DIR]\n"
-		"       " PROG " verify NAME [--snapshot-dir DIR]\n"
-		"       " PROG " delete NAME [--snapshot-dir DIR]\n"
+		"       " PROG " show NAME [--snapshot-dir DIR] | show PATH\n"
+		"       " PROG " verify NAME [--snapshot-dir DIR] | verify PATH\n"
+		"       " PROG " delete NAME [--snapshot-dir DIR] | delete PATH\n"
 		"       " PROG " bounds [--ring NAME] [--storage DIR]\n"
 		"       " PROG " serve [--ring NAME] [--storage DIR] [--snapshot-dir DIR]\n"
 		"       " PROG
@@ -103,6 +103,8 @@ struct args {
 	uint64_t quota;
 	struct rawcap_meta_join *pods; /* NULL unless --pod/--namespace/--label */
 	char pods_text[1024];
+	bool dest_given;  /* --snapshot-dir on the command line */
+	char path[4096]; /* a snapshot given as a path, split in two */
 };
 
 static int usage_error(const char *what, const char *arg)
@@ -146,6 +148,7 @@ static int parse_option(struct args *a, int c, const char *arg)
 		break;
 	case OPT_ID_SNAPSHOT_DIR:
 		a->dest = arg;
+		a->dest_given = true;
 		break;
 	case OPT_ID_NAME:
 		a->name = arg;
@@ -178,6 +181,25 @@ static int parse_option(struct args *a, int c, const char *arg)
 	return 0;
 }
 
+/*
+ * show, verify and delete take a snapshot as the readers' --snapshot does: a
+ * NAME in the snapshot directory, or a PATH (anything with a '/'). With
+ * --snapshot-dir given, only a NAME.
+ */
+static int take_snapshot_path(struct args *a)
+{
+	if (!a->name || !strchr(a->name, '/') ||
+	    (strcmp(a->cmd, "show") && strcmp(a->cmd, "verify") && strcmp(a->cmd, "delete")))
+		return 0;
+	if (a->dest_given)
+		return usage_error("invalid snapshot name (with --snapshot-dir, give a NAME; "
+				   "without it, a NAME or a PATH)",
+				   a->name);
+	if (opt_snapshot_split(a->name, a->path, sizeof(a->path), &a->dest, &a->name))
+		return usage_error("snapshot path too long", a->name);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	struct opt_parser p;
@@ -197,6 +219,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		a->name = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
+	if ((err = take_snapshot_path(a)))
+		return err;
 	if (a->name && !rawcap_snapshot_name_ok(a->name))
 		return usage_error("invalid snapshot name (" RAWCAP_SNAPSHOT_NAME_RULE ")", a->name);
 	return 0;

@@ -415,7 +415,7 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 	}
 	if (err == -ENOENT && download) /* a download that failed: forgotten */
 		err = 0;
-	if (err == -ENOENT)
+	if (err == -ENOENT || err == -EMEDIUMTYPE) /* nothing, or not a snapshot */
 		return snap_not_found(req, name);
 	if (err)
 		return server_reply_error(req, 500, "delete_failed", "delete %s: %s", name,

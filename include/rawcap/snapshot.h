@@ -117,7 +117,11 @@ RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *
  * rawcap_snapshot_opts.quota counts them). 0 or -errno from opening dest.
  */
 RAWCAP_API int rawcap_snapshot_usage(const char *dest, uint64_t *bytes);
-/* Delete dest/name (makes it writable first). */
+/*
+ * Delete the snapshot dest/name (makes it writable first). Only a snapshot:
+ * -EMEDIUMTYPE when dest/name is not a directory holding a manifest.json
+ * (nothing is touched), -ENOENT when it does not exist, -EINVAL for a bad name.
+ */
 RAWCAP_API int rawcap_snapshot_delete(const char *dest, const char *name);
 /* Names of the snapshots in dest, sorted; free with rawcap_snapshot_list_free. */
 RAWCAP_API int rawcap_snapshot_list(const char *dest, char ***names, size_t *n);

@@ -238,6 +238,27 @@ const char *opt_snapshot_dir(const char *dir)
 	return dir && *dir ? dir : OPT_SNAPSHOT_DIR_DEFAULT;
 }
 
+int opt_snapshot_split(const char *arg, char *buf, size_t len, const char **dir,
+		       const char **name)
+{
+	size_t n = strlen(arg);
+	char *slash;
+
+	*name = arg;
+	if (!strchr(arg, '/'))
+		return 0;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, arg, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	slash = strrchr(buf, '/');
+	*name = slash + 1;
+	*dir = slash == buf ? "/" : buf;
+	*slash = '\0';
+	return 0;
+}
+
 const char *opt_snapshot_path(const char *arg, const char *dir, char *buf, size_t len)
 {
 	if (strchr(arg, '/') || !strcmp(arg, ".") || !strcmp(arg, ".."))

@@ -241,4 +241,13 @@ int opt_window_finish(struct opt_window *w, bool open_end, const char *prog);
 const char *opt_snapshot_dir(const char *dir);
 const char *opt_snapshot_path(const char *arg, const char *dir, char *buf, size_t len);
 
+/*
+ * A snapshot argument of show/verify/delete read as --snapshot reads it: a
+ * path (anything with a '/') is split into its directory (*dir) and its last
+ * part (*name, trailing slashes dropped), using buf for the copy; a name is
+ * left as it is. 0, or -ENAMETOOLONG when arg does not fit buf.
+ */
+int opt_snapshot_split(const char *arg, char *buf, size_t len, const char **dir,
+		       const char **name);
+
 #endif

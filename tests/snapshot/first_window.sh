@@ -38,6 +38,9 @@ grep -q '"partial": true' "$T/show.txt" && grep -q '"missing_reason": "before ca
 grep -qE '"synthesised": [1-9]' "$T/show.txt" || fail "no synthesised interface descriptions: $(cat "$T/show.txt")"
 "$SNAP" list --dest "$DEST" | grep -q "^first.*partial (before capture)" || fail "list: $("$SNAP" list --dest "$DEST")"
 "$SNAP" verify first --dest "$DEST" | grep -q "first: OK" || fail "verify: $("$SNAP" verify first --dest "$DEST")"
+# a path works where a name does, as the other readers' --snapshot takes one
+"$SNAP" verify "$DEST/first/" | grep -q "^first: OK" || fail "verify PATH: $("$SNAP" verify "$DEST/first/" 2>&1)"
+"$SNAP" show "$DEST/first" | cmp -s - "$T/show.txt" || fail "show PATH differs from show NAME"
 
 for fmt in pcapng pcap; do
 	"$PCAP" -S "$DEST/first" --format "$fmt" -q -o "$T/first.$fmt" 2>"$T/export.err" ||

@@ -73,6 +73,21 @@ snap list --dest "$DEST" >"$T/list"
 grep -q crash "$T/list" && fail "list shows a half-built snapshot"
 snap delete --dest "$DEST" one
 snap list --dest "$DEST" | grep -q "^one" && fail "deleted snapshot still listed"
+# delete takes a path too, and deletes only a snapshot: a directory without a
+# manifest (a user's own, a half-built one), a file or a link stays, exit 1.
+mkdir -p "$T/mine/keep" && echo data >"$T/mine/keep/file"
+ln -s "$T/mine/keep" "$T/mine/link"; echo x >"$T/mine/plain"
+for victim in keep link plain; do
+	expect_exit 1 "not a snapshot" snap delete "$T/mine/$victim"
+done
+[ "$(cat "$T/mine/keep/file")" = data ] && [ -L "$T/mine/link" ] && [ -f "$T/mine/plain" ] ||
+	fail "delete removed something that is not a snapshot"
+mkdir "$DEST/notsnap"
+expect_exit 1 "not a snapshot" snap delete --dest "$DEST" notsnap
+[ -d "$DEST/notsnap" ] || fail "delete removed a directory without a manifest"
+rmdir "$DEST/notsnap"
+expect_exit 2 "invalid snapshot name" snap delete --dest "$DEST" "$DEST/two"
+snap delete "$DEST/same/" && [ ! -e "$DEST/same" ] || fail "delete PATH left $DEST/same"
 
 # The creator cannot write its snapshot afterwards (not root: root ignores modes),
 # and other users cannot read it: files 0440, directories 0550.
