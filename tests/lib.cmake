@@ -24,3 +24,5 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   target_link_options(fuzz_forward_status PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_forward_status PRIVATE rawcap_static)
 endif()
+# The shared option helpers: a snapshot NAME against a PATH, and its split.
+rawcap_unit_test(test_opt SOURCES lib/test_opt.c LIBS rawcap_opt rawcap LABELS lib TIMEOUT 30)
