@@ -24,3 +24,5 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   target_link_options(fuzz_forward_status PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_forward_status PRIVATE rawcap_static)
 endif()
+# librawcap.so loads its S3 client (and libcurl, libxml2) only when an S3 call needs it.
+rawcap_script_test(lib_s3_module lib/s3_module.sh LABELS lib TIMEOUT 60)
