@@ -100,18 +100,21 @@ static int s3_fail_errbuf(char *errbuf, size_t errlen)
 	return -ELIBACC;
 }
 
+/* A *_start() without the module: -EINVAL as the client would, else the failed transfer. */
+static int s3_fail_start(bool args_ok, struct rawcap_s3_xfer **out)
+{
+	if (!args_ok || !out)
+		return -EINVAL;
+	*out = S3_UNLOADED;
+	return 0;
+}
+
 int rawcap_s3_upload_start(const struct rawcap_s3_opts *o, const char *dir, const char *name,
 			   struct rawcap_s3_xfer **out)
 {
 	const struct rawcap_s3_module *m = s3_module();
 
-	if (!m) {
-		if (!o || !out)
-			return -EINVAL;
-		*out = S3_UNLOADED;
-		return 0;
-	}
-	return m->upload_start(o, dir, name, out);
+	return m ? m->upload_start(o, dir, name, out) : s3_fail_start(o && dir && name, out);
 }
 
 int rawcap_s3_download_start(const struct rawcap_s3_opts *o, const char *name, const char *dir,
@@ -119,13 +122,7 @@ int rawcap_s3_download_start(const struct rawcap_s3_opts *o, const char *name, c
 {
 	const struct rawcap_s3_module *m = s3_module();
 
-	if (!m) {
-		if (!o || !out)
-			return -EINVAL;
-		*out = S3_UNLOADED;
-		return 0;
-	}
-	return m->download_start(o, name, dir, out);
+	return m ? m->download_start(o, name, dir, out) : s3_fail_start(o && dir && name, out);
 }
 
 void rawcap_s3_status(struct rawcap_s3_xfer *x, struct rawcap_s3_status *st)
