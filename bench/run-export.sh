@@ -16,7 +16,9 @@
 # so a change of load hits all of them alike; the table gives the best of
 # RUNS rounds and the spread (slowest / fastest) of each tool. The export
 # rows also give the least CPU (user + sys) of a round, and the rate by CPU:
-# on a shared machine, wall time is mostly waiting for a core.
+# on a shared machine, wall time is mostly waiting for a core. A last table
+# gives the start-up cost: the CPU of exporting an empty window, beside
+# tcpdump rewriting an empty file.
 set -euo pipefail
 B=${RAWCAP_BUILD:-$PWD/build}
 WIN=${1:-$((1 << 30))}
@@ -68,6 +70,13 @@ exp_ng() { rcp "$B" -q -o "$W/out-rc.pcapng"; }
 ref_pcap() { LD_LIBRARY_PATH=$REF/lib rcp "$REF" --format pcap -q -o "$W/out-ref.pcap"; }
 ref_ng() { LD_LIBRARY_PATH=$REF/lib rcp "$REF" -q -o "$W/out-ref.pcapng"; }
 tcpd() { tcpdump -r "$W/in.pcap" -w "$W/out-td.pcap" 2>/dev/null; }
+# Start-up: an empty window (a second in 2001, before anything held) beside
+# tcpdump rewriting an empty file: loading, opening the ring and the FIFO.
+rce() { "$1/readers/rawcap-pcap" --ring $RING --storage "$W/fifo" --from 1000000000 \
+	--to 1000000001 -q -o "$W/out-e$2.pcapng" 2>/dev/null; }
+exp_empty() { rce "$B" rc; }
+ref_empty() { LD_LIBRARY_PATH=$REF/lib rce "$REF" ref; }
+tcpd_empty() { tcpdump -r "$W/empty.pcap" -w "$W/out-etd.pcap" 2>/dev/null; }
 
 # Snapshot of the window beside cp of the FIFO's bytes.
 n=0
@@ -89,14 +98,17 @@ for p in sys.argv[1:]:
     fd = os.open(p, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)' \
 		"$W/in.pcap" "$W"/fifo/seg-*
 }
-new_exports() { cold; timed_cpu rc exp_pcap; cold; timed_cpu ng exp_ng; }
-ref_exports() { if [ -n "$REF" ]; then cold; timed_cpu rrc ref_pcap; cold; timed_cpu rng ref_ng; fi; }
+new_exports() { cold; timed_cpu rc exp_pcap; cold; timed_cpu ng exp_ng; timed_cpu e exp_empty; }
+ref_exports() {
+	if [ -n "$REF" ]; then cold; timed_cpu rrc ref_pcap; cold; timed_cpu rng ref_ng; timed_cpu re ref_empty; fi
+}
 new_snap() { timed sn snap_new; }
 ref_snap() { if [ -n "$REF" ]; then timed rsn snap_ref; fi; }
 if [ -z "$EXPORT_ONLY" ]; then snap_new; else exp_pcap; fi # warm the page cache
 for i in $(seq "$RUNS"); do
 	cold
 	timed_cpu td tcpd
+	timed_cpu etd tcpd_empty
 	if [ $((i % 2)) = 1 ]; then new_exports; ref_exports; else ref_exports; new_exports; fi
 	[ -z "$EXPORT_ONLY" ] || continue
 	timed cp cpc
@@ -142,4 +154,13 @@ if [ -n "$REF" ]; then
 	crow "REF rawcap-pcap --format pcap" rrc
 	crow "REF rawcap-pcap (pcapng)" rng
 fi
+# Start-up (CPU, least of the rounds): the fixed cost in every export.
+printf '\n| %-40s | %8s | %-26s |\n|%s|%s|%s|\n' "start-up: empty window (CPU)" "CPU ms" \
+	"vs tcpdump -r EMPTY -w" ------------------------------------------ ---------- \
+	----------------------------
+erow() { printf '| %-40s | %8.1f | %-26s |\n' "$1" "$(echo "${CPU[$2]} * 1000" | bc -l)" \
+	"$(rate "${CPU[$2]}" "${CPU[etd]}")x tcpdump's CPU"; }
+erow "tcpdump -r EMPTY -w OUT" etd
+erow "rawcap-pcap (pcapng), empty window" e
+[ -z "$REF" ] || erow "REF rawcap-pcap (pcapng), empty window" re
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -26,3 +26,5 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
 endif()
 # The shared option helpers: a snapshot NAME against a PATH, and its split.
 rawcap_unit_test(test_opt SOURCES lib/test_opt.c LIBS rawcap_opt rawcap LABELS lib TIMEOUT 30)
+# librawcap.so loads its S3 client (and libcurl, libxml2) only when an S3 call needs it.
+rawcap_script_test(lib_s3_module lib/s3_module.sh LABELS lib TIMEOUT 60)

@@ -107,7 +107,8 @@ struct rawcap_s3_status {
 	 * -ENXIO (no such bucket), -ENOENT (no such snapshot), -EEXIST (a
 	 * different snapshot of that name is there), -EBADMSG (content does not
 	 * match the manifest), -ENOSPC, -EDQUOT, -ECANCELED, -EIO/-ETIMEDOUT/-EPROTO
-	 * (server or network, after retries).
+	 * (server or network, after retries), -ELIBACC (librawcap.so's S3
+	 * client, the module LIBDIR/rawcap/s3.so, could not be loaded).
 	 */
 	int error;
 	char message[1024]; /* one line: the error with its context, or what was done */

@@ -9,7 +9,8 @@
 # real (the default prefix, the loader's cache) and the system is untouched.
 # Then a second program, built the same way, must load the installed
 # librawcap (not the build tree's) and report the build's version, and the
-# example reader must run against it.
+# example reader must run against it, and the installed rawcap-snapshot must
+# reach the S3 module installed beside the library.
 set -euo pipefail
 . "$RAWCAP_SRC/tests/lib.sh"
 rc_need_root
@@ -59,6 +60,9 @@ echo "version: $(./version)"
 rc=0
 ./example-reader rc-no-such-ring >"$TMP/out" 2>&1 || rc=$?
 echo "example-reader: exit $rc: $(cat "$TMP/out")"
+# The S3 client is the module installed beside the library: its URL check answers.
+/usr/local/bin/rawcap-snapshot list --remote ftp://bucket >"$TMP/out" 2>&1 || true
+echo "s3 module: $(cat "$TMP/out")"
 SH
 unshare --mount --propagation private bash "$TMP/inside.sh" "$TMP" >"$TMP/inside.log" 2>&1 ||
 	fail "in the mount namespace: $(cat "$TMP/inside.log")"
@@ -66,4 +70,6 @@ cat "$TMP/inside.log"
 grep -qx "version: $version" "$TMP/inside.log" || fail "the installed librawcap says $(grep version: "$TMP/inside.log"), want $version"
 grep -q "example-reader: exit 1: example-reader: open ring: " "$TMP/inside.log" ||
 	fail "example-reader did not run against the installed library and report the missing ring"
+grep -q "s3 module: .*not an s3://BUCKET" "$TMP/inside.log" ||
+	fail "the installed rawcap-snapshot did not reach the installed S3 module"
 echo PASS
