@@ -55,6 +55,13 @@ struct fwd_conn {
 int fwd_conn_handshake(struct fwd_conn *c);
 /* Bytes read (> 0), 0 would block, -ECONNRESET / -EPIPE on close, -errno on error. */
 ssize_t fwd_conn_read(struct fwd_conn *c, void *buf, size_t len);
+/*
+ * Write n bytes at p behind what b holds: straight to the socket when b is
+ * empty (no copy into the queue), the rest queued in b. Bytes written to
+ * the socket, or -ENOBUFS when the rest does not fit in b. A failed write
+ * queues everything; the next fwd_conn_flush() reports the error.
+ */
+ssize_t fwd_conn_write(struct fwd_conn *c, struct fwd_buf *b, const void *p, size_t n);
 /* Write from b as much as the socket takes: bytes written, or -errno. */
 ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b);
 /*
