@@ -24,7 +24,7 @@
 #define FWD_ACK_TABLE	  64   /* msgpack streams whose acked position we remember */
 #define FWD_HELLO_TIMEOUT 5000 /* ms a peer has to finish its TLS handshake and HELLO */
 #define FWD_RECORD_SLACK  4096 /* framing a record may add (pcapng blocks, IDB, msgpack) */
-#define FWD_BATCH	  256  /* records read per receiver per loop turn (rawcap_window_step) */
+#define FWD_BATCH	  1024 /* records read per receiver per loop turn (rawcap_window_step) */
 #define FWD_MAX_PENDING	  64   /* peers still in their handshake, beside max_clients */
 
 /* A bounded byte queue: what has been encoded but not yet written. */
