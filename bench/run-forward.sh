@@ -4,7 +4,7 @@
 # 64 B and 1500 B packets, plain TCP and TLS, each beside a plain copy of
 # the same bytes over the same kind of socket. Runs in its own network
 # namespace (loopback only).
-# Usage: bench/run-forward.sh [BUILD_DIR]   (default: build)
+# Usage: [ROUNDS=N] bench/run-forward.sh [BUILD_DIR]   (default: build, 3 rounds)
 set -euo pipefail
 B=${1:-build}
 BIN=$(realpath "$B/bench/forward_bench")
@@ -15,11 +15,15 @@ ip netns add "$NS"
 ip -n "$NS" link set lo up
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=bench \
 	-keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1
-echo "| packet | link  | fwd pkt/s | fwd MB/s | copy MB/s | fwd/copy time |"
-echo "|-------:|-------|----------:|---------:|----------:|------:|"
+uptime
+echo "| packet | link  | fwd pkt/s | fwd MB/s | copy MB/s | fwd/copy time | fwd/copy-from-ring time | fwd/copy CPU |"
+echo "|-------:|-------|----------:|---------:|----------:|------:|------:|------:|"
 for size in 64 1500; do
 	count=$([ "$size" = 64 ] && echo 1000000 || echo 150000)
 	ip netns exec "$NS" "$BIN" "$size" "$count"
 	ip netns exec "$NS" "$BIN" "$size" "$count" "$TMP/cert.pem" "$TMP/key.pem"
 done
-echo "(MB/s: pcapng stream bytes; the copy moves the same byte count from memory)"
+echo "(MB/s: pcapng stream bytes; the copy moves the same byte count from one hot 64 KiB buffer,"
+echo " the copy from the ring from a fresh mapping of the ring's pages, as a reader maps them;"
+echo " best of ROUNDS=${ROUNDS:-3} interleaved rounds, order alternating; CPU: the sending thread's)"
+uptime

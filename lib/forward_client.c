@@ -31,12 +31,20 @@
 
 #define FWD_NEED (RAWCAP_REC_MAX + FWD_RECORD_SLACK) /* queue room to read one more record */
 
-/* The pcap writer's output goes into the receiver's bounded queue. */
+/*
+ * The pcap writer's output: straight from its buffer to the socket while
+ * nothing is queued before it, the rest into the receiver's bounded queue.
+ */
 static int fwd_client_pcap_out(void *arg, const void *buf, size_t len)
 {
 	struct fwd_client *c = arg;
+	ssize_t w = fwd_conn_write(&c->conn, &c->out, buf, len);
 
-	return fwd_buf_put(&c->out, buf, len);
+	if (w < 0)
+		return (int)w;
+	c->bytes += (uint64_t)w;
+	c->f->st.bytes += (uint64_t)w;
+	return 0;
 }
 
 size_t fwd_client_room(const struct fwd_client *c)

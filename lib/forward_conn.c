@@ -157,6 +157,17 @@ static ssize_t fwd_conn_send(struct fwd_conn *c, const void *p, size_t n)
 	return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 }
 
+ssize_t fwd_conn_write(struct fwd_conn *c, struct fwd_buf *b, const void *p, size_t n)
+{
+	ssize_t w = 0;
+
+	if (!b->len && !c->want_write && (w = fwd_conn_send(c, p, n)) < 0)
+		w = 0; /* queued below; the next flush meets the error again and reports it */
+	if (fwd_buf_put(b, (const uint8_t *)p + w, n - (size_t)w))
+		return -ENOBUFS;
+	return w;
+}
+
 ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b)
 {
 	ssize_t total = 0;

@@ -24,7 +24,7 @@
 #define FWD_ACK_TABLE	  64   /* msgpack streams whose acked position we remember */
 #define FWD_HELLO_TIMEOUT 5000 /* ms a peer has to finish its TLS handshake and HELLO */
 #define FWD_RECORD_SLACK  4096 /* framing a record may add (pcapng blocks, IDB, msgpack) */
-#define FWD_BATCH	  256  /* records read per receiver per loop turn (rawcap_window_step) */
+#define FWD_BATCH	  1024 /* records read per receiver per loop turn (rawcap_window_step) */
 #define FWD_MAX_PENDING	  64   /* peers still in their handshake, beside max_clients */
 
 /* A bounded byte queue: what has been encoded but not yet written. */
@@ -55,6 +55,13 @@ struct fwd_conn {
 int fwd_conn_handshake(struct fwd_conn *c);
 /* Bytes read (> 0), 0 would block, -ECONNRESET / -EPIPE on close, -errno on error. */
 ssize_t fwd_conn_read(struct fwd_conn *c, void *buf, size_t len);
+/*
+ * Write n bytes at p behind what b holds: straight to the socket when b is
+ * empty (no copy into the queue), the rest queued in b. Bytes written to
+ * the socket, or -ENOBUFS when the rest does not fit in b. A failed write
+ * queues everything; the next fwd_conn_flush() reports the error.
+ */
+ssize_t fwd_conn_write(struct fwd_conn *c, struct fwd_buf *b, const void *p, size_t n);
 /* Write from b as much as the socket takes: bytes written, or -errno. */
 ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b);
 /*
