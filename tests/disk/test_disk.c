@@ -604,6 +604,85 @@ static void should_report_sealed_bytes_equal_to_the_files(void **state)
 	assert_int_equal(read_all(RAWCAP_SEEK_OLDEST, 0).n, 3040);
 }
 
+/*
+ * A consumer that reads the reported buffers later (a hashing thread): it
+ * holds every report until the writer says it will reuse that buffer
+ * (sealed_wait), then reads the held ones in order. Had the writer refilled
+ * or freed a buffer first, the late read would see other bytes.
+ */
+struct deferred_log {
+	struct sealed_log l;
+	struct {
+		uint64_t seg_no, off;
+		const void *buf;
+		size_t len;
+	} held[256];
+	unsigned nheld, most_held, waits, blocks;
+};
+
+static void defer_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len)
+{
+	struct deferred_log *d = arg;
+
+	assert_true(d->nheld < 256);
+	d->held[d->nheld].seg_no = seg_no;
+	d->held[d->nheld].off = off;
+	d->held[d->nheld].buf = buf;
+	d->held[d->nheld].len = len;
+	d->blocks += off != 0;
+	if (++d->nheld > d->most_held)
+		d->most_held = d->nheld;
+}
+
+static void defer_wait(void *arg, const void *buf)
+{
+	struct deferred_log *d = arg;
+	unsigned upto = 0, k = 0;
+
+	d->waits++;
+	for (unsigned i = 0; i < d->nheld; i++)
+		if (!buf || d->held[i].buf == buf)
+			upto = i + 1;
+	for (unsigned i = 0; i < upto; i++)
+		log_sealed(&d->l, d->held[i].seg_no, d->held[i].off, d->held[i].buf,
+			   d->held[i].len);
+	for (unsigned i = upto; i < d->nheld; i++)
+		d->held[k++] = d->held[i];
+	d->nheld = k;
+}
+
+static void should_keep_reported_buffers_until_the_consumer_is_done(void **state)
+{
+	struct deferred_log d = {0};
+	struct seg_writer_opts o = {.dir = tdir,
+				    .segment_size = seg_file_size(64),
+				    .gid = -1,
+				    .sync_retired = true,
+				    .sealed = defer_sealed,
+				    .sealed_wait = defer_wait,
+				    .sealed_arg = &d,
+				    .log = quiet};
+	struct seg_writer_stats st;
+	struct seg_writer *w;
+	uint64_t size;
+
+	(void)state;
+	rm_dir();
+	assert_int_equal(seg_writer_open(&o, &w), 0);
+	put(w, 0, 60000, 1400); /* more blocks in a segment than the writer has buffers */
+	put(w, 60000, 40, 60000);
+	seg_writer_get_stats(w, &st);
+	assert_int_equal(seg_writer_close(w), 0);
+	assert_true(d.blocks > 2 * 32);
+	assert_int_equal(d.nheld, 0); /* close waited for every buffer before freeing them */
+	assert_true(d.most_held > 2); /* the reads really came late */
+	assert_int_equal(d.l.n, st.nsegs);
+	for (unsigned i = 0; i < d.l.n; i++) {
+		assert_int_equal(file_crc(d.l.seg_no[i], &size), d.l.crc[i]);
+		assert_int_equal(size, d.l.pos[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +694,7 @@ int main(void)
 		cmocka_unit_test(should_count_and_announce_when_lapped),
 		cmocka_unit_test(should_report_each_left_snapshot_segment_once_final),
 		cmocka_unit_test(should_report_sealed_bytes_equal_to_the_files),
+		cmocka_unit_test(should_keep_reported_buffers_until_the_consumer_is_done),
 		cmocka_unit_test(should_read_from_disk_into_the_ring_without_a_seam),
 	};
 
