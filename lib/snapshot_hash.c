@@ -8,13 +8,18 @@
  * seal takes it. The seal compares the length hashed with the file's size
  * and hashes the file itself if they differ (or if this saw nothing of it).
  *
- * This runs in the copying thread, from the block just filled (hot in the
- * cache): a separate thread re-reading every finished file cost a second
- * kernel copy of the window and, on a loaded machine, finished seconds
- * after the copy (see docs/ARCHITECTURE.md).
+ * The hashing runs on a thread of its own, over the writer's block buffer
+ * itself while its write is in flight (no copy): the writer waits
+ * (seg_writer_opts.sealed_wait) before it refills a buffer still queued
+ * here. In the copying thread, SHA-256 was over half of that thread's time;
+ * a thread re-reading the finished files cost a second kernel copy of the
+ * window, and one fed a copy of each block cost the copy (see
+ * docs/ARCHITECTURE.md). Without the thread (pthread_create failed) the
+ * blocks are hashed in the copying thread as they come.
  */
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +33,23 @@ struct snap_hashed {
 	char sha256[65];
 };
 
+/* A header or block the writer sealed, queued for the hashing thread (buf is the writer's). */
+struct snap_job {
+	uint64_t seg_no, off;
+	const void *buf;
+	size_t len;
+};
+
+#define SNAP_HASH_QUEUE 64 /* more than the writer's buffers: it never waits on a full queue */
+
 struct snap_hasher {
+	pthread_t thread;
+	bool threaded; /* else sealed hashes in the caller's thread */
+	bool stop;
+	pthread_mutex_t lock;
+	pthread_cond_t more, done_cv; /* jobs queued; jobs finished */
+	struct snap_job q[SNAP_HASH_QUEUE];
+	uint64_t head, tail; /* q[head % N] is being hashed or next; tail: next free slot */
 	EVP_MD *md; /* fetched once: no implicit fetch per file */
 	EVP_MD_CTX *ctx;
 	bool open;	 /* ctx holds a segment not yet finished */
@@ -39,6 +60,31 @@ struct snap_hasher {
 	size_t ndone;
 };
 
+static void snap_hash_update(struct snap_hasher *h, const struct snap_job *j);
+
+static void *snap_hash_thread(void *arg)
+{
+	struct snap_hasher *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		struct snap_job j;
+
+		while (h->head == h->tail && !h->stop)
+			pthread_cond_wait(&h->more, &h->lock);
+		if (h->head == h->tail)
+			break;
+		j = h->q[h->head % SNAP_HASH_QUEUE];
+		pthread_mutex_unlock(&h->lock);
+		snap_hash_update(h, &j);
+		pthread_mutex_lock(&h->lock);
+		h->head++; /* only now may the writer refill j.buf */
+		pthread_cond_broadcast(&h->done_cv);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
 int snap_hasher_start(struct snap_hasher **out)
 {
 	struct snap_hasher *h = calloc(1, sizeof(*h));
@@ -46,6 +92,9 @@ int snap_hasher_start(struct snap_hasher **out)
 	*out = NULL;
 	if (!h)
 		return -ENOMEM;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->more, NULL);
+	pthread_cond_init(&h->done_cv, NULL);
 	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	h->ctx = EVP_MD_CTX_new();
 	h->done = calloc(SNAP_MAX_FILES, sizeof(*h->done));
@@ -53,8 +102,31 @@ int snap_hasher_start(struct snap_hasher **out)
 		snap_hasher_free(h);
 		return -ENOMEM;
 	}
+	h->threaded = !getenv("RAWCAP_SNAPSHOT_HASH_INLINE") &&
+		      !pthread_create(&h->thread, NULL, snap_hash_thread, h);
 	*out = h;
 	return 0;
+}
+
+/* Is a job on buf (NULL: any job) queued or being hashed? Under h->lock. */
+static bool snap_hash_pending(const struct snap_hasher *h, const void *buf)
+{
+	for (uint64_t i = h->head; i != h->tail; i++)
+		if (!buf || h->q[i % SNAP_HASH_QUEUE].buf == buf)
+			return true;
+	return false;
+}
+
+void snap_hasher_wait(void *arg, const void *buf)
+{
+	struct snap_hasher *h = arg;
+
+	if (!h || !h->threaded)
+		return;
+	pthread_mutex_lock(&h->lock);
+	while (snap_hash_pending(h, buf))
+		pthread_cond_wait(&h->done_cv, &h->lock);
+	pthread_mutex_unlock(&h->lock);
 }
 
 static void snap_hasher_finish(struct snap_hasher *h)
@@ -93,35 +165,53 @@ static bool snap_hash_zeros(EVP_MD_CTX *ctx, uint64_t n)
 	return true;
 }
 
-void snap_hasher_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len)
+static void snap_hash_update(struct snap_hasher *h, const struct snap_job *j)
 {
-	struct snap_hasher *h = arg;
-
 	if (h->broken)
 		return;
-	if (!h->open || seg_no != h->seg_no) {
+	if (!h->open || j->seg_no != h->seg_no) {
 		snap_hasher_finish(h);
-		if (off != 0 || !EVP_DigestInit_ex(h->ctx, h->md, NULL)) {
+		if (j->off != 0 || !EVP_DigestInit_ex(h->ctx, h->md, NULL)) {
 			h->broken = true;
 			return;
 		}
 		h->open = true;
-		h->seg_no = seg_no;
+		h->seg_no = j->seg_no;
 		h->pos = 0;
 	}
 	/* A block rewritten in place, or one before the end: not a stream any more. */
-	if (off < h->pos || !snap_hash_zeros(h->ctx, off - h->pos) ||
-	    !EVP_DigestUpdate(h->ctx, buf, len)) {
+	if (j->off < h->pos || !snap_hash_zeros(h->ctx, j->off - h->pos) ||
+	    !EVP_DigestUpdate(h->ctx, j->buf, j->len)) {
 		h->open = false;
 		h->broken = true;
 		return;
 	}
-	h->pos = off + len;
+	h->pos = j->off + j->len;
+}
+
+void snap_hasher_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len)
+{
+	struct snap_hasher *h = arg;
+	struct snap_job j = {.seg_no = seg_no, .off = off, .buf = buf, .len = len};
+
+	if (!h->threaded) {
+		snap_hash_update(h, &j);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	while (h->tail - h->head == SNAP_HASH_QUEUE)
+		pthread_cond_wait(&h->done_cv, &h->lock);
+	h->q[h->tail++ % SNAP_HASH_QUEUE] = j;
+	pthread_cond_signal(&h->more);
+	pthread_mutex_unlock(&h->lock);
 }
 
 bool snap_hasher_take(struct snap_hasher *h, uint64_t seg_no, uint64_t size, struct snap_file *f)
 {
-	if (!h || h->broken)
+	if (!h)
+		return false;
+	snap_hasher_wait(h, NULL);
+	if (h->broken)
 		return false;
 	if (h->open && h->seg_no == seg_no)
 		snap_hasher_finish(h);
@@ -141,6 +231,16 @@ void snap_hasher_free(struct snap_hasher *h)
 {
 	if (!h)
 		return;
+	if (h->threaded) {
+		pthread_mutex_lock(&h->lock);
+		h->stop = true;
+		pthread_cond_signal(&h->more);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->thread, NULL);
+	}
+	pthread_cond_destroy(&h->done_cv);
+	pthread_cond_destroy(&h->more);
+	pthread_mutex_destroy(&h->lock);
 	EVP_MD_CTX_free(h->ctx);
 	EVP_MD_free(h->md);
 	free(h->done);

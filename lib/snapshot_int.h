@@ -51,14 +51,18 @@ void snap_manifest_free(struct snap_manifest *m);
 int snap_sha256_file(int dirfd, const char *path, uint64_t max_size, char hex[65], uint64_t *size,
 		     char *why, size_t whylen);
 /*
- * SHA-256 of the segments as the writer submits them (snapshot_hash.c):
- * sealed is the segment writer's seg_writer_opts.sealed callback; take
+ * SHA-256 of the segments as the writer submits them (snapshot_hash.c), on
+ * a thread of its own (RAWCAP_SNAPSHOT_HASH_INLINE in the environment: in
+ * the writer's thread): sealed is the segment writer's
+ * seg_writer_opts.sealed callback; take
  * fills f->sha256 and f->size when segment seg_no was hashed in full and
  * its length is size, the file's (false: hash the file).
  */
 struct snap_hasher;
 int snap_hasher_start(struct snap_hasher **out);
 void snap_hasher_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len);
+/* seg_writer_opts.sealed_wait: return once buf (NULL: every buffer) is hashed. */
+void snap_hasher_wait(void *arg, const void *buf);
 bool snap_hasher_take(struct snap_hasher *h, uint64_t seg_no, uint64_t size, struct snap_file *f);
 void snap_hasher_free(struct snap_hasher *h);
 /* Join dest and name into buf, checking the name. */

@@ -199,6 +199,13 @@ static int segw_make_file(struct seg_writer *w, uint64_t seg_no)
 	return fd >= 0 ? -ENOSPC : fd;
 }
 
+/* The sealed consumer must be done with buf (NULL: every buffer) before it is refilled or freed. */
+static void segw_sealed_wait(struct seg_writer *w, const void *buf)
+{
+	if (w->o.sealed && w->o.sealed_wait)
+		w->o.sealed_wait(w->o.sealed_arg, buf);
+}
+
 static void segw_fill_hdr(struct seg_writer *w, struct segw_file *f)
 {
 	struct seg_hdr *h = f->hdr_buf;
@@ -254,6 +261,7 @@ static int segw_next_segment(struct seg_writer *w)
 	w->last_seg_no = seg_no;
 	w->act = f;
 	w->blk = 0;
+	segw_sealed_wait(w, f->hdr_buf);
 	segw_fill_hdr(w, f);
 	if (w->o.sealed)
 		w->o.sealed(w->o.sealed_arg, seg_no, 0, f->hdr_buf, SEG_HDR_SIZE);
@@ -336,6 +344,7 @@ static int segw_start_block(struct seg_writer *w)
 	}
 	if (!segw_quota_ok(w))
 		return -EDQUOT;
+	segw_sealed_wait(w, b->mem);
 	b->state = SEGW_FILL;
 	b->partial = false;
 	b->file = w->act;
@@ -434,6 +443,7 @@ int seg_writer_flush(struct seg_writer *w, bool sync)
 
 	if (w->cur && w->cur_used > w->cur_flushed && !w->cur_partial_inflight &&
 	    (b = segw_buf_get(w))) {
+		segw_sealed_wait(w, b->mem);
 		memcpy(b->mem, w->cur->mem, sizeof(struct seg_blk_hdr) + w->cur_used);
 		b->state = SEGW_FILL;
 		b->partial = true;
@@ -529,6 +539,7 @@ int seg_writer_close(struct seg_writer *w)
 			err = -errno;
 	if (!err)
 		err = w->first_err;
+	segw_sealed_wait(w, NULL);
 	segw_io_exit(w);
 	if (w->dirfd >= 0)
 		fsync(w->dirfd); /* the renames and creations themselves */

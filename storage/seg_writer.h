@@ -42,6 +42,15 @@ struct seg_writer_opts {
 	void (*sealed)(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len);
 	void *sealed_arg;
 	/*
+	 * With sealed: the consumer may go on reading buf after sealed returns
+	 * (hashing it on another thread while the write is in flight). The
+	 * writer calls sealed_wait(sealed_arg, buf) before it refills a buffer
+	 * it reported, and sealed_wait(sealed_arg, NULL) before it frees them;
+	 * it returns once the consumer is done with buf (NULL: with every one).
+	 * NULL: buf is the consumer's only during the call.
+	 */
+	void (*sealed_wait)(void *arg, const void *buf);
+	/*
 	 * Snapshot: called before the segments grow past `reserved` bytes (as the
 	 * quota counts them: headers and whole blocks) with the total wanted, a
 	 * multiple of reserve_step capped at total_size; 0 grants it, a negative

@@ -572,36 +572,122 @@ static void log_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf
 	l->pos[i] = off + len;
 }
 
+/* A snapshot writer of segments of nblocks blocks whose sealed blocks go to arg. */
+static struct seg_writer_opts sealed_opts(uint32_t nblocks, void *arg)
+{
+	return (struct seg_writer_opts){.dir = tdir,
+					.segment_size = seg_file_size(nblocks),
+					.gid = -1,
+					.sync_retired = true,
+					.sealed_arg = arg,
+					.log = quiet};
+}
+
+/* Write n small records, then big ones far apart from the next block (holes); close. */
+static struct seg_writer_stats write_sealed(const struct seg_writer_opts *o, uint64_t n,
+					    uint64_t big)
+{
+	struct seg_writer_stats st;
+	struct seg_writer *w;
+
+	rm_dir();
+	assert_int_equal(seg_writer_open(o, &w), 0);
+	put(w, 0, n, 1400);
+	put(w, n, big, 60000);
+	seg_writer_get_stats(w, &st);
+	assert_int_equal(seg_writer_close(w), 0);
+	return st;
+}
+
+/* The stream logged is every segment's exact bytes, the last one's too (truncated at close). */
+static void check_sealed_log(const struct sealed_log *l, uint32_t nsegs)
+{
+	uint64_t size;
+
+	assert_int_equal(l->n, nsegs);
+	for (unsigned i = 0; i < l->n; i++) {
+		assert_int_equal(l->seg_no[i], i + 1);
+		assert_int_equal(file_crc(l->seg_no[i], &size), l->crc[i]);
+		assert_int_equal(size, l->pos[i]);
+	}
+}
+
 /* A snapshot hashes what the writer submits: that stream must be exactly the files' bytes. */
 static void should_report_sealed_bytes_equal_to_the_files(void **state)
 {
 	struct sealed_log l = {0};
-	struct seg_writer_opts o = {.dir = tdir,
-				    .segment_size = seg_file_size(2),
-				    .gid = -1,
-				    .sync_retired = true,
-				    .sealed = log_sealed,
-				    .sealed_arg = &l,
-				    .log = quiet};
+	struct seg_writer_opts o = sealed_opts(2, &l);
 	struct seg_writer_stats st;
-	struct seg_writer *w;
-	uint64_t size;
 
 	(void)state;
-	rm_dir();
-	assert_int_equal(seg_writer_open(&o, &w), 0);
-	put(w, 0, 3000, 1400);
-	put(w, 3000, 40, 60000); /* blocks that end far from the next: holes */
-	seg_writer_get_stats(w, &st);
-	assert_int_equal(seg_writer_close(w), 0);
+	o.sealed = log_sealed;
+	st = write_sealed(&o, 3000, 40);
 	assert_true(st.nsegs >= 3);
-	assert_int_equal(l.n, st.nsegs); /* the last one too (truncated at close) */
-	for (unsigned i = 0; i < l.n; i++) {
-		assert_int_equal(l.seg_no[i], i + 1);
-		assert_int_equal(file_crc(l.seg_no[i], &size), l.crc[i]);
-		assert_int_equal(size, l.pos[i]);
-	}
+	check_sealed_log(&l, st.nsegs);
 	assert_int_equal(read_all(RAWCAP_SEEK_OLDEST, 0).n, 3040);
+}
+
+/*
+ * A consumer that reads the reported buffers later (a hashing thread): it
+ * holds every report until the writer says it will reuse that buffer
+ * (sealed_wait), then reads the held ones in order. Had the writer refilled
+ * or freed a buffer first, the late read would see other bytes.
+ */
+struct deferred_log {
+	struct sealed_log l;
+	struct {
+		uint64_t seg_no, off;
+		const void *buf;
+		size_t len;
+	} held[256];
+	unsigned nheld, most_held, waits, blocks;
+};
+
+static void defer_sealed(void *arg, uint64_t seg_no, uint64_t off, const void *buf, size_t len)
+{
+	struct deferred_log *d = arg;
+
+	assert_true(d->nheld < 256);
+	d->held[d->nheld].seg_no = seg_no;
+	d->held[d->nheld].off = off;
+	d->held[d->nheld].buf = buf;
+	d->held[d->nheld].len = len;
+	d->blocks += off != 0;
+	if (++d->nheld > d->most_held)
+		d->most_held = d->nheld;
+}
+
+static void defer_wait(void *arg, const void *buf)
+{
+	struct deferred_log *d = arg;
+	unsigned upto = 0, k = 0;
+
+	d->waits++;
+	for (unsigned i = 0; i < d->nheld; i++)
+		if (!buf || d->held[i].buf == buf)
+			upto = i + 1;
+	for (unsigned i = 0; i < upto; i++)
+		log_sealed(&d->l, d->held[i].seg_no, d->held[i].off, d->held[i].buf,
+			   d->held[i].len);
+	for (unsigned i = upto; i < d->nheld; i++)
+		d->held[k++] = d->held[i];
+	d->nheld = k;
+}
+
+static void should_keep_reported_buffers_until_the_consumer_is_done(void **state)
+{
+	struct deferred_log d = {0};
+	struct seg_writer_opts o = sealed_opts(64, &d);
+	struct seg_writer_stats st;
+
+	(void)state;
+	o.sealed = defer_sealed;
+	o.sealed_wait = defer_wait;
+	st = write_sealed(&o, 60000, 40); /* more blocks in a segment than the writer has buffers */
+	assert_true(d.blocks > 2 * 32);
+	assert_int_equal(d.nheld, 0); /* close waited for every buffer before freeing them */
+	assert_true(d.most_held > 2); /* the reads really came late */
+	check_sealed_log(&d.l, st.nsegs);
 }
 
 int main(void)
@@ -615,6 +701,7 @@ int main(void)
 		cmocka_unit_test(should_count_and_announce_when_lapped),
 		cmocka_unit_test(should_report_each_left_snapshot_segment_once_final),
 		cmocka_unit_test(should_report_sealed_bytes_equal_to_the_files),
+		cmocka_unit_test(should_keep_reported_buffers_until_the_consumer_is_done),
 		cmocka_unit_test(should_read_from_disk_into_the_ring_without_a_seam),
 	};
 

@@ -41,6 +41,10 @@ grep -q '^oldest ' "$T/bounds.txt" || fail "bounds: $(cat "$T/bounds.txt")"
 "$SNAP" create --ring "$RING" --storage "$FIFO" --dest "$DEST" --name udp-only \
 	--from "$t0" --to "$tend" --filter "udp port 9999" 2>"$T/create.err" >/dev/null ||
 	fail "create filtered: $(cat "$T/create.err")"
+# The digests taken in the copying thread (the fallback when no hashing thread starts).
+RAWCAP_SNAPSHOT_HASH_INLINE=1 "$SNAP" create --ring "$RING" --storage "$FIFO" --dest "$DEST" \
+	--name win-inline --from "$t0" --to "$tend" >/dev/null 2>"$T/create.err" ||
+	fail "create with the hash inline: $(cat "$T/create.err")"
 
 # Recycle the window: 2.5x the FIFO's size of newer packets.
 echo go >&"${PW[1]}"
@@ -52,6 +56,7 @@ set -e
 [ $rc = 1 ] && grep -q "is missing" "$T/err" || fail "window not recycled (exit $rc): $(cat "$T/err")"
 
 "$SNAP" verify --dest "$DEST" win | grep -q "win: OK" || fail "verify win"
+"$SNAP" verify --dest "$DEST" win-inline | grep -q "win-inline: OK" || fail "verify win-inline"
 "$SNAP" list --dest "$DEST" | grep -q "^win" || fail "list lacks win"
 "$SNAP" show --dest "$DEST" win | grep -q "\"packets\": $nref," || fail "manifest packet count"
 
@@ -63,6 +68,8 @@ for f in "$T/snap.pcapng" "$T/snap.pcap"; do
 	[ "$(count_pkts "$f")" = "$nref" ] || fail "$f: $(count_pkts "$f") packets, want $nref"
 	same_packets "$f" "$T/ref.pcap"
 done
+"$PCAP" --snapshot "$DEST/win-inline" --format pcap -o "$T/inline.pcap" || fail "export win-inline"
+cmp -s "$T/snap.pcap" "$T/inline.pcap" || fail "win-inline exports other bytes than win"
 # The filtered one: the packets tcpdump's own filter selects, no loss reported.
 "$PCAP" --snapshot "$DEST/udp-only" -o "$T/udp.pcapng" 2>"$T/err" || fail "filtered: $(cat "$T/err")"
 same_packets "$T/udp.pcapng" "$T/ref.pcap" "udp port 9999"
