@@ -25,8 +25,11 @@ WRITE=$((3 * SIZE + SEG))
 WPID=$!
 # Bytes allocated to the segment files (the directory's own block and its
 # lock file, capd.lock, are not storage).
+# A segment recycled while find walks the directory makes find fail (pipefail,
+# set -e: the script would end without a word); what it did list still counts.
 seg_usage() {
-	find "$1" -type f -name 'seg-*.rcs' -printf '%b\n' 2>/dev/null | awk '{ s += $1 * 512 } END { print s + 0 }'
+	{ find "$1" -type f -name 'seg-*.rcs' -printf '%b\n' 2>/dev/null || true; } |
+		awk '{ s += $1 * 512 } END { print s + 0 }'
 }
 max_used=0
 for _ in $(seq 1 400); do # sample disk usage while writing (bounded: 20 s)
