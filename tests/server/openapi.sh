@@ -6,7 +6,7 @@
 # loopback) conform to it: status documented for the operation, content
 # type, required headers, JSON bodies valid against their schemas
 # (tests/server/openapi_check.py, python3-jsonschema). Covers every
-# endpoint's success and its errors 400, 401, 403, 404, 405, 409, 413, 414,
+# endpoint's success and its errors 400, 401, 403, 404, 405, 409, 413, 414, 431,
 # 503; and the checker must reject an answer that breaks the document.
 set -euo pipefail
 
@@ -57,6 +57,7 @@ check 200 GET "/v1/pcap?from=$T0&to=$T1&format=pcap&filter=udp"
 check 400 GET "/v1/pcap?format=jpeg"
 check 400 GET "/v1/pcap?from=$T0&filter=tcp%20port%20nope"
 check 414 GET "/v1/pcap?filter=$(head -c 5000 /dev/zero | tr '\0' a)"
+check 431 GET /v1/node -H "X-Padding: $(head -c 9000 /dev/zero | tr '\0' a)"
 check 404 GET /v1/nothing
 check 405 DELETE /v1/node
 
