@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * forward_conn.c - a receiver's transport: a bounded output queue and
- * non-blocking reads and writes over plain TCP or TLS.
+ * non-blocking reads and writes over plain TCP or TLS (forward_tls.c).
  *
  * Nothing here ever blocks: a write takes what the socket accepts now and
  * leaves the rest queued; the queue never grows past its bound, so a stalled
@@ -18,8 +18,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
 
 #include "forward_int.h"
 
@@ -74,58 +72,17 @@ void fwd_buf_consume(struct fwd_buf *b, size_t n)
 		b->off = 0;
 }
 
-/* Map an OpenSSL result to 0 (retry later) or -errno; note which way it waits. */
-static int fwd_conn_ssl_err(struct fwd_conn *c, int ret)
-{
-	int e = SSL_get_error(c->ssl, ret);
-
-	switch (e) {
-	case SSL_ERROR_WANT_READ:
-		c->want_write = false;
-		return 0;
-	case SSL_ERROR_WANT_WRITE:
-		c->want_write = true;
-		return 0;
-	case SSL_ERROR_ZERO_RETURN:
-		c->eof = true;
-		return -ECONNRESET;
-	case SSL_ERROR_SYSCALL:
-		if (errno == EAGAIN || errno == EINTR)
-			return 0;
-		c->eof = true;
-		return errno ? -errno : -ECONNRESET;
-	default:
-		return -EPROTO;
-	}
-}
-
 int fwd_conn_handshake(struct fwd_conn *c)
 {
-	int ret;
-
-	if (!c->ssl || c->handshaken)
-		return 1;
-	ERR_clear_error();
-	ret = SSL_do_handshake(c->ssl);
-	if (ret == 1) {
-		c->handshaken = true;
-		c->want_write = false;
-		return 1;
-	}
-	return fwd_conn_ssl_err(c, ret);
+	return !c->ssl || c->handshaken ? 1 : fwd_tls_handshake(c);
 }
 
 ssize_t fwd_conn_read(struct fwd_conn *c, void *buf, size_t len)
 {
 	ssize_t n;
 
-	if (c->ssl) {
-		int ret;
-
-		ERR_clear_error();
-		ret = SSL_read(c->ssl, buf, (int)len);
-		return ret > 0 ? ret : fwd_conn_ssl_err(c, ret);
-	}
+	if (c->ssl)
+		return fwd_tls_read(c, buf, len);
 	n = recv(c->fd, buf, len, MSG_DONTWAIT);
 	if (n > 0)
 		return n;
@@ -140,17 +97,8 @@ static ssize_t fwd_conn_send(struct fwd_conn *c, const void *p, size_t n)
 {
 	ssize_t w;
 
-	if (c->ssl) {
-		int ret;
-
-		ERR_clear_error();
-		ret = SSL_write(c->ssl, p, n > (1u << 30) ? 1 << 30 : (int)n);
-		if (ret > 0) {
-			c->want_write = false;
-			return ret;
-		}
-		return fwd_conn_ssl_err(c, ret);
-	}
+	if (c->ssl)
+		return fwd_tls_send(c, p, n);
 	w = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (w >= 0)
 		return w;
@@ -206,12 +154,8 @@ int fwd_conn_acked(const struct fwd_conn *c, uint64_t written, uint64_t *acked, 
 
 void fwd_conn_close(struct fwd_conn *c)
 {
-	if (c->ssl) {
-		if (c->handshaken && !c->eof)
-			SSL_shutdown(c->ssl); /* best effort: one non-blocking close_notify */
-		SSL_free(c->ssl);
-		c->ssl = NULL;
-	}
+	if (c->ssl)
+		fwd_tls_close(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

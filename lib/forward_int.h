@@ -2,7 +2,7 @@
 /*
  * forward_int.h - the state of rawcap_forward, shared by its files:
  * forward_conn.c (bounded buffers, plain and TLS non-blocking I/O),
- * forward_tls.c (OpenSSL contexts), forward_stream.c (msgpack frames),
+ * forward_tls.c (all of its OpenSSL calls), forward_stream.c (msgpack frames),
  * forward_client.c (one receiver: a window of the shared reader loop
  * and its sink) and
  * forward_server.c (listen/connect, the poll loop, pause/resume).
@@ -14,7 +14,9 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
-#include <openssl/ssl.h>
+/* OpenSSL's objects, opaque here: only forward_tls.c calls OpenSSL. */
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
 
 #include <rawcap/filter.h>
 #include <rawcap/forward.h>
@@ -72,8 +74,20 @@ ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b);
 int fwd_conn_acked(const struct fwd_conn *c, uint64_t written, uint64_t *acked, bool *holding);
 void fwd_conn_close(struct fwd_conn *c);
 
+/*
+ * TLS (forward_tls.c; in librawcap.so through the OpenSSL module, whose
+ * loading can fail: fwd_tls_ctx() then says why in err).
+ */
 SSL_CTX *fwd_tls_ctx(const struct rawcap_forward_opts *o, bool server, char *err, size_t errlen);
-const char *fwd_tls_error(char *buf, size_t len);
+void fwd_tls_ctx_free(SSL_CTX *ctx);
+/* A TLS session on fd, accepting (server) or connecting to host (SNI, name checked); or NULL. */
+SSL *fwd_tls_new(SSL_CTX *ctx, int fd, bool server, const char *host);
+/* As fwd_conn_handshake(), fwd_conn_read() and one send, for a connection with c->ssl. */
+int fwd_tls_handshake(struct fwd_conn *c);
+ssize_t fwd_tls_read(struct fwd_conn *c, void *buf, size_t len);
+ssize_t fwd_tls_send(struct fwd_conn *c, const void *p, size_t n);
+/* close_notify if the session is up, then free c->ssl. */
+void fwd_tls_close(struct fwd_conn *c);
 
 /*
  * A peer costs a socket and this struct until it is authenticated (TLS

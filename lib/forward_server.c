@@ -196,19 +196,10 @@ static int fwd_add_client(struct rawcap_forward *f, int fd, const char *peer, bo
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (f->tls) {
-		ssl = SSL_new(f->tls);
-		if (!ssl || SSL_set_fd(ssl, fd) != 1) {
-			SSL_free(ssl);
+		ssl = fwd_tls_new(f->tls, fd, server, f->connect_host);
+		if (!ssl) {
 			close(fd);
 			return -ENOMEM;
-		}
-		if (server) {
-			SSL_set_accept_state(ssl);
-		} else {
-			SSL_set_connect_state(ssl);
-			SSL_set_tlsext_host_name(ssl, f->connect_host);
-			if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), f->connect_host))
-				SSL_set1_host(ssl, f->connect_host);
 		}
 	}
 	grown = realloc(f->clients, sizeof(*grown) * (f->nclients + 1));
@@ -216,8 +207,11 @@ static int fwd_add_client(struct rawcap_forward *f, int fd, const char *peer, bo
 		f->clients = grown;
 	err = grown ? fwd_client_new(f, fd, ssl, peer, &c) : -ENOMEM;
 	if (err) {
-		if (ssl)
-			SSL_free(ssl);
+		if (ssl) {
+			struct fwd_conn tmp = {.fd = -1, .ssl = ssl};
+
+			fwd_tls_close(&tmp);
+		}
 		close(fd);
 		return err;
 	}
@@ -757,7 +751,7 @@ void rawcap_forward_destroy(struct rawcap_forward *f)
 	if (f->lfd >= 0)
 		close(f->lfd);
 	if (f->tls)
-		SSL_CTX_free(f->tls);
+		fwd_tls_ctx_free(f->tls);
 	free(f->connect_host);
 	free(f);
 }

@@ -8,15 +8,21 @@
  * against the CA and presents its own certificate when it has one. TLS 1.2
  * is the floor. Writes may be partial and retried from a moved buffer,
  * because the output queue compacts itself.
+ *
+ * This is the forwarder's one file that calls OpenSSL. librawcap.so does not
+ * hold it: it reaches it through the OpenSSL module (ossl_module.h), so
+ * readers that never use TLS do not load libssl.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "forward_int.h"
 
-const char *fwd_tls_error(char *buf, size_t len)
+static const char *fwd_tls_error(char *buf, size_t len)
 {
 	unsigned long e = ERR_get_error();
 
@@ -80,4 +86,97 @@ SSL_CTX *fwd_tls_ctx(const struct rawcap_forward_opts *o, bool server, char *err
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+void fwd_tls_ctx_free(SSL_CTX *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+SSL *fwd_tls_new(SSL_CTX *ctx, int fd, bool server, const char *host)
+{
+	SSL *ssl = SSL_new(ctx);
+
+	if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	if (server) {
+		SSL_set_accept_state(ssl);
+	} else {
+		SSL_set_connect_state(ssl);
+		SSL_set_tlsext_host_name(ssl, host);
+		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host))
+			SSL_set1_host(ssl, host);
+	}
+	return ssl;
+}
+
+/* Map an OpenSSL result to 0 (retry later) or -errno; note which way it waits. */
+static int fwd_tls_err(struct fwd_conn *c, int ret)
+{
+	int e = SSL_get_error(c->ssl, ret);
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		c->want_write = false;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->want_write = true;
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		c->eof = true;
+		return -ECONNRESET;
+	case SSL_ERROR_SYSCALL:
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		c->eof = true;
+		return errno ? -errno : -ECONNRESET;
+	default:
+		return -EPROTO;
+	}
+}
+
+int fwd_tls_handshake(struct fwd_conn *c)
+{
+	int ret;
+
+	ERR_clear_error();
+	ret = SSL_do_handshake(c->ssl);
+	if (ret == 1) {
+		c->handshaken = true;
+		c->want_write = false;
+		return 1;
+	}
+	return fwd_tls_err(c, ret);
+}
+
+ssize_t fwd_tls_read(struct fwd_conn *c, void *buf, size_t len)
+{
+	int ret;
+
+	ERR_clear_error();
+	ret = SSL_read(c->ssl, buf, (int)len);
+	return ret > 0 ? ret : fwd_tls_err(c, ret);
+}
+
+ssize_t fwd_tls_send(struct fwd_conn *c, const void *p, size_t n)
+{
+	int ret;
+
+	ERR_clear_error();
+	ret = SSL_write(c->ssl, p, n > (1u << 30) ? 1 << 30 : (int)n);
+	if (ret > 0) {
+		c->want_write = false;
+		return ret;
+	}
+	return fwd_tls_err(c, ret);
+}
+
+void fwd_tls_close(struct fwd_conn *c)
+{
+	if (c->handshaken && !c->eof)
+		SSL_shutdown(c->ssl); /* best effort: one non-blocking close_notify */
+	SSL_free(c->ssl);
+	c->ssl = NULL;
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "history.h"
@@ -41,6 +42,12 @@ struct history {
 	uid_t dir_uid;	       /* segments must be owned by it or by root */
 	struct hist_seg *segs; /* by seg_no, from the last directory scan */
 	size_t nseg, cap;
+	bool listed; /* segs is complete and the directory's times below say it still is */
+	struct timespec dir_mtim, dir_ctim;
+	uint8_t *edge;	   /* the oldest valid block, as history_bounds read it */
+	uint64_t edge_seg; /* ... from this segment */
+	uint32_t edge_blk; /* ... at this block */
+	bool edge_ok;	   /* edge holds it, checked */
 	int fd;		   /* current segment, -1 if none */
 	struct seg_hdr sh; /* its header as read when opened */
 	uint32_t blk;	   /* next block to load */
@@ -101,6 +108,7 @@ static int hist_push(struct history *h, const struct seg_hdr *sh)
 struct hist_scan_ctx {
 	struct history *h;
 	bool listing; /* the directory opened: h->segs is being rebuilt */
+	bool skipped; /* a segment file was passed over: it may be readable later */
 };
 
 static int hist_scan_one(void *arg, const char *name, uint64_t no)
@@ -115,25 +123,74 @@ static int hist_scan_one(void *arg, const char *name, uint64_t no)
 		sc->listing = true;
 	}
 	sfd = hist_open_seg(sc->h, no, &sh);
-	if (sfd < 0)
+	if (sfd < 0) {
+		sc->skipped = true;
 		return 0; /* garbage, foreign or mid-recycle: not ours to read now */
+	}
 	close(sfd);
 	return hist_push(sc->h, &sh);
 }
 
+static bool hist_ts_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * Is the last listing still the directory's? Segments are created, renamed
+ * (recycled) and removed, each of which sets the directory's mtime and ctime
+ * to the current time; a header rewritten in place after a rename was
+ * skipped by the listing, which is then never reused (hist_scan).
+ */
+static bool hist_listing_current(const struct history *h)
+{
+	struct stat st;
+
+	return h->listed && !fstat(h->dirfd, &st) && hist_ts_eq(&st.st_mtim, &h->dir_mtim) &&
+	       hist_ts_eq(&st.st_ctim, &h->dir_ctim);
+}
+
+/*
+ * Were the directory's times, read before listing it, set more than a second
+ * before now? Then any later change sets them to a different value, even on
+ * a file system that keeps whole seconds; a change in the same tick as an
+ * earlier one could leave them as they were.
+ */
+static bool hist_times_settled(const struct stat *st)
+{
+	struct timespec now;
+
+	return !clock_gettime(CLOCK_REALTIME_COARSE, &now) && st->st_mtim.tv_sec + 1 < now.tv_sec &&
+	       st->st_ctim.tv_sec + 1 < now.tv_sec;
+}
+
 /*
  * List the directory: every file that is a segment whose header matches its
- * name. A directory that cannot be read keeps the previous list.
+ * name. A directory that cannot be read keeps the previous list. A listing
+ * is reused, for one fstat(), while the directory is unchanged since; opening
+ * a window (open, bounds, seek) thus reads each segment header once, not
+ * three times. Every segment is still checked when it is opened to be read.
  */
 static int hist_scan(struct history *h)
 {
-	struct hist_scan_ctx sc = {h, false};
-	int err = seg_dir_each(h->dirfd, hist_scan_one, &sc);
+	struct hist_scan_ctx sc = {h, false, false};
+	struct stat st;
+	bool settled;
+	int err;
 
+	if (hist_listing_current(h))
+		return 0;
+	settled = !fstat(h->dirfd, &st) && hist_times_settled(&st);
+	err = seg_dir_each(h->dirfd, hist_scan_one, &sc);
 	if (!sc.listing && !err)
 		h->nseg = 0; /* no segment at all */
 	if (h->nseg)
 		qsort(h->segs, h->nseg, sizeof(*h->segs), hist_seg_cmp);
+	h->listed = settled && !err && !sc.skipped;
+	if (h->listed) {
+		h->dir_mtim = st.st_mtim;
+		h->dir_ctim = st.st_ctim;
+	}
 	return err;
 }
 
@@ -195,6 +252,7 @@ void history_close(struct history *h)
 		close(h->dirfd);
 	free(h->segs);
 	free(h->buf);
+	free(h->edge);
 	free(h);
 }
 
@@ -300,6 +358,25 @@ static bool hist_maybe_in_flight(const struct history *h, uint32_t next)
 }
 
 /*
+ * Is the next block the one history_bounds read and checked? Then it becomes
+ * the loaded block without a second read: a block, once written and valid,
+ * does not change while its segment keeps its number (h->sh, read when the
+ * segment was opened, says it does).
+ */
+static bool hist_take_edge(struct history *h)
+{
+	uint8_t *t;
+
+	if (!h->edge_ok || h->edge_seg != h->sh.seg_no || h->edge_blk != h->blk)
+		return false;
+	t = h->buf;
+	h->buf = h->edge;
+	h->edge = t;
+	h->edge_ok = false;
+	return true;
+}
+
+/*
  * Load the next good block. 1 loaded, 0 at the end of what is written, or
  * negative errno. Damaged blocks are skipped and counted; the reader
  * continues at the next valid block.
@@ -319,7 +396,7 @@ static int hist_load(struct history *h)
 				return err == -ENOENT ? 0 : err;
 			continue;
 		}
-		err = seg_read_blk(h->fd, &h->sh, h->blk, h->buf);
+		err = hist_take_edge(h) ? 0 : seg_read_blk(h->fd, &h->sh, h->blk, h->buf);
 		if (err == 0) {
 			h->blk++;
 			h->roff = 0;
@@ -525,75 +602,85 @@ int history_seek(struct history *h, enum rawcap_seek whence, uint64_t value)
 	return err ? 0 : -ENOENT;
 }
 
-/* Find the first and last valid block of the listed segments, for the bounds. */
-static int hist_edge(struct history *h, bool newest, struct seg_blk_hdr *out)
+/*
+ * The last valid block of the listed segments, for the bounds: searched from
+ * each segment's end, so a full segment costs one header read, not one per
+ * block (a partly written one still reads the unwritten blocks' headers).
+ */
+static int hist_newest_blk(struct history *h, struct seg_blk_hdr *out)
 {
 	for (size_t n = 0; n < h->nseg; n++) {
-		size_t i = newest ? h->nseg - 1 - n : n;
 		struct seg_hdr sh;
-		bool found = false;
-		int fd = hist_open_seg(h, h->segs[i].seg_no, &sh);
+		int err = -ENODATA;
+		int fd = hist_open_seg(h, h->segs[h->nseg - 1 - n].seg_no, &sh);
 
 		if (fd < 0)
 			continue;
-		for (uint32_t b = 0; b < sh.nblocks; b++) {
-			struct seg_blk_hdr bh;
-			int err = seg_read_blk_hdr(fd, &sh, b, &bh);
-
-			if (err == -ENODATA)
-				break;
-			if (err)
-				continue;
-			*out = bh;
-			found = true;
-			if (!newest)
-				break;
-		}
+		for (uint32_t b = sh.nblocks; b-- > 0 && err;)
+			err = seg_read_blk_hdr(fd, &sh, b, out);
 		close(fd);
-		if (found)
+		if (!err)
 			return 0;
 	}
 	return -ENODATA;
 }
 
-/* Timestamp of the oldest record held: the earliest of the first intact block's records. */
-static int hist_oldest_ts(struct history *h, uint64_t *ts)
+/*
+ * The oldest valid block's header (*first), and the timestamp of the oldest
+ * record held: the earliest of the first intact block's records, or, when
+ * no block is intact, the first valid header's high-water mark. That block
+ * stays in h->edge for hist_load. Each block is read once: whole, checked,
+ * and only if that fails its header alone.
+ */
+static int hist_oldest(struct history *h, struct seg_blk_hdr *first, uint64_t *ts)
 {
-	void *buf = malloc(SEG_BLOCK_SIZE);
-	int ret = -ENODATA;
+	bool have_first = false;
 
-	if (!buf)
+	if (!h->edge && !(h->edge = malloc(SEG_BLOCK_SIZE)))
 		return -ENOMEM;
-	for (size_t n = 0; n < h->nseg && ret == -ENODATA; n++) {
+	h->edge_ok = false;
+	for (size_t n = 0; n < h->nseg; n++) {
 		struct seg_hdr sh;
 		int fd = hist_open_seg(h, h->segs[n].seg_no, &sh);
 
-		for (uint32_t b = 0; fd >= 0 && b < sh.nblocks && ret == -ENODATA; b++) {
+		for (uint32_t b = 0; fd >= 0 && b < sh.nblocks; b++) {
 			const struct rawcap_rec_hdr *r;
+			struct seg_blk_hdr bh;
 			uint32_t off = 0;
-			int err = seg_read_blk(fd, &sh, b, buf);
+			int err = seg_read_blk(fd, &sh, b, h->edge);
 
 			if (err == -ENODATA)
 				break;
-			if (err)
+			if (err && (have_first || seg_read_blk_hdr(fd, &sh, b, &bh)))
 				continue;
+			if (!have_first) {
+				*first = err ? bh : *(const struct seg_blk_hdr *)h->edge;
+				*ts = first->ts_hwm;
+				have_first = true;
+			}
+			if (err)
+				continue; /* damaged: its header gives the sequence, not the time */
 			*ts = UINT64_MAX;
-			while (seg_blk_rec(buf, &off, &r))
+			while (seg_blk_rec(h->edge, &off, &r))
 				if (r->ts_ns < *ts)
 					*ts = r->ts_ns;
-			ret = 0;
+			h->edge_seg = sh.seg_no;
+			h->edge_blk = b;
+			h->edge_ok = true;
+			close(fd);
+			return 0;
 		}
 		if (fd >= 0)
 			close(fd);
 	}
-	free(buf);
-	return ret;
+	return have_first ? 0 : -ENODATA;
 }
 
 int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
 		   uint64_t *oldest_ts, uint64_t *newest_ts)
 {
 	struct seg_blk_hdr first, last;
+	uint64_t first_ts;
 	int err;
 
 	if (!h)
@@ -601,15 +688,17 @@ int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq
 	err = hist_scan(h);
 	if (err)
 		return err;
-	if (hist_edge(h, false, &first) || hist_edge(h, true, &last))
+	err = hist_oldest(h, &first, &first_ts);
+	if (err == -ENOMEM)
+		return err;
+	if (err || hist_newest_blk(h, &last))
 		return -ENODATA;
 	if (oldest_seq)
 		*oldest_seq = first.first_seq;
 	if (newest_seq)
 		*newest_seq = last.last_seq;
-	/* Block headers carry the high-water mark: the newest time, not the oldest. */
-	if (oldest_ts && hist_oldest_ts(h, oldest_ts))
-		*oldest_ts = first.ts_hwm;
+	if (oldest_ts)
+		*oldest_ts = first_ts;
 	if (newest_ts)
 		*newest_ts = last.ts_hwm;
 	return 0;

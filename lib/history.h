@@ -46,7 +46,9 @@ int history_next(struct history *h, struct rawcap_rec *rec, uint64_t *corrupt);
 
 /*
  * Oldest and newest sequence numbers held, and the timestamps of the oldest
- * record and the newest high-water mark, or -ENODATA if empty.
+ * record and the newest high-water mark, or -ENODATA if empty (-ENOMEM).
+ * The oldest block, read and checked for its records' times, is kept for a
+ * seek that starts there to deliver without reading it again.
  */
 int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
 		   uint64_t *oldest_ts, uint64_t *newest_ts);

@@ -4,19 +4,18 @@
  * module (s3_module.h) on first use and calls through its table.
  *
  * The module is looked up next to the librawcap.so that holds this code
- * (dladdr), never through an environment variable or the search path, and
- * must carry the library's own version. It is loaded once and never
- * unloaded: transfers run on its threads and libcurl keeps global state.
+ * and must carry the library's own version (module_load.h). It is loaded
+ * once and never unloaded: transfers run on its threads and libcurl keeps
+ * global state.
  * When it cannot be loaded the calls fail with -ELIBACC and say why in the
  * status or errbuf they fill.
  */
-#include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "module_load.h"
 #include "s3_module.h"
 
 static const struct rawcap_s3_module *s3_mod;
@@ -31,39 +30,16 @@ static pthread_once_t s3_once = PTHREAD_ONCE_INIT;
 static char s3_unloaded_xfer;
 #define S3_UNLOADED ((struct rawcap_s3_xfer *)&s3_unloaded_xfer)
 
-static void s3_load_fail(const char *what, const char *detail)
-{
-	snprintf(s3_load_error, sizeof(s3_load_error), "cannot load the S3 client: %.400s%s%.400s",
-		 what, detail ? ": " : "", detail ? detail : "");
-}
-
 static void s3_load_once(void)
 {
+	char why[sizeof(s3_load_error) - 32];
 	const struct rawcap_s3_module *m;
-	char path[PATH_MAX];
-	const char *slash;
-	Dl_info self;
-	void *h;
 
-	if (!dladdr((void *)s3_load_once, &self) || !self.dli_fname ||
-	    !(slash = strrchr(self.dli_fname, '/'))) {
-		s3_load_fail("librawcap's own path is unknown", NULL);
-		return;
-	}
-	if (snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - self.dli_fname), self.dli_fname,
-		     RAWCAP_S3_MODULE_PATH) >= (int)sizeof(path)) {
-		s3_load_fail("path too long", self.dli_fname);
-		return;
-	}
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		s3_load_fail("dlopen", dlerror());
-		return;
-	}
-	m = dlsym(h, RAWCAP_S3_MODULE_SYM);
-	if (!m || m->sz != sizeof(*m) || !m->version || strcmp(m->version, RAWCAP_VERSION_STRING)) {
-		s3_load_fail(path, "not the S3 module of librawcap " RAWCAP_VERSION_STRING);
-		dlclose(h);
+	m = rawcap_module_load(RAWCAP_S3_MODULE_PATH, RAWCAP_S3_MODULE_SYM, sizeof(*m), "S3 module",
+			       why, sizeof(why));
+	if (!m) {
+		snprintf(s3_load_error, sizeof(s3_load_error), "cannot load the S3 client: %s",
+			 why);
 		return;
 	}
 	__atomic_store_n(&s3_mod, m, __ATOMIC_RELEASE);

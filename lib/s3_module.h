@@ -18,6 +18,7 @@
 #define RAWCAP_S3_MODULE_SYM  "rawcap_s3_module"
 #define RAWCAP_S3_MODULE_PATH "rawcap/s3.so" /* relative to librawcap.so's directory */
 
+/* Starts as struct rawcap_module_head (module_load.h). */
 struct rawcap_s3_module {
 	size_t sz;	     /* sizeof(struct rawcap_s3_module) where the module was built */
 	const char *version; /* RAWCAP_VERSION_STRING: the module must match the library */

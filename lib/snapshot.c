@@ -475,7 +475,13 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 	if (tmpfd < 0)
 		return -errno;
 	snprintf(datadir, sizeof(datadir), "%s/%s/data", o->dest, tmp);
-	snap_hasher_start(&h); /* without it, the seal hashes every file */
+	/* Without a hasher the seal hashes every file; without SHA-256 at all, stop now. */
+	err = snap_hasher_start(&h);
+	if (err == -ELIBACC) {
+		snprintf(errbuf, errlen, "SHA-256: librawcap cannot load its OpenSSL module");
+		close(tmpfd);
+		return err;
+	}
 	err = snap_copy(o, datadir, room, h, res, &s, errbuf, errlen);
 	if (err) {
 		snap_hasher_free(h);

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "safe_open.h"
 #include "history.h"
+#include "sha256.h"
 #include "snapshot_int.h"
 
 bool rawcap_snapshot_name_ok(const char *name)
@@ -82,9 +82,8 @@ int snap_sha256_file(int dirfd, const char *path, uint64_t max_size, char hex[65
 		     char *why, size_t whylen)
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE], *buf;
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx;
+	struct rawcap_sha256 *sha = NULL;
+	uint8_t md[32], *buf;
 	uint64_t total = 0;
 	int fd, err = 0;
 	ssize_t n;
@@ -93,28 +92,31 @@ int snap_sha256_file(int dirfd, const char *path, uint64_t max_size, char hex[65
 	if (fd < 0)
 		return fd;
 	buf = malloc(SNAP_HASH_BUF);
-	ctx = EVP_MD_CTX_new();
-	if (!buf || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err = -ENOMEM;
+	err = buf ? rawcap_sha256_new(&sha) : -ENOMEM;
+	if (err || !rawcap_sha256_init(sha)) {
+		err = err ? err : -ENOMEM;
 		goto out;
 	}
 	while ((n = read(fd, buf, SNAP_HASH_BUF)) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		rawcap_sha256_update(sha, buf, (size_t)n);
 		total += (uint64_t)n;
 	}
 	if (n < 0) {
 		err = -errno;
 		goto out;
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (unsigned i = 0; i < 32 && i < mdlen; i++) {
+	if (!rawcap_sha256_final(sha, md)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < 32; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];
 	}
 	hex[64] = '\0';
 	*size = total;
 out:
-	EVP_MD_CTX_free(ctx);
+	rawcap_sha256_free(sha);
 	free(buf);
 	close(fd);
 	return err;

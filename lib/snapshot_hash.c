@@ -18,13 +18,13 @@
  * blocks are hashed in the copying thread as they come.
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../storage/seg_format.h"
+#include "sha256.h"
 #include "snapshot_int.h"
 
 struct snap_hashed {
@@ -50,8 +50,8 @@ struct snap_hasher {
 	pthread_cond_t more, done_cv; /* jobs queued; jobs finished */
 	struct snap_job q[SNAP_HASH_QUEUE];
 	uint64_t head, tail; /* q[head % N] is being hashed or next; tail: next free slot */
-	EVP_MD *md; /* fetched once: no implicit fetch per file */
-	EVP_MD_CTX *ctx;
+	/* The digest is fetched once: no implicit fetch per file. */
+	struct rawcap_sha256 *sha;
 	bool open;	 /* ctx holds a segment not yet finished */
 	uint64_t seg_no; /* ... this one */
 	uint64_t pos;	 /* bytes of it hashed */
@@ -88,6 +88,7 @@ static void *snap_hash_thread(void *arg)
 int snap_hasher_start(struct snap_hasher **out)
 {
 	struct snap_hasher *h = calloc(1, sizeof(*h));
+	int err;
 
 	*out = NULL;
 	if (!h)
@@ -95,12 +96,11 @@ int snap_hasher_start(struct snap_hasher **out)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->more, NULL);
 	pthread_cond_init(&h->done_cv, NULL);
-	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	h->ctx = EVP_MD_CTX_new();
+	err = rawcap_sha256_new(&h->sha);
 	h->done = calloc(SNAP_MAX_FILES, sizeof(*h->done));
-	if (!h->md || !h->ctx || !h->done) {
+	if (err || !h->done) {
 		snap_hasher_free(h);
-		return -ENOMEM;
+		return err ? err : -ENOMEM;
 	}
 	h->threaded = !getenv("RAWCAP_SNAPSHOT_HASH_INLINE") &&
 		      !pthread_create(&h->thread, NULL, snap_hash_thread, h);
@@ -132,14 +132,13 @@ void snap_hasher_wait(void *arg, const void *buf)
 static void snap_hasher_finish(struct snap_hasher *h)
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	uint8_t md[32];
 	struct snap_hashed *d;
 
 	if (!h->open)
 		return;
 	h->open = false;
-	if (!EVP_DigestFinal_ex(h->ctx, md, &mdlen) || mdlen != 32 || h->ndone == SNAP_MAX_FILES)
+	if (!rawcap_sha256_final(h->sha, md) || h->ndone == SNAP_MAX_FILES)
 		return; /* the seal hashes the file */
 	d = &h->done[h->ndone++];
 	d->seg_no = h->seg_no;
@@ -151,14 +150,14 @@ static void snap_hasher_finish(struct snap_hasher *h)
 	d->sha256[64] = '\0';
 }
 
-static bool snap_hash_zeros(EVP_MD_CTX *ctx, uint64_t n)
+static bool snap_hash_zeros(struct rawcap_sha256 *sha, uint64_t n)
 {
 	static const unsigned char zeros[64 << 10];
 
 	while (n) {
 		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
 
-		if (!EVP_DigestUpdate(ctx, zeros, k))
+		if (!rawcap_sha256_update(sha, zeros, k))
 			return false;
 		n -= k;
 	}
@@ -171,7 +170,7 @@ static void snap_hash_update(struct snap_hasher *h, const struct snap_job *j)
 		return;
 	if (!h->open || j->seg_no != h->seg_no) {
 		snap_hasher_finish(h);
-		if (j->off != 0 || !EVP_DigestInit_ex(h->ctx, h->md, NULL)) {
+		if (j->off != 0 || !rawcap_sha256_init(h->sha)) {
 			h->broken = true;
 			return;
 		}
@@ -180,8 +179,8 @@ static void snap_hash_update(struct snap_hasher *h, const struct snap_job *j)
 		h->pos = 0;
 	}
 	/* A block rewritten in place, or one before the end: not a stream any more. */
-	if (j->off < h->pos || !snap_hash_zeros(h->ctx, j->off - h->pos) ||
-	    !EVP_DigestUpdate(h->ctx, j->buf, j->len)) {
+	if (j->off < h->pos || !snap_hash_zeros(h->sha, j->off - h->pos) ||
+	    !rawcap_sha256_update(h->sha, j->buf, j->len)) {
 		h->open = false;
 		h->broken = true;
 		return;
@@ -241,8 +240,7 @@ void snap_hasher_free(struct snap_hasher *h)
 	pthread_cond_destroy(&h->done_cv);
 	pthread_cond_destroy(&h->more);
 	pthread_mutex_destroy(&h->lock);
-	EVP_MD_CTX_free(h->ctx);
-	EVP_MD_free(h->md);
+	rawcap_sha256_free(h->sha);
 	free(h->done);
 	free(h);
 }

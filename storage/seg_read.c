@@ -138,20 +138,24 @@ int seg_read_blk_hdr(int fd, const struct seg_hdr *sh, uint32_t blk, struct seg_
 	return seg_blk_hdr_ok(out, sh->seg_no, blk) ? 0 : -EBADMSG;
 }
 
+/*
+ * One pread of the whole block, header and all: the unused tail (at most a
+ * record's worth) costs less than a second system call per block.
+ */
 int seg_read_blk(int fd, const struct seg_hdr *sh, uint32_t blk, void *buf)
 {
-	struct seg_blk_hdr *b = buf;
-	size_t want;
+	const struct seg_blk_hdr *b = buf;
 	ssize_t n;
-	int err = seg_read_blk_hdr(fd, sh, blk, b);
 
-	if (err)
-		return err;
-	want = sizeof(*b) + b->used;
-	n = pread(fd, buf, want, (off_t)seg_blk_off(blk));
+	if (blk >= sh->nblocks)
+		return -ENODATA;
+	n = pread(fd, buf, SEG_BLOCK_SIZE, (off_t)seg_blk_off(blk));
 	if (n < 0)
 		return -errno;
-	if ((size_t)n != want)
+	if (n == 0)
+		return -ENODATA;
+	if ((size_t)n < sizeof(*b) || !seg_blk_hdr_ok(b, sh->seg_no, blk) ||
+	    (size_t)n < sizeof(*b) + b->used)
 		return -EBADMSG;
 	return seg_blk_check(buf, sh->seg_no, blk);
 }

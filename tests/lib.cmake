@@ -28,3 +28,5 @@ endif()
 rawcap_unit_test(test_opt SOURCES lib/test_opt.c LIBS rawcap_opt rawcap LABELS lib TIMEOUT 30)
 # librawcap.so loads its S3 client (and libcurl, libxml2) only when an S3 call needs it.
 rawcap_script_test(lib_s3_module lib/s3_module.sh LABELS lib TIMEOUT 60)
+# ... and OpenSSL (libssl, libcrypto) only for TLS and SHA-256.
+rawcap_script_test(lib_ossl_module lib/ossl_module.sh LABELS lib TIMEOUT 60)

@@ -42,3 +42,8 @@ rawcap_unit_test(test_history_damage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapsho
 rawcap_script_test(pcap_every_tool pcap/tools.sh LABELS pcap capd TIMEOUT 300)
 rawcap_script_test(snapshot_first_window snapshot/first_window.sh LABELS snapshot capd TIMEOUT 120)
 rawcap_script_test(pcap_empty_results pcap/empty_results.sh LABELS pcap snapshot capd TIMEOUT 120)
+# Opening a window: each segment header listed once, the oldest block read once, every check kept.
+rawcap_unit_test(test_history_open SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/pcap/test_history_open.c
+                 LIBS rawcap_storage rawcap_static LABELS pcap TIMEOUT 60)
+# strace: not under the sanitizers (LeakSanitizer does not run under ptrace).
+rawcap_script_test(pcap_window_open pcap/window_open.sh LABELS pcap nosan TIMEOUT 60)
