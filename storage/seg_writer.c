@@ -436,6 +436,34 @@ int seg_write_record(struct seg_writer *w, const struct rawcap_rec_hdr *hdr, con
 	return 0;
 }
 
+int seg_write_block(struct seg_writer *w, const struct seg_block_in *in)
+{
+	int err;
+
+	if (!in->nrec || in->used > SEG_BLK_CAP || in->last_seq - in->first_seq + 1 != in->nrec)
+		return -EINVAL;
+	if (w->cur) {
+		err = segw_submit_cur(w);
+		if (err)
+			return err;
+	}
+	err = segw_start_block(w);
+	if (err)
+		return err;
+	memcpy(w->cur->mem + sizeof(struct seg_blk_hdr), in->data, in->used);
+	w->cur_used = w->cur_crc_len = in->used;
+	w->cur_crc = in->data_crc;
+	w->cur_nrec = in->nrec;
+	w->cur_first = in->first_seq;
+	w->cur_last = in->last_seq;
+	w->next_seq = in->last_seq + 1;
+	if (in->max_ts > w->ts_hwm)
+		w->ts_hwm = in->max_ts;
+	w->st.records += in->nrec;
+	w->st.bytes += in->bytes;
+	return segw_submit_cur(w);
+}
+
 int seg_writer_flush(struct seg_writer *w, bool sync)
 {
 	struct segw_buf *b;
