@@ -379,6 +379,13 @@ void history_damage(const struct history *h, uint64_t *blocks, uint64_t *records
 	*records = h ? h->damaged_records : 0;
 }
 
+const struct seg_blk_hdr *history_block(const struct history *h, const struct rawcap_rec *rec)
+{
+	const uint8_t *first = h->buf + sizeof(struct seg_blk_hdr) + sizeof(struct rawcap_rec_hdr);
+
+	return h->loaded && rec->payload == first ? (const void *)h->buf : NULL;
+}
+
 /* Position on the next record to deliver without consuming it: 1, 0 at the end, -errno. */
 static int hist_peek(struct history *h, const struct rawcap_rec_hdr **out)
 {
