@@ -30,11 +30,13 @@
 #include "../storage/seg_writer.h"
 #include "../storage/safe_open.h"
 #include "snapshot_int.h"
+#include "window_block.h"
 
 #ifndef RAWCAP_HAVE_SEG_WRITER
 /* storage/seg_writer.c is not in this tree yet: snapshots cannot be written. */
 #define seg_writer_open(o, w)	  ((void)(o), *(w) = NULL, -ENOTSUP)
 #define seg_write_record(w, h, p) ((void)(w), (void)(h), (void)(p), -ENOTSUP)
+#define seg_write_block(w, in)	  ((void)(w), (void)(in), -ENOTSUP)
 #define seg_writer_close(w)	  ((void)(w), 0)
 #endif
 
@@ -55,6 +57,11 @@ struct snap_sink {
 	uint64_t next_seq; /* one past the last real record written */
 	uint64_t last_ts;
 	uint64_t records, synthesised; /* real and synthesised records written */
+	/* Whole-block copies of an unfiltered window (off: RAWCAP_SNAPSHOT_RECORD_PATH). */
+	bool blocks;
+	const struct rawcap_window *win; /* while the window runs */
+	uint64_t block_next, block_left; /* the copied block's records still to be handed over */
+	uint64_t blocks_copied;
 };
 
 static struct snap_synth *snap_queue(struct snap_sink *s, uint16_t type)
@@ -121,6 +128,50 @@ static int snap_flush_synth(struct snap_sink *s, uint64_t seq, uint64_t ts)
 	return 0;
 }
 
+/* The window hands over each record of a block copied whole: count it, written already. */
+static int snap_block_rest(struct snap_sink *s, const struct rawcap_rec *rec)
+{
+	if (rec->seq != s->block_next || s->nqueued)
+		return -EPROTO; /* the window broke its promise (window_block.h) */
+	s->block_next++;
+	s->block_left--;
+	s->records++;
+	s->next_seq = rec->seq + 1;
+	s->last_ts = rec->ts_ns;
+	return 0;
+}
+
+/* rec opens a disk block the window passes on whole: copy the block. 1 if done. */
+static int snap_block_copy(struct snap_sink *s, const struct rawcap_rec *rec)
+{
+	struct window_block b;
+	struct seg_block_in in;
+	int err;
+
+	if (!s->blocks || !s->win || !window_whole_block(s->win, rec, &b))
+		return 0;
+	err = snap_flush_synth(s, rec->seq, rec->ts_ns);
+	if (err)
+		return err;
+	in = (struct seg_block_in){
+		.data = b.hdr + 1,
+		.used = b.hdr->used,
+		.nrec = b.hdr->nrec,
+		.data_crc = b.hdr->data_crc,
+		.first_seq = b.hdr->first_seq,
+		.last_seq = b.hdr->last_seq,
+		.max_ts = b.max_ts,
+		.bytes = b.bytes,
+	};
+	err = seg_write_block(s->sw, &in);
+	if (err)
+		return err;
+	s->blocks_copied++;
+	s->block_next = rec->seq;
+	s->block_left = b.hdr->nrec;
+	return snap_block_rest(s, rec) ? -EPROTO : 1;
+}
+
 static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 {
 	struct snap_sink *s = ctx;
@@ -134,11 +185,16 @@ static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 	const struct snap_synth *last = s->nqueued ? &s->queued[s->nqueued - 1] : NULL;
 	int err;
 
+	if (s->block_left)
+		return snap_block_rest(s, rec);
 	/* An IFACE record the window just described is written as itself. */
 	if (rec->type == RAWCAP_REC_IFACE && last && last->type == RAWCAP_REC_IFACE &&
 	    rec->len >= sizeof(last->u.ifc) &&
 	    !memcmp(&last->u.ifc, rec->payload, sizeof(last->u.ifc)))
 		s->nqueued--;
+	err = snap_block_copy(s, rec);
+	if (err)
+		return err < 0 ? err : 0;
 	err = snap_flush_synth(s, rec->seq, rec->ts_ns);
 	if (!err)
 		err = seg_write_record(s->sw, &h, rec->payload);
@@ -155,6 +211,8 @@ static int snap_sink_finish(struct snap_sink *s)
 {
 	size_t n = 0;
 
+	if (s->block_left)
+		return -EPROTO; /* a block copied whole was not handed over in full */
 	for (size_t i = 0; i < s->nqueued; i++)
 		if (s->queued[i].type == RAWCAP_REC_LOSS)
 			s->queued[n++] = s->queued[i];
@@ -386,6 +444,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	int err, cerr;
 
 	s->filtered = (o->filter && *o->filter) || o->pods;
+	s->blocks = !s->filtered && !getenv("RAWCAP_SNAPSHOT_RECORD_PATH");
 	if (o->pods)
 		snap_pods_attach(&pods, o->pods, &wo);
 	err = seg_writer_open(&so, &s->sw);
@@ -395,7 +454,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	}
 	wo.why = why;
 	wo.whylen = sizeof(why);
-	err = rawcap_window_run(&wo, &sink, res);
+	err = window_run_self(&wo, &sink, res, &s->win);
 	if (!err)
 		err = pods.err;
 	if (!err)
