@@ -894,6 +894,10 @@ static bool window_passes_whole(const struct rawcap_window *w, const struct rawc
 	for (size_t i = 0; i < w->nifaces; i++)
 		if (w->ifaces[i].ifindex == p->ifindex)
 			return true;
+	/* Known to be described nowhere, and never forgotten while the list has room. */
+	for (unsigned i = 0; i < w->nundescribed && w->nundescribed < WINDOW_UNDESCRIBED; i++)
+		if (w->undescribed[i] == p->ifindex)
+			return true;
 	return false; /* the loop would look its interface up first */
 }
 
