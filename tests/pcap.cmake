@@ -42,3 +42,6 @@ rawcap_unit_test(test_history_damage SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapsho
 rawcap_script_test(pcap_every_tool pcap/tools.sh LABELS pcap capd TIMEOUT 300)
 rawcap_script_test(snapshot_first_window snapshot/first_window.sh LABELS snapshot capd TIMEOUT 120)
 rawcap_script_test(pcap_empty_results pcap/empty_results.sh LABELS pcap snapshot capd TIMEOUT 120)
+
+# Whole-block copies: the same snapshot, byte for byte, as the record path's.
+rawcap_script_test(snapshot_blocks snapshot/blocks.sh LABELS snapshot TIMEOUT 120)
