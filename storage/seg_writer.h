@@ -94,6 +94,14 @@ struct seg_block_in {
 	uint64_t first_seq, last_seq, max_ts, bytes;
 };
 int seg_write_block(struct seg_writer *w, const struct seg_block_in *in);
+/*
+ * Snapshot: lend a free block buffer (SEG_BLOCK_SIZE bytes, page aligned)
+ * for the caller to read a block into, header first; NULL if none. A
+ * seg_write_block whose data is that buffer's records (buffer + 64) takes
+ * it back and writes it without a copy; until then the writer never uses
+ * it, and seg_writer_close frees it.
+ */
+void *seg_writer_lend(struct seg_writer *w);
 /* Flush buffered blocks and fdatasync. */
 int seg_writer_sync(struct seg_writer *w);
 /* Flush, seal the active segment, close. Returns the first error seen, if any. */
