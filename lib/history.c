@@ -44,7 +44,9 @@ struct history {
 	int fd;		   /* current segment, -1 if none */
 	struct seg_hdr sh; /* its header as read when opened */
 	uint32_t blk;	   /* next block to load */
-	uint8_t *buf;	   /* the loaded block */
+	uint8_t *buf;	   /* the loaded block: own, or lent */
+	uint8_t *own;	   /* the history's own block buffer */
+	uint8_t *lent;	   /* history_lend: where the next blocks load, NULL: own */
 	uint32_t roff;	   /* next record in buf */
 	bool loaded;
 	uint64_t min_seq, min_ts; /* skip records before the seek target */
@@ -156,7 +158,7 @@ static int history_open_want(int atfd, const char *dir, const struct safe_want *
 		return err;
 	}
 	h->dir_uid = st.st_uid;
-	h->buf = malloc(SEG_BLOCK_SIZE);
+	h->buf = h->own = malloc(SEG_BLOCK_SIZE);
 	err = h->buf ? hist_scan(h) : -ENOMEM;
 	if (err) {
 		history_close(h);
@@ -194,7 +196,7 @@ void history_close(struct history *h)
 	if (h->dirfd >= 0)
 		close(h->dirfd);
 	free(h->segs);
-	free(h->buf);
+	free(h->own);
 	free(h);
 }
 
@@ -319,6 +321,7 @@ static int hist_load(struct history *h)
 				return err == -ENOENT ? 0 : err;
 			continue;
 		}
+		h->buf = h->lent ? h->lent : h->own;
 		err = seg_read_blk(h->fd, &h->sh, h->blk, h->buf);
 		if (err == 0) {
 			h->blk++;
@@ -384,6 +387,11 @@ const struct seg_blk_hdr *history_block(const struct history *h, const struct ra
 	const uint8_t *first = h->buf + sizeof(struct seg_blk_hdr) + sizeof(struct rawcap_rec_hdr);
 
 	return h->loaded && rec->payload == first ? (const void *)h->buf : NULL;
+}
+
+void history_lend(struct history *h, void *buf)
+{
+	h->lent = buf;
 }
 
 /* Position on the next record to deliver without consuming it: 1, 0 at the end, -errno. */

@@ -76,5 +76,12 @@ void history_damage(const struct history *h, uint64_t *blocks, uint64_t *records
  */
 struct seg_blk_hdr;
 const struct seg_blk_hdr *history_block(const struct history *h, const struct rawcap_rec *rec);
+/*
+ * Load the next blocks into buf (SEG_BLOCK_SIZE bytes; NULL: the history's
+ * own buffer) from the next block load on: the block being read stays
+ * where it is. buf stays the caller's, never freed here; the caller may
+ * take it (and lend another) once the block in it has been read to its end.
+ */
+void history_lend(struct history *h, void *buf);
 
 #endif
