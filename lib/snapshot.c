@@ -37,6 +37,7 @@
 #define seg_writer_open(o, w)	  ((void)(o), *(w) = NULL, -ENOTSUP)
 #define seg_write_record(w, h, p) ((void)(w), (void)(h), (void)(p), -ENOTSUP)
 #define seg_write_block(w, in)	  ((void)(w), (void)(in), -ENOTSUP)
+#define seg_writer_lend(w)	  ((void)(w), NULL)
 #define seg_writer_close(w)	  ((void)(w), 0)
 #endif
 
@@ -60,7 +61,9 @@ struct snap_sink {
 	/* Whole-block copies of an unfiltered window (off: RAWCAP_SNAPSHOT_RECORD_PATH). */
 	bool blocks;
 	const struct rawcap_window *win; /* while the window runs */
-	uint64_t block_next, block_left; /* the copied block's records still to be handed over */
+	struct window_block block;	 /* being handed over, written at its last record */
+	uint64_t block_next, block_left; /* its records still to be handed over */
+	void *lent;			 /* the writer's buffer the window reads blocks into */
 	uint64_t blocks_copied;
 };
 
@@ -128,48 +131,68 @@ static int snap_flush_synth(struct snap_sink *s, uint64_t seq, uint64_t ts)
 	return 0;
 }
 
-/* The window hands over each record of a block copied whole: count it, written already. */
+/*
+ * The block handed over in full: write it whole. The window is done with its
+ * buffer, so a block read into the buffer lent from the writer is written
+ * from there, and the window gets another for the blocks that follow.
+ */
+static int snap_block_write(struct snap_sink *s)
+{
+	const struct seg_blk_hdr *h = s->block.hdr;
+	struct seg_block_in in = {
+		.data = h + 1,
+		.used = h->used,
+		.nrec = h->nrec,
+		.data_crc = h->data_crc,
+		.first_seq = h->first_seq,
+		.last_seq = h->last_seq,
+		.max_ts = s->block.max_ts,
+		.bytes = s->block.bytes,
+	};
+	int err = seg_write_block(s->sw, &in);
+
+	if (err)
+		return err;
+	s->blocks_copied++;
+	if ((const void *)h == s->lent) {
+		s->lent = seg_writer_lend(s->sw);
+		window_lend(s->win, s->lent);
+	}
+	return 0;
+}
+
+/* The window hands over each record of a block copied whole: count it. */
 static int snap_block_rest(struct snap_sink *s, const struct rawcap_rec *rec)
 {
 	if (rec->seq != s->block_next || s->nqueued)
 		return -EPROTO; /* the window broke its promise (window_block.h) */
 	s->block_next++;
-	s->block_left--;
 	s->records++;
 	s->next_seq = rec->seq + 1;
 	s->last_ts = rec->ts_ns;
-	return 0;
+	return --s->block_left ? 0 : snap_block_write(s);
 }
 
-/* rec opens a disk block the window passes on whole: copy the block. 1 if done. */
+/* rec opens a disk block the window passes on whole: take it as one. 1 if so. */
 static int snap_block_copy(struct snap_sink *s, const struct rawcap_rec *rec)
 {
-	struct window_block b;
-	struct seg_block_in in;
 	int err;
 
-	if (!s->blocks || !s->win || !window_whole_block(s->win, rec, &b))
+	if (!s->blocks || !s->win)
+		return 0;
+	if (!s->lent) { /* from the next block on, the window reads into the writer's buffers */
+		s->lent = seg_writer_lend(s->sw);
+		window_lend(s->win, s->lent);
+	}
+	if (!window_whole_block(s->win, rec, &s->block))
 		return 0;
 	err = snap_flush_synth(s, rec->seq, rec->ts_ns);
 	if (err)
 		return err;
-	in = (struct seg_block_in){
-		.data = b.hdr + 1,
-		.used = b.hdr->used,
-		.nrec = b.hdr->nrec,
-		.data_crc = b.hdr->data_crc,
-		.first_seq = b.hdr->first_seq,
-		.last_seq = b.hdr->last_seq,
-		.max_ts = b.max_ts,
-		.bytes = b.bytes,
-	};
-	err = seg_write_block(s->sw, &in);
-	if (err)
-		return err;
-	s->blocks_copied++;
 	s->block_next = rec->seq;
-	s->block_left = b.hdr->nrec;
-	return snap_block_rest(s, rec) ? -EPROTO : 1;
+	s->block_left = s->block.hdr->nrec;
+	err = snap_block_rest(s, rec);
+	return err ? err : 1;
 }
 
 static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)

@@ -927,6 +927,12 @@ bool window_whole_block(const struct rawcap_window *w, const struct rawcap_rec *
 	return seq - 1 == b->hdr->last_seq;
 }
 
+void window_lend(const struct rawcap_window *w, void *buf)
+{
+	if (w->c->hist)
+		history_lend(w->c->hist, buf);
+}
+
 int window_run_self(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
 		    struct rawcap_window_result *res, const struct rawcap_window **self)
 {

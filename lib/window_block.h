@@ -33,6 +33,9 @@ struct window_block {
 bool window_whole_block(const struct rawcap_window *w, const struct rawcap_rec *rec,
 			struct window_block *b);
 
+/* Read the next disk blocks into buf (history_lend in lib/history.h). */
+void window_lend(const struct rawcap_window *w, void *buf);
+
 /* rawcap_window_run(), with *self set to the window while it runs (for the sink). */
 int window_run_self(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
 		    struct rawcap_window_result *res, const struct rawcap_window **self);
