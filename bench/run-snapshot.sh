@@ -46,25 +46,36 @@ run_cs() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
 run_new() { snapc "$B"; }
 run_rec() { RAWCAP_SNAPSHOT_RECORD_PATH=1 snapc "$B"; }
 run_ref() { LD_LIBRARY_PATH=$REF/lib snapc "$REF"; }
-secs() { local s e; s=$(now); "$@"; e=$(now); echo "$e - $s" | bc -l; }
+# secs CMD...: "WALL CPU" seconds of CMD (CPU: user + sys of it and its children).
+secs() {
+	local r w u s
+	r=$({ TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
+	read -r w u s <<<"$r"
+	echo "$w $(echo "$u + $s" | bc -l)"
+}
 
 names=(cs new rec)
 [ -z "$REF" ] || names+=(ref)
-declare -A R # R[name]: the per-round ratios over cp && sync, one per line
-run_cs       # warm the page cache
+declare -A R C # R[name]: the per-round ratios over cp && sync, one per line; C: CPU s
+run_cs          # warm the page cache
 printf '%-5s %-16s %8s %8s %8s %8s   %s\n' round load cs new rec ref "new/cs rec/cs ref/cs new/ref"
 for i in $(seq "$RUNS"); do
 	declare -A T=()
 	k=${#names[@]}
 	for j in $(seq 0 $((k - 1))); do
 		nm=${names[$(((i + j) % k))]}
-		T[$nm]=$(secs "run_$nm")
+		read -r T[$nm] cpu < <(secs "run_$nm")
+		C[$nm]+="$cpu"$'\n'
 	done
-	ratio() { [ -n "${T[$1]:-}" ] && printf '%.3f' "$(echo "${T[$1]} / ${T[$2]}" | bc -l)" || echo -; }
+	ratio() {
+		if [ -n "${T[$1]:-}" ] && [ -n "${T[$2]:-}" ]; then
+			printf '%.3f' "$(echo "${T[$1]} / ${T[$2]}" | bc -l)"
+		else echo -; fi
+	}
 	for nm in new rec ref; do [ -z "${T[$nm]:-}" ] || R[$nm]+="$(ratio "$nm" cs)"$'\n'; done
 	[ -z "$REF" ] || R[nr]+="$(ratio new ref)"$'\n'
 	printf '%-5s %-16s %8.3f %8.3f %8.3f %8s   %s %s %s %s\n' "$i" "$(cut -d' ' -f1-3 /proc/loadavg)" \
-		"${T[cs]}" "${T[new]}" "${T[rec]}" "$(printf '%.3f' "${T[ref]:-0}")" \
+		"${T[cs]}" "${T[new]}" "${T[rec]}" "${T[ref]:--}" \
 		"$(ratio new cs)" "$(ratio rec cs)" "$(ratio ref cs)" "$(ratio new ref)"
 done
 stat() { sort -n | awk '{ v[NR] = $1 } END { printf "median %.3f, best %.3f, worst %.3f", \
@@ -76,4 +87,6 @@ if [ -n "$REF" ]; then
 	echo "create / (cp -r FIFO && sync), REF_BUILD:     $(printf '%s' "${R[ref]}" | stat)"
 	echo "create, whole blocks / REF_BUILD, per round: $(printf '%s' "${R[nr]}" | stat)"
 fi
+echo "CPU seconds (user + sys), over the rounds:"
+for nm in "${names[@]}"; do printf '  %-4s %s\n' "$nm" "$(printf '%s' "${C[$nm]}" | stat)"; done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
