@@ -78,15 +78,19 @@ for i in $(seq "$RUNS"); do
 		"${T[cs]}" "${T[new]}" "${T[rec]}" "${T[ref]:--}" \
 		"$(ratio new cs)" "$(ratio rec cs)" "$(ratio ref cs)" "$(ratio new ref)"
 done
-stat() { sort -n | awk '{ v[NR] = $1 } END { printf "median %.3f, best %.3f, worst %.3f", \
-	(NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'; }
-printf '\nwindow: %.1f MiB of FIFO; %d rounds\n' "$(echo "$data / 1048576" | bc -l)" "$RUNS"
-echo "create / (cp -r FIFO && sync), whole blocks:  $(printf '%s' "${R[new]}" | stat)"
-echo "create / (cp -r FIFO && sync), record path:   $(printf '%s' "${R[rec]}" | stat)"
+stat() { sort -n | awk -v f="$1" '{ v[NR] = $1 } END {
+	printf f, (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'; }
+printf '\nwindow: %.1f MiB of FIFO; %d rounds; ratios per round, then their median (best, worst)\n\n' \
+	"$(echo "$data / 1048576" | bc -l)" "$RUNS"
+printf '| %-41s | %-26s | %-13s |\n|%s|%s|%s|\n' command 'vs `cp && sync`' "CPU s, median" \
+	------------------------------------------- ---------------------------: ---------------:
+row() { printf '| %-41s | %-26s | %13s |\n' "$1" "$2" "$(printf '%s' "${C[$3]}" | stat '%.3f')"; }
+row "cp -r FIFO && sync" "1.00x" cs
+row "rawcap-snapshot create (whole blocks)" "$(printf '%s' "${R[new]}" | stat '%.2fx (%.2fx, %.2fx)')" new
+row "the same, RAWCAP_SNAPSHOT_RECORD_PATH=1" "$(printf '%s' "${R[rec]}" | stat '%.2fx (%.2fx, %.2fx)')" rec
 if [ -n "$REF" ]; then
-	echo "create / (cp -r FIFO && sync), REF_BUILD:     $(printf '%s' "${R[ref]}" | stat)"
-	echo "create, whole blocks / REF_BUILD, per round: $(printf '%s' "${R[nr]}" | stat)"
+	row "REF_BUILD" "$(printf '%s' "${R[ref]}" | stat '%.2fx (%.2fx, %.2fx)')" ref
+	echo
+	echo "whole blocks / REF_BUILD, per round: $(printf '%s' "${R[nr]}" | stat '%.3fx (%.3fx, %.3fx)')"
 fi
-echo "CPU seconds (user + sys), over the rounds:"
-for nm in "${names[@]}"; do printf '  %-4s %s\n' "$nm" "$(printf '%s' "${C[$nm]}" | stat)"; done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
