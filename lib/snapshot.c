@@ -4,7 +4,9 @@
  * with a sink that copies every kept record, in native framing, into
  * segment files (storage/seg_writer.h, no recycling, quota as its size),
  * then checksum, write the manifest, make it all read-only, fsync and
- * rename into place.
+ * rename into place. A disk block that an unfiltered window passes on
+ * whole (lib/window_block.h) is written as one block, from the writer's
+ * buffer the window read it into, with its own data CRC.
  *
  * What the window says outside any record it copies - interfaces described
  * from the ring's table (capd's own record lies before the window), and
@@ -64,7 +66,6 @@ struct snap_sink {
 	struct window_block block;	 /* being handed over, written at its last record */
 	uint64_t block_next, block_left; /* its records still to be handed over */
 	void *lent;			 /* the writer's buffer the window reads blocks into */
-	uint64_t blocks_copied;
 };
 
 static struct snap_synth *snap_queue(struct snap_sink *s, uint16_t type)
@@ -153,7 +154,6 @@ static int snap_block_write(struct snap_sink *s)
 
 	if (err)
 		return err;
-	s->blocks_copied++;
 	if ((const void *)h == s->lent) {
 		s->lent = seg_writer_lend(s->sw);
 		window_lend(s->win, s->lent);
