@@ -9,3 +9,11 @@ add_custom_target(bench-export
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   COMMENT "rawcap-pcap / rawcap-snapshot benchmark (1 GiB window; minutes)"
   USES_TERMINAL)
+
+# Snapshot creation alone, in paired rounds beside cp && sync (bench/run-snapshot.sh).
+add_custom_target(bench-snapshot
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/run-snapshot.sh
+  DEPENDS rawcap-snapshot pktwriter
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+  COMMENT "rawcap-snapshot create benchmark (1 GiB window, paired rounds; minutes)"
+  USES_TERMINAL)

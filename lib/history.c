@@ -51,7 +51,9 @@ struct history {
 	int fd;		   /* current segment, -1 if none */
 	struct seg_hdr sh; /* its header as read when opened */
 	uint32_t blk;	   /* next block to load */
-	uint8_t *buf;	   /* the loaded block */
+	uint8_t *buf;	   /* the loaded block: own, or lent */
+	uint8_t *own;	   /* the history's own block buffer */
+	uint8_t *lent;	   /* history_lend: where the next blocks load, NULL: own */
 	uint32_t roff;	   /* next record in buf */
 	bool loaded;
 	uint64_t min_seq, min_ts; /* skip records before the seek target */
@@ -213,7 +215,7 @@ static int history_open_want(int atfd, const char *dir, const struct safe_want *
 		return err;
 	}
 	h->dir_uid = st.st_uid;
-	h->buf = malloc(SEG_BLOCK_SIZE);
+	h->buf = h->own = malloc(SEG_BLOCK_SIZE);
 	err = h->buf ? hist_scan(h) : -ENOMEM;
 	if (err) {
 		history_close(h);
@@ -251,7 +253,7 @@ void history_close(struct history *h)
 	if (h->dirfd >= 0)
 		close(h->dirfd);
 	free(h->segs);
-	free(h->buf);
+	free(h->own);
 	free(h->edge);
 	free(h);
 }
@@ -365,14 +367,17 @@ static bool hist_maybe_in_flight(const struct history *h, uint32_t next)
  */
 static bool hist_take_edge(struct history *h)
 {
-	uint8_t *t;
-
 	if (!h->edge_ok || h->edge_seg != h->sh.seg_no || h->edge_blk != h->blk)
 		return false;
-	t = h->buf;
-	h->buf = h->edge;
-	h->edge = t;
 	h->edge_ok = false;
+	if (h->buf == h->lent) {
+		/* The block must land in the caller's buffer: one copy, once per window. */
+		memcpy(h->buf, h->edge, SEG_BLOCK_SIZE);
+		return true;
+	}
+	h->own = h->edge;
+	h->edge = h->buf;
+	h->buf = h->own;
 	return true;
 }
 
@@ -396,6 +401,7 @@ static int hist_load(struct history *h)
 				return err == -ENOENT ? 0 : err;
 			continue;
 		}
+		h->buf = h->lent ? h->lent : h->own;
 		err = hist_take_edge(h) ? 0 : seg_read_blk(h->fd, &h->sh, h->blk, h->buf);
 		if (err == 0) {
 			h->blk++;
@@ -454,6 +460,18 @@ void history_damage(const struct history *h, uint64_t *blocks, uint64_t *records
 {
 	*blocks = h ? h->damaged_blocks : 0;
 	*records = h ? h->damaged_records : 0;
+}
+
+const struct seg_blk_hdr *history_block(const struct history *h, const struct rawcap_rec *rec)
+{
+	const uint8_t *first = h->buf + sizeof(struct seg_blk_hdr) + sizeof(struct rawcap_rec_hdr);
+
+	return h->loaded && rec->payload == first ? (const void *)h->buf : NULL;
+}
+
+void history_lend(struct history *h, void *buf)
+{
+	h->lent = buf;
 }
 
 /* Position on the next record to deliver without consuming it: 1, 0 at the end, -errno. */

@@ -70,4 +70,20 @@ int history_skip_hole(struct history *h);
 /* Damaged blocks skipped since open, and the records their intact headers listed. */
 void history_damage(const struct history *h, uint64_t *blocks, uint64_t *records);
 
+/*
+ * The loaded block, when rec (just returned by history_next) is its first
+ * record: the checked header, followed in memory by its `used` bytes of
+ * records, whose CRC-32C is the header's data_crc. NULL for any other
+ * record. Valid until the next call on h. For whole-block copies.
+ */
+struct seg_blk_hdr;
+const struct seg_blk_hdr *history_block(const struct history *h, const struct rawcap_rec *rec);
+/*
+ * Load the next blocks into buf (SEG_BLOCK_SIZE bytes; NULL: the history's
+ * own buffer) from the next block load on: the block being read stays
+ * where it is. buf stays the caller's, never freed here; the caller may
+ * take it (and lend another) once the block in it has been read to its end.
+ */
+void history_lend(struct history *h, void *buf);
+
 #endif

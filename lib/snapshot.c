@@ -4,7 +4,9 @@
  * with a sink that copies every kept record, in native framing, into
  * segment files (storage/seg_writer.h, no recycling, quota as its size),
  * then checksum, write the manifest, make it all read-only, fsync and
- * rename into place.
+ * rename into place. A disk block that an unfiltered window passes on
+ * whole (lib/window_block.h) is written as one block, from the writer's
+ * buffer the window read it into, with its own data CRC.
  *
  * What the window says outside any record it copies - interfaces described
  * from the ring's table (capd's own record lies before the window), and
@@ -30,11 +32,14 @@
 #include "../storage/seg_writer.h"
 #include "../storage/safe_open.h"
 #include "snapshot_int.h"
+#include "window_block.h"
 
 #ifndef RAWCAP_HAVE_SEG_WRITER
 /* storage/seg_writer.c is not in this tree yet: snapshots cannot be written. */
 #define seg_writer_open(o, w)	  ((void)(o), *(w) = NULL, -ENOTSUP)
 #define seg_write_record(w, h, p) ((void)(w), (void)(h), (void)(p), -ENOTSUP)
+#define seg_write_block(w, in)	  ((void)(w), (void)(in), -ENOTSUP)
+#define seg_writer_lend(w)	  ((void)(w), NULL)
 #define seg_writer_close(w)	  ((void)(w), 0)
 #endif
 
@@ -55,6 +60,12 @@ struct snap_sink {
 	uint64_t next_seq; /* one past the last real record written */
 	uint64_t last_ts;
 	uint64_t records, synthesised; /* real and synthesised records written */
+	/* Whole-block copies of an unfiltered window (off: RAWCAP_SNAPSHOT_RECORD_PATH). */
+	bool blocks;
+	const struct rawcap_window *win; /* while the window runs */
+	struct window_block block;	 /* being handed over, written at its last record */
+	uint64_t block_next, block_left; /* its records still to be handed over */
+	void *lent;			 /* the writer's buffer the window reads blocks into */
 };
 
 static struct snap_synth *snap_queue(struct snap_sink *s, uint16_t type)
@@ -121,6 +132,69 @@ static int snap_flush_synth(struct snap_sink *s, uint64_t seq, uint64_t ts)
 	return 0;
 }
 
+/*
+ * The block handed over in full: write it whole. The window is done with its
+ * buffer, so a block read into the buffer lent from the writer is written
+ * from there, and the window gets another for the blocks that follow.
+ */
+static int snap_block_write(struct snap_sink *s)
+{
+	const struct seg_blk_hdr *h = s->block.hdr;
+	struct seg_block_in in = {
+		.data = h + 1,
+		.used = h->used,
+		.nrec = h->nrec,
+		.data_crc = h->data_crc,
+		.first_seq = h->first_seq,
+		.last_seq = h->last_seq,
+		.max_ts = s->block.max_ts,
+		.bytes = s->block.bytes,
+	};
+	int err = seg_write_block(s->sw, &in);
+
+	if (err)
+		return err;
+	if ((const void *)h == s->lent) {
+		s->lent = seg_writer_lend(s->sw);
+		window_lend(s->win, s->lent);
+	}
+	return 0;
+}
+
+/* The window hands over each record of a block copied whole: count it. */
+static int snap_block_rest(struct snap_sink *s, const struct rawcap_rec *rec)
+{
+	if (rec->seq != s->block_next || s->nqueued)
+		return -EPROTO; /* the window broke its promise (window_block.h) */
+	s->block_next++;
+	s->records++;
+	s->next_seq = rec->seq + 1;
+	s->last_ts = rec->ts_ns;
+	return --s->block_left ? 0 : snap_block_write(s);
+}
+
+/* rec opens a disk block the window passes on whole: take it as one. 1 if so. */
+static int snap_block_copy(struct snap_sink *s, const struct rawcap_rec *rec)
+{
+	int err;
+
+	if (!s->blocks || !s->win)
+		return 0;
+	if (!s->lent) { /* from the next block on, the window reads into the writer's buffers */
+		s->lent = seg_writer_lend(s->sw);
+		window_lend(s->win, s->lent);
+	}
+	if (!window_whole_block(s->win, rec, &s->block))
+		return 0;
+	err = snap_flush_synth(s, rec->seq, rec->ts_ns);
+	if (err)
+		return err;
+	s->block_next = rec->seq;
+	s->block_left = s->block.hdr->nrec;
+	err = snap_block_rest(s, rec);
+	return err ? err : 1;
+}
+
 static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 {
 	struct snap_sink *s = ctx;
@@ -134,11 +208,16 @@ static int snap_sink_record(void *ctx, const struct rawcap_rec *rec)
 	const struct snap_synth *last = s->nqueued ? &s->queued[s->nqueued - 1] : NULL;
 	int err;
 
+	if (s->block_left)
+		return snap_block_rest(s, rec);
 	/* An IFACE record the window just described is written as itself. */
 	if (rec->type == RAWCAP_REC_IFACE && last && last->type == RAWCAP_REC_IFACE &&
 	    rec->len >= sizeof(last->u.ifc) &&
 	    !memcmp(&last->u.ifc, rec->payload, sizeof(last->u.ifc)))
 		s->nqueued--;
+	err = snap_block_copy(s, rec);
+	if (err)
+		return err < 0 ? err : 0;
 	err = snap_flush_synth(s, rec->seq, rec->ts_ns);
 	if (!err)
 		err = seg_write_record(s->sw, &h, rec->payload);
@@ -155,6 +234,8 @@ static int snap_sink_finish(struct snap_sink *s)
 {
 	size_t n = 0;
 
+	if (s->block_left)
+		return -EPROTO; /* a block copied whole was not handed over in full */
 	for (size_t i = 0; i < s->nqueued; i++)
 		if (s->queued[i].type == RAWCAP_REC_LOSS)
 			s->queued[n++] = s->queued[i];
@@ -386,6 +467,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	int err, cerr;
 
 	s->filtered = (o->filter && *o->filter) || o->pods;
+	s->blocks = !s->filtered && !getenv("RAWCAP_SNAPSHOT_RECORD_PATH");
 	if (o->pods)
 		snap_pods_attach(&pods, o->pods, &wo);
 	err = seg_writer_open(&so, &s->sw);
@@ -395,7 +477,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	}
 	wo.why = why;
 	wo.whylen = sizeof(why);
-	err = rawcap_window_run(&wo, &sink, res);
+	err = window_run_self(&wo, &sink, res, &s->win);
 	if (!err)
 		err = pods.err;
 	if (!err)

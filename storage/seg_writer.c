@@ -304,15 +304,14 @@ static int segw_reserve(struct seg_writer *w)
 	return 0;
 }
 
-/* Take a buffer and a position for the next block. */
-static int segw_start_block(struct seg_writer *w)
+/* A free buffer, waiting for one unless nonblocking. */
+static int segw_take_buf(struct seg_writer *w, struct segw_buf **out)
 {
-	struct segw_buf *b;
 	int err;
 
 	if (w->err && w->o.nonblock && clock_mono_ns() < w->retry_at)
 		return w->err;
-	while (!(b = segw_buf_get(w))) {
+	while (!(*out = segw_buf_get(w))) {
 		if (w->o.nonblock)
 			return -EAGAIN;
 		if (!segw_busy(w))
@@ -324,6 +323,16 @@ static int segw_start_block(struct seg_writer *w)
 		if (w->err && w->err_op == SEGW_OP_WRITE)
 			return w->err; /* blocking callers get the error, not a retry loop */
 	}
+	return 0;
+}
+
+/* A position for the next block, in buffer b (NULL: take a free one). */
+static int segw_start_block(struct seg_writer *w, struct segw_buf *b)
+{
+	int err = b ? 0 : segw_take_buf(w, &b);
+
+	if (err)
+		return err;
 	err = segw_reserve(w);
 	if (err)
 		return err;
@@ -414,7 +423,7 @@ int seg_write_record(struct seg_writer *w, const struct rawcap_rec_hdr *hdr, con
 			return err;
 	}
 	if (!w->cur) {
-		err = segw_start_block(w);
+		err = segw_start_block(w, NULL);
 		if (err)
 			return err;
 	}
@@ -434,6 +443,57 @@ int seg_write_record(struct seg_writer *w, const struct rawcap_rec_hdr *hdr, con
 	if (w->cur_used + sizeof(*hdr) > SEG_BLK_CAP)
 		return segw_submit_cur(w); /* no record fits any more */
 	return 0;
+}
+
+void *seg_writer_lend(struct seg_writer *w)
+{
+	struct segw_buf *b;
+
+	if (segw_take_buf(w, &b))
+		return NULL;
+	segw_sealed_wait(w, b->mem);
+	b->state = SEGW_LENT;
+	return b->mem;
+}
+
+/* The lent buffer whose block data starts at data, if any. */
+static struct segw_buf *segw_lent(struct seg_writer *w, const void *data)
+{
+	for (int i = 0; i < SEGW_NBUF; i++)
+		if (w->bufs[i].state == SEGW_LENT &&
+		    w->bufs[i].mem + sizeof(struct seg_blk_hdr) == (const uint8_t *)data)
+			return &w->bufs[i];
+	return NULL;
+}
+
+int seg_write_block(struct seg_writer *w, const struct seg_block_in *in)
+{
+	struct segw_buf *lent = segw_lent(w, in->data);
+	int err;
+
+	if (!in->nrec || in->used > SEG_BLK_CAP || in->last_seq - in->first_seq + 1 != in->nrec)
+		return -EINVAL;
+	if (w->cur) {
+		err = segw_submit_cur(w);
+		if (err)
+			return err;
+	}
+	err = segw_start_block(w, lent);
+	if (err)
+		return err;
+	if (!lent) /* a lent buffer holds the records where the block's go */
+		memcpy(w->cur->mem + sizeof(struct seg_blk_hdr), in->data, in->used);
+	w->cur_used = w->cur_crc_len = in->used;
+	w->cur_crc = in->data_crc;
+	w->cur_nrec = in->nrec;
+	w->cur_first = in->first_seq;
+	w->cur_last = in->last_seq;
+	w->next_seq = in->last_seq + 1;
+	if (in->max_ts > w->ts_hwm)
+		w->ts_hwm = in->max_ts;
+	w->st.records += in->nrec;
+	w->st.bytes += in->bytes;
+	return segw_submit_cur(w);
 }
 
 int seg_writer_flush(struct seg_writer *w, bool sync)

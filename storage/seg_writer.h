@@ -79,6 +79,29 @@ struct seg_writer_stats {
 int seg_writer_open(const struct seg_writer_opts *o, struct seg_writer **out);
 /* Append one record (header as in the ring, payload of hdr->len - sizeof(*hdr) bytes). */
 int seg_write_record(struct seg_writer *w, const struct rawcap_rec_hdr *hdr, const void *payload);
+/*
+ * Append a whole block of records already framed as written here: data
+ * holds `used` bytes of nrec records (sequence numbers first_seq..last_seq,
+ * newest timestamp max_ts, lengths summing to bytes) whose CRC-32C is
+ * data_crc, e.g. a checked block of another segment directory. It gets a
+ * block of its own (a partly filled block is written first) with this
+ * writer's segment and block numbers and stream high-water mark; its data
+ * is not summed again. -EINVAL if it cannot be one block.
+ */
+struct seg_block_in {
+	const void *data;
+	uint32_t used, nrec, data_crc;
+	uint64_t first_seq, last_seq, max_ts, bytes;
+};
+int seg_write_block(struct seg_writer *w, const struct seg_block_in *in);
+/*
+ * Snapshot: lend a free block buffer (SEG_BLOCK_SIZE bytes, page aligned)
+ * for the caller to read a block into, header first; NULL if none. A
+ * seg_write_block whose data is that buffer's records (buffer + 64) takes
+ * it back and writes it without a copy; until then the writer never uses
+ * it, and seg_writer_close frees it.
+ */
+void *seg_writer_lend(struct seg_writer *w);
 /* Flush buffered blocks and fdatasync. */
 int seg_writer_sync(struct seg_writer *w);
 /* Flush, seal the active segment, close. Returns the first error seen, if any. */

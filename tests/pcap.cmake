@@ -47,3 +47,6 @@ rawcap_unit_test(test_history_open SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/pcap/test
                  LIBS rawcap_storage rawcap_static LABELS pcap TIMEOUT 60)
 # strace: not under the sanitizers (LeakSanitizer does not run under ptrace).
 rawcap_script_test(pcap_window_open pcap/window_open.sh LABELS pcap nosan TIMEOUT 60)
+
+# Whole-block copies: the same snapshot, byte for byte, as the record path's.
+rawcap_script_test(snapshot_blocks snapshot/blocks.sh LABELS snapshot TIMEOUT 120)

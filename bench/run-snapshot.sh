@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# run-snapshot.sh - `rawcap-snapshot create` of a window read from the disk
+# FIFO, in paired rounds beside `cp -r FIFO && sync` of the same bytes: each
+# round runs every command once, in an order that rotates from round to
+# round (whichever runs after another finds its writeback), and prints the
+# load and each command's time over `cp && sync`'s in that round; the end
+# gives the median and best of those per-round ratios.
+#
+# Usage: bench/run-snapshot.sh [WINDOW_BYTES]   (default 1 GiB)
+#   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 7),
+#   REF_BUILD (optional: a second build, e.g. of main, in the same rounds),
+#   CUT=1 (the window starts and ends inside FIFO blocks, not at the FIFO's edges)
+# Rows: the build (whole FIFO blocks copied as they are), the same build with
+# RAWCAP_SNAPSHOT_RECORD_PATH=1 (every record framed again), REF_BUILD.
+set -euo pipefail
+B=${RAWCAP_BUILD:-$PWD/build}
+WIN=${1:-$((1 << 30))}
+RUNS=${RUNS:-7}
+REF=${REF_BUILD:-}
+echo "# $0 $*  (RUNS=$RUNS RAWCAP_BUILD=$B${REF:+ REF_BUILD=$REF}${CUT:+ CUT=1})"
+echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/rc-bench.XXXXXX")
+RING=bsnap$$
+cleanup() { chmod -R u+w "$W" 2>/dev/null || true; rm -rf "$W"; rm -f /dev/shm/rawcap-$RING; }
+trap cleanup EXIT
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now
+
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b23c4d,2,4,0,0,65535,1))' >"$W/empty.pcap"
+t_from=$(date +%s.%N)
+echo go | "$B/tests/pktwriter" --size $((64 << 20)) --storage "$W/fifo" \
+	--storage-size $((WIN + WIN / 4 + (64 << 20))) --fill "$WIN" "$RING" "$W/empty.pcap" >/dev/null
+t_to=$(date +%s.%N)
+if [ -n "${CUT:-}" ]; then # a hundredth in from each end: both edges cut a block
+	read -r t_from t_to < <(python3 -c "a, b = $t_from, $t_to; d = (b - a) / 100
+print('%.9f %.9f' % (a + d, b - d))")
+fi
+data=$(du -sb "$W/fifo" | cut -f1)
+
+n=0
+snapc() { n=$((n + 1)); "$1/readers/rawcap-snapshot" create --ring $RING --storage "$W/fifo" \
+	--dest "$W/snaps" --name s$n --from "$t_from" --to "$t_to" >/dev/null 2>&1
+	chmod -R u+w "$W/snaps"; rm -rf "$W/snaps"; }
+run_cs() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
+run_new() { snapc "$B"; }
+run_rec() { RAWCAP_SNAPSHOT_RECORD_PATH=1 snapc "$B"; }
+run_ref() { LD_LIBRARY_PATH=$REF/lib snapc "$REF"; }
+# secs CMD...: "WALL CPU" seconds of CMD (CPU: user + sys of it and its children).
+secs() {
+	local r w u s
+	r=$({ TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
+	read -r w u s <<<"$r"
+	echo "$w $(echo "$u + $s" | bc -l)"
+}
+
+names=(cs new rec)
+[ -z "$REF" ] || names+=(ref)
+declare -A R C # R[name]: the per-round ratios over cp && sync, one per line; C: CPU s
+run_cs          # warm the page cache
+printf '%-5s %-16s %8s %8s %8s %8s   %s\n' round load cs new rec ref "new/cs rec/cs ref/cs new/ref"
+for i in $(seq "$RUNS"); do
+	declare -A T=()
+	k=${#names[@]}
+	for j in $(seq 0 $((k - 1))); do
+		nm=${names[$(((i + j) % k))]}
+		read -r T[$nm] cpu < <(secs "run_$nm")
+		C[$nm]+="$cpu"$'\n'
+	done
+	ratio() {
+		if [ -n "${T[$1]:-}" ] && [ -n "${T[$2]:-}" ]; then
+			printf '%.3f' "$(echo "${T[$1]} / ${T[$2]}" | bc -l)"
+		else echo -; fi
+	}
+	for nm in new rec ref; do [ -z "${T[$nm]:-}" ] || R[$nm]+="$(ratio "$nm" cs)"$'\n'; done
+	[ -z "$REF" ] || R[nr]+="$(ratio new ref)"$'\n'
+	printf '%-5s %-16s %8.3f %8.3f %8.3f %8s   %s %s %s %s\n' "$i" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		"${T[cs]}" "${T[new]}" "${T[rec]}" "${T[ref]:--}" \
+		"$(ratio new cs)" "$(ratio rec cs)" "$(ratio ref cs)" "$(ratio new ref)"
+done
+stat() { sort -n | awk -v f="$1" '{ v[NR] = $1 } END {
+	printf f, (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'; }
+printf '\nwindow: %.1f MiB of FIFO; %d rounds; ratios per round, then their median (best, worst)\n\n' \
+	"$(echo "$data / 1048576" | bc -l)" "$RUNS"
+printf '| %-41s | %-26s | %-13s |\n|%s|%s|%s|\n' command 'vs `cp && sync`' "CPU s, median" \
+	------------------------------------------- ---------------------------: ---------------:
+row() { printf '| %-41s | %-26s | %13s |\n' "$1" "$2" "$(printf '%s' "${C[$3]}" | stat '%.3f')"; }
+row "cp -r FIFO && sync" "1.00x" cs
+row "rawcap-snapshot create (whole blocks)" "$(printf '%s' "${R[new]}" | stat '%.2fx (%.2fx, %.2fx)')" new
+row "the same, RAWCAP_SNAPSHOT_RECORD_PATH=1" "$(printf '%s' "${R[rec]}" | stat '%.2fx (%.2fx, %.2fx)')" rec
+if [ -n "$REF" ]; then
+	row "REF_BUILD" "$(printf '%s' "${R[ref]}" | stat '%.2fx (%.2fx, %.2fx)')" ref
+	echo
+	echo "whole blocks / REF_BUILD, per round: $(printf '%s' "${R[nr]}" | stat '%.3fx (%.3fx, %.3fx)')"
+fi
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
