@@ -169,6 +169,7 @@ static void *run_forward(void *arg)
 	struct forwarder *fw = arg;
 	double c0 = thread_cpu_s();
 
+	pthread_setname_np(pthread_self(), "forwarder"); /* perf report --comm forwarder */
 	rawcap_forward_run(fw->f, NULL, 0);
 	fw->cpu = thread_cpu_s() - c0;
 	return NULL;
