@@ -558,12 +558,18 @@ static int run_steady(struct bench *b)
 	return st.records_lost || st.packets != (uint64_t)(warmup + b->rounds) * b->count;
 }
 
+static char ring_path[128];
+
+/* Every exit removes the ring, a failed round's too. */
+static void remove_ring(void)
+{
+	unlink(ring_path);
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b = {.o = {.sz = sizeof(b.o), .listen = "127.0.0.1:0"}};
 	bool steady = argc > 1 && !strcmp(argv[1], "--steady");
-	char path[128];
-	int ret;
 
 	argc -= steady, argv += steady;
 	b.rounds = getenv("ROUNDS") ? atoi(getenv("ROUNDS")) : 3;
@@ -577,6 +583,8 @@ int main(int argc, char **argv)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(b.ring, sizeof(b.ring), "fwdbench-%d", getpid());
+	snprintf(ring_path, sizeof(ring_path), "/dev/shm/rawcap-%s", b.ring);
+	atexit(remove_ring);
 	b.o.ring = b.ring;
 	b.o.plain = argc == 3;
 	if (!b.o.plain) {
@@ -588,8 +596,5 @@ int main(int argc, char **argv)
 		    SSL_CTX_use_PrivateKey_file(b.sctx, argv[4], SSL_FILETYPE_PEM) != 1)
 			return 1;
 	}
-	ret = steady ? run_steady(&b) : run_cold(&b);
-	snprintf(path, sizeof(path), "/dev/shm/rawcap-%s", b.ring);
-	unlink(path);
-	return ret;
+	return steady ? run_steady(&b) : run_cold(&b);
 }
