@@ -321,6 +321,13 @@ static int round_step(int i)
 	return i / 3 & 1 ? 2 - i % 3 : i % 3; /* 0 forward, 1 copy, 2 copy from the ring */
 }
 
+/* Keep the fastest round's wall and CPU seconds. */
+static void keep_best(double *t_best, double *cpu_best, double t, double cpu)
+{
+	if (!*t_best || t < *t_best)
+		*t_best = t, *cpu_best = cpu;
+}
+
 static int run_cold(struct bench *b)
 {
 	double tf = 0, tc = 0, tr = 0, cf = 0, cc = 0, cr = 0;
@@ -336,8 +343,7 @@ static int run_cold(struct bench *b)
 		if (step == 0) {
 			t = time_forward(&b->o, &b->r, &cpu);
 			fwd_bytes = b->r.bytes;
-			if (!tf || t < tf)
-				tf = t, cf = cpu;
+			keep_best(&tf, &cf, t, cpu);
 			continue;
 		}
 		t = time_copy((struct copier){.ctx = b->sctx,
@@ -346,10 +352,7 @@ static int run_cold(struct bench *b)
 			      &b->r, &cpu);
 		if (b->r.bytes != fwd_bytes)
 			return 1;
-		if (step == 1 && (!tc || t < tc))
-			tc = t, cc = cpu;
-		if (step == 2 && (!tr || t < tr))
-			tr = t, cr = cpu;
+		keep_best(step == 1 ? &tc : &tr, step == 1 ? &cc : &cr, t, cpu);
 	}
 	printf("| %4u B | %-5s | %9.0f | %8.1f | %8.1f | %5.2f | %5.2f | %5.2f |\n", b->size,
 	       b->o.plain ? "plain" : "TLS", (double)b->count / tf, (double)fwd_bytes / tf / 1e6,
@@ -522,8 +525,7 @@ static int run_steady(struct bench *b)
 
 		if (step == 0) {
 			t = steady_round(b, &w, fw.f, fcpu, &s, &bytes, &cpu);
-			if (!tf || t < tf)
-				tf = t, cf = cpu;
+			keep_best(&tf, &cf, t, cpu);
 			continue;
 		}
 		t = time_copy((struct copier){.ctx = b->sctx,
@@ -533,10 +535,7 @@ static int run_steady(struct bench *b)
 			      &b->r, &cpu);
 		if (b->r.bytes != bytes)
 			return 1;
-		if (step == 1 && (!tc || t < tc))
-			tc = t, cc = cpu;
-		if (step == 2 && (!tr || t < tr))
-			tr = t, cr = cpu;
+		keep_best(step == 1 ? &tc : &tr, step == 1 ? &cc : &cr, t, cpu);
 	}
 	rawcap_forward_get_stats(fw.f, &st);
 	rawcap_forward_stop(fw.f);
