@@ -27,35 +27,24 @@ REF=${REF_BUILD:-}
 EXPORT_ONLY=${EXPORT_ONLY:-}
 COLD=${COLD:-}
 echo "# $0 $*  (RUNS=$RUNS RAWCAP_BUILD=$B${REF:+ REF_BUILD=$REF}${EXPORT_ONLY:+ EXPORT_ONLY=1}${COLD:+ COLD=1})"
-echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/rc-bench.XXXXXX")
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now, timed, bench_workdir, bench_fill, wall_cpu
 RING=bench$$
-cleanup() { chmod -R u+w "$W" 2>/dev/null || true; rm -rf "$W"; rm -f /dev/shm/rawcap-$RING; }
-trap cleanup EXIT
-
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now, timed
+bench_workdir $RING
 
 # timed_cpu KEY CMD...: as timed (wall time in BEST/WORST), and the least
 # user + sys seconds of a run in CPU[KEY]. CMD runs in a subshell.
 declare -A CPU
 timed_cpu() {
-	local k=$1 r w u s c
+	local k=$1 w c
 	shift
-	r=$({ TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
-	read -r w u s <<<"$r"
-	c=$(echo "$u + $s" | bc -l)
+	read -r w c < <(wall_cpu "$@")
 	if [ -z "${BEST[$k]:-}" ] || [ "$(echo "$w < ${BEST[$k]}" | bc -l)" = 1 ]; then BEST[$k]=$w; fi
 	if [ -z "${WORST[$k]:-}" ] || [ "$(echo "$w > ${WORST[$k]}" | bc -l)" = 1 ]; then WORST[$k]=$w; fi
 	if [ -z "${CPU[$k]:-}" ] || [ "$(echo "$c < ${CPU[$k]}" | bc -l)" = 1 ]; then CPU[$k]=$c; fi
 }
 
 # Fill: the FIFO holds the whole window (+ slack), the ring only 64 MiB of it.
-: >"$W/empty.pcap"
-python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b23c4d,2,4,0,0,65535,1))' >"$W/empty.pcap"
-t_from=$(date +%s.%N)
-echo go | "$B/tests/pktwriter" --size $((64 << 20)) --storage "$W/fifo" \
-	--storage-size $((WIN + WIN / 4 + (64 << 20))) --fill "$WIN" "$RING" "$W/empty.pcap" >/dev/null
-t_to=$(date +%s.%N)
+bench_fill "$B" $RING "$WIN"
 data=$(du -sb "$W/fifo" | cut -f1)
 
 # Export: rawcap-pcap (pcap and pcapng) from disk; tcpdump rewriting the same packets.

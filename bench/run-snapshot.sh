@@ -19,19 +19,11 @@ WIN=${1:-$((1 << 30))}
 RUNS=${RUNS:-7}
 REF=${REF_BUILD:-}
 echo "# $0 $*  (RUNS=$RUNS RAWCAP_BUILD=$B${REF:+ REF_BUILD=$REF}${CUT:+ CUT=1})"
-echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/rc-bench.XXXXXX")
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # bench_workdir, bench_fill, wall_cpu
 RING=bsnap$$
-cleanup() { chmod -R u+w "$W" 2>/dev/null || true; rm -rf "$W"; rm -f /dev/shm/rawcap-$RING; }
-trap cleanup EXIT
+bench_workdir $RING
 
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # now
-
-python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b23c4d,2,4,0,0,65535,1))' >"$W/empty.pcap"
-t_from=$(date +%s.%N)
-echo go | "$B/tests/pktwriter" --size $((64 << 20)) --storage "$W/fifo" \
-	--storage-size $((WIN + WIN / 4 + (64 << 20))) --fill "$WIN" "$RING" "$W/empty.pcap" >/dev/null
-t_to=$(date +%s.%N)
+bench_fill "$B" $RING "$WIN"
 if [ -n "${CUT:-}" ]; then # a hundredth in from each end: both edges cut a block
 	read -r t_from t_to < <(python3 -c "a, b = $t_from, $t_to; d = (b - a) / 100
 print('%.9f %.9f' % (a + d, b - d))")
@@ -46,13 +38,6 @@ run_cs() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
 run_new() { snapc "$B"; }
 run_rec() { RAWCAP_SNAPSHOT_RECORD_PATH=1 snapc "$B"; }
 run_ref() { LD_LIBRARY_PATH=$REF/lib snapc "$REF"; }
-# secs CMD...: "WALL CPU" seconds of CMD (CPU: user + sys of it and its children).
-secs() {
-	local r w u s
-	r=$({ TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
-	read -r w u s <<<"$r"
-	echo "$w $(echo "$u + $s" | bc -l)"
-}
 
 names=(cs new rec)
 [ -z "$REF" ] || names+=(ref)
@@ -64,7 +49,7 @@ for i in $(seq "$RUNS"); do
 	k=${#names[@]}
 	for j in $(seq 0 $((k - 1))); do
 		nm=${names[$(((i + j) % k))]}
-		read -r T[$nm] cpu < <(secs "run_$nm")
+		read -r T[$nm] cpu < <(wall_cpu "run_$nm")
 		C[$nm]+="$cpu"$'\n'
 	done
 	ratio() {
