@@ -18,8 +18,18 @@
  * cost: periodically every max(1 s, 100 x cost), at most 1% of a core, and,
  * when a packet shows a connection to one of rawcap's listeners (by address
  * and port) that the table does not know yet, at most every max(100 ms,
- * 20 x cost), 5%: a new receiver's stream is excluded within milliseconds
- * on a quiet node. The dump is read asynchronously, two netlink buffers
+ * 20 x cost), 5%. Such a packet first asks the kernel about its one
+ * connection (self_lookup.c: a hash lookup, a few microseconds, where a dump
+ * walks the whole TCP hash table, milliseconds on a large node however few
+ * sockets it has); if the socket is rawcap's it joins the live table at once
+ * and that very packet is excluded. So a download from the node API is
+ * excluded from its first packet after the handshake, however many start
+ * together and however busy capd's loop is: before, eight downloads starting
+ * within 100 ms put their first megabytes each into the ring, which lapped
+ * the persister. Lookups are budgeted (SELFX_LOOKUPS_PER_SEC), and a
+ * connection found not to be rawcap's (another socket on a wildcard
+ * listener's port, traffic routed through the node) is not asked about again
+ * for SELFX_MISS_NS. The dump is read asynchronously, two netlink buffers
  * (about 700 sockets) per loop turn, so capture never waits long for it;
  * the table holds at most SELF_MAX_CONNS connections. The
  * netlink socket is opened before the privilege drop; the dump itself needs
@@ -46,19 +56,23 @@
 #include "clock.h"
 #include "capd.h"
 #include "self_exclude.h"
+#include "self_lookup.h"
 #include "self_match.h"
 
-#define SELFX_PERIOD_NS	  1000000000ull	     /* periodic dumps, at least this far apart */
-#define SELFX_PERIOD_X	  100		     /* and 100 times what the last one cost */
-#define SELFX_TRIGGER_NS  (100 * 1000000ull) /* dumps asked for by a packet, at least this far */
-#define SELFX_TRIGGER_X	  20		     /* and 20 times the last one's cost */
-#define SELFX_STUCK_NS	  (30 * 1000000000ull)
-#define SELFX_RECVS	  2   /* netlink buffers read per loop turn */
-#define SELFX_FD_GAP	  256 /* closed descriptors in a row that end the scan of our own */
-#define SELFX_MAX_INODES  1024
-#define TCP_LISTEN_	  10
-#define TCP_TIME_WAIT_	  6
-#define TCP_NEW_SYN_RECV_ 12
+#define SELFX_PERIOD_NS	      1000000000ull	 /* periodic dumps, at least this far apart */
+#define SELFX_PERIOD_X	      100		 /* and 100 times what the last one cost */
+#define SELFX_TRIGGER_NS      (100 * 1000000ull) /* dumps asked for by a packet, at least this far */
+#define SELFX_TRIGGER_X	      20		 /* and 20 times the last one's cost */
+#define SELFX_STUCK_NS	      (30 * 1000000000ull)
+#define SELFX_RECVS	      2	  /* netlink buffers read per loop turn */
+#define SELFX_FD_GAP	      256 /* closed descriptors in a row that end the scan of our own */
+#define SELFX_MAX_INODES      1024
+#define SELFX_LOOKUPS_PER_SEC 2000 /* exact lookups; past that, packets wait for a dump */
+#define SELFX_MISS_SLOTS      64
+#define SELFX_MISS_NS	      (20 * 1000000ull) /* a connection that was not ours, not asked again */
+#define TCP_LISTEN_	      10
+#define TCP_TIME_WAIT_	      6
+#define TCP_NEW_SYN_RECV_     12
 
 struct selfx {
 	struct self_match m; /* first: the matcher's callback gets a pointer to it */
@@ -72,6 +86,14 @@ struct selfx {
 	uint64_t inodes[SELFX_MAX_INODES]; /* capd's own sockets */
 	unsigned ninodes;
 	uint64_t refreshes, triggered, errors, full;
+	int lookup_fd; /* NETLINK_SOCK_DIAG, for exact lookups only */
+	uint32_t lookup_seq;
+	unsigned lookup_budget; /* left in this second */
+	uint64_t lookup_second_ns, lookups, lookups_ours;
+	struct {
+		uint32_t hash;
+		uint64_t until_ns;
+	} miss[SELFX_MISS_SLOTS];
 	uint8_t buf[32768];
 };
 
@@ -152,18 +174,6 @@ static void selfx_start(struct selfx *x, uint64_t now, uint64_t min_ns)
 	x->work_ns = selfx_cpu_ns() - cpu0; /* the descriptor scan and the table clear count too */
 }
 
-/* A packet of a connection to one of our listeners that we do not know yet. */
-static void selfx_unknown_conn(struct self_match *m)
-{
-	struct selfx *x = (struct selfx *)m;
-	uint64_t now = clock_mono_ns(), min = SELFX_TRIGGER_X * x->cost_ns;
-
-	if (x->step >= 0)
-		return;
-	selfx_start(x, now, min > SELFX_TRIGGER_NS ? min : SELFX_TRIGGER_NS);
-	x->triggered += x->step >= 0;
-}
-
 static bool selfx_owned(const struct selfx *x, uint32_t uid, uint64_t inode)
 {
 	for (unsigned i = 0; i < x->nuids; i++)
@@ -172,6 +182,71 @@ static bool selfx_owned(const struct selfx *x, uint32_t uid, uint64_t inode)
 	for (unsigned i = 0; i < x->ninodes; i++)
 		if (x->inodes[i] == inode)
 			return true;
+	return false;
+}
+
+/* Within this second's budget, and not a connection lately found not to be ours? */
+static bool selfx_may_look_up(struct selfx *x, uint32_t hash, uint64_t now)
+{
+	const unsigned slot = hash % SELFX_MISS_SLOTS;
+
+	if (x->miss[slot].hash == hash && now < x->miss[slot].until_ns)
+		return false;
+	if (now - x->lookup_second_ns >= 1000000000ull) {
+		x->lookup_second_ns = now;
+		x->lookup_budget = SELFX_LOOKUPS_PER_SEC;
+	}
+	if (!x->lookup_budget)
+		return false;
+	x->lookup_budget--;
+	return true;
+}
+
+/*
+ * Ask the kernel about one connection (the listening end local). True if it
+ * is rawcap's: it is then in the live table, and in the one a running dump
+ * builds, which may have read the TCP sockets before it existed.
+ */
+static bool selfx_look_up(struct selfx *x, const struct self_key *k, int local, uint32_t hash,
+			  uint64_t now)
+{
+	const uint8_t *la = local ? k->b : k->a, *ra = local ? k->a : k->b;
+	uint16_t lp = local ? k->pb : k->pa, rp = local ? k->pa : k->pb;
+	struct self_sock s;
+	int err;
+
+	x->lookups++;
+	err = self_lookup_tcp(x->lookup_fd, ++x->lookup_seq, la, lp, ra, rp, &s);
+	if (err == -ENOENT ||
+	    (!err && s.state != TCP_NEW_SYN_RECV_ && !selfx_owned(x, s.uid, s.inode))) {
+		x->miss[hash % SELFX_MISS_SLOTS].hash = hash;
+		x->miss[hash % SELFX_MISS_SLOTS].until_ns = now + SELFX_MISS_NS;
+		return false;
+	}
+	if (err || s.state == TCP_NEW_SYN_RECV_)
+		return false; /* a request, not a socket yet: its next packet asks again */
+	if (self_table_add(&x->m.tab[x->m.cur], IPPROTO_TCP, la, lp, ra, rp))
+		return false; /* full: counted by the dump that finds it so */
+	if (x->step >= 0)
+		(void)self_table_add(self_next(&x->m), IPPROTO_TCP, la, lp, ra, rp);
+	x->lookups_ours++;
+	return true;
+}
+
+/* A packet of a connection to one of our listeners that we do not know yet. */
+static bool selfx_unknown_conn(struct self_match *m, const struct self_key *k, int local)
+{
+	struct selfx *x = (struct selfx *)m;
+	uint64_t now = clock_mono_ns(), min = SELFX_TRIGGER_X * x->cost_ns;
+	uint32_t hash = self_key_hash(k);
+
+	if (x->lookup_fd >= 0 && selfx_may_look_up(x, hash, now) &&
+	    selfx_look_up(x, k, local, hash, now))
+		return true;
+	if (x->step < 0) { /* not found, not ours, or no budget: a dump settles it */
+		selfx_start(x, now, min > SELFX_TRIGGER_NS ? min : SELFX_TRIGGER_NS);
+		x->triggered += x->step >= 0;
+	}
 	return false;
 }
 
@@ -315,10 +390,18 @@ static void selfx_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *ou
 		"# HELP capd_self_dump_errors_total Socket dumps that failed (the last table "
 		"stays).\n"
 		"# TYPE capd_self_dump_errors_total counter\n"
-		"capd_self_dump_errors_total %llu\n",
+		"capd_self_dump_errors_total %llu\n"
+		"# HELP capd_self_lookups_total Exact socket lookups of new connections to "
+		"rawcap's listeners.\n"
+		"# TYPE capd_self_lookups_total counter\n"
+		"capd_self_lookups_total %llu\n"
+		"# HELP capd_self_lookups_ours_total Those that found one of rawcap's sockets.\n"
+		"# TYPE capd_self_lookups_ours_total counter\n"
+		"capd_self_lookups_ours_total %llu\n",
 		(unsigned long long)x->m.excluded, (unsigned long long)x->m.excluded_bytes,
 		x->m.tab[x->m.cur].n, (unsigned long long)x->refreshes, (double)x->cost_ns / 1e9,
-		(unsigned long long)x->errors);
+		(unsigned long long)x->errors, (unsigned long long)x->lookups,
+		(unsigned long long)x->lookups_ours);
 }
 
 static void selfx_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out)
@@ -326,9 +409,10 @@ static void selfx_summary(void *state, struct capd_ctx *ctx, struct capd_buf *ou
 	struct selfx *x = state;
 
 	(void)ctx;
-	capd_buf_printf(out, " self_excluded=%llu self_dumps=%llu self_dump_us=%llu",
+	capd_buf_printf(out,
+			" self_excluded=%llu self_dumps=%llu self_dump_us=%llu self_lookups=%llu",
 			(unsigned long long)x->m.excluded, (unsigned long long)x->refreshes,
-			(unsigned long long)(x->cost_ns / 1000));
+			(unsigned long long)(x->cost_ns / 1000), (unsigned long long)x->lookups);
 }
 
 static void selfx_close(void *state, struct capd_ctx *ctx)
@@ -339,6 +423,8 @@ static void selfx_close(void *state, struct capd_ctx *ctx)
 	if (capd_self == &x->m)
 		capd_self = NULL;
 	close(x->fd);
+	if (x->lookup_fd >= 0)
+		close(x->lookup_fd);
 	free(x);
 }
 
@@ -378,9 +464,14 @@ int capd_self_exclude_setup(struct capd_ctx *ctx)
 		free(x);
 		return err;
 	}
+	/* Without it, new connections wait for a dump, as before: no reason to fail. */
+	x->lookup_fd =
+		socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	err = capd_add_source(ctx, x->fd, &selfx_ops, x);
 	if (err) {
 		close(x->fd);
+		if (x->lookup_fd >= 0)
+			close(x->lookup_fd);
 		free(x);
 		return err;
 	}

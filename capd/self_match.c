@@ -37,7 +37,7 @@ static inline uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t self_hash(const struct self_key *k)
+uint32_t self_key_hash(const struct self_key *k)
 {
 	uint64_t w[4], h = 0x9e3779b97f4a7c15ull ^
 			   ((uint64_t)k->pa << 32 | (uint64_t)k->pb << 8 | k->proto);
@@ -176,7 +176,7 @@ static bool self_listener(const struct self_table *t, const uint8_t addr[16], ui
 
 static struct self_key *self_find(struct self_table *t, const struct self_key *k, bool *found)
 {
-	uint32_t i = self_hash(k) & (SELF_SLOTS - 1);
+	uint32_t i = self_key_hash(k) & (SELF_SLOTS - 1);
 
 	while (t->slot[i].used) {
 		if (self_same(&t->slot[i], k)) {
@@ -205,16 +205,17 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 	self_key_of(frame, &h, &k);
 	self_order(&k);
 	self_find(t, &k, &found);
-	if (found) {
-		m->excluded++;
-		m->excluded_bytes += wire_len;
-		return true;
-	}
 	/* A connection to one of our listeners that the last socket dump did not know yet. */
-	if (h.proto == 6 && !(h.flags & TCP_SYN) && m->unknown_conn &&
-	    (self_listener(t, k.a, k.pa) || self_listener(t, k.b, k.pb)))
-		m->unknown_conn(m);
-	return false;
+	if (!found && h.proto == 6 && !(h.flags & TCP_SYN) && m->unknown_conn) {
+		int local = self_listener(t, k.a, k.pa) ? 0 : self_listener(t, k.b, k.pb) ? 1 : -1;
+
+		found = local >= 0 && m->unknown_conn(m, &k, local);
+	}
+	if (!found)
+		return false;
+	m->excluded++;
+	m->excluded_bytes += wire_len;
+	return true;
 }
 
 void self_table_clear(struct self_table *t)

@@ -46,8 +46,13 @@ struct self_match {
 	struct self_table tab[2];
 	unsigned cur; /* tab[cur] is live, the other one is being built */
 	uint64_t excluded, excluded_bytes;
-	/* A packet of a connection to one of our listeners that the table does not know yet. */
-	void (*unknown_conn)(struct self_match *m);
+	/*
+	 * A packet of a TCP connection to one of our listeners that the table
+	 * does not know yet. k: its key; local: the end that listens (0: k->a,
+	 * 1: k->b). True when the callback found the connection to be rawcap's
+	 * and added it to the live table: this packet is excluded too.
+	 */
+	bool (*unknown_conn)(struct self_match *m, const struct self_key *k, int local);
 };
 
 /* The live matcher, or NULL: nothing is excluded (--capture-self, or no capd). */
@@ -66,6 +71,9 @@ static inline bool capd_self_skip(const uint8_t *frame, uint32_t caplen, uint32_
 	return m && (m->tab[m->cur].n || m->tab[m->cur].any_listen) &&
 	       self_match_packet(m, frame, caplen, wire_len, linktype);
 }
+
+/* The same for both directions of a connection (keys are ordered). */
+uint32_t self_key_hash(const struct self_key *k);
 
 /* Building the next table: clear, add what the socket dump finds, then publish. */
 void self_table_clear(struct self_table *t);

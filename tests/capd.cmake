@@ -20,3 +20,8 @@ rawcap_script_test(capd_restart_shm capd/restart_shm.sh LABELS "capd;netns" TIME
 
 # Readers tell a killed, stopped or hung capd from a live one.
 rawcap_script_test(capd_liveness capd/liveness.sh LABELS "capd;netns" TIMEOUT 180)
+
+# The self-exclusion's exact socket lookup, against real connections in a namespace of its own.
+rawcap_unit_test(test_self_lookup SOURCES capd/test_self_lookup.c ${CMAKE_SOURCE_DIR}/capd/self_lookup.c
+                 LABELS capd netns TIMEOUT 30)
+target_include_directories(test_self_lookup PRIVATE ${CMAKE_SOURCE_DIR}/capd)

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * self_lookup.h - one TCP socket of capd's network namespace by its exact
+ * 5-tuple (self_lookup.c), for the self-exclusion.
+ */
+#ifndef CAPD_SELF_LOOKUP_H
+#define CAPD_SELF_LOOKUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct self_sock {
+	uid_t uid;
+	uint64_t inode;
+	uint8_t state; /* TCP state as sock_diag gives it (12: a request, not yet a socket) */
+};
+
+/*
+ * fd: a NETLINK_SOCK_DIAG socket used for nothing else. Addresses are 16
+ * bytes, IPv4 as ::ffff:a.b.c.d; ports in host order. 0 with *out filled,
+ * -ENOENT if no socket has that 5-tuple (a listener on the local end is not
+ * one), other -errno on failure.
+ */
+int self_lookup_tcp(int fd, uint32_t seq, const uint8_t local[16], uint16_t lport,
+		    const uint8_t remote[16], uint16_t rport, struct self_sock *out);
+
+#endif
