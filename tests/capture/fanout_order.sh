@@ -30,6 +30,15 @@ while True:
     c.send(b"k"); c.close()' &
 PIDS+=($!)
 
+# A flow out of order: say how many packets capd held past its reorder bound,
+# which is where an order failure under load comes from.
+fail_order() {
+	local line
+	kill -TERM "$CAPD_PID" 2>/dev/null && wait "$CAPD_PID" 2>/dev/null || true
+	line=$(grep "capd: final:" "$TMP/capd.$mode.log" || echo "no final line")
+	fail "$1 (capd unordered: sock0=$(kv sock0.unordered "$line") sock1=$(kv sock1.unordered "$line"))"
+}
+
 # tcpdump --immediate-mode has one snaplen-sized frame per packet: 256 of them.
 export TD_BUFFER=65536
 for mode in lb cpu hash; do
@@ -46,7 +55,7 @@ for mode in lb cpu hash; do
 	"$PCAP" --ring "$RING" -q --from "$T0" --to "$T1" -o "$TMP/ring.$mode.pcapng" ||
 		fail "--fanout $mode: export failed"
 	$PKTS flows "$TMP/ring.$mode.pcapng" "$TMP/td.$mode.pcap" --between "$T0" "$T1" \
-		>"$TMP/flows.out" || fail "--fanout $mode, ring: $(cat "$TMP/flows.out")"
+		>"$TMP/flows.out" || fail_order "--fanout $mode, ring: $(cat "$TMP/flows.out")"
 	echo "--fanout $mode, ring: $(head -1 "$TMP/flows.out")"
 	stop_capd "$TMP/capd.$mode.log"
 	line=$(grep "capd: final:" "$TMP/capd.$mode.log")
