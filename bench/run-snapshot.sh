@@ -5,7 +5,8 @@
 # round runs every command once, in an order that rotates from round to
 # round (whichever runs after another finds its writeback), and prints the
 # load and each command's time over `cp && sync`'s in that round; the end
-# gives the median and best of those per-round ratios.
+# gives the median and best of those per-round ratios. An untimed round of
+# every command comes first.
 #
 # Usage: bench/run-snapshot.sh [WINDOW_BYTES]   (default 1 GiB)
 #   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 7),
@@ -42,7 +43,10 @@ run_ref() { LD_LIBRARY_PATH=$REF/lib snapc "$REF"; }
 names=(cs new rec)
 [ -z "$REF" ] || names+=(ref)
 declare -A R C # R[name]: the per-round ratios over cp && sync, one per line; C: CPU s
-run_cs          # warm the page cache
+# An untimed warm-up round: the FIFO in the page cache, and every command
+# once, so the first timed round does not run in the writeback of a cold
+# `cp && sync` (it was the slowest round of most runs before).
+for nm in "${names[@]}"; do "run_$nm"; done
 printf '%-5s %-16s %8s %8s %8s %8s   %s\n' round load cs new rec ref "new/cs rec/cs ref/cs new/ref"
 for i in $(seq "$RUNS"); do
 	declare -A T=()

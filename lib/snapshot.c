@@ -66,6 +66,9 @@ struct snap_sink {
 	struct window_block block;	 /* being handed over, written at its last record */
 	uint64_t block_next, block_left; /* its records still to be handed over */
 	void *lent;			 /* the writer's buffer the window reads blocks into */
+	/* Segments the writer left and fdatasync'd (.retired): the seal skips their fsync. */
+	uint64_t *synced;
+	size_t nsynced, synced_cap;
 };
 
 static struct snap_synth *snap_queue(struct snap_sink *s, uint16_t type)
@@ -248,21 +251,71 @@ static int cmp_files(const void *a, const void *b)
 	return strcmp(((const struct snap_file *)a)->path, ((const struct snap_file *)b)->path);
 }
 
+/* seg_writer_opts.retired: seg_no's data and size are durable (on the copying thread). */
+static void snap_retired(void *arg, uint64_t seg_no)
+{
+	struct snap_sink *s = arg;
+
+	if (s->nsynced == s->synced_cap) {
+		size_t ncap = s->synced_cap ? s->synced_cap * 2 : 64;
+		uint64_t *n = realloc(s->synced, ncap * sizeof(*n));
+
+		if (!n)
+			return; /* the seal fsyncs it, as any file not listed */
+		s->synced = n;
+		s->synced_cap = ncap;
+	}
+	s->synced[s->nsynced++] = seg_no;
+}
+
+/* Is data/NAME a segment file? Its number in *seg_no. */
+static bool snap_seg_name(const char *name, uint64_t *seg_no)
+{
+	unsigned long long no;
+	int end = 0;
+
+	if (sscanf(name, "seg-%16llx.rcs%n", &no, &end) != 1 || end != SEG_NAME_LEN || name[end])
+		return false;
+	*seg_no = no;
+	return true;
+}
+
+/* Did the writer fdatasync data/NAME after its last write? */
+static bool snap_synced(const struct snap_sink *s, const char *name)
+{
+	uint64_t seg_no;
+
+	if (!snap_seg_name(name, &seg_no))
+		return false;
+	for (size_t i = 0; i < s->nsynced; i++)
+		if (s->synced[i] == seg_no)
+			return true;
+	return false;
+}
+
 /* The hasher's digest of data/NAME if it hashed all of the file's size bytes. */
 static bool snap_take_hash(struct snap_hasher *h, const char *name, uint64_t size,
 			   struct snap_file *f)
 {
-	unsigned long long seg_no;
-	int end = 0;
+	uint64_t seg_no;
 
-	if (sscanf(name, "seg-%16llx.rcs%n", &seg_no, &end) != 1 || end != SEG_NAME_LEN ||
-	    name[end])
-		return false;
-	return snap_hasher_take(h, seg_no, size, f);
+	return snap_seg_name(name, &seg_no) && snap_hasher_take(h, seg_no, size, f);
 }
 
-/* Checksum (unless the hasher did), fsync and seal every file in tmp/data; fill m->files. */
-static int snap_seal_data(int tmpfd, struct snap_hasher *h, struct snap_manifest *m)
+/* Make one data file durable (unless the writer already synced it whole) and read-only. */
+static int snap_seal_file(int fd, bool synced)
+{
+	if (!synced && fsync(fd))
+		return -errno;
+	return fchmod(fd, SNAP_FILE_MODE) ? -errno : 0;
+}
+
+/*
+ * Checksum (unless the hasher did), fsync (unless the writer synced it
+ * whole) and seal every file in tmp/data; fill m->files.
+ */
+static int snap_seal_data(int tmpfd, struct snap_hasher *h, const struct snap_sink *s,
+			  struct snap_manifest *m)
 {
 	struct safe_want want = safe_want_file(geteuid(), 0);
 	int dfd = openat(tmpfd, "data", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -295,7 +348,7 @@ static int snap_seal_data(int tmpfd, struct snap_hasher *h, struct snap_manifest
 		f = &m->files[m->nfiles++];
 		snprintf(f->path, sizeof(f->path), "data/%.100s", de->d_name); /* length checked above */
 		fd = safe_openat(dirfd(d), de->d_name, O_RDONLY, 0, &want, &st, NULL, 0);
-		err = fd < 0 ? fd : fsync(fd) || fchmod(fd, SNAP_FILE_MODE) ? -errno : 0;
+		err = fd < 0 ? fd : snap_seal_file(fd, snap_synced(s, de->d_name));
 		if (fd >= 0)
 			close(fd);
 		if (!err && !snap_take_hash(h, de->d_name, (uint64_t)st.st_size, f))
@@ -441,6 +494,8 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.gid = -1,
 		/* Full segments go to disk while the next fills: the seal waits for the last. */
 		.sync_retired = true,
+		.retired = snap_retired,
+		.retired_arg = s,
 		.sealed = h ? snap_hasher_sealed : NULL,
 		.sealed_arg = h,
 		.sealed_wait = h ? snap_hasher_wait : NULL,
@@ -566,13 +621,15 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 	}
 	err = snap_copy(o, datadir, room, h, res, &s, errbuf, errlen);
 	if (err) {
+		free(s.synced);
 		snap_hasher_free(h);
 		close(tmpfd);
 		return err;
 	}
 	snap_fill_info(&m->info, o, res, &s);
 	m->lossy = rawcap_window_report(NULL, NULL, res);
-	err = snap_seal_data(tmpfd, h, m);
+	err = snap_seal_data(tmpfd, h, &s, m);
+	free(s.synced);
 	snap_hasher_free(h);
 	if (!err)
 		err = snap_write_manifest(tmpfd, m);

@@ -267,7 +267,9 @@ void segw_file_release(struct seg_writer *w, struct segw_file *f)
 		close(f->fd);
 		f->fd = -1;
 		f->used = false;
-		if (w->o.retired && !w->o.fifo && !segw_file_failed(w, f))
+		/* dirty: written since its last fdatasync, or that sync failed */
+		if (w->o.retired && !w->o.fifo && !segw_file_failed(w, f) &&
+		    !(w->o.sync_retired && f->dirty))
 			w->o.retired(w->o.retired_arg, f->seg_no);
 	}
 }

@@ -31,7 +31,11 @@ struct seg_writer_opts {
 	bool reg_buffers;	/* register the block buffers with io_uring (WRITE_FIXED) */
 	const char *holder;	/* FIFO: who holds the directory's lock, e.g. "ring default" */
 	bool sync_retired;	/* fdatasync each segment once left (writeback overlaps the rest) */
-	/* Snapshot: a segment left, written (and synced) in full and closed; its bytes are final. */
+	/*
+	 * Snapshot: a segment left, written in full and closed; its bytes are
+	 * final. With sync_retired, reported only once its fdatasync succeeded:
+	 * its data and size are durable, so the caller need not sync it again.
+	 */
 	void (*retired)(void *arg, uint64_t seg_no);
 	void *retired_arg;
 	/*
