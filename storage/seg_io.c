@@ -198,6 +198,7 @@ int segw_submit_hdr(struct seg_writer *w, struct segw_file *f)
 	io_uring_sqe_set_data64(sqe, SEGW_UD(SEGW_TAG_HDR, f));
 	f->inflight++;
 	f->hdr_failed = false;
+	f->dirty = true; /* a header retried after the file's sync needs one more */
 	return 0;
 }
 
