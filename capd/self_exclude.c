@@ -18,18 +18,21 @@
  * cost: periodically every max(1 s, 100 x cost), at most 1% of a core, and,
  * when a packet shows a connection to one of rawcap's listeners (by address
  * and port) that the table does not know yet, at most every max(100 ms,
- * 20 x cost), 5%. Such a packet first asks the kernel about its one
- * connection (self_lookup.c: a hash lookup, a few microseconds, where a dump
- * walks the whole TCP hash table, milliseconds on a large node however few
- * sockets it has); if the socket is rawcap's it joins the live table at once
- * and that very packet is excluded. So a download from the node API is
- * excluded from its first packet after the handshake, however many start
- * together and however busy capd's loop is: before, eight downloads starting
- * within 100 ms put their first megabytes each into the ring, which lapped
- * the persister. Lookups are budgeted (SELFX_LOOKUPS_PER_SEC), and a
- * connection found not to be rawcap's (another socket on a wildcard
- * listener's port, traffic routed through the node) is not asked about again
- * for SELFX_MISS_NS. The dump is read asynchronously, two netlink buffers
+ * 20 x cost), 5%. Such a packet, and any TCP SYN the table does not know,
+ * first asks the kernel about its one connection (self_lookup.c: a hash
+ * lookup, a few microseconds, where a dump walks the whole TCP hash table,
+ * milliseconds on a large node however few sockets it has): a SYN about its
+ * sender's end, then its receiver's (where the connection does not exist
+ * yet, the kernel names the listener it reaches; one of rawcap's joins the
+ * table's listeners). If the socket is rawcap's the connection joins the
+ * live table at once and that very packet is excluded. So a forwarder's
+ * stream, an upload, a download from the node API is excluded from its
+ * first packets, however many start together and however busy capd's loop
+ * is: before, eight downloads starting within 100 ms put their first
+ * megabytes each into the ring, which lapped the persister, and a forwarder
+ * replaying history put up to a second of its stream in. Lookups are
+ * budgeted apart for SYNs and for listeners' connections, and a connection
+ * found not to be rawcap's is not asked about again for SELFX_MISS_NS. The dump is read asynchronously, two netlink buffers
  * (about 700 sockets) per loop turn, so capture never waits long for it;
  * the table holds at most SELF_MAX_CONNS connections. The
  * netlink socket is opened before the privilege drop; the dump itself needs
@@ -38,8 +41,9 @@
  *
  * Not matched: traffic NATed between rawcap's socket and the captured
  * interface (a --connect to a Service VIP is seen with the pod's address
- * on the wire), and the first packets of a connection rawcap opens itself
- * before the next dump (under a second).
+ * on the wire), connections closed before capd reads their first packets
+ * (refused attempts), and past the lookup budgets, new connections until
+ * the next dump.
  */
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -59,20 +63,21 @@
 #include "self_lookup.h"
 #include "self_match.h"
 
-#define SELFX_PERIOD_NS	      1000000000ull	 /* periodic dumps, at least this far apart */
-#define SELFX_PERIOD_X	      100		 /* and 100 times what the last one cost */
-#define SELFX_TRIGGER_NS      (100 * 1000000ull) /* dumps asked for by a packet, at least this far */
-#define SELFX_TRIGGER_X	      20		 /* and 20 times the last one's cost */
-#define SELFX_STUCK_NS	      (30 * 1000000000ull)
-#define SELFX_RECVS	      2	  /* netlink buffers read per loop turn */
-#define SELFX_FD_GAP	      256 /* closed descriptors in a row that end the scan of our own */
-#define SELFX_MAX_INODES      1024
-#define SELFX_LOOKUPS_PER_SEC 2000 /* exact lookups; past that, packets wait for a dump */
-#define SELFX_MISS_SLOTS      64
-#define SELFX_MISS_NS	      (20 * 1000000ull) /* a connection that was not ours, not asked again */
-#define TCP_LISTEN_	      10
-#define TCP_TIME_WAIT_	      6
-#define TCP_NEW_SYN_RECV_     12
+#define SELFX_PERIOD_NS		  1000000000ull	     /* periodic dumps, at least this far apart */
+#define SELFX_PERIOD_X		  100		     /* and 100 times what the last one cost */
+#define SELFX_TRIGGER_NS	  (100 * 1000000ull) /* dumps asked for by a packet, at least this far */
+#define SELFX_TRIGGER_X		  20		     /* and 20 times the last one's cost */
+#define SELFX_STUCK_NS		  (30 * 1000000000ull)
+#define SELFX_RECVS		  2   /* netlink buffers read per loop turn */
+#define SELFX_FD_GAP		  256 /* closed descriptors in a row that end the scan of our own */
+#define SELFX_MAX_INODES	  1024
+#define SELFX_LOOKUPS_PER_SEC	  2000 /* exact lookups; past that, packets wait for a dump */
+#define SELFX_SYN_LOOKUPS_PER_SEC 1000 /* of SYNs' senders, apart, so SYNs never starve those */
+#define SELFX_MISS_SLOTS	  64
+#define SELFX_MISS_NS		  (20 * 1000000ull) /* a connection that was not ours, not asked again */
+#define TCP_LISTEN_		  10
+#define TCP_TIME_WAIT_		  6
+#define TCP_NEW_SYN_RECV_	  12
 
 struct selfx {
 	struct self_match m; /* first: the matcher's callback gets a pointer to it */
@@ -88,7 +93,7 @@ struct selfx {
 	uint64_t refreshes, triggered, errors, full;
 	int lookup_fd; /* NETLINK_SOCK_DIAG, for exact lookups only */
 	uint32_t lookup_seq;
-	unsigned lookup_budget; /* left in this second */
+	unsigned lookup_budget[2]; /* left in this second: [0] SYNs, [1] listeners' connections */
 	uint64_t lookup_second_ns, lookups, lookups_ours;
 	struct {
 		uint32_t hash;
@@ -186,64 +191,118 @@ static bool selfx_owned(const struct selfx *x, uint32_t uid, uint64_t inode)
 }
 
 /* Within this second's budget, and not a connection lately found not to be ours? */
-static bool selfx_may_look_up(struct selfx *x, uint32_t hash, uint64_t now)
+static bool selfx_may_look_up(struct selfx *x, uint32_t hash, bool listener, uint64_t now)
 {
 	const unsigned slot = hash % SELFX_MISS_SLOTS;
+	unsigned *budget = &x->lookup_budget[listener];
 
 	if (x->miss[slot].hash == hash && now < x->miss[slot].until_ns)
 		return false;
 	if (now - x->lookup_second_ns >= 1000000000ull) {
 		x->lookup_second_ns = now;
-		x->lookup_budget = SELFX_LOOKUPS_PER_SEC;
+		x->lookup_budget[0] = SELFX_SYN_LOOKUPS_PER_SEC;
+		x->lookup_budget[1] = SELFX_LOOKUPS_PER_SEC;
 	}
-	if (!x->lookup_budget)
+	if (!*budget)
 		return false;
-	x->lookup_budget--;
+	(*budget)--;
 	return true;
 }
 
+static void selfx_miss(struct selfx *x, uint32_t hash, uint64_t now)
+{
+	x->miss[hash % SELFX_MISS_SLOTS].hash = hash;
+	x->miss[hash % SELFX_MISS_SLOTS].until_ns = now + SELFX_MISS_NS;
+}
+
+/* A connection or listener found by a lookup joins the live table and a running dump's. */
+static int selfx_add(struct selfx *x, bool listen, const uint8_t *la, uint16_t lp,
+		     const uint8_t *ra, uint16_t rp)
+{
+	struct self_table *live = &x->m.tab[x->m.cur], *next = self_next(&x->m);
+	int err = 0;
+
+	if (listen)
+		self_table_listen(live, la, lp);
+	else
+		err = self_table_add(live, IPPROTO_TCP, la, lp, ra, rp);
+	if (!err && x->step >= 0) { /* it may have read the TCP sockets before this one */
+		if (listen)
+			self_table_listen(next, la, lp);
+		else
+			(void)self_table_add(next, IPPROTO_TCP, la, lp, ra, rp);
+	}
+	return err;
+}
+
 /*
- * Ask the kernel about one connection (the listening end local). True if it
- * is rawcap's: it is then in the live table, and in the one a running dump
- * builds, which may have read the TCP sockets before it existed.
+ * Ask the kernel about one end of a connection (local). True if that end is
+ * one of rawcap's sockets: the connection is now in the table. Where no
+ * connection has the 5-tuple yet, a SYN's lookup finds the listener it asks
+ * for: one of rawcap's joins the table's listeners, so the connection's next
+ * packet is looked up again (the listener path) and found.
  */
-static bool selfx_look_up(struct selfx *x, const struct self_key *k, int local, uint32_t hash,
-			  uint64_t now)
+static bool selfx_look_up(struct selfx *x, const struct self_key *k, int local, bool listener,
+			  uint32_t hash, uint64_t now)
 {
 	const uint8_t *la = local ? k->b : k->a, *ra = local ? k->a : k->b;
 	uint16_t lp = local ? k->pb : k->pa, rp = local ? k->pa : k->pb;
 	struct self_sock s;
+	bool ours;
 	int err;
 
 	x->lookups++;
 	err = self_lookup_tcp(x->lookup_fd, ++x->lookup_seq, la, lp, ra, rp, &s);
-	if (err == -ENOENT ||
-	    (!err && s.state != TCP_NEW_SYN_RECV_ && !selfx_owned(x, s.uid, s.inode))) {
-		x->miss[hash % SELFX_MISS_SLOTS].hash = hash;
-		x->miss[hash % SELFX_MISS_SLOTS].until_ns = now + SELFX_MISS_NS;
+	if (err && err != -ENOENT)
+		return false; /* the next packet asks again */
+	if (!err && s.state == SELF_TCP_NEW_SYN_RECV)
+		return false; /* mid-handshake, not a socket yet: likewise */
+	ours = !err && selfx_owned(x, s.uid, s.inode);
+	if (ours && s.state == SELF_TCP_LISTEN && !listener) {
+		selfx_add(x, true, la, lp, NULL, 0);
 		return false;
 	}
-	if (err || s.state == TCP_NEW_SYN_RECV_)
-		return false; /* a request, not a socket yet: its next packet asks again */
-	if (self_table_add(&x->m.tab[x->m.cur], IPPROTO_TCP, la, lp, ra, rp))
-		return false; /* full: counted by the dump that finds it so */
-	if (x->step >= 0)
-		(void)self_table_add(self_next(&x->m), IPPROTO_TCP, la, lp, ra, rp);
+	if (!ours || s.state == SELF_TCP_LISTEN) {
+		selfx_miss(x, hash, now); /* not ours, or no such connection (routed through) */
+		return false;
+	}
+	if (selfx_add(x, false, la, lp, ra, rp))
+		return false; /* full: the dump that finds it so says so */
 	x->lookups_ours++;
 	return true;
 }
 
-/* A packet of a connection to one of our listeners that we do not know yet. */
-static bool selfx_unknown_conn(struct self_match *m, const struct self_key *k, int local)
+/* Within the budget and not lately a miss: look end local of k up. */
+static bool selfx_ask(struct selfx *x, const struct self_key *k, int local, bool listener,
+		      uint64_t now)
+{
+	/* which end is asked about is part of the question */
+	uint32_t hash = self_key_hash(k) ^ (local ? 0x9e3779b9u : 0);
+
+	return selfx_may_look_up(x, hash, listener, now) &&
+	       selfx_look_up(x, k, local, listener, hash, now);
+}
+
+/*
+ * A SYN (local: its sender), or a later packet of a connection to one of
+ * our listeners (local: the listening end), that the table does not know.
+ */
+static bool selfx_unknown_conn(struct self_match *m, const struct self_key *k, int local,
+			       bool listener)
 {
 	struct selfx *x = (struct selfx *)m;
 	uint64_t now = clock_mono_ns(), min = SELFX_TRIGGER_X * x->cost_ns;
-	uint32_t hash = self_key_hash(k);
 
-	if (x->lookup_fd >= 0 && selfx_may_look_up(x, hash, now) &&
-	    selfx_look_up(x, k, local, hash, now))
-		return true;
-	if (x->step < 0) { /* not found, not ours, or no budget: a dump settles it */
+	if (x->lookup_fd >= 0) {
+		if (selfx_ask(x, k, local, listener, now))
+			return true;
+		/* a SYN to a local listener: whose is it (or the socket it became)? */
+		if (!listener && selfx_ask(x, k, !local, false, now))
+			return true;
+	}
+	if (!listener)
+		return false; /* most SYNs are not ours: the periodic dump, not one each */
+	if (x->step < 0) {    /* not found, not ours, or no budget: a dump settles it */
 		selfx_start(x, now, min > SELFX_TRIGGER_NS ? min : SELFX_TRIGGER_NS);
 		x->triggered += x->step >= 0;
 	}

@@ -8,7 +8,8 @@
  * every bucket of the TCP hash table (milliseconds on a large machine,
  * however few sockets the namespace has). Where no connection has the
  * 5-tuple the kernel answers with the listener on its local end, if any, as
- * it would route a packet: that is -ENOENT here.
+ * it would deliver a packet: state TCP_LISTEN, which tells whose listener a
+ * connection just asked for belongs to.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,8 +21,6 @@
 #include <sys/socket.h>
 
 #include "self_lookup.h"
-
-#define TCP_LISTEN_ 10
 
 static const uint8_t v4_prefix[12] = {[10] = 0xff, [11] = 0xff};
 
@@ -59,9 +58,6 @@ static int self_lookup_parse(const uint8_t *buf, size_t len, uint32_t seq, struc
 		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 
-			if (m->idiag_state == TCP_LISTEN_)
-				return -ENOENT; /* no such connection: the kernel fell back to
-						   the listener on the local end */
 			out->uid = m->idiag_uid;
 			out->inode = m->idiag_inode;
 			out->state = m->idiag_state;

@@ -9,17 +9,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define SELF_TCP_LISTEN	      10 /* TCP states as sock_diag gives them */
+#define SELF_TCP_NEW_SYN_RECV 12 /* a request, not yet a socket */
+
 struct self_sock {
 	uid_t uid;
 	uint64_t inode;
-	uint8_t state; /* TCP state as sock_diag gives it (12: a request, not yet a socket) */
+	uint8_t state; /* SELF_TCP_LISTEN: no such connection, this is the local end's listener */
 };
 
 /*
  * fd: a NETLINK_SOCK_DIAG socket used for nothing else. Addresses are 16
  * bytes, IPv4 as ::ffff:a.b.c.d; ports in host order. 0 with *out filled,
- * -ENOENT if no socket has that 5-tuple (a listener on the local end is not
- * one), other -errno on failure.
+ * -ENOENT if no socket has that 5-tuple or listens on its local end, other
+ * -errno on failure.
  */
 int self_lookup_tcp(int fd, uint32_t seq, const uint8_t local[16], uint16_t lport,
 		    const uint8_t remote[16], uint16_t rport, struct self_sock *out);

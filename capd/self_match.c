@@ -19,6 +19,7 @@
 #define LT_ETHERNET 1
 #define LT_RAW	    101
 #define TCP_SYN	    0x02
+#define TCP_ACK	    0x10
 
 struct self_match *capd_self;
 
@@ -56,8 +57,8 @@ static bool self_same(const struct self_key *x, const struct self_key *y)
 	return !memcmp(x, y, offsetof(struct self_key, used));
 }
 
-/* The lower (address, port) end first, so both directions give one key. */
-static void self_order(struct self_key *k)
+/* The lower (address, port) end first, so both directions give one key; true if swapped. */
+static bool self_order(struct self_key *k)
 {
 	int c = memcmp(k->a, k->b, 16);
 
@@ -70,7 +71,9 @@ static void self_order(struct self_key *k)
 		memcpy(k->b, t, 16);
 		k->pa = k->pb;
 		k->pb = p;
+		return true;
 	}
+	return false;
 }
 
 static void v4_mapped(uint8_t dst[16], const uint8_t *v4)
@@ -195,21 +198,29 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 	struct self_table *t = &m->tab[m->cur];
 	struct self_pkt h;
 	struct self_key k;
-	bool found;
+	bool found, opening;
+	int sender;
 
 	if (!self_ports(frame, caplen, linktype, &h))
 		return false;
-	if (!port_bit(t->ports, h.sport) && !port_bit(t->ports, h.dport) &&
+	opening = h.proto == 6 && (h.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	if (!opening && !port_bit(t->ports, h.sport) && !port_bit(t->ports, h.dport) &&
 	    !port_bit(t->listen, h.sport) && !port_bit(t->listen, h.dport))
 		return false; /* most packets end here, before any copy */
 	self_key_of(frame, &h, &k);
-	self_order(&k);
+	sender = self_order(&k); /* the end that sent this packet: 0 k.a, 1 k.b */
 	self_find(t, &k, &found);
-	/* A connection to one of our listeners that the last socket dump did not know yet. */
-	if (!found && h.proto == 6 && !(h.flags & TCP_SYN) && m->unknown_conn) {
-		int local = self_listener(t, k.a, k.pa) ? 0 : self_listener(t, k.b, k.pb) ? 1 : -1;
+	if (!found && m->unknown_conn) {
+		if (opening) /* a connection opening: is its opener one of rawcap's sockets? */
+			found = m->unknown_conn(m, &k, sender, false);
+		else if (h.proto == 6 && !(h.flags & TCP_SYN)) {
+			/* A connection to one of our listeners that the last dump did not know. */
+			int local = self_listener(t, k.a, k.pa)	  ? 0
+				    : self_listener(t, k.b, k.pb) ? 1
+								  : -1;
 
-		found = local >= 0 && m->unknown_conn(m, &k, local);
+			found = local >= 0 && m->unknown_conn(m, &k, local, true);
+		}
 	}
 	if (!found)
 		return false;

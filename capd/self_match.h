@@ -6,9 +6,11 @@
  * A table of the connections of rawcap's own sockets, by exact 5-tuple, so
  * that other traffic on the same ports (another process, another peer) is
  * never excluded. Capture paths call capd_self_skip() once per packet before
- * copying it; with nothing to exclude it costs one load and a branch, and
- * otherwise two bit tests for most packets (a bitmap of the local ports of
- * rawcap's connections) before any hash lookup. The capd writer thread is
+ * copying it; with nothing to exclude and no lookups it costs one load and
+ * a branch, and otherwise finding the ports, then two bit tests for most
+ * packets (a bitmap of the local ports of rawcap's connections) before any
+ * hash lookup; a TCP SYN is looked up too, since it may open a connection of
+ * rawcap's that no dump knows yet. The capd writer thread is
  * the only user: the table is rebuilt beside the live one and swapped.
  */
 #ifndef CAPD_SELF_MATCH_H
@@ -47,12 +49,16 @@ struct self_match {
 	unsigned cur; /* tab[cur] is live, the other one is being built */
 	uint64_t excluded, excluded_bytes;
 	/*
-	 * A packet of a TCP connection to one of our listeners that the table
-	 * does not know yet. k: its key; local: the end that listens (0: k->a,
-	 * 1: k->b). True when the callback found the connection to be rawcap's
-	 * and added it to the live table: this packet is excluded too.
+	 * A TCP connection the table does not know yet: a SYN (listener false;
+	 * local: the end that sent it, 0 k->a, 1 k->b) or a later packet of a
+	 * connection to one of our listeners (listener true; local: the end
+	 * that listens). True when the callback found the local end to be one
+	 * of rawcap's sockets and added the connection to the live table: this
+	 * packet is excluded too. NULL: no lookups, and only connections and
+	 * listeners already in the table make a packet worth parsing.
 	 */
-	bool (*unknown_conn)(struct self_match *m, const struct self_key *k, int local);
+	bool (*unknown_conn)(struct self_match *m, const struct self_key *k, int local,
+			     bool listener);
 };
 
 /* The live matcher, or NULL: nothing is excluded (--capture-self, or no capd). */
@@ -68,7 +74,7 @@ static inline bool capd_self_skip(const uint8_t *frame, uint32_t caplen, uint32_
 {
 	struct self_match *m = capd_self;
 
-	return m && (m->tab[m->cur].n || m->tab[m->cur].any_listen) &&
+	return m && (m->tab[m->cur].n || m->tab[m->cur].any_listen || m->unknown_conn) &&
 	       self_match_packet(m, frame, caplen, wire_len, linktype);
 }
 

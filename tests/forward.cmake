@@ -20,3 +20,5 @@ foreach(t preauth slots emfile tls_policy)
 endforeach()
 # capd leaves rawcap's own connections out of the capture (--capture-self keeps them).
 rawcap_script_test(forward_capture_self forward/capture_self.sh LABELS forward capd TIMEOUT 120)
+# ... from their first packets, connecting out or accepted, with no socket dump in between.
+rawcap_script_test(forward_self_first forward/self_first.sh LABELS forward capd TIMEOUT 120)

@@ -4,8 +4,8 @@
  * against real TCP connections, in a network namespace of the test's own
  * (root; skipped otherwise): it finds each end of a connection with its
  * owner and inode, IPv4, IPv6 and IPv4 on a dual-stack listener, and
- * answers -ENOENT for a 5-tuple no socket has, even where the kernel would
- * hand that 5-tuple's packets to a listener.
+ * answers with the listener for a 5-tuple no connection has on a listening
+ * end, and -ENOENT where nothing listens either.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -175,10 +175,12 @@ static void test_no_such_socket(void **state)
 
 	(void)state;
 	assert_int_equal(conn_open(&c, AF_INET, "127.0.0.1", AF_INET, "127.0.0.1"), 0);
-	/* the listener's address and port, another peer: the kernel has the listener, not this */
+	/* the listener's address and port, another peer: the kernel answers with the listener */
 	assert_int_equal(self_lookup_tcp(diag_fd, 3, c.srv_addr, c.srv_port, c.cli_addr,
 					 (uint16_t)(c.cli_port ^ 1), &s),
-			 -ENOENT);
+			 0);
+	assert_int_equal(s.state, SELF_TCP_LISTEN);
+	assert_int_equal(s.inode, inode_of(c.lsn));
 	/* no socket at all on the local end */
 	assert_int_equal(self_lookup_tcp(diag_fd, 4, c.srv_addr, (uint16_t)(c.srv_port ^ 1),
 					 c.cli_addr, c.cli_port, &s),
