@@ -27,9 +27,9 @@
 #include "forward_int.h"
 #include "ring/ring_test.h"
 
-#define PKT_LEN	 1500
-#define PACKETS	 4000 /* ~6 MB of pcapng: more than the queue and the socket hold */
-#define NEED	 (RAWCAP_REC_MAX + FWD_RECORD_SLACK)
+#define PKT_LEN	  1500
+#define PACKETS	  4000 /* ~6 MB of pcapng: more than the queue and the socket hold */
+#define NEED	  (RAWCAP_REC_MAX + FWD_RECORD_SLACK)
 #define MAX_TRIES 10000 /* bounds every loop */
 
 struct rig {
