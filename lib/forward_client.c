@@ -337,17 +337,19 @@ static void fwd_client_count(struct fwd_client *c)
 
 /*
  * Step the window while the queue has room for a whole record. Returns 1
- * when it may have more to send at once (it spent its budget), 0 when it
- * waits (caught up, paced, paused, queue full, done), or a negative errno.
+ * when it may have more to send at once (it spent its budget, or the queue
+ * had no room: the flush that follows may make it), 0 when it waits (caught
+ * up, paced, paused, done), or a negative errno.
  */
 int fwd_client_fill(struct fwd_client *c)
 {
-	bool done = false;
-	int n = -EAGAIN, err;
+	bool done = false, room;
+	int n = 0, err;
 
 	if (c->state != FWD_C_STREAM || c->f->paused)
 		return 0;
-	if (fwd_client_room(c) >= FWD_NEED)
+	room = fwd_client_room(c) >= FWD_NEED;
+	if (room)
 		n = rawcap_window_step(c->w, FWD_BATCH, &done);
 	fwd_client_count(c);
 	if (n < 0 && n != -EAGAIN) {
@@ -357,8 +359,8 @@ int fwd_client_fill(struct fwd_client *c)
 	}
 	if (c->pw && (err = rawcap_pcap_flush(c->pw)) < 0)
 		return err;
-	if (!done)
-		return n >= 0;
+	if (!done) /* no room is not "caught up": the caller's flush may make room at once */
+		return !room || n >= 0;
 	if (!c->pw && (err = fwd_stream_end(&c->out, fwd_client_last_seq(c))) < 0)
 		return err;
 	c->state = FWD_C_DRAIN;

@@ -220,8 +220,9 @@ int fwd_client_input(struct fwd_client *c);
 /* Bytes the queue can still take, less what the pcap encoder holds for it. */
 size_t fwd_client_room(const struct fwd_client *c);
 /*
- * Step the window while the queue has room: 1 when more is ready at once, 0
- * when it waits, -errno when the receiver must go.
+ * Step the window while the queue has room: 1 when more may be ready at once
+ * (the budget spent, or no room until the next flush), 0 when it waits,
+ * -errno when the receiver must go.
  */
 int fwd_client_fill(struct fwd_client *c);
 /* Tell the receiver about a pause or resume (msgpack), reposition on a live resume. */

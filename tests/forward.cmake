@@ -7,6 +7,9 @@ target_link_libraries(msgpack_sink PRIVATE rawcap)
 
 rawcap_unit_test(test_forward_stream SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/forward/test_stream.c
                  LIBS rawcap_static LABELS forward TIMEOUT 30)
+# One receiver driven by hand as the poll loop drives it (fill, flush) over a socketpair.
+rawcap_unit_test(test_forward_client SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/forward/test_client.c
+                 LIBS rawcap_static rawcap_ring_writer LABELS forward TIMEOUT 30)
 foreach(t live lapped msgpack tls pause)
   rawcap_script_test(forward_${t} forward/${t}.sh LABELS forward TIMEOUT 90)
 endforeach()
