@@ -33,3 +33,16 @@ if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
     target_link_options(${t} PRIVATE -fsanitize=fuzzer,address,undefined)
   endforeach()
 endif()
+
+# capd's per-packet self-exclusion test parses every captured frame (capd/self_match.c).
+add_executable(fuzz_self_match_corpus fuzz/fuzz_self_match.c fuzz/replay.c)
+target_link_libraries(fuzz_self_match_corpus PRIVATE rawcap_self)
+add_test(NAME fuzz_self_match_corpus
+         COMMAND fuzz_self_match_corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/self_match)
+set_tests_properties(fuzz_self_match_corpus PROPERTIES TIMEOUT 60 LABELS "fuzz;capd")
+if(RAWCAP_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  add_executable(fuzz_self_match fuzz/fuzz_self_match.c ${CMAKE_SOURCE_DIR}/capd/self_match.c)
+  target_include_directories(fuzz_self_match PRIVATE ${CMAKE_SOURCE_DIR}/capd)
+  target_compile_options(fuzz_self_match PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_self_match PRIVATE -fsanitize=fuzzer,address,undefined)
+endif()
