@@ -32,12 +32,11 @@
  * megabytes each into the ring, which lapped the persister, and a forwarder
  * replaying history put up to a second of its stream in. Lookups are
  * budgeted apart for SYNs and for listeners' connections, and a connection
- * found not to be rawcap's is not asked about again for SELFX_MISS_NS. The dump is read asynchronously, two netlink buffers
- * (about 700 sockets) per loop turn, so capture never waits long for it;
- * the table holds at most SELF_MAX_CONNS connections. The
- * netlink socket is opened before the privilege drop; the dump itself needs
- * no privilege, and only sendto/recvfrom/fstat, which the loop's seccomp
- * allow-list has.
+ * found not to be rawcap's is not asked about again for SELFX_MISS_NS. The dump is read
+ * asynchronously, two netlink buffers (about 700 sockets) per loop turn, so capture never waits
+ * long for it; the table holds at most SELF_MAX_CONNS connections. The netlink socket is opened
+ * before the privilege drop; the dump itself needs no privilege, and only sendto/recvfrom/fstat,
+ * which the loop's seccomp allow-list has.
  *
  * Not matched: traffic NATed between rawcap's socket and the captured
  * interface (a --connect to a Service VIP is seen with the pod's address
@@ -259,7 +258,7 @@ static bool selfx_look_up(struct selfx *x, const struct self_key *k, int local, 
 		return false; /* mid-handshake, not a socket yet: likewise */
 	ours = !err && selfx_owned(x, s.uid, s.inode);
 	if (ours && s.state == SELF_TCP_LISTEN && !listener) {
-		selfx_add(x, true, la, lp, NULL, 0);
+		selfx_add(x, true, s.local, lp, NULL, 0); /* as a dump would: its own address */
 		return false;
 	}
 	if (!ours || s.state == SELF_TCP_LISTEN) {

@@ -58,6 +58,13 @@ static int self_lookup_parse(const uint8_t *buf, size_t len, uint32_t seq, struc
 		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 
+			memset(out->local, 0, sizeof(out->local));
+			if (m->idiag_family == AF_INET) {
+				memcpy(out->local, v4_prefix, 12);
+				memcpy(out->local + 12, m->id.idiag_src, 4);
+			} else {
+				memcpy(out->local, m->id.idiag_src, 16);
+			}
 			out->uid = m->idiag_uid;
 			out->inode = m->idiag_inode;
 			out->state = m->idiag_state;

@@ -16,6 +16,7 @@ struct self_sock {
 	uid_t uid;
 	uint64_t inode;
 	uint8_t state; /* SELF_TCP_LISTEN: no such connection, this is the local end's listener */
+	uint8_t local[16]; /* the socket's own address (a listener's may be the wildcard) */
 };
 
 /*

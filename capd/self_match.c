@@ -259,6 +259,9 @@ void self_table_listen(struct self_table *t, const uint8_t local[16], uint16_t l
 {
 	port_set(t->listen, lport);
 	t->any_listen = true;
+	for (unsigned i = 0; i < t->nlsn; i++)
+		if (t->lsn[i].port == lport && !memcmp(t->lsn[i].addr, local, 16))
+			return; /* a lookup may find one the table has */
 	if (t->nlsn < SELF_MAX_LISTEN) {
 		memcpy(t->lsn[t->nlsn].addr, local, 16);
 		t->lsn[t->nlsn++].port = lport;

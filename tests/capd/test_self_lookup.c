@@ -159,12 +159,19 @@ static void test_ipv6(void **state)
 /* An IPv4 client of a dual-stack listener: an AF_INET6 socket with mapped addresses. */
 static void test_ipv4_on_dual_stack(void **state)
 {
+	struct self_sock s;
 	struct conn c;
 
 	(void)state;
 	if (conn_open(&c, AF_INET6, "::", AF_INET, "127.0.0.1"))
 		skip();
 	check_both_ends(&c);
+	/* no such connection: the wildcard listener answers, with its own address */
+	assert_int_equal(self_lookup_tcp(diag_fd, 5, c.srv_addr, c.srv_port, c.cli_addr,
+					 (uint16_t)(c.cli_port ^ 1), &s),
+			 0);
+	assert_int_equal(s.state, SELF_TCP_LISTEN);
+	assert_memory_equal(s.local, (uint8_t[16]){0}, 16);
 	conn_close(&c);
 }
 
@@ -181,6 +188,7 @@ static void test_no_such_socket(void **state)
 			 0);
 	assert_int_equal(s.state, SELF_TCP_LISTEN);
 	assert_int_equal(s.inode, inode_of(c.lsn));
+	assert_memory_equal(s.local, c.srv_addr, 16); /* bound to 127.0.0.1 */
 	/* no socket at all on the local end */
 	assert_int_equal(self_lookup_tcp(diag_fd, 4, c.srv_addr, (uint16_t)(c.srv_port ^ 1),
 					 c.cli_addr, c.cli_port, &s),
