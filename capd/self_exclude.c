@@ -131,23 +131,13 @@ static void selfx_own_inodes(struct selfx *x)
 
 static int selfx_request(struct selfx *x)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 r;
-	} req = {
-		.h = {.nlmsg_len = sizeof(req),
-		      .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		      .nlmsg_seq = ++x->seq},
-		.r = {.sdiag_family = selfx_steps[x->step].family,
-		      .sdiag_protocol = selfx_steps[x->step].proto,
-		      .idiag_states = ~(1u << TCP_TIME_WAIT_ | 1u << TCP_NEW_SYN_RECV_)},
+	const struct inet_diag_req_v2 r = {
+		.sdiag_family = selfx_steps[x->step].family,
+		.sdiag_protocol = selfx_steps[x->step].proto,
+		.idiag_states = ~(1u << TCP_TIME_WAIT_ | 1u << TCP_NEW_SYN_RECV_),
 	};
-	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 
-	if (sendto(x->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-		return -errno;
-	return 0;
+	return self_diag_request(x->fd, ++x->seq, NLM_F_DUMP, &r);
 }
 
 /* CPU time of capd's loop thread: what a dump costs, whatever else runs on the node. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * self_lookup.c - one TCP socket by its exact 5-tuple: a SOCK_DIAG_BY_FAMILY
- * request without NLM_F_DUMP (the kernel's inet_diag "exact" lookup, see
+ * self_lookup.c - the self-exclusion's NETLINK_SOCK_DIAG requests: the
+ * dumps self_exclude.c reads asynchronously, and one TCP socket by its exact
+ * 5-tuple: a SOCK_DIAG_BY_FAMILY request without NLM_F_DUMP (the kernel's inet_diag "exact" lookup, see
  * Documentation/networking and linux/inet_diag.h). The kernel finds the
  * socket with a hash lookup and queues its answer before sendto() returns,
  * so one sendto and one recv cost a few microseconds, where a dump walks
@@ -74,8 +75,7 @@ static int self_lookup_parse(const uint8_t *buf, size_t len, uint32_t seq, struc
 	return 0;
 }
 
-int self_lookup_tcp(int fd, uint32_t seq, const uint8_t local[16], uint16_t lport,
-		    const uint8_t remote[16], uint16_t rport, struct self_sock *out)
+int self_diag_request(int fd, uint32_t seq, uint16_t flags, const struct inet_diag_req_v2 *r)
 {
 	struct {
 		struct nlmsghdr h;
@@ -83,23 +83,36 @@ int self_lookup_tcp(int fd, uint32_t seq, const uint8_t local[16], uint16_t lpor
 	} req = {
 		.h = {.nlmsg_len = sizeof(req),
 		      .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		      .nlmsg_flags = NLM_F_REQUEST,
+		      .nlmsg_flags = NLM_F_REQUEST | flags,
 		      .nlmsg_seq = seq},
+		.r = *r,
 	};
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-	uint8_t buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
 
-	self_lookup_req(&req.r, local, lport, remote, rport);
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
+	return 0;
+}
+
+int self_lookup_tcp(int fd, uint32_t seq, const uint8_t local[16], uint16_t lport,
+		    const uint8_t remote[16], uint16_t rport, struct self_sock *out)
+{
+	struct inet_diag_req_v2 r = {0};
+	uint8_t buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int err;
+
+	self_lookup_req(&r, local, lport, remote, rport);
+	err = self_diag_request(fd, seq, 0, &r);
+	if (err)
+		return err;
 	for (;;) { /* a late answer to an earlier request is skipped by its seq */
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		int r;
+		int ret;
 
 		if (n < 0)
 			return -errno;
-		r = self_lookup_parse(buf, (size_t)n, seq, out);
-		if (r)
-			return r < 0 ? r : 0;
+		ret = self_lookup_parse(buf, (size_t)n, seq, out);
+		if (ret)
+			return ret < 0 ? ret : 0;
 	}
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * self_lookup.h - one TCP socket of capd's network namespace by its exact
- * 5-tuple (self_lookup.c), for the self-exclusion.
+ * self_lookup.h - NETLINK_SOCK_DIAG requests for the self-exclusion
+ * (self_lookup.c): a dump's request, and one TCP socket of capd's network
+ * namespace by its exact 5-tuple.
  */
 #ifndef CAPD_SELF_LOOKUP_H
 #define CAPD_SELF_LOOKUP_H
@@ -18,6 +19,11 @@ struct self_sock {
 	uint8_t state; /* SELF_TCP_LISTEN: no such connection, this is the local end's listener */
 	uint8_t local[16]; /* the socket's own address (a listener's may be the wildcard) */
 };
+
+struct inet_diag_req_v2;
+
+/* Send one SOCK_DIAG_BY_FAMILY request r (flags: 0 or NLM_F_DUMP). 0 or -errno. */
+int self_diag_request(int fd, uint32_t seq, uint16_t flags, const struct inet_diag_req_v2 *r);
 
 /*
  * fd: a NETLINK_SOCK_DIAG socket used for nothing else. Addresses are 16

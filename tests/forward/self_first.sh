@@ -31,19 +31,25 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(3000):
     s.sendto(bytes([i % 251]) * 1000, ("127.0.0.1", 9))'
 sleep 0.3
-ip netns exec "$NS" tcpdump -i lo -B 16384 -U -w "$TMP/ref.pcap" "tcp port $OUT_PORT or tcp port $IN_PORT" \
-	2>"$TMP/tcpdump.err" &
+ip netns exec "$NS" tcpdump -i lo -B 16384 -U -w "$TMP/ref.pcap" \
+	"tcp port $OUT_PORT or tcp port $IN_PORT" 2>"$TMP/tcpdump.err" &
 TD=$!
 PIDS+=($TD)
 wait_until 5 log_has "$TMP/tcpdump.err" listening
 
-# A sink for the outgoing forwarder (root: not rawcap's), counting what it gets.
-ip netns exec "$NS" python3 - "$OUT_PORT" "$TMP/sink.bytes" <<'PY' &
+# reader listen|connect PORT OUT: read up to 3 MB (or until 3 s of silence), write the count to
+# OUT. As root: not rawcap's. A listener says it is ready in OUT.ready.
+cat >"$TMP/reader.py" <<'PY'
 import socket, sys
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(1); l.settimeout(20)
-open(sys.argv[2] + ".ready", "w").close()
-c, _ = l.accept(); c.settimeout(3); n = 0
+mode, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if mode == "listen":
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("127.0.0.1", port)); l.listen(1); l.settimeout(20)
+    open(out + ".ready", "w").close()
+    c, _ = l.accept()
+else:
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+c.settimeout(3); n = 0
 try:
     while n < 3000000:
         b = c.recv(1 << 20)
@@ -52,33 +58,22 @@ try:
         n += len(b)
 except socket.timeout:
     pass
-open(sys.argv[2], "w").write(str(n))
+open(out, "w").write(str(n))
 PY
+ip netns exec "$NS" python3 "$TMP/reader.py" listen "$OUT_PORT" "$TMP/sink.bytes" &
 SINK_PID=$!
 PIDS+=($SINK_PID)
 wait_until 10 test -e "$TMP/sink.bytes.ready" # a refused connection is no one's to exclude
-ip netns exec "$NS" "${AS_USER[@]}" "$FWD" --ring "$RING" --plain --from "$T0" --connect "127.0.0.1:$OUT_PORT" \
-	2>"$TMP/fwd-out.err" &
+ip netns exec "$NS" "${AS_USER[@]}" "$FWD" --ring "$RING" --plain --from "$T0" \
+	--connect "127.0.0.1:$OUT_PORT" 2>"$TMP/fwd-out.err" &
 FWD_OUT=$!
 PIDS+=($FWD_OUT)
-ip netns exec "$NS" "${AS_USER[@]}" "$FWD" --ring "$RING" --plain --from "$T0" --listen "127.0.0.1:$IN_PORT" \
-	2>"$TMP/fwd-in.err" &
+ip netns exec "$NS" "${AS_USER[@]}" "$FWD" --ring "$RING" --plain --from "$T0" \
+	--listen "127.0.0.1:$IN_PORT" 2>"$TMP/fwd-in.err" &
 FWD_IN=$!
 PIDS+=($FWD_IN)
 wait_until 10 log_has "$TMP/fwd-in.err" "listening on"
-nsx python3 - "$IN_PORT" >"$TMP/client.bytes" <<'PY'
-import socket, sys
-c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10); n = 0
-try:
-    while n < 3000000:
-        b = c.recv(1 << 20)
-        if not b:
-            break
-        n += len(b)
-except socket.timeout:
-    pass
-print(n)
-PY
+nsx python3 "$TMP/reader.py" connect "$IN_PORT" "$TMP/client.bytes"
 wait "$SINK_PID" || true
 kill "$FWD_OUT" "$FWD_IN"
 wait "$FWD_OUT" "$FWD_IN" 2>/dev/null || true
@@ -102,7 +97,8 @@ conn=$(tcpdump -r "$TMP/ref.pcap" -nn "tcp dst port $OUT_PORT and greater 1000" 
 [ -n "$conn" ] || fail "tcpdump saw no stream to the sink"
 out_ring=$(count "$TMP/ring.pcap" "tcp port $OUT_PORT and port $conn")
 in_ring=$(count "$TMP/ring.pcap" "tcp port $IN_PORT and tcp[tcpflags] & tcp-syn == 0")
-echo "in the ring: $out_ring packets of the outgoing stream, $in_ring of the incoming one past its handshake"
+echo "in the ring: $out_ring packets of the outgoing stream," \
+	"$in_ring of the incoming one past its handshake"
 [ "$out_ring" = 0 ] || fail "the ring holds $out_ring packets of the forwarder's outgoing stream"
 [ "$in_ring" = 0 ] || fail "the ring holds $in_ring packets of the listening forwarder's stream"
 line=$(grep "capd: final:" "$TMP/capd.err")
