@@ -192,6 +192,40 @@ static struct self_key *self_find(struct self_table *t, const struct self_key *k
 	return &t->slot[i];
 }
 
+/* Take slot s out, moving later slots of its probe run back (no tombstones). */
+static void self_table_del(struct self_table *t, struct self_key *s)
+{
+	uint32_t i = (uint32_t)(s - t->slot), j = i;
+
+	for (;;) {
+		uint32_t h;
+
+		j = (j + 1) & (SELF_SLOTS - 1);
+		if (!t->slot[j].used)
+			break;
+		h = self_key_hash(&t->slot[j]) & (SELF_SLOTS - 1);
+		/* slot j may fill the hole at i unless its home lies cyclically in (i, j] */
+		if ((i < j) ? (h <= i || h > j) : (h <= i && h > j)) {
+			t->slot[i] = t->slot[j];
+			i = j;
+		}
+	}
+	memset(&t->slot[i], 0, sizeof(t->slot[i]));
+	t->n--;
+}
+
+/* Forget a connection, in the live table and in the one a dump builds (ports stay set). */
+static void self_forget(struct self_match *m, const struct self_key *k)
+{
+	for (int i = 0; i < 2; i++) {
+		bool found;
+		struct self_key *s = self_find(&m->tab[i], k, &found);
+
+		if (found)
+			self_table_del(&m->tab[i], s);
+	}
+}
+
 bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t caplen,
 		       uint32_t wire_len, uint16_t linktype)
 {
@@ -210,6 +244,12 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 	self_key_of(frame, &h, &k);
 	sender = self_order(&k); /* the end that sent this packet: 0 k.a, 1 k.b */
 	self_find(t, &k, &found);
+	if (found && opening && m->unknown_conn) {
+		/* A SYN on a known 5-tuple: a retransmission of ours, or another socket reusing
+		 * the 5-tuple of one of ours that closed since the last dump. Ask again. */
+		self_forget(m, &k);
+		found = false;
+	}
 	if (!found && m->unknown_conn) {
 		if (opening) /* a connection opening: is its opener one of rawcap's sockets? */
 			found = m->unknown_conn(m, &k, sender, false);

@@ -25,3 +25,8 @@ rawcap_script_test(capd_liveness capd/liveness.sh LABELS "capd;netns" TIMEOUT 18
 rawcap_unit_test(test_self_lookup SOURCES capd/test_self_lookup.c ${CMAKE_SOURCE_DIR}/capd/self_lookup.c
                  LABELS capd netns TIMEOUT 30)
 target_include_directories(test_self_lookup PRIVATE ${CMAKE_SOURCE_DIR}/capd)
+
+# The per-packet self-exclusion when a SYN reuses the 5-tuple of one of rawcap's closed connections.
+rawcap_unit_test(test_self_match SOURCES capd/test_self_match.c ${CMAKE_SOURCE_DIR}/capd/self_match.c
+                 LABELS capd TIMEOUT 30)
+target_include_directories(test_self_match PRIVATE ${CMAKE_SOURCE_DIR}/capd)

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_self_match.c - capd's per-packet self-exclusion (capd/self_match.c)
+ * when a TCP SYN arrives on a 5-tuple the table already holds: rawcap's
+ * connection closed since the last dump and another socket reuses its
+ * 5-tuple, or one of rawcap's SYNs is sent again. The SYN is asked about
+ * again; a connection that is not rawcap's is forgotten and captured from
+ * its SYN on, one that is stays excluded. Many connections are forgotten
+ * this way while the others stay found (the table's deletion keeps every
+ * probe run whole).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "self_match.h"
+
+#define LT_RAW 101
+#define SYN    0x02
+#define ACK    0x10
+
+static int calls;
+static bool answer; /* what the stub says: the SYN's socket is rawcap's */
+
+static bool stub(struct self_match *m, const struct self_key *k, int local, bool listener)
+{
+	(void)local;
+	calls++;
+	if (!answer || listener)
+		return false;
+	self_table_add(&m->tab[m->cur], k->proto, k->a, k->pa, k->b, k->pb);
+	return true;
+}
+
+static void v4(uint8_t out[16], uint32_t a)
+{
+	memset(out, 0, 16);
+	out[10] = out[11] = 0xff;
+	out[12] = (uint8_t)(a >> 24), out[13] = (uint8_t)(a >> 16);
+	out[14] = (uint8_t)(a >> 8), out[15] = (uint8_t)a;
+}
+
+/* A raw IPv4 TCP packet a:pa -> b:pb with the given flags; excluded? */
+static bool pkt(struct self_match *m, uint32_t a, uint16_t pa, uint32_t b, uint16_t pb,
+		uint8_t flags)
+{
+	uint8_t f[40] = {0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6};
+
+	for (int i = 0; i < 4; i++) {
+		f[12 + i] = (uint8_t)(a >> (24 - 8 * i));
+		f[16 + i] = (uint8_t)(b >> (24 - 8 * i));
+	}
+	f[20] = (uint8_t)(pa >> 8), f[21] = (uint8_t)pa;
+	f[22] = (uint8_t)(pb >> 8), f[23] = (uint8_t)pb;
+	f[32] = 5 << 4;
+	f[33] = flags;
+	return self_match_packet(m, f, sizeof(f), sizeof(f), LT_RAW);
+}
+
+static void add(struct self_match *m, uint32_t a, uint16_t pa, uint32_t b, uint16_t pb)
+{
+	uint8_t la[16], ra[16];
+
+	v4(la, a);
+	v4(ra, b);
+	assert_int_equal(self_table_add(&m->tab[m->cur], 6, la, pa, ra, pb), 0);
+}
+
+static void test_reused_tuple_is_captured(void **state)
+{
+	struct self_match *m = calloc(1, sizeof(*m));
+	const uint32_t A = 0xc6120001, B = 0xc6120002;
+
+	(void)state;
+	m->unknown_conn = stub;
+	add(m, A, 40000, B, 80); /* rawcap's, closed since the last dump */
+	assert_true(pkt(m, B, 80, A, 40000, ACK));
+	answer = false, calls = 0;
+	assert_false(pkt(m, A, 40000, B, 80, SYN)); /* another socket's, same 5-tuple */
+	assert_int_equal(calls, 1);		    /* asked again */
+	assert_false(pkt(m, B, 80, A, 40000, SYN | ACK));
+	assert_false(pkt(m, A, 40000, B, 80, ACK));
+	assert_int_equal(m->tab[m->cur].n, 0);
+	free(m);
+}
+
+static void test_own_syn_again_stays_excluded(void **state)
+{
+	struct self_match *m = calloc(1, sizeof(*m));
+	const uint32_t A = 0xc6120001, B = 0xc6120002;
+
+	(void)state;
+	m->unknown_conn = stub;
+	add(m, A, 40001, B, 443);
+	answer = true, calls = 0;
+	assert_true(pkt(m, A, 40001, B, 443, SYN));
+	assert_int_equal(calls, 1);
+	assert_true(pkt(m, B, 443, A, 40001, SYN | ACK));
+	assert_true(pkt(m, A, 40001, B, 443, ACK));
+	assert_int_equal(m->tab[m->cur].n, 1);
+	free(m);
+}
+
+static void test_many_forgotten_others_found(void **state)
+{
+	struct self_match *m = calloc(1, sizeof(*m));
+	const uint32_t A = 0xc6120001;
+	const unsigned n = SELF_MAX_CONNS;
+
+	(void)state;
+	m->unknown_conn = stub;
+	for (unsigned i = 0; i < n; i++)
+		add(m, A, (uint16_t)(1024 + i), 0xc6130000 + i % 7, (uint16_t)(80 + i % 3));
+	answer = false;
+	for (unsigned i = 0; i < n; i += 2) /* every other one reused by someone else */
+		assert_false(pkt(m, A, (uint16_t)(1024 + i), 0xc6130000 + i % 7,
+				 (uint16_t)(80 + i % 3), SYN));
+	assert_int_equal(m->tab[m->cur].n, n / 2);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(pkt(m, 0xc6130000 + i % 7, (uint16_t)(80 + i % 3), A,
+				     (uint16_t)(1024 + i), ACK),
+				 i % 2 == 1);
+	free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reused_tuple_is_captured),
+		cmocka_unit_test(test_own_syn_again_stays_excluded),
+		cmocka_unit_test(test_many_forgotten_others_found),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
