@@ -32,11 +32,12 @@
  * megabytes each into the ring, which lapped the persister, and a forwarder
  * replaying history put up to a second of its stream in. Lookups are
  * budgeted apart for SYNs and for listeners' connections, and a connection
- * found not to be rawcap's is not asked about again for SELFX_MISS_NS. The dump is read
- * asynchronously, two netlink buffers (about 700 sockets) per loop turn, so capture never waits
- * long for it; the table holds at most SELF_MAX_CONNS connections. The netlink socket is opened
- * before the privilege drop; the dump itself needs no privilege, and only sendto/recvfrom/fstat,
- * which the loop's seccomp allow-list has.
+ * found not to be rawcap's is not asked about again for SELFX_MISS_NS. The
+ * dump is read asynchronously, two netlink buffers (about 700 sockets) per
+ * loop turn, so capture never waits long for it; the table holds at most
+ * SELF_MAX_CONNS connections. The netlink sockets are opened before the
+ * privilege drop; dumps and lookups need no privilege, and only
+ * sendto/recvfrom/fstat, which the loop's seccomp allow-list has.
  *
  * Not matched: traffic NATed between rawcap's socket and the captured
  * interface (a --connect to a Service VIP is seen with the pod's address
@@ -74,9 +75,6 @@
 #define SELFX_SYN_LOOKUPS_PER_SEC 1000 /* of SYNs' senders, apart, so SYNs never starve those */
 #define SELFX_MISS_SLOTS	  64
 #define SELFX_MISS_NS		  (20 * 1000000ull) /* a connection that was not ours, not asked again */
-#define TCP_LISTEN_		  10
-#define TCP_TIME_WAIT_		  6
-#define TCP_NEW_SYN_RECV_	  12
 
 struct selfx {
 	struct self_match m; /* first: the matcher's callback gets a pointer to it */
@@ -134,7 +132,7 @@ static int selfx_request(struct selfx *x)
 	const struct inet_diag_req_v2 r = {
 		.sdiag_family = selfx_steps[x->step].family,
 		.sdiag_protocol = selfx_steps[x->step].proto,
-		.idiag_states = ~(1u << TCP_TIME_WAIT_ | 1u << TCP_NEW_SYN_RECV_),
+		.idiag_states = ~(1u << SELF_TCP_TIME_WAIT | 1u << SELF_TCP_NEW_SYN_RECV),
 	};
 
 	return self_diag_request(x->fd, ++x->seq, NLM_F_DUMP, &r);
@@ -204,23 +202,23 @@ static void selfx_miss(struct selfx *x, uint32_t hash, uint64_t now)
 	x->miss[hash % SELFX_MISS_SLOTS].until_ns = now + SELFX_MISS_NS;
 }
 
+static int selfx_add_to(struct self_table *t, bool listen, const uint8_t *la, uint16_t lp,
+			const uint8_t *ra, uint16_t rp)
+{
+	if (!listen)
+		return self_table_add(t, IPPROTO_TCP, la, lp, ra, rp);
+	self_table_listen(t, la, lp);
+	return 0;
+}
+
 /* A connection or listener found by a lookup joins the live table and a running dump's. */
 static int selfx_add(struct selfx *x, bool listen, const uint8_t *la, uint16_t lp,
 		     const uint8_t *ra, uint16_t rp)
 {
-	struct self_table *live = &x->m.tab[x->m.cur], *next = self_next(&x->m);
-	int err = 0;
+	int err = selfx_add_to(&x->m.tab[x->m.cur], listen, la, lp, ra, rp);
 
-	if (listen)
-		self_table_listen(live, la, lp);
-	else
-		err = self_table_add(live, IPPROTO_TCP, la, lp, ra, rp);
-	if (!err && x->step >= 0) { /* it may have read the TCP sockets before this one */
-		if (listen)
-			self_table_listen(next, la, lp);
-		else
-			(void)self_table_add(next, IPPROTO_TCP, la, lp, ra, rp);
-	}
+	if (!err && x->step >= 0) /* it may have read the TCP sockets before this one */
+		(void)selfx_add_to(self_next(&x->m), listen, la, lp, ra, rp);
 	return err;
 }
 
@@ -298,17 +296,6 @@ static bool selfx_unknown_conn(struct self_match *m, const struct self_key *k, i
 	return false;
 }
 
-static void selfx_addr(uint8_t out[16], uint8_t family, const __be32 *a)
-{
-	if (family == AF_INET6) {
-		memcpy(out, a, 16);
-		return;
-	}
-	memset(out, 0, 10);
-	out[10] = out[11] = 0xff;
-	memcpy(out + 12, a, 4);
-}
-
 static void selfx_socket(struct selfx *x, const struct inet_diag_msg *r)
 {
 	struct self_table *t = self_next(&x->m);
@@ -316,14 +303,14 @@ static void selfx_socket(struct selfx *x, const struct inet_diag_msg *r)
 
 	if (!selfx_owned(x, r->idiag_uid, r->idiag_inode))
 		return;
-	selfx_addr(local, r->idiag_family, r->id.idiag_src);
-	if (proto == IPPROTO_TCP && r->idiag_state == TCP_LISTEN_) {
+	self_diag_addr(local, r->idiag_family, r->id.idiag_src);
+	if (proto == IPPROTO_TCP && r->idiag_state == SELF_TCP_LISTEN) {
 		self_table_listen(t, local, ntohs(r->id.idiag_sport));
 		return;
 	}
 	if (!r->id.idiag_dport)
 		return; /* not connected: no 5-tuple of its own */
-	selfx_addr(remote, r->idiag_family, r->id.idiag_dst);
+	self_diag_addr(remote, r->idiag_family, r->id.idiag_dst);
 	if (self_table_add(t, proto, local, ntohs(r->id.idiag_sport), remote,
 			   ntohs(r->id.idiag_dport)) == -ENOSPC &&
 	    !x->full++)

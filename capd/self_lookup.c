@@ -2,8 +2,8 @@
 /*
  * self_lookup.c - the self-exclusion's NETLINK_SOCK_DIAG requests: the
  * dumps self_exclude.c reads asynchronously, and one TCP socket by its exact
- * 5-tuple: a SOCK_DIAG_BY_FAMILY request without NLM_F_DUMP (the kernel's inet_diag "exact" lookup, see
- * Documentation/networking and linux/inet_diag.h). The kernel finds the
+ * 5-tuple: a SOCK_DIAG_BY_FAMILY request without NLM_F_DUMP (the kernel's
+ * inet_diag "exact" lookup, linux/inet_diag.h). The kernel finds the
  * socket with a hash lookup and queues its answer before sendto() returns,
  * so one sendto and one recv cost a few microseconds, where a dump walks
  * every bucket of the TCP hash table (milliseconds on a large machine,
@@ -24,6 +24,16 @@
 #include "self_lookup.h"
 
 static const uint8_t v4_prefix[12] = {[10] = 0xff, [11] = 0xff};
+
+void self_diag_addr(uint8_t out[16], uint8_t family, const uint32_t *a)
+{
+	if (family == AF_INET6) {
+		memcpy(out, a, 16);
+		return;
+	}
+	memcpy(out, v4_prefix, 12);
+	memcpy(out + 12, a, 4);
+}
 
 /* Both ends IPv4-mapped: an AF_INET request; else AF_INET6 with the 16 bytes. */
 static void self_lookup_req(struct inet_diag_req_v2 *r, const uint8_t local[16], uint16_t lport,
@@ -59,13 +69,7 @@ static int self_lookup_parse(const uint8_t *buf, size_t len, uint32_t seq, struc
 		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 
-			memset(out->local, 0, sizeof(out->local));
-			if (m->idiag_family == AF_INET) {
-				memcpy(out->local, v4_prefix, 12);
-				memcpy(out->local + 12, m->id.idiag_src, 4);
-			} else {
-				memcpy(out->local, m->id.idiag_src, 16);
-			}
+			self_diag_addr(out->local, m->idiag_family, m->id.idiag_src);
 			out->uid = m->idiag_uid;
 			out->inode = m->idiag_inode;
 			out->state = m->idiag_state;

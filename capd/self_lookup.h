@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SELF_TCP_LISTEN	      10 /* TCP states as sock_diag gives them */
+#define SELF_TCP_TIME_WAIT    6 /* TCP states as sock_diag gives them */
+#define SELF_TCP_LISTEN	      10
 #define SELF_TCP_NEW_SYN_RECV 12 /* a request, not yet a socket */
 
 struct self_sock {
@@ -21,6 +22,9 @@ struct self_sock {
 };
 
 struct inet_diag_req_v2;
+
+/* A sock_diag address (4 bytes for AF_INET, 16 for AF_INET6) as 16, IPv4 mapped. */
+void self_diag_addr(uint8_t out[16], uint8_t family, const uint32_t *a);
 
 /* Send one SOCK_DIAG_BY_FAMILY request r (flags: 0 or NLM_F_DUMP). 0 or -errno. */
 int self_diag_request(int fd, uint32_t seq, uint16_t flags, const struct inet_diag_req_v2 *r);
