@@ -10,7 +10,8 @@
  * high-water mark before it; inside a segment the fixed-offset block headers
  * are binary-searched. The writer may recycle the segment we are reading:
  * its header then names another segment, and we move on (the cursor sees
- * the sequence gap). Only read permission is needed.
+ * the sequence gap). Only read permission is needed. Seeking and the
+ * bounds are in history_seek.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "history.h"
+#include "history_int.h"
 #include "safe_open.h"
 #include "seg_read.h"
 
@@ -33,37 +34,6 @@
  */
 #define HIST_WRITE_WINDOW 64
 
-struct hist_seg {
-	uint64_t seg_no, first_seq, prev_hwm;
-};
-
-struct history {
-	int dirfd;
-	uid_t dir_uid;	       /* segments must be owned by it or by root */
-	struct hist_seg *segs; /* by seg_no, from the last directory scan */
-	size_t nseg, cap;
-	bool listed; /* segs is complete and the directory's times below say it still is */
-	struct timespec dir_mtim, dir_ctim;
-	uint8_t *edge;	   /* the oldest valid block, as history_bounds read it */
-	uint64_t edge_seg; /* ... from this segment */
-	uint32_t edge_blk; /* ... at this block */
-	bool edge_ok;	   /* edge holds it, checked */
-	int fd;		   /* current segment, -1 if none */
-	struct seg_hdr sh; /* its header as read when opened */
-	uint32_t blk;	   /* next block to load */
-	uint8_t *buf;	   /* the loaded block: own, or lent */
-	uint8_t *own;	   /* the history's own block buffer */
-	uint8_t *lent;	   /* history_lend: where the next blocks load, NULL: own */
-	uint32_t roff;	   /* next record in buf */
-	bool loaded;
-	uint64_t min_seq, min_ts; /* skip records before the seek target */
-	bool filter;
-	bool sealed;	  /* no writer appends (snapshot, stopped capd): a hole is damage */
-	uint32_t hole;	  /* live: blocks from blk to here may still be in flight; 0: none */
-	uint64_t corrupt; /* damaged blocks skipped, not yet reported */
-	uint64_t damaged_blocks, damaged_records; /* since open; records known from headers */
-};
-
 static int hist_seg_cmp(const void *a, const void *b)
 {
 	const struct hist_seg *x = a, *y = b;
@@ -71,7 +41,7 @@ static int hist_seg_cmp(const void *a, const void *b)
 	return x->seg_no < y->seg_no ? -1 : x->seg_no > y->seg_no;
 }
 
-static int hist_open_seg(struct history *h, uint64_t seg_no, struct seg_hdr *sh)
+int hist_open_seg(struct history *h, uint64_t seg_no, struct seg_hdr *sh)
 {
 	struct safe_want want = safe_want_file(h->dir_uid, 0);
 	char name[SEG_NAME_LEN + 1];
@@ -173,7 +143,7 @@ static bool hist_times_settled(const struct stat *st)
  * a window (open, bounds, seek) thus reads each segment header once, not
  * three times. Every segment is still checked when it is opened to be read.
  */
-static int hist_scan(struct history *h)
+int hist_scan(struct history *h)
 {
 	struct hist_scan_ctx sc = {h, false, false};
 	struct stat st;
@@ -258,7 +228,7 @@ void history_close(struct history *h)
 	free(h);
 }
 
-static void hist_drop_seg(struct history *h)
+void hist_drop_seg(struct history *h)
 {
 	if (h->fd >= 0)
 		close(h->fd);
@@ -268,7 +238,7 @@ static void hist_drop_seg(struct history *h)
 }
 
 /* Make the first listed segment numbered >= seg_no current, at block blk. */
-static int hist_enter(struct history *h, uint64_t seg_no, uint32_t blk)
+int hist_enter(struct history *h, uint64_t seg_no, uint32_t blk)
 {
 	hist_drop_seg(h);
 	for (size_t i = 0; i < h->nseg; i++) {
@@ -475,7 +445,7 @@ void history_lend(struct history *h, void *buf)
 }
 
 /* Position on the next record to deliver without consuming it: 1, 0 at the end, -errno. */
-static int hist_peek(struct history *h, const struct rawcap_rec_hdr **out)
+int hist_peek(struct history *h, const struct rawcap_rec_hdr **out)
 {
 	for (;;) {
 		const struct rawcap_rec_hdr *r;
@@ -522,202 +492,4 @@ int history_next(struct history *h, struct rawcap_rec *rec, uint64_t *corrupt)
 	rec->source = RAWCAP_SOURCE_DISK;
 	h->roff += rawcap_rec_span(r->len);
 	return 1;
-}
-
-enum hist_key { HIST_KEY_SEQ, HIST_KEY_TS };
-
-/* The last segment whose records before it are all below the target (else the first). */
-static size_t hist_pick_seg(const struct history *h, enum hist_key key, uint64_t target)
-{
-	size_t best = 0;
-
-	for (size_t i = 0; i < h->nseg; i++) {
-		const struct hist_seg *s = &h->segs[i];
-
-		if (key == HIST_KEY_SEQ ? s->first_seq <= target : s->prev_hwm < target)
-			best = i;
-	}
-	return best;
-}
-
-/*
- * Binary search the current segment's block headers for the last valid block
- * whose key is below target (SEQ: first_seq <= target; TS: ts_hwm < target).
- * Invalid blocks (damaged, stale, unwritten) are stepped over.
- */
-static uint32_t hist_search_blocks(struct history *h, enum hist_key key, uint64_t target)
-{
-	int64_t lo = 0, hi = (int64_t)h->sh.nblocks - 1;
-	uint32_t best = 0;
-	struct seg_blk_hdr b;
-
-	while (lo <= hi) {
-		int64_t mid = lo + (hi - lo) / 2, c = mid;
-		bool below;
-
-		while (c <= hi && seg_read_blk_hdr(h->fd, &h->sh, (uint32_t)c, &b))
-			c++;
-		if (c > hi) {
-			hi = mid - 1;
-			continue;
-		}
-		below = key == HIST_KEY_SEQ ? b.first_seq <= target : b.ts_hwm < target;
-		if (below) {
-			best = (uint32_t)c;
-			lo = c + 1;
-		} else {
-			hi = mid - 1;
-		}
-	}
-	return best;
-}
-
-int history_seek(struct history *h, enum rawcap_seek whence, uint64_t value)
-{
-	const struct rawcap_rec_hdr *r;
-	enum hist_key key = whence == RAWCAP_SEEK_TIME ? HIST_KEY_TS : HIST_KEY_SEQ;
-	size_t i;
-	int err;
-
-	if (!h)
-		return -ENOENT;
-	err = hist_scan(h);
-	if (err)
-		return err;
-	hist_drop_seg(h);
-	h->filter = false;
-	h->min_seq = h->min_ts = 0;
-	if (!h->nseg)
-		return -ENOENT;
-	switch (whence) {
-	case RAWCAP_SEEK_OLDEST:
-		err = hist_enter(h, h->segs[0].seg_no, 0);
-		break;
-	case RAWCAP_SEEK_NEWEST:
-		return -ENOENT; /* nothing newer than the newest is history */
-	case RAWCAP_SEEK_TIME:
-	case RAWCAP_SEEK_SEQ:
-		i = hist_pick_seg(h, key, value);
-		err = hist_enter(h, h->segs[i].seg_no, 0);
-		if (err)
-			break;
-		if (h->segs[i].seg_no == h->sh.seg_no)
-			h->blk = hist_search_blocks(h, key, value);
-		h->filter = true;
-		if (key == HIST_KEY_SEQ)
-			h->min_seq = value;
-		else
-			h->min_ts = value;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (err)
-		return err;
-	err = hist_peek(h, &r);
-	if (err < 0)
-		return err;
-	return err ? 0 : -ENOENT;
-}
-
-/*
- * The last valid block of the listed segments, for the bounds: searched from
- * each segment's end, so a full segment costs one header read, not one per
- * block (a partly written one still reads the unwritten blocks' headers).
- */
-static int hist_newest_blk(struct history *h, struct seg_blk_hdr *out)
-{
-	for (size_t n = 0; n < h->nseg; n++) {
-		struct seg_hdr sh;
-		int err = -ENODATA;
-		int fd = hist_open_seg(h, h->segs[h->nseg - 1 - n].seg_no, &sh);
-
-		if (fd < 0)
-			continue;
-		for (uint32_t b = sh.nblocks; b-- > 0 && err;)
-			err = seg_read_blk_hdr(fd, &sh, b, out);
-		close(fd);
-		if (!err)
-			return 0;
-	}
-	return -ENODATA;
-}
-
-/*
- * The oldest valid block's header (*first), and the timestamp of the oldest
- * record held: the earliest of the first intact block's records, or, when
- * no block is intact, the first valid header's high-water mark. That block
- * stays in h->edge for hist_load. Each block is read once: whole, checked,
- * and only if that fails its header alone.
- */
-static int hist_oldest(struct history *h, struct seg_blk_hdr *first, uint64_t *ts)
-{
-	bool have_first = false;
-
-	if (!h->edge && !(h->edge = malloc(SEG_BLOCK_SIZE)))
-		return -ENOMEM;
-	h->edge_ok = false;
-	for (size_t n = 0; n < h->nseg; n++) {
-		struct seg_hdr sh;
-		int fd = hist_open_seg(h, h->segs[n].seg_no, &sh);
-
-		for (uint32_t b = 0; fd >= 0 && b < sh.nblocks; b++) {
-			const struct rawcap_rec_hdr *r;
-			struct seg_blk_hdr bh;
-			uint32_t off = 0;
-			int err = seg_read_blk(fd, &sh, b, h->edge);
-
-			if (err == -ENODATA)
-				break;
-			if (err && (have_first || seg_read_blk_hdr(fd, &sh, b, &bh)))
-				continue;
-			if (!have_first) {
-				*first = err ? bh : *(const struct seg_blk_hdr *)h->edge;
-				*ts = first->ts_hwm;
-				have_first = true;
-			}
-			if (err)
-				continue; /* damaged: its header gives the sequence, not the time */
-			*ts = UINT64_MAX;
-			while (seg_blk_rec(h->edge, &off, &r))
-				if (r->ts_ns < *ts)
-					*ts = r->ts_ns;
-			h->edge_seg = sh.seg_no;
-			h->edge_blk = b;
-			h->edge_ok = true;
-			close(fd);
-			return 0;
-		}
-		if (fd >= 0)
-			close(fd);
-	}
-	return have_first ? 0 : -ENODATA;
-}
-
-int history_bounds(struct history *h, uint64_t *oldest_seq, uint64_t *newest_seq,
-		   uint64_t *oldest_ts, uint64_t *newest_ts)
-{
-	struct seg_blk_hdr first, last;
-	uint64_t first_ts;
-	int err;
-
-	if (!h)
-		return -ENODATA;
-	err = hist_scan(h);
-	if (err)
-		return err;
-	err = hist_oldest(h, &first, &first_ts);
-	if (err == -ENOMEM)
-		return err;
-	if (err || hist_newest_blk(h, &last))
-		return -ENODATA;
-	if (oldest_seq)
-		*oldest_seq = first.first_seq;
-	if (newest_seq)
-		*newest_seq = last.last_seq;
-	if (oldest_ts)
-		*oldest_ts = first_ts;
-	if (newest_ts)
-		*newest_ts = last.ts_hwm;
-	return 0;
 }
