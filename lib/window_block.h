@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * window_block.h - whole-block copies for rawcap-snapshot (snapshot.c): the
- * window loop (window.c) tells a sink when the record it is handed opens a
- * disk block whose every record the loop will hand on unchanged, in order,
- * with nothing between them, so the sink may copy the block's bytes at once
- * and take the block's own data CRC instead of re-framing each record.
+ * window_block.h - whole-block copies for rawcap-snapshot
+ * (snapshot_sink.c): the window loop (window.c) tells a sink when the
+ * record it is handed opens a disk block whose every record the loop will
+ * hand on unchanged, in order, with nothing between them, so the sink may
+ * copy the block's bytes at once and take the block's own data CRC instead
+ * of re-framing each record.
  */
 #ifndef RAWCAP_LIB_WINDOW_BLOCK_H
 #define RAWCAP_LIB_WINDOW_BLOCK_H

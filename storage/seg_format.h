@@ -12,7 +12,7 @@
  *
  * The block headers are the segment's time index: they sit at fixed offsets
  * and carry the first sequence number and the stream's timestamp high-water
- * mark, so a reader binary-searches them with pread (see lib/history.c).
+ * mark, so a reader binary-searches them with pread (see lib/history_seek.c).
  * A block is valid only if its header names this segment and block number
  * and both checksums (header, data) match: a recycled file's stale blocks
  * carry the old segment number, a torn or damaged block fails its CRC.
