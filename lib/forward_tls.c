@@ -160,17 +160,33 @@ ssize_t fwd_tls_read(struct fwd_conn *c, void *buf, size_t len)
 	return ret > 0 ? ret : fwd_tls_err(c, ret);
 }
 
+/*
+ * As many records as the socket takes now. With partial writes on, one
+ * SSL_write() sends one record (16 KiB); stopping there left the rest of the
+ * pcap writer's ~330 KB to be copied into the receiver's queue. Bytes sent
+ * before a refusal are returned; an error after them comes back from the
+ * next send.
+ */
 ssize_t fwd_tls_send(struct fwd_conn *c, const void *p, size_t n)
 {
-	int ret;
+	size_t done = 0;
 
-	ERR_clear_error();
-	ret = SSL_write(c->ssl, p, n > (1u << 30) ? 1 << 30 : (int)n);
-	if (ret > 0) {
+	while (done < n) {
+		size_t left = n - done;
+		int ret;
+
+		ERR_clear_error();
+		ret = SSL_write(c->ssl, (const char *)p + done,
+				left > (1u << 30) ? 1 << 30 : (int)left);
+		if (ret <= 0) {
+			int err = fwd_tls_err(c, ret);
+
+			return done ? (ssize_t)done : err;
+		}
 		c->want_write = false;
-		return ret;
+		done += (size_t)ret;
 	}
-	return fwd_tls_err(c, ret);
+	return (ssize_t)done;
 }
 
 void fwd_tls_close(struct fwd_conn *c)
