@@ -522,10 +522,13 @@ static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c)
 	now = clock_mono_ms();
 	c->bytes += (uint64_t)w;
 	f->st.bytes += (uint64_t)w;
-	/* pcap: closing ends the capture file; msgpack: the receiver closes after END. */
-	if (c->state == FWD_C_DRAIN && !c->out.len && c->pw)
+	/*
+	 * pcap: closing ends the capture file; msgpack: the receiver closes after
+	 * END. Delivered: nothing queued, nothing left in TLS's write buffer.
+	 */
+	if (c->state == FWD_C_DRAIN && !c->out.len && !c->conn.want_write && c->pw)
 		c->why = "window delivered";
-	if (c->state == FWD_C_DRAIN && !c->out.len && !c->drain_ms)
+	if (c->state == FWD_C_DRAIN && !c->out.len && !c->conn.want_write && !c->drain_ms)
 		c->drain_ms = now;
 	return n > 0 && fwd_client_room(c) >= RAWCAP_REC_MAX + FWD_RECORD_SLACK;
 }
