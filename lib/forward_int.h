@@ -251,10 +251,18 @@ int fwd_stream_pause(struct fwd_buf *b, bool paused, uint64_t seq);
 bool fwd_ack_lookup(struct rawcap_forward *f, const char *id, uint64_t *seq);
 void fwd_ack_store(struct rawcap_forward *f, const char *id, uint64_t seq);
 /*
- * c is authenticated: take a receiver slot (making room by evicting a
+ * forward_peers.c. c is authenticated: take a receiver slot (making room by evicting a
  * receiver that takes no bytes, if all are used) and fwd_client_begin() it.
  * -EUSERS when every slot is held by a receiver that reads.
  */
 int fwd_admit(struct rawcap_forward *f, struct fwd_client *c);
+/* TLS where others can reach the listener needs --tls-ca or --tls-any-client: 0 or -EINVAL. */
+int fwd_check_client_auth(struct rawcap_forward *f);
+/* Listen (f->lfd, f->port), or resolve the --connect peer: 0 or -errno with f->err set. */
+int fwd_endpoint_open(struct rawcap_forward *f);
+/* Accept what the listener holds (at most a turn's worth), as pending peers. */
+void fwd_accept(struct rawcap_forward *f);
+/* Dial the --connect peer once; on failure the next attempt waits (f->next_connect_ms). */
+void fwd_connect(struct rawcap_forward *f);
 
 #endif
