@@ -119,7 +119,10 @@ ssize_t fwd_conn_write(struct fwd_conn *c, struct fwd_buf *b, const void *p, siz
 ssize_t fwd_conn_flush(struct fwd_conn *c, struct fwd_buf *b)
 {
 	ssize_t total = 0;
+	int err = c->ssl ? fwd_tls_flush(c) : 1;
 
+	if (err <= 0)
+		return err; /* records TLS made are not all out yet: nothing more before them */
 	while (b->len) {
 		ssize_t n = fwd_conn_send(c, b->p + b->off, b->len);
 

@@ -28,6 +28,7 @@ typedef struct ssl_ctx_st SSL_CTX;
 #define FWD_RECORD_SLACK  4096 /* framing a record may add (pcapng blocks, IDB, msgpack) */
 #define FWD_BATCH	  1024 /* records read per receiver per loop turn (rawcap_window_step) */
 #define FWD_MAX_PENDING	  64   /* peers still in their handshake, beside max_clients */
+#define FWD_TLS_WBUF	  (256 << 10) /* TLS records gathered into one write(2) (forward_tls.c) */
 
 /* A bounded byte queue: what has been encoded but not yet written. */
 struct fwd_buf {
@@ -86,6 +87,12 @@ SSL *fwd_tls_new(SSL_CTX *ctx, int fd, bool server, const char *host);
 int fwd_tls_handshake(struct fwd_conn *c);
 ssize_t fwd_tls_read(struct fwd_conn *c, void *buf, size_t len);
 ssize_t fwd_tls_send(struct fwd_conn *c, const void *p, size_t n);
+/*
+ * Write out what the session's write buffer holds (fwd_tls_send() leaves
+ * bytes there only when the socket is full): 1 all out, 0 the rest waits
+ * for POLLOUT (c->want_write), -errno.
+ */
+int fwd_tls_flush(struct fwd_conn *c);
 /* close_notify if the session is up, then free c->ssl. */
 void fwd_tls_close(struct fwd_conn *c);
 
@@ -129,8 +136,8 @@ struct fwd_client {
 	struct rawcap_pcap_sink_state ps; /* the shared pcap sink (every hook's context) */
 	bool pause_seen;		  /* paused state this receiver was last told about */
 	char stream_id[64];		  /* msgpack */
-	uint64_t drain_ms; /* when the last byte after END was written */
-	uint64_t unsaid;   /* records lost in this step, not yet said on stderr */
+	uint64_t drain_ms;		  /* when the last byte after END was written */
+	uint64_t unsaid;		  /* records lost in this step, not yet said on stderr */
 	uint32_t unsaid_reason;
 	bool said; /* the first loss was said */
 	/* figures */
@@ -179,7 +186,7 @@ struct rawcap_forward {
 	unsigned accept_backoff_ms;
 	uint64_t log_sec; /* rate limit of the lines about peers dropped before authentication */
 	unsigned log_lines, log_suppressed;
-	bool finished; /* connect mode: bounded window delivered */
+	bool finished;		       /* connect mode: bounded window delivered */
 	struct fwd_file_id control_id; /* the dissection switch file last read */
 	uint64_t control_check_ms;     /* next look at it */
 	bool control_warned;	       /* its bad content was reported */
@@ -244,10 +251,18 @@ int fwd_stream_pause(struct fwd_buf *b, bool paused, uint64_t seq);
 bool fwd_ack_lookup(struct rawcap_forward *f, const char *id, uint64_t *seq);
 void fwd_ack_store(struct rawcap_forward *f, const char *id, uint64_t seq);
 /*
- * c is authenticated: take a receiver slot (making room by evicting a
+ * forward_peers.c. c is authenticated: take a receiver slot (making room by evicting a
  * receiver that takes no bytes, if all are used) and fwd_client_begin() it.
  * -EUSERS when every slot is held by a receiver that reads.
  */
 int fwd_admit(struct rawcap_forward *f, struct fwd_client *c);
+/* TLS where others can reach the listener needs --tls-ca or --tls-any-client: 0 or -EINVAL. */
+int fwd_check_client_auth(struct rawcap_forward *f);
+/* Listen (f->lfd, f->port), or resolve the --connect peer: 0 or -errno with f->err set. */
+int fwd_endpoint_open(struct rawcap_forward *f);
+/* Accept what the listener holds (at most a turn's worth), as pending peers. */
+void fwd_accept(struct rawcap_forward *f);
+/* Dial the --connect peer once; on failure the next attempt waits (f->next_connect_ms). */
+void fwd_connect(struct rawcap_forward *f);
 
 #endif

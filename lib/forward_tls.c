@@ -137,6 +137,25 @@ static int fwd_tls_err(struct fwd_conn *c, int ret)
 	}
 }
 
+/*
+ * Once the peer is authenticated, records go out through a write buffer:
+ * OpenSSL writes each 16 KiB record with its own write(2), and on loopback
+ * each of those is also a TCP push and a softirq; fwd_tls_send() flushes
+ * the buffer once after all the records it made. Strangers never get one.
+ * Fails only for memory; the session then writes unbuffered.
+ */
+static void fwd_tls_buffer(struct fwd_conn *c)
+{
+	BIO *sock = SSL_get_wbio(c->ssl), *buf = BIO_new(BIO_f_buffer());
+
+	if (!buf || BIO_set_write_buffer_size(buf, FWD_TLS_WBUF) != 1 || !BIO_up_ref(sock)) {
+		BIO_free(buf);
+		return;
+	}
+	BIO_push(buf, sock);
+	SSL_set0_wbio(c->ssl, buf); /* drops the session's reference to sock as its wbio */
+}
+
 int fwd_tls_handshake(struct fwd_conn *c)
 {
 	int ret;
@@ -146,6 +165,7 @@ int fwd_tls_handshake(struct fwd_conn *c)
 	if (ret == 1) {
 		c->handshaken = true;
 		c->want_write = false;
+		fwd_tls_buffer(c);
 		return 1;
 	}
 	return fwd_tls_err(c, ret);
@@ -160,17 +180,50 @@ ssize_t fwd_tls_read(struct fwd_conn *c, void *buf, size_t len)
 	return ret > 0 ? ret : fwd_tls_err(c, ret);
 }
 
+/*
+ * As many records as the socket takes now. With partial writes on, one
+ * SSL_write() sends one record (16 KiB); stopping there left the rest of the
+ * pcap writer's ~330 KB to be copied into the receiver's queue. Bytes sent
+ * before a refusal are returned; an error after them comes back from the
+ * next send.
+ */
 ssize_t fwd_tls_send(struct fwd_conn *c, const void *p, size_t n)
 {
+	size_t done = 0;
 	int ret;
 
-	ERR_clear_error();
-	ret = SSL_write(c->ssl, p, n > (1u << 30) ? 1 << 30 : (int)n);
-	if (ret > 0) {
+	while (done < n) {
+		size_t left = n - done;
+
+		ERR_clear_error();
+		ret = SSL_write(c->ssl, (const char *)p + done,
+				left > (1u << 30) ? 1 << 30 : (int)left);
+		if (ret <= 0) {
+			int err = fwd_tls_err(c, ret);
+
+			return done ? (ssize_t)done : err;
+		}
 		c->want_write = false;
-		return ret;
+		done += (size_t)ret;
 	}
-	return fwd_tls_err(c, ret);
+	ret = fwd_tls_flush(c);
+	return ret < 0 && !done ? ret : (ssize_t)done;
+}
+
+int fwd_tls_flush(struct fwd_conn *c)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+
+	if (BIO_flush(wbio) == 1) {
+		c->want_write = false;
+		return 1;
+	}
+	if (BIO_should_retry(wbio)) {
+		c->want_write = true;
+		return 0;
+	}
+	c->eof = true;
+	return errno ? -errno : -ECONNRESET;
 }
 
 void fwd_tls_close(struct fwd_conn *c)

@@ -70,6 +70,11 @@ ssize_t fwd_tls_send(struct fwd_conn *c, const void *p, size_t n)
 	return ossl_mod->tls_send(c, p, n);
 }
 
+int fwd_tls_flush(struct fwd_conn *c)
+{
+	return ossl_mod->tls_flush(c);
+}
+
 void fwd_tls_close(struct fwd_conn *c)
 {
 	ossl_mod->tls_close(c);

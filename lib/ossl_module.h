@@ -30,6 +30,7 @@ struct rawcap_ossl_module {
 	int (*tls_handshake)(struct fwd_conn *c);
 	ssize_t (*tls_read)(struct fwd_conn *c, void *buf, size_t len);
 	ssize_t (*tls_send)(struct fwd_conn *c, const void *p, size_t n);
+	int (*tls_flush)(struct fwd_conn *c);
 	void (*tls_close)(struct fwd_conn *c);
 	int (*sha256_new)(struct rawcap_sha256 **out);
 	bool (*sha256_init)(struct rawcap_sha256 *s);

@@ -16,6 +16,7 @@ __attribute__((visibility("default"))) const struct rawcap_ossl_module rawcap_os
 	.tls_handshake = fwd_tls_handshake,
 	.tls_read = fwd_tls_read,
 	.tls_send = fwd_tls_send,
+	.tls_flush = fwd_tls_flush,
 	.tls_close = fwd_tls_close,
 	.sha256_new = rawcap_sha256_new,
 	.sha256_init = rawcap_sha256_init,

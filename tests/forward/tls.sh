@@ -3,7 +3,8 @@
 # tls.sh - rawcap-forward over TLS with a test CA made by the openssl CLI:
 # a client with a CA-signed certificate receives the stream byte for byte;
 # with mutual TLS on, clients without a certificate, with an untrusted one,
-# or speaking plain TCP are refused and get no packet.
+# or speaking plain TCP are refused and get no packet; a slow client gets
+# the whole window.
 set -euo pipefail
 NAME=tls
 . "$(dirname "$0")/lib.sh"
@@ -46,4 +47,26 @@ timeout 10 ip netns exec "$NS" openssl s_client -quiet -connect 127.0.0.1:5555 -
 [ ! -s "$TMP/wrongca.out" ] || fail "a client that does not trust our CA still got data"
 kill "$FWD_PID"; wait "$FWD_PID" || true
 grep -q "receivers (4 refused)\|receivers (5 refused)" "$TMP/fwd.err" || fail "stats do not count the refused clients"
+
+# A receiver slower than the forwarder, behind small socket buffers: records
+# wait in TLS's write buffer whenever the socket is full, and the end of the
+# window must not close the stream before they are out.
+nsx sysctl -q -w net.ipv4.tcp_rmem="4096 65536 131072" net.ipv4.tcp_wmem="4096 65536 131072"
+send_window 2000 1000
+fwd_start fwd2 --listen 127.0.0.1:5556 --from "$T1" --to "$T2" \
+	--tls-cert "$P/server.pem" --tls-key "$P/server.key" --tls-ca "$P/ca.pem"
+timeout 30 ip netns exec "$NS" openssl s_client -quiet -connect 127.0.0.1:5556 -CAfile "$P/ca.pem" \
+	-verify_return_error -cert "$P/client.pem" -key "$P/client.key" </dev/null 2>>"$TMP/s_client.err" |
+	python3 -c "
+import sys, time
+out = open('$TMP/slow.pcapng', 'wb')
+while (b := sys.stdin.buffer.read1(16384)):
+    out.write(b)
+    time.sleep(0.005)" || true
+n=$(pkts "$TMP/slow.pcapng" || true)
+[ "$n" = 2000 ] || fail "slow TLS client got ${n:-no} packets, 2000 were sent"
+same_packets "$WANT" "$TMP/slow.pcapng" || fail "slow TLS client: packet bytes differ"
+log_has "$TMP/fwd2.err" "window delivered" || fail "the slow client's stream did not end with the window"
+echo "a slow TLS client received all 2000 packets, and the stream ended with the window"
+kill "$FWD_PID"; wait "$FWD_PID" || true
 echo "PASS"
