@@ -6,9 +6,10 @@
  * tags, IP version, header lengths or TCP flags say. The table holds an
  * IPv4 and an IPv6 connection and a listener on each family; the lookup
  * callback (capd's asks the kernel) checks what it is given and answers as
- * the input's first byte says. Built as a libFuzzer target with
- * -DRAWCAP_FUZZ=ON (clang), and as a corpus replay (fuzz_self_match_corpus)
- * in every build.
+ * the input's first byte says, which also gives the packet's direction: a
+ * packet from another host never spends the budget of this host's own.
+ * Built as a libFuzzer target with -DRAWCAP_FUZZ=ON (clang), and as a
+ * corpus replay (fuzz_self_match_corpus) in every build.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,14 +21,17 @@
 
 static struct self_match m;
 static bool answer;
+static enum self_dir dir;
 
 static bool fuzz_unknown_conn(struct self_match *sm, const struct self_key *k, int local,
-			      bool listener)
+			      bool listener, bool here)
 {
 	(void)listener;
 	if (sm != &m || (local != 0 && local != 1) || (k->proto != 6) ||
 	    memcmp(k->a, k->b, 16) > 0 || (!memcmp(k->a, k->b, 16) && k->pa > k->pb))
 		abort(); /* a TCP key, lower end first, and a valid end */
+	if (here != (dir != SELF_DIR_IN))
+		abort(); /* budgeted by who sent the packet */
 	return answer;
 }
 
@@ -63,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	answer = data[0] & 1;
+	dir = (enum self_dir)((data[0] >> 2) % 3);
 	before = m.excluded;
 	/* a copy of exactly the frame's length, so ASan sees any read past it */
 	frame = malloc(size - 1 ? size - 1 : 1);
@@ -71,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(frame, data + 1, size - 1);
 	hit = self_match_packet(&m, frame, (uint32_t)(size - 1), (uint32_t)(size - 1),
-				data[0] & 2 ? 101 : 1);
+				data[0] & 2 ? 101 : 1, dir);
 	if (hit != (m.excluded == before + 1))
 		abort(); /* every exclusion counted, nothing else */
 	free(frame);
