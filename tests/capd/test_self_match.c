@@ -13,7 +13,8 @@
  * when it went out, its receiver when it came in, both on loopback); a SYN
  * from another host on a known 5-tuple does not make it forgotten; and a
  * flood of SYNs from other hosts spends only their own lookup budget, so a
- * SYN this host sends is still looked up and excluded.
+ * SYN this host sends is still looked up and excluded; likewise a flood of
+ * ACKs to our listener's port and the listener's answers to a real client.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,17 +213,17 @@ static void test_budget_kinds_apart_refilled_each_second(void **state)
 
 /* The budget capd's callback spends, at a frozen time: one second's worth. */
 static struct self_budget flood_budget;
-static uint32_t own_port;
+static uint32_t own_peer_port; /* the connection whose end here is rawcap's: its peer's port */
 
 static bool budgeted_stub(struct self_match *m, const struct self_key *k, int local, bool listener,
 			  bool here)
 {
-	uint16_t lport = local ? k->pb : k->pa;
+	uint16_t lport = local ? k->pb : k->pa, rport = local ? k->pa : k->pb;
 
 	if (!self_budget_take(&flood_budget, listener, here, 7000000000ull))
 		return false;
 	calls++;
-	if (lport != own_port)
+	if (rport != own_peer_port)
 		return false;
 	self_table_add(&m->tab[m->cur], k->proto, local ? k->b : k->a, lport, local ? k->a : k->b,
 		       local ? k->pa : k->pb);
@@ -238,13 +239,38 @@ static void test_syn_flood_does_not_starve_own_syn(void **state)
 	(void)state;
 	memset(&flood_budget, 0, sizeof(flood_budget));
 	m->unknown_conn = budgeted_stub;
-	own_port = 43210, calls = 0;
+	own_peer_port = 9000, calls = 0;
 	for (uint32_t i = 0; i < 5 * SELF_LOOKUPS_PER_SEC; i++) /* spoofed senders, port 80 */
 		assert_false(pkt(m, S + i, (uint16_t)(1024 + i), A, 80, SYN));
 	assert_int_equal(calls, SELF_LOOKUPS_PER_SEC);
 	assert_true(pkt(m, A, 43210, B, 9000, SYN)); /* a forwarder's --connect */
 	assert_true(pkt(m, B, 9000, A, 43210, SYN | ACK));
 	assert_true(pkt(m, A, 43210, B, 9000, ACK));
+	free(m);
+}
+
+/*
+ * ACKs from spoofed senders to our listener's port (each a connection the
+ * table does not know): the listener's own answers to a real client, going
+ * out, are still looked up and excluded.
+ */
+static void test_ack_flood_to_listener_does_not_starve_its_answers(void **state)
+{
+	struct self_match *m = calloc(1, sizeof(*m));
+	const uint32_t A = 0xc6120001, S = 0xc6130000, C = 0xc6120003;
+	uint8_t any[16] = {[10] = 0xff, [11] = 0xff};
+
+	(void)state;
+	memset(&flood_budget, 0, sizeof(flood_budget));
+	m->unknown_conn = budgeted_stub;
+	self_table_listen(&m->tab[m->cur], any, 8080); /* rawcap-server */
+	own_peer_port = 50123, calls = 0;
+	for (uint32_t i = 0; i < 5 * SELF_LOOKUPS_PER_SEC; i++)
+		assert_false(pkt(m, S + i, (uint16_t)(1024 + i), A, 8080, ACK));
+	assert_int_equal(calls, SELF_LOOKUPS_PER_SEC);
+	assert_false(pkt(m, C, 50123, A, 8080, ACK)); /* the client's, too, waits */
+	assert_true(pkt(m, A, 8080, C, 50123, ACK));  /* the answer: looked up, ours */
+	assert_true(pkt(m, C, 50123, A, 8080, ACK));
 	free(m);
 }
 
@@ -255,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_syn_from_elsewhere_keeps_known_tuple),
 		cmocka_unit_test(test_budget_kinds_apart_refilled_each_second),
 		cmocka_unit_test(test_syn_flood_does_not_starve_own_syn),
+		cmocka_unit_test(test_ack_flood_to_listener_does_not_starve_its_answers),
 		cmocka_unit_test(test_reused_tuple_is_captured),
 		cmocka_unit_test(test_own_syn_again_stays_excluded),
 		cmocka_unit_test(test_many_forgotten_others_found),
