@@ -34,7 +34,9 @@
  * history put up to a second of its stream in. Lookups are budgeted apart
  * for SYNs and for listeners' connections, and for packets this host sent
  * and packets other hosts sent (self_budget_take()), so a SYN flood from
- * the network never starves the lookups of rawcap's own connections; a
+ * the network never starves the lookups of rawcap's own connections, and
+ * an end is asked about only at one of the namespace's addresses
+ * (self_addrs.c), so packets routed through the node cost none; a
  * connection found not to be rawcap's is not asked about again for
  * SELFX_MISS_NS. The
  * dump is read asynchronously, two netlink buffers (about 700 sockets) per
@@ -63,6 +65,7 @@
 
 #include "clock.h"
 #include "capd.h"
+#include "self_addrs.h"
 #include "self_exclude.h"
 #include "self_lookup.h"
 #include "self_match.h"
@@ -493,6 +496,11 @@ int capd_self_exclude_setup(struct capd_ctx *ctx)
 		return err;
 	}
 	capd_self = &x->m;
+	err = capd_self_addrs_setup(ctx, &x->m);
+	if (err) /* without it, routed packets are asked about too, as before */
+		capd_log("self-exclusion: cannot watch the namespace's addresses (rtnetlink): %s; "
+			 "any address may be one of ours",
+			 strerror(-err));
 	selfx_start(x, clock_mono_ns(), 0);
 	capd_log("not capturing rawcap's own traffic (sockets of uid %u%s and of capd; "
 		 "--capture-self keeps it)",

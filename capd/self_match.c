@@ -228,14 +228,23 @@ static void self_forget(struct self_match *m, const struct self_key *k)
 	}
 }
 
+/* Can end `end` of k be a socket of this host? Not if a packet routed through has it. */
+static bool self_end_here(const struct self_match *m, const struct self_key *k, int end,
+			  enum self_dir dir)
+{
+	return dir == SELF_DIR_LOOP || !m->addrs || self_addrs_has(m->addrs, end ? k->b : k->a);
+}
+
 /* A SYN the table does not know: is the end of it on this host one of rawcap's sockets? */
 static bool self_ask_syn(struct self_match *m, const struct self_key *k, int sender,
 			 enum self_dir dir)
 {
-	if (dir != SELF_DIR_IN && m->unknown_conn(m, k, sender, false, true))
+	if (dir != SELF_DIR_IN && self_end_here(m, k, sender, dir) &&
+	    m->unknown_conn(m, k, sender, false, true))
 		return true; /* a forwarder's --connect, an upload */
 	/* a SYN to a local listener: whose is it (or the socket it became)? */
-	return dir != SELF_DIR_OUT && m->unknown_conn(m, k, !sender, false, dir == SELF_DIR_LOOP);
+	return dir != SELF_DIR_OUT && self_end_here(m, k, !sender, dir) &&
+	       m->unknown_conn(m, k, !sender, false, dir == SELF_DIR_LOOP);
 }
 
 bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t caplen,
@@ -273,7 +282,7 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 				    : self_listener(t, k.b, k.pb) ? 1
 								  : -1;
 
-			found = local >= 0 &&
+			found = local >= 0 && self_end_here(m, &k, local, dir) &&
 				m->unknown_conn(m, &k, local, true, dir != SELF_DIR_IN);
 		}
 	}
@@ -297,6 +306,46 @@ bool self_budget_take(struct self_budget *b, bool listener, bool here, uint64_t 
 		return false;
 	(*left)--;
 	return true;
+}
+
+void self_addrs_clear(struct self_addrs *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static uint32_t self_addr_slot(const uint8_t a[16])
+{
+	uint64_t w[2];
+
+	memcpy(w, a, 16);
+	w[0] = (w[0] ^ w[1]) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(w[0] >> 40) & (SELF_ADDR_SLOTS - 1);
+}
+
+void self_addrs_add(struct self_addrs *s, const uint8_t a[16])
+{
+	uint32_t i = self_addr_slot(a);
+
+	for (; s->used[i]; i = (i + 1) & (SELF_ADDR_SLOTS - 1))
+		if (!memcmp(s->addr[i], a, 16))
+			return;
+	if (s->n >= SELF_MAX_ADDRS) {
+		s->all = true;
+		return;
+	}
+	memcpy(s->addr[i], a, 16);
+	s->used[i] = 1;
+	s->n++;
+}
+
+bool self_addrs_has(const struct self_addrs *s, const uint8_t a[16])
+{
+	if (s->all)
+		return true;
+	for (uint32_t i = self_addr_slot(a); s->used[i]; i = (i + 1) & (SELF_ADDR_SLOTS - 1))
+		if (!memcmp(s->addr[i], a, 16))
+			return true;
+	return false;
 }
 
 void self_table_clear(struct self_table *t)

@@ -63,9 +63,29 @@ struct self_table {
 	unsigned nlsn;
 };
 
+/*
+ * The addresses of capd's network namespace (self_addrs.c keeps them current
+ * from rtnetlink): only at one of them can an end of a connection be a
+ * socket of ours. A packet routed through the host goes out too, and its
+ * ends are not asked about.
+ */
+#define SELF_MAX_ADDRS	2048
+#define SELF_ADDR_SLOTS 4096 /* a power of two >= 2 * SELF_MAX_ADDRS */
+struct self_addrs {
+	uint8_t addr[SELF_ADDR_SLOTS][16]; /* IPv4 as ::ffff:a.b.c.d */
+	uint8_t used[SELF_ADDR_SLOTS];
+	unsigned n;
+	bool all; /* more than SELF_MAX_ADDRS: any address may be ours */
+};
+
+void self_addrs_clear(struct self_addrs *s);
+void self_addrs_add(struct self_addrs *s, const uint8_t a[16]);
+bool self_addrs_has(const struct self_addrs *s, const uint8_t a[16]);
+
 struct self_match {
 	struct self_table tab[2];
-	unsigned cur; /* tab[cur] is live, the other one is being built */
+	const struct self_addrs *addrs; /* NULL: not known (yet), any address may be ours */
+	unsigned cur;			/* tab[cur] is live, the other one is being built */
 	uint64_t excluded, excluded_bytes;
 	/*
 	 * A TCP connection the table does not know yet: a SYN (listener false;

@@ -15,6 +15,8 @@
  * flood of SYNs from other hosts spends only their own lookup budget, so a
  * SYN this host sends is still looked up and excluded; likewise a flood of
  * ACKs to our listener's port and the listener's answers to a real client.
+ * SYNs routed through the host (no end at one of its addresses) are not
+ * asked about at all.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -274,6 +276,54 @@ static void test_ack_flood_to_listener_does_not_starve_its_answers(void **state)
 	free(m);
 }
 
+/* Packets routed through the host: no end of theirs is one of the host's addresses. */
+static void test_routed_syn_not_asked(void **state)
+{
+	struct self_match *m = calloc(1, sizeof(*m));
+	struct self_addrs *addrs = calloc(1, sizeof(*addrs));
+	const uint32_t A = 0xc6120001, P = 0xc6120102, S = 0xc6130001;
+	uint8_t a[16];
+
+	(void)state;
+	v4(a, A);
+	self_addrs_add(addrs, a);
+	m->addrs = addrs;
+	m->unknown_conn = stub;
+	answer = false, calls = 0;
+	assert_false(pkt_dir(m, S, 1024, P, 80, SYN, IN));  /* to a pod, as it comes in */
+	assert_false(pkt_dir(m, S, 1024, P, 80, SYN, OUT)); /* and as it goes out to it */
+	assert_int_equal(calls, 0);
+	assert_false(pkt_dir(m, S, 1025, A, 80, SYN, IN));   /* to the host */
+	assert_false(pkt_dir(m, A, 40000, P, 80, SYN, OUT)); /* from the host */
+	assert_int_equal(calls, 2);
+	assert_false(pkt_dir(m, S, 1026, P, 81, SYN, LOOP)); /* loopback: any address */
+	assert_int_equal(calls, 4);
+	free(addrs);
+	free(m);
+}
+
+static void test_addrs_past_the_limit_any_is_ours(void **state)
+{
+	struct self_addrs *addrs = calloc(1, sizeof(*addrs));
+	uint8_t a[16];
+
+	(void)state;
+	for (uint32_t i = 0; i < SELF_MAX_ADDRS; i++) {
+		v4(a, 0x0a000000 + i);
+		self_addrs_add(addrs, a);
+		self_addrs_add(addrs, a); /* once only */
+	}
+	assert_int_equal(addrs->n, SELF_MAX_ADDRS);
+	v4(a, 0x0a000000 + 17);
+	assert_true(self_addrs_has(addrs, a));
+	v4(a, 0x0b000000);
+	assert_false(self_addrs_has(addrs, a));
+	self_addrs_add(addrs, a); /* one too many */
+	v4(a, 0x0c000000);
+	assert_true(self_addrs_has(addrs, a));
+	free(addrs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +332,8 @@ int main(void)
 		cmocka_unit_test(test_budget_kinds_apart_refilled_each_second),
 		cmocka_unit_test(test_syn_flood_does_not_starve_own_syn),
 		cmocka_unit_test(test_ack_flood_to_listener_does_not_starve_its_answers),
+		cmocka_unit_test(test_routed_syn_not_asked),
+		cmocka_unit_test(test_addrs_past_the_limit_any_is_ours),
 		cmocka_unit_test(test_reused_tuple_is_captured),
 		cmocka_unit_test(test_own_syn_again_stays_excluded),
 		cmocka_unit_test(test_many_forgotten_others_found),

@@ -7,7 +7,8 @@
  * IPv4 and an IPv6 connection and a listener on each family; the lookup
  * callback (capd's asks the kernel) checks what it is given and answers as
  * the input's first byte says, which also gives the packet's direction: a
- * packet from another host never spends the budget of this host's own.
+ * packet from another host never spends the budget of this host's own;
+ * and whether the host's addresses are known.
  * Built as a libFuzzer target with -DRAWCAP_FUZZ=ON (clang), and as a
  * corpus replay (fuzz_self_match_corpus) in every build.
  */
@@ -20,6 +21,7 @@
 #include "self_match.h"
 
 static struct self_match m;
+static struct self_addrs addrs; /* the host's: the connections' first ends */
 static bool answer;
 static enum self_dir dir;
 
@@ -50,6 +52,8 @@ static void fuzz_setup(void)
 	self_table_listen(t, v4a, 9470);
 	self_table_listen(t, any, 57013);
 	self_publish(&m);
+	self_addrs_add(&addrs, v4a);
+	self_addrs_add(&addrs, v6a);
 	m.unknown_conn = fuzz_unknown_conn;
 }
 
@@ -67,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	answer = data[0] & 1;
-	dir = (enum self_dir)((data[0] >> 2) % 3);
+	dir = (enum self_dir)(((data[0] >> 2) & 3) % 3);
+	m.addrs = data[0] & 0x10 ? &addrs : NULL;
 	before = m.excluded;
 	/* a copy of exactly the frame's length, so ASan sees any read past it */
 	frame = malloc(size - 1 ? size - 1 : 1);
