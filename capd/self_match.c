@@ -247,6 +247,41 @@ static bool self_ask_syn(struct self_match *m, const struct self_key *k, int sen
 	       m->unknown_conn(m, k, !sender, false, dir == SELF_DIR_LOOP);
 }
 
+/*
+ * A SYN, or a packet the table does not know, with lookups on: is it one of
+ * our connections, or about to be? Not inlined, so that the tests most
+ * packets end at keep a short prologue.
+ */
+static __attribute__((noinline)) bool self_match_ask(struct self_match *m, const struct self_key *k,
+						     const struct self_pkt *h, bool found,
+						     int sender, bool opening, enum self_dir dir)
+{
+	const struct self_table *t = &m->tab[m->cur];
+
+	if (found && opening && dir != SELF_DIR_IN) {
+		/* A SYN this host sent on a known 5-tuple: a retransmission of ours, or another
+		 * socket reusing the 5-tuple of one of ours that closed since the last dump. Ask
+		 * again. (One that came in is to the listener the connection was to, so ours;
+		 * asking would let other hosts' SYNs make us forget a connection.) */
+		self_forget(m, k);
+		found = false;
+	}
+	if (found)
+		return true;
+	if (opening) /* a connection opening: is its end here one of rawcap's sockets? */
+		return self_ask_syn(m, k, sender, dir);
+	if (h->proto == 6 && !(h->flags & TCP_SYN)) {
+		/* A connection to one of our listeners that the last dump did not know. */
+		int local = self_listener(t, k->a, k->pa)   ? 0
+			    : self_listener(t, k->b, k->pb) ? 1
+							    : -1;
+
+		return local >= 0 && self_end_here(m, k, local, dir) &&
+		       m->unknown_conn(m, k, local, true, dir != SELF_DIR_IN);
+	}
+	return false;
+}
+
 bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t caplen,
 		       uint32_t wire_len, uint16_t linktype, enum self_dir dir)
 {
@@ -265,27 +300,8 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 	self_key_of(frame, &h, &k);
 	sender = self_order(&k); /* the end that sent this packet: 0 k.a, 1 k.b */
 	self_find(t, &k, &found);
-	if (found && opening && dir != SELF_DIR_IN && m->unknown_conn) {
-		/* A SYN this host sent on a known 5-tuple: a retransmission of ours, or another
-		 * socket reusing the 5-tuple of one of ours that closed since the last dump. Ask
-		 * again. (One that came in is to the listener the connection was to, so ours;
-		 * asking would let other hosts' SYNs make us forget a connection.) */
-		self_forget(m, &k);
-		found = false;
-	}
-	if (!found && m->unknown_conn) {
-		if (opening) /* a connection opening: is its end here one of rawcap's sockets? */
-			found = self_ask_syn(m, &k, sender, dir);
-		else if (h.proto == 6 && !(h.flags & TCP_SYN)) {
-			/* A connection to one of our listeners that the last dump did not know. */
-			int local = self_listener(t, k.a, k.pa)	  ? 0
-				    : self_listener(t, k.b, k.pb) ? 1
-								  : -1;
-
-			found = local >= 0 && self_end_here(m, &k, local, dir) &&
-				m->unknown_conn(m, &k, local, true, dir != SELF_DIR_IN);
-		}
-	}
+	if ((!found || opening) && h.proto == 6 && m->unknown_conn) /* lookups: TCP only */
+		found = self_match_ask(m, &k, &h, found, sender, opening, dir);
 	if (!found)
 		return false;
 	m->excluded++;
