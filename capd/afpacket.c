@@ -90,7 +90,9 @@ void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tpacket3_
 		s->unknown++;
 		return;
 	}
-	if (!linktype || capd_self_skip(frame, caplen, orig, linktype)) {
+	if (!linktype || capd_self_skip(frame, caplen, orig, linktype,
+					self_dir_of((uint32_t)sll->sll_ifindex,
+						    sll->sll_pkttype == PACKET_OUTGOING))) {
 		s->unselected++;
 		return;
 	}

@@ -101,6 +101,11 @@ void capd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* config.c */
 int capd_config_load(struct capd_config *cfg, int argc, char **argv);
 int capd_config_parse_text(struct capd_config *cfg, const char *text, size_t len);
+/* A usage error on stderr, "capd: ORIGIN: ..." (origin: a file:line, a variable, or NULL). */
+void capd_usage_error(const char *origin, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* config_check.c: do the settings add up on this host? 0, or -EINVAL (said). */
+int capd_config_validate(struct capd_config *cfg);
 
 /* loop.c */
 int capd_ctx_init(struct capd_ctx *ctx, struct capd_config *cfg);

@@ -7,28 +7,25 @@
  * CAPD_CONFIG), environment variables (CAPD_<OPTION>, dashes as
  * underscores), the command line. Every value goes through one setter, so
  * all three are validated the same way. Any bad value is a usage error:
- * one line on stderr and exit 2, before anything is created.
+ * one line on stderr and exit 2, before anything is created. Whether the
+ * settings add up on this host (interfaces, sizes) is config_check.c's.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <rawcap/rawcap.h>
 
 #include "capd.h"
-#include "frame.h"
 #include "httpd.h"
 #include "opt.h"
-#include "ring_name.h"
 
 /*
  * The dedicated identity capd drops to by default: uid and gid 64720, named
@@ -176,9 +173,7 @@ static bool config_settable(const struct opt *o)
 	return o->name && !o->flags && o->id != 'c' && o->id != 'h' && o->id != 'V';
 }
 
-static void capd_usage_error(const char *origin, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void capd_usage_error(const char *origin, const char *fmt, ...)
+void capd_usage_error(const char *origin, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -630,130 +625,6 @@ static void config_defaults(struct capd_config *cfg)
 	cfg->sync_interval_ns = 1000000000ull;
 }
 
-/* Bytes of a capture block the kernel keeps for its own headers (tpacket3, sockaddr_ll). */
-#define CONFIG_BLOCK_OVERHEAD 256u
-
-/*
- * The snap length is what every packet keeps, and what the interface
- * descriptions announce: cut it to what the ring's largest record and the
- * capture blocks can hold, and say so, rather than cut packets silently.
- */
-static void config_snaplen_fit(struct capd_config *cfg)
-{
-	uint64_t rec = cfg->ring_size / 4 < RAWCAP_REC_MAX ? cfg->ring_size / 4 : RAWCAP_REC_MAX;
-	uint64_t fit = rec - RAWCAP_PKT_HDRS;
-
-	if (cfg->block_size - CONFIG_BLOCK_OVERHEAD < fit)
-		fit = cfg->block_size - CONFIG_BLOCK_OVERHEAD;
-	if (cfg->snaplen <= fit)
-		return;
-	fprintf(stderr, "capd: snap length %u does not fit %s: keeping %llu bytes of each packet\n",
-		cfg->snaplen,
-		fit == rec - RAWCAP_PKT_HDRS ? "the ring's largest record (ring size / 4)"
-					     : "a capture block (--block-size)",
-		(unsigned long long)fit);
-	cfg->snaplen = (uint32_t)fit;
-}
-
-/* The interface type of a named interface, or -errno. */
-int capd_iface_arphrd(const char *name)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
-
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ret = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : ifr.ifr_hwaddr.sa_family;
-	close(fd);
-	return ret;
-}
-
-/* An interface pattern that no interface matches now (capd waits for one). */
-static bool config_pattern_idle(const char *pattern)
-{
-	struct if_nameindex *ifs = if_nameindex(), *i;
-	bool idle = true;
-
-	for (i = ifs; i && i->if_index; i++)
-		idle &= fnmatch(pattern, i->if_name, 0) != 0;
-	if_freenameindex(ifs);
-	return idle && ifs;
-}
-
-/* Settings that do nothing as given, or that depend on the environment: said, not refused. */
-static void config_warn(const struct capd_config *cfg)
-{
-	const char *node = getenv("NODE_NAME");
-
-	if (cfg->storage_size && !cfg->storage_dir)
-		fprintf(stderr, "capd: warning: --storage-size without --storage does nothing: "
-				"packets are kept in the ring only\n");
-	for (unsigned i = 0; i < cfg->n_ifaces; i++)
-		if (capd_iface_is_pattern(cfg->ifaces[i]) && config_pattern_idle(cfg->ifaces[i]))
-			fprintf(stderr,
-				"capd: warning: no interface matches '%s' yet: capd captures "
-				"matching interfaces as they appear\n",
-				cfg->ifaces[i]);
-	if (cfg->kubernetes && node && *node)
-		fprintf(stderr, "capd: --kubernetes: this node is '%s' ($NODE_NAME)\n", node);
-	else if (cfg->kubernetes)
-		fprintf(stderr,
-			"capd: warning: --kubernetes: $NODE_NAME is not set, so capd cannot tell "
-			"which node it runs on; set it from the downward API (spec.nodeName), as "
-			"the chart does\n");
-}
-
-static int config_validate(struct capd_config *cfg)
-{
-	char path[RING_PATH_MAX];
-	bool any = false;
-	int hw;
-
-	config_warn(cfg);
-	if (ring_name_path(cfg->ring_name, path, sizeof(path))) {
-		capd_usage_error(NULL, "bad ring name '%s' (1-64 of A-Z a-z 0-9 . _ -)",
-				 cfg->ring_name);
-		return -EINVAL;
-	}
-	if (cfg->block_size < 65536 || cfg->block_size > (1u << 30) ||
-	    (cfg->block_size & (cfg->block_size - 1))) {
-		capd_usage_error(NULL,
-				 "bad block size %llu: must be a power of two from 64Ki to 1Gi",
-				 (unsigned long long)cfg->block_size);
-		return -EINVAL;
-	}
-	if (strcmp(cfg->fanout, "hash") && strcmp(cfg->fanout, "cpu") &&
-	    strcmp(cfg->fanout, "lb")) {
-		capd_usage_error(NULL, "bad fanout mode '%s' (hash, cpu or lb)", cfg->fanout);
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < cfg->n_ifaces; i++) {
-		const char *n = cfg->ifaces[i];
-
-		if (!strcmp(n, "any"))
-			any = true;
-		else if (!capd_iface_is_pattern(n) && !if_nametoindex(n)) {
-			capd_usage_error(NULL, "unknown interface '%s'", n);
-			return -EINVAL;
-		} else if (!capd_iface_is_pattern(n) && (hw = capd_iface_arphrd(n)) >= 0 &&
-			   !capd_linktype((uint16_t)hw)) {
-			capd_usage_error(NULL,
-					 "interface '%s' is of type %d (ARPHRD_*), which capd does "
-					 "not record: only Ethernet, loopback and IP (tunnels)",
-					 n, hw);
-			return -EINVAL;
-		}
-	}
-	if (any && cfg->n_ifaces > 1) {
-		capd_usage_error(NULL, "interface 'any' cannot be combined with other names");
-		return -EINVAL;
-	}
-	config_snaplen_fit(cfg);
-	return 0;
-}
-
 int capd_config_load(struct capd_config *cfg, int argc, char **argv)
 {
 	const char *file = getenv("CAPD_CONFIG");
@@ -806,5 +677,5 @@ int capd_config_load(struct capd_config *cfg, int argc, char **argv)
 		if (c != 'c' && config_set(cfg, c, optarg, NULL))
 			return 2;
 	cfg->config_file = file;
-	return config_validate(cfg) ? 2 : 0;
+	return capd_config_validate(cfg) ? 2 : 0;
 }

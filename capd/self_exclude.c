@@ -22,17 +22,23 @@
  * first asks the kernel about its one connection (self_lookup.c: a hash
  * lookup, a few microseconds, where a dump walks the whole TCP hash table,
  * milliseconds on a large node however few sockets it has): a SYN about its
- * sender's end, then its receiver's (where the connection does not exist
- * yet, the kernel names the listener it reaches; one of rawcap's joins the
- * table's listeners). If the socket is rawcap's the connection joins the
- * live table at once and that very packet is excluded. So a forwarder's
- * stream, an upload, a download from the node API is excluded from its
- * first packets, however many start together and however busy capd's loop
- * is: before, eight downloads starting within 100 ms put their first
- * megabytes each into the ring, which lapped the persister, and a forwarder
- * replaying history put up to a second of its stream in. Lookups are
- * budgeted apart for SYNs and for listeners' connections, and a connection
- * found not to be rawcap's is not asked about again for SELFX_MISS_NS. The
+ * end on this host, its sender's if it went out, its receiver's if it came
+ * in, both on loopback (where the connection does not exist yet, the kernel
+ * names the listener it reaches; one of rawcap's joins the table's
+ * listeners). If the socket is rawcap's the connection joins the live table
+ * at once and that very packet is excluded. So a forwarder's stream, an
+ * upload, a download from the node API is excluded from its first packets,
+ * however many start together and however busy capd's loop is: before,
+ * eight downloads starting within 100 ms put their first megabytes each
+ * into the ring, which lapped the persister, and a forwarder replaying
+ * history put up to a second of its stream in. Lookups are budgeted apart
+ * for SYNs and for listeners' connections, and for packets this host sent
+ * and packets other hosts sent (self_budget_take()), so a SYN flood from
+ * the network never starves the lookups of rawcap's own connections, and
+ * an end is asked about only at one of the namespace's addresses
+ * (self_addrs.c), so packets routed through the node cost none; a
+ * connection found not to be rawcap's is not asked about again for
+ * SELFX_MISS_NS. The
  * dump is read asynchronously, two netlink buffers (about 700 sockets) per
  * loop turn, so capture never waits long for it; the table holds at most
  * SELF_MAX_CONNS connections. The netlink sockets are opened before the
@@ -59,22 +65,21 @@
 
 #include "clock.h"
 #include "capd.h"
+#include "self_addrs.h"
 #include "self_exclude.h"
 #include "self_lookup.h"
 #include "self_match.h"
 
-#define SELFX_PERIOD_NS		  1000000000ull	     /* periodic dumps, at least this far apart */
-#define SELFX_PERIOD_X		  100		     /* and 100 times what the last one cost */
-#define SELFX_TRIGGER_NS	  (100 * 1000000ull) /* dumps asked for by a packet, at least this far */
-#define SELFX_TRIGGER_X		  20		     /* and 20 times the last one's cost */
-#define SELFX_STUCK_NS		  (30 * 1000000000ull)
-#define SELFX_RECVS		  2   /* netlink buffers read per loop turn */
-#define SELFX_FD_GAP		  256 /* closed descriptors in a row that end the scan of our own */
-#define SELFX_MAX_INODES	  1024
-#define SELFX_LOOKUPS_PER_SEC	  2000 /* exact lookups; past that, packets wait for a dump */
-#define SELFX_SYN_LOOKUPS_PER_SEC 1000 /* of SYNs' senders, apart, so SYNs never starve those */
-#define SELFX_MISS_SLOTS	  64
-#define SELFX_MISS_NS		  (20 * 1000000ull) /* a connection that was not ours, not asked again */
+#define SELFX_PERIOD_NS	 1000000000ull	    /* periodic dumps, at least this far apart */
+#define SELFX_PERIOD_X	 100		    /* and 100 times what the last one cost */
+#define SELFX_TRIGGER_NS (100 * 1000000ull) /* dumps asked for by a packet, at least this far */
+#define SELFX_TRIGGER_X	 20		    /* and 20 times the last one's cost */
+#define SELFX_STUCK_NS	 (30 * 1000000000ull)
+#define SELFX_RECVS	 2   /* netlink buffers read per loop turn */
+#define SELFX_FD_GAP	 256 /* closed descriptors in a row that end the scan of our own */
+#define SELFX_MAX_INODES 1024
+#define SELFX_MISS_SLOTS 64
+#define SELFX_MISS_NS	 (20 * 1000000ull) /* a connection that was not ours, not asked again */
 
 struct selfx {
 	struct self_match m; /* first: the matcher's callback gets a pointer to it */
@@ -90,8 +95,8 @@ struct selfx {
 	uint64_t refreshes, triggered, errors, full;
 	int lookup_fd; /* NETLINK_SOCK_DIAG, for exact lookups only */
 	uint32_t lookup_seq;
-	unsigned lookup_budget[2]; /* left in this second: [0] SYNs, [1] listeners' connections */
-	uint64_t lookup_second_ns, lookups, lookups_ours;
+	struct self_budget budget;
+	uint64_t lookups, lookups_ours;
 	struct {
 		uint32_t hash;
 		uint64_t until_ns;
@@ -177,23 +182,15 @@ static bool selfx_owned(const struct selfx *x, uint32_t uid, uint64_t inode)
 	return false;
 }
 
-/* Within this second's budget, and not a connection lately found not to be ours? */
-static bool selfx_may_look_up(struct selfx *x, uint32_t hash, bool listener, uint64_t now)
+/* Within this second's budget of its kind, and not a connection lately found not to be ours? */
+static bool selfx_may_look_up(struct selfx *x, uint32_t hash, bool listener, bool here,
+			      uint64_t now)
 {
 	const unsigned slot = hash % SELFX_MISS_SLOTS;
-	unsigned *budget = &x->lookup_budget[listener];
 
 	if (x->miss[slot].hash == hash && now < x->miss[slot].until_ns)
 		return false;
-	if (now - x->lookup_second_ns >= 1000000000ull) {
-		x->lookup_second_ns = now;
-		x->lookup_budget[0] = SELFX_SYN_LOOKUPS_PER_SEC;
-		x->lookup_budget[1] = SELFX_LOOKUPS_PER_SEC;
-	}
-	if (!*budget)
-		return false;
-	(*budget)--;
-	return true;
+	return self_budget_take(&x->budget, listener, here, now);
 }
 
 static void selfx_miss(struct selfx *x, uint32_t hash, uint64_t now)
@@ -259,34 +256,22 @@ static bool selfx_look_up(struct selfx *x, const struct self_key *k, int local, 
 	return true;
 }
 
-/* Within the budget and not lately a miss: look end local of k up. */
-static bool selfx_ask(struct selfx *x, const struct self_key *k, int local, bool listener,
-		      uint64_t now)
-{
-	/* which end is asked about is part of the question */
-	uint32_t hash = self_key_hash(k) ^ (local ? 0x9e3779b9u : 0);
-
-	return selfx_may_look_up(x, hash, listener, now) &&
-	       selfx_look_up(x, k, local, listener, hash, now);
-}
-
 /*
- * A SYN (local: its sender), or a later packet of a connection to one of
- * our listeners (local: the listening end), that the table does not know.
+ * A SYN (local: the end on this host), or a later packet of a connection to
+ * one of our listeners (local: the listening end), that the table does not
+ * know. Within the budget and not lately a miss: look end local of k up.
  */
 static bool selfx_unknown_conn(struct self_match *m, const struct self_key *k, int local,
-			       bool listener)
+			       bool listener, bool here)
 {
 	struct selfx *x = (struct selfx *)m;
 	uint64_t now = clock_mono_ns(), min = SELFX_TRIGGER_X * x->cost_ns;
+	/* which end is asked about is part of the question */
+	uint32_t hash = self_key_hash(k) ^ (local ? 0x9e3779b9u : 0);
 
-	if (x->lookup_fd >= 0) {
-		if (selfx_ask(x, k, local, listener, now))
-			return true;
-		/* a SYN to a local listener: whose is it (or the socket it became)? */
-		if (!listener && selfx_ask(x, k, !local, false, now))
-			return true;
-	}
+	if (x->lookup_fd >= 0 && selfx_may_look_up(x, hash, listener, here, now) &&
+	    selfx_look_up(x, k, local, listener, hash, now))
+		return true;
 	if (!listener)
 		return false; /* most SYNs are not ours: the periodic dump, not one each */
 	if (x->step < 0) {    /* not found, not ours, or no budget: a dump settles it */
@@ -426,8 +411,8 @@ static void selfx_metrics(void *state, struct capd_ctx *ctx, struct capd_buf *ou
 		"stays).\n"
 		"# TYPE capd_self_dump_errors_total counter\n"
 		"capd_self_dump_errors_total %llu\n"
-		"# HELP capd_self_lookups_total Exact socket lookups of new connections to "
-		"rawcap's listeners.\n"
+		"# HELP capd_self_lookups_total Exact socket lookups of new connections (SYNs, "
+		"connections to rawcap's listeners).\n"
 		"# TYPE capd_self_lookups_total counter\n"
 		"capd_self_lookups_total %llu\n"
 		"# HELP capd_self_lookups_ours_total Those that found one of rawcap's sockets.\n"
@@ -511,6 +496,11 @@ int capd_self_exclude_setup(struct capd_ctx *ctx)
 		return err;
 	}
 	capd_self = &x->m;
+	err = capd_self_addrs_setup(ctx, &x->m);
+	if (err) /* without it, routed packets are asked about too, as before */
+		capd_log("self-exclusion: cannot watch the namespace's addresses (rtnetlink): %s; "
+			 "any address may be one of ours",
+			 strerror(-err));
 	selfx_start(x, clock_mono_ns(), 0);
 	capd_log("not capturing rawcap's own traffic (sockets of uid %u%s and of capd; "
 		 "--capture-self keeps it)",

@@ -4,7 +4,9 @@
  * enough of a frame for its 5-tuple (Ethernet with up to two VLAN tags, or
  * raw IP; IPv4 or IPv6; TCP or UDP) and look it up among rawcap's own
  * connections. Fragments after the first carry no ports and are kept, as
- * are IPv6 packets with extension headers before TCP/UDP.
+ * are IPv6 packets with extension headers before TCP/UDP. A SYN the table
+ * does not know is asked about at the ends this host can hold: its sender
+ * when it went out, its receiver when it came in, both on loopback.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -226,8 +228,62 @@ static void self_forget(struct self_match *m, const struct self_key *k)
 	}
 }
 
+/* Can end `end` of k be a socket of this host? Not if a packet routed through has it. */
+static bool self_end_here(const struct self_match *m, const struct self_key *k, int end,
+			  enum self_dir dir)
+{
+	return dir == SELF_DIR_LOOP || !m->addrs || self_addrs_has(m->addrs, end ? k->b : k->a);
+}
+
+/* A SYN the table does not know: is the end of it on this host one of rawcap's sockets? */
+static bool self_ask_syn(struct self_match *m, const struct self_key *k, int sender,
+			 enum self_dir dir)
+{
+	if (dir != SELF_DIR_IN && self_end_here(m, k, sender, dir) &&
+	    m->unknown_conn(m, k, sender, false, true))
+		return true; /* a forwarder's --connect, an upload */
+	/* a SYN to a local listener: whose is it (or the socket it became)? */
+	return dir != SELF_DIR_OUT && self_end_here(m, k, !sender, dir) &&
+	       m->unknown_conn(m, k, !sender, false, dir == SELF_DIR_LOOP);
+}
+
+/*
+ * A SYN, or a packet the table does not know, with lookups on: is it one of
+ * our connections, or about to be? Not inlined, so that the tests most
+ * packets end at keep a short prologue.
+ */
+static __attribute__((noinline)) bool self_match_ask(struct self_match *m, const struct self_key *k,
+						     const struct self_pkt *h, bool found,
+						     int sender, bool opening, enum self_dir dir)
+{
+	const struct self_table *t = &m->tab[m->cur];
+
+	if (found && opening && dir != SELF_DIR_IN) {
+		/* A SYN this host sent on a known 5-tuple: a retransmission of ours, or another
+		 * socket reusing the 5-tuple of one of ours that closed since the last dump. Ask
+		 * again. (One that came in is to the listener the connection was to, so ours;
+		 * asking would let other hosts' SYNs make us forget a connection.) */
+		self_forget(m, k);
+		found = false;
+	}
+	if (found)
+		return true;
+	if (opening) /* a connection opening: is its end here one of rawcap's sockets? */
+		return self_ask_syn(m, k, sender, dir);
+	if (h->proto == 6 && !(h->flags & TCP_SYN)) {
+		/* A connection to one of our listeners that the last dump did not know. */
+		int local = self_listener(t, k->a, k->pa)   ? 0
+			    : self_listener(t, k->b, k->pb) ? 1
+							    : -1;
+
+		return local >= 0 && self_end_here(m, k, local, dir) &&
+		       m->unknown_conn(m, k, local, true, dir != SELF_DIR_IN);
+	}
+	return false;
+}
+
 bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t caplen,
-		       uint32_t wire_len, uint16_t linktype)
+		       uint32_t wire_len, uint16_t linktype, enum self_dir dir)
 {
 	struct self_table *t = &m->tab[m->cur];
 	struct self_pkt h;
@@ -244,29 +300,68 @@ bool self_match_packet(struct self_match *m, const uint8_t *frame, uint32_t capl
 	self_key_of(frame, &h, &k);
 	sender = self_order(&k); /* the end that sent this packet: 0 k.a, 1 k.b */
 	self_find(t, &k, &found);
-	if (found && opening && m->unknown_conn) {
-		/* A SYN on a known 5-tuple: a retransmission of ours, or another socket reusing
-		 * the 5-tuple of one of ours that closed since the last dump. Ask again. */
-		self_forget(m, &k);
-		found = false;
-	}
-	if (!found && m->unknown_conn) {
-		if (opening) /* a connection opening: is its opener one of rawcap's sockets? */
-			found = m->unknown_conn(m, &k, sender, false);
-		else if (h.proto == 6 && !(h.flags & TCP_SYN)) {
-			/* A connection to one of our listeners that the last dump did not know. */
-			int local = self_listener(t, k.a, k.pa)	  ? 0
-				    : self_listener(t, k.b, k.pb) ? 1
-								  : -1;
-
-			found = local >= 0 && m->unknown_conn(m, &k, local, true);
-		}
-	}
+	if ((!found || opening) && h.proto == 6 && m->unknown_conn) /* lookups: TCP only */
+		found = self_match_ask(m, &k, &h, found, sender, opening, dir);
 	if (!found)
 		return false;
 	m->excluded++;
 	m->excluded_bytes += wire_len;
 	return true;
+}
+
+bool self_budget_take(struct self_budget *b, bool listener, bool here, uint64_t now_ns)
+{
+	unsigned *left = &b->left[listener][here];
+
+	if (now_ns - b->second_ns >= 1000000000ull || !b->second_ns) {
+		b->second_ns = now_ns ? now_ns : 1;
+		for (int i = 0; i < 4; i++)
+			b->left[i / 2][i % 2] = SELF_LOOKUPS_PER_SEC;
+	}
+	if (!*left)
+		return false;
+	(*left)--;
+	return true;
+}
+
+void self_addrs_clear(struct self_addrs *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static uint32_t self_addr_slot(const uint8_t a[16])
+{
+	uint64_t w[2];
+
+	memcpy(w, a, 16);
+	w[0] = (w[0] ^ w[1]) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(w[0] >> 40) & (SELF_ADDR_SLOTS - 1);
+}
+
+void self_addrs_add(struct self_addrs *s, const uint8_t a[16])
+{
+	uint32_t i = self_addr_slot(a);
+
+	for (; s->used[i]; i = (i + 1) & (SELF_ADDR_SLOTS - 1))
+		if (!memcmp(s->addr[i], a, 16))
+			return;
+	if (s->n >= SELF_MAX_ADDRS) {
+		s->all = true;
+		return;
+	}
+	memcpy(s->addr[i], a, 16);
+	s->used[i] = 1;
+	s->n++;
+}
+
+bool self_addrs_has(const struct self_addrs *s, const uint8_t a[16])
+{
+	if (s->all)
+		return true;
+	for (uint32_t i = self_addr_slot(a); s->used[i]; i = (i + 1) & (SELF_ADDR_SLOTS - 1))
+		if (!memcmp(s->addr[i], a, 16))
+			return true;
+	return false;
 }
 
 void self_table_clear(struct self_table *t)

@@ -25,3 +25,5 @@ endforeach()
 rawcap_script_test(forward_capture_self forward/capture_self.sh LABELS forward capd TIMEOUT 120)
 # ... from their first packets, connecting out or accepted, with no socket dump in between.
 rawcap_script_test(forward_self_first forward/self_first.sh LABELS forward capd TIMEOUT 120)
+# ... and a SYN flood from other hosts does not make it capture a forwarder's --connect.
+rawcap_script_test(forward_self_flood forward/self_flood.sh LABELS forward capd TIMEOUT 120)

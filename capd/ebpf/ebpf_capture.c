@@ -106,7 +106,8 @@ static int cap_on_sample(void *ctx, const void *data, uint32_t len)
 		return 0;
 	ifc = cap_find_if(c, (int)s->ifindex);
 	linktype = ifc ? ifc->linktype : CAPD_LINKTYPE_ETHERNET;
-	if (capd_self_skip((const uint8_t *)(s + 1), s->cap_len, s->orig_len, linktype))
+	if (capd_self_skip((const uint8_t *)(s + 1), s->cap_len, s->orig_len, linktype,
+			   self_dir_of(s->ifindex, s->dir == CAP_EGRESS)))
 		return 0;
 	if (c->exact && !ebpf_exact_keeps(c->exact, linktype == CAPD_LINKTYPE_RAW,
 					  (const uint8_t *)(s + 1), s->cap_len, s->orig_len)) {

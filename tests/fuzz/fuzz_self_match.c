@@ -6,9 +6,11 @@
  * tags, IP version, header lengths or TCP flags say. The table holds an
  * IPv4 and an IPv6 connection and a listener on each family; the lookup
  * callback (capd's asks the kernel) checks what it is given and answers as
- * the input's first byte says. Built as a libFuzzer target with
- * -DRAWCAP_FUZZ=ON (clang), and as a corpus replay (fuzz_self_match_corpus)
- * in every build.
+ * the input's first byte says, which also gives the packet's direction: a
+ * packet from another host never spends the budget of this host's own;
+ * and whether the host's addresses are known.
+ * Built as a libFuzzer target with -DRAWCAP_FUZZ=ON (clang), and as a
+ * corpus replay (fuzz_self_match_corpus) in every build.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,15 +21,19 @@
 #include "self_match.h"
 
 static struct self_match m;
+static struct self_addrs addrs; /* the host's: the connections' first ends */
 static bool answer;
+static enum self_dir dir;
 
 static bool fuzz_unknown_conn(struct self_match *sm, const struct self_key *k, int local,
-			      bool listener)
+			      bool listener, bool here)
 {
 	(void)listener;
 	if (sm != &m || (local != 0 && local != 1) || (k->proto != 6) ||
 	    memcmp(k->a, k->b, 16) > 0 || (!memcmp(k->a, k->b, 16) && k->pa > k->pb))
 		abort(); /* a TCP key, lower end first, and a valid end */
+	if (here != (dir != SELF_DIR_IN))
+		abort(); /* budgeted by who sent the packet */
 	return answer;
 }
 
@@ -46,6 +52,8 @@ static void fuzz_setup(void)
 	self_table_listen(t, v4a, 9470);
 	self_table_listen(t, any, 57013);
 	self_publish(&m);
+	self_addrs_add(&addrs, v4a);
+	self_addrs_add(&addrs, v6a);
 	m.unknown_conn = fuzz_unknown_conn;
 }
 
@@ -63,6 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	answer = data[0] & 1;
+	dir = (enum self_dir)(((data[0] >> 2) & 3) % 3);
+	m.addrs = data[0] & 0x10 ? &addrs : NULL;
 	before = m.excluded;
 	/* a copy of exactly the frame's length, so ASan sees any read past it */
 	frame = malloc(size - 1 ? size - 1 : 1);
@@ -71,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(frame, data + 1, size - 1);
 	hit = self_match_packet(&m, frame, (uint32_t)(size - 1), (uint32_t)(size - 1),
-				data[0] & 2 ? 101 : 1);
+				data[0] & 2 ? 101 : 1, dir);
 	if (hit != (m.excluded == before + 1))
 		abort(); /* every exclusion counted, nothing else */
 	free(frame);
