@@ -366,6 +366,38 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, cons
 	return httpd_answer(req) ? MHD_NO : MHD_YES;
 }
 
+static int httpd_hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/*
+ * Percent-decoding of the path and the query's arguments, in place, as
+ * MHD's own except that "%00" stays as it is: MHD's decoded NUL ended the
+ * path, so "/v1/snapshots/a%00x/verify" was routed as "/v1/snapshots/a".
+ */
+static size_t httpd_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *out = s;
+	int hi, lo;
+
+	(void)cls, (void)conn;
+	for (char *in = s; *in; out++) {
+		if (in[0] == '%' && (hi = httpd_hex(in[1])) >= 0 && (lo = httpd_hex(in[2])) >= 0 &&
+		    (hi | lo)) {
+			*out = (char)(hi << 4 | lo);
+			in += 3;
+		} else {
+			*out = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
 static int httpd_bind(struct httpd *h)
 {
 	struct sockaddr_storage sa;
@@ -434,6 +466,7 @@ static struct MHD_Daemon *httpd_mhd_start(struct httpd *h)
 	HTTPD_OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.conn_mem, NULL);
 	HTTPD_OPT(MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h);
 	HTTPD_OPT(MHD_OPTION_NOTIFY_CONNECTION, httpd_conn_notify, h);
+	HTTPD_OPT(MHD_OPTION_UNESCAPE_CALLBACK, httpd_unescape, NULL);
 	if (h->o.tls_cert) {
 		flags |= MHD_USE_TLS;
 		HTTPD_OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)h->o.tls_cert);

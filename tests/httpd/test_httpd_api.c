@@ -184,6 +184,13 @@ static void test_params_and_errors(void **state)
 	(void)state;
 	exchange(h, "POST /things/a1/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "name=a1 op=verify"));
+	exchange(h, "POST /things/a%41/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "name=aA op=verify"));
+	/* a %00 is not decoded: it must not cut the path short and reach another route */
+	exchange(h, "POST /things/a%00b/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "name=a%00b op=verify"));
+	exchange(h, "POST /things/a1/verify%00/x HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 404 "));
 	exchange(h, "POST /things//verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
 	assert_non_null(strstr(buf, " 404 "));
 	assert_non_null(strstr(buf, "{\"error\":\"not_found\""));
