@@ -11,7 +11,7 @@
 # export through HTTP equals merge of the same files; an unreachable node and
 # a node answering 404 are named while the others merge; bounds reads
 # /v1/node; dissection status reads /v1/dissection (a node answering 200
-# with something else is failed, exit 1); dissect streams the
+# with something else, or more than 8 MiB, is failed, exit 1); dissect streams the
 # merged window to a plain TCP dissector and to a TLS one (sink.py), and
 # refuses a TLS dissector whose certificate it cannot verify; usage errors
 # exit 2.
@@ -82,6 +82,7 @@ echo '{"enabled": false, "resume": "live", "forwarder": {"connected": true, "rec
 mkdir -p "$T/www-n6/v1" # answers 200 with what is not rawcap-server's answer
 echo '<html>a login page</html>' >"$T/www-n6/v1/node"
 echo '{"status": "ok"}' >"$T/www-n6/v1/dissection"
+head -c $((9 << 20)) /dev/zero | tr '\0' ' ' >"$T/www-n6/v1/snapshots" # past the client's 8 MiB cap
 port=18470
 for n in n1 n2 n3 n5 n6; do
 	port=$((port + 1))
@@ -144,6 +145,8 @@ grep -q "n6: HTTP 200" "$T/bounds6.err" || fail "bounds n6 not named: $(cat "$T/
 kr 1 dstat6 dissection status --endpoints "n1=$URL_n1,n6=$URL_n6"
 grep -q "^n6 .*not rawcap-server's answer (no \"enabled\")" "$T/dstat6.out" ||
 	fail "dissection status n6: $(cat "$T/dstat6.out")"
+kr 1 list6 snapshot list --endpoints "n6=$URL_n6"
+grep -q "n6: .*answer larger than 8388608 bytes" "$T/list6.err" || fail "snapshot list n6: $(cat "$T/list6.err")"
 
 # dissect: the merged window to a plain TCP dissector, then to a TLS one
 SINK="python3 $S/tests/kubectl/sink.py"
