@@ -5,7 +5,8 @@
 # for byte rawcap-pcap's export of the snapshot, tcpdump's packets) ->
 # verify (ok; then not ok once a data file is damaged) -> delete (204, then
 # 404). A snapshot outlives a server restart; a taken name is 409; bad
-# bodies are 400, an oversized one 413; deleting a snapshot being made 409.
+# bodies (unknown or repeated fields too: a typo must not widen the window)
+# are 400, an oversized one 413; deleting a snapshot being made 409.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -42,7 +43,8 @@ echo "create -> poll: completed, $nref packets"
 jq -e '.error == "exists"' "$T/post.json" >/dev/null || fail "409 body $(cat "$T/post.json")"
 for bad in '{"name": "../x", "last": "5m"}' '{"name": "s2", "from": 5}' 'not json' \
 	'{"name": "s2", "last": "soon"}' '{"name": "s2", "last": "1m", "filter": "tcp port nope"}' \
-	'{"last": "1m"}' '[1]'; do
+	'{"last": "1m"}' '[1]' '{"name": "s2", "last": "1m", "fliter": "udp"}' \
+	'{"name": "s2", "last": "1m", "pods": "web"}' '{"name": "s2", "last": "1m", "name": "s3"}'; do
 	[ "$(post "$bad")" = 400 ] || fail "$bad: not 400: $(cat "$T/post.json")"
 	jq -e '.error == "bad_body" and (.detail | length) > 0' "$T/post.json" >/dev/null ||
 		fail "$bad: body $(cat "$T/post.json")"
