@@ -306,8 +306,8 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 		fprintf(stderr, SERVER_PROG ": listen on %s: %s\n", s->listen, strerror(-err));
 		return 1;
 	}
-	fprintf(stderr, SERVER_PROG ": serving ring %s on http://%s (node %s)\n", s->ring,
-		s->listen, s->node);
+	fprintf(stderr, SERVER_PROG ": serving ring %s on http%s://%s (node %s)\n", s->ring,
+		s->tls_cert ? "s" : "", s->listen, s->node);
 	sigwait(stop_sigs, &sig);
 	fprintf(stderr, SERVER_PROG ": %s: stopping\n", strsignal(sig));
 	httpd_stop(s->h);
