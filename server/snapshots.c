@@ -422,13 +422,20 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 					  "snapshot %s is being transferred", name);
 	pthread_mutex_lock(&s->lock);
 	j = job_find(s, name);
-	if (j && j->status == SNAP_FAILED)
-		job_unlink(s, j);
-	pthread_mutex_unlock(&s->lock);
-	if (j && j->status == SNAP_IN_PROGRESS)
+	if (j && j->status == SNAP_IN_PROGRESS) {
+		pthread_mutex_unlock(&s->lock);
 		return server_reply_error(req, 409, "in_progress", "snapshot %s is being made",
 					  name);
-	err = rawcap_snapshot_delete(s->snapshots, name);
+	}
+	if (server_snapshot_read_by(s, name)) { /* its files must stay until it has been read */
+		pthread_mutex_unlock(&s->lock);
+		return server_reply_error(req, 409, "in_progress",
+					  "snapshot %s is being downloaded; delete it after", name);
+	}
+	if (j) /* failed */
+		job_unlink(s, j);
+	err = rawcap_snapshot_delete(s->snapshots, name); /* under the lock: no download starts */
+	pthread_mutex_unlock(&s->lock);
 	if (j) { /* a failed job: forgotten; whatever it left on disk went too */
 		free(j);
 		err = 0;
@@ -494,6 +501,7 @@ int server_snapshot_pcap(void *arg, struct httpd_req *req)
 		return err == -ENOENT ? snap_not_found(req, name) : err;
 	snprintf(dir, sizeof(dir), "%s/%s", s->snapshots, name);
 	src = (struct server_snapshot_src){.dir = dir,
+					   .name = name,
 					   .from_ns = info.from_ns,
 					   .to_ns = info.to_ns,
 					   .held_from_ns = info.partial ? info.missing_to_ns
