@@ -77,6 +77,9 @@ int server_reply_error(struct httpd_req *req, unsigned status, const char *code,
 char *server_error_body(void *arg, unsigned status, const char *code, const char *detail,
 			const char **type, size_t *len);
 void server_json_u64(cJSON *o, const char *key, uint64_t v);
+/* Every member of object o is one of keys, once (a typo must not pass unseen): 0, or
+   -EINVAL with detail naming the member. */
+int server_json_keys(const cJSON *o, const char *const *keys, size_t n, char *detail, size_t len);
 /* KEY (RFC 3339 with nanoseconds) and KEY_ns; ts 0 gives nulls. */
 void server_json_time(cJSON *o, const char *key, uint64_t ts_ns);
 /* "20261130T074500Z": a time as it goes into a file name. */

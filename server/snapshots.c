@@ -121,29 +121,11 @@ static int body_field(struct server_query *q, const cJSON *body, const char *key
 	return 0;
 }
 
-/* Every member of body is "name" or one of fields, once: a typo must not widen the window. */
-static int body_keys(struct server_query *q, const cJSON *body, const char *const *fields,
-		     size_t n)
-{
-	for (const cJSON *m = body->child; m; m = m->next) {
-		bool known = !strcmp(m->string, "name");
-
-		for (size_t i = 0; i < n && !known; i++)
-			known = !strcmp(m->string, fields[i]);
-		if (!known || cJSON_GetObjectItemCaseSensitive(body, m->string) != m) {
-			snprintf(q->detail, sizeof(q->detail), "%s \"%.64s\"",
-				 known ? "repeated field" : "unknown field", m->string);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 /* Parse a POST body into j: name and window. 0, or -EINVAL with j->q.detail. */
 static int job_parse(struct snap_job *j, const void *text, size_t len, uint64_t oldest)
 {
-	static const char *const fields[] = {"from", "to",	  "last", "filter",
-					     "pod",  "namespace", "label"};
+	static const char *const fields[] = {"from", "to",	  "last",  "filter",
+					     "pod",  "namespace", "label", "name"};
 	cJSON *body = cJSON_ParseWithLength(text, len);
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
 	int err = 0;
@@ -155,13 +137,14 @@ static int job_parse(struct snap_job *j, const void *text, size_t len, uint64_t 
 			       "\"name\" must be 1..100 of [A-Za-z0-9._-], not starting with "
 			       "'.' or '-'");
 	else
-		err = body_keys(&j->q, body, fields, sizeof(fields) / sizeof(fields[0]));
+		err = server_json_keys(body, fields, sizeof(fields) / sizeof(fields[0]), j->q.detail,
+				       sizeof(j->q.detail));
 	if (err) {
 		cJSON_Delete(body);
 		return -EINVAL;
 	}
 	snprintf(j->name, sizeof(j->name), "%s", name->valuestring);
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !err; i++)
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) - 1 && !err; i++) /* not name */
 		err = body_field(&j->q, body, fields[i]);
 	cJSON_Delete(body);
 	if (!err)
