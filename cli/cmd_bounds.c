@@ -124,8 +124,8 @@ static int print_json(struct fanout *f, const struct bound *b)
 	char *text;
 
 	for (size_t i = 0; i < f->t.n; i++) {
-		const char *fail = fanout_failure(f, i, false, why, sizeof(why));
-		cJSON *o = fail ? cJSON_CreateObject() : http_json(&f->reqs[i]);
+		const char *fail;
+		cJSON *o = fanout_json(f, i, "node", cJSON_String, &fail, why, sizeof(why));
 
 		if (!o)
 			o = cJSON_CreateObject();
@@ -177,10 +177,10 @@ int cmd_bounds(struct cli *c, int argc, char **argv)
 	table_row(&tb, 7, "NODE", "OLDEST", "NEWEST", "SPAN", "PACKETS", "LOSS", "STATUS");
 	for (size_t i = 0; i < f.t.n; i++) {
 		char why[512];
-		const char *fail = fanout_failure(&f, i, false, why, sizeof(why));
-		cJSON *j;
+		const char *fail;
+		cJSON *j = fanout_json(&f, i, "node", cJSON_String, &fail, why, sizeof(why));
 
-		if (fail) {
+		if (!j) {
 			char msg[540];
 
 			snprintf(msg, sizeof(msg), "failed: %s", fail);
@@ -189,7 +189,6 @@ int cmd_bounds(struct cli *c, int argc, char **argv)
 			failed = true;
 			continue;
 		}
-		j = http_json(&f.reqs[i]);
 		row(&tb, &f.t.nodes[i], j, &b[i]);
 		nok += b[i].ok;
 		cJSON_Delete(j);

@@ -98,17 +98,17 @@ int cmd_dissection(struct cli *c, int argc, char **argv)
 	table_row(&tb, 6, "NODE", "DISSECTION", "RESUME", "FORWARDER", "RECEIVERS", "DETAIL");
 	for (size_t i = 0; !rc && i < f.t.n; i++) {
 		char why[512];
-		const char *fail = fanout_failure(&f, i, false, why, sizeof(why));
-		cJSON *j;
+		const char *fail;
+		cJSON *j = fanout_json(&f, i, "enabled", cJSON_True | cJSON_False, &fail, why,
+				       sizeof(why));
 
-		if (fail) {
+		if (!j) {
 			fprintf(stderr, PROG ": %s: dissection %s: %s\n", f.t.nodes[i].name, verb,
 				fail);
 			table_row(&tb, 6, f.t.nodes[i].name, "?", "-", "-", "-", fail);
 			bad = true;
 			continue;
 		}
-		j = http_json(&f.reqs[i]);
 		row(&tb, f.t.nodes[i].name, j);
 		cJSON_Delete(j);
 	}

@@ -45,7 +45,7 @@ static int buffer(struct http_req *r, const char *d, size_t n)
 	char *nb;
 
 	if (r->resp_len + n > HTTP_RESP_MAX) {
-		snprintf(r->error, sizeof(r->error), "answer larger than %u bytes", HTTP_RESP_MAX);
+		r->too_big = true; /* said in finish(): curl writes its own words into r->error */
 		return -EFBIG;
 	}
 	nb = realloc(r->resp, r->resp_len + n + 1);
@@ -172,7 +172,9 @@ static void finish(struct http *h, struct http_req *r, CURLcode cc)
 		curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &r->status);
 	if (cc == CURLE_OK)
 		started(r);
-	if (cc != CURLE_OK && !r->error[0])
+	if (r->too_big)
+		snprintf(r->error, sizeof(r->error), "answer larger than %u bytes", HTTP_RESP_MAX);
+	else if (cc != CURLE_OK && !r->error[0])
 		snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(cc));
 	curl_multi_remove_handle(h->multi, r->h);
 	h->running--;

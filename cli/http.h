@@ -46,6 +46,7 @@ struct http_req {
 	char *resp;		     /* buffered body (non-stream answers, error answers) */
 	size_t resp_len;
 	bool started, done, paused;
+	bool too_big; /* the buffered answer passed HTTP_RESP_MAX */
 	uint64_t last_rx_ns; /* monotonic, the last body bytes */
 	uint64_t rx_bytes;
 	CURL *h;

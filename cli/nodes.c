@@ -82,6 +82,29 @@ const char *fanout_failure(struct fanout *f, size_t i, bool allow_404, char *buf
 	return why;
 }
 
+cJSON *fanout_json(struct fanout *f, size_t i, const char *key, int kind, const char **why,
+		   char *buf, size_t cap)
+{
+	const struct http_req *r = &f->reqs[i];
+	const cJSON *v;
+	cJSON *j;
+	bool obj;
+
+	if ((*why = fanout_failure(f, i, false, buf, cap)))
+		return NULL;
+	j = http_json(r);
+	v = cJSON_GetObjectItemCaseSensitive(j, key);
+	if (v && (v->type & 0xff & kind))
+		return j;
+	obj = j != NULL;
+	cJSON_Delete(j);
+	snprintf(buf, cap, "HTTP %ld, %zu bytes that are not rawcap-server's answer (%s%s%s)",
+		 r->status, r->resp_len, obj ? "no \"" : "not a JSON object", obj ? key : "",
+		 obj ? "\"" : "");
+	*why = buf;
+	return NULL;
+}
+
 void fanout_free(struct fanout *f)
 {
 	for (size_t i = 0; f->reqs && i < f->t.n; i++)

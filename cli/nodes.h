@@ -36,6 +36,10 @@ int fanout_again(struct fanout *f, const bool *want, const char *method, const c
 		 const char *body);
 /* Why node i failed (unreachable, HTTP error), or NULL; a 404 counts only if !allow_404. */
 const char *fanout_failure(struct fanout *f, size_t i, bool allow_404, char *buf, size_t cap);
+/* A 2xx answer's JSON object, which must hold key (its kind tells a node's answer from
+   anything else); NULL with *why set (into buf) when it failed or is not such an answer. */
+cJSON *fanout_json(struct fanout *f, size_t i, const char *key, int kind, const char **why,
+		   char *buf, size_t cap);
 void fanout_free(struct fanout *f);
 
 /* Fields of an answer: printable strings only, numbers >= 0. */

@@ -92,11 +92,12 @@ static void httpd_conn_notify(void *cls, struct MHD_Connection *conn, void **soc
 {
 	struct httpd *h = cls;
 
-	(void)conn, (void)socket_context;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		httpd_stat_add(&h->st.connections, 1);
 		httpd_stat_add(&h->st.open, 1);
+		httpd_deadline_opened(h, conn, socket_context);
 	} else {
+		httpd_deadline_closed(h, socket_context);
 		httpd_stat_add(&h->st.open, -1);
 	}
 }
@@ -116,7 +117,7 @@ static void httpd_completed(void *cls, struct MHD_Connection *conn, void **con_c
 	struct httpd *h = cls;
 	struct httpd_req *req = *con_cls;
 
-	(void)conn;
+	httpd_deadline_set(h, conn, false); /* the next request's headers */
 	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
 		httpd_stat_add(&h->st.timed_out, 1);
 	else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
@@ -348,6 +349,7 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, cons
 	int err = 0;
 
 	if (!req) {
+		httpd_deadline_set(cls, conn, true);
 		req = httpd_req_new(cls, conn, url, method, version);
 		if (!req)
 			return MHD_NO;
@@ -364,6 +366,38 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, cons
 	if (req->replied)
 		return MHD_YES;
 	return httpd_answer(req) ? MHD_NO : MHD_YES;
+}
+
+static int httpd_hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/*
+ * Percent-decoding of the path and the query's arguments, in place, as
+ * MHD's own except that "%00" stays as it is: MHD's decoded NUL ended the
+ * path, so "/v1/snapshots/a%00x/verify" was routed as "/v1/snapshots/a".
+ */
+static size_t httpd_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *out = s;
+	int hi, lo;
+
+	(void)cls, (void)conn;
+	for (char *in = s; *in; out++) {
+		if (in[0] == '%' && (hi = httpd_hex(in[1])) >= 0 && (lo = httpd_hex(in[2])) >= 0 &&
+		    (hi | lo)) {
+			*out = (char)(hi << 4 | lo);
+			in += 3;
+		} else {
+			*out = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
 }
 
 static int httpd_bind(struct httpd *h)
@@ -413,6 +447,9 @@ static void httpd_defaults(struct httpd *h)
 
 static void httpd_free(struct httpd *h)
 {
+	httpd_deadline_stop(h);
+	pthread_cond_destroy(&h->wcond);
+	pthread_mutex_destroy(&h->wlock);
 	if (h->lfd >= 0)
 		close(h->lfd);
 	free(h);
@@ -434,6 +471,7 @@ static struct MHD_Daemon *httpd_mhd_start(struct httpd *h)
 	HTTPD_OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->o.conn_mem, NULL);
 	HTTPD_OPT(MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h);
 	HTTPD_OPT(MHD_OPTION_NOTIFY_CONNECTION, httpd_conn_notify, h);
+	HTTPD_OPT(MHD_OPTION_UNESCAPE_CALLBACK, httpd_unescape, NULL);
 	if (h->o.tls_cert) {
 		flags |= MHD_USE_TLS;
 		HTTPD_OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)h->o.tls_cert);
@@ -478,9 +516,13 @@ int httpd_start(const struct httpd_opts *o, struct httpd **out)
 		return -ENOMEM;
 	h->o = *o;
 	h->o.own_thread |= h->o.thread_per_conn;
+	if (!h->o.own_thread) /* the caller's loop has no thread to spare (capd's sandbox) */
+		h->o.header_timeout_s = 0;
 	h->lfd = -1;
 	httpd_defaults(h);
-	err = httpd_bind(h);
+	err = httpd_deadline_start(h);
+	if (!err)
+		err = httpd_bind(h);
 	if (err) {
 		httpd_free(h);
 		return err;

@@ -69,6 +69,8 @@ struct httpd_opts {
 	unsigned max_conns; /* 0: up to 4096, as far as RLIMIT_NOFILE allows (see httpd_start) */
 	unsigned max_conns_per_ip; /* 0: half of max_conns */
 	unsigned idle_timeout_s;   /* 0: 10 */
+	unsigned header_timeout_s; /* a request's headers, from the connection's start or the
+				      previous request's end; 0: only idle_timeout_s (own_thread) */
 	size_t conn_mem;	   /* per connection for request line and headers; 0: 8 KiB */
 	unsigned backlog;	   /* listen(2) backlog; 0: 128 */
 	bool own_thread;	   /* MHD's internal thread instead of the caller's loop */

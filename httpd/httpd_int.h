@@ -9,6 +9,8 @@
 #define RAWCAP_HTTPD_INT_H
 
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 #include "httpd.h"
 
@@ -30,6 +32,12 @@ struct httpd {
 	unsigned log_count;
 	uint64_t log_dropped;
 	int stopping; /* atomic: httpd_stop() has begun */
+	/* header_timeout_s (httpd_deadline.c): connections awaiting headers, the watchdog */
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	struct httpd_watch *watch;
+	pthread_t wthread;
+	bool wrunning, wstop;
 };
 
 struct httpd_req {
@@ -47,6 +55,13 @@ struct httpd_req {
 };
 
 void httpd_stat_add(uint64_t *c, int64_t n);
+
+/* httpd_deadline.c: the time a request's headers may take (header_timeout_s). */
+int httpd_deadline_start(struct httpd *h);
+void httpd_deadline_stop(struct httpd *h);
+void httpd_deadline_opened(struct httpd *h, struct MHD_Connection *conn, void **ctx);
+void httpd_deadline_closed(struct httpd *h, void **ctx);
+void httpd_deadline_set(struct httpd *h, struct MHD_Connection *conn, bool met);
 
 void httpd_hdrs_free(struct httpd_hdrs *hh);
 

@@ -68,8 +68,10 @@ int server_dissection_get(void *arg, struct httpd_req *req)
 }
 
 /* {"enabled": bool, "resume": "live"|"backlog"} into st; "resume" defaults to live. */
-static const char *dissection_parse(const char *text, size_t len, struct rawcap_dissection *st)
+static const char *dissection_parse(const char *text, size_t len, struct rawcap_dissection *st,
+				    char *detail, size_t dlen)
 {
+	static const char *const keys[] = {"enabled", "resume"};
 	cJSON *body = cJSON_ParseWithLength(text, len);
 	const cJSON *en = cJSON_GetObjectItemCaseSensitive(body, "enabled");
 	const cJSON *re = cJSON_GetObjectItemCaseSensitive(body, "resume");
@@ -78,6 +80,8 @@ static const char *dissection_parse(const char *text, size_t len, struct rawcap_
 	st->resume = RAWCAP_FWD_RESUME_LIVE;
 	if (!cJSON_IsObject(body))
 		why = "the body is not a JSON object";
+	else if (server_json_keys(body, keys, 2, detail, dlen))
+		why = detail;
 	else if (!cJSON_IsBool(en))
 		why = "\"enabled\" must be true or false";
 	else if (re && !(cJSON_IsString(re) &&
@@ -98,11 +102,12 @@ int server_dissection_put(void *arg, struct httpd_req *req)
 	struct rawcap_dissection st;
 	size_t len;
 	const char *body = httpd_req_body(req, &len), *why;
+	char detail[128];
 	int err;
 
 	if (!s->control_dir)
 		return no_control(req);
-	why = dissection_parse(body ? body : "", len, &st);
+	why = dissection_parse(body ? body : "", len, &st, detail, sizeof(detail));
 	if (why)
 		return server_reply_error(req, 400, "bad_body", "%s", why);
 	pthread_mutex_lock(&s->lock);

@@ -98,3 +98,19 @@ const char *server_compact_time(uint64_t ts_ns, char *buf, size_t len)
 	strftime(buf, len, "%Y%m%dT%H%M%SZ", &tm);
 	return buf;
 }
+
+int server_json_keys(const cJSON *o, const char *const *keys, size_t n, char *detail, size_t len)
+{
+	for (const cJSON *m = o->child; m; m = m->next) {
+		bool known = false;
+
+		for (size_t i = 0; i < n && !known; i++)
+			known = !strcmp(m->string, keys[i]);
+		if (!known || cJSON_GetObjectItemCaseSensitive(o, m->string) != m) {
+			snprintf(detail, len, "%s \"%.64s\"",
+				 known ? "repeated field" : "unknown field", m->string);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

@@ -34,6 +34,7 @@
  */
 #define SERVER_CONN_MEM (768 * 1024)
 #define SERVER_IDLE_S	30
+#define SERVER_HEADER_S 10 /* a request's headers, however they trickle in (slowloris) */
 #define SERVER_DRAIN_S	5 /* at exit, how long exports get to notice and end */
 
 enum {
@@ -284,6 +285,7 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 		.arg = s,
 		.max_conns = SERVER_MAX_CONNS,
 		.idle_timeout_s = SERVER_IDLE_S,
+		.header_timeout_s = SERVER_HEADER_S,
 		.conn_mem = SERVER_CONN_MEM,
 		.thread_per_conn = true,
 		.log = log_line,
@@ -304,8 +306,8 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 		fprintf(stderr, SERVER_PROG ": listen on %s: %s\n", s->listen, strerror(-err));
 		return 1;
 	}
-	fprintf(stderr, SERVER_PROG ": serving ring %s on http://%s (node %s)\n", s->ring,
-		s->listen, s->node);
+	fprintf(stderr, SERVER_PROG ": serving ring %s on http%s://%s (node %s)\n", s->ring,
+		s->tls_cert ? "s" : "", s->listen, s->node);
 	sigwait(stop_sigs, &sig);
 	fprintf(stderr, SERVER_PROG ": %s: stopping\n", strsignal(sig));
 	httpd_stop(s->h);

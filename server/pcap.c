@@ -23,6 +23,7 @@
 #include <rawcap/meta.h>
 #include <rawcap/pcap.h>
 #include <rawcap/rawcap.h>
+#include <rawcap/snapshot.h>
 #include <rawcap/window.h>
 
 #include "query.h"
@@ -30,17 +31,66 @@
 
 struct download {
 	struct server *s;
+	struct download *next_reader; /* in s->readers while it reads a snapshot */
+	bool listed;
 	/* A snapshot to read instead of ring + FIFO: its directory and window. */
 	const struct server_snapshot_src *snap;
 	char *snapshot;
+	char snap_name[RAWCAP_SNAP_NAME_MAX + 1];
 	struct httpd_stream *st;
 	struct server_query q; /* owns the filter and the pod join */
 	struct rawcap_window_opts w;
 	char why[320]; /* the run's own words when the errno alone does not say */
 };
 
+bool server_snapshot_read_by(struct server *s, const char *name)
+{
+	for (struct download *e = s->readers; e; e = e->next_reader)
+		if (!strcmp(e->snap_name, name))
+			return true;
+	return false;
+}
+
+/*
+ * List e as a reader of its snapshot, which must still be there: DELETE
+ * checks the list and deletes under the same lock, so from here on the
+ * snapshot's files stay until e is freed (a reader whose files vanished
+ * ended early and cleanly: a short file that said nothing of it).
+ */
+static bool download_list(struct download *e, const char *name)
+{
+	struct rawcap_snapshot_info info;
+	bool there;
+
+	snprintf(e->snap_name, sizeof(e->snap_name), "%s", name);
+	pthread_mutex_lock(&e->s->lock);
+	there = !rawcap_snapshot_show(e->s->snapshots, name, &info);
+	if (there) {
+		e->next_reader = e->s->readers;
+		e->s->readers = e;
+		e->listed = true;
+	}
+	pthread_mutex_unlock(&e->s->lock);
+	return there;
+}
+
+static void download_unlist(struct download *e)
+{
+	if (!e->listed)
+		return;
+	pthread_mutex_lock(&e->s->lock);
+	for (struct download **p = &e->s->readers; *p; p = &(*p)->next_reader)
+		if (*p == e) {
+			*p = e->next_reader;
+			break;
+		}
+	pthread_mutex_unlock(&e->s->lock);
+	e->listed = false;
+}
+
 static void download_free(struct download *e)
 {
+	download_unlist(e);
 	__atomic_fetch_sub(&e->s->exports, 1, __ATOMIC_RELAXED);
 	server_query_free(&e->q);
 	free(e->snapshot);
@@ -70,6 +120,7 @@ static void *download_main(void *arg)
 		fprintf(stderr, SERVER_PROG ": export of %s: %s\n",
 			e->snapshot ? e->snapshot : e->s->ring,
 			e->why[0] ? e->why : rawcap_strerror(err));
+	download_unlist(e); /* read: a DELETE after the body's end finds it gone */
 	httpd_stream_end(e->st, !err && !cerr);
 	download_free(e);
 	return NULL;
@@ -218,6 +269,10 @@ int server_pcap_download(struct server *s, struct httpd_req *req,
 		return -ENOMEM;
 	}
 	__atomic_fetch_add(&s->exports, 1, __ATOMIC_RELAXED);
+	if (snap && !download_list(e, snap->name)) {
+		download_free(e);
+		return server_reply_error(req, 404, "not_found", "no snapshot %s", snap->name);
+	}
 	err = server_query_init(&e->q, rawcap_now_ns());
 	if (!err)
 		err = pcap_prepare(req, e, &oldest, &newest, &answered);

@@ -35,6 +35,7 @@ struct server_count {
 
 struct snap_job;
 struct transfer;
+struct download;
 
 struct server {
 	/* configuration, fixed after start */
@@ -59,6 +60,8 @@ struct server {
 	struct snap_job *jobs;
 	/* transfers to and from object storage (transfer.c), under lock */
 	struct transfer *transfers;
+	/* downloads of snapshots running (pcap.c), under lock: DELETE waits for them */
+	struct download *readers;
 };
 
 /* creds.c: read the TLS files and the token (0, or 2 after saying why); where HTTP may be served.
@@ -74,6 +77,9 @@ int server_reply_error(struct httpd_req *req, unsigned status, const char *code,
 char *server_error_body(void *arg, unsigned status, const char *code, const char *detail,
 			const char **type, size_t *len);
 void server_json_u64(cJSON *o, const char *key, uint64_t v);
+/* Every member of object o is one of keys, once (a typo must not pass unseen): 0, or
+   -EINVAL with detail naming the member. */
+int server_json_keys(const cJSON *o, const char *const *keys, size_t n, char *detail, size_t len);
 /* KEY (RFC 3339 with nanoseconds) and KEY_ns; ts 0 gives nulls. */
 void server_json_time(cJSON *o, const char *key, uint64_t ts_ns);
 /* "20261130T074500Z": a time as it goes into a file name. */
@@ -133,12 +139,14 @@ void server_forwarder_json(const struct server *s, cJSON *parent,
 int server_pcap_get(void *arg, struct httpd_req *req);
 /* A snapshot to download from: its directory and the window it was made of. */
 struct server_snapshot_src {
-	const char *dir;
+	const char *dir, *name;
 	uint64_t from_ns, to_ns; /* the window it was made of */
 	uint64_t held_from_ns;	 /* from_ns, or where a partial one's missing part ends */
 };
 /* GET /v1/pcap's answer from snap (NULL: ring + disk FIFO); snap's window is the default. */
 int server_pcap_download(struct server *s, struct httpd_req *req,
 			 const struct server_snapshot_src *snap);
+/* Is snapshot name being downloaded? s->lock held. */
+bool server_snapshot_read_by(struct server *s, const char *name);
 
 #endif /* RAWCAP_SERVER_H */

@@ -124,8 +124,8 @@ static int body_field(struct server_query *q, const cJSON *body, const char *key
 /* Parse a POST body into j: name and window. 0, or -EINVAL with j->q.detail. */
 static int job_parse(struct snap_job *j, const void *text, size_t len, uint64_t oldest)
 {
-	static const char *const fields[] = {"from", "to",	  "last", "filter",
-					     "pod",  "namespace", "label"};
+	static const char *const fields[] = {"from", "to",	  "last",  "filter",
+					     "pod",  "namespace", "label", "name"};
 	cJSON *body = cJSON_ParseWithLength(text, len);
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
 	int err = 0;
@@ -136,12 +136,15 @@ static int job_parse(struct snap_job *j, const void *text, size_t len, uint64_t 
 		err = snprintf(j->q.detail, sizeof(j->q.detail),
 			       "\"name\" must be 1..100 of [A-Za-z0-9._-], not starting with "
 			       "'.' or '-'");
+	else
+		err = server_json_keys(body, fields, sizeof(fields) / sizeof(fields[0]), j->q.detail,
+				       sizeof(j->q.detail));
 	if (err) {
 		cJSON_Delete(body);
 		return -EINVAL;
 	}
 	snprintf(j->name, sizeof(j->name), "%s", name->valuestring);
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !err; i++)
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) - 1 && !err; i++) /* not name */
 		err = body_field(&j->q, body, fields[i]);
 	cJSON_Delete(body);
 	if (!err)
@@ -402,13 +405,20 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 					  "snapshot %s is being transferred", name);
 	pthread_mutex_lock(&s->lock);
 	j = job_find(s, name);
-	if (j && j->status == SNAP_FAILED)
-		job_unlink(s, j);
-	pthread_mutex_unlock(&s->lock);
-	if (j && j->status == SNAP_IN_PROGRESS)
+	if (j && j->status == SNAP_IN_PROGRESS) {
+		pthread_mutex_unlock(&s->lock);
 		return server_reply_error(req, 409, "in_progress", "snapshot %s is being made",
 					  name);
-	err = rawcap_snapshot_delete(s->snapshots, name);
+	}
+	if (server_snapshot_read_by(s, name)) { /* its files must stay until it has been read */
+		pthread_mutex_unlock(&s->lock);
+		return server_reply_error(req, 409, "in_progress",
+					  "snapshot %s is being downloaded; delete it after", name);
+	}
+	if (j) /* failed */
+		job_unlink(s, j);
+	err = rawcap_snapshot_delete(s->snapshots, name); /* under the lock: no download starts */
+	pthread_mutex_unlock(&s->lock);
 	if (j) { /* a failed job: forgotten; whatever it left on disk went too */
 		free(j);
 		err = 0;
@@ -474,6 +484,7 @@ int server_snapshot_pcap(void *arg, struct httpd_req *req)
 		return err == -ENOENT ? snap_not_found(req, name) : err;
 	snprintf(dir, sizeof(dir), "%s/%s", s->snapshots, name);
 	src = (struct server_snapshot_src){.dir = dir,
+					   .name = name,
 					   .from_ns = info.from_ns,
 					   .to_ns = info.to_ns,
 					   .held_from_ns = info.partial ? info.missing_to_ns

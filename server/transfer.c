@@ -224,6 +224,8 @@ static int body_strings(const void *text, size_t len, const char *const *keys, c
 	*body = cJSON_ParseWithLength(text ? text : "", len);
 	if (!cJSON_IsObject(*body))
 		return snprintf(detail, dlen, "the body is not a JSON object"), -EINVAL;
+	if (server_json_keys(*body, keys, n, detail, dlen))
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		v = cJSON_GetObjectItemCaseSensitive(*body, keys[i]);
 		vals[i] = NULL;

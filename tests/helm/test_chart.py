@@ -541,6 +541,10 @@ def check_switches(chart):
     capd_anywhere = "capd" in yaml.safe_dump_all(docs)
     R.check("tap.capture.raw.enabled=false renders no capture (only the kept snapshot PVC)",
             kinds == ["PersistentVolumeClaim"] and not capd_anywhere, str(kinds))
+    rc, _, err, _ = chart.run([os.path.join(GOOD, "ring-over-limit.yaml")])
+    R.check("a ring capd's memory limit cannot hold (1Gi in 768Mi) fails the render",
+            rc != 0 and "capd.resources.limits.memory 768Mi is below" in err
+            and "(1168Mi)" in err, err.strip())
     rc, _, err, _ = chart.run([os.path.join(BAD, "target-no-secret.yaml")])
     R.check("template also refuses a TLS forwarder without a Secret (required)",
             rc != 0 and "secretName is required" in err, err.strip())

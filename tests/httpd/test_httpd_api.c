@@ -127,6 +127,7 @@ static struct httpd *start(void)
 		.routes = routes,
 		.thread_per_conn = true,
 		.max_conns = 16,
+		.header_timeout_s = 1,
 		.max_query = 64,
 		.max_args = 4,
 		.max_headers = 1024,
@@ -184,6 +185,13 @@ static void test_params_and_errors(void **state)
 	(void)state;
 	exchange(h, "POST /things/a1/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "name=a1 op=verify"));
+	exchange(h, "POST /things/a%41/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "name=aA op=verify"));
+	/* a %00 is not decoded: it must not cut the path short and reach another route */
+	exchange(h, "POST /things/a%00b/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "name=a%00b op=verify"));
+	exchange(h, "POST /things/a1/verify%00/x HTTP/1.0\r\n\r\n", buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 404 "));
 	exchange(h, "POST /things//verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
 	assert_non_null(strstr(buf, " 404 "));
 	assert_non_null(strstr(buf, "{\"error\":\"not_found\""));
@@ -208,6 +216,35 @@ static void test_params_and_errors(void **state)
 	snprintf(big, sizeof(big), "POST /things/a1/verify HTTP/1.0\r\nX-Pad: %0*d\r\n\r\n", 900,
 		 0);
 	exchange(h, big, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "name=a1 op=verify"));
+	httpd_stop(h);
+}
+
+/*
+ * A client that trickles its headers, a byte every 200 ms (so never idle),
+ * is cut once header_timeout_s (1 s) has passed: it cannot hold a
+ * connection and its thread without ever being checked. A request that
+ * arrives whole on the same kind of connection is answered.
+ */
+static void test_header_deadline(void **state)
+{
+	struct httpd *h = start();
+	struct pollfd p;
+	char buf[4096];
+	int fd = connect_to(h), i;
+
+	(void)state;
+	assert_int_equal(send(fd, "POST /things/a1/", 16, MSG_NOSIGNAL), 16);
+	for (i = 0; i < 50; i++) { /* 10 s at most */
+		p = (struct pollfd){.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 200) == 1)
+			break;
+		if (send(fd, "v", 1, MSG_NOSIGNAL) != 1)
+			break;
+	}
+	assert_in_range(i, 4, 25); /* cut after about 1 s, not at once, not never */
+	close(fd);
+	exchange(h, "POST /things/a1/verify HTTP/1.0\r\n\r\n", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "name=a1 op=verify"));
 	httpd_stop(h);
 }
@@ -333,6 +370,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_params_and_errors),
+		cmocka_unit_test(test_header_deadline),
 		cmocka_unit_test(test_stream_whole),
 		cmocka_unit_test(test_stream_lent_buffer),
 		cmocka_unit_test(test_stream_client_leaves),

@@ -10,7 +10,8 @@
 #
 # export through HTTP equals merge of the same files; an unreachable node and
 # a node answering 404 are named while the others merge; bounds reads
-# /v1/node; dissection status reads /v1/dissection; dissect streams the
+# /v1/node; dissection status reads /v1/dissection (a node answering 200
+# with something else, or more than 8 MiB, is failed, exit 1); dissect streams the
 # merged window to a plain TCP dissector and to a TLS one (sink.py), and
 # refuses a TLS dissector whose certificate it cannot verify; usage errors
 # exit 2.
@@ -78,15 +79,19 @@ cat >"$T/www-n2/v1/node" <<'J'
 J
 echo '{"enabled": false, "resume": "live", "forwarder": {"connected": true, "receivers": 2}}' \
 	>"$T/www-n1/v1/dissection"
+mkdir -p "$T/www-n6/v1" # answers 200 with what is not rawcap-server's answer
+echo '<html>a login page</html>' >"$T/www-n6/v1/node"
+echo '{"status": "ok"}' >"$T/www-n6/v1/dissection"
+head -c $((9 << 20)) /dev/zero | tr '\0' ' ' >"$T/www-n6/v1/snapshots" # past the client's 8 MiB cap
 port=18470
-for n in n1 n2 n3 n5; do
+for n in n1 n2 n3 n5 n6; do
 	port=$((port + 1))
 	ip netns exec "$NS" python3 -m http.server --bind 127.0.0.1 --directory "$T/www-$n" "$port" \
 		>/dev/null 2>&1 &
 	PIDS+=($!)
 	eval "URL_$n=http://127.0.0.1:$port"
 done
-for p in 18471 18472 18473 18474; do wait_listen "$p"; done
+for p in 18471 18472 18473 18474 18475; do wait_listen "$p"; done
 EP="n1=$URL_n1,n2=$URL_n2,n3=$URL_n3"
 
 kr() { # EXPECTED-EXIT NAME args...
@@ -132,6 +137,16 @@ grep -q "common window: 2026-11-30T07:30:00.000000000Z .. 2026-11-30T07:45:00.25
 	"$T/bounds.out" || fail "common window: $(cat "$T/bounds.out")"
 kr 0 dstat dissection status --endpoints "n1=$URL_n1"
 grep -q "^n1 .*off .*live .*yes .*2" "$T/dstat.out" || fail "dissection status: $(cat "$T/dstat.out")"
+# a node answering 200 with something else is failed, not empty or unknown
+kr 1 bounds6 bounds --endpoints "n1=$URL_n1,n6=$URL_n6"
+grep -q "^n6 .*failed: HTTP 200, .* not rawcap-server's answer (not a JSON object)" "$T/bounds6.out" ||
+	fail "bounds n6: $(cat "$T/bounds6.out")"
+grep -q "n6: HTTP 200" "$T/bounds6.err" || fail "bounds n6 not named: $(cat "$T/bounds6.err")"
+kr 1 dstat6 dissection status --endpoints "n1=$URL_n1,n6=$URL_n6"
+grep -q "^n6 .*not rawcap-server's answer (no \"enabled\")" "$T/dstat6.out" ||
+	fail "dissection status n6: $(cat "$T/dstat6.out")"
+kr 1 list6 snapshot list --endpoints "n6=$URL_n6"
+grep -q "n6: .*answer larger than 8388608 bytes" "$T/list6.err" || fail "snapshot list n6: $(cat "$T/list6.err")"
 
 # dissect: the merged window to a plain TCP dissector, then to a TLS one
 SINK="python3 $S/tests/kubectl/sink.py"

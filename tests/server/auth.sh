@@ -92,6 +92,7 @@ expect401() {
 }
 
 start --token-file "$T/token"
+grep -q "serving ring .* on https://$ADDR:9470 " "$T/server.err" || fail "start line: $(cat "$T/server.err")"
 expect401 "$URL/healthz"
 expect401 "$URL/v1/node"
 expect401 -H 'Authorization: Bearer correct-horse-battery-stapl' "$URL/v1/node"

@@ -140,6 +140,7 @@ echo "on again (resume backlog): packets flow ($(npk "$T/s2.out") in all)"
 expect 400 bad_body -XPUT -d '{"enabled": "yes"}' "$URL/v1/dissection"
 expect 400 bad_body -XPUT -d '{"enabled": false, "resume": "later"}' "$URL/v1/dissection"
 expect 400 bad_body -XPUT -d 'off' "$URL/v1/dissection"
+expect 400 bad_body -XPUT -d '{"enabled": false, "resum": "backlog"}' "$URL/v1/dissection"
 expect 405 method_not_allowed -XPOST -d '{"enabled": false}' "$URL/v1/dissection"
 [ "$(state)" = "true backlog" ] || fail "bad PUTs changed the state to $(state)"
 

@@ -85,7 +85,8 @@ echo "upload: 202, completed, $(jq -r .transfer.bytes "$T/get.json") bytes, $obj
 expect 404 not_found -X POST -d "{\"to\": \"$S3\"}" "$URL/v1/snapshots/nope/upload"
 for bad in '{}' '{"to": 5}' 'not json' '{"to": "http://bkt/x"}' '{"to": "s3://B!/x"}' \
 	"{\"to\": \"$S3\", \"endpoint\": \"ftp://x\"}" \
-	"{\"to\": \"$S3\", \"endpoint\": \"http://198.18.0.99:9000\"}"; do
+	"{\"to\": \"$S3\", \"endpoint\": \"http://198.18.0.99:9000\"}" \
+	"{\"to\": \"$S3\", \"regoin\": \"eu-west-1\"}" "{\"to\": \"$S3\", \"to\": \"$S3\"}"; do
 	expect 400 bad_body -X POST --data-binary "$bad" "$URL/v1/snapshots/s1/upload"
 done
 # The server's own endpoint may be repeated; another one (where its signed
@@ -122,7 +123,7 @@ echo "download: 202, completed, verifies, its export is the original's byte for 
 # Bad input for download: a name that exists, bad bodies.
 expect 409 exists -X POST -d '{"name": "s1", "from": "s3://bkt/cluster/n1"}' "$URL/v1/snapshots/download"
 for bad in '{"from": "s3://bkt/x"}' '{"name": "../x", "from": "s3://bkt/x"}' '{"name": "s9"}' \
-	'{"name": "s9", "from": "bkt/x"}' '[]'; do
+	'{"name": "s9", "from": "bkt/x"}' '[]' '{"name": "s9", "from": "s3://bkt/x", "form": "x"}'; do
 	expect 400 bad_body -X POST --data-binary "$bad" "$URL/v1/snapshots/download"
 done
 echo "download: 409 for a name that exists, 400 for bad bodies"

@@ -95,6 +95,36 @@ allowance for its header, time index and interface table (ringSize + shmOverhead
 {{- printf "%dMi" (add (include "rawcap.mebibytes" $raw.ringSize | int64) (include "rawcap.mebibytes" $raw.shmOverhead | int64)) -}}
 {{- end -}}
 
+{{/*
+A Kubernetes memory quantity in whole MiB (rounded down): plain bytes, or an
+integer with k, M, G, T, Ki, Mi, Gi or Ti. Empty for any other form (1.5Gi,
+1e9), which the check below then leaves to the user.
+*/}}
+{{- define "rawcap.quantityMi" -}}
+{{- $s := toString . -}}
+{{- if regexMatch "^[0-9]+(k|M|G|T|Ki|Mi|Gi|Ti)?$" $s -}}
+{{- $n := regexFind "^[0-9]+" $s | int64 -}}
+{{- $u := trimPrefix (toString $n) $s -}}
+{{- $bytes := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 -}}
+{{- div (mul $n (index $bytes $u)) 1048576 -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+capd's memory limit must hold the ring it is charged for: ringSize +
+shmOverhead of shared-memory pages plus capd's own ~128Mi. Below that, capd
+is OOM-killed once the ring has filled, and crash-loops.
+*/}}
+{{- define "rawcap.checkCapdMemory" -}}
+{{- $raw := .Values.tap.capture.raw -}}
+{{- $lim := index (.Values.capd.resources.limits | default dict) "memory" | default "" | toString -}}
+{{- $have := include "rawcap.quantityMi" $lim -}}
+{{- $need := add (include "rawcap.mebibytes" $raw.ringSize | int64) (include "rawcap.mebibytes" $raw.shmOverhead | int64) 128 -}}
+{{- if and $have (lt ($have | int64) $need) -}}
+{{- fail (printf "capd.resources.limits.memory %s is below tap.capture.raw.ringSize %s + shmOverhead %s + 128Mi for capd itself (%dMi): the ring's shared-memory pages are charged to capd, which would be OOM-killed once the ring fills; raise the limit or lower ringSize" $lim (toString $raw.ringSize) (toString $raw.shmOverhead) $need) -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Security context shared by every reader sidecar: non-root, nothing extra. */}}
 {{- define "rawcap.readerSecurityContext" -}}
 runAsNonRoot: true
