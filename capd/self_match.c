@@ -258,11 +258,15 @@ static __attribute__((noinline)) bool self_match_ask(struct self_match *m, const
 {
 	const struct self_table *t = &m->tab[m->cur];
 
-	if (found && opening && dir != SELF_DIR_IN) {
+	if (found && opening &&
+	    (dir != SELF_DIR_IN ||
+	     !self_listener(t, sender ? k->a : k->b, sender ? k->pa : k->pb))) {
 		/* A SYN this host sent on a known 5-tuple: a retransmission of ours, or another
 		 * socket reusing the 5-tuple of one of ours that closed since the last dump. Ask
-		 * again. (One that came in is to the listener the connection was to, so ours;
-		 * asking would let other hosts' SYNs make us forget a connection.) */
+		 * again. One that came in to a listener of ours is ours: asking would let other
+		 * hosts' SYNs make us forget a connection. One that came in to the end of a
+		 * connection of ours made out (closed since) is for another process's listener
+		 * on that port; asked at our end (a spoofed SYN finds our socket still there). */
 		self_forget(m, k);
 		found = false;
 	}
