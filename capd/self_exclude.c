@@ -188,9 +188,12 @@ static bool selfx_may_look_up(struct selfx *x, uint32_t hash, bool listener, boo
 {
 	const unsigned slot = hash % SELFX_MISS_SLOTS;
 
-	if (x->miss[slot].hash == hash && now < x->miss[slot].until_ns)
+	if (x->miss[slot].hash == hash && now < x->miss[slot].until_ns) {
+		x->m.answered = true; /* not ours, asked lately */
 		return false;
-	return self_budget_take(&x->budget, listener, here, now);
+	}
+	x->m.answered = self_budget_take(&x->budget, listener, here, now);
+	return x->m.answered;
 }
 
 static void selfx_miss(struct selfx *x, uint32_t hash, uint64_t now)

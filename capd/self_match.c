@@ -248,6 +248,24 @@ static bool self_ask_syn(struct self_match *m, const struct self_key *k, int sen
 }
 
 /*
+ * A SYN that came in on a known 5-tuple. To a listener of ours it is ours (the
+ * caller does not ask: other hosts' SYNs must not make us forget a connection).
+ * To the end of a connection we made out, closed since the last dump, it is
+ * for whatever listens on that port now, perhaps another uid's: asked at our
+ * end, and forgotten only on an answer (a spoofed one finds our socket still
+ * there; past the budget it stays excluded until the dump, as before).
+ */
+static bool self_ask_syn_in(struct self_match *m, const struct self_key *k, int sender,
+			    enum self_dir dir)
+{
+	m->answered = false;
+	if (self_ask_syn(m, k, sender, dir) || !m->answered)
+		return true;
+	self_forget(m, k);
+	return false;
+}
+
+/*
  * A SYN, or a packet the table does not know, with lookups on: is it one of
  * our connections, or about to be? Not inlined, so that the tests most
  * packets end at keep a short prologue.
@@ -261,11 +279,12 @@ static __attribute__((noinline)) bool self_match_ask(struct self_match *m, const
 	if (found && opening && dir != SELF_DIR_IN) {
 		/* A SYN this host sent on a known 5-tuple: a retransmission of ours, or another
 		 * socket reusing the 5-tuple of one of ours that closed since the last dump. Ask
-		 * again. (One that came in is to the listener the connection was to, so ours;
-		 * asking would let other hosts' SYNs make us forget a connection.) */
+		 * again. */
 		self_forget(m, k);
 		found = false;
 	}
+	if (found && opening && !self_listener(t, sender ? k->a : k->b, sender ? k->pa : k->pb))
+		return self_ask_syn_in(m, k, sender, dir);
 	if (found)
 		return true;
 	if (opening) /* a connection opening: is its end here one of rawcap's sockets? */

@@ -101,6 +101,9 @@ struct self_match {
 	 */
 	bool (*unknown_conn)(struct self_match *m, const struct self_key *k, int local,
 			     bool listener, bool here);
+	/* Set by unknown_conn when it had an answer (asked the kernel, or knew the
+	 * socket not ours lately), not when it was out of budget. */
+	bool answered;
 };
 
 /*

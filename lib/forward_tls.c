@@ -112,6 +112,26 @@ SSL *fwd_tls_new(SSL_CTX *ctx, int fd, bool server, const char *host)
 	return ssl;
 }
 
+/*
+ * OpenSSL 3 reports a TCP FIN without close_notify (a receiver that half-closes
+ * or exits, as it would over plain TCP) as an error: it is the peer closing.
+ */
+static bool fwd_tls_eof(struct fwd_conn *c)
+{
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	unsigned long e = ERR_peek_error();
+
+	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		c->eof = true;
+		return true;
+	}
+#else
+	(void)c;
+#endif
+	return false;
+}
+
 /* Map an OpenSSL result to 0 (retry later) or -errno; note which way it waits. */
 static int fwd_tls_err(struct fwd_conn *c, int ret)
 {
@@ -133,7 +153,7 @@ static int fwd_tls_err(struct fwd_conn *c, int ret)
 		c->eof = true;
 		return errno ? -errno : -ECONNRESET;
 	default:
-		return -EPROTO;
+		return fwd_tls_eof(c) ? -ECONNRESET : -EPROTO;
 	}
 }
 

@@ -27,3 +27,5 @@ rawcap_script_test(forward_capture_self forward/capture_self.sh LABELS forward c
 rawcap_script_test(forward_self_first forward/self_first.sh LABELS forward capd TIMEOUT 120)
 # ... and a SYN flood from other hosts does not make it capture a forwarder's --connect.
 rawcap_script_test(forward_self_flood forward/self_flood.sh LABELS forward capd TIMEOUT 120)
+# ... and another uid's connection on the 5-tuple of one rawcap made out and closed is captured.
+rawcap_script_test(forward_self_reuse forward/self_reuse.sh LABELS forward capd TIMEOUT 120)

@@ -11,7 +11,8 @@
  *
  * By direction: a SYN is asked about at the end this host holds (its sender
  * when it went out, its receiver when it came in, both on loopback); a SYN
- * from another host on a known 5-tuple does not make it forgotten; and a
+ * from another host on a known 5-tuple to our listener does not make it
+ * forgotten, one to the end of a connection we made out is asked about; and a
  * flood of SYNs from other hosts spends only their own lookup budget, so a
  * SYN this host sends is still looked up and excluded; likewise a flood of
  * ACKs to our listener's port and the listener's answers to a real client.
@@ -50,6 +51,7 @@ static bool stub(struct self_match *m, const struct self_key *k, int local, bool
 	if (calls < 4)
 		asked[calls].local = local, asked[calls].here = here;
 	calls++;
+	m->answered = true;
 	if (!answer || listener)
 		return false;
 	self_table_add(&m->tab[m->cur], k->proto, k->a, k->pa, k->b, k->pb);
@@ -186,9 +188,11 @@ static void test_syn_from_elsewhere_keeps_known_tuple(void **state)
 {
 	struct self_match *m = calloc(1, sizeof(*m));
 	const uint32_t A = 0xc6120001, B = 0xc6120002;
+	uint8_t any[16] = {[10] = 0xff, [11] = 0xff};
 
 	(void)state;
 	m->unknown_conn = stub;
+	self_table_listen(&m->tab[m->cur], any, 8080);
 	add(m, A, 8080, B, 50000); /* a client of our listener */
 	answer = false, calls = 0;
 	assert_true(pkt(m, B, 50000, A, 8080, SYN)); /* a spoofed or repeated SYN */
@@ -225,11 +229,53 @@ static bool budgeted_stub(struct self_match *m, const struct self_key *k, int lo
 	if (!self_budget_take(&flood_budget, listener, here, 7000000000ull))
 		return false;
 	calls++;
+	m->answered = true;
 	if (rport != own_peer_port)
 		return false;
 	self_table_add(&m->tab[m->cur], k->proto, local ? k->b : k->a, lport, local ? k->a : k->b,
 		       local ? k->pa : k->pb);
 	return true;
+}
+
+/*
+ * rawcap connected out (A:40002 -> B:5555) and closed since the last dump;
+ * B now connects from 5555 to A:40002, where another uid's process listens.
+ * The SYN comes in on the known 5-tuple but not to a listener of rawcap's: it
+ * is asked about at A's end, and the connection is captured, not lost. A SYN
+ * whose socket is still rawcap's (spoofed, or simultaneous open) stays out,
+ * and so does one past the budget: only an answer makes us forget.
+ */
+static void test_syn_in_to_a_connect_end_is_asked(void **state)
+{
+	struct self_match *m = calloc(1, sizeof(*m));
+	const uint32_t A = 0xc6120001, B = 0xc6120002;
+
+	(void)state;
+	m->unknown_conn = stub;
+	add(m, A, 40002, B, 5555); /* a forwarder's --connect, closed since */
+	answer = false, calls = 0;
+	assert_false(pkt(m, B, 5555, A, 40002, SYN)); /* to another process's listener */
+	assert_int_equal(calls, 1);
+	assert_int_equal(asked[0].local, 0); /* A's end */
+	assert_false(asked[0].here);
+	assert_false(pkt(m, A, 40002, B, 5555, SYN | ACK));
+	assert_false(pkt(m, B, 5555, A, 40002, ACK));
+	assert_int_equal(m->tab[m->cur].n, 0);
+	add(m, A, 40003, B, 5555); /* still open */
+	answer = true, calls = 0;
+	assert_true(pkt(m, B, 5555, A, 40003, SYN));
+	assert_int_equal(calls, 1);
+	assert_true(pkt(m, A, 40003, B, 5555, ACK));
+	assert_int_equal(m->tab[m->cur].n, 1);
+	memset(&flood_budget, 0, sizeof(flood_budget));
+	m->unknown_conn = budgeted_stub;
+	own_peer_port = 9000, calls = 0;
+	for (uint32_t i = 0; i < SELF_LOOKUPS_PER_SEC; i++) /* spoofed senders: no budget left */
+		assert_false(pkt(m, 0xc6130000 + i, (uint16_t)(1024 + i), A, 80, SYN));
+	assert_true(pkt(m, B, 5555, A, 40003, SYN));
+	assert_int_equal(calls, SELF_LOOKUPS_PER_SEC);
+	assert_int_equal(m->tab[m->cur].n, 1);
+	free(m);
 }
 
 /* A SYN flood from other hosts: this host's own SYN is still looked up and excluded. */
@@ -329,6 +375,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syn_asks_the_end_on_this_host),
 		cmocka_unit_test(test_syn_from_elsewhere_keeps_known_tuple),
+		cmocka_unit_test(test_syn_in_to_a_connect_end_is_asked),
 		cmocka_unit_test(test_budget_kinds_apart_refilled_each_second),
 		cmocka_unit_test(test_syn_flood_does_not_starve_own_syn),
 		cmocka_unit_test(test_ack_flood_to_listener_does_not_starve_its_answers),

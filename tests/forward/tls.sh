@@ -3,8 +3,8 @@
 # tls.sh - rawcap-forward over TLS with a test CA made by the openssl CLI:
 # a client with a CA-signed certificate receives the stream byte for byte;
 # with mutual TLS on, clients without a certificate, with an untrusted one,
-# or speaking plain TCP are refused and get no packet; a slow client gets
-# the whole window.
+# or speaking plain TCP are refused and get no packet; a half-closing client
+# is dropped as closed; a slow client gets the whole window.
 set -euo pipefail
 NAME=tls
 . "$(dirname "$0")/lib.sh"
@@ -68,5 +68,22 @@ n=$(pkts "$TMP/slow.pcapng" || true)
 same_packets "$WANT" "$TMP/slow.pcapng" || fail "slow TLS client: packet bytes differ"
 log_has "$TMP/fwd2.err" "window delivered" || fail "the slow client's stream did not end with the window"
 echo "a slow TLS client received all 2000 packets, and the stream ended with the window"
+kill "$FWD_PID"; wait "$FWD_PID" || true
+# A receiver that half-closes (shutdown(SHUT_WR), no close_notify, as a plain
+# TCP receiver does) is dropped as closed, like a plain one, not as a protocol error.
+fwd_start fwd3 --listen 127.0.0.1:5557 --from "$T1" \
+	--tls-cert "$P/server.pem" --tls-key "$P/server.key" --tls-ca "$P/ca.pem"
+timeout 15 ip netns exec "$NS" python3 -c "
+import os, socket, ssl, time
+ctx = ssl.create_default_context(cafile='$P/ca.pem')
+ctx.check_hostname = False
+ctx.load_cert_chain('$P/client.pem', '$P/client.key')
+s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', 5557)))
+s.recv(1)
+socket.socket(fileno=os.dup(s.fileno())).shutdown(socket.SHUT_WR)
+time.sleep(1)" 2>>"$TMP/s_client.err" || fail "half-closing TLS client failed"
+wait_until 10 log_has "$TMP/fwd3.err" "receiver closed the connection"
+! log_has "$TMP/fwd3.err" "protocol error" || fail "a half-closed TLS receiver was a protocol error"
+echo "a TLS receiver that half-closes is dropped as closed"
 kill "$FWD_PID"; wait "$FWD_PID" || true
 echo "PASS"
