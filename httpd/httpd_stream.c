@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "httpd_int.h"
 
 #define HTTPD_STREAM_BLOCK   (256 * 1024)
@@ -43,6 +44,7 @@ struct httpd_stream {
 	size_t out_max, got; /* its size, and how much a write put in it */
 	int refs;
 	bool writer_waits; /* the writer must be woken when left reaches 0 */
+	uint64_t wait_ms, took_ms; /* monotonic: the writer began waiting; bytes last taken */
 	bool ended, complete, gone;
 	volatile sig_atomic_t stop;
 };
@@ -121,6 +123,7 @@ static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 	}
 	n = s->left < max ? s->left : max;
 	memcpy(out, s->span, n);
+	s->took_ms = clock_mono_ms();
 	s->span += n;
 	s->left -= n;
 	wake = !s->left && s->writer_waits;
@@ -214,6 +217,7 @@ int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len)
 	if (!len)
 		return 0;
 	pthread_mutex_lock(&s->lock);
+	s->wait_ms = clock_mono_ms();
 	while (s->left && !s->gone) {
 		s->writer_waits = true;
 		pthread_cond_wait(&s->taken, &s->lock);
@@ -224,6 +228,27 @@ int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len)
 	s->left = 0;
 	pthread_mutex_unlock(&s->lock);
 	return err;
+}
+
+uint64_t httpd_stream_stalled_ms(struct httpd_stream *s)
+{
+	uint64_t now = clock_mono_ms(), since, ms = 0;
+
+	pthread_mutex_lock(&s->lock);
+	since = s->took_ms > s->wait_ms ? s->took_ms : s->wait_ms;
+	if (s->writer_waits && !s->gone && now > since)
+		ms = now - since;
+	pthread_mutex_unlock(&s->lock);
+	return ms;
+}
+
+void httpd_stream_abort(struct httpd_stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->gone = true;
+	s->stop = 1;
+	pthread_cond_broadcast(&s->taken);
+	pthread_mutex_unlock(&s->lock);
 }
 
 volatile sig_atomic_t *httpd_stream_stop_flag(struct httpd_stream *s)

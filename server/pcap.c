@@ -12,13 +12,17 @@
  * size, a slow client slows only its own export, and a client that leaves
  * stops the export at once: the next write fails with -EPIPE and the window
  * loop's stop flag is up.
- * At most max_exports run at once; one more gets 429.
+ * At most max_exports run at once. One more takes the place of a download
+ * whose client has taken nothing for SERVER_EVICT_MS (it ends truncated, as
+ * if its client had left), else gets 429: clients that stop reading cannot
+ * hold every slot.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rawcap/meta.h>
 #include <rawcap/pcap.h>
@@ -37,7 +41,60 @@ struct download {
 	struct server_query q; /* owns the filter and the pod join */
 	struct rawcap_window_opts w;
 	char why[320]; /* the run's own words when the errno alone does not say */
+	struct download *next; /* in s->downloads while st streams */
 };
+
+static void download_link(struct download *e)
+{
+	pthread_mutex_lock(&e->s->lock);
+	e->next = e->s->downloads;
+	e->s->downloads = e;
+	pthread_mutex_unlock(&e->s->lock);
+}
+
+/* Before its stream ends: the list never names a stream that may be freed. */
+static void download_unlink(struct download *e)
+{
+	pthread_mutex_lock(&e->s->lock);
+	for (struct download **p = &e->s->downloads; *p; p = &(*p)->next)
+		if (*p == e) {
+			*p = e->next;
+			break;
+		}
+	pthread_mutex_unlock(&e->s->lock);
+}
+
+/*
+ * Every slot is taken: end the download whose client has taken nothing the
+ * longest, if that is SERVER_EVICT_MS or more, and wait (a second at most)
+ * for its thread to give the slot back. true if a slot is free.
+ */
+static bool download_evict(struct server *s)
+{
+	uint64_t worst = SERVER_EVICT_MS, ms;
+	struct download *victim = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	for (struct download *e = s->downloads; e; e = e->next)
+		if ((ms = httpd_stream_stalled_ms(e->st)) >= worst) {
+			worst = ms;
+			victim = e;
+		}
+	if (victim)
+		httpd_stream_abort(victim->st);
+	pthread_mutex_unlock(&s->lock);
+	if (!victim)
+		return false;
+	fprintf(stderr, SERVER_PROG ": a download whose client took nothing for %llu ms ended "
+			"to make room for another\n",
+		(unsigned long long)worst);
+	for (int i = 0; i < 100; i++) {
+		if ((unsigned)__atomic_load_n(&s->exports, __ATOMIC_RELAXED) <= s->max_exports)
+			return true;
+		nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+	}
+	return false;
+}
 
 static void download_free(struct download *e)
 {
@@ -70,6 +127,7 @@ static void *download_main(void *arg)
 		fprintf(stderr, SERVER_PROG ": export of %s: %s\n",
 			e->snapshot ? e->snapshot : e->s->ring,
 			e->why[0] ? e->why : rawcap_strerror(err));
+	download_unlink(e);
 	httpd_stream_end(e->st, !err && !cerr);
 	download_free(e);
 	return NULL;
@@ -142,10 +200,12 @@ static int pcap_start(struct httpd_req *req, struct download *e)
 	rawcap_meta_join_attach(e->q.pods, &e->w, true);
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	download_link(e);
 	err = -pthread_create(&t, &at, download_main, e);
 	pthread_attr_destroy(&at);
 	if (err) { /* the answer is queued: its body ends truncated */
 		fprintf(stderr, SERVER_PROG ": export thread: %s\n", strerror(-err));
+		download_unlink(e);
 		httpd_stream_end(e->st, false);
 		e->st = NULL;
 		return 0;
@@ -222,7 +282,8 @@ int server_pcap_download(struct server *s, struct httpd_req *req,
 	if (!err)
 		err = pcap_prepare(req, e, &oldest, &newest, &answered);
 	if (!err && !answered &&
-	    (unsigned)__atomic_load_n(&s->exports, __ATOMIC_RELAXED) > s->max_exports) {
+	    (unsigned)__atomic_load_n(&s->exports, __ATOMIC_RELAXED) > s->max_exports &&
+	    !download_evict(s)) {
 		httpd_req_set_header(req, "Retry-After", SERVER_RETRY_AFTER_S);
 		err = server_reply_error(req, 429, "too_many_exports",
 					 "%u exports are running, the most --max-exports allows",
