@@ -38,6 +38,7 @@ struct httpd_stream {
 	pthread_cond_t readable; /* the reader waits for a write or the end */
 	pthread_cond_t taken;	 /* the writer waits for its bytes to be taken */
 	struct httpd *h;	 /* read only from the connection's thread */
+	struct MHD_Connection *conn; /* its idle timer restarts after a long wait (touch) */
 	const char *span;	 /* the bytes of the write in progress not yet taken */
 	size_t left;
 	char *out;	     /* MHD's buffer, parked while the reader waits; or NULL */
@@ -93,6 +94,23 @@ static void httpd_stream_unlock_wake(struct httpd_stream *s, pthread_cond_t *c, 
 		pthread_cond_signal(c);
 }
 
+/*
+ * MHD counts a connection idle from its last send and cannot tell a client
+ * that reads nothing from an export slow to find its next bytes (a quiet
+ * window, a filter that matches little, a window reaching into the future):
+ * after a long wait for the writer, restart the idle timer as the bytes are
+ * handed over (a timeout set from 0 restarts it). A client that stops
+ * reading still times out: its bytes are never sent.
+ */
+static void httpd_stream_touch(struct httpd_stream *s, uint64_t waited_from_ms)
+{
+	if (!s->conn || clock_mono_ms() - waited_from_ms < 1000)
+		return;
+	MHD_set_connection_option(s->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+	MHD_set_connection_option(s->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+				  s->h->o.idle_timeout_s);
+}
+
 /* MHD's content reader: the next bytes of the body, blocking until there are some. */
 static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
@@ -103,6 +121,8 @@ static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 	(void)pos;
 	pthread_mutex_lock(&s->lock);
 	if (!s->left && !s->ended) { /* park out for the next write and wait */
+		uint64_t from_ms = clock_mono_ms();
+
 		s->out = out;
 		s->out_max = max;
 		s->got = 0;
@@ -110,6 +130,7 @@ static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 			httpd_stream_wait(s);
 		s->out = NULL;
 		n = s->got;
+		httpd_stream_touch(s, from_ms);
 		if (n || (!s->left && !s->ended)) { /* filled, or the server stops */
 			pthread_mutex_unlock(&s->lock);
 			httpd_stat_add(&s->h->st.streamed_bytes, (int64_t)n);
@@ -187,6 +208,7 @@ int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type,
 	resp = httpd_stream_response(req->h, out);
 	if (!resp)
 		return -ENOMEM;
+	(*out)->conn = req->conn;
 	err = httpd_queue(req, status, type, resp); /* on failure the release ran */
 	if (err) {
 		httpd_stream_end(*out, false);
