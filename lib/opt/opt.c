@@ -234,6 +234,14 @@ int opt_window_finish(struct opt_window *w, bool open_end, const char *prog)
 		fprintf(stderr, "%s: --to must be after --from (see --help)\n", prog);
 		return -1;
 	}
+	/* Without --to a closed window ends now: a later --from would run it backwards. */
+	if (!open_end && w->from_ns && !w->to_ns && w->from_ns >= w->now_ns) {
+		fprintf(stderr,
+			"%s: --from is not before now, where the window ends without --to "
+			"(see --help)\n",
+			prog);
+		return -1;
+	}
 	return 0;
 }
 

@@ -232,7 +232,8 @@ void opt_window_init(struct opt_window *w);
 int opt_window_arg(struct opt_window *w, int id, const char *arg, const char *prog);
 /*
  * --last D becomes now - D .. now (open_end: no end, as for --follow); it
- * excludes --from and --to. Also refuses --to before --from. 0 or -1 (said).
+ * excludes --from and --to. Also refuses --to before --from, and, unless
+ * open_end, a --from not before now without --to. 0 or -1 (said).
  */
 int opt_window_finish(struct opt_window *w, bool open_end, const char *prog);
 
