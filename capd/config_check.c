@@ -98,6 +98,29 @@ static void config_warn(const struct capd_config *cfg)
 			"the chart does\n");
 }
 
+/*
+ * The kernel pins --threads x --block-count x --block-size bytes of packet
+ * ring for AF_PACKET (the eBPF backend's fallback too), outside any memory
+ * cgroup: more than half of the machine's memory would end in the OOM
+ * killer taking other processes.
+ */
+static int config_ring_mem_ok(const struct capd_config *cfg)
+{
+	uint64_t want = (uint64_t)cfg->threads * cfg->block_size * cfg->block_nr;
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t half = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz / 2 : UINT64_MAX;
+
+	if (want <= half)
+		return 0;
+	capd_usage_error(NULL,
+			 "--threads %u x --block-count %llu x --block-size %llu is %llu bytes of "
+			 "kernel ring memory, more than half of this machine's %llu bytes",
+			 cfg->threads, (unsigned long long)cfg->block_nr,
+			 (unsigned long long)cfg->block_size, (unsigned long long)want,
+			 (unsigned long long)(half * 2));
+	return -EINVAL;
+}
+
 int capd_config_validate(struct capd_config *cfg)
 {
 	char path[RING_PATH_MAX];
@@ -117,6 +140,8 @@ int capd_config_validate(struct capd_config *cfg)
 				 (unsigned long long)cfg->block_size);
 		return -EINVAL;
 	}
+	if (config_ring_mem_ok(cfg))
+		return -EINVAL;
 	if (strcmp(cfg->fanout, "hash") && strcmp(cfg->fanout, "cpu") &&
 	    strcmp(cfg->fanout, "lb")) {
 		capd_usage_error(NULL, "bad fanout mode '%s' (hash, cpu or lb)", cfg->fanout);

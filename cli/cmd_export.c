@@ -422,21 +422,19 @@ static int split_files(struct xargs *a, const char **names, const char **files)
 	return 0;
 }
 
-static int run_merge(struct cli *c, struct xargs *a, struct merge_opts *mo)
+/* names and files as split_files() left them (a usage error creates no output). */
+static int run_merge(struct cli *c, struct xargs *a, struct merge_opts *mo, const char **names,
+		     const char **files)
 {
-	const char **names = calloc(a->nfiles, sizeof(*names));
-	const char **files = calloc(a->nfiles, sizeof(*files));
 	struct fanin f = {0};
-	int rc = names && files ? split_files(a, names, files) : CLI_PARTIAL;
+	int rc = 0;
 
-	if (!rc && fanin_new(&f, c, mo, names, a->nfiles))
+	if (fanin_new(&f, c, mo, names, a->nfiles))
 		rc = CLI_PARTIAL;
 	f.stream_out = is_stream(mo->fd);
 	if (!rc)
 		rc = fanin_report(&f, fanin_files(&f, files));
 	fanin_free(&f);
-	free(names);
-	free(files);
 	return rc;
 }
 
@@ -473,11 +471,19 @@ static int run(struct cli *c, struct xargs *a)
 	};
 	struct transport t = {0};
 	struct target tg = {0};
+	const char **names = NULL, **files = NULL;
 	char comment[400];
 	int rc = 0;
 
 	describe(a, comment, sizeof(comment));
 	mo.comment = comment;
+	if (a->kind == X_MERGE) {
+		names = calloc(a->nfiles, sizeof(*names));
+		files = calloc(a->nfiles, sizeof(*files));
+		rc = names && files ? split_files(a, names, files) : CLI_PARTIAL;
+		if (rc)
+			goto out;
+	}
 	if (a->kind != X_MERGE && (rc = transport_open(&t, c)))
 		goto out;
 	if (a->kind == X_DISSECT) {
@@ -494,7 +500,7 @@ static int run(struct cli *c, struct xargs *a)
 		rc = CLI_PARTIAL;
 		goto out;
 	}
-	rc = a->kind == X_MERGE ? run_merge(c, a, &mo) : run_nodes(c, a, &mo, &t);
+	rc = a->kind == X_MERGE ? run_merge(c, a, &mo, names, files) : run_nodes(c, a, &mo, &t);
 	if (a->kind == X_DISSECT && tg.err[0])
 		fprintf(stderr, PROG ": --target %s: %s\n", a->target.hostport, tg.err);
 out:
@@ -504,6 +510,8 @@ out:
 	}
 	target_close(&tg);
 	transport_close(&t);
+	free(names);
+	free(files);
 	return rc;
 }
 

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return CLI_OK;
 	}
-	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("kubectl-rawcap %s\n", rawcap_version());
 		return CLI_OK;
 	}

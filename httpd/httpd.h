@@ -203,5 +203,13 @@ int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type,
 int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len);
 volatile sig_atomic_t *httpd_stream_stop_flag(struct httpd_stream *s);
 void httpd_stream_end(struct httpd_stream *s, bool complete);
+/*
+ * How long the writer has waited for the client to take any byte (0 when it
+ * is not waiting); and ending a stream whose client takes nothing, to give
+ * its place to another: the writer's pending and later writes fail with
+ * -EPIPE (as when the client leaves), the body ends truncated.
+ */
+uint64_t httpd_stream_stalled_ms(struct httpd_stream *s);
+void httpd_stream_abort(struct httpd_stream *s);
 
 #endif /* RAWCAP_HTTPD_H */

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "httpd_int.h"
 
 #define HTTPD_STREAM_BLOCK   (256 * 1024)
@@ -37,12 +38,14 @@ struct httpd_stream {
 	pthread_cond_t readable; /* the reader waits for a write or the end */
 	pthread_cond_t taken;	 /* the writer waits for its bytes to be taken */
 	struct httpd *h;	 /* read only from the connection's thread */
+	struct MHD_Connection *conn; /* its idle timer restarts after a long wait (touch) */
 	const char *span;	 /* the bytes of the write in progress not yet taken */
 	size_t left;
 	char *out;	     /* MHD's buffer, parked while the reader waits; or NULL */
 	size_t out_max, got; /* its size, and how much a write put in it */
 	int refs;
 	bool writer_waits; /* the writer must be woken when left reaches 0 */
+	uint64_t wait_ms, took_ms; /* monotonic: the writer began waiting; bytes last taken */
 	bool ended, complete, gone;
 	volatile sig_atomic_t stop;
 };
@@ -91,6 +94,23 @@ static void httpd_stream_unlock_wake(struct httpd_stream *s, pthread_cond_t *c, 
 		pthread_cond_signal(c);
 }
 
+/*
+ * MHD counts a connection idle from its last send and cannot tell a client
+ * that reads nothing from an export slow to find its next bytes (a quiet
+ * window, a filter that matches little, a window reaching into the future):
+ * after a long wait for the writer, restart the idle timer as the bytes are
+ * handed over (a timeout set from 0 restarts it). A client that stops
+ * reading still times out: its bytes are never sent.
+ */
+static void httpd_stream_touch(struct httpd_stream *s, uint64_t waited_from_ms)
+{
+	if (!s->conn || clock_mono_ms() - waited_from_ms < 1000)
+		return;
+	MHD_set_connection_option(s->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+	MHD_set_connection_option(s->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+				  s->h->o.idle_timeout_s);
+}
+
 /* MHD's content reader: the next bytes of the body, blocking until there are some. */
 static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
@@ -101,6 +121,8 @@ static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 	(void)pos;
 	pthread_mutex_lock(&s->lock);
 	if (!s->left && !s->ended) { /* park out for the next write and wait */
+		uint64_t from_ms = clock_mono_ms();
+
 		s->out = out;
 		s->out_max = max;
 		s->got = 0;
@@ -108,6 +130,7 @@ static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 			httpd_stream_wait(s);
 		s->out = NULL;
 		n = s->got;
+		httpd_stream_touch(s, from_ms);
 		if (n || (!s->left && !s->ended)) { /* filled, or the server stops */
 			pthread_mutex_unlock(&s->lock);
 			httpd_stat_add(&s->h->st.streamed_bytes, (int64_t)n);
@@ -121,6 +144,7 @@ static ssize_t httpd_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 	}
 	n = s->left < max ? s->left : max;
 	memcpy(out, s->span, n);
+	s->took_ms = clock_mono_ms();
 	s->span += n;
 	s->left -= n;
 	wake = !s->left && s->writer_waits;
@@ -184,6 +208,7 @@ int httpd_reply_stream(struct httpd_req *req, unsigned status, const char *type,
 	resp = httpd_stream_response(req->h, out);
 	if (!resp)
 		return -ENOMEM;
+	(*out)->conn = req->conn;
 	err = httpd_queue(req, status, type, resp); /* on failure the release ran */
 	if (err) {
 		httpd_stream_end(*out, false);
@@ -214,6 +239,7 @@ int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len)
 	if (!len)
 		return 0;
 	pthread_mutex_lock(&s->lock);
+	s->wait_ms = clock_mono_ms();
 	while (s->left && !s->gone) {
 		s->writer_waits = true;
 		pthread_cond_wait(&s->taken, &s->lock);
@@ -224,6 +250,27 @@ int httpd_stream_write(struct httpd_stream *s, const void *buf, size_t len)
 	s->left = 0;
 	pthread_mutex_unlock(&s->lock);
 	return err;
+}
+
+uint64_t httpd_stream_stalled_ms(struct httpd_stream *s)
+{
+	uint64_t now = clock_mono_ms(), since, ms = 0;
+
+	pthread_mutex_lock(&s->lock);
+	since = s->took_ms > s->wait_ms ? s->took_ms : s->wait_ms;
+	if (s->writer_waits && !s->gone && now > since)
+		ms = now - since;
+	pthread_mutex_unlock(&s->lock);
+	return ms;
+}
+
+void httpd_stream_abort(struct httpd_stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->gone = true;
+	s->stop = 1;
+	pthread_cond_broadcast(&s->taken);
+	pthread_mutex_unlock(&s->lock);
 }
 
 volatile sig_atomic_t *httpd_stream_stop_flag(struct httpd_stream *s)

@@ -39,6 +39,9 @@ static int fwd_resolve(const char *spec, bool passive, struct addrinfo **out, ch
 
 	if (!colon || !colon[1])
 		return -EINVAL;
+	/* getaddrinfo takes "99999" and wraps it to port 34463: a number must be a port. */
+	if (!colon[1 + strspn(colon + 1, "0123456789")] && strtoul(colon + 1, NULL, 10) > 65535)
+		return -EINVAL;
 	hl = (size_t)(colon - spec);
 	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']')
 		spec++, hl -= 2;

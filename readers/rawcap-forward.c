@@ -153,6 +153,17 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* HOST:PORT with a numeric PORT of at most 65535 (a larger one would wrap); 0 or -EINVAL. */
+static int check_port(const char *spec)
+{
+	const char *p = strrchr(spec, ':');
+	size_t n = p ? strspn(p + 1, "0123456789") : 0;
+
+	if (!p || !p[1] || (!p[1 + n] && strtoul(p + 1, NULL, 10) > 65535))
+		return -EINVAL;
+	return 0;
+}
+
 static int parse_pace(const char *s, double *out)
 {
 	char *end;
@@ -217,10 +228,14 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			o->filter = optarg;
 			break;
 		case OPT_ID_LISTEN:
-			o->listen = optarg;
-			break;
 		case OPT_ID_CONNECT:
-			o->connect = optarg;
+			if (check_port(optarg))
+				return usage_error("bad address \"%s\": HOST:PORT, PORT 0..65535",
+						   optarg);
+			if (opt == OPT_ID_LISTEN)
+				o->listen = optarg;
+			else
+				o->connect = optarg;
 			break;
 		case OPT_ID_CERT:
 			o->tls_cert = optarg;

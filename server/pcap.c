@@ -12,13 +12,17 @@
  * size, a slow client slows only its own export, and a client that leaves
  * stops the export at once: the next write fails with -EPIPE and the window
  * loop's stop flag is up.
- * At most max_exports run at once; one more gets 429.
+ * At most max_exports run at once. One more takes the place of a download
+ * whose client has taken nothing for SERVER_EVICT_MS (it ends truncated, as
+ * if its client had left), else gets 429: clients that stop reading cannot
+ * hold every slot.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rawcap/meta.h>
 #include <rawcap/pcap.h>
@@ -31,8 +35,6 @@
 
 struct download {
 	struct server *s;
-	struct download *next_reader; /* in s->readers while it reads a snapshot */
-	bool listed;
 	/* A snapshot to read instead of ring + FIFO: its directory and window. */
 	const struct server_snapshot_src *snap;
 	char *snapshot;
@@ -41,51 +43,96 @@ struct download {
 	struct server_query q; /* owns the filter and the pod join */
 	struct rawcap_window_opts w;
 	char why[320]; /* the run's own words when the errno alone does not say */
+	struct download *next; /* in s->downloads while listed */
+	bool listed;
+	bool streaming; /* st is the client's stream: may be ended for another (under lock) */
 };
 
 bool server_snapshot_read_by(struct server *s, const char *name)
 {
-	for (struct download *e = s->readers; e; e = e->next_reader)
-		if (!strcmp(e->snap_name, name))
+	for (struct download *e = s->downloads; e; e = e->next)
+		if (e->snap_name[0] && !strcmp(e->snap_name, name))
 			return true;
 	return false;
 }
 
 /*
- * List e as a reader of its snapshot, which must still be there: DELETE
- * checks the list and deletes under the same lock, so from here on the
- * snapshot's files stay until e is freed (a reader whose files vanished
+ * List e among the downloads. A snapshot's (name) must still be there:
+ * DELETE checks the list and deletes under the same lock, so from here on
+ * the snapshot's files stay until e is freed (a reader whose files vanished
  * ended early and cleanly: a short file that said nothing of it).
  */
 static bool download_list(struct download *e, const char *name)
 {
 	struct rawcap_snapshot_info info;
-	bool there;
+	bool there = true;
 
-	snprintf(e->snap_name, sizeof(e->snap_name), "%s", name);
+	if (name)
+		snprintf(e->snap_name, sizeof(e->snap_name), "%s", name);
 	pthread_mutex_lock(&e->s->lock);
-	there = !rawcap_snapshot_show(e->s->snapshots, name, &info);
+	if (name)
+		there = !rawcap_snapshot_show(e->s->snapshots, name, &info);
 	if (there) {
-		e->next_reader = e->s->readers;
-		e->s->readers = e;
+		e->next = e->s->downloads;
+		e->s->downloads = e;
 		e->listed = true;
 	}
 	pthread_mutex_unlock(&e->s->lock);
 	return there;
 }
 
+/* Before its stream ends: the list never names a stream that may be freed. */
 static void download_unlist(struct download *e)
 {
 	if (!e->listed)
 		return;
 	pthread_mutex_lock(&e->s->lock);
-	for (struct download **p = &e->s->readers; *p; p = &(*p)->next_reader)
+	for (struct download **p = &e->s->downloads; *p; p = &(*p)->next)
 		if (*p == e) {
-			*p = e->next_reader;
+			*p = e->next;
 			break;
 		}
 	pthread_mutex_unlock(&e->s->lock);
 	e->listed = false;
+}
+
+static void download_set_streaming(struct download *e, bool on)
+{
+	pthread_mutex_lock(&e->s->lock);
+	e->streaming = on;
+	pthread_mutex_unlock(&e->s->lock);
+}
+
+/*
+ * Every slot is taken: end the download whose client has taken nothing the
+ * longest, if that is SERVER_EVICT_MS or more, and wait (a second at most)
+ * for its thread to give the slot back. true if a slot is free.
+ */
+static bool download_evict(struct server *s)
+{
+	uint64_t worst = SERVER_EVICT_MS, ms;
+	struct download *victim = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	for (struct download *e = s->downloads; e; e = e->next)
+		if (e->streaming && (ms = httpd_stream_stalled_ms(e->st)) >= worst) {
+			worst = ms;
+			victim = e;
+		}
+	if (victim)
+		httpd_stream_abort(victim->st);
+	pthread_mutex_unlock(&s->lock);
+	if (!victim)
+		return false;
+	fprintf(stderr, SERVER_PROG ": a download whose client took nothing for %llu ms ended "
+			"to make room for another\n",
+		(unsigned long long)worst);
+	for (int i = 0; i < 100; i++) {
+		if ((unsigned)__atomic_load_n(&s->exports, __ATOMIC_RELAXED) <= s->max_exports)
+			return true;
+		nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+	}
+	return false;
 }
 
 static void download_free(struct download *e)
@@ -193,10 +240,12 @@ static int pcap_start(struct httpd_req *req, struct download *e)
 	rawcap_meta_join_attach(e->q.pods, &e->w, true);
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	download_set_streaming(e, true);
 	err = -pthread_create(&t, &at, download_main, e);
 	pthread_attr_destroy(&at);
 	if (err) { /* the answer is queued: its body ends truncated */
 		fprintf(stderr, SERVER_PROG ": export thread: %s\n", strerror(-err));
+		download_set_streaming(e, false);
 		httpd_stream_end(e->st, false);
 		e->st = NULL;
 		return 0;
@@ -269,7 +318,7 @@ int server_pcap_download(struct server *s, struct httpd_req *req,
 		return -ENOMEM;
 	}
 	__atomic_fetch_add(&s->exports, 1, __ATOMIC_RELAXED);
-	if (snap && !download_list(e, snap->name)) {
+	if (!download_list(e, snap ? snap->name : NULL)) {
 		download_free(e);
 		return server_reply_error(req, 404, "not_found", "no snapshot %s", snap->name);
 	}
@@ -277,7 +326,8 @@ int server_pcap_download(struct server *s, struct httpd_req *req,
 	if (!err)
 		err = pcap_prepare(req, e, &oldest, &newest, &answered);
 	if (!err && !answered &&
-	    (unsigned)__atomic_load_n(&s->exports, __ATOMIC_RELAXED) > s->max_exports) {
+	    (unsigned)__atomic_load_n(&s->exports, __ATOMIC_RELAXED) > s->max_exports &&
+	    !download_evict(s)) {
 		httpd_req_set_header(req, "Retry-After", SERVER_RETRY_AFTER_S);
 		err = server_reply_error(req, 429, "too_many_exports",
 					 "%u exports are running, the most --max-exports allows",

@@ -26,6 +26,7 @@
 #define SERVER_MAX_HEADERS   8192 /* bytes of header names and values (431) */
 #define SERVER_MAX_COUNTS    128 /* (endpoint, code) pairs counted for /metrics */
 #define SERVER_RETRY_AFTER_S "5"
+#define SERVER_EVICT_MS	     2000 /* a download whose client took nothing this long yields its slot */
 
 struct server_count {
 	const char *endpoint; /* the route's path pattern, or "other" */
@@ -60,8 +61,9 @@ struct server {
 	struct snap_job *jobs;
 	/* transfers to and from object storage (transfer.c), under lock */
 	struct transfer *transfers;
-	/* downloads of snapshots running (pcap.c), under lock: DELETE waits for them */
-	struct download *readers;
+	/* pcap downloads (pcap.c), under lock: DELETE of a snapshot being read is 409,
+	 * and a new download may end one whose client takes nothing */
+	struct download *downloads;
 };
 
 /* creds.c: read the TLS files and the token (0, or 2 after saying why); where HTTP may be served.

@@ -30,3 +30,7 @@ rawcap_script_test(server_s3 server/s3.sh LABELS server s3 capd netns TIMEOUT 30
 # docs/openapi.yaml against the real server's answers (python3-jsonschema).
 rawcap_script_test(server_openapi server/openapi.sh LABELS server capd netns TIMEOUT 120)
 rawcap_script_test(server_parallel server/parallel.sh LABELS server capd netns TIMEOUT 120)
+# Downloads whose clients stop reading yield their --max-exports slots (no lock-out).
+rawcap_script_test(server_slots server/slots.sh LABELS server capd netns TIMEOUT 120)
+# A download with nothing to send for longer than the idle timeout is not cut.
+rawcap_script_test(server_quiet server/quiet.sh LABELS server capd netns TIMEOUT 120)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,12 @@ int opt_next(struct opt_parser *p, const char *prog)
 			o->name ? o->name : (char[]){(char)o->key, 0},
 			o->name ? "" : " (old spelling)", o->help);
 		return '?';
+	}
+	if (o->id == OPT_ID_VERSION) {
+		const char *base = strrchr(prog, '/');
+
+		printf("%s %s\n", base ? base + 1 : prog, RAWCAP_VERSION_STRING);
+		exit(fflush(stdout) ? 1 : 0);
 	}
 	if (o->id == OPT_ID_RING && !ring_name_valid(optarg)) {
 		/* A usage error (exit 2), said while parsing as every bad value is,
@@ -225,6 +232,14 @@ int opt_window_finish(struct opt_window *w, bool open_end, const char *prog)
 	}
 	if (w->from_ns && w->to_ns && w->to_ns <= w->from_ns) {
 		fprintf(stderr, "%s: --to must be after --from (see --help)\n", prog);
+		return -1;
+	}
+	/* Without --to a closed window ends now: a later --from would run it backwards. */
+	if (!open_end && w->from_ns && !w->to_ns && w->from_ns >= w->now_ns) {
+		fprintf(stderr,
+			"%s: --from is not before now, where the window ends without --to "
+			"(see --help)\n",
+			prog);
 		return -1;
 	}
 	return 0;

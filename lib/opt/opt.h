@@ -55,6 +55,7 @@ enum {
 	OPT_ID_QUOTA,
 	OPT_ID_QUIET,
 	OPT_ID_HELP,
+	OPT_ID_VERSION, /* printed and exit 0 inside opt_next() */
 	OPT_ID_POD = RAWCAP_OPT_POD, /* handed to rawcap_meta_sel_option() as they are */
 	OPT_ID_NAMESPACE = RAWCAP_OPT_NAMESPACE,
 	OPT_ID_LABEL = RAWCAP_OPT_LABEL,
@@ -143,9 +144,11 @@ enum {
 	{                                                                                          \
 		"quiet", 'q', OPT_ID_QUIET, NULL, h, 0                                             \
 	}
+/* -h, --help, and -V, --version as capd and kubectl-rawcap have it (opt_next prints it). */
 #define OPT_DEF_HELP                                                                               \
+	{"help", 'h', OPT_ID_HELP, NULL, "this text", 0},                                          \
 	{                                                                                          \
-		"help", 'h', OPT_ID_HELP, NULL, "this text", 0                                     \
+		"version", 'V', OPT_ID_VERSION, NULL, "print the version and exit", 0              \
 	}
 /* --pod, --namespace, --label with the help text they share. */
 #define OPT_DEF_PODS(what)                                                                         \
@@ -195,7 +198,8 @@ int opt_init(struct opt_parser *p, const struct opt *opts, int argc, char **argv
  * The next option's id (optarg holds its argument), -1 at the end, '?' for
  * an unknown option or a missing argument (getopt_long printed why unless
  * opterr is 0), or for an old spelling that is gone (said here, what to
- * use now, and p->reported set).
+ * use now, and p->reported set). --version is answered here: the tool's
+ * name (prog's last part) and version on stdout, then exit 0.
  */
 int opt_next(struct opt_parser *p, const char *prog);
 /* After '?' with opterr 0: was optopt an option of the table (so its value was missing)? */
@@ -228,7 +232,8 @@ void opt_window_init(struct opt_window *w);
 int opt_window_arg(struct opt_window *w, int id, const char *arg, const char *prog);
 /*
  * --last D becomes now - D .. now (open_end: no end, as for --follow); it
- * excludes --from and --to. Also refuses --to before --from. 0 or -1 (said).
+ * excludes --from and --to. Also refuses --to before --from, and, unless
+ * open_end, a --from not before now without --to. 0 or -1 (said).
  */
 int opt_window_finish(struct opt_window *w, bool open_end, const char *prog);
 

@@ -40,6 +40,9 @@ check "bad sync interval '5124095h34m33s709ms551us616ns'" --sync-interval 512409
 check "bad number '3601': expected a whole number from 1 to 3600" --stall-seconds 3601
 check "bad number '18446744073709551616'" --threads 18446744073709551616
 check "expected keep or ingress" --duplicates some
+# Kernel packet-ring memory beyond half the machine: refused before any socket (else the OOM
+# killer takes other processes; 64Ti here, which a kernel without the check also refuses).
+check "is 70368744177664 bytes of kernel ring memory, more than half" --block-size 1Gi --block-count 65536
 CAPD_RING_SIZE=3Mi check "CAPD_RING_SIZE: bad ring size '3Mi'" --interfaces lo
 "$CAPD" --help | grep -q -- "--interfaces" || fail "--help lacks the options"
 # Settings that do nothing as given are warned of, before any usage error.

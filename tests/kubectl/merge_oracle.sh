@@ -218,13 +218,15 @@ run_merge 1 "$T/mg.pcapng" n1="$T/n1.pcap" n2="$T/n2.pcapng"
 grep -q "n1: failed.*not a valid pcapng stream" "$T/merge.err" || fail "classic input: $(cat "$T/merge.err")"
 [ "$(count "$T/mg.pcapng")" = "$(count "$T/n2.pcapng")" ] || fail "the good node was not merged"
 
-# ---- H: usage errors exit 2 ----
+# ---- H: usage errors exit 2 and create no output ----
+rm -f "$T/x"
 for bad in "merge" "merge n1" "merge N1=$T/n1.pcapng" "merge a=$T/n1.pcapng a=$T/n2.pcapng" \
 	"merge --last 5m a=$T/n1.pcapng"; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$KR" $bad -o "$T/x" 2>/dev/null || rc=$?
 	[ $rc = 2 ] || fail "'$bad': exit $rc, want 2"
+	[ ! -e "$T/x" ] || fail "'$bad': a usage error created the output file"
 done
 
 # ---- I: peak memory does not follow the input's size ----

@@ -8,7 +8,9 @@ as -o, --output ...", "  --dest  still accepted: the same as --snapshot-dir")
 and fails when
   - one short letter stands for two long names (-f: --from and --filter),
   - one long name has two short letters, or
-  - one long name takes two different arguments (--to T and --to URL).
+  - one long name takes two different arguments (--to T and --to URL),
+and when a tool does not answer --version and -V with its name and version
+(exit 0), as capd always did.
 Usage: flags.py BUILD_DIR (after a self-test: the checker catches clashes in a
 sample), or flags.py --self-test alone.
 """
@@ -133,6 +135,18 @@ def main():
             return 1
         texts[name] = text
         print("ok: %s: %d options" % (name, len(options(text))))
+    for cmd in TOOLS:
+        if len(cmd) > 1:
+            continue
+        name = cmd[0].split("/")[-1]
+        for flag in ("--version", "-V"):
+            r = subprocess.run([build + "/" + cmd[0], flag], capture_output=True, text=True,
+                               timeout=30)
+            if r.returncode != 0 or not re.match(r"%s \d+\.\d+" % name, r.stdout):
+                print("FAIL: %s %s: exit %d, %r" % (name, flag, r.returncode,
+                                                   (r.stdout + r.stderr)[:120]))
+                return 1
+        print("ok: %s --version, -V: %s" % (name, r.stdout.strip()))
     found = clashes(texts)
     for f in found:
         print("CLASH: " + f)

@@ -42,6 +42,12 @@ check "--kind bogus: unknown kind (kinds: pod, service" rawcap-tap --kind bogus
 # sizes give the accepted range; times list every accepted form
 check "bad --snaplen: accepted 16..262144 bytes: 10" rawcap-pcap --snaplen 10
 check "bad --snaplen \"10\": 64..262144" rawcap-forward --snaplen 10 --listen 127.0.0.1:1 --plain
+# Without --to a window ends now: a --from after now would run backwards (it exited 0, empty).
+check "--from is not before now, where the window ends without --to" rawcap-pcap --from +1h
+check "--from is not before now, where the window ends without --to" rawcap-pcap --from 23:59:60
+# A port past 65535 is refused, not wrapped (getaddrinfo made 99999 port 34463).
+check 'bad address "127.0.0.1:99999": HOST:PORT, PORT 0..65535' rawcap-forward --listen 127.0.0.1:99999 --plain
+check 'bad address "[::1]:65536"' rawcap-forward --connect '[::1]:65536' --plain
 check "a time of today in UTC (10:02, 10:02:30)" rawcap-pcap --from yesterday
 check "UTC unless a zone follows (2026-11-26 10:02:00" rawcap-tap --to "2026-11-30 07:45:00 CET"
 check "bad --last '0s': a duration longer than 0 is needed" rawcap-pcap --last 0s
