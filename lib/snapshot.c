@@ -266,6 +266,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.from_ns = o->from_ns,
 		.to_ns = o->to_ns,
 		.filter = o->filter,
+		.stop = o->stop, /* checked per record, and while waiting for live data */
 	};
 	char why[320] = "";
 	struct rawcap_sink sink = {
@@ -297,7 +298,11 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	if (!err)
 		err = cerr;
 	free(s->queued);
-	if (err == -EINVAL && why[0])
+	if (o->stop && *o->stop) /* cancelled: whatever the window made of it is discarded */
+		err = -ECANCELED;
+	if (err == -ECANCELED)
+		snprintf(errbuf, errlen, "cancelled");
+	else if (err == -EINVAL && why[0])
 		snprintf(errbuf, errlen, "bad filter: %s", why);
 	else if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG)
 		snprintf(errbuf, errlen,
@@ -406,9 +411,10 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 	return 0;
 }
 
-int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o, struct rawcap_snapshot_info *info,
-			   char *errbuf, size_t errlen)
+int rawcap_snapshot_create(const struct rawcap_snapshot_opts *given,
+			   struct rawcap_snapshot_info *info, char *errbuf, size_t errlen)
 {
+	struct rawcap_snapshot_opts own = {0}, *o = given ? &own : NULL;
 	struct safe_want dest_any = safe_want_dir(SAFE_ANY_OWNER);
 	struct snap_manifest m = {0};
 	char tmp[RAWCAP_SNAP_NAME_MAX + 64], why[200];
@@ -416,7 +422,9 @@ int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o, struct rawcap_s
 	int destfd, err;
 
 	errbuf[0] = '\0';
-	if (!o || o->sz < sizeof(*o) || !o->dest || !rawcap_snapshot_name_ok(o->name)) {
+	if (given && given->sz >= RAWCAP_SNAPSHOT_OPTS_SZ_V1) /* older callers: no stop */
+		memcpy(&own, given, given->sz < sizeof(own) ? given->sz : sizeof(own));
+	if (!o || o->sz < RAWCAP_SNAPSHOT_OPTS_SZ_V1 || !o->dest || !rawcap_snapshot_name_ok(o->name)) {
 		snprintf(errbuf, errlen,
 			 "invalid snapshot name (1-%d of A-Z a-z 0-9 . _ -, not "
 			 "starting with . or -)",

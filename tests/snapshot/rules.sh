@@ -4,7 +4,8 @@
 # storage; verify finds a flipped byte; two snapshots can be created at once
 # (and one name only once); the creator (not root) cannot write a snapshot
 # afterwards; a quota gives a clear error; half-built snapshots are never
-# listed; delete; serve exits 0 on SIGTERM.
+# listed; delete; SIGINT/SIGTERM cancel a create and leave nothing; serve
+# exits 0 on SIGTERM.
 set -euo pipefail
 . "$(dirname "$0")/../pcap/lib.sh"
 
@@ -106,6 +107,27 @@ as_nobody sh -c "echo x >>'$seg'" 2>/dev/null && fail "creator could write a seg
 as_nobody touch "$T/nobody/mine/new" 2>/dev/null && fail "creator could add a file"
 as_nobody rm -f "$seg" 2>/dev/null || true; [ -e "$seg" ] || fail "creator could remove a segment"
 as_nobody "$SNAP" verify --dest "$T/nobody" mine | grep -q "mine: OK" || fail "verify as nobody"
+
+# SIGINT and SIGTERM cancel a create waiting for its window's end (an
+# hour away): exit 1, "cancelled", nothing left in DEST (the default
+# action killed it and left its .tmp- staging directory).
+for sig in INT TERM; do
+	"$SNAP" create --ring "$RING" --dest "$DEST" --name sig --from -1h --to +1h \
+		>/dev/null 2>"$T/sig.err" &
+	cp=$!
+	for _ in $(seq 100); do
+		ls -a "$DEST" | grep -q '^\.tmp-sig-' && break
+		sleep 0.05
+	done
+	ls -a "$DEST" | grep -q '^\.tmp-sig-' || fail "create sig has no staging: $(cat "$T/sig.err")"
+	kill -"$sig" "$cp"
+	for _ in $(seq 100); do kill -0 "$cp" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$cp" 2>/dev/null && { kill -KILL "$cp"; fail "create ran on after SIG$sig"; }
+	set +e; wait "$cp"; rc=$?; set -e
+	[ "$rc" = 1 ] && grep -q cancelled "$T/sig.err" ||
+		fail "SIG$sig during create: exit $rc: $(cat "$T/sig.err")"
+	! ls -a "$DEST" | grep -q -e '^\.tmp-sig-' -e '^sig$' || fail "SIG$sig left $(ls -a "$DEST")"
+done
 
 # serve idles and exits 0 on SIGTERM.
 "$SNAP" serve --ring "$RING" --dest "$DEST" 2>"$T/serve.err" &
