@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <rawcap/meta.h>
@@ -321,6 +322,10 @@ int rawcap_snapshot_usage(const char *dest, uint64_t *bytes)
 	*bytes = 0;
 	if (fd < 0)
 		return -errno;
+	if (!flock(fd, LOCK_EX)) { /* what dead creates left would count for ever */
+		snap_stage_reap(fd);
+		flock(fd, LOCK_UN);
+	}
 	*bytes = snap_quota_used(fd, NULL);
 	close(fd);
 	return 0;
@@ -367,11 +372,10 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 	err = snap_check_room(destfd, o, &room, errbuf, errlen);
 	if (err)
 		return err;
-	if (mkdirat(destfd, tmp, 0700))
-		return -errno;
-	tmpfd = openat(destfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	/* Locked while it is ours (until after the rename): see snapshot_stage.c. */
+	tmpfd = snap_stage_make(destfd, tmp);
 	if (tmpfd < 0)
-		return -errno;
+		return tmpfd;
 	snprintf(datadir, sizeof(datadir), "%s/%s/data", o->dest, tmp);
 	/* Without a hasher the seal hashes every file; without SHA-256 at all, stop now. */
 	err = snap_hasher_start(&h);
@@ -396,17 +400,19 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 		err = snap_write_manifest(tmpfd, m);
 	if (!err && (fsync(tmpfd) || fchmod(tmpfd, SNAP_DIR_MODE)))
 		err = -errno;
-	close(tmpfd);
 	if (err) {
+		close(tmpfd);
 		snprintf(errbuf, errlen, "seal the snapshot: %s", strerror(-err));
 		return err;
 	}
 	if (renameat2(destfd, tmp, destfd, o->name, RENAME_NOREPLACE)) {
 		err = -errno;
+		close(tmpfd);
 		snprintf(errbuf, errlen, "%s",
 			 err == -EEXIST ? "a snapshot of that name exists" : strerror(-err));
 		return err;
 	}
+	close(tmpfd);
 	fsync(destfd);
 	return 0;
 }

@@ -126,7 +126,9 @@ RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *
 				      size_t errlen);
 /*
  * Bytes the snapshot storage dest uses (allocated blocks of its files, as
- * rawcap_snapshot_opts.quota counts them). 0 or -errno from opening dest.
+ * rawcap_snapshot_opts.quota counts them), after removing the staging
+ * directories of creates that died (this user's, whose PID no longer runs).
+ * 0 or -errno from opening dest.
  */
 RAWCAP_API int rawcap_snapshot_usage(const char *dest, uint64_t *bytes);
 /*

@@ -4,8 +4,8 @@
 # storage; verify finds a flipped byte; two snapshots can be created at once
 # (and one name only once); the creator (not root) cannot write a snapshot
 # afterwards; a quota gives a clear error; half-built snapshots are never
-# listed; delete; SIGINT/SIGTERM cancel a create and leave nothing; serve
-# exits 0 on SIGTERM.
+# listed; delete; SIGINT/SIGTERM cancel a create and leave nothing; what a
+# killed create left is reaped once its PID is gone; serve exits 0 on SIGTERM.
 set -euo pipefail
 . "$(dirname "$0")/../pcap/lib.sh"
 
@@ -128,6 +128,29 @@ for sig in INT TERM; do
 		fail "SIG$sig during create: exit $rc: $(cat "$T/sig.err")"
 	! ls -a "$DEST" | grep -q -e '^\.tmp-sig-' -e '^sig$' || fail "SIG$sig left $(ls -a "$DEST")"
 done
+
+# A create killed outright (SIGKILL, a crash) leaves its .tmp-NAME-PID:
+# the next create, or the usage the quota counts, removes it once that PID
+# no longer runs; they stayed and counted against the quota for ever.
+# Kept: one whose PID runs (reused by another process), and a link named
+# like one (and what it points at).
+"$SNAP" create --ring "$RING" --dest "$DEST" --name killed --from -1h --to +1h \
+	>/dev/null 2>&1 &
+kp=$!
+for _ in $(seq 100); do ls -a "$DEST" | grep -q '^\.tmp-killed-' && break; sleep 0.05; done
+kill -KILL "$kp"
+wait "$kp" || true
+ls -a "$DEST" | grep -q "^\.tmp-killed-$kp\$" || fail "SIGKILL left no staging: $(ls -a "$DEST")"
+mkdir "$DEST/.tmp-live-$$" "$T/target"
+: >"$T/target/keep"
+ln -s "$T/target" "$DEST/.tmp-link-$kp"
+snap create --ring "$RING" --dest "$DEST" --name after --last 24h >/dev/null 2>"$T/after.err" ||
+	fail "create after a killed one: $(cat "$T/after.err")"
+! ls -a "$DEST" | grep -q '^\.tmp-killed-' || fail "a dead create's staging stayed: $(ls -a "$DEST")"
+[ -d "$DEST/.tmp-live-$$" ] || fail "the staging of a running PID was removed"
+[ -L "$DEST/.tmp-link-$kp" ] && [ -f "$T/target/keep" ] || fail "a link named like a staging was followed"
+rm -r "$DEST/.tmp-live-$$" "$DEST/.tmp-link-$kp" "$T/target"
+snap delete --dest "$DEST" after >/dev/null
 
 # serve idles and exits 0 on SIGTERM.
 "$SNAP" serve --ring "$RING" --dest "$DEST" 2>"$T/serve.err" &
