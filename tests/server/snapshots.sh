@@ -7,7 +7,8 @@
 # 404). A snapshot outlives a server restart; a taken name is 409; bad
 # bodies (unknown or repeated fields too: a typo must not widen the window)
 # are 400, an oversized one 413; deleting a snapshot being made cancels it
-# (204, staging removed, slot back); one being downloaded is 409.
+# (204, staging removed, slot back); one being downloaded is 409; one
+# deleted by rawcap-snapshot under rawcap-pcap's export fails it.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -138,6 +139,26 @@ done
 expect 409 in_progress -X DELETE "$URL/v1/snapshots/big"
 wait "$slow" || fail "the paced download failed"
 cmp -s "$T/big-slow.pcapng" "$T/big-ref.pcapng" || fail "the download during a DELETE is not whole"
+
+# rawcap-snapshot delete from another process under rawcap-pcap's export
+# of a copy (two 16 MiB segments): the export fails (exit 1, says the files
+# were removed); it ended early with exit 0 and a well-formed, short file.
+SNAPCLI=$(dirname "$PCAP")/rawcap-snapshot
+cp -a "$T/snaps/big" "$T/snaps/bigcopy" || fail "no copy of big"
+[ "$(ls "$T/snaps/bigcopy/data" | wc -l)" -ge 2 ] || fail "big has one segment"
+mkfifo "$T/slow"
+"$PCAP" --snapshot "$T/snaps/bigcopy" -o - >"$T/slow" 2>"$T/vanish.err" &
+vp=$!
+exec 7<"$T/slow"
+head -c 4096 <&7 >/dev/null # it is exporting, and blocks on the full pipe
+"$SNAPCLI" delete --dest "$T/snaps" bigcopy >/dev/null || fail "rawcap-snapshot delete bigcopy"
+cat <&7 >"$T/vanish.pcapng"
+exec 7<&-
+set +e; wait "$vp"; rc=$?; set -e
+[ "$rc" != 0 ] && grep -q removed "$T/vanish.err" ||
+	fail "export of a snapshot deleted under it: exit $rc, $(stat -c %s "$T/vanish.pcapng") bytes: $(cat "$T/vanish.err")"
+echo "a snapshot deleted under rawcap-pcap's export: exit $rc, said so"
+
 code=$(nsx curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/snapshots/big")
 [ "$code" = 204 ] || fail "DELETE big after its download: $code"
 echo "DELETE during a download: 409, the download whole; after it: 204"
