@@ -430,7 +430,8 @@ int rawcap_snapshot_create(const struct rawcap_snapshot_opts *given,
 	errbuf[0] = '\0';
 	if (given && given->sz >= RAWCAP_SNAPSHOT_OPTS_SZ_V1) /* older callers: no stop */
 		memcpy(&own, given, given->sz < sizeof(own) ? given->sz : sizeof(own));
-	if (!o || o->sz < RAWCAP_SNAPSHOT_OPTS_SZ_V1 || !o->dest || !rawcap_snapshot_name_ok(o->name)) {
+	if (!o || o->sz < RAWCAP_SNAPSHOT_OPTS_SZ_V1 || !o->dest ||
+	    !rawcap_snapshot_name_ok(o->name)) {
 		snprintf(errbuf, errlen,
 			 "invalid snapshot name (1-%d of A-Z a-z 0-9 . _ -, not "
 			 "starting with . or -)",

@@ -480,7 +480,7 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 	pthread_mutex_lock(&s->lock);
 	j = job_find(s, name);
 	if (j && j->status == SNAP_IN_PROGRESS)
-		return job_cancel(req, s, j); /* unlocks */
+		return job_cancel(req, s, j);	/* unlocks */
 	if (server_snapshot_read_by(s, name)) { /* its files must stay until it has been read */
 		pthread_mutex_unlock(&s->lock);
 		return server_reply_error(req, 409, "in_progress",
