@@ -40,7 +40,7 @@ struct snap_job {
 	enum snap_status status;
 	char error[320];
 	uint64_t from_ns, to_ns, created_ns;
-	struct server_query q; /* owns the filter and the pod join while running */
+	struct server_query q;	    /* owns the filter and the pod join while running */
 	volatile sig_atomic_t stop; /* set by DELETE: cancel the create */
 	/* A DELETE waiting for the cancelled worker to end (its frame's); s->lock. */
 	bool *gone;
