@@ -59,6 +59,9 @@ const char *rawcap_strerror(int err)
 		return "not a regular file (a FIFO, socket or device)";
 	case EMEDIUMTYPE:
 		return "not a snapshot (no manifest.json in a directory)";
+	case ESTALE: /* lib/history.c: a sealed history's segment vanished mid-read */
+		return "a file it was reading was removed (deleted while being read); "
+		       "what was read is incomplete";
 	}
 	return strerror(err < 0 ? -err : err);
 }

@@ -237,7 +237,11 @@ void hist_drop_seg(struct history *h)
 	h->hole = 0;
 }
 
-/* Make the first listed segment numbered >= seg_no current, at block blk. */
+/*
+ * Make the first listed segment numbered >= seg_no current, at block blk.
+ * -ENOENT if there is none; -ESTALE if a sealed history's listed segment
+ * has vanished.
+ */
 int hist_enter(struct history *h, uint64_t seg_no, uint32_t blk)
 {
 	hist_drop_seg(h);
@@ -247,6 +251,13 @@ int hist_enter(struct history *h, uint64_t seg_no, uint32_t blk)
 		if (h->segs[i].seg_no < seg_no)
 			continue;
 		fd = hist_open_seg(h, h->segs[i].seg_no, &h->sh);
+		/*
+		 * Sealed, nothing recycles: a listed segment that is gone was
+		 * removed under the reader (a snapshot deleted while exported).
+		 * Skipping it ended the read early and silently.
+		 */
+		if (fd == -ENOENT && h->sealed)
+			return -ESTALE;
 		if (fd < 0)
 			continue;
 		h->fd = fd;

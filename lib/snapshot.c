@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <rawcap/meta.h>
@@ -266,6 +267,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		.from_ns = o->from_ns,
 		.to_ns = o->to_ns,
 		.filter = o->filter,
+		.stop = o->stop, /* checked per record, and while waiting for live data */
 	};
 	char why[320] = "";
 	struct rawcap_sink sink = {
@@ -297,7 +299,11 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 	if (!err)
 		err = cerr;
 	free(s->queued);
-	if (err == -EINVAL && why[0])
+	if (o->stop && *o->stop) /* cancelled: whatever the window made of it is discarded */
+		err = -ECANCELED;
+	if (err == -ECANCELED)
+		snprintf(errbuf, errlen, "cancelled");
+	else if (err == -EINVAL && why[0])
 		snprintf(errbuf, errlen, "bad filter: %s", why);
 	else if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG)
 		snprintf(errbuf, errlen,
@@ -316,6 +322,10 @@ int rawcap_snapshot_usage(const char *dest, uint64_t *bytes)
 	*bytes = 0;
 	if (fd < 0)
 		return -errno;
+	if (!flock(fd, LOCK_EX)) { /* what dead creates left would count for ever */
+		snap_stage_reap(fd);
+		flock(fd, LOCK_UN);
+	}
 	*bytes = snap_quota_used(fd, NULL);
 	close(fd);
 	return 0;
@@ -362,11 +372,10 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 	err = snap_check_room(destfd, o, &room, errbuf, errlen);
 	if (err)
 		return err;
-	if (mkdirat(destfd, tmp, 0700))
-		return -errno;
-	tmpfd = openat(destfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	/* Locked while it is ours (until after the rename): see snapshot_stage.c. */
+	tmpfd = snap_stage_make(destfd, tmp);
 	if (tmpfd < 0)
-		return -errno;
+		return tmpfd;
 	snprintf(datadir, sizeof(datadir), "%s/%s/data", o->dest, tmp);
 	/* Without a hasher the seal hashes every file; without SHA-256 at all, stop now. */
 	err = snap_hasher_start(&h);
@@ -391,24 +400,27 @@ static int snap_build(int destfd, const char *tmp, const struct rawcap_snapshot_
 		err = snap_write_manifest(tmpfd, m);
 	if (!err && (fsync(tmpfd) || fchmod(tmpfd, SNAP_DIR_MODE)))
 		err = -errno;
-	close(tmpfd);
 	if (err) {
+		close(tmpfd);
 		snprintf(errbuf, errlen, "seal the snapshot: %s", strerror(-err));
 		return err;
 	}
 	if (renameat2(destfd, tmp, destfd, o->name, RENAME_NOREPLACE)) {
 		err = -errno;
+		close(tmpfd);
 		snprintf(errbuf, errlen, "%s",
 			 err == -EEXIST ? "a snapshot of that name exists" : strerror(-err));
 		return err;
 	}
+	close(tmpfd);
 	fsync(destfd);
 	return 0;
 }
 
-int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o, struct rawcap_snapshot_info *info,
-			   char *errbuf, size_t errlen)
+int rawcap_snapshot_create(const struct rawcap_snapshot_opts *given,
+			   struct rawcap_snapshot_info *info, char *errbuf, size_t errlen)
 {
+	struct rawcap_snapshot_opts own = {0}, *o = given ? &own : NULL;
 	struct safe_want dest_any = safe_want_dir(SAFE_ANY_OWNER);
 	struct snap_manifest m = {0};
 	char tmp[RAWCAP_SNAP_NAME_MAX + 64], why[200];
@@ -416,7 +428,10 @@ int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o, struct rawcap_s
 	int destfd, err;
 
 	errbuf[0] = '\0';
-	if (!o || o->sz < sizeof(*o) || !o->dest || !rawcap_snapshot_name_ok(o->name)) {
+	if (given && given->sz >= RAWCAP_SNAPSHOT_OPTS_SZ_V1) /* older callers: no stop */
+		memcpy(&own, given, given->sz < sizeof(own) ? given->sz : sizeof(own));
+	if (!o || o->sz < RAWCAP_SNAPSHOT_OPTS_SZ_V1 || !o->dest ||
+	    !rawcap_snapshot_name_ok(o->name)) {
 		snprintf(errbuf, errlen,
 			 "invalid snapshot name (1-%d of A-Z a-z 0-9 . _ -, not "
 			 "starting with . or -)",

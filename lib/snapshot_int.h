@@ -70,6 +70,16 @@ int snap_path(const char *dest, const char *name, char *buf, size_t len);
 /* Remove a directory tree we own (making it writable first); never follows symlinks. */
 int snap_remove_tree(int parent_fd, const char *name);
 
+/*
+ * Staging directories (snapshot_stage.c): snap_stage_make() reaps those of
+ * creates that died, makes DEST/stage and returns its fd, flock(LOCK_SH)ed
+ * while open (keep it open until the stage is renamed or removed), or
+ * -errno. snap_stage_reap() removes dead creates' staging directories;
+ * call it with destfd flock(LOCK_EX)ed.
+ */
+int snap_stage_make(int destfd, const char *stage);
+void snap_stage_reap(int destfd);
+
 /* Bytes used by regular files under the directory fd (allocated blocks). */
 uint64_t snap_du(int fd);
 /*

@@ -909,9 +909,14 @@ bool window_whole_block(const struct rawcap_window *w, const struct rawcap_rec *
 	uint64_t seq;
 	uint32_t off = 0;
 
+	/*
+	 * Not o->stop: a stop can end the window inside a whole block, which
+	 * only the snapshot sink takes, and a stopped snapshot is cancelled
+	 * (discarded), never sealed.
+	 */
 	if (!w->c->in_history || rec->source == RAWCAP_SOURCE_RING || w->filter || o->select ||
-	    o->meta || o->gap || o->context || o->stop || o->pace > 0 || o->flush_ms > 0 ||
-	    w->has_held || w->priming)
+	    o->meta || o->gap || o->context || o->pace > 0 || o->flush_ms > 0 || w->has_held ||
+	    w->priming)
 		return false;
 	b->hdr = history_block(w->c->hist, rec);
 	if (!b->hdr || b->hdr->first_seq != rec->seq)

@@ -29,7 +29,9 @@ struct window_block {
  * of that block lies inside the window with consecutive sequence numbers,
  * none synthesised, and none that the loop would drop, filter, describe an
  * interface for or pass to another hook first. Then the sink's record hook
- * is called next for each of the block's other records, in order.
+ * is called next for each of the block's other records, in order, unless
+ * the window is stopped (*o->stop) in between: a sink that takes whole
+ * blocks treats a stop as a cancel.
  */
 bool window_whole_block(const struct rawcap_window *w, const struct rawcap_rec *rec,
 			struct window_block *b);

@@ -226,6 +226,24 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+static volatile sig_atomic_t create_stop;
+
+static void on_create_signal(int sig)
+{
+	(void)sig;
+	create_stop = 1;
+}
+
+/* SIGINT/SIGTERM cancel a create: it removes its staging directory and ends. */
+static void create_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_create_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static int cmd_create(struct args *a)
 {
 	struct rawcap_snapshot_info info;
@@ -242,6 +260,7 @@ static int cmd_create(struct args *a)
 		.pods = a->pods,
 		.pods_text = a->pods_text,
 		.result = &res,
+		.stop = &create_stop,
 	};
 	char name[64], err[512];
 	bool lossy;
@@ -262,7 +281,13 @@ static int cmd_create(struct args *a)
 	if (o.to_ns > rawcap_now_ns())
 		fprintf(stderr, PROG ": the window ends in the future: copying until %s\n",
 			rawcap_format_time(o.to_ns, err, sizeof(err)));
+	create_signals();
 	ret = rawcap_snapshot_create(&o, &info, err, sizeof(err));
+	if (ret == -ECANCELED) {
+		fprintf(stderr, PROG ": create %s in %s: cancelled by a signal; nothing kept\n",
+			o.name, a->dest);
+		return 1;
+	}
 	if (ret < 0) {
 		fprintf(stderr, PROG ": create %s in %s: %s\n", o.name, a->dest, err);
 		return ret == -EINVAL && strstr(err, "filter") ? 2 : 1;

@@ -11,12 +11,18 @@
  * with why) until it is deleted. Completed snapshots are what is on disk:
  * their manifest says whether they are partial, so nothing is lost when
  * the server restarts. Snapshot jobs count against --max-exports.
+ *
+ * DELETE of a job in progress cancels it: it sets the create's stop flag
+ * (seen per record and block, and every flush interval while the window
+ * waits for live data), waits for the worker to remove its staging
+ * directory and give back its slot, and answers 204.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rawcap/meta.h>
 #include <rawcap/snapshot.h>
@@ -34,7 +40,11 @@ struct snap_job {
 	enum snap_status status;
 	char error[320];
 	uint64_t from_ns, to_ns, created_ns;
-	struct server_query q; /* owns the filter and the pod join while running */
+	struct server_query q;	    /* owns the filter and the pod join while running */
+	volatile sig_atomic_t stop; /* set by DELETE: cancel the create */
+	/* A DELETE waiting for the cancelled worker to end (its frame's); s->lock. */
+	bool *gone;
+	pthread_cond_t *gone_cond;
 };
 
 /* The job named name, or NULL; s->lock held. */
@@ -55,6 +65,19 @@ static void job_unlink(struct server *s, struct snap_job *j)
 		}
 }
 
+/*
+ * A job whose DELETE came while it ran: cancelled (or failed), nothing is
+ * left of it; had it finished first, the snapshot it made goes as DELETE
+ * asked. 0, or a failure to keep showing. s->lock held.
+ */
+static int job_cancelled(struct server *s, struct snap_job *j, int err)
+{
+	if (err < 0) /* cancelled, or failed: the create left nothing */
+		return 0;
+	err = rawcap_snapshot_delete(s->snapshots, j->name);
+	return err == -ENOENT ? 0 : err;
+}
+
 static void *job_main(void *arg)
 {
 	struct snap_job *j = arg;
@@ -71,6 +94,7 @@ static void *job_main(void *arg)
 		.filter = j->q.filter && *j->q.filter ? j->q.filter : NULL,
 		.quota = s->snapshot_quota,
 		.pods = rawcap_meta_sel_empty(rawcap_meta_join_sel(j->q.pods)) ? NULL : j->q.pods,
+		.stop = &j->stop,
 	};
 	struct rawcap_snapshot_info info;
 	char why[320] = "";
@@ -78,14 +102,20 @@ static void *job_main(void *arg)
 
 	server_query_free(&j->q);
 	pthread_mutex_lock(&s->lock);
+	if (j->stop) /* cancelled (or done just before): forgotten, as DELETE asked */
+		err = job_cancelled(s, j, err);
 	if (err < 0) {
 		j->status = SNAP_FAILED;
 		snprintf(j->error, sizeof(j->error), "%s", why[0] ? why : rawcap_strerror(err));
 	} else {
-		job_unlink(s, j); /* on disk now: the manifest speaks for it */
+		job_unlink(s, j); /* on disk now (or cancelled): the manifest speaks for it */
+	}
+	__atomic_fetch_sub(&s->exports, 1, __ATOMIC_RELAXED); /* before DELETE answers */
+	if (j->gone) {
+		*j->gone = true;
+		pthread_cond_broadcast(j->gone_cond);
 	}
 	pthread_mutex_unlock(&s->lock);
-	__atomic_fetch_sub(&s->exports, 1, __ATOMIC_RELAXED);
 	if (err < 0)
 		fprintf(stderr, SERVER_PROG ": snapshot %s failed: %s\n", j->name, j->error);
 	else
@@ -390,6 +420,50 @@ int server_snapshot_list(void *arg, struct httpd_req *req)
 	return server_reply_json(req, 200, o);
 }
 
+#define JOB_CANCEL_WAIT_S 30
+
+/*
+ * DELETE of a job in progress: stop its create and wait (at most
+ * JOB_CANCEL_WAIT_S) until its worker has removed the staging directory
+ * and given back its slot: 204. s->lock held; unlocks.
+ */
+static int job_cancel(struct httpd_req *req, struct server *s, struct snap_job *j)
+{
+	char name[sizeof(j->name)];
+	pthread_condattr_t ca;
+	pthread_cond_t cond;
+	struct timespec until;
+	bool gone = false;
+	int rc = 0;
+
+	if (j->gone) { /* another DELETE waits for it */
+		pthread_mutex_unlock(&s->lock);
+		return server_reply_error(req, 409, "in_progress", "snapshot %s is being cancelled",
+					  j->name);
+	}
+	memcpy(name, j->name, sizeof(name));
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cond, &ca);
+	pthread_condattr_destroy(&ca);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += JOB_CANCEL_WAIT_S;
+	j->gone = &gone;
+	j->gone_cond = &cond;
+	j->stop = 1;
+	while (!gone && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&cond, &s->lock, &until);
+	if (!gone) /* j still runs: it must not signal this frame */
+		j->gone = NULL;
+	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&cond);
+	if (!gone)
+		return server_reply_error(req, 503, "cancel_pending",
+					  "snapshot %s is being cancelled; it has not ended yet",
+					  name);
+	return httpd_reply(req, 204, NULL, "", 0);
+}
+
 int server_snapshot_delete(void *arg, struct httpd_req *req)
 {
 	struct server *s = arg;
@@ -405,11 +479,8 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 					  "snapshot %s is being transferred", name);
 	pthread_mutex_lock(&s->lock);
 	j = job_find(s, name);
-	if (j && j->status == SNAP_IN_PROGRESS) {
-		pthread_mutex_unlock(&s->lock);
-		return server_reply_error(req, 409, "in_progress", "snapshot %s is being made",
-					  name);
-	}
+	if (j && j->status == SNAP_IN_PROGRESS)
+		return job_cancel(req, s, j);	/* unlocks */
 	if (server_snapshot_read_by(s, name)) { /* its files must stay until it has been read */
 		pthread_mutex_unlock(&s->lock);
 		return server_reply_error(req, 409, "in_progress",

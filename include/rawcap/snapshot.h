@@ -16,6 +16,7 @@
 #ifndef RAWCAP_SNAPSHOT_H
 #define RAWCAP_SNAPSHOT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,7 +79,17 @@ struct rawcap_snapshot_opts {
 	const char *pods_text; /* the selection as given (e.g. "--pod web-a"), for the manifest */
 	/* If set, receives the copy's window result (for rawcap_window_report()). */
 	struct rawcap_window_result *result;
+	/*
+	 * Appended (sz tells whether a caller has it; older callers get NULL).
+	 * Cancel: once *stop is set (from a signal handler or another thread),
+	 * the create stops at the next record or block, or within the window
+	 * loop's flush interval while it waits for live data, removes its
+	 * staging directory and returns -ECANCELED.
+	 */
+	volatile sig_atomic_t *stop;
 };
+/* The size of the options before stop was appended: still accepted. */
+#define RAWCAP_SNAPSHOT_OPTS_SZ_V1 offsetof(struct rawcap_snapshot_opts, stop)
 
 /* A name is 1..100 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 RAWCAP_API bool rawcap_snapshot_name_ok(const char *name);
@@ -93,7 +104,8 @@ struct rawcap_window_result;
  * began), 1 (created, but records of the window were lost: recycled before
  * the copy, or missed or damaged while copying), or a negative errno: -EEXIST (name
  * taken), -EDQUOT (quota would be exceeded), -EINVAL (bad name or filter),
- * -ENOTSUP (no segment writer in this build), or what opening the source failed with.
+ * -ENOTSUP (no segment writer in this build), -ECANCELED (o->stop was set;
+ * nothing is left behind), or what opening the source failed with.
  * errbuf receives a one-line explanation on failure.
  */
 RAWCAP_API int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o,
@@ -114,7 +126,9 @@ RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *
 				      size_t errlen);
 /*
  * Bytes the snapshot storage dest uses (allocated blocks of its files, as
- * rawcap_snapshot_opts.quota counts them). 0 or -errno from opening dest.
+ * rawcap_snapshot_opts.quota counts them), after removing the staging
+ * directories of creates that died (this user's, whose PID no longer runs).
+ * 0 or -errno from opening dest.
  */
 RAWCAP_API int rawcap_snapshot_usage(const char *dest, uint64_t *bytes);
 /*

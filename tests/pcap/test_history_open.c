@@ -9,7 +9,9 @@
  *     header, the oldest time from the next intact block, and is skipped
  *     and counted once when read;
  *   - a listing reused while the directory is unchanged is dropped when a
- *     segment appears (bounds and reads see it) or disappears.
+ *     segment appears (bounds and reads see it) or disappears;
+ *   - a sealed history whose listed segments vanish while it is read fails
+ *     (-ESTALE) instead of ending early and silently.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -220,12 +222,47 @@ static void should_see_segments_that_appear_or_go_after_a_listing(void **state)
 	rm_dirs();
 }
 
+/*
+ * A sealed history (a snapshot) whose later segments are removed while it is
+ * read fails with -ESTALE where they were: the read ended there, early and
+ * silently, as if the snapshot were shorter (rawcap-snapshot delete from
+ * another process under rawcap-pcap's export).
+ */
+static void should_fail_when_a_sealed_historys_segments_vanish_mid_read(void **state)
+{
+	uint64_t seg, last, n = 0, corrupt = 0;
+	struct rawcap_rec rec;
+	struct history *h;
+	int ret;
+
+	(void)state;
+	rm_dirs();
+	write_fifo(tdir, 3000);
+	seg = first_seg(tdir);
+	for (last = seg; access(seg_path(tdir, last + 1), F_OK) == 0;)
+		last++;
+	assert_true(last > seg + 1);
+	assert_int_equal(history_open(tdir, &h), 0);
+	history_set_sealed(h, true);
+	assert_int_equal(history_seek(h, RAWCAP_SEEK_OLDEST, 0), 0);
+	assert_int_equal(history_next(h, &rec, &corrupt), 1);
+	for (uint64_t s = seg + 1; s <= last; s++)
+		assert_int_equal(unlink(seg_path(tdir, s)), 0);
+	while ((ret = history_next(h, &rec, &corrupt)) > 0)
+		n++;
+	assert_int_equal(ret, -ESTALE);
+	assert_true(n < 3000);
+	history_close(h);
+	rm_dirs();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(should_deliver_the_block_bounds_read),
 		cmocka_unit_test(should_take_the_oldest_time_past_a_damaged_first_block),
 		cmocka_unit_test(should_see_segments_that_appear_or_go_after_a_listing),
+		cmocka_unit_test(should_fail_when_a_sealed_historys_segments_vanish_mid_read),
 	};
 
 	snprintf(tdir, sizeof(tdir), "/tmp/rc-histopen-%d", (int)getpid());

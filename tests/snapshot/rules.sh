@@ -4,7 +4,8 @@
 # storage; verify finds a flipped byte; two snapshots can be created at once
 # (and one name only once); the creator (not root) cannot write a snapshot
 # afterwards; a quota gives a clear error; half-built snapshots are never
-# listed; delete; serve exits 0 on SIGTERM.
+# listed; delete; SIGINT/SIGTERM cancel a create and leave nothing; what a
+# killed create left is reaped once its PID is gone; serve exits 0 on SIGTERM.
 set -euo pipefail
 . "$(dirname "$0")/../pcap/lib.sh"
 
@@ -106,6 +107,50 @@ as_nobody sh -c "echo x >>'$seg'" 2>/dev/null && fail "creator could write a seg
 as_nobody touch "$T/nobody/mine/new" 2>/dev/null && fail "creator could add a file"
 as_nobody rm -f "$seg" 2>/dev/null || true; [ -e "$seg" ] || fail "creator could remove a segment"
 as_nobody "$SNAP" verify --dest "$T/nobody" mine | grep -q "mine: OK" || fail "verify as nobody"
+
+# SIGINT and SIGTERM cancel a create waiting for its window's end (an
+# hour away): exit 1, "cancelled", nothing left in DEST (the default
+# action killed it and left its .tmp- staging directory).
+for sig in INT TERM; do
+	"$SNAP" create --ring "$RING" --dest "$DEST" --name sig --from -1h --to +1h \
+		>/dev/null 2>"$T/sig.err" &
+	cp=$!
+	for _ in $(seq 100); do
+		ls -a "$DEST" | grep -q '^\.tmp-sig-' && break
+		sleep 0.05
+	done
+	ls -a "$DEST" | grep -q '^\.tmp-sig-' || fail "create sig has no staging: $(cat "$T/sig.err")"
+	kill -"$sig" "$cp"
+	for _ in $(seq 100); do kill -0 "$cp" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$cp" 2>/dev/null && { kill -KILL "$cp"; fail "create ran on after SIG$sig"; }
+	set +e; wait "$cp"; rc=$?; set -e
+	[ "$rc" = 1 ] && grep -q cancelled "$T/sig.err" ||
+		fail "SIG$sig during create: exit $rc: $(cat "$T/sig.err")"
+	! ls -a "$DEST" | grep -q -e '^\.tmp-sig-' -e '^sig$' || fail "SIG$sig left $(ls -a "$DEST")"
+done
+
+# A create killed outright (SIGKILL, a crash) leaves its .tmp-NAME-PID:
+# the next create, or the usage the quota counts, removes it once that PID
+# no longer runs; they stayed and counted against the quota for ever.
+# Kept: one whose PID runs (reused by another process), and a link named
+# like one (and what it points at).
+"$SNAP" create --ring "$RING" --dest "$DEST" --name killed --from -1h --to +1h \
+	>/dev/null 2>&1 &
+kp=$!
+for _ in $(seq 100); do ls -a "$DEST" | grep -q '^\.tmp-killed-' && break; sleep 0.05; done
+kill -KILL "$kp"
+wait "$kp" || true
+ls -a "$DEST" | grep -q "^\.tmp-killed-$kp\$" || fail "SIGKILL left no staging: $(ls -a "$DEST")"
+mkdir "$DEST/.tmp-live-$$" "$T/target"
+: >"$T/target/keep"
+ln -s "$T/target" "$DEST/.tmp-link-$kp"
+snap create --ring "$RING" --dest "$DEST" --name after --last 24h >/dev/null 2>"$T/after.err" ||
+	fail "create after a killed one: $(cat "$T/after.err")"
+! ls -a "$DEST" | grep -q '^\.tmp-killed-' || fail "a dead create's staging stayed: $(ls -a "$DEST")"
+[ -d "$DEST/.tmp-live-$$" ] || fail "the staging of a running PID was removed"
+[ -L "$DEST/.tmp-link-$kp" ] && [ -f "$T/target/keep" ] || fail "a link named like a staging was followed"
+rm -r "$DEST/.tmp-live-$$" "$DEST/.tmp-link-$kp" "$T/target"
+snap delete --dest "$DEST" after >/dev/null
 
 # serve idles and exits 0 on SIGTERM.
 "$SNAP" serve --ring "$RING" --dest "$DEST" 2>"$T/serve.err" &
