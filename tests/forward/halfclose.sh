@@ -4,7 +4,8 @@
 # (shutdown(SHUT_WR) right after connecting, as `nc -N host port </dev/null`
 # does): it sends nothing more but reads, and gets the whole window byte for
 # byte; while it is half-closed the forwarder does not spin on its readable
-# EOF; a receiver that closes fully is dropped as closed once a send meets its
+# EOF; a msgpack receiver that half-closes after its HELLO gets every packet;
+# a receiver that closes fully is dropped as closed once a send meets its
 # reset. (TLS: tls.sh.)
 set -euo pipefail
 NAME=halfclose
@@ -20,6 +21,18 @@ same_packets "$WANT" "$TMP/half.pcapng" || fail "half-closed receiver: packet by
 wait_until 10 log_has "$TMP/fwd.err" "window delivered"
 ! log_has "$TMP/fwd.err" "closed the connection" || fail "the half-closed receiver was dropped as closed"
 echo "a receiver that half-closed at once received all 2000 packets"
+kill "$FWD_PID"; wait "$FWD_PID" || true
+
+# msgpack: a receiver that half-closes right after its HELLO (so it sends no
+# ACK) gets every packet and END, and ends as delivered.
+fwd_start fwdm --listen 127.0.0.1:5558 --plain --format msgpack --from "$T1" --to "$T2"
+timeout 25 ip netns exec "$NS" "$SINK" --stream hc --half-close --idle-exit 10000 127.0.0.1:5558 \
+	>"$TMP/m.out" 2>"$TMP/m.err" || fail "msgpack sink failed: $(cat "$TMP/m.err")"
+[ "$(count_in "$TMP/m.out" '^P ')" = 2000 ] || fail "half-closed msgpack receiver got $(count_in "$TMP/m.out" '^P ') packets, 2000 were sent"
+log_has "$TMP/m.out" '^E ' || fail "half-closed msgpack receiver got no END"
+wait_until 10 log_has "$TMP/fwdm.err" "window delivered"
+! log_has "$TMP/fwdm.err" "closed the connection" || fail "the half-closed msgpack receiver was dropped as closed"
+echo "a msgpack receiver that half-closed after its HELLO received all 2000 packets and END"
 kill "$FWD_PID"; wait "$FWD_PID" || true
 
 # Live: the half-closed receiver stays, and the forwarder sleeps in poll(2).
