@@ -87,10 +87,20 @@ ssize_t fwd_conn_read(struct fwd_conn *c, void *buf, size_t len)
 	if (n > 0)
 		return n;
 	if (n == 0) {
-		c->eof = true;
-		return -ECONNRESET;
+		c->rd_closed = true; /* a FIN: it may half-close and keep reading */
+		return 0;
 	}
 	return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+}
+
+int fwd_conn_error(const struct fwd_conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -errno;
+	return err ? -err : -ECONNRESET;
 }
 
 static ssize_t fwd_conn_send(struct fwd_conn *c, const void *p, size_t n)

@@ -4,6 +4,11 @@
  * msgpack mode its HELLO (stream id, where to resume) and ACKs (how far it
  * has safely processed). pcap receivers (tshark, dumpcap) send nothing we
  * need; their bytes are read and dropped so that a close is noticed.
+ *
+ * A receiver that half-closes (FIN, or close_notify in TLS 1.3) sends
+ * nothing more but still reads: it is no longer polled for input and keeps
+ * its stream; msgpack ACKs stop (only the resume point stops moving), a
+ * HELLO can no longer come (dropped as closed).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -93,6 +98,8 @@ int fwd_client_input(struct fwd_client *c)
 				return err;
 		}
 		n = fwd_conn_read(&c->conn, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		if (n == 0 && c->conn.rd_closed && c->state == FWD_C_HELLO)
+			return -ECONNRESET; /* half-closed before its HELLO: it never will */
 		if (n <= 0)
 			return (int)n;
 		if (c->f->o.format != RAWCAP_FWD_MSGPACK)

@@ -51,13 +51,20 @@ struct fwd_conn {
 	SSL *ssl;
 	bool handshaken;
 	bool want_write; /* TLS needs the socket writable to make progress */
-	bool eof;
+	bool eof;	 /* the connection is gone: no close_notify on close */
+	bool rd_closed;	 /* the peer half-closed: it sends nothing more, we still send */
 };
 
 /* 1 handshake done, 0 in progress, -errno failed (peer rejected, bad certificate). */
 int fwd_conn_handshake(struct fwd_conn *c);
-/* Bytes read (> 0), 0 would block, -ECONNRESET / -EPIPE on close, -errno on error. */
+/*
+ * Bytes read (> 0), 0 would block or the peer half-closed (c->rd_closed set:
+ * stop polling it for input, keep sending), -ECONNRESET / -EPIPE on close,
+ * -errno on error.
+ */
 ssize_t fwd_conn_read(struct fwd_conn *c, void *buf, size_t len);
+/* A closed or reset socket's pending error as -errno; -ECONNRESET if none. */
+int fwd_conn_error(const struct fwd_conn *c);
 /*
  * Write n bytes at p behind what b holds: straight to the socket when b is
  * empty (no copy into the queue), the rest queued in b. Bytes written to

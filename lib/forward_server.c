@@ -172,6 +172,25 @@ static void fwd_drop(struct rawcap_forward *f, unsigned i, const char *why)
 	f->clients[i] = f->clients[--f->nclients];
 }
 
+/* Why a receiver is dropped, for a -errno from its reads, handshake or sends. */
+static const char *fwd_conn_why(int err)
+{
+	switch (err) {
+	case -ECONNRESET:
+	case -EPIPE:
+		return "receiver closed the connection";
+	case -ECONNREFUSED:
+		return "TLS handshake failed";
+	case -EPROTO:
+	case -EBADMSG:
+		return "protocol error";
+	case -EUSERS:
+		return "refused: every receiver slot is in use";
+	default:
+		return strerror(-err);
+	}
+}
+
 /* Work for one receiver this turn; true if it has more ready to go at once. */
 static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c)
 {
@@ -188,7 +207,7 @@ static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c)
 	}
 	w = fwd_conn_flush(&c->conn, &c->out);
 	if (w < 0) {
-		c->why = "connection closed";
+		c->why = fwd_conn_why((int)w);
 		return false;
 	}
 	now = clock_mono_ms();
@@ -196,9 +215,11 @@ static bool fwd_service(struct rawcap_forward *f, struct fwd_client *c)
 	f->st.bytes += (uint64_t)w;
 	/*
 	 * pcap: closing ends the capture file; msgpack: the receiver closes after
-	 * END. Delivered: nothing queued, nothing left in TLS's write buffer.
+	 * END (or had half-closed). Delivered: nothing queued, nothing left in
+	 * TLS's write buffer.
 	 */
-	if (c->state == FWD_C_DRAIN && !c->out.len && !c->conn.want_write && c->pw)
+	if (c->state == FWD_C_DRAIN && !c->out.len && !c->conn.want_write &&
+	    (c->pw || c->conn.rd_closed))
 		c->why = "window delivered";
 	if (c->state == FWD_C_DRAIN && !c->out.len && !c->conn.want_write && !c->drain_ms)
 		c->drain_ms = now;
@@ -261,24 +282,7 @@ static void fwd_reap(struct rawcap_forward *f)
 	}
 }
 
-static const char *fwd_input_error(int err)
-{
-	switch (err) {
-	case -ECONNRESET:
-		return "receiver closed the connection";
-	case -ECONNREFUSED:
-		return "TLS handshake failed";
-	case -EPROTO:
-	case -EBADMSG:
-		return "protocol error";
-	case -EUSERS:
-		return "refused: every receiver slot is in use";
-	default:
-		return strerror(-err);
-	}
-}
-
-/* After a poll: read what peers sent, and give a slot to plain peers still connected. */
+/* After a poll: read what peers sent, and give a slot to plain peers not reset by then. */
 static void fwd_inputs(struct rawcap_forward *f, const struct pollfd *pfd)
 {
 	for (unsigned i = 0; i < f->nclients; i++) {
@@ -287,13 +291,17 @@ static void fwd_inputs(struct rawcap_forward *f, const struct pollfd *pfd)
 
 		if (c->why)
 			continue;
-		if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ||
-		    (c->state == FWD_C_HANDSHAKE && (pfd[i].revents & POLLOUT)))
+		if (c->conn.rd_closed && (pfd[i].revents & (POLLHUP | POLLERR)))
+			err = fwd_conn_error(&c->conn); /* half-closed, then reset or closed */
+		else if (c->conn.rd_closed)
+			; /* half-closed: nothing more to read, not polled for it */
+		else if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ||
+			 (c->state == FWD_C_HANDSHAKE && (pfd[i].revents & POLLOUT)))
 			err = fwd_client_input(c);
 		if (!err && c->state == FWD_C_ADMIT && c->polled && clock_mono_ms() >= c->retry_ms)
 			err = fwd_admit(f, c);
 		if (err)
-			c->why = fwd_input_error(err);
+			c->why = fwd_conn_why(err);
 		c->polled = true;
 	}
 }
@@ -315,7 +323,9 @@ static int fwd_turn(struct rawcap_forward *f)
 		struct fwd_client *c = f->clients[i];
 
 		busy |= fwd_service(f, c);
-		pfd[i] = (struct pollfd){.fd = c->conn.fd, .events = POLLIN};
+		/* A half-closed socket stays readable (EOF): polling it for input would spin. */
+		pfd[i] =
+			(struct pollfd){.fd = c->conn.fd, .events = c->conn.rd_closed ? 0 : POLLIN};
 		if ((c->out.len && !fwd_client_pending(c)) || c->conn.want_write)
 			pfd[i].events |= POLLOUT;
 	}

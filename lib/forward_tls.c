@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -191,13 +192,44 @@ int fwd_tls_handshake(struct fwd_conn *c)
 	return fwd_tls_err(c, ret);
 }
 
+/*
+ * A FIN with nothing left to read is a TCP half-close (a receiver that shut
+ * down its write side without close_notify, as plain TCP receivers do). It
+ * is seen on the socket before SSL_read() meets it: OpenSSL 3 takes an EOF
+ * without close_notify as a fatal error and sends the peer an alert, which
+ * would end the stream we still owe it.
+ */
+static bool fwd_tls_fin(struct fwd_conn *c)
+{
+	char b;
+
+	return !SSL_has_pending(c->ssl) && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/*
+ * A close_notify ends only the peer's sending side in TLS 1.3 (RFC 8446
+ * 6.1; OpenSSL then still allows SSL_write()): a half-close, we go on
+ * sending. In TLS 1.2 the peer must be answered with close_notify and the
+ * connection closed (RFC 5246 7.2.1): it is dropped as closed.
+ */
 ssize_t fwd_tls_read(struct fwd_conn *c, void *buf, size_t len)
 {
 	int ret;
 
+	if (fwd_tls_fin(c)) {
+		c->rd_closed = true;
+		return 0;
+	}
 	ERR_clear_error();
 	ret = SSL_read(c->ssl, buf, (int)len);
-	return ret > 0 ? ret : fwd_tls_err(c, ret);
+	if (ret > 0)
+		return ret;
+	if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN &&
+	    SSL_version(c->ssl) >= TLS1_3_VERSION) {
+		c->rd_closed = true;
+		return 0;
+	}
+	return fwd_tls_err(c, ret);
 }
 
 /*

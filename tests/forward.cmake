@@ -10,7 +10,7 @@ rawcap_unit_test(test_forward_stream SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/forward
 # One receiver driven by hand as the poll loop drives it (fill, flush) over a socketpair.
 rawcap_unit_test(test_forward_client SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/forward/test_client.c
                  LIBS rawcap_static rawcap_ring_writer LABELS forward TIMEOUT 30)
-foreach(t live lapped msgpack tls pause)
+foreach(t live lapped msgpack tls pause halfclose)
   rawcap_script_test(forward_${t} forward/${t}.sh LABELS forward TIMEOUT 90)
 endforeach()
 # The same path fed by the real capd capturing lo in a private namespace.

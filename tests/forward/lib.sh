@@ -116,3 +116,32 @@ make_pki() {
 	done
 }
 ossl() { openssl "$@" >/dev/null 2>&1 || fail "openssl $1 failed"; }
+
+# halfclose_client PORT OUT [PKI]: a receiver on 127.0.0.1:PORT that sends
+# nothing and, right after connecting (after its TLS handshake with PKI, a
+# dir from make_pki), half-closes: shutdown(SHUT_WR), over TLS without
+# close_notify (tls_closewrite.go sends one). It then reads the stream to
+# OUT until the forwarder closes it (at most 20 s).
+halfclose_client() {
+	timeout 25 ip netns exec "$NS" python3 - "$@" <<'PY'
+import os, socket, ssl, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+raw = s
+if len(sys.argv) > 3:
+    pki = sys.argv[3]
+    ctx = ssl.create_default_context(cafile=pki + "/ca.pem")
+    ctx.check_hostname = False
+    ctx.load_cert_chain(pki + "/client.pem", pki + "/client.key")
+    s = ctx.wrap_socket(s)
+    raw = socket.socket(fileno=os.dup(s.fileno()))
+raw.shutdown(socket.SHUT_WR)
+s.settimeout(20)
+with open(out, "wb") as f:
+    while b := s.recv(1 << 16):
+        f.write(b)
+PY
+}
+
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

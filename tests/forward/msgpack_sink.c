@@ -6,7 +6,8 @@
  * so that a reconnect can be checked for loss and duplicates.
  *
  * Usage: msgpack_sink HOST:PORT --stream ID [--ack-every N] [--die-after N]
- *                     [--idle-exit MS] [--resume SEQ]
+ *                     [--idle-exit MS] [--resume SEQ] [--half-close]
+ * --half-close: shutdown(SHUT_WR) right after the HELLO, no ACKs, read on.
  * Lines on stdout: "P seq caplen", "I seq ifindex", "G first count reason",
  * "L seq count", "E last", "A seq" (an ack sent), "H start_seq".
  */
@@ -66,12 +67,13 @@ int main(int argc, char **argv)
 		{"die-after", required_argument, NULL, 'd'},
 		{"idle-exit", required_argument, NULL, 'i'},
 		{"resume", required_argument, NULL, 'r'},
+		{"half-close", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *stream = "";
 	unsigned long ack_every = 1, die_after = 0, npkt = 0;
 	int idle_ms = 3000, c, fd, n;
-	bool resume = false;
+	bool resume = false, half_close = false;
 	uint64_t resume_seq = 0, last = 0;
 	bool have_last = false;
 	static uint8_t buf[2 * RAWCAP_STREAM_FRAME_MAX];
@@ -94,6 +96,9 @@ int main(int argc, char **argv)
 		case 'r':
 			resume = true, resume_seq = strtoull(optarg, NULL, 0);
 			break;
+		case 'h':
+			half_close = true;
+			break;
 		default:
 			return 2;
 		}
@@ -107,6 +112,8 @@ int main(int argc, char **argv)
 	}
 	n = rawcap_stream_hello(buf, sizeof(buf), stream, resume, resume_seq);
 	if (n < 0 || send_all(fd, buf, (size_t)n))
+		return 1;
+	if (half_close && shutdown(fd, SHUT_WR))
 		return 1;
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -153,7 +160,7 @@ int main(int argc, char **argv)
 			if (f.type == RAWCAP_STREAM_PACKET && die_after && npkt == die_after)
 				raise(SIGKILL); /* abrupt: whatever was not acked is the receiver's
 						   loss */
-			if (f.type == RAWCAP_STREAM_PACKET && npkt % ack_every == 0)
+			if (f.type == RAWCAP_STREAM_PACKET && npkt % ack_every == 0 && !half_close)
 				ack(fd, last);
 			if (f.type == RAWCAP_STREAM_END)
 				goto out;
@@ -164,7 +171,7 @@ int main(int argc, char **argv)
 		}
 	}
 out:
-	if (have_last)
+	if (have_last && !half_close)
 		ack(fd, last);
 	close(fd);
 	return 0;
