@@ -26,6 +26,8 @@ enum capd_dup_policy {
 	CAPD_DUP_INGRESS = 1, /* only packets an interface received (PACKET_IGNORE_OUTGOING) */
 };
 
+#define CAPD_STORAGE_SIZE_DEFAULT (1ull << 30) /* --storage-size unset */
+
 struct capd_config {
 	const char *config_file;
 	const char *ring_name;
@@ -38,7 +40,7 @@ struct capd_config {
 	uint64_t block_size, block_nr;
 	const char *fanout; /* hash, cpu, lb */
 	const char *storage_dir;
-	uint64_t storage_size;
+	uint64_t storage_size; /* 0: CAPD_STORAGE_SIZE_DEFAULT */
 	const char *user, *group;
 	const char *stats_listen; /* host:port, NULL = off */
 	const char *backend;

@@ -4,10 +4,13 @@
  * (config.c), add up on this host: the ring name, the capture block size,
  * the fanout mode, the interfaces named (they exist and carry a link type
  * capd records), and the snap length cut to what the ring and the blocks
- * hold. What does nothing as given, or depends on the environment, is said
- * on stderr, not refused.
+ * hold, and the disk FIFO's size against its file system. What does
+ * nothing as given, or depends on the environment, is said on stderr, not
+ * refused.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -15,6 +18,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <rawcap/rawcap.h>
@@ -121,6 +126,62 @@ static int config_ring_mem_ok(const struct capd_config *cfg)
 	return -EINVAL;
 }
 
+/* Bytes the files directly in dir take on disk (the FIFO's segments there already); 0 if none. */
+static uint64_t config_dir_held(const char *dir)
+{
+	DIR *d = opendir(dir);
+	uint64_t held = 0;
+	struct dirent *de;
+	struct stat st;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (!fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode))
+			held += (uint64_t)st.st_blocks * 512;
+	closedir(d);
+	return held;
+}
+
+/*
+ * A --storage-size beyond what --storage's file system can give (its free
+ * space plus what the FIFO holds there already) is refused: the FIFO would
+ * fill the disk before it recycles a segment. --storage need not exist yet:
+ * the nearest directory above it that does is asked.
+ */
+static int config_storage_fits(const struct capd_config *cfg)
+{
+	uint64_t want = cfg->storage_size ? cfg->storage_size : CAPD_STORAGE_SIZE_DEFAULT;
+	uint64_t avail, held;
+	struct statvfs vfs;
+	char path[4096], *slash;
+
+	if (!cfg->storage_dir ||
+	    snprintf(path, sizeof(path), "%s", cfg->storage_dir) >= (int)sizeof(path))
+		return 0;
+	while (statvfs(path, &vfs)) {
+		/* Anything but a missing directory: the FIFO's open says what is wrong. */
+		if (errno != ENOENT || !strcmp(path, "/") || !strcmp(path, "."))
+			return 0;
+		slash = strrchr(path, '/');
+		if (!slash)
+			snprintf(path, sizeof(path), ".");
+		else
+			slash[slash == path] = '\0';
+	}
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	held = config_dir_held(cfg->storage_dir);
+	if (want <= avail + held)
+		return 0;
+	capd_usage_error(NULL,
+			 "--storage-size %llu bytes is more than %s can hold: its file system "
+			 "has %llu bytes free and the disk FIFO holds %llu there already; give "
+			 "--storage-size %lluMi or less, or free space",
+			 (unsigned long long)want, cfg->storage_dir, (unsigned long long)avail,
+			 (unsigned long long)held, (unsigned long long)((avail + held) >> 20));
+	return -EINVAL;
+}
+
 int capd_config_validate(struct capd_config *cfg)
 {
 	char path[RING_PATH_MAX];
@@ -140,7 +201,7 @@ int capd_config_validate(struct capd_config *cfg)
 				 (unsigned long long)cfg->block_size);
 		return -EINVAL;
 	}
-	if (config_ring_mem_ok(cfg))
+	if (config_ring_mem_ok(cfg) || config_storage_fits(cfg))
 		return -EINVAL;
 	if (strcmp(cfg->fanout, "hash") && strcmp(cfg->fanout, "cpu") &&
 	    strcmp(cfg->fanout, "lb")) {

@@ -114,7 +114,7 @@ static int capd_persist_open(struct capd_ctx *ctx)
 	char holder[128];
 	struct persister_opts o = {
 		.dir = cfg->storage_dir,
-		.size = cfg->storage_size ? cfg->storage_size : 1ull << 30,
+		.size = cfg->storage_size ? cfg->storage_size : CAPD_STORAGE_SIZE_DEFAULT,
 		.direct_io = true,
 		.sync_interval_ns = cfg->sync_interval_ns,
 		.uid = (int)ctx->uid,

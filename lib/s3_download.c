@@ -34,6 +34,7 @@
 #include <sys/statvfs.h>
 
 #include "s3_int.h"
+#include "safe_open.h"
 #include "snapshot_int.h"
 
 struct download {
@@ -250,12 +251,12 @@ static int seal(struct download *d)
 	int err = 0;
 
 	for (size_t i = 0; i < d->m.nfiles && !err; i++)
-		err = seal_one(d->snapfd, d->m.files[i].path, S3_SNAP_FILE_MODE);
+		err = seal_one(d->snapfd, d->m.files[i].path, SNAP_FILE_MODE);
 	if (!err)
-		err = seal_one(d->snapfd, SNAP_MANIFEST, S3_SNAP_FILE_MODE);
+		err = seal_one(d->snapfd, SNAP_MANIFEST, SNAP_FILE_MODE);
 	if (!err)
-		err = seal_one(d->snapfd, "data", S3_SNAP_DIR_MODE);
-	if (!err && (fsync(d->snapfd) || fchmod(d->snapfd, S3_SNAP_DIR_MODE)))
+		err = seal_one(d->snapfd, "data", SNAP_DIR_MODE);
+	if (!err && (fsync(d->snapfd) || fchmod(d->snapfd, SNAP_DIR_MODE)))
 		err = -errno;
 	if (!err && renameat2(d->stagefd, d->name, d->destfd, d->name, RENAME_NOREPLACE))
 		err = -errno;
@@ -269,17 +270,20 @@ static int seal(struct download *d)
 	return 0;
 }
 
+/*
+ * DIR is opened as rawcap_snapshot_create() opens it (safe_mkdir_open): made
+ * 0750 if missing; a symbolic link, a non-directory or one "other" may read
+ * and we may not fix is refused; "other"'s access is otherwise taken away.
+ */
 static int open_dest(struct download *d)
 {
+	struct safe_want dest_any = safe_want_dir(SAFE_ANY_OWNER);
+	char why[200];
 	struct stat st;
 
-	if (mkdir(d->dir, 0750) && errno != EEXIST) {
-		s3_fail(d->op, -errno, "create %s: %s", d->dir, strerror(errno));
-		return d->op->error;
-	}
-	d->destfd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d->destfd = safe_mkdir_open(AT_FDCWD, d->dir, 0750, &dest_any, NULL, why, sizeof(why));
 	if (d->destfd < 0) {
-		s3_fail(d->op, -errno, "%s: %s", d->dir, strerror(errno));
+		s3_fail(d->op, d->destfd, "%s: %s", d->dir, why);
 		return d->op->error;
 	}
 	if (!fstatat(d->destfd, d->name, &st, AT_SYMLINK_NOFOLLOW)) {

@@ -29,8 +29,6 @@
 #define S3_MAX_PARTS	  10000u
 #define S3_EMPTY_SHA256	  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define S3_META_SHA256	  "x-amz-meta-rawcap-sha256"
-#define S3_SNAP_DIR_MODE  0550 /* a downloaded snapshot, as sealed local ones: never o+r */
-#define S3_SNAP_FILE_MODE 0440
 
 /* Where the objects are: s3_target_parse() from the URL and options. */
 struct s3_target {

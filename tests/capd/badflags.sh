@@ -59,4 +59,34 @@ warned "warning: --storage-size without --storage does nothing" -- --storage-siz
 warned "warning: no interface matches 'nomatch*' yet" -- --interfaces 'lo,nomatch*'
 warned "this node is 'node-7' (\$NODE_NAME)" NODE_NAME=node-7 -- --kubernetes
 warned "\$NODE_NAME is not set" NODE_NAME= -- --kubernetes
+# --storage-size beyond --storage's file system (free space plus what the FIFO holds there
+# already) is refused, one line, exit 2, nothing created: a 64 MiB tmpfs, mounted in a
+# mount namespace of capd's own (gone with it), stands for the small disk.
+onfs() { # onfs SETUP ARGS...: capd --ring RING ARGS on a fresh 64 MiB tmpfs at $TMP/fs after SETUP
+	local setup=$1
+	shift
+	nsx unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o size=64m rcfs "$1/fs" && cd "$1/fs" && eval "$2" && shift 2 && exec "$@"' \
+		sh "$TMP" "$setup" "$CAPD" --ring "$RING" "$@"
+}
+storage() { # storage WANT-RC PATTERN SETUP ARGS...
+	local want=$1 pat=$2 setup=$3 rc=0 err
+	shift 3
+	err=$(onfs "$setup" "$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" = "$want" ] || fail "capd $* ($setup) exited $rc, want $want ($err)"
+	grep -q -- "$pat" <<<"$(head -1 <<<"$err")" || fail "capd $* ($setup): no '$pat' in: $err"
+	[ -z "$(ls -A "$RAWCAP_SHM_DIR")" ] || fail "capd $* created $(ls "$RAWCAP_SHM_DIR")"
+	echo "ok: capd $* ($setup) -> $(head -1 <<<"$err")"
+}
+mkdir "$TMP/fs"
+big="bytes is more than $TMP/fs/fifo[a-z/]* can hold: its file system has"
+storage 2 "$big" : --storage "$TMP/fs/fifo" --storage-size 10Ti
+storage 2 "$big" : --storage "$TMP/fs/fifo/deeper" --storage-size 65Mi
+storage 2 "$big" : --storage "$TMP/fs/fifo" # the default, 1Gi
+# What the FIFO holds there already counts as room: 40 MiB held, 24 MiB free.
+held='mkdir fifo && head -c 40M /dev/zero >fifo/seg-0000000000000000'
+storage 2 "$big" "$held" --storage "$TMP/fs/fifo" --storage-size 65Mi
+storage 2 "bad fanout mode" "$held" --storage "$TMP/fs/fifo" --storage-size 60Mi --fanout bogus
+storage 2 "bad fanout mode" : --storage "$TMP/fs/fifo" --storage-size 32Mi --fanout bogus
+[ -z "$(ls -A "$TMP/fs")" ] || fail "the tmpfs stayed mounted, or capd wrote under it"
 echo "PASS"
