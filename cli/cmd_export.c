@@ -157,7 +157,7 @@ static void help_merge(FILE *f)
 		   "Reaches no node. FILE \"-\" is standard input.\n"
 		   "\n");
 	static const struct opt merge_help_opts[] = {
-		OPT_DEF_QUIET("no progress on stderr"), OPT_DEF_HELP, OPT_END};
+		OPT_DEF_QUIET, OPT_DEF_HELP, OPT_END};
 
 	opt_help(f, file_opts);
 	opt_help(f, out_opts);

@@ -105,6 +105,7 @@ static const struct opt control_opts[] = {
 	 "on resume: \"live\" skips to now (default), \"backlog\"\n"
 	 "continues at the pause point while it is still held",
 	 0},
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_GONE(NULL, 'F', "was --filter; now -e, as in every tool (-F is --follow)"),
 	OPT_GONE(NULL, 'o', "was --format; now -m, as in every tool (-o is --output)"),
@@ -390,26 +391,26 @@ int main(int argc, char **argv)
 	rawcap_forward_get_stats(g_fwd, &st); /* paused as --control-dir's file says, if any */
 	o.paused = st.paused;
 	if (o.listen)
-		fprintf(stderr, "rawcap-forward: listening on %s (port %d), %s over %s%s\n",
-			o.listen, rawcap_forward_port(g_fwd), fmts[o.format],
-			o.plain ? "plain TCP" : "TLS", o.paused ? ", paused" : "");
+		opt_note("rawcap-forward", "listening on %s (port %d), %s over %s%s", o.listen,
+			 rawcap_forward_port(g_fwd), fmts[o.format], o.plain ? "plain TCP" : "TLS",
+			 o.paused ? ", paused" : "");
 	else
-		fprintf(stderr, "rawcap-forward: forwarding to %s, %s over %s%s\n", o.connect,
-			fmts[o.format], o.plain ? "plain TCP" : "TLS", o.paused ? ", paused" : "");
+		opt_note("rawcap-forward", "forwarding to %s, %s over %s%s", o.connect,
+			 fmts[o.format], o.plain ? "plain TCP" : "TLS", o.paused ? ", paused" : "");
 	err = rawcap_forward_run(g_fwd, why, sizeof(why));
 	if (err)
 		fprintf(stderr, "rawcap-forward: %s\n", why);
 	rawcap_forward_get_stats(g_fwd, &st);
-	fprintf(stderr,
-		"rawcap-forward: %llu receivers (%llu refused), %llu packets, %llu bytes, "
-		"%llu records lost in %llu gaps, %llu filtered out; %llu streams started, "
-		"%llu timed out, %llu evicted, %llu accept failures\n",
-		(unsigned long long)st.clients_accepted, (unsigned long long)st.clients_rejected,
-		(unsigned long long)st.packets, (unsigned long long)st.bytes,
-		(unsigned long long)st.records_lost, (unsigned long long)st.gaps,
-		(unsigned long long)st.filtered, (unsigned long long)st.streams,
-		(unsigned long long)st.timed_out, (unsigned long long)st.evicted,
-		(unsigned long long)st.accept_errors);
+	opt_note("rawcap-forward",
+		 "%llu receivers (%llu refused), %llu packets, %llu bytes, "
+		 "%llu records lost in %llu gaps, %llu filtered out; %llu streams started, "
+		 "%llu timed out, %llu evicted, %llu accept failures",
+		 (unsigned long long)st.clients_accepted, (unsigned long long)st.clients_rejected,
+		 (unsigned long long)st.packets, (unsigned long long)st.bytes,
+		 (unsigned long long)st.records_lost, (unsigned long long)st.gaps,
+		 (unsigned long long)st.filtered, (unsigned long long)st.streams,
+		 (unsigned long long)st.timed_out, (unsigned long long)st.evicted,
+		 (unsigned long long)st.accept_errors);
 	if (st.lost_upstream)
 		fprintf(stderr,
 			"rawcap-forward: %llu packets lost upstream (loss records, sent in the "

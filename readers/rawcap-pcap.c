@@ -68,7 +68,7 @@ static const struct opt opts[] = {
 		     "(pid, comm, container) of both sockets."),
 	OPT_DEF_OUTPUT("output file, \"-\" for stdout (default: -)"),
 	OPT_DEF_OUTPUT_W,
-	OPT_DEF_QUIET("no progress on stderr"),
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_GONE(NULL, 'l', "was --snaplen; -l is --listen in every tool: give --snaplen N"),
 	OPT_GONE(NULL, 'k', "was --linktype; now -y (tcpdump's); -k is rawcap-tap's --kind"),
@@ -115,7 +115,6 @@ struct args {
 	uint32_t snaplen;
 	uint16_t linktype;
 	const char *out, *snapshot_dir;
-	bool quiet;
 	struct rawcap_meta_join *pods;
 	char snapshot[4096];
 	char why[320]; /* why the window run failed, when the errno alone does not say */
@@ -153,9 +152,6 @@ static int parse_option(struct args *a, struct opt_window *win, int c, const cha
 		break;
 	case OPT_ID_OUTPUT:
 		a->out = arg;
-		break;
-	case OPT_ID_QUIET:
-		a->quiet = true;
 		break;
 	case OPT_ID_HELP:
 		opt_help_buffer();
@@ -317,7 +313,7 @@ static int export_again(struct args *a, int fd, off_t at, struct rawcap_pcap **w
 		fprintf(stderr, PROG ": rewind %s: %s\n", a->out, strerror(errno));
 		return -errno;
 	}
-	if (!a->quiet)
+	if (!opt_quiet)
 		fprintf(stderr, PROG ": the window mixes link types: writing LINUX_SLL\n");
 	return export_pass(a, fd, RAWCAP_LINKTYPE_SLL, w, res);
 }
@@ -348,7 +344,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	a.w.stop = &stop;
 	a.w.notice = notice;
-	if (!a.quiet && !a.w.follow && isatty(2)) {
+	if (!opt_quiet && !a.w.follow && isatty(2)) {
 		a.w.progress = progress;
 	}
 	fd = open_output(a.out);

@@ -74,6 +74,7 @@ static const struct opt output_opts[] = {
 		       "msgpack: a stream of maps {seq, ts_ns, kind, data}"),
 	OPT_DEF_OUTPUT("write to FILE ('-' is stdout, the default)"),
 	OPT_DEF_OUTPUT_W,
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_END,
 };
@@ -273,7 +274,7 @@ static int tap_flush(void *ctx)
 static void tap_notice(void *arg, const char *line)
 {
 	(void)arg;
-	fprintf(stderr, "rawcap-tap: %s\n", line);
+	opt_note("rawcap-tap", "%s", line);
 }
 
 /*

@@ -4,6 +4,7 @@
  * tool's one table of struct opt (opt.h).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,21 @@ int opt_init(struct opt_parser *p, const struct opt *opts, int argc, char **argv
 	return 0;
 }
 
+bool opt_quiet;
+
+void opt_note(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opt_quiet)
+		return;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 int opt_next(struct opt_parser *p, const char *prog)
 {
 	int idx = -1, c = getopt_long(p->argc, p->argv, p->shorts, p->longs, &idx);
@@ -80,6 +96,10 @@ int opt_next(struct opt_parser *p, const char *prog)
 			o->name ? o->name : (char[]){(char)o->key, 0},
 			o->name ? "" : " (old spelling)", o->help);
 		return '?';
+	}
+	if (o->id == OPT_ID_QUIET) {
+		opt_quiet = true;
+		return opt_next(p, prog);
 	}
 	if (o->id == OPT_ID_VERSION) {
 		const char *base = strrchr(prog, '/');
