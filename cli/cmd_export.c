@@ -31,7 +31,6 @@ enum {
 	OPT_TARGET_CERT,
 	OPT_TARGET_KEY,
 	OPT_PLAIN,
-	OPT_PACE,
 	OPT_LINKTYPE,
 };
 
@@ -82,10 +81,7 @@ static const struct opt dissect_opts[] = {
 	 "verify the dissector's certificate against this CA\n(default: the system's CAs)", 0},
 	{"target-cert", 0, OPT_TARGET_CERT, "FILE", "our client certificate (PEM)", 0},
 	{"target-key", 0, OPT_TARGET_KEY, "FILE", "its private key (PEM)", 0},
-	{"pace", 'p', OPT_PACE, "P",
-	 "realtime: at the speed it was captured; Nx: N times\n"
-	 "that (default: as fast as the dissector takes it)",
-	 0},
+	OPT_DEF_PACE,
 	OPT_END,
 };
 
@@ -181,18 +177,6 @@ static void (*help_for(enum xkind k))(FILE *)
 	}
 }
 
-static int parse_pace(const char *s, double *out)
-{
-	char *end;
-
-	if (!strcmp(s, "realtime")) {
-		*out = 1;
-		return 0;
-	}
-	*out = strtod(s, &end);
-	return end != s && !strcmp(end, "x") && *out > 0 && *out <= 1e6 ? 0 : -1;
-}
-
 static int x_option(void *ctx, int id, const char *arg)
 {
 	struct xargs *a = ctx;
@@ -237,9 +221,8 @@ static int x_option(void *ctx, int id, const char *arg)
 	case OPT_PLAIN:
 		a->target.plain = true;
 		return 0;
-	case OPT_PACE:
-		if (parse_pace(arg, &a->pace))
-			return cli_usage_error("bad --pace (realtime or Nx, e.g. 10x)", arg);
+	case OPT_ID_PACE:
+		opt_pace(arg, &a->pace); /* opt_next() refused a bad one */
 		return 0;
 	}
 	return cli_usage_error("unknown option", NULL);

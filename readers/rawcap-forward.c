@@ -23,8 +23,7 @@ static struct rawcap_forward *g_fwd;
 static struct rawcap_meta_sel *g_pods; /* --pod/--namespace/--label, or NULL */
 
 enum {
-	OPT_ID_PACE = OPT_ID_LOCAL,
-	OPT_ID_CONNECT,
+	OPT_ID_CONNECT = OPT_ID_LOCAL,
 	OPT_ID_CERT,
 	OPT_ID_KEY,
 	OPT_ID_CA,
@@ -53,10 +52,7 @@ static const struct opt source_opts[] = {
 	OPT_DEF_LAST("start DURATION ago (e.g. 5m), then keep going live"),
 	OPT_DEF_FILTER("forward only packets matching this pcap filter"),
 	OPT_DEF_PODS("\nPods are followed along each receiver's own cursor."),
-	{"pace", 'p', OPT_ID_PACE, "P",
-	 "replay speed: \"realtime\" or \"Nx\" (e.g. 10x);\n"
-	 "default: as fast as the receiver takes it",
-	 0},
+	OPT_DEF_PACE,
 	OPT_END,
 };
 
@@ -165,18 +161,6 @@ static int check_port(const char *spec)
 	return 0;
 }
 
-static int parse_pace(const char *s, double *out)
-{
-	char *end;
-
-	if (!strcmp(s, "realtime")) {
-		*out = 1.0;
-		return 0;
-	}
-	*out = strtod(s, &end);
-	return (*out > 0 && end != s && (!strcmp(end, "x") || !*end)) ? 0 : -EINVAL;
-}
-
 static int parse_format(const char *s, enum rawcap_forward_format *out)
 {
 	if (!strcmp(s, "pcapng"))
@@ -272,8 +256,7 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			o->send_timeout_ms = (uint32_t)(v / 1000000);
 			break;
 		case OPT_ID_PACE:
-			if (parse_pace(optarg, &o->pace))
-				return usage_error("bad --pace \"%s\": use realtime or Nx", optarg);
+			opt_pace(optarg, &o->pace); /* opt_next() refused a bad one */
 			break;
 		case OPT_ID_FORMAT:
 			if (parse_format(optarg, &o->format))

@@ -54,6 +54,7 @@ enum {
 	OPT_ID_NODE,
 	OPT_ID_QUOTA,
 	OPT_ID_QUIET,
+	OPT_ID_PACE, /* checked inside opt_next(); opt_pace() gives its value */
 	OPT_ID_HELP,
 	OPT_ID_VERSION, /* printed and exit 0 inside opt_next() */
 	OPT_ID_POD = RAWCAP_OPT_POD, /* handed to rawcap_meta_sel_option() as they are */
@@ -140,6 +141,15 @@ enum {
 	{                                                                                          \
 		"label", 'L', OPT_ID_LABEL, "K=V", h, 0                                            \
 	}
+/* -p, --pace of the tools that replay (rawcap-forward, kubectl-rawcap export/dissect). */
+#define OPT_DEF_PACE                                                                               \
+	{                                                                                          \
+		"pace", 'p', OPT_ID_PACE, "P",                                                     \
+		    "replay speed: \"realtime\" as captured, or \"Nx\", N times\n"                  \
+		    "that (0 < N <= 1000000, e.g. 10x, 0.5x); default: as\n"                        \
+		    "fast as the receiver takes it",                                               \
+		    0                                                                              \
+	}
 /* -q, --quiet, one meaning in every tool: opt_next() sets opt_quiet, opt_note() obeys it. */
 #define OPT_DEF_QUIET                                                                              \
 	{                                                                                          \
@@ -205,6 +215,12 @@ int opt_init(struct opt_parser *p, const struct opt *opts, int argc, char **argv
  * name (prog's last part) and version on stdout, then exit 0.
  */
 int opt_next(struct opt_parser *p, const char *prog);
+/*
+ * --pace P: "realtime" (1) or "Nx" (N, 0 < N <= 1e6): *speed set, 0; -EINVAL
+ * otherwise. opt_next() refuses a bad one (one message), so a tool's
+ * OPT_ID_PACE case only takes the value.
+ */
+int opt_pace(const char *arg, double *speed);
 /* Set by opt_next() on -q/--quiet (which it does not return): no progress, no notes. */
 extern bool opt_quiet;
 /* A note (not an error) on stderr, "PROG: ...\n", unless -q/--quiet was given. */
