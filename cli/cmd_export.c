@@ -359,10 +359,10 @@ static void describe(const struct xargs *a, char *buf, size_t cap)
 			 rawcap_format_time(a->w.t.to_ns, t, sizeof(t)));
 }
 
-static int open_output(const char *path)
+static int open_output(const char *path, bool *created)
 {
 	char why[200];
-	int fd = rawcap_output_open(path, why, sizeof(why));
+	int fd = rawcap_output_create(path, created, why, sizeof(why));
 
 	if (fd < 0)
 		fprintf(stderr, PROG ": output %s: %s\n", path, why);
@@ -407,7 +407,7 @@ static int split_files(struct xargs *a, const char **names, const char **files)
 
 /* names and files as split_files() left them (a usage error creates no output). */
 static int run_merge(struct cli *c, struct xargs *a, struct merge_opts *mo, const char **names,
-		     const char **files)
+		     const char **files, uint64_t *packets)
 {
 	struct fanin f = {0};
 	int rc = 0;
@@ -417,11 +417,13 @@ static int run_merge(struct cli *c, struct xargs *a, struct merge_opts *mo, cons
 	f.stream_out = is_stream(mo->fd);
 	if (!rc)
 		rc = fanin_report(&f, fanin_files(&f, files));
+	*packets = rc ? fanin_packets(&f) : 0;
 	fanin_free(&f);
 	return rc;
 }
 
-static int run_nodes(struct cli *c, struct xargs *a, struct merge_opts *mo, struct transport *t)
+static int run_nodes(struct cli *c, struct xargs *a, struct merge_opts *mo, struct transport *t,
+		     uint64_t *packets)
 {
 	const char **names = calloc(t->n ? t->n : 1, sizeof(*names));
 	char *path = request_path(a);
@@ -434,6 +436,7 @@ static int run_nodes(struct cli *c, struct xargs *a, struct merge_opts *mo, stru
 		f.stream_out = mo->write_fn || is_stream(mo->fd);
 		f.what = a->kind == X_DISSECT ? "dissect" : "export";
 		rc = fanin_report(&f, fanin_http(&f, t, path));
+		*packets = rc ? fanin_packets(&f) : 0;
 	} else {
 		fprintf(stderr, PROG ": out of memory\n");
 	}
@@ -456,6 +459,8 @@ static int run(struct cli *c, struct xargs *a)
 	struct target tg = {0};
 	const char **names = NULL, **files = NULL;
 	char comment[400];
+	uint64_t packets = 0;
+	bool created = false;
 	int rc = 0;
 
 	describe(a, comment, sizeof(comment));
@@ -479,11 +484,14 @@ static int run(struct cli *c, struct xargs *a)
 		}
 		mo.write_fn = target_write;
 		mo.write_arg = &tg;
-	} else if ((mo.fd = open_output(a->out)) < 0) {
+	} else if ((mo.fd = open_output(a->out, &created)) < 0) {
 		rc = CLI_PARTIAL;
 		goto out;
 	}
-	rc = a->kind == X_MERGE ? run_merge(c, a, &mo, names, files) : run_nodes(c, a, &mo, &t);
+	rc = a->kind == X_MERGE ? run_merge(c, a, &mo, names, files, &packets)
+				: run_nodes(c, a, &mo, &t, &packets);
+	if (rc && mo.fd > 1)
+		rawcap_output_failed(stderr, PROG, a->out, mo.fd, created, packets);
 	if (a->kind == X_DISSECT && tg.err[0])
 		fprintf(stderr, PROG ": --target %s: %s\n", a->target.hostport, tg.err);
 out:
