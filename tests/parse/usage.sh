@@ -43,6 +43,14 @@ for p in inf 10 1e7x 0x -1x nanx; do
 	check "bad --pace '$p': $PACE" ../cli/kubectl-rawcap dissect --last 1m --pace "$p" \
 		--target 127.0.0.1:1 --plain
 done
+# a reader that cannot open its source leaves no output file it created (exit 1)
+for t in rawcap-tap rawcap-pcap; do
+	rc=0
+	"$R/$t" --ring none --last 1m -o "$TMP/out.$t" 2>/dev/null || rc=$?
+	[ "$rc" = 1 ] && [ ! -e "$TMP/out.$t" ] ||
+		{ echo "FAIL: $t with no ring: exit $rc, output left: $(ls "$TMP")"; exit 1; }
+	echo "ok: $t with no ring: exit 1, no output file"
+done
 # kinds capd never writes are refused by name, not accepted to match nothing
 check "--kind interface: capd writes no interface, stats or node metadata" rawcap-tap --kind interface
 check "--kind pod,node: capd writes no" rawcap-tap --kind pod,node
