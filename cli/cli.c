@@ -40,7 +40,7 @@ const struct opt cli_global_opts[] = {
 	 "with --endpoints: bearer token (sent over https only)", 0},
 	{"request-timeout", 0, CLI_OPT_TIMEOUT, "S",
 	 "seconds a request may take, and a stream may stall\n(default: 30)", 0},
-	OPT_DEF_QUIET("no progress on stderr"),
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_GONE(NULL, 'n', "was --namespace (rawcap's); give --rawcap-namespace"),
 	OPT_GONE(NULL, 'l', "was --selector; -l is --listen in every tool"),
@@ -132,9 +132,6 @@ static int cli_global_opt(struct cli *c, int id, const char *arg)
 	case CLI_OPT_SELECTOR:
 		c->selector = arg;
 		break;
-	case OPT_ID_QUIET:
-		c->quiet = true;
-		break;
 	case CLI_OPT_PORT:
 		if (cli_parse_uint(arg, 1, 65535, &c->port))
 			return -cli_usage_error("bad --port (1..65535)", arg);
@@ -179,6 +176,7 @@ int cli_parse(struct cli *c, const struct opt *const *parts, size_t n, int argc,
 		if (!rc && (rc = take(ctx, id, optarg)))
 			return rc;
 	}
+	c->quiet = opt_quiet;
 	return 0;
 }
 

@@ -31,7 +31,6 @@ enum {
 	OPT_TARGET_CERT,
 	OPT_TARGET_KEY,
 	OPT_PLAIN,
-	OPT_PACE,
 	OPT_LINKTYPE,
 };
 
@@ -82,10 +81,7 @@ static const struct opt dissect_opts[] = {
 	 "verify the dissector's certificate against this CA\n(default: the system's CAs)", 0},
 	{"target-cert", 0, OPT_TARGET_CERT, "FILE", "our client certificate (PEM)", 0},
 	{"target-key", 0, OPT_TARGET_KEY, "FILE", "its private key (PEM)", 0},
-	{"pace", 'p', OPT_PACE, "P",
-	 "realtime: at the speed it was captured; Nx: N times\n"
-	 "that (default: as fast as the dissector takes it)",
-	 0},
+	OPT_DEF_PACE,
 	OPT_END,
 };
 
@@ -157,7 +153,7 @@ static void help_merge(FILE *f)
 		   "Reaches no node. FILE \"-\" is standard input.\n"
 		   "\n");
 	static const struct opt merge_help_opts[] = {
-		OPT_DEF_QUIET("no progress on stderr"), OPT_DEF_HELP, OPT_END};
+		OPT_DEF_QUIET, OPT_DEF_HELP, OPT_END};
 
 	opt_help(f, file_opts);
 	opt_help(f, out_opts);
@@ -179,18 +175,6 @@ static void (*help_for(enum xkind k))(FILE *)
 	default:
 		return help_export;
 	}
-}
-
-static int parse_pace(const char *s, double *out)
-{
-	char *end;
-
-	if (!strcmp(s, "realtime")) {
-		*out = 1;
-		return 0;
-	}
-	*out = strtod(s, &end);
-	return end != s && !strcmp(end, "x") && *out > 0 && *out <= 1e6 ? 0 : -1;
 }
 
 static int x_option(void *ctx, int id, const char *arg)
@@ -237,9 +221,8 @@ static int x_option(void *ctx, int id, const char *arg)
 	case OPT_PLAIN:
 		a->target.plain = true;
 		return 0;
-	case OPT_PACE:
-		if (parse_pace(arg, &a->pace))
-			return cli_usage_error("bad --pace (realtime or Nx, e.g. 10x)", arg);
+	case OPT_ID_PACE:
+		opt_pace(arg, &a->pace); /* opt_next() refused a bad one */
 		return 0;
 	}
 	return cli_usage_error("unknown option", NULL);
@@ -376,10 +359,10 @@ static void describe(const struct xargs *a, char *buf, size_t cap)
 			 rawcap_format_time(a->w.t.to_ns, t, sizeof(t)));
 }
 
-static int open_output(const char *path)
+static int open_output(const char *path, bool *created)
 {
 	char why[200];
-	int fd = rawcap_output_open(path, why, sizeof(why));
+	int fd = rawcap_output_create(path, created, why, sizeof(why));
 
 	if (fd < 0)
 		fprintf(stderr, PROG ": output %s: %s\n", path, why);
@@ -424,7 +407,7 @@ static int split_files(struct xargs *a, const char **names, const char **files)
 
 /* names and files as split_files() left them (a usage error creates no output). */
 static int run_merge(struct cli *c, struct xargs *a, struct merge_opts *mo, const char **names,
-		     const char **files)
+		     const char **files, uint64_t *packets)
 {
 	struct fanin f = {0};
 	int rc = 0;
@@ -434,11 +417,13 @@ static int run_merge(struct cli *c, struct xargs *a, struct merge_opts *mo, cons
 	f.stream_out = is_stream(mo->fd);
 	if (!rc)
 		rc = fanin_report(&f, fanin_files(&f, files));
+	*packets = rc ? fanin_packets(&f) : 0;
 	fanin_free(&f);
 	return rc;
 }
 
-static int run_nodes(struct cli *c, struct xargs *a, struct merge_opts *mo, struct transport *t)
+static int run_nodes(struct cli *c, struct xargs *a, struct merge_opts *mo, struct transport *t,
+		     uint64_t *packets)
 {
 	const char **names = calloc(t->n ? t->n : 1, sizeof(*names));
 	char *path = request_path(a);
@@ -451,6 +436,7 @@ static int run_nodes(struct cli *c, struct xargs *a, struct merge_opts *mo, stru
 		f.stream_out = mo->write_fn || is_stream(mo->fd);
 		f.what = a->kind == X_DISSECT ? "dissect" : "export";
 		rc = fanin_report(&f, fanin_http(&f, t, path));
+		*packets = rc ? fanin_packets(&f) : 0;
 	} else {
 		fprintf(stderr, PROG ": out of memory\n");
 	}
@@ -473,6 +459,8 @@ static int run(struct cli *c, struct xargs *a)
 	struct target tg = {0};
 	const char **names = NULL, **files = NULL;
 	char comment[400];
+	uint64_t packets = 0;
+	bool created = false;
 	int rc = 0;
 
 	describe(a, comment, sizeof(comment));
@@ -496,11 +484,14 @@ static int run(struct cli *c, struct xargs *a)
 		}
 		mo.write_fn = target_write;
 		mo.write_arg = &tg;
-	} else if ((mo.fd = open_output(a->out)) < 0) {
+	} else if ((mo.fd = open_output(a->out, &created)) < 0) {
 		rc = CLI_PARTIAL;
 		goto out;
 	}
-	rc = a->kind == X_MERGE ? run_merge(c, a, &mo, names, files) : run_nodes(c, a, &mo, &t);
+	rc = a->kind == X_MERGE ? run_merge(c, a, &mo, names, files, &packets)
+				: run_nodes(c, a, &mo, &t, &packets);
+	if (rc && mo.fd > 1)
+		rawcap_output_failed(stderr, PROG, a->out, mo.fd, created, packets);
 	if (a->kind == X_DISSECT && tg.err[0])
 		fprintf(stderr, PROG ": --target %s: %s\n", a->target.hostport, tg.err);
 out:

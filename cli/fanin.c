@@ -54,9 +54,24 @@ static void fail_node(struct fanin_node *fn, const char *why)
 	merge_fail(fn->in, fn->why);
 }
 
+uint64_t fanin_packets(const struct fanin *f)
+{
+	uint64_t packets = 0;
+
+	for (size_t i = 0; f->nodes && i < f->n; i++) {
+		struct merge_in_stats st;
+
+		if (!f->nodes[i].in)
+			continue;
+		merge_in_stats(f->nodes[i].in, &st);
+		packets += st.packets;
+	}
+	return packets;
+}
+
 static void progress(struct fanin *f, uint64_t *last, uint64_t bytes_in)
 {
-	uint64_t now = cli_mono_ns(), packets = 0;
+	uint64_t now = cli_mono_ns();
 	size_t done = 0;
 
 	if (!f->c->progress || now - *last < 1000000000u)
@@ -66,11 +81,10 @@ static void progress(struct fanin *f, uint64_t *last, uint64_t bytes_in)
 		struct merge_in_stats st;
 
 		merge_in_stats(f->nodes[i].in, &st);
-		packets += st.packets;
 		done += st.state != MERGE_IN_RUNNING;
 	}
 	fprintf(stderr, "\r" PROG ": %s: %zu/%zu nodes done, %llu packets, %.1f MB received ",
-		f->what, done, f->n, (unsigned long long)packets, (double)bytes_in / 1e6);
+		f->what, done, f->n, (unsigned long long)fanin_packets(f), (double)bytes_in / 1e6);
 }
 
 /* The merge's step; flush streams that sit idle. Returns merge_run()'s value. */

@@ -42,5 +42,7 @@ int fanin_http(struct fanin *f, struct transport *t, const char *path);
 int fanin_files(struct fanin *f, const char *const *files);
 /* Finish the output, print one line per node on stderr; the exit code. */
 int fanin_report(struct fanin *f, int run_err);
+/* Packets written to the output so far, over every node. */
+uint64_t fanin_packets(const struct fanin *f);
 
 #endif

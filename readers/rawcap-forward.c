@@ -23,8 +23,7 @@ static struct rawcap_forward *g_fwd;
 static struct rawcap_meta_sel *g_pods; /* --pod/--namespace/--label, or NULL */
 
 enum {
-	OPT_ID_PACE = OPT_ID_LOCAL,
-	OPT_ID_CONNECT,
+	OPT_ID_CONNECT = OPT_ID_LOCAL,
 	OPT_ID_CERT,
 	OPT_ID_KEY,
 	OPT_ID_CA,
@@ -53,10 +52,7 @@ static const struct opt source_opts[] = {
 	OPT_DEF_LAST("start DURATION ago (e.g. 5m), then keep going live"),
 	OPT_DEF_FILTER("forward only packets matching this pcap filter"),
 	OPT_DEF_PODS("\nPods are followed along each receiver's own cursor."),
-	{"pace", 'p', OPT_ID_PACE, "P",
-	 "replay speed: \"realtime\" or \"Nx\" (e.g. 10x);\n"
-	 "default: as fast as the receiver takes it",
-	 0},
+	OPT_DEF_PACE,
 	OPT_END,
 };
 
@@ -105,6 +101,7 @@ static const struct opt control_opts[] = {
 	 "on resume: \"live\" skips to now (default), \"backlog\"\n"
 	 "continues at the pause point while it is still held",
 	 0},
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_GONE(NULL, 'F', "was --filter; now -e, as in every tool (-F is --follow)"),
 	OPT_GONE(NULL, 'o', "was --format; now -m, as in every tool (-o is --output)"),
@@ -162,18 +159,6 @@ static int check_port(const char *spec)
 	if (!p || !p[1] || (!p[1 + n] && strtoul(p + 1, NULL, 10) > 65535))
 		return -EINVAL;
 	return 0;
-}
-
-static int parse_pace(const char *s, double *out)
-{
-	char *end;
-
-	if (!strcmp(s, "realtime")) {
-		*out = 1.0;
-		return 0;
-	}
-	*out = strtod(s, &end);
-	return (*out > 0 && end != s && (!strcmp(end, "x") || !*end)) ? 0 : -EINVAL;
 }
 
 static int parse_format(const char *s, enum rawcap_forward_format *out)
@@ -271,8 +256,7 @@ static int parse_args(int argc, char **argv, struct rawcap_forward_opts *o)
 			o->send_timeout_ms = (uint32_t)(v / 1000000);
 			break;
 		case OPT_ID_PACE:
-			if (parse_pace(optarg, &o->pace))
-				return usage_error("bad --pace \"%s\": use realtime or Nx", optarg);
+			opt_pace(optarg, &o->pace); /* opt_next() refused a bad one */
 			break;
 		case OPT_ID_FORMAT:
 			if (parse_format(optarg, &o->format))
@@ -390,26 +374,26 @@ int main(int argc, char **argv)
 	rawcap_forward_get_stats(g_fwd, &st); /* paused as --control-dir's file says, if any */
 	o.paused = st.paused;
 	if (o.listen)
-		fprintf(stderr, "rawcap-forward: listening on %s (port %d), %s over %s%s\n",
-			o.listen, rawcap_forward_port(g_fwd), fmts[o.format],
-			o.plain ? "plain TCP" : "TLS", o.paused ? ", paused" : "");
+		opt_note("rawcap-forward", "listening on %s (port %d), %s over %s%s", o.listen,
+			 rawcap_forward_port(g_fwd), fmts[o.format], o.plain ? "plain TCP" : "TLS",
+			 o.paused ? ", paused" : "");
 	else
-		fprintf(stderr, "rawcap-forward: forwarding to %s, %s over %s%s\n", o.connect,
-			fmts[o.format], o.plain ? "plain TCP" : "TLS", o.paused ? ", paused" : "");
+		opt_note("rawcap-forward", "forwarding to %s, %s over %s%s", o.connect,
+			 fmts[o.format], o.plain ? "plain TCP" : "TLS", o.paused ? ", paused" : "");
 	err = rawcap_forward_run(g_fwd, why, sizeof(why));
 	if (err)
 		fprintf(stderr, "rawcap-forward: %s\n", why);
 	rawcap_forward_get_stats(g_fwd, &st);
-	fprintf(stderr,
-		"rawcap-forward: %llu receivers (%llu refused), %llu packets, %llu bytes, "
-		"%llu records lost in %llu gaps, %llu filtered out; %llu streams started, "
-		"%llu timed out, %llu evicted, %llu accept failures\n",
-		(unsigned long long)st.clients_accepted, (unsigned long long)st.clients_rejected,
-		(unsigned long long)st.packets, (unsigned long long)st.bytes,
-		(unsigned long long)st.records_lost, (unsigned long long)st.gaps,
-		(unsigned long long)st.filtered, (unsigned long long)st.streams,
-		(unsigned long long)st.timed_out, (unsigned long long)st.evicted,
-		(unsigned long long)st.accept_errors);
+	opt_note("rawcap-forward",
+		 "%llu receivers (%llu refused), %llu packets, %llu bytes, "
+		 "%llu records lost in %llu gaps, %llu filtered out; %llu streams started, "
+		 "%llu timed out, %llu evicted, %llu accept failures",
+		 (unsigned long long)st.clients_accepted, (unsigned long long)st.clients_rejected,
+		 (unsigned long long)st.packets, (unsigned long long)st.bytes,
+		 (unsigned long long)st.records_lost, (unsigned long long)st.gaps,
+		 (unsigned long long)st.filtered, (unsigned long long)st.streams,
+		 (unsigned long long)st.timed_out, (unsigned long long)st.evicted,
+		 (unsigned long long)st.accept_errors);
 	if (st.lost_upstream)
 		fprintf(stderr,
 			"rawcap-forward: %llu packets lost upstream (loss records, sent in the "

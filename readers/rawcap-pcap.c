@@ -68,7 +68,7 @@ static const struct opt opts[] = {
 		     "(pid, comm, container) of both sockets."),
 	OPT_DEF_OUTPUT("output file, \"-\" for stdout (default: -)"),
 	OPT_DEF_OUTPUT_W,
-	OPT_DEF_QUIET("no progress on stderr"),
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_GONE(NULL, 'l', "was --snaplen; -l is --listen in every tool: give --snaplen N"),
 	OPT_GONE(NULL, 'k', "was --linktype; now -y (tcpdump's); -k is rawcap-tap's --kind"),
@@ -115,7 +115,6 @@ struct args {
 	uint32_t snaplen;
 	uint16_t linktype;
 	const char *out, *snapshot_dir;
-	bool quiet;
 	struct rawcap_meta_join *pods;
 	char snapshot[4096];
 	char why[320]; /* why the window run failed, when the errno alone does not say */
@@ -153,9 +152,6 @@ static int parse_option(struct args *a, struct opt_window *win, int c, const cha
 		break;
 	case OPT_ID_OUTPUT:
 		a->out = arg;
-		break;
-	case OPT_ID_QUIET:
-		a->quiet = true;
 		break;
 	case OPT_ID_HELP:
 		opt_help_buffer();
@@ -268,10 +264,10 @@ static bool report(const struct rawcap_window_result *r, struct rawcap_pcap *w,
 	return rawcap_window_report_pods(stderr, PROG, pods) || partial;
 }
 
-static int open_output(const char *path)
+static int open_output(const char *path, bool *created)
 {
 	char why[200];
-	int fd = rawcap_output_open(path, why, sizeof(why));
+	int fd = rawcap_output_create(path, created, why, sizeof(why));
 
 	if (fd < 0)
 		fprintf(stderr, PROG ": output %s: %s\n", path, why);
@@ -317,8 +313,7 @@ static int export_again(struct args *a, int fd, off_t at, struct rawcap_pcap **w
 		fprintf(stderr, PROG ": rewind %s: %s\n", a->out, strerror(errno));
 		return -errno;
 	}
-	if (!a->quiet)
-		fprintf(stderr, PROG ": the window mixes link types: writing LINUX_SLL\n");
+	opt_note(PROG, "the window mixes link types: writing LINUX_SLL");
 	return export_pass(a, fd, RAWCAP_LINKTYPE_SLL, w, res);
 }
 
@@ -330,6 +325,7 @@ int main(int argc, char **argv)
 	uint16_t lt;
 	off_t at;
 	int fd, err, ret = 1;
+	bool created;
 
 	if (rawcap_meta_join_new(&a.pods)) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -348,10 +344,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	a.w.stop = &stop;
 	a.w.notice = notice;
-	if (!a.quiet && !a.w.follow && isatty(2)) {
+	if (!opt_quiet && !a.w.follow && isatty(2)) {
 		a.w.progress = progress;
 	}
-	fd = open_output(a.out);
+	fd = open_output(a.out, &created);
 	if (fd < 0) {
 		rawcap_meta_join_free(a.pods);
 		return 1;
@@ -359,8 +355,8 @@ int main(int argc, char **argv)
 	if (!a.w.follow && a.w.to_ns > rawcap_now_ns()) {
 		char t[64];
 
-		fprintf(stderr, PROG ": the window ends in the future: exporting until %s\n",
-			rawcap_format_time(a.w.to_ns, t, sizeof(t)));
+		opt_note(PROG, "the window ends in the future: exporting until %s",
+			 rawcap_format_time(a.w.to_ns, t, sizeof(t)));
 	}
 	at = a.linktype == RAWCAP_PCAP_LT_AUTO && !a.w.follow ? rewind_point(fd) : -1;
 	lt = at >= 0 ? RAWCAP_PCAP_LT_FIRST : a.linktype;
@@ -395,6 +391,8 @@ out:
 		fprintf(stderr, PROG ": write %s: %s\n", a.out, strerror(-err));
 		ret = 1;
 	}
+	if (ret && fd > 1)
+		rawcap_output_failed(stderr, PROG, a.out, fd, created, w ? res.packets : 0);
 	if (fd > 1 && close(fd)) {
 		fprintf(stderr, PROG ": close %s: %s\n", a.out, strerror(errno));
 		ret = 1;

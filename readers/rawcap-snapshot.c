@@ -45,6 +45,7 @@ static const struct opt opts[] = {
 		     "selection is recorded in the manifest's \"filter\"."),
 	OPT_DEF_QUOTA("bytes all snapshots in --snapshot-dir may use (e.g. 10Gi)"),
 	OPT_DEF_NODE("node name for the manifest (default: host name)"),
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_OLD("dest", 0, OPT_ID_SNAPSHOT_DIR, "DIR", "the same as --snapshot-dir"),
 	OPT_GONE(NULL, 'L', "now --label, as in every tool; was --last: give --last"),
@@ -279,8 +280,8 @@ static int cmd_create(struct args *a)
 		o.name = name;
 	}
 	if (o.to_ns > rawcap_now_ns())
-		fprintf(stderr, PROG ": the window ends in the future: copying until %s\n",
-			rawcap_format_time(o.to_ns, err, sizeof(err)));
+		opt_note(PROG, "the window ends in the future: copying until %s",
+			 rawcap_format_time(o.to_ns, err, sizeof(err)));
 	create_signals();
 	ret = rawcap_snapshot_create(&o, &info, err, sizeof(err));
 	if (ret == -ECANCELED) {
@@ -408,17 +409,16 @@ static int cmd_serve(struct args *a)
 			a->ring ? a->ring : "default",
 			rawcap_ring_explain(a->ring, err, why, sizeof(why)));
 	else if (!err)
-		fprintf(stderr, PROG ": ring %s%s%s holds %s .. %s\n",
-			a->ring ? a->ring : "default",
-			a->storage ? " and disk FIFO " : " (and the disk FIFO capd records in it)",
-			a->storage ? a->storage : "", rawcap_format_time(oldest, t1, sizeof(t1)),
-			rawcap_format_time(newest, t2, sizeof(t2)));
+		opt_note(PROG, "ring %s%s%s holds %s .. %s", a->ring ? a->ring : "default",
+			 a->storage ? " and disk FIFO " : " (and the disk FIFO capd records in it)",
+			 a->storage ? a->storage : "", rawcap_format_time(oldest, t1, sizeof(t1)),
+			 rawcap_format_time(newest, t2, sizeof(t2)));
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	fprintf(stderr, PROG ": serving; run `" PROG " create ...` in this container\n");
+	opt_note(PROG, "serving; run `" PROG " create ...` in this container");
 	sigwait(&set, &sig);
 	return 0;
 }

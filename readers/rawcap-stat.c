@@ -24,6 +24,7 @@ static const struct opt stat_opts[] = {
 	{"json", 'j', OPT_ID_JSON, NULL, "one JSON object instead of text", 0},
 	{"interval", 0, OPT_ID_INTERVAL, "SECS",
 	 "sample twice, SECS apart, to show rates (default: 1; 0: no\nrates)", 0},
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_GONE(NULL, 'i',
 		 "was --interval; -i is capd's --interfaces (tcpdump's -i): give "

@@ -24,6 +24,7 @@
 #define JSON_MAX (4u << 20) /* a 256 KiB record escapes to at most ~6x; we cap well above */
 
 struct tap {
+	bool created; /* --output made the file (rawcap_output_create) */
 	struct rawcap_open_opts oo;
 	uint32_t kinds;
 	uint64_t from, to;
@@ -74,6 +75,7 @@ static const struct opt output_opts[] = {
 		       "msgpack: a stream of maps {seq, ts_ns, kind, data}"),
 	OPT_DEF_OUTPUT("write to FILE ('-' is stdout, the default)"),
 	OPT_DEF_OUTPUT_W,
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_END,
 };
@@ -273,7 +275,7 @@ static int tap_flush(void *ctx)
 static void tap_notice(void *arg, const char *line)
 {
 	(void)arg;
-	fprintf(stderr, "rawcap-tap: %s\n", line);
+	opt_note("rawcap-tap", "%s", line);
 }
 
 /*
@@ -317,7 +319,7 @@ static int open_output(struct tap *t)
 	int fd = 1;
 
 	if (t->out_path && strcmp(t->out_path, "-"))
-		fd = rawcap_output_open(t->out_path, why, sizeof(why));
+		fd = rawcap_output_create(t->out_path, &t->created, why, sizeof(why));
 	if (fd < 0) {
 		fprintf(stderr, "rawcap-tap: output %s: %s\n", t->out_path, why);
 		return -1;
@@ -352,6 +354,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = run(&t, &res);
+	if (err == -ECANCELED && t.out != stdout) /* nothing read: no file left that we made */
+		rawcap_output_failed(stderr, "rawcap-tap", t.out_path, fileno(t.out), t.created, 0);
 	if (fflush(t.out) || (t.out != stdout && fclose(t.out)))
 		err = err ? err : -EIO;
 	free(t.json);

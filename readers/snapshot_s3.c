@@ -78,7 +78,7 @@ static const struct opt s3_opts[] = {
 	{"ca-file", 0, OPT_CA_FILE, "FILE", "CA bundle for an https endpoint", 0},
 	{"progress", 0, OPT_PROGRESS, NULL,
 	 "print progress to stderr (default: when it is a terminal)", 0},
-	OPT_DEF_QUIET("print errors only"),
+	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_OLD("dest", 0, OPT_ID_SNAPSHOT_DIR, "DIR", "the same as --snapshot-dir"),
 	OPT_END,
@@ -155,7 +155,7 @@ bool snapshot_s3_wants(int argc, char **argv)
 struct s3_args {
 	const char *cmd, *name, *dest, *to, *from, *remote;
 	struct rawcap_s3_opts o;
-	bool progress, quiet;
+	bool progress;
 };
 
 static int usage_error(const char *what, const char *arg)
@@ -217,9 +217,6 @@ static int parse_opt(struct s3_args *a, int c, const char *arg)
 		return 0;
 	case OPT_PROGRESS:
 		a->progress = true;
-		return 0;
-	case OPT_ID_QUIET:
-		a->quiet = true;
 		return 0;
 	case OPT_PART_SIZE:
 		if (rawcap_parse_size(arg, &a->o.part_size) ||
@@ -328,7 +325,7 @@ static void show_progress(const char *cmd, const char *name, const struct rawcap
 static int cmd_transfer(struct s3_args *a)
 {
 	bool up = !strcmp(a->cmd, "upload");
-	bool progress = !a->quiet && (a->progress || isatty(STDERR_FILENO));
+	bool progress = !opt_quiet && (a->progress || isatty(STDERR_FILENO));
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct rawcap_s3_status st;
 	struct rawcap_s3_xfer *x;
@@ -356,7 +353,7 @@ static int cmd_transfer(struct s3_args *a)
 		fprintf(stderr, PROG ": %s\n", st.message);
 		return err == -EINVAL ? 2 : 1;
 	}
-	if (!a->quiet)
+	if (!opt_quiet)
 		printf("%s\n", st.message);
 	return 0;
 }
@@ -407,7 +404,7 @@ static int cmd_delete(struct s3_args *a)
 		fprintf(stderr, PROG ": %s\n", err);
 		return rc == -EINVAL ? 2 : 1;
 	}
-	if (!a->quiet)
+	if (!opt_quiet)
 		printf("deleted %s from %s\n", a->name, a->o.url);
 	return 0;
 }

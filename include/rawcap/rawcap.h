@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rawcap/format.h>
 
@@ -247,14 +248,28 @@ RAWCAP_API const char *rawcap_version(void);
 
 /*
  * Open path for a reader's output ("-": standard output, returned as 1).
- * It must be a regular file: a symbolic link is not followed (-ELOOP), a
- * FIFO, socket or device is refused (-EBADFD; write to standard output to
+ * It must be a regular file or the null device (1:3, as tcpdump -w /dev/null):
+ * a symbolic link is not followed (-ELOOP), a FIFO, socket or other device is refused (-EBADFD; write to standard output to
  * feed a pipe), a directory too (-EISDIR). A new file gets mode 0640; an
  * existing one is truncated and loses any access by "other", or is refused
  * (-EPERM) where this user may not change its mode. Returns the fd, or
  * -errno with what was wrong in why (if not NULL).
  */
 RAWCAP_API int rawcap_output_open(const char *path, char *why, size_t whylen);
+/*
+ * rawcap_output_open(), and *created says whether the file is new (made by
+ * this call), so a reader that fails before its first packet can take it
+ * back with rawcap_output_discard().
+ */
+RAWCAP_API int rawcap_output_create(const char *path, bool *created, char *why, size_t whylen);
+/*
+ * After a failed export into fd (opened by rawcap_output_create): a file it
+ * created that holds no packet is removed (if path still names it); one
+ * that holds packets is kept and said (to err, "PROG: ...") to be partial;
+ * an older file left empty is said to be so. Not for "-".
+ */
+RAWCAP_API void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd,
+				     bool created, uint64_t packets);
 /*
  * strerror(-err) in rawcap's words where rawcap gives an errno a meaning:
  * -ELOOP is a symbolic link rawcap does not follow, -EBADFD a FIFO, socket

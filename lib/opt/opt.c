@@ -3,7 +3,9 @@
  * opt.c - getopt_long's tables and the --help text, both built from a
  * tool's one table of struct opt (opt.h).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,39 @@ int opt_init(struct opt_parser *p, const struct opt *opts, int argc, char **argv
 	return 0;
 }
 
+bool opt_quiet;
+
+void opt_note(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opt_quiet)
+		return;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int opt_pace(const char *arg, double *speed)
+{
+	char *end;
+	double v;
+
+	if (!strcmp(arg, "realtime")) {
+		*speed = 1;
+		return 0;
+	}
+	if (!isdigit((unsigned char)arg[0]) && arg[0] != '.')
+		return -EINVAL; /* no sign, space, inf or nan */
+	v = strtod(arg, &end);
+	if (end == arg || strcmp(end, "x") || !(v > 0 && v <= 1e6))
+		return -EINVAL;
+	*speed = v;
+	return 0;
+}
+
 int opt_next(struct opt_parser *p, const char *prog)
 {
 	int idx = -1, c = getopt_long(p->argc, p->argv, p->shorts, p->longs, &idx);
@@ -81,6 +116,10 @@ int opt_next(struct opt_parser *p, const char *prog)
 			o->name ? "" : " (old spelling)", o->help);
 		return '?';
 	}
+	if (o->id == OPT_ID_QUIET) {
+		opt_quiet = true;
+		return opt_next(p, prog);
+	}
 	if (o->id == OPT_ID_VERSION) {
 		const char *base = strrchr(prog, '/');
 
@@ -94,6 +133,14 @@ int opt_next(struct opt_parser *p, const char *prog)
 		fprintf(stderr,
 			"%s: bad --ring '%s': ring names are 1-64 of A-Z a-z 0-9 . _ -, not "
 			"starting with '.' (see --help)\n",
+			prog, optarg);
+		return '?';
+	}
+	if (o->id == OPT_ID_PACE && opt_pace(optarg, &(double){0})) {
+		p->reported = true;
+		fprintf(stderr,
+			"%s: bad --pace '%s': realtime, or Nx for N times that (0 < N <= "
+			"1000000, e.g. 10x, 0.5x) (see --help)\n",
 			prog, optarg);
 		return '?';
 	}

@@ -54,6 +54,7 @@ enum {
 	OPT_ID_NODE,
 	OPT_ID_QUOTA,
 	OPT_ID_QUIET,
+	OPT_ID_PACE, /* checked inside opt_next(); opt_pace() gives its value */
 	OPT_ID_HELP,
 	OPT_ID_VERSION, /* printed and exit 0 inside opt_next() */
 	OPT_ID_POD = RAWCAP_OPT_POD, /* handed to rawcap_meta_sel_option() as they are */
@@ -140,9 +141,20 @@ enum {
 	{                                                                                          \
 		"label", 'L', OPT_ID_LABEL, "K=V", h, 0                                            \
 	}
-#define OPT_DEF_QUIET(h)                                                                           \
+/* -p, --pace of the tools that replay (rawcap-forward, kubectl-rawcap export/dissect). */
+#define OPT_DEF_PACE                                                                               \
 	{                                                                                          \
-		"quiet", 'q', OPT_ID_QUIET, NULL, h, 0                                             \
+		"pace", 'p', OPT_ID_PACE, "P",                                                     \
+		    "replay speed: \"realtime\" as captured, or \"Nx\", N times\n"                  \
+		    "that (0 < N <= 1000000, e.g. 10x, 0.5x); default: as\n"                        \
+		    "fast as the receiver takes it",                                               \
+		    0                                                                              \
+	}
+/* -q, --quiet, one meaning in every tool: opt_next() sets opt_quiet, opt_note() obeys it. */
+#define OPT_DEF_QUIET                                                                              \
+	{                                                                                          \
+		"quiet", 'q', OPT_ID_QUIET, NULL,                                                  \
+		    "no progress and no notes on stderr (errors still printed)", 0                 \
 	}
 /* -h, --help, and -V, --version as capd and kubectl-rawcap have it (opt_next prints it). */
 #define OPT_DEF_HELP                                                                               \
@@ -198,10 +210,21 @@ int opt_init(struct opt_parser *p, const struct opt *opts, int argc, char **argv
  * The next option's id (optarg holds its argument), -1 at the end, '?' for
  * an unknown option or a missing argument (getopt_long printed why unless
  * opterr is 0), or for an old spelling that is gone (said here, what to
- * use now, and p->reported set). --version is answered here: the tool's
+ * use now, and p->reported set). -q/--quiet sets opt_quiet and is not
+ * returned. --version is answered here: the tool's
  * name (prog's last part) and version on stdout, then exit 0.
  */
 int opt_next(struct opt_parser *p, const char *prog);
+/*
+ * --pace P: "realtime" (1) or "Nx" (N, 0 < N <= 1e6): *speed set, 0; -EINVAL
+ * otherwise. opt_next() refuses a bad one (one message), so a tool's
+ * OPT_ID_PACE case only takes the value.
+ */
+int opt_pace(const char *arg, double *speed);
+/* Set by opt_next() on -q/--quiet (which it does not return): no progress, no notes. */
+extern bool opt_quiet;
+/* A note (not an error) on stderr, "PROG: ...\n", unless -q/--quiet was given. */
+void opt_note(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* After '?' with opterr 0: was optopt an option of the table (so its value was missing)? */
 bool opt_known(const struct opt_parser *p, int code);
 /*

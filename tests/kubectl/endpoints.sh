@@ -188,4 +188,15 @@ kr 2 u6 export --endpoints "$EP" -o "$T/x"
 kr 2 u7 dissect --endpoints "$EP" --last 5m
 kr 2 u8 snapshot create bad/name --endpoints "$EP" --last 5m
 kr 2 u9 export --endpoints "$EP" --last 5m --pod-namespace "" -o "$T/x"
+# a node that cannot be reached before the first packet: no output file left
+# behind (rawcap_output_failed); one that was there before is said to be empty
+rm -f "$T/none.pcapng"
+"$KR" export --endpoints n1=http://127.0.0.1:1 --last 1m -o "$T/none.pcapng" 2>"$T/none.err" &&
+	fail "export from an unreachable node: exit 0"
+[ ! -e "$T/none.pcapng" ] || fail "a failed export left $T/none.pcapng behind"
+echo old >"$T/old.pcapng"
+"$KR" export --endpoints n1=http://127.0.0.1:1 --last 1m -o "$T/old.pcapng" 2>"$T/none.err" &&
+	fail "export from an unreachable node: exit 0"
+grep -q "old.pcapng was there before: it holds no packet now" "$T/none.err" ||
+	fail "old file: $(cat "$T/none.err")"
 echo PASS

@@ -10,7 +10,8 @@ and fails when
   - one long name has two short letters, or
   - one long name takes two different arguments (--to T and --to URL),
 and when a tool does not answer --version and -V with its name and version
-(exit 0), as capd always did.
+(exit 0), as capd always did, or a reader or kubectl-rawcap does not take
+-q/--quiet with its one meaning (QUIET_TOOLS).
 Usage: flags.py BUILD_DIR (after a self-test: the checker catches clashes in a
 sample), or flags.py --self-test alone.
 """
@@ -47,6 +48,10 @@ TOOLS = [
     ["cli/kubectl-rawcap", "dissect"],
     ["cli/kubectl-rawcap", "merge"],
 ]
+
+# -q/--quiet, one meaning (lib/opt's OPT_DEF_QUIET): every reader and kubectl-rawcap.
+QUIET_TOOLS = [t for t in TOOLS if t[0].startswith(("readers/", "cli/"))]
+QUIET_HELP = "-q, --quiet            no progress and no notes on stderr (errors still printed)"
 
 
 def options(text):
@@ -147,6 +152,18 @@ def main():
                                                    (r.stdout + r.stderr)[:120]))
                 return 1
         print("ok: %s --version, -V: %s" % (name, r.stdout.strip()))
+    for cmd in QUIET_TOOLS:
+        name = " ".join([cmd[0].split("/")[-1]] + cmd[1:])
+        if cmd[1:] in ([], ["snapshot"], ["dissection"]):
+            # a command or word comes next: their help lists it
+            r = subprocess.CompletedProcess(cmd, 0, texts[name])
+        else:
+            r = subprocess.run([build + "/" + cmd[0]] + cmd[1:] + ["-q", "--help"],
+                               capture_output=True, text=True, timeout=30)
+        if r.returncode != 0 or QUIET_HELP not in r.stdout:
+            print("FAIL: %s -q --help: exit %d, no line %r" % (name, r.returncode, QUIET_HELP))
+            return 1
+    print("ok: %d tools take -q/--quiet, one meaning" % len(QUIET_TOOLS))
     found = clashes(texts)
     for f in found:
         print("CLASH: " + f)

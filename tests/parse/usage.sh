@@ -35,6 +35,22 @@ check "bad --last '1.5h': durations are" rawcap-snapshot create --last 1.5h
 check "bad --quota '16777216Ti': out of range" rawcap-snapshot create --quota 16777216Ti --last 1m
 check "bad interval '0x10'" rawcap-stat --interval 0x10
 check "at most 1h" rawcap-stat --interval 3601
+# --pace: one parser (lib/opt), one message, in both tools that replay; no bare
+# number, no inf, at most 1e6x (rawcap-forward took "inf" and "10" once)
+PACE="realtime, or Nx for N times that (0 < N <= 1000000, e.g. 10x, 0.5x)"
+for p in inf 10 1e7x 0x -1x nanx; do
+	check "bad --pace '$p': $PACE" rawcap-forward --pace "$p" --listen 127.0.0.1:1 --plain
+	check "bad --pace '$p': $PACE" ../cli/kubectl-rawcap dissect --last 1m --pace "$p" \
+		--target 127.0.0.1:1 --plain
+done
+# a reader that cannot open its source leaves no output file it created (exit 1)
+for t in rawcap-tap rawcap-pcap; do
+	rc=0
+	"$R/$t" --ring none --last 1m -o "$TMP/out.$t" 2>/dev/null || rc=$?
+	[ "$rc" = 1 ] && [ ! -e "$TMP/out.$t" ] ||
+		{ echo "FAIL: $t with no ring: exit $rc, output left: $(ls "$TMP")"; exit 1; }
+	echo "ok: $t with no ring: exit 1, no output file"
+done
 # kinds capd never writes are refused by name, not accepted to match nothing
 check "--kind interface: capd writes no interface, stats or node metadata" rawcap-tap --kind interface
 check "--kind pod,node: capd writes no" rawcap-tap --kind pod,node

@@ -52,7 +52,7 @@ done
 expect() {
 	local want=$1 pat=$2 out=$3 rc=0 n
 	shift 3
-	"$PCAP" -q -o "$out" "$@" 2>"$T/err" || rc=$?
+	"$PCAP" ${QUIET--q} -o "$out" "$@" 2>"$T/err" || rc=$?
 	[ "$rc" = "$want" ] || fail "rawcap-pcap $*: exit $rc, want $want: $(cat "$T/err")"
 	grep -q -- "$pat" "$T/err" || fail "rawcap-pcap $*: stderr lacks '$pat': $(cat "$T/err")"
 	n=$(tcpdump -r "$out" -nn 2>/dev/null | wc -l)
@@ -70,7 +70,8 @@ for fmt in pcapng pcap; do
 		--ring "$RING" --format "$fmt" --from "$T0" --to "$T1" --filter "udp port 7")
 	[ "$n" = 0 ] || fail "a filter matching nothing gave $n packets"
 done
-n=$(expect 0 "the window ends in the future" "$T/future.pcapng" --ring "$RING" --from +1s --to +2s)
+# a note: -q (one meaning in every tool) silences it
+n=$(QUIET="" expect 0 "the window ends in the future" "$T/future.pcapng" --ring "$RING" --from +1s --to +2s)
 grep -q "no packets in the output" "$T/err" || fail "future window: $(cat "$T/err")"
 [ "$n" = 0 ] || fail "future window holds $n packets"
 # A window reaching before capture began: everything held, exit 0, the early part named.
@@ -78,8 +79,21 @@ n=$(expect 0 "precedes the oldest record held: nothing was captured then" "$T/lo
 	--ring "$RING" --storage "$FIFO" --from -1h --filter "udp port 9999")
 [ "$n" = 20 ] || fail "a window reaching before capture gave $n of 20 packets"
 # A pod selection with no Kubernetes metadata to resolve it: a failure, said.
-n=$(expect 1 "no Kubernetes pod metadata" "$T/pod.pcapng" --ring "$RING" --from -1h --pod web)
-[ "$n" = 0 ] || fail "--pod without metadata gave $n packets"
+# A failure before the first packet leaves no file rawcap created; one that
+# was there before is said to hold no packet now.
+rc=0
+"$PCAP" -q -o "$T/pod.pcapng" --ring "$RING" --from -1h --pod web 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "no Kubernetes pod metadata" "$T/err" ||
+	fail "--pod without metadata: exit $rc: $(cat "$T/err")"
+[ ! -e "$T/pod.pcapng" ] || fail "a failed export left $T/pod.pcapng behind"
+echo old >"$T/old.pcapng"
+"$PCAP" -q -o "$T/old.pcapng" --ring "$RING" --from -1h --pod web 2>"$T/err" && fail "--pod: exit 0"
+grep -q "old.pcapng was there before: it holds no packet now" "$T/err" || fail "old file: $(cat "$T/err")"
+# -o /dev/null is taken (the null device, as tcpdump -w /dev/null); other devices are not
+"$PCAP" -q -o /dev/null --ring "$RING" --from -1h 2>"$T/err" || fail "-o /dev/null: $(cat "$T/err")"
+[ -c /dev/null ] || fail "/dev/null is no longer the null device"
+"$PCAP" -q -o /dev/zero --ring "$RING" --from -1h 2>"$T/err" && fail "-o /dev/zero: exit 0"
+grep -q "character device.*only /dev/null is taken" "$T/err" || fail "-o /dev/zero: $(cat "$T/err")"
 
 # Snapshots of a window longer than what is held: partial before capture, exit 0.
 "$SNAP" create --ring "$RING" --storage "$FIFO" --dest "$DEST" --name long --last 1h \
