@@ -144,15 +144,18 @@ static uint64_t config_dir_held(const char *dir)
 }
 
 /*
- * A --storage-size beyond what --storage's file system can give (its free
- * space plus what the FIFO holds there already) is refused: the FIFO would
- * fill the disk before it recycles a segment. --storage need not exist yet:
- * the nearest directory above it that does is asked.
+ * A --storage-size larger than --storage's whole file system can never be
+ * held: refused. One larger than its free space plus what the FIFO holds
+ * there already is said, not refused: the disk may be full of others' files
+ * only for now, and a capd that will not start on a full disk would
+ * crash-loop where it should capture; the FIFO recycles what it could
+ * create (section 4.3). --storage need not exist yet: the nearest
+ * directory above it that does is asked.
  */
 static int config_storage_fits(const struct capd_config *cfg)
 {
 	uint64_t want = cfg->storage_size ? cfg->storage_size : CAPD_STORAGE_SIZE_DEFAULT;
-	uint64_t avail, held;
+	uint64_t total, avail, held;
 	struct statvfs vfs;
 	char path[4096], *slash;
 
@@ -169,17 +172,25 @@ static int config_storage_fits(const struct capd_config *cfg)
 		else
 			slash[slash == path] = '\0';
 	}
+	total = (uint64_t)vfs.f_blocks * vfs.f_frsize;
 	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (want > total) {
+		capd_usage_error(NULL,
+				 "--storage-size %llu bytes is more than %s can ever hold: its file "
+				 "system is %llu bytes; give --storage-size %lluMi or less",
+				 (unsigned long long)want, cfg->storage_dir,
+				 (unsigned long long)total, (unsigned long long)(total >> 20));
+		return -EINVAL;
+	}
 	held = config_dir_held(cfg->storage_dir);
-	if (want <= avail + held)
-		return 0;
-	capd_usage_error(NULL,
-			 "--storage-size %llu bytes is more than %s can hold: its file system "
-			 "has %llu bytes free and the disk FIFO holds %llu there already; give "
-			 "--storage-size %lluMi or less, or free space",
-			 (unsigned long long)want, cfg->storage_dir, (unsigned long long)avail,
-			 (unsigned long long)held, (unsigned long long)((avail + held) >> 20));
-	return -EINVAL;
+	if (want > avail + held)
+		fprintf(stderr,
+			"capd: warning: --storage-size %llu bytes: %s's file system has %llu "
+			"bytes free and the disk FIFO holds %llu there: until space is freed it "
+			"keeps less, recycling its oldest segments\n",
+			(unsigned long long)want, cfg->storage_dir, (unsigned long long)avail,
+			(unsigned long long)held);
+	return 0;
 }
 
 int capd_config_validate(struct capd_config *cfg)

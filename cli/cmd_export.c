@@ -490,7 +490,8 @@ static int run(struct cli *c, struct xargs *a)
 	}
 	rc = a->kind == X_MERGE ? run_merge(c, a, &mo, names, files, &packets)
 				: run_nodes(c, a, &mo, &t, &packets);
-	if (rc && mo.fd > 1)
+	/* interrupted: the output keeps what was merged so far, as fanin_report says */
+	if (rc && mo.fd > 1 && !*c->stop)
 		rawcap_output_failed(stderr, PROG, a->out, mo.fd, created, packets);
 	if (a->kind == X_DISSECT && tg.err[0])
 		fprintf(stderr, PROG ": --target %s: %s\n", a->target.hostport, tg.err);

@@ -59,9 +59,10 @@ warned "warning: --storage-size without --storage does nothing" -- --storage-siz
 warned "warning: no interface matches 'nomatch*' yet" -- --interfaces 'lo,nomatch*'
 warned "this node is 'node-7' (\$NODE_NAME)" NODE_NAME=node-7 -- --kubernetes
 warned "\$NODE_NAME is not set" NODE_NAME= -- --kubernetes
-# --storage-size beyond --storage's file system (free space plus what the FIFO holds there
-# already) is refused, one line, exit 2, nothing created: a 64 MiB tmpfs, mounted in a
-# mount namespace of capd's own (gone with it), stands for the small disk.
+# --storage-size beyond --storage's whole file system is refused, one line, exit 2, nothing
+# created; beyond its free space plus what the FIFO holds there, it is said (a disk full of
+# others' files now must not stop capd): a 64 MiB tmpfs, mounted in a mount namespace of
+# capd's own (gone with it), stands for the small disk.
 onfs() { # onfs SETUP ARGS...: capd --ring RING ARGS on a fresh 64 MiB tmpfs at $TMP/fs after SETUP
 	local setup=$1
 	shift
@@ -79,13 +80,16 @@ storage() { # storage WANT-RC PATTERN SETUP ARGS...
 	echo "ok: capd $* ($setup) -> $(head -1 <<<"$err")"
 }
 mkdir "$TMP/fs"
-big="bytes is more than $TMP/fs/fifo[a-z/]* can hold: its file system has"
+big="bytes is more than $TMP/fs/fifo[a-z/]* can ever hold: its file system is 67108864 bytes"
 storage 2 "$big" : --storage "$TMP/fs/fifo" --storage-size 10Ti
 storage 2 "$big" : --storage "$TMP/fs/fifo/deeper" --storage-size 65Mi
 storage 2 "$big" : --storage "$TMP/fs/fifo" # the default, 1Gi
-# What the FIFO holds there already counts as room: 40 MiB held, 24 MiB free.
+# Room taken by others' files is said, not refused; what the FIFO holds there already counts
+# as room: 40 MiB held by the FIFO, or by another file, 24 MiB free.
 held='mkdir fifo && head -c 40M /dev/zero >fifo/seg-0000000000000000'
-storage 2 "$big" "$held" --storage "$TMP/fs/fifo" --storage-size 65Mi
+other='head -c 40M /dev/zero >other'
+short="warning: --storage-size 33554432 bytes: $TMP/fs/fifo's file system has [0-9]* bytes free"
+storage 2 "$short" "$other" --storage "$TMP/fs/fifo" --storage-size 32Mi --fanout bogus
 storage 2 "bad fanout mode" "$held" --storage "$TMP/fs/fifo" --storage-size 60Mi --fanout bogus
 storage 2 "bad fanout mode" : --storage "$TMP/fs/fifo" --storage-size 32Mi --fanout bogus
 [ -z "$(ls -A "$TMP/fs")" ] || fail "the tmpfs stayed mounted, or capd wrote under it"

@@ -33,10 +33,12 @@ send_and_check() {
 	[ "$(kv udp_bad "$r")" -eq 0 ] || fail "damaged records: $r"
 }
 
-# 1. Disk full: a 1 MiB tmpfs holds no segment at all. A 4 MiB ring wraps
-# while the disk is unusable, so the records that never reach the disk are
-# counted as loss (persist_lapped/disk_error); capture itself goes on.
-tmpfs "$TMP/full" 1m
+# 1. Disk full: another file leaves 1 MiB of a 300 MiB tmpfs, no room for any
+# segment (capd warns at start and starts). A 4 MiB ring wraps while the disk
+# is unusable, so the records that never reach the disk are counted as loss
+# (persist_lapped/disk_error); capture itself goes on.
+tmpfs "$TMP/full" 300m
+head -c 299M /dev/zero >"$TMP/full/other"
 start_capd "$TMP/capd-full.log" --interfaces lo --duplicates ingress --ring-size 4Mi \
 	--storage "$TMP/full/fifo" --storage-size 256Mi
 nsx "$TRAFFIC" udp 127.0.0.1 9999 20000 0 >/dev/null
@@ -46,6 +48,7 @@ kill -0 "$CAPD_PID" 2>/dev/null || fail "capd died with a full disk"
 stop_capd "$TMP/capd-full.log"
 grep -iE "no space" "$TMP/capd-full.log" | head -3
 grep -qiE "no space left" "$TMP/capd-full.log" || fail "disk full: no clear error in the log"
+grep -q "warning: --storage-size" "$TMP/capd-full.log" || fail "disk full: not said at start"
 [ "$(grep -c "creating a segment" "$TMP/capd-full.log")" -eq 1 ] || fail "disk full: error not logged once"
 pk=$(sed -n 's/.*"packets":\([0-9]*\).*/\1/p' <<<"$st")
 derr=$(sed -n 's/.*"disk_error":\([0-9]*\).*/\1/p' <<<"$st")

@@ -106,7 +106,8 @@ for out in outlink outfifo outdir; do
 	says "$TMP/o" "output $TMP/$out: \(a symbolic link\|a FIFO, not a regular file\|a directory, not a regular file\)"
 done
 [ "$(cat "$TMP/target")" = secret ] || fail "an export wrote through a link"
-run 1 "$TMP/o" "$PCAP" --snapshot "$D/good" -o /dev/null
+run 0 "$TMP/o" "$PCAP" --snapshot "$D/good" -o /dev/null # the null device, as tcpdump -w takes it
+run 1 "$TMP/o" "$PCAP" --snapshot "$D/good" -o /dev/zero
 says "$TMP/o" "a character device, not a regular file"
 timeout 10 cat "$TMP/outfifo" >/dev/null & # a FIFO with a reader is refused too
 catpid=$!
