@@ -136,8 +136,8 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 [ "$rc" = 1 ] || fail "the recycled window exported with exit $rc, expected 1 (missing)"
-ngone=$(count "$T/gone.pcapng" 2>/dev/null || echo 0)
-[ "${ngone:-0}" = 0 ] || fail "the recycled window still yields $ngone packets"
+# a failed export that wrote no packet takes back the file it created
+[ ! -e "$T/gone.pcapng" ] || fail "the recycled window left $T/gone.pcapng: $(count "$T/gone.pcapng") packets"
 echo "recycled: rawcap-pcap --storage reports the window missing: $(grep -v '^$' "$T/gone.err" | tail -1)"
 
 "$PCAP" --snapshot "$T/snaps/s1" -o "$T/s.pcapng" 2>"$T/pcap-s.err" ||
