@@ -335,6 +335,7 @@ static void selfx_step_done(struct selfx *x)
 		x->step = -1; /* the live table stays */
 		return;
 	}
+	self_table_carry(self_next(&x->m), &x->m.tab[x->m.cur]);
 	self_publish(&x->m);
 	x->refreshes++;
 	x->step = -1;

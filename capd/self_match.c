@@ -402,11 +402,31 @@ int self_table_add(struct self_table *t, uint8_t proto, const uint8_t local[16],
 	slot = self_find(t, &k, &found);
 	if (!found) {
 		*slot = k;
-		slot->used = 1;
 		t->n++;
 	}
+	slot->used = 1; /* found again: no longer carried */
 	port_set(t->ports, lport);
 	return 0;
+}
+
+void self_table_carry(struct self_table *next, const struct self_table *live)
+{
+	for (unsigned i = 0; i < SELF_SLOTS; i++) {
+		const struct self_key *k = &live->slot[i];
+		struct self_key *slot;
+		bool found;
+
+		if (k->used != 1 || next->n >= SELF_MAX_CONNS)
+			continue;
+		slot = self_find(next, k, &found);
+		if (found)
+			continue;
+		*slot = *k;
+		slot->used = 2;
+		next->n++;
+		port_set(next->ports, k->pa); /* which end is local is not kept: both */
+		port_set(next->ports, k->pb);
+	}
 }
 
 void self_table_listen(struct self_table *t, const uint8_t local[16], uint16_t lport)

@@ -47,7 +47,7 @@ struct self_key {
 	uint8_t a[16], b[16];
 	uint16_t pa, pb;
 	uint8_t proto;
-	uint8_t used, pad[2];
+	uint8_t used, pad[2]; /* used: 1 found, 2 carried from the table before */
 };
 
 struct self_table {
@@ -146,6 +146,16 @@ void self_table_clear(struct self_table *t);
 int self_table_add(struct self_table *t, uint8_t proto, const uint8_t local[16], uint16_t lport,
 		   const uint8_t remote[16], uint16_t rport);
 void self_table_listen(struct self_table *t, const uint8_t local[16], uint16_t lport);
+/*
+ * Before next is published: the connections of live that next lacks join it
+ * once, marked carried (used 2), and the next table built without them drops
+ * them. capd tests a packet when it copies it out of the kernel's ring, after
+ * it was on the wire, so a connection's last packets (and the peer's RSTs to
+ * its segments in flight) can come after a dump that no longer saw its
+ * socket. Safe against a reused 5-tuple: a new connection starts with a SYN,
+ * which is asked about again.
+ */
+void self_table_carry(struct self_table *next, const struct self_table *live);
 static inline struct self_table *self_next(struct self_match *m)
 {
 	return &m->tab[!m->cur];

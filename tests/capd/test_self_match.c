@@ -99,6 +99,35 @@ static void add(struct self_match *m, uint32_t a, uint16_t pa, uint32_t b, uint1
 	assert_int_equal(self_table_add(&m->tab[m->cur], 6, la, pa, ra, pb), 0);
 }
 
+/* A connection the dump no longer finds stays one more dump (its last packets), then goes. */
+static void test_closed_connection_carried_one_dump(void **state)
+{
+	struct self_match *m = calloc(1, sizeof(*m));
+	const uint32_t A = 0xc6120001, B = 0xc6120002;
+
+	(void)state;
+	add(m, A, 40002, B, 8443);
+	self_table_carry(self_next(m), &m->tab[m->cur]); /* a dump that did not find it */
+	self_publish(m);
+	assert_int_equal(m->tab[m->cur].n, 1);
+	assert_true(pkt(m, B, 8443, A, 40002, ACK)); /* a packet from before the close */
+	self_table_clear(self_next(m));
+	self_table_carry(self_next(m), &m->tab[m->cur]); /* the next dump: not again */
+	self_publish(m);
+	assert_int_equal(m->tab[m->cur].n, 0);
+	assert_false(pkt(m, B, 8443, A, 40002, ACK));
+	add(m, A, 40003, B, 8443);
+	self_table_clear(self_next(m));
+	self_table_carry(self_next(m), &m->tab[m->cur]); /* carried */
+	self_publish(m);
+	add(m, A, 40003, B, 8443); /* found again (a lookup): no longer carried */
+	self_table_clear(self_next(m));
+	self_table_carry(self_next(m), &m->tab[m->cur]); /* so carried once more */
+	self_publish(m);
+	assert_true(pkt(m, B, 8443, A, 40003, ACK));
+	free(m);
+}
+
 static void test_reused_tuple_is_captured(void **state)
 {
 	struct self_match *m = calloc(1, sizeof(*m));
@@ -381,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_ack_flood_to_listener_does_not_starve_its_answers),
 		cmocka_unit_test(test_routed_syn_not_asked),
 		cmocka_unit_test(test_addrs_past_the_limit_any_is_ours),
+		cmocka_unit_test(test_closed_connection_carried_one_dump),
 		cmocka_unit_test(test_reused_tuple_is_captured),
 		cmocka_unit_test(test_own_syn_again_stays_excluded),
 		cmocka_unit_test(test_many_forgotten_others_found),

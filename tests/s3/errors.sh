@@ -89,7 +89,12 @@ expect del 0
 for name in web big; do
 	f=$(ls "$DEST/$name/data" | tail -1)
 	chmod u+w "$DEST/$name/data/$f"
-	printf '\xa5' | dd of="$DEST/$name/data/$f" bs=1 seek=70000 count=1 conv=notrunc status=none
+	# flip the byte's bits: a fixed value is already there once in 256 snapshots
+	b=$(od -An -tu1 -j70000 -N1 "$DEST/$name/data/$f" | tr -d ' ')
+	printf "\\$(printf '%03o' $((b ^ 255)))" |
+		dd of="$DEST/$name/data/$f" bs=1 seek=70000 count=1 conv=notrunc status=none
+	[ "$(od -An -tu1 -j70000 -N1 "$DEST/$name/data/$f" | tr -d ' ')" = $((b ^ 255)) ] ||
+		fail "damaging $name: the byte did not change"
 	run damaged-$name upload $name --dest "$DEST" --to "$URL" --part-size 5Mi
 	expect damaged-$name 1 "data/$f: content does not match the manifest's SHA-256"
 	! grep -q "^PUT .*/$name/manifest.json" "$T/server.log" || fail "manifest of damaged $name sent"
