@@ -454,20 +454,30 @@ void rawcap_snapshot_list_free(char **names, size_t n)
  */
 #define SNAP_CLAIM_PREFIX ".claim-"
 
-uint64_t snap_du(int fd)
+/* A directory stream of fd's directory from its start, fd left open; NULL if none. */
+DIR *snap_dir_stream(int fd)
 {
 	int dup_fd = dup(fd);
 	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	struct dirent *de;
-	uint64_t sum = 0;
-	struct stat st;
 
 	if (!d) {
 		if (dup_fd >= 0)
 			close(dup_fd);
-		return 0;
+		return NULL;
 	}
 	rewinddir(d); /* the dup shares fd's offset: read from the start */
+	return d;
+}
+
+uint64_t snap_du(int fd)
+{
+	DIR *d = snap_dir_stream(fd);
+	struct dirent *de;
+	uint64_t sum = 0;
+	struct stat st;
+
+	if (!d)
+		return 0;
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -521,20 +531,15 @@ static uint64_t claim_extra(int destfd, const char *claim, uint64_t *claimed)
 
 uint64_t snap_quota_used(int destfd, uint64_t *claimed)
 {
-	int dup_fd = dup(destfd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	DIR *d = snap_dir_stream(destfd);
 	uint64_t used = snap_du(destfd), ignored = 0;
 	struct dirent *de;
 
 	if (!claimed)
 		claimed = &ignored;
 	*claimed = 0;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	if (!d)
 		return used;
-	}
-	rewinddir(d); /* the dup shares destfd's offset */
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, SNAP_CLAIM_PREFIX, strlen(SNAP_CLAIM_PREFIX)))
 			used += claim_extra(destfd, de->d_name, claimed);
@@ -545,16 +550,11 @@ uint64_t snap_quota_used(int destfd, uint64_t *claimed)
 /* Remove the claims of processes that are gone (called with DIR locked). */
 static void claims_reap(int destfd)
 {
-	int dup_fd = dup(destfd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	DIR *d = snap_dir_stream(destfd);
 	struct dirent *de;
 
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	if (!d)
 		return;
-	}
-	rewinddir(d); /* the dup shares destfd's offset */
 	while ((de = readdir(d))) {
 		int fd;
 

@@ -7,6 +7,7 @@
 #ifndef RAWCAP_LIB_SNAPSHOT_INT_H
 #define RAWCAP_LIB_SNAPSHOT_INT_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +70,8 @@ void snap_hasher_free(struct snap_hasher *h);
 int snap_path(const char *dest, const char *name, char *buf, size_t len);
 /* Remove a directory tree we own (making it writable first); never follows symlinks. */
 int snap_remove_tree(int parent_fd, const char *name);
+/* A directory stream of fd's directory from its start, fd left open; NULL if none. */
+DIR *snap_dir_stream(int fd);
 
 /*
  * Staging directories (snapshot_stage.c): snap_stage_make() reaps those of

@@ -71,16 +71,11 @@ static bool stage_stale(int destfd, const char *name)
 
 void snap_stage_reap(int destfd)
 {
-	int dup_fd = dup(destfd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	DIR *d = snap_dir_stream(destfd);
 	struct dirent *de;
 
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	if (!d)
 		return;
-	}
-	rewinddir(d); /* the dup shares destfd's offset */
 	while ((de = readdir(d)))
 		if (stage_stale(destfd, de->d_name))
 			snap_remove_tree(destfd, de->d_name);
