@@ -454,18 +454,20 @@ void rawcap_snapshot_list_free(char **names, size_t n)
  */
 #define SNAP_CLAIM_PREFIX ".claim-"
 
-/* A directory stream of fd's directory from its start, fd left open; NULL if none. */
+/*
+ * A directory stream of fd's directory from its start, fd left open; NULL if
+ * none. The stream has its own open file description (openat "."), not a dup:
+ * dups share one offset, so a stream opened before another of the same
+ * directory is read to its end (snap_quota_used runs snap_du in between)
+ * would find nothing.
+ */
 DIR *snap_dir_stream(int fd)
 {
-	int dup_fd = dup(fd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	int own = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = own >= 0 ? fdopendir(own) : NULL;
 
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return NULL;
-	}
-	rewinddir(d); /* the dup shares fd's offset: read from the start */
+	if (!d && own >= 0)
+		close(own);
 	return d;
 }
 

@@ -70,7 +70,8 @@ void snap_hasher_free(struct snap_hasher *h);
 int snap_path(const char *dest, const char *name, char *buf, size_t len);
 /* Remove a directory tree we own (making it writable first); never follows symlinks. */
 int snap_remove_tree(int parent_fd, const char *name);
-/* A directory stream of fd's directory from its start, fd left open; NULL if none. */
+/* A directory stream of fd's directory from its start, with its own offset (fd left
+ * open, its offset untouched); NULL if none. */
 DIR *snap_dir_stream(int fd);
 
 /*

@@ -10,6 +10,8 @@ rawcap_unit_test(test_manifest SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapshot/test
                  LIBS rawcap_static LABELS snapshot TIMEOUT 30)
 rawcap_unit_test(test_snapshot_hash SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapshot/test_snapshot_hash.c
                  LIBS rawcap_static LABELS snapshot TIMEOUT 30)
+rawcap_unit_test(test_snapshot_quota SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/snapshot/test_snapshot_quota.c
+                 LIBS rawcap_static LABELS snapshot TIMEOUT 30)
 rawcap_script_test(pcap_export pcap/export.sh LABELS pcap TIMEOUT 120)
 rawcap_script_test(pcap_follow pcap/follow.sh LABELS pcap TIMEOUT 60)
 rawcap_script_test(snapshot_roundtrip snapshot/roundtrip.sh LABELS snapshot TIMEOUT 120)

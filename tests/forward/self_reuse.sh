@@ -38,13 +38,17 @@ try:
 except ConnectionResetError:
     pass
 c.close(); l.close()
-for _ in range(100):  # the other uid's listener on the host's 40002, up within a second
+deadline = time.monotonic() + 10  # the other uid's listener on the host's 40002
+while True:
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("198.18.0.2", 5555))
     try:
         s.connect(("198.18.0.1", 40002)); break
     except ConnectionRefusedError:
-        s.close(); time.sleep(0.005)
+        s.close()
+        if time.monotonic() > deadline:
+            sys.exit("peer: nobody listened on 198.18.0.1:40002 within 10 s")
+        time.sleep(0.005)
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 for i in range(20):
     s.send(b"O" * 100); time.sleep(0.005)
@@ -54,13 +58,18 @@ cat >"$TMP/own.py" <<'PY'
 import socket, struct, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("198.18.0.1", 40002)); s.connect(("198.18.0.2", 5555))
+print("connected", flush=True)  # the other may wait for the port from now on
 s.sendall(b"R" * 10000)
 time.sleep(0.3)  # found by its SYN's lookup, then closed before the next dump
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close()  # RST: no TIME_WAIT
 PY
 cat >"$TMP/other.py" <<'PY'
-import socket, time
-for _ in range(500):  # as soon as rawcap's socket is gone
+import socket, sys, time
+for _ in range(2000):  # not before rawcap's socket holds the port (load: slow starts)
+    if "connected" in open(sys.argv[1]).read():
+        break
+    time.sleep(0.005)
+for _ in range(2000):  # as soon as rawcap's socket is gone
     l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         l.bind(("198.18.0.1", 40002)); l.listen(1); break
@@ -84,10 +93,11 @@ run() {
 	PIDS+=($!)
 	local ppid=$!
 	wait_until 10 test -e "$TMP/peer.out.ready"
-	nsx "${AS_USER[@]}" /usr/bin/python3 - <"$TMP/own.py" &
+	: >"$TMP/own.out"
+	nsx "${AS_USER[@]}" /usr/bin/python3 - <"$TMP/own.py" >"$TMP/own.out" &
 	local opid=$!
-	sleep 0.1
-	timeout 10 ip netns exec "$NS" python3 "$TMP/other.py" || fail "$tag: the other connection failed"
+	timeout 20 ip netns exec "$NS" python3 "$TMP/other.py" "$TMP/own.out" ||
+		fail "$tag: the other connection failed"
 	wait "$opid" || fail "$tag: rawcap's connection failed"
 	wait "$ppid" || fail "$tag: the peer failed"
 	sleep 0.3
