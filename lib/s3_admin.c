@@ -4,12 +4,14 @@
  * the names under a prefix (complete ones have a manifest), delete one
  * (manifest first), and the listings the transfers share: every key under a
  * prefix (ListObjectsV2, paginated) and the multipart uploads a killed run
- * left behind (ListMultipartUploads, then AbortMultipartUpload for each).
+ * left behind (ListMultipartUploads, then AbortMultipartUpload for each),
+ * or that came back after a cancelled run aborted them.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "s3_int.h"
 #include "snapshot_int.h"
@@ -129,9 +131,12 @@ static void stale_free(struct stale *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* One page of ListMultipartUploads under prefix; -ENOTSUP where the server has none. */
+/*
+ * One page of ListMultipartUploads under prefix; -ENOTSUP where the server
+ * has none. cleanup: after a failure or cancel (s3_run_cleanup's rules).
+ */
 static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, char *id_marker,
-			size_t markerlen, struct stale *s, bool *truncated)
+			size_t markerlen, struct stale *s, bool *truncated, bool cleanup)
 {
 	char ek[3 * S3_KEY_MAX], eid[3 * 1024], q[sizeof(ek) + sizeof(eid) + 3 * S3_KEY_MAX + 64];
 	struct s3_req *r;
@@ -149,7 +154,14 @@ static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, ch
 	if (!r)
 		return -ENOMEM;
 	r->resp_max = S3_XML_MAX;
-	err = s3_run_one(op, r);
+	if (cleanup) {
+		r->keep = true;
+		s3_submit(op, r);
+		s3_run_cleanup(op);
+		err = r->result ? r->result : r->status ? 0 : -ETIMEDOUT;
+	} else {
+		err = s3_run_one(op, r);
+	}
 	if (!err)
 		err = s3_xml_uploads(r->resp, r->resp_len, stale_add, s, truncated, key_marker,
 				     id_marker, markerlen);
@@ -170,7 +182,7 @@ int s3_abort_stale(struct s3_op *op, const char *name)
 	if (err)
 		return err;
 	do {
-		err = list_uploads(op, epfx, km, im, sizeof(im), &s, &truncated);
+		err = list_uploads(op, epfx, km, im, sizeof(im), &s, &truncated, false);
 		if (err) /* -ENOTSUP (s3rver, some gateways) or refused: nothing we can abort */
 			break;
 		for (size_t i = 0; i < s.n; i++) {
@@ -189,6 +201,61 @@ int s3_abort_stale(struct s3_op *op, const char *name)
 	} while (!err && truncated);
 	stale_free(&s);
 	return op->error;
+}
+
+/* Whether id is one of ids (n). */
+static bool id_in(const char *id, const char *const *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ids[i], id))
+			return true;
+	return false;
+}
+
+/* Abort those of ids the server lists under epfx (one listing); how many it listed, or -errno. */
+static int abort_listed(struct s3_op *op, const char *epfx, const char *const *ids, size_t n)
+{
+	char km[S3_KEY_MAX] = "", im[1024] = "";
+	struct stale s = {0};
+	bool truncated = false;
+	int err, found = 0;
+
+	do {
+		err = list_uploads(op, epfx, km, im, sizeof(im), &s, &truncated, true);
+		for (size_t i = 0; !err && i < s.n; i++) {
+			char q[3 * 1024 + 16], eid[3 * 1024];
+			struct s3_req *r;
+
+			if (!id_in(s.v[i].id, ids, n) ||
+			    s3_uri_encode(s.v[i].id, false, eid, sizeof(eid)))
+				continue;
+			snprintf(q, sizeof(q), "uploadId=%s", eid);
+			if ((r = s3_req_new("DELETE", s.v[i].key, q)))
+				s3_submit(op, r);
+			found++;
+		}
+		stale_free(&s);
+		if (!err && found)
+			s3_run_cleanup(op);
+	} while (!err && truncated);
+	return err ? err : found;
+}
+
+#define CONFIRM_PASSES	 3
+#define CONFIRM_PAUSE_US 250000
+
+void s3_abort_confirm(struct s3_op *op, const char *name, const char *const *ids, size_t n)
+{
+	char pfx[S3_KEY_MAX], epfx[3 * S3_KEY_MAX];
+
+	if (!n || s3_key(&op->t, name, "", pfx, sizeof(pfx)) ||
+	    s3_uri_encode(pfx, false, epfx, sizeof(epfx)))
+		return;
+	for (int pass = 0; pass < CONFIRM_PASSES; pass++) {
+		usleep(CONFIRM_PAUSE_US); /* parts the server began before the abort */
+		if (abort_listed(op, epfx, ids, n) <= 0)
+			break; /* none of ours listed, or no listing to be had */
+	}
 }
 
 /* Listing: one entry per name, keys of a name arrive together (S3 lists in key order). */

@@ -241,6 +241,17 @@ int s3_upload_run(struct s3_op *op, const char *dir, const char *name);
 int s3_download_run(struct s3_op *op, const char *name, const char *dir, uint64_t quota);
 /* Abort the unfinished multipart uploads under NAME/ (best effort where unsupported). */
 int s3_abort_stale(struct s3_op *op, const char *name);
+/*
+ * After a failed or cancelled run aborted its multipart uploads ids (n):
+ * abort again those the server still lists under NAME/. A part request the
+ * server had begun before the abort can bring its upload back (s3rver
+ * re-creates it; AWS: "you might need to abort a given multipart upload
+ * multiple times", then check with a listing). Up to three listings 250 ms
+ * apart, until one lists none of ids; uploads not in ids (another run's)
+ * are left alone. Ignores the cancellation and keeps op's error, as
+ * s3_run_cleanup does; where the server cannot list, nothing more is done.
+ */
+void s3_abort_confirm(struct s3_op *op, const char *name, const char *const *ids, size_t n);
 
 /* Hex SHA-256 of a buffer; hex of a finished digest context. */
 void s3_sha256_hex(const void *buf, size_t len, char hex[65]);

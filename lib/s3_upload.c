@@ -454,6 +454,12 @@ static struct s3_req *part_req(struct upload *u, struct up_file *f)
 	r->body_off = off;
 	r->body_len = len;
 	r->progress = true;
+	/*
+	 * Heard out on a cancel (bounded), as the AWS CLI does: a part cut off
+	 * mid-request can still be begun by the server after the abort and
+	 * bring the upload back; once answered, the abort that follows is final.
+	 */
+	r->finish_on_stop = true;
 	r->done = part_done;
 	r->arg = f;
 	r->u64 = n;
@@ -588,9 +594,12 @@ static struct s3_req *upload_feed(struct s3_op *op)
 	return u->manifest_sent ? NULL : manifest_req(u);
 }
 
-/* After a failure: abort the multipart uploads this run began. */
+/* After a failure: abort the multipart uploads this run began, and check they stay gone. */
 static void abort_started(struct upload *u)
 {
+	const char **ids = calloc(u->m.nfiles ? u->m.nfiles : 1, sizeof(*ids));
+	size_t n = 0;
+
 	for (size_t i = 0; i < u->m.nfiles; i++) {
 		struct up_file *f = &u->files[i];
 		char key[S3_KEY_MAX], q[3 * 1024 + 16], eid[3 * 1024];
@@ -602,8 +611,13 @@ static void abort_started(struct upload *u)
 		snprintf(q, sizeof(q), "uploadId=%s", eid);
 		if ((r = s3_req_new("DELETE", key, q)))
 			s3_submit(u->op, r);
+		if (ids)
+			ids[n++] = f->upload_id;
 	}
 	s3_run_cleanup(u->op);
+	if (ids)
+		s3_abort_confirm(u->op, u->name, ids, n);
+	free(ids);
 }
 
 static void upload_free(struct upload *u)

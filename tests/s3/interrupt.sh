@@ -8,7 +8,9 @@
 #     download refuses it; a new upload keeps the files already complete,
 #     aborts the multipart uploads the dead run left, and finishes; the
 #     snapshot then comes back byte for byte;
-#  2. an upload cancelled with SIGINT aborts its multipart uploads itself;
+#  2. an upload cancelled with SIGINT aborts its multipart uploads itself,
+#     also when the server begins a part after the abort (it lists what is
+#     left and aborts it again);
 #  3. the server killed in the middle of a download leaves nothing behind.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +63,24 @@ kill -INT "$BG"
 bg_wait
 expect up3 1 "cancelled"
 [ "$(pending_uploads)" = 0 ] || fail "a cancelled upload left $(pending_uploads) multipart uploads"
+
+# 2b. The same with a server that begins a part only after the client gave up
+# on it (held 600 ms): the part re-creates the aborted upload; the cancelled
+# run lists what is left and aborts it again.
+server_kill
+server_start FAULT_PART_HOLD_MS=600
+: >"$T/server.log"
+bg_run up4 upload big2 --dest "$DEST" --to "$URL" "${SLOW[@]}"
+wait_log '^HOLD PUT .*big2.*partNumber=' 1
+kill -INT "$BG"
+bg_wait
+expect up4 1 "cancelled"
+sleep 1 # the held part has begun by now
+[ "$(pending_uploads)" = 0 ] ||
+	fail "a cancelled upload left $(pending_uploads) multipart uploads after a part the server began late"
+grep -q '^GET .*uploads=.* 200' "$T/server.log" || fail "the cancelled upload did not check what was left"
+server_kill
+server_start
 run list3 list --remote "$URL"
 ! grep -q "^big2" "$T/out/list3.out" || fail "a cancelled upload is listed"
 

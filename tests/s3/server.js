@@ -226,7 +226,11 @@ function checkPayload(req, res, declared) {
 
 // Transient faults on demand: every Nth part upload ($FAULT_PARTS) or data
 // download ($FAULT_GETS) is answered 503 SlowDown, as a busy S3 does.
+// $FAULT_PART_HOLD_MS: a part upload is held that long (logged "HOLD") before
+// s3rver begins it, as a busy S3 may begin a part after the client gave up
+// on it; s3rver then re-creates an upload that was aborted meanwhile.
 const faults = { parts: Number(process.env.FAULT_PARTS || 0), gets: Number(process.env.FAULT_GETS || 0), n: {} };
+const partHoldMs = Number(process.env.FAULT_PART_HOLD_MS || 0);
 function fault(kind) {
   if (!faults[kind]) return false;
   faults.n[kind] = (faults.n[kind] || 0) + 1;
@@ -241,6 +245,10 @@ async function handle(req, res) {
   if ((req.method === 'PUT' && 'partNumber' in q && fault('parts')) ||
       (req.method === 'GET' && key.includes('/data/') && fault('gets')))
     return sendError(res, 503, 'SlowDown', 'Please reduce your request rate.');
+  if (req.method === 'PUT' && 'partNumber' in q && partHoldMs) {
+    log(`HOLD ${req.method} ${req.url}`);
+    await new Promise(r => setTimeout(r, partHoldMs));
+  }
   if (req.method === 'GET' && !key && 'uploads' in q) return listUploads(req, res, bucket, q);
   if (req.method === 'DELETE' && key && 'uploadId' in q) return abortUpload(req, res, bucket, q.uploadId);
   const declared = req.headers['x-amz-content-sha256'];
