@@ -14,7 +14,7 @@ foreach(t live lapped msgpack tls pause halfclose)
   rawcap_script_test(forward_${t} forward/${t}.sh LABELS forward TIMEOUT 90)
 endforeach()
 # The same path fed by the real capd capturing lo in a private namespace.
-rawcap_script_test(forward_capd_e2e forward/capd_e2e.sh LABELS forward capd TIMEOUT 90)
+rawcap_script_test(forward_capd_e2e forward/capd_e2e.sh LABELS forward capd TIMEOUT 240)
 # The forwarder as a network server: no work before authentication, receivers
 # that do not read or do not finish their handshake lose their slot,
 # accept(2) out of fds backs off, TLS off loopback needs client certificates.

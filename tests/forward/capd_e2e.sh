@@ -34,8 +34,8 @@ same_packets "$A" "$TMP/live.pcapng" || fail "live: packet bytes differ from tcp
 echo "live: tshark received the 400 datagrams byte for byte"
 
 fwd_start replay --plain --listen 127.0.0.1:5556 --from "$T1" --to "$T2"
-timeout 20 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5556 -w "$TMP/window.pcapng" >"$TMP/tshark2.err" 2>&1 ||
-	fail "tshark on the replay did not end by itself"
+timeout 60 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5556 -w "$TMP/window.pcapng" >"$TMP/tshark2.err" 2>&1 ||
+	fail "tshark on the replay did not end by itself in 60 s: $(tail -3 "$TMP/tshark2.err")"
 n=$(pkts "$TMP/window.pcapng")
 [ "$n" = 400 ] || fail "window: tshark got $n packets, the window holds 400"
 same_packets "$A" "$TMP/window.pcapng" || fail "window: packet bytes differ"
@@ -44,8 +44,8 @@ echo "window: replay of [T1, T2] delivered the same 400 packets"
 "$SNAP" create --ring "$RING" --dest "$TMP/snaps" --from "$T1" --to "$T2" --name w1 \
 	>"$TMP/snap.err" 2>&1 || fail "rawcap-snapshot create failed"
 fwd_start snapfwd --plain --listen 127.0.0.1:5558 --snapshot "$TMP/snaps/w1"
-timeout 20 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5558 -w "$TMP/snap.pcapng" >"$TMP/tshark4.err" 2>&1 ||
-	fail "tshark on the snapshot replay did not end by itself"
+timeout 60 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5558 -w "$TMP/snap.pcapng" >"$TMP/tshark4.err" 2>&1 ||
+	fail "tshark on the snapshot replay did not end by itself in 60 s: $(tail -3 "$TMP/tshark4.err")"
 n=$(pkts "$TMP/snap.pcapng")
 [ "$n" = 400 ] || fail "snapshot: tshark got $n packets, the snapshot holds 400"
 same_packets "$A" "$TMP/snap.pcapng" || fail "snapshot: packets differ"

@@ -34,8 +34,8 @@ echo "live: tshark received all 350 packets byte for byte"
 
 # Replay of the past window [T1, T2]: only the first 300 packets, then EOF.
 fwd_start replay --plain --listen 127.0.0.1:5556 --from "$T1" --to "$T2"
-timeout 20 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5556 -w "$TMP/window.pcapng" >"$TMP/tshark2.err" 2>&1 ||
-	fail "tshark on the replay did not end by itself"
+timeout 60 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5556 -w "$TMP/window.pcapng" >"$TMP/tshark2.err" 2>&1 ||
+	fail "tshark on the replay did not end by itself in 60 s: $(tail -3 "$TMP/tshark2.err")"
 n=$(pkts "$TMP/window.pcapng")
 [ "$n" = 300 ] || fail "window: tshark got $n packets, the window holds 300"
 same_packets "$A" "$TMP/window.pcapng" || fail "window: packet bytes differ"
@@ -44,8 +44,8 @@ echo "window: replay of [T1, T2] delivered exactly its 300 packets"
 
 # The same window as classic pcap, read by tshark too.
 fwd_start replay2 --plain --listen 127.0.0.1:5557 --from "$T1" --to "$T2" --format pcap
-timeout 20 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5557 -w "$TMP/window.pcap" >"$TMP/tshark3.err" 2>&1 ||
-	fail "tshark on the pcap replay did not end by itself"
+timeout 60 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5557 -w "$TMP/window.pcap" >"$TMP/tshark3.err" 2>&1 ||
+	fail "tshark on the pcap replay did not end by itself in 60 s: $(tail -3 "$TMP/tshark3.err")"
 same_packets "$A" "$TMP/window.pcap" || fail "classic pcap: packets differ"
 echo "window: classic pcap replay identical"
 
@@ -97,8 +97,8 @@ if [ -x "$SNAP" ] && "$SNAP" --help 2>&1 | grep -q -- "--from"; then
 	nsx "$SNAP" create --ring "$RING" --dest "$TMP/snaps" --from "$T1" --to "$T2" --name w1 \
 		>"$TMP/snap.err" 2>&1 || fail "rawcap-snapshot create failed"
 	fwd_start snapfwd --plain --listen 127.0.0.1:5558 --snapshot "$TMP/snaps/w1"
-	timeout 20 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5558 -w "$TMP/snap.pcapng" >"$TMP/tshark4.err" 2>&1 ||
-		fail "tshark on the snapshot replay did not end by itself"
+	timeout 60 ip netns exec "$NS" tshark -i TCP@127.0.0.1:5558 -w "$TMP/snap.pcapng" >"$TMP/tshark4.err" 2>&1 ||
+		fail "tshark on the snapshot replay did not end by itself in 60 s: $(tail -3 "$TMP/tshark4.err")"
 	same_packets "$A" "$TMP/snap.pcapng" || fail "snapshot: packets differ"
 	echo "snapshot: replay identical"
 else
