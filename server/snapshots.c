@@ -15,7 +15,10 @@
  * DELETE of a job in progress cancels it: it sets the create's stop flag
  * (seen per record and block, and every flush interval while the window
  * waits for live data), waits for the worker to remove its staging
- * directory and give back its slot, and answers 204.
+ * directory and give back its slot, and answers 204. SIGTERM and SIGINT
+ * cancel every job the same way (server_snapshot_jobs_stop), but keep what
+ * completed: the server says how many it cancelled and exits at once,
+ * leaving no staging directory behind.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,7 +44,8 @@ struct snap_job {
 	char error[320];
 	uint64_t from_ns, to_ns, created_ns;
 	struct server_query q;	    /* owns the filter and the pod join while running */
-	volatile sig_atomic_t stop; /* set by DELETE: cancel the create */
+	volatile sig_atomic_t stop; /* set by DELETE or at exit: cancel the create */
+	bool deleted;		    /* by DELETE: what it made goes too */
 	/* A DELETE waiting for the cancelled worker to end (its frame's); s->lock. */
 	bool *gone;
 	pthread_cond_t *gone_cond;
@@ -102,20 +106,27 @@ static void *job_main(void *arg)
 
 	server_query_free(&j->q);
 	pthread_mutex_lock(&s->lock);
-	if (j->stop) /* cancelled (or done just before): forgotten, as DELETE asked */
+	if (j->deleted) /* cancelled (or done just before): forgotten, as DELETE asked */
 		err = job_cancelled(s, j, err);
-	if (err < 0) {
+	if (err < 0 && s->stopping && j->stop) {
+		job_unlink(s, j); /* cancelled at exit: server_snapshot_jobs_stop says so */
+		free(j);
+		j = NULL;
+	} else if (err < 0) {
 		j->status = SNAP_FAILED;
 		snprintf(j->error, sizeof(j->error), "%s", why[0] ? why : rawcap_strerror(err));
 	} else {
 		job_unlink(s, j); /* on disk now (or cancelled): the manifest speaks for it */
 	}
 	__atomic_fetch_sub(&s->exports, 1, __ATOMIC_RELAXED); /* before DELETE answers */
-	if (j->gone) {
+	if (j && j->gone) {
 		*j->gone = true;
 		pthread_cond_broadcast(j->gone_cond);
 	}
+	pthread_cond_broadcast(&s->job_ended);
 	pthread_mutex_unlock(&s->lock);
+	if (!j)
+		return NULL;
 	if (err < 0)
 		fprintf(stderr, SERVER_PROG ": snapshot %s failed: %s\n", j->name, j->error);
 	else
@@ -213,6 +224,10 @@ static int job_start(struct httpd_req *req, struct server *s, struct snap_job *j
 
 	*started = false;
 	pthread_mutex_lock(&s->lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		return server_reply_error(req, 503, "stopping", "rawcap-server is stopping");
+	}
 	if (!job_claim(s, j)) {
 		pthread_mutex_unlock(&s->lock);
 		return server_reply_error(req, 409, "exists", "snapshot %s exists", j->name);
@@ -450,6 +465,7 @@ static int job_cancel(struct httpd_req *req, struct server *s, struct snap_job *
 	until.tv_sec += JOB_CANCEL_WAIT_S;
 	j->gone = &gone;
 	j->gone_cond = &cond;
+	j->deleted = true;
 	j->stop = 1;
 	while (!gone && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&cond, &s->lock, &until);
@@ -462,6 +478,53 @@ static int job_cancel(struct httpd_req *req, struct server *s, struct snap_job *
 					  "snapshot %s is being cancelled; it has not ended yet",
 					  name);
 	return httpd_reply(req, 204, NULL, "", 0);
+}
+
+void server_snapshot_jobs_init(struct server *s)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->job_ended, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+/* Jobs still being made; s->lock held. */
+static unsigned jobs_running(const struct server *s)
+{
+	unsigned n = 0;
+
+	for (const struct snap_job *j = s->jobs; j; j = j->next)
+		n += j->status == SNAP_IN_PROGRESS;
+	return n;
+}
+
+void server_snapshot_jobs_stop(struct server *s, unsigned wait_s)
+{
+	struct timespec until;
+	unsigned n, left;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_s;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	n = jobs_running(s);
+	for (struct snap_job *j = s->jobs; j; j = j->next)
+		j->stop = 1;
+	while ((left = jobs_running(s)) && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&s->job_ended, &s->lock, &until);
+	pthread_mutex_unlock(&s->lock);
+	if (left)
+		fprintf(stderr,
+			SERVER_PROG ": stopped: %u of %u snapshot jobs did not end within %u s; "
+				    "their staging directories stay until a later create reaps them\n",
+			left, n, wait_s);
+	else if (n)
+		fprintf(stderr,
+			SERVER_PROG ": stopped: %u snapshot jobs cancelled, their staging removed\n",
+			n);
 }
 
 int server_snapshot_delete(void *arg, struct httpd_req *req)
