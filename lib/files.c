@@ -117,8 +117,7 @@ static int out_tmp_open(int dirfd, struct out_pending *e)
 
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 			r = (uint32_t)getpid() * 2654435761u + (uint32_t)i;
-		snprintf(e->tmp, sizeof(e->tmp), ".%.*s-%06x", NAME_MAX - 8, e->leaf,
-			 r & 0xffffff);
+		snprintf(e->tmp, sizeof(e->tmp), ".%.*s-%06x", NAME_MAX - 8, e->leaf, r & 0xffffff);
 		fd = openat(dirfd, e->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
 		if (fd >= 0 || errno != EEXIST)
@@ -131,8 +130,7 @@ static int out_tmp_open(int dirfd, struct out_pending *e)
  * The existing file dirfd/leaf (open as fd, *st) is written beside: a new
  * temporary file's fd, fd closed; or -1 where it is to be emptied in place.
  */
-static int out_beside(const char *path, int dirfd, const char *leaf, int fd,
-		      const struct stat *st)
+static int out_beside(const char *path, int dirfd, const char *leaf, int fd, const struct stat *st)
 {
 	struct out_pending e = {.fd = -1};
 
@@ -256,8 +254,9 @@ void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd,
 			fprintf(err, "%s: %s replaced by a partial export (%llu packets)\n", prog,
 				path, (unsigned long long)packets);
 		else
-			fprintf(err, "%s: %s not replaced (%s): the partial export (%llu packets) "
-				     "is in %s beside it\n",
+			fprintf(err,
+				"%s: %s not replaced (%s): the partial export (%llu packets) "
+				"is in %s beside it\n",
 				prog, path, strerror(errno), (unsigned long long)packets, e.tmp);
 		out_drop(&e, !packets);
 		return;

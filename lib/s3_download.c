@@ -128,7 +128,8 @@ static int check_manifest(struct download *d)
 static int stage(struct download *d)
 {
 	snprintf(d->stage, sizeof(d->stage), SNAP_DL_PREFIX "%s-%d", d->name, (int)getpid());
-	/* flock'd while it stays open: what a killed download leaves is reaped (snapshot_stage.c) */
+	/* flock'd while it stays open: what a killed download leaves is reaped (snapshot_stage.c)
+	 */
 	d->stagefd = snap_stage_make(d->destfd, d->stage);
 	if (d->stagefd < 0)
 		errno = -d->stagefd;

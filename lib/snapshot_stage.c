@@ -2,10 +2,10 @@
 /*
  * snapshot_stage.c - the directories a snapshot passes through on its way
  * in (DEST/.tmp-NAME-PID, a create's staging; .dl-NAME-PID, an object
- * storage download's) and out (DEST/.del-NAME-PID, a delete's), and the reaping of those a dead process left: a SIGTERM or a
- * crash during a create, or a delete killed between its rename and the end
- * of its removal, no longer leaves blocks that count against the quota
- * (snap_du counts every directory in DEST) for ever.
+ * storage download's) and out (DEST/.del-NAME-PID, a delete's), and the reaping of those a dead
+ * process left: a SIGTERM or a crash during a create, or a delete killed between its rename and the
+ * end of its removal, no longer leaves blocks that count against the quota (snap_du counts every
+ * directory in DEST) for ever.
  *
  * The process working on one holds a shared flock on it the whole time: a
  * create or download from the moment it makes it (under the snapshot directory's

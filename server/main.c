@@ -32,10 +32,10 @@
  * the largest record: about 515 KiB) in one hand-over and one send, where
  * 256 KiB took three (64 connections: 48 MiB at most).
  */
-#define SERVER_CONN_MEM (768 * 1024)
-#define SERVER_IDLE_S	30
-#define SERVER_HEADER_S 10 /* a request's headers, however they trickle in (slowloris) */
-#define SERVER_DRAIN_S	5 /* at exit, how long exports get to notice and end */
+#define SERVER_CONN_MEM	   (768 * 1024)
+#define SERVER_IDLE_S	   30
+#define SERVER_HEADER_S	   10 /* a request's headers, however they trickle in (slowloris) */
+#define SERVER_DRAIN_S	   5  /* at exit, how long exports get to notice and end */
 #define SERVER_JOBS_STOP_S 10 /* at exit, how long cancelled snapshot jobs get to clean up */
 
 enum {

@@ -518,12 +518,14 @@ void server_snapshot_jobs_stop(struct server *s, unsigned wait_s)
 	pthread_mutex_unlock(&s->lock);
 	if (left)
 		fprintf(stderr,
-			SERVER_PROG ": stopped: %u of %u snapshot jobs did not end within %u s; "
-				    "their staging directories stay until a later create reaps them\n",
+			SERVER_PROG
+			": stopped: %u of %u snapshot jobs did not end within %u s; "
+			"their staging directories stay until a later create reaps them\n",
 			left, n, wait_s);
 	else if (n)
 		fprintf(stderr,
-			SERVER_PROG ": stopped: %u snapshot jobs cancelled, their staging removed\n",
+			SERVER_PROG
+			": stopped: %u snapshot jobs cancelled, their staging removed\n",
 			n);
 }
 

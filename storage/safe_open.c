@@ -148,8 +148,7 @@ static int safe_walk(int fd, const char *path, size_t len, unsigned *links, char
 		     size_t whylen);
 
 /* The trusted link nfd (in fd's directory) followed: the directory it leads to, fd consumed. */
-static int safe_follow(int fd, int nfd, const char *name, unsigned *links, char *why,
-		       size_t whylen)
+static int safe_follow(int fd, int nfd, const char *name, unsigned *links, char *why, size_t whylen)
 {
 	char target[PATH_MAX];
 	ssize_t n = readlinkat(nfd, "", target, sizeof(target));
