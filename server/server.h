@@ -5,7 +5,7 @@
  *
  * What the files share: the server's configuration and counters, the JSON
  * answers (json.c), the query parser (query.c), and the handlers of each
- * group of endpoints (node.c, pcap.c, snapshots.c).
+ * group of endpoints (node.c, pcap.c, snapshots.c and its jobs.c).
  */
 #ifndef RAWCAP_SERVER_H
 #define RAWCAP_SERVER_H
