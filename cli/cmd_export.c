@@ -461,6 +461,7 @@ static int run(struct cli *c, struct xargs *a)
 	char comment[400];
 	uint64_t packets = 0;
 	bool created = false;
+	int err;
 	int rc = 0;
 
 	describe(a, comment, sizeof(comment));
@@ -493,6 +494,10 @@ static int run(struct cli *c, struct xargs *a)
 	/* interrupted: the output keeps what was merged so far, as fanin_report says */
 	if (rc && mo.fd > 1 && !*c->stop)
 		rawcap_output_failed(stderr, PROG, a->out, mo.fd, created, packets);
+	else if (mo.fd > 1 && (err = rawcap_output_commit(mo.fd))) {
+		fprintf(stderr, PROG ": replace %s: %s\n", a->out, strerror(-err));
+		rc = CLI_PARTIAL;
+	}
 	if (a->kind == X_DISSECT && tg.err[0])
 		fprintf(stderr, PROG ": --target %s: %s\n", a->target.hostport, tg.err);
 out:

@@ -4,13 +4,30 @@
  * wording of the errors rawcap's checks of named objects give
  * (storage/safe_open.h): captured packets never go into a link, a FIFO
  * planted at the output path, or a file other users can read.
+ *
+ * An output file that is already there is not emptied when the export
+ * starts: the export goes into a temporary file beside it (.NAME-XXXXXX,
+ * the old file's mode less "other"), renamed over it when the export ends
+ * with packets (rawcap_output_commit, or rawcap_output_failed for a partial
+ * one) and removed when it ends with none, so a run that fails (a ring that
+ * is not there, a node that cannot be reached, a bad selection) leaves the
+ * user's previous file as it was, as rsync and `sort -o` do. tcpdump -w and
+ * curl -o empty it at once; an export's source is known good only once its
+ * packets arrive, and the rename also means nobody reads a half-written
+ * export under the old name. Where a rename would change what the name is
+ * (a file of another user's we may write, one with other hard links) or no
+ * file can be made beside it, the file is emptied in place as before.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <sys/random.h>
 
 #include <rawcap/rawcap.h>
 
@@ -37,43 +54,145 @@ static int open_dev_null(const char *path)
 	return fd;
 }
 
-int rawcap_output_open(const char *path, char *why, size_t whylen)
+/* Exports going into a temporary file beside their output (see above). */
+struct out_pending {
+	int fd, dirfd;		     /* the temporary file; the directory of both */
+	char *path;		     /* the output as named, for messages */
+	char leaf[NAME_MAX + 1];     /* the output's name in dirfd */
+	char tmp[NAME_MAX + 1 + 16]; /* the temporary file's */
+};
+#define OUT_PENDING_MAX 16
+static struct out_pending out_pending[OUT_PENDING_MAX];
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Remember e (fd, dirfd, names); false if there is no room (written in place then). */
+static bool out_remember(const struct out_pending *e, const char *path)
 {
-	return rawcap_output_create(path, NULL, why, whylen);
+	bool ok = false;
+
+	pthread_mutex_lock(&out_lock);
+	for (size_t i = 0; i < OUT_PENDING_MAX && !ok; i++) {
+		struct out_pending *p = &out_pending[i];
+
+		if (p->path)
+			continue;
+		*p = *e;
+		p->path = strdup(path);
+		ok = p->path != NULL;
+	}
+	pthread_mutex_unlock(&out_lock);
+	return ok;
 }
 
-int rawcap_output_create(const char *path, bool *created, char *why, size_t whylen)
+/* Take fd's entry out of the table into *e; false if fd writes its output directly. */
+static bool out_forget(int fd, struct out_pending *e)
 {
-	struct safe_want want = {.type = S_IFREG, .owner = {SAFE_ANY_OWNER}};
-	struct stat st;
-	int fd;
+	bool found = false;
 
-	if (created)
-		*created = false;
-	if (!strcmp(path, "-"))
-		return STDOUT_FILENO;
-	if (!lstat(path, &st) && is_dev_null(&st))
-		return open_dev_null(path);
-	fd = safe_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL, 0640, &want, &st, why,
-			 whylen);
-	if (fd >= 0 && created)
-		*created = true;
-	if (fd == -EEXIST)
-		fd = safe_openat(AT_FDCWD, path, O_WRONLY | O_CREAT, 0640, &want, &st, why, whylen);
+	pthread_mutex_lock(&out_lock);
+	for (size_t i = 0; i < OUT_PENDING_MAX && !found; i++)
+		if (out_pending[i].path && out_pending[i].fd == fd) {
+			*e = out_pending[i];
+			out_pending[i] = (struct out_pending){0};
+			found = true;
+		}
+	pthread_mutex_unlock(&out_lock);
+	return found;
+}
+
+static void out_drop(struct out_pending *e, bool unlink_tmp)
+{
+	if (unlink_tmp)
+		unlinkat(e->dirfd, e->tmp, 0);
+	close(e->dirfd);
+	free(e->path);
+}
+
+/* A new file dirfd/.LEAF-XXXXXX (O_EXCL: never a planted name), its name in e->tmp. */
+static int out_tmp_open(int dirfd, struct out_pending *e)
+{
+	for (int i = 0; i < 100; i++) {
+		uint32_t r;
+		int fd;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint32_t)getpid() * 2654435761u + (uint32_t)i;
+		snprintf(e->tmp, sizeof(e->tmp), ".%.*s-%06x", NAME_MAX - 8, e->leaf, r & 0xffffff);
+		fd = openat(dirfd, e->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/*
+ * The existing file dirfd/leaf (open as fd, *st) is written beside: a new
+ * temporary file's fd, fd closed; or -1 where it is to be emptied in place.
+ */
+static int out_beside(const char *path, int dirfd, const char *leaf, int fd, const struct stat *st)
+{
+	struct out_pending e = {.fd = -1};
+
+	if (st->st_uid != geteuid() || st->st_nlink != 1)
+		return -1; /* a rename would change its owner, or part it from its other names */
+	snprintf(e.leaf, sizeof(e.leaf), "%s", leaf);
+	e.dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (e.dirfd < 0)
+		return -1;
+	e.fd = out_tmp_open(e.dirfd, &e);
+	if (e.fd < 0 || fchmod(e.fd, st->st_mode & 0770) || !out_remember(&e, path)) {
+		if (e.fd >= 0) {
+			unlinkat(e.dirfd, e.tmp, 0);
+			close(e.fd);
+		}
+		close(e.dirfd);
+		return -1;
+	}
+	close(fd);
+	return e.fd;
+}
+
+int rawcap_output_commit(int fd)
+{
+	struct out_pending e;
+	int err = 0;
+
+	if (!out_forget(fd, &e))
+		return 0;
+	if (renameat(e.dirfd, e.tmp, e.dirfd, e.leaf))
+		err = -errno;
+	out_drop(&e, err != 0);
+	return err;
+}
+
+/*
+ * The output just opened (fd, or -errno): "other" access taken away, then
+ * kept as made (in_place), written beside, or emptied. fd or -errno.
+ */
+static int output_settle(const char *path, int dirfd, const char *leaf, int fd, bool in_place,
+			 struct stat *st, char *why, size_t whylen)
+{
 	if (fd == -EBADFD && why && strlen(why) + 1 < whylen)
 		snprintf(why + strlen(why), whylen - strlen(why),
 			 " (to feed a pipe, write to standard output: -o -; of devices only "
 			 "/dev/null is taken)");
 	if (fd < 0)
 		return fd;
-	if ((st.st_mode & S_IRWXO) && fchmod(fd, st.st_mode & 07770)) {
+	if ((st->st_mode & S_IRWXO) && fchmod(fd, st->st_mode & 07770)) {
 		if (why && whylen)
 			snprintf(why, whylen,
 				 "readable by other users (mode %04o) and not ours to change: "
 				 "chmod o-rwx it or write elsewhere",
-				 (unsigned)(st.st_mode & 07777));
+				 (unsigned)(st->st_mode & 07777));
 		close(fd);
 		return -EPERM;
+	}
+	if (!in_place) { /* rawcap_output_open()'s callers commit nothing: in place */
+		int tfd = out_beside(path, dirfd, leaf, fd, st);
+
+		if (tfd >= 0)
+			return tfd;
 	}
 	/* Truncated only now: never a file that turned out not to be a plain one of ours. */
 	if (ftruncate(fd, 0)) {
@@ -87,11 +206,61 @@ int rawcap_output_create(const char *path, bool *created, char *why, size_t whyl
 	return fd;
 }
 
+int rawcap_output_open(const char *path, char *why, size_t whylen)
+{
+	return rawcap_output_create(path, NULL, why, whylen);
+}
+
+int rawcap_output_create(const char *path, bool *created, char *why, size_t whylen)
+{
+	struct safe_want want = {.type = S_IFREG, .owner = {SAFE_ANY_OWNER}};
+	char leaf[NAME_MAX + 1];
+	bool made = false;
+	int fd, dirfd;
+	struct stat st;
+
+	if (created)
+		*created = false;
+	if (!strcmp(path, "-"))
+		return STDOUT_FILENO;
+	if (!lstat(path, &st) && is_dev_null(&st))
+		return open_dev_null(path);
+	dirfd = safe_path_parent(path, leaf, sizeof(leaf), why, whylen);
+	if (dirfd < 0)
+		return dirfd;
+	fd = safe_openat(dirfd, leaf, O_WRONLY | O_CREAT | O_EXCL, 0640, &want, &st, why, whylen);
+	made = fd >= 0;
+	if (created)
+		*created = made;
+	if (fd == -EEXIST)
+		fd = safe_openat(dirfd, leaf, O_WRONLY | O_CREAT, 0640, &want, &st, why, whylen);
+	fd = output_settle(path, dirfd, leaf, fd, made || !created, &st, why, whylen);
+	close(dirfd);
+	return fd;
+}
+
 void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd, bool created,
 			  uint64_t packets)
 {
+	struct out_pending e;
 	struct stat a, b;
 
+	if (out_forget(fd, &e)) { /* the old file is untouched: replaced only by packets */
+		bool gone = !packets || !renameat(e.dirfd, e.tmp, e.dirfd, e.leaf);
+
+		if (!packets)
+			fprintf(err, "%s: %s left as it was: no packet was exported\n", prog, path);
+		else if (gone)
+			fprintf(err, "%s: %s replaced by a partial export (%llu packets)\n", prog,
+				path, (unsigned long long)packets);
+		else
+			fprintf(err,
+				"%s: %s not replaced (%s): the partial export (%llu packets) "
+				"is in %s beside it\n",
+				prog, path, strerror(errno), (unsigned long long)packets, e.tmp);
+		out_drop(&e, !packets);
+		return;
+	}
 	if (packets)
 		fprintf(err, "%s: %s kept: a partial export (%llu packets)\n", prog, path,
 			(unsigned long long)packets);

@@ -127,11 +127,13 @@ static int check_manifest(struct download *d)
 
 static int stage(struct download *d)
 {
-	snprintf(d->stage, sizeof(d->stage), ".dl-%s-%d", d->name, (int)getpid());
-	if (mkdirat(d->destfd, d->stage, 0700) ||
-	    (d->stagefd = openat(d->destfd, d->stage,
-				 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
-	    mkdirat(d->stagefd, d->name, 0700) ||
+	snprintf(d->stage, sizeof(d->stage), SNAP_DL_PREFIX "%s-%d", d->name, (int)getpid());
+	/* flock'd while it stays open: what a killed download leaves is reaped (snapshot_stage.c)
+	 */
+	d->stagefd = snap_stage_make(d->destfd, d->stage);
+	if (d->stagefd < 0)
+		errno = -d->stagefd;
+	if (d->stagefd < 0 || mkdirat(d->stagefd, d->name, 0700) ||
 	    (d->snapfd = openat(d->stagefd, d->name,
 				O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
 	    mkdirat(d->snapfd, "data", 0700)) {

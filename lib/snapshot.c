@@ -342,7 +342,7 @@ static int snap_check_room(int destfd, const struct rawcap_snapshot_opts *o, uin
 	c->held[0] = '\0';
 	if (!o->quota)
 		return 0;
-	snprintf(stage, sizeof(stage), ".tmp-%s-%d", o->name, (int)getpid());
+	snprintf(stage, sizeof(stage), SNAP_STAGE_PREFIX "%s-%d", o->name, (int)getpid());
 	err = snap_quota_claim(destfd, stage, o->quota, SNAP_CLAIM_STEP, true, c);
 	if (err == -EDQUOT)
 		snprintf(errbuf, errlen,
@@ -453,7 +453,7 @@ int rawcap_snapshot_create(const struct rawcap_snapshot_opts *given,
 		close(destfd);
 		return -EEXIST;
 	}
-	snprintf(tmp, sizeof(tmp), ".tmp-%s-%d", o->name, (int)getpid());
+	snprintf(tmp, sizeof(tmp), SNAP_STAGE_PREFIX "%s-%d", o->name, (int)getpid());
 	err = snap_build(destfd, tmp, o, &m, errbuf, errlen);
 	snap_quota_release(destfd, &snap_create_claim);
 	if (err) {

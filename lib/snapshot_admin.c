@@ -361,7 +361,6 @@ static int snap_is_snapshot(int dfd, const char *name)
 int rawcap_snapshot_delete(const char *dest, const char *name)
 {
 	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
-	char tmp[RAWCAP_SNAP_NAME_MAX + 64];
 	int dfd, err;
 
 	if (!rawcap_snapshot_name_ok(name))
@@ -373,9 +372,7 @@ int rawcap_snapshot_delete(const char *dest, const char *name)
 		close(dfd);
 		return err;
 	}
-	/* Rename away first: the name disappears atomically, the rest is cleanup. */
-	snprintf(tmp, sizeof(tmp), ".del-%s-%d", name, (int)getpid());
-	err = renameat(dfd, name, dfd, tmp) ? -errno : snap_remove_tree(dfd, tmp);
+	err = snap_stage_discard(dfd, name);
 	if (!err)
 		fsync(dfd);
 	close(dfd);

@@ -75,14 +75,21 @@ int snap_remove_tree(int parent_fd, const char *name);
 DIR *snap_dir_stream(int fd);
 
 /*
- * Staging directories (snapshot_stage.c): snap_stage_make() reaps those of
- * creates that died, makes DEST/stage and returns its fd, flock(LOCK_SH)ed
- * while open (keep it open until the stage is renamed or removed), or
- * -errno. snap_stage_reap() removes dead creates' staging directories;
- * call it with destfd flock(LOCK_EX)ed.
+ * Staging directories (snapshot_stage.c): snap_stage_make() reaps what dead
+ * creates and deletes left, makes DEST/stage and returns its fd,
+ * flock(LOCK_SH)ed while open (keep it open until the stage is renamed or
+ * removed), or -errno. snap_stage_reap() removes dead creates' and
+ * downloads' staging (.tmp-NAME-PID, .dl-NAME-PID) and dead deletes'
+ * leftovers (.del-NAME-PID); call it with
+ * destfd flock(LOCK_EX)ed. snap_stage_discard() deletes DEST/name: renamed
+ * to .del-NAME-PID, flock(LOCK_SH)ed from before the rename, then removed.
  */
+#define SNAP_STAGE_PREFIX ".tmp-"
+#define SNAP_DEL_PREFIX	  ".del-"
+#define SNAP_DL_PREFIX	  ".dl-" /* an object storage download's staging (s3_download.c) */
 int snap_stage_make(int destfd, const char *stage);
 void snap_stage_reap(int destfd);
+int snap_stage_discard(int destfd, const char *name);
 
 /* Bytes used by regular files under the directory fd (allocated blocks). */
 uint64_t snap_du(int fd);

@@ -393,6 +393,10 @@ out:
 	}
 	if (ret && fd > 1)
 		rawcap_output_failed(stderr, PROG, a.out, fd, created, w ? res.packets : 0);
+	else if (fd > 1 && (err = rawcap_output_commit(fd))) {
+		fprintf(stderr, PROG ": replace %s: %s\n", a.out, strerror(-err));
+		ret = 1;
+	}
 	if (fd > 1 && close(fd)) {
 		fprintf(stderr, PROG ": close %s: %s\n", a.out, strerror(errno));
 		ret = 1;

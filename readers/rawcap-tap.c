@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 {
 	struct tap t = { 0 };
 	struct rawcap_window_result res;
-	int err;
+	int err, cerr = 0;
 
 	if (parse_args(&t, argc, argv))
 		return 2;
@@ -356,8 +356,14 @@ int main(int argc, char **argv)
 	err = run(&t, &res);
 	if (err == -ECANCELED && t.out != stdout) /* nothing read: no file left that we made */
 		rawcap_output_failed(stderr, "rawcap-tap", t.out_path, fileno(t.out), t.created, 0);
-	if (fflush(t.out) || (t.out != stdout && fclose(t.out)))
+	if (fflush(t.out))
 		err = err ? err : -EIO;
+	else if (t.out != stdout && (cerr = rawcap_output_commit(fileno(t.out))))
+		fprintf(stderr, "rawcap-tap: replace %s: %s\n", t.out_path, strerror(-cerr));
+	if (t.out != stdout && fclose(t.out))
+		err = err ? err : -EIO;
+	if (cerr)
+		err = err ? err : -ECANCELED; /* said already */
 	free(t.json);
 	if (err == -ECANCELED)
 		return 1; /* said already */

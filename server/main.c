@@ -32,10 +32,11 @@
  * the largest record: about 515 KiB) in one hand-over and one send, where
  * 256 KiB took three (64 connections: 48 MiB at most).
  */
-#define SERVER_CONN_MEM (768 * 1024)
-#define SERVER_IDLE_S	30
-#define SERVER_HEADER_S 10 /* a request's headers, however they trickle in (slowloris) */
-#define SERVER_DRAIN_S	5 /* at exit, how long exports get to notice and end */
+#define SERVER_CONN_MEM	   (768 * 1024)
+#define SERVER_IDLE_S	   30
+#define SERVER_HEADER_S	   10 /* a request's headers, however they trickle in (slowloris) */
+#define SERVER_DRAIN_S	   5  /* at exit, how long exports get to notice and end */
+#define SERVER_JOBS_STOP_S 10 /* at exit, how long cancelled snapshot jobs get to clean up */
 
 enum {
 	OPT_ID_MAX_EXPORTS = OPT_ID_LOCAL,
@@ -311,6 +312,7 @@ static int serve(struct server *s, const sigset_t *stop_sigs)
 	sigwait(stop_sigs, &sig);
 	fprintf(stderr, SERVER_PROG ": %s: stopping\n", strsignal(sig));
 	httpd_stop(s->h);
+	server_snapshot_jobs_stop(s, SERVER_JOBS_STOP_S);
 	server_transfers_stop(s);
 	for (int i = 0; i < SERVER_DRAIN_S * 10 && __atomic_load_n(&s->exports, __ATOMIC_RELAXED);
 	     i++)
@@ -334,6 +336,7 @@ int main(int argc, char **argv)
 		return err;
 	}
 	pthread_mutex_init(&s.lock, NULL);
+	server_snapshot_jobs_init(&s);
 	signal(SIGPIPE, SIG_IGN);
 	/* Blocked in every thread (they inherit the mask); only sigwait() takes them. */
 	sigemptyset(&stop_sigs);

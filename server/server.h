@@ -5,7 +5,7 @@
  *
  * What the files share: the server's configuration and counters, the JSON
  * answers (json.c), the query parser (query.c), and the handlers of each
- * group of endpoints (node.c, pcap.c, snapshots.c).
+ * group of endpoints (node.c, pcap.c, snapshots.c and its jobs.c).
  */
 #ifndef RAWCAP_SERVER_H
 #define RAWCAP_SERVER_H
@@ -57,8 +57,11 @@ struct server {
 	pthread_mutex_t lock;
 	struct server_count counts[SERVER_MAX_COUNTS];
 	unsigned ncounts;
-	/* snapshots being made or failed (snapshots.c), under lock */
+	/* snapshots being made or failed (snapshots.c), under lock; job_ended is signalled
+	 * as each ends, stopping refuses new ones (at exit) */
 	struct snap_job *jobs;
+	pthread_cond_t job_ended;
+	bool stopping;
 	/* transfers to and from object storage (transfer.c), under lock */
 	struct transfer *transfers;
 	/* pcap downloads (pcap.c), under lock: DELETE of a snapshot being read is 409,
@@ -106,6 +109,11 @@ bool server_snapshot_taken(struct server *s, const char *name);
 bool server_snapshot_ready(struct httpd_req *req, struct server *s, const char *name, int *err);
 /* The snapshots already use --snapshot-quota: answered 507. */
 bool server_snapshot_quota_full(struct server *s, struct httpd_req *req, int *err);
+/* Before the first job: job_ended, waited on with CLOCK_MONOTONIC. */
+void server_snapshot_jobs_init(struct server *s);
+/* At exit: cancel every snapshot job and wait (at most wait_s) until each has removed its
+ * staging directory; says how many, and any that did not end. */
+void server_snapshot_jobs_stop(struct server *s, unsigned wait_s);
 /* Take one of --max-exports' slots, else answer 429. */
 bool server_export_slot(struct server *s, struct httpd_req *req, int *err);
 

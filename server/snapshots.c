@@ -12,10 +12,8 @@
  * their manifest says whether they are partial, so nothing is lost when
  * the server restarts. Snapshot jobs count against --max-exports.
  *
- * DELETE of a job in progress cancels it: it sets the create's stop flag
- * (seen per record and block, and every flush interval while the window
- * waits for live data), waits for the worker to remove its staging
- * directory and give back its slot, and answers 204.
+ * The jobs themselves (their workers, DELETE's and the exit's cancel) are
+ * jobs.c's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,100 +26,10 @@
 #include <rawcap/snapshot.h>
 #include <rawcap/window.h>
 
+#include "jobs.h"
 #include "query.h"
 #include "server.h"
 
-enum snap_status { SNAP_IN_PROGRESS, SNAP_FAILED };
-
-struct snap_job {
-	struct snap_job *next;
-	struct server *s;
-	char name[RAWCAP_SNAP_NAME_MAX + 1];
-	enum snap_status status;
-	char error[320];
-	uint64_t from_ns, to_ns, created_ns;
-	struct server_query q;	    /* owns the filter and the pod join while running */
-	volatile sig_atomic_t stop; /* set by DELETE: cancel the create */
-	/* A DELETE waiting for the cancelled worker to end (its frame's); s->lock. */
-	bool *gone;
-	pthread_cond_t *gone_cond;
-};
-
-/* The job named name, or NULL; s->lock held. */
-static struct snap_job *job_find(struct server *s, const char *name)
-{
-	for (struct snap_job *j = s->jobs; j; j = j->next)
-		if (!strcmp(j->name, name))
-			return j;
-	return NULL;
-}
-
-static void job_unlink(struct server *s, struct snap_job *j)
-{
-	for (struct snap_job **p = &s->jobs; *p; p = &(*p)->next)
-		if (*p == j) {
-			*p = j->next;
-			return;
-		}
-}
-
-/*
- * A job whose DELETE came while it ran: cancelled (or failed), nothing is
- * left of it; had it finished first, the snapshot it made goes as DELETE
- * asked. 0, or a failure to keep showing. s->lock held.
- */
-static int job_cancelled(struct server *s, struct snap_job *j, int err)
-{
-	if (err < 0) /* cancelled, or failed: the create left nothing */
-		return 0;
-	err = rawcap_snapshot_delete(s->snapshots, j->name);
-	return err == -ENOENT ? 0 : err;
-}
-
-static void *job_main(void *arg)
-{
-	struct snap_job *j = arg;
-	struct server *s = j->s;
-	struct rawcap_snapshot_opts o = {
-		.sz = sizeof(o),
-		.ring = s->ring,
-		.storage_dir = s->storage,
-		.dest = s->snapshots,
-		.name = j->name,
-		.node = s->node,
-		.from_ns = j->from_ns,
-		.to_ns = j->to_ns,
-		.filter = j->q.filter && *j->q.filter ? j->q.filter : NULL,
-		.quota = s->snapshot_quota,
-		.pods = rawcap_meta_sel_empty(rawcap_meta_join_sel(j->q.pods)) ? NULL : j->q.pods,
-		.stop = &j->stop,
-	};
-	struct rawcap_snapshot_info info;
-	char why[320] = "";
-	int err = rawcap_snapshot_create(&o, &info, why, sizeof(why));
-
-	server_query_free(&j->q);
-	pthread_mutex_lock(&s->lock);
-	if (j->stop) /* cancelled (or done just before): forgotten, as DELETE asked */
-		err = job_cancelled(s, j, err);
-	if (err < 0) {
-		j->status = SNAP_FAILED;
-		snprintf(j->error, sizeof(j->error), "%s", why[0] ? why : rawcap_strerror(err));
-	} else {
-		job_unlink(s, j); /* on disk now (or cancelled): the manifest speaks for it */
-	}
-	__atomic_fetch_sub(&s->exports, 1, __ATOMIC_RELAXED); /* before DELETE answers */
-	if (j->gone) {
-		*j->gone = true;
-		pthread_cond_broadcast(j->gone_cond);
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (err < 0)
-		fprintf(stderr, SERVER_PROG ": snapshot %s failed: %s\n", j->name, j->error);
-	else
-		free(j);
-	return NULL;
-}
 
 /* One body field into the query parser: a string, or (pod, namespace, label) a list of them. */
 static int body_field(struct server_query *q, const cJSON *body, const char *key)
@@ -190,51 +98,6 @@ bool server_snapshot_taken(struct server *s, const char *name)
 
 	return job_find(s, name) || server_transfer_busy(s, name) ||
 	       rawcap_snapshot_show(s->snapshots, name, &info) != -ENOENT;
-}
-
-/* Take name for j unless a snapshot, a job or a download has it; s->lock held. */
-static bool job_claim(struct server *s, struct snap_job *j)
-{
-	if (server_snapshot_taken(s, j->name))
-		return false;
-	j->next = s->jobs;
-	s->jobs = j;
-	return true;
-}
-
-/* Start j's worker and answer 202 (*started), or answer why not. */
-static int job_start(struct httpd_req *req, struct server *s, struct snap_job *j, bool *started)
-{
-	char loc[160], name[sizeof(j->name)];
-	pthread_attr_t at;
-	pthread_t t;
-	cJSON *o;
-	int err;
-
-	*started = false;
-	pthread_mutex_lock(&s->lock);
-	if (!job_claim(s, j)) {
-		pthread_mutex_unlock(&s->lock);
-		return server_reply_error(req, 409, "exists", "snapshot %s exists", j->name);
-	}
-	/* Once the worker runs, j is its own: it may finish and free j at once. */
-	memcpy(name, j->name, sizeof(name));
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	err = -pthread_create(&t, &at, job_main, j);
-	pthread_attr_destroy(&at);
-	if (err)
-		job_unlink(s, j);
-	pthread_mutex_unlock(&s->lock);
-	if (err)
-		return err;
-	*started = true;
-	snprintf(loc, sizeof(loc), "/v1/snapshots/%s", name);
-	httpd_req_set_header(req, "Location", loc);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", name);
-	cJSON_AddStringToObject(o, "status", "in_progress");
-	return server_reply_json(req, 202, o);
 }
 
 bool server_snapshot_quota_full(struct server *s, struct httpd_req *req, int *err)
@@ -418,50 +281,6 @@ int server_snapshot_list(void *arg, struct httpd_req *req)
 	}
 	rawcap_snapshot_list_free(names, n);
 	return server_reply_json(req, 200, o);
-}
-
-#define JOB_CANCEL_WAIT_S 30
-
-/*
- * DELETE of a job in progress: stop its create and wait (at most
- * JOB_CANCEL_WAIT_S) until its worker has removed the staging directory
- * and given back its slot: 204. s->lock held; unlocks.
- */
-static int job_cancel(struct httpd_req *req, struct server *s, struct snap_job *j)
-{
-	char name[sizeof(j->name)];
-	pthread_condattr_t ca;
-	pthread_cond_t cond;
-	struct timespec until;
-	bool gone = false;
-	int rc = 0;
-
-	if (j->gone) { /* another DELETE waits for it */
-		pthread_mutex_unlock(&s->lock);
-		return server_reply_error(req, 409, "in_progress", "snapshot %s is being cancelled",
-					  j->name);
-	}
-	memcpy(name, j->name, sizeof(name));
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&cond, &ca);
-	pthread_condattr_destroy(&ca);
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += JOB_CANCEL_WAIT_S;
-	j->gone = &gone;
-	j->gone_cond = &cond;
-	j->stop = 1;
-	while (!gone && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&cond, &s->lock, &until);
-	if (!gone) /* j still runs: it must not signal this frame */
-		j->gone = NULL;
-	pthread_mutex_unlock(&s->lock);
-	pthread_cond_destroy(&cond);
-	if (!gone)
-		return server_reply_error(req, 503, "cancel_pending",
-					  "snapshot %s is being cancelled; it has not ended yet",
-					  name);
-	return httpd_reply(req, 204, NULL, "", 0);
 }
 
 int server_snapshot_delete(void *arg, struct httpd_req *req)

@@ -16,6 +16,8 @@
 
 #include "safe_open.h"
 
+#define SAFE_MAX_LINKS 40 /* as the kernel's MAXSYMLINKS */
+
 const char *safe_type_name(mode_t mode)
 {
 	switch (mode & S_IFMT) {
@@ -136,23 +138,155 @@ int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struc
 	return fd;
 }
 
+/* Root and this user: the only ones whose links and planted directories a path may cross. */
+static bool safe_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+static int safe_walk(int fd, const char *path, size_t len, unsigned *links, char *why,
+		     size_t whylen);
+
+/* The trusted link nfd (in fd's directory) followed: the directory it leads to, fd consumed. */
+static int safe_follow(int fd, int nfd, const char *name, unsigned *links, char *why, size_t whylen)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(nfd, "", target, sizeof(target));
+	int err = n < 0 ? -errno : 0;
+
+	close(nfd);
+	if (!err && (++*links > SAFE_MAX_LINKS || (size_t)n >= sizeof(target)))
+		err = -ELOOP;
+	if (err) {
+		safe_why(why, whylen, "%s: %s", name, strerror(-err));
+		close(fd);
+		return err;
+	}
+	return safe_walk(fd, target, (size_t)n, links, why, whylen);
+}
+
+/*
+ * One step of a walk: fd's entry name (a directory, or a link to follow),
+ * checked as safe_open.h says. The directory's fd, fd consumed; or -errno.
+ */
+static int safe_step(int fd, const char *name, unsigned *links, char *why, size_t whylen)
+{
+	int nfd = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), err = 0;
+	bool planted = false;
+	struct stat dst, st;
+
+	if (nfd < 0 || fstat(fd, &dst) || fstat(nfd, &st))
+		err = -errno;
+	else if (S_ISLNK(st.st_mode) && !safe_trusted(st.st_uid))
+		planted = true;
+	else if (S_ISLNK(st.st_mode))
+		return safe_follow(fd, nfd, name, links, why, whylen);
+	else if (!S_ISDIR(st.st_mode))
+		err = -ENOTDIR;
+	else if ((dst.st_mode & (S_IWGRP | S_IWOTH)) && !safe_trusted(st.st_uid) &&
+		 strcmp(name, ".."))
+		planted = true;
+	if (planted) {
+		err = -EPERM;
+		safe_why(why, whylen,
+			 "%s: %s of uid %u%s: rawcap does not follow it on the way to what it "
+			 "writes (someone else may have planted it)",
+			 name, S_ISLNK(st.st_mode) ? "a symbolic link" : "a directory",
+			 (unsigned)st.st_uid,
+			 S_ISLNK(st.st_mode) ? "" : " in a directory others may write");
+	} else if (err) {
+		safe_why(why, whylen, "%s: %s", name, strerror(-err));
+	}
+	close(fd);
+	if (err && nfd >= 0)
+		close(nfd);
+	return err ? err : nfd;
+}
+
+/* Every component of path[0..len) from fd (consumed): the directory reached (O_PATH) or -errno. */
+static int safe_walk(int fd, const char *path, size_t len, unsigned *links, char *why,
+		     size_t whylen)
+{
+	const char *p = path, *end = path + len;
+
+	if (len && path[0] == '/') {
+		close(fd);
+		fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+	}
+	while (p < end && fd >= 0) {
+		const char *q = memchr(p, '/', (size_t)(end - p));
+		size_t n = (size_t)((q ? q : end) - p);
+		char name[NAME_MAX + 1];
+
+		if (n > NAME_MAX) {
+			close(fd);
+			safe_why(why, whylen, "a name longer than %d bytes", NAME_MAX);
+			return -ENAMETOOLONG;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n + 1;
+		if (n && strcmp(name, "."))
+			fd = safe_step(fd, name, links, why, whylen);
+	}
+	return fd;
+}
+
+int safe_path_parent(const char *path, char *leaf, size_t leaflen, char *why, size_t whylen)
+{
+	size_t len = strlen(path), dir;
+	unsigned links = 0;
+	int fd;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--; /* "DIR/" names DIR */
+	for (dir = len; dir && path[dir - 1] != '/'; dir--)
+		;
+	if (len - dir >= leaflen || len - dir > NAME_MAX) {
+		safe_why(why, whylen, "a name longer than %d bytes", NAME_MAX);
+		return -ENAMETOOLONG;
+	}
+	if (len == 1 && path[0] == '/')
+		snprintf(leaf, leaflen, "."); /* "/" itself */
+	else
+		snprintf(leaf, leaflen, "%.*s", (int)(len - dir), path + dir);
+	fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return safe_walk(fd, path, dir > 1 ? dir - 1 : dir, &links, why, whylen);
+}
+
 int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_want *want,
 		    struct stat *st, char *why, size_t whylen)
 {
 	struct safe_want w = *want;
+	char leaf[NAME_MAX + 1];
+	int pfd = -1, fd;
 	struct stat sb;
-	int fd;
 
 	if (!st)
 		st = &sb;
 	w.type = S_IFDIR;
+	if (dirfd == AT_FDCWD && strchr(name, '/')) {
+		pfd = safe_path_parent(name, leaf, sizeof(leaf), why, whylen);
+		if (pfd < 0)
+			return pfd;
+		dirfd = pfd;
+		name = leaf;
+	}
 	if (mkdirat(dirfd, name, mode) && errno != EEXIST) {
 		int err = -errno;
 
 		safe_why(why, whylen, "cannot create it: %s", strerror(errno));
+		if (pfd >= 0)
+			close(pfd);
 		return err;
 	}
 	fd = safe_openat(dirfd, name, O_RDONLY, 0, &w, st, why, whylen);
+	if (pfd >= 0)
+		close(pfd);
 	if (fd < 0 || !(st->st_mode & S_IRWXO))
 		return fd;
 	/* Captured packets are never for "other": take its access away, or refuse. */

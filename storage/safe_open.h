@@ -60,10 +60,26 @@ int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struc
 		struct stat *st, char *why, size_t whylen);
 
 /*
+ * The directory that holds path's last component, reached without trusting
+ * what others could have planted on the way (the path policy of
+ * docs/ARCHITECTURE.md): component by component from the working directory
+ * (or "/"), a symbolic link is followed only if root or this user owns it,
+ * and a directory entered from one that users other than its owner may
+ * write (group or other w, sticky or not) only if root or this user owns
+ * it; else -EPERM, why naming it. A link's target is walked by the same
+ * rules (at most 40 links: -ELOOP). "/x/dir/" names "dir". Returns an O_PATH
+ * fd of the directory (for the *at calls) with the last component in leaf
+ * (at least NAME_MAX + 1 bytes), or -errno.
+ */
+int safe_path_parent(const char *path, char *leaf, size_t leaflen, char *why, size_t whylen);
+
+/*
  * Create the directory (mode) if missing, else open it, for writing into:
  * refused if it is not a directory or its owner is not one of want's; if
  * "other" has any access, it is tightened (o-rwx) when this process may
- * change its mode, and refused (-EPERM) otherwise. Returns the fd or -errno.
+ * change its mode, and refused (-EPERM) otherwise. A path (AT_FDCWD and a
+ * name with a '/') is walked by safe_path_parent's rules first. Returns the
+ * fd or -errno.
  */
 int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_want *want,
 		    struct stat *st, char *why, size_t whylen);

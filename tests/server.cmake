@@ -34,3 +34,5 @@ rawcap_script_test(server_parallel server/parallel.sh LABELS server capd netns T
 rawcap_script_test(server_slots server/slots.sh LABELS server capd netns TIMEOUT 120)
 # A download with nothing to send for longer than the idle timeout is not cut.
 rawcap_script_test(server_quiet server/quiet.sh LABELS server capd netns TIMEOUT 120)
+# SIGTERM/SIGINT cancel running snapshot jobs: staging removed, exit 0 at once.
+rawcap_script_test(server_shutdown server/shutdown.sh LABELS server capd netns TIMEOUT 120)

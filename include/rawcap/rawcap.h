@@ -259,14 +259,28 @@ RAWCAP_API int rawcap_output_open(const char *path, char *why, size_t whylen);
 /*
  * rawcap_output_open(), and *created says whether the file is new (made by
  * this call), so a reader that fails before its first packet can take it
- * back with rawcap_output_discard().
+ * back with rawcap_output_failed(). A file that was there is not emptied:
+ * the fd is a temporary file beside it (.NAME-XXXXXX), which
+ * rawcap_output_commit() renames over it once the export has succeeded, and
+ * rawcap_output_failed() renames (packets) or removes (none); call one of
+ * them before closing the fd. (A file of another user's, one with other
+ * hard links, or one in a directory this user cannot add to is emptied in
+ * place instead, as rawcap_output_open() does.)
  */
 RAWCAP_API int rawcap_output_create(const char *path, bool *created, char *why, size_t whylen);
+/*
+ * The export into fd (from rawcap_output_create) is done: its temporary
+ * file, if it has one, replaces the old file. 0 or -errno (the old file
+ * stays then); fd stays open either way.
+ */
+RAWCAP_API int rawcap_output_commit(int fd);
 /*
  * After a failed export into fd (opened by rawcap_output_create): a file it
  * created that holds no packet is removed (if path still names it); one
  * that holds packets is kept and said (to err, "PROG: ...") to be partial;
- * an older file left empty is said to be so. Not for "-".
+ * a file that was there is left as it was, or replaced by a partial export
+ * that holds packets (said either way); one emptied in place is said to
+ * hold no packet now. Not for "-".
  */
 RAWCAP_API void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd,
 				     bool created, uint64_t packets);

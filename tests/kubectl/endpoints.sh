@@ -189,7 +189,7 @@ kr 2 u7 dissect --endpoints "$EP" --last 5m
 kr 2 u8 snapshot create bad/name --endpoints "$EP" --last 5m
 kr 2 u9 export --endpoints "$EP" --last 5m --pod-namespace "" -o "$T/x"
 # a node that cannot be reached before the first packet: no output file left
-# behind (rawcap_output_failed); one that was there before is said to be empty
+# behind (rawcap_output_failed); one that was there before is left as it was
 rm -f "$T/none.pcapng"
 "$KR" export --endpoints n1=http://127.0.0.1:1 --last 1m -o "$T/none.pcapng" 2>"$T/none.err" &&
 	fail "export from an unreachable node: exit 0"
@@ -197,6 +197,7 @@ rm -f "$T/none.pcapng"
 echo old >"$T/old.pcapng"
 "$KR" export --endpoints n1=http://127.0.0.1:1 --last 1m -o "$T/old.pcapng" 2>"$T/none.err" &&
 	fail "export from an unreachable node: exit 0"
-grep -q "old.pcapng was there before: it holds no packet now" "$T/none.err" ||
+grep -q "old.pcapng left as it was: no packet was exported" "$T/none.err" ||
 	fail "old file: $(cat "$T/none.err")"
+[ "$(cat "$T/old.pcapng")" = old ] || fail "a failed export destroyed the file that was there"
 echo PASS

@@ -50,6 +50,13 @@ for t in rawcap-tap rawcap-pcap; do
 	[ "$rc" = 1 ] && [ ! -e "$TMP/out.$t" ] ||
 		{ echo "FAIL: $t with no ring: exit $rc, output left: $(ls "$TMP")"; exit 1; }
 	echo "ok: $t with no ring: exit 1, no output file"
+	# one that was there is left as it was (it was emptied first), no temporary beside it
+	echo old >"$TMP/old.$t"
+	rc=0
+	"$R/$t" --ring none --last 1m -o "$TMP/old.$t" 2>/dev/null || rc=$?
+	[ "$rc" = 1 ] && [ "$(cat "$TMP/old.$t")" = old ] && ! ls -a "$TMP" | grep -q "^\.old\.$t-" ||
+		{ echo "FAIL: $t with no ring: exit $rc, old output: $(cat "$TMP/old.$t"), $(ls -a "$TMP")"; exit 1; }
+	echo "ok: $t with no ring: exit 1, the old output left as it was"
 done
 # kinds capd never writes are refused by name, not accepted to match nothing
 check "--kind interface: capd writes no interface, stats or node metadata" rawcap-tap --kind interface

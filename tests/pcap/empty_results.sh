@@ -80,7 +80,10 @@ n=$(expect 0 "precedes the oldest record held: nothing was captured then" "$T/lo
 [ "$n" = 20 ] || fail "a window reaching before capture gave $n of 20 packets"
 # A pod selection with no Kubernetes metadata to resolve it: a failure, said.
 # A failure before the first packet leaves no file rawcap created; one that
-# was there before is said to hold no packet now.
+# was there before is left as it was (it was emptied at the start, so a
+# failed run destroyed the user's previous export), and no temporary file
+# beside it; a run that succeeds replaces it (the export goes to a
+# temporary file beside it, renamed over it at the end).
 rc=0
 "$PCAP" -q -o "$T/pod.pcapng" --ring "$RING" --from -1h --pod web 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] && grep -q "no Kubernetes pod metadata" "$T/err" ||
@@ -88,7 +91,16 @@ rc=0
 [ ! -e "$T/pod.pcapng" ] || fail "a failed export left $T/pod.pcapng behind"
 echo old >"$T/old.pcapng"
 "$PCAP" -q -o "$T/old.pcapng" --ring "$RING" --from -1h --pod web 2>"$T/err" && fail "--pod: exit 0"
-grep -q "old.pcapng was there before: it holds no packet now" "$T/err" || fail "old file: $(cat "$T/err")"
+grep -q "old.pcapng left as it was: no packet was exported" "$T/err" || fail "old file: $(cat "$T/err")"
+[ "$(cat "$T/old.pcapng")" = old ] || fail "a failed export destroyed the file that was there"
+! ls -a "$T" | grep -q '^\.old\.pcapng-' || fail "a temporary file stayed: $(ls -a "$T")"
+chmod 0600 "$T/old.pcapng"
+"$PCAP" -q -o "$T/old.pcapng" --ring "$RING" --from -1h --filter "udp port 9999" 2>"$T/err" ||
+	fail "export over an old file: $(cat "$T/err")"
+[ "$(tshark -r "$T/old.pcapng" 2>/dev/null | wc -l)" = 20 ] ||
+	fail "an export over an old file did not replace it"
+[ "$(stat -c %a "$T/old.pcapng")" = 600 ] || fail "the replaced file's mode: $(stat -c %a "$T/old.pcapng")"
+! ls -a "$T" | grep -q '^\.old\.pcapng-' || fail "a temporary file stayed: $(ls -a "$T")"
 # -o /dev/null is taken (the null device, as tcpdump -w /dev/null); other devices are not
 "$PCAP" -q -o /dev/null --ring "$RING" --from -1h 2>"$T/err" || fail "-o /dev/null: $(cat "$T/err")"
 [ -c /dev/null ] || fail "/dev/null is no longer the null device"

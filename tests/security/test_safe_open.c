@@ -3,10 +3,12 @@
  * test_safe_open.c - storage/safe_open.h against every kind of object that
  * can sit at a name: regular files, FIFOs (never a blocking open), links
  * (never followed), sockets, devices, directories, other users' files,
- * oversize files; and directories made, tightened or refused.
+ * oversize files; directories made, tightened or refused; and paths that
+ * cross a link or directory another user planted.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,6 +249,71 @@ static void should_refuse_a_directory_it_cannot_tighten(void **state)
 	assert_int_equal(fchmod(dfd, 0700), 0);
 }
 
+/* safe_mkdir_open(AT_FDCWD, DIR/sub/name): 0 if made and opened, else -errno (why). */
+static int mkdir_path(const char *sub, char *why, size_t len)
+{
+	struct safe_want any_dir = safe_want_dir(SAFE_ANY_OWNER);
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	fd = safe_mkdir_open(AT_FDCWD, path, 0750, &any_dir, NULL, why, len);
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 ? fd : 0;
+}
+
+/*
+ * A link on the way is followed only if root or this user owns it, a
+ * directory entered from one that others may write only if root or this
+ * user owns it: /tmp/x/dest where another user planted /tmp/x. The last
+ * component was the only one checked.
+ */
+static void should_not_cross_what_others_planted_on_the_way(void **state)
+{
+	char why[300] = "", leaf[NAME_MAX + 1];
+	int fd;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip(); /* needs root to make another user's links and directories */
+	assert_int_equal(fchmod(dfd, 0755), 0);
+	assert_int_equal(mkdirat(dfd, "real", 0700), 0);
+	/* our own link, and root's symlinked directories (a symlinked /home): followed */
+	assert_int_equal(symlinkat("real", dfd, "ours"), 0);
+	assert_int_equal(mkdir_path("ours/dest", why, sizeof(why)), 0);
+	assert_int_equal(fstatat(dfd, "real/dest", &(struct stat){0}, AT_SYMLINK_NOFOLLOW), 0);
+	/* a link another user made, in a directory only its owner may write */
+	assert_int_equal(mkdirat(dfd, "home", 0755), 0);
+	assert_int_equal(symlinkat("../real", dfd, "home/theirs"), 0);
+	assert_int_equal(fchownat(dfd, "home/theirs", NOBODY, NOBODY, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(mkdir_path("home/theirs/dest2", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "theirs: a symbolic link of uid 65534"));
+	/* the same through a link of ours: its target is walked by the same rules */
+	assert_int_equal(symlinkat("home/theirs", dfd, "ours2"), 0);
+	assert_int_equal(mkdir_path("ours2/dest2", why, sizeof(why)), -EPERM);
+	/* a directory another user made in one everyone may write (sticky or not) */
+	assert_int_equal(mkdirat(dfd, "shared", 01777), 0);
+	assert_int_equal(fchmodat(dfd, "shared", 01777, 0), 0);
+	assert_int_equal(mkdirat(dfd, "shared/x", 0777), 0);
+	assert_int_equal(fchownat(dfd, "shared/x", NOBODY, NOBODY, 0), 0);
+	assert_int_equal(mkdir_path("shared/x/dest", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "x: a directory of uid 65534 in a directory others may write"));
+	assert_int_equal(fstatat(dfd, "shared/x/dest", &(struct stat){0}, 0), -1);
+	/* ours there: fine; the last component stays safe_openat's (a link refused) */
+	assert_int_equal(mkdirat(dfd, "shared/mine", 0700), 0);
+	assert_int_equal(mkdir_path("shared/mine/dest", why, sizeof(why)), 0);
+	assert_int_equal(mkdir_path("ours", why, sizeof(why)), -ELOOP);
+	/* "DIR/" names DIR; a relative path starts at the working directory */
+	fd = safe_path_parent("a/b//", leaf, sizeof(leaf), why, sizeof(why));
+	assert_int_equal(fd, -ENOENT);
+	fd = safe_path_parent("/", leaf, sizeof(leaf), why, sizeof(why));
+	assert_true(fd >= 0);
+	assert_string_equal(leaf, ".");
+	close(fd);
+	assert_int_equal(fchmod(dfd, 0700), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +330,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(should_refuse_a_directory_it_cannot_tighten, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(should_not_cross_what_others_planted_on_the_way,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

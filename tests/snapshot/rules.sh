@@ -144,12 +144,19 @@ ls -a "$DEST" | grep -q "^\.tmp-killed-$kp\$" || fail "SIGKILL left no staging: 
 mkdir "$DEST/.tmp-live-$$" "$T/target"
 : >"$T/target/keep"
 ln -s "$T/target" "$DEST/.tmp-link-$kp"
+# A delete killed between its rename and the end of its removal leaves
+# .del-NAME-PID, an object storage download killed .dl-NAME-PID: reaped by
+# the same rules (they stayed, their blocks counted against the quota).
+mkdir -p "$DEST/.del-gone-$kp/data" "$DEST/.dl-gone-$kp/gone" "$DEST/.del-live-$$"
+head -c 65536 /dev/urandom >"$DEST/.del-gone-$kp/data/seg"
 snap create --ring "$RING" --dest "$DEST" --name after --last 24h >/dev/null 2>"$T/after.err" ||
 	fail "create after a killed one: $(cat "$T/after.err")"
 ! ls -a "$DEST" | grep -q '^\.tmp-killed-' || fail "a dead create's staging stayed: $(ls -a "$DEST")"
-[ -d "$DEST/.tmp-live-$$" ] || fail "the staging of a running PID was removed"
+! ls -a "$DEST" | grep -q -e '^\.del-gone-' -e '^\.dl-gone-' ||
+	fail "a dead delete's or download's leftover stayed: $(ls -a "$DEST")"
+[ -d "$DEST/.tmp-live-$$" ] && [ -d "$DEST/.del-live-$$" ] || fail "the leftover of a running PID was removed"
 [ -L "$DEST/.tmp-link-$kp" ] && [ -f "$T/target/keep" ] || fail "a link named like a staging was followed"
-rm -r "$DEST/.tmp-live-$$" "$DEST/.tmp-link-$kp" "$T/target"
+rm -r "$DEST/.tmp-live-$$" "$DEST/.del-live-$$" "$DEST/.tmp-link-$kp" "$T/target"
 snap delete --dest "$DEST" after >/dev/null
 
 # serve idles and exits 0 on SIGTERM.
