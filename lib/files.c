@@ -211,7 +211,8 @@ int rawcap_output_open(const char *path, char *why, size_t whylen)
 	return rawcap_output_create(path, NULL, why, whylen);
 }
 
-int rawcap_output_create(const char *path, bool *created, char *why, size_t whylen)
+/* rawcap_output_create(); live: an existing file is emptied in place, not written beside. */
+static int output_create(const char *path, bool *created, bool live, char *why, size_t whylen)
 {
 	struct safe_want want = {.type = S_IFREG, .owner = {SAFE_ANY_OWNER}};
 	char leaf[NAME_MAX + 1];
@@ -234,9 +235,19 @@ int rawcap_output_create(const char *path, bool *created, char *why, size_t whyl
 		*created = made;
 	if (fd == -EEXIST)
 		fd = safe_openat(dirfd, leaf, O_WRONLY | O_CREAT, 0640, &want, &st, why, whylen);
-	fd = output_settle(path, dirfd, leaf, fd, made || !created, &st, why, whylen);
+	fd = output_settle(path, dirfd, leaf, fd, made || !created || live, &st, why, whylen);
 	close(dirfd);
 	return fd;
+}
+
+int rawcap_output_create(const char *path, bool *created, char *why, size_t whylen)
+{
+	return output_create(path, created, false, why, whylen);
+}
+
+int rawcap_output_create_live(const char *path, bool *created, char *why, size_t whylen)
+{
+	return output_create(path, created, true, why, whylen);
 }
 
 void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd, bool created,

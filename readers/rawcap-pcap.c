@@ -264,10 +264,12 @@ static bool report(const struct rawcap_window_result *r, struct rawcap_pcap *w,
 	return rawcap_window_report_pods(stderr, PROG, pods) || partial;
 }
 
-static int open_output(const char *path, bool *created)
+/* --follow: written in place, so the file can be read as it grows. */
+static int open_output(const char *path, bool follow, bool *created)
 {
 	char why[200];
-	int fd = rawcap_output_create(path, created, why, sizeof(why));
+	int fd = follow ? rawcap_output_create_live(path, created, why, sizeof(why))
+			: rawcap_output_create(path, created, why, sizeof(why));
 
 	if (fd < 0)
 		fprintf(stderr, PROG ": output %s: %s\n", path, why);
@@ -347,7 +349,7 @@ int main(int argc, char **argv)
 	if (!opt_quiet && !a.w.follow && isatty(2)) {
 		a.w.progress = progress;
 	}
-	fd = open_output(a.out, &created);
+	fd = open_output(a.out, a.w.follow, &created);
 	if (fd < 0) {
 		rawcap_meta_join_free(a.pods);
 		return 1;

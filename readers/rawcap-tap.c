@@ -319,7 +319,9 @@ static int open_output(struct tap *t)
 	int fd = 1;
 
 	if (t->out_path && strcmp(t->out_path, "-"))
-		fd = rawcap_output_create(t->out_path, &t->created, why, sizeof(why));
+		fd = t->follow /* in place: read as it grows */
+			     ? rawcap_output_create_live(t->out_path, &t->created, why, sizeof(why))
+			     : rawcap_output_create(t->out_path, &t->created, why, sizeof(why));
 	if (fd < 0) {
 		fprintf(stderr, "rawcap-tap: output %s: %s\n", t->out_path, why);
 		return -1;

@@ -269,6 +269,14 @@ RAWCAP_API int rawcap_output_open(const char *path, char *why, size_t whylen);
  */
 RAWCAP_API int rawcap_output_create(const char *path, bool *created, char *why, size_t whylen);
 /*
+ * rawcap_output_create() for an output read while it grows (--follow): a
+ * file that was there is emptied in place at once, as tcpdump -w does, so
+ * whoever reads the name sees the export as it is written; nothing is to
+ * commit (rawcap_output_commit() is a no-op on it). *created as above.
+ */
+RAWCAP_API int rawcap_output_create_live(const char *path, bool *created, char *why,
+					 size_t whylen);
+/*
  * The export into fd (from rawcap_output_create) is done: its temporary
  * file, if it has one, replaces the old file. 0 or -errno (the old file
  * stays then); fd stays open either way.

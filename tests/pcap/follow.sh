@@ -81,5 +81,23 @@ for i in $(seq 1 10); do
 	grep -qx "$(hex "after-$i-$$")" "$T/seen.txt" || fail "tshark -r - did not see packet $i"
 done
 grep -q "$(hex prime)" "$T/seen.txt" && fail "--follow delivered packets from before it started"
+
+# --follow into a file that is there: written under its name as it goes (as
+# tcpdump -w does), so tshark -r NAME reads the packets while it runs.
+echo "an older export" >"$T/live.pcapng"
+"$PCAP" --ring "$RING" --follow -o "$T/live.pcapng" 2>"$T/pcap2.err" &
+pcap_pid=$!
+PIDS+=($pcap_pid)
+sleep 0.5
+send_one "grown-$$"
+for _ in $(seq 100); do
+	tshark -r "$T/live.pcapng" -T fields -e udp.payload 2>/dev/null | grep -qx "$(hex "grown-$$")" && break
+	sleep 0.1
+done
+tshark -r "$T/live.pcapng" -T fields -e udp.payload 2>/dev/null | grep -qx "$(hex "grown-$$")" ||
+	fail "--follow -o FILE: the packet is not in FILE while it runs ($(head -c 16 "$T/live.pcapng" | od -An -c | head -1))"
+ls -A "$T" | grep -q '^\.live\.pcapng-' && fail "--follow -o FILE wrote a temporary file beside it"
+kill -TERM "$pcap_pid"
+wait "$pcap_pid" || fail "rawcap-pcap --follow -o FILE exited $? on SIGTERM: $(cat "$T/pcap2.err")"
 exec 7>&-
-echo "PASS: 10 packets sent after --follow started were streamed within 1 s each and read by tshark -r -"
+echo "PASS: 10 packets sent after --follow started were streamed within 1 s each and read by tshark -r -; --follow -o FILE grows under its name"
