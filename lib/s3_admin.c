@@ -54,16 +54,51 @@ int s3_get_manifest(struct s3_op *op, const char *name, char **text, size_t *len
 	return err;
 }
 
+/* Counts a page's keys on their way to the caller's callback. */
+struct list_page {
+	int (*cb)(void *arg, const char *key, uint64_t size);
+	void *arg;
+	size_t keys;
+};
+
+static int list_page_key(void *arg, const char *key, uint64_t size)
+{
+	struct list_page *p = arg;
+
+	p->keys++;
+	return p->cb(p->arg, key, size);
+}
+
+/*
+ * A truncated page must move on: one with no key, or whose token is the one just
+ * sent, would be asked for again for ever (a server that answers so is broken or
+ * hostile; S3 never does).
+ */
+static int list_progress(struct s3_op *op, const struct list_page *p, const char *sent,
+			 const char *token)
+{
+	const char *why = !token[0]		 ? NULL
+			  : !p->keys		 ? "a truncated page without a key"
+			  : !strcmp(sent, token) ? "the same continuation token again"
+						 : NULL;
+
+	if (!why)
+		return 0;
+	s3_fail(op, -EPROTO, "list the bucket: %s", why);
+	return -EPROTO;
+}
+
 int s3_list_keys(struct s3_op *op, const char *prefix,
 		 int (*cb)(void *arg, const char *key, uint64_t size), void *arg)
 {
-	char token[LIST_TOKEN_MAX] = "", etoken[3 * LIST_TOKEN_MAX], epfx[3 * S3_KEY_MAX];
-	char q[sizeof(etoken) + sizeof(epfx) + 64];
+	char token[LIST_TOKEN_MAX] = "", sent[LIST_TOKEN_MAX], etoken[3 * LIST_TOKEN_MAX];
+	char epfx[3 * S3_KEY_MAX], q[sizeof(etoken) + sizeof(epfx) + 64];
 	int err = s3_uri_encode(prefix, false, epfx, sizeof(epfx));
 
 	if (err)
 		return err;
 	do {
+		struct list_page page = {cb, arg, 0};
 		struct s3_req *r;
 
 		if (token[0]) {
@@ -73,6 +108,7 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 		} else {
 			snprintf(q, sizeof(q), "list-type=2&prefix=%s", epfx);
 		}
+		memcpy(sent, token, sizeof(sent));
 		r = s3_req_new("GET", "", q);
 		if (!r)
 			return -ENOMEM;
@@ -80,9 +116,11 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 		err = s3_run_one(op, r);
 		if (err)
 			s3_fail_req(op, r, "list the bucket");
-		else if ((err = s3_xml_list(r->resp, r->resp_len, cb, arg, token, sizeof(token))) ==
-			 -EPROTO)
+		else if ((err = s3_xml_list(r->resp, r->resp_len, list_page_key, &page, token,
+					    sizeof(token))) == -EPROTO)
 			s3_fail(op, err, "list the bucket: malformed ListObjectsV2 response");
+		else if (!err)
+			err = list_progress(op, &page, sent, token);
 		s3_req_free(r);
 	} while (!err && token[0]);
 	return err;
@@ -161,6 +199,7 @@ static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, ch
 int s3_abort_stale(struct s3_op *op, const char *name)
 {
 	char pfx[S3_KEY_MAX], epfx[3 * S3_KEY_MAX], km[S3_KEY_MAX] = "", im[1024] = "";
+	char pkm[sizeof(km)], pim[sizeof(im)];
 	struct stale s = {0};
 	bool truncated = false;
 	int err = s3_key(&op->t, name, "", pfx, sizeof(pfx));
@@ -170,9 +209,14 @@ int s3_abort_stale(struct s3_op *op, const char *name)
 	if (err)
 		return err;
 	do {
+		memcpy(pkm, km, sizeof(pkm));
+		memcpy(pim, im, sizeof(pim));
 		err = list_uploads(op, epfx, km, im, sizeof(im), &s, &truncated);
 		if (err) /* -ENOTSUP (s3rver, some gateways) or refused: nothing we can abort */
 			break;
+		/* A truncated page that does not move on would be asked for again for ever. */
+		if (!s.n || (!strcmp(km, pkm) && !strcmp(im, pim)))
+			truncated = false;
 		for (size_t i = 0; i < s.n; i++) {
 			char q[3 * 1024 + 16], eid[3 * 1024];
 			struct s3_req *r;
