@@ -535,7 +535,7 @@ int cmd_merge(struct cli *c, int argc, char **argv)
 	return x_main(c, X_MERGE, argc, argv);
 }
 
-/* `snapshot export NAME ...`: argv[0] is "export". */
+/* `snapshot export NAME ...`: argv[0] is "kubectl-rawcap snapshot export". */
 int cmd_snapshot_export(struct cli *c, int argc, char **argv)
 {
 	return x_main(c, X_SNAPSHOT, argc, argv);

@@ -547,6 +547,10 @@ int cmd_snapshot(struct cli *c, int argc, char **argv)
 		help(verb ? stdout : stderr);
 		return verb ? CLI_OK : CLI_USAGE;
 	}
+	/* every verb's messages name it: "kubectl-rawcap snapshot export: ..." */
+	snprintf(prog, sizeof(prog), PROG " snapshot %.40s", verb);
+	if (!strcmp(verb, "export") || !strcmp(verb, "upload") || !strcmp(verb, "download"))
+		argv[1] = prog;
 	if (!strcmp(verb, "export"))
 		return cmd_snapshot_export(c, argc - 1, argv + 1);
 	if (!strcmp(verb, "upload") || !strcmp(verb, "download"))
@@ -557,8 +561,7 @@ int cmd_snapshot(struct cli *c, int argc, char **argv)
 		return cli_usage_error("unknown snapshot command (create, list, show, verify, "
 				       "delete, export, upload, download)",
 				       verb);
-	snprintf(prog, sizeof(prog), PROG " snapshot %s", verbs[v]);
-	argv[1] = prog; /* for getopt's messages */
+	argv[1] = prog;
 	rc = parse(c, &a, v, argc - 1, argv + 1);
 	if (rc)
 		return rc;

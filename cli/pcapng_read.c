@@ -506,6 +506,12 @@ static int parse_shb(struct pcapng_rd *r, const struct body *b, struct pcapng_ev
 	return 1;
 }
 
+/* Classic pcap's magics (micro- and nanosecond, either byte order): a file often given. */
+static bool is_pcap_magic(uint32_t m)
+{
+	return m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || m == 0xa1b23c4du || m == 0x4d3cb2a1u;
+}
+
 /* The block at off: its length, once its first 12 bytes are here; 0 if they are not. */
 static int block_len(struct pcapng_rd *r, uint32_t *type, uint32_t *blen)
 {
@@ -523,7 +529,10 @@ static int block_len(struct pcapng_rd *r, uint32_t *type, uint32_t *blen)
 			return fail(r, "section header with a bad byte-order magic %08x", bom);
 		r->swap = bom != BOM;
 	} else if (!r->in_section) {
-		return fail(r, "not a pcapng stream (it starts with %08x)", *type);
+		return fail(r, "not a pcapng stream (it starts with %08x%s)", *type,
+			    is_pcap_magic(*type) ? ": a pcap file; export pcapng (the default), or "
+						   "convert it with editcap -F pcapng"
+						 : "");
 	}
 	*type = rd32(p, r->swap);
 	*blen = rd32(p + 4, r->swap);

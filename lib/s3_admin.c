@@ -56,16 +56,51 @@ int s3_get_manifest(struct s3_op *op, const char *name, char **text, size_t *len
 	return err;
 }
 
+/* Counts a page's keys on their way to the caller's callback. */
+struct list_page {
+	int (*cb)(void *arg, const char *key, uint64_t size);
+	void *arg;
+	size_t keys;
+};
+
+static int list_page_key(void *arg, const char *key, uint64_t size)
+{
+	struct list_page *p = arg;
+
+	p->keys++;
+	return p->cb(p->arg, key, size);
+}
+
+/*
+ * A truncated page must move on: one with no key, or whose token is the one just
+ * sent, would be asked for again for ever (a server that answers so is broken or
+ * hostile; S3 never does).
+ */
+static int list_progress(struct s3_op *op, const struct list_page *p, const char *sent,
+			 const char *token)
+{
+	const char *why = !token[0]		 ? NULL
+			  : !p->keys		 ? "a truncated page without a key"
+			  : !strcmp(sent, token) ? "the same continuation token again"
+						 : NULL;
+
+	if (!why)
+		return 0;
+	s3_fail(op, -EPROTO, "list the bucket: %s", why);
+	return -EPROTO;
+}
+
 int s3_list_keys(struct s3_op *op, const char *prefix,
 		 int (*cb)(void *arg, const char *key, uint64_t size), void *arg)
 {
-	char token[LIST_TOKEN_MAX] = "", etoken[3 * LIST_TOKEN_MAX], epfx[3 * S3_KEY_MAX];
-	char q[sizeof(etoken) + sizeof(epfx) + 64];
+	char token[LIST_TOKEN_MAX] = "", sent[LIST_TOKEN_MAX], etoken[3 * LIST_TOKEN_MAX];
+	char epfx[3 * S3_KEY_MAX], q[sizeof(etoken) + sizeof(epfx) + 64];
 	int err = s3_uri_encode(prefix, false, epfx, sizeof(epfx));
 
 	if (err)
 		return err;
 	do {
+		struct list_page page = {cb, arg, 0};
 		struct s3_req *r;
 
 		if (token[0]) {
@@ -75,6 +110,7 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 		} else {
 			snprintf(q, sizeof(q), "list-type=2&prefix=%s", epfx);
 		}
+		memcpy(sent, token, sizeof(sent));
 		r = s3_req_new("GET", "", q);
 		if (!r)
 			return -ENOMEM;
@@ -82,9 +118,11 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 		err = s3_run_one(op, r);
 		if (err)
 			s3_fail_req(op, r, "list the bucket");
-		else if ((err = s3_xml_list(r->resp, r->resp_len, cb, arg, token, sizeof(token))) ==
-			 -EPROTO)
+		else if ((err = s3_xml_list(r->resp, r->resp_len, list_page_key, &page, token,
+					    sizeof(token))) == -EPROTO)
 			s3_fail(op, err, "list the bucket: malformed ListObjectsV2 response");
+		else if (!err)
+			err = list_progress(op, &page, sent, token);
 		s3_req_free(r);
 	} while (!err && token[0]);
 	return err;
@@ -139,9 +177,12 @@ static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, ch
 			size_t markerlen, struct stale *s, bool *truncated, bool cleanup)
 {
 	char ek[3 * S3_KEY_MAX], eid[3 * 1024], q[sizeof(ek) + sizeof(eid) + 3 * S3_KEY_MAX + 64];
+	char pkm[S3_KEY_MAX], pim[1024];
 	struct s3_req *r;
 	int err;
 
+	snprintf(pkm, sizeof(pkm), "%s", key_marker);
+	snprintf(pim, sizeof(pim), "%s", id_marker);
 	if (key_marker[0]) {
 		s3_uri_encode(key_marker, false, ek, sizeof(ek));
 		s3_uri_encode(id_marker, false, eid, sizeof(eid));
@@ -165,6 +206,9 @@ static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, ch
 	if (!err)
 		err = s3_xml_uploads(r->resp, r->resp_len, stale_add, s, truncated, key_marker,
 				     id_marker, markerlen);
+	/* A truncated page that does not move on would be asked for again for ever. */
+	if (!err && (!s->n || (!strcmp(key_marker, pkm) && !strcmp(id_marker, pim))))
+		*truncated = false;
 	s3_req_free(r);
 	return err;
 }

@@ -108,6 +108,12 @@ static int check_manifest(struct download *d)
 			s3_fail(op, -EBADMSG, "%s: bad path in the manifest", d->m.files[i].path);
 			return op->error;
 		}
+		/* Sizes that wrap past 2^64 could add up to data_bytes and pass every
+		   check below, then one file's download is bounded by nothing. */
+		if (d->m.files[i].size > UINT64_MAX - sum) {
+			s3_fail(op, -EBADMSG, SNAP_MANIFEST ": file sizes add up beyond 2^64 bytes");
+			return op->error;
+		}
 		sum += d->m.files[i].size;
 	}
 	if (sum != d->m.info.data_bytes) {

@@ -305,6 +305,9 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 		snprintf(errbuf, errlen, "cancelled");
 	else if (err == -EINVAL && why[0])
 		snprintf(errbuf, errlen, "bad filter: %s", why);
+	else if ((err == -ENOSPC || err == -EDQUOT || err == -EFBIG) && !o->quota)
+		snprintf(errbuf, errlen, "snapshot storage full: the window does not fit in %s: %s",
+			 o->dest, strerror(-err));
 	else if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG)
 		snprintf(errbuf, errlen,
 			 "snapshot storage full: the window does not fit in the %llu "

@@ -156,11 +156,8 @@ static int parse_option(struct tap *t, struct opt_window *win, int c, const char
 		break;
 	default:
 		err = opt_window_arg(win, c, arg, "rawcap-tap");
-		if (err <= 0) {
-			if (!err)
-				fprintf(stderr, "rawcap-tap: try --help\n");
-			return -EINVAL;
-		}
+		if (err <= 0)
+			return -EINVAL; /* said by opt_next() or opt_window_arg() */
 	}
 	return 0;
 }

@@ -72,14 +72,14 @@ static const char *dissection_parse(const char *text, size_t len, struct rawcap_
 				    char *detail, size_t dlen)
 {
 	static const char *const keys[] = {"enabled", "resume"};
-	cJSON *body = cJSON_ParseWithLength(text, len);
+	cJSON *body = server_json_parse(text, len);
 	const cJSON *en = cJSON_GetObjectItemCaseSensitive(body, "enabled");
 	const cJSON *re = cJSON_GetObjectItemCaseSensitive(body, "resume");
 	const char *why = NULL;
 
 	st->resume = RAWCAP_FWD_RESUME_LIVE;
 	if (!cJSON_IsObject(body))
-		why = "the body is not a JSON object";
+		why = SERVER_JSON_BAD;
 	else if (server_json_keys(body, keys, 2, detail, dlen))
 		why = detail;
 	else if (!cJSON_IsBool(en))

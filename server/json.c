@@ -99,6 +99,36 @@ const char *server_compact_time(uint64_t ts_ns, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * cJSON ends a string at a NUL, so a body holding one, raw or as \u0000, would be
+ * read as less than was sent: {"name": "x\u0000y"} made a snapshot called x. JSON
+ * allows neither a raw NUL nor, here, an escaped one: such a body is refused whole.
+ */
+static bool json_has_nul(const char *t, size_t len)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (!t[i])
+			return true;
+		if (!in_str)
+			in_str = t[i] == '"';
+		else if (t[i] == '"')
+			in_str = false;
+		else if (t[i] == '\\' && ++i < len &&
+			 (!t[i] || (t[i] == 'u' && len - i > 4 && !memcmp(t + i + 1, "0000", 4))))
+			return true;
+	}
+	return false;
+}
+
+cJSON *server_json_parse(const void *text, size_t len)
+{
+	if (!text || json_has_nul(text, len))
+		return NULL;
+	return cJSON_ParseWithLength(text, len);
+}
+
 int server_json_keys(const cJSON *o, const char *const *keys, size_t n, char *detail, size_t len)
 {
 	for (const cJSON *m = o->child; m; m = m->next) {

@@ -82,6 +82,9 @@ int server_reply_error(struct httpd_req *req, unsigned status, const char *code,
 char *server_error_body(void *arg, unsigned status, const char *code, const char *detail,
 			const char **type, size_t *len);
 void server_json_u64(cJSON *o, const char *key, uint64_t v);
+/* A request body as JSON; NULL if it is not JSON, or holds a NUL (raw or \u0000). */
+cJSON *server_json_parse(const void *text, size_t len);
+#define SERVER_JSON_BAD "the body is not a JSON object (without NUL characters)"
 /* Every member of object o is one of keys, once (a typo must not pass unseen): 0, or
    -EINVAL with detail naming the member. */
 int server_json_keys(const cJSON *o, const char *const *keys, size_t n, char *detail, size_t len);

@@ -64,12 +64,12 @@ static int job_parse(struct snap_job *j, const void *text, size_t len, uint64_t 
 {
 	static const char *const fields[] = {"from", "to",	  "last",  "filter",
 					     "pod",  "namespace", "label", "name"};
-	cJSON *body = cJSON_ParseWithLength(text, len);
+	cJSON *body = server_json_parse(text, len);
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
 	int err = 0;
 
 	if (!cJSON_IsObject(body))
-		err = snprintf(j->q.detail, sizeof(j->q.detail), "the body is not a JSON object");
+		err = snprintf(j->q.detail, sizeof(j->q.detail), SERVER_JSON_BAD);
 	else if (!cJSON_IsString(name) || !rawcap_snapshot_name_ok(name->valuestring))
 		err = snprintf(j->q.detail, sizeof(j->q.detail),
 			       "\"name\" must be 1..100 of [A-Za-z0-9._-], not starting with "

@@ -221,9 +221,9 @@ static int body_strings(const void *text, size_t len, const char *const *keys, c
 {
 	const cJSON *v;
 
-	*body = cJSON_ParseWithLength(text ? text : "", len);
+	*body = server_json_parse(text, len);
 	if (!cJSON_IsObject(*body))
-		return snprintf(detail, dlen, "the body is not a JSON object"), -EINVAL;
+		return snprintf(detail, dlen, SERVER_JSON_BAD), -EINVAL;
 	if (server_json_keys(*body, keys, n, detail, dlen))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {

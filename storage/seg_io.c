@@ -286,6 +286,17 @@ static bool segw_buf_pending(const struct seg_writer *w)
 	return false;
 }
 
+/*
+ * A write that wrote less than asked (res >= 0): on a regular file that is a file
+ * system that filled up, the kernel saying -ENOSPC only on the next write. Said as
+ * such: as -EIO a full disk read as a failing one ("copy the window: Input/output
+ * error" from a snapshot create on a full file system).
+ */
+static int segw_short_err(int res)
+{
+	return res < 0 ? res : -ENOSPC;
+}
+
 static void segw_complete_buf(struct seg_writer *w, struct segw_buf *b, int res)
 {
 	struct segw_file *f = b->file;
@@ -318,7 +329,7 @@ static void segw_complete_buf(struct seg_writer *w, struct segw_buf *b, int res)
 	} else {
 		b->state = SEGW_FAILED; /* keep it: resubmitted after the backoff */
 	}
-	segw_fail(w, SEGW_OP_WRITE, res < 0 ? res : -EIO, "writing a block");
+	segw_fail(w, SEGW_OP_WRITE, segw_short_err(res), "writing a block");
 }
 
 static void segw_complete(struct seg_writer *w, uint64_t ud, int res)
@@ -338,7 +349,7 @@ static void segw_complete(struct seg_writer *w, uint64_t ud, int res)
 		} else if (res != (int)SEG_HDR_SIZE) {
 			f->hdr_failed = true;
 			w->st.write_errors++;
-			segw_fail(w, SEGW_OP_WRITE, res < 0 ? res : -EIO,
+			segw_fail(w, SEGW_OP_WRITE, segw_short_err(res),
 				  "writing a segment header");
 		}
 		break;

@@ -11,6 +11,8 @@ rawcap_script_test(s3_errors s3/errors.sh LABELS s3 snapshot TIMEOUT 180)
 rawcap_script_test(s3_credentials s3/sts.sh LABELS s3 snapshot TIMEOUT 180)
 rawcap_script_test(s3_quota s3/quota.sh LABELS s3 snapshot TIMEOUT 240)
 rawcap_script_test(s3_dest s3/dest.sh LABELS s3 snapshot TIMEOUT 180)
+# An endpoint whose list pages never move on (tests/s3/hostile.sh: python, not the S3 server).
+rawcap_script_test(s3_hostile s3/hostile.sh LABELS s3 snapshot netns TIMEOUT 120)
 
 rawcap_unit_test(test_s3 SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/s3/test_s3.c
                  LIBS rawcap_static LABELS s3 TIMEOUT 30)

@@ -98,13 +98,39 @@ int opt_pace(const char *arg, double *speed)
 	return 0;
 }
 
+/*
+ * What getopt refused, said once in every tool's words: getopt's own message
+ * named the binary's path and pointed nowhere.
+ */
+static void opt_refused(struct opt_parser *p, const char *prog)
+{
+	const char *word = optind > 0 && optind <= p->argc ? p->argv[optind - 1] : "?";
+
+	p->reported = true;
+	if (opt_known(p, optopt) && strchr(word, '='))
+		fprintf(stderr, "%s: option '%s' takes no value (see --help)\n", prog, word);
+	else if (opt_known(p, optopt))
+		fprintf(stderr, "%s: option '%s' needs a value (see --help)\n", prog, word);
+	else if (optopt)
+		fprintf(stderr, "%s: unknown option '-%c' (see --help)\n", prog, optopt);
+	else
+		fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, word);
+}
+
 int opt_next(struct opt_parser *p, const char *prog)
 {
-	int idx = -1, c = getopt_long(p->argc, p->argv, p->shorts, p->longs, &idx);
 	const struct opt *o;
+	int idx = -1, c;
 
-	if (c == -1 || c == '?' || c == ':')
-		return c == -1 ? -1 : '?';
+	opterr = 0; /* opt_refused() says it */
+	c = getopt_long(p->argc, p->argv, p->shorts, p->longs, &idx);
+
+	if (c == -1)
+		return -1;
+	if (c == '?' || c == ':') {
+		opt_refused(p, prog);
+		return '?';
+	}
 	o = c >= OPT_LONG_BASE ? &p->opts[c - OPT_LONG_BASE] : by_key(p->opts, c);
 	(void)idx;
 	if (!o)

@@ -268,6 +268,16 @@ static void should_refuse_each_kind_of_broken_block(void **state)
 	blk_u32(&B, 0x00040002);
 	blk_u32(&B, 0);
 	expect_error("classic pcap");
+	{ /* and it is named as one, with what to do */
+		struct pcapng_rd *r;
+		struct pcapng_ev ev;
+
+		assert_int_equal(pcapng_rd_new(&r), 0);
+		assert_int_equal(pcapng_rd_feed(r, B.buf, B.len), 0);
+		assert_int_equal(pcapng_rd_next(r, &ev), -EBADMSG);
+		assert_non_null(strstr(pcapng_rd_error(r), "a pcap file; export pcapng"));
+		pcapng_rd_free(r);
+	}
 	/* bad byte-order magic */
 	build_stream(false);
 	B.buf[8] ^= 0xff;

@@ -11,7 +11,8 @@ and fails when
   - one long name takes two different arguments (--to T and --to URL),
 and when a tool does not answer --version and -V with its name and version
 (exit 0), as capd always did, or a reader or kubectl-rawcap does not take
--q/--quiet with its one meaning (QUIET_TOOLS).
+-q/--quiet with its one meaning (QUIET_TOOLS), or a refused option is not
+said in one line naming the tool, with where to look.
 Usage: flags.py BUILD_DIR (after a self-test: the checker catches clashes in a
 sample), or flags.py --self-test alone.
 """
@@ -164,6 +165,25 @@ def main():
             print("FAIL: %s -q --help: exit %d, no line %r" % (name, r.returncode, QUIET_HELP))
             return 1
     print("ok: %d tools take -q/--quiet, one meaning" % len(QUIET_TOOLS))
+    # A refused option is said once, in the tool's name, with where to look (getopt's
+    # own message named the binary's path and pointed nowhere).
+    for cmd in TOOLS:
+        name = " ".join([cmd[0].split("/")[-1]] + cmd[1:])
+        if cmd[1:] in (["snapshot"], ["dissection"]) or cmd == ["cli/kubectl-rawcap"]:
+            continue  # a command word comes next
+        for arg, want in (("--frobnicate", "unknown option '--frobnicate'"),
+                          ("--help=x", "option '--help=x' takes no value")):
+            if cmd[0] == "capd/capd" and arg == "--help=x":
+                continue  # capd reads its options in its own first pass
+            r = subprocess.run([build + "/" + cmd[0]] + cmd[1:] + [arg], capture_output=True,
+                               text=True, timeout=30)
+            line = r"%s( [a-z]+)*: %s \(see --help\)" % (re.escape(cmd[0].split("/")[-1]),
+                                                         re.escape(want))
+            if r.returncode != 2 or not re.fullmatch(line, r.stderr.strip()):
+                print("FAIL: %s %s: exit %d, %r, want exit 2 and %r"
+                      % (name, arg, r.returncode, r.stderr[:200], line))
+                return 1
+    print("ok: every tool refuses an unknown option in one line, naming itself")
     found = clashes(texts)
     for f in found:
         print("CLASH: " + f)

@@ -4,7 +4,8 @@
 # traffic in a private namespace is fed into a ring, exported as pcapng and
 # as pcap, and compared packet by packet with the capture (tcpdump -r,
 # tshark, capinfos). Also: filters, relative times, loss inside the window,
-# a partly recycled window, usage errors.
+# a partly recycled window, usage errors, a full output disk (said once, as the
+# output's error).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,6 +24,12 @@ same_packets "$T/all.pcapng" "$T/ref.pcap"
 tshark_clean "$T/all.pcap"
 capinfos -t "$T/all.pcap" | grep -q "nanosecond" || fail "classic pcap is not nanosecond"
 same_packets "$T/all.pcap" "$T/ref.pcap"
+# A full output disk: said once, as the output's error, not the ring's; exit 1.
+rc=0
+"$PCAP" --ring "$RING" -o - >/dev/full 2>"$T/full.err" || rc=$?
+[ $rc = 1 ] || fail "export to a full disk: exit $rc, want 1"
+[ "$(grep -c "No space left" "$T/full.err")" = 1 ] && grep -q "^rawcap-pcap: write -: No space left" \
+	"$T/full.err" || fail "export to a full disk said: $(cat "$T/full.err")"
 # Interface block: name, nanosecond resolution, capture filter.
 capinfos -I "$T/all.pcapng" >"$T/if.txt" 2>&1 || true
 tshark -r "$T/all.pcapng" -T fields -e frame.interface_name -c 1 | grep -qx lo ||

@@ -3,7 +3,8 @@
 # errors.sh - what goes wrong gets a clear error, exit 1 (2 for usage), and
 # leaves nothing behind: wrong secret, unknown key, no credentials, a bucket
 # that does not exist, a stored object corrupted or cut short (download
-# refused, the file named, nothing installed), a damaged local snapshot
+# refused, the file named, nothing installed), a manifest whose file sizes
+# wrap past 2^64, a damaged local snapshot
 # (upload refused naming the file, not listed), bad URLs and names, an
 # HTTPS endpoint trusted through --ca-file (and refused without it). The
 # test server itself refuses unsigned requests and payloads that differ from
@@ -77,9 +78,22 @@ expect short 1 "data/$seg: the object is"
 # A manifest that is not one.
 man=$(find "$STORE/bkt" -path '*/web/manifest.json._S3rver_object')
 chmod u+w "$man"
+cp "$man" "$T/web-manifest.json"
 echo '{"format": "rawcap-snapshot/1", "name": "../../etc"}' >"$man"
 run badmanifest download web --dest "$T/fresh" --from "$URL"
 expect badmanifest 1 "manifest.json: malformed"
+# File sizes that wrap past 2^64 to add up to data_bytes: one file's download was
+# bounded by 2^64 - 1 bytes, past --quota and the free-space check.
+python3 - "$T/web-manifest.json" "$man" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["files"][0]["size"] += 1
+m["files"].append(dict(m["files"][0], path="data/wrap", size=2**64 - 1))
+json.dump(m, open(sys.argv[2], "w"))
+PY
+run wrapsize download web --dest "$T/fresh" --from "$URL"
+expect wrapsize 1 "manifest.json: file sizes add up beyond 2^64 bytes"
+[ -z "$(ls -A "$T/fresh")" ] || fail "a refused download left: $(ls -A "$T/fresh")"
 run del delete web --remote "$URL"
 expect del 0
 

@@ -141,6 +141,7 @@ expect 400 bad_body -XPUT -d '{"enabled": "yes"}' "$URL/v1/dissection"
 expect 400 bad_body -XPUT -d '{"enabled": false, "resume": "later"}' "$URL/v1/dissection"
 expect 400 bad_body -XPUT -d 'off' "$URL/v1/dissection"
 expect 400 bad_body -XPUT -d '{"enabled": false, "resum": "backlog"}' "$URL/v1/dissection"
+expect 400 bad_body -XPUT -d '{"enabled": false, "resume": "backlog\u0000x"}' "$URL/v1/dissection"
 expect 405 method_not_allowed -XPOST -d '{"enabled": false}' "$URL/v1/dissection"
 [ "$(state)" = "true backlog" ] || fail "bad PUTs changed the state to $(state)"
 

@@ -5,7 +5,8 @@
 # for byte rawcap-pcap's export of the snapshot, tcpdump's packets) ->
 # verify (ok; then not ok once a data file is damaged) -> delete (204, then
 # 404). A snapshot outlives a server restart; a taken name is 409; bad
-# bodies (unknown or repeated fields too: a typo must not widen the window)
+# bodies (unknown or repeated fields too: a typo must not widen the window;
+# a NUL, raw or \u0000, that would cut a string short)
 # are 400, an oversized one 413; deleting a snapshot being made cancels it
 # (204, staging removed, slot back); one being downloaded is 409; one
 # deleted by rawcap-snapshot under rawcap-pcap's export fails it.
@@ -46,11 +47,17 @@ jq -e '.error == "exists"' "$T/post.json" >/dev/null || fail "409 body $(cat "$T
 for bad in '{"name": "../x", "last": "5m"}' '{"name": "s2", "from": 5}' 'not json' \
 	'{"name": "s2", "last": "soon"}' '{"name": "s2", "last": "1m", "filter": "tcp port nope"}' \
 	'{"last": "1m"}' '[1]' '{"name": "s2", "last": "1m", "fliter": "udp"}' \
-	'{"name": "s2", "last": "1m", "pods": "web"}' '{"name": "s2", "last": "1m", "name": "s3"}'; do
+	'{"name": "s2", "last": "1m", "pods": "web"}' '{"name": "s2", "last": "1m", "name": "s3"}' \
+	'{"name": "s2\u0000x", "last": "1m"}' '{"name": "s2", "last": "1m", "filter": "udp\u0000 or tcp"}'; do
 	[ "$(post "$bad")" = 400 ] || fail "$bad: not 400: $(cat "$T/post.json")"
 	jq -e '.error == "bad_body" and (.detail | length) > 0' "$T/post.json" >/dev/null ||
 		fail "$bad: body $(cat "$T/post.json")"
 done
+# a raw NUL: cJSON would end the name there too
+printf '{"name": "s2\0x", "last": "1m"}' >"$T/nul.json"
+[ "$(post @"$T/nul.json")" = 400 ] || fail "a raw NUL in a name: not 400: $(cat "$T/post.json")"
+[ "$(nsx curl -s -o /dev/null -w '%{http_code}' "$URL/v1/snapshots/s2")" = 404 ] ||
+	fail "a body with a NUL made snapshot s2"
 [ "$(post "{\"name\": \"s2\", \"filter\": \"$(head -c 9000 /dev/zero | tr '\0' a)\"}")" = 413 ] ||
 	fail "an oversized body was not refused with 413"
 echo "409 for a taken name, 400 for bad bodies, 413 for an oversized one"

@@ -3,7 +3,7 @@
 # rules.sh - the rules a snapshot keeps: names cannot escape the snapshot
 # storage; verify finds a flipped byte; two snapshots can be created at once
 # (and one name only once); the creator (not root) cannot write a snapshot
-# afterwards; a quota gives a clear error; half-built snapshots are never
+# afterwards; a quota, or a full file system without one, gives a clear error; half-built snapshots are never
 # listed; delete; SIGINT/SIGTERM cancel a create and leave nothing; what a
 # killed create left is reaped once its PID is gone; serve exits 0 on SIGTERM.
 set -euo pipefail
@@ -67,6 +67,11 @@ expect_exit 1 "not listed" snap verify --dest "$DEST" one
 # Quota: a clear error, nothing left behind.
 expect_exit 1 "snapshot storage full" snap create --ring "$RING" --dest "$DEST" --name q --last 24h --quota 64Ki
 [ ! -e "$DEST/q" ] || fail "quota failure left $DEST/q"
+# A full file system without a quota: said as such, not as a quota of 0 bytes.
+mkdir -p "$T/small"
+expect_exit 1 "snapshot storage full: the window does not fit in $T/small: No space left" \
+	unshare -m sh -c 'mount -t tmpfs -o size=64k rc-small "$0" && exec "$@"' "$T/small" \
+	"$SNAP" create --ring "$RING" --dest "$T/small" --name full --last 24h
 
 # A half-built snapshot (crash) is never listed; delete removes one.
 mkdir "$DEST/.tmp-crash-1"
