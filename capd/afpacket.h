@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * afpacket.h - the AF_PACKET capture source's sockets, shared by afpacket.c
- * (one socket: open, drain, statistics) and afp_order.c (several sockets
- * feeding the one writer: their blocks merged in time order). Private to capd.
+ * afpacket.h - the AF_PACKET capture source's sockets, shared by
+ * afp_socket.c (open, register, report), afpacket.c (one socket: drain,
+ * statistics) and afp_order.c (several sockets feeding the one writer:
+ * their blocks merged in time order). Private to capd.
  */
 #ifndef CAPD_AFPACKET_H
 #define CAPD_AFPACKET_H
@@ -72,11 +73,18 @@ static inline const struct tpacket3_hdr *afp_first_pkt(const struct tpacket_bloc
 	return (const void *)((const uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
 }
 
+/* afp_socket.c: the sockets opened (afp_socks[0 .. afp_nsocks - 1]). */
+extern unsigned afp_nsocks;
+
 /* afpacket.c: one packet into the ring; a block's work before and after its packets. */
 void afp_packet(struct afp_sock *s, struct capd_ctx *ctx, const struct tpacket3_hdr *ph);
 void afp_block_begin(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_block_desc *bd);
 void afp_block_end(struct afp_sock *s, struct capd_ctx *ctx, struct tpacket_block_desc *bd);
 void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns);
+/* afpacket.c: the source's drain, its tick (statistics, stalls) and its drain at exit. */
+int afp_ready(void *state, struct capd_ctx *ctx, uint32_t events);
+void afp_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns);
+void afp_flush(void *state, struct capd_ctx *ctx);
 
 /*
  * afp_order.c: with several sockets, the writer takes their retired blocks

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pcap_int.h - the state of a pcap/pcapng writer, shared by the files that
- * implement it: pcap_writer.c (buffering, interfaces, classic pcap) and
- * pcap_ng.c (pcapng blocks). Private names start with pw_ (pcap writer):
- * pcap_ and PCAP_ belong to libpcap, which librawcap also links.
+ * implement it: pcap_writer.c (buffering, link type, classic pcap),
+ * pcap_iface.c (the interface table) and pcap_ng.c (pcapng blocks).
+ * Private names start with pw_ (pcap writer): pcap_ and PCAP_ belong to
+ * libpcap, which librawcap also links.
  */
 #ifndef RAWCAP_LIB_PCAP_INT_H
 #define RAWCAP_LIB_PCAP_INT_H
@@ -58,6 +59,8 @@ struct pw_frame {
 /* Make room for n more bytes (flushing when full). Returns a pointer or NULL (w->err set). */
 uint8_t *pw_reserve(struct rawcap_pcap *w, size_t n);
 struct pw_iface *pw_iface_find(struct rawcap_pcap *w, uint32_t ifindex);
+/* A new entry for ifindex, not yet described (pcap_iface.c); NULL: out of memory. */
+struct pw_iface *pw_iface_add(struct rawcap_pcap *w, uint32_t ifindex);
 uint32_t pw_snaplen(const struct rawcap_pcap *w, const struct pw_iface *pi, uint16_t lt);
 
 int pw_ng_write_shb(struct rawcap_pcap *w);

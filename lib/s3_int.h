@@ -3,8 +3,9 @@
  * s3_int.h - the parts of librawcap's S3 client (rawcap/s3.h) shared by its
  * files: the target (s3_target.c), credentials (s3_creds.c), response parsing
  * (s3_xml.c), the request engine over the curl multi interface
- * (s3_engine.c), and the operations built on it (s3_upload.c,
- * s3_download.c, s3_admin.c), run as transfers by s3_xfer.c.
+ * (s3_engine.c), and the operations built on it (s3_upload.c with
+ * s3_upload_file.c, s3_download.c, s3_admin.c), run as transfers by
+ * s3_xfer.c.
  */
 #ifndef RAWCAP_LIB_S3_INT_H
 #define RAWCAP_LIB_S3_INT_H

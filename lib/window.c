@@ -2,23 +2,18 @@
 /*
  * window.c - the reader record loop shared by rawcap-pcap, rawcap-snapshot,
  * rawcap-tap, rawcap-server and rawcap-forward (rawcap/window.h), as a step
- * a caller can drive from its own event loop (rawcap_window_step) and as a
- * blocking run.
+ * a caller can drive from its own event loop (rawcap_window_step) and the
+ * wait between steps; window_open.c opens a window and runs it blocking.
  *
- * It owns what every exporting reader would otherwise repeat: resolving the
- * window, seeking (a time, a resume point, the live end, after priming a
- * pod join's metadata), telling the recycled part of a window from a quiet
- * one, validating zero-copy ring payloads before a sink sees them, the
- * filter, interface descriptions, loss and sequence gaps, replay pacing,
- * pausing for a sink's back-pressure, and the flush cadence of a stream.
- * Sinks only format and write.
+ * A step owns what every exporting reader would otherwise repeat per
+ * record: validating zero-copy ring payloads before a sink sees them, the
+ * window cut, the filter, interface descriptions, loss and sequence gaps,
+ * replay pacing, pausing for a sink's back-pressure, and the flush cadence
+ * of a stream. Sinks only format and write.
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rawcap/filter.h>
 #include <rawcap/forward.h>
@@ -27,131 +22,8 @@
 #include "clock.h"
 
 #include "cursor.h"
-#include "seg_read.h"
-#include "snapshot_int.h"
-#include "window_block.h"
 #include "window_cut.h"
-
-#define WINDOW_FLUSH_MS	   200
-#define WINDOW_MAX_IFACES  RING_IFACE_SLOTS
-#define WINDOW_PROGRESS_NS 1000000000ull
-#define WINDOW_UNDESCRIBED 16
-#define WINDOW_RUN_BUDGET  1024 /* records per step of rawcap_window_run() */
-
-struct rawcap_window {
-	const struct rawcap_window_opts *o; /* &opts */
-	const struct rawcap_sink *s;	    /* &sink */
-	struct rawcap_window_result *res;   /* &result */
-	struct rawcap_window_opts opts;
-	struct rawcap_sink sink;
-	struct rawcap_window_result result;
-	struct rawcap_cursor *c;
-	struct rawcap_filter *filter;
-	struct rawcap_iface *ifaces; /* described to the sink so far */
-	size_t nifaces;
-	uint32_t undescribed[WINDOW_UNDESCRIBED]; /* ifindexes nothing describes (yet) */
-	unsigned nundescribed;
-	uint64_t lost_seen; /* cursor's records_lost already reported */
-	uint64_t damage_seen, damage_recs_seen; /* history's damaged blocks already reported */
-	uint64_t snap_from_ns, snap_to_ns;	/* snapshot source: the window its manifest lists */
-	uint8_t *copy;	    /* validated copy of a ring payload */
-	char comment[512];
-	uint64_t last_flush_ns, last_progress_ns;
-	bool pause;	   /* a sink hook returned RAWCAP_SINK_PAUSE during this step */
-	bool source_ended; /* rawcap_wait(): nothing more can come */
-	bool done;
-	int err;	   /* the error that ended the window, returned again by later steps */
-	bool has_seq;	   /* a record was read (or a resume point set): next_seq is set */
-	bool resuming;	   /* START_SEQ: a gap before the first record is what was recycled */
-	bool skipping;	   /* rawcap_window_resume(live): the next gap was skipped on purpose */
-	bool inside;	   /* a record inside the window was read: gaps from now on are loss */
-	uint64_t next_seq; /* the sequence number that follows the last record read */
-	bool priming;	   /* reading the metadata lookback before a resume or live start */
-	uint64_t prime_to_ns;
-	/* pacing (opts.pace): a record read but not yet due, kept for the next step */
-	struct rawcap_rec held;
-	bool has_held;
-	uint64_t held_due_ns, pace_ts0, pace_mono0; /* CLOCK_MONOTONIC ns, record ns */
-};
-
-
-int rawcap_iface_list(struct rawcap_cursor *c, struct rawcap_iface *out, size_t max)
-{
-	size_t n = 0;
-
-	if (!c->has_ring)
-		return 0;
-	for (int i = 0; i < RING_IFACE_SLOTS && n < max; i++) {
-		const struct ring_iface_slot *s = &c->ring.ifaces[i];
-		uint32_t s1 = load_acquire(&s->seq);
-
-		if (!s1 || (s1 & 1))
-			continue;
-		if (ring_iface_get(&c->ring, s->iface.ifindex, &out[n]) == 0)
-			n++;
-	}
-	return (int)n;
-}
-
-static int window_open(const struct rawcap_window_opts *o, struct rawcap_cursor **c)
-{
-	struct rawcap_open_opts oo = {
-		.sz = sizeof(oo),
-		.ring = o->ring,
-		.storage_dir = o->snapshot ? NULL : o->storage_dir,
-		.snapshot = o->snapshot,
-	};
-	int err = rawcap_open_opts(&oo, c);
-
-	/* capd is not running (no ring): the disk FIFO alone still holds history. */
-	if (err == -ENOENT && oo.storage_dir) {
-		oo.no_ring = true;
-		err = rawcap_open_opts(&oo, c);
-	}
-	return err;
-}
-
-/* Oldest/newest held, and whether anything older than the oldest was ever recycled. */
-static int window_held(struct rawcap_cursor *c, uint64_t *oldest, uint64_t *newest, bool *recycled)
-{
-	struct rawcap_ring_info ri;
-	uint64_t hs, he, hts, hte;
-	bool any = false;
-
-	*oldest = UINT64_MAX;
-	*newest = 0;
-	*recycled = false;
-	if (c->hist && history_bounds(c->hist, &hs, &he, &hts, &hte) == 0) {
-		*oldest = hts;
-		*newest = hte;
-		*recycled = hs > 0 && c->hist_source == RAWCAP_SOURCE_DISK;
-		any = true;
-	}
-	if (c->has_ring && rawcap_ring_info(c, &ri) == 0 && ri.oldest_ts_ns) {
-		if (!any) {
-			*oldest = ri.oldest_ts_ns;
-			*recycled = ri.tail > 0 || ri.base_seq > 0;
-		}
-		if (ri.newest_ts_ns > *newest)
-			*newest = ri.newest_ts_ns;
-		any = true;
-	}
-	return any ? 0 : -ENODATA;
-}
-
-int rawcap_window_bounds(const struct rawcap_window_opts *o, uint64_t *oldest_ns,
-			 uint64_t *newest_ns)
-{
-	struct rawcap_cursor *c;
-	bool recycled;
-	int err = window_open(o, &c);
-
-	if (err)
-		return err;
-	err = window_held(c, oldest_ns, newest_ns, &recycled);
-	rawcap_close(c);
-	return err;
-}
+#include "window_int.h"
 
 /* A hook's return: 0, a negative errno, or RAWCAP_SINK_PAUSE (end the step after this record). */
 static int window_sink(struct rawcap_window *w, int ret)
@@ -162,7 +34,7 @@ static int window_sink(struct rawcap_window *w, int ret)
 }
 
 /* Tell the sink about an interface unless it already has this exact description. */
-static int window_iface(struct rawcap_window *w, const struct rawcap_iface *ifc)
+int window_iface(struct rawcap_window *w, const struct rawcap_iface *ifc)
 {
 	size_t i;
 
@@ -360,20 +232,8 @@ static void window_progress(struct rawcap_window *w)
 	w->o->progress(w->o->progress_arg, w->res);
 }
 
-static bool window_stopped(const struct rawcap_window *w)
-{
-	return w->o->stop && *w->o->stop;
-}
-
-static int window_flush_ms(const struct rawcap_window *w)
-{
-	return w->o->flush_ms > 0 ? w->o->flush_ms : WINDOW_FLUSH_MS;
-}
-
-static void window_snapshot_check(struct rawcap_window *w);
-
 /* The window is over (err 0) or failed: count what the end shows, flush, and stay done. */
-static int window_finish(struct rawcap_window *w, int err)
+int window_finish(struct rawcap_window *w, int err)
 {
 	int ferr;
 
@@ -510,8 +370,6 @@ static int window_take(struct rawcap_window *w, struct rawcap_rec *rec)
 	return 1;
 }
 
-static int window_seek_start(struct rawcap_window *w);
-
 /*
  * Before a resume point or the live end with a pod join: feed the
  * metadata stamped in the lookback to o->meta, a record per call, then
@@ -639,333 +497,4 @@ int rawcap_window_wait(struct rawcap_window *w, int timeout_ms)
 	if (w->o->follow && w->o->notice && rawcap_writer_news(w->c, line, sizeof(line)))
 		w->o->notice(w->o->notice_arg, line);
 	return err < 0 ? err : 0;
-}
-
-/*
- * Which part of [from, to) lies before the oldest record held: recycled
- * before we got to it (missing), or before capture began (uncaptured).
- */
-static void window_missing(struct rawcap_window *w, uint64_t oldest, uint64_t newest, bool recycled)
-{
-	struct rawcap_window_result *r = w->res;
-	uint64_t end;
-
-	r->held_oldest_ns = oldest;
-	r->held_newest_ns = newest;
-	if (!r->from_ns || oldest <= r->from_ns)
-		return;
-	end = oldest < r->to_ns ? oldest : r->to_ns;
-	if (recycled) {
-		r->missing_from_ns = r->from_ns;
-		r->missing_to_ns = end;
-	} else {
-		r->uncaptured_from_ns = r->from_ns;
-		r->uncaptured_to_ns = end;
-	}
-}
-
-/* A snapshot knows what it lacked when it was made, and how many packets it holds. */
-static void window_snapshot_info(struct rawcap_window *w)
-{
-	struct snap_manifest m;
-	struct rawcap_window_result *r = w->res;
-	const struct rawcap_snapshot_info *in = &m.info;
-
-	if (snap_manifest_load(w->o->snapshot, &m))
-		return;
-	r->snapshot_filtered = in->filter[0] != '\0';
-	r->snapshot_packets = in->packets;
-	w->snap_from_ns = in->from_ns;
-	w->snap_to_ns = in->to_ns;
-	if (in->partial && in->missing_to_ns > r->from_ns && in->missing_from_ns < r->to_ns) {
-		uint64_t from = in->missing_from_ns > r->from_ns ? in->missing_from_ns : r->from_ns;
-		uint64_t to = in->missing_to_ns < r->to_ns ? in->missing_to_ns : r->to_ns;
-
-		if (in->uncaptured) {
-			r->uncaptured_from_ns = from;
-			r->uncaptured_to_ns = to;
-		} else {
-			r->missing_from_ns = from;
-			r->missing_to_ns = to;
-		}
-	}
-	snap_manifest_free(&m);
-}
-
-/* Read over a snapshot's whole window, every packet it lists must have come out. */
-static void window_snapshot_check(struct rawcap_window *w)
-{
-	struct rawcap_window_result *r = w->res;
-	uint64_t read = r->packets + r->filtered + r->unselected;
-
-	if (!w->o->snapshot || !r->snapshot_packets || window_stopped(w) ||
-	    r->from_ns > w->snap_from_ns || r->to_ns < w->snap_to_ns)
-		return;
-	if (read < r->snapshot_packets)
-		r->snapshot_short = r->snapshot_packets - read;
-}
-
-static int window_start(struct rawcap_window *w)
-{
-	const struct rawcap_window_opts *o = w->o;
-	struct rawcap_window_result *r = w->res;
-	struct rawcap_iface *ifs = w->ifaces;
-	uint64_t oldest, newest, now = rawcap_now_ns();
-	bool recycled;
-	int n, err = 0;
-
-	/* Follow from the live end: the window starts now, unless a start position says where. */
-	r->from_ns = o->from_ns ? o->from_ns : o->follow && !o->snapshot && !o->start ? now : 0;
-	r->to_ns = o->to_ns ? o->to_ns : (o->follow || o->snapshot ? UINT64_MAX : now);
-	if (window_held(w->c, &oldest, &newest, &recycled) == 0) {
-		window_missing(w, oldest, newest, recycled && !o->snapshot);
-		if (o->snapshot) /* what the snapshot lacked comes from its manifest */
-			r->uncaptured_from_ns = r->uncaptured_to_ns = 0;
-	}
-	if (o->snapshot)
-		window_snapshot_info(w);
-	/* Describe the ring's interfaces up front: classic pcap picks its link type from them. */
-	n = rawcap_iface_list(w->c, ifs + WINDOW_MAX_IFACES, WINDOW_MAX_IFACES);
-	for (int i = 0; i < n; i++)
-		if ((err = window_iface(w, &ifs[WINDOW_MAX_IFACES + i])))
-			return err;
-	if (o->start != RAWCAP_WINDOW_START_FROM && o->meta && o->meta_lookback_ns) {
-		/* A pod join reads the metadata before the start first (window_prime). */
-		w->prime_to_ns = r->from_ns ? r->from_ns : now;
-		err = w->prime_to_ns > o->meta_lookback_ns
-			      ? rawcap_seek(w->c, RAWCAP_SEEK_TIME,
-					    w->prime_to_ns - o->meta_lookback_ns)
-			      : rawcap_seek(w->c, RAWCAP_SEEK_OLDEST, 0);
-		w->priming = !err;
-		if (!err)
-			return 0;
-		if (err != -ENOENT && err != -ENODATA)
-			return err;
-	}
-	return window_seek_start(w);
-}
-
-/* Put the cursor where o->start says (after priming, if any). */
-static int window_seek_start(struct rawcap_window *w)
-{
-	const struct rawcap_window_opts *o = w->o;
-	const struct rawcap_window_result *r = w->res;
-	int err;
-
-	if (o->start == RAWCAP_WINDOW_START_SEQ) {
-		err = rawcap_seek(w->c, RAWCAP_SEEK_SEQ, o->start_seq);
-		w->next_seq = o->start_seq;
-		w->has_seq = w->resuming = true;
-	} else if (o->start == RAWCAP_WINDOW_START_NEWEST)
-		err = rawcap_seek(w->c, RAWCAP_SEEK_NEWEST, 0);
-	else if (!r->from_ns)
-		err = o->snapshot ? 0 : rawcap_seek(w->c, RAWCAP_SEEK_OLDEST, 0);
-	else
-		err = rawcap_seek(w->c, RAWCAP_SEEK_TIME,
-				  o->meta && o->meta_lookback_ns < r->from_ns
-					  ? r->from_ns - o->meta_lookback_ns
-					  : r->from_ns);
-	if (err == -ENOENT || err == -ENODATA)
-		err = 0; /* nothing that new yet: the cursor waits at the newest end */
-	return err;
-}
-
-static void window_free(struct rawcap_window *w)
-{
-	if (!w)
-		return;
-	rawcap_close(w->c);
-	rawcap_filter_free(w->filter);
-	free(w->ifaces);
-	free(w->copy);
-	free(w);
-}
-
-/*
- * The window keeps copies of the caller's options and sink. Its result is
- * res when given (rawcap_window_run: hooks that hold the caller's result see
- * it filled as the window goes), else its own.
- */
-static struct rawcap_window *window_new(const struct rawcap_window_opts *o,
-					const struct rawcap_sink *s,
-					struct rawcap_window_result *res)
-{
-	struct rawcap_window *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return NULL;
-	memcpy(&w->opts, o, o->sz); /* fields the caller's opts lack stay zero */
-	w->opts.sz = sizeof(w->opts);
-	w->sink = *s;
-	w->o = &w->opts;
-	w->s = &w->sink;
-	w->res = res ? res : &w->result;
-	w->ifaces = calloc(2 * WINDOW_MAX_IFACES, sizeof(*w->ifaces));
-	w->copy = malloc(RAWCAP_REC_MAX);
-	if (!w->ifaces || !w->copy) {
-		window_free(w);
-		return NULL;
-	}
-	return w;
-}
-
-/*
- * Compile the filter, open the source, resolve the window and seek to its
- * start. A bad filter is said in why (the compiler's message).
- */
-static int window_begin(struct rawcap_window *w, char *why, size_t whylen)
-{
-	const char *filter = w->o->filter;
-	int err;
-
-	if (filter && *filter) {
-		err = rawcap_filter_new(filter, &w->filter, why, whylen);
-		if (err)
-			return err;
-	}
-	err = window_open(w->o, &w->c);
-	if (err)
-		return err;
-	w->last_flush_ns = w->last_progress_ns = clock_mono_ns();
-	/* Damage met while seeking may hold the window's first records: count it. */
-	history_damage(w->c->hist, &w->damage_seen, &w->damage_recs_seen);
-	err = window_start(w);
-	w->lost_seen = w->c->st.records_lost;
-	if (err)
-		window_finish(w, err);
-	return err;
-}
-
-/* Check the options, make the window and begin it; *wp is NULL only when none was made. */
-static int window_make(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
-		       struct rawcap_window_result *res, struct rawcap_window **wp, char *why,
-		       size_t whylen)
-{
-	*wp = NULL;
-	if (why && whylen)
-		*why = '\0';
-	if (!o || o->sz < RAWCAP_WINDOW_OPTS_SZ0 || o->sz > sizeof(*o) || !s ||
-	    (o->snapshot && o->follow) ||
-	    (o->sz > RAWCAP_WINDOW_OPTS_SZ0 &&
-	     (o->start < RAWCAP_WINDOW_START_FROM || o->start > RAWCAP_WINDOW_START_NEWEST)))
-		return -EINVAL;
-	*wp = window_new(o, s, res);
-	return *wp ? window_begin(*wp, why, whylen) : -ENOMEM;
-}
-
-int rawcap_window_open(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
-		       struct rawcap_window **wp, char *why, size_t whylen)
-{
-	int err = window_make(o, s, NULL, wp, why, whylen);
-
-	if (err) {
-		if (why && whylen && !*why)
-			snprintf(why, whylen, "%s", strerror(-err));
-		window_free(*wp);
-		*wp = NULL;
-	}
-	return err;
-}
-
-const struct rawcap_window_result *rawcap_window_result(const struct rawcap_window *w)
-{
-	return w->res;
-}
-
-void rawcap_window_close(struct rawcap_window *w)
-{
-	window_free(w);
-}
-
-/* Would window_one hand r to the sink's record hook with no other hook called first? */
-static bool window_passes_whole(const struct rawcap_window *w, const struct rawcap_rec_hdr *r)
-{
-	const struct rawcap_pkt *p = (const void *)(r + 1);
-
-	if ((r->flags & RAWCAP_REC_F_SYNTH) ||
-	    window_place(r->ts_ns, w->res->from_ns, w->res->to_ns) != WINDOW_INSIDE)
-		return false;
-	if (r->type == RAWCAP_REC_IFACE)
-		return false; /* may describe an interface first: left to the record path */
-	if (r->type != RAWCAP_REC_PACKET)
-		return true;
-	if (r->len < sizeof(*r) + sizeof(*p))
-		return false; /* not a packet to the loop: dropped */
-	for (size_t i = 0; i < w->nifaces; i++)
-		if (w->ifaces[i].ifindex == p->ifindex)
-			return true;
-	/* Known to be described nowhere, and never forgotten while the list has room. */
-	for (unsigned i = 0; i < w->nundescribed && w->nundescribed < WINDOW_UNDESCRIBED; i++)
-		if (w->undescribed[i] == p->ifindex)
-			return true;
-	return false; /* the loop would look its interface up first */
-}
-
-bool window_whole_block(const struct rawcap_window *w, const struct rawcap_rec *rec,
-			struct window_block *b)
-{
-	const struct rawcap_window_opts *o = w->o;
-	const struct rawcap_rec_hdr *r;
-	uint64_t seq;
-	uint32_t off = 0;
-
-	/*
-	 * Not o->stop: a stop can end the window inside a whole block, which
-	 * only the snapshot sink takes, and a stopped snapshot is cancelled
-	 * (discarded), never sealed.
-	 */
-	if (!w->c->in_history || rec->source == RAWCAP_SOURCE_RING || w->filter || o->select ||
-	    o->meta || o->gap || o->context || o->pace > 0 || o->flush_ms > 0 || w->has_held ||
-	    w->priming)
-		return false;
-	b->hdr = history_block(w->c->hist, rec);
-	if (!b->hdr || b->hdr->first_seq != rec->seq)
-		return false;
-	b->max_ts = b->bytes = 0;
-	for (seq = rec->seq; seg_blk_rec(b->hdr, &off, &r); seq++) {
-		if (r->seq != seq || !window_passes_whole(w, r))
-			return false;
-		if (r->ts_ns > b->max_ts)
-			b->max_ts = r->ts_ns;
-		b->bytes += r->len;
-	}
-	return seq - 1 == b->hdr->last_seq;
-}
-
-void window_lend(const struct rawcap_window *w, void *buf)
-{
-	if (w->c->hist)
-		history_lend(w->c->hist, buf);
-}
-
-int window_run_self(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
-		    struct rawcap_window_result *res, const struct rawcap_window **self)
-{
-	struct rawcap_window *w;
-	bool done = false;
-	int err;
-
-	memset(res, 0, sizeof(*res));
-	err = window_make(o, s, res, &w, o ? o->why : NULL, o ? o->whylen : 0);
-	if (!w)
-		return err;
-	if (self)
-		*self = w;
-	while (!err && !done) {
-		err = rawcap_window_step(w, WINDOW_RUN_BUDGET, &done);
-		if (err == -EAGAIN)
-			rawcap_window_wait(w, window_flush_ms(w)); /* -EINTR: the next step sees *stop */
-		if (err == -EAGAIN || err > 0)
-			err = 0;
-	}
-	if (self)
-		*self = NULL;
-	window_free(w);
-	return err;
-}
-
-int rawcap_window_run(const struct rawcap_window_opts *o, const struct rawcap_sink *s,
-		      struct rawcap_window_result *res)
-{
-	return window_run_self(o, s, res, NULL);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * seg_writer_int.h - the segment writer's state, shared by its files:
- * seg_writer.c (records into blocks, segments), seg_io.c (io_uring) and
- * seg_recover.c (what is on disk at open).
+ * seg_writer.c (records into blocks), seg_segment.c (the segment files),
+ * seg_io.c (io_uring) and seg_recover.c (what is on disk at open).
  */
 #ifndef RAWCAP_SEG_WRITER_INT_H
 #define RAWCAP_SEG_WRITER_INT_H
@@ -90,6 +90,18 @@ void segw_log(struct seg_writer *w, const char *fmt, ...) __attribute__((format(
 /* Log an error once per (operation, errno) and enter the error state with backoff. */
 void segw_fail(struct seg_writer *w, enum segw_op op, int err, const char *what);
 void segw_ok(struct seg_writer *w, enum segw_op op);
+
+/* seg_segment.c: the next segment file, the writer switched to it; a snapshot's quota. */
+int segw_next_segment(struct seg_writer *w);
+int segw_quota_ok(const struct seg_writer *w);
+int segw_reserve(struct seg_writer *w);
+
+/* The sealed consumer must be done with buf (NULL: every buffer) before it is refilled or freed. */
+static inline void segw_sealed_wait(struct seg_writer *w, const void *buf)
+{
+	if (w->o.sealed && w->o.sealed_wait)
+		w->o.sealed_wait(w->o.sealed_arg, buf);
+}
 
 /* seg_io.c */
 int segw_io_init(struct seg_writer *w);

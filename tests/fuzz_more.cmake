@@ -4,7 +4,7 @@
 # ctest runs in every build, the libFuzzer binaries only with RAWCAP_FUZZ and
 # clang (scripts/fuzz.sh builds and runs them).
 set(FUZZ_CONFIG_SRCS fuzz/fuzz_config.c ${CMAKE_SOURCE_DIR}/capd/config.c
-    ${CMAKE_SOURCE_DIR}/capd/config_check.c
+    ${CMAKE_SOURCE_DIR}/capd/config_load.c ${CMAKE_SOURCE_DIR}/capd/config_check.c
     ${CMAKE_SOURCE_DIR}/lib/parse.c ${CMAKE_SOURCE_DIR}/lib/version.c)
 
 add_executable(fuzz_parse_corpus fuzz/fuzz_parse.c fuzz/replay.c ${CMAKE_SOURCE_DIR}/lib/parse.c)

@@ -9,7 +9,7 @@ add_test(NAME test_parse COMMAND test_parse)
 set_tests_properties(test_parse PROPERTIES TIMEOUT 60 LABELS "parse")
 
 add_executable(test_capd_config parse/test_capd_config.c ${CMAKE_SOURCE_DIR}/capd/config.c
-               ${CMAKE_SOURCE_DIR}/capd/config_check.c
+               ${CMAKE_SOURCE_DIR}/capd/config_load.c ${CMAKE_SOURCE_DIR}/capd/config_check.c
                ${CMAKE_SOURCE_DIR}/lib/parse.c ${CMAKE_SOURCE_DIR}/lib/version.c)
 target_include_directories(test_capd_config PRIVATE ${CMAKE_SOURCE_DIR}/capd ${RAWCAP_INCLUDE})
 target_compile_definitions(test_capd_config PRIVATE RAWCAP_VERSION_STRING="${PROJECT_VERSION}")
