@@ -37,11 +37,6 @@ void fwd_buf_free(struct fwd_buf *b)
 	b->p = NULL;
 }
 
-size_t fwd_buf_room(const struct fwd_buf *b)
-{
-	return b->cap - b->len;
-}
-
 uint8_t *fwd_buf_tail(struct fwd_buf *b, size_t n)
 {
 	if (n > b->cap - b->len)

@@ -38,7 +38,11 @@ struct fwd_buf {
 
 int fwd_buf_init(struct fwd_buf *b, size_t cap);
 void fwd_buf_free(struct fwd_buf *b);
-size_t fwd_buf_room(const struct fwd_buf *b);
+static inline size_t fwd_buf_room(const struct fwd_buf *b) /* checked once per record */
+{
+	return b->cap - b->len;
+}
+
 /* Append n bytes; -ENOBUFS if they do not fit (never grows past cap). */
 int fwd_buf_put(struct fwd_buf *b, const void *p, size_t n);
 /* Make n contiguous bytes writable at the end; NULL if they do not fit. */

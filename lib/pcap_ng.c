@@ -194,28 +194,36 @@ int pw_ng_write_epb(struct rawcap_pcap *w, struct pw_iface *pi, const struct raw
 		    const struct pw_frame *f, uint64_t drops, const char *comment)
 {
 	uint32_t flags = epb_flags(p->pkt->dir), caplen = f->prefix_len + f->caplen;
-	size_t n = 28 + pad4(caplen) + opt_size(4) + (drops ? opt_size(8) : 0) +
-		   str_opt_len(comment) + 4 + 4;
-	uint8_t *b, *start;
+	size_t data = pad4(caplen);
+	uint32_t n = (uint32_t)(28 + data + opt_size(4) + (drops ? opt_size(8) : 0) +
+				str_opt_len(comment) + 4 + 4);
+	uint8_t *b = pw_reserve(w, n);
 
-	b = start = pw_reserve(w, n);
+	/*
+	 * Once per packet: fixed-size stores straight into the buffer (fields
+	 * gathered on the stack first and copied as vectors stalled on store
+	 * forwarding), no calls for the padding or an empty prefix.
+	 */
 	if (!b)
 		return w->err;
-	b = put_u32(b, BT_EPB) + 4;
+	b = put_u32(b, BT_EPB);
+	b = put_u32(b, n);
 	b = put_u32(b, (uint32_t)pi->id);
 	b = put_ts(b, p->ts_ns);
 	b = put_u32(b, caplen);
 	b = put_u32(b, f->orig_len);
-	memcpy(b, f->prefix, f->prefix_len);
+	if (data)
+		put_u32(b + data - 4, 0); /* the padding; the data overwrites what it covers */
+	if (f->prefix_len)
+		memcpy(b, f->prefix, f->prefix_len);
 	memcpy(b + f->prefix_len, p->data + f->skip, f->caplen);
-	memset(b + caplen, 0, pad4(caplen) - caplen);
-	b += pad4(caplen);
+	b += data;
 	b = put_opt(b, EPB_FLAGS, &flags, 4);
 	if (drops)
 		b = put_u64_opt(b, EPB_DROPCOUNT, drops);
 	b = put_str_opt(b, OPT_COMMENT, comment);
 	b = put_end(b);
-	end_block(start, b);
+	put_u32(b, n); /* the block's trailing length */
 	w->len += n;
 	return 0;
 }

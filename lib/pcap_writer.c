@@ -326,24 +326,31 @@ static int pw_classic_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt 
 	return 0;
 }
 
+/* The packet's EPB with the pending note after its own comment (rare: kept out of the packet path). */
+static __attribute__((noinline)) int pw_ng_write_noted(struct rawcap_pcap *w, struct pw_iface *pi,
+						       const struct rawcap_pcap_pkt *p,
+						       const struct pw_frame *f, uint64_t drops)
+{
+	const char *comment = p->comment;
+	char both[1536];
+
+	snprintf(both, sizeof(both), "%s%s%s", comment ? comment : "",
+		 comment && *comment ? "; " : "", w->note);
+	return pw_ng_write_epb(w, pi, p, f, drops, both);
+}
+
 /* pcapng: the interface's block when it is first used, then the packet with pending loss. */
 static int pw_ng_write(struct rawcap_pcap *w, struct pw_iface *pi, const struct rawcap_pcap_pkt *p,
 		       const struct pw_frame *f)
 {
-	char both[1536];
-	const char *comment = p->comment;
 	uint64_t drops;
 	int err;
 
 	if (pi->id < 0 && (err = pw_ng_write_idb(w, pi)))
 		return err;
-	if (w->note[0]) {
-		snprintf(both, sizeof(both), "%s%s%s", comment ? comment : "",
-			 comment && *comment ? "; " : "", w->note);
-		comment = both;
-	}
 	drops = pi->pending_drops + w->pending_any;
-	err = pw_ng_write_epb(w, pi, p, f, drops, comment);
+	err = w->note[0] ? pw_ng_write_noted(w, pi, p, f, drops)
+			 : pw_ng_write_epb(w, pi, p, f, drops, p->comment);
 	if (err)
 		return err;
 	pi->st.drops += w->pending_any; /* loss not tied to an interface: counted where said */
@@ -370,7 +377,8 @@ int rawcap_pcap_write(struct rawcap_pcap *w, const struct rawcap_pcap_pkt *p)
 	}
 	if (!pi->known)
 		pi->ifc.linktype = p->pkt->linktype;
-	pw_pick_linktype(w, p->pkt->linktype);
+	if (!w->linktype && !w->native) /* chosen once: the test keeps the call off each packet */
+		pw_pick_linktype(w, p->pkt->linktype);
 	if (w->format == RAWCAP_PCAP_CLASSIC && !w->header_done &&
 	    (err = pw_classic_header(w, p->pkt->linktype)))
 		return err;
