@@ -77,6 +77,11 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		if (argc > 2) {
+			fprintf(stderr, PROG " %s: unexpected argument '%s' (see --help)\n", argv[1],
+				argv[2]);
+			return CLI_USAGE;
+		}
 		printf("kubectl-rawcap %s\n", rawcap_version());
 		return CLI_OK;
 	}

@@ -89,6 +89,8 @@ err=$("$RAWCAP_BUILD/server/rawcap-server" --ring ../etc --snapshot-dir "$TMP" 2
 check "-l (old spelling): was --snaplen" rawcap-pcap -l 100
 check "-F (old spelling): was --filter; now -e" rawcap-forward -F tcp --listen 127.0.0.1:1 --plain
 check "-i (old spelling): was --interval" rawcap-stat -i 2
+# kubectl rawcap version takes nothing more (it printed the version for any words once).
+check "kubectl-rawcap version: unexpected argument '--bogus'" ../cli/kubectl-rawcap version --bogus
 "$R/rawcap-snapshot" --help | grep -q -- "-N .*now --namespace, as in every tool; was --node" ||
 	{ echo "FAIL: rawcap-snapshot --help does not say what -N became"; exit 1; }
 # A reader refused the ring for permission names the group it needs (capd --group).
