@@ -34,6 +34,8 @@ struct rawcap_pcap {
 	bool native;	 /* pcapng: each interface keeps its own link type */
 	bool first_only; /* the first packet's link type; another one is -EXDEV */
 	bool header_done;
+	bool wrote;	/* some bytes reached the output */
+	bool abandoned; /* rawcap_pcap_abandon(): close writes nothing */
 	int err; /* first write error, sticky */
 	uint8_t *buf;
 	size_t len, cap;

@@ -89,6 +89,7 @@ int rawcap_pcap_flush(struct rawcap_pcap *w)
 		if (err < 0)
 			return w->err = err;
 		off = w->len;
+		w->wrote = true;
 	}
 	while (off < w->len) {
 		ssize_t n = write(w->fd, w->buf + off, w->len - off);
@@ -101,6 +102,7 @@ int rawcap_pcap_flush(struct rawcap_pcap *w)
 		}
 		off += (size_t)n;
 	}
+	w->wrote = w->wrote || w->len;
 	w->len = 0;
 	return 0;
 }
@@ -466,17 +468,31 @@ static void pw_ng_finish(struct rawcap_pcap *w)
 			pw_ng_write_isb(w, &w->ifs[i], &w->ifs[i] == first ? after : NULL);
 }
 
+int rawcap_pcap_abandon(struct rawcap_pcap *w)
+{
+	if (w->err) /* the output's own failure: said at close, as ever */
+		return w->err;
+	if (w->wrote)
+		return -EALREADY;
+	w->abandoned = true;
+	w->len = 0;
+	return 0;
+}
+
 int rawcap_pcap_close(struct rawcap_pcap *w)
 {
 	int err = 0;
 
 	if (!w)
 		return 0;
-	if (w->format == RAWCAP_PCAP_PCAPNG)
+	if (w->abandoned)
+		w->len = 0;
+	else if (w->format == RAWCAP_PCAP_PCAPNG)
 		pw_ng_finish(w);
 	else if (!w->header_done) /* an empty export is still a valid file */
 		pw_classic_header(w, pw_declared_linktype(w));
-	err = rawcap_pcap_flush(w);
+	if (!w->abandoned)
+		err = rawcap_pcap_flush(w);
 	for (size_t i = 0; i < w->nifs; i++) {
 		free(w->ifs[i].label_name);
 		free(w->ifs[i].label_desc);

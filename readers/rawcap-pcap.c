@@ -376,6 +376,9 @@ int main(int argc, char **argv)
 	}
 	if (err == -EPIPE && a.w.follow)
 		err = 0; /* the stream's reader left: a normal end of a follow */
+	/* A source that failed before its first packet leaves the output as it was (-o -). */
+	if (err && err != -EPIPE && !res.packets)
+		rawcap_pcap_abandon(w);
 	/* The output's own error is said once, naming the output, when it closes: as the
 	   source's it blamed the ring ("export from default: ...: No space left on device"). */
 	if (err && (err == -EPIPE || rawcap_pcap_flush(w) != err)) {

@@ -166,6 +166,14 @@ RAWCAP_API int rawcap_pcap_ifstats(const struct rawcap_pcap *w, uint32_t ifindex
 /* Packets skipped because the file's link type could not represent them. */
 RAWCAP_API uint64_t rawcap_pcap_skipped(const struct rawcap_pcap *w);
 /*
+ * The export failed before it began (its source could not be read): if no
+ * byte has reached the output yet, none will (the buffer is dropped and
+ * rawcap_pcap_close() writes nothing, as tcpdump writes nothing when it
+ * cannot open its interface) and 0 is returned; otherwise -EALREADY (bytes
+ * were written) or the output's own error, and the writer is unchanged.
+ */
+RAWCAP_API int rawcap_pcap_abandon(struct rawcap_pcap *w);
+/*
  * Finish the file (pcapng: an interface block if none was written, statistics
  * blocks; classic: the header if no packet was written), flush, free.
  * Returns the first error seen.

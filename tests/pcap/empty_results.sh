@@ -101,6 +101,17 @@ chmod 0600 "$T/old.pcapng"
 	fail "an export over an old file did not replace it"
 [ "$(stat -c %a "$T/old.pcapng")" = 600 ] || fail "the replaced file's mode: $(stat -c %a "$T/old.pcapng")"
 ! ls -a "$T" | grep -q '^\.old\.pcapng-' || fail "a temporary file stayed: $(ls -a "$T")"
+# To standard output, a source that cannot be read writes nothing (as tcpdump
+# does when it cannot open its interface): no header for a pipe to take as
+# an empty capture. A quiet window still writes a valid empty file.
+rc=0
+"$PCAP" -q -o - --ring "nosuch$$" >"$T/stdout.bin" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] && [ ! -s "$T/stdout.bin" ] ||
+	fail "-o - with no ring: exit $rc, $(wc -c <"$T/stdout.bin") bytes written: $(cat "$T/err")"
+"$PCAP" -q -o - --ring "$RING" --from "$Q0" --to "$Q1" >"$T/stdout.bin" 2>"$T/err" ||
+	fail "-o - of a quiet window: $(cat "$T/err")"
+capinfos -c "$T/stdout.bin" 2>/dev/null | grep -q "Number of packets: *0" ||
+	fail "-o - of a quiet window is not a valid empty capture: $(capinfos "$T/stdout.bin" 2>&1 | head -3)"
 # -o /dev/null is taken (the null device, as tcpdump -w /dev/null); other devices are not
 "$PCAP" -q -o /dev/null --ring "$RING" --from -1h 2>"$T/err" || fail "-o /dev/null: $(cat "$T/err")"
 [ -c /dev/null ] || fail "/dev/null is no longer the null device"

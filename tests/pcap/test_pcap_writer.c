@@ -443,6 +443,30 @@ static void should_put_trailing_loss_into_the_statistics(void **state)
 	close(fd);
 }
 
+/* An export abandoned before a byte was written leaves its output empty; one already written is kept. */
+static void should_write_nothing_once_abandoned_before_any_output(void **state)
+{
+	int fd = memfd_create("t", 0);
+	struct rawcap_pcap_opts o = {.sz = sizeof(o), .format = RAWCAP_PCAP_PCAPNG};
+	struct rawcap_iface i1 = iface(3, 1, "eth0");
+	struct rawcap_pcap *w;
+
+	(void)state;
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	assert_int_equal(rawcap_pcap_abandon(w), 0);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_END), 0);
+
+	assert_int_equal(rawcap_pcap_open(fd, &o, &w), 0);
+	rawcap_pcap_add_iface(w, &i1);
+	write_pkt(w, 3, 1, frame, sizeof(frame), RAWCAP_DIR_HOST);
+	assert_int_equal(rawcap_pcap_flush(w), 0);
+	assert_int_equal(rawcap_pcap_abandon(w), -EALREADY);
+	assert_int_equal(rawcap_pcap_close(w), 0);
+	assert_int_equal(walk_pcapng(fd).n, 4); /* SHB IDB EPB ISB: finished as ever */
+	close(fd);
+}
+
 /* RAWCAP_PCAP_LT_FIRST: the first packet's link type; another one is -EXDEV, not written. */
 static void should_tell_the_caller_when_packets_mix_link_types(void **state)
 {
@@ -548,6 +572,7 @@ int main(void)
 		cmocka_unit_test(should_give_an_empty_pcapng_an_interface_block),
 		cmocka_unit_test(should_give_pcapng_one_link_type_unless_native),
 		cmocka_unit_test(should_put_trailing_loss_into_the_statistics),
+		cmocka_unit_test(should_write_nothing_once_abandoned_before_any_output),
 		cmocka_unit_test(should_tell_the_caller_when_packets_mix_link_types),
 		cmocka_unit_test(should_write_labels_and_statistics_comments),
 	};
