@@ -72,18 +72,66 @@ static int list_page_key(void *arg, const char *key, uint64_t size)
 }
 
 /*
- * A truncated page must move on: one with no key, or whose token is the one just
- * sent, would be asked for again for ever (a server that answers so is broken or
- * hostile; S3 never does).
+ * A truncated page must move on. Empty truncated pages with a new token are
+ * legal (AWS, GCS and MinIO send them where many keys were deleted or are
+ * being written), so what ends a listing is a token sent before (a server
+ * that answers so, or alternates tokens, would be asked for ever: broken or
+ * hostile) or an absurd run of empty pages.
  */
-static int list_progress(struct s3_op *op, const struct list_page *p, const char *sent,
+#define LIST_EMPTY_RUN_MAX 1000
+
+struct list_seen {
+	uint64_t *h; /* FNV-1a of every token sent */
+	size_t n, cap;
+	unsigned empty_run;
+};
+
+static uint64_t token_hash(const char *t)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *t; t++)
+		h = (h ^ (uint8_t)*t) * 0x100000001b3ull;
+	return h;
+}
+
+/* Remember that token was sent; -EEXIST if it was before, -ENOMEM. */
+static int list_sent(struct list_seen *seen, const char *token)
+{
+	uint64_t h = token_hash(token);
+
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->h[i] == h)
+			return -EEXIST;
+	if (seen->n == seen->cap) {
+		size_t cap = seen->cap ? seen->cap * 2 : 64;
+		uint64_t *nh = realloc(seen->h, cap * sizeof(*nh));
+
+		if (!nh)
+			return -ENOMEM;
+		seen->h = nh;
+		seen->cap = cap;
+	}
+	seen->h[seen->n++] = h;
+	return 0;
+}
+
+static int list_progress(struct s3_op *op, const struct list_page *p, struct list_seen *seen,
 			 const char *token)
 {
-	const char *why = !token[0]		 ? NULL
-			  : !p->keys		 ? "a truncated page without a key"
-			  : !strcmp(sent, token) ? "the same continuation token again"
-						 : NULL;
+	const char *why = NULL;
+	int err;
 
+	if (!token[0])
+		return 0;
+	seen->empty_run = p->keys ? 0 : seen->empty_run + 1;
+	err = list_sent(seen, token);
+	if (err == -ENOMEM)
+		why = "out of memory";
+	else if (err)
+		why = "a continuation token it gave before (it would list for ever)";
+	else if (seen->empty_run > LIST_EMPTY_RUN_MAX)
+		why = "1000 truncated pages in a row without a key";
 	if (!why)
 		return 0;
 	s3_fail(op, -EPROTO, "list the bucket: %s", why);
@@ -93,8 +141,9 @@ static int list_progress(struct s3_op *op, const struct list_page *p, const char
 int s3_list_keys(struct s3_op *op, const char *prefix,
 		 int (*cb)(void *arg, const char *key, uint64_t size), void *arg)
 {
-	char token[LIST_TOKEN_MAX] = "", sent[LIST_TOKEN_MAX], etoken[3 * LIST_TOKEN_MAX];
+	char token[LIST_TOKEN_MAX] = "", etoken[3 * LIST_TOKEN_MAX];
 	char epfx[3 * S3_KEY_MAX], q[sizeof(etoken) + sizeof(epfx) + 64];
+	struct list_seen seen = {0};
 	int err = s3_uri_encode(prefix, false, epfx, sizeof(epfx));
 
 	if (err)
@@ -110,10 +159,11 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 		} else {
 			snprintf(q, sizeof(q), "list-type=2&prefix=%s", epfx);
 		}
-		memcpy(sent, token, sizeof(sent));
 		r = s3_req_new("GET", "", q);
-		if (!r)
+		if (!r) {
+			free(seen.h);
 			return -ENOMEM;
+		}
 		r->resp_max = S3_XML_MAX;
 		err = s3_run_one(op, r);
 		if (err)
@@ -122,9 +172,10 @@ int s3_list_keys(struct s3_op *op, const char *prefix,
 					    sizeof(token))) == -EPROTO)
 			s3_fail(op, err, "list the bucket: malformed ListObjectsV2 response");
 		else if (!err)
-			err = list_progress(op, &page, sent, token);
+			err = list_progress(op, &page, &seen, token);
 		s3_req_free(r);
 	} while (!err && token[0]);
+	free(seen.h);
 	return err;
 }
 
@@ -206,12 +257,15 @@ static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, ch
 	if (!err)
 		err = s3_xml_uploads(r->resp, r->resp_len, stale_add, s, truncated, key_marker,
 				     id_marker, markerlen);
-	/* A truncated page that does not move on would be asked for again for ever. */
-	if (!err && (!s->n || (!strcmp(key_marker, pkm) && !strcmp(id_marker, pim))))
+	/* Markers that did not move would be asked for again for ever (callers cap pages too). */
+	if (!err && !strcmp(key_marker, pkm) && !strcmp(id_marker, pim))
 		*truncated = false;
 	s3_req_free(r);
 	return err;
 }
+
+/* Pages of ListMultipartUploads read at most (1000 uploads each): the aborts are best effort. */
+#define UPLOADS_PAGES_MAX 1000
 
 /* Abort requests: the outcome does not matter (the upload may be gone already). */
 int s3_abort_stale(struct s3_op *op, const char *name)
@@ -219,6 +273,7 @@ int s3_abort_stale(struct s3_op *op, const char *name)
 	char pfx[S3_KEY_MAX], epfx[3 * S3_KEY_MAX], km[S3_KEY_MAX] = "", im[1024] = "";
 	struct stale s = {0};
 	bool truncated = false;
+	unsigned pages = 0;
 	int err = s3_key(&op->t, name, "", pfx, sizeof(pfx));
 
 	if (!err)
@@ -242,7 +297,7 @@ int s3_abort_stale(struct s3_op *op, const char *name)
 		}
 		stale_free(&s);
 		err = s3_run(op);
-	} while (!err && truncated);
+	} while (!err && truncated && ++pages < UPLOADS_PAGES_MAX);
 	stale_free(&s);
 	return op->error;
 }
@@ -262,6 +317,7 @@ static int abort_listed(struct s3_op *op, const char *epfx, const char *const *i
 	char km[S3_KEY_MAX] = "", im[1024] = "";
 	struct stale s = {0};
 	bool truncated = false;
+	unsigned pages = 0;
 	int err, found = 0;
 
 	do {
@@ -281,7 +337,7 @@ static int abort_listed(struct s3_op *op, const char *epfx, const char *const *i
 		stale_free(&s);
 		if (!err && found)
 			s3_run_cleanup(op);
-	} while (!err && truncated);
+	} while (!err && truncated && ++pages < UPLOADS_PAGES_MAX);
 	return err ? err : found;
 }
 
