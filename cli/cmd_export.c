@@ -491,11 +491,13 @@ static int run(struct cli *c, struct xargs *a)
 	}
 	rc = a->kind == X_MERGE ? run_merge(c, a, &mo, names, files, &packets)
 				: run_nodes(c, a, &mo, &t, &packets);
-	/* interrupted: the output keeps what was merged so far, as fanin_report says */
-	if (rc && mo.fd > 1 && !*c->stop)
+	/* interrupted: the output keeps what was merged so far, as fanin_report says;
+	   before any packet, a file that was there stays as it was */
+	if (mo.fd > 1 && ((rc && !*c->stop) || (*c->stop && !packets && !created)))
 		rawcap_output_failed(stderr, PROG, a->out, mo.fd, created, packets);
 	else if (mo.fd > 1 && (err = rawcap_output_commit(mo.fd))) {
-		fprintf(stderr, PROG ": replace %s: %s\n", a->out, strerror(-err));
+		fprintf(stderr, PROG ": replace %s: %s; the export is kept beside it (ls -a)\n",
+			a->out, strerror(-err));
 		rc = CLI_PARTIAL;
 	}
 	if (a->kind == X_DISSECT && tg.err[0])

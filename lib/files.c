@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <sys/random.h>
@@ -126,6 +127,16 @@ static int out_tmp_open(int dirfd, struct out_pending *e)
 	return -1;
 }
 
+/* Whether fd is the root of a mount (a file bind-mounted over the name). */
+static bool is_mount_root(int fd)
+{
+	struct statx sx;
+
+	return !statx(fd, "", AT_EMPTY_PATH, 0, &sx) &&
+	       (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 /*
  * The existing file dirfd/leaf (open as fd, *st) is written beside: a new
  * temporary file's fd, fd closed; or -1 where it is to be emptied in place.
@@ -134,14 +145,18 @@ static int out_beside(const char *path, int dirfd, const char *leaf, int fd, con
 {
 	struct out_pending e = {.fd = -1};
 
-	if (st->st_uid != geteuid() || st->st_nlink != 1)
-		return -1; /* a rename would change its owner, or part it from its other names */
+	if (st->st_uid != geteuid() || st->st_nlink != 1 || is_mount_root(fd))
+		return -1; /* a rename would change its owner, part it from its other names,
+			      or fail (EBUSY: a file bind-mounted, as a container's volume) */
 	snprintf(e.leaf, sizeof(e.leaf), "%s", leaf);
 	e.dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (e.dirfd < 0)
 		return -1;
 	e.fd = out_tmp_open(e.dirfd, &e);
-	if (e.fd < 0 || fchmod(e.fd, st->st_mode & 0770) || !out_remember(&e, path)) {
+	/* The old file's group too: its group bits on the user's default group
+	   could let a wider group read the packets. Not ours to give: in place. */
+	if (e.fd < 0 || fchown(e.fd, (uid_t)-1, st->st_gid) || fchmod(e.fd, st->st_mode & 0770) ||
+	    !out_remember(&e, path)) {
 		if (e.fd >= 0) {
 			unlinkat(e.dirfd, e.tmp, 0);
 			close(e.fd);
@@ -162,7 +177,7 @@ int rawcap_output_commit(int fd)
 		return 0;
 	if (renameat(e.dirfd, e.tmp, e.dirfd, e.leaf))
 		err = -errno;
-	out_drop(&e, err != 0);
+	out_drop(&e, false); /* a rename that failed leaves the whole export beside it */
 	return err;
 }
 
@@ -226,6 +241,11 @@ static int output_create(const char *path, bool *created, bool live, char *why, 
 		return STDOUT_FILENO;
 	if (!lstat(path, &st) && is_dev_null(&st))
 		return open_dev_null(path);
+	if (*path && path[strlen(path) - 1] == '/') { /* open(2) would say EISDIR, not make "x" */
+		if (why && whylen)
+			snprintf(why, whylen, "names a directory (ends with /): give a file name");
+		return -EISDIR;
+	}
 	dirfd = safe_path_parent(path, leaf, sizeof(leaf), why, whylen);
 	if (dirfd < 0)
 		return dirfd;

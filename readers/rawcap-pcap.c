@@ -398,10 +398,12 @@ out:
 		fprintf(stderr, PROG ": write %s: %s\n", a.out, strerror(-err));
 		ret = 1;
 	}
-	if (ret && fd > 1)
+	/* Interrupted before a packet: a file that was there stays as it was. */
+	if ((ret || (stop && !res.packets && !created)) && fd > 1)
 		rawcap_output_failed(stderr, PROG, a.out, fd, created, w ? res.packets : 0);
 	else if (fd > 1 && (err = rawcap_output_commit(fd))) {
-		fprintf(stderr, PROG ": replace %s: %s\n", a.out, strerror(-err));
+		fprintf(stderr, PROG ": replace %s: %s; the export is kept beside it (ls -a)\n",
+			a.out, strerror(-err));
 		ret = 1;
 	}
 	if (fd > 1 && close(fd)) {

@@ -353,12 +353,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = run(&t, &res);
-	if (err == -ECANCELED && t.out != stdout) /* nothing read: no file left that we made */
-		rawcap_output_failed(stderr, "rawcap-tap", t.out_path, fileno(t.out), t.created, 0);
 	if (fflush(t.out))
 		err = err ? err : -EIO;
-	else if (t.out != stdout && (cerr = rawcap_output_commit(fileno(t.out))))
-		fprintf(stderr, "rawcap-tap: replace %s: %s\n", t.out_path, strerror(-cerr));
+	if (t.out == stdout)
+		;
+	else if (err == -ECANCELED) /* nothing read: no file left that we made */
+		rawcap_output_failed(stderr, "rawcap-tap", t.out_path, fileno(t.out), t.created, 0);
+	else if ((err && err != -EPIPE) || (quit && !res.records && !t.created))
+		rawcap_output_failed(stderr, "rawcap-tap", t.out_path, fileno(t.out), t.created,
+				     res.records);
+	else if ((cerr = rawcap_output_commit(fileno(t.out))))
+		fprintf(stderr, "rawcap-tap: replace %s: %s; the export is kept beside it (ls -a)\n",
+			t.out_path, strerror(-cerr));
 	if (t.out != stdout && fclose(t.out))
 		err = err ? err : -EIO;
 	if (cerr)

@@ -175,16 +175,22 @@ static int safe_step(int fd, const char *name, unsigned *links, char *why, size_
 	bool planted = false;
 	struct stat dst, st;
 
+	/*
+	 * Trusted too: an entry of the directory's own owner (as systemd's
+	 * chase(CHASE_SAFE)): only they or root can have made it, and they could
+	 * change the directory anyway (alice's 0775 ~/caps with a user-private
+	 * group, written by root).
+	 */
 	if (nfd < 0 || fstat(fd, &dst) || fstat(nfd, &st))
 		err = -errno;
-	else if (S_ISLNK(st.st_mode) && !safe_trusted(st.st_uid))
+	else if (S_ISLNK(st.st_mode) && !safe_trusted(st.st_uid) && st.st_uid != dst.st_uid)
 		planted = true;
 	else if (S_ISLNK(st.st_mode))
 		return safe_follow(fd, nfd, name, links, why, whylen);
 	else if (!S_ISDIR(st.st_mode))
 		err = -ENOTDIR;
 	else if ((dst.st_mode & (S_IWGRP | S_IWOTH)) && !safe_trusted(st.st_uid) &&
-		 strcmp(name, ".."))
+		 st.st_uid != dst.st_uid && strcmp(name, ".."))
 		planted = true;
 	if (planted) {
 		err = -EPERM;

@@ -63,10 +63,11 @@ int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struc
  * The directory that holds path's last component, reached without trusting
  * what others could have planted on the way (the path policy of
  * docs/ARCHITECTURE.md): component by component from the working directory
- * (or "/"), a symbolic link is followed only if root or this user owns it,
- * and a directory entered from one that users other than its owner may
- * write (group or other w, sticky or not) only if root or this user owns
- * it; else -EPERM, why naming it. A link's target is walked by the same
+ * (or "/"), a symbolic link is followed only if root, this user or its
+ * directory's owner owns it, and a directory entered from one that users
+ * other than its owner may write (group or other w, sticky or not) only if
+ * root, this user or that directory's owner owns it; else -EPERM, why
+ * naming it. A link's target is walked by the same
  * rules (at most 40 links: -ELOOP). "/x/dir/" names "dir". Returns an O_PATH
  * fd of the directory (for the *at calls) with the last component in leaf
  * (at least NAME_MAX + 1 bytes), or -errno.

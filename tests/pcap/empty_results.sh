@@ -101,6 +101,35 @@ chmod 0600 "$T/old.pcapng"
 	fail "an export over an old file did not replace it"
 [ "$(stat -c %a "$T/old.pcapng")" = 600 ] || fail "the replaced file's mode: $(stat -c %a "$T/old.pcapng")"
 ! ls -a "$T" | grep -q '^\.old\.pcapng-' || fail "a temporary file stayed: $(ls -a "$T")"
+# The replacement keeps the old file's group (its group bits on another group
+# could widen who reads the packets); a file bind-mounted over the name (a
+# container's volume: rename gives EBUSY) is written in place; "-o dir/" is
+# refused, not made into a file "dir"; an export interrupted before its
+# first packet leaves the file that was there as it was.
+echo old >"$T/grp.pcapng"
+chgrp nogroup "$T/grp.pcapng" && chmod 0640 "$T/grp.pcapng"
+"$PCAP" -q -o "$T/grp.pcapng" --ring "$RING" --from -1h --filter "udp port 9999" 2>"$T/err" ||
+	fail "export over a file of group nogroup: $(cat "$T/err")"
+[ "$(stat -c %G "$T/grp.pcapng")" = nogroup ] ||
+	fail "the replaced file's group: $(stat -c %G "$T/grp.pcapng"), want nogroup"
+echo old >"$T/mnt-src" && : >"$T/mnt.pcapng"
+unshare -m bash -c "mount --bind '$T/mnt-src' '$T/mnt.pcapng' &&
+	'$PCAP' -q -o '$T/mnt.pcapng' --ring '$RING' --from -1h --filter 'udp port 9999' &&
+	[ \"\$(tshark -r '$T/mnt.pcapng' 2>/dev/null | wc -l)\" = 20 ]" 2>"$T/err" ||
+	fail "export over a bind-mounted file: $(cat "$T/err")"
+! ls -a "$T" | grep -q '^\.mnt\.pcapng-' || fail "a temporary file stayed beside a bind-mounted file"
+rc=0
+"$PCAP" -q -o "$T/newdir/" --ring "$RING" --from -1h 2>"$T/err" || rc=$?
+[ "$rc" != 0 ] && [ ! -e "$T/newdir" ] && grep -q "names a directory" "$T/err" ||
+	fail "-o DIR/: exit $rc, $(ls -d "$T/newdir" 2>&1): $(cat "$T/err")"
+echo old >"$T/int.pcapng"
+"$PCAP" -q -o "$T/int.pcapng" --ring "$RING" --filter "udp port 1" --from -1s --to +30s 2>"$T/err" &
+ipid=$!
+sleep 1.5
+kill -INT "$ipid"
+wait "$ipid" || true
+[ "$(cat "$T/int.pcapng")" = old ] || fail "an export interrupted before its first packet replaced the file"
+grep -q "int.pcapng left as it was" "$T/err" || fail "interrupted before a packet: $(cat "$T/err")"
 # To standard output, a source that cannot be read writes nothing (as tcpdump
 # does when it cannot open its interface): no header for a pipe to take as
 # an empty capture. A quiet window still writes a valid empty file.

@@ -264,10 +264,10 @@ static int mkdir_path(const char *sub, char *why, size_t len)
 }
 
 /*
- * A link on the way is followed only if root or this user owns it, a
- * directory entered from one that others may write only if root or this
- * user owns it: /tmp/x/dest where another user planted /tmp/x. The last
- * component was the only one checked.
+ * A link on the way is followed only if root, this user or the directory's
+ * owner owns it, a directory entered from one that others may write only
+ * if root, this user or that directory's owner owns it: /tmp/x/dest where
+ * another user planted /tmp/x. The last component was the only one checked.
  */
 static void should_not_cross_what_others_planted_on_the_way(void **state)
 {
@@ -300,6 +300,25 @@ static void should_not_cross_what_others_planted_on_the_way(void **state)
 	assert_int_equal(mkdir_path("shared/x/dest", why, sizeof(why)), -EPERM);
 	assert_non_null(strstr(why, "x: a directory of uid 65534 in a directory others may write"));
 	assert_int_equal(fstatat(dfd, "shared/x/dest", &(struct stat){0}, 0), -1);
+	/*
+	 * The directory's own owner's entries (systemd's CHASE_SAFE): root
+	 * writes into alice's 0775 caps/run1 (a user-private group's umask 002),
+	 * and follows her link there; a third user's directory there is refused.
+	 */
+	assert_int_equal(mkdirat(dfd, "caps", 0775), 0);
+	assert_int_equal(fchmodat(dfd, "caps", 0775, 0), 0);
+	assert_int_equal(mkdirat(dfd, "caps/run1", 0775), 0);
+	assert_int_equal(symlinkat("run1", dfd, "caps/latest"), 0);
+	assert_int_equal(mkdirat(dfd, "caps/bobs", 0775), 0);
+	assert_int_equal(fchownat(dfd, "caps", NOBODY, NOBODY, 0), 0);
+	assert_int_equal(fchownat(dfd, "caps/run1", NOBODY, NOBODY, 0), 0);
+	assert_int_equal(fchownat(dfd, "caps/latest", NOBODY, NOBODY, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(fchownat(dfd, "caps/bobs", 4242, 4242, 0), 0);
+	assert_int_equal(mkdir_path("caps/run1/dest", why, sizeof(why)), 0);
+	assert_int_equal(mkdir_path("caps/latest/dest3", why, sizeof(why)), 0);
+	assert_int_equal(fstatat(dfd, "caps/run1/dest3", &(struct stat){0}, 0), 0);
+	assert_int_equal(mkdir_path("caps/bobs/dest", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "bobs: a directory of uid 4242 in a directory others may write"));
 	/* ours there: fine; the last component stays safe_openat's (a link refused) */
 	assert_int_equal(mkdirat(dfd, "shared/mine", 0700), 0);
 	assert_int_equal(mkdir_path("shared/mine/dest", why, sizeof(why)), 0);
