@@ -27,7 +27,14 @@
 #define BACKOFF_BASE_NS (250ull * 1000000)
 #define BACKOFF_MAX_NS	(10ull * 1000000000)
 #define POLL_MS		100
-#define CLEANUP_NS	(15ull * 1000000000)
+/*
+ * After a stop, requests that must be heard out (parts in flight, a
+ * CreateMultipartUpload) get STOP_GRACE_NS; a cleanup run (the aborts, and
+ * the listing that checks them) CLEANUP_NS. Together with rawcap-server's
+ * 10 s for its snapshot jobs they fit Kubernetes' default 30 s grace.
+ */
+#define STOP_GRACE_NS	(5ull * 1000000000)
+#define CLEANUP_NS	(10ull * 1000000000)
 
 void s3_submit(struct s3_op *op, struct s3_req *r)
 {
@@ -355,7 +362,7 @@ static int run(struct s3_op *op, bool cleanup)
 			if (!op->running)
 				break;
 			if (deadline == UINT64_MAX)
-				deadline = clock_mono_ns() + CLEANUP_NS;
+				deadline = clock_mono_ns() + STOP_GRACE_NS;
 		} else if (!op->running && !op->queue && !op->delayed) {
 			break;
 		}
