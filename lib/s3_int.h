@@ -4,7 +4,7 @@
  * files: the target (s3_target.c), credentials (s3_creds.c), response parsing
  * (s3_xml.c), the request engine over the curl multi interface
  * (s3_engine.c), and the operations built on it (s3_upload.c with
- * s3_upload_file.c, s3_download.c, s3_admin.c), run as transfers by
+ * s3_upload_file.c, s3_download.c, s3_admin.c, s3_abort.c), run as transfers by
  * s3_xfer.c.
  */
 #ifndef RAWCAP_LIB_S3_INT_H
