@@ -358,14 +358,32 @@ static int snap_is_snapshot(int dfd, const char *name)
 	return S_ISREG(st.st_mode) ? 0 : -EMEDIUMTYPE;
 }
 
-int rawcap_snapshot_delete(const char *dest, const char *name)
+/*
+ * dest for a write (a delete), reached as creates reach it: every component
+ * walked (safe_path_parent), so a link or directory another user planted on
+ * the way cannot point the delete at snapshots elsewhere.
+ */
+static int snap_dest_open_walked(const char *dest)
 {
 	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
+	char leaf[NAME_MAX + 1];
+	int pfd, fd;
+
+	pfd = safe_path_parent(dest, leaf, sizeof(leaf), NULL, 0);
+	if (pfd < 0)
+		return pfd;
+	fd = safe_openat(pfd, leaf, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
+	close(pfd);
+	return fd;
+}
+
+int rawcap_snapshot_delete(const char *dest, const char *name)
+{
 	int dfd, err;
 
 	if (!rawcap_snapshot_name_ok(name))
 		return -EINVAL;
-	dfd = safe_openat(AT_FDCWD, dest, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
+	dfd = snap_dest_open_walked(dest);
 	if (dfd < 0)
 		return dfd;
 	if ((err = snap_is_snapshot(dfd, name))) {

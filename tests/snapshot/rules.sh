@@ -94,6 +94,17 @@ expect_exit 1 "not a snapshot" snap delete --dest "$DEST" notsnap
 rmdir "$DEST/notsnap"
 expect_exit 2 "invalid snapshot name" snap delete --dest "$DEST" "$DEST/two"
 snap delete "$DEST/same/" && [ ! -e "$DEST/same" ] || fail "delete PATH left $DEST/same"
+# A delete walks --dest as a create does: a link another user planted on the
+# way (here in a 1777 directory, leading to our snapshots) is not followed.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 1777 "$T/pub"
+	ln -s "$(dirname "$DEST")" "$T/pub/planted"
+	chown -h nobody "$T/pub/planted"
+	snap list --dest "$DEST" | grep -q "^two" || fail "no snapshot 'two' to aim the planted link at"
+	expect_exit 1 "" snap delete --dest "$T/pub/planted/$(basename "$DEST")" two
+	snap list --dest "$DEST" | grep -q "^two" || fail "a delete through a planted link removed 'two'"
+	rm -rf "$T/pub"
+fi
 
 # The creator cannot write its snapshot afterwards (not root: root ignores modes),
 # and other users cannot read it: files 0440, directories 0550.
