@@ -101,52 +101,26 @@ static int list_uploads(struct s3_op *op, const char *epfx, char *key_marker, ch
 /* Pages of ListMultipartUploads read at most (1000 uploads each): the aborts are best effort. */
 #define UPLOADS_PAGES_MAX 1000
 
-/* Abort requests: the outcome does not matter (the upload may be gone already). */
-int s3_abort_stale(struct s3_op *op, const char *name)
-{
-	char pfx[S3_KEY_MAX], epfx[3 * S3_KEY_MAX], km[S3_KEY_MAX] = "", im[1024] = "";
-	struct stale s = {0};
-	bool truncated = false;
-	unsigned pages = 0;
-	int err = s3_key(&op->t, name, "", pfx, sizeof(pfx));
-
-	if (!err)
-		err = s3_uri_encode(pfx, false, epfx, sizeof(epfx));
-	if (err)
-		return err;
-	do {
-		err = list_uploads(op, epfx, km, im, sizeof(im), &s, &truncated, false);
-		if (err) /* -ENOTSUP (s3rver, some gateways) or refused: nothing we can abort */
-			break;
-		for (size_t i = 0; i < s.n; i++) {
-			char q[3 * 1024 + 16], eid[3 * 1024];
-			struct s3_req *r;
-
-			if (s3_uri_encode(s.v[i].id, false, eid, sizeof(eid)))
-				continue;
-			snprintf(q, sizeof(q), "uploadId=%s", eid);
-			r = s3_req_new("DELETE", s.v[i].key, q);
-			if (r)
-				s3_submit(op, r);
-		}
-		stale_free(&s);
-		err = s3_run(op);
-	} while (!err && truncated && ++pages < UPLOADS_PAGES_MAX);
-	stale_free(&s);
-	return op->error;
-}
-
-/* Whether id is one of ids (n). */
+/* Whether id is one of ids (n); every id when ids is NULL. */
 static bool id_in(const char *id, const char *const *ids, size_t n)
 {
+	if (!ids)
+		return true;
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(ids[i], id))
 			return true;
 	return false;
 }
 
-/* Abort those of ids the server lists under epfx (one listing); how many it listed, or -errno. */
-static int abort_listed(struct s3_op *op, const char *epfx, const char *const *ids, size_t n)
+/*
+ * Abort the uploads the server lists under epfx whose id is in ids (NULL:
+ * all), page by page; cleanup: after a failure or cancel (s3_run_cleanup's
+ * rules). How many it aborted, or -errno (no listing to be had: -ENOTSUP on
+ * s3rver and some gateways, or refused). Abort requests: the outcome does
+ * not matter (the upload may be gone already).
+ */
+static int abort_listed(struct s3_op *op, const char *epfx, const char *const *ids, size_t n,
+			bool cleanup)
 {
 	char km[S3_KEY_MAX] = "", im[1024] = "";
 	struct stale s = {0};
@@ -155,7 +129,7 @@ static int abort_listed(struct s3_op *op, const char *epfx, const char *const *i
 	int err, found = 0;
 
 	do {
-		err = list_uploads(op, epfx, km, im, sizeof(im), &s, &truncated, true);
+		err = list_uploads(op, epfx, km, im, sizeof(im), &s, &truncated, cleanup);
 		for (size_t i = 0; !err && i < s.n; i++) {
 			char q[3 * 1024 + 16], eid[3 * 1024];
 			struct s3_req *r;
@@ -169,10 +143,32 @@ static int abort_listed(struct s3_op *op, const char *epfx, const char *const *i
 			found++;
 		}
 		stale_free(&s);
-		if (!err && found)
+		if (!err && found && cleanup)
 			s3_run_cleanup(op);
+		else if (!err && found)
+			err = s3_run(op);
 	} while (!err && truncated && ++pages < UPLOADS_PAGES_MAX);
 	return err ? err : found;
+}
+
+/* NAME/'s key prefix, URI-encoded into epfx (3 * S3_KEY_MAX bytes). */
+static int name_prefix(struct s3_op *op, const char *name, char *epfx)
+{
+	char pfx[S3_KEY_MAX];
+	int err = s3_key(&op->t, name, "", pfx, sizeof(pfx));
+
+	return err ? err : s3_uri_encode(pfx, false, epfx, 3 * S3_KEY_MAX);
+}
+
+int s3_abort_stale(struct s3_op *op, const char *name)
+{
+	char epfx[3 * S3_KEY_MAX];
+	int err = name_prefix(op, name, epfx);
+
+	if (err)
+		return err;
+	abort_listed(op, epfx, NULL, 0, false);
+	return op->error;
 }
 
 #define CONFIRM_PASSES	 3
@@ -180,14 +176,13 @@ static int abort_listed(struct s3_op *op, const char *epfx, const char *const *i
 
 void s3_abort_confirm(struct s3_op *op, const char *name, const char *const *ids, size_t n)
 {
-	char pfx[S3_KEY_MAX], epfx[3 * S3_KEY_MAX];
+	char epfx[3 * S3_KEY_MAX];
 
-	if (!n || s3_key(&op->t, name, "", pfx, sizeof(pfx)) ||
-	    s3_uri_encode(pfx, false, epfx, sizeof(epfx)))
+	if (!n || name_prefix(op, name, epfx))
 		return;
 	for (int pass = 0; pass < CONFIRM_PASSES; pass++) {
 		usleep(CONFIRM_PAUSE_US); /* parts the server began before the abort */
-		if (abort_listed(op, epfx, ids, n) <= 0)
+		if (abort_listed(op, epfx, ids, n, true) <= 0)
 			break; /* none of ours listed, or no listing to be had */
 	}
 }
