@@ -461,7 +461,6 @@ static int run(struct cli *c, struct xargs *a)
 	char comment[400];
 	uint64_t packets = 0;
 	bool created = false;
-	int err;
 	int rc = 0;
 
 	describe(a, comment, sizeof(comment));
@@ -495,11 +494,8 @@ static int run(struct cli *c, struct xargs *a)
 	   before any packet, a file that was there stays as it was */
 	if (mo.fd > 1 && ((rc && !*c->stop) || (*c->stop && !packets && !created)))
 		rawcap_output_failed(stderr, PROG, a->out, mo.fd, created, packets);
-	else if (mo.fd > 1 && (err = rawcap_output_commit(mo.fd))) {
-		fprintf(stderr, PROG ": replace %s: %s; the export is kept beside it (ls -a)\n",
-			a->out, strerror(-err));
+	else if (mo.fd > 1 && rawcap_output_finish(stderr, PROG, a->out, mo.fd))
 		rc = CLI_PARTIAL;
-	}
 	if (a->kind == X_DISSECT && tg.err[0])
 		fprintf(stderr, PROG ": --target %s: %s\n", a->target.hostport, tg.err);
 out:
