@@ -48,7 +48,7 @@
 #include "safe_open.h"
 
 #define TMP_LEAF_MAX (NAME_MAX - 8) /* ".", the leaf cut to this, "-xxxxxx" */
-#define ACL_ACCESS "system.posix_acl_access"
+#define ACL_ACCESS   "system.posix_acl_access"
 
 /* Exports going into a temporary file beside their output. */
 struct out_pending {
@@ -173,7 +173,8 @@ void out_reap(int dirfd, const char *leaf)
 		return;
 	}
 	while ((de = readdir(d)))
-		if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) && is_tmp_of(de->d_name, leaf))
+		if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) &&
+		    is_tmp_of(de->d_name, leaf))
 			reap_one(rfd, de->d_name);
 	closedir(d);
 }
@@ -233,7 +234,8 @@ static int acl_copy(int from, int to)
 		n = buf ? fgetxattr(from, ACL_ACCESS, buf, (size_t)n) : -1;
 	}
 	if (n < 0 && (errno == ENODATA || errno == EOPNOTSUPP))
-		ret = fremovexattr(to, ACL_ACCESS) && errno != ENODATA && errno != EOPNOTSUPP ? -1 : 0;
+		ret = fremovexattr(to, ACL_ACCESS) && errno != ENODATA && errno != EOPNOTSUPP ? -1
+											      : 0;
 	else
 		ret = n < 0 || fsetxattr(to, ACL_ACCESS, buf, (size_t)n, 0) ? -1 : 0;
 	if (buf != small)
@@ -312,8 +314,8 @@ static int out_replace(FILE *err, const char *prog, struct out_pending *e, bool 
 			ret = -errno;
 	if (ret) { /* what it holds is not what was exported: the old file stays */
 		if (err)
-			fprintf(err, "%s: %s left as it was: writing the export failed (%s)\n", prog,
-				e->path, strerror(-ret));
+			fprintf(err, "%s: %s left as it was: writing the export failed (%s)\n",
+				prog, e->path, strerror(-ret));
 		out_drop(e, true);
 		return ret;
 	}
@@ -328,8 +330,10 @@ static int out_replace(FILE *err, const char *prog, struct out_pending *e, bool 
 	ret = changed ? -EEXIST : -errno;
 	kept = keep_beside(e);
 	if (err && changed)
-		fprintf(err, "%s: %s not replaced: it is now %s (changed during the export); "
-			"the export is in %.*s%s\n", prog, e->path, changed, dir, e->path, kept);
+		fprintf(err,
+			"%s: %s not replaced: it is now %s (changed during the export); "
+			"the export is in %.*s%s\n",
+			prog, e->path, changed, dir, e->path, kept);
 	else if (err)
 		fprintf(err, "%s: %s not replaced (%s): the export is in %.*s%s\n", prog, e->path,
 			strerror(-ret), dir, e->path, kept);

@@ -344,7 +344,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (signal(SIGHUP, on_signal) == SIG_IGN) /* a closed terminal, as tcpdump; not under nohup */
+	/* a closed terminal, as tcpdump; not under nohup */
+	if (signal(SIGHUP, on_signal) == SIG_IGN)
 		signal(SIGHUP, SIG_IGN);
 	a.w.stop = &stop;
 	a.w.notice = notice;

@@ -342,7 +342,8 @@ int main(int argc, char **argv)
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (signal(SIGHUP, on_signal) == SIG_IGN) /* a closed terminal, as tcpdump; not under nohup */
+	/* a closed terminal, as tcpdump; not under nohup */
+	if (signal(SIGHUP, on_signal) == SIG_IGN)
 		signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	t.json = malloc(JSON_MAX);

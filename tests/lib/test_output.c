@@ -33,7 +33,7 @@
 #include <rawcap/rawcap.h>
 
 #define NOBODY 65534
-#define ACL "system.posix_acl_access"
+#define ACL    "system.posix_acl_access"
 
 static char dir[64];
 
@@ -367,16 +367,16 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(should_reap_only_what_dead_exports_of_ours_left,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(should_keep_the_old_files_acl_and_not_the_directorys,
+		cmocka_unit_test_setup_teardown(
+			should_keep_the_old_files_acl_and_not_the_directorys, setup, teardown),
+		cmocka_unit_test_setup_teardown(should_leave_the_old_file_when_the_disk_fills,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(should_leave_the_old_file_when_the_disk_fills, setup,
-						teardown),
 		cmocka_unit_test_setup_teardown(should_not_replace_what_replaced_the_name_meanwhile,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(should_write_devices_and_stdout_in_place_or_refuse_them,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(should_write_in_place_in_a_directory_it_cannot_add_to,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			should_write_devices_and_stdout_in_place_or_refuse_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			should_write_in_place_in_a_directory_it_cannot_add_to, setup, teardown),
 	};
 
 	if (geteuid()) {
