@@ -337,6 +337,9 @@ static int out_replace(FILE *err, const char *prog, struct out_pending *e, bool 
 	else if (err)
 		fprintf(err, "%s: %s not replaced (%s): the export is in %.*s%s\n", prog, e->path,
 			strerror(-ret), dir, e->path, kept);
+	if (err && kept == e->tmp) /* unlocked once we exit: a later export would reap it */
+		fprintf(err, "%s: move %.*s%s away before the next export to %s\n", prog, dir,
+			e->path, kept, e->path);
 	out_drop(e, false);
 	return ret;
 }

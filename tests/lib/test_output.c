@@ -312,7 +312,9 @@ static void should_write_devices_and_stdout_in_place_or_refuse_them(void **state
 	(void)state;
 	assert_int_equal(rawcap_output_create("/dev/stdout", &created, why, sizeof(why)), 1);
 	assert_int_equal(rawcap_output_create("/dev/fd/1", &created, why, sizeof(why)), 1);
-	assert_int_equal(mknod(P("null"), S_IFCHR | 0666, makedev(1, 3)), 0);
+	if (mknod(P("null"), S_IFCHR | 0666, makedev(1, 3))) {
+		skip(); /* no CAP_MKNOD (a container) */
+	}
 	fd = create("null");
 	assert_true(fd > 1);
 	assert_int_equal(write(fd, "x", 1), 1);
