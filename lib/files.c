@@ -64,8 +64,8 @@ static int open_dev_null(const char *path)
 }
 
 /*
- * The output just opened (fd, or -errno): "other" access taken away, then
- * kept as made (in_place), written beside, or emptied. fd or -errno.
+ * The output just opened (fd, or -errno): written beside, or "other"
+ * access taken away and kept as made (in_place) or emptied. fd or -errno.
  */
 static int output_settle(const char *path, int dirfd, const char *leaf, int fd, bool in_place,
 			 struct stat *st, char *why, size_t whylen)
@@ -76,6 +76,12 @@ static int output_settle(const char *path, int dirfd, const char *leaf, int fd, 
 			 "/dev/null is taken)");
 	if (fd < 0)
 		return fd;
+	if (!in_place) { /* rawcap_output_open()'s callers commit nothing: in place */
+		int tfd = out_beside(path, dirfd, leaf, fd, st);
+
+		if (tfd >= 0) /* made without "other": the old file is left as it was */
+			return tfd;
+	}
 	if ((st->st_mode & S_IRWXO) && fchmod(fd, st->st_mode & 07770)) {
 		if (why && whylen)
 			snprintf(why, whylen,
@@ -84,12 +90,6 @@ static int output_settle(const char *path, int dirfd, const char *leaf, int fd, 
 				 (unsigned)(st->st_mode & 07777));
 		close(fd);
 		return -EPERM;
-	}
-	if (!in_place) { /* rawcap_output_open()'s callers commit nothing: in place */
-		int tfd = out_beside(path, dirfd, leaf, fd, st);
-
-		if (tfd >= 0)
-			return tfd;
 	}
 	/* Truncated only now: never a file that turned out not to be a plain one of ours. */
 	if (ftruncate(fd, 0)) {

@@ -167,9 +167,13 @@ static void should_reap_only_what_dead_exports_of_ours_left(void **state)
 	assert_int_equal(access(P(".other.pcap-abc123"), F_OK), 0);
 	rawcap_output_failed(stderr, "test", P("out.pcap"), b, false, 0);
 	close(b);
+	assert_int_equal(stat(P("out.pcap"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0664); /* a failed run: as it was, mode too */
 	assert_int_equal(rawcap_output_finish(stderr, "test", P("out.pcap"), a), 0);
 	close(a);
 	assert_text("out.pcap", "new");
+	assert_int_equal(stat(P("out.pcap"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
 	assert_int_equal(names_like(".out.pcap-", names, 16), 7); /* the planted ones */
 }
 
@@ -202,6 +206,20 @@ static void should_keep_the_old_files_acl_and_not_the_directorys(void **state)
 	assert_text("acl.pcap", "new");
 	assert_int_equal(acl_of("acl.pcap", got, sizeof(got)), n);
 	assert_memory_equal(got, want, (size_t)n);
+
+	/* An ACL whose "other" entry reads: the replacement keeps the rest, not that. */
+	put("acl-o.pcap", "old", 0644);
+	snprintf(cmd, sizeof(cmd), "setfacl -m u:%d:r %s", NOBODY, P("acl-o.pcap"));
+	assert_int_equal(system(cmd), 0);
+	fd = create("acl-o.pcap");
+	assert_true(fd >= 0);
+	assert_int_equal(rawcap_output_finish(stderr, "test", P("acl-o.pcap"), fd), 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "getfacl -cn %s | grep -qx 'user:%d:r--' && getfacl -c %s | "
+		 "grep -qx 'other::---'",
+		 P("acl-o.pcap"), NOBODY, P("acl-o.pcap"));
+	assert_int_equal(system(cmd), 0);
 
 	/* A directory whose default ACL grants nobody: the old file there had no ACL. */
 	assert_int_equal(mkdir(P("d"), 0750), 0);
