@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rawcap/rawcap.h>
@@ -375,6 +376,25 @@ static bool is_stream(int fd)
 	return lseek(fd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
 }
 
+/*
+ * merge -o FILE where FILE is one of its inputs (by any name): where it is
+ * written in place (other links, another user's, a read-only directory) it
+ * would be emptied before it is read. Refused, as a usage error.
+ */
+static int output_is_input(const struct xargs *a, const char **files)
+{
+	struct stat o, in;
+
+	if (!a->out || !strcmp(a->out, "-") || stat(a->out, &o))
+		return 0;
+	for (size_t i = 0; i < a->nfiles; i++)
+		if (strcmp(files[i], "-") && !stat(files[i], &in) && in.st_dev == o.st_dev &&
+		    in.st_ino == o.st_ino)
+			return cli_usage_error("-o names one of the files merged; write elsewhere",
+					       files[i]);
+	return 0;
+}
+
 /* merge: NODE=FILE arguments, sorted by node name (ties go to the first name). */
 static int split_files(struct xargs *a, const char **names, const char **files)
 {
@@ -402,7 +422,7 @@ static int split_files(struct xargs *a, const char **names, const char **files)
 			names[j - 1] = tn;
 			files[j - 1] = tf;
 		}
-	return 0;
+	return output_is_input(a, files);
 }
 
 /* names and files as split_files() left them (a usage error creates no output). */
@@ -461,7 +481,6 @@ static int run(struct cli *c, struct xargs *a)
 	char comment[400];
 	uint64_t packets = 0;
 	bool created = false;
-	int err;
 	int rc = 0;
 
 	describe(a, comment, sizeof(comment));
@@ -495,11 +514,8 @@ static int run(struct cli *c, struct xargs *a)
 	   before any packet, a file that was there stays as it was */
 	if (mo.fd > 1 && ((rc && !*c->stop) || (*c->stop && !packets && !created)))
 		rawcap_output_failed(stderr, PROG, a->out, mo.fd, created, packets);
-	else if (mo.fd > 1 && (err = rawcap_output_commit(mo.fd))) {
-		fprintf(stderr, PROG ": replace %s: %s; the export is kept beside it (ls -a)\n",
-			a->out, strerror(-err));
+	else if (mo.fd > 1 && rawcap_output_finish(stderr, PROG, a->out, mo.fd))
 		rc = CLI_PARTIAL;
-	}
 	if (a->kind == X_DISSECT && tg.err[0])
 		fprintf(stderr, PROG ": --target %s: %s\n", a->target.hostport, tg.err);
 out:

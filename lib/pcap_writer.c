@@ -98,6 +98,7 @@ int rawcap_pcap_flush(struct rawcap_pcap *w)
 			continue;
 		if (n <= 0) {
 			w->err = n < 0 ? -errno : -EIO;
+			rawcap_output_broken(w->fd, w->err); /* it never replaces a file */
 			return w->err;
 		}
 		off += (size_t)n;

@@ -344,6 +344,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* a closed terminal, as tcpdump; not under nohup */
+	if (signal(SIGHUP, on_signal) == SIG_IGN)
+		signal(SIGHUP, SIG_IGN);
 	a.w.stop = &stop;
 	a.w.notice = notice;
 	if (!opt_quiet && !a.w.follow && isatty(2)) {
@@ -401,11 +404,8 @@ out:
 	/* Interrupted before a packet: a file that was there stays as it was. */
 	if ((ret || (stop && !res.packets && !created)) && fd > 1)
 		rawcap_output_failed(stderr, PROG, a.out, fd, created, w ? res.packets : 0);
-	else if (fd > 1 && (err = rawcap_output_commit(fd))) {
-		fprintf(stderr, PROG ": replace %s: %s; the export is kept beside it (ls -a)\n",
-			a.out, strerror(-err));
+	else if (fd > 1 && rawcap_output_finish(stderr, PROG, a.out, fd))
 		ret = 1;
-	}
 	if (fd > 1 && close(fd)) {
 		fprintf(stderr, PROG ": close %s: %s\n", a.out, strerror(errno));
 		ret = 1;

@@ -342,6 +342,9 @@ int main(int argc, char **argv)
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* a closed terminal, as tcpdump; not under nohup */
+	if (signal(SIGHUP, on_signal) == SIG_IGN)
+		signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	t.json = malloc(JSON_MAX);
 	if (!t.json) {
@@ -353,8 +356,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = run(&t, &res);
-	if (fflush(t.out))
+	if (fflush(t.out) || (t.out != stdout && ferror(t.out))) {
 		err = err ? err : -EIO;
+		rawcap_output_broken(fileno(t.out), -EIO); /* never replaces a file */
+	}
 	if (t.out == stdout)
 		;
 	else if (err == -ECANCELED) /* nothing read: no file left that we made */
@@ -362,9 +367,8 @@ int main(int argc, char **argv)
 	else if ((err && err != -EPIPE) || (quit && !res.records && !t.created))
 		rawcap_output_failed(stderr, "rawcap-tap", t.out_path, fileno(t.out), t.created,
 				     res.records);
-	else if ((cerr = rawcap_output_commit(fileno(t.out))))
-		fprintf(stderr, "rawcap-tap: replace %s: %s; the export is kept beside it (ls -a)\n",
-			t.out_path, strerror(-cerr));
+	else
+		cerr = rawcap_output_finish(stderr, "rawcap-tap", t.out_path, fileno(t.out));
 	if (t.out != stdout && fclose(t.out))
 		err = err ? err : -EIO;
 	if (cerr)

@@ -15,7 +15,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
 	iproute2 tcpdump tshark wireshark-common netsniff-ng stenographer tcpreplay
-	python3 python3-jsonschema python3-yaml openssl procps psmisc util-linux curl valgrind
+	python3 python3-jsonschema python3-yaml openssl procps psmisc util-linux curl valgrind acl
 	libclang-rt-14-dev
 	golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
 	nodejs

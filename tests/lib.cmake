@@ -30,3 +30,7 @@ rawcap_unit_test(test_opt SOURCES lib/test_opt.c LIBS rawcap_opt rawcap LABELS l
 rawcap_script_test(lib_s3_module lib/s3_module.sh LABELS lib TIMEOUT 60)
 # ... and OpenSSL (libssl, libcrypto) only for TLS and SHA-256.
 rawcap_script_test(lib_ossl_module lib/ossl_module.sh LABELS lib TIMEOUT 60)
+# A reader's output never loses the file it replaces nor leaves garbage: killed
+# exports' temporaries reaped (only ours, only dead ones), ACLs kept, a full disk,
+# a name replaced meanwhile, devices, /dev/stdout, a read-only directory.
+rawcap_unit_test(test_output SOURCES lib/test_output.c LIBS rawcap_static LABELS lib TIMEOUT 30)

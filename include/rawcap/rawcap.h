@@ -247,7 +247,8 @@ RAWCAP_API uint64_t rawcap_now_ns(void);
 RAWCAP_API const char *rawcap_version(void);
 
 /*
- * Open path for a reader's output ("-": standard output, returned as 1).
+ * Open path for a reader's output ("-", /dev/stdout, /dev/fd/1: standard
+ * output, returned as 1).
  * It must be a regular file or the null device (1:3, as tcpdump -w /dev/null):
  * a symbolic link is not followed (-ELOOP), a FIFO, socket or other device is refused (-EBADFD; write to standard output to
  * feed a pipe), a directory too (-EISDIR). A new file gets mode 0640; an
@@ -263,7 +264,9 @@ RAWCAP_API int rawcap_output_open(const char *path, char *why, size_t whylen);
  * the fd is a temporary file beside it (.NAME-XXXXXX), which
  * rawcap_output_commit() renames over it once the export has succeeded, and
  * rawcap_output_failed() renames (packets) or removes (none); call one of
- * them before closing the fd. (A file of another user's, one with other
+ * them before closing the fd. The temporary is locked while it is written;
+ * those of exports killed outright are removed by the next create of the
+ * same name (lib/output_tmp.c). (A file of another user's, one with other
  * hard links, or one in a directory this user cannot add to is emptied in
  * place instead, as rawcap_output_open() does.)
  */
@@ -283,12 +286,26 @@ RAWCAP_API int rawcap_output_create_live(const char *path, bool *created, char *
  */
 RAWCAP_API int rawcap_output_commit(int fd);
 /*
+ * rawcap_output_commit(), and what went wrong said to err ("PROG: ..."):
+ * the old file left as it was (a write or sync failed), or kept and the
+ * export beside it under a name given (the name now names something else:
+ * a link, a directory, another file; or the rename failed). 0 or -errno.
+ */
+RAWCAP_API int rawcap_output_finish(FILE *err, const char *prog, const char *path, int fd);
+/*
+ * A write into fd (from rawcap_output_create) failed with err (a full disk):
+ * what it holds is not the export, so it never replaces the old file
+ * (rawcap_output_failed and _finish remove it). The pcap writer says so
+ * itself; a caller writing fd by other means calls this.
+ */
+RAWCAP_API void rawcap_output_broken(int fd, int err);
+/*
  * After a failed export into fd (opened by rawcap_output_create): a file it
  * created that holds no packet is removed (if path still names it); one
  * that holds packets is kept and said (to err, "PROG: ...") to be partial;
  * a file that was there is left as it was, or replaced by a partial export
- * that holds packets (said either way); one emptied in place is said to
- * hold no packet now. Not for "-".
+ * that holds packets (as rawcap_output_finish; said either way); one
+ * emptied in place is said to hold no packet now. Not for "-".
  */
 RAWCAP_API void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd,
 				     bool created, uint64_t packets);

@@ -58,6 +58,13 @@ for t in rawcap-tap rawcap-pcap; do
 		{ echo "FAIL: $t with no ring: exit $rc, old output: $(cat "$TMP/old.$t"), $(ls -a "$TMP")"; exit 1; }
 	echo "ok: $t with no ring: exit 1, the old output left as it was"
 done
+# merge -o naming one of its inputs (here through another link: written in place,
+# it was emptied before it was read) is refused, the input left as it was
+echo input >"$TMP/in.pcapng"
+ln "$TMP/in.pcapng" "$TMP/in-link.pcapng"
+check "-o names one of the files merged; write elsewhere" ../cli/kubectl-rawcap merge \
+	-o "$TMP/in-link.pcapng" a="$TMP/in.pcapng"
+[ "$(cat "$TMP/in.pcapng")" = input ] || { echo "FAIL: merge -o its input emptied it"; exit 1; }
 # kinds capd never writes are refused by name, not accepted to match nothing
 check "--kind interface: capd writes no interface, stats or node metadata" rawcap-tap --kind interface
 check "--kind pod,node: capd writes no" rawcap-tap --kind pod,node

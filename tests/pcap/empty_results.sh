@@ -130,6 +130,29 @@ kill -INT "$ipid"
 wait "$ipid" || true
 [ "$(cat "$T/int.pcapng")" = old ] || fail "an export interrupted before its first packet replaced the file"
 grep -q "int.pcapng left as it was" "$T/err" || fail "interrupted before a packet: $(cat "$T/err")"
+# A closed terminal (SIGHUP) stops it as cleanly; an export killed outright
+# (SIGKILL, OOM) leaves its temporary, which the next export to the name reaps.
+"$PCAP" -q -o "$T/int.pcapng" --ring "$RING" --filter "udp port 1" --from -1s --to +30s 2>"$T/err" &
+ipid=$!
+sleep 1.5
+kill -HUP "$ipid"
+wait "$ipid" || true
+[ "$(cat "$T/int.pcapng")" = old ] && grep -q "int.pcapng left as it was" "$T/err" ||
+	fail "SIGHUP before a packet: $(cat "$T/int.pcapng") $(cat "$T/err")"
+"$PCAP" -q -o "$T/int.pcapng" --ring "$RING" --filter "udp port 1" --from -1s --to +30s 2>"$T/err" &
+ipid=$!
+sleep 1.5
+kill -KILL "$ipid"
+wait "$ipid" || true
+[ "$(ls -a "$T" | grep -c '^\.int\.pcapng-')" = 1 ] || fail "no temporary left by SIGKILL: $(ls -a "$T")"
+"$PCAP" -q -o "$T/int.pcapng" --ring "$RING" --from -1h --filter "udp port 9999" 2>"$T/err" ||
+	fail "export after a killed one: $(cat "$T/err")"
+! ls -a "$T" | grep -q '^\.int\.pcapng-' || fail "a killed export's temporary was not reaped: $(ls -a "$T")"
+[ "$(tshark -r "$T/int.pcapng" 2>/dev/null | wc -l)" = 20 ] || fail "export after a killed one"
+# -o /dev/stdout is standard output (a link rawcap would not follow otherwise), as tcpdump -w
+"$PCAP" -q -o /dev/stdout --ring "$RING" --from -1h --filter "udp port 9999" >"$T/stdout.pcapng" 2>"$T/err" ||
+	fail "-o /dev/stdout: $(cat "$T/err")"
+[ "$(tshark -r "$T/stdout.pcapng" 2>/dev/null | wc -l)" = 20 ] || fail "-o /dev/stdout: $(cat "$T/err")"
 # To standard output, a source that cannot be read writes nothing (as tcpdump
 # does when it cannot open its interface): no header for a pipe to take as
 # an empty capture. A quiet window still writes a valid empty file.
