@@ -3,10 +3,16 @@
 # run-snapshot.sh - `rawcap-snapshot create` of a window read from the disk
 # FIFO, in paired rounds beside `cp -r FIFO && sync` of the same bytes: each
 # round runs every command once, in an order that rotates from round to
-# round (whichever runs after another finds its writeback), and prints the
-# load and each command's time over `cp && sync`'s in that round; the end
-# gives the median and best of those per-round ratios. An untimed round of
-# every command comes first.
+# round, and prints the load and each command's time over `cp && sync`'s in
+# that round; the end gives the median and best of those per-round ratios.
+# An untimed round of every command comes first. Every timed command starts
+# alike: the outputs before it removed and `sync` run, untimed (no dirty
+# pages, no deletion's journal commit or discards left to it; the file
+# system may be mounted with discard) and about a GiB of memory just freed,
+# so none pays for another's leftovers. Before, the command after `cp &&
+# sync` (the same one in most rounds: the rotation keeps the cyclic order)
+# wrote its GiB into memory nothing had just freed, on this VM 0.5-0.8 s
+# more CPU in the page-cache copy (docs/ARCHITECTURE.md, ninth round).
 #
 # Usage: bench/run-snapshot.sh [WINDOW_BYTES]   (default 1 GiB)
 #   env RAWCAP_BUILD (default ./build), BENCH_DIR (default /var/tmp), RUNS (default 7),
@@ -33,9 +39,10 @@ data=$(du -sb "$W/fifo" | cut -f1)
 
 n=0
 snapc() { n=$((n + 1)); "$1/readers/rawcap-snapshot" create --ring $RING --storage "$W/fifo" \
-	--dest "$W/snaps" --name s$n --from "$t_from" --to "$t_to" >/dev/null 2>&1
-	chmod -R u+w "$W/snaps"; rm -rf "$W/snaps"; }
-run_cs() { rm -rf "$W/cp"; cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
+	--dest "$W/snaps" --name s$n --from "$t_from" --to "$t_to" >/dev/null 2>&1; }
+run_cs() { cp -r "$W/fifo" "$W/cp"; sync -f "$W/cp"; }
+# before each command, untimed: nothing left of the one before, nothing dirty
+settle() { chmod -R u+w "$W/snaps" 2>/dev/null || true; rm -rf "$W/snaps" "$W/cp"; sync; }
 run_new() { snapc "$B"; }
 run_rec() { RAWCAP_SNAPSHOT_RECORD_PATH=1 snapc "$B"; }
 run_ref() { LD_LIBRARY_PATH=$REF/lib snapc "$REF"; }
@@ -46,13 +53,14 @@ declare -A R C # R[name]: the per-round ratios over cp && sync, one per line; C:
 # An untimed warm-up round: the FIFO in the page cache, and every command
 # once, so the first timed round does not run in the writeback of a cold
 # `cp && sync` (it was the slowest round of most runs before).
-for nm in "${names[@]}"; do "run_$nm"; done
+for nm in "${names[@]}"; do settle; "run_$nm"; done
 printf '%-5s %-16s %8s %8s %8s %8s   %s\n' round load cs new rec ref "new/cs rec/cs ref/cs new/ref"
 for i in $(seq "$RUNS"); do
 	declare -A T=()
 	k=${#names[@]}
 	for j in $(seq 0 $((k - 1))); do
 		nm=${names[$(((i + j) % k))]}
+		settle
 		read -r T[$nm] cpu < <(wall_cpu "run_$nm")
 		C[$nm]+="$cpu"$'\n'
 	done
@@ -82,4 +90,5 @@ if [ -n "$REF" ]; then
 	echo
 	echo "whole blocks / REF_BUILD, per round: $(printf '%s' "${R[nr]}" | stat '%.3fx (%.3fx, %.3fx)')"
 fi
+settle
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
