@@ -425,6 +425,12 @@ def check_server(spec, port="9470"):
             and arg(srv, "--listen") == f"127.0.0.1:{port}" and arg(srv, "--ring") == "default"
             and arg(srv, "--storage") == "/var/lib/rawcap/fifo"
             and arg(srv, "--snapshots") == "/var/lib/rawcap/snapshots", str(srv.get("args")))
+    # kubectl-rawcap port-forwards to the container port of this name (cli/cli.h), 9470 else
+    want = re.search(r'#define CLI_PORT_NAME\s+"([^"]+)"',
+                     open(os.path.join(HERE, "..", "..", "cli", "cli.h")).read()).group(1)
+    R.check(f"server: its port is named {want}, the name kubectl-rawcap looks for",
+            [(p.get("name"), p.get("containerPort")) for p in srv.get("ports", [])]
+            == [(want, int(port))], str(srv.get("ports")))
     R.check("server: runs as the reader uid 64721 in the ring group, non-root",
             sc.get("runAsNonRoot") is True and sc.get("runAsUser") == READER_UID
             and sc.get("runAsGroup") == RAWCAP_ID, str(sc))
