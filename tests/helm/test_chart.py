@@ -236,7 +236,10 @@ def check_files(chart):
     R.check("values.yaml has a comment on every value", not undocumented, str(undocumented))
 
     readme = open(os.path.join(chart.dir, "README.md")).read()
-    missing = sorted(p for p in docs if f"`{p}`" not in readme)
+    tables, torn = readme_tables(readme)
+    R.check("README.md: every table row has its header's cells", not torn, str(torn))
+    rows = {r[0].strip("`") for h, body in tables if h[:2] == ["Key", "Type"] for r in body}
+    missing = sorted(p for p in docs if p not in rows)
     R.check("README.md values table lists every documented value", not missing, str(missing))
 
     for src, label in ((text, "values.yaml"), (readme, "README.md")):
@@ -412,6 +415,24 @@ def check_default(chart):
                                      "namespace": "rawcap"}]
             and spec["serviceAccountName"] == sa["metadata"]["name"])
     return docs
+
+
+def readme_tables(text):
+    """Markdown tables as (header cells, [row cells]), and the rows whose cell count differs."""
+    tables, torn, head = [], [], None
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.startswith("|"):
+            head = None
+            continue
+        c = [x.strip() for x in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if head is None:
+            head = c
+            tables.append((c, []))
+        elif len(c) != len(head):
+            torn.append(f"line {n}: {len(c)} cells, header {len(head)}")
+        elif not set(line) <= set("|-: "):
+            tables[-1][1].append(c)
+    return tables, torn
 
 
 def check_server(spec, port="9470"):
