@@ -235,7 +235,11 @@ static bool snap_row(struct table *tb, const char *node, const cJSON *j)
 		snprintf(lost, sizeof(lost), "%llu", (unsigned long long)(v + v2));
 	cli_clean(detail, sizeof(detail), json_str(j, "error"));
 	if (!detail[0] && json_str(j, "missing_from"))
-		snprintf(detail, sizeof(detail), "window start recycled before the snapshot");
+		snprintf(detail, sizeof(detail), "window start %s",
+			 json_str(j, "missing_reason") &&
+					 !strcmp(json_str(j, "missing_reason"), "before capture")
+				 ? "before capture began (nothing was lost)"
+				 : "recycled before the snapshot");
 	table_row(tb, 8, node, status[0] ? status : "?", from, to, pk, by, lost, detail);
 	return !strcmp(status, "completed");
 }
