@@ -38,8 +38,9 @@ const struct opt cli_global_opts[] = {
 	{"tls-key", 0, CLI_OPT_TLS_KEY, "FILE", "with --endpoints: its private key (PEM)", 0},
 	{"token-file", 0, CLI_OPT_TOKEN_FILE, "FILE",
 	 "with --endpoints: bearer token (sent over https only)", 0},
-	{"request-timeout", 0, CLI_OPT_TIMEOUT, "S",
-	 "seconds a request may take, and a stream may stall\n(default: 30)", 0},
+	{"request-timeout", 0, CLI_OPT_TIMEOUT, "DUR",
+	 "how long a request may take, and a stream may stall:\nseconds or a duration, as kubectl's "
+	 "(30, 30s, 2m;\n1s..24h; default: 30s)", 0},
 	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_GONE(NULL, 'n', "was --namespace (rawcap's); give --rawcap-namespace"),
@@ -98,6 +99,8 @@ int cli_parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out)
 /* A global option: 1 if it was one, 0 if not, CLI_USAGE negated after saying why it is bad. */
 static int cli_global_opt(struct cli *c, int id, const char *arg)
 {
+	uint64_t ns;
+
 	switch (id) {
 	case CLI_OPT_ENDPOINTS:
 		c->endpoints = arg;
@@ -137,8 +140,11 @@ static int cli_global_opt(struct cli *c, int id, const char *arg)
 			return -cli_usage_error("bad --port (1..65535)", arg);
 		break;
 	case CLI_OPT_TIMEOUT:
-		if (cli_parse_uint(arg, 1, 86400, &c->timeout_s))
-			return -cli_usage_error("bad --request-timeout (seconds, 1..86400)", arg);
+		if (opt_seconds(arg, 86400 * 1000000000ull, &ns) || ns < 1000000000ull)
+			return -cli_usage_error(
+				"bad --request-timeout (seconds or a duration: 30, 30s, 2m; 1s..24h)",
+				arg);
+		c->timeout_s = (unsigned)(ns / 1000000000ull);
 		break;
 	default:
 		return 0;

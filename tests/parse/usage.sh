@@ -89,6 +89,15 @@ err=$("$RAWCAP_BUILD/server/rawcap-server" --ring ../etc --snapshot-dir "$TMP" 2
 check "-l (old spelling): was --snaplen" rawcap-pcap -l 100
 check "-F (old spelling): was --filter; now -e" rawcap-forward -F tcp --listen 127.0.0.1:1 --plain
 check "-i (old spelling): was --interval" rawcap-stat -i 2
+# --request-timeout takes kubectl's own forms (30s, 2m) as well as seconds (it refused 30s, exit 2).
+for v in 30s 2m 45; do
+	rc=0
+	err=$("$RAWCAP_BUILD/cli/kubectl-rawcap" bounds --request-timeout $v --endpoints n1=http://127.0.0.1:1 \
+		2>&1 >/dev/null) || rc=$?
+	[ "$rc" = 1 ] || { echo "FAIL: kubectl-rawcap --request-timeout $v: exit $rc, want 1 (node unreachable): $err"; exit 1; }
+done
+check "bad --request-timeout (seconds or a duration: 30, 30s, 2m; 1s..24h): 0.5" \
+	../cli/kubectl-rawcap bounds --request-timeout 0.5
 # kubectl rawcap version takes nothing more (it printed the version for any words once).
 check "kubectl-rawcap version: unexpected argument '--bogus'" ../cli/kubectl-rawcap version --bogus
 "$R/rawcap-snapshot" --help | grep -q -- "-N .*now --namespace, as in every tool; was --node" ||
