@@ -25,6 +25,8 @@ BAD = os.path.join(HERE, "values", "bad")
 CAPD_CAPS = {"NET_RAW", "NET_ADMIN", "BPF", "PERFMON", "IPC_LOCK", "SYS_RESOURCE",
              "SETUID", "SETGID", "CHOWN"}
 READERS = {"forward", "metadata", "snapshot", "server"}
+# "Changed spellings ... still accepted" in the tools' --help.
+OLD_SPELLINGS = {"--dest", "--snapshots", "--snapshot-quota", "--pod-namespace"}
 
 
 class Results:
@@ -340,6 +342,9 @@ def check_default(chart):
     R.check("default render: containers are capd, the node API server and the snapshotter",
             sorted(cs) == ["capd", "server", "snapshot"], str(sorted(cs)))
     check_server(spec)
+    # The tools' own spellings, not the ones their --help lists as "still accepted".
+    old = [(n, a) for n, c in cs.items() for a in c.get("args", []) if a in OLD_SPELLINGS]
+    R.check("default render: no container is given an old option spelling", not old, str(old))
     capd = cs["capd"]
     want = {"--ring": "default", "--ring-size": "256Mi", "--storage": "/var/lib/rawcap/fifo",
             "--storage-size": "1Gi", "--interfaces": "any", "--backend": "afpacket",
@@ -445,7 +450,7 @@ def check_server(spec, port="9470"):
             srv["command"] == ["/usr/local/bin/rawcap-server"]
             and arg(srv, "--listen") == f"127.0.0.1:{port}" and arg(srv, "--ring") == "default"
             and arg(srv, "--storage") == "/var/lib/rawcap/fifo"
-            and arg(srv, "--snapshots") == "/var/lib/rawcap/snapshots", str(srv.get("args")))
+            and arg(srv, "--snapshot-dir") == "/var/lib/rawcap/snapshots", str(srv.get("args")))
     # kubectl-rawcap port-forwards to the container port of this name (cli/cli.h), 9470 else
     want = re.search(r'#define CLI_PORT_NAME\s+"([^"]+)"',
                      open(os.path.join(HERE, "..", "..", "cli", "cli.h")).read()).group(1)
