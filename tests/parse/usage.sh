@@ -98,6 +98,10 @@ for v in 30s 2m 45; do
 done
 check "bad --request-timeout (seconds or a duration: 30, 30s, 2m; 1s..24h): 0.5" \
 	../cli/kubectl-rawcap bounds --request-timeout 0.5
+# an option before the command is said to belong after it (it was an "unknown command")
+check "kubectl-rawcap: option '--endpoints' before the command: options follow it" \
+	../cli/kubectl-rawcap --endpoints n1=http://127.0.0.1:1 bounds
+check 'kubectl-rawcap: unknown command "frob" (see --help)' ../cli/kubectl-rawcap frob
 # kubectl rawcap version takes nothing more (it printed the version for any words once).
 check "kubectl-rawcap version: unexpected argument '--bogus'" ../cli/kubectl-rawcap version --bogus
 "$R/rawcap-snapshot" --help | grep -q -- "-N .*now --namespace, as in every tool; was --node" ||
