@@ -96,11 +96,26 @@ int cli_parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
-/* A global option: 1 if it was one, 0 if not, CLI_USAGE negated after saying why it is bad. */
-static int cli_global_opt(struct cli *c, int id, const char *arg)
+int cli_parse_seconds(const char *arg, unsigned lo, unsigned hi, unsigned *out)
 {
 	uint64_t ns;
 
+	if (opt_seconds(arg, hi * 1000000000ull, &ns) || ns < lo * 1000000000ull)
+		return -1;
+	*out = (unsigned)(ns / 1000000000ull);
+	return 0;
+}
+
+int cli_parse_wait(const char *arg, unsigned *wait_s)
+{
+	if (!cli_parse_seconds(arg, 1, 86400 * 7, wait_s))
+		return 0;
+	return cli_usage_error("bad --wait (seconds or a duration: 1800, 30m, 2h; 1s..168h)", arg);
+}
+
+/* A global option: 1 if it was one, 0 if not, CLI_USAGE negated after saying why it is bad. */
+static int cli_global_opt(struct cli *c, int id, const char *arg)
+{
 	switch (id) {
 	case CLI_OPT_ENDPOINTS:
 		c->endpoints = arg;
@@ -140,11 +155,10 @@ static int cli_global_opt(struct cli *c, int id, const char *arg)
 			return -cli_usage_error("bad --port (1..65535)", arg);
 		break;
 	case CLI_OPT_TIMEOUT:
-		if (opt_seconds(arg, 86400 * 1000000000ull, &ns) || ns < 1000000000ull)
+		if (cli_parse_seconds(arg, 1, 86400, &c->timeout_s))
 			return -cli_usage_error(
 				"bad --request-timeout (seconds or a duration: 30, 30s, 2m; 1s..24h)",
 				arg);
-		c->timeout_s = (unsigned)(ns / 1000000000ull);
 		break;
 	default:
 		return 0;

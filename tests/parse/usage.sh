@@ -98,6 +98,16 @@ for v in 30s 2m 45; do
 done
 check "bad --request-timeout (seconds or a duration: 30, 30s, 2m; 1s..24h): 0.5" \
 	../cli/kubectl-rawcap bounds --request-timeout 0.5
+# --wait too (snapshot create, upload, download: one parser)
+for w in "create x --last 5m" "upload x --to s3://b/p" "download x --from s3://b/p"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$("$RAWCAP_BUILD/cli/kubectl-rawcap" snapshot $w --wait 10m --endpoints n1=http://127.0.0.1:1 \
+		2>&1 >/dev/null) || rc=$?
+	[ "$rc" = 1 ] || { echo "FAIL: kubectl-rawcap snapshot $w --wait 10m: exit $rc, want 1: $err"; exit 1; }
+	# shellcheck disable=SC2086
+	check "bad --wait (seconds or a duration: 1800, 30m, 2h; 1s..168h): 0" ../cli/kubectl-rawcap snapshot $w --wait 0
+done
 # an option before the command is said to belong after it (it was an "unknown command")
 check "kubectl-rawcap: option '--endpoints' before the command: options follow it" \
 	../cli/kubectl-rawcap --endpoints n1=http://127.0.0.1:1 bounds
