@@ -56,7 +56,8 @@ const struct opt capd_opts[] = {
 	{"storage", 0, OPT_ID_STORAGE, "DIR",
 	 "disk FIFO directory: created, or owned by root or --user and\n"
 	 "not a link; made 0750 and locked (one capd per directory);\n"
-	 "recorded in the ring, so readers find it without --storage",
+	 "recorded in the ring, so readers find it without --storage\n"
+	 "(default: none: packets are kept in the ring only)",
 	 0},
 	{"storage-size", 0, OPT_STORAGE_SIZE, "SIZE", "disk FIFO size, e.g. 10Gi (default: 1Gi)",
 	 0},
