@@ -58,6 +58,18 @@ for t in rawcap-tap rawcap-pcap; do
 		{ echo "FAIL: $t with no ring: exit $rc, old output: $(cat "$TMP/old.$t"), $(ls -a "$TMP")"; exit 1; }
 	echo "ok: $t with no ring: exit 1, the old output left as it was"
 done
+# every reader says the same of a ring that is not there, naming it and capd's flag
+# (rawcap-snapshot create said "copy the window: No such file or directory")
+for t in "rawcap-pcap --last 1m -o -" "rawcap-tap --last 1m" "rawcap-stat" \
+	"rawcap-forward --listen 127.0.0.1:0 --plain" "rawcap-snapshot bounds" \
+	"rawcap-snapshot create --last 1m --snapshot-dir $TMP"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$(timeout 10 "$R"/$t --ring none 2>&1 >/dev/null) || rc=$?
+	[ "$rc" = 1 ] && [ "$(wc -l <<<"$err")" = 1 ] && grep -qF "/rawcap-none: No such file or directory (is capd running with --ring none?)" <<<"$err" ||
+		{ echo "FAIL: $t --ring none: exit $rc: $err"; exit 1; }
+	echo "ok: $t --ring none -> $err"
+done
 # kinds capd never writes are refused by name, not accepted to match nothing
 check "--kind interface: capd writes no interface, stats or node metadata" rawcap-tap --kind interface
 check "--kind pod,node: capd writes no" rawcap-tap --kind pod,node
