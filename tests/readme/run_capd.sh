@@ -53,7 +53,8 @@ grep -q "^state *live" "$T/stat" || fail "rawcap-stat does not say capd is live:
 curl -s 127.0.0.1 >/dev/null 2>&1 || true # a packet or two to hold
 build/readers/rawcap-pcap --last 5m -o last5m.pcapng 2>"$T/pcap.err" || fail "rawcap-pcap: $(cat "$T/pcap.err")"
 [ -s last5m.pcapng ] || fail "no last5m.pcapng"
-curl -sf http://127.0.0.1:9464/metrics | grep -q '^capd_' || fail "no metrics on 127.0.0.1:9464"
+m=$(curl -sf http://127.0.0.1:9464/metrics) || true # (not piped into grep -q: pipefail)
+grep -q '^capd_' <<<"$m" || fail "no metrics on 127.0.0.1:9464: $m"
 kill -INT $pid
 rc=0
 wait $pid || rc=$?
