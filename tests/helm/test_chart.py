@@ -669,6 +669,9 @@ def check_server_switches(chart):
             rc == 0 and "port-forward pod/$POD 9470:9470" in out and "/v1/node" in out
             and "/v1/pcap?last=5m" in out and "-XPOST" in out and "/v1/snapshots/incident-1/pcap" in out
             and "pods/portforward" in out, err.strip())
+    R.check("NOTES.txt shows kubectl rawcap, the cluster CLI, for every node at once",
+            "   kubectl rawcap export --last 5m -o all.pcapng\n" in out
+            and "   kubectl rawcap bounds\n" in out, out[-600:])
     readme = open(os.path.join(chart.dir, "README.md")).read()
     R.check("README.md gives the Role with create on pods/portforward",
             "kind: Role" in readme and 'resources: ["pods/portforward"]' in readme)
