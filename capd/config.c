@@ -56,7 +56,8 @@ const struct opt capd_opts[] = {
 	{"storage", 0, OPT_ID_STORAGE, "DIR",
 	 "disk FIFO directory: created, or owned by root or --user and\n"
 	 "not a link; made 0750 and locked (one capd per directory);\n"
-	 "recorded in the ring, so readers find it without --storage",
+	 "recorded in the ring, so readers find it without --storage\n"
+	 "(default: none: packets are kept in the ring only)",
 	 0},
 	{"storage-size", 0, OPT_STORAGE_SIZE, "SIZE", "disk FIFO size, e.g. 10Gi (default: 1Gi)",
 	 0},
@@ -75,7 +76,8 @@ const struct opt capd_opts[] = {
 	 "for the default user). Readers must be in it.",
 	 0},
 	{"stats-listen", 0, OPT_STATS, "ADDR:PORT",
-	 "serve Prometheus /metrics and /healthz (default: off)", 0},
+	 "serve Prometheus /metrics, /healthz (503 with the reason when\n"
+	 "degraded) and /livez (200 while capd runs) (default: off)", 0},
 	{"stall-seconds", 0, OPT_STALL, "N",
 	 "report a socket stalled after N seconds of packets counted by\n"
 	 "the kernel but none delivered, 1..3600 (default: 3)",

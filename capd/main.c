@@ -22,6 +22,7 @@
 
 #include "atomics.h"
 #include "capd.h"
+#include "ring_name.h"
 
 #define CAPD_RING_RETRY_MS 10000 /* readers of a replaced ring get this long to let it go */
 
@@ -307,6 +308,19 @@ static void capd_release_stdio(void)
 		close(fd);
 }
 
+/* The ring's name and where it is, so that whoever started capd knows what readers open. */
+static void log_capturing(const struct capd_config *cfg, const struct capd_ctx *ctx)
+{
+	char path[RING_PATH_MAX];
+
+	if (ring_name_path(cfg->ring_name, path, sizeof(path)))
+		snprintf(path, sizeof(path), "?");
+	capd_log("capturing into ring '%s' (%s, %llu bytes, generation %llu, first sequence %llu)",
+		 cfg->ring_name, path, (unsigned long long)cfg->ring_size,
+		 (unsigned long long)ctx->ring.hdr->generation,
+		 (unsigned long long)ctx->ring.hdr->base_seq);
+}
+
 int main(int argc, char **argv)
 {
 	struct capd_config *cfg = &capd_cfg;
@@ -354,10 +368,7 @@ int main(int argc, char **argv)
 		return err == -EINVAL ? 2 : 1;
 	if (cfg->selftest_after_drop)
 		capd_selftest_after_drop(ctx, cfg->selftest_mode);
-	capd_log("capturing into ring '%s' (%llu bytes, generation %llu, first sequence %llu)",
-		 cfg->ring_name, (unsigned long long)cfg->ring_size,
-		 (unsigned long long)ctx->ring.hdr->generation,
-		 (unsigned long long)ctx->ring.hdr->base_seq);
+	log_capturing(cfg, ctx);
 	ring_publish(&ctx->ring);
 	ring_notify(&ctx->ring);
 

@@ -12,8 +12,10 @@
  * the limits (httpd.h: connections in all and per address, idle timeout,
  * per-connection memory) make a slow or idle client cost its own connection
  * only. /healthz answers 503 with the reason when a source reports a
- * problem; if the writer thread itself hangs, nothing answers, and the
- * probe fails as it should.
+ * problem (a stalled socket, a disk FIFO error while capture goes on into
+ * the ring); /livez answers 200 whenever the loop runs, for a liveness
+ * probe, which must not restart capd over a full disk. If the writer
+ * thread itself hangs, neither answers, and the probe fails as it should.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -109,9 +111,17 @@ static int healthz_get(void *arg, struct httpd_req *req)
 	return httpd_reply_text(req, bad ? 503 : 200, "%s\n", why);
 }
 
+/* Answering at all says the loop runs: what a liveness probe asks. */
+static int livez_get(void *arg, struct httpd_req *req)
+{
+	(void)arg;
+	return httpd_reply_text(req, 200, "ok\n");
+}
+
 static const struct httpd_route metrics_routes[] = {
 	{.method = "GET", .path = "/metrics", .fn = metrics_get},
 	{.method = "GET", .path = "/healthz", .fn = healthz_get},
+	{.method = "GET", .path = "/livez", .fn = livez_get},
 	{0},
 };
 
@@ -202,7 +212,7 @@ int capd_metrics_setup(struct capd_ctx *ctx)
 		return err;
 	}
 	httpd_get_stats(h, &st);
-	capd_log("metrics on http://%s/metrics and /healthz (at most %u connections, %u per "
+	capd_log("metrics on http://%s/metrics, /healthz and /livez (at most %u connections, %u per "
 		 "address, idle timeout %u s)",
 		 o.listen, st.max_conns, st.max_conns_per_ip, st.idle_timeout_s);
 	return 0;

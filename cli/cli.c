@@ -38,8 +38,9 @@ const struct opt cli_global_opts[] = {
 	{"tls-key", 0, CLI_OPT_TLS_KEY, "FILE", "with --endpoints: its private key (PEM)", 0},
 	{"token-file", 0, CLI_OPT_TOKEN_FILE, "FILE",
 	 "with --endpoints: bearer token (sent over https only)", 0},
-	{"request-timeout", 0, CLI_OPT_TIMEOUT, "S",
-	 "seconds a request may take, and a stream may stall\n(default: 30)", 0},
+	{"request-timeout", 0, CLI_OPT_TIMEOUT, "DUR",
+	 "how long a request may take, and a stream may stall:\nseconds or a duration, as kubectl's "
+	 "(30, 30s, 2m;\n1s..24h; default: 30s)", 0},
 	OPT_DEF_QUIET,
 	OPT_DEF_HELP,
 	OPT_GONE(NULL, 'n', "was --namespace (rawcap's); give --rawcap-namespace"),
@@ -95,6 +96,23 @@ int cli_parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
+int cli_parse_seconds(const char *arg, unsigned lo, unsigned hi, unsigned *out)
+{
+	uint64_t ns;
+
+	if (opt_seconds(arg, hi * 1000000000ull, &ns) || ns < lo * 1000000000ull)
+		return -1;
+	*out = (unsigned)(ns / 1000000000ull);
+	return 0;
+}
+
+int cli_parse_wait(const char *arg, unsigned *wait_s)
+{
+	if (!cli_parse_seconds(arg, 1, 86400 * 7, wait_s))
+		return 0;
+	return cli_usage_error("bad --wait (seconds or a duration: 1800, 30m, 2h; 1s..168h)", arg);
+}
+
 /* A global option: 1 if it was one, 0 if not, CLI_USAGE negated after saying why it is bad. */
 static int cli_global_opt(struct cli *c, int id, const char *arg)
 {
@@ -137,8 +155,10 @@ static int cli_global_opt(struct cli *c, int id, const char *arg)
 			return -cli_usage_error("bad --port (1..65535)", arg);
 		break;
 	case CLI_OPT_TIMEOUT:
-		if (cli_parse_uint(arg, 1, 86400, &c->timeout_s))
-			return -cli_usage_error("bad --request-timeout (seconds, 1..86400)", arg);
+		if (cli_parse_seconds(arg, 1, 86400, &c->timeout_s))
+			return -cli_usage_error(
+				"bad --request-timeout (seconds or a duration: 30, 30s, 2m; 1s..24h)",
+				arg);
 		break;
 	default:
 		return 0;

@@ -89,6 +89,12 @@ int cli_parse(struct cli *c, const struct opt *const *parts, size_t n, int argc,
 int cli_global_check(struct cli *c);
 /* A decimal number in lo..hi: 0, or -1. */
 int cli_parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out);
+/* Whole seconds lo..hi given as seconds or a duration, as kubectl takes them (30, 30s, 2m). */
+int cli_parse_seconds(const char *arg, unsigned lo, unsigned hi, unsigned *out);
+/* --wait DUR of the commands that wait for every node: its table entry, and its parse. */
+#define CLI_OPT_DEF_WAIT(id, dflt)                                                               \
+	{"wait", 0, id, "DUR", "wait at most this long: seconds or a duration\n(default: " dflt ")", 0}
+int cli_parse_wait(const char *arg, unsigned *wait_s); /* 0, or CLI_USAGE after saying why */
 /* Print "kubectl-rawcap: what: arg (see --help)" and return CLI_USAGE. */
 int cli_usage_error(const char *what, const char *arg);
 /* Whether node name is among --nodes (or there is no --nodes). */

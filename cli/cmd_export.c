@@ -63,7 +63,7 @@ static const struct opt file_opts[] = {
 	 "LINUX_SLL or LINUX_SLL2. The same words as\n"
 	 "rawcap-pcap's.",
 	 0},
-	OPT_DEF_SNAPLEN("truncate packets to N bytes (16..262144)"),
+	OPT_DEF_SNAPLEN("truncate packets to N bytes (16..262144; default: as\ncaptured)"),
 	OPT_END,
 };
 

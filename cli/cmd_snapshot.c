@@ -22,7 +22,7 @@ enum { OPT_NO_WAIT = CLI_OPT_LAST_GLOBAL, OPT_WAIT, OPT_JSON };
 
 static const struct opt create_opts[] = {
 	{"no-wait", 0, OPT_NO_WAIT, NULL, "return once every node has started", 0},
-	{"wait", 0, OPT_WAIT, "SECONDS", "wait at most this long (default: 1800)", 0},
+	CLI_OPT_DEF_WAIT(OPT_WAIT, "30m"),
 	OPT_END,
 };
 
@@ -36,7 +36,7 @@ static void help(FILE *f)
 	fprintf(f,
 		"Usage: kubectl rawcap snapshot create NAME (--from T [--to T] | --last DURATION)\n"
 		"                                [--filter EXPR] [--pod NAME] [--namespace NS]\n"
-		"                                [--label K=V] [--no-wait] [--wait SECONDS]\n"
+		"                                [--label K=V] [--no-wait] [--wait DUR]\n"
 		"       kubectl rawcap snapshot list [--json]\n"
 		"       kubectl rawcap snapshot show NAME [--json]\n"
 		"       kubectl rawcap snapshot verify NAME\n"
@@ -52,7 +52,7 @@ static void help(FILE *f)
 		"\n"
 		"  create   start the snapshot on every node, then wait until each is\n"
 		"           completed, partial or failed (--no-wait: return at once;\n"
-		"           --wait S: wait at most S seconds, default 1800)\n"
+		"           --wait DUR: wait at most that long, default 30m)\n"
 		"  list     one row per snapshot name: nodes completed/partial/failed/running,\n"
 		"           packets and bytes over all nodes\n"
 		"  show     one row per node: status, window, packets, bytes, loss\n"
@@ -89,9 +89,7 @@ static int snapshot_opt(void *ctx, int id, const char *arg)
 		a->no_wait = true;
 		return 0;
 	case OPT_WAIT:
-		if (cli_parse_uint(arg, 1, 86400 * 7, &a->wait_s))
-			return cli_usage_error("bad --wait (seconds)", arg);
-		return 0;
+		return cli_parse_wait(arg, &a->wait_s);
 	case OPT_JSON:
 		a->json = true;
 		return 0;
@@ -235,7 +233,11 @@ static bool snap_row(struct table *tb, const char *node, const cJSON *j)
 		snprintf(lost, sizeof(lost), "%llu", (unsigned long long)(v + v2));
 	cli_clean(detail, sizeof(detail), json_str(j, "error"));
 	if (!detail[0] && json_str(j, "missing_from"))
-		snprintf(detail, sizeof(detail), "window start recycled before the snapshot");
+		snprintf(detail, sizeof(detail), "window start %s",
+			 json_str(j, "missing_reason") &&
+					 !strcmp(json_str(j, "missing_reason"), "before capture")
+				 ? "before capture began (nothing was lost)"
+				 : "recycled before the snapshot");
 	table_row(tb, 8, node, status[0] ? status : "?", from, to, pk, by, lost, detail);
 	return !strcmp(status, "completed");
 }

@@ -36,7 +36,7 @@ static const struct opt transfer_opts[] = {
 	{"endpoint", 0, OPT_ENDPOINT, "URL",
 	 "S3-compatible endpoint (path-style), e.g.\nhttp://minio:9000", 0},
 	{"region", 0, OPT_REGION, "REGION", "signing region", 0},
-	{"wait", 0, OPT_WAIT, "SECONDS", "wait at most this long (default: 3600)", 0},
+	CLI_OPT_DEF_WAIT(OPT_WAIT, "1h"),
 	OPT_END,
 };
 
@@ -44,12 +44,11 @@ static void help(FILE *f, bool upload)
 {
 	fprintf(f,
 		"Usage: kubectl rawcap snapshot %s NAME %s s3://BUCKET[/PREFIX]\n"
-		"                                [--endpoint URL] [--region REGION] [--wait "
-		"SECONDS]\n"
+		"                                [--endpoint URL] [--region REGION] [--wait DUR]\n"
 		"\n"
 		"%s every node's snapshot NAME %s object storage, each node its own part\n"
 		"under PREFIX/NODE/NAME/, through its rawcap-server; wait until every node is\n"
-		"done (--wait S: at most S seconds, default 3600). Credentials are each node's\n"
+		"done (--wait DUR: at most that long, default 1h). Credentials are each node's\n"
 		"(the server's AWS environment); none is sent.\n"
 		"\n",
 		upload ? "upload" : "download", upload ? "--to" : "--from",
@@ -81,9 +80,7 @@ static int transfer_opt(void *ctx, int id, const char *arg)
 		a->region = arg;
 		return 0;
 	case OPT_WAIT:
-		if (cli_parse_uint(arg, 1, 86400 * 7, &a->wait_s))
-			return cli_usage_error("bad --wait (seconds)", arg);
-		return 0;
+		return cli_parse_wait(arg, &a->wait_s);
 	}
 	return cli_usage_error("option not taken by this command", NULL);
 }

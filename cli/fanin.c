@@ -109,11 +109,18 @@ struct stream {
 	bool ended;
 };
 
+static const char *missing_words(const struct fanin_node *fn)
+{
+	return fn->uncaptured ? "is before capture began (nothing was lost)"
+			      : "is missing (recycled before the export)";
+}
+
 static void stream_start(void *arg, struct http_req *r)
 {
 	struct stream *s = arg;
 	const char *mf = http_header(r, "X-Rawcap-Missing-From");
 	const char *mt = http_header(r, "X-Rawcap-Missing-To");
+	const char *why = http_header(r, "X-Rawcap-Missing-Reason");
 	char note[400];
 
 	if (r->status != 200 || !mf || !mt)
@@ -122,8 +129,9 @@ static void stream_start(void *arg, struct http_req *r)
 	for (char *p = s->fn->missing; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
-	snprintf(note, sizeof(note), "window part %s is missing (recycled before the export)",
-		 s->fn->missing);
+	/* a server before X-Rawcap-Missing-Reason: recycled, as it then said */
+	s->fn->uncaptured = why && !strcmp(why, "before capture");
+	snprintf(note, sizeof(note), "window part %s %s", s->fn->missing, missing_words(s->fn));
 	merge_note(s->fn->in, note);
 }
 
@@ -340,7 +348,8 @@ static const char *state_word(const struct merge_in_stats *st, const struct fani
 {
 	switch (st->state) {
 	case MERGE_IN_COMPLETE:
-		return fn->missing[0] || st->drops || st->skipped ? "partial" : "complete";
+		return (fn->missing[0] && !fn->uncaptured) || st->drops || st->skipped ? "partial"
+											 : "complete";
 	case MERGE_IN_TRUNCATED:
 		return "partial";
 	case MERGE_IN_FAILED:
@@ -360,8 +369,7 @@ static bool report_node(const struct fanin_node *fn)
 	fprintf(stderr, PROG ": %s: %s, %llu packets (%.1f MB)", fn->name, word,
 		(unsigned long long)st.packets, (double)st.bytes / 1e6);
 	if (fn->missing[0])
-		fprintf(stderr, "; window part %s is missing (recycled before the export)",
-			fn->missing);
+		fprintf(stderr, "; window part %s %s", fn->missing, missing_words(fn));
 	if (st.drops)
 		fprintf(stderr, "; %llu packets dropped on the node (drop counts in the file)",
 			(unsigned long long)st.drops);

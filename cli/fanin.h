@@ -16,6 +16,7 @@ struct fanin_node {
 	const char *name;
 	struct merge_in *in;
 	char missing[160]; /* "FROM .. TO": the part of the window the node no longer held */
+	bool uncaptured;   /* missing lies before capture began there: nothing was lost */
 	char why[512];	   /* why the node failed or stopped early */
 };
 

@@ -101,6 +101,12 @@ int main(int argc, char **argv)
 		curl_global_cleanup();
 		return rc;
 	}
-	fprintf(stderr, PROG ": unknown command \"%s\" (see --help)\n", argv[1]);
+	if (argv[1][0] == '-') /* kubectl's own habit: kubectl --context X get ... */
+		fprintf(stderr,
+			PROG ": option '%s' before the command: options follow it "
+			"(kubectl rawcap COMMAND [options], see --help)\n",
+			argv[1]);
+	else
+		fprintf(stderr, PROG ": unknown command \"%s\" (see --help)\n", argv[1]);
 	return CLI_USAGE;
 }

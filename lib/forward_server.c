@@ -108,12 +108,13 @@ static int fwd_create(const struct rawcap_forward_opts *o, struct rawcap_forward
 				       .storage_dir = o->storage_dir,
 				       .snapshot = o->snapshot};
 	err = rawcap_open_opts(&oo, &probe);
+	if (err && o->snapshot) {
+		fwd_set_err(f, "opening snapshot %s: %s", o->snapshot, strerror(-err));
+		return err;
+	}
 	if (err) {
-		fwd_set_err(f, "opening %s %s: %s", o->snapshot ? "snapshot" : "ring",
-			    o->snapshot ? o->snapshot
-			    : o->ring	? o->ring
-					: "default",
-			    strerror(-err));
+		fwd_set_err(f, "opening ring %s: %s", o->ring ? o->ring : "default",
+			    rawcap_ring_explain(o->ring, err, why, sizeof(why)));
 		return err;
 	}
 	rawcap_close(probe);

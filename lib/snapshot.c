@@ -241,6 +241,24 @@ static int snap_reserve(void *arg, uint64_t need_total)
 }
 
 /* Copy the window into tmp/data. */
+/*
+ * A window that never began (nothing held was seen) failed to open its
+ * source: say why in the ring's words, as every reader does ("is capd
+ * running with --ring NAME?"), not as a failed copy.
+ */
+static void snap_copy_failed(const struct rawcap_snapshot_opts *o,
+			     const struct rawcap_window_result *res, int err, char *errbuf,
+			     size_t errlen)
+{
+	char why[320];
+
+	if (!res->held_oldest_ns && !res->records)
+		snprintf(errbuf, errlen, "cannot read ring %s: %s", o->ring ? o->ring : "default",
+			 rawcap_ring_explain(o->ring, err, why, sizeof(why)));
+	else
+		snprintf(errbuf, errlen, "copy the window: %s", strerror(-err));
+}
+
 static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, uint64_t room,
 		     struct snap_hasher *h, struct rawcap_window_result *res, struct snap_sink *s,
 		     char *errbuf, size_t errlen)
@@ -314,7 +332,7 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 			 "bytes the quota leaves%s",
 			 (unsigned long long)room, snap_create_claim.held);
 	else if (err)
-		snprintf(errbuf, errlen, "copy the window: %s", strerror(-err));
+		snap_copy_failed(o, res, err, errbuf, errlen);
 	return err == -ENOSPC || err == -EFBIG ? -EDQUOT : err;
 }
 

@@ -87,18 +87,25 @@ static int window_held(struct rawcap_cursor *c, uint64_t *oldest, uint64_t *newe
 	return any ? 0 : -ENODATA;
 }
 
-int rawcap_window_bounds(const struct rawcap_window_opts *o, uint64_t *oldest_ns,
-			 uint64_t *newest_ns)
+int rawcap_window_held(const struct rawcap_window_opts *o, uint64_t *oldest_ns,
+		       uint64_t *newest_ns, bool *recycled)
 {
 	struct rawcap_cursor *c;
-	bool recycled;
 	int err = window_open(o, &c);
 
 	if (err)
 		return err;
-	err = window_held(c, oldest_ns, newest_ns, &recycled);
+	err = window_held(c, oldest_ns, newest_ns, recycled);
 	rawcap_close(c);
 	return err;
+}
+
+int rawcap_window_bounds(const struct rawcap_window_opts *o, uint64_t *oldest_ns,
+			 uint64_t *newest_ns)
+{
+	bool recycled;
+
+	return rawcap_window_held(o, oldest_ns, newest_ns, &recycled);
 }
 
 /*

@@ -82,7 +82,7 @@ static const struct opt transport_opts[] = {
 	 "for a new receiver.\n"
 	 "Peers have 5s to finish their TLS handshake / HELLO.",
 	 0},
-	OPT_DEF_SNAPLEN("truncate forwarded packets to N bytes (64..262144)"),
+	OPT_DEF_SNAPLEN("truncate forwarded packets to N bytes (64..262144;\ndefault: as captured)"),
 	OPT_END,
 };
 
@@ -130,9 +130,11 @@ static void usage(void)
 	opt_help(stdout, source_opts);
 	fputs("\nTransport:\n", stdout);
 	opt_help(stdout, transport_opts);
-	fputs("\nControl (dissection on/off, capture unaffected):\n", stdout);
+	fputs("\nControl (dissection on/off, capture unaffected; SIGUSR1 pauses, SIGUSR2 resumes,\n"
+	      "SIGTERM/SIGINT stop):\n",
+	      stdout);
 	opt_help(stdout, control_opts);
-	fputs("  SIGUSR1 pauses, SIGUSR2 resumes, SIGTERM/SIGINT stop.\n\n", stdout);
+	fputs("\n", stdout);
 	fputs(opt_times_help, stdout);
 	fputs("\n"
 	      "Exit status: 0 done; 1 runtime failure, or records a receiver did not get\n"

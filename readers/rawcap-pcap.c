@@ -51,7 +51,7 @@ static const struct opt opts[] = {
 	OPT_DEF_FOLLOW("keep writing new packets until interrupted"),
 	OPT_DEF_FILTER("pcap filter expression (tcpdump syntax)"),
 	OPT_DEF_FORMAT("pcapng (default) or pcap (nanosecond)"),
-	OPT_DEF_SNAPLEN("truncate packets to N bytes (16..262144)"),
+	OPT_DEF_SNAPLEN("truncate packets to N bytes (16..262144; default: as\ncaptured)"),
 	{"linktype", 'y', OPT_ID_LINKTYPE, "LT",
 	 "auto (default): one link type per file, so that tcpdump,\n"
 	 "tcpreplay and every libpcap tool read it: the packets'\n"

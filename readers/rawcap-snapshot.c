@@ -382,8 +382,10 @@ static int cmd_bounds(struct args *a)
 		return 0;
 	}
 	if (err) {
+		char why[320];
+
 		fprintf(stderr, PROG ": bounds of ring %s: %s\n", a->ring ? a->ring : "default",
-			strerror(-err));
+			rawcap_ring_explain(a->ring, err, why, sizeof(why)));
 		return 1;
 	}
 	printf("oldest %s\nnewest %s\n", rawcap_format_time(oldest, t1, sizeof(t1)),

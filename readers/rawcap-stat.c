@@ -151,24 +151,6 @@ static void stat_print_json(const char *ring, const struct rawcap_ring_info *in,
 	printf("}\n");
 }
 
-/* SECS as seconds ("2", "0.5") or a duration ("500ms"), at most an hour. */
-static int stat_parse_interval(const char *s, uint64_t *ns)
-{
-	size_t n = strspn(s, "0123456789.");
-	int err;
-
-	if (n && !s[n] && strchr(s, '.') == strrchr(s, '.') && strcmp(s, ".")) {
-		double v = strtod(s, NULL);
-
-		if (v > 3600)
-			return -ERANGE;
-		*ns = (uint64_t)(v * 1e9);
-		return 0;
-	}
-	err = rawcap_parse_duration(s, ns);
-	return !err && *ns > 3600 * 1000000000ull ? -ERANGE : err;
-}
-
 int main(int argc, char **argv)
 {
 	const char *ring = "default";
@@ -192,7 +174,7 @@ int main(int argc, char **argv)
 			json = true;
 			break;
 		case OPT_ID_INTERVAL:
-			if (stat_parse_interval(optarg, &interval_ns)) {
+			if (opt_seconds(optarg, 3600 * 1000000000ull, &interval_ns)) {
 				fprintf(stderr,
 					"rawcap-stat: bad interval '%s': expected seconds (2, 0.5) "
 					"or a "

@@ -4,7 +4,16 @@
 #
 # The single source of the package list: CI, the README's two commands and the
 # Helm chart's Dockerfile all call this script. Idempotent; safe to re-run.
+#   --build-only   only what building and running rawcap needs (scripts/run-capd.sh):
+#                  no test packages, npm packages or Debian's kubectl, so a machine
+#                  that has the build packages needs no network to run capd
 set -euo pipefail
+BUILD_ONLY=0
+case "${1:-}" in
+--build-only) BUILD_ONLY=1 ;;
+"") ;;
+*) echo "install-deps: unknown option '$1' (--build-only, or none)" >&2; exit 2 ;;
+esac
 
 BUILD_PKGS=(
 	build-essential cmake pkg-config clang llvm
@@ -41,6 +50,7 @@ fetch_kubectl() {
 }
 
 want=()
+[ "$BUILD_ONLY" = 1 ] && TEST_PKGS=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || want+=("$p")
 done
@@ -54,6 +64,7 @@ else
 	apt-get install -y -qq --no-install-recommends "${want[@]}"
 	echo "install-deps: installed ${#want[@]} packages"
 fi
+[ "$BUILD_ONLY" = 0 ] || exit 0
 
 # The S3-protocol test server's npm packages (tests/s3/package-lock.json), in
 # the source tree only (the image build copies this script alone).

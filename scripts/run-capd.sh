@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --build-only # tests' tools are scripts/test.sh's
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 # capd's default identity, named (README.md, "Identity"): user and group rawcap,
@@ -50,5 +50,14 @@ case " $* " in
 *) ensure_identity ;;
 esac
 mkdir -p /var/lib/rawcap/fifo
+# What to do next, before capd's own lines (README.md, "After the two commands").
+cat >&2 <<'EOF'
+run-capd: starting capd; its ring is /dev/shm/rawcap-NAME (capd names it below), its disk FIFO
+run-capd: /var/lib/rawcap/fifo. From another terminal, as root or in group rawcap:
+run-capd:   build/readers/rawcap-stat                              # is capd running, what it holds
+run-capd:   build/readers/rawcap-pcap --last 5m -o last5m.pcapng   # the last 5 minutes for Wireshark
+run-capd:   curl -s http://127.0.0.1:9464/metrics                  # Prometheus metrics
+run-capd: Stop with Ctrl-C (or SIGTERM): the ring and the FIFO stay; running this again continues them.
+EOF
 exec build/capd/capd --storage /var/lib/rawcap/fifo --storage-size 1Gi \
 	--stats-listen 127.0.0.1:9464 "${IDENTITY[@]}" "$@"

@@ -46,6 +46,7 @@ struct download {
 	struct download *next; /* in s->downloads while listed */
 	bool listed;
 	bool streaming; /* st is the client's stream: may be ended for another (under lock) */
+	bool recycled;	/* what lies before the oldest record held was captured, then lost */
 };
 
 bool server_snapshot_read_by(struct server *s, const char *name)
@@ -174,9 +175,11 @@ static void *download_main(void *arg)
 }
 
 /* The headers that say which part of the window is held, and the file's name. */
-static int pcap_headers(struct httpd_req *req, const struct server *s, const struct server_query *q,
-			uint64_t oldest, uint64_t newest)
+static int pcap_headers(struct httpd_req *req, const struct download *e, uint64_t oldest,
+			uint64_t newest)
 {
+	const struct server *s = e->s;
+	const struct server_query *q = &e->q;
 	char t[64], a[32], b[32], name[400];
 	int err = 0;
 
@@ -205,6 +208,9 @@ static int pcap_headers(struct httpd_req *req, const struct server *s, const str
 		err |= httpd_req_set_header(
 			req, "X-Rawcap-Missing-To",
 			rawcap_format_time(oldest < q->to_ns ? oldest : q->to_ns, t, sizeof(t)));
+		/* the words of a snapshot manifest's missing_reason */
+		err |= httpd_req_set_header(req, "X-Rawcap-Missing-Reason",
+					    e->recycled ? "recycled" : "before capture");
 	}
 	return err ? -ENOMEM : 0;
 }
@@ -269,7 +275,7 @@ static int pcap_prepare(struct httpd_req *req, struct download *e, uint64_t *old
 		return server_reply_error(req, 400, "bad_query", "%s", e->q.detail);
 	if (err)
 		return err;
-	err = rawcap_window_bounds(&wo, oldest, newest);
+	err = rawcap_window_held(&wo, oldest, newest, &e->recycled);
 	if (err == -ENODATA)
 		*oldest = *newest = 0;
 	else if (err && e->snapshot)
@@ -287,6 +293,7 @@ static int pcap_prepare(struct httpd_req *req, struct download *e, uint64_t *old
 		server_query_default_window(&e->q, e->snap->from_ns, e->snap->to_ns);
 		*oldest = e->snap->held_from_ns;
 		*newest = e->snap->to_ns;
+		e->recycled = !e->snap->uncaptured;
 	}
 	err = server_query_finish(&e->q, *oldest);
 	if (err == -EINVAL)
@@ -335,7 +342,7 @@ int server_pcap_download(struct server *s, struct httpd_req *req,
 		answered = true;
 	}
 	if (!err && !answered)
-		err = pcap_headers(req, s, &e->q, oldest, newest);
+		err = pcap_headers(req, e, oldest, newest);
 	if (!err && !answered) {
 		err = pcap_start(req, e);
 		if (err > 0) /* the export thread owns e */

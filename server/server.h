@@ -155,6 +155,7 @@ struct server_snapshot_src {
 	const char *dir, *name;
 	uint64_t from_ns, to_ns; /* the window it was made of */
 	uint64_t held_from_ns;	 /* from_ns, or where a partial one's missing part ends */
+	bool uncaptured;	 /* that part lies before capture began: nothing was lost */
 };
 /* GET /v1/pcap's answer from snap (NULL: ring + disk FIFO); snap's window is the default. */
 int server_pcap_download(struct server *s, struct httpd_req *req,

@@ -187,6 +187,8 @@ static cJSON *snap_json(const struct server *s, const struct rawcap_snapshot_inf
 	if (in->partial) {
 		server_json_time(o, "missing_from", in->missing_from_ns);
 		server_json_time(o, "missing_to", in->missing_to_ns);
+		cJSON_AddStringToObject(o, "missing_reason",
+					in->uncaptured ? "before capture" : "recycled");
 	}
 	cJSON_AddStringToObject(o, "filter", in->filter);
 	server_json_time(o, "created", in->created_ns);
@@ -378,6 +380,7 @@ int server_snapshot_pcap(void *arg, struct httpd_req *req)
 					   .from_ns = info.from_ns,
 					   .to_ns = info.to_ns,
 					   .held_from_ns = info.partial ? info.missing_to_ns
-									: info.from_ns};
+									: info.from_ns,
+					   .uncaptured = info.uncaptured};
 	return server_pcap_download(s, req, &src);
 }

@@ -39,3 +39,6 @@ rawcap_script_test(kubectl_endpoints kubectl/endpoints.sh LABELS "kubectl;netns"
 # End to end against real nodes: capd + rawcap-server in three namespaces,
 # --endpoints and the kubectl path; skipped while the build has no rawcap-server.
 rawcap_script_test(kubectl_e2e kubectl/e2e.sh LABELS "kubectl;k8s;netns" TIMEOUT 600)
+
+# A fresh node: a window reaching before capture began is complete, not "recycled" (exit 0).
+rawcap_script_test(kubectl_before_capture kubectl/before_capture.sh LABELS "kubectl;server;netns" TIMEOUT 120)

@@ -324,6 +324,13 @@ RAWCAP_API bool rawcap_window_report_pods(FILE *f, const char *prog, struct rawc
 /* Oldest and newest timestamps held by ring + disk FIFO (or a snapshot). -ENODATA if empty. */
 RAWCAP_API int rawcap_window_bounds(const struct rawcap_window_opts *o, uint64_t *oldest_ns,
 				    uint64_t *newest_ns);
+/*
+ * The same, and whether anything older than oldest was recycled (captured,
+ * then overwritten): false when capture began at oldest, so a window reaching
+ * before it lacks nothing that existed ("before capture").
+ */
+RAWCAP_API int rawcap_window_held(const struct rawcap_window_opts *o, uint64_t *oldest_ns,
+				  uint64_t *newest_ns, bool *recycled);
 
 /* List up to max interfaces the cursor's ring describes; returns how many. */
 RAWCAP_API int rawcap_iface_list(struct rawcap_cursor *c, struct rawcap_iface *out, size_t max);

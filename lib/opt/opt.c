@@ -98,6 +98,23 @@ int opt_pace(const char *arg, double *speed)
 	return 0;
 }
 
+int opt_seconds(const char *arg, uint64_t max_ns, uint64_t *ns)
+{
+	size_t n = strspn(arg, "0123456789.");
+	int err;
+
+	if (n && !arg[n] && strchr(arg, '.') == strrchr(arg, '.') && strcmp(arg, ".")) {
+		double v = strtod(arg, NULL);
+
+		if (v * 1e9 > (double)max_ns)
+			return -ERANGE;
+		*ns = (uint64_t)(v * 1e9);
+		return 0;
+	}
+	err = rawcap_parse_duration(arg, ns);
+	return !err && *ns > max_ns ? -ERANGE : err;
+}
+
 /*
  * What getopt refused, said once in every tool's words: getopt's own message
  * named the binary's path and pointed nowhere.

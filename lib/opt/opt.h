@@ -221,6 +221,11 @@ int opt_next(struct opt_parser *p, const char *prog);
  * OPT_ID_PACE case only takes the value.
  */
 int opt_pace(const char *arg, double *speed);
+/*
+ * Seconds ("30", "0.5") or a duration ("500ms", "2m"), as kubectl's
+ * --request-timeout takes them: *ns set, 0; -ERANGE past max_ns; -EINVAL.
+ */
+int opt_seconds(const char *arg, uint64_t max_ns, uint64_t *ns);
 /* Set by opt_next() on -q/--quiet (which it does not return): no progress, no notes. */
 extern bool opt_quiet;
 /* A note (not an error) on stderr, "PROG: ...\n", unless -q/--quiet was given. */

@@ -92,5 +92,30 @@ short="warning: --storage-size 33554432 bytes: $TMP/fs/fifo's file system has [0
 storage 2 "$short" "$other" --storage "$TMP/fs/fifo" --storage-size 32Mi --fanout bogus
 storage 2 "bad fanout mode" "$held" --storage "$TMP/fs/fifo" --storage-size 60Mi --fanout bogus
 storage 2 "bad fanout mode" : --storage "$TMP/fs/fifo" --storage-size 32Mi --fanout bogus
+# Started so, capd fills the disk: /healthz says so (503: readiness, alerts) while /livez,
+# the chart's liveness probe, stays 200: a restart cannot free the disk, and every
+# restart would be a gap in the capture (liveness on /healthz restarted it each minute).
+nsx ip link set lo up
+# (onfs's command itself, not a function, in the background: $! is capd, each step execs)
+ip netns exec "$NS" unshare -m --propagation private sh -c \
+	'mount -t tmpfs -o size=64m rcfs "$1/fs" && cd "$1/fs" && eval "$2" && shift 2 && exec "$@"' \
+	sh "$TMP" "$other" "$CAPD" --ring "$RING" --storage "$TMP/fs/fifo" --storage-size 32Mi \
+	--ring-size 4Mi --interfaces lo --stats-listen 127.0.0.1:9479 2>"$TMP/full.log" &
+full=$!
+PIDS+=("$full")
+wait_until 15 grep -q "capturing into ring" "$TMP/full.log"
+for _ in $(seq 20); do
+	nsx "$TRAFFIC" tcp 127.0.0.1 9998 8388608 >/dev/null 2>&1 || true
+	health=$(nsx curl -s --max-time 5 http://127.0.0.1:9479/healthz || true)
+	grep -q "^disk FIFO: No space left on device" <<<"$health" && break
+done
+grep -q "^disk FIFO: No space left on device" <<<"$health" || fail "full disk: /healthz said: $health"
+code=$(nsx curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9479/healthz || true)
+live=$(nsx curl -s -o "$TMP/livez" -w '%{http_code}' --max-time 5 http://127.0.0.1:9479/livez || true)
+[ "$code" = 503 ] && [ "$live" = 200 ] && [ "$(cat "$TMP/livez")" = ok ] ||
+	fail "full disk: /healthz $code, /livez $live '$(cat "$TMP/livez")'"
+kill -TERM "$full"
+wait "$full" || fail "capd on a full disk exited $? on SIGTERM: $(tail -3 "$TMP/full.log")"
+echo "ok: a full disk FIFO: /healthz 503 ($health), /livez 200, capd ran on"
 [ -z "$(ls -A "$TMP/fs")" ] || fail "the tmpfs stayed mounted, or capd wrote under it"
 echo "PASS"

@@ -27,6 +27,7 @@ tcp=$(nsx "$TRAFFIC" tcp 127.0.0.1 9998 52428800) || fail "TCP transfer failed"
 echo "sent: udp $udp; tcp $tcp"
 metrics=$(nsx curl -s --max-time 5 http://127.0.0.1:9469/metrics || true)
 health=$(nsx curl -s --max-time 5 http://127.0.0.1:9469/healthz || true)
+live=$(nsx curl -s --max-time 5 http://127.0.0.1:9469/livez || true)
 sleep 1.5 # every socket block retires within 100 ms; tcpdump flushes per packet (-U)
 
 kill -TERM "$TD_PID"
@@ -66,4 +67,5 @@ fi
 grep -q '^capd_ring_packets_total [1-9]' <<<"$metrics" || fail "no packet metric: $metrics"
 grep -q 'capd_interface_packets_total{interface="lo"' <<<"$metrics" || fail "no per-interface metric"
 [ "$health" = ok ] || fail "healthz said: $health"
+[ "$live" = ok ] || fail "livez said: $live"
 echo "PASS"

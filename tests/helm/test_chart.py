@@ -25,6 +25,8 @@ BAD = os.path.join(HERE, "values", "bad")
 CAPD_CAPS = {"NET_RAW", "NET_ADMIN", "BPF", "PERFMON", "IPC_LOCK", "SYS_RESOURCE",
              "SETUID", "SETGID", "CHOWN"}
 READERS = {"forward", "metadata", "snapshot", "server"}
+# "Changed spellings ... still accepted" in the tools' --help.
+OLD_SPELLINGS = {"--dest", "--snapshots", "--snapshot-quota", "--pod-namespace"}
 
 
 class Results:
@@ -236,7 +238,10 @@ def check_files(chart):
     R.check("values.yaml has a comment on every value", not undocumented, str(undocumented))
 
     readme = open(os.path.join(chart.dir, "README.md")).read()
-    missing = sorted(p for p in docs if f"`{p}`" not in readme)
+    tables, torn = readme_tables(readme)
+    R.check("README.md: every table row has its header's cells", not torn, str(torn))
+    rows = {r[0].strip("`") for h, body in tables if h[:2] == ["Key", "Type"] for r in body}
+    missing = sorted(p for p in docs if p not in rows)
     R.check("README.md values table lists every documented value", not missing, str(missing))
 
     for src, label in ((text, "values.yaml"), (readme, "README.md")):
@@ -337,6 +342,9 @@ def check_default(chart):
     R.check("default render: containers are capd, the node API server and the snapshotter",
             sorted(cs) == ["capd", "server", "snapshot"], str(sorted(cs)))
     check_server(spec)
+    # The tools' own spellings, not the ones their --help lists as "still accepted".
+    old = [(n, a) for n, c in cs.items() for a in c.get("args", []) if a in OLD_SPELLINGS]
+    R.check("default render: no container is given an old option spelling", not old, str(old))
     capd = cs["capd"]
     want = {"--ring": "default", "--ring-size": "256Mi", "--storage": "/var/lib/rawcap/fifo",
             "--storage-size": "1Gi", "--interfaces": "any", "--backend": "afpacket",
@@ -387,9 +395,11 @@ def check_default(chart):
     token = [c["name"] for c in all_containers(spec)
              if any(m["name"] == "kube-api" for m in c.get("volumeMounts", []))]
     R.check("API token is projected into capd only", token == ["capd"], str(token))
-    for p in ("livenessProbe", "readinessProbe"):
-        R.check(f"capd {p} is GET /healthz on the metrics port",
-                g(capd, p, "httpGet", "path") == "/healthz"
+    # liveness asks only whether capd runs: /healthz is 503 on a disk FIFO error,
+    # which a restart does not cure (it restarted capd every minute on a full disk)
+    for p, path in (("livenessProbe", "/livez"), ("readinessProbe", "/healthz")):
+        R.check(f"capd {p} is GET {path} on the metrics port",
+                g(capd, p, "httpGet", "path") == path
                 and g(capd, p, "httpGet", "port") == "metrics"
                 and g(capd, "ports", 0, "name") == "metrics"
                 and g(capd, "ports", 0, "containerPort") == 9469)
@@ -414,6 +424,24 @@ def check_default(chart):
     return docs
 
 
+def readme_tables(text):
+    """Markdown tables as (header cells, [row cells]), and the rows whose cell count differs."""
+    tables, torn, head = [], [], None
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.startswith("|"):
+            head = None
+            continue
+        c = [x.strip() for x in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if head is None:
+            head = c
+            tables.append((c, []))
+        elif len(c) != len(head):
+            torn.append(f"line {n}: {len(c)} cells, header {len(head)}")
+        elif not set(line) <= set("|-: "):
+            tables[-1][1].append(c)
+    return tables, torn
+
+
 def check_server(spec, port="9470"):
     """rawcap-server: loopback only, non-root, no capabilities, ring and FIFO read-only."""
     srv = containers(spec).get("server")
@@ -424,7 +452,13 @@ def check_server(spec, port="9470"):
             srv["command"] == ["/usr/local/bin/rawcap-server"]
             and arg(srv, "--listen") == f"127.0.0.1:{port}" and arg(srv, "--ring") == "default"
             and arg(srv, "--storage") == "/var/lib/rawcap/fifo"
-            and arg(srv, "--snapshots") == "/var/lib/rawcap/snapshots", str(srv.get("args")))
+            and arg(srv, "--snapshot-dir") == "/var/lib/rawcap/snapshots", str(srv.get("args")))
+    # kubectl-rawcap port-forwards to the container port of this name (cli/cli.h), 9470 else
+    want = re.search(r'#define CLI_PORT_NAME\s+"([^"]+)"',
+                     open(os.path.join(HERE, "..", "..", "cli", "cli.h")).read()).group(1)
+    R.check(f"server: its port is named {want}, the name kubectl-rawcap looks for",
+            [(p.get("name"), p.get("containerPort")) for p in srv.get("ports", [])]
+            == [(want, int(port))], str(srv.get("ports")))
     R.check("server: runs as the reader uid 64721 in the ring group, non-root",
             sc.get("runAsNonRoot") is True and sc.get("runAsUser") == READER_UID
             and sc.get("runAsGroup") == RAWCAP_ID, str(sc))
@@ -635,6 +669,9 @@ def check_server_switches(chart):
             rc == 0 and "port-forward pod/$POD 9470:9470" in out and "/v1/node" in out
             and "/v1/pcap?last=5m" in out and "-XPOST" in out and "/v1/snapshots/incident-1/pcap" in out
             and "pods/portforward" in out, err.strip())
+    R.check("NOTES.txt shows kubectl rawcap, the cluster CLI, for every node at once",
+            "   kubectl rawcap export --last 5m -o all.pcapng\n" in out
+            and "   kubectl rawcap bounds\n" in out, out[-600:])
     readme = open(os.path.join(chart.dir, "README.md")).read()
     R.check("README.md gives the Role with create on pods/portforward",
             "kind: Role" in readme and 'resources: ["pods/portforward"]' in readme)

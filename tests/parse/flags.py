@@ -104,6 +104,35 @@ def clashes(per_tool):
     return found
 
 
+def option_text(text, long_):
+    """The help lines of --long_ (its first line and the indented ones after it)."""
+    out, on = [], False
+    for line in text.splitlines():
+        m = OPTION.match(line)
+        if m or not line.startswith(" " * 10):
+            on = bool(m) and m.group(2) == long_ and "gone:" not in line
+        if on:
+            out.append(line.strip())
+    return " ".join(out)
+
+
+def help_layout(per_tool):
+    """What a reader of --help would be misled by: a note inside the list of changed
+    spellings (rawcap-forward's signals once sat there), a default left unsaid."""
+    bad = []
+    for tool, text in per_tool.items():
+        section = text.split("Changed spellings", 1)[1:]
+        for line in (section[0].split("\n\n")[0].splitlines()[1:] if section else []):
+            if not re.match(r"^  --?[\w-]+ +(gone:|still accepted:)", line):
+                bad.append("%s --help: not a changed spelling, under 'Changed spellings': %r"
+                           % (tool, line))
+        for long_ in ("snaplen", "storage") if tool == "capd" else ("snaplen",):
+            t = option_text(text, long_)
+            if t and "default" not in t:
+                bad.append("%s --help: --%s does not say its default: %r" % (tool, long_, t))
+    return bad
+
+
 def self_test():
     a = "  -f, --from T           start\n  -e, --filter EXPR      f\n  -w FILE  the same as -o, --output\n"
     b = "  -f, --filter EXPR      filter\n      --from T\n  -o, --output FILE  x\n"
@@ -116,6 +145,10 @@ def self_test():
         if w not in got:
             print("FAIL: self-test: missed %r in %r" % (w, got))
             return 1
+    if len(help_layout({"x": "Changed spellings:\n  -F   gone: was\n  SIGUSR1 pauses\n\n"
+                                  "      --snaplen N   truncate\n"})) != 2:
+        print("FAIL: self-test: help_layout missed a note among spellings or a default")
+        return 1
     if clashes({"a": a, "a2": a}):
         print("FAIL: self-test: a tool clashes with itself")
         return 1
@@ -184,6 +217,13 @@ def main():
                       % (name, arg, r.returncode, r.stderr[:200], line))
                 return 1
     print("ok: every tool refuses an unknown option in one line, naming itself")
+    bad = help_layout(texts)
+    for b in bad:
+        print("FAIL: " + b)
+    if bad:
+        return 1
+    print("ok: every 'Changed spellings' section lists only spellings; --snaplen and capd "
+          "--storage say their default")
     found = clashes(texts)
     for f in found:
         print("CLASH: " + f)

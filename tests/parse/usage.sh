@@ -65,6 +65,18 @@ ln "$TMP/in.pcapng" "$TMP/in-link.pcapng"
 check "-o names one of the files merged; write elsewhere" ../cli/kubectl-rawcap merge \
 	-o "$TMP/in-link.pcapng" a="$TMP/in.pcapng"
 [ "$(cat "$TMP/in.pcapng")" = input ] || { echo "FAIL: merge -o its input emptied it"; exit 1; }
+# every reader says the same of a ring that is not there, naming it and capd's flag
+# (rawcap-snapshot create said "copy the window: No such file or directory")
+for t in "rawcap-pcap --last 1m -o -" "rawcap-tap --last 1m" "rawcap-stat" \
+	"rawcap-forward --listen 127.0.0.1:0 --plain" "rawcap-snapshot bounds" \
+	"rawcap-snapshot create --last 1m --snapshot-dir $TMP"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$(timeout 10 "$R"/$t --ring none 2>&1 >/dev/null) || rc=$?
+	[ "$rc" = 1 ] && [ "$(wc -l <<<"$err")" = 1 ] && grep -qF "/rawcap-none: No such file or directory (is capd running with --ring none?)" <<<"$err" ||
+		{ echo "FAIL: $t --ring none: exit $rc: $err"; exit 1; }
+	echo "ok: $t --ring none -> $err"
+done
 # kinds capd never writes are refused by name, not accepted to match nothing
 check "--kind interface: capd writes no interface, stats or node metadata" rawcap-tap --kind interface
 check "--kind pod,node: capd writes no" rawcap-tap --kind pod,node
@@ -96,6 +108,29 @@ err=$("$RAWCAP_BUILD/server/rawcap-server" --ring ../etc --snapshot-dir "$TMP" 2
 check "-l (old spelling): was --snaplen" rawcap-pcap -l 100
 check "-F (old spelling): was --filter; now -e" rawcap-forward -F tcp --listen 127.0.0.1:1 --plain
 check "-i (old spelling): was --interval" rawcap-stat -i 2
+# --request-timeout takes kubectl's own forms (30s, 2m) as well as seconds (it refused 30s, exit 2).
+for v in 30s 2m 45; do
+	rc=0
+	err=$("$RAWCAP_BUILD/cli/kubectl-rawcap" bounds --request-timeout $v --endpoints n1=http://127.0.0.1:1 \
+		2>&1 >/dev/null) || rc=$?
+	[ "$rc" = 1 ] || { echo "FAIL: kubectl-rawcap --request-timeout $v: exit $rc, want 1 (node unreachable): $err"; exit 1; }
+done
+check "bad --request-timeout (seconds or a duration: 30, 30s, 2m; 1s..24h): 0.5" \
+	../cli/kubectl-rawcap bounds --request-timeout 0.5
+# --wait too (snapshot create, upload, download: one parser)
+for w in "create x --last 5m" "upload x --to s3://b/p" "download x --from s3://b/p"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$("$RAWCAP_BUILD/cli/kubectl-rawcap" snapshot $w --wait 10m --endpoints n1=http://127.0.0.1:1 \
+		2>&1 >/dev/null) || rc=$?
+	[ "$rc" = 1 ] || { echo "FAIL: kubectl-rawcap snapshot $w --wait 10m: exit $rc, want 1: $err"; exit 1; }
+	# shellcheck disable=SC2086
+	check "bad --wait (seconds or a duration: 1800, 30m, 2h; 1s..168h): 0" ../cli/kubectl-rawcap snapshot $w --wait 0
+done
+# an option before the command is said to belong after it (it was an "unknown command")
+check "kubectl-rawcap: option '--endpoints' before the command: options follow it" \
+	../cli/kubectl-rawcap --endpoints n1=http://127.0.0.1:1 bounds
+check 'kubectl-rawcap: unknown command "frob" (see --help)' ../cli/kubectl-rawcap frob
 # kubectl rawcap version takes nothing more (it printed the version for any words once).
 check "kubectl-rawcap version: unexpected argument '--bogus'" ../cli/kubectl-rawcap version --bogus
 "$R/rawcap-snapshot" --help | grep -q -- "-N .*now --namespace, as in every tool; was --node" ||
