@@ -5,7 +5,8 @@
  *
  * MHD does the HTTP. What is ours: the listening socket (bound here so that
  * errors name the address), the limits passed to MHD, the checks made when
- * a request's headers are in (query size, declared body size),
+ * a request's headers are in (credentials, header, query and declared body
+ * sizes), a chunked body that outgrows its route (read to its end, then 413),
  * the route lookup, and counters kept with relaxed atomics so that
  * httpd_get_stats() is safe from another thread in own_thread mode.
  * Answers are built in httpd_reply.c, streams in httpd_stream.c.
@@ -32,6 +33,7 @@
 #define HTTPD_BACKLOG	    128
 #define HTTPD_LOG_WINDOW_NS (60ull * 1000000000ull)
 #define HTTPD_MHD_OPTS	    16
+#define HTTPD_MAX_FIELDS    100 /* header fields, with max_headers (as Apache's default) */
 
 void httpd_stat_add(uint64_t *c, int64_t n)
 {
@@ -248,7 +250,10 @@ static bool httpd_query_too_long(const struct httpd_req *req)
 	return (o->max_query && q.bytes > o->max_query) || (o->max_args && q.args > o->max_args);
 }
 
-/* The headers are longer than max_headers (conn_mem may be far larger: streamed answers). */
+/*
+ * The headers are longer than max_headers or more than HTTPD_MAX_FIELDS
+ * (conn_mem may be far larger: streamed answers).
+ */
 static bool httpd_headers_too_large(const struct httpd_req *req)
 {
 	struct httpd_query_size q = {0};
@@ -256,7 +261,19 @@ static bool httpd_headers_too_large(const struct httpd_req *req)
 	if (!req->h->o.max_headers)
 		return false;
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, httpd_count_arg, &q);
-	return q.bytes > req->h->o.max_headers;
+	return q.bytes > req->h->o.max_headers || q.args > HTTPD_MAX_FIELDS;
+}
+
+/* 413: the body is larger than the route takes; the connection closes after it. */
+static int httpd_reply_too_large(struct httpd_req *req)
+{
+	char why[128];
+	int err;
+
+	snprintf(why, sizeof(why), "request body larger than %zu bytes", req->route->max_body);
+	err = httpd_req_set_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+	return err ? err
+		   : httpd_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", why);
 }
 
 /*
@@ -276,8 +293,8 @@ static bool httpd_refuse_early(struct httpd_req *req, int *err)
 		return true;
 	}
 	if (httpd_headers_too_large(req)) {
-		snprintf(why, sizeof(why), "request headers longer than %zu bytes",
-			 req->h->o.max_headers);
+		snprintf(why, sizeof(why), "request headers longer than %zu bytes or more than %u fields",
+			 req->h->o.max_headers, HTTPD_MAX_FIELDS);
 		*err = httpd_reply_error(req, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 					 "headers_too_large", why);
 		return true;
@@ -289,9 +306,7 @@ static bool httpd_refuse_early(struct httpd_req *req, int *err)
 		return true;
 	}
 	if (httpd_body_too_large(req)) {
-		snprintf(why, sizeof(why), "request body larger than %zu bytes",
-			 req->route->max_body);
-		*err = httpd_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", why);
+		*err = httpd_reply_too_large(req);
 		return true;
 	}
 	return false;
@@ -299,17 +314,26 @@ static bool httpd_refuse_early(struct httpd_req *req, int *err)
 
 /*
  * A piece of the request body. A body declared too large was refused with
- * 413 before it was read; one that only grows too large (chunked) closes
- * the connection. Bodies of unknown paths or refused requests are discarded.
+ * 413 before it was read. One that only grows too large (chunked) is read
+ * to its end and dropped, and then refused with the same 413: MHD queues an
+ * answer only before the body or after all of it, and a connection closed
+ * mid-body tells the client nothing. The request's deadline
+ * (httpd_deadline.c) bounds how long that reading may take. Bodies of
+ * unknown paths are discarded the same way.
  */
 static int httpd_body(struct httpd_req *req, const char *data, size_t n)
 {
 	char *p;
 
-	if (req->replied || !req->route)
+	if (req->replied || !req->route || req->too_large)
 		return 0;
-	if (req->body_len + n > req->route->max_body)
-		return -EMSGSIZE;
+	if (req->body_len + n > req->route->max_body) {
+		req->too_large = true;
+		free(req->body);
+		req->body = NULL;
+		req->body_len = 0;
+		return 0;
+	}
 	p = realloc(req->body, req->body_len + n);
 	if (!p)
 		return -ENOMEM;
@@ -349,22 +373,25 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, cons
 	int err = 0;
 
 	if (!req) {
-		httpd_deadline_set(cls, conn, true);
 		req = httpd_req_new(cls, conn, url, method, version);
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
-		if (httpd_refuse_early(req, &err))
-			return err ? MHD_NO : MHD_YES;
-		return MHD_YES;
+		if (!httpd_refuse_early(req, &err))
+			return MHD_YES;
+		httpd_deadline_set(cls, conn, true);
+		return err ? MHD_NO : MHD_YES;
 	}
 	if (*upload_size) {
 		err = httpd_body(req, upload_data, *upload_size);
 		*upload_size = 0;
 		return err ? MHD_NO : MHD_YES;
 	}
+	httpd_deadline_set(cls, conn, true); /* the whole request is in */
 	if (req->replied)
 		return MHD_YES;
+	if (req->too_large)
+		return httpd_reply_too_large(req) ? MHD_NO : MHD_YES;
 	return httpd_answer(req) ? MHD_NO : MHD_YES;
 }
 

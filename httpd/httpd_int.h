@@ -52,6 +52,7 @@ struct httpd_req {
 	bool path_known; /* some route has this path (405 rather than 404) */
 	bool http10;	 /* an HTTP/1.0 request: answer as HTTP/1.0 */
 	bool replied;
+	bool too_large; /* the body outgrew route->max_body: the rest is dropped, then 413 */
 };
 
 void httpd_stat_add(uint64_t *c, int64_t n);
