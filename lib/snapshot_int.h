@@ -94,7 +94,7 @@ int snap_stage_discard(int destfd, const char *name);
 /* Bytes used by regular files under the directory fd (allocated blocks). */
 uint64_t snap_du(int fd);
 /*
- * Quota claims (snapshot_admin.c): the room a create or a download holds in
+ * Quota claims (snapshot_quota.c): the room a create or a download holds in
  * the snapshot directory destfd while it writes STAGE there, visible to every
  * process. snap_quota_claim() takes need bytes (0: all that is left) if
  * they fit under quota (at_most: as much of need as is left, if any), else
