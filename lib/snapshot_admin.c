@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * snapshot_admin.c - what is done to snapshots that exist, by name: show,
- * list, delete (verify: snapshot_verify.c); the name and path helpers
- * snapshot.c shares.
+ * list, delete (verify: snapshot_verify.c); the snapshot directory opened
+ * for them as a create opens it (snap_dest_open); the name and path
+ * helpers snapshot.c shares.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -124,32 +125,20 @@ static int snap_is_snapshot(int dfd, const char *name)
 	return S_ISREG(st.st_mode) ? 0 : -EMEDIUMTYPE;
 }
 
-/*
- * dest for a write (a delete), reached as creates reach it: every component
- * walked (safe_path_parent), so a link or directory another user planted on
- * the way cannot point the delete at snapshots elsewhere.
- */
-static int snap_dest_open_walked(const char *dest)
+int snap_dest_open(const char *dest, char *why, size_t whylen)
 {
-	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
-	char leaf[NAME_MAX + 1];
-	int pfd, fd;
-
-	pfd = safe_path_parent(dest, leaf, sizeof(leaf), NULL, 0);
-	if (pfd < 0)
-		return pfd;
-	fd = safe_openat(pfd, leaf, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
-	close(pfd);
-	return fd;
+	return dest ? safe_dir_open(dest, NULL, why, whylen) : -EINVAL;
 }
 
-int rawcap_snapshot_delete(const char *dest, const char *name)
+int rawcap_snapshot_delete(const char *dest, const char *name, char *why, size_t whylen)
 {
 	int dfd, err;
 
+	if (why && whylen)
+		why[0] = '\0';
 	if (!rawcap_snapshot_name_ok(name))
 		return -EINVAL;
-	dfd = snap_dest_open_walked(dest);
+	dfd = snap_dest_open(dest, why, whylen);
 	if (dfd < 0)
 		return dfd;
 	if ((err = snap_is_snapshot(dfd, name))) {
@@ -168,17 +157,20 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int rawcap_snapshot_list(const char *dest, char ***names, size_t *n)
+int rawcap_snapshot_list(const char *dest, char ***names, size_t *n, char *why, size_t whylen)
 {
-	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
-	int fd = safe_openat(AT_FDCWD, dest, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	int fd;
+	DIR *d;
 	struct dirent *de;
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
 
 	*names = NULL;
 	*n = 0;
+	if (why && whylen)
+		why[0] = '\0';
+	fd = snap_dest_open(dest, why, whylen);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		int err = fd < 0 ? fd : -errno;
 

@@ -142,18 +142,15 @@ static bool verify_path_ok(const char *p)
  * differ from the manifest's, means the snapshot does not hold what it says
  * (hashes only prove the files are the ones written).
  */
-static int verify_records(const char *path, const struct snap_manifest *m, char *errbuf,
-			  size_t errlen)
+static int verify_records(int snapfd, const struct snap_manifest *m, char *errbuf, size_t errlen)
 {
 	const struct rawcap_snapshot_info *in = &m->info;
 	uint64_t records = 0, packets = 0, synth = 0, blocks, lost;
 	struct history *h;
 	struct rawcap_rec rec;
-	char data[4096 + 8];
 	int ret;
 
-	snprintf(data, sizeof(data), "%s/data", path);
-	ret = history_open(data, &h);
+	ret = history_openat(snapfd, "data", &h);
 	if (ret) {
 		snprintf(errbuf, errlen, "data: %s", strerror(-ret));
 		return -EBADMSG;
@@ -192,29 +189,15 @@ static int verify_records(const char *path, const struct snap_manifest *m, char 
 	return -EBADMSG;
 }
 
-int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf, size_t errlen)
+/* Every file the manifest lists: size and SHA-256; their total against the manifest's. */
+static int verify_files(int fd, const struct snap_manifest *m, char *errbuf, size_t errlen)
 {
-	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
-	struct snap_manifest m;
-	char path[4096], hex[65], why[160];
+	char hex[65], why[160];
 	uint64_t size, total = 0;
-	int fd, err = snap_path(dest, name, path, sizeof(path));
+	int err = 0;
 
-	if (err)
-		return err;
-	err = snap_manifest_load(path, &m);
-	if (err) {
-		snprintf(errbuf, errlen, "manifest.json: %s",
-			 err == -EBADMSG ? "malformed" : rawcap_strerror(err));
-		return err == -ENOENT ? err : -EBADMSG;
-	}
-	fd = safe_openat(AT_FDCWD, path, O_RDONLY, 0, &dir_any, NULL, NULL, 0);
-	if (fd < 0) {
-		err = fd;
-		goto out;
-	}
-	for (size_t i = 0; i < m.nfiles && !err; i++) {
-		const struct snap_file *f = &m.files[i];
+	for (size_t i = 0; i < m->nfiles && !err; i++) {
+		const struct snap_file *f = &m->files[i];
 
 		if (!verify_path_ok(f->path)) {
 			snprintf(errbuf, errlen, "%s: bad path in the manifest", f->path);
@@ -234,15 +217,45 @@ int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf, siz
 		}
 		total += size;
 	}
-	if (!err)
-		err = verify_no_extra(fd, &m, errbuf, errlen);
-	if (!err && total != m.info.data_bytes) {
+	if (!err && total != m->info.data_bytes) {
 		snprintf(errbuf, errlen, "data holds %llu bytes, manifest says %llu",
-			 (unsigned long long)total, (unsigned long long)m.info.data_bytes);
+			 (unsigned long long)total, (unsigned long long)m->info.data_bytes);
 		err = -EBADMSG;
 	}
+	return err;
+}
+
+int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf, size_t errlen)
+{
+	struct safe_want dir_any = safe_want_dir(SAFE_ANY_OWNER);
+	struct snap_manifest m;
+	int dfd, fd, err;
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (!rawcap_snapshot_name_ok(name))
+		return -EINVAL;
+	dfd = snap_dest_open(dest, errbuf, errlen); /* walked as a create walks it */
+	if (dfd < 0)
+		return dfd;
+	err = snap_manifest_loadat(dfd, name, &m);
+	if (err) {
+		snprintf(errbuf, errlen, "manifest.json: %s",
+			 err == -EBADMSG ? "malformed" : rawcap_strerror(err));
+		close(dfd);
+		return err == -ENOENT ? err : -EBADMSG;
+	}
+	fd = safe_openat(dfd, name, O_RDONLY, 0, &dir_any, NULL, errbuf, errlen);
+	close(dfd);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	err = verify_files(fd, &m, errbuf, errlen);
 	if (!err)
-		err = verify_records(path, &m, errbuf, errlen);
+		err = verify_no_extra(fd, &m, errbuf, errlen);
+	if (!err)
+		err = verify_records(fd, &m, errbuf, errlen);
 	close(fd);
 out:
 	snap_manifest_free(&m);

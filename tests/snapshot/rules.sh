@@ -101,8 +101,28 @@ if [ "$(id -u)" = 0 ]; then
 	ln -s "$(dirname "$DEST")" "$T/pub/planted"
 	chown -h nobody "$T/pub/planted"
 	snap list --dest "$DEST" | grep -q "^two" || fail "no snapshot 'two' to aim the planted link at"
-	expect_exit 1 "" snap delete --dest "$T/pub/planted/$(basename "$DEST")" two
+	# The refusal says which component and why, once, with the command's context;
+	# list and verify walk --dest the same way and say the same.
+	via=$T/pub/planted/$(basename "$DEST")
+	why="planted: a symbolic link of uid 65534: rawcap does not follow it"
+	expect_exit 1 "delete $via/two: $why" snap delete --dest "$via" two
+	[ "$(grep -c "symbolic link" "$T/out")" = 1 ] || fail "said more than once: $(cat "$T/out")"
+	grep -q "Operation not permitted" "$T/out" && fail "delete says only errno: $(cat "$T/out")"
 	snap list --dest "$DEST" | grep -q "^two" || fail "a delete through a planted link removed 'two'"
+	expect_exit 1 "list $via: $why" snap list --dest "$via"
+	expect_exit 1 "verify $via/two: $why" snap verify --dest "$via" two
+	# --dest itself a directory another user made in a 1777 directory (/tmp): not
+	# used for anything (it could take the snapshots, or keep them from being made).
+	mkdir -m 0777 "$T/pub/snaps" && chown nobody "$T/pub/snaps"
+	own="snaps: a directory of uid 65534 in a directory others may write"
+	expect_exit 1 "create .*$own" snap create --ring "$RING" --dest "$T/pub/snaps" --name p --last 24h
+	expect_exit 1 "list $T/pub/snaps: $own" snap list --dest "$T/pub/snaps"
+	expect_exit 1 "verify $T/pub/snaps/two: $own" snap verify --dest "$T/pub/snaps" two
+	expect_exit 1 "delete $T/pub/snaps/two: $own" snap delete --dest "$T/pub/snaps" two
+	[ -z "$(ls -A "$T/pub/snaps")" ] || fail "something was made in another user's --dest"
+	# ours there is used
+	mkdir "$T/pub/mine"
+	snap list --dest "$T/pub/mine" >/dev/null || fail "list of our own directory in a 1777 one"
 	rm -rf "$T/pub"
 fi
 
