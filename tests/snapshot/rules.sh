@@ -4,7 +4,9 @@
 # storage; verify finds a flipped byte; two snapshots can be created at once
 # (and one name only once); the creator (not root) cannot write a snapshot
 # afterwards; a quota, or a full file system without one, gives a clear error; half-built snapshots are never
-# listed; delete; SIGINT/SIGTERM cancel a create and leave nothing; what a
+# listed; delete; delete, list and verify walk --dest as create does and say
+# why they refuse (a planted link on the way, a --dest another user made in a
+# 1777 directory); SIGINT/SIGTERM cancel a create and leave nothing; what a
 # killed create left is reaped once its PID is gone; serve exits 0 on SIGTERM.
 set -euo pipefail
 . "$(dirname "$0")/../pcap/lib.sh"
