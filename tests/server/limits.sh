@@ -9,7 +9,8 @@
 # credentials is 401 before its body is read, and a request hidden in that
 # body is never run; pipelined requests are answered in order; a body
 # trickled a byte a second is cut with the 10 s request deadline (MHD's own
-# timeout is one of silence). No capd: past the checks, a POST makes a
+# timeout is one of silence). Another user's --snapshot-dir in a 1777
+# directory is refused at start. No capd: past the checks, a POST makes a
 # snapshot job that fails (no ring), which GET /v1/snapshots then lists.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -25,6 +26,15 @@ TOKEN=correct-horse-battery-staple
 nsx() { ip netns exec "$NS" "$@"; }
 
 rc_netns_add "$NS"
+# A --snapshot-dir another user made in a directory others may write (/tmp) is
+# refused at start, naming its owner, not served as an empty list.
+mkdir -m 1777 "$T/pub" && chmod 1777 "$T/pub" && mkdir "$T/pub/snaps" && chown nobody "$T/pub/snaps"
+rc=0
+nsx "$SERVER" --snapshots "$T/pub/snaps" --ring none --listen 127.0.0.1:$PORT 2>"$T/start.out" || rc=$?
+[ "$rc" = 2 ] || fail "another user's --snapshot-dir in a 1777 directory: exit $rc"
+grep -q "snaps: a directory of uid 65534 in a directory others may write" "$T/start.out" ||
+	fail "refused without saying why: $(cat "$T/start.out")"
+echo "ok: another user's --snapshot-dir in a 1777 directory refused at start"
 mkdir -p "$T/snaps"
 printf '%s\n' "$TOKEN" >"$T/token"
 ip netns exec "$NS" "$SERVER" --snapshots "$T/snaps" --ring none --listen 127.0.0.1:$PORT \
