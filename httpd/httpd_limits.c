@@ -101,7 +101,8 @@ bool httpd_refuse_early(struct httpd_req *req, int *err)
 		return true;
 	}
 	if (httpd_headers_too_large(req)) {
-		snprintf(why, sizeof(why), "request headers longer than %zu bytes or more than %u fields",
+		snprintf(why, sizeof(why),
+			 "request headers longer than %zu bytes or more than %u fields",
 			 req->h->o.max_headers, HTTPD_MAX_FIELDS);
 		*err = httpd_reply_error(req, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 					 "headers_too_large", why);

@@ -210,4 +210,3 @@ void rawcap_snapshot_list_free(char **names, size_t n)
 		free(names[i]);
 	free(names);
 }
-
