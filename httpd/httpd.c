@@ -5,7 +5,7 @@
  *
  * MHD does the HTTP. What is ours: the listening socket (bound here so that
  * errors name the address), the limits passed to MHD, the checks made when
- * a request's headers are in (query size, declared body size),
+ * a request's headers are in and on its body (httpd_limits.c),
  * the route lookup, and counters kept with relaxed atomics so that
  * httpd_get_stats() is safe from another thread in own_thread mode.
  * Answers are built in httpd_reply.c, streams in httpd_stream.c.
@@ -205,120 +205,6 @@ static int httpd_answer(struct httpd_req *req)
 	return httpd_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", detail);
 }
 
-/* The declared body is larger than the route takes. */
-static bool httpd_body_too_large(const struct httpd_req *req)
-{
-	const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	unsigned long long n;
-	char *end;
-
-	if (!cl || !req->route)
-		return false;
-	errno = 0;
-	n = strtoull(cl, &end, 10);
-	return errno || *end || n > req->route->max_body;
-}
-
-struct httpd_query_size {
-	size_t bytes;
-	unsigned args;
-};
-
-static enum MHD_Result httpd_count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-				       const char *value)
-{
-	struct httpd_query_size *q = cls;
-
-	(void)kind;
-	q->args++;
-	q->bytes += strlen(key) + (value ? strlen(value) : 0) + 2;
-	return MHD_YES;
-}
-
-/* The query string is longer than the limits allow. */
-static bool httpd_query_too_long(const struct httpd_req *req)
-{
-	const struct httpd_opts *o = &req->h->o;
-	struct httpd_query_size q = {0};
-
-	if (!o->max_query && !o->max_args)
-		return false;
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, httpd_count_arg, &q);
-	return (o->max_query && q.bytes > o->max_query) || (o->max_args && q.args > o->max_args);
-}
-
-/* The headers are longer than max_headers (conn_mem may be far larger: streamed answers). */
-static bool httpd_headers_too_large(const struct httpd_req *req)
-{
-	struct httpd_query_size q = {0};
-
-	if (!req->h->o.max_headers)
-		return false;
-	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, httpd_count_arg, &q);
-	return q.bytes > req->h->o.max_headers;
-}
-
-/*
- * Checks made as soon as the headers are in, before a body is read or a
- * route runs: credentials, header size, query size, declared body size. Returns true
- * when one failed and was answered.
- */
-static bool httpd_refuse_early(struct httpd_req *req, int *err)
-{
-	const char *code, *detail;
-	unsigned st = httpd_auth_check(req, &code, &detail);
-	char why[128];
-
-	if (st) {
-		httpd_stat_add(&req->h->st.refused, 1);
-		*err = httpd_reply_error(req, st, code, detail);
-		return true;
-	}
-	if (httpd_headers_too_large(req)) {
-		snprintf(why, sizeof(why), "request headers longer than %zu bytes",
-			 req->h->o.max_headers);
-		*err = httpd_reply_error(req, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
-					 "headers_too_large", why);
-		return true;
-	}
-	if (httpd_query_too_long(req)) {
-		snprintf(why, sizeof(why), "query string longer than %zu bytes or %u arguments",
-			 req->h->o.max_query, req->h->o.max_args);
-		*err = httpd_reply_error(req, MHD_HTTP_URI_TOO_LONG, "query_too_long", why);
-		return true;
-	}
-	if (httpd_body_too_large(req)) {
-		snprintf(why, sizeof(why), "request body larger than %zu bytes",
-			 req->route->max_body);
-		*err = httpd_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", why);
-		return true;
-	}
-	return false;
-}
-
-/*
- * A piece of the request body. A body declared too large was refused with
- * 413 before it was read; one that only grows too large (chunked) closes
- * the connection. Bodies of unknown paths or refused requests are discarded.
- */
-static int httpd_body(struct httpd_req *req, const char *data, size_t n)
-{
-	char *p;
-
-	if (req->replied || !req->route)
-		return 0;
-	if (req->body_len + n > req->route->max_body)
-		return -EMSGSIZE;
-	p = realloc(req->body, req->body_len + n);
-	if (!p)
-		return -ENOMEM;
-	memcpy(p + req->body_len, data, n);
-	req->body = p;
-	req->body_len += n;
-	return 0;
-}
-
 static struct httpd_req *httpd_req_new(struct httpd *h, struct MHD_Connection *conn,
 				       const char *url, const char *method, const char *version)
 {
@@ -349,22 +235,25 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, cons
 	int err = 0;
 
 	if (!req) {
-		httpd_deadline_set(cls, conn, true);
 		req = httpd_req_new(cls, conn, url, method, version);
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
-		if (httpd_refuse_early(req, &err))
-			return err ? MHD_NO : MHD_YES;
-		return MHD_YES;
+		if (!httpd_refuse_early(req, &err))
+			return MHD_YES;
+		httpd_deadline_set(cls, conn, true);
+		return err ? MHD_NO : MHD_YES;
 	}
 	if (*upload_size) {
 		err = httpd_body(req, upload_data, *upload_size);
 		*upload_size = 0;
 		return err ? MHD_NO : MHD_YES;
 	}
+	httpd_deadline_set(cls, conn, true); /* the whole request is in */
 	if (req->replied)
 		return MHD_YES;
+	if (req->too_large)
+		return httpd_reply_too_large(req) ? MHD_NO : MHD_YES;
 	return httpd_answer(req) ? MHD_NO : MHD_YES;
 }
 

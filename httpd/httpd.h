@@ -69,8 +69,9 @@ struct httpd_opts {
 	unsigned max_conns; /* 0: up to 4096, as far as RLIMIT_NOFILE allows (see httpd_start) */
 	unsigned max_conns_per_ip; /* 0: half of max_conns */
 	unsigned idle_timeout_s;   /* 0: 10 */
-	unsigned header_timeout_s; /* a request's headers, from the connection's start or the
-				      previous request's end; 0: only idle_timeout_s (own_thread) */
+	unsigned header_timeout_s; /* a request's headers and body, from the connection's start
+				      or the previous request's end; 0: only idle_timeout_s
+				      (own_thread) */
 	size_t conn_mem;	   /* per connection for request line and headers; 0: 8 KiB */
 	unsigned backlog;	   /* listen(2) backlog; 0: 128 */
 	bool own_thread;	   /* MHD's internal thread instead of the caller's loop */
@@ -79,7 +80,10 @@ struct httpd_opts {
 	/* Query string: at most max_query bytes of names and values, max_args arguments (414). */
 	size_t max_query;  /* 0: no limit beyond conn_mem */
 	unsigned max_args; /* 0: no limit */
-	/* Header names and values: at most max_headers bytes (431); 0: conn_mem bounds them. */
+	/*
+	 * Header names and values: at most max_headers bytes and 100 fields
+	 * (431); 0: conn_mem bounds them (beyond it MHD answers 431 itself).
+	 */
 	size_t max_headers;
 	/*
 	 * HTTPS: certificate chain and private key, PEM text (not file names).

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * httpd_deadline.c - a request's headers must arrive within
+ * httpd_deadline.c - a request, headers and body, must arrive within
  * httpd_opts.header_timeout_s of the connection's start or of the end of
- * its previous request.
+ * its previous request (or be refused by then: a refusal at the headers
+ * reads no body).
  *
  * MHD's own timeout is one of silence: a client that sends a byte of its
  * headers every few seconds (slowloris) holds its connection, and in
  * thread-per-connection mode a thread and one of max_conns, for ever,
  * without ever presenting credentials (they are checked once the headers
- * are in). A watchdog thread closes such connections: it shuts their socket
- * down, which wakes the connection's own thread, and MHD closes it. An
- * entry leaves the list when MHD reports the connection closed, which MHD
- * does before it closes the socket, so a shutdown under the list's lock
- * never reaches a reused descriptor.
+ * are in); one that trickles its body, or an endless chunked one that
+ * httpd.c reads to its end to answer 413, does the same. A watchdog
+ * thread closes such connections: it shuts their socket down, which wakes
+ * the connection's own thread, and MHD closes it. An entry leaves the list
+ * when MHD reports the connection closed, which MHD does before it closes
+ * the socket, so a shutdown under the list's lock never reaches a reused
+ * descriptor.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -68,7 +71,7 @@ void httpd_deadline_closed(struct httpd *h, void **ctx)
 	*ctx = NULL;
 }
 
-/* The connection's request headers are in (met), or its request ended: the next one's clock. */
+/* The connection's request is in or refused (met), or it ended: the next one's clock. */
 void httpd_deadline_set(struct httpd *h, struct MHD_Connection *conn, bool met)
 {
 	const union MHD_ConnectionInfo *i;

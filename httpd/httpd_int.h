@@ -3,7 +3,7 @@
  * httpd_int.h - what the files of httpd/ share: the server, the request,
  * answers and their headers. httpd.c routes and accounts, httpd_reply.c
  * reads requests and answers them, httpd_stream.c streams bodies,
- * httpd_auth.c checks credentials.
+ * httpd_auth.c checks credentials, httpd_limits.c what a request may send.
  */
 #ifndef RAWCAP_HTTPD_INT_H
 #define RAWCAP_HTTPD_INT_H
@@ -52,6 +52,7 @@ struct httpd_req {
 	bool path_known; /* some route has this path (405 rather than 404) */
 	bool http10;	 /* an HTTP/1.0 request: answer as HTTP/1.0 */
 	bool replied;
+	bool too_large; /* the body outgrew route->max_body: the rest is dropped, then 413 */
 };
 
 void httpd_stat_add(uint64_t *c, int64_t n);
@@ -68,6 +69,15 @@ void httpd_hdrs_free(struct httpd_hdrs *hh);
 /* Queue resp with status on req's connection (MHD's thread); consumes resp. */
 int httpd_queue(struct httpd_req *req, unsigned status, const char *type,
 		struct MHD_Response *resp);
+
+/*
+ * httpd_limits.c: httpd_refuse_early() checks a request whose headers are in
+ * (true: refused and answered, *err the answer's outcome); httpd_body()
+ * takes a piece of its body; httpd_reply_too_large() answers 413 and closes.
+ */
+bool httpd_refuse_early(struct httpd_req *req, int *err);
+int httpd_body(struct httpd_req *req, const char *data, size_t n);
+int httpd_reply_too_large(struct httpd_req *req);
 
 /* httpd_auth.c: 0 if req may proceed, else 401 with an error code and a sentence. */
 unsigned httpd_auth_check(const struct httpd_req *req, const char **code, const char **detail);

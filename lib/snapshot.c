@@ -218,7 +218,7 @@ static void snap_pods_attach(struct snap_pods *p, struct rawcap_meta_join *j,
 }
 
 /*
- * The room of this create, claimed in dest (snapshot_admin.c) as it grows:
+ * The room of this create, claimed in dest (snapshot_quota.c) as it grows:
  * SNAP_CLAIM_STEP before the copy, then the segment writer asks for more
  * (snap_reserve) before it writes past what is claimed, so creates and
  * downloads that run at once share the quota and each holds only what it

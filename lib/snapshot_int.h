@@ -39,6 +39,8 @@ struct snap_manifest {
 int snap_manifest_parse(const char *text, size_t len, struct snap_manifest *m);
 /* Read and parse DIR/manifest.json (neither a link; errors as storage/safe_open.h). */
 int snap_manifest_load(const char *dir, struct snap_manifest *m);
+/* The same for atfd's entry dir (a snapshot in a directory already open). */
+int snap_manifest_loadat(int atfd, const char *dir, struct snap_manifest *m);
 /* Render as JSON into a malloc'd string. */
 int snap_manifest_render(const struct snap_manifest *m, char **out, size_t *len);
 void snap_manifest_free(struct snap_manifest *m);
@@ -68,6 +70,11 @@ bool snap_hasher_take(struct snap_hasher *h, uint64_t seg_no, uint64_t size, str
 void snap_hasher_free(struct snap_hasher *h);
 /* Join dest and name into buf, checking the name. */
 int snap_path(const char *dest, const char *name, char *buf, size_t len);
+/*
+ * The snapshot directory dest opened for a list, verify or delete: walked
+ * as a create walks it (safe_dir_open); -errno, why saying what was refused.
+ */
+int snap_dest_open(const char *dest, char *why, size_t whylen);
 /* Remove a directory tree we own (making it writable first); never follows symlinks. */
 int snap_remove_tree(int parent_fd, const char *name);
 /* A directory stream of fd's directory from its start, with its own offset (fd left
@@ -94,7 +101,7 @@ int snap_stage_discard(int destfd, const char *name);
 /* Bytes used by regular files under the directory fd (allocated blocks). */
 uint64_t snap_du(int fd);
 /*
- * Quota claims (snapshot_admin.c): the room a create or a download holds in
+ * Quota claims (snapshot_quota.c): the room a create or a download holds in
  * the snapshot directory destfd while it writes STAGE there, visible to every
  * process. snap_quota_claim() takes need bytes (0: all that is left) if
  * they fit under quota (at_most: as much of need as is left, if any), else

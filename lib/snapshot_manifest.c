@@ -385,6 +385,11 @@ int snap_manifest_parse(const char *text, size_t len, struct snap_manifest *m)
 
 int snap_manifest_load(const char *dir, struct snap_manifest *m)
 {
+	return snap_manifest_loadat(AT_FDCWD, dir, m);
+}
+
+int snap_manifest_loadat(int atfd, const char *dir, struct snap_manifest *m)
+{
 	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
 	struct stat st;
 	ssize_t n = 0;
@@ -392,7 +397,7 @@ int snap_manifest_load(const char *dir, struct snap_manifest *m)
 	int dfd, fd, err;
 
 	memset(m, 0, sizeof(*m));
-	dfd = safe_openat(AT_FDCWD, dir, O_RDONLY, 0, &want, &st, NULL, 0);
+	dfd = safe_openat(atfd, dir, O_RDONLY, 0, &want, &st, NULL, 0);
 	if (dfd < 0)
 		return dfd;
 	want = safe_want_file(st.st_uid, SNAP_MANIFEST_MAX);

@@ -306,12 +306,12 @@ static int cmd_create(struct args *a)
 static int cmd_list(struct args *a)
 {
 	struct rawcap_snapshot_info in;
-	char **names, t1[64], t2[64];
+	char **names, t1[64], t2[64], why[320];
 	size_t n;
-	int err = rawcap_snapshot_list(a->dest, &names, &n);
+	int err = rawcap_snapshot_list(a->dest, &names, &n, why, sizeof(why));
 
 	if (err) {
-		fprintf(stderr, PROG ": list %s: %s\n", a->dest, rawcap_strerror(err));
+		fprintf(stderr, PROG ": list %s: %s\n", a->dest, why[0] ? why : rawcap_strerror(err));
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -359,13 +359,13 @@ static int cmd_named(struct args *a)
 			printf("%s: DAMAGED: %s\n", a->name, err);
 			return 1;
 		}
-		snprintf(err, sizeof(err), "%s", rawcap_strerror(ret));
 	} else {
-		ret = rawcap_snapshot_delete(a->dest, a->name);
+		ret = rawcap_snapshot_delete(a->dest, a->name, err, sizeof(err));
 		if (!ret)
 			return 0;
-		snprintf(err, sizeof(err), "%s", rawcap_strerror(ret));
 	}
+	if (!err[0]) /* a refusal said why; the rest are said by their errno */
+		snprintf(err, sizeof(err), "%s", rawcap_strerror(ret));
 	fprintf(stderr, PROG ": %s %s/%s: %s\n", a->cmd, a->dest, a->name, err);
 	return 1;
 }

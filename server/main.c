@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <rawcap/rawcap.h>
+#include <rawcap/snapshot.h>
 
 #include "opt.h"
 #include "server.h"
@@ -140,6 +141,26 @@ static int check_dir(const char *opt, const char *dir)
 	return 0;
 }
 
+/*
+ * The snapshot directory as every snapshot call will reach it (the path
+ * walk, and not another user's directory in one others may write): said
+ * once at start, not as an empty list and failed deletes later.
+ */
+static int check_snapshot_dir(const char *dir)
+{
+	char **names, why[320];
+	size_t n;
+	int err = rawcap_snapshot_list(dir, &names, &n, why, sizeof(why));
+
+	if (!err) {
+		rawcap_snapshot_list_free(names, n);
+		return 0;
+	}
+	fprintf(stderr, SERVER_PROG ": --snapshot-dir %s: %s\n", dir,
+		why[0] ? why : rawcap_strerror(err));
+	return 2;
+}
+
 static int parse_node(struct server *s, const char *name)
 {
 	if (!name)
@@ -231,6 +252,7 @@ static int parse_args(int argc, char **argv, struct server *s)
 	if (!s->snapshots)
 		return usage_error("--snapshot-dir DIR is required", NULL);
 	if ((err = check_dir("--snapshot-dir", s->snapshots)) ||
+	    (err = check_snapshot_dir(s->snapshots)) ||
 	    (s->storage && (err = check_dir("--storage", s->storage))) ||
 	    (s->control_dir && (err = check_dir("--control-dir", s->control_dir))))
 		return err;

@@ -270,7 +270,7 @@ int server_snapshot_list(void *arg, struct httpd_req *req)
 		cJSON_AddItemToArray(a, job_json(j));
 	pthread_mutex_unlock(&s->lock);
 	server_transfer_pending(s, a);
-	if (rawcap_snapshot_list(s->snapshots, &names, &n))
+	if (rawcap_snapshot_list(s->snapshots, &names, &n, NULL, 0))
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		e = snap_lookup(s, names[i], &status);
@@ -291,6 +291,7 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 	const char *name = httpd_req_param(req, 0);
 	struct snap_job *j;
 	bool download = false;
+	char why[320] = "";
 	int err;
 
 	if (!rawcap_snapshot_name_ok(name))
@@ -309,7 +310,7 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 	}
 	if (j) /* failed */
 		job_unlink(s, j);
-	err = rawcap_snapshot_delete(s->snapshots, name); /* under the lock: no download starts */
+	err = rawcap_snapshot_delete(s->snapshots, name, why, sizeof(why)); /* under the lock */
 	pthread_mutex_unlock(&s->lock);
 	if (j) { /* a failed job: forgotten; whatever it left on disk went too */
 		free(j);
@@ -321,7 +322,7 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 		return snap_not_found(req, name);
 	if (err)
 		return server_reply_error(req, 500, "delete_failed", "delete %s: %s", name,
-					  rawcap_strerror(err));
+					  why[0] ? why : rawcap_strerror(err));
 	return httpd_reply(req, 204, NULL, "", 0);
 }
 

@@ -147,6 +147,23 @@ static bool safe_trusted(uid_t uid)
 static int safe_walk(int fd, const char *path, size_t len, unsigned *links, char *why,
 		     size_t whylen);
 
+/*
+ * Could another user have planted st, an entry of the directory dst? A
+ * link or directory not root's, this user's or the directory owner's (the
+ * owner could change the directory anyway: systemd's chase(CHASE_SAFE));
+ * for a directory, only where users other than the owner may write dst
+ * (group or other w, sticky or not: anyone may make a name not there yet).
+ * also: one more trusted owner (SAFE_ANY_OWNER: none).
+ */
+static bool safe_planted(const struct stat *dst, const struct stat *st, uid_t also)
+{
+	if (safe_trusted(st->st_uid) || st->st_uid == dst->st_uid ||
+	    (also != SAFE_ANY_OWNER && st->st_uid == also))
+		return false;
+	return S_ISLNK(st->st_mode) ||
+	       (S_ISDIR(st->st_mode) && (dst->st_mode & (S_IWGRP | S_IWOTH)));
+}
+
 /* The trusted link nfd (in fd's directory) followed: the directory it leads to, fd consumed. */
 static int safe_follow(int fd, int nfd, const char *name, unsigned *links, char *why, size_t whylen)
 {
@@ -175,28 +192,19 @@ static int safe_step(int fd, const char *name, unsigned *links, char *why, size_
 	bool planted = false;
 	struct stat dst, st;
 
-	/*
-	 * Trusted too: an entry of the directory's own owner (as systemd's
-	 * chase(CHASE_SAFE)): only they or root can have made it, and they could
-	 * change the directory anyway (alice's 0775 ~/caps with a user-private
-	 * group, written by root).
-	 */
 	if (nfd < 0 || fstat(fd, &dst) || fstat(nfd, &st))
 		err = -errno;
-	else if (S_ISLNK(st.st_mode) && !safe_trusted(st.st_uid) && st.st_uid != dst.st_uid)
+	else if (strcmp(name, "..") && safe_planted(&dst, &st, SAFE_ANY_OWNER))
 		planted = true;
 	else if (S_ISLNK(st.st_mode))
 		return safe_follow(fd, nfd, name, links, why, whylen);
 	else if (!S_ISDIR(st.st_mode))
 		err = -ENOTDIR;
-	else if ((dst.st_mode & (S_IWGRP | S_IWOTH)) && !safe_trusted(st.st_uid) &&
-		 st.st_uid != dst.st_uid && strcmp(name, ".."))
-		planted = true;
 	if (planted) {
 		err = -EPERM;
 		safe_why(why, whylen,
-			 "%s: %s of uid %u%s: rawcap does not follow it on the way to what it "
-			 "writes (someone else may have planted it)",
+			 "%s: %s of uid %u%s: rawcap does not follow it on the way to a "
+			 "directory it uses (someone else may have planted it)",
 			 name, S_ISLNK(st.st_mode) ? "a symbolic link" : "a directory",
 			 (unsigned)st.st_uid,
 			 S_ISLNK(st.st_mode) ? "" : " in a directory others may write");
@@ -264,12 +272,52 @@ int safe_path_parent(const char *path, char *leaf, size_t leaflen, char *why, si
 	return safe_walk(fd, path, dir > 1 ? dir - 1 : dir, &links, why, whylen);
 }
 
+/*
+ * The directory fd, entry name of dirfd, held to the walk's rule for a
+ * directory on the way: in a directory others may write, another user's
+ * directory could have been made there before us (in /tmp, say) to take
+ * what we write, or to keep us from writing; want's owner counts as ours.
+ */
+static int safe_last_dir(int dirfd, int fd, const char *name, const struct safe_want *want,
+			 char *why, size_t whylen)
+{
+	struct stat dst, st;
+
+	if (fstatat(dirfd, ".", &dst, 0) || fstat(fd, &st))
+		return -errno;
+	if (!strcmp(name, "..") || !safe_planted(&dst, &st, want->owner[1]))
+		return 0;
+	safe_why(why, whylen,
+		 "%s: a directory of uid %u in a directory others may write: someone else may "
+		 "have made it (only root's, uid %u's or the parent owner's are used)",
+		 name, (unsigned)st.st_uid, (unsigned)geteuid());
+	return -EPERM;
+}
+
+int safe_dir_open(const char *path, struct stat *st, char *why, size_t whylen)
+{
+	struct safe_want any = safe_want_dir(SAFE_ANY_OWNER);
+	char leaf[NAME_MAX + 1];
+	int pfd, fd, err;
+
+	pfd = safe_path_parent(path, leaf, sizeof(leaf), why, whylen);
+	if (pfd < 0)
+		return pfd;
+	fd = safe_openat(pfd, leaf, O_RDONLY, 0, &any, st, why, whylen);
+	if (fd >= 0 && (err = safe_last_dir(pfd, fd, leaf, &any, why, whylen))) {
+		close(fd);
+		fd = err;
+	}
+	close(pfd);
+	return fd;
+}
+
 int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_want *want,
 		    struct stat *st, char *why, size_t whylen)
 {
 	struct safe_want w = *want;
 	char leaf[NAME_MAX + 1];
-	int pfd = -1, fd;
+	int pfd = -1, fd, err;
 	struct stat sb;
 
 	if (!st)
@@ -283,7 +331,7 @@ int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_
 		name = leaf;
 	}
 	if (mkdirat(dirfd, name, mode) && errno != EEXIST) {
-		int err = -errno;
+		err = -errno;
 
 		safe_why(why, whylen, "cannot create it: %s", strerror(errno));
 		if (pfd >= 0)
@@ -291,6 +339,10 @@ int safe_mkdir_open(int dirfd, const char *name, mode_t mode, const struct safe_
 		return err;
 	}
 	fd = safe_openat(dirfd, name, O_RDONLY, 0, &w, st, why, whylen);
+	if (fd >= 0 && (err = safe_last_dir(dirfd, fd, name, &w, why, whylen))) {
+		close(fd);
+		fd = err;
+	}
 	if (pfd >= 0)
 		close(pfd);
 	if (fd < 0 || !(st->st_mode & S_IRWXO))

@@ -75,8 +75,21 @@ int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struc
 int safe_path_parent(const char *path, char *leaf, size_t leaflen, char *why, size_t whylen);
 
 /*
+ * Open the directory path names, for reading or deleting in (a snapshot
+ * directory's list, verify, delete): its parent reached by
+ * safe_path_parent's walk, and the directory itself held to the walk's rule
+ * for a directory on the way (as safe_mkdir_open holds it): in a directory
+ * users other than its owner may write, it must be root's, this user's or
+ * that directory owner's (-EPERM, why naming its owner). Returns an
+ * O_RDONLY fd (its stat in *st if not NULL) or -errno.
+ */
+int safe_dir_open(const char *path, struct stat *st, char *why, size_t whylen);
+
+/*
  * Create the directory (mode) if missing, else open it, for writing into:
- * refused if it is not a directory or its owner is not one of want's; if
+ * refused if it is not a directory or its owner is not one of want's, or
+ * if it is a directory another user may have planted (safe_dir_open's
+ * rule; want's owner trusted too); if
  * "other" has any access, it is tightened (o-rwx) when this process may
  * change its mode, and refused (-EPERM) otherwise. A path (AT_FDCWD and a
  * name with a '/') is walked by safe_path_parent's rules first. Returns the

@@ -36,3 +36,6 @@ rawcap_script_test(server_slots server/slots.sh LABELS server capd netns TIMEOUT
 rawcap_script_test(server_quiet server/quiet.sh LABELS server capd netns TIMEOUT 120)
 # SIGTERM/SIGINT cancel running snapshot jobs: staging removed, exit 0 at once.
 rawcap_script_test(server_shutdown server/shutdown.sh LABELS server capd netns TIMEOUT 120)
+# What a client may send: bodies (413, chunked too), headers (431), 401 before
+# a body, pipelining, trickled bodies; over raw sockets (tests/server/raw_http.py).
+rawcap_script_test(server_limits server/limits.sh LABELS server netns TIMEOUT 120)

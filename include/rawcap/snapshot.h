@@ -120,7 +120,8 @@ RAWCAP_API int rawcap_snapshot_manifest_text(const char *dest, const char *name,
  * Check every file's size and SHA-256 against the manifest, that no file was
  * added, and that the records parse (every block intact) and add up to the
  * manifest's record and packet counts. 0 if intact, -EBADMSG if not (first
- * problem in errbuf).
+ * problem in errbuf). dest is walked as rawcap_snapshot_delete() walks it:
+ * a refusal is -EPERM with its reason in errbuf.
  */
 RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *errbuf,
 				      size_t errlen);
@@ -135,10 +136,18 @@ RAWCAP_API int rawcap_snapshot_usage(const char *dest, uint64_t *bytes);
  * Delete the snapshot dest/name (makes it writable first). Only a snapshot:
  * -EMEDIUMTYPE when dest/name is not a directory holding a manifest.json
  * (nothing is touched), -ENOENT when it does not exist, -EINVAL for a bad name.
+ * dest is walked as a create walks it: -EPERM when a link or directory
+ * another user may have planted is on the way or is dest itself, and why
+ * (may be NULL) says which and whose (else why is "").
  */
-RAWCAP_API int rawcap_snapshot_delete(const char *dest, const char *name);
-/* Names of the snapshots in dest, sorted; free with rawcap_snapshot_list_free. */
-RAWCAP_API int rawcap_snapshot_list(const char *dest, char ***names, size_t *n);
+RAWCAP_API int rawcap_snapshot_delete(const char *dest, const char *name, char *why,
+				      size_t whylen);
+/*
+ * Names of the snapshots in dest, sorted; free with rawcap_snapshot_list_free.
+ * dest is walked as rawcap_snapshot_delete() walks it (why as there).
+ */
+RAWCAP_API int rawcap_snapshot_list(const char *dest, char ***names, size_t *n, char *why,
+				    size_t whylen);
 RAWCAP_API void rawcap_snapshot_list_free(char **names, size_t n);
 
 #ifdef __cplusplus

@@ -46,7 +46,7 @@ for dest in destlink destfifo; do
 		--name x --last 1h
 	says "$TMP/o" "$TMP/$dest: a \(symbolic link\|FIFO, not a directory\)"
 	run 1 "$TMP/o" "$SNAP" list --dest "$TMP/$dest"
-	says "$TMP/o" "list $TMP/$dest: \(a symbolic link\|Not a directory\)"
+	says "$TMP/o" "list $TMP/$dest: a \(symbolic link\|FIFO, not a directory\)"
 done
 echo "destinations that are a link or a FIFO: refused, named"
 

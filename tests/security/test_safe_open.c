@@ -333,6 +333,73 @@ static void should_not_cross_what_others_planted_on_the_way(void **state)
 	assert_int_equal(fchmod(dfd, 0700), 0);
 }
 
+/* safe_dir_open(DIR/sub): 0 if opened, else -errno (why). */
+static int open_path(const char *sub, char *why, size_t len)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	fd = safe_dir_open(path, NULL, why, len);
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 ? fd : 0;
+}
+
+/*
+ * The last component is held to the rule of a directory on the way: a
+ * directory another user made in a 1777 directory (/tmp) before us, as
+ * --dest or --storage, is refused naming its owner, for writing into
+ * (safe_mkdir_open) and for listing or deleting in (safe_dir_open); ours,
+ * root's and the parent owner's are taken, and want's owner (capd's user).
+ */
+static void should_not_take_a_last_directory_others_planted(void **state)
+{
+	struct safe_want capd_user = safe_want_dir(4242), any_dir = safe_want_dir(SAFE_ANY_OWNER);
+	char why[300] = "", path[256];
+	int fd;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip(); /* needs root to make another user's directories */
+	assert_int_equal(fchmod(dfd, 0755), 0);
+	assert_int_equal(mkdirat(dfd, "pub", 01777), 0);
+	assert_int_equal(fchmodat(dfd, "pub", 01777, 0), 0);
+	assert_int_equal(mkdirat(dfd, "pub/theirs", 0770), 0);
+	assert_int_equal(fchownat(dfd, "pub/theirs", NOBODY, NOBODY, 0), 0);
+	assert_int_equal(open_path("pub/theirs", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "theirs: a directory of uid 65534"));
+	assert_non_null(strstr(why, "in a directory others may write"));
+	why[0] = '\0';
+	assert_int_equal(mkdir_path("pub/theirs", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "theirs: a directory of uid 65534"));
+	/* ours (made now or before) and root's: taken */
+	assert_int_equal(mkdir_path("pub/mine", why, sizeof(why)), 0);
+	assert_int_equal(open_path("pub/mine", why, sizeof(why)), 0);
+	/* want's owner: capd's user owns its storage */
+	assert_int_equal(mkdirat(dfd, "pub/capd", 0750), 0);
+	assert_int_equal(fchownat(dfd, "pub/capd", 4242, 4242, 0), 0);
+	snprintf(path, sizeof(path), "%s/pub/capd", dir);
+	fd = safe_mkdir_open(AT_FDCWD, path, 0750, &capd_user, NULL, why, sizeof(why));
+	assert_true(fd >= 0);
+	close(fd);
+	fd = safe_mkdir_open(AT_FDCWD, path, 0750, &any_dir, NULL, why, sizeof(why));
+	assert_int_equal(fd, -EPERM);
+	/* the parent's owner: its own entries in its 0775 directory */
+	assert_int_equal(mkdirat(dfd, "caps", 0775), 0);
+	assert_int_equal(fchmodat(dfd, "caps", 0775, 0), 0);
+	assert_int_equal(mkdirat(dfd, "caps/run1", 0750), 0);
+	assert_int_equal(fchownat(dfd, "caps", NOBODY, NOBODY, 0), 0);
+	assert_int_equal(fchownat(dfd, "caps/run1", NOBODY, NOBODY, 0), 0);
+	assert_int_equal(open_path("caps/run1", why, sizeof(why)), 0);
+	/* another user's directory where only its parent's owner writes: taken */
+	assert_int_equal(mkdirat(dfd, "home", 0755), 0);
+	assert_int_equal(mkdirat(dfd, "home/bob", 0750), 0);
+	assert_int_equal(fchownat(dfd, "home/bob", 4242, 4242, 0), 0);
+	assert_int_equal(open_path("home/bob", why, sizeof(why)), 0);
+	assert_int_equal(fchmod(dfd, 0700), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +417,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(should_refuse_a_directory_it_cannot_tighten, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(should_not_cross_what_others_planted_on_the_way,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(should_not_take_a_last_directory_others_planted,
 						setup, teardown),
 	};
 

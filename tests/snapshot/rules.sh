@@ -4,7 +4,9 @@
 # storage; verify finds a flipped byte; two snapshots can be created at once
 # (and one name only once); the creator (not root) cannot write a snapshot
 # afterwards; a quota, or a full file system without one, gives a clear error; half-built snapshots are never
-# listed; delete; SIGINT/SIGTERM cancel a create and leave nothing; what a
+# listed; delete; delete, list and verify walk --dest as create does and say
+# why they refuse (a planted link on the way, a --dest another user made in a
+# 1777 directory); SIGINT/SIGTERM cancel a create and leave nothing; what a
 # killed create left is reaped once its PID is gone; serve exits 0 on SIGTERM.
 set -euo pipefail
 . "$(dirname "$0")/../pcap/lib.sh"
@@ -101,8 +103,28 @@ if [ "$(id -u)" = 0 ]; then
 	ln -s "$(dirname "$DEST")" "$T/pub/planted"
 	chown -h nobody "$T/pub/planted"
 	snap list --dest "$DEST" | grep -q "^two" || fail "no snapshot 'two' to aim the planted link at"
-	expect_exit 1 "" snap delete --dest "$T/pub/planted/$(basename "$DEST")" two
+	# The refusal says which component and why, once, with the command's context;
+	# list and verify walk --dest the same way and say the same.
+	via=$T/pub/planted/$(basename "$DEST")
+	why="planted: a symbolic link of uid 65534: rawcap does not follow it"
+	expect_exit 1 "delete $via/two: $why" snap delete --dest "$via" two
+	[ "$(grep -c "symbolic link" "$T/out")" = 1 ] || fail "said more than once: $(cat "$T/out")"
+	grep -q "Operation not permitted" "$T/out" && fail "delete says only errno: $(cat "$T/out")"
 	snap list --dest "$DEST" | grep -q "^two" || fail "a delete through a planted link removed 'two'"
+	expect_exit 1 "list $via: $why" snap list --dest "$via"
+	expect_exit 1 "verify $via/two: $why" snap verify --dest "$via" two
+	# --dest itself a directory another user made in a 1777 directory (/tmp): not
+	# used for anything (it could take the snapshots, or keep them from being made).
+	mkdir -m 0777 "$T/pub/snaps" && chown nobody "$T/pub/snaps"
+	own="snaps: a directory of uid 65534 in a directory others may write"
+	expect_exit 1 "create .*$own" snap create --ring "$RING" --dest "$T/pub/snaps" --name p --last 24h
+	expect_exit 1 "list $T/pub/snaps: $own" snap list --dest "$T/pub/snaps"
+	expect_exit 1 "verify $T/pub/snaps/two: $own" snap verify --dest "$T/pub/snaps" two
+	expect_exit 1 "delete $T/pub/snaps/two: $own" snap delete --dest "$T/pub/snaps" two
+	[ -z "$(ls -A "$T/pub/snaps")" ] || fail "something was made in another user's --dest"
+	# ours there is used
+	mkdir "$T/pub/mine"
+	snap list --dest "$T/pub/mine" >/dev/null || fail "list of our own directory in a 1777 one"
 	rm -rf "$T/pub"
 fi
 
