@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "s3_int.h"
+#include "safe_open.h"
 
 #define CREDS_FILE_MAX (1u << 20)
 #define WEB_TOKEN_MAX  (64u << 10)
@@ -70,33 +71,11 @@ void s3_creds_redact(const struct s3_creds *c, char *s)
 	redact_one(s, c->web_token);
 }
 
-/* Read a whole small file (bounded) into a NUL-terminated buffer. */
-static int read_small(const char *path, size_t max, char **out, size_t *len)
+/* Read a whole small file (bounded) into a NUL-terminated buffer: safe_read_named. */
+static int read_small(const char *path, size_t max, char **out, size_t *len, char *why,
+		      size_t whylen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	ssize_t n;
-	char *buf;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		close(fd);
-		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		if (buf)
-			explicit_bzero(buf, (size_t)st.st_size);
-		free(buf);
-		return buf ? -EIO : -ENOMEM;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = (size_t)n;
-	return 0;
+	return safe_read_named(path, max, out, len, why, whylen);
 }
 
 static char *trim(char *s, char *end)
@@ -247,17 +226,16 @@ static int sts_assume(struct s3_creds *c, char *errbuf, size_t errlen)
 {
 	struct s3_creds got = {0};
 	struct sts_buf resp = {0};
-	char *token = NULL, *body = NULL, cerr[CURL_ERROR_SIZE] = "";
+	char *token = NULL, *body = NULL, cerr[CURL_ERROR_SIZE] = "", why[128];
 	size_t tlen;
 	long status = 0;
 	CURL *h = NULL;
 	CURLcode rc;
 	int err;
 
-	err = read_small(c->token_file, WEB_TOKEN_MAX, &token, &tlen);
+	err = read_small(c->token_file, WEB_TOKEN_MAX, &token, &tlen, why, sizeof(why));
 	if (err) {
-		snprintf(errbuf, errlen, "web identity token %s: %s", c->token_file,
-			 strerror(-err));
+		snprintf(errbuf, errlen, "web identity token %s: %s", c->token_file, why);
 		return err == -ENOENT ? -ENOKEY : err;
 	}
 	trim(token, token + tlen);
@@ -364,7 +342,7 @@ static int from_file(struct s3_creds *c, const struct rawcap_s3_opts *o, char *e
 	const char *path = env("AWS_SHARED_CREDENTIALS_FILE");
 	const char *profile = o->profile ? o->profile : env("AWS_PROFILE");
 	bool explicit_file = path != NULL, explicit_profile = profile != NULL;
-	char home[4096], *text;
+	char home[4096], *text, why[128];
 	size_t len;
 	int err;
 
@@ -375,11 +353,11 @@ static int from_file(struct s3_creds *c, const struct rawcap_s3_opts *o, char *e
 		path = home;
 	}
 	profile = profile ? profile : "default";
-	err = read_small(path, CREDS_FILE_MAX, &text, &len);
+	err = read_small(path, CREDS_FILE_MAX, &text, &len, why, sizeof(why));
 	if (err) {
 		if (!explicit_file && err == -ENOENT && !explicit_profile)
 			return -ENOKEY;
-		snprintf(errbuf, errlen, "credentials file %s: %s", path, strerror(-err));
+		snprintf(errbuf, errlen, "credentials file %s: %s", path, why);
 		return err == -ENOENT ? -ENOKEY : err;
 	}
 	err = s3_creds_parse_file(text, len, profile, c);
