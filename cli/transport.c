@@ -101,6 +101,16 @@ static int read_token(const char *path, char **out)
 	return 0;
 }
 
+static int load_pem(const char *opt, const char *path, struct cli_pem *out)
+{
+	char why[128];
+
+	if (!cli_pem_load(path, out, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, PROG ": %s %s: %s\n", opt, path, why);
+	return CLI_USAGE;
+}
+
 /* One NODE=URL item: a node name and an http(s) URL with a host. */
 static int add_endpoint(struct transport *t, const struct cli *c, char *item)
 {
@@ -150,9 +160,10 @@ static int endpoints_open(struct transport *t, const struct cli *c)
 		err = read_token(c->token_file, &t->token);
 	if (!err && transport_add_missing(t, c, "not among --endpoints"))
 		err = CLI_PARTIAL;
-	t->tls_ca = c->tls_ca;
-	t->tls_cert = c->tls_cert;
-	t->tls_key = c->tls_key;
+	if (!err)
+		err = load_pem("--tls-ca", c->tls_ca, &t->tls_ca) ?:
+		      load_pem("--tls-cert", c->tls_cert, &t->tls_cert) ?:
+		      load_pem("--tls-key", c->tls_key, &t->tls_key);
 	return err;
 }
 
@@ -201,6 +212,9 @@ void transport_close(struct transport *t)
 		free(t->nodes[i].pod);
 	}
 	free(t->nodes);
+	cli_pem_free(&t->tls_ca);
+	cli_pem_free(&t->tls_cert);
+	cli_pem_free(&t->tls_key);
 	if (t->token) {
 		explicit_bzero(t->token, strlen(t->token));
 		free(t->token);

@@ -47,7 +47,7 @@ void s3_creds_free(struct s3_creds *c)
 	free(c->token_file);
 	free(c->sts_endpoint);
 	free(c->session_name);
-	free(c->ca_file);
+	s3_ca_free(&c->ca);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -69,6 +69,36 @@ void s3_creds_redact(const struct s3_creds *c, char *s)
 	redact_one(s, c->secret_key);
 	redact_one(s, c->session_token);
 	redact_one(s, c->web_token);
+}
+
+#define CA_FILE_MAX (4u << 20) /* a CA bundle larger than this is refused */
+
+int s3_ca_load(struct s3_ca *ca, const char *path, char *errbuf, size_t errlen)
+{
+	char why[128];
+	int err;
+
+	memset(ca, 0, sizeof(*ca));
+	if (!path)
+		return 0;
+	err = safe_read_named(path, CA_FILE_MAX, &ca->pem, &ca->len, why, sizeof(why));
+	if (err)
+		snprintf(errbuf, errlen, "CA file %s: %s", path, why);
+	return err;
+}
+
+void s3_ca_set(CURL *h, const struct s3_ca *ca)
+{
+	struct curl_blob b = {.data = ca->pem, .len = ca->len, .flags = CURL_BLOB_COPY};
+
+	if (ca->pem)
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
+}
+
+void s3_ca_free(struct s3_ca *ca)
+{
+	free(ca->pem);
+	memset(ca, 0, sizeof(*ca));
 }
 
 /* Read a whole small file (bounded) into a NUL-terminated buffer: safe_read_named. */
@@ -258,8 +288,7 @@ static int sts_assume(struct s3_creds *c, char *errbuf, size_t errlen)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	s3_ca_set(h, &c->ca);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(h);
@@ -324,15 +353,15 @@ static int from_web_identity(struct s3_creds *c, const struct rawcap_s3_opts *o,
 		c->session_name = strdup(sess);
 	else if (asprintf(&c->session_name, "rawcap-%ld", (long)time(NULL)) < 0)
 		c->session_name = NULL;
-	if (o->ca_file)
-		c->ca_file = strdup(o->ca_file);
-	if (!c->role_arn || !c->token_file || !c->sts_endpoint || !c->session_name ||
-	    (o->ca_file && !c->ca_file))
+	if (!c->role_arn || !c->token_file || !c->sts_endpoint || !c->session_name)
 		err = -ENOMEM;
 	if (err) {
 		snprintf(errbuf, errlen, "out of memory");
 		return err;
 	}
+	err = s3_ca_load(&c->ca, o->ca_file, errbuf, errlen);
+	if (err)
+		return err;
 	return sts_assume(c, errbuf, errlen);
 }
 

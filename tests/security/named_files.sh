@@ -5,7 +5,7 @@
 # directory is refused at once with what it is, never opened blocking: a FIFO
 # planted under such a name hung capd's start-up (--config, KUBECONFIG),
 # rawcap-server (--token-file, --tls-*), rawcap-forward (--tls-*),
-# kubectl-rawcap (--token-file) and the S3 tools (credentials files) in
+# kubectl-rawcap (--token-file, --tls-*) and the S3 tools (credentials and CA files) in
 # open(2) for ever. A name that is a link to a regular file is followed, as
 # Kubernetes mounts Secrets (token -> ..data/token): rawcap-server refused
 # those (O_NOFOLLOW) although the user named them.
@@ -54,6 +54,8 @@ for obj in fifo:"a FIFO" dir:"a directory" /dev/zero:"a character device"; do
 		AWS_SHARED_CREDENTIALS_FILE="$p" "$SNAP" list --remote s3://bucket/x \
 		--endpoint http://127.0.0.1:1
 done
+refused s3-ca "a FIFO" env AWS_ACCESS_KEY_ID=AKIAEXAMPLE AWS_SECRET_ACCESS_KEY=x "$SNAP" list \
+	--remote s3://bucket/x --endpoint https://127.0.0.1:1 --ca-file "$TMP/fifo"
 refused server-cert "a FIFO" "$SERVER" --ring none --snapshots "$TMP/snaps" \
 	--tls-cert "$TMP/fifo" --tls-key "$TMP/key.pem"
 refused server-ca "a FIFO" "$SERVER" --ring none --snapshots "$TMP/snaps" \
@@ -78,6 +80,26 @@ KUBECONFIG=$TMP/fifo NODE_NAME=n1 timeout 10 "$CAPD" --interfaces lo --ring "$RI
 echo "capd-kubeconfig: exit $rc: $(grep -m1 kubeconfig "$TMP/kube.err" || true)"
 [ "$rc" != 124 ] || grep -q "kubeconfig.*a FIFO, not a regular file" "$TMP/kube.err" ||
 	fail "capd-kubeconfig: hung on a FIFO"
+
+# kubectl-rawcap's TLS files: a FIFO is refused before any request; a real CA
+# (given to libcurl from memory) is trusted and is the only one.
+refused kubectl-ca "a FIFO" "$KR" bounds --endpoints "n1=https://127.0.0.1:1" --tls-ca "$TMP/fifo"
+refused kubectl-key "a FIFO" "$KR" bounds --endpoints "n1=https://127.0.0.1:1" \
+	--tls-cert "$TMP/cert.pem" --tls-key "$TMP/fifo"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=srv \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/srv.key" -out "$TMP/srv.pem" 2>/dev/null
+nsx "$SERVER" --ring none --snapshots "$TMP/snaps" --listen 127.0.0.1:9472 \
+	--tls-cert "$TMP/srv.pem" --tls-key "$TMP/srv.key" >"$TMP/tls-server.log" 2>&1 &
+PIDS+=($!)
+wait_until 10 nsx curl -sk -o /dev/null https://127.0.0.1:9472/v1/snapshots
+rc=0
+nsx "$KR" snapshot list --endpoints "n1=https://127.0.0.1:9472" --tls-ca "$TMP/srv.pem" \
+	>"$TMP/kr-tls.out" 2>"$TMP/kr-tls.err" || rc=$?
+[ "$rc" = 0 ] || fail "kubectl-rawcap with --tls-ca over HTTPS exited $rc"
+rc=0
+nsx "$KR" snapshot list --endpoints "n1=https://127.0.0.1:9472" --tls-ca "$TMP/cert.pem" \
+	>"$TMP/kr-other.out" 2>"$TMP/kr-other.err" || rc=$?
+[ "$rc" != 0 ] || fail "kubectl-rawcap trusted a server its --tls-ca did not sign"
 
 # A Secret-style link to a token is followed: the server starts and checks the token.
 nsx "$SERVER" --ring none --snapshots "$TMP/snaps" --listen 127.0.0.1:9471 \
