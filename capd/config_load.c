@@ -19,6 +19,9 @@
 #include "capd.h"
 #include "config_int.h"
 #include "opt.h"
+#include "safe_open.h"
+
+#define CONFIG_FILE_MAX (1u << 20) /* a longer config file is refused */
 
 /* A setting of the table (not an old spelling, not --config/--help/--version). */
 static bool config_settable(const struct opt *o)
@@ -92,17 +95,29 @@ static int config_stream_load(struct capd_config *cfg, FILE *f, const char *name
 	return err;
 }
 
+/* Read whole first (safe_read_named): a FIFO or device under the name is refused. */
 static int config_file_load(struct capd_config *cfg, const char *path)
 {
-	FILE *f = fopen(path, "re");
-	int err;
+	char *text, why[128];
+	size_t len;
+	FILE *f;
+	int err = safe_read_named(path, CONFIG_FILE_MAX, &text, &len, why, sizeof(why));
 
-	if (!f) {
-		capd_usage_error(NULL, "cannot read config file %s: %s", path, strerror(errno));
+	if (err) {
+		capd_usage_error(NULL, "cannot read config file %s: %s", path, why);
 		return -EINVAL;
 	}
-	err = config_stream_load(cfg, f, path);
-	fclose(f);
+	f = len ? fmemopen(text, len, "r") : NULL;
+	if (len && !f) {
+		capd_usage_error(NULL, "cannot read config file %s: %s", path, strerror(errno));
+		free(text);
+		return -EINVAL;
+	}
+	err = f ? config_stream_load(cfg, f, path) : 0;
+	if (f)
+		fclose(f);
+	explicit_bzero(text, len);
+	free(text);
 	return err;
 }
 

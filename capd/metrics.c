@@ -29,6 +29,13 @@
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define NS_PER_SEC   1000000000ull
+/*
+ * A request's headers must be in this long after the connection (or its
+ * previous request) began: MHD's idle timeout alone let a client that sends
+ * a byte every few seconds hold its slot for ever, and clients from a few
+ * addresses (127.0.0.2, 127.0.0.3, ... on the node) every slot.
+ */
+#define METRICS_HEADER_S 5
 
 /* capd's own figures (ring, loss by cause, interfaces), then every source's. */
 void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
@@ -194,6 +201,7 @@ int capd_metrics_setup(struct capd_ctx *ctx)
 		.routes = metrics_routes,
 		.arg = ctx,
 		.log = capd_log,
+		.header_timeout_s = METRICS_HEADER_S,
 	};
 	struct httpd_stats st;
 	struct httpd *h;
@@ -213,7 +221,7 @@ int capd_metrics_setup(struct capd_ctx *ctx)
 	}
 	httpd_get_stats(h, &st);
 	capd_log("metrics on http://%s/metrics, /healthz and /livez (at most %u connections, %u per "
-		 "address, idle timeout %u s)",
-		 o.listen, st.max_conns, st.max_conns_per_ip, st.idle_timeout_s);
+		 "address, idle timeout %u s, headers within %u s)",
+		 o.listen, st.max_conns, st.max_conns_per_ip, st.idle_timeout_s, METRICS_HEADER_S);
 	return 0;
 }

@@ -84,12 +84,9 @@ static int set_auth(struct http_req *r, const struct transport *t)
 {
 	char hdr[4200];
 
-	if (t->tls_ca)
-		curl_easy_setopt(r->h, CURLOPT_CAINFO, t->tls_ca);
-	if (t->tls_cert) {
-		curl_easy_setopt(r->h, CURLOPT_SSLCERT, t->tls_cert);
-		curl_easy_setopt(r->h, CURLOPT_SSLKEY, t->tls_key);
-	}
+	cli_pem_set(r->h, CURLOPT_CAINFO_BLOB, &t->tls_ca);
+	cli_pem_set(r->h, CURLOPT_SSLCERT_BLOB, &t->tls_cert);
+	cli_pem_set(r->h, CURLOPT_SSLKEY_BLOB, &t->tls_key);
 	if (t->token) {
 		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", t->token);
 		r->hdrs = curl_slist_append(r->hdrs, hdr);

@@ -9,7 +9,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pem.h"
 #include "target.h"
+
+/* A TLS file read whole and given to curl from memory (pem.h); -errno with t->err filled. */
+static int target_pem(struct target *t, const char *path, CURLoption opt)
+{
+	struct cli_pem p;
+	char why[128];
+	int err = cli_pem_load(path, &p, why, sizeof(why));
+
+	if (err) {
+		snprintf(t->err, sizeof(t->err), "%s: %s", path, why);
+		return err;
+	}
+	cli_pem_set(t->h, opt, &p);
+	cli_pem_free(&p);
+	return 0;
+}
 
 int target_connect(struct target *t, const struct target_opts *o)
 {
@@ -29,12 +46,10 @@ int target_connect(struct target *t, const struct target_opts *o)
 	curl_easy_setopt(t->h, CURLOPT_CONNECTTIMEOUT, (long)o->timeout_s);
 	curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, t->err);
 	curl_easy_setopt(t->h, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (o->ca)
-		curl_easy_setopt(t->h, CURLOPT_CAINFO, o->ca);
-	if (o->cert) {
-		curl_easy_setopt(t->h, CURLOPT_SSLCERT, o->cert);
-		curl_easy_setopt(t->h, CURLOPT_SSLKEY, o->key);
-	}
+	if (target_pem(t, o->ca, CURLOPT_CAINFO_BLOB) ||
+	    target_pem(t, o->cert, CURLOPT_SSLCERT_BLOB) ||
+	    target_pem(t, o->key, CURLOPT_SSLKEY_BLOB))
+		return -EINVAL;
 	cc = curl_easy_perform(t->h);
 	if (cc == CURLE_OK)
 		cc = curl_easy_getinfo(t->h, CURLINFO_ACTIVESOCKET, &t->fd);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "safe_open.h"
 #include "transport.h"
 
 #define TOKEN_MAX 4096
@@ -70,23 +71,13 @@ int transport_add_missing(struct transport *t, const struct cli *c, const char *
 
 static int read_token(const char *path, char **out)
 {
-	char buf[TOKEN_MAX + 1];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	char *buf, why[128];
 	size_t len;
 
-	if (fd < 0) {
-		fprintf(stderr, PROG ": --token-file %s: %s\n", path, strerror(errno));
+	if (safe_read_named(path, TOKEN_MAX, &buf, &len, why, sizeof(why))) {
+		fprintf(stderr, PROG ": --token-file %s: %s\n", path, why);
 		return CLI_USAGE;
 	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0 || n > TOKEN_MAX) {
-		fprintf(stderr, PROG ": --token-file %s: %s\n", path,
-			n < 0 ? strerror(errno) : "longer than 4096 bytes");
-		return CLI_USAGE;
-	}
-	len = (size_t)n;
 	while (len && isspace((unsigned char)buf[len - 1]))
 		len--;
 	buf[len] = '\0';
@@ -96,16 +87,28 @@ static int read_token(const char *path, char **out)
 				PROG ": --token-file %s: the token holds a space or a "
 				     "control character\n",
 				path);
+			explicit_bzero(buf, len);
+			free(buf);
 			return CLI_USAGE;
 		}
 	}
 	if (!len) {
 		fprintf(stderr, PROG ": --token-file %s: empty\n", path);
+		free(buf);
 		return CLI_USAGE;
 	}
-	*out = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return *out ? 0 : CLI_PARTIAL;
+	*out = buf;
+	return 0;
+}
+
+static int load_pem(const char *opt, const char *path, struct cli_pem *out)
+{
+	char why[128];
+
+	if (!cli_pem_load(path, out, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, PROG ": %s %s: %s\n", opt, path, why);
+	return CLI_USAGE;
 }
 
 /* One NODE=URL item: a node name and an http(s) URL with a host. */
@@ -157,9 +160,10 @@ static int endpoints_open(struct transport *t, const struct cli *c)
 		err = read_token(c->token_file, &t->token);
 	if (!err && transport_add_missing(t, c, "not among --endpoints"))
 		err = CLI_PARTIAL;
-	t->tls_ca = c->tls_ca;
-	t->tls_cert = c->tls_cert;
-	t->tls_key = c->tls_key;
+	if (!err)
+		err = load_pem("--tls-ca", c->tls_ca, &t->tls_ca) ?:
+		      load_pem("--tls-cert", c->tls_cert, &t->tls_cert) ?:
+		      load_pem("--tls-key", c->tls_key, &t->tls_key);
 	return err;
 }
 
@@ -208,6 +212,9 @@ void transport_close(struct transport *t)
 		free(t->nodes[i].pod);
 	}
 	free(t->nodes);
+	cli_pem_free(&t->tls_ca);
+	cli_pem_free(&t->tls_cert);
+	cli_pem_free(&t->tls_key);
 	if (t->token) {
 		explicit_bzero(t->token, strlen(t->token));
 		free(t->token);

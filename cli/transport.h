@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "pem.h"
 
 struct node {
 	char *name;
@@ -37,7 +38,7 @@ struct transport {
 	struct node *nodes; /* sorted by name */
 	size_t n;
 	/* for every request: TLS files, bearer token (NULL for none) */
-	const char *tls_ca, *tls_cert, *tls_key;
+	struct cli_pem tls_ca, tls_cert, tls_key;
 	char *token;
 	const struct transport_ops *ops;
 	void *priv;

@@ -405,8 +405,6 @@ int httpd_start(const struct httpd_opts *o, struct httpd **out)
 		return -ENOMEM;
 	h->o = *o;
 	h->o.own_thread |= h->o.thread_per_conn;
-	if (!h->o.own_thread) /* the caller's loop has no thread to spare (capd's sandbox) */
-		h->o.header_timeout_s = 0;
 	h->lfd = -1;
 	httpd_defaults(h);
 	err = httpd_deadline_start(h);
@@ -447,16 +445,21 @@ int httpd_epoll_fd(const struct httpd *h)
 
 int httpd_run(struct httpd *h)
 {
+	httpd_deadline_run(h); /* MHD_run() then closes what it shut down */
 	return MHD_run(h->d) == MHD_YES ? 0 : -EIO;
 }
 
 int httpd_timeout_ms(struct httpd *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	/* Header deadlines are swept by httpd_run(): at least once a second. */
+	int cap = h->o.header_timeout_s ? 1000 : INT_MAX;
 
-	if (h->o.own_thread || MHD_get_timeout(h->d, &ms) != MHD_YES)
+	if (h->o.own_thread)
 		return -1;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	if (MHD_get_timeout(h->d, &ms) != MHD_YES)
+		return h->o.header_timeout_s ? cap : -1;
+	return ms > (MHD_UNSIGNED_LONG_LONG)cap ? cap : (int)ms;
 }
 
 int httpd_port(const struct httpd *h)

@@ -70,8 +70,9 @@ struct httpd_opts {
 	unsigned max_conns_per_ip; /* 0: half of max_conns */
 	unsigned idle_timeout_s;   /* 0: 10 */
 	unsigned header_timeout_s; /* a request's headers and body, from the connection's start
-				      or the previous request's end; 0: only idle_timeout_s
-				      (own_thread) */
+				      or the previous request's end; 0: only idle_timeout_s.
+				      With the caller's loop, httpd_run() enforces it (once a
+				      second) */
 	size_t conn_mem;	   /* per connection for request line and headers; 0: 8 KiB */
 	unsigned backlog;	   /* listen(2) backlog; 0: 128 */
 	bool own_thread;	   /* MHD's internal thread instead of the caller's loop */

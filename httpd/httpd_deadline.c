@@ -12,9 +12,11 @@
  * are in); one that trickles its body, or an endless chunked one that
  * httpd.c reads to its end to answer 413, does the same. A watchdog
  * thread closes such connections: it shuts their socket down, which wakes
- * the connection's own thread, and MHD closes it. An entry leaves the list
- * when MHD reports the connection closed, which MHD does before it closes
- * the socket, so a shutdown under the list's lock never reaches a reused
+ * the connection's own thread, and MHD closes it. With the caller's loop
+ * (capd's /healthz: no thread to spare) httpd_run() sweeps instead, on the
+ * loop's thread, at least once a second. An entry leaves the list when MHD
+ * reports the connection closed, which MHD does before it closes the
+ * socket, so a shutdown under the list's lock never reaches a reused
  * descriptor.
  */
 #include <errno.h>
@@ -86,10 +88,11 @@ void httpd_deadline_set(struct httpd *h, struct MHD_Connection *conn, bool met)
 	pthread_mutex_unlock(&h->wlock);
 }
 
-/* Shut down every connection past its deadline; h->wlock held. */
-static void httpd_deadline_sweep(struct httpd *h)
+/* Shut down every connection past its deadline; h->wlock held. How many. */
+static unsigned httpd_deadline_sweep(struct httpd *h)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	unsigned n = 0;
 
 	for (struct httpd_watch *w = h->watch; w; w = w->next) {
 		const union MHD_ConnectionInfo *i;
@@ -101,8 +104,22 @@ static void httpd_deadline_sweep(struct httpd *h)
 		if (i && i->connect_fd >= 0) {
 			shutdown(i->connect_fd, SHUT_RDWR);
 			httpd_stat_add(&h->st.timed_out, 1);
+			n++;
 		}
 	}
+	return n;
+}
+
+unsigned httpd_deadline_run(struct httpd *h)
+{
+	unsigned n;
+
+	if (!h->o.header_timeout_s || h->wrunning)
+		return 0;
+	pthread_mutex_lock(&h->wlock);
+	n = httpd_deadline_sweep(h);
+	pthread_mutex_unlock(&h->wlock);
+	return n;
 }
 
 static void *httpd_deadline_main(void *arg)
@@ -131,8 +148,8 @@ int httpd_deadline_start(struct httpd *h)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->wcond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (!h->o.header_timeout_s)
-		return 0;
+	if (!h->o.header_timeout_s || !h->o.own_thread)
+		return 0; /* the caller's loop sweeps (httpd_deadline_run) */
 	err = -pthread_create(&h->wthread, NULL, httpd_deadline_main, h);
 	h->wrunning = !err;
 	return err;

@@ -63,6 +63,8 @@ void httpd_deadline_stop(struct httpd *h);
 void httpd_deadline_opened(struct httpd *h, struct MHD_Connection *conn, void **ctx);
 void httpd_deadline_closed(struct httpd *h, void **ctx);
 void httpd_deadline_set(struct httpd *h, struct MHD_Connection *conn, bool met);
+/* The caller's loop (no watchdog thread): shut down connections past their deadline; how many. */
+unsigned httpd_deadline_run(struct httpd *h);
 
 void httpd_hdrs_free(struct httpd_hdrs *hh);
 

@@ -15,13 +15,17 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "forward_int.h"
+#include "safe_open.h"
 
 static const char *fwd_tls_error(char *buf, size_t len)
 {
@@ -36,30 +40,134 @@ static const char *fwd_tls_error(char *buf, size_t len)
 	return buf;
 }
 
+#define FWD_TLS_FILE_MAX (1u << 20) /* a larger certificate, key or CA file is refused */
+
+/*
+ * A PEM file the user named, read whole first (safe_read_named: a FIFO or a
+ * device under the name is refused, never blocked on) and handed to OpenSSL
+ * from memory. NULL with err filled.
+ */
+static BIO *fwd_tls_pem(const char *what, const char *path, char **text, char *err, size_t errlen)
+{
+	char why[128];
+	size_t len;
+	BIO *b;
+
+	if (safe_read_named(path, FWD_TLS_FILE_MAX, text, &len, why, sizeof(why))) {
+		snprintf(err, errlen, "loading %s %s: %s", what, path, why);
+		return NULL;
+	}
+	b = BIO_new_mem_buf(*text, (int)len);
+	if (!b) {
+		snprintf(err, errlen, "loading %s %s: out of memory", what, path);
+		explicit_bzero(*text, len);
+		free(*text);
+	}
+	return b;
+}
+
+static void fwd_tls_pem_free(BIO *b, char *text)
+{
+	BIO_free(b);
+	explicit_bzero(text, strlen(text));
+	free(text);
+}
+
+/* The chain's end of data: OpenSSL's "no start line" after the last block is no error. */
+static bool fwd_tls_pem_end(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+		return false;
+	ERR_clear_error();
+	return true;
+}
+
+/* As SSL_CTX_use_certificate_chain_file: the first certificate, then its chain. */
+static int fwd_tls_cert(SSL_CTX *ctx, BIO *b)
+{
+	X509 *x = PEM_read_bio_X509_AUX(b, NULL, SSL_CTX_get_default_passwd_cb(ctx),
+					SSL_CTX_get_default_passwd_cb_userdata(ctx));
+	int ok = x && SSL_CTX_use_certificate(ctx, x) == 1 && SSL_CTX_clear_chain_certs(ctx);
+
+	X509_free(x);
+	while (ok) {
+		X509 *ca = PEM_read_bio_X509(b, NULL, SSL_CTX_get_default_passwd_cb(ctx),
+					     SSL_CTX_get_default_passwd_cb_userdata(ctx));
+
+		if (!ca)
+			return fwd_tls_pem_end() ? 0 : -1;
+		if (!SSL_CTX_add0_chain_cert(ctx, ca)) {
+			X509_free(ca);
+			ok = 0;
+		}
+	}
+	return -1;
+}
+
+static int fwd_tls_key(SSL_CTX *ctx, BIO *b)
+{
+	EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, SSL_CTX_get_default_passwd_cb(ctx),
+					      SSL_CTX_get_default_passwd_cb_userdata(ctx));
+	int ok = k && SSL_CTX_use_PrivateKey(ctx, k) == 1;
+
+	EVP_PKEY_free(k);
+	return ok ? 0 : -1;
+}
+
+/* As SSL_CTX_load_verify_locations(ctx, file, NULL): every certificate and CRL of the file. */
+static int fwd_tls_ca(SSL_CTX *ctx, BIO *b)
+{
+	STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	int n = 0, bad = 0;
+
+	for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *info = sk_X509_INFO_value(infos, i);
+
+		if (info->x509)
+			bad |= !X509_STORE_add_cert(store, info->x509), n++;
+		if (info->crl)
+			bad |= !X509_STORE_add_crl(store, info->crl), n++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (infos && !n)
+		ERR_raise(ERR_LIB_X509, X509_R_NO_CERTIFICATE_OR_CRL_FOUND);
+	return infos && n && !bad ? 0 : -1;
+}
+
+/* Load what --WHAT names with load(); errors say which file and why. */
+static int fwd_tls_file(SSL_CTX *ctx, const char *what, const char *path,
+			int (*load)(SSL_CTX *, BIO *), char *err, size_t errlen)
+{
+	char *text, why[160];
+	BIO *b = fwd_tls_pem(what, path, &text, err, errlen);
+	int r;
+
+	if (!b)
+		return -1;
+	r = load(ctx, b);
+	fwd_tls_pem_free(b, text);
+	if (r)
+		snprintf(err, errlen, "loading %s %s: %s", what, path,
+			 fwd_tls_error(why, sizeof(why)));
+	return r;
+}
+
 static int fwd_tls_load(SSL_CTX *ctx, const struct rawcap_forward_opts *o, char *err, size_t errlen)
 {
-	char why[160];
-
-	if (o->tls_cert && SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert) != 1) {
-		snprintf(err, errlen, "loading certificate %s: %s", o->tls_cert,
-			 fwd_tls_error(why, sizeof(why)));
+	if (o->tls_cert && fwd_tls_file(ctx, "certificate", o->tls_cert, fwd_tls_cert, err, errlen))
 		return -1;
-	}
-	if (o->tls_key && SSL_CTX_use_PrivateKey_file(ctx, o->tls_key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "loading key %s: %s", o->tls_key,
-			 fwd_tls_error(why, sizeof(why)));
+	if (o->tls_key && fwd_tls_file(ctx, "key", o->tls_key, fwd_tls_key, err, errlen))
 		return -1;
-	}
 	if (o->tls_cert && o->tls_key && SSL_CTX_check_private_key(ctx) != 1) {
 		snprintf(err, errlen, "key %s does not match certificate %s", o->tls_key,
 			 o->tls_cert);
 		return -1;
 	}
-	if (o->tls_ca && SSL_CTX_load_verify_locations(ctx, o->tls_ca, NULL) != 1) {
-		snprintf(err, errlen, "loading CA %s: %s", o->tls_ca,
-			 fwd_tls_error(why, sizeof(why)));
+	if (o->tls_ca && fwd_tls_file(ctx, "CA", o->tls_ca, fwd_tls_ca, err, errlen))
 		return -1;
-	}
 	return 0;
 }
 

@@ -81,7 +81,17 @@ struct hist_scan_ctx {
 	struct history *h;
 	bool listing; /* the directory opened: h->segs is being rebuilt */
 	bool skipped; /* a segment file was passed over: it may be readable later */
+	struct history_foreign foreign; /* segments of another format version */
 };
+
+/* A segment whose intact header names another format version: never read, but said. */
+static void hist_foreign_one(struct history_foreign *f, uint64_t no, const struct seg_hdr *sh)
+{
+	if (!f->segments++ || no < f->first_seg_no) {
+		f->first_seg_no = no;
+		f->version = sh->version;
+	}
+}
 
 static int hist_scan_one(void *arg, const char *name, uint64_t no)
 {
@@ -95,6 +105,8 @@ static int hist_scan_one(void *arg, const char *name, uint64_t no)
 		sc->listing = true;
 	}
 	sfd = hist_open_seg(sc->h, no, &sh);
+	if (sfd == -EPROTO)
+		hist_foreign_one(&sc->foreign, no, &sh);
 	if (sfd < 0) {
 		sc->skipped = true;
 		return 0; /* garbage, foreign or mid-recycle: not ours to read now */
@@ -145,7 +157,7 @@ static bool hist_times_settled(const struct stat *st)
  */
 int hist_scan(struct history *h)
 {
-	struct hist_scan_ctx sc = {h, false, false};
+	struct hist_scan_ctx sc = {h, false, false, {0}};
 	struct stat st;
 	bool settled;
 	int err;
@@ -156,6 +168,8 @@ int hist_scan(struct history *h)
 	err = seg_dir_each(h->dirfd, hist_scan_one, &sc);
 	if (!sc.listing && !err)
 		h->nseg = 0; /* no segment at all */
+	if (!err)
+		h->foreign = sc.foreign;
 	if (h->nseg)
 		qsort(h->segs, h->nseg, sizeof(*h->segs), hist_seg_cmp);
 	h->listed = settled && !err && !sc.skipped;
@@ -435,6 +449,11 @@ int history_skip_hole(struct history *h)
 void history_set_sealed(struct history *h, bool sealed)
 {
 	h->sealed = sealed;
+}
+
+void history_get_foreign(const struct history *h, struct history_foreign *out)
+{
+	*out = h ? h->foreign : (struct history_foreign){0};
 }
 
 void history_damage(const struct history *h, uint64_t *blocks, uint64_t *records)

@@ -67,6 +67,17 @@ void history_set_sealed(struct history *h, bool sealed);
  * For a cursor whose ring no longer holds the records the gap lacks.
  */
 int history_skip_hole(struct history *h);
+/*
+ * Segment files of the last listing whose intact header names another
+ * segment format version (written by an older or newer rawcap): not read,
+ * and so not in any window; the caller says so instead of "nothing held".
+ */
+struct history_foreign {
+	uint64_t segments;     /* how many */
+	uint64_t first_seg_no; /* the lowest-numbered one */
+	uint32_t version;      /* its format version */
+};
+void history_get_foreign(const struct history *h, struct history_foreign *out);
 /* Damaged blocks skipped since open, and the records their intact headers listed. */
 void history_damage(const struct history *h, uint64_t *blocks, uint64_t *records);
 

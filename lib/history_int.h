@@ -41,6 +41,7 @@ struct history {
 	uint32_t hole;	  /* live: blocks from blk to here may still be in flight; 0: none */
 	uint64_t corrupt; /* damaged blocks skipped, not yet reported */
 	uint64_t damaged_blocks, damaged_records; /* since open; records known from headers */
+	struct history_foreign foreign;		  /* as of the last listing */
 };
 
 /* Open segment seg_no and read its header into *sh: the fd, or -errno (-ESTALE: recycled). */

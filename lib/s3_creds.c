@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "s3_int.h"
+#include "safe_open.h"
 
 #define CREDS_FILE_MAX (1u << 20)
 #define WEB_TOKEN_MAX  (64u << 10)
@@ -46,7 +47,7 @@ void s3_creds_free(struct s3_creds *c)
 	free(c->token_file);
 	free(c->sts_endpoint);
 	free(c->session_name);
-	free(c->ca_file);
+	s3_ca_free(&c->ca);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -70,33 +71,41 @@ void s3_creds_redact(const struct s3_creds *c, char *s)
 	redact_one(s, c->web_token);
 }
 
-/* Read a whole small file (bounded) into a NUL-terminated buffer. */
-static int read_small(const char *path, size_t max, char **out, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	ssize_t n;
-	char *buf;
+#define CA_FILE_MAX (4u << 20) /* a CA bundle larger than this is refused */
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		close(fd);
-		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		if (buf)
-			explicit_bzero(buf, (size_t)st.st_size);
-		free(buf);
-		return buf ? -EIO : -ENOMEM;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = (size_t)n;
-	return 0;
+int s3_ca_load(struct s3_ca *ca, const char *path, char *errbuf, size_t errlen)
+{
+	char why[128];
+	int err;
+
+	memset(ca, 0, sizeof(*ca));
+	if (!path)
+		return 0;
+	err = safe_read_named(path, CA_FILE_MAX, &ca->pem, &ca->len, why, sizeof(why));
+	if (err)
+		snprintf(errbuf, errlen, "CA file %s: %s", path, why);
+	return err;
+}
+
+void s3_ca_set(CURL *h, const struct s3_ca *ca)
+{
+	struct curl_blob b = {.data = ca->pem, .len = ca->len, .flags = CURL_BLOB_COPY};
+
+	if (ca->pem)
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
+}
+
+void s3_ca_free(struct s3_ca *ca)
+{
+	free(ca->pem);
+	memset(ca, 0, sizeof(*ca));
+}
+
+/* Read a whole small file (bounded) into a NUL-terminated buffer: safe_read_named. */
+static int read_small(const char *path, size_t max, char **out, size_t *len, char *why,
+		      size_t whylen)
+{
+	return safe_read_named(path, max, out, len, why, whylen);
 }
 
 static char *trim(char *s, char *end)
@@ -247,17 +256,16 @@ static int sts_assume(struct s3_creds *c, char *errbuf, size_t errlen)
 {
 	struct s3_creds got = {0};
 	struct sts_buf resp = {0};
-	char *token = NULL, *body = NULL, cerr[CURL_ERROR_SIZE] = "";
+	char *token = NULL, *body = NULL, cerr[CURL_ERROR_SIZE] = "", why[128];
 	size_t tlen;
 	long status = 0;
 	CURL *h = NULL;
 	CURLcode rc;
 	int err;
 
-	err = read_small(c->token_file, WEB_TOKEN_MAX, &token, &tlen);
+	err = read_small(c->token_file, WEB_TOKEN_MAX, &token, &tlen, why, sizeof(why));
 	if (err) {
-		snprintf(errbuf, errlen, "web identity token %s: %s", c->token_file,
-			 strerror(-err));
+		snprintf(errbuf, errlen, "web identity token %s: %s", c->token_file, why);
 		return err == -ENOENT ? -ENOKEY : err;
 	}
 	trim(token, token + tlen);
@@ -280,8 +288,7 @@ static int sts_assume(struct s3_creds *c, char *errbuf, size_t errlen)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	s3_ca_set(h, &c->ca);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(h);
@@ -346,15 +353,15 @@ static int from_web_identity(struct s3_creds *c, const struct rawcap_s3_opts *o,
 		c->session_name = strdup(sess);
 	else if (asprintf(&c->session_name, "rawcap-%ld", (long)time(NULL)) < 0)
 		c->session_name = NULL;
-	if (o->ca_file)
-		c->ca_file = strdup(o->ca_file);
-	if (!c->role_arn || !c->token_file || !c->sts_endpoint || !c->session_name ||
-	    (o->ca_file && !c->ca_file))
+	if (!c->role_arn || !c->token_file || !c->sts_endpoint || !c->session_name)
 		err = -ENOMEM;
 	if (err) {
 		snprintf(errbuf, errlen, "out of memory");
 		return err;
 	}
+	err = s3_ca_load(&c->ca, o->ca_file, errbuf, errlen);
+	if (err)
+		return err;
 	return sts_assume(c, errbuf, errlen);
 }
 
@@ -364,7 +371,7 @@ static int from_file(struct s3_creds *c, const struct rawcap_s3_opts *o, char *e
 	const char *path = env("AWS_SHARED_CREDENTIALS_FILE");
 	const char *profile = o->profile ? o->profile : env("AWS_PROFILE");
 	bool explicit_file = path != NULL, explicit_profile = profile != NULL;
-	char home[4096], *text;
+	char home[4096], *text, why[128];
 	size_t len;
 	int err;
 
@@ -375,11 +382,11 @@ static int from_file(struct s3_creds *c, const struct rawcap_s3_opts *o, char *e
 		path = home;
 	}
 	profile = profile ? profile : "default";
-	err = read_small(path, CREDS_FILE_MAX, &text, &len);
+	err = read_small(path, CREDS_FILE_MAX, &text, &len, why, sizeof(why));
 	if (err) {
 		if (!explicit_file && err == -ENOENT && !explicit_profile)
 			return -ENOKEY;
-		snprintf(errbuf, errlen, "credentials file %s: %s", path, strerror(-err));
+		snprintf(errbuf, errlen, "credentials file %s: %s", path, why);
 		return err == -ENOENT ? -ENOKEY : err;
 	}
 	err = s3_creds_parse_file(text, len, profile, c);

@@ -96,8 +96,7 @@ static int start(struct s3_op *op, struct s3_req *r)
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled peer: 60 s without a byte */
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (op->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, op->ca_file);
+	s3_ca_set(h, &op->ca);
 	if (op->rate_per_req) {
 		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)op->rate_per_req);
 		curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)op->rate_per_req);
@@ -455,10 +454,13 @@ int s3_op_init(struct s3_op *op, const struct rawcap_s3_opts *o, struct s3_progr
 	op->retries = o->no_retry ? 0 : o->retries ? o->retries : RAWCAP_S3_RETRIES;
 	op->part_size = o->part_size ? o->part_size : RAWCAP_S3_PART_SIZE;
 	op->rate_per_req = o->max_rate ? (o->max_rate + op->parallel - 1) / op->parallel : 0;
-	op->ca_file = o->ca_file;
+	err = s3_ca_load(&op->ca, o->ca_file, errbuf, errlen);
+	if (err)
+		return err;
 	op->multi = curl_multi_init();
 	if (!op->multi) {
 		snprintf(errbuf, errlen, "out of memory");
+		s3_ca_free(&op->ca);
 		return -ENOMEM;
 	}
 	curl_multi_setopt(op->multi, CURLMOPT_MAXCONNECTS, (long)op->parallel + 2);
@@ -466,6 +468,7 @@ int s3_op_init(struct s3_op *op, const struct rawcap_s3_opts *o, struct s3_progr
 	if (err) {
 		curl_multi_cleanup(op->multi);
 		op->multi = NULL;
+		s3_ca_free(&op->ca);
 	}
 	return err;
 }
@@ -480,5 +483,6 @@ void s3_op_fini(struct s3_op *op)
 	for (unsigned i = 0; i < op->nidle; i++)
 		curl_easy_cleanup(op->idle[i]);
 	s3_creds_free(&op->creds);
+	s3_ca_free(&op->ca);
 	memset(op, 0, sizeof(*op));
 }

@@ -52,12 +52,26 @@ char *s3_url(const struct s3_target *t, const char *key, const char *query);
  */
 int s3_uri_encode(const char *s, bool slash, char *out, size_t len);
 
+/*
+ * The CA file --ca-file names, read whole (safe_read_named: a FIFO or device
+ * under the name is refused, where libcurl would block opening it) and
+ * handed to libcurl from memory (CURLOPT_CAINFO_BLOB).
+ */
+struct s3_ca {
+	char *pem; /* NULL: none named */
+	size_t len;
+};
+int s3_ca_load(struct s3_ca *ca, const char *path, char *errbuf, size_t errlen);
+void s3_ca_set(CURL *h, const struct s3_ca *ca);
+void s3_ca_free(struct s3_ca *ca);
+
 /* Credentials in use; secrets are wiped when freed. */
 struct s3_creds {
 	char *access_key, *secret_key, *session_token;
 	time_t expires; /* 0: does not expire */
 	/* Web identity, to renew: */
-	char *role_arn, *token_file, *sts_endpoint, *session_name, *ca_file;
+	char *role_arn, *token_file, *sts_endpoint, *session_name;
+	struct s3_ca ca;
 	char *web_token; /* the last token read, only to keep it out of messages */
 };
 
@@ -178,7 +192,7 @@ struct s3_op {
 	unsigned parallel, retries;
 	uint64_t part_size;
 	uint64_t rate_per_req;
-	const char *ca_file;
+	struct s3_ca ca;
 	struct s3_req *queue, *queue_tail, *delayed;
 	struct s3_req *active; /* in the multi handle */
 	unsigned running;

@@ -233,6 +233,17 @@ static void window_progress(struct rawcap_window *w)
 }
 
 /* The window is over (err 0) or failed: count what the end shows, flush, and stay done. */
+/* Segments the history could not read (another format version): for the report. */
+static void window_foreign(struct rawcap_window *w)
+{
+	struct history_foreign f;
+
+	history_get_foreign(w->c->hist, &f);
+	w->res->foreign_segments = f.segments;
+	w->res->foreign_first_seg_no = f.first_seg_no;
+	w->res->foreign_version = f.version;
+}
+
 int window_finish(struct rawcap_window *w, int err)
 {
 	int ferr;
@@ -241,6 +252,7 @@ int window_finish(struct rawcap_window *w, int err)
 		err = window_reader_loss(w, true);
 	if (!err)
 		window_snapshot_check(w);
+	window_foreign(w);
 	ferr = window_flush(w);
 	w->done = true;
 	w->err = err ? err : ferr;

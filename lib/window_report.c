@@ -10,6 +10,8 @@
 #include <rawcap/meta.h>
 #include <rawcap/window.h>
 
+#include "seg_format.h"
+
 #define T(ns, buf) rawcap_format_time(ns, buf, sizeof(buf))
 
 static void report_held(FILE *f, const struct rawcap_window_result *r)
@@ -101,6 +103,15 @@ bool rawcap_window_report(FILE *f, const char *prog, const struct rawcap_window_
 			"damaged (see rawcap-snapshot verify)\n",
 			prog, (unsigned long long)r->snapshot_packets,
 			(unsigned long long)r->snapshot_short);
+		partial = true;
+	}
+	if (r->foreign_segments) {
+		fprintf(f,
+			"%s: %llu disk FIFO segment files (the first seg-%016llx.rcs) are in "
+			"segment format %u, which this rawcap (format %u) does not read: an older "
+			"or newer rawcap wrote them; their records are not in the output\n",
+			prog, (unsigned long long)r->foreign_segments,
+			(unsigned long long)r->foreign_first_seg_no, r->foreign_version, SEG_VERSION);
 		partial = true;
 	}
 	if (!r->packets)

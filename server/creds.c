@@ -14,46 +14,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "safe_open.h"
 #include "server.h"
 
 #define CREDS_MAX (1u << 20) /* a PEM chain or a token file larger than this is refused */
 
-/* The whole of a small regular file, NUL-terminated; NULL with errno set. */
-static char *creds_read(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n = -1;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CREDS_MAX) {
-		errno = fstat(fd, &st) ? errno : !S_ISREG(st.st_mode) ? EBADFD : EFBIG;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf && (n = read(fd, buf, (size_t)st.st_size)) == st.st_size)
-		buf[n] = '\0';
-	else if (buf)
-		errno = n < 0 ? errno : EIO;
-out:
-	if (n != st.st_size) {
-		free(buf);
-		buf = NULL;
-	}
-	close(fd);
-	return buf;
-}
-
+/* The whole of a small regular file the option names (safe_read_named), or exit code 2. */
 static int creds_load(const char *opt, const char *path, char **out)
 {
+	char why[128];
+
 	if (!path)
 		return 0;
-	*out = creds_read(path);
-	if (*out)
+	if (!safe_read_named(path, CREDS_MAX, out, NULL, why, sizeof(why)))
 		return 0;
-	fprintf(stderr, SERVER_PROG ": %s %s: %s\n", opt, path, strerror(errno));
+	fprintf(stderr, SERVER_PROG ": %s %s: %s\n", opt, path, why);
 	return 2;
 }
 

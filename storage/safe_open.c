@@ -384,6 +384,67 @@ ssize_t safe_read_text(int dirfd, const char *name, const struct safe_want *want
 	return n;
 }
 
+/* Read fd to its end into buf (cap bytes): its length, -EFBIG past cap, or -errno. */
+static ssize_t safe_read_all(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	while (got < cap) {
+		ssize_t r = read(fd, buf + got, cap - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return (ssize_t)got;
+		got += (size_t)r;
+	}
+	return -EFBIG;
+}
+
+int safe_read_named(const char *path, size_t max, char **out, size_t *len, char *why,
+		    size_t whylen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	ssize_t n = -ENOMEM;
+	char *buf = NULL;
+
+	if (fd < 0) {
+		n = -errno;
+		safe_why(why, whylen, "%s", strerror(errno));
+		return (int)n;
+	}
+	if (fstat(fd, &st)) {
+		n = -errno;
+		safe_why(why, whylen, "%s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		n = -EBADFD;
+		safe_why(why, whylen, "%s, not a regular file", safe_type_name(st.st_mode));
+	} else if ((uint64_t)st.st_size > max) {
+		n = -EFBIG;
+		safe_why(why, whylen, "larger than %zu bytes", max);
+	} else if ((buf = malloc(max + 1))) {
+		n = safe_read_all(fd, buf, max + 1);
+		if (n < 0)
+			safe_why(why, whylen, "%s",
+				 n == -EFBIG ? "grew past its size limit" : strerror((int)-n));
+	}
+	close(fd);
+	if (n < 0) {
+		if (buf)
+			explicit_bzero(buf, max + 1);
+		free(buf);
+		return (int)n;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = (size_t)n;
+	return 0;
+}
+
 int safe_replace_text(const char *dir, const char *name, const char *text, size_t len,
 		      bool durable)
 {

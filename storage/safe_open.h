@@ -114,6 +114,19 @@ ssize_t safe_read_text(int dirfd, const char *name, const struct safe_want *want
 int safe_replace_text(const char *dir, const char *name, const char *text, size_t len,
 		      bool durable);
 
+/*
+ * Read a small file a user named (an option or a variable: a config file, a
+ * token, a TLS certificate, key or CA, credentials) whole. The path is taken
+ * as given, links included (Kubernetes mounts Secrets as links), but what it
+ * names must be a regular file of at most max bytes: a FIFO, socket or
+ * device is refused (-EBADFD) without blocking on it, a larger file -EFBIG,
+ * as is one that grows past max while read. Returns 0 with the text in *out
+ * (malloc'd, NUL terminated; its length in *len if not NULL), or -errno with
+ * why filled ("a FIFO, not a regular file", ...). The caller names the path.
+ */
+int safe_read_named(const char *path, size_t max, char **out, size_t *len, char *why,
+		    size_t whylen);
+
 /* "a FIFO", "a directory", ... for a st_mode. */
 const char *safe_type_name(mode_t mode);
 

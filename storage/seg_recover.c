@@ -84,6 +84,18 @@ static int segw_check_entry(struct seg_writer *w, const char *name, uint64_t *no
 		segw_log(w, "removing %s/%s: not a valid segment (torn write?)", w->dir, name);
 		unlinkat(w->dirfd, name, 0);
 	}
+	/*
+	 * Another format version (a downgrade, or an upgrade undone): no reader
+	 * of this version can read it, and kept it would hold disk beyond the
+	 * storage size (it is not one of this FIFO's segments) for ever.
+	 */
+	if (err == -EPROTO && w->o.fifo) {
+		segw_log(w,
+			 "removing %s/%s: segment format %u, this capd writes and reads format %u "
+			 "(an older or newer rawcap wrote it)",
+			 w->dir, name, h.version, SEG_VERSION);
+		unlinkat(w->dirfd, name, 0);
+	}
 	return err;
 }
 

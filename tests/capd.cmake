@@ -14,6 +14,8 @@ rawcap_script_test(capd_storage_sigkill capd/storage_sigkill.sh LABELS "capd;dis
 
 # The metrics endpoint under load and attack: 100,000 requests, 1,000 idle clients.
 rawcap_script_test(capd_http capd/http.sh LABELS "capd;netns;security" TIMEOUT 600)
+# Slowloris from several addresses holding every slot: a request's headers have 5 s.
+rawcap_script_test(capd_http_slowloris capd/http_slowloris.sh LABELS "capd;netns;security" TIMEOUT 120)
 
 # Restarts inside a /dev/shm sized as the chart sizes it, with a reader attached.
 rawcap_script_test(capd_restart_shm capd/restart_shm.sh LABELS "capd;netns" TIMEOUT 240)

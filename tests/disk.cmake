@@ -13,7 +13,7 @@ target_link_libraries(diskread PRIVATE rawcap)
 rawcap_unit_test(test_disk SOURCES disk/test_disk.c LIBS rawcap_storage rawcap_static LABELS disk TIMEOUT 60)
 target_include_directories(test_disk PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/disk)
 
-foreach(t recycle sigkill tmpfs_full perms)
+foreach(t recycle sigkill tmpfs_full perms format_version)
   rawcap_script_test(disk_${t} disk/${t}.sh LABELS disk TIMEOUT 120)
 endforeach()
 

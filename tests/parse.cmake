@@ -13,7 +13,7 @@ add_executable(test_capd_config parse/test_capd_config.c ${CMAKE_SOURCE_DIR}/cap
                ${CMAKE_SOURCE_DIR}/lib/parse.c ${CMAKE_SOURCE_DIR}/lib/version.c)
 target_include_directories(test_capd_config PRIVATE ${CMAKE_SOURCE_DIR}/capd ${RAWCAP_INCLUDE})
 target_compile_definitions(test_capd_config PRIVATE RAWCAP_VERSION_STRING="${PROJECT_VERSION}")
-target_link_libraries(test_capd_config PRIVATE PkgConfig::CMOCKA rawcap_opt rawcap_ring_writer rawcap_httpd)
+target_link_libraries(test_capd_config PRIVATE PkgConfig::CMOCKA rawcap_opt rawcap_ring_writer rawcap_httpd rawcap_safe_open)
 add_test(NAME test_capd_config COMMAND test_capd_config)
 set_tests_properties(test_capd_config PROPERTIES TIMEOUT 60 LABELS "parse;capd")
 

@@ -21,3 +21,6 @@ rawcap_unit_test(test_uring_restrict SOURCES security/test_uring_restrict.c LIBS
                  LABELS security TIMEOUT 60)
 # Landlock network rules (ABI 4+): TCP connect to the API server only.
 rawcap_script_test(security_landlock_net security/landlock_net.sh LABELS "security;netns" TIMEOUT 60)
+# Files a user names (config, tokens, TLS material, kubeconfig, S3 credentials): a FIFO,
+# device or directory is refused at once, a Secret-style link followed.
+rawcap_script_test(security_named_files security/named_files.sh LABELS "security;netns" TIMEOUT 240)

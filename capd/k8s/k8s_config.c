@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "k8s_config.h"
+#include "safe_open.h"
 
 #define KC_MAX_FILE  (1u << 20)
 #define KC_MAX_ITEMS 64
@@ -37,46 +38,10 @@ struct kc {
 	char *current;
 };
 
-int k8s_read_file(const char *path, size_t max, char **out, size_t *len)
+int k8s_read_file(const char *path, size_t max, char **out, size_t *len, char *why,
+		  size_t whylen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-	char *buf;
-
-	if (fd < 0)
-		return -errno;
-	buf = malloc(max + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + got, max + 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = -errno;
-
-			free(buf);
-			close(fd);
-			return err;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-		if (got > max) {
-			free(buf);
-			close(fd);
-			return -EFBIG;
-		}
-	}
-	close(fd);
-	buf[got] = 0;
-	*out = buf;
-	if (len)
-		*len = got;
-	return 0;
+	return safe_read_named(path, max, out, len, why, whylen);
 }
 
 static const char *kc_get(const struct kc_item *it, const char *key)
@@ -308,14 +273,14 @@ static int kc_resolve(const char *path, struct kc *kc, struct k8s_conn *c, char 
 static int conn_kubeconfig(const char *path, struct k8s_conn *c, char *err, size_t errlen)
 {
 	struct kc *kc = malloc(sizeof(*kc));
-	char *text;
+	char *text, why[128];
 	int r;
 
 	if (!kc)
 		return -ENOMEM;
-	r = k8s_read_file(path, KC_MAX_FILE, &text, NULL);
+	r = k8s_read_file(path, KC_MAX_FILE, &text, NULL, why, sizeof(why));
 	if (r) {
-		snprintf(err, errlen, "cannot read kubeconfig %s: %s", path, strerror(-r));
+		snprintf(err, errlen, "cannot read kubeconfig %s: %s", path, why);
 		free(kc);
 		return r;
 	}
@@ -355,7 +320,7 @@ void k8s_conn_refresh_token(struct k8s_conn *c)
 	char *tok;
 	size_t len;
 
-	if (!c->token_file || k8s_read_file(c->token_file, 64 * 1024, &tok, &len))
+	if (!c->token_file || k8s_read_file(c->token_file, 64 * 1024, &tok, &len, NULL, 0))
 		return;
 	while (len && (tok[len - 1] == '\n' || tok[len - 1] == '\r' || tok[len - 1] == ' '))
 		tok[--len] = 0;
@@ -369,15 +334,15 @@ void k8s_conn_refresh_token(struct k8s_conn *c)
 /* Read a PEM file into memory now, while capd may still read root-only files. */
 static int blob_load(struct k8s_blob *b, const char *what, char *err, size_t errlen)
 {
-	char *data;
+	char *data, why[128];
 	size_t len;
 	int r;
 
 	if (!b->file)
 		return 0;
-	r = k8s_read_file(b->file, KC_MAX_FILE, &data, &len);
+	r = k8s_read_file(b->file, KC_MAX_FILE, &data, &len, why, sizeof(why));
 	if (r) {
-		snprintf(err, errlen, "cannot read %s %s: %s", what, b->file, strerror(-r));
+		snprintf(err, errlen, "cannot read %s %s: %s", what, b->file, why);
 		return r;
 	}
 	free(b->file);

@@ -47,6 +47,7 @@ void k8s_conn_free(struct k8s_conn *c);
 void k8s_conn_refresh_token(struct k8s_conn *c);
 
 /* Read a whole small file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
-int k8s_read_file(const char *path, size_t max, char **out, size_t *len);
+int k8s_read_file(const char *path, size_t max, char **out, size_t *len, char *why,
+		  size_t whylen);
 
 #endif

@@ -175,6 +175,13 @@ struct rawcap_window_result {
 	uint64_t snapshot_packets; /* snapshot source: packets its manifest lists */
 	/* A snapshot read over its whole window: listed packets that were not read. */
 	uint64_t snapshot_short;
+	/*
+	 * Disk FIFO segment files in another segment format version (an older or
+	 * newer rawcap wrote them): not read, so their records are not in the
+	 * window; the lowest-numbered one's number and format.
+	 */
+	uint64_t foreign_segments, foreign_first_seg_no;
+	uint32_t foreign_version;
 };
 
 /*

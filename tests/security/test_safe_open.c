@@ -400,10 +400,42 @@ static void should_not_take_a_last_directory_others_planted(void **state)
 	assert_int_equal(fchmod(dfd, 0700), 0);
 }
 
+/* A file a user names: links followed, FIFOs and devices refused at once, size bounded. */
+static void should_read_a_named_file_whole_or_refuse_it(void **state)
+{
+	char path[128], link[128], why[160], *text = NULL;
+	size_t len = 0;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/token", dir);
+	fd = openat(dfd, "token", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "secret\n", 7), 7);
+	close(fd);
+	assert_int_equal(symlinkat("token", dfd, "link"), 0);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(safe_read_named(link, 7, &text, &len, why, sizeof(why)), 0);
+	assert_int_equal(len, 7);
+	assert_string_equal(text, "secret\n");
+	free(text);
+	assert_int_equal(safe_read_named(path, 6, &text, &len, why, sizeof(why)), -EFBIG);
+	assert_int_equal(mkfifoat(dfd, "fifo", 0600), 0);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(safe_read_named(path, 64, &text, &len, why, sizeof(why)), -EBADFD);
+	assert_string_equal(why, "a FIFO, not a regular file");
+	assert_int_equal(safe_read_named("/dev/zero", 64, &text, &len, why, sizeof(why)), -EBADFD);
+	assert_string_equal(why, "a character device, not a regular file");
+	assert_int_equal(safe_read_named(dir, 64, &text, &len, why, sizeof(why)), -EBADFD);
+	assert_string_equal(why, "a directory, not a regular file");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(should_open_a_regular_file_blocking_again, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(should_read_a_named_file_whole_or_refuse_it, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(should_refuse_a_fifo_without_blocking, setup,
 						teardown),
