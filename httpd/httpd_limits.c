@@ -128,15 +128,24 @@ bool httpd_refuse_early(struct httpd_req *req, int *err)
  * answer only before the body or after all of it, and a connection closed
  * mid-body tells the client nothing. The request's deadline
  * (httpd_deadline.c) bounds how long that reading may take. Bodies of
- * unknown paths are discarded the same way.
+ * unknown paths are discarded the same way. On the caller's loop neither
+ * is read: see below.
  */
 int httpd_body(struct httpd_req *req, const char *data, size_t n)
 {
+	/* On the caller's loop (capd's, which also drains the capture sockets)
+	 * a body nobody will use is not read for the deadline's length: the
+	 * connection closes at once, without an answer, as before 413s. */
+	bool drain = req->h->o.own_thread;
 	char *p;
 
-	if (req->replied || !req->route || req->too_large)
+	if (req->replied)
 		return 0;
+	if (!req->route || req->too_large)
+		return drain ? 0 : -EMSGSIZE;
 	if (req->body_len + n > req->route->max_body) {
+		if (!drain)
+			return -EMSGSIZE;
 		req->too_large = true;
 		free(req->body);
 		req->body = NULL;
