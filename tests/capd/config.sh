@@ -24,7 +24,7 @@ stop_capd "$TMP/capd.log"
 finish_verify "$TMP/verify.out"
 v=$(cat "$TMP/verify.out")
 echo "reader: $v"
-grep -q "(2097152 bytes" "$TMP/capd.log" || fail "command line did not win: $(head -3 "$TMP/capd.log")"
+grep -q ", 2097152 bytes" "$TMP/capd.log" || fail "command line did not win: $(head -3 "$TMP/capd.log")"
 [ "$(kv packets "$v")" = 100 ] || fail "environment filter not applied"
 # snaplen 128 from the file: every capture is cut to 128 bytes, so no payload verifies whole.
 [ "$(kv cap_bytes "$v")" -le $((100 * 128)) ] || fail "file snaplen not applied"
