@@ -34,7 +34,7 @@ for _ in $(seq 300); do [ -e "$TMP/held" ] && break; sleep 0.1; done
 [ -e "$TMP/held" ] || fail "the attacker did not get its connections"
 sleep 1
 nsx "$TRAFFIC" udp 127.0.0.1 9999 $N_PKT 0 >/dev/null
-sleep 12 # past the idle timeout (10 s): capd closes idle clients, the attacker reopens them
+sleep 12 # past the header deadline (5 s) and idle timeout (10 s): capd closes held clients, the attacker reopens them
 touch "$TMP/traffic_done"
 wait "$ATTACK" || fail "attacker failed"
 att=$(cat "$TMP/attack.out")
