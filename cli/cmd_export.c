@@ -307,7 +307,7 @@ static int parse(struct cli *c, struct xargs *a, int argc, char **argv)
 		return rc;
 	if (a->kind != X_DISSECT && !a->out)
 		a->out = "-";
-	if (a->out && !strcmp(a->out, "-") && isatty(1))
+	if (a->out && rawcap_output_is_stdout(a->out) && isatty(1))
 		return cli_usage_error(
 			"refusing to write binary capture to a terminal; use -o FILE", NULL);
 	return 0;
@@ -385,7 +385,7 @@ static int output_is_input(const struct xargs *a, const char **files)
 {
 	struct stat o, in;
 
-	if (!a->out || !strcmp(a->out, "-") || stat(a->out, &o))
+	if (!a->out || rawcap_output_is_stdout(a->out) || stat(a->out, &o))
 		return 0;
 	for (size_t i = 0; i < a->nfiles; i++)
 		if (strcmp(files[i], "-") && !stat(files[i], &in) && in.st_dev == o.st_dev &&

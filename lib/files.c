@@ -42,7 +42,7 @@ static bool is_dev_null(const struct stat *st)
 }
 
 /* "-", or a name of standard output (links rawcap would not follow): written as it is. */
-static bool is_stdout(const char *path)
+bool rawcap_output_is_stdout(const char *path)
 {
 	return !strcmp(path, "-") || !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/fd/1") ||
 	       !strcmp(path, "/proc/self/fd/1");
@@ -119,7 +119,7 @@ static int output_create(const char *path, bool *created, bool live, char *why, 
 
 	if (created)
 		*created = false;
-	if (is_stdout(path))
+	if (rawcap_output_is_stdout(path))
 		return STDOUT_FILENO;
 	if (!lstat(path, &st) && is_dev_null(&st))
 		return open_dev_null(path);

@@ -226,7 +226,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return usage_error("bad filter", msg);
 		rawcap_filter_free(f);
 	}
-	if (!strcmp(a->out, "-") && isatty(1))
+	if (rawcap_output_is_stdout(a->out) && isatty(1))
 		return usage_error("refusing to write binary capture to a terminal; use -o FILE", NULL);
 	if (a->w.follow)
 		a->w.flush_ms = 200;

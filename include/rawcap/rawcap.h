@@ -258,6 +258,12 @@ RAWCAP_API const char *rawcap_version(void);
  */
 RAWCAP_API int rawcap_output_open(const char *path, char *why, size_t whylen);
 /*
+ * Whether rawcap_output_open() and _create() take path for standard output
+ * (fd 1): "-", /dev/stdout, /dev/fd/1 or /proc/self/fd/1. For a caller's own
+ * checks (binary to a terminal, an output that is also an input).
+ */
+RAWCAP_API bool rawcap_output_is_stdout(const char *path);
+/*
  * rawcap_output_open(), and *created says whether the file is new (made by
  * this call), so a reader that fails before its first packet can take it
  * back with rawcap_output_failed(). A file that was there is not emptied:
