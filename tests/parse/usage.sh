@@ -58,8 +58,9 @@ for t in rawcap-tap rawcap-pcap; do
 		{ echo "FAIL: $t with no ring: exit $rc, old output: $(cat "$TMP/old.$t"), $(ls -a "$TMP")"; exit 1; }
 	echo "ok: $t with no ring: exit 1, the old output left as it was"
 done
-# merge -o naming one of its inputs (here through another link: written in place,
-# it was emptied before it was read) is refused, the input left as it was
+# merge -o naming one of its inputs where it would be written in place (here
+# through another link: it would be emptied before it is read) is refused, the
+# input left as it was (written beside, it is taken: kubectl_merge_oracle)
 echo input >"$TMP/in.pcapng"
 ln "$TMP/in.pcapng" "$TMP/in-link.pcapng"
 check "-o names one of the files merged; write elsewhere" ../cli/kubectl-rawcap merge \
