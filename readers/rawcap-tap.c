@@ -350,11 +350,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(&t, argc, argv))
 		return 2;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	/* a closed terminal, as tcpdump; not under nohup */
-	if (signal(SIGHUP, on_signal) == SIG_IGN)
-		signal(SIGHUP, SIG_IGN);
+	opt_stop_signals(on_signal, SA_RESTART);
 	signal(SIGPIPE, SIG_IGN);
 	t.json = malloc(JSON_MAX);
 	if (!t.json) {

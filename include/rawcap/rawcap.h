@@ -321,7 +321,8 @@ RAWCAP_API void rawcap_output_broken(int fd, int err);
  * that holds packets is kept and said (to err, "PROG: ...") to be partial;
  * a file that was there is left as it was, or replaced by a partial export
  * that holds packets (as rawcap_output_finish; said either way); one
- * emptied in place is said to hold no packet now. Not for "-".
+ * emptied in place is said to hold no packet now. Not for standard output
+ * (fd 1, under any name rawcap_output_is_stdout() takes).
  */
 RAWCAP_API void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd,
 				     bool created, uint64_t packets);
