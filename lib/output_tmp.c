@@ -25,8 +25,9 @@
  *    the old file (or nothing): one replaced meanwhile by a link, a
  *    directory or another file is left alone and the export kept beside it
  *    under a visible name (NAME-xxxxxx, no dot: a later export does not reap
- *    it; another suffix if taken, link and unlink without rename flags). A write that failed (a full disk: rawcap_output_broken) or a sync
- *    that fails removes the temporary and leaves the old file as it was.
+ *    it; another suffix if taken, link and unlink without rename flags). A
+ *    write that failed (a full disk: rawcap_output_broken) or a sync that
+ *    fails removes the temporary and leaves the old file as it was.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -352,7 +352,7 @@ static void install_signals(void)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	opt_stop_signals(on_signal, 0); /* SIGTERM, SIGINT, SIGHUP: stop */
-	signal(SIGPIPE, SIG_IGN); /* a receiver that left is seen as EPIPE */
+	signal(SIGPIPE, SIG_IGN);	/* a receiver that left is seen as EPIPE */
 }
 
 int main(int argc, char **argv)

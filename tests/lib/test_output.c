@@ -353,8 +353,8 @@ static int kept_beside(const char *name, char names[][256])
 	return names_like(pfx + 1, names, 4);
 }
 
-static void should_keep_the_export_visible_where_its_name_is_taken_or_rename_has_no_flags(
-	void **state)
+static void
+should_keep_the_export_visible_where_its_name_is_taken_or_rename_has_no_flags(void **state)
 {
 	char names[4][256], tmp[4][256], other[256];
 	int fd;
