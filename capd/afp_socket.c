@@ -113,6 +113,18 @@ static int afp_health(void *state, struct capd_ctx *ctx, char *why, size_t len)
 	return -1;
 }
 
+/* Stalled longer than any resync takes: only a restart helps. */
+static int afp_live(void *state, struct capd_ctx *ctx, char *why, size_t len)
+{
+	struct afp_sock *s = state;
+
+	if (!s->stalled || s->stuck_ticks < afp_stall_fatal_secs(ctx))
+		return 0;
+	snprintf(why, len, "capture socket %u stalled for %u s (a restart is due after %u s)",
+		 s->id, s->stuck_ticks, afp_stall_fatal_secs(ctx));
+	return -1;
+}
+
 static void afp_summary(void *state, struct capd_ctx *ctx, struct capd_buf *out)
 {
 	struct afp_sock *s = state;
@@ -165,6 +177,7 @@ static const struct capd_source_ops afp_ops = {
 	.tick = afp_tick,
 	.metrics = afp_metrics,
 	.health = afp_health,
+	.live = afp_live,
 	.flush = afp_flush,
 	.summary = afp_summary,
 	.close = afp_close,
@@ -300,6 +313,7 @@ int capd_afpacket_setup(struct capd_ctx *ctx)
 
 		memset(s, 0, sizeof(*s));
 		s->id = afp_nsocks++;
+		s->force_stall = getenv("RAWCAP_AFP_FORCE_STALL") != NULL; /* tests */
 		err = afp_open(ctx, s, &prog, ifindex);
 	}
 	free(prog.filter);

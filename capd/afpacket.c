@@ -233,6 +233,10 @@ int afp_ready(void *state, struct capd_ctx *ctx, uint32_t events)
 	int n;
 
 	(void)events;
+	if (s->force_stall) { /* no more events: the loop must not spin on it */
+		capd_source_events(ctx, s->fd, 0);
+		return 0;
+	}
 	if (afp_nsocks > 1)
 		return afp_order_run(ctx, false);
 	for (n = 0; n < AFP_BLOCKS_PER_RUN; n++) {
@@ -267,6 +271,13 @@ static int afp_resync(struct afp_sock *s)
 		}
 	}
 	return best;
+}
+
+uint32_t afp_stall_fatal_secs(const struct capd_ctx *ctx)
+{
+	uint32_t n = 20 * ctx->cfg->stall_secs;
+
+	return n > 60 ? n : 60;
 }
 
 /*

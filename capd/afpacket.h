@@ -41,6 +41,8 @@ struct afp_sock {
 	uint32_t stuck_ticks;
 	bool stalled;
 	uint64_t stalls;
+	/* Tests only (RAWCAP_AFP_FORCE_STALL=1): never take a block, a stall no resync cures. */
+	bool force_stall;
 	/*
 	 * Time-order merge (afp_order.c): blocks cur .. cur + nheld - 1 are
 	 * retired and held; next/left/next_ts is the oldest unwritten packet
@@ -85,6 +87,11 @@ void afp_stats(struct afp_sock *s, struct capd_ctx *ctx, uint64_t now_ns);
 int afp_ready(void *state, struct capd_ctx *ctx, uint32_t events);
 void afp_tick(void *state, struct capd_ctx *ctx, uint64_t now_ns);
 void afp_flush(void *state, struct capd_ctx *ctx);
+/*
+ * A stall lasting this many ticks (seconds) is one capd does not recover
+ * from: /livez fails so that the liveness probe restarts capd.
+ */
+uint32_t afp_stall_fatal_secs(const struct capd_ctx *ctx);
 
 /*
  * afp_order.c: with several sockets, the writer takes their retired blocks

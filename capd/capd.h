@@ -116,6 +116,8 @@ void capd_finish(struct capd_ctx *ctx);
 /* metrics.c */
 void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out);
 int capd_health(struct capd_ctx *ctx, char *why, size_t len);
+/* Liveness: 0, or -1 when a source asks for a restart (reason in why). */
+int capd_live(struct capd_ctx *ctx, char *why, size_t len);
 
 /* ring setup (main.c) */
 int capd_ring_setup(struct capd_ctx *ctx);

@@ -77,7 +77,8 @@ const struct opt capd_opts[] = {
 	 0},
 	{"stats-listen", 0, OPT_STATS, "ADDR:PORT",
 	 "serve Prometheus /metrics, /healthz (503 with the reason when\n"
-	 "degraded) and /livez (200 while capd runs) (default: off)", 0},
+	 "degraded) and /livez (200 while capd runs, 503 once a socket\n"
+	 "stalled for max(60, 20 x stall-seconds) s) (default: off)", 0},
 	{"stall-seconds", 0, OPT_STALL, "N",
 	 "report a socket stalled after N seconds of packets counted by\n"
 	 "the kernel but none delivered, 1..3600 (default: 3)",

@@ -14,8 +14,10 @@
  * only. /healthz answers 503 with the reason when a source reports a
  * problem (a stalled socket, a disk FIFO error while capture goes on into
  * the ring); /livez answers 200 whenever the loop runs, for a liveness
- * probe, which must not restart capd over a full disk. If the writer
- * thread itself hangs, neither answers, and the probe fails as it should.
+ * probe, which must not restart capd over a full disk, and 503 only when a
+ * capture socket stayed stalled past afp_stall_fatal_secs() (max(60 s, 20 x
+ * --stall-seconds)), which no resync cured. If the writer thread itself
+ * hangs, neither answers, and the probe fails as it should.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -86,16 +88,29 @@ void capd_metrics_collect(struct capd_ctx *ctx, struct capd_buf *out)
 	}
 }
 
-int capd_health(struct capd_ctx *ctx, char *why, size_t len)
+/* The first source whose check (health or live) fails, its reason in why; else "ok". */
+static int capd_check(struct capd_ctx *ctx, bool live, char *why, size_t len)
 {
 	for (unsigned i = 0; i < ctx->n_src; i++) {
 		struct capd_source *s = ctx->src[i];
+		int (*fn)(void *, struct capd_ctx *, char *, size_t);
 
-		if (s->ops && s->ops->health && s->ops->health(s->state, ctx, why, len))
+		fn = !s->ops ? NULL : live ? s->ops->live : s->ops->health;
+		if (fn && fn(s->state, ctx, why, len))
 			return -1;
 	}
 	snprintf(why, len, "ok");
 	return 0;
+}
+
+int capd_health(struct capd_ctx *ctx, char *why, size_t len)
+{
+	return capd_check(ctx, false, why, len);
+}
+
+int capd_live(struct capd_ctx *ctx, char *why, size_t len)
+{
+	return capd_check(ctx, true, why, len);
 }
 
 static int metrics_get(void *arg, struct httpd_req *req)
@@ -118,11 +133,16 @@ static int healthz_get(void *arg, struct httpd_req *req)
 	return httpd_reply_text(req, bad ? 503 : 200, "%s\n", why);
 }
 
-/* Answering at all says the loop runs: what a liveness probe asks. */
+/*
+ * Answering at all says the loop runs; 503 only for what a restart cures
+ * (a capture socket stalled beyond any resync), never for the disk.
+ */
 static int livez_get(void *arg, struct httpd_req *req)
 {
-	(void)arg;
-	return httpd_reply_text(req, 200, "ok\n");
+	char why[256];
+	int bad = capd_live(arg, why, sizeof(why));
+
+	return httpd_reply_text(req, bad ? 503 : 200, "%s\n", why);
 }
 
 static const struct httpd_route metrics_routes[] = {

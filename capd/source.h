@@ -54,6 +54,12 @@ struct capd_source_ops {
 	void (*metrics)(void *state, struct capd_ctx *ctx, struct capd_buf *out);
 	/* 0 if healthy, else -1 with a one-line reason in why. Optional. */
 	int (*health)(void *state, struct capd_ctx *ctx, char *why, size_t len);
+	/*
+	 * 0 while the source works or can still recover by itself, else -1 with
+	 * a one-line reason: only a restart helps (/livez). Never for what a
+	 * restart cannot cure (a full disk). Optional.
+	 */
+	int (*live)(void *state, struct capd_ctx *ctx, char *why, size_t len);
 	/* At shutdown, before close: move everything still buffered into the ring. Optional. */
 	void (*flush)(void *state, struct capd_ctx *ctx);
 	/* At shutdown: append "key=value ..." figures for the final stats line. Optional. */

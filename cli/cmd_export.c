@@ -47,6 +47,7 @@ struct xargs {
 	double pace;
 	char **files; /* merge: NODE=FILE arguments */
 	size_t nfiles;
+	const char *out_input; /* merge: the input -o names too (written beside only) */
 };
 
 /* The file options export, snapshot export, dissect and merge share. */
@@ -307,7 +308,7 @@ static int parse(struct cli *c, struct xargs *a, int argc, char **argv)
 		return rc;
 	if (a->kind != X_DISSECT && !a->out)
 		a->out = "-";
-	if (a->out && !strcmp(a->out, "-") && isatty(1))
+	if (a->out && rawcap_output_is_stdout(a->out) && isatty(1))
 		return cli_usage_error(
 			"refusing to write binary capture to a terminal; use -o FILE", NULL);
 	return 0;
@@ -360,14 +361,22 @@ static void describe(const struct xargs *a, char *buf, size_t cap)
 			 rawcap_format_time(a->w.t.to_ns, t, sizeof(t)));
 }
 
-static int open_output(const char *path, bool *created)
+/* The output; -1 (said), or -2 (a usage error, said) for an input it would empty. */
+static int open_output(const struct xargs *a, bool *created)
 {
-	char why[200];
-	int fd = rawcap_output_create(path, created, why, sizeof(why));
+	char why[200], msg[300];
+	int fd = a->out_input ? rawcap_output_create_beside(a->out, created, why, sizeof(why))
+			      : rawcap_output_create(a->out, created, why, sizeof(why));
 
+	if (fd == -EBUSY && a->out_input) {
+		snprintf(msg, sizeof(msg), "-o names one of the files merged; write elsewhere (%s)",
+			 why);
+		cli_usage_error(msg, a->out_input);
+		return -2;
+	}
 	if (fd < 0)
-		fprintf(stderr, PROG ": output %s: %s\n", path, why);
-	return fd;
+		fprintf(stderr, PROG ": output %s: %s\n", a->out, why);
+	return fd < 0 ? -1 : fd;
 }
 
 /* A pipe or socket: its reader wants packets soon, not when a buffer fills. */
@@ -377,22 +386,21 @@ static bool is_stream(int fd)
 }
 
 /*
- * merge -o FILE where FILE is one of its inputs (by any name): where it is
+ * merge -o FILE where FILE is one of its inputs (by any name): written
+ * beside, it is read as it was and replaced at the end; where it would be
  * written in place (other links, another user's, a read-only directory) it
- * would be emptied before it is read. Refused, as a usage error.
+ * would be emptied before it is read: open_output() refuses it then.
  */
-static int output_is_input(const struct xargs *a, const char **files)
+static void output_is_input(struct xargs *a, const char **files)
 {
 	struct stat o, in;
 
-	if (!a->out || !strcmp(a->out, "-") || stat(a->out, &o))
-		return 0;
+	if (!a->out || rawcap_output_is_stdout(a->out) || stat(a->out, &o))
+		return;
 	for (size_t i = 0; i < a->nfiles; i++)
 		if (strcmp(files[i], "-") && !stat(files[i], &in) && in.st_dev == o.st_dev &&
 		    in.st_ino == o.st_ino)
-			return cli_usage_error("-o names one of the files merged; write elsewhere",
-					       files[i]);
-	return 0;
+			a->out_input = files[i];
 }
 
 /* merge: NODE=FILE arguments, sorted by node name (ties go to the first name). */
@@ -422,7 +430,8 @@ static int split_files(struct xargs *a, const char **names, const char **files)
 			names[j - 1] = tn;
 			files[j - 1] = tf;
 		}
-	return output_is_input(a, files);
+	output_is_input(a, files);
+	return 0;
 }
 
 /* names and files as split_files() left them (a usage error creates no output). */
@@ -504,8 +513,8 @@ static int run(struct cli *c, struct xargs *a)
 		}
 		mo.write_fn = target_write;
 		mo.write_arg = &tg;
-	} else if ((mo.fd = open_output(a->out, &created)) < 0) {
-		rc = CLI_PARTIAL;
+	} else if ((mo.fd = open_output(a, &created)) < 0) {
+		rc = mo.fd == -2 ? CLI_USAGE : CLI_PARTIAL;
 		goto out;
 	}
 	rc = a->kind == X_MERGE ? run_merge(c, a, &mo, names, files, &packets)

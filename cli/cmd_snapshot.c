@@ -232,12 +232,14 @@ static bool snap_row(struct table *tb, const char *node, const cJSON *j)
 	if (json_u64(l, "reader", &v) && json_u64(l, "upstream", &v2))
 		snprintf(lost, sizeof(lost), "%llu", (unsigned long long)(v + v2));
 	cli_clean(detail, sizeof(detail), json_str(j, "error"));
-	if (!detail[0] && json_str(j, "missing_from"))
+	if (!detail[0] && json_str(j, "missing_from")) {
+		const char *why = json_str(j, "missing_reason");
+
 		snprintf(detail, sizeof(detail), "window start %s",
-			 json_str(j, "missing_reason") &&
-					 !strcmp(json_str(j, "missing_reason"), "before capture")
-				 ? "before capture began (nothing was lost)"
-				 : "recycled before the snapshot");
+			 why && !strcmp(why, RAWCAP_MISSING_UNCAPTURED)
+				 ? RAWCAP_UNCAPTURED_WORDS
+				 : RAWCAP_MISSING_RECYCLED " before the snapshot");
+	}
 	table_row(tb, 8, node, status[0] ? status : "?", from, to, pk, by, lost, detail);
 	return !strcmp(status, "completed");
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <rawcap/rawcap.h>
+#include <rawcap/snapshot.h>
 
 #include "fanin.h"
 #include "http.h"
@@ -111,8 +112,8 @@ struct stream {
 
 static const char *missing_words(const struct fanin_node *fn)
 {
-	return fn->uncaptured ? "is before capture began (nothing was lost)"
-			      : "is missing (recycled before the export)";
+	return fn->uncaptured ? "is " RAWCAP_UNCAPTURED_WORDS
+			      : "is missing (" RAWCAP_MISSING_RECYCLED " before the export)";
 }
 
 static void stream_start(void *arg, struct http_req *r)

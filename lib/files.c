@@ -42,7 +42,7 @@ static bool is_dev_null(const struct stat *st)
 }
 
 /* "-", or a name of standard output (links rawcap would not follow): written as it is. */
-static bool is_stdout(const char *path)
+bool rawcap_output_is_stdout(const char *path)
 {
 	return !strcmp(path, "-") || !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/fd/1") ||
 	       !strcmp(path, "/proc/self/fd/1");
@@ -68,7 +68,7 @@ static int open_dev_null(const char *path)
  * access taken away and kept as made (in_place) or emptied. fd or -errno.
  */
 static int output_settle(const char *path, int dirfd, const char *leaf, int fd, bool in_place,
-			 struct stat *st, char *why, size_t whylen)
+			 bool beside_only, struct stat *st, char *why, size_t whylen)
 {
 	if (fd == -EBADFD && why && strlen(why) + 1 < whylen)
 		snprintf(why + strlen(why), whylen - strlen(why),
@@ -81,6 +81,14 @@ static int output_settle(const char *path, int dirfd, const char *leaf, int fd, 
 
 		if (tfd >= 0) /* made without "other": the old file is left as it was */
 			return tfd;
+		if (beside_only) {
+			if (why && whylen)
+				snprintf(why, whylen,
+					 "it would be emptied in place (other links, another "
+					 "user's file, a directory we cannot add to)");
+			close(fd);
+			return -EBUSY;
+		}
 	}
 	if ((st->st_mode & S_IRWXO) && fchmod(fd, st->st_mode & 07770)) {
 		if (why && whylen)
@@ -108,8 +116,15 @@ int rawcap_output_open(const char *path, char *why, size_t whylen)
 	return rawcap_output_create(path, NULL, why, whylen);
 }
 
-/* rawcap_output_create(); live: an existing file is emptied in place, not written beside. */
-static int output_create(const char *path, bool *created, bool live, char *why, size_t whylen)
+enum out_mode {
+	OUT_REPLACE,	 /* an existing file written beside, else in place */
+	OUT_LIVE,	 /* an existing file emptied in place, read as it grows */
+	OUT_BESIDE_ONLY, /* an existing file written beside, else refused */
+};
+
+/* rawcap_output_create() and its variants, by mode. */
+static int output_create(const char *path, bool *created, enum out_mode mode, char *why,
+			 size_t whylen)
 {
 	struct safe_want want = {.type = S_IFREG, .owner = {SAFE_ANY_OWNER}};
 	char leaf[NAME_MAX + 1];
@@ -119,7 +134,7 @@ static int output_create(const char *path, bool *created, bool live, char *why, 
 
 	if (created)
 		*created = false;
-	if (is_stdout(path))
+	if (rawcap_output_is_stdout(path))
 		return STDOUT_FILENO;
 	if (!lstat(path, &st) && is_dev_null(&st))
 		return open_dev_null(path);
@@ -137,7 +152,8 @@ static int output_create(const char *path, bool *created, bool live, char *why, 
 		*created = made;
 	if (fd == -EEXIST)
 		fd = safe_openat(dirfd, leaf, O_WRONLY | O_CREAT, 0640, &want, &st, why, whylen);
-	fd = output_settle(path, dirfd, leaf, fd, made || !created || live, &st, why, whylen);
+	fd = output_settle(path, dirfd, leaf, fd, made || !created || mode == OUT_LIVE,
+			   mode == OUT_BESIDE_ONLY, &st, why, whylen);
 	if (fd >= 0) /* what exports to this name killed outright left */
 		out_reap(dirfd, leaf);
 	close(dirfd);
@@ -146,12 +162,17 @@ static int output_create(const char *path, bool *created, bool live, char *why, 
 
 int rawcap_output_create(const char *path, bool *created, char *why, size_t whylen)
 {
-	return output_create(path, created, false, why, whylen);
+	return output_create(path, created, OUT_REPLACE, why, whylen);
 }
 
 int rawcap_output_create_live(const char *path, bool *created, char *why, size_t whylen)
 {
-	return output_create(path, created, true, why, whylen);
+	return output_create(path, created, OUT_LIVE, why, whylen);
+}
+
+int rawcap_output_create_beside(const char *path, bool *created, char *why, size_t whylen)
+{
+	return output_create(path, created, OUT_BESIDE_ONLY, why, whylen);
 }
 
 void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd, bool created,

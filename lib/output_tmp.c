@@ -25,8 +25,9 @@
  *    the old file (or nothing): one replaced meanwhile by a link, a
  *    directory or another file is left alone and the export kept beside it
  *    under a visible name (NAME-xxxxxx, no dot: a later export does not reap
- *    it). A write that failed (a full disk: rawcap_output_broken) or a sync
- *    that fails removes the temporary and leaves the old file as it was.
+ *    it; another suffix if taken, link and unlink without rename flags). A
+ *    write that failed (a full disk: rawcap_output_broken) or a sync that
+ *    fails removes the temporary and leaves the old file as it was.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -179,6 +180,16 @@ void out_reap(int dirfd, const char *leaf)
 	closedir(d);
 }
 
+/* A temporary file's name, .LEAF-xxxxxx with a random suffix (try: the attempt). */
+static void tmp_name(char *buf, size_t len, const char *leaf, int try)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)getpid() * 2654435761u + (uint32_t)try;
+	snprintf(buf, len, ".%.*s-%06x", TMP_LEAF_MAX, leaf, r & 0xffffff);
+}
+
 /*
  * A new file e->dirfd/.LEAF-xxxxxx (O_EXCL: never a planted name), locked
  * while it still has its name; its name in e->tmp. -1 where none can be
@@ -189,12 +200,9 @@ static int out_tmp_open(struct out_pending *e)
 {
 	for (int i = 0; i < 100; i++) {
 		struct stat st;
-		uint32_t r;
 		int fd;
 
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			r = (uint32_t)getpid() * 2654435761u + (uint32_t)i;
-		snprintf(e->tmp, sizeof(e->tmp), ".%.*s-%06x", TMP_LEAF_MAX, e->leaf, r & 0xffffff);
+		tmp_name(e->tmp, sizeof(e->tmp), e->leaf, i);
 		fd = openat(e->dirfd, e->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
 		if (fd < 0 && errno == EEXIST)
@@ -294,11 +302,39 @@ static const char *name_changed(const struct out_pending *e)
 	return S_ISREG(st.st_mode) ? "another file" : safe_type_name(st.st_mode);
 }
 
-/* The export is kept beside the old file: under its name without the dot if it can. */
+/* from renamed to to in dirfd, never over a file there: -1 with errno EEXIST then. */
+static int rename_noreplace(int dirfd, const char *from, const char *to)
+{
+	if (!renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE))
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS) /* a file system without rename flags */
+		return -1;
+	if (linkat(dirfd, from, dirfd, to, 0))
+		return -1;
+	unlinkat(dirfd, from, 0);
+	return 0;
+}
+
+/*
+ * The export is kept beside the old file: under its name without the dot
+ * (NAME-xxxxxx, which no export reaps), another suffix where that is taken.
+ * Its name now; e->tmp itself where it could not be renamed.
+ */
 static const char *keep_beside(struct out_pending *e)
 {
-	if (!renameat2(e->dirfd, e->tmp, e->dirfd, e->tmp + 1, RENAME_NOREPLACE))
-		return e->tmp + 1;
+	char name[sizeof(e->tmp)];
+
+	memcpy(name, e->tmp, sizeof(name));
+	for (int i = 0; i < 100; i++) {
+		if (i)
+			tmp_name(name, sizeof(name), e->leaf, i);
+		if (!rename_noreplace(e->dirfd, e->tmp, name + 1)) {
+			memcpy(e->tmp, name, sizeof(name));
+			return e->tmp + 1;
+		}
+		if (errno != EEXIST)
+			break;
+	}
 	return e->tmp;
 }
 

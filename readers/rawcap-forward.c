@@ -346,12 +346,13 @@ static void on_signal(int sig)
 static void install_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns */
-	int sigs[] = {SIGUSR1, SIGUSR2, SIGTERM, SIGINT};
+	int sigs[] = {SIGUSR1, SIGUSR2};
 
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
-	signal(SIGPIPE, SIG_IGN); /* a receiver that left is seen as EPIPE */
+	opt_stop_signals(on_signal, 0); /* SIGTERM, SIGINT, SIGHUP: stop */
+	signal(SIGPIPE, SIG_IGN);	/* a receiver that left is seen as EPIPE */
 }
 
 int main(int argc, char **argv)

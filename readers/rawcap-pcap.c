@@ -226,7 +226,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return usage_error("bad filter", msg);
 		rawcap_filter_free(f);
 	}
-	if (!strcmp(a->out, "-") && isatty(1))
+	if (rawcap_output_is_stdout(a->out) && isatty(1))
 		return usage_error("refusing to write binary capture to a terminal; use -o FILE", NULL);
 	if (a->w.follow)
 		a->w.flush_ms = 200;
@@ -342,11 +342,7 @@ int main(int argc, char **argv)
 	a.w.why = a.why;
 	a.w.whylen = sizeof(a.why);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	/* a closed terminal, as tcpdump; not under nohup */
-	if (signal(SIGHUP, on_signal) == SIG_IGN)
-		signal(SIGHUP, SIG_IGN);
+	opt_stop_signals(on_signal, SA_RESTART);
 	a.w.stop = &stop;
 	a.w.notice = notice;
 	if (!opt_quiet && !a.w.follow && isatty(2)) {

@@ -235,14 +235,10 @@ static void on_create_signal(int sig)
 	create_stop = 1;
 }
 
-/* SIGINT/SIGTERM cancel a create: it removes its staging directory and ends. */
+/* SIGINT/SIGTERM/SIGHUP cancel a create: it removes its staging directory and ends. */
 static void create_signals(void)
 {
-	struct sigaction sa = {.sa_handler = on_create_signal};
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	opt_stop_signals(on_create_signal, 0);
 }
 
 static int cmd_create(struct args *a)

@@ -32,6 +32,7 @@ struct tap {
 	const char *out_path, *snapshot_dir;
 	char snapshot[4096];
 	FILE *out;
+	int werr; /* the output's first write error, -errno as it was (-ENOSPC) */
 	char *json;
 	uint64_t written, bad;
 };
@@ -207,6 +208,14 @@ static void mp_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_body(pk, s, n);
 }
 
+/* The output's write error, errno kept from the write that failed (checked after each). */
+static int out_error(struct tap *t)
+{
+	if (ferror(t->out) && !t->werr)
+		t->werr = -(errno ? errno : EIO);
+	return t->werr;
+}
+
 static void emit_msgpack(FILE *f, const struct rawcap_rec *rec, const char *kind)
 {
 	msgpack_packer pk;
@@ -249,7 +258,7 @@ static int emit(struct tap *t, const struct rawcap_rec *rec)
 	t->written++;
 	if (t->follow)
 		fflush(t->out);
-	return ferror(t->out) ? -EIO : 0;
+	return out_error(t);
 }
 
 /* The window loop's record hook: the metadata records of the kinds asked for. */
@@ -266,7 +275,8 @@ static int tap_flush(void *ctx)
 {
 	struct tap *t = ctx;
 
-	return fflush(t->out) ? -errno : 0;
+	fflush(t->out);
+	return out_error(t);
 }
 
 static void tap_notice(void *arg, const char *line)
@@ -297,7 +307,7 @@ static int run(struct tap *t, struct rawcap_window_result *res)
 	struct rawcap_sink sink = {.ctx = t, .record = tap_record, .flush = tap_flush};
 	int err = rawcap_window_run(&o, &sink, res);
 
-	if (err && !res->records && err != -EPIPE && err != -EIO) {
+	if (err && !res->records && err != -EPIPE && err != t->werr) {
 		char why[320];
 
 		fprintf(stderr, "rawcap-tap: cannot read %s %s: %s\n",
@@ -315,7 +325,7 @@ static int open_output(struct tap *t)
 	char why[200];
 	int fd = 1;
 
-	if (t->out_path && strcmp(t->out_path, "-"))
+	if (t->out_path && !rawcap_output_is_stdout(t->out_path))
 		fd = t->follow /* in place: read as it grows */
 			     ? rawcap_output_create_live(t->out_path, &t->created, why, sizeof(why))
 			     : rawcap_output_create(t->out_path, &t->created, why, sizeof(why));
@@ -340,11 +350,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(&t, argc, argv))
 		return 2;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	/* a closed terminal, as tcpdump; not under nohup */
-	if (signal(SIGHUP, on_signal) == SIG_IGN)
-		signal(SIGHUP, SIG_IGN);
+	opt_stop_signals(on_signal, SA_RESTART);
 	signal(SIGPIPE, SIG_IGN);
 	t.json = malloc(JSON_MAX);
 	if (!t.json) {
@@ -356,9 +362,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = run(&t, &res);
-	if (fflush(t.out) || (t.out != stdout && ferror(t.out))) {
-		err = err ? err : -EIO;
-		rawcap_output_broken(fileno(t.out), -EIO); /* never replaces a file */
+	fflush(t.out);
+	if (out_error(&t)) { /* what stopped the run, if it did: said once, below */
+		err = t.werr;
+		rawcap_output_broken(fileno(t.out), t.werr); /* never replaces a file */
+		if (err != -EPIPE)
+			fprintf(stderr, "rawcap-tap: writing %s: %s\n",
+				t.out == stdout ? "standard output" : t.out_path, strerror(-err));
 	}
 	if (t.out == stdout)
 		;
@@ -369,14 +379,16 @@ int main(int argc, char **argv)
 				     res.records);
 	else
 		cerr = rawcap_output_finish(stderr, "rawcap-tap", t.out_path, fileno(t.out));
-	if (t.out != stdout && fclose(t.out))
-		err = err ? err : -EIO;
+	if (t.out != stdout && fclose(t.out) && !err) {
+		fprintf(stderr, "rawcap-tap: writing %s: %s\n", t.out_path, strerror(errno));
+		err = -ECANCELED;
+	}
 	if (cerr)
 		err = err ? err : -ECANCELED; /* said already */
 	free(t.json);
-	if (err == -ECANCELED)
+	if (err == -ECANCELED || (err && err == t.werr && err != -EPIPE))
 		return 1; /* said already */
-	if (err && err != -EPIPE && !(err == -EIO && errno == EPIPE)) {
+	if (err && err != -EPIPE) {
 		fprintf(stderr, "rawcap-tap: reading records: %s\n", strerror(-err));
 		return 1;
 	}

@@ -20,6 +20,9 @@ rawcap_script_test(capd_http_slowloris capd/http_slowloris.sh LABELS "capd;netns
 # Restarts inside a /dev/shm sized as the chart sizes it, with a reader attached.
 rawcap_script_test(capd_restart_shm capd/restart_shm.sh LABELS "capd;netns" TIMEOUT 240)
 
+# A capture socket stalled for good: /healthz 503 at once, /livez 503 past the bound (60 s).
+rawcap_script_test(capd_stall capd/stall.sh LABELS "capd;netns" TIMEOUT 180)
+
 # Readers tell a killed, stopped or hung capd from a live one.
 rawcap_script_test(capd_liveness capd/liveness.sh LABELS "capd;netns" TIMEOUT 180)
 

@@ -258,6 +258,13 @@ RAWCAP_API const char *rawcap_version(void);
  */
 RAWCAP_API int rawcap_output_open(const char *path, char *why, size_t whylen);
 /*
+ * Whether rawcap_output_open() and _create() take path for standard output
+ * (fd 1): "-", /dev/stdout, /dev/fd/1 or /proc/self/fd/1. For a caller's own
+ * checks (binary to a terminal, an output that is also an input). New in
+ * RAWCAP_0.2.
+ */
+RAWCAP_API bool rawcap_output_is_stdout(const char *path);
+/*
  * rawcap_output_open(), and *created says whether the file is new (made by
  * this call), so a reader that fails before its first packet can take it
  * back with rawcap_output_failed(). A file that was there is not emptied:
@@ -279,6 +286,15 @@ RAWCAP_API int rawcap_output_create(const char *path, bool *created, char *why, 
  */
 RAWCAP_API int rawcap_output_create_live(const char *path, bool *created, char *why,
 					 size_t whylen);
+/*
+ * rawcap_output_create() for an output that may also be an input (merge -o
+ * one of the files merged): a file that was there is only ever written
+ * beside, and read meanwhile as it was; where it would be emptied in place
+ * instead it is refused (-EBUSY, why says so) and left as it was. New in
+ * RAWCAP_0.2.
+ */
+RAWCAP_API int rawcap_output_create_beside(const char *path, bool *created, char *why,
+					   size_t whylen);
 /*
  * The export into fd (from rawcap_output_create) is done: its temporary
  * file, if it has one, replaces the old file. 0 or -errno (the old file
@@ -305,7 +321,8 @@ RAWCAP_API void rawcap_output_broken(int fd, int err);
  * that holds packets is kept and said (to err, "PROG: ...") to be partial;
  * a file that was there is left as it was, or replaced by a partial export
  * that holds packets (as rawcap_output_finish; said either way); one
- * emptied in place is said to hold no packet now. Not for "-".
+ * emptied in place is said to hold no packet now. Not for standard output
+ * (fd 1, under any name rawcap_output_is_stdout() takes).
  */
 RAWCAP_API void rawcap_output_failed(FILE *err, const char *prog, const char *path, int fd,
 				     bool created, uint64_t packets);

@@ -28,6 +28,14 @@ extern "C" {
 #endif
 
 #define RAWCAP_SNAP_NAME_MAX 100
+/*
+ * Why the start of a window is missing (a manifest's and the node API's
+ * "missing_reason"), and the uncaptured case in words: one spelling for
+ * every reader, the server and the manifest.
+ */
+#define RAWCAP_MISSING_UNCAPTURED "before capture"
+#define RAWCAP_MISSING_RECYCLED	  "recycled"
+#define RAWCAP_UNCAPTURED_WORDS	  "before capture began (nothing was lost)"
 
 struct rawcap_meta_join;
 

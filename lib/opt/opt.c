@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -371,4 +372,15 @@ const char *opt_snapshot_path(const char *arg, const char *dir, char *buf, size_
 	if ((size_t)snprintf(buf, len, "%s/%s", opt_snapshot_dir(dir), arg) >= len)
 		return arg;
 	return buf;
+}
+
+void opt_stop_signals(void (*fn)(int), int flags)
+{
+	struct sigaction sa = {.sa_handler = fn, .sa_flags = flags}, old;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!sigaction(SIGHUP, NULL, &old) && old.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 }

@@ -230,6 +230,12 @@ int opt_seconds(const char *arg, uint64_t max_ns, uint64_t *ns);
 extern bool opt_quiet;
 /* A note (not an error) on stderr, "PROG: ...\n", unless -q/--quiet was given. */
 void opt_note(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * SIGINT, SIGTERM and SIGHUP (a closed terminal, as tcpdump) call fn, with
+ * flags (SA_RESTART or 0). SIGHUP stays ignored where it was (nohup): read
+ * first, so it is never caught meanwhile.
+ */
+void opt_stop_signals(void (*fn)(int), int flags);
 /* After '?' with opterr 0: was optopt an option of the table (so its value was missing)? */
 bool opt_known(const struct opt_parser *p, int code);
 /*

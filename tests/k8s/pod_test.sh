@@ -80,6 +80,13 @@ PY
 
 wait_meta '"name":"web-a"'
 wait_meta '"name":"web-b"'
+# a full disk under rawcap-tap's output: said once, with its errno, as a write
+# (it said "Input/output error" twice, the second time as "reading records")
+rc=0
+"$B/readers/rawcap-tap" --ring "$RING" --kind pod >/dev/full 2>"$TMP/tap-full.err" || rc=$?
+[ "$rc" = 1 ] && [ "$(cat "$TMP/tap-full.err")" = \
+	"rawcap-tap: writing standard output: No space left on device" ] ||
+	fail "rawcap-tap >/dev/full: exit $rc: $(cat "$TMP/tap-full.err")"
 T0=$(($(date +%s) + 1)) # window start: after the pods' metadata (it is in the lookback)
 while [ "$(date +%s)" -lt "$T0" ]; do sleep 0.05; done
 send p1

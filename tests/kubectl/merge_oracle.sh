@@ -147,6 +147,10 @@ capinfos "$T/m.pcapng" 2>/dev/null | grep -q "kubectl rawcap merge: 3 nodes" ||
 run_merge 0 "$T/m12.pcapng" n1="$T/n1.pcapng" n2="$T/n2.pcapng"
 mergecap -w "$T/oracle12.pcapng" "$T/n2.pcapng" "$T/n1.pcapng"
 same "$T/m12.pcapng" "$T/oracle12.pcapng"
+# -o naming one of the inputs: written beside, read as it was, replaced at the end
+cp "$T/n1.pcapng" "$T/self.pcapng"
+run_merge 0 "$T/self.pcapng" n1="$T/self.pcapng" n2="$T/n2.pcapng"
+same "$T/self.pcapng" "$T/oracle12.pcapng"
 
 # ---- A3: the default with mixed link types: one file libpcap reads (LINUX_SLL) ----
 # tcpdump -r reads every packet, in mergecap's order, and the IP layer is mergecap's.

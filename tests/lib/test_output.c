@@ -21,6 +21,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -34,6 +35,18 @@
 
 #define NOBODY 65534
 #define ACL    "system.posix_acl_access"
+
+/* librawcap (linked in statically) calls this one: a file system without rename flags. */
+static bool no_rename_flags;
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+	      unsigned int flags)
+{
+	if (no_rename_flags && flags) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}
 
 static char dir[64];
 
@@ -320,6 +333,56 @@ static void should_not_replace_what_replaced_the_name_meanwhile(void **state)
 	assert_text("gone.pcap", "new");
 }
 
+/* name.pcap replaced by a link during the export: where the export is kept, then. */
+static int kept_beside(const char *name, char names[][256])
+{
+	char link[300], pfx[300];
+	int fd;
+
+	put(name, "old", 0600);
+	fd = create(name);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "new", 3), 3);
+	snprintf(link, sizeof(link), "%s.ln", name);
+	assert_int_equal(symlink(P("target"), P(link)), 0);
+	assert_int_equal(rename(P(link), P(name)), 0);
+	assert_true(rawcap_output_finish(stderr, "test", P(name), fd) < 0);
+	close(fd);
+	snprintf(pfx, sizeof(pfx), ".%s-", name);
+	assert_int_equal(names_like(pfx, names, 4), 0); /* nothing a later export would reap */
+	return names_like(pfx + 1, names, 4);
+}
+
+static void
+should_keep_the_export_visible_where_its_name_is_taken_or_rename_has_no_flags(void **state)
+{
+	char names[4][256], tmp[4][256], other[256];
+	int fd;
+
+	(void)state;
+	put("target", "target", 0600);
+	no_rename_flags = true; /* renameat2 says EINVAL: link, then unlink */
+	assert_int_equal(kept_beside("noflags.pcap", names), 1);
+	no_rename_flags = false;
+	assert_text(names[0], "new");
+
+	put("taken.pcap", "old", 0600); /* NAME-xxxxxx of its own temporary already there */
+	fd = create("taken.pcap");
+	assert_true(fd >= 0);
+	assert_int_equal(names_like(".taken.pcap-", tmp, 4), 1);
+	put(tmp[0] + 1, "someone's", 0600);
+	snprintf(other, sizeof(other), "%.254s", tmp[0] + 1);
+	assert_int_equal(write(fd, "new", 3), 3);
+	assert_int_equal(symlink(P("target"), P("taken.ln")), 0);
+	assert_int_equal(rename(P("taken.ln"), P("taken.pcap")), 0);
+	assert_true(rawcap_output_finish(stderr, "test", P("taken.pcap"), fd) < 0);
+	close(fd);
+	assert_int_equal(names_like(".taken.pcap-", tmp, 4), 0);
+	assert_int_equal(names_like("taken.pcap-", names, 4), 2); /* another suffix */
+	assert_text(other, "someone's");
+	assert_text(strcmp(names[0], other) ? names[0] : names[1], "new");
+}
+
 static void should_write_devices_and_stdout_in_place_or_refuse_them(void **state)
 {
 	struct stat st;
@@ -393,6 +456,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(should_not_replace_what_replaced_the_name_meanwhile,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			should_keep_the_export_visible_where_its_name_is_taken_or_rename_has_no_flags,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			should_write_devices_and_stdout_in_place_or_refuse_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -58,13 +58,26 @@ for t in rawcap-tap rawcap-pcap; do
 		{ echo "FAIL: $t with no ring: exit $rc, old output: $(cat "$TMP/old.$t"), $(ls -a "$TMP")"; exit 1; }
 	echo "ok: $t with no ring: exit 1, the old output left as it was"
 done
-# merge -o naming one of its inputs (here through another link: written in place,
-# it was emptied before it was read) is refused, the input left as it was
+# merge -o naming one of its inputs where it would be written in place (here
+# through another link: it would be emptied before it is read) is refused, the
+# input left as it was (written beside, it is taken: kubectl_merge_oracle)
 echo input >"$TMP/in.pcapng"
 ln "$TMP/in.pcapng" "$TMP/in-link.pcapng"
 check "-o names one of the files merged; write elsewhere" ../cli/kubectl-rawcap merge \
 	-o "$TMP/in-link.pcapng" a="$TMP/in.pcapng"
 [ "$(cat "$TMP/in.pcapng")" = input ] || { echo "FAIL: merge -o its input emptied it"; exit 1; }
+# binary capture to a terminal is refused under every name of standard output
+# (-o /dev/stdout once wrote pcapng to the terminal): script(1) gives a terminal
+if command -v script >/dev/null; then
+	for o in - /dev/stdout /dev/fd/1; do
+		for t in "$R/rawcap-pcap --last 1m" "$R/../cli/kubectl-rawcap merge a=$TMP/in.pcapng"; do
+			out=$(timeout 10 script -qec "$t -o $o; echo rc=\$?" /dev/null </dev/null | tr -d '\r')
+			grep -qF "refusing to write binary capture to a terminal" <<<"$out" &&
+				grep -q "^rc=2$" <<<"$out" || { echo "FAIL: ${t##*/} -o $o on a terminal: $out"; exit 1; }
+		done
+		echo "ok: rawcap-pcap, kubectl rawcap merge -o $o on a terminal: refused"
+	done
+fi
 # every reader says the same of a ring that is not there, naming it and capd's flag
 # (rawcap-snapshot create said "copy the window: No such file or directory")
 for t in "rawcap-pcap --last 1m -o -" "rawcap-tap --last 1m" "rawcap-stat" \

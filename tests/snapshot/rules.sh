@@ -197,6 +197,18 @@ snap create --ring "$RING" --dest "$DEST" --name after --last 24h >/dev/null 2>"
 rm -r "$DEST/.tmp-live-$$" "$DEST/.del-live-$$" "$DEST/.tmp-link-$kp" "$T/target"
 snap delete --dest "$DEST" after >/dev/null
 
+# A closed terminal (SIGHUP) cancels a create as SIGINT does: its staging removed,
+# no snapshot (it was killed, its staging left for the next create to reap).
+"$SNAP" create --ring "$RING" --dest "$DEST" --name hup --from -1s --to +30s 2>"$T/hup.err" &
+hp=$!
+PIDS+=($hp)
+sleep 1.5
+kill -HUP $hp
+rc=0
+wait $hp || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 129 ] || fail "create on SIGHUP exited $rc: $(cat "$T/hup.err")"
+! ls -a "$DEST" | grep -q -e '^\.tmp-hup-' -e '^hup$' ||
+	fail "a create cancelled by SIGHUP left $(ls -a "$DEST")"
 # serve idles and exits 0 on SIGTERM.
 "$SNAP" serve --ring "$RING" --dest "$DEST" 2>"$T/serve.err" &
 sp=$!
