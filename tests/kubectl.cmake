@@ -42,3 +42,5 @@ rawcap_script_test(kubectl_e2e kubectl/e2e.sh LABELS "kubectl;k8s;netns" TIMEOUT
 
 # A fresh node: a window reaching before capture began is complete, not "recycled" (exit 0).
 rawcap_script_test(kubectl_before_capture kubectl/before_capture.sh LABELS "kubectl;server;netns" TIMEOUT 120)
+# A window wholly before a node's capture: an empty capture tcpdump reads, exit 0, both formats.
+rawcap_script_test(kubectl_before_capture_quiet kubectl/before_capture_quiet.sh LABELS "kubectl;server;netns" TIMEOUT 120)
