@@ -150,7 +150,7 @@ static int check_snapshot_dir(const char *dir)
 {
 	char **names, why[320];
 	size_t n;
-	int err = rawcap_snapshot_list(dir, &names, &n, why, sizeof(why));
+	int err = rawcap_snapshot_list_why(dir, &names, &n, why, sizeof(why));
 
 	if (!err) {
 		rawcap_snapshot_list_free(names, n);

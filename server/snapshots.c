@@ -270,7 +270,7 @@ int server_snapshot_list(void *arg, struct httpd_req *req)
 		cJSON_AddItemToArray(a, job_json(j));
 	pthread_mutex_unlock(&s->lock);
 	server_transfer_pending(s, a);
-	if (rawcap_snapshot_list(s->snapshots, &names, &n, NULL, 0))
+	if (rawcap_snapshot_list(s->snapshots, &names, &n))
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		e = snap_lookup(s, names[i], &status);
@@ -310,7 +310,7 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 	}
 	if (j) /* failed */
 		job_unlink(s, j);
-	err = rawcap_snapshot_delete(s->snapshots, name, why, sizeof(why)); /* under the lock */
+	err = rawcap_snapshot_delete_why(s->snapshots, name, why, sizeof(why)); /* under the lock */
 	pthread_mutex_unlock(&s->lock);
 	if (j) { /* a failed job: forgotten; whatever it left on disk went too */
 		free(j);
