@@ -111,10 +111,13 @@ struct rawcap_window_result;
 RAWCAP_API int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o,
 				      struct rawcap_snapshot_info *info, char *errbuf,
 				      size_t errlen);
-/* Read the manifest of dest/name. */
+/*
+ * Read the manifest of dest/name. dest/name is walked as a create walks
+ * dest (-EPERM for a link or directory another user may have planted).
+ */
 RAWCAP_API int rawcap_snapshot_show(const char *dest, const char *name,
 				    struct rawcap_snapshot_info *info);
-/* Manifest text of dest/name, malloc'd (for `show`). */
+/* Manifest text of dest/name, malloc'd (for `show`); walked as in show. */
 RAWCAP_API int rawcap_snapshot_manifest_text(const char *dest, const char *name, char **out);
 /*
  * Check every file's size and SHA-256 against the manifest, that no file was
@@ -129,7 +132,8 @@ RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *
  * Bytes the snapshot storage dest uses (allocated blocks of its files, as
  * rawcap_snapshot_opts.quota counts them), after removing the staging
  * directories of creates that died (this user's, whose PID no longer runs).
- * 0 or -errno from opening dest.
+ * 0 or -errno from opening dest, walked as a create walks it (-EPERM: see
+ * rawcap_snapshot_delete()).
  */
 RAWCAP_API int rawcap_snapshot_usage(const char *dest, uint64_t *bytes);
 /*
