@@ -45,7 +45,6 @@ static int cursor_found_history(struct rawcap_cursor *c)
 
 static int cursor_open_history(struct rawcap_cursor *c, const struct rawcap_open_opts *o)
 {
-	struct safe_want want = safe_want_dir(SAFE_ANY_OWNER);
 	int fd, err;
 
 	c->hist_source = RAWCAP_SOURCE_DISK;
@@ -55,7 +54,7 @@ static int cursor_open_history(struct rawcap_cursor *c, const struct rawcap_open
 		return cursor_found_history(c);
 	/* A snapshot keeps its records as segments under data/; neither is a link. */
 	c->hist_source = RAWCAP_SOURCE_SNAPSHOT;
-	fd = safe_openat(AT_FDCWD, o->snapshot, O_RDONLY, 0, &want, NULL, NULL, 0);
+	fd = safe_dir_open(o->snapshot, NULL, NULL, 0); /* walked: section 4.9 */
 	if (fd < 0)
 		return fd;
 	err = history_openat(fd, "data", &c->hist);

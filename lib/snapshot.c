@@ -338,11 +338,11 @@ static int snap_copy(const struct rawcap_snapshot_opts *o, const char *datadir, 
 
 int rawcap_snapshot_usage(const char *dest, uint64_t *bytes)
 {
-	int fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = snap_dest_open(dest, NULL, 0); /* walked: never reap where a link leads */
 
 	*bytes = 0;
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (!flock(fd, LOCK_EX)) { /* what dead creates left would count for ever */
 		snap_stage_reap(fd);
 		flock(fd, LOCK_UN);

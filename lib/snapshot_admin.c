@@ -130,7 +130,7 @@ int snap_dest_open(const char *dest, char *why, size_t whylen)
 	return dest ? safe_dir_open(dest, NULL, why, whylen) : -EINVAL;
 }
 
-int rawcap_snapshot_delete(const char *dest, const char *name, char *why, size_t whylen)
+int rawcap_snapshot_delete_why(const char *dest, const char *name, char *why, size_t whylen)
 {
 	int dfd, err;
 
@@ -157,7 +157,7 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int rawcap_snapshot_list(const char *dest, char ***names, size_t *n, char *why, size_t whylen)
+int rawcap_snapshot_list_why(const char *dest, char ***names, size_t *n, char *why, size_t whylen)
 {
 	int fd;
 	DIR *d;
@@ -202,6 +202,17 @@ nomem:
 	closedir(d);
 	rawcap_snapshot_list_free(v, cnt);
 	return -ENOMEM;
+}
+
+/* RAWCAP_0.1's signatures, kept for programs built against them. */
+int rawcap_snapshot_delete(const char *dest, const char *name)
+{
+	return rawcap_snapshot_delete_why(dest, name, NULL, 0);
+}
+
+int rawcap_snapshot_list(const char *dest, char ***names, size_t *n)
+{
+	return rawcap_snapshot_list_why(dest, names, n, NULL, 0);
 }
 
 void rawcap_snapshot_list_free(char **names, size_t n)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,7 +386,15 @@ int snap_manifest_parse(const char *text, size_t len, struct snap_manifest *m)
 
 int snap_manifest_load(const char *dir, struct snap_manifest *m)
 {
-	return snap_manifest_loadat(AT_FDCWD, dir, m);
+	char leaf[NAME_MAX + 1];
+	int pfd = safe_path_parent(dir, leaf, sizeof(leaf), NULL, 0); /* walked: section 4.9 */
+	int err;
+
+	if (pfd < 0)
+		return pfd;
+	err = snap_manifest_loadat(pfd, leaf, m);
+	close(pfd);
+	return err;
 }
 
 int snap_manifest_loadat(int atfd, const char *dir, struct snap_manifest *m)

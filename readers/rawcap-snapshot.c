@@ -304,7 +304,7 @@ static int cmd_list(struct args *a)
 	struct rawcap_snapshot_info in;
 	char **names, t1[64], t2[64], why[320];
 	size_t n;
-	int err = rawcap_snapshot_list(a->dest, &names, &n, why, sizeof(why));
+	int err = rawcap_snapshot_list_why(a->dest, &names, &n, why, sizeof(why));
 
 	if (err) {
 		fprintf(stderr, PROG ": list %s: %s\n", a->dest, why[0] ? why : rawcap_strerror(err));
@@ -356,7 +356,7 @@ static int cmd_named(struct args *a)
 			return 1;
 		}
 	} else {
-		ret = rawcap_snapshot_delete(a->dest, a->name, err, sizeof(err));
+		ret = rawcap_snapshot_delete_why(a->dest, a->name, err, sizeof(err));
 		if (!ret)
 			return 0;
 	}

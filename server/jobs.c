@@ -53,7 +53,7 @@ static int job_cancelled(struct server *s, struct snap_job *j, int err)
 {
 	if (err < 0) /* cancelled, or failed: the create left nothing */
 		return 0;
-	err = rawcap_snapshot_delete(s->snapshots, j->name, NULL, 0);
+	err = rawcap_snapshot_delete(s->snapshots, j->name);
 	return err == -ENOENT ? 0 : err;
 }
 

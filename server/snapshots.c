@@ -261,17 +261,20 @@ int server_snapshot_list(void *arg, struct httpd_req *req)
 {
 	struct server *s = arg;
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "snapshots"), *e;
-	char **names = NULL;
+	char **names = NULL, why[320] = "";
 	size_t n = 0;
-	int status;
+	int status, err;
 
 	pthread_mutex_lock(&s->lock);
 	for (struct snap_job *j = s->jobs; j; j = j->next)
 		cJSON_AddItemToArray(a, job_json(j));
 	pthread_mutex_unlock(&s->lock);
 	server_transfer_pending(s, a);
-	if (rawcap_snapshot_list(s->snapshots, &names, &n, NULL, 0))
-		n = 0;
+	if ((err = rawcap_snapshot_list_why(s->snapshots, &names, &n, why, sizeof(why)))) {
+		cJSON_Delete(o);
+		return server_reply_error(req, 500, "snapshot_dir_unusable", "--snapshot-dir %s: %s",
+					  s->snapshots, why[0] ? why : rawcap_strerror(err));
+	}
 	for (size_t i = 0; i < n; i++) {
 		e = snap_lookup(s, names[i], &status);
 		if (e && status < 0 && !server_json_listed(a, names[i])) /* jobs: above */
@@ -310,7 +313,7 @@ int server_snapshot_delete(void *arg, struct httpd_req *req)
 	}
 	if (j) /* failed */
 		job_unlink(s, j);
-	err = rawcap_snapshot_delete(s->snapshots, name, why, sizeof(why)); /* under the lock */
+	err = rawcap_snapshot_delete_why(s->snapshots, name, why, sizeof(why)); /* under the lock */
 	pthread_mutex_unlock(&s->lock);
 	if (j) { /* a failed job: forgotten; whatever it left on disk went too */
 		free(j);

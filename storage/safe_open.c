@@ -152,16 +152,22 @@ static int safe_walk(int fd, const char *path, size_t len, unsigned *links, char
  * link or directory not root's, this user's or the directory owner's (the
  * owner could change the directory anyway: systemd's chase(CHASE_SAFE));
  * for a directory, only where users other than the owner may write dst
- * (group or other w, sticky or not: anyone may make a name not there yet).
+ * (group or other w, sticky or not: anyone may make a name not there yet),
+ * except a team's directory: in a setgid directory only its group (not
+ * other) may write, an entry of that group is a colleague's, as the setgid
+ * bit makes it (install -d -g netops -m 2775 /srv/team; mkdir incidents).
  * also: one more trusted owner (SAFE_ANY_OWNER: none).
  */
 static bool safe_planted(const struct stat *dst, const struct stat *st, uid_t also)
 {
+	bool team = !(dst->st_mode & S_IWOTH) && (dst->st_mode & S_ISGID) &&
+		    st->st_gid == dst->st_gid;
+
 	if (safe_trusted(st->st_uid) || st->st_uid == dst->st_uid ||
 	    (also != SAFE_ANY_OWNER && st->st_uid == also))
 		return false;
 	return S_ISLNK(st->st_mode) ||
-	       (S_ISDIR(st->st_mode) && (dst->st_mode & (S_IWGRP | S_IWOTH)));
+	       (S_ISDIR(st->st_mode) && (dst->st_mode & (S_IWGRP | S_IWOTH)) && !team);
 }
 
 /* The trusted link nfd (in fd's directory) followed: the directory it leads to, fd consumed. */

@@ -66,7 +66,9 @@ int safe_openat(int dirfd, const char *name, int flags, mode_t mode, const struc
  * (or "/"), a symbolic link is followed only if root, this user or its
  * directory's owner owns it, and a directory entered from one that users
  * other than its owner may write (group or other w, sticky or not) only if
- * root, this user or that directory's owner owns it; else -EPERM, why
+ * root, this user or that directory's owner owns it, or (a team's setgid
+ * directory that only its group may write) its group is the directory's
+ * group; else -EPERM, why
  * naming it. A link's target is walked by the same
  * rules (at most 40 links: -ELOOP). "/x/dir/" names "dir". Returns an O_PATH
  * fd of the directory (for the *at calls) with the last component in leaf

@@ -52,7 +52,7 @@ struct rawcap_open_opts {
 	size_t sz;		 /* sizeof(struct rawcap_open_opts): lets the struct grow */
 	const char *ring;	 /* ring name (NULL: "default"); ignored with snapshot */
 	const char *storage_dir; /* disk FIFO to read history from; NULL: ring only */
-	const char *snapshot;	 /* snapshot directory: read it instead of ring and disk */
+	const char *snapshot;	 /* snapshot directory, walked: read it instead of ring and disk */
 	bool no_ring;		 /* history only: do not attach to the live ring */
 };
 

@@ -119,10 +119,13 @@ struct rawcap_window_result;
 RAWCAP_API int rawcap_snapshot_create(const struct rawcap_snapshot_opts *o,
 				      struct rawcap_snapshot_info *info, char *errbuf,
 				      size_t errlen);
-/* Read the manifest of dest/name. */
+/*
+ * Read the manifest of dest/name. dest/name is walked as a create walks
+ * dest (-EPERM for a link or directory another user may have planted).
+ */
 RAWCAP_API int rawcap_snapshot_show(const char *dest, const char *name,
 				    struct rawcap_snapshot_info *info);
-/* Manifest text of dest/name, malloc'd (for `show`). */
+/* Manifest text of dest/name, malloc'd (for `show`); walked as in show. */
 RAWCAP_API int rawcap_snapshot_manifest_text(const char *dest, const char *name, char **out);
 /*
  * Check every file's size and SHA-256 against the manifest, that no file was
@@ -137,7 +140,8 @@ RAWCAP_API int rawcap_snapshot_verify(const char *dest, const char *name, char *
  * Bytes the snapshot storage dest uses (allocated blocks of its files, as
  * rawcap_snapshot_opts.quota counts them), after removing the staging
  * directories of creates that died (this user's, whose PID no longer runs).
- * 0 or -errno from opening dest.
+ * 0 or -errno from opening dest, walked as a create walks it (-EPERM: see
+ * rawcap_snapshot_delete()).
  */
 RAWCAP_API int rawcap_snapshot_usage(const char *dest, uint64_t *bytes);
 /*
@@ -145,17 +149,22 @@ RAWCAP_API int rawcap_snapshot_usage(const char *dest, uint64_t *bytes);
  * -EMEDIUMTYPE when dest/name is not a directory holding a manifest.json
  * (nothing is touched), -ENOENT when it does not exist, -EINVAL for a bad name.
  * dest is walked as a create walks it: -EPERM when a link or directory
- * another user may have planted is on the way or is dest itself, and why
- * (may be NULL) says which and whose (else why is "").
+ * another user may have planted is on the way or is dest itself.
+ * Since RAWCAP_0.2, rawcap_snapshot_delete_why() also says which and whose
+ * in why (may be NULL; else "" when there is no reason to give).
  */
-RAWCAP_API int rawcap_snapshot_delete(const char *dest, const char *name, char *why,
-				      size_t whylen);
+RAWCAP_API int rawcap_snapshot_delete(const char *dest, const char *name);
+RAWCAP_API int rawcap_snapshot_delete_why(const char *dest, const char *name, char *why,
+					  size_t whylen);
 /*
  * Names of the snapshots in dest, sorted; free with rawcap_snapshot_list_free.
- * dest is walked as rawcap_snapshot_delete() walks it (why as there).
+ * dest is walked as rawcap_snapshot_delete() walks it; since RAWCAP_0.2,
+ * rawcap_snapshot_list_why() gives the reason of a refusal in why as
+ * rawcap_snapshot_delete_why() does.
  */
-RAWCAP_API int rawcap_snapshot_list(const char *dest, char ***names, size_t *n, char *why,
-				    size_t whylen);
+RAWCAP_API int rawcap_snapshot_list(const char *dest, char ***names, size_t *n);
+RAWCAP_API int rawcap_snapshot_list_why(const char *dest, char ***names, size_t *n, char *why,
+					size_t whylen);
 RAWCAP_API void rawcap_snapshot_list_free(char **names, size_t n);
 
 #ifdef __cplusplus

@@ -4,7 +4,7 @@
 # each under the version the map gives it, and the map lists exactly the
 # functions include/rawcap/*.h declare RAWCAP_API: nothing private leaks, and
 # a public function missing from the map (a link error for every reader) fails
-# here first.
+# here first. And what a released version exports keeps its node and signature.
 set -euo pipefail
 : "${RAWCAP_BUILD:?run through ctest, or set RAWCAP_BUILD to the build tree}"
 : "${RAWCAP_SRC:?run through ctest, or set RAWCAP_SRC to the source tree}"
@@ -41,4 +41,11 @@ cut -d' ' -f1 "$TMP/map" | diff -u "$TMP/hdr" - >"$TMP/diff" || {
 	cat "$TMP/diff"
 	fail "the map and the RAWCAP_API declarations differ (- only in headers, + only in the map)"
 }
+# Released signatures stay as they were (a changed one is a new function in a new node).
+"${CC:-cc}" -std=gnu11 -fsyntax-only -I"$RAWCAP_SRC/include" "$RAWCAP_SRC/tests/lib/abi_0_1.c" ||
+	fail "a function of a released version node changed its signature (tests/lib/abi_0_1.c)"
+for want in "rawcap_snapshot_delete RAWCAP_0.1" "rawcap_snapshot_list RAWCAP_0.1"; do
+	grep -qx "$want" "$TMP/lib" || fail "$want: not exported under its released version"
+done
+
 echo "PASS: $(wc -l <"$TMP/map") symbols, exported as the map lists them and declared in include/rawcap/"

@@ -351,7 +351,8 @@ static int open_path(const char *sub, char *why, size_t len)
  * directory another user made in a 1777 directory (/tmp) before us, as
  * --dest or --storage, is refused naming its owner, for writing into
  * (safe_mkdir_open) and for listing or deleting in (safe_dir_open); ours,
- * root's and the parent owner's are taken, and want's owner (capd's user).
+ * root's and the parent owner's are taken, and want's owner (capd's user),
+ * and a colleague's in a team's setgid directory.
  */
 static void should_not_take_a_last_directory_others_planted(void **state)
 {
@@ -397,6 +398,27 @@ static void should_not_take_a_last_directory_others_planted(void **state)
 	assert_int_equal(mkdirat(dfd, "home/bob", 0750), 0);
 	assert_int_equal(fchownat(dfd, "home/bob", 4242, 4242, 0), 0);
 	assert_int_equal(open_path("home/bob", why, sizeof(why)), 0);
+	/*
+	 * A team's setgid directory (root:netops 2775): alice's incidents
+	 * (group netops, as the setgid bit makes it) is bob's to use, and on
+	 * the way too; one of another group there, or in a setgid one other
+	 * users may write, is refused.
+	 */
+	assert_int_equal(mkdirat(dfd, "team", 0775), 0);
+	assert_int_equal(fchownat(dfd, "team", 0, 4300, 0), 0);
+	assert_int_equal(fchmodat(dfd, "team", 02775, 0), 0);
+	assert_int_equal(mkdirat(dfd, "team/incidents", 0770), 0);
+	assert_int_equal(fchownat(dfd, "team/incidents", 4242, 4300, 0), 0);
+	assert_int_equal(fchmodat(dfd, "team/incidents", 02770, 0), 0);
+	assert_int_equal(open_path("team/incidents", why, sizeof(why)), 0);
+	assert_int_equal(mkdir_path("team/incidents", why, sizeof(why)), 0);
+	assert_int_equal(mkdir_path("team/incidents/snaps", why, sizeof(why)), 0);
+	assert_int_equal(mkdirat(dfd, "team/alices", 0770), 0);
+	assert_int_equal(fchownat(dfd, "team/alices", 4242, 4242, 0), 0);
+	assert_int_equal(open_path("team/alices", why, sizeof(why)), -EPERM);
+	assert_int_equal(fchmodat(dfd, "team", 02777, 0), 0);
+	assert_int_equal(open_path("team/incidents", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "incidents: a directory of uid 4242"));
 	assert_int_equal(fchmod(dfd, 0700), 0);
 }
 

@@ -10,7 +10,8 @@
 # body is never run; pipelined requests are answered in order; a body
 # trickled a byte a second is cut with the 10 s request deadline (MHD's own
 # timeout is one of silence). Another user's --snapshot-dir in a 1777
-# directory is refused at start. No capd: past the checks, a POST makes a
+# directory is refused: said at start and by GET /v1/snapshots, the node API
+# served. No capd: past the checks, a POST makes a
 # snapshot job that fails (no ring), which GET /v1/snapshots then lists.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -26,17 +27,32 @@ TOKEN=correct-horse-battery-staple
 nsx() { ip netns exec "$NS" "$@"; }
 
 rc_netns_add "$NS"
-# A --snapshot-dir another user made in a directory others may write (/tmp) is
-# refused at start, naming its owner, not served as an empty list.
-mkdir -m 1777 "$T/pub" && chmod 1777 "$T/pub" && mkdir "$T/pub/snaps" && chown nobody "$T/pub/snaps"
-rc=0
-nsx "$SERVER" --snapshots "$T/pub/snaps" --ring none --listen 127.0.0.1:$PORT 2>"$T/start.out" || rc=$?
-[ "$rc" = 2 ] || fail "another user's --snapshot-dir in a 1777 directory: exit $rc"
-grep -q "snaps: a directory of uid 65534 in a directory others may write" "$T/start.out" ||
-	fail "refused without saying why: $(cat "$T/start.out")"
-echo "ok: another user's --snapshot-dir in a 1777 directory refused at start"
-mkdir -p "$T/snaps"
 printf '%s\n' "$TOKEN" >"$T/token"
+# A --snapshot-dir another user made in a directory others may write (/tmp)
+# is refused: said at start, naming its owner, while the node API is still
+# served (it exited 2: the pod crash-looped over snapshot storage), and
+# GET /v1/snapshots answers 500 with the reason (was an empty 200).
+mkdir -m 1777 "$T/pub" && chmod 1777 "$T/pub" && mkdir "$T/pub/snaps" && chown nobody "$T/pub/snaps"
+ip netns exec "$NS" "$SERVER" --snapshots "$T/pub/snaps" --ring none --listen 127.0.0.1:$PORT \
+	--token-file "$T/token" 2>"$T/start.out" &
+SPID=$!
+PIDS+=("$SPID")
+wait_until 10 nsx curl -sf -H "Authorization: Bearer $TOKEN" -o /dev/null \
+	http://127.0.0.1:$PORT/healthz
+grep -q "snaps: a directory of uid 65534 in a directory others may write" "$T/start.out" ||
+	fail "a refused --snapshot-dir not said at start: $(cat "$T/start.out")"
+code=$(nsx curl -s -o "$T/list.out" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	http://127.0.0.1:$PORT/v1/snapshots)
+[ "$code" = 500 ] && jq -e '.error == "snapshot_dir_unusable"' "$T/list.out" >/dev/null &&
+	grep -q "a directory of uid 65534" "$T/list.out" ||
+	fail "GET /v1/snapshots of a refused --snapshot-dir: $code $(cat "$T/list.out")"
+# /v1/node served (here without a ring: its own 503 no_ring)
+nsx curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/v1/node >"$T/node.out"
+jq -e '.error == "no_ring"' "$T/node.out" >/dev/null ||
+	fail "GET /v1/node with a refused --snapshot-dir: $(cat "$T/node.out")"
+kill "$SPID" && wait "$SPID" || true
+echo "ok: another user's --snapshot-dir in a 1777 directory said at start and by GET /v1/snapshots (500), /v1/node served"
+mkdir -p "$T/snaps"
 ip netns exec "$NS" "$SERVER" --snapshots "$T/snaps" --ring none --listen 127.0.0.1:$PORT \
 	--token-file "$T/token" 2>"$T/server.err" &
 PIDS+=($!)

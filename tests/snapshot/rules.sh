@@ -113,6 +113,14 @@ if [ "$(id -u)" = 0 ]; then
 	snap list --dest "$DEST" | grep -q "^two" || fail "a delete through a planted link removed 'two'"
 	expect_exit 1 "list $via: $why" snap list --dest "$via"
 	expect_exit 1 "verify $via/two: $why" snap verify --dest "$via" two
+	# show and the reads of a snapshot (rawcap-pcap --snapshot) walk it too
+	snap show --dest "$DEST" two >/dev/null || fail "show two"
+	snap show --dest "$via" two >"$T/out" 2>&1 && fail "show through a planted link: $(cat "$T/out")"
+	"$B/readers/rawcap-pcap" --snapshot "$via/two" -o "$T/via.pcap" >"$T/out" 2>&1 &&
+		fail "rawcap-pcap --snapshot through a planted link: $(cat "$T/out")"
+	grep -q "Operation not permitted" "$T/out" || fail "rawcap-pcap --snapshot through a planted link: $(cat "$T/out")"
+	grep -q "snapshot lists" "$T/out" && fail "rawcap-pcap read through a planted link: $(cat "$T/out")"
+	rm -f "$T/via.pcap"
 	# --dest itself a directory another user made in a 1777 directory (/tmp): not
 	# used for anything (it could take the snapshots, or keep them from being made).
 	mkdir -m 0777 "$T/pub/snaps" && chown nobody "$T/pub/snaps"
