@@ -20,7 +20,7 @@
 #include "snapshot_int.h"
 
 #define JSON_MAX_DEPTH 8
-#define JSON_MAX_KEYS	48 /* per object; a manifest has 27 */
+#define JSON_MAX_KEYS  48 /* per object; a manifest has 27 */
 
 struct json {
 	const char *p, *end;
@@ -358,9 +358,9 @@ static int manifest_member(struct json *j, const char *key, void *arg)
 
 		if (json_string(j, why, sizeof(why)))
 			return -EBADMSG;
-		if (strcmp(why, "recycled") && strcmp(why, "before capture"))
+		if (strcmp(why, RAWCAP_MISSING_RECYCLED) && strcmp(why, RAWCAP_MISSING_UNCAPTURED))
 			return -EBADMSG;
-		in->uncaptured = !strcmp(why, "before capture");
+		in->uncaptured = !strcmp(why, RAWCAP_MISSING_UNCAPTURED);
 		return 0;
 	}
 	if (!strcmp(key, "files"))
@@ -542,7 +542,8 @@ int snap_manifest_render(const struct snap_manifest *m, char **res, size_t *len)
 	out_key_u64(&o, "lost_upstream", in->lost_upstream);
 	out_fmt(&o, "  \"partial\": %s,\n", in->partial ? "true" : "false");
 	if (in->partial || in->uncaptured)
-		out_key_str(&o, "missing_reason", in->uncaptured ? "before capture" : "recycled");
+		out_key_str(&o, "missing_reason",
+			    in->uncaptured ? RAWCAP_MISSING_UNCAPTURED : RAWCAP_MISSING_RECYCLED);
 	out_key_time(&o, "missing_from", in->missing_from_ns);
 	out_key_time(&o, "missing_to", in->missing_to_ns);
 	out_key_u64(&o, "missing_from_ns", in->missing_from_ns);

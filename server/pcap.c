@@ -42,7 +42,7 @@ struct download {
 	struct httpd_stream *st;
 	struct server_query q; /* owns the filter and the pod join */
 	struct rawcap_window_opts w;
-	char why[320]; /* the run's own words when the errno alone does not say */
+	char why[320];	       /* the run's own words when the errno alone does not say */
 	struct download *next; /* in s->downloads while listed */
 	bool listed;
 	bool streaming; /* st is the client's stream: may be ended for another (under lock) */
@@ -125,8 +125,9 @@ static bool download_evict(struct server *s)
 	pthread_mutex_unlock(&s->lock);
 	if (!victim)
 		return false;
-	fprintf(stderr, SERVER_PROG ": a download whose client took nothing for %llu ms ended "
-			"to make room for another\n",
+	fprintf(stderr,
+		SERVER_PROG ": a download whose client took nothing for %llu ms ended "
+			    "to make room for another\n",
 		(unsigned long long)worst);
 	for (int i = 0; i < 100; i++) {
 		if ((unsigned)__atomic_load_n(&s->exports, __ATOMIC_RELAXED) <= s->max_exports)
@@ -210,7 +211,8 @@ static int pcap_headers(struct httpd_req *req, const struct download *e, uint64_
 			rawcap_format_time(oldest < q->to_ns ? oldest : q->to_ns, t, sizeof(t)));
 		/* the words of a snapshot manifest's missing_reason */
 		err |= httpd_req_set_header(req, "X-Rawcap-Missing-Reason",
-					    e->recycled ? "recycled" : "before capture");
+					    e->recycled ? RAWCAP_MISSING_RECYCLED
+							: RAWCAP_MISSING_UNCAPTURED);
 	}
 	return err ? -ENOMEM : 0;
 }

@@ -30,7 +30,6 @@
 #include "query.h"
 #include "server.h"
 
-
 /* One body field into the query parser: a string, or (pod, namespace, label) a list of them. */
 static int body_field(struct server_query *q, const cJSON *body, const char *key)
 {
@@ -75,8 +74,8 @@ static int job_parse(struct snap_job *j, const void *text, size_t len, uint64_t 
 			       "\"name\" must be 1..100 of [A-Za-z0-9._-], not starting with "
 			       "'.' or '-'");
 	else
-		err = server_json_keys(body, fields, sizeof(fields) / sizeof(fields[0]), j->q.detail,
-				       sizeof(j->q.detail));
+		err = server_json_keys(body, fields, sizeof(fields) / sizeof(fields[0]),
+				       j->q.detail, sizeof(j->q.detail));
 	if (err) {
 		cJSON_Delete(body);
 		return -EINVAL;
@@ -188,7 +187,8 @@ static cJSON *snap_json(const struct server *s, const struct rawcap_snapshot_inf
 		server_json_time(o, "missing_from", in->missing_from_ns);
 		server_json_time(o, "missing_to", in->missing_to_ns);
 		cJSON_AddStringToObject(o, "missing_reason",
-					in->uncaptured ? "before capture" : "recycled");
+					in->uncaptured ? RAWCAP_MISSING_UNCAPTURED
+						       : RAWCAP_MISSING_RECYCLED);
 	}
 	cJSON_AddStringToObject(o, "filter", in->filter);
 	server_json_time(o, "created", in->created_ns);
@@ -272,15 +272,16 @@ int server_snapshot_list(void *arg, struct httpd_req *req)
 	server_transfer_pending(s, a);
 	if ((err = rawcap_snapshot_list_why(s->snapshots, &names, &n, why, sizeof(why)))) {
 		cJSON_Delete(o);
-		return server_reply_error(req, 500, "snapshot_dir_unusable", "--snapshot-dir %s: %s",
-					  s->snapshots, why[0] ? why : rawcap_strerror(err));
+		return server_reply_error(req, 500, "snapshot_dir_unusable",
+					  "--snapshot-dir %s: %s", s->snapshots,
+					  why[0] ? why : rawcap_strerror(err));
 	}
 	for (size_t i = 0; i < n; i++) {
 		e = snap_lookup(s, names[i], &status);
 		if (e && status < 0 && !server_json_listed(a, names[i])) /* jobs: above */
-			cJSON_AddItemToArray(a, server_transfer_attach(
-							e, server_transfer_json(s, names[i]),
-							names[i]));
+			cJSON_AddItemToArray(
+				a, server_transfer_attach(e, server_transfer_json(s, names[i]),
+							  names[i]));
 		else
 			cJSON_Delete(e);
 	}
@@ -383,8 +384,8 @@ int server_snapshot_pcap(void *arg, struct httpd_req *req)
 					   .name = name,
 					   .from_ns = info.from_ns,
 					   .to_ns = info.to_ns,
-					   .held_from_ns = info.partial ? info.missing_to_ns
-									: info.from_ns,
+					   .held_from_ns =
+						   info.partial ? info.missing_to_ns : info.from_ns,
 					   .uncaptured = info.uncaptured};
 	return server_pcap_download(s, req, &src);
 }
