@@ -18,7 +18,7 @@ rc_need tcpdump capinfos curl
 start_capd "$TMP/capd.log" --ring-size 16Mi --interfaces lo --filter "udp port 9999"
 nsx "$TRAFFIC" udp 127.0.0.1 9999 20 0 >/dev/null
 mkdir "$TMP/snaps"
-nsx "$SERVER" --ring "$RING" --snapshot-dir "$TMP/snaps" --listen 127.0.0.1:9482 \
+ip netns exec "$NS" "$SERVER" --ring "$RING" --snapshot-dir "$TMP/snaps" --listen 127.0.0.1:9482 \
 	>"$TMP/server.log" 2>&1 &
 PIDS+=($!)
 wait_until 10 nsx curl -s -o /dev/null http://127.0.0.1:9482/v1/node

@@ -88,7 +88,7 @@ refused kubectl-key "a FIFO" "$KR" bounds --endpoints "n1=https://127.0.0.1:1" \
 	--tls-cert "$TMP/cert.pem" --tls-key "$TMP/fifo"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=srv \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/srv.key" -out "$TMP/srv.pem" 2>/dev/null
-nsx "$SERVER" --ring none --snapshots "$TMP/snaps" --listen 127.0.0.1:9472 \
+ip netns exec "$NS" "$SERVER" --ring none --snapshots "$TMP/snaps" --listen 127.0.0.1:9472 \
 	--tls-cert "$TMP/srv.pem" --tls-key "$TMP/srv.key" >"$TMP/tls-server.log" 2>&1 &
 PIDS+=($!)
 wait_until 10 nsx curl -sk -o /dev/null https://127.0.0.1:9472/v1/snapshots
@@ -102,7 +102,7 @@ nsx "$KR" snapshot list --endpoints "n1=https://127.0.0.1:9472" --tls-ca "$TMP/c
 [ "$rc" != 0 ] || fail "kubectl-rawcap trusted a server its --tls-ca did not sign"
 
 # A Secret-style link to a token is followed: the server starts and checks the token.
-nsx "$SERVER" --ring none --snapshots "$TMP/snaps" --listen 127.0.0.1:9471 \
+ip netns exec "$NS" "$SERVER" --ring none --snapshots "$TMP/snaps" --listen 127.0.0.1:9471 \
 	--token-file "$TMP/secret/token" >"$TMP/server.log" 2>&1 &
 PIDS+=($!)
 code() { nsx curl -s -o /dev/null -w '%{http_code}' "$@" http://127.0.0.1:9471/v1/snapshots || true; }
