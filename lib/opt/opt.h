@@ -154,7 +154,7 @@ enum {
 #define OPT_DEF_QUIET                                                                              \
 	{                                                                                          \
 		"quiet", 'q', OPT_ID_QUIET, NULL,                                                  \
-		    "no progress and no notes on stderr (errors still printed)", 0                 \
+		    "no progress or notes on stderr (errors, loss and gaps still printed)", 0     \
 	}
 /* -h, --help, and -V, --version as capd and kubectl-rawcap have it (opt_next prints it). */
 #define OPT_DEF_HELP                                                                               \

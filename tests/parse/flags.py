@@ -52,7 +52,7 @@ TOOLS = [
 
 # -q/--quiet, one meaning (lib/opt's OPT_DEF_QUIET): every reader and kubectl-rawcap.
 QUIET_TOOLS = [t for t in TOOLS if t[0].startswith(("readers/", "cli/"))]
-QUIET_HELP = "-q, --quiet            no progress and no notes on stderr (errors still printed)"
+QUIET_HELP = "-q, --quiet            no progress or notes on stderr (errors, loss and gaps still printed)"
 
 
 def options(text):
