@@ -101,13 +101,6 @@ void s3_ca_free(struct s3_ca *ca)
 	memset(ca, 0, sizeof(*ca));
 }
 
-/* Read a whole small file (bounded) into a NUL-terminated buffer: safe_read_named. */
-static int read_small(const char *path, size_t max, char **out, size_t *len, char *why,
-		      size_t whylen)
-{
-	return safe_read_named(path, max, out, len, why, whylen);
-}
-
 static char *trim(char *s, char *end)
 {
 	while (s < end && isspace((unsigned char)*s))
@@ -263,7 +256,7 @@ static int sts_assume(struct s3_creds *c, char *errbuf, size_t errlen)
 	CURLcode rc;
 	int err;
 
-	err = read_small(c->token_file, WEB_TOKEN_MAX, &token, &tlen, why, sizeof(why));
+	err = safe_read_named(c->token_file, WEB_TOKEN_MAX, &token, &tlen, why, sizeof(why));
 	if (err) {
 		snprintf(errbuf, errlen, "web identity token %s: %s", c->token_file, why);
 		return err == -ENOENT ? -ENOKEY : err;
@@ -382,7 +375,7 @@ static int from_file(struct s3_creds *c, const struct rawcap_s3_opts *o, char *e
 		path = home;
 	}
 	profile = profile ? profile : "default";
-	err = read_small(path, CREDS_FILE_MAX, &text, &len, why, sizeof(why));
+	err = safe_read_named(path, CREDS_FILE_MAX, &text, &len, why, sizeof(why));
 	if (err) {
 		if (!explicit_file && err == -ENOENT && !explicit_profile)
 			return -ENOKEY;
